@@ -1,0 +1,71 @@
+# vigil — build, test, run, install.
+#   make            the optimized ./vigil
+#   make run        start the daemon in the foreground on embedded defaults
+#   make test       sanitizer build, unit and end-to-end tests
+#   make install    into $(DESTDIR)$(PREFIX)/bin
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+CC ?= cc
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -MMD -MP $(WARN) -Icore -Ibuild $(PKG_CFLAGS)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS := $(wildcard core/*.c)
+LIB_SRCS := $(filter-out core/main.c,$(SRCS))
+MIGRATIONS := $(sort $(wildcard db/[0-9]*.sql))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+
+REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) build/release/migrations.o
+SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) build/asan/migrations.o
+UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
+
+.PHONY: all deps test-deps run test unit e2e install clean
+all: vigil
+
+deps:
+	@scripts/deps.sh build
+test-deps:
+	@scripts/deps.sh test
+
+build/migrations.c: scripts/embed-sql.sh $(MIGRATIONS) | build
+	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+build build/release build/asan:
+	mkdir -p $@
+
+build/release/%.o: core/%.c | build/release deps
+	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
+build/release/migrations.o: build/migrations.c | build/release
+	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
+vigil: $(REL_OBJS)
+	$(CC) -o $@ $^ $(PKG_LIBS) -lm
+
+build/asan/%.o: core/%.c | build/asan test-deps
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c $< -o $@
+build/asan/migrations.o: build/migrations.c | build/asan
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c $< -o $@
+build/asan/vigil: $(SAN_LIB_OBJS) build/asan/main.o
+	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lm
+build/asan/test_%: tests/unit/test_%.c $(SAN_LIB_OBJS) | test-deps
+	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -o $@ $< $(SAN_LIB_OBJS) $(PKG_LIBS) -lcmocka -lm
+
+run: vigil
+	mkdir -p var
+	./vigil run
+
+test: build/asan/vigil $(UNIT_BINS)
+	@tests/run.sh build/asan
+
+install: vigil
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 vigil $(DESTDIR)$(BINDIR)/vigil
+
+clean:
+	rm -rf build vigil
+
+-include $(wildcard build/*/*.d)

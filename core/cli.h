@@ -1,0 +1,34 @@
+/* cli.h — the subcommands of the vigil binary and what they share.
+ *
+ * main.c dispatches `vigil COMMAND ...` to one vg_cmd_* function; each
+ * parses its own flags, on top of the global ones (--db, --config, --help)
+ * that vg_cli_setup handles, and returns the process exit status. */
+#ifndef VIGIL_CLI_H
+#define VIGIL_CLI_H
+
+#include "config.h"
+
+#include <getopt.h>
+
+/* Exit statuses of every command. */
+enum { VG_EXIT_OK = 0, VG_EXIT_REJECTS = 1, VG_EXIT_USAGE = 2, VG_EXIT_FAIL = 3 };
+
+/* Global options every command accepts, to append to its own table. */
+#define VG_CLI_GLOBAL_OPTIONS                                                                    \
+  {"db", required_argument, NULL, 'D'}, {"config", required_argument, NULL, 'C'},               \
+      {"help", no_argument, NULL, 'h'}
+
+/* Fills cfg: defaults, then the file named by --config (found anywhere in
+ * argv), so that the command's own flag parsing overrides both. Returns 0 or
+ * prints why and returns VG_EXIT_USAGE. */
+int vg_cli_setup(vg_config *cfg, int argc, char **argv);
+/* Handles a global option met by getopt_long; returns 1 if it was one. */
+int vg_cli_global(vg_config *cfg, int opt, const char *arg);
+/* The --config path given on the command line, or NULL. */
+const char *vg_cli_config_path(int argc, char **argv);
+
+int vg_cmd_ingest(int argc, char **argv);
+int vg_cmd_query(int argc, char **argv);
+int vg_cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,123 @@
+/* cmd_query.c — `vigil query`: stored entries in date order, as text or JSON. */
+#include "cli.h"
+#include "date.h"
+#include "store.h"
+#include "vigil.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil query [--since DATE] [--until DATE] [--source S] [--tag T]\n"
+    "                   [--text WORDS] [--limit N] [--json] [--db PATH] [--config FILE]\n"
+    "Lists stored entries in date order. An entry matches --since and --until when\n"
+    "the span of its date overlaps them: a month-precision entry (2023-12) is listed\n"
+    "by --since 2023-12-15. --text finds entries holding all the words (full-text).\n"
+    "  --json   one JSON object a line: id, date, precision, text, source,\n"
+    "           ingested_at, tags, and the entry's extra fields under \"fields\"\n";
+
+static int print_text(void *ud, const vg_row *r) {
+  (void)ud;
+  printf("%s  %s  %s", r->date, r->source, r->text);
+  if (r->tags) printf("  [%s]", r->tags);
+  putchar('\n');
+  return 0;
+}
+
+static int print_json(void *ud, const vg_row *r) {
+  (void)ud;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)r->id);
+  cJSON_AddStringToObject(o, "date", r->date);
+  cJSON_AddStringToObject(o, "precision", r->precision);
+  cJSON_AddStringToObject(o, "text", r->text);
+  cJSON_AddStringToObject(o, "source", r->source);
+  cJSON_AddStringToObject(o, "ingested_at", r->ingested_at);
+  cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+  if (r->tags) {
+    char *copy = strdup(r->tags), *save = NULL;
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+      cJSON_AddItemToArray(tags, cJSON_CreateString(t));
+    free(copy);
+  }
+  if (r->fields) {
+    cJSON *f = cJSON_Parse(r->fields);
+    if (f) cJSON_AddItemToObject(o, "fields", f);
+  }
+  char *s = cJSON_PrintUnformatted(o);
+  if (s) puts(s);
+  cJSON_free(s);
+  cJSON_Delete(o);
+  return s ? 0 : VG_ENOMEM;
+}
+
+static int day_arg(const char *flag, const char *arg, int last, int32_t *day) {
+  vg_date d;
+  char err[VG_DATE_TEXT_MAX * 4];
+  if (vg_date_parse(arg, strlen(arg), &d, err, sizeof err)) {
+    fprintf(stderr, "vigil query: %s '%s': %s\n", flag, arg, err);
+    return -1;
+  }
+  *day = last ? d.last : d.first;
+  return 0;
+}
+
+int vg_cmd_query(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  static const struct option opts[] = {
+      {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},
+      {"source", required_argument, NULL, 'S'}, {"tag", required_argument, NULL, 't'},
+      {"text", required_argument, NULL, 'x'}, {"limit", required_argument, NULL, 'n'},
+      {"json", no_argument, NULL, 'j'}, VG_CLI_GLOBAL_OPTIONS, {0}};
+  vg_query q = {0};
+  int opt, json = 0, status = VG_EXIT_OK;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vg_cli_global(&cfg, opt, optarg)) continue;
+    switch (opt) {
+    case 's': q.has_since = 1; if (day_arg("--since", optarg, 0, &q.since)) goto usage; break;
+    case 'u': q.has_until = 1; if (day_arg("--until", optarg, 1, &q.until)) goto usage; break;
+    case 'S': q.source = optarg; break;
+    case 't': q.tag = optarg; break;
+    case 'x': q.text = optarg; break;
+    case 'n': {
+      char *end;
+      q.limit = strtol(optarg, &end, 10);
+      if (*end || q.limit <= 0) {
+        fprintf(stderr, "vigil query: --limit must be a positive number\n");
+        goto usage;
+      }
+      break;
+    }
+    case 'j': json = 1; break;
+    case 'h': fputs(help, stdout); goto done;
+    default: fputs(help, stderr); goto usage;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vigil query: unexpected argument '%s'\n", argv[optind]);
+    goto usage;
+  }
+  char err[512];
+  vg_store *st = vg_store_open(cfg.db, VG_STORE_READONLY, err, sizeof err);
+  if (!st) {
+    fprintf(stderr, "vigil query: %s\n", err);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
+  int rc = vg_store_query(st, &q, json ? print_json : print_text, NULL);
+  if (rc) {
+    fprintf(stderr, "vigil query: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    status = VG_EXIT_FAIL;
+  }
+  vg_store_close(st);
+  goto done;
+usage:
+  status = VG_EXIT_USAGE;
+done:
+  vg_config_free(&cfg);
+  return status;
+}

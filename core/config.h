@@ -1,0 +1,39 @@
+/* config.h — every setting, its embedded default, and the Lua config file.
+ *
+ * Settings come from three layers, later ones winning: the defaults below,
+ * the configuration file (a Lua script that assigns globals, run with no
+ * libraries that touch the system), and command-line flags. */
+#ifndef VIGIL_CONFIG_H
+#define VIGIL_CONFIG_H
+
+#include "entry.h"
+
+#include <stddef.h>
+
+typedef struct {
+  char *db;           /* database path */
+  char *socket;       /* Unix socket path; "" for none */
+  char *listen;       /* TCP HOST:PORT; "" for none */
+  char *spool;        /* spool directory; "" for none */
+  char *rules;        /* rules directory */
+  char *log_level;    /* debug, info, warn, error */
+  char *durability;   /* "full" (fsync each commit) or "normal" */
+  vg_format format;   /* how input lines are read */
+  size_t max_line;    /* the line cap in bytes */
+  size_t batch_max;   /* entries per transaction at most */
+  unsigned batch_ms;  /* how long a batch may wait to fill, in ms */
+  size_t max_pending; /* lines waiting before the daemon stops reading */
+} vg_config;
+
+/* Fills c with the embedded defaults (strings are owned by c). */
+void vg_config_defaults(vg_config *c);
+/* Runs the Lua file at path and takes the settings it assigns. Returns 0, or
+ * VG_EINVAL with "file:line: why" in err; c is then left as it was. */
+int vg_config_load(vg_config *c, const char *path, char *err, size_t cap);
+/* Replaces a string setting with a copy of value. */
+void vg_config_set(char **field, const char *value);
+/* Checks values that need it; returns 0 or VG_EINVAL with why in err. */
+int vg_config_check(const vg_config *c, char *err, size_t cap);
+void vg_config_free(vg_config *c);
+
+#endif

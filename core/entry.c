@@ -1,0 +1,188 @@
+/* entry.c — line parsers: chronology lines and JSON records to entries. */
+#include "entry.h"
+
+#include "vigil.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* for a state on the stack */
+#include <xxhash.h>
+
+int vg_format_parse(const char *name, vg_format *out) {
+  static const char *const names[] = {"auto", "chrono", "json"};
+  for (int i = 0; i < 3; i++)
+    if (strcmp(name, names[i]) == 0) {
+      *out = (vg_format)i;
+      return 0;
+    }
+  return VG_EINVAL;
+}
+
+long vg_utf8_check(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0;
+  while (i < n) {
+    unsigned c = p[i];
+    if (c >= 0x01 && c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t need;
+    unsigned min;
+    if (c >= 0xc2 && c <= 0xdf) need = 1, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef) need = 2, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4) need = 3, min = 0x10000;
+    else return (long)i; /* NUL, a stray continuation byte, or 0xf5.. */
+    if (n - i <= need) return (long)i;
+    unsigned cp = c & (0x3f >> need);
+    for (size_t k = 1; k <= need; k++) {
+      if ((p[i + k] & 0xc0) != 0x80) return (long)i;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return (long)i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+static void hash_entry(vg_entry *e) {
+  char date[VG_DATE_TEXT_MAX];
+  size_t dn = vg_date_format(&e->date, date);
+  XXH3_state_t st;
+  XXH3_128bits_reset(&st);
+  XXH3_128bits_update(&st, date, dn + 1);
+  XXH3_128bits_update(&st, e->source, strlen(e->source) + 1);
+  XXH3_128bits_update(&st, e->text, e->text_len);
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
+  memcpy(e->hash, c.digest, sizeof e->hash);
+}
+
+static int blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static int parse_chrono(const char *line, size_t len, vg_entry *e, char *why) {
+  size_t used;
+  if (vg_date_parse_prefix(line, len, &used, &e->date, why, VG_REASON_MAX)) return VG_EPARSE;
+  size_t i = used;
+  while (i < len && (line[i] == ' ' || line[i] == '\t')) i++;
+  if (i >= len || line[i] != ':') {
+    snprintf(why, VG_REASON_MAX, "expected ':' after the date");
+    return VG_EPARSE;
+  }
+  i++;
+  while (i < len && blank((unsigned char)line[i])) i++;
+  size_t end = len;
+  while (end > i && blank((unsigned char)line[end - 1])) end--;
+  if (end == i) {
+    snprintf(why, VG_REASON_MAX, "no text after the date");
+    return VG_EPARSE;
+  }
+  e->text = line + i;
+  e->text_len = end - i;
+  return 0;
+}
+
+/* Copies a string member out of the record into `*dst` (advancing it). */
+static const char *keep(char **dst, const char *s, size_t n) {
+  char *at = *dst;
+  memcpy(at, s, n);
+  at[n] = '\0';
+  *dst += n + 1;
+  return at;
+}
+
+static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
+  const char *end = NULL;
+  cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+  if (!obj) {
+    size_t at = end && end >= line ? (size_t)(end - line) : 0;
+    snprintf(why, VG_REASON_MAX, "invalid JSON near byte %zu", at + 1);
+    return VG_EPARSE;
+  }
+  int rc = VG_EPARSE;
+  while (end && (size_t)(end - line) < len && blank((unsigned char)*end)) end++;
+  if (end && (size_t)(end - line) < len) {
+    snprintf(why, VG_REASON_MAX, "unexpected text after the JSON value at byte %zu",
+             (size_t)(end - line) + 1);
+    goto cleanup;
+  }
+  if (!cJSON_IsObject(obj)) {
+    snprintf(why, VG_REASON_MAX, "a JSON record must be an object");
+    goto cleanup;
+  }
+  cJSON *date = cJSON_DetachItemFromObjectCaseSensitive(obj, "date");
+  cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, "text");
+  cJSON *source = cJSON_DetachItemFromObjectCaseSensitive(obj, "source");
+  if (!date) snprintf(why, VG_REASON_MAX, "JSON record has no \"date\"");
+  else if (!cJSON_IsString(date)) snprintf(why, VG_REASON_MAX, "\"date\" must be a string");
+  else if (!text) snprintf(why, VG_REASON_MAX, "JSON record has no \"text\"");
+  else if (!cJSON_IsString(text)) snprintf(why, VG_REASON_MAX, "\"text\" must be a string");
+  else if (source && !(cJSON_IsString(source) && source->valuestring[0]))
+    snprintf(why, VG_REASON_MAX, "\"source\" must be a non-empty string");
+  else if (vg_date_parse(date->valuestring, strlen(date->valuestring), &e->date, why,
+                         VG_REASON_MAX) == 0) {
+    const char *t = text->valuestring;
+    size_t tn = strlen(t);
+    while (tn && blank((unsigned char)*t)) t++, tn--;
+    while (tn && blank((unsigned char)t[tn - 1])) tn--;
+    size_t sn = source ? strlen(source->valuestring) : 0;
+    if (tn == 0) {
+      snprintf(why, VG_REASON_MAX, "\"text\" is empty");
+    } else if (vg_utf8_check(t, tn) >= 0) {
+      snprintf(why, VG_REASON_MAX, "\"text\" is not valid UTF-8");
+    } else if ((e->owned = malloc(tn + sn + 2))) {
+      char *dst = e->owned;
+      e->text = keep(&dst, t, tn);
+      e->text_len = tn;
+      if (source) e->source = keep(&dst, source->valuestring, sn);
+      if (obj->child) e->fields = cJSON_PrintUnformatted(obj);
+      rc = 0;
+    } else {
+      snprintf(why, VG_REASON_MAX, "out of memory");
+    }
+  }
+  cJSON_Delete(date);
+  cJSON_Delete(text);
+  cJSON_Delete(source);
+cleanup:
+  cJSON_Delete(obj);
+  return rc;
+}
+
+int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *source, vg_entry *e,
+                   char why[VG_REASON_MAX]) {
+  memset(e, 0, sizeof *e);
+  e->source = source;
+  if (len && line[len - 1] == '\r') len--;
+  long bad = vg_utf8_check(line, len);
+  if (bad >= 0) {
+    snprintf(why, VG_REASON_MAX, line[bad] ? "invalid UTF-8 at byte %ld" : "NUL byte at byte %ld",
+             bad + 1);
+    return VG_EPARSE;
+  }
+  size_t i = 0;
+  while (i < len && blank((unsigned char)line[i])) i++;
+  if (i == len) {
+    snprintf(why, VG_REASON_MAX, "empty line");
+    return VG_EPARSE;
+  }
+  if (fmt == VG_FORMAT_AUTO) fmt = line[i] == '{' || line[i] == '[' ? VG_FORMAT_JSON : VG_FORMAT_CHRONO;
+  int rc = fmt == VG_FORMAT_JSON ? parse_json(line + i, len - i, e, why)
+                                 : parse_chrono(line + i, len - i, e, why);
+  if (rc) {
+    vg_entry_clear(e);
+    return rc;
+  }
+  hash_entry(e);
+  return 0;
+}
+
+void vg_entry_clear(vg_entry *e) {
+  free(e->owned);
+  cJSON_free(e->fields);
+  e->owned = NULL;
+  e->fields = NULL;
+}

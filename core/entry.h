@@ -1,0 +1,48 @@
+/* entry.h — one dated entry, and the parsers that make it from a line.
+ *
+ * A line is a chronology line ("Sept. 7, 2023: text", "2023-09-07: text") or
+ * a JSON object with at least "date" and "text"; any other members are kept
+ * verbatim as the entry's fields, and a "source" member names its source. */
+#ifndef VIGIL_ENTRY_H
+#define VIGIL_ENTRY_H
+
+#include "date.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { VG_FORMAT_AUTO, VG_FORMAT_CHRONO, VG_FORMAT_JSON } vg_format;
+
+/* "auto", "chrono" or "json" to a format; returns 0 or VG_EINVAL. */
+int vg_format_parse(const char *name, vg_format *out);
+
+typedef struct {
+  vg_date date;       /* the event date, with its precision */
+  const char *text;   /* the text; points into the line, or into `owned` */
+  size_t text_len;    /* its length in bytes (valid UTF-8, no NUL) */
+  const char *source; /* NUL-terminated; the caller's, or in `owned` */
+  char *fields;       /* extra JSON members as compact JSON text, or NULL */
+  char *owned;        /* what the JSON parser copied out; freed by clear */
+  uint8_t hash[16];   /* of date, source and text: equal hashes, one entry */
+} vg_entry;
+
+/* Largest reason a parser writes, with its NUL. */
+#define VG_REASON_MAX 160
+
+/* Parses line[0..len) (no newline; a trailing CR is ignored) in format fmt.
+ * `source` is the default source and must outlive the entry. On success
+ * returns 0 and fills e, which the caller releases with vg_entry_clear; the
+ * entry may point into `line`, which must outlive it too. On failure returns
+ * VG_EPARSE with the reason in `why` (VG_REASON_MAX bytes) and e holds
+ * nothing to release. */
+int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *source, vg_entry *e,
+                   char why[VG_REASON_MAX]);
+
+/* Releases what an entry owns; a cleared entry may be cleared again. */
+void vg_entry_clear(vg_entry *e);
+
+/* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
+ * the offset of the first bad byte. */
+long vg_utf8_check(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+/* framer.h — cuts a byte stream into lines, each at most `max` bytes.
+ *
+ * Used for sockets (bytes arrive in arbitrary pieces) and files alike. A line
+ * longer than the cap is not buffered: its first `max` bytes are handed on
+ * once with VG_LINE_TOO_LONG and the rest is skipped up to its newline, so
+ * memory stays bounded whatever a peer sends. */
+#ifndef VIGIL_FRAMER_H
+#define VIGIL_FRAMER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum {
+  VG_LINE_TOO_LONG = 1, /* the line was cut at the cap; `len` is what is kept */
+  VG_LINE_NO_EOL = 2,   /* the last line of the input had no newline */
+};
+
+/* Called for each line, without its newline. `line` lives until the call
+ * returns. `total` is the line's full length (larger than len when cut). A
+ * non-zero return stops the feed and is returned by it. */
+typedef int (*vg_line_fn)(void *ud, const char *line, size_t len, uint64_t total,
+                          uint64_t line_no, unsigned flags);
+
+typedef struct {
+  char *buf;        /* the partial line carried between feeds */
+  size_t len;       /* bytes in buf */
+  size_t cap;       /* its allocated size */
+  size_t max;       /* the line cap */
+  uint64_t line_no; /* lines completed so far */
+  uint64_t skipped; /* bytes of an overlong line seen so far, while skipping */
+  int skipping;     /* inside an overlong line already reported */
+} vg_framer;
+
+void vg_framer_init(vg_framer *f, size_t max);
+void vg_framer_free(vg_framer *f);
+/* Cuts data[0..n) into lines and calls fn for each complete one. Returns 0,
+ * VG_ENOMEM, or what fn returned. */
+int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void *ud);
+/* Ends the input: a partial last line is handed on with VG_LINE_NO_EOL. */
+int vg_framer_finish(vg_framer *f, vg_line_fn fn, void *ud);
+/* Bytes of an unfinished line held right now. */
+static inline size_t vg_framer_pending(const vg_framer *f) { return f->len + (size_t)f->skipped; }
+
+#endif

@@ -1,0 +1,99 @@
+/* ingest.c — the shared path from a line to the store; see ingest.h. */
+#include "ingest.h"
+
+#include "framer.h"
+#include "vigil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts *c) {
+  vg_entry e;
+  res->id = 0;
+  res->reason[0] = '\0';
+  int rc;
+  if (line->flags & VG_LINE_TOO_LONG) {
+    snprintf(res->reason, sizeof res->reason, "line of %llu bytes is over the %zu-byte cap",
+             (unsigned long long)line->total, line->max_line);
+    rc = VG_EPARSE;
+  } else {
+    rc = vg_entry_parse(line->data, line->len, line->format, line->source, &e, res->reason);
+  }
+  if (rc) {
+    res->status = VG_REJECTED;
+    if (vg_store_reject(st, line->source, line->line_no, res->reason, line->data, line->len,
+                        line->total))
+      return res->status = VG_EDB;
+    if (c) c->rejected++;
+    return 0;
+  }
+  res->status = vg_store_insert(st, &e, &res->id);
+  vg_entry_clear(&e);
+  if (res->status < 0) return VG_EDB;
+  if (c) {
+    if (res->status == VG_STORED) c->stored++;
+    else c->duplicates++;
+  }
+  return 0;
+}
+
+/* State of one file while the framer hands its lines on. */
+typedef struct {
+  vg_store *st;
+  const vg_file_opts *o;
+  vg_counts *c;
+  size_t in_txn; /* lines in the open transaction */
+} file_job;
+
+static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
+                     unsigned flags) {
+  file_job *j = ud;
+  vg_line line = {data,      len,          total,         line_no, flags,
+                  j->o->format, j->o->source, j->o->max_line};
+  vg_result res;
+  if (vg_ingest_line(j->st, &line, &res, j->c)) return VG_EDB;
+  if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
+  if (++j->in_txn >= j->o->batch) {
+    if (vg_store_commit(j->st) || vg_store_begin(j->st)) return VG_EDB;
+    j->in_txn = 0;
+  }
+  return 0;
+}
+
+int vg_ingest_fd(vg_store *st, int fd, const vg_file_opts *o, vg_counts *c, char *err,
+                 size_t cap) {
+  file_job j = {st, o, c, 0};
+  vg_framer f;
+  vg_framer_init(&f, o->max_line);
+  char buf[65536];
+  uint64_t bytes = 0, next_progress = 1 << 22;
+  int rc = vg_store_begin(st);
+  while (rc == 0) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
+               strerror(errno));
+      if ((rc = vg_store_commit(st)) == 0) rc = VG_EIO;
+      break;
+    }
+    if (n == 0) {
+      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = vg_store_commit(st);
+      break;
+    }
+    bytes += (uint64_t)n;
+    rc = vg_framer_feed(&f, buf, (size_t)n, file_line, &j);
+    if (o->progress && bytes >= next_progress) {
+      o->progress(o->ud, f.line_no, bytes);
+      next_progress = bytes + (1 << 22);
+    }
+  }
+  if (rc == VG_EDB || rc == VG_ENOMEM) {
+    vg_store_rollback(st);
+    snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+  }
+  vg_framer_free(&f);
+  return rc;
+}

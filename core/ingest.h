@@ -1,0 +1,66 @@
+/* ingest.h — from raw lines to stored entries or kept rejects.
+ *
+ * The one path every input takes (CLI files, the spool, sockets): parse the
+ * line, store the entry (or find its duplicate), or keep the line in the
+ * rejects table with its reason. The caller owns the transaction. */
+#ifndef VIGIL_INGEST_H
+#define VIGIL_INGEST_H
+
+#include "entry.h"
+#include "store.h"
+
+#include <stdint.h>
+
+enum { VG_REJECTED = 3 }; /* beside VG_STORED and VG_DUPLICATE */
+
+/* What became of one line. */
+typedef struct {
+  int status;                  /* VG_STORED, VG_DUPLICATE, VG_REJECTED, or a VG_E* code */
+  int64_t id;                  /* the entry's id when stored or a duplicate */
+  char reason[VG_REASON_MAX];  /* why, when rejected or failed */
+} vg_result;
+
+typedef struct {
+  uint64_t stored, duplicates, rejected;
+} vg_counts;
+
+/* A line and where it came from. */
+typedef struct {
+  const char *data;   /* the bytes, without the newline */
+  size_t len;         /* how many are here */
+  uint64_t total;     /* the line's full length (more than len when cut at the cap) */
+  uint64_t line_no;   /* 1-based, in its input */
+  unsigned flags;     /* VG_LINE_* from framer.h */
+  vg_format format;   /* how to read it */
+  const char *source; /* the source entries get unless a JSON record names one */
+  size_t max_line;    /* the cap, to name in the reason of an overlong line */
+} vg_line;
+
+/* Parses and stores one line inside the caller's open transaction, fills res
+ * and adds to c (may be NULL). Returns 0, or VG_EDB when the store failed:
+ * the caller must then roll back, and nothing of the transaction counts. */
+int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts *c);
+
+/* Called for each line of a file that was rejected, with its result. */
+typedef void (*vg_reject_fn)(void *ud, const vg_line *line, const vg_result *res);
+/* Called now and then while a file is read, with the lines read so far. */
+typedef void (*vg_progress_fn)(void *ud, uint64_t lines, uint64_t bytes);
+
+typedef struct {
+  vg_format format;        /* how lines are read */
+  const char *source;      /* their default source */
+  size_t max_line;         /* the line cap */
+  size_t batch;            /* lines per transaction */
+  vg_reject_fn on_reject;  /* may be NULL */
+  vg_progress_fn progress; /* may be NULL */
+  void *ud;                /* for both */
+} vg_file_opts;
+
+/* Reads fd to its end and ingests every line, committing every `batch`
+ * lines. A last line without a newline is ingested too. Returns 0; VG_EIO
+ * when a read failed (what came before is committed; err says after which
+ * line); or VG_EDB (the open transaction is rolled back). */
+int vg_ingest_fd(vg_store *st, int fd, const vg_file_opts *o, vg_counts *c, char *err,
+                 size_t cap);
+
+#endif

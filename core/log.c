@@ -1,0 +1,53 @@
+/* log.c — the one place vigil writes diagnostics: stderr, one line per event. */
+#include "vigil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int min_level = VG_LOG_INFO;
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+const char *vg_strerror(int code) {
+  switch (code) {
+  case VG_OK: return "success";
+  case VG_ENOMEM: return "out of memory";
+  case VG_EIO: return "input/output error";
+  case VG_EDB: return "database error";
+  case VG_EPARSE: return "parse error";
+  case VG_EVERSION: return "database is newer than this vigil";
+  case VG_EINVAL: return "invalid argument";
+  default: return "unknown error";
+  }
+}
+
+void vg_log_set_level(int level) { min_level = level; }
+
+int vg_log_level_parse(const char *name) {
+  for (int i = 0; i < 4; i++)
+    if (strcmp(name, level_names[i]) == 0) return i;
+  return -1;
+}
+
+void vg_log(int level, const char *fmt, ...) {
+  if (level < min_level) return;
+  char line[2048];
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+  n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %-5s ", ts.tv_nsec / 1000000,
+                level_names[level]);
+  va_list ap;
+  va_start(ap, fmt);
+  int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+  va_end(ap);
+  if (m < 0) m = 0;
+  n += m;
+  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+  line[n++] = '\n';
+  ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+  (void)w;
+}

@@ -1,0 +1,288 @@
+/* store.c — SQLite: schema migrations, entry and reject inserts, queries.
+ *
+ * All SQL text lives in the statement table below, prepared once at open
+ * and bound by parameter; nothing outside this file holds a sqlite3 handle. */
+#include "store.h"
+
+#include "migrations.h"
+#include "vigil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum {
+  S_BEGIN,
+  S_COMMIT,
+  S_ROLLBACK,
+  S_INSERT,
+  S_FTS,
+  S_FIND,
+  S_REJECT,
+  S_QUERY,
+  S_QUERY_TEXT,
+  S_COUNT
+};
+
+/* Optional filters are bound as NULL when unset, so one statement serves. */
+#define QUERY_FILTERS                                                                            \
+  " WHERE (?1 IS NULL OR e.day_last >= ?1) AND (?2 IS NULL OR e.day_first <= ?2)"               \
+  " AND (?3 IS NULL OR e.source = ?3)"                                                           \
+  " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"
+#define QUERY_COLUMNS                                                                            \
+  "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at, e.fields,"                 \
+  " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag))"
+
+static const char *const sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_INSERT] = "INSERT INTO entries (date, precision, day_first, day_last, text, source,"
+                 " ingested_at, fields, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                 " ON CONFLICT (hash) DO NOTHING",
+    [S_FTS] = "INSERT INTO entries_fts (rowid, text) VALUES (?, ?)",
+    [S_FIND] = "SELECT id FROM entries WHERE hash = ?",
+    [S_REJECT] = "INSERT INTO rejects (source, line, reason, raw, raw_length, received_at)"
+                 " VALUES (?, ?, ?, ?, ?, ?)",
+    [S_QUERY] = QUERY_COLUMNS " FROM entries e" QUERY_FILTERS
+                              " ORDER BY e.day_first, e.id LIMIT ?6",
+    [S_QUERY_TEXT] = QUERY_COLUMNS " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
+                                   QUERY_FILTERS " AND entries_fts MATCH ?5"
+                                   " ORDER BY e.day_first, e.id LIMIT ?6",
+};
+
+struct vg_store {
+  sqlite3 *db;                 /* the connection */
+  sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
+  char now[32];                /* ingestion time of the open transaction */
+};
+
+/* A rejected line is kept up to this many bytes; raw_length says the rest. */
+#define REJECT_KEEP 65536
+
+const char *vg_store_errmsg(vg_store *st) { return sqlite3_errmsg(st->db); }
+
+static int exec(vg_store *st, const char *text, char *err, size_t cap) {
+  char *msg = NULL;
+  if (sqlite3_exec(st->db, text, NULL, NULL, &msg) == SQLITE_OK) return 0;
+  snprintf(err, cap, "%s", msg ? msg : sqlite3_errmsg(st->db));
+  sqlite3_free(msg);
+  return VG_EDB;
+}
+
+int vg_store_schema_version(vg_store *st) {
+  sqlite3_stmt *s;
+  int v = -1;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+/* Applies each embedded migration newer than the database, one transaction
+ * each, so a failure leaves the database at the last good version. */
+static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
+  int have = vg_store_schema_version(st);
+  int know = vg_migrations[vg_migrations_count - 1].version;
+  if (have < 0) {
+    snprintf(err, cap, "cannot read the schema version: %s", sqlite3_errmsg(st->db));
+    return VG_EDB;
+  }
+  if (have > know) {
+    snprintf(err, cap,
+             "the database has schema version %d, newer than this vigil knows (%d); "
+             "use a newer vigil",
+             have, know);
+    return VG_EVERSION;
+  }
+  if (have < know && readonly) {
+    snprintf(err, cap, "the database has schema version %d and needs migrating to %d; "
+             "open it once for writing (vigil ingest or vigil run)", have, know);
+    return VG_EVERSION;
+  }
+  for (int i = 0; i < vg_migrations_count; i++) {
+    const vg_migration *m = &vg_migrations[i];
+    if (m->version <= have) continue;
+    char pragma[64], why[256];
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
+    if (exec(st, "BEGIN IMMEDIATE", why, sizeof why) || exec(st, m->sql, why, sizeof why) ||
+        exec(st, pragma, why, sizeof why) || exec(st, "COMMIT", why, sizeof why)) {
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+      snprintf(err, cap, "migration %s failed: %s", m->name, why);
+      return VG_EDB;
+    }
+    vg_info("database migrated to schema version %d (%s)", m->version, m->name);
+  }
+  return 0;
+}
+
+vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
+  vg_store *st = calloc(1, sizeof *st);
+  if (!st) {
+    snprintf(err, cap, "out of memory");
+    return NULL;
+  }
+  int readonly = flags & VG_STORE_READONLY;
+  int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    snprintf(err, cap, "cannot open database %s: %s", path,
+             st->db ? sqlite3_errmsg(st->db) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_extended_result_codes(st->db, 1);
+  char why[256];
+  const char *setup = flags & VG_STORE_SYNC_NORMAL
+                          ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+                            " PRAGMA foreign_keys = ON;"
+                          : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+                            " PRAGMA foreign_keys = ON;";
+  if (!readonly && exec(st, setup, why, sizeof why)) {
+    snprintf(err, cap, "cannot set up database %s: %s", path, why);
+    goto fail;
+  }
+  if (migrate(st, readonly, err, cap)) goto fail;
+  for (int i = 0; i < S_COUNT; i++) {
+    if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
+        SQLITE_OK) {
+      snprintf(err, cap, "cannot prepare statement %d: %s", i, sqlite3_errmsg(st->db));
+      goto fail;
+    }
+  }
+  return st;
+fail:
+  vg_store_close(st);
+  return NULL;
+}
+
+void vg_store_close(vg_store *st) {
+  if (!st) return;
+  for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+  if (st->db && sqlite3_close(st->db) != SQLITE_OK)
+    vg_error("closing the database: %s", sqlite3_errmsg(st->db));
+  free(st);
+}
+
+/* Runs a statement that returns no rows. */
+static int run(vg_store *st, int which) {
+  sqlite3_stmt *s = st->stmt[which];
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc == SQLITE_DONE) return 0;
+  vg_error("database: %s: %s", sql[which], sqlite3_errmsg(st->db));
+  return VG_EDB;
+}
+
+int vg_store_begin(vg_store *st) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  strftime(st->now, sizeof st->now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return run(st, S_BEGIN);
+}
+
+int vg_store_commit(vg_store *st) { return run(st, S_COMMIT); }
+
+void vg_store_rollback(vg_store *st) {
+  if (!sqlite3_get_autocommit(st->db)) run(st, S_ROLLBACK);
+}
+
+int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
+  char date[VG_DATE_TEXT_MAX];
+  size_t dn = vg_date_format(&e->date, date);
+  sqlite3_stmt *s = st->stmt[S_INSERT];
+  sqlite3_bind_text(s, 1, date, (int)dn, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, vg_precision_name(e->date.precision), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, e->date.first);
+  sqlite3_bind_int(s, 4, e->date.last);
+  sqlite3_bind_text(s, 5, e->text, (int)e->text_len, SQLITE_STATIC);
+  sqlite3_bind_text(s, 6, e->source, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 7, st->now, -1, SQLITE_STATIC);
+  if (e->fields) sqlite3_bind_text(s, 8, e->fields, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 8);
+  sqlite3_bind_blob(s, 9, e->hash, sizeof e->hash, SQLITE_STATIC);
+  if (run(st, S_INSERT)) return VG_EDB;
+  if (sqlite3_changes(st->db) == 1) {
+    *id = sqlite3_last_insert_rowid(st->db);
+    sqlite3_stmt *f = st->stmt[S_FTS];
+    sqlite3_bind_int64(f, 1, *id);
+    sqlite3_bind_text(f, 2, e->text, (int)e->text_len, SQLITE_STATIC);
+    return run(st, S_FTS) ? VG_EDB : VG_STORED;
+  }
+  sqlite3_stmt *f = st->stmt[S_FIND];
+  sqlite3_bind_blob(f, 1, e->hash, sizeof e->hash, SQLITE_STATIC);
+  int rc = sqlite3_step(f);
+  if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
+  sqlite3_reset(f);
+  if (rc != SQLITE_ROW) {
+    vg_error("database: duplicate entry not found again: %s", sqlite3_errmsg(st->db));
+    return VG_EDB;
+  }
+  return VG_DUPLICATE;
+}
+
+int vg_store_reject(vg_store *st, const char *source, uint64_t line_no, const char *reason,
+                    const char *raw, size_t len, uint64_t total) {
+  sqlite3_stmt *s = st->stmt[S_REJECT];
+  sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)line_no);
+  sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 4, raw, (int)(len > REJECT_KEEP ? REJECT_KEEP : len), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 5, (sqlite3_int64)total);
+  sqlite3_bind_text(s, 6, st->now, -1, SQLITE_STATIC);
+  return run(st, S_REJECT);
+}
+
+/* Turns the user's words into an FTS5 query in which each word is a quoted
+ * string, so "Hwasong-18" or a stray quote cannot be read as FTS syntax. */
+static char *fts_words(const char *text) {
+  size_t n = strlen(text);
+  char *q = malloc(n * 2 + 8), *o = q;
+  if (!q) return NULL;
+  const char *p = text;
+  while (*p) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p) break;
+    if (o != q) *o++ = ' ';
+    *o++ = '"';
+    for (; *p && *p != ' ' && *p != '\t'; p++) {
+      if (*p == '"') *o++ = '"';
+      *o++ = *p;
+    }
+    *o++ = '"';
+  }
+  *o = '\0';
+  return q;
+}
+
+static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
+
+int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
+  int which = q->text ? S_QUERY_TEXT : S_QUERY;
+  sqlite3_stmt *s = st->stmt[which];
+  char *words = NULL;
+  if (q->has_since) sqlite3_bind_int(s, 1, q->since);
+  if (q->has_until) sqlite3_bind_int(s, 2, q->until);
+  if (q->source) sqlite3_bind_text(s, 3, q->source, -1, SQLITE_STATIC);
+  if (q->tag) sqlite3_bind_text(s, 4, q->tag, -1, SQLITE_STATIC);
+  if (q->text) {
+    if (!(words = fts_words(q->text))) return VG_ENOMEM;
+    sqlite3_bind_text(s, 5, words, -1, SQLITE_STATIC);
+  }
+  sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                col(s, 5), col(s, 6), col(s, 7)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  free(words);
+  return out;
+}

@@ -1,0 +1,71 @@
+/* store.h — the only module that talks to SQLite.
+ *
+ * ingest.c hands it parsed entries inside a transaction it opens with
+ * vg_store_begin; the CLI reads through vg_store_query. Every statement is
+ * prepared once at open. A store is used by one thread at a time. */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include "entry.h"
+
+#include <stdint.h>
+
+typedef struct vg_store vg_store;
+
+enum {
+  VG_STORE_READONLY = 1,    /* open for reading only; no migration */
+  VG_STORE_SYNC_NORMAL = 2, /* commit without fsync of the WAL (survives a crash, not a power cut) */
+};
+
+/* Opens or creates the database at path, in WAL mode, and brings its schema
+ * up to date. Returns NULL with the reason in err (cap bytes); refuses a
+ * database whose schema is newer than this binary knows. */
+vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap);
+/* Finishes statements and closes; NULL does nothing. */
+void vg_store_close(vg_store *st);
+/* The schema version of the open database. */
+int vg_store_schema_version(vg_store *st);
+/* The last error SQLite reported on this store. */
+const char *vg_store_errmsg(vg_store *st);
+
+/* A write transaction. begin also fixes the ingestion time stamped on what
+ * the transaction stores. Each returns 0 or VG_EDB (logged). */
+int vg_store_begin(vg_store *st);
+int vg_store_commit(vg_store *st);
+void vg_store_rollback(vg_store *st);
+
+enum { VG_STORED = 1, VG_DUPLICATE = 2 };
+
+/* Inserts e unless an entry with its hash exists. Returns VG_STORED or
+ * VG_DUPLICATE with the entry's id in *id, or VG_EDB. */
+int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id);
+
+/* Keeps a rejected line: where it came from, why, and its first bytes. */
+int vg_store_reject(vg_store *st, const char *source, uint64_t line_no, const char *reason,
+                    const char *raw, size_t len, uint64_t total);
+
+/* What vg_store_query selects; zero fields select everything. */
+typedef struct {
+  int has_since, has_until; /* whether since/until are set */
+  int32_t since, until;     /* day numbers: entries whose span overlaps them */
+  const char *source;       /* exact source, or NULL */
+  const char *tag;          /* entries carrying this tag, or NULL */
+  const char *text;         /* words that must all occur (full-text), or NULL */
+  long limit;               /* at most this many; <= 0 for no limit */
+} vg_query;
+
+/* One entry as the query returns it; strings live until the callback returns. */
+typedef struct {
+  int64_t id;
+  const char *date, *precision, *text, *source, *ingested_at;
+  const char *fields; /* JSON text or NULL */
+  const char *tags;   /* the tags joined by ',' or NULL */
+} vg_row;
+
+typedef int (*vg_row_fn)(void *ud, const vg_row *row);
+
+/* Calls fn for each matching entry in date order (then id). Returns 0, what
+ * fn returned if non-zero, or VG_EDB (message in vg_store_errmsg). */
+int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud);
+
+#endif

@@ -1,0 +1,40 @@
+/* vigil.h — what every module of vigil shares: the error codes and the log.
+ *
+ * Functions that can fail return 0 or a negative VG_E* code; vg_strerror()
+ * names the code. Constructors return NULL on failure and change nothing. */
+#ifndef VIGIL_H
+#define VIGIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define VIGIL_VERSION "0.1.0"
+
+enum {
+  VG_OK = 0,
+  VG_ENOMEM = -1,   /* out of memory */
+  VG_EIO = -2,      /* a read or write on a file or socket failed */
+  VG_EDB = -3,      /* SQLite said no; the store logged why */
+  VG_EPARSE = -4,   /* input could not be parsed */
+  VG_EVERSION = -5, /* the database is newer than this binary */
+  VG_EINVAL = -6,   /* a bad argument or setting */
+};
+
+/* Returns a static, human sentence for a VG_E* code. */
+const char *vg_strerror(int code);
+
+enum { VG_LOG_DEBUG, VG_LOG_INFO, VG_LOG_WARN, VG_LOG_ERROR };
+
+/* Writes one line to stderr: UTC time, level, message. Thread-safe: each
+ * line is written with a single write(2). Lines below the level are dropped. */
+void vg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vg_log_set_level(int level);
+/* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
+int vg_log_level_parse(const char *name);
+
+#define vg_debug(...) vg_log(VG_LOG_DEBUG, __VA_ARGS__)
+#define vg_info(...) vg_log(VG_LOG_INFO, __VA_ARGS__)
+#define vg_warn(...) vg_log(VG_LOG_WARN, __VA_ARGS__)
+#define vg_error(...) vg_log(VG_LOG_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,2 +1,1032 @@
+/* server.c — `vigil run`: the daemon. One libuv loop does all I/O: the Unix
+ * and TCP listeners, the client streams, the spool directory watch, signals
+ * and timers. Parsing and storing run off the loop in the thread pool
+ * (uv_queue_work), one job at a time, so that job alone touches the store.
+ *
+ * A line from a client is answered only after the transaction holding it
+ * commits: "ok ID", "duplicate ID", or "error line N: reason". Lines wait in
+ * `pending` while a job runs, which is what groups them into one commit. */
 #include "cli.h"
-int vg_cmd_run(int argc, char **argv) { (void)argc; (void)argv; return 0; }
+#include "framer.h"
+#include "ingest.h"
+#include "vigil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define READ_CHUNK 65536
+#define MAX_CLIENTS 1024
+#define PENDING_BYTES_MAX (64u << 20)  /* stop reading past this many bytes waiting */
+#define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
+#define SOCKET_SOURCE "socket"
+#define SPOOL_SOURCE "spool"
+
+typedef struct server server;
+typedef struct client client;
+
+/* One line received from a client, waiting for or inside a job. */
+typedef struct {
+  client *from;     /* who sent it; kept alive while the line is not answered */
+  char *data;       /* the line, owned */
+  size_t len;       /* its length (capped) */
+  uint64_t total;   /* its full length */
+  uint64_t line_no; /* its number on that connection */
+  unsigned flags;   /* VG_LINE_* */
+  vg_result res;    /* filled by the job */
+} item;
+
+typedef struct {
+  item *v;
+  size_t n, cap;
+} item_vec;
+
+struct client {
+  union {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } h;                  /* first, so a handle pointer is a client pointer */
+  server *srv;          /* the daemon it belongs to */
+  vg_framer framer;     /* cuts its bytes into lines */
+  size_t inflight;      /* its lines not yet answered */
+  char *out;            /* replies gathered for one write */
+  size_t out_len, out_cap;
+  int reading;          /* uv_read_start is in effect */
+  int eof;              /* it finished sending; close once answered */
+  int shutting;         /* uv_shutdown was called; it closes when done */
+  int closing;          /* uv_close was called */
+  int closed;           /* the close callback ran */
+  int write_blocked;    /* too many replies unread: reading paused */
+  int touched;          /* has replies in `out` this round */
+  char name[64];        /* for the log: unix#N or tcp#N */
+  client *prev, *next;  /* in srv->clients */
+};
+
+/* The spool file a job is ingesting, and what became of it. */
+typedef struct {
+  char *name;         /* the file's name inside the spool directory */
+  vg_counts counts;   /* what its lines became */
+  char *errors;       /* "name:line: reason" lines for the .err file */
+  size_t errors_len, errors_cap;
+  int rc;             /* 0, VG_EIO, or VG_EDB */
+  char why[512];      /* the failure, when rc is not 0 */
+} spool_job;
+
+typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL } job_kind;
+
+/* Settings a job reads, copied at its start so a reload cannot race it. */
+typedef struct {
+  vg_format format;
+  size_t max_line;
+  size_t batch;
+  char spool[4096];
+} job_settings;
+
+/* Command-line settings, re-applied over the config file on reload. */
+typedef struct {
+  const char *db, *socket, *listen, *spool, *rules, *log_level, *format;
+} overrides;
+
+struct server {
+  uv_loop_t *loop;
+  vg_config cfg;              /* settings in force */
+  const char *config_path;    /* --config, or NULL */
+  overrides flags;            /* what the command line set */
+  vg_store *store;            /* used only by the running job */
+  uv_pipe_t unix_srv;         /* the Unix socket listener */
+  uv_tcp_t tcp_srv;           /* the TCP listener */
+  int have_unix, have_tcp;
+  char *socket_path;          /* bound path, unlinked at exit */
+  uv_signal_t sig_int, sig_term, sig_hup;
+  uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
+  uv_fs_event_t spool_watch;  /* notices files moved into the spool */
+  uv_timer_t spool_timer;     /* debounces and retries spool scans */
+  int have_spool;
+  item_vec pending;           /* lines received, not yet in a job */
+  size_t pending_bytes;
+  item_vec batch;             /* lines of the running job */
+  char **spool_queue;         /* spool files waiting, oldest first */
+  size_t spool_n, spool_cap;
+  spool_job spool;            /* the running spool job */
+  uv_work_t work;             /* the running job's request */
+  job_kind job;               /* what runs, or JOB_NONE */
+  job_settings js;            /* its settings */
+  client *clients;            /* every open connection */
+  size_t nclients;
+  unsigned long next_client;  /* numbers connections for the log */
+  int throttled;              /* too much pending: no client is read */
+  int stopping;               /* a stop signal came */
+  int done;                   /* listeners and timers are being closed */
+  client **touched;           /* clients with replies this round */
+  size_t ntouched, touched_cap;
+  char readbuf[READ_CHUNK];   /* every read lands here; consumed at once */
+};
+
+/* ---- small helpers ---- */
+
+static int vec_push(item_vec *v, const item *it) {
+  if (v->n == v->cap) {
+    size_t cap = v->cap ? v->cap * 2 : 256;
+    item *nv = realloc(v->v, cap * sizeof *nv);
+    if (!nv) return VG_ENOMEM;
+    v->v = nv;
+    v->cap = cap;
+  }
+  v->v[v->n++] = *it;
+  return 0;
+}
+
+static int buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t c = *cap ? *cap : 256;
+    while (c < *len + n + 1) c *= 2;
+    char *b = realloc(*buf, c);
+    if (!b) return VG_ENOMEM;
+    *buf = b;
+    *cap = c;
+  }
+  memcpy(*buf + *len, s, n);
+  *len += n;
+  (*buf)[*len] = '\0';
+  return 0;
+}
+
+/* mkdir -p of the directory part of path (or of path itself when dir is 1). */
+static void make_dirs(const char *path, int dir) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s", path);
+  if (!dir) {
+    char *slash = strrchr(p, '/');
+    if (!slash) return;
+    *slash = '\0';
+  }
+  for (char *s = p + 1; *s; s++)
+    if (*s == '/') {
+      *s = '\0';
+      mkdir(p, 0755);
+      *s = '/';
+    }
+  mkdir(p, 0755);
+}
+
+static void kick(server *srv);
+static void maybe_finish(server *srv);
+
+/* ---- clients ---- */
+
+static int wants_read(const client *c) {
+  const server *srv = c->srv;
+  return !c->closing && !c->shutting && !c->eof && !c->write_blocked && !srv->throttled && !srv->stopping;
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  client *c = (client *)h;
+  *buf = uv_buf_init(c->srv->readbuf, sizeof c->srv->readbuf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+static void update_read(client *c) {
+  int want = wants_read(c);
+  if (want && !c->reading) {
+    if (uv_read_start(&c->h.stream, on_alloc, on_read) == 0) c->reading = 1;
+  } else if (!want && c->reading) {
+    uv_read_stop(&c->h.stream);
+    c->reading = 0;
+  }
+}
+
+static void client_free(client *c) {
+  server *srv = c->srv;
+  if (c->prev) c->prev->next = c->next;
+  else srv->clients = c->next;
+  if (c->next) c->next->prev = c->prev;
+  srv->nclients--;
+  vg_framer_free(&c->framer);
+  free(c->out);
+  free(c);
+}
+
+static void on_client_closed(uv_handle_t *h) {
+  client *c = (client *)h;
+  c->closed = 1;
+  vg_debug("%s: closed", c->name);
+  if (c->inflight == 0) client_free(c);
+  maybe_finish(c->srv);
+}
+
+static void client_close(client *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  c->reading = 0;
+  uv_close(&c->h.handle, on_client_closed);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  (void)status;
+  client_close(req->data);
+  free(req);
+}
+
+/* Closes a client once everything it sent is answered and written: the
+ * shutdown waits for queued replies, then its callback closes. */
+static void client_finish(client *c) {
+  if (c->closing || c->shutting) return;
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (req) {
+    req->data = c;
+    if (uv_shutdown(req, &c->h.stream, on_shutdown) == 0) {
+      c->shutting = 1;
+      if (c->reading) uv_read_stop(&c->h.stream);
+      c->reading = 0;
+      return;
+    }
+    free(req);
+  }
+  client_close(c);
+}
+
+typedef struct {
+  uv_write_t req;
+  client *c;
+  char data[];
+} write_req;
+
+static void on_write(uv_write_t *req, int status) {
+  write_req *w = (write_req *)req;
+  client *c = w->c;
+  if (status < 0 && status != UV_ECANCELED) {
+    vg_info("%s: reply not delivered: %s", c->name, uv_strerror(status));
+    client_close(c);
+  }
+  free(w);
+  if (c->write_blocked && !c->closing &&
+      uv_stream_get_write_queue_size(&c->h.stream) < WRITE_QUEUE_MAX / 2) {
+    c->write_blocked = 0;
+    update_read(c);
+  }
+}
+
+static void flush_replies(client *c) {
+  c->touched = 0;
+  if (!c->out_len) return;
+  size_t n = c->out_len;
+  c->out_len = 0;
+  if (c->closing) return;
+  write_req *w = malloc(sizeof *w + n);
+  if (!w) {
+    vg_error("%s: out of memory for replies; closing it", c->name);
+    client_close(c);
+    return;
+  }
+  w->c = c;
+  memcpy(w->data, c->out, n);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+  if (uv_write(&w->req, &c->h.stream, &b, 1, on_write) < 0) {
+    free(w);
+    client_close(c);
+    return;
+  }
+  if (uv_stream_get_write_queue_size(&c->h.stream) > WRITE_QUEUE_MAX) {
+    if (!c->write_blocked) vg_info("%s: not reading its replies; pausing its input", c->name);
+    c->write_blocked = 1;
+    update_read(c);
+  }
+}
+
+static void set_throttle(server *srv, int on) {
+  if (srv->throttled == on) return;
+  srv->throttled = on;
+  if (on) vg_info("backlog of %zu lines: pausing input until it drains", srv->pending.n);
+  for (client *c = srv->clients; c; c = c->next) update_read(c);
+}
+
+static int client_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
+                       unsigned flags) {
+  client *c = ud;
+  server *srv = c->srv;
+  item it = {c, malloc(len ? len : 1), len, total, line_no, flags, {0}};
+  if (!it.data) return VG_ENOMEM;
+  memcpy(it.data, data, len);
+  if (vec_push(&srv->pending, &it)) {
+    free(it.data);
+    return VG_ENOMEM;
+  }
+  srv->pending_bytes += len;
+  c->inflight++;
+  return 0;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  client *c = (client *)s;
+  server *srv = c->srv;
+  if (nread > 0) {
+    if (vg_framer_feed(&c->framer, buf->base, (size_t)nread, client_line, c)) {
+      vg_error("%s: out of memory reading input; closing it", c->name);
+      client_close(c);
+    }
+    if (srv->pending.n >= srv->cfg.max_pending || srv->pending_bytes >= PENDING_BYTES_MAX)
+      set_throttle(srv, 1);
+    kick(srv);
+  } else if (nread == UV_EOF) {
+    size_t partial = vg_framer_pending(&c->framer);
+    if (partial)
+      vg_warn("%s: closed mid-line; %zu bytes without a newline discarded, not stored", c->name,
+              partial);
+    c->eof = 1;
+    update_read(c);
+    if (c->inflight == 0) client_finish(c);
+  } else if (nread < 0) {
+    size_t partial = vg_framer_pending(&c->framer);
+    vg_info("%s: connection lost: %s%s", c->name, uv_strerror((int)nread),
+            partial ? "; a partial line was discarded" : "");
+    client_close(c);
+  }
+}
+
+static void on_connection(uv_stream_t *listener, int status) {
+  server *srv = listener->data;
+  if (status < 0) {
+    vg_warn("accepting a connection failed: %s", uv_strerror(status));
+    return;
+  }
+  client *c = calloc(1, sizeof *c);
+  if (!c) return;
+  int is_tcp = listener == (uv_stream_t *)&srv->tcp_srv;
+  int rc = is_tcp ? uv_tcp_init(srv->loop, &c->h.tcp) : uv_pipe_init(srv->loop, &c->h.pipe, 0);
+  if (rc) {
+    free(c);
+    return;
+  }
+  c->srv = srv;
+  vg_framer_init(&c->framer, srv->cfg.max_line);
+  snprintf(c->name, sizeof c->name, "%s#%lu", is_tcp ? "tcp" : "unix", ++srv->next_client);
+  c->next = srv->clients;
+  if (c->next) c->next->prev = c;
+  srv->clients = c;
+  srv->nclients++;
+  if (uv_accept(listener, &c->h.stream) < 0) {
+    client_close(c);
+    return;
+  }
+  if (srv->nclients > MAX_CLIENTS || srv->stopping) {
+    vg_warn("%s: refused: %s", c->name, srv->stopping ? "stopping" : "too many connections");
+    client_close(c);
+    return;
+  }
+  vg_debug("%s: connected", c->name);
+  update_read(c);
+}
+
+/* ---- jobs: lines from clients ---- */
+
+static void work_lines(uv_work_t *req) {
+  server *srv = req->data;
+  item_vec *b = &srv->batch;
+  int rc = vg_store_begin(srv->store);
+  for (size_t i = 0; rc == 0 && i < b->n; i++) {
+    item *it = &b->v[i];
+    vg_line line = {it->data, it->len, it->total, it->line_no, it->flags,
+                    srv->js.format, SOCKET_SOURCE, srv->js.max_line};
+    rc = vg_ingest_line(srv->store, &line, &it->res, NULL);
+  }
+  if (rc == 0) rc = vg_store_commit(srv->store);
+  if (rc) {
+    char why[VG_REASON_MAX];
+    snprintf(why, sizeof why, "not stored: database error: %s", vg_store_errmsg(srv->store));
+    vg_store_rollback(srv->store);
+    vg_error("a batch of %zu lines was not stored: %s", b->n, why + 12);
+    for (size_t i = 0; i < b->n; i++) {
+      b->v[i].res.status = VG_EDB;
+      snprintf(b->v[i].res.reason, sizeof b->v[i].res.reason, "%s", why);
+    }
+  }
+}
+
+static void touch(server *srv, client *c) {
+  if (c->touched) return;
+  if (srv->ntouched == srv->touched_cap) {
+    size_t cap = srv->touched_cap ? srv->touched_cap * 2 : 64;
+    client **t = realloc(srv->touched, cap * sizeof *t);
+    if (!t) return; /* its replies go out with the next round */
+    srv->touched = t;
+    srv->touched_cap = cap;
+  }
+  c->touched = 1;
+  srv->touched[srv->ntouched++] = c;
+}
+
+static void after_lines(server *srv) {
+  item_vec *b = &srv->batch;
+  uint64_t stored = 0, dups = 0, bad = 0;
+  for (size_t i = 0; i < b->n; i++) {
+    item *it = &b->v[i];
+    client *c = it->from;
+    char reply[VG_REASON_MAX + 48];
+    int n;
+    switch (it->res.status) {
+    case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->res.id); stored++; break;
+    case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->res.id); dups++; break;
+    case VG_REJECTED:
+      n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
+                   it->res.reason);
+      vg_info("%s: line %llu rejected: %s", c->name, (unsigned long long)it->line_no,
+              it->res.reason);
+      bad++;
+      break;
+    default: n = snprintf(reply, sizeof reply, "error: %s\n", it->res.reason); bad++; break;
+    }
+    if (!c->closing && buf_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n) == 0)
+      touch(srv, c);
+    free(it->data);
+    c->inflight--;
+  }
+  vg_debug("batch of %zu lines: %llu stored, %llu duplicates, %llu not stored", b->n,
+           (unsigned long long)stored, (unsigned long long)dups, (unsigned long long)bad);
+  for (size_t i = 0; i < srv->ntouched; i++) flush_replies(srv->touched[i]);
+  srv->ntouched = 0;
+  /* Free or finish the clients this batch was the last business of. */
+  for (size_t i = 0; i < b->n; i++) {
+    client *c = b->v[i].from;
+    if (!c || c->inflight) continue;
+    for (size_t k = i; k < b->n; k++)
+      if (b->v[k].from == c) b->v[k].from = NULL;
+    if (c->closed) client_free(c);
+    else if (c->eof) client_finish(c);
+  }
+  b->n = 0;
+}
+
+static void start_lines(server *srv) {
+  item_vec *p = &srv->pending, *b = &srv->batch;
+  size_t take = p->n < srv->cfg.batch_max ? p->n : srv->cfg.batch_max;
+  /* Swap buffers when taking everything; otherwise copy the front out. */
+  if (take == p->n) {
+    item_vec t = *b;
+    *b = *p;
+    *p = t;
+    p->n = 0;
+  } else {
+    if (b->cap < take) {
+      item *nv = realloc(b->v, take * sizeof *nv);
+      if (!nv) return;
+      b->v = nv;
+      b->cap = take;
+    }
+    memcpy(b->v, p->v, take * sizeof *p->v);
+    memmove(p->v, p->v + take, (p->n - take) * sizeof *p->v);
+    b->n = take;
+    p->n -= take;
+  }
+  for (size_t i = 0; i < b->n; i++) srv->pending_bytes -= b->v[i].len;
+  srv->job = JOB_LINES;
+}
+
+/* ---- jobs: spool files ---- */
+
+static void on_spool_reject(void *ud, const vg_line *line, const vg_result *res) {
+  spool_job *j = ud;
+  char msg[VG_REASON_MAX + 300];
+  int n = snprintf(msg, sizeof msg, "%s:%llu: %s\n", j->name, (unsigned long long)line->line_no,
+                   res->reason);
+  buf_append(&j->errors, &j->errors_len, &j->errors_cap, msg, (size_t)n);
+}
+
+/* Renames spool/name to dir/name, or dir/name.N when that is taken. */
+static int move_to(const char *spool, const char *dir, const char *name, char *dest, size_t cap) {
+  char from[8192];
+  if (snprintf(from, sizeof from, "%s/%s", spool, name) >= (int)sizeof from) return -ENAMETOOLONG;
+  for (int k = 0; k < 1000; k++) {
+    int n = k == 0 ? snprintf(dest, cap, "%s/%s/%s", spool, dir, name)
+                   : snprintf(dest, cap, "%s/%s/%s.%d", spool, dir, name, k);
+    if (n >= (int)cap) return -ENAMETOOLONG;
+    if (access(dest, F_OK) != 0) return rename(from, dest) == 0 ? 0 : -errno;
+  }
+  return -EEXIST;
+}
+
+static void write_err_file(const char *dest, const char *text, size_t len) {
+  char path[8300], tmp[8400];
+  if (snprintf(path, sizeof path, "%s.err", dest) >= (int)sizeof path ||
+      snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return;
+  FILE *f = fopen(tmp, "w");
+  if (!f) {
+    vg_error("spool: cannot write %s: %s", tmp, strerror(errno));
+    return;
+  }
+  fwrite(text, 1, len, f);
+  if (fclose(f) != 0 || rename(tmp, path) != 0)
+    vg_error("spool: cannot write %s: %s", path, strerror(errno));
+}
+
+static void work_spool(uv_work_t *req) {
+  server *srv = req->data;
+  spool_job *j = &srv->spool;
+  char path[8192];
+  if (snprintf(path, sizeof path, "%s/%s", srv->js.spool, j->name) >= (int)sizeof path) {
+    j->rc = 1;
+    return;
+  }
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    j->rc = errno == ENOENT ? 1 : VG_EIO; /* gone already: nothing to do */
+    snprintf(j->why, sizeof j->why, "cannot open: %s", strerror(errno));
+  } else {
+    vg_file_opts o = {srv->js.format, SPOOL_SOURCE, srv->js.max_line, srv->js.batch,
+                      on_spool_reject, NULL, j};
+    j->rc = vg_ingest_fd(srv->store, fd, &o, &j->counts, j->why, sizeof j->why);
+    close(fd);
+  }
+  if (j->rc == 1 || j->rc == VG_EDB) return; /* vanished, or retry: leave it */
+  int failed = j->rc != 0 || j->counts.rejected;
+  if (j->rc) {
+    char msg[700];
+    int n = snprintf(msg, sizeof msg, "%s: %s\n", j->name, j->why);
+    buf_append(&j->errors, &j->errors_len, &j->errors_cap, msg, (size_t)n);
+  }
+  char dest[8200];
+  int mv = move_to(srv->js.spool, failed ? "failed" : "done", j->name, dest, sizeof dest);
+  if (mv < 0) {
+    vg_error("spool: %s: cannot move it to %s/: %s", j->name, failed ? "failed" : "done",
+             strerror(-mv));
+    return;
+  }
+  if (failed) write_err_file(dest, j->errors ? j->errors : "", j->errors_len);
+}
+
+static void after_spool(server *srv) {
+  spool_job *j = &srv->spool;
+  if (j->rc == 1) {
+    vg_info("spool: %s: gone before it was read", j->name);
+  } else if (j->rc == VG_EDB) {
+    vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, j->why);
+  } else {
+    vg_info("spool: %s: %llu stored, %llu duplicates, %llu rejected%s%s -> %s/", j->name,
+            (unsigned long long)j->counts.stored, (unsigned long long)j->counts.duplicates,
+            (unsigned long long)j->counts.rejected, j->rc ? "; " : "", j->rc ? j->why : "",
+            j->rc || j->counts.rejected ? "failed" : "done");
+  }
+  free(j->name);
+  free(j->errors);
+  memset(j, 0, sizeof *j);
+}
+
+/* ---- the job machinery ---- */
+
+static void on_work(uv_work_t *req) {
+  server *srv = req->data;
+  if (srv->job == JOB_LINES) work_lines(req);
+  else work_spool(req);
+}
+
+static void scan_spool(server *srv);
+static void on_spool_timer(uv_timer_t *t);
+
+static void on_work_done(uv_work_t *req, int status) {
+  server *srv = req->data;
+  (void)status;
+  job_kind kind = srv->job;
+  srv->job = JOB_NONE;
+  int retry = 0;
+  if (kind == JOB_LINES) {
+    after_lines(srv);
+  } else {
+    retry = srv->spool.rc == VG_EDB;
+    after_spool(srv);
+  }
+  if (retry && !srv->stopping) uv_timer_start(&srv->spool_timer, on_spool_timer, 5000, 0);
+  if (srv->throttled && srv->pending.n < srv->cfg.max_pending / 2 &&
+      srv->pending_bytes < PENDING_BYTES_MAX / 2)
+    set_throttle(srv, 0);
+  kick(srv);
+}
+
+static void set_job_settings(server *srv) {
+  srv->js.format = srv->cfg.format;
+  srv->js.max_line = srv->cfg.max_line;
+  srv->js.batch = srv->cfg.batch_max > 1000 ? srv->cfg.batch_max : 1000;
+  snprintf(srv->js.spool, sizeof srv->js.spool, "%s", srv->cfg.spool);
+}
+
+static void submit(server *srv) {
+  set_job_settings(srv);
+  srv->work.data = srv;
+  int rc = uv_queue_work(srv->loop, &srv->work, on_work, on_work_done);
+  if (rc) {
+    vg_error("cannot queue work: %s", uv_strerror(rc));
+    abort(); /* libuv only fails this for a bad argument */
+  }
+}
+
+static void on_batch_timer(uv_timer_t *t) {
+  server *srv = t->data;
+  if (srv->job == JOB_NONE && srv->pending.n) {
+    start_lines(srv);
+    submit(srv);
+  }
+}
+
+/* Starts the next job if none runs: waiting lines first, then spool files. */
+static void kick(server *srv) {
+  if (srv->job != JOB_NONE) return;
+  if (srv->pending.n) {
+    if (srv->pending.n >= srv->cfg.batch_max || srv->cfg.batch_ms == 0 || srv->stopping) {
+      uv_timer_stop(&srv->batch_timer);
+      start_lines(srv);
+      submit(srv);
+    } else if (!uv_is_active((uv_handle_t *)&srv->batch_timer)) {
+      uv_timer_start(&srv->batch_timer, on_batch_timer, srv->cfg.batch_ms, 0);
+    }
+    return;
+  }
+  if (srv->spool_n && !srv->stopping) {
+    srv->spool.name = srv->spool_queue[0];
+    memmove(srv->spool_queue, srv->spool_queue + 1, --srv->spool_n * sizeof *srv->spool_queue);
+    srv->job = JOB_SPOOL;
+    submit(srv);
+    return;
+  }
+  maybe_finish(srv);
+}
+
+/* ---- the spool directory ---- */
+
+static int queued(const server *srv, const char *name) {
+  if (srv->spool.name && strcmp(srv->spool.name, name) == 0) return 1;
+  for (size_t i = 0; i < srv->spool_n; i++)
+    if (strcmp(srv->spool_queue[i], name) == 0) return 1;
+  return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Queues every regular file of the spool that is not queued yet. Names that
+ * start with a dot are files still being written, by convention. */
+static void scan_spool(server *srv) {
+  if (!srv->have_spool || srv->stopping) return;
+  uv_fs_t req;
+  int n = uv_fs_scandir(srv->loop, &req, srv->cfg.spool, 0, NULL);
+  if (n < 0) {
+    vg_error("spool: cannot read %s: %s", srv->cfg.spool, uv_strerror(n));
+    uv_fs_req_cleanup(&req);
+    return;
+  }
+  size_t before = srv->spool_n;
+  uv_dirent_t d;
+  while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
+    if (d.name[0] == '.' || queued(srv, d.name)) continue;
+    if (d.type != UV_DIRENT_FILE) {
+      if (d.type != UV_DIRENT_UNKNOWN) continue;
+      char p[4200];
+      struct stat sb;
+      snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, d.name);
+      if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
+    }
+    if (srv->spool_n == srv->spool_cap) {
+      size_t cap = srv->spool_cap ? srv->spool_cap * 2 : 16;
+      char **q = realloc(srv->spool_queue, cap * sizeof *q);
+      if (!q) break;
+      srv->spool_queue = q;
+      srv->spool_cap = cap;
+    }
+    char *name = strdup(d.name);
+    if (!name) break;
+    srv->spool_queue[srv->spool_n++] = name;
+  }
+  uv_fs_req_cleanup(&req);
+  qsort(srv->spool_queue + before, srv->spool_n - before, sizeof *srv->spool_queue, by_name);
+  if (srv->spool_n > before) vg_debug("spool: %zu new files", srv->spool_n - before);
+  kick(srv);
+}
+
+static void on_spool_timer(uv_timer_t *t) { scan_spool(t->data); }
+
+static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int status) {
+  server *srv = h->data;
+  (void)name;
+  (void)events;
+  if (status < 0) {
+    vg_warn("spool: watch failed: %s", uv_strerror(status));
+    return;
+  }
+  /* Several events arrive per file: scan once they settle. */
+  uv_timer_start(&srv->spool_timer, on_spool_timer, 20, 0);
+}
+
+static int start_spool(server *srv) {
+  if (!srv->cfg.spool[0]) return 0;
+  char sub[4200];
+  make_dirs(srv->cfg.spool, 1);
+  snprintf(sub, sizeof sub, "%s/done", srv->cfg.spool);
+  mkdir(sub, 0755);
+  snprintf(sub, sizeof sub, "%s/failed", srv->cfg.spool);
+  mkdir(sub, 0755);
+  uv_fs_event_init(srv->loop, &srv->spool_watch);
+  srv->spool_watch.data = srv;
+  int rc = uv_fs_event_start(&srv->spool_watch, on_spool_event, srv->cfg.spool, 0);
+  if (rc) {
+    vg_error("spool: cannot watch %s: %s", srv->cfg.spool, uv_strerror(rc));
+    uv_close((uv_handle_t *)&srv->spool_watch, NULL);
+    return -1;
+  }
+  srv->have_spool = 1;
+  vg_info("watching spool directory %s", srv->cfg.spool);
+  scan_spool(srv);
+  return 0;
+}
+
+/* ---- listeners ---- */
+
+/* Removes a socket file left by a daemon that is gone; refuses to when one
+ * still answers on it. */
+static int clear_stale_socket(const char *path) {
+  struct stat sb;
+  if (lstat(path, &sb) != 0) return 0;
+  if (!S_ISSOCK(sb.st_mode)) {
+    vg_error("%s exists and is not a socket; not replacing it", path);
+    return -1;
+  }
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+  int live = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+  if (fd >= 0) close(fd);
+  if (live) {
+    vg_error("another vigil is listening on %s", path);
+    return -1;
+  }
+  unlink(path);
+  return 0;
+}
+
+static int start_unix(server *srv) {
+  const char *path = srv->cfg.socket;
+  if (!path[0]) return 0;
+  if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+    vg_error("socket path %s is too long", path);
+    return -1;
+  }
+  make_dirs(path, 0);
+  if (clear_stale_socket(path)) return -1;
+  uv_pipe_init(srv->loop, &srv->unix_srv, 0);
+  srv->unix_srv.data = srv;
+  srv->have_unix = 1;
+  mode_t old = umask(0177); /* the socket is born 0600: only its owner may feed it */
+  int rc = uv_pipe_bind(&srv->unix_srv, path);
+  umask(old);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->unix_srv, 128, on_connection);
+  if (rc) {
+    vg_error("cannot listen on %s: %s", path, uv_strerror(rc));
+    return -1;
+  }
+  srv->socket_path = strdup(path);
+  vg_info("listening on unix:%s", path);
+  return 0;
+}
+
+static int start_tcp(server *srv) {
+  const char *spec = srv->cfg.listen;
+  if (!spec[0]) return 0;
+  char host[256];
+  const char *colon = strrchr(spec, ':');
+  char *end;
+  long port = colon ? strtol(colon + 1, &end, 10) : -1;
+  if (!colon || *end || port < 0 || port > 65535 || colon == spec ||
+      (size_t)(colon - spec) >= sizeof host) {
+    vg_error("listen address '%s' is not HOST:PORT", spec);
+    return -1;
+  }
+  snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+  struct sockaddr_storage addr;
+  if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+    host[strlen(host) - 1] = '\0';
+    memmove(host, host + 1, strlen(host));
+  }
+  if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&addr) &&
+      uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&addr)) {
+    vg_error("listen address '%s': '%s' is not an IP address", spec, host);
+    return -1;
+  }
+  uv_tcp_init(srv->loop, &srv->tcp_srv);
+  srv->tcp_srv.data = srv;
+  srv->have_tcp = 1;
+  int rc = uv_tcp_bind(&srv->tcp_srv, (struct sockaddr *)&addr, 0);
+  if (rc == 0) rc = uv_listen((uv_stream_t *)&srv->tcp_srv, 128, on_connection);
+  if (rc) {
+    vg_error("cannot listen on tcp:%s: %s", spec, uv_strerror(rc));
+    return -1;
+  }
+  vg_info("listening on tcp:%s", spec);
+  return 0;
+}
+
+/* ---- signals, reload, stop ---- */
+
+static void apply_overrides(vg_config *c, const overrides *o) {
+  if (o->db) vg_config_set(&c->db, o->db);
+  if (o->socket) vg_config_set(&c->socket, o->socket);
+  if (o->listen) vg_config_set(&c->listen, o->listen);
+  if (o->spool) vg_config_set(&c->spool, o->spool);
+  if (o->rules) vg_config_set(&c->rules, o->rules);
+  if (o->log_level) vg_config_set(&c->log_level, o->log_level);
+  if (o->format) vg_format_parse(o->format, &c->format);
+}
+
+static void reload(server *srv) {
+  vg_config next;
+  vg_config_defaults(&next);
+  char err[512];
+  if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
+    vg_error("reload: %s; keeping the settings in force", err);
+    vg_config_free(&next);
+    return;
+  }
+  apply_overrides(&next, &srv->flags);
+  if (vg_config_check(&next, err, sizeof err)) {
+    vg_error("reload: %s; keeping the settings in force", err);
+    vg_config_free(&next);
+    return;
+  }
+  static const char *const fixed[] = {"db", "socket", "listen", "spool"};
+  const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.listen, srv->cfg.spool};
+  char **now[] = {&next.db, &next.socket, &next.listen, &next.spool};
+  for (int i = 0; i < 4; i++)
+    if (strcmp(was[i], *now[i]) != 0) {
+      vg_warn("reload: '%s' changes only on restart; still %s", fixed[i], was[i]);
+      vg_config_set(now[i], was[i]);
+    }
+  vg_config_free(&srv->cfg);
+  srv->cfg = next;
+  vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
+  vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
+          srv->config_path ? srv->config_path : "");
+  scan_spool(srv);
+}
+
+static void close_if(uv_handle_t *h) {
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+/* Once stopping and idle: answer-less clients closed, listeners gone, the
+ * loop's remaining handles closed so uv_run returns. */
+static void maybe_finish(server *srv) {
+  if (!srv->stopping || srv->job != JOB_NONE || srv->pending.n || srv->done) return;
+  for (client *c = srv->clients, *next; c; c = next) {
+    next = c->next;
+    if (!c->inflight) client_finish(c);
+  }
+  if (srv->clients) return; /* called again as each one closes */
+  srv->done = 1;
+  close_if((uv_handle_t *)&srv->batch_timer);
+  close_if((uv_handle_t *)&srv->spool_timer);
+  close_if((uv_handle_t *)&srv->sig_int);
+  close_if((uv_handle_t *)&srv->sig_term);
+  close_if((uv_handle_t *)&srv->sig_hup);
+}
+
+static void begin_stop(server *srv, const char *why) {
+  if (srv->stopping) {
+    vg_info("%s: already stopping", why);
+    return;
+  }
+  srv->stopping = 1;
+  vg_info("%s: stopping; %zu lines waiting are stored first", why, srv->pending.n);
+  if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
+  if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
+  if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+  uv_timer_stop(&srv->spool_timer);
+  if (srv->socket_path) unlink(srv->socket_path);
+  for (client *c = srv->clients; c; c = c->next) update_read(c);
+  kick(srv);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  server *srv = h->data;
+  if (signum == SIGHUP) reload(srv);
+  else begin_stop(srv, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+/* ---- the command ---- */
+
+static const char help[] =
+    "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--spool DIR] [--rules DIR]\n"
+    "                 [--format auto|chrono|json] [--log-level L] [--db PATH] [--config FILE]\n"
+    "Runs the daemon in the foreground until SIGINT or SIGTERM.\n"
+    "  --socket PATH       Unix socket for newline-delimited entries (default var/vigil.sock;\n"
+    "                      '' for none). Each line is answered once stored: 'ok ID',\n"
+    "                      'duplicate ID' or 'error line N: reason'.\n"
+    "  --listen HOST:PORT  the same protocol over TCP (default 127.0.0.1:7433; '' for none)\n"
+    "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
+    "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
+    "  --rules DIR         rule files (default rules/)\n"
+    "  --log-level L       debug, info, warn or error (default info)\n"
+    "SIGHUP reloads the configuration file and rescans the spool.\n";
+
+static int init_signal(server *srv, uv_signal_t *s, int signum) {
+  uv_signal_init(srv->loop, s);
+  s->data = srv;
+  return uv_signal_start(s, on_signal, signum);
+}
+
+int vg_cmd_run(int argc, char **argv) {
+  static server srv_storage;
+  server *srv = &srv_storage;
+  if (vg_cli_setup(&srv->cfg, argc, argv)) return VG_EXIT_USAGE;
+  srv->config_path = vg_cli_config_path(argc, argv);
+  static const struct option opts[] = {
+      {"socket", required_argument, NULL, 'S'}, {"listen", required_argument, NULL, 'L'},
+      {"spool", required_argument, NULL, 'P'}, {"rules", required_argument, NULL, 'R'},
+      {"format", required_argument, NULL, 'f'}, {"log-level", required_argument, NULL, 'l'},
+      VG_CLI_GLOBAL_OPTIONS, {0}};
+  int opt, status = VG_EXIT_OK;
+  optind = 1;
+  overrides *o = &srv->flags;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    switch (opt) {
+    case 'D': o->db = optarg; break;
+    case 'C': break;
+    case 'S': o->socket = optarg; break;
+    case 'L': o->listen = optarg; break;
+    case 'P': o->spool = optarg; break;
+    case 'R': o->rules = optarg; break;
+    case 'f':
+      if (vg_format_parse(optarg, &(vg_format){0})) {
+        fprintf(stderr, "vigil run: --format must be auto, chrono or json\n");
+        status = VG_EXIT_USAGE;
+        goto done;
+      }
+      o->format = optarg;
+      break;
+    case 'l': o->log_level = optarg; break;
+    case 'h': fputs(help, stdout); goto done;
+    default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vigil run: unexpected argument '%s'\n", argv[optind]);
+    status = VG_EXIT_USAGE;
+    goto done;
+  }
+  apply_overrides(&srv->cfg, o);
+  char err[512];
+  if (vg_config_check(&srv->cfg, err, sizeof err)) {
+    fprintf(stderr, "vigil run: %s\n", err);
+    status = VG_EXIT_USAGE;
+    goto done;
+  }
+  vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
+  signal(SIGPIPE, SIG_IGN);
+
+  make_dirs(srv->cfg.db, 0);
+  int sflags = strcmp(srv->cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0;
+  if (!(srv->store = vg_store_open(srv->cfg.db, sflags, err, sizeof err))) {
+    vg_error("%s", err);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
+  vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
+          vg_store_schema_version(srv->store));
+  srv->loop = uv_default_loop();
+  uv_timer_init(srv->loop, &srv->batch_timer);
+  uv_timer_init(srv->loop, &srv->spool_timer);
+  srv->batch_timer.data = srv->spool_timer.data = srv;
+  if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
+      init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
+      start_spool(srv)) {
+    status = VG_EXIT_FAIL;
+    srv->stopping = 1; /* close what was opened, then leave */
+    if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
+    if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
+    if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+    if (srv->socket_path) unlink(srv->socket_path);
+    maybe_finish(srv);
+  } else {
+    vg_info("ready");
+  }
+  uv_run(srv->loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
+  vg_store_close(srv->store);
+  if (status == VG_EXIT_OK) vg_info("stopped cleanly");
+  for (size_t i = 0; i < srv->spool_n; i++) free(srv->spool_queue[i]);
+  free(srv->spool_queue);
+  free(srv->pending.v);
+  free(srv->batch.v);
+  free(srv->touched);
+  free(srv->socket_path);
+done:
+  vg_config_free(&srv->cfg);
+  return status;
+}

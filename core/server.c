@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "vigil.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -368,6 +369,16 @@ static void on_connection(uv_stream_t *listener, int status) {
     free(c);
     return;
   }
+  if (srv->touched_cap <= srv->nclients) {
+    size_t cap = srv->touched_cap ? srv->touched_cap * 2 : 64;
+    client **t = realloc(srv->touched, cap * sizeof *t);
+    if (!t) {
+      uv_close(&c->h.handle, (uv_close_cb)free);
+      return;
+    }
+    srv->touched = t;
+    srv->touched_cap = cap;
+  }
   c->srv = srv;
   vg_framer_init(&c->framer, srv->cfg.max_line);
   snprintf(c->name, sizeof c->name, "%s#%lu", is_tcp ? "tcp" : "unix", ++srv->next_client);
@@ -413,15 +424,11 @@ static void work_lines(uv_work_t *req) {
   }
 }
 
+/* Remembers that c has replies in this round. The list has room for every
+ * client (it grows as clients connect), so this cannot fail. */
 static void touch(server *srv, client *c) {
   if (c->touched) return;
-  if (srv->ntouched == srv->touched_cap) {
-    size_t cap = srv->touched_cap ? srv->touched_cap * 2 : 64;
-    client **t = realloc(srv->touched, cap * sizeof *t);
-    if (!t) return; /* its replies go out with the next round */
-    srv->touched = t;
-    srv->touched_cap = cap;
-  }
+  assert(srv->ntouched < srv->touched_cap);
   c->touched = 1;
   srv->touched[srv->ntouched++] = c;
 }
@@ -446,24 +453,23 @@ static void after_lines(server *srv) {
       break;
     default: n = snprintf(reply, sizeof reply, "error: %s\n", it->res.reason); bad++; break;
     }
-    if (!c->closing && buf_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n) == 0)
-      touch(srv, c);
+    if (!c->closing) buf_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
+    touch(srv, c);
     free(it->data);
     c->inflight--;
   }
   vg_debug("batch of %zu lines: %llu stored, %llu duplicates, %llu not stored", b->n,
            (unsigned long long)stored, (unsigned long long)dups, (unsigned long long)bad);
-  for (size_t i = 0; i < srv->ntouched; i++) flush_replies(srv->touched[i]);
-  srv->ntouched = 0;
-  /* Free or finish the clients this batch was the last business of. */
-  for (size_t i = 0; i < b->n; i++) {
-    client *c = b->v[i].from;
-    if (!c || c->inflight) continue;
-    for (size_t k = i; k < b->n; k++)
-      if (b->v[k].from == c) b->v[k].from = NULL;
+  /* Send the replies, then free or finish the clients that were waiting
+   * only for this batch. */
+  for (size_t i = 0; i < srv->ntouched; i++) {
+    client *c = srv->touched[i];
+    flush_replies(c);
+    if (c->inflight) continue;
     if (c->closed) client_free(c);
     else if (c->eof) client_finish(c);
   }
+  srv->ntouched = 0;
   b->n = 0;
 }
 

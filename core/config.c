@@ -83,7 +83,9 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   vg_config next = *c; /* strings are shared until replaced below */
   char *fresh[NSETTINGS] = {0};
   if (luaL_loadfilex(L, path, "t") || lua_pcall(L, 0, 0, 0)) {
-    snprintf(err, cap, "%s", lua_tostring(L, -1));
+    const char *msg = lua_tostring(L, -1);
+    snprintf(err, cap, "%s", msg ? msg : "the file raised an error that is not a message");
+    if (!msg) snprintf(err, cap, "%s: raised an error that is not a message", path);
     goto cleanup;
   }
   for (size_t i = 0; i < NSETTINGS; i++) {
@@ -122,7 +124,10 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
     }
     lua_pop(L, 1);
   }
-  if ((rc = vg_config_check(&next, err, cap)) == 0) {
+  char why[256];
+  if ((rc = vg_config_check(&next, why, sizeof why)) != 0) {
+    snprintf(err, cap, "%s: %s", path, why);
+  } else {
     for (size_t i = 0; i < NSETTINGS; i++) /* free the strings that were replaced */
       if (fresh[i]) free(*(char **)(void *)((char *)c + settings[i].offset));
     *c = next;

@@ -94,7 +94,22 @@ static const char *keep(char **dst, const char *s, size_t n) {
   return at;
 }
 
+/* Whether the JSON text holds the escape \u0000, which cJSON would decode
+ * into a NUL that silently cuts the string short. */
+static int escaped_nul(const char *s, size_t n) {
+  for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), "\\u0000", 6)); p++) {
+    size_t bs = 0;
+    while (p - bs > s && p[-1 - (long)bs] == '\\') bs++;
+    if (bs % 2 == 0) return 1; /* the backslash is not itself escaped */
+  }
+  return 0;
+}
+
 static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
+  if (escaped_nul(line, len)) {
+    snprintf(why, VG_REASON_MAX, "a JSON string holds a NUL character (\\u0000)");
+    return VG_EPARSE;
+  }
   const char *end = NULL;
   cJSON *obj = cJSON_ParseWithLengthOpts(line, len, &end, 0);
   if (!obj) {

@@ -40,44 +40,43 @@ static void shrink(vg_framer *f) {
   }
 }
 
+/* Hands on the line held in buf: whole, or its first `max` bytes when it
+ * went over the cap, with its full length. */
+static int deliver(vg_framer *f, unsigned flags, vg_line_fn fn, void *ud) {
+  uint64_t total = f->skipping ? f->skipped : f->len;
+  size_t len = f->len;
+  if (f->skipping) flags |= VG_LINE_TOO_LONG;
+  f->line_no++;
+  f->len = 0;
+  f->skipping = 0;
+  f->skipped = 0;
+  int rc = fn(ud, f->buf, len, total, f->line_no, flags);
+  shrink(f);
+  return rc;
+}
+
 int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void *ud) {
   while (n) {
     const char *nl = memchr(data, '\n', n);
     size_t piece = nl ? (size_t)(nl - data) : n;
-    int rc = 0;
+    int rc;
     if (f->skipping) {
       f->skipped += piece;
     } else if (f->len + piece > f->max) {
-      /* Over the cap: hand on what fits, once, then skip to the newline. */
-      size_t room = f->max - f->len;
-      if ((rc = append(f, data, room))) return rc;
-      f->line_no++;
-      rc = fn(ud, f->buf, f->len, f->len + piece, f->line_no, VG_LINE_TOO_LONG);
+      /* Over the cap: keep what fits, count the rest up to the newline. */
       f->skipped = f->len + piece;
-      f->len = 0;
+      if ((rc = append(f, data, f->max - f->len))) return rc;
       f->skipping = 1;
-      shrink(f);
-      if (rc) return rc;
     } else if (nl && f->len == 0) {
       f->line_no++; /* the common case: a whole line inside one read */
-      rc = fn(ud, data, piece, piece, f->line_no, 0);
-      if (rc) return rc;
-    } else {
-      if ((rc = append(f, data, piece))) return rc;
-      if (nl) {
-        size_t whole = f->len;
-        f->line_no++;
-        f->len = 0;
-        rc = fn(ud, f->buf, whole, whole, f->line_no, 0);
-        shrink(f);
-        if (rc) return rc;
-      }
+      if ((rc = fn(ud, data, piece, piece, f->line_no, 0))) return rc;
+      goto next;
+    } else if ((rc = append(f, data, piece))) {
+      return rc;
     }
     if (!nl) break;
-    if (f->skipping) {
-      f->skipping = 0;
-      f->skipped = 0;
-    }
+    if ((rc = deliver(f, 0, fn, ud))) return rc;
+  next:
     data = nl + 1;
     n -= piece + 1;
   }
@@ -85,14 +84,6 @@ int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void
 }
 
 int vg_framer_finish(vg_framer *f, vg_line_fn fn, void *ud) {
-  int rc = 0;
-  if (f->len && !f->skipping) {
-    f->line_no++;
-    rc = fn(ud, f->buf, f->len, f->len, f->line_no, VG_LINE_NO_EOL);
-  }
-  f->len = 0;
-  f->skipping = 0;
-  f->skipped = 0;
-  shrink(f);
-  return rc;
+  if (!f->len && !f->skipping) return 0;
+  return deliver(f, VG_LINE_NO_EOL, fn, ud);
 }

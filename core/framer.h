@@ -1,9 +1,10 @@
 /* framer.h — cuts a byte stream into lines, each at most `max` bytes.
  *
  * Used for sockets (bytes arrive in arbitrary pieces) and files alike. A line
- * longer than the cap is not buffered: its first `max` bytes are handed on
- * once with VG_LINE_TOO_LONG and the rest is skipped up to its newline, so
- * memory stays bounded whatever a peer sends. */
+ * longer than the cap is not buffered whole: its first `max` bytes are kept,
+ * the rest is counted and skipped up to its newline, and then the line is
+ * handed on once with VG_LINE_TOO_LONG, so memory stays bounded whatever a
+ * peer sends. */
 #ifndef VIGIL_FRAMER_H
 #define VIGIL_FRAMER_H
 
@@ -15,8 +16,9 @@ enum {
   VG_LINE_NO_EOL = 2,   /* the last line of the input had no newline */
 };
 
-/* Called for each line, without its newline. `line` lives until the call
- * returns. `total` is the line's full length (larger than len when cut). A
+/* Called for each line, without its newline, once the line has ended.
+ * `line` lives until the call returns. `total` is the line's full length
+ * (larger than len when it was cut at the cap). A
  * non-zero return stops the feed and is returned by it. */
 typedef int (*vg_line_fn)(void *ud, const char *line, size_t len, uint64_t total,
                           uint64_t line_no, unsigned flags);
@@ -28,7 +30,7 @@ typedef struct {
   size_t max;       /* the line cap */
   uint64_t line_no; /* lines completed so far */
   uint64_t skipped; /* bytes of an overlong line seen so far, while skipping */
-  int skipping;     /* inside an overlong line already reported */
+  int skipping;     /* inside an overlong line: buf holds its first max bytes */
 } vg_framer;
 
 void vg_framer_init(vg_framer *f, size_t max);
@@ -39,6 +41,8 @@ int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void
 /* Ends the input: a partial last line is handed on with VG_LINE_NO_EOL. */
 int vg_framer_finish(vg_framer *f, vg_line_fn fn, void *ud);
 /* Bytes of an unfinished line held right now. */
-static inline size_t vg_framer_pending(const vg_framer *f) { return f->len + (size_t)f->skipped; }
+static inline uint64_t vg_framer_pending(const vg_framer *f) {
+  return f->skipping ? f->skipped : f->len;
+}
 
 #endif

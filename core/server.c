@@ -340,15 +340,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       set_throttle(srv, 1);
     kick(srv);
   } else if (nread == UV_EOF) {
-    size_t partial = vg_framer_pending(&c->framer);
+    uint64_t partial = vg_framer_pending(&c->framer);
     if (partial)
-      vg_warn("%s: closed mid-line; %zu bytes without a newline discarded, not stored", c->name,
-              partial);
+      vg_warn("%s: closed mid-line; %llu bytes without a newline discarded, not stored",
+              c->name, (unsigned long long)partial);
     c->eof = 1;
     update_read(c);
     if (c->inflight == 0) client_finish(c);
   } else if (nread < 0) {
-    size_t partial = vg_framer_pending(&c->framer);
+    uint64_t partial = vg_framer_pending(&c->framer);
     vg_info("%s: connection lost: %s%s", c->name, uv_strerror((int)nread),
             partial ? "; a partial line was discarded" : "");
     client_close(c);

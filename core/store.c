@@ -262,17 +262,20 @@ static char *fts_words(const char *text) {
 static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
 
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
-  int which = q->text ? S_QUERY_TEXT : S_QUERY;
-  sqlite3_stmt *s = st->stmt[which];
   char *words = NULL;
+  if (q->text) {
+    if (!(words = fts_words(q->text))) return VG_ENOMEM;
+    if (!words[0]) { /* no words: no full-text condition */
+      free(words);
+      words = NULL;
+    }
+  }
+  sqlite3_stmt *s = st->stmt[words ? S_QUERY_TEXT : S_QUERY];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->source) sqlite3_bind_text(s, 3, q->source, -1, SQLITE_STATIC);
   if (q->tag) sqlite3_bind_text(s, 4, q->tag, -1, SQLITE_STATIC);
-  if (q->text) {
-    if (!(words = fts_words(q->text))) return VG_ENOMEM;
-    sqlite3_bind_text(s, 5, words, -1, SQLITE_STATIC);
-  }
+  if (words) sqlite3_bind_text(s, 5, words, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -1,0 +1,294 @@
+/* test_config.c — embedded defaults and the Lua configuration file.
+ *
+ * Covers the default values, a file's settings being taken (and the others
+ * left alone), and each way a file is refused — a syntax error, a setting
+ * of the wrong type, a use of the absent io and os libraries, a bad value —
+ * with a message naming the file or the setting, and the configuration left
+ * exactly as it was. Each test writes its file in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "vigil.h"
+
+#define assert_contains(hay, needle)                                                               \
+  do {                                                                                             \
+    if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
+  } while (0)
+
+/* A temporary directory, the config file in it, and a loaded configuration. */
+typedef struct {
+  char dir[64];
+  char path[128];
+  vg_config cfg;
+} fixture;
+
+static int setup(void **state) {
+  fixture *fx = calloc(1, sizeof *fx);
+  if (!fx) return -1;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/vigil-config-XXXXXX");
+  if (!mkdtemp(fx->dir)) {
+    free(fx);
+    return -1;
+  }
+  snprintf(fx->path, sizeof fx->path, "%s/vigil.lua", fx->dir);
+  vg_config_defaults(&fx->cfg);
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  vg_config_free(&fx->cfg);
+  const char *files[] = {"vigil.lua", "other.lua", "ran"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
+    unlink(p);
+  }
+  rmdir(fx->dir);
+  free(fx);
+  return 0;
+}
+
+static void write_file(const fixture *fx, const char *text) {
+  FILE *f = fopen(fx->path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  assert_int_equal(fclose(f), 0);
+}
+
+/* Loads text as the config file, expecting it to be refused; returns the message. */
+static void load_bad(fixture *fx, const char *text, char *err, size_t cap) {
+  write_file(fx, text);
+  err[0] = '\0';
+  int rc = vg_config_load(&fx->cfg, fx->path, err, cap);
+  if (rc != VG_EINVAL) fail_msg("load gave %d, not VG_EINVAL, for:\n%s", rc, text);
+  if (!err[0]) fail_msg("refused without a message:\n%s", text);
+}
+
+static void load_ok(fixture *fx, const char *text) {
+  char err[512] = "";
+  write_file(fx, text);
+  int rc = vg_config_load(&fx->cfg, fx->path, err, sizeof err);
+  if (rc != 0) fail_msg("load gave %d: %s", rc, err);
+}
+
+/* The configuration still holds every default. */
+static void assert_defaults(const vg_config *c) {
+  assert_string_equal(c->db, "var/vigil.db");
+  assert_string_equal(c->socket, "var/vigil.sock");
+  assert_string_equal(c->listen, "127.0.0.1:7433");
+  assert_string_equal(c->spool, "var/spool");
+  assert_string_equal(c->rules, "rules");
+  assert_string_equal(c->log_level, "info");
+  assert_int_equal(c->format, VG_FORMAT_AUTO);
+  assert_int_equal(c->max_line, 1048576);
+}
+
+static void test_defaults(void **state) {
+  fixture *fx = *state;
+  assert_defaults(&fx->cfg);
+  assert_true(fx->cfg.batch_max > 0);
+  char err[256] = "";
+  assert_int_equal(vg_config_check(&fx->cfg, err, sizeof err), 0);
+}
+
+static void test_file_settings_are_taken(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "-- a site configuration\n"
+              "db = 'data/korea.db'\n"
+              "batch_max = 500\n"
+              "format = \"json\"\n");
+  assert_string_equal(fx->cfg.db, "data/korea.db");
+  assert_int_equal(fx->cfg.batch_max, 500);
+  assert_int_equal(fx->cfg.format, VG_FORMAT_JSON);
+  /* What the file does not set keeps its default. */
+  assert_string_equal(fx->cfg.socket, "var/vigil.sock");
+  assert_string_equal(fx->cfg.listen, "127.0.0.1:7433");
+  assert_int_equal(fx->cfg.max_line, 1048576);
+}
+
+static void test_file_may_compute_values(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "local dir = 'var/site'\n"
+              "db = dir .. '/vigil.db'\n"
+              "max_line = 64 * 1024\n"
+              "socket = string.format('%s/%s', dir, 'sock')\n"
+              "listen = ''\n");
+  assert_string_equal(fx->cfg.db, "var/site/vigil.db");
+  assert_int_equal(fx->cfg.max_line, 65536);
+  assert_string_equal(fx->cfg.socket, "var/site/sock");
+  assert_string_equal(fx->cfg.listen, "");
+}
+
+static void test_second_load_replaces_first(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "db = 'first.db'\n");
+  load_ok(fx, "db = 'second.db'\n");
+  assert_string_equal(fx->cfg.db, "second.db");
+}
+
+static void test_syntax_error_names_file_and_line(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "db = 'other.db'\nbatch_max = = 3\n", err, sizeof err);
+  char where[160];
+  snprintf(where, sizeof where, "%s:2:", fx->path);
+  assert_contains(err, where);
+  assert_defaults(&fx->cfg);
+}
+
+static void test_wrong_type_names_the_setting(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "db = 'other.db'\nbatch_max = \"x\"\n", err, sizeof err);
+  assert_contains(err, "batch_max");
+  assert_contains(err, fx->path);
+  assert_defaults(&fx->cfg);
+  load_bad(fx, "db = 42\n", err, sizeof err);
+  assert_contains(err, "'db'");
+  assert_defaults(&fx->cfg);
+}
+
+static void test_zero_or_negative_size_rejected(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "batch_max = 0\n", err, sizeof err);
+  assert_contains(err, "batch_max");
+  load_bad(fx, "max_pending = -5\n", err, sizeof err);
+  assert_contains(err, "max_pending");
+  load_bad(fx, "max_line = 1.5\n", err, sizeof err);
+  assert_contains(err, "max_line");
+  assert_defaults(&fx->cfg);
+}
+
+static void test_unknown_format_rejected(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "format = 'xml'\n", err, sizeof err);
+  assert_contains(err, "format");
+  assert_contains(err, "'xml'");
+  assert_int_equal(fx->cfg.format, VG_FORMAT_AUTO);
+}
+
+static void test_io_library_is_absent(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "db = 'other.db'\nlocal f = io.open('/etc/hostname')\n", err, sizeof err);
+  assert_contains(err, fx->path);
+  assert_contains(err, "'io'");
+  assert_defaults(&fx->cfg);
+}
+
+static void test_os_library_is_absent(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  char marker[192], text[512];
+  snprintf(marker, sizeof marker, "%s/ran", fx->dir);
+  snprintf(text, sizeof text, "os.execute('touch %s')\n", marker);
+  load_bad(fx, text, err, sizeof err);
+  assert_contains(err, "'os'");
+  assert_int_not_equal(access(marker, F_OK), 0); /* the command never ran */
+  assert_defaults(&fx->cfg);
+}
+
+static void test_loading_other_code_is_absent(void **state) {
+  fixture *fx = *state;
+  char err[512], other[192], text[512];
+  /* A valid file beside it, which dofile would run if it were there. */
+  snprintf(other, sizeof other, "%s/other.lua", fx->dir);
+  FILE *f = fopen(other, "w");
+  assert_non_null(f);
+  fputs("db = 'from-other.db'\n", f);
+  assert_int_equal(fclose(f), 0);
+  snprintf(text, sizeof text, "dofile('%s')\n", other);
+  load_bad(fx, text, err, sizeof err);
+  assert_contains(err, "dofile");
+  load_bad(fx, "load(\"db = 'from-load.db'\")()\n", err, sizeof err);
+  assert_contains(err, "load");
+  load_bad(fx, "require('io')\n", err, sizeof err);
+  unlink(other);
+  assert_defaults(&fx->cfg);
+}
+
+static void test_unknown_log_level_rejected(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "db = 'other.db'\nlog_level = 'verbose'\n", err, sizeof err);
+  assert_contains(err, "log_level");
+  assert_contains(err, "verbose");
+  assert_defaults(&fx->cfg);
+  load_ok(fx, "log_level = 'debug'\n");
+  assert_string_equal(fx->cfg.log_level, "debug");
+}
+
+static void test_unknown_durability_rejected(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "durability = 'sometimes'\n", err, sizeof err);
+  assert_contains(err, "durability");
+  assert_string_equal(fx->cfg.durability, "full");
+}
+
+static void test_missing_file_rejected(void **state) {
+  fixture *fx = *state;
+  char err[512] = "";
+  char missing[192];
+  snprintf(missing, sizeof missing, "%s/absent.lua", fx->dir);
+  assert_int_equal(vg_config_load(&fx->cfg, missing, err, sizeof err), VG_EINVAL);
+  assert_contains(err, "absent.lua");
+  assert_defaults(&fx->cfg);
+}
+
+static void test_runtime_error_keeps_config(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "db = 'other.db'\nspool = 'x'\nerror('stop here')\n", err, sizeof err);
+  assert_contains(err, "stop here");
+  assert_defaults(&fx->cfg);
+}
+
+static void test_error_that_is_not_a_string_names_file(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  /* Lua lets a script raise any value, not only a message. */
+  load_bad(fx, "db = 'other.db'\nerror({reason = 'a table'})\n", err, sizeof err);
+  assert_contains(err, fx->path);
+  assert_defaults(&fx->cfg);
+}
+
+int main(void) {
+  vg_log_set_level(VG_LOG_WARN);
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_defaults),
+      T(test_file_settings_are_taken),
+      T(test_file_may_compute_values),
+      T(test_second_load_replaces_first),
+      T(test_syntax_error_names_file_and_line),
+      T(test_wrong_type_names_the_setting),
+      T(test_zero_or_negative_size_rejected),
+      T(test_unknown_format_rejected),
+      T(test_io_library_is_absent),
+      T(test_os_library_is_absent),
+      T(test_loading_other_code_is_absent),
+      T(test_unknown_log_level_rejected),
+      T(test_unknown_durability_rejected),
+      T(test_missing_file_rejected),
+      T(test_runtime_error_keeps_config),
+      T(test_error_that_is_not_a_string_names_file),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

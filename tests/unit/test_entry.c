@@ -1,0 +1,478 @@
+/* test_entry.c — vg_entry_parse on chronology lines and JSON records.
+ *
+ * Covers what a parsed entry holds (trimmed text, the default or the
+ * record's own source, extra JSON members kept as JSON fields), format
+ * detection, every way a line is refused together with the reason given,
+ * and the deduplication hash: equal for the same date, source and text
+ * however the date was written, different when any of them differs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "entry.h"
+#include "vigil.h"
+
+#define assert_contains(hay, needle)                                                               \
+  do {                                                                                             \
+    if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
+  } while (0)
+
+static const char *const analyst = "analyst-desk";
+
+/* Parses line[0..len) expecting success; the caller clears e. */
+static void parse_ok_n(const char *line, size_t len, vg_format fmt, vg_entry *e) {
+  char why[VG_REASON_MAX] = "";
+  int rc = vg_entry_parse(line, len, fmt, analyst, e, why);
+  if (rc != 0) fail_msg("\"%.*s\" was refused: %s", (int)len, line, why);
+}
+
+static void parse_ok(const char *line, vg_format fmt, vg_entry *e) {
+  parse_ok_n(line, strlen(line), fmt, e);
+}
+
+/* Parses line[0..len) expecting VG_EPARSE; returns the reason in why. */
+static void parse_bad_n(const char *line, size_t len, vg_format fmt, char why[VG_REASON_MAX]) {
+  vg_entry e;
+  why[0] = '\0';
+  int rc = vg_entry_parse(line, len, fmt, analyst, &e, why);
+  if (rc != VG_EPARSE) {
+    if (rc == 0) vg_entry_clear(&e);
+    fail_msg("\"%.*s\" gave %d, not VG_EPARSE", (int)len, line, rc);
+  }
+  if (why[0] == '\0') fail_msg("\"%.*s\" was refused without a reason", (int)len, line);
+  /* A refused entry holds nothing to release. */
+  assert_null(e.owned);
+  assert_null(e.fields);
+}
+
+static void parse_bad(const char *line, vg_format fmt, char why[VG_REASON_MAX]) {
+  parse_bad_n(line, strlen(line), fmt, why);
+}
+
+/* Compares an entry's text (not NUL-terminated) with s. */
+static void assert_text(const vg_entry *e, const char *s) {
+  if (e->text_len != strlen(s) || memcmp(e->text, s, e->text_len) != 0)
+    fail_msg("text is \"%.*s\", not \"%s\"", (int)e->text_len, e->text, s);
+}
+
+static void assert_date(const vg_entry *e, const char *iso) {
+  char text[VG_DATE_TEXT_MAX];
+  vg_date_format(&e->date, text);
+  assert_string_equal(text, iso);
+}
+
+/* The hash of a line parsed with source src. */
+static void hash_of(const char *line, const char *src, uint8_t out[16]) {
+  vg_entry e;
+  char why[VG_REASON_MAX] = "";
+  if (vg_entry_parse(line, strlen(line), VG_FORMAT_AUTO, src, &e, why) != 0)
+    fail_msg("\"%s\" was refused: %s", line, why);
+  memcpy(out, e.hash, 16);
+  vg_entry_clear(&e);
+}
+
+static void test_chrono_text_is_trimmed(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("Nov. 21, 2023:   North Korea puts a reconnaissance satellite into orbit. \t ",
+           VG_FORMAT_CHRONO, &e);
+  assert_date(&e, "2023-11-21");
+  assert_text(&e, "North Korea puts a reconnaissance satellite into orbit.");
+  assert_int_equal(e.date.precision, VG_PREC_DAY);
+  vg_entry_clear(&e);
+}
+
+static void test_chrono_source_is_the_callers(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("2023-07-12: North Korea tests a Hwasong-18 solid-fuel ICBM.", VG_FORMAT_CHRONO, &e);
+  assert_ptr_equal(e.source, analyst);
+  assert_null(e.fields);
+  vg_entry_clear(&e);
+}
+
+static void test_leading_blanks_before_date_are_skipped(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("  \tmid-December 2023: Joint drills continue south of the DMZ.", VG_FORMAT_AUTO, &e);
+  assert_date(&e, "2023-12-11/2023-12-20");
+  assert_text(&e, "Joint drills continue south of the DMZ.");
+  vg_entry_clear(&e);
+}
+
+static void test_trailing_cr_is_ignored(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("Dec. 18, 2023: Pyongyang fires a long-range missile.\r", VG_FORMAT_CHRONO, &e);
+  assert_text(&e, "Pyongyang fires a long-range missile.");
+  vg_entry_clear(&e);
+  parse_ok("{\"date\": \"2023-12-18\", \"text\": \"A launch at dawn.\"}\r", VG_FORMAT_JSON, &e);
+  assert_text(&e, "A launch at dawn.");
+  vg_entry_clear(&e);
+}
+
+static void test_text_may_contain_colons_and_utf8(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("2023-11-22: Seoul: the 9.19 military agreement is partly suspended — 남북 합의",
+           VG_FORMAT_CHRONO, &e);
+  assert_text(&e, "Seoul: the 9.19 military agreement is partly suspended — 남북 합의");
+  vg_entry_clear(&e);
+}
+
+static void test_json_record(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("{\"date\": \"Nov. 21, 2023\", \"text\": \"  A satellite reaches orbit.  \"}",
+           VG_FORMAT_JSON, &e);
+  assert_date(&e, "2023-11-21");
+  assert_text(&e, "A satellite reaches orbit.");
+  assert_ptr_equal(e.source, analyst);
+  assert_null(e.fields);
+  vg_entry_clear(&e);
+}
+
+static void test_json_source_overrides_default(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("{\"date\": \"2023-11-21\", \"text\": \"Launch reported.\", \"source\": \"kcna-watch\"}",
+           VG_FORMAT_JSON, &e);
+  assert_string_equal(e.source, "kcna-watch");
+  assert_null(e.fields); /* source is not an extra member */
+  vg_entry_clear(&e);
+}
+
+static void test_json_extra_members_become_fields(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("{\"date\": \"2023-11-21\", \"text\": \"Launch reported.\", \"source\": \"desk-2\","
+           " \"url\": \"https://example.org/a/1\", \"casualties\": 0, \"tags\": [\"space\"]}",
+           VG_FORMAT_AUTO, &e);
+  assert_non_null(e.fields);
+  cJSON *f = cJSON_Parse(e.fields);
+  assert_non_null(f);
+  const cJSON *url = cJSON_GetObjectItemCaseSensitive(f, "url");
+  const cJSON *n = cJSON_GetObjectItemCaseSensitive(f, "casualties");
+  const cJSON *tags = cJSON_GetObjectItemCaseSensitive(f, "tags");
+  int ok = cJSON_IsObject(f) && cJSON_IsString(url) &&
+           strcmp(url->valuestring, "https://example.org/a/1") == 0 && cJSON_IsNumber(n) &&
+           n->valueint == 0 && cJSON_IsArray(tags) && cJSON_GetArraySize(tags) == 1;
+  /* The members the entry itself holds are not repeated among the fields. */
+  int repeated = cJSON_HasObjectItem(f, "date") || cJSON_HasObjectItem(f, "text") ||
+                 cJSON_HasObjectItem(f, "source");
+  cJSON_Delete(f);
+  vg_entry_clear(&e);
+  assert_true(ok);
+  assert_false(repeated);
+}
+
+static void test_auto_detects_json_and_chrono(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("  {\"date\": \"2023-09-07\", \"text\": \"From JSON.\"}", VG_FORMAT_AUTO, &e);
+  assert_text(&e, "From JSON.");
+  vg_entry_clear(&e);
+  parse_ok("Sept. 7, 2023: From a chronology.", VG_FORMAT_AUTO, &e);
+  assert_text(&e, "From a chronology.");
+  vg_entry_clear(&e);
+}
+
+static void test_chrono_format_does_not_read_json(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": \"x\"}", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "no date");
+}
+
+static void test_clear_twice_is_safe(void **state) {
+  (void)state;
+  vg_entry e;
+  parse_ok("{\"date\": \"2023-09-07\", \"text\": \"x\", \"extra\": true}", VG_FORMAT_JSON, &e);
+  vg_entry_clear(&e);
+  vg_entry_clear(&e);
+  assert_null(e.owned);
+  assert_null(e.fields);
+}
+
+static void test_empty_line_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("", VG_FORMAT_AUTO, why);
+  assert_contains(why, "empty");
+}
+
+static void test_blank_line_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("  \t  \r", VG_FORMAT_AUTO, why);
+  assert_contains(why, "empty");
+}
+
+static void test_line_without_date_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("North Korea launches a cruise missile toward the Yellow Sea.", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "no date");
+}
+
+static void test_impossible_date_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("Feb. 30, 2023: A day that never was.", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "impossible");
+  assert_contains(why, "28");
+  parse_bad("{\"date\": \"2023-02-30\", \"text\": \"x\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "impossible");
+}
+
+static void test_unknown_month_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("Octember 5, 2023: A month that never was.", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "Octember");
+}
+
+static void test_missing_colon_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("2023-09-07 North Korea holds a parade.", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "':'");
+}
+
+static void test_no_text_after_date_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("2023-09-07:   \t", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "no text");
+  parse_bad("Sept. 7, 2023:", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "no text");
+}
+
+static void test_json_without_text_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07\", \"body\": \"x\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"text\"");
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": \"   \"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"text\"");
+}
+
+static void test_json_without_date_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"when\": \"2023-09-07\", \"text\": \"x\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"date\"");
+}
+
+static void test_json_array_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("[{\"date\": \"2023-09-07\", \"text\": \"x\"}]", VG_FORMAT_AUTO, why);
+  assert_contains(why, "object");
+}
+
+static void test_json_number_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("42", VG_FORMAT_JSON, why);
+  assert_contains(why, "object");
+}
+
+static void test_invalid_json_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": }", VG_FORMAT_AUTO, why);
+  assert_contains(why, "invalid JSON");
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": \"unterminated", VG_FORMAT_AUTO, why);
+  assert_contains(why, "invalid JSON");
+}
+
+static void test_trailing_garbage_after_json_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": \"x\"} and more", VG_FORMAT_JSON, why);
+  assert_contains(why, "after the JSON");
+  /* Blanks after the object are fine. */
+  vg_entry e;
+  parse_ok("{\"date\": \"2023-09-07\", \"text\": \"x\"}  \t", VG_FORMAT_JSON, &e);
+  vg_entry_clear(&e);
+}
+
+static void test_json_date_not_a_string_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": 20230907, \"text\": \"x\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"date\" must be a string");
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": 7}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"text\" must be a string");
+}
+
+static void test_json_date_with_trailing_junk_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07 evening\", \"text\": \"x\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "evening");
+}
+
+static void test_json_empty_source_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-09-07\", \"text\": \"x\", \"source\": \"\"}", VG_FORMAT_JSON, why);
+  assert_contains(why, "\"source\"");
+}
+
+static void test_invalid_utf8_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("2023-09-07: caf\xff", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+  assert_contains(why, "byte 16"); /* where the bad byte is, counted from 1 */
+  parse_bad("2023-09-07: stray \x80 continuation", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+  parse_bad("2023-09-07: cut short \xe2\x80", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+}
+
+static void test_overlong_utf8_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  /* '/' written in two, three and four bytes, and a surrogate half. */
+  parse_bad("2023-09-07: a\xc0\xaf", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+  parse_bad("2023-09-07: a\xe0\x80\xaf", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+  parse_bad("2023-09-07: a\xf0\x80\x80\xaf", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+  parse_bad("2023-09-07: a\xed\xa0\x80", VG_FORMAT_CHRONO, why);
+  assert_contains(why, "UTF-8");
+}
+
+static void test_nul_byte_in_line_rejected(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  static const char line[] = "2023-09-07: before\0after";
+  parse_bad_n(line, sizeof line - 1, VG_FORMAT_CHRONO, why);
+  assert_contains(why, "NUL");
+  static const char json[] = "{\"date\": \"2023-09-07\", \"text\": \"a\0b\"}";
+  parse_bad_n(json, sizeof json - 1, VG_FORMAT_JSON, why);
+  assert_contains(why, "NUL");
+}
+
+static void test_json_escaped_nul_does_not_cut_text(void **state) {
+  (void)state;
+  /* "\u0000" decodes to a NUL inside the text: the record must be refused
+   * rather than stored with its text silently cut at that point. */
+  vg_entry e;
+  char why[VG_REASON_MAX] = "";
+  const char *line = "{\"date\": \"2023-09-07\", \"text\": \"kept\\u0000lost\"}";
+  int rc = vg_entry_parse(line, strlen(line), VG_FORMAT_JSON, analyst, &e, why);
+  size_t len = rc == 0 ? e.text_len : 0;
+  if (rc == 0) vg_entry_clear(&e);
+  if (rc == 0) fail_msg("accepted with text of %zu bytes instead of refusing the NUL", len);
+  assert_int_equal(rc, VG_EPARSE);
+}
+
+static void test_same_entry_same_hash(void **state) {
+  (void)state;
+  uint8_t a[16], b[16];
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk", a);
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk", b);
+  assert_memory_equal(a, b, 16);
+}
+
+static void test_different_source_different_hash(void **state) {
+  (void)state;
+  uint8_t a[16], b[16];
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk", a);
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk-2", b);
+  assert_memory_not_equal(a, b, 16);
+}
+
+static void test_different_text_different_hash(void **state) {
+  (void)state;
+  uint8_t a[16], b[16];
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk", a);
+  hash_of("2023-11-21: A satellite fails to reach orbit.", "desk", b);
+  assert_memory_not_equal(a, b, 16);
+}
+
+static void test_different_date_different_hash(void **state) {
+  (void)state;
+  uint8_t a[16], b[16], c[16];
+  hash_of("2023-11-21: A satellite reaches orbit.", "desk", a);
+  hash_of("2023-11-22: A satellite reaches orbit.", "desk", b);
+  hash_of("2023-11: A satellite reaches orbit.", "desk", c);
+  assert_memory_not_equal(a, b, 16);
+  assert_memory_not_equal(a, c, 16); /* a month is not its first day */
+}
+
+static void test_same_date_written_differently_same_hash(void **state) {
+  (void)state;
+  uint8_t a[16], b[16], c[16], d[16];
+  hash_of("Sept. 7, 2023: x", "desk", a);
+  hash_of("2023-09-07: x", "desk", b);
+  hash_of("{\"date\": \"7 September 2023\", \"text\": \" x \"}", "desk", c);
+  hash_of("2023-09-07:   x  ", "desk", d);
+  assert_memory_equal(a, b, 16);
+  assert_memory_equal(a, c, 16);
+  assert_memory_equal(a, d, 16);
+}
+
+static void test_source_and_text_boundary_in_hash(void **state) {
+  (void)state;
+  /* Moving bytes between source and text must not give the same hash. */
+  uint8_t a[16], b[16];
+  hash_of("2023-09-07: bc", "a", a);
+  hash_of("2023-09-07: c", "ab", b);
+  assert_memory_not_equal(a, b, 16);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_chrono_text_is_trimmed),
+      cmocka_unit_test(test_chrono_source_is_the_callers),
+      cmocka_unit_test(test_leading_blanks_before_date_are_skipped),
+      cmocka_unit_test(test_trailing_cr_is_ignored),
+      cmocka_unit_test(test_text_may_contain_colons_and_utf8),
+      cmocka_unit_test(test_json_record),
+      cmocka_unit_test(test_json_source_overrides_default),
+      cmocka_unit_test(test_json_extra_members_become_fields),
+      cmocka_unit_test(test_auto_detects_json_and_chrono),
+      cmocka_unit_test(test_chrono_format_does_not_read_json),
+      cmocka_unit_test(test_clear_twice_is_safe),
+      cmocka_unit_test(test_empty_line_rejected),
+      cmocka_unit_test(test_blank_line_rejected),
+      cmocka_unit_test(test_line_without_date_rejected),
+      cmocka_unit_test(test_impossible_date_rejected),
+      cmocka_unit_test(test_unknown_month_rejected),
+      cmocka_unit_test(test_missing_colon_rejected),
+      cmocka_unit_test(test_no_text_after_date_rejected),
+      cmocka_unit_test(test_json_without_text_rejected),
+      cmocka_unit_test(test_json_without_date_rejected),
+      cmocka_unit_test(test_json_array_rejected),
+      cmocka_unit_test(test_json_number_rejected),
+      cmocka_unit_test(test_invalid_json_rejected),
+      cmocka_unit_test(test_trailing_garbage_after_json_rejected),
+      cmocka_unit_test(test_json_date_not_a_string_rejected),
+      cmocka_unit_test(test_json_date_with_trailing_junk_rejected),
+      cmocka_unit_test(test_json_empty_source_rejected),
+      cmocka_unit_test(test_invalid_utf8_rejected),
+      cmocka_unit_test(test_overlong_utf8_rejected),
+      cmocka_unit_test(test_nul_byte_in_line_rejected),
+      cmocka_unit_test(test_json_escaped_nul_does_not_cut_text),
+      cmocka_unit_test(test_same_entry_same_hash),
+      cmocka_unit_test(test_different_source_different_hash),
+      cmocka_unit_test(test_different_text_different_hash),
+      cmocka_unit_test(test_different_date_different_hash),
+      cmocka_unit_test(test_same_date_written_differently_same_hash),
+      cmocka_unit_test(test_source_and_text_boundary_in_hash),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,455 @@
+/* test_ingest.c — from raw lines to stored entries or kept rejects.
+ *
+ * Covers vg_ingest_line inside a caller's transaction (stored, duplicate and
+ * rejected results with their counts and reasons, the overlong-line flag)
+ * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
+ * counts, the line numbers handed to on_reject, a last line without a
+ * newline, and commits every `batch` lines. Each test has its own database
+ * in a temporary directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "framer.h"
+#include "ingest.h"
+#include "store.h"
+#include "vigil.h"
+
+#define assert_contains(hay, needle)                                                               \
+  do {                                                                                             \
+    if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
+  } while (0)
+
+typedef struct {
+  char dir[64];
+  char path[128];
+  vg_store *st;
+} fixture;
+
+static int setup(void **state) {
+  fixture *fx = calloc(1, sizeof *fx);
+  if (!fx) return -1;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/vigil-ingest-XXXXXX");
+  if (!mkdtemp(fx->dir)) {
+    free(fx);
+    return -1;
+  }
+  snprintf(fx->path, sizeof fx->path, "%s/vigil.db", fx->dir);
+  char err[256] = "";
+  fx->st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!fx->st) {
+    fprintf(stderr, "cannot open %s: %s\n", fx->path, err);
+    rmdir(fx->dir);
+    free(fx);
+    return -1;
+  }
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  vg_store_close(fx->st);
+  DIR *d = opendir(fx->dir);
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+      char p[PATH_MAX];
+      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(fx->dir);
+  free(fx);
+  return 0;
+}
+
+/* One integer from SQL run on the database through a connection of its own,
+ * so it sees only what has been committed. */
+static long long sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  long long v = -1;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    fail_msg("cannot open %s directly", path);
+  }
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+/* A chronology line from the default source, as the framer would hand it on. */
+static vg_line line_of(const char *text, uint64_t line_no) {
+  vg_line l = {0};
+  l.data = text;
+  l.len = strlen(text);
+  l.total = l.len;
+  l.line_no = line_no;
+  l.format = VG_FORMAT_AUTO;
+  l.source = "desk";
+  l.max_line = 1024;
+  return l;
+}
+
+static int count_row(void *ud, const vg_row *r) {
+  (void)r;
+  ++*(int *)ud;
+  return 0;
+}
+
+/* How many entries a query with no filter returns. */
+static int entries_in(vg_store *st) {
+  int n = 0;
+  vg_query q = {0};
+  assert_int_equal(vg_store_query(st, &q, count_row, &n), 0);
+  return n;
+}
+
+static void test_line_stored_then_duplicate(void **state) {
+  fixture *fx = *state;
+  vg_counts c = {0};
+  vg_result a, b;
+  vg_line l = line_of("Nov. 21, 2023: North Korea puts a reconnaissance satellite into orbit.", 1);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &l, &a, &c), 0);
+  assert_int_equal(a.status, VG_STORED);
+  assert_true(a.id > 0);
+  l.line_no = 2;
+  assert_int_equal(vg_ingest_line(fx->st, &l, &b, &c), 0);
+  assert_int_equal(b.status, VG_DUPLICATE);
+  assert_int_equal(b.id, a.id);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.duplicates, 1);
+  assert_int_equal(c.rejected, 0);
+  assert_int_equal(entries_in(fx->st), 1);
+}
+
+static void test_json_source_names_the_entry(void **state) {
+  fixture *fx = *state;
+  vg_result r;
+  vg_line l = line_of("{\"date\": \"2023-11-21\", \"text\": \"Launch.\", \"source\": \"wire\"}", 1);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &l, &r, NULL), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(r.status, VG_STORED);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries WHERE source = 'wire'"), 1);
+}
+
+static void test_bad_line_rejected_and_kept(void **state) {
+  fixture *fx = *state;
+  vg_counts c = {0};
+  vg_result r;
+  vg_line l = line_of("Octember 5, 2023: the month that never was", 12);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &l, &r, &c), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(r.status, VG_REJECTED);
+  assert_contains(r.reason, "Octember");
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(c.stored, 0);
+  assert_int_equal(entries_in(fx->st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 12 AND"
+                                     " source = 'desk' AND reason LIKE '%Octember%'"),
+                   1);
+}
+
+static void test_overlong_line_rejected_naming_the_cap(void **state) {
+  fixture *fx = *state;
+  vg_counts c = {0};
+  vg_result r;
+  /* Even a line that would parse is refused once the framer cut it. */
+  vg_line l = line_of("2023-11-21: the first bytes of a very long line", 4);
+  l.flags = VG_LINE_TOO_LONG;
+  l.total = 5000;
+  l.max_line = 1024;
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &l, &r, &c), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(r.status, VG_REJECTED);
+  assert_contains(r.reason, "1024");
+  assert_contains(r.reason, "5000");
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(entries_in(fx->st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT raw_length FROM rejects WHERE line = 4"), 5000);
+}
+
+static void test_line_work_undone_by_rollback(void **state) {
+  fixture *fx = *state;
+  vg_result r;
+  vg_line good = line_of("2023-11-21: stored, then undone", 1);
+  vg_line bad = line_of("no date here", 2);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &good, &r, NULL), 0);
+  assert_int_equal(vg_ingest_line(fx->st, &bad, &r, NULL), 0);
+  vg_store_rollback(fx->st);
+  assert_int_equal(entries_in(fx->st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 0);
+}
+
+/* What on_reject saw. */
+typedef struct {
+  size_t n;
+  uint64_t line_no[16];
+  char reason[16][VG_REASON_MAX];
+  long long committed[16]; /* entries committed when the reject was reported */
+  const char *path;        /* the database, to count committed entries; or NULL */
+} rejects_seen;
+
+static void on_reject(void *ud, const vg_line *line, const vg_result *res) {
+  rejects_seen *s = ud;
+  if (s->n == 16) return;
+  s->line_no[s->n] = line->line_no;
+  snprintf(s->reason[s->n], VG_REASON_MAX, "%s", res->reason);
+  s->committed[s->n] = s->path ? sql_int(s->path, "SELECT count(*) FROM entries") : -1;
+  s->n++;
+}
+
+/* Lines 2, 5, 6 and 8 are bad; 4 repeats 1; 9 has no newline. */
+static const char mixed[] =
+    "Nov. 21, 2023: North Korea puts a reconnaissance satellite into orbit.\n"
+    "no date on this line\n"
+    "Dec. 18, 2023: A Hwasong-18 is fired toward the East Sea.\n"
+    "2023-11-21: North Korea puts a reconnaissance satellite into orbit.\n"
+    "\n"
+    "{\"date\": \"2023-12-01\", \"text\": }\n"
+    "{\"date\": \"2023-12-02\", \"text\": \"A JSON record.\", \"source\": \"wire\"}\n"
+    "Feb. 30, 2024: an impossible day\r\n"
+    "early Jan. 2024: Artillery fire near the northern islands.";
+
+static vg_file_opts opts_for(rejects_seen *seen, size_t batch) {
+  vg_file_opts o = {0};
+  o.format = VG_FORMAT_AUTO;
+  o.source = "desk";
+  o.max_line = 1024;
+  o.batch = batch;
+  o.on_reject = on_reject;
+  o.ud = seen;
+  return o;
+}
+
+static void assert_mixed_result(fixture *fx, const vg_counts *c, const rejects_seen *seen) {
+  assert_int_equal(c->stored, 4);
+  assert_int_equal(c->duplicates, 1);
+  assert_int_equal(c->rejected, 4);
+  assert_int_equal(seen->n, 4);
+  assert_int_equal(seen->line_no[0], 2);
+  assert_int_equal(seen->line_no[1], 5);
+  assert_int_equal(seen->line_no[2], 6);
+  assert_int_equal(seen->line_no[3], 8);
+  assert_contains(seen->reason[0], "no date");
+  assert_contains(seen->reason[1], "empty");
+  assert_contains(seen->reason[2], "JSON");
+  assert_contains(seen->reason[3], "impossible");
+  assert_int_equal(entries_in(fx->st), 4);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 4); /* committed */
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 4);
+  assert_int_equal(
+      sql_int(fx->path, "SELECT count(*) FROM entries WHERE date = '2024-01-01/2024-01-10'"), 1);
+}
+
+/* Writes data to a new file in the fixture's directory and opens it for reading. */
+static int temp_file(fixture *fx, const char *data, size_t n) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/input.txt", fx->dir);
+  FILE *f = fopen(p, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  assert_int_equal(fclose(f), 0);
+  int fd = open(p, O_RDONLY);
+  assert_true(fd >= 0);
+  return fd;
+}
+
+static void test_fd_file_with_mixed_lines(void **state) {
+  fixture *fx = *state;
+  rejects_seen seen = {0};
+  vg_file_opts o = opts_for(&seen, 2);
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, mixed, sizeof mixed - 1);
+  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_mixed_result(fx, &c, &seen);
+}
+
+static void test_fd_pipe_with_mixed_lines(void **state) {
+  fixture *fx = *state;
+  rejects_seen seen = {0};
+  vg_file_opts o = opts_for(&seen, 2);
+  vg_counts c = {0};
+  char err[256] = "";
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(write(p[1], mixed, sizeof mixed - 1), (ssize_t)(sizeof mixed - 1));
+  close(p[1]);
+  int rc = vg_ingest_fd(fx->st, p[0], &o, &c, err, sizeof err);
+  close(p[0]);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_mixed_result(fx, &c, &seen);
+}
+
+static void test_fd_commits_every_batch(void **state) {
+  fixture *fx = *state;
+  /* Good, good, bad, good, good, bad: with batches of two lines, lines 1-2
+   * and 3-4 are committed by the time line 6 is rejected. */
+  const char in[] = "2023-01-01: one\n2023-01-02: two\nbad\n"
+                    "2023-01-04: four\n2023-01-05: five\nbad again\n";
+  rejects_seen seen = {0};
+  seen.path = fx->path;
+  vg_file_opts o = opts_for(&seen, 2);
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, in, sizeof in - 1);
+  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_int_equal(seen.n, 2);
+  assert_int_equal(seen.line_no[0], 3);
+  assert_int_equal(seen.line_no[1], 6);
+  assert_int_equal(seen.committed[0], 2);
+  assert_int_equal(seen.committed[1], 3);
+  assert_int_equal(c.stored, 4);
+  assert_int_equal(c.rejected, 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 4);
+  /* No transaction is left open. */
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+}
+
+static void test_fd_large_batch_commits_at_end(void **state) {
+  fixture *fx = *state;
+  const char in[] = "2023-01-01: one\n2023-01-02: two\nbad\n2023-01-04: four\n";
+  rejects_seen seen = {0};
+  seen.path = fx->path;
+  vg_file_opts o = opts_for(&seen, 1000);
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, in, sizeof in - 1);
+  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_int_equal(seen.n, 1);
+  assert_int_equal(seen.committed[0], 0); /* nothing committed mid-file */
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 3);
+}
+
+static void test_fd_empty_input(void **state) {
+  fixture *fx = *state;
+  rejects_seen seen = {0};
+  vg_file_opts o = opts_for(&seen, 2);
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, "", 0);
+  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  close(fd);
+  assert_int_equal(rc, 0);
+  assert_int_equal(c.stored + c.duplicates + c.rejected, 0);
+  assert_int_equal(seen.n, 0);
+}
+
+static void test_fd_read_error_is_reported(void **state) {
+  fixture *fx = *state;
+  rejects_seen seen = {0};
+  vg_file_opts o = opts_for(&seen, 2);
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = open(fx->dir, O_RDONLY | O_DIRECTORY); /* read(2) on it fails */
+  assert_true(fd >= 0);
+  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  close(fd);
+  assert_int_equal(rc, VG_EIO);
+  assert_contains(err, "read failed");
+}
+
+/* A file whose first line is `long_len` bytes of text, over a cap of 100. */
+static void ingest_overlong(fixture *fx, size_t long_len, rejects_seen *seen, vg_counts *c) {
+  const char next[] = "\n2023-11-21: the line after it\n";
+  char *in = malloc(long_len + sizeof next);
+  assert_non_null(in);
+  memcpy(in, "2023-11-20: ", 12);
+  memset(in + 12, 'x', long_len - 12);
+  memcpy(in + long_len, next, sizeof next);
+  vg_file_opts o = opts_for(seen, 2);
+  o.max_line = 100;
+  char err[256] = "";
+  int fd = temp_file(fx, in, long_len + sizeof next - 1);
+  free(in);
+  int rc = vg_ingest_fd(fx->st, fd, &o, c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+}
+
+static void test_fd_overlong_line_rejected_and_next_stored(void **state) {
+  fixture *fx = *state;
+  rejects_seen seen = {0};
+  vg_counts c = {0};
+  ingest_overlong(fx, 700, &seen, &c);
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(seen.n, 1);
+  assert_int_equal(seen.line_no[0], 1);
+  assert_contains(seen.reason[0], "100-byte cap");
+  assert_int_equal(sql_int(fx->path, "SELECT length(raw) FROM rejects"), 100);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries WHERE date = '2023-11-21'"), 1);
+}
+
+static void test_fd_overlong_line_records_full_length(void **state) {
+  fixture *fx = *state;
+  /* One line short enough to arrive in one read, one longer than a read. */
+  const size_t lens[] = {700, 150000};
+  char wrong[2][VG_REASON_MAX + 64] = {"", ""};
+  for (size_t i = 0; i < 2; i++) {
+    rejects_seen seen = {0};
+    vg_counts c = {0};
+    ingest_overlong(fx, lens[i], &seen, &c);
+    assert_int_equal(seen.n, 1);
+    long long kept = sql_int(fx->path, "SELECT raw_length FROM rejects ORDER BY id DESC");
+    char want[32];
+    snprintf(want, sizeof want, "line of %zu bytes", lens[i]);
+    if (kept != (long long)lens[i] || !strstr(seen.reason[0], want))
+      snprintf(wrong[i], sizeof wrong[i], "a %zu-byte line was kept as %lld bytes (\"%s\")",
+               lens[i], kept, seen.reason[0]);
+  }
+  if (wrong[0][0] || wrong[1][0]) fail_msg("%s; %s", wrong[0], wrong[1]);
+}
+
+int main(void) {
+  vg_log_set_level(VG_LOG_WARN);
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_line_stored_then_duplicate),
+      T(test_json_source_names_the_entry),
+      T(test_bad_line_rejected_and_kept),
+      T(test_overlong_line_rejected_naming_the_cap),
+      T(test_line_work_undone_by_rollback),
+      T(test_fd_file_with_mixed_lines),
+      T(test_fd_pipe_with_mixed_lines),
+      T(test_fd_commits_every_batch),
+      T(test_fd_large_batch_commits_at_end),
+      T(test_fd_empty_input),
+      T(test_fd_read_error_is_reported),
+      T(test_fd_overlong_line_rejected_and_next_stored),
+      T(test_fd_overlong_line_records_full_length),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,632 @@
+/* test_store.c — the SQLite store: open and migrate, insert, dedup, rejects, queries.
+ *
+ * Each test runs on a fresh database file in its own temporary directory.
+ * Covers that opening creates the schema at the newest migration, that the
+ * same entry is stored once, that a rollback keeps nothing, that rejected
+ * lines are kept (read back with SQLite directly, as the API has no reader
+ * for them), every query filter (date window overlap, source, limit,
+ * full-text words) and the date order of results, and the refusals of a
+ * newer schema and of a read-only open of a missing file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "entry.h"
+#include "store.h"
+#include "vigil.h"
+
+#define assert_contains(hay, needle)                                                               \
+  do {                                                                                             \
+    if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
+  } while (0)
+
+/* One test's temporary directory, database path and open store. */
+typedef struct {
+  char dir[64];
+  char path[128];
+  vg_store *st;
+} fixture;
+
+static int setup(void **state) {
+  fixture *fx = calloc(1, sizeof *fx);
+  if (!fx) return -1;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/vigil-store-XXXXXX");
+  if (!mkdtemp(fx->dir)) {
+    free(fx);
+    return -1;
+  }
+  snprintf(fx->path, sizeof fx->path, "%s/vigil.db", fx->dir);
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  vg_store_close(fx->st);
+  DIR *d = opendir(fx->dir);
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+      char p[PATH_MAX];
+      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
+      unlink(p);
+    }
+    closedir(d);
+  }
+  rmdir(fx->dir);
+  free(fx);
+  return 0;
+}
+
+/* Opens the fixture's database for writing, failing the test on error. */
+static vg_store *open_store(fixture *fx) {
+  char err[256] = "";
+  fx->st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!fx->st) fail_msg("cannot open %s: %s", fx->path, err);
+  return fx->st;
+}
+
+/* Parses a line (format detected) from `source` and inserts it; returns
+ * VG_STORED or VG_DUPLICATE and the id in *id. */
+static int add(vg_store *st, const char *line, const char *source, int64_t *id) {
+  vg_entry e;
+  char why[VG_REASON_MAX] = "";
+  if (vg_entry_parse(line, strlen(line), VG_FORMAT_AUTO, source, &e, why) != 0)
+    fail_msg("fixture line refused: \"%s\": %s", line, why);
+  int64_t got = -1;
+  int rc = vg_store_insert(st, &e, &got);
+  vg_entry_clear(&e);
+  if (id) *id = got;
+  return rc;
+}
+
+/* Adds lines in one transaction, expecting each to be stored. */
+static void add_all(vg_store *st, const char *const *lines, size_t n, const char *source) {
+  assert_int_equal(vg_store_begin(st), 0);
+  for (size_t i = 0; i < n; i++) {
+    int rc = add(st, lines[i], source, NULL);
+    if (rc != VG_STORED) fail_msg("\"%s\" gave %d, not VG_STORED", lines[i], rc);
+  }
+  assert_int_equal(vg_store_commit(st), 0);
+}
+
+#define MAX_ROWS 16
+
+/* What a query returned, copied out of the callback. */
+typedef struct {
+  size_t n;
+  int64_t id[MAX_ROWS];
+  char date[MAX_ROWS][40];
+  char text[MAX_ROWS][160];
+  char source[MAX_ROWS][40];
+  char precision[MAX_ROWS][8];
+  char ingested_at[MAX_ROWS][40];
+  int has_fields[MAX_ROWS];
+  char fields[MAX_ROWS][160];
+} rows;
+
+static int collect(void *ud, const vg_row *r) {
+  rows *out = ud;
+  if (out->n == MAX_ROWS) return -100;
+  size_t i = out->n++;
+  out->id[i] = r->id;
+  snprintf(out->date[i], sizeof out->date[i], "%s", r->date);
+  snprintf(out->text[i], sizeof out->text[i], "%s", r->text);
+  snprintf(out->source[i], sizeof out->source[i], "%s", r->source);
+  snprintf(out->precision[i], sizeof out->precision[i], "%s", r->precision);
+  snprintf(out->ingested_at[i], sizeof out->ingested_at[i], "%s", r->ingested_at);
+  out->has_fields[i] = r->fields != NULL;
+  snprintf(out->fields[i], sizeof out->fields[i], "%s", r->fields ? r->fields : "");
+  return 0;
+}
+
+/* Runs q, failing the test unless it returns 0. */
+static void query(vg_store *st, const vg_query *q, rows *out) {
+  memset(out, 0, sizeof *out);
+  int rc = vg_store_query(st, q, collect, out);
+  if (rc != 0) fail_msg("query returned %d: %s", rc, vg_store_errmsg(st));
+}
+
+static int query_count_text(vg_store *st, const char *text) {
+  rows r;
+  vg_query q = {0};
+  q.text = text;
+  query(st, &q, &r);
+  return (int)r.n;
+}
+
+/* One integer from SQL run on the database file through its own connection. */
+static long long sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  long long v = -1;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    sqlite3_close(db);
+    fail_msg("cannot open %s directly", path);
+  }
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+/* The highest NNN of db/NNN_name.sql, found next to this source file. */
+static int highest_migration(void) {
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", __FILE__);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = '\0';
+  else
+    snprintf(dir, sizeof dir, ".");
+  strncat(dir, "/../../db", sizeof dir - strlen(dir) - 1);
+  DIR *d = opendir(dir);
+  if (!d) fail_msg("cannot read the migrations in %s (run from the project root)", dir);
+  int high = -1;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    int v;
+    char rest[2];
+    size_t len = strlen(de->d_name);
+    if (len > 4 && strcmp(de->d_name + len - 4, ".sql") == 0 &&
+        sscanf(de->d_name, "%d%1[_]", &v, rest) == 2 && v > high)
+      high = v;
+  }
+  closedir(d);
+  return high;
+}
+
+static void test_open_creates_and_migrates(void **state) {
+  fixture *fx = *state;
+  assert_int_not_equal(access(fx->path, F_OK), 0);
+  int want = highest_migration();
+  assert_true(want >= 1);
+  vg_store *st = open_store(fx);
+  assert_int_equal(access(fx->path, F_OK), 0);
+  assert_int_equal(vg_store_schema_version(st), want);
+  assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), want);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                     " ('entries', 'rejects', 'entries_fts')"),
+                   3);
+}
+
+static void test_reopen_keeps_version_and_entries(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  int version = vg_store_schema_version(st);
+  const char *lines[] = {"Nov. 21, 2023: North Korea puts a reconnaissance satellite into orbit."};
+  add_all(st, lines, 1, "desk");
+  vg_store_close(st);
+  fx->st = NULL;
+  st = open_store(fx);
+  assert_int_equal(vg_store_schema_version(st), version);
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 1);
+}
+
+static void test_insert_then_duplicate_gives_same_id(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *line = "Nov. 21, 2023: North Korea puts a reconnaissance satellite into orbit.";
+  int64_t first = 0, again = 0, other = 0;
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, line, "desk", &first), VG_STORED);
+  assert_true(first > 0);
+  assert_int_equal(add(st, line, "desk", &again), VG_DUPLICATE);
+  assert_int_equal(again, first);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* In a later transaction, and with the date written another way. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-11-21: North Korea puts a reconnaissance satellite into orbit.",
+                       "desk", &again),
+                   VG_DUPLICATE);
+  assert_int_equal(again, first);
+  /* Another source is another entry. */
+  assert_int_equal(add(st, line, "desk-2", &other), VG_STORED);
+  assert_int_not_equal(other, first);
+  assert_int_equal(vg_store_commit(st), 0);
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 2);
+}
+
+static void test_query_row_holds_the_entry(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *lines[] = {
+      "{\"date\": \"December 2023\", \"text\": \"Drills near the border.\","
+      " \"source\": \"wire\", \"url\": \"https://example.org/d\"}",
+  };
+  add_all(st, lines, 1, "desk");
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2023-12");
+  assert_string_equal(r.precision[0], "month");
+  assert_string_equal(r.text[0], "Drills near the border.");
+  assert_string_equal(r.source[0], "wire");
+  assert_true(r.has_fields[0]);
+  assert_contains(r.fields[0], "https://example.org/d");
+  /* Stamped with a UTC time like 2024-01-02T03:04:05Z. */
+  assert_int_equal(strlen(r.ingested_at[0]), 20);
+  assert_int_equal(r.ingested_at[0][10], 'T');
+  assert_int_equal(r.ingested_at[0][19], 'Z');
+}
+
+static void test_rollback_keeps_nothing(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  int64_t id;
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-07-12: North Korea tests a Hwasong-18 ICBM.", "desk", &id),
+                   VG_STORED);
+  vg_store_rollback(st);
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 0);
+  assert_int_equal(query_count_text(st, "Hwasong-18"), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 0);
+  /* The same entry can then be stored for real. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-07-12: North Korea tests a Hwasong-18 ICBM.", "desk", &id),
+                   VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(query_count_text(st, "Hwasong-18"), 1);
+}
+
+static void test_reject_is_kept(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char raw[] = "Pyongyang, no date on this line";
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(
+      vg_store_reject(st, "desk", 7, "no date at the start of the line", raw, sizeof raw - 1, 500),
+      0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT line FROM rejects"), 7);
+  assert_int_equal(sql_int(fx->path, "SELECT raw_length FROM rejects"), 500);
+  assert_int_equal(sql_int(fx->path, "SELECT length(raw) FROM rejects"), sizeof raw - 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE source = 'desk' AND"
+                                     " reason = 'no date at the start of the line' AND"
+                                     " CAST(raw AS TEXT) = 'Pyongyang, no date on this line'"),
+                   1);
+  /* Rejects are not entries. */
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 0);
+}
+
+static void test_rejected_empty_line_is_kept(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_reject(st, "desk", 3, "empty line", "", 0, 0), 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3"), 1);
+}
+
+static void test_long_reject_is_capped_with_full_length(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  size_t n = 300000;
+  char *raw = malloc(n);
+  assert_non_null(raw);
+  memset(raw, 'z', n);
+  assert_int_equal(vg_store_begin(st), 0);
+  int rc = vg_store_reject(st, "desk", 1, "too long", raw, n, n);
+  free(raw);
+  assert_int_equal(rc, 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  long long kept = sql_int(fx->path, "SELECT length(raw) FROM rejects");
+  assert_true(kept > 0 && kept < (long long)n);
+  assert_int_equal(sql_int(fx->path, "SELECT raw_length FROM rejects"), n);
+}
+
+/* The entries the window tests share: a day, a month and a later day. */
+static void add_window_entries(vg_store *st) {
+  const char *lines[] = {
+      "Nov. 21, 2023: A satellite is put into orbit.",
+      "December 2023: Artillery drills along the coast.",
+      "Jan. 5, 2024: Shells land near Yeonpyeong island.",
+  };
+  add_all(st, lines, 3, "desk");
+}
+
+/* The dates of the entries whose span overlaps [since, until] (either may be unset). */
+static void window(vg_store *st, const char *since, const char *until, rows *r) {
+  vg_query q = {0};
+  vg_date d;
+  char err[128];
+  if (since) {
+    assert_int_equal(vg_date_parse(since, strlen(since), &d, err, sizeof err), 0);
+    q.has_since = 1;
+    q.since = d.first;
+  }
+  if (until) {
+    assert_int_equal(vg_date_parse(until, strlen(until), &d, err, sizeof err), 0);
+    q.has_until = 1;
+    q.until = d.last;
+  }
+  query(st, &q, r);
+}
+
+static void test_query_since_includes_month_that_overlaps(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_window_entries(st);
+  rows r;
+  window(st, "2023-12-15", NULL, &r);
+  assert_int_equal(r.n, 2);
+  assert_string_equal(r.date[0], "2023-12");
+  assert_string_equal(r.date[1], "2024-01-05");
+  window(st, "2023-12-31", NULL, &r); /* the month's last day still overlaps */
+  assert_int_equal(r.n, 2);
+  window(st, "2024-01-01", NULL, &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2024-01-05");
+}
+
+static void test_query_until_includes_month_that_overlaps(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_window_entries(st);
+  rows r;
+  window(st, NULL, "2023-12-01", &r); /* the month's first day already overlaps */
+  assert_int_equal(r.n, 2);
+  assert_string_equal(r.date[0], "2023-11-21");
+  assert_string_equal(r.date[1], "2023-12");
+  window(st, NULL, "2023-11-30", &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2023-11-21");
+}
+
+static void test_query_window_inside_month(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_window_entries(st);
+  rows r;
+  window(st, "2023-12-10", "2023-12-12", &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2023-12");
+  window(st, "2023-11-22", "2023-11-30", &r); /* between entries */
+  assert_int_equal(r.n, 0);
+  window(st, "2023-11-21", "2024-01-05", &r); /* bounds are inclusive */
+  assert_int_equal(r.n, 3);
+}
+
+static void test_query_by_source(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *a[] = {"2023-11-21: Launch reported by the desk."};
+  const char *b[] = {"2023-11-21: Launch reported by the wire.",
+                     "2023-11-22: Wire follow-up on the launch."};
+  add_all(st, a, 1, "desk");
+  add_all(st, b, 2, "wire");
+  rows r;
+  vg_query q = {0};
+  q.source = "wire";
+  query(st, &q, &r);
+  assert_int_equal(r.n, 2);
+  assert_string_equal(r.source[0], "wire");
+  assert_string_equal(r.source[1], "wire");
+  q.source = "nobody";
+  query(st, &q, &r);
+  assert_int_equal(r.n, 0);
+  q.source = "Wire"; /* exact, so case matters */
+  query(st, &q, &r);
+  assert_int_equal(r.n, 0);
+}
+
+static void test_query_limit(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *lines[] = {"2023-03-03: third", "2023-01-01: first", "2023-02-02: second"};
+  add_all(st, lines, 3, "desk");
+  rows r;
+  vg_query q = {0};
+  q.limit = 2;
+  query(st, &q, &r);
+  assert_int_equal(r.n, 2);
+  assert_string_equal(r.text[0], "first");
+  assert_string_equal(r.text[1], "second");
+  q.limit = 0;
+  query(st, &q, &r);
+  assert_int_equal(r.n, 3);
+}
+
+static void test_query_in_date_order(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *lines[] = {
+      "2024-01-05: e", "2023-11-21T22:00:00+09:00: c", "2023: a", "mid-November 2023: b",
+      "2023-11-21: d",
+  };
+  add_all(st, lines, 5, "desk");
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 5);
+  /* By first day: 2023-01-01, 11-11, 11-21 (c, stored first), 11-21 (d), 2024-01-05. */
+  const char *want = "abcde";
+  for (size_t i = 0; i < 5; i++)
+    if (r.text[i][0] != want[i])
+      fail_msg("row %zu is \"%s\" (%s), expected \"%c\"", i, r.text[i], r.date[i], want[i]);
+  assert_true(r.id[2] < r.id[3]);
+}
+
+/* Entries for the full-text tests. */
+static void add_text_entries(vg_store *st) {
+  const char *lines[] = {
+      "2023-07-12: North Korea launches a Hwasong-18 solid-fuel ICBM.",
+      "2023-08-21: South Korea and the United States begin joint drills.",
+      "2023-11-21: North Korea puts a reconnaissance satellite into orbit.",
+  };
+  add_all(st, lines, 3, "desk");
+}
+
+static void test_query_text_needs_every_word(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  assert_int_equal(query_count_text(st, "korea north"), 2);
+  assert_int_equal(query_count_text(st, "North satellite"), 1);
+  assert_int_equal(query_count_text(st, "North drills"), 0);
+  assert_int_equal(query_count_text(st, "  satellite \t orbit "), 1);
+}
+
+static void test_query_text_with_hyphen(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  rows r;
+  vg_query q = {0};
+  q.text = "Hwasong-18";
+  query(st, &q, &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2023-07-12");
+  assert_int_equal(query_count_text(st, "solid-fuel ICBM"), 1);
+}
+
+static void test_query_text_with_stray_quote(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  /* None of these may be an error; a quote is just punctuation. */
+  assert_int_equal(query_count_text(st, "\"satellite"), 1);
+  assert_int_equal(query_count_text(st, "North \"Korea"), 2);
+  assert_int_equal(query_count_text(st, "\""), 0);
+}
+
+static void test_query_blank_text_is_not_an_error(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  /* Text without any word must not reach FTS as an empty, invalid query. */
+  const char *blank[] = {"", "   \t "};
+  for (size_t i = 0; i < 2; i++) {
+    rows r;
+    vg_query q = {0};
+    q.text = blank[i];
+    memset(&r, 0, sizeof r);
+    int rc = vg_store_query(st, &q, collect, &r);
+    if (rc != 0) fail_msg("text \"%s\" gave %d: %s", blank[i], rc, vg_store_errmsg(st));
+  }
+}
+
+static void test_query_text_with_fts_operators(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  /* Words that are operators in FTS syntax are searched as words. */
+  assert_int_equal(query_count_text(st, "NOT satellite"), 0);
+  assert_int_equal(query_count_text(st, "Korea OR drills"), 0);
+  assert_int_equal(query_count_text(st, "satellite AND orbit"), 0);
+}
+
+static void test_query_text_combines_with_filters(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  rows r;
+  vg_query q = {0};
+  q.text = "Korea";
+  q.has_since = 1;
+  q.since = vg_days_from_civil(2023, 8, 1);
+  q.limit = 1;
+  query(st, &q, &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.date[0], "2023-08-21");
+}
+
+static void test_newer_schema_is_refused(void **state) {
+  fixture *fx = *state;
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+  int ok = sqlite3_exec(db, "PRAGMA user_version = 9999", NULL, NULL, NULL) == SQLITE_OK;
+  sqlite3_close(db);
+  assert_true(ok);
+  char err[256] = "";
+  vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (st) vg_store_close(st);
+  assert_null(st);
+  assert_contains(err, "newer");
+  assert_contains(err, "9999");
+  /* The database was left as it was. */
+  assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), 9999);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_master"), 0);
+}
+
+static void test_readonly_open_of_missing_file_fails(void **state) {
+  fixture *fx = *state;
+  char err[256] = "";
+  vg_store *st = vg_store_open(fx->path, VG_STORE_READONLY, err, sizeof err);
+  if (st) vg_store_close(st);
+  assert_null(st);
+  assert_true(strlen(err) > 0);
+  assert_contains(err, fx->path);
+  assert_int_not_equal(access(fx->path, F_OK), 0); /* not created */
+}
+
+static void test_readonly_open_reads_entries(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  vg_store_close(st);
+  char err[256] = "";
+  fx->st = vg_store_open(fx->path, VG_STORE_READONLY, err, sizeof err);
+  if (!fx->st) fail_msg("read-only open failed: %s", err);
+  assert_int_equal(query_count_text(fx->st, "satellite"), 1);
+}
+
+int main(void) {
+  vg_log_set_level(VG_LOG_WARN);
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_open_creates_and_migrates),
+      T(test_reopen_keeps_version_and_entries),
+      T(test_insert_then_duplicate_gives_same_id),
+      T(test_query_row_holds_the_entry),
+      T(test_rollback_keeps_nothing),
+      T(test_reject_is_kept),
+      T(test_rejected_empty_line_is_kept),
+      T(test_long_reject_is_capped_with_full_length),
+      T(test_query_since_includes_month_that_overlaps),
+      T(test_query_until_includes_month_that_overlaps),
+      T(test_query_window_inside_month),
+      T(test_query_by_source),
+      T(test_query_limit),
+      T(test_query_in_date_order),
+      T(test_query_text_needs_every_word),
+      T(test_query_text_with_hyphen),
+      T(test_query_text_with_stray_quote),
+      T(test_query_blank_text_is_not_an_error),
+      T(test_query_text_with_fts_operators),
+      T(test_query_text_combines_with_filters),
+      T(test_newer_schema_is_refused),
+      T(test_readonly_open_of_missing_file_fails),
+      T(test_readonly_open_reads_entries),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -7,7 +7,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 CC ?= cc
-PKGS := lua5.4 libuv sqlite3 libcjson libxxhash
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -18,10 +18,12 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SRCS := $(wildcard core/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
 MIGRATIONS := $(sort $(wildcard db/[0-9]*.sql))
+LUA_SCRIPTS := $(sort $(wildcard scripts/*.lua))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
-REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) build/release/migrations.o
-SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) build/asan/migrations.o
+GEN := migrations scripts
+REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) $(GEN:%=build/release/%.o)
+SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) $(GEN:%=build/asan/%.o)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps run test unit e2e install clean
@@ -32,22 +34,24 @@ deps:
 test-deps:
 	@scripts/deps.sh test
 
-build/migrations.c: scripts/embed-sql.sh $(MIGRATIONS) | build
-	sh scripts/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+build/migrations.c: scripts/embed.sh $(MIGRATIONS) | build
+	sh scripts/embed.sh vg_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+build/scripts.c: scripts/embed.sh $(LUA_SCRIPTS) | build
+	sh scripts/embed.sh vg_scripts $(LUA_SCRIPTS) > $@.tmp && mv $@.tmp $@
 
 build build/release build/asan:
 	mkdir -p $@
 
 build/release/%.o: core/%.c | build/release deps
 	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
-build/release/migrations.o: build/migrations.c | build/release
+build/release/%.o: build/%.c | build/release
 	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
 vigil: $(REL_OBJS)
 	$(CC) -o $@ $^ $(PKG_LIBS) -lm
 
 build/asan/%.o: core/%.c | build/asan test-deps
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c $< -o $@
-build/asan/migrations.o: build/migrations.c | build/asan
+build/asan/%.o: build/%.c | build/asan
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c $< -o $@
 build/asan/vigil: $(SAN_LIB_OBJS) build/asan/main.o
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lm

@@ -31,6 +31,20 @@ void vg_config_defaults(vg_config *c) {
   c->batch_max = 4096;
   c->batch_ms = 2;
   c->max_pending = 65536;
+  vg_config_set(&c->alerts_file, "var/alerts.jsonl");
+  c->rule_memory = 32u << 20;
+  c->rule_budget = 1000000;
+  c->rule_failures = 10;
+}
+
+static void free_sinks(vg_sink_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].name);
+    free(v[i].file);
+    for (size_t k = 0; v[i].command && v[i].command[k]; k++) free(v[i].command[k]);
+    free(v[i].command);
+  }
+  free(v);
 }
 
 void vg_config_free(vg_config *c) {
@@ -41,11 +55,13 @@ void vg_config_free(vg_config *c) {
   free(c->rules);
   free(c->log_level);
   free(c->durability);
+  free(c->alerts_file);
+  free_sinks(c->sinks, c->nsinks);
   memset(c, 0, sizeof *c);
 }
 
 /* The settings a file may assign, each with its type. */
-typedef enum { T_STRING, T_SIZE, T_MS, T_FORMAT } kind;
+typedef enum { T_STRING, T_SIZE, T_MS, T_LONG, T_FORMAT } kind;
 typedef struct {
   const char *name;
   kind type;
@@ -58,9 +74,65 @@ static const setting settings[] = {
     S(spool, T_STRING),     S(rules, T_STRING),      S(log_level, T_STRING),
     S(durability, T_STRING), S(format, T_FORMAT),    S(max_line, T_SIZE),
     S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
+    S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
+    S(rule_failures, T_MS),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
+
+/* Reads the `sinks` table: name = { file = PATH } or { command = {argv},
+ * timeout_ms = N, retries = N }, with default = true to take every alert. */
+static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t *nout,
+                      char *err, size_t cap) {
+  size_t n = 0;
+  vg_sink_conf *v = NULL;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    vg_sink_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
+    if (!nv) {
+      snprintf(err, cap, "%s: sinks: each sink is name = { file = ... } or { command = {...} }",
+               path);
+      lua_pop(L, 2);
+      free_sinks(v, n);
+      return VG_EINVAL;
+    }
+    v = nv;
+    vg_sink_conf *k = &v[n++];
+    memset(k, 0, sizeof *k);
+    k->name = strdup(name);
+    k->timeout_ms = 10000;
+    k->retries = 3;
+    const char *why = NULL;
+    if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "command") == LUA_TTABLE) {
+      lua_Integer len = luaL_len(L, -1);
+      k->command = calloc((size_t)len + 1, sizeof *k->command);
+      for (lua_Integer i = 1; k->command && i <= len; i++) {
+        if (lua_geti(L, -1, i) == LUA_TSTRING) k->command[i - 1] = strdup(lua_tostring(L, -1));
+        else why = "'command' must be a list of strings: the program and its arguments";
+        lua_pop(L, 1);
+      }
+      if (len == 0) why = "'command' must name a program";
+    }
+    lua_pop(L, 1);
+    if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
+    if (lua_getfield(L, -1, "timeout_ms") == LUA_TNUMBER) k->timeout_ms = (unsigned)lua_tointeger(L, -1);
+    if (lua_getfield(L, -2, "retries") == LUA_TNUMBER) k->retries = (unsigned)lua_tointeger(L, -1);
+    k->is_default = lua_getfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);
+    lua_pop(L, 4);
+    if (why) {
+      snprintf(err, cap, "%s: sink '%s': %s", path, name, why);
+      lua_pop(L, 1);
+      free_sinks(v, n);
+      return VG_EINVAL;
+    }
+  }
+  *out = v;
+  *nout = n;
+  return 0;
+}
 
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   lua_State *L = luaL_newstate();
@@ -120,14 +192,29 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
         goto cleanup;
       }
       if (s->type == T_SIZE) *(size_t *)(void *)field = (size_t)v;
+      else if (s->type == T_LONG) *(long *)(void *)field = (long)v;
       else *(unsigned *)(void *)field = (unsigned)v;
     }
     lua_pop(L, 1);
   }
+  vg_sink_conf *sinks = NULL;
+  size_t nsinks = 0;
+  int has_sinks = lua_getglobal(L, "sinks") != LUA_TNIL;
+  if (has_sinks && (!lua_istable(L, -1) || load_sinks(L, path, &sinks, &nsinks, err, cap))) {
+    if (!lua_istable(L, -1)) snprintf(err, cap, "%s: 'sinks' must be a table", path);
+    goto cleanup;
+  }
+  lua_pop(L, 1);
   char why[256];
   if ((rc = vg_config_check(&next, why, sizeof why)) != 0) {
     snprintf(err, cap, "%s: %s", path, why);
+    free_sinks(sinks, nsinks);
   } else {
+    if (has_sinks) {
+      free_sinks(c->sinks, c->nsinks);
+      next.sinks = sinks;
+      next.nsinks = nsinks;
+    }
     for (size_t i = 0; i < NSETTINGS; i++) /* free the strings that were replaced */
       if (fresh[i]) free(*(char **)(void *)((char *)c + settings[i].offset));
     *c = next;

@@ -10,6 +10,16 @@
 
 #include <stddef.h>
 
+/* A named alert sink of the configuration file's `sinks` table. */
+typedef struct {
+  char *name;          /* what rules call it by */
+  char *file;          /* a JSON Lines file to append to, or NULL */
+  char **command;      /* argv of a command to run per alert (NULL-ended), or NULL */
+  unsigned timeout_ms; /* how long a command may run */
+  unsigned retries;    /* how often a failed command is tried again */
+  int is_default;      /* every alert goes to it, not only its rules' */
+} vg_sink_conf;
+
 typedef struct {
   char *db;           /* database path */
   char *socket;       /* Unix socket path; "" for none */
@@ -23,6 +33,12 @@ typedef struct {
   size_t batch_max;   /* entries per transaction at most */
   unsigned batch_ms;  /* how long a batch may wait to fill, in ms */
   size_t max_pending; /* lines waiting before the daemon stops reading */
+  char *alerts_file;  /* the default JSON Lines alert file; "" for none */
+  vg_sink_conf *sinks; /* named sinks */
+  size_t nsinks;
+  size_t rule_memory; /* bytes the rules' Lua state may use */
+  long rule_budget;   /* instructions per rule call */
+  unsigned rule_failures; /* failures that disable a rule until reload */
 } vg_config;
 
 /* Fills c with the embedded defaults (strings are owned by c). */

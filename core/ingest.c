@@ -9,7 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
-int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts *c) {
+/* Runs the rules on a newly stored entry. */
+static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
+  char date[VG_DATE_TEXT_MAX];
+  vg_date_format(&e->date, date);
+  vg_rule_entry re = {id,          date,        vg_precision_name(e->date.precision),
+                      e->date.first, e->date.last, e->text, e->text_len, e->source, e->fields};
+  return vg_rules_run(ig->rules, ig->st, &re, ig->alerts);
+}
+
+int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
   vg_entry e;
   res->id = 0;
   res->reason[0] = '\0';
@@ -23,15 +32,17 @@ int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts 
   }
   if (rc) {
     res->status = VG_REJECTED;
-    if (vg_store_reject(st, line->source, line->line_no, res->reason, line->data, line->len,
+    if (vg_store_reject(ig->st, line->source, line->line_no, res->reason, line->data, line->len,
                         line->total))
       return res->status = VG_EDB;
     if (c) c->rejected++;
     return 0;
   }
-  res->status = vg_store_insert(st, &e, &res->id);
+  res->status = vg_store_insert(ig->st, &e, &res->id);
+  if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, &e, res->id)) < 0)
+    res->status = rc;
   vg_entry_clear(&e);
-  if (res->status < 0) return VG_EDB;
+  if (res->status < 0) return res->status;
   if (c) {
     if (res->status == VG_STORED) c->stored++;
     else c->duplicates++;
@@ -41,7 +52,7 @@ int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts 
 
 /* State of one file while the framer hands its lines on. */
 typedef struct {
-  vg_store *st;
+  const vg_ingest *ig;
   const vg_file_opts *o;
   vg_counts *c;
   size_t in_txn; /* lines in the open transaction */
@@ -53,18 +64,22 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
   vg_line line = {data,      len,          total,         line_no, flags,
                   j->o->format, j->o->source, j->o->max_line};
   vg_result res;
-  if (vg_ingest_line(j->st, &line, &res, j->c)) return VG_EDB;
+  int rc = vg_ingest_line(j->ig, &line, &res, j->c);
+  if (rc) return rc;
   if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
   if (++j->in_txn >= j->o->batch) {
-    if (vg_store_commit(j->st) || vg_store_begin(j->st)) return VG_EDB;
+    if (vg_store_commit(j->ig->st)) return VG_EDB;
+    if (j->o->on_commit) j->o->on_commit(j->o->ud);
+    if (vg_store_begin(j->ig->st)) return VG_EDB;
     j->in_txn = 0;
   }
   return 0;
 }
 
-int vg_ingest_fd(vg_store *st, int fd, const vg_file_opts *o, vg_counts *c, char *err,
+int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap) {
-  file_job j = {st, o, c, 0};
+  vg_store *st = ig->st;
+  file_job j = {ig, o, c, 0};
   vg_framer f;
   vg_framer_init(&f, o->max_line);
   char buf[65536];
@@ -76,11 +91,16 @@ int vg_ingest_fd(vg_store *st, int fd, const vg_file_opts *o, vg_counts *c, char
     if (n < 0) {
       snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
                strerror(errno));
-      if ((rc = vg_store_commit(st)) == 0) rc = VG_EIO;
+      if ((rc = vg_store_commit(st)) == 0) {
+        rc = VG_EIO;
+        if (o->on_commit) o->on_commit(o->ud);
+      }
       break;
     }
     if (n == 0) {
-      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = vg_store_commit(st);
+      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0 && (rc = vg_store_commit(st)) == 0 &&
+          o->on_commit)
+        o->on_commit(o->ud);
       break;
     }
     bytes += (uint64_t)n;

@@ -7,6 +7,7 @@
 #define VIGIL_INGEST_H
 
 #include "entry.h"
+#include "rules.h"
 #include "store.h"
 
 #include <stdint.h>
@@ -36,10 +37,18 @@ typedef struct {
   size_t max_line;    /* the cap, to name in the reason of an overlong line */
 } vg_line;
 
-/* Parses and stores one line inside the caller's open transaction, fills res
- * and adds to c (may be NULL). Returns 0, or VG_EDB when the store failed:
- * the caller must then roll back, and nothing of the transaction counts. */
-int vg_ingest_line(vg_store *st, const vg_line *line, vg_result *res, vg_counts *c);
+/* Where lines go: the store, and the rules that run on each new entry. */
+typedef struct {
+  vg_store *st;           /* the store, with the caller's transaction open */
+  vg_rules *rules;        /* run on every newly stored entry; NULL for none */
+  vg_alert_list *alerts;  /* collects the new alerts for the sinks; may be NULL */
+} vg_ingest;
+
+/* Parses and stores one line inside the caller's open transaction, runs the
+ * rules on it when it is new, fills res and adds to c (may be NULL).
+ * Returns 0, or VG_EDB / VG_ENOMEM when the store failed: the caller must
+ * then roll back, and nothing of the transaction counts. */
+int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c);
 
 /* Called for each line of a file that was rejected, with its result. */
 typedef void (*vg_reject_fn)(void *ud, const vg_line *line, const vg_result *res);
@@ -53,14 +62,15 @@ typedef struct {
   size_t batch;            /* lines per transaction */
   vg_reject_fn on_reject;  /* may be NULL */
   vg_progress_fn progress; /* may be NULL */
-  void *ud;                /* for both */
+  void (*on_commit)(void *ud); /* after each commit (sinks); may be NULL */
+  void *ud;                /* for all three */
 } vg_file_opts;
 
 /* Reads fd to its end and ingests every line, committing every `batch`
- * lines. A last line without a newline is ingested too. Returns 0; VG_EIO
+ * lines and calling on_commit after each commit. A last line without a newline is ingested too. Returns 0; VG_EIO
  * when a read failed (what came before is committed; err says after which
  * line); or VG_EDB (the open transaction is rolled back). */
-int vg_ingest_fd(vg_store *st, int fd, const vg_file_opts *o, vg_counts *c, char *err,
+int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap);
 
 #endif

@@ -4,7 +4,7 @@
  * and bound by parameter; nothing outside this file holds a sqlite3 handle. */
 #include "store.h"
 
-#include "migrations.h"
+#include "embedded.h"
 #include "vigil.h"
 
 #include <sqlite3.h>
@@ -23,6 +23,13 @@ enum {
   S_REJECT,
   S_QUERY,
   S_QUERY_TEXT,
+  S_TAG,
+  S_CLEAR_TAGS,
+  S_ENTRY_TAGS,
+  S_ALERT,
+  S_ALERT_FIND,
+  S_ALERT_ENTRY,
+  S_ALERTS,
   S_COUNT
 };
 
@@ -33,7 +40,8 @@ enum {
   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"
 #define QUERY_COLUMNS                                                                            \
   "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at, e.fields,"                 \
-  " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag))"
+  " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag)),"\
+  " e.day_first, e.day_last"
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -51,6 +59,18 @@ static const char *const sql[S_COUNT] = {
     [S_QUERY_TEXT] = QUERY_COLUMNS " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
                                    QUERY_FILTERS " AND entries_fts MATCH ?5"
                                    " ORDER BY e.day_first, e.id LIMIT ?6",
+    [S_TAG] = "INSERT OR IGNORE INTO tags (entry_id, tag, rule) VALUES (?, ?, ?)",
+    [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
+    [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
+    [S_ALERT] = "INSERT INTO alerts (rule, key, dedup_key, date, day, severity, message,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+    [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
+    [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
+    [S_ALERTS] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
+                 " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"
+                 " WHERE alert_id = a.id ORDER BY entry_id)) FROM alerts a"
+                 " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
+                 " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
 };
 
 struct vg_store {
@@ -84,9 +104,14 @@ int vg_store_schema_version(vg_store *st) {
 
 /* Applies each embedded migration newer than the database, one transaction
  * each, so a failure leaves the database at the last good version. */
+/* The version a migration brings the schema to: the NNN of NNN_name.sql. */
+static int migration_version(const vg_embedded *m) { return atoi(m->name); }
+
+/* Applies each embedded migration newer than the database, one transaction
+ * each, so a failure leaves the database at the last good version. */
 static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
   int have = vg_store_schema_version(st);
-  int know = vg_migrations[vg_migrations_count - 1].version;
+  int know = migration_version(&vg_migrations[vg_migrations_count - 1]);
   if (have < 0) {
     snprintf(err, cap, "cannot read the schema version: %s", sqlite3_errmsg(st->db));
     return VG_EDB;
@@ -104,17 +129,18 @@ static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
     return VG_EVERSION;
   }
   for (int i = 0; i < vg_migrations_count; i++) {
-    const vg_migration *m = &vg_migrations[i];
-    if (m->version <= have) continue;
+    const vg_embedded *m = &vg_migrations[i];
+    int version = migration_version(m);
+    if (version <= have) continue;
     char pragma[64], why[256];
-    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
-    if (exec(st, "BEGIN IMMEDIATE", why, sizeof why) || exec(st, m->sql, why, sizeof why) ||
+    snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+    if (exec(st, "BEGIN IMMEDIATE", why, sizeof why) || exec(st, m->text, why, sizeof why) ||
         exec(st, pragma, why, sizeof why) || exec(st, "COMMIT", why, sizeof why)) {
       sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
       snprintf(err, cap, "migration %s failed: %s", m->name, why);
       return VG_EDB;
     }
-    vg_info("database migrated to schema version %d (%s)", m->version, m->name);
+    vg_info("database migrated to schema version %d (%s)", version, m->name);
   }
   return 0;
 }
@@ -280,12 +306,87 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                col(s, 5), col(s, 6), col(s, 7)};
+                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
+                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   free(words);
+  return out;
+}
+
+int vg_store_tag(vg_store *st, int64_t entry, const char *tag, const char *rule) {
+  sqlite3_stmt *s = st->stmt[S_TAG];
+  sqlite3_bind_int64(s, 1, entry);
+  sqlite3_bind_text(s, 2, tag, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, rule, -1, SQLITE_STATIC);
+  return run(st, S_TAG);
+}
+
+int vg_store_clear_tags(vg_store *st, int64_t entry) {
+  sqlite3_bind_int64(st->stmt[S_CLEAR_TAGS], 1, entry);
+  return run(st, S_CLEAR_TAGS);
+}
+
+int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_TAGS];
+  sqlite3_bind_int64(s, 1, entry);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, col(s, 0), col(s, 1)))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
+  sqlite3_stmt *s = st->stmt[S_ALERT];
+  sqlite3_bind_text(s, 1, a->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, a->key ? a->key : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, a->dedup, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, a->date, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 5, a->day);
+  sqlite3_bind_text(s, 6, a->severity, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 7, a->message, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 8, st->now, -1, SQLITE_STATIC);
+  if (run(st, S_ALERT)) return VG_EDB;
+  int status = VG_STORED;
+  if (sqlite3_changes(st->db) == 1) {
+    *id = sqlite3_last_insert_rowid(st->db);
+  } else {
+    sqlite3_stmt *f = st->stmt[S_ALERT_FIND];
+    sqlite3_bind_text(f, 1, a->dedup, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(f);
+    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
+    sqlite3_reset(f);
+    if (rc != SQLITE_ROW) return VG_EDB;
+    status = VG_DUPLICATE;
+  }
+  sqlite3_stmt *e = st->stmt[S_ALERT_ENTRY];
+  for (size_t i = 0; i < a->nentries; i++) {
+    sqlite3_bind_int64(e, 1, *id);
+    sqlite3_bind_int64(e, 2, a->entries[i]);
+    if (run(st, S_ALERT_ENTRY)) return VG_EDB;
+  }
+  return status;
+}
+
+int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ALERTS];
+  if (q->has_since) sqlite3_bind_int(s, 1, q->since);
+  if (q->has_until) sqlite3_bind_int(s, 2, q->until);
+  if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                      col(s, 5), col(s, 6), col(s, 7)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
   return out;
 }

@@ -58,8 +58,10 @@ typedef struct {
 typedef struct {
   int64_t id;
   const char *date, *precision, *text, *source, *ingested_at;
-  const char *fields; /* JSON text or NULL */
-  const char *tags;   /* the tags joined by ',' or NULL */
+  const char *fields;        /* JSON text or NULL */
+  const char *tags;          /* the tags joined by ',' or NULL */
+  int32_t day_first, day_last; /* the span of the date */
+  size_t text_len;           /* bytes of text */
 } vg_row;
 
 typedef int (*vg_row_fn)(void *ud, const vg_row *row);
@@ -67,5 +69,50 @@ typedef int (*vg_row_fn)(void *ud, const vg_row *row);
 /* Calls fn for each matching entry in date order (then id). Returns 0, what
  * fn returned if non-zero, or VG_EDB (message in vg_store_errmsg). */
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud);
+
+/* ---- tags and alerts, written by the rules inside the caller's transaction ---- */
+
+/* Sets tag on entry, as set by rule; a tag already there is kept. 0 or VG_EDB. */
+int vg_store_tag(vg_store *st, int64_t entry, const char *tag, const char *rule);
+/* Removes every tag of entry (before its rules run again). 0 or VG_EDB. */
+int vg_store_clear_tags(vg_store *st, int64_t entry);
+
+typedef int (*vg_tag_fn)(void *ud, const char *tag, const char *rule);
+/* Calls fn for each tag of entry, by tag name. 0, fn's non-zero, or VG_EDB. */
+int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud);
+
+/* An alert to store. */
+typedef struct {
+  const char *rule;      /* the rule that raised it */
+  const char *key;       /* its correlation key, or NULL */
+  const char *dedup;     /* equal dedup keys: one alert */
+  const char *severity;  /* info, warn or crit */
+  const char *message;
+  const char *date;      /* the event date of the entry that raised it */
+  int32_t day;           /* its first day */
+  const int64_t *entries; /* the entries it concerns */
+  size_t nentries;
+} vg_alert_in;
+
+/* Stores a, or finds the alert with its dedup key and adds any entry it
+ * did not name yet. Returns VG_STORED or VG_DUPLICATE with its id, or VG_EDB. */
+int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
+
+typedef struct {
+  int has_since, has_until;
+  int32_t since, until; /* day numbers, on the alert's day */
+  const char *rule;     /* or NULL */
+  long limit;           /* <= 0: no limit */
+} vg_alert_query;
+
+typedef struct {
+  int64_t id;
+  const char *rule, *key, *severity, *message, *date, *created_at;
+  const char *entries; /* entry ids joined by ',' */
+} vg_alert_row;
+
+typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);
+/* Calls fn for each matching alert in date order. 0, fn's non-zero, or VG_EDB. */
+int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud);
 
 #endif

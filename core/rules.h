@@ -1,0 +1,93 @@
+/* rules.h — the rule engine: loads the rule files of a directory into one
+ * sandboxed Lua state and runs their rules on each entry as it is stored.
+ *
+ * A rule file declares rules and test cases:
+ *   rule "name" { when = fn(e), tags = {...} | fn(e), alert = fn(e) | {...},
+ *                 after = {"rule", ...}, severity = "info", sinks = {...} }
+ *   test "name" { given = {...}, tags = {...}, alerts = {...} }
+ * Rules run in a fixed order: file name, then declaration, moved only as far
+ * as `after` requires. A rules object is used by one thread at a time. */
+#ifndef VIGIL_RULES_H
+#define VIGIL_RULES_H
+
+#include "lua_entry.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vg_rules vg_rules;
+
+/* An alert raised while rules ran, kept for the sinks after the commit. */
+typedef struct {
+  int64_t id;                   /* its id in the store */
+  char *rule, *key, *severity, *message, *date;
+  char *sinks;                  /* the rule's extra sinks, joined by ',', or NULL */
+  int64_t *entries;             /* the entries it concerns */
+  size_t nentries;
+} vg_alert;
+
+typedef struct {
+  vg_alert *v;
+  size_t n, cap;
+} vg_alert_list;
+
+void vg_alert_list_clear(vg_alert_list *l);
+
+/* Limits of the rule state. */
+typedef struct {
+  size_t mem_max;       /* bytes the Lua state may hold */
+  long budget;          /* instructions per rule call */
+  unsigned max_failures; /* a rule failing this often is disabled until reload */
+} vg_rules_limits;
+
+#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10}
+
+/* Told about each problem met while loading: file (may be NULL), the line
+ * (0 when unknown) and the message, which already names file:line. */
+typedef void (*vg_rules_report_fn)(void *ud, const char *file, const char *msg);
+
+/* Loads every *.lua file of dir in name order. A file that fails to load is
+ * reported; if `prev` holds a good version of it, that version is loaded
+ * instead, so a broken edit never takes rules away. A missing dir gives no
+ * rules and one report. Sets *errors to the number of reports. Returns NULL
+ * only when the Lua state cannot be made. */
+vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_limits *lim,
+                        vg_rules_report_fn report, void *ud, int *errors);
+void vg_rules_free(vg_rules *r);
+/* How many rules and test cases are loaded. */
+size_t vg_rules_count(const vg_rules *r);
+size_t vg_rules_test_count(const vg_rules *r);
+
+/* Runs each enabled rule on e, inside the caller's open transaction: stores
+ * the tags and alerts it sets and appends the alerts that are new to out
+ * (may be NULL). A rule that fails is logged with file:line and the entry's
+ * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
+int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
+
+/* ---- the test cases that rule files carry ---- */
+
+/* One test case, read out of its file. */
+typedef struct {
+  const char *name, *file;
+  int line;
+  char **given;        /* the entries, as input lines (chronology or JSON) */
+  size_t ngiven;
+  char ***tags;        /* per given entry, a NULL-ended list of tags expected */
+  int has_tags;        /* whether the case states tags at all */
+  struct vg_expected_alert {
+    char *rule, *severity, *message; /* severity, message may be NULL: not checked */
+    int64_t *entries;  /* 1-based indexes into given */
+    size_t nentries;
+  } *alerts;
+  size_t nalerts;
+  int has_alerts;
+} vg_rule_test;
+
+/* Reads test case i. Returns 0, or VG_EINVAL with why in err. */
+int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t cap);
+void vg_rule_test_free(vg_rule_test *t);
+/* The file a rule was declared in, or NULL for an unknown rule. */
+const char *vg_rules_file_of(const vg_rules *r, const char *rule);
+
+#endif

@@ -1,0 +1,229 @@
+/* sandbox.c — capped allocator, instruction hook, safe environments. */
+#include "sandbox.h"
+
+#include "vigil.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_EVERY 1000 /* instructions between two looks at the budget */
+#define SAFE_KEY "vigil.safe"
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  vg_sandbox *sb = ud;
+  size_t old = ptr ? osize : 0; /* without ptr, osize names a type, not a size */
+  if (nsize == 0) {
+    free(ptr);
+    sb->mem -= old;
+    return NULL;
+  }
+  if (nsize > old && sb->mem + (nsize - old) > sb->mem_max) return NULL;
+  void *p = realloc(ptr, nsize);
+  if (!p) return NULL;
+  sb->mem = sb->mem - old + nsize;
+  if (sb->mem > sb->mem_peak) sb->mem_peak = sb->mem;
+  return p;
+}
+
+static vg_sandbox *of(lua_State *L) {
+  void *ud;
+  lua_getallocf(L, &ud);
+  return ud;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  vg_sandbox *sb = of(L);
+  sb->used += HOOK_EVERY;
+  if (sb->budget > 0 && sb->used > sb->budget)
+    luaL_error(L, "instruction budget of %ld exceeded", sb->budget);
+}
+
+/* ---- read-only views ---- */
+
+static int ro_newindex(lua_State *L) {
+  return luaL_error(L, "attempt to change a read-only table (field '%s')",
+                    lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
+}
+
+static int ro_pairs(lua_State *L) {
+  lua_getglobal(L, "next"); /* the real next, from the trusted globals */
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_remove(L, -2);
+  lua_pushnil(L);
+  return 3;
+}
+
+static int ro_len(lua_State *L) {
+  lua_getmetatable(L, 1);
+  lua_getfield(L, -1, "__index");
+  lua_pushinteger(L, luaL_len(L, -1));
+  return 1;
+}
+
+void vg_sandbox_push_readonly(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_newtable(L);
+  lua_createtable(L, 0, 5);
+  lua_pushvalue(L, idx);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, ro_newindex);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushcfunction(L, ro_pairs);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushcfunction(L, ro_len);
+  lua_setfield(L, -2, "__len");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+}
+
+/* ---- environments ---- */
+
+static int env_index(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, SAFE_KEY);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, -2) != LUA_TNIL) return 1;
+  return luaL_error(L, "unknown global '%s'",
+                    lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
+}
+
+static int safe_print(lua_State *L) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  int n = lua_gettop(L);
+  for (int i = 1; i <= n; i++) {
+    if (i > 1) luaL_addchar(&b, '\t');
+    luaL_tolstring(L, i, NULL);
+    luaL_addvalue(&b);
+  }
+  luaL_pushresult(&b);
+  lua_Debug ar;
+  const char *where = "rule";
+  char at[256];
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+    snprintf(at, sizeof at, "%s:%d", ar.short_src, ar.currentline);
+    where = at;
+  }
+  vg_info("%s: print: %s", where, lua_tostring(L, -1));
+  return 0;
+}
+
+void vg_sandbox_push_safe(vg_sandbox *sb) { lua_getfield(sb->L, LUA_REGISTRYINDEX, SAFE_KEY); }
+
+void vg_sandbox_push_env(vg_sandbox *sb) {
+  lua_State *L = sb->L;
+  lua_newtable(L);
+  luaL_getmetatable(L, "vigil.env");
+  lua_setmetatable(L, -2);
+}
+
+/* Copies the named fields of the table at src into a new table. */
+static void pick(lua_State *L, int src, const char *const *names) {
+  lua_newtable(L);
+  for (; *names; names++) {
+    lua_getfield(L, src, *names);
+    lua_setfield(L, -2, *names);
+  }
+}
+
+static void build_safe(lua_State *L) {
+  static const char *const base[] = {"assert", "error", "ipairs", "next", "pairs", "select",
+                                     "tonumber", "tostring", "type", "setmetatable",
+                                     "rawequal", "rawlen", "_VERSION", NULL};
+  static const char *const os_ok[] = {"time", "date", "clock", "difftime", NULL};
+  static const char *const libs[] = {"string", "table", "math", "utf8", "coroutine", NULL};
+  lua_pushglobaltable(L);
+  int g = lua_gettop(L);
+  pick(L, g, base);
+  int safe = lua_gettop(L);
+  lua_pushcfunction(L, safe_print);
+  lua_setfield(L, safe, "print");
+  for (const char *const *lib = libs; *lib; lib++) {
+    lua_getfield(L, g, *lib);
+    if (strcmp(*lib, "string") == 0) { /* string.dump would hand out bytecode */
+      lua_newtable(L);
+      lua_pushnil(L);
+      while (lua_next(L, -3)) {
+        if (strcmp(lua_tostring(L, -2), "dump") == 0) lua_pop(L, 1);
+        else {
+          lua_pushvalue(L, -2);
+          lua_insert(L, -2);
+          lua_settable(L, -4);
+        }
+      }
+      lua_remove(L, -2);
+    }
+    vg_sandbox_push_readonly(L, -1);
+    lua_setfield(L, safe, *lib);
+    lua_pop(L, 1);
+  }
+  lua_getfield(L, g, "os");
+  pick(L, lua_gettop(L), os_ok);
+  vg_sandbox_push_readonly(L, -1);
+  lua_setfield(L, safe, "os");
+  lua_pop(L, 2);
+  lua_setfield(L, LUA_REGISTRYINDEX, SAFE_KEY);
+  lua_pop(L, 1);
+
+  /* Strings share one metatable; keep rules from reaching it. */
+  lua_pushliteral(L, "");
+  lua_getmetatable(L, -1);
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_pop(L, 2);
+
+  luaL_newmetatable(L, "vigil.env");
+  lua_pushcfunction(L, env_index);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+static int setup(lua_State *L) {
+  luaL_openlibs(L);
+  build_safe(L);
+  return 0;
+}
+
+vg_sandbox *vg_sandbox_new(size_t mem_max, long budget) {
+  vg_sandbox *sb = calloc(1, sizeof *sb);
+  if (!sb) return NULL;
+  sb->mem_max = mem_max;
+  sb->budget = budget;
+  sb->L = lua_newstate(capped_alloc, sb);
+  if (!sb->L) {
+    free(sb);
+    return NULL;
+  }
+  lua_pushcfunction(sb->L, setup);
+  if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) {
+    vg_error("rules: cannot set up Lua: %s", lua_tostring(sb->L, -1));
+    vg_sandbox_free(sb);
+    return NULL;
+  }
+  lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, HOOK_EVERY);
+  return sb;
+}
+
+void vg_sandbox_free(vg_sandbox *sb) {
+  if (!sb) return;
+  if (sb->L) lua_close(sb->L);
+  free(sb);
+}
+
+int vg_sandbox_call(vg_sandbox *sb, int nargs, int nresults) {
+  sb->used = 0;
+  int rc = lua_pcall(sb->L, nargs, nresults, 0);
+  if (rc != LUA_OK) {
+    if (!lua_isstring(sb->L, -1)) { /* error({...}) and the like */
+      const char *t = luaL_typename(sb->L, -1);
+      lua_pop(sb->L, 1);
+      lua_pushfstring(sb->L, "error raised with a %s value, not a message", t);
+    }
+    lua_gc(sb->L, LUA_GCCOLLECT);
+  }
+  return rc;
+}

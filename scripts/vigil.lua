@@ -1,0 +1,58 @@
+-- vigil.lua — the Lua half of the rule API. It runs once, as trusted code,
+-- each time the rules load, and adds to `safe` (what every rule file sees).
+-- The C half provides rule, test, date, and the entry methods find,
+-- has_tag and match.
+local safe, methods, lists, readonly = ...
+
+-- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
+-- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
+function safe.days(n)
+  if type(n) ~= "number" then error("days(n) needs a number", 2) end
+  return n
+end
+
+function safe.weeks(n)
+  if type(n) ~= "number" then error("weeks(n) needs a number", 2) end
+  return 7 * n
+end
+
+local function frozen(t)
+  local copy = {}
+  for k, v in pairs(t) do copy[k] = type(v) == "table" and frozen(v) or v end
+  return readonly(copy)
+end
+safe.lists = frozen(lists)
+
+-- Every name of an actor, found by its key or by any of its names.
+local names_of = {}
+for key, names in pairs(lists.actors) do
+  names_of[key:lower()] = names
+  for _, name in ipairs(names) do names_of[name:lower()] = names end
+end
+
+-- e:mentions(x): x is an actor's key ("north-korea") or one of its names
+-- ("North Korea", "Pyongyang"): true when the entry names that actor in any
+-- of its names. Any other word or phrase is looked for as it is. A list
+-- means any of.
+function methods.mentions(e, x)
+  if type(x) == "table" then
+    for _, y in ipairs(x) do
+      if methods.mentions(e, y) then return true end
+    end
+    return false
+  end
+  if type(x) ~= "string" then error("bad argument #1 to 'mentions' (string or list expected)", 2) end
+  return e:find(names_of[x:lower()] or x)
+end
+
+-- e:actors(): the keys of the actors the entry names, sorted.
+local actor_keys = {}
+for key in pairs(lists.actors) do actor_keys[#actor_keys + 1] = key end
+table.sort(actor_keys)
+function methods.actors(e)
+  local found = {}
+  for _, key in ipairs(actor_keys) do
+    if e:find(lists.actors[key]) then found[#found + 1] = key end
+  end
+  return found
+end

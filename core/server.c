@@ -27,6 +27,7 @@
 #define MAX_CLIENTS 1024
 #define PENDING_BYTES_MAX (64u << 20)  /* stop reading past this many bytes waiting */
 #define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
+#define STOP_GRACE_MS 5000              /* how long a stop waits for clients to take replies */
 #define SOCKET_SOURCE "socket"
 #define SPOOL_SOURCE "spool"
 
@@ -109,6 +110,7 @@ struct server {
   char *socket_path;          /* bound path, unlinked at exit */
   uv_signal_t sig_int, sig_term, sig_hup;
   uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
+  uv_timer_t stop_timer;      /* bounds how long a stop waits for slow clients */
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
   uv_timer_t spool_timer;     /* debounces and retries spool scans */
   int have_spool;
@@ -220,10 +222,11 @@ static void client_free(client *c) {
 
 static void on_client_closed(uv_handle_t *h) {
   client *c = (client *)h;
+  server *srv = c->srv;
   c->closed = 1;
   vg_debug("%s: closed", c->name);
   if (c->inflight == 0) client_free(c);
-  maybe_finish(c->srv);
+  maybe_finish(srv);
 }
 
 static void client_close(client *c) {
@@ -713,7 +716,8 @@ static void scan_spool(server *srv) {
     srv->spool_queue[srv->spool_n++] = name;
   }
   uv_fs_req_cleanup(&req);
-  qsort(srv->spool_queue + before, srv->spool_n - before, sizeof *srv->spool_queue, by_name);
+  if (srv->spool_n > before)
+    qsort(srv->spool_queue + before, srv->spool_n - before, sizeof *srv->spool_queue, by_name);
   if (srv->spool_n > before) vg_debug("spool: %zu new files", srv->spool_n - before);
   kick(srv);
 }
@@ -896,11 +900,23 @@ static void maybe_finish(server *srv) {
   }
   if (srv->clients) return; /* called again as each one closes */
   srv->done = 1;
+  close_if((uv_handle_t *)&srv->stop_timer);
   close_if((uv_handle_t *)&srv->batch_timer);
   close_if((uv_handle_t *)&srv->spool_timer);
   close_if((uv_handle_t *)&srv->sig_int);
   close_if((uv_handle_t *)&srv->sig_term);
   close_if((uv_handle_t *)&srv->sig_hup);
+}
+
+/* The grace period is over: clients that have not taken their replies are
+ * cut off. Everything they sent is stored already. */
+static void on_stop_timer(uv_timer_t *t) {
+  server *srv = t->data;
+  for (client *c = srv->clients; c; c = c->next)
+    if (!c->closing && !c->inflight) {
+      vg_warn("%s: still not reading its replies; closing it", c->name);
+      client_close(c);
+    }
 }
 
 static void begin_stop(server *srv, const char *why) {
@@ -916,6 +932,7 @@ static void begin_stop(server *srv, const char *why) {
   uv_timer_stop(&srv->spool_timer);
   if (srv->socket_path) unlink(srv->socket_path);
   for (client *c = srv->clients; c; c = c->next) update_read(c);
+  uv_timer_start(&srv->stop_timer, on_stop_timer, STOP_GRACE_MS, STOP_GRACE_MS);
   kick(srv);
 }
 
@@ -1008,7 +1025,8 @@ int vg_cmd_run(int argc, char **argv) {
   srv->loop = uv_default_loop();
   uv_timer_init(srv->loop, &srv->batch_timer);
   uv_timer_init(srv->loop, &srv->spool_timer);
-  srv->batch_timer.data = srv->spool_timer.data = srv;
+  uv_timer_init(srv->loop, &srv->stop_timer);
+  srv->batch_timer.data = srv->spool_timer.data = srv->stop_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
       start_spool(srv)) {

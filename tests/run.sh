@@ -17,7 +17,7 @@ count() {
   name=$1 rc=$2
   ok=$(grep -c '^ok ' "$log")
   bad=$(grep -c '^not ok ' "$log")
-  grep -E '^(not ok|# )' "$log" | sed "s|^|  $name: |"
+  grep -E '^(not ok|# )' "$log" | grep -v '^# ok' | sed "s|^|  $name: |"
   if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
     echo "  $name: exited with status $rc"
     tail -n 20 "$log" | sed "s|^|  $name> |"

@@ -1,0 +1,330 @@
+# lib.sh — what every end-to-end test of vigil shares. Each test sources it:
+#
+#   . "$(dirname "$0")/lib.sh"
+#
+# and then speaks TAP through it: `ok`, `fail`, `check`, `is`, `like`, and
+# `done_testing` at the end (prints 1..N, exits non-zero when a check failed).
+# It gives the test a scratch directory $T (removed on exit; kept when
+# VIGIL_E2E_KEEP is set), and starts and stops `vigil run` in the background
+# under the sanitizers: every daemon run is one check that its log holds no
+# AddressSanitizer, UndefinedBehaviorSanitizer or LeakSanitizer report.
+#
+# Every wait is bounded: polls give up after a few seconds, clients run under
+# timeout(1), and a daemon that does not stop is killed.
+
+set -u
+
+: "${VIGIL:?VIGIL must name the vigil binary to test}"
+case $VIGIL in
+/*) ;;
+*) VIGIL=$(pwd)/$VIGIL ;;
+esac
+E2E=$(cd "$(dirname "$0")" && pwd)
+FIXTURES=$(cd "$E2E/../fixtures" && pwd)
+
+# The sanitizers report into the daemon's log, which the checks read.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export LC_ALL=C
+
+if [ ! -x "$VIGIL" ]; then
+  echo "Bail out! $VIGIL is not an executable"
+  exit 1
+fi
+for tool in socat sqlite3 timeout od; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "Bail out! $tool is needed (make test-deps installs it)"
+    exit 1
+  fi
+done
+
+# ---- TAP ----
+
+_tap_n=0
+_tap_failed=0
+
+# diag TEXT...: prints TEXT as TAP comment lines.
+diag() {
+  printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# ok DESCRIPTION: one passing check.
+ok() {
+  _tap_n=$((_tap_n + 1))
+  echo "ok $_tap_n - $1"
+}
+
+# fail DESCRIPTION [DIAGNOSTIC...]: one failing check, and why.
+fail() {
+  _tap_n=$((_tap_n + 1))
+  _tap_failed=$((_tap_failed + 1))
+  echo "not ok $_tap_n - $1"
+  shift
+  for _d in "$@"; do
+    [ -n "$_d" ] && printf '%s\n' "$_d" | head -n 20 | sed 's/^/#   /'
+  done
+  return 0
+}
+
+# check DESCRIPTION COMMAND [ARG...]: passes when the command exits 0. Its
+# output is shown only when it fails.
+check() {
+  _desc=$1
+  shift
+  if "$@" >"$T/.check.out" 2>&1; then
+    ok "$_desc"
+  else
+    fail "$_desc" "command failed (status $?): $*" "$(cat "$T/.check.out")"
+  fi
+}
+
+# is DESCRIPTION GOT EXPECTED: passes when the two strings are equal.
+is() {
+  if [ "$2" = "$3" ]; then
+    ok "$1"
+  else
+    fail "$1" "got:      $2" "expected: $3"
+  fi
+}
+
+# isnt DESCRIPTION GOT UNEXPECTED: passes when the two strings differ.
+isnt() {
+  if [ "$2" != "$3" ]; then
+    ok "$1"
+  else
+    fail "$1" "got what it must not be: $2"
+  fi
+}
+
+# like DESCRIPTION GOT REGEX: passes when GOT matches the extended regex.
+like() {
+  if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+    ok "$1"
+  else
+    fail "$1" "got:      $2" "expected to match: $3"
+  fi
+}
+
+# done_testing: the plan, and the verdict as exit status.
+done_testing() {
+  echo "1..$_tap_n"
+  [ "$_tap_n" -gt 0 ] && [ "$_tap_failed" -eq 0 ]
+  exit $?
+}
+
+# ---- the scratch directory and clean-up ----
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX") || {
+  echo "Bail out! mktemp failed"
+  exit 1
+}
+_daemon_pids=""
+_bg_pids=""
+
+_cleanup() {
+  for _p in $_bg_pids; do
+    kill "$_p" 2>/dev/null
+  done
+  for _p in $_daemon_pids; do
+    kill -KILL "$_p" 2>/dev/null
+  done
+  if [ -n "${VIGIL_E2E_KEEP:-}" ]; then
+    echo "# scratch directory kept: $T"
+  else
+    rm -rf "$T"
+  fi
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# bg_started PID: a background job to kill if the test ends early.
+bg_started() {
+  _bg_pids="$_bg_pids $1"
+}
+
+# ---- small tools ----
+
+# wait_for SECONDS COMMAND [ARG...]: polls the command every 50 ms until it
+# succeeds (returns 0) or SECONDS have passed (returns 1).
+wait_for() {
+  _left=$(($1 * 20))
+  shift
+  while [ "$_left" -gt 0 ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.05
+    _left=$((_left - 1))
+  done
+  return 1
+}
+
+# wait_running SECONDS COMMAND [ARG...]: like wait_for, but gives up at once
+# when the daemon last started is no longer running.
+wait_running() {
+  _left=$(($1 * 20))
+  shift
+  while [ "$_left" -gt 0 ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    daemon_running || return 1
+    sleep 0.05
+    _left=$((_left - 1))
+  done
+  return 1
+}
+
+# sq [DB] SQL: runs SQL with the sqlite3 shell on DB (default $DB).
+sq() {
+  if [ $# -ge 2 ]; then
+    _sqdb=$1
+    shift
+  else
+    _sqdb=$DB
+  fi
+  sqlite3 -batch -cmd '.timeout 5000' "$_sqdb" "$1"
+}
+
+# line_count FILE: the number of newline-terminated lines in FILE.
+line_count() {
+  wc -l <"$1" | tr -d ' '
+}
+
+# count_matching REGEX FILE: the number of lines of FILE matching REGEX.
+count_matching() {
+  grep -Ec -- "$1" "$2" || true
+}
+
+# sanitizer_reports FILE...: prints the sanitizer report lines in the files.
+_san_re='ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
+sanitizer_reports() {
+  grep -E -h -- "$_san_re|SUMMARY:" "$@" 2>/dev/null | head -n 4
+  grep -E -h -- '^ +#[0-9]+ ' "$@" 2>/dev/null | head -n 4
+}
+
+# check_sanitizers DESCRIPTION FILE...: passes when no file holds a report.
+check_sanitizers() {
+  _desc=$1
+  shift
+  if grep -Eq -- "$_san_re" "$@" 2>/dev/null; then
+    fail "$_desc" "$(sanitizer_reports "$@")"
+  else
+    ok "$_desc"
+  fi
+}
+
+# ---- clients ----
+
+# send_unix / send_tcp: send standard input to the daemon over its Unix socket
+# or TCP port and print its replies. The daemon closes the connection once it
+# has answered every line, which ends socat; timeout bounds the rest.
+send_unix() {
+  timeout 30 socat -t 20 - "UNIX-CONNECT:$SOCK" 2>>"$T/socat.err"
+}
+send_tcp() {
+  timeout 30 socat -t 20 - "TCP:127.0.0.1:$PORT" 2>>"$T/socat.err"
+}
+
+# ---- the daemon ----
+
+# Where the daemon keeps its state; a test may point these elsewhere before
+# start_daemon (an empty SPOOL means no spool directory).
+DB=$T/vigil.db
+SOCK=$T/vigil.sock
+SPOOL=$T/spool
+PORT=
+DPID=
+DLOG=
+DRC=
+_runs=0
+_drc_file=
+
+_random_port() {
+  _r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' \n')
+  echo $((20000 + _r % 20000))
+}
+
+_daemon_exited() {
+  [ -f "$_drc_file" ]
+}
+
+# daemon_running: the daemon last started has not exited.
+daemon_running() {
+  [ -n "$_drc_file" ] && [ ! -f "$_drc_file" ] && kill -0 "$DPID" 2>/dev/null
+}
+
+# start_daemon [ARG...]: runs `vigil run` on $DB, $SOCK, $SPOOL and a TCP port
+# picked at random from 20000-39999 (another one if that is taken), with the
+# extra arguments, its log in $DLOG. One check: the daemon logged "ready" and
+# its socket exists within 10 s. Sets DPID and PORT. Returns 0 when ready.
+start_daemon() {
+  _attempt=0
+  while [ $_attempt -lt 5 ]; do
+    _attempt=$((_attempt + 1))
+    _runs=$((_runs + 1))
+    PORT=$(_random_port)
+    DLOG=$T/daemon.$_runs.log
+    _drc_file=$T/daemon.$_runs.status
+    _pid_file=$T/daemon.$_runs.pid
+    DRC=
+    (
+      "$VIGIL" run --db "$DB" --socket "$SOCK" --listen "127.0.0.1:$PORT" --spool "$SPOOL" \
+        "$@" >"$DLOG" 2>&1 &
+      echo $! >"$_pid_file"
+      wait $!
+      echo $? >"$_drc_file.tmp"
+      mv "$_drc_file.tmp" "$_drc_file"
+    ) &
+    if ! wait_for 5 test -s "$_pid_file"; then
+      fail "vigil run #$_runs started" "no process id recorded"
+      return 1
+    fi
+    DPID=$(cat "$_pid_file")
+    _daemon_pids="$_daemon_pids $DPID"
+    _ready=0
+    _n=200
+    while [ $_n -gt 0 ]; do
+      if grep -Eq '[[:space:]]ready$' "$DLOG" && [ -S "$SOCK" ]; then
+        _ready=1
+        break
+      fi
+      _daemon_exited && break
+      sleep 0.05
+      _n=$((_n - 1))
+    done
+    if [ $_ready -eq 1 ]; then
+      ok "vigil run #$_runs is ready (unix socket and tcp port $PORT)"
+      return 0
+    fi
+    if _daemon_exited && grep -q 'cannot listen on tcp.*address already in use' "$DLOG"; then
+      continue # the port was taken: try another
+    fi
+    if _daemon_exited; then
+      fail "vigil run #$_runs is ready (unix socket and tcp port $PORT)" \
+        "it exited with status $(cat "$_drc_file") before it was ready; its log ends:" \
+        "$(tail -n 10 "$DLOG")"
+    else
+      fail "vigil run #$_runs is ready (unix socket and tcp port $PORT)" \
+        "not ready after 10 s; its log ends:" "$(tail -n 10 "$DLOG")"
+    fi
+    return 1
+  done
+  fail "vigil run is ready" "no free tcp port found in 5 attempts"
+  return 1
+}
+
+# stop_daemon [SIGNAL]: sends SIGNAL (default TERM) to the daemon unless it
+# has exited already, waits up to 20 s for it (then kills it), and sets DRC to
+# its exit status ("killed" when it had to be killed). One check: its log
+# holds no sanitizer report.
+stop_daemon() {
+  _sig=${1:-TERM}
+  [ -n "$_drc_file" ] || return 0
+  _daemon_exited || kill -"$_sig" "$DPID" 2>/dev/null
+  if wait_for 20 _daemon_exited; then
+    DRC=$(cat "$_drc_file")
+  else
+    kill -KILL "$DPID" 2>/dev/null
+    wait_for 5 _daemon_exited
+    DRC=killed
+  fi
+  check_sanitizers "vigil run #$_runs: no sanitizer report in its log" "$DLOG"
+}

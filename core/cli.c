@@ -2,6 +2,10 @@
  * configuration layers (defaults, then --config FILE, then flags). */
 #include "cli.h"
 
+#include "vigil.h"
+
+#include "date.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -33,3 +37,34 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
   }
 }
 
+
+vg_rules_limits vg_cli_rule_limits(const vg_config *cfg) {
+  vg_rules_limits lim = {cfg->rule_memory, cfg->rule_budget, cfg->rule_failures};
+  return lim;
+}
+
+static void log_report(void *ud, const char *file, const char *msg) {
+  (void)ud;
+  (void)file;
+  vg_error("%s", msg);
+}
+
+vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors) {
+  vg_rules_limits lim = vg_cli_rule_limits(cfg);
+  vg_rules *r = vg_rules_load(cfg->rules, prev, &lim, log_report, NULL, errors);
+  if (r)
+    vg_info("rules: %zu loaded from %s%s", vg_rules_count(r), cfg->rules,
+            *errors ? " (with errors, above)" : "");
+  return r;
+}
+
+int vg_cli_day(const char *cmd, const char *flag, const char *arg, int last, int32_t *day) {
+  vg_date d;
+  char err[128];
+  if (vg_date_parse(arg, strlen(arg), &d, err, sizeof err)) {
+    fprintf(stderr, "%s: %s '%s': %s\n", cmd, flag, arg, err);
+    return -1;
+  }
+  *day = last ? d.last : d.first;
+  return 0;
+}

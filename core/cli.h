@@ -7,6 +7,7 @@
 #define VIGIL_CLI_H
 
 #include "config.h"
+#include "rules.h"
 
 #include <getopt.h>
 
@@ -27,7 +28,22 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg);
 /* The --config path given on the command line, or NULL. */
 const char *vg_cli_config_path(int argc, char **argv);
 
+/* Parses a date argument of a flag into a day number: its first day, or its
+ * last when `last` is set (so --until 2023-12 takes all December). Prints
+ * "cmd: flag 'arg': why" and returns -1 when it is no date. */
+int vg_cli_day(const char *cmd, const char *flag, const char *arg, int last, int32_t *day);
+
+/* The rule limits the configuration sets. */
+vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);
+/* Loads the rules of cfg->rules, logging each problem; *errors counts them.
+ * `prev` (may be NULL) supplies the last good version of a broken file. */
+vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors);
+
 int vg_cmd_ingest(int argc, char **argv);
+int vg_cmd_check(int argc, char **argv);
+int vg_cmd_test(int argc, char **argv);
+int vg_cmd_replay(int argc, char **argv);
+int vg_cmd_alerts(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 

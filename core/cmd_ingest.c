@@ -1,30 +1,44 @@
 /* cmd_ingest.c — `vigil ingest`: batch ingestion of files or standard input. */
 #include "cli.h"
 #include "ingest.h"
+#include "sinks.h"
 #include "vigil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 static const char help[] =
-    "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--db PATH]\n"
-    "                    [--config FILE] FILE...|-\n"
+    "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules DIR | --no-rules]\n"
+    "                    [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"
     "  --format F     chrono lines, JSON records, or auto (per line; the default)\n"
     "  --source NAME  the source of the entries (default: the file's name, or stdin)\n"
+    "  --rules DIR    run the rules of DIR on each new entry, as the daemon does\n"
+    "                 (default rules/); their alerts go to the configured sinks\n"
+    "  --no-rules     store only\n"
     "Exit status: 0 when every line was stored or a duplicate, 1 when any was\n"
     "rejected, 2 on a usage error, 3 when a file or the database failed.\n";
 
 /* What the callbacks of one file need. */
 typedef struct {
-  const char *name; /* the file as given, for messages */
-  int tty;          /* stderr is a terminal: show progress */
+  const char *name;      /* the file as given, for messages */
+  int tty;               /* stderr is a terminal: show progress */
+  vg_sinks *sinks;       /* where new alerts go after each commit */
+  vg_alert_list *alerts; /* the alerts of the open transaction */
+  uv_loop_t *loop;       /* runs the command sinks */
 } ctx;
+
+static void on_commit(void *ud) {
+  ctx *x = ud;
+  vg_sinks_send_all(x->sinks, x->alerts);
+  uv_run(x->loop, UV_RUN_NOWAIT);
+}
 
 static void on_reject(void *ud, const vg_line *line, const vg_result *res) {
   const ctx *x = ud;
@@ -49,10 +63,17 @@ int vg_cmd_ingest(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"source", required_argument, NULL, 's'},
+                                       {"rules", required_argument, NULL, 'r'},
+                                       {"no-rules", no_argument, NULL, 'n'},
                                        VG_CLI_GLOBAL_OPTIONS,
                                        {0}};
   const char *source = NULL;
-  int opt, status = VG_EXIT_OK;
+  int opt, status = VG_EXIT_OK, no_rules = 0;
+  vg_rules *rules = NULL;
+  vg_sinks *sinks = NULL;
+  vg_alert_list alerts = {0};
+  uv_loop_t loop;
+  uv_loop_init(&loop);
   optind = 1;
   while ((opt = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -63,6 +84,8 @@ int vg_cmd_ingest(int argc, char **argv) {
       status = VG_EXIT_USAGE;
       goto done;
     case 's': source = optarg; break;
+    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'n': no_rules = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
@@ -79,11 +102,25 @@ int vg_cmd_ingest(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
+  int rule_errors = 0;
+  if (!no_rules && !(rules = vg_cli_load_rules(&cfg, NULL, &rule_errors))) {
+    fprintf(stderr, "vigil ingest: cannot set up the rules\n");
+    status = VG_EXIT_FAIL;
+    vg_store_close(st);
+    goto done;
+  }
+  if (!no_rules && !(sinks = vg_sinks_new(&loop, &cfg, err, sizeof err))) {
+    fprintf(stderr, "vigil ingest: %s\n", err);
+    status = VG_EXIT_FAIL;
+    vg_store_close(st);
+    goto done;
+  }
+  vg_ingest ig = {st, rules, &alerts};
   vg_counts total = {0};
   for (int i = optind; i < argc; i++) {
     const char *path = argv[i];
     int std = strcmp(path, "-") == 0;
-    ctx x = {std ? "stdin" : path, isatty(STDERR_FILENO)};
+    ctx x = {std ? "stdin" : path, isatty(STDERR_FILENO), sinks, &alerts, &loop};
     int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
@@ -92,9 +129,10 @@ int vg_cmd_ingest(int argc, char **argv) {
     }
     vg_file_opts o = {cfg.format, source ? source : std ? "stdin" : base_name(path),
                       cfg.max_line, cfg.batch_max > 1000 ? cfg.batch_max : 10000,
-                      on_reject, on_progress, &x};
+                      on_reject, on_progress, on_commit, &x};
     vg_counts c = {0};
-    int rc = vg_ingest_fd(st, fd, &o, &c, err, sizeof err);
+    int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
+    vg_alert_list_clear(&alerts); /* what a failed transaction raised is gone */
     if (!std) close(fd);
     if (x.tty) fputs("\r\033[K", stderr);
     if (rc) {
@@ -114,6 +152,12 @@ int vg_cmd_ingest(int argc, char **argv) {
          (unsigned long long)total.duplicates, (unsigned long long)total.rejected);
   if (status == VG_EXIT_OK && total.rejected) status = VG_EXIT_REJECTS;
 done:
+  vg_sinks_close(sinks); /* commands still running finish below */
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  vg_rules_free(rules);
+  vg_alert_list_clear(&alerts);
+  free(alerts.v);
   vg_config_free(&cfg);
   return status;
 }

@@ -53,16 +53,6 @@ static int print_json(void *ud, const vg_row *r) {
   return s ? 0 : VG_ENOMEM;
 }
 
-static int day_arg(const char *flag, const char *arg, int last, int32_t *day) {
-  vg_date d;
-  char err[VG_DATE_TEXT_MAX * 4];
-  if (vg_date_parse(arg, strlen(arg), &d, err, sizeof err)) {
-    fprintf(stderr, "vigil query: %s '%s': %s\n", flag, arg, err);
-    return -1;
-  }
-  *day = last ? d.last : d.first;
-  return 0;
-}
 
 int vg_cmd_query(int argc, char **argv) {
   vg_config cfg;
@@ -78,8 +68,8 @@ int vg_cmd_query(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
-    case 's': q.has_since = 1; if (day_arg("--since", optarg, 0, &q.since)) goto usage; break;
-    case 'u': q.has_until = 1; if (day_arg("--until", optarg, 1, &q.until)) goto usage; break;
+    case 's': q.has_since = 1; if (vg_cli_day("vigil query", "--since", optarg, 0, &q.since)) goto usage; break;
+    case 'u': q.has_until = 1; if (vg_cli_day("vigil query", "--until", optarg, 1, &q.until)) goto usage; break;
     case 'S': q.source = optarg; break;
     case 't': q.tag = optarg; break;
     case 'x': q.text = optarg; break;

@@ -153,6 +153,15 @@ static rule *find_rule(const vg_rules *r, const char *name) {
   return NULL;
 }
 
+/* A registry reference to field k of the spec at index 1, or LUA_NOREF. */
+static int field_ref(lua_State *L, const char *k) {
+  if (lua_getfield(L, 1, k) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return LUA_NOREF;
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 /* rule "name" { ... }: the second call, with the spec as its argument. */
 static int declare_rule(lua_State *L) {
   vg_rules *r = self(L);
@@ -185,7 +194,8 @@ static int declare_rule(lua_State *L) {
       size_t n;
       if (lua_geti(L, -2, i) != LUA_TSTRING)
         return luaL_error(L, "rule '%s': 'tags' must be a list of strings", name);
-      const char *why = bad_tag(lua_tolstring(L, -1, &n), n);
+      const char *tag = lua_tolstring(L, -1, &n);
+      const char *why = bad_tag(tag, n);
       if (why) return luaL_error(L, "rule '%s': tag '%s': %s", name, lua_tostring(L, -1), why);
       lua_pop(L, 1);
     }
@@ -225,12 +235,9 @@ static int declare_rule(lua_State *L) {
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", &ru->after, &ru->nafter);
   if (tsinks == LUA_TTABLE && luaL_len(L, -1) > 0) ru->sinks = joined(L, -1);
   lua_settop(L, 1);
-  lua_getfield(L, 1, "when");
-  ru->when = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_getfield(L, 1, "tags");
-  ru->tags = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_getfield(L, 1, "alert");
-  ru->alert = luaL_ref(L, LUA_REGISTRYINDEX);
+  ru->when = field_ref(L, "when");
+  ru->tags = field_ref(L, "tags");
+  ru->alert = field_ref(L, "alert");
   r->n++;
   if (!ru->name || !ru->file || !ru->severity) return luaL_error(L, "out of memory");
   return 0;

@@ -5,10 +5,16 @@
  *
  * A line from a client is answered only after the transaction holding it
  * commits: "ok ID", "duplicate ID", or "error line N: reason". Lines wait in
- * `pending` while a job runs, which is what groups them into one commit. */
+ * `pending` while a job runs, which is what groups them into one commit.
+ * The rules run inside that transaction; the alerts they raise go to the
+ * sinks from the loop once it has committed. Rule files are reloaded by a
+ * job of their own, between batches, when the rules directory changes or
+ * on SIGHUP. */
 #include "cli.h"
 #include "framer.h"
 #include "ingest.h"
+#include "paths.h"
+#include "sinks.h"
 #include "vigil.h"
 
 #include <assert.h>
@@ -75,6 +81,7 @@ struct client {
 
 /* The spool file a job is ingesting, and what became of it. */
 typedef struct {
+  server *srv;        /* for the commit callback */
   char *name;         /* the file's name inside the spool directory */
   vg_counts counts;   /* what its lines became */
   char *errors;       /* "name:line: reason" lines for the .err file */
@@ -83,7 +90,7 @@ typedef struct {
   char why[512];      /* the failure, when rc is not 0 */
 } spool_job;
 
-typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL } job_kind;
+typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD } job_kind;
 
 /* Settings a job reads, copied at its start so a reload cannot race it. */
 typedef struct {
@@ -91,6 +98,8 @@ typedef struct {
   size_t max_line;
   size_t batch;
   char spool[4096];
+  char rules[4096];
+  vg_rules_limits limits;
 } job_settings;
 
 /* Command-line settings, re-applied over the config file on reload. */
@@ -112,6 +121,14 @@ struct server {
   uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
   uv_timer_t stop_timer;      /* bounds how long a stop waits for slow clients */
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
+  uv_fs_event_t rules_watch;  /* notices edits in the rules directory */
+  uv_timer_t rules_timer;     /* lets a burst of edits settle */
+  int have_rules_watch;
+  int rules_dirty;            /* the rules must be loaded again */
+  vg_rules *rules;            /* used only by the running job */
+  vg_alert_list raised;       /* alerts of the job's open transaction */
+  vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
+  vg_sinks *sinks;
   uv_timer_t spool_timer;     /* debounces and retries spool scans */
   int have_spool;
   item_vec pending;           /* lines received, not yet in a job */
@@ -161,24 +178,6 @@ static int buf_append(char **buf, size_t *len, size_t *cap, const char *s, size_
   *len += n;
   (*buf)[*len] = '\0';
   return 0;
-}
-
-/* mkdir -p of the directory part of path (or of path itself when dir is 1). */
-static void make_dirs(const char *path, int dir) {
-  char p[4096];
-  snprintf(p, sizeof p, "%s", path);
-  if (!dir) {
-    char *slash = strrchr(p, '/');
-    if (!slash) return;
-    *slash = '\0';
-  }
-  for (char *s = p + 1; *s; s++)
-    if (*s == '/') {
-      *s = '\0';
-      mkdir(p, 0755);
-      *s = '/';
-    }
-  mkdir(p, 0755);
 }
 
 static void kick(server *srv);
@@ -404,17 +403,42 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 /* ---- jobs: lines from clients ---- */
 
+/* The open transaction committed: its alerts may go to the sinks. */
+static void committed(server *srv) {
+  vg_alert_list *from = &srv->raised, *to = &srv->committed;
+  for (size_t i = 0; i < from->n; i++) {
+    if (to->n == to->cap) {
+      size_t cap = to->cap ? to->cap * 2 : 16;
+      vg_alert *v = realloc(to->v, cap * sizeof *v);
+      if (!v) { /* stored all the same; only the sinks miss it */
+        vg_error("alert %lld: out of memory for its sinks", (long long)from->v[i].id);
+        continue;
+      }
+      to->v = v;
+      to->cap = cap;
+    }
+    to->v[to->n++] = from->v[i];
+    memset(&from->v[i], 0, sizeof from->v[i]);
+  }
+  vg_alert_list_clear(from);
+}
+
+static void on_file_commit(void *ud) { committed(ud); }
+
 static void work_lines(uv_work_t *req) {
   server *srv = req->data;
   item_vec *b = &srv->batch;
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
   int rc = vg_store_begin(srv->store);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     item *it = &b->v[i];
     vg_line line = {it->data, it->len, it->total, it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line};
-    rc = vg_ingest_line(srv->store, &line, &it->res, NULL);
+    rc = vg_ingest_line(&ig, &line, &it->res, NULL);
   }
   if (rc == 0) rc = vg_store_commit(srv->store);
+  if (rc == 0) committed(srv);
+  else vg_alert_list_clear(&srv->raised);
   if (rc) {
     char why[VG_REASON_MAX];
     snprintf(why, sizeof why, "not stored: database error: %s", vg_store_errmsg(srv->store));
@@ -503,6 +527,11 @@ static void start_lines(server *srv) {
 
 /* ---- jobs: spool files ---- */
 
+static void on_spool_commit(void *ud) {
+  spool_job *j = ud;
+  on_file_commit(j->srv);
+}
+
 static void on_spool_reject(void *ud, const vg_line *line, const vg_result *res) {
   spool_job *j = ud;
   char msg[VG_REASON_MAX + 300];
@@ -553,8 +582,11 @@ static void work_spool(uv_work_t *req) {
     snprintf(j->why, sizeof j->why, "cannot open: %s", strerror(errno));
   } else {
     vg_file_opts o = {srv->js.format, SPOOL_SOURCE, srv->js.max_line, srv->js.batch,
-                      on_spool_reject, NULL, j};
-    j->rc = vg_ingest_fd(srv->store, fd, &o, &j->counts, j->why, sizeof j->why);
+                      on_spool_reject, NULL, on_spool_commit, j};
+    vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+    j->srv = srv;
+    j->rc = vg_ingest_fd(&ig, fd, &o, &j->counts, j->why, sizeof j->why);
+    vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
     close(fd);
   }
   if (j->rc == 1 || j->rc == VG_EDB) return; /* vanished, or retry: leave it */
@@ -593,10 +625,26 @@ static void after_spool(server *srv) {
 
 /* ---- the job machinery ---- */
 
+/* Loads the rule files again; a broken file keeps its previous version. */
+static void work_reload(uv_work_t *req) {
+  server *srv = req->data;
+  vg_config c = {.rules = srv->js.rules, .rule_memory = srv->js.limits.mem_max,
+                 .rule_budget = srv->js.limits.budget, .rule_failures = srv->js.limits.max_failures};
+  int errors;
+  vg_rules *next = vg_cli_load_rules(&c, srv->rules, &errors);
+  if (!next) {
+    vg_error("rules: cannot reload; the rules in force stay");
+    return;
+  }
+  vg_rules_free(srv->rules);
+  srv->rules = next;
+}
+
 static void on_work(uv_work_t *req) {
   server *srv = req->data;
   if (srv->job == JOB_LINES) work_lines(req);
-  else work_spool(req);
+  else if (srv->job == JOB_SPOOL) work_spool(req);
+  else work_reload(req);
 }
 
 static void scan_spool(server *srv);
@@ -610,10 +658,11 @@ static void on_work_done(uv_work_t *req, int status) {
   int retry = 0;
   if (kind == JOB_LINES) {
     after_lines(srv);
-  } else {
+  } else if (kind == JOB_SPOOL) {
     retry = srv->spool.rc == VG_EDB;
     after_spool(srv);
   }
+  vg_sinks_send_all(srv->sinks, &srv->committed);
   if (retry && !srv->stopping) uv_timer_start(&srv->spool_timer, on_spool_timer, 5000, 0);
   if (srv->throttled && srv->pending.n < srv->cfg.max_pending / 2 &&
       srv->pending_bytes < PENDING_BYTES_MAX / 2)
@@ -626,6 +675,8 @@ static void set_job_settings(server *srv) {
   srv->js.max_line = srv->cfg.max_line;
   srv->js.batch = srv->cfg.batch_max > 1000 ? srv->cfg.batch_max : 1000;
   snprintf(srv->js.spool, sizeof srv->js.spool, "%s", srv->cfg.spool);
+  snprintf(srv->js.rules, sizeof srv->js.rules, "%s", srv->cfg.rules);
+  srv->js.limits = vg_cli_rule_limits(&srv->cfg);
 }
 
 static void submit(server *srv) {
@@ -646,9 +697,16 @@ static void on_batch_timer(uv_timer_t *t) {
   }
 }
 
-/* Starts the next job if none runs: waiting lines first, then spool files. */
+/* Starts the next job if none runs: a rules reload first, then waiting
+ * lines, then spool files. */
 static void kick(server *srv) {
   if (srv->job != JOB_NONE) return;
+  if (srv->rules_dirty && !srv->stopping) {
+    srv->rules_dirty = 0;
+    srv->job = JOB_RELOAD;
+    submit(srv);
+    return;
+  }
   if (srv->pending.n) {
     if (srv->pending.n >= srv->cfg.batch_max || srv->cfg.batch_ms == 0 || srv->stopping) {
       uv_timer_stop(&srv->batch_timer);
@@ -739,7 +797,7 @@ static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int s
 static int start_spool(server *srv) {
   if (!srv->cfg.spool[0]) return 0;
   char sub[4200];
-  make_dirs(srv->cfg.spool, 1);
+  vg_make_dirs(srv->cfg.spool, 1);
   snprintf(sub, sizeof sub, "%s/done", srv->cfg.spool);
   mkdir(sub, 0755);
   snprintf(sub, sizeof sub, "%s/failed", srv->cfg.spool);
@@ -756,6 +814,37 @@ static int start_spool(server *srv) {
   vg_info("watching spool directory %s", srv->cfg.spool);
   scan_spool(srv);
   return 0;
+}
+
+/* ---- the rules directory ---- */
+
+static void on_rules_timer(uv_timer_t *t) {
+  server *srv = t->data;
+  srv->rules_dirty = 1;
+  kick(srv);
+}
+
+static void on_rules_event(uv_fs_event_t *h, const char *name, int events, int status) {
+  server *srv = h->data;
+  (void)events;
+  if (status < 0) {
+    vg_warn("rules: watch failed: %s", uv_strerror(status));
+    return;
+  }
+  if (name && name[0] == '.') return; /* editors' swap files */
+  uv_timer_start(&srv->rules_timer, on_rules_timer, 100, 0);
+}
+
+static void start_rules_watch(server *srv) {
+  uv_fs_event_init(srv->loop, &srv->rules_watch);
+  srv->rules_watch.data = srv;
+  int rc = uv_fs_event_start(&srv->rules_watch, on_rules_event, srv->cfg.rules, 0);
+  if (rc) {
+    vg_warn("rules: cannot watch %s (%s); SIGHUP reloads them", srv->cfg.rules, uv_strerror(rc));
+    uv_close((uv_handle_t *)&srv->rules_watch, NULL);
+    return;
+  }
+  srv->have_rules_watch = 1;
 }
 
 /* ---- listeners ---- */
@@ -789,7 +878,7 @@ static int start_unix(server *srv) {
     vg_error("socket path %s is too long", path);
     return -1;
   }
-  make_dirs(path, 0);
+  vg_make_dirs(path, 0);
   if (clear_stale_socket(path)) return -1;
   uv_pipe_init(srv->loop, &srv->unix_srv, 0);
   srv->unix_srv.data = srv;
@@ -883,7 +972,10 @@ static void reload(server *srv) {
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
+  vg_sinks_reopen(srv->sinks);
+  srv->rules_dirty = 1;
   scan_spool(srv);
+  kick(srv);
 }
 
 static void close_if(uv_handle_t *h) {
@@ -900,7 +992,10 @@ static void maybe_finish(server *srv) {
   }
   if (srv->clients) return; /* called again as each one closes */
   srv->done = 1;
+  vg_sinks_close(srv->sinks); /* commands still running end before the loop does */
+  srv->sinks = NULL;
   close_if((uv_handle_t *)&srv->stop_timer);
+  close_if((uv_handle_t *)&srv->rules_timer);
   close_if((uv_handle_t *)&srv->batch_timer);
   close_if((uv_handle_t *)&srv->spool_timer);
   close_if((uv_handle_t *)&srv->sig_int);
@@ -929,7 +1024,9 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+  if (srv->have_rules_watch) close_if((uv_handle_t *)&srv->rules_watch);
   uv_timer_stop(&srv->spool_timer);
+  uv_timer_stop(&srv->rules_timer);
   if (srv->socket_path) unlink(srv->socket_path);
   for (client *c = srv->clients; c; c = c->next) update_read(c);
   uv_timer_start(&srv->stop_timer, on_stop_timer, STOP_GRACE_MS, STOP_GRACE_MS);
@@ -1013,7 +1110,7 @@ int vg_cmd_run(int argc, char **argv) {
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   signal(SIGPIPE, SIG_IGN);
 
-  make_dirs(srv->cfg.db, 0);
+  vg_make_dirs(srv->cfg.db, 0);
   int sflags = strcmp(srv->cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0;
   if (!(srv->store = vg_store_open(srv->cfg.db, sflags, err, sizeof err))) {
     vg_error("%s", err);
@@ -1023,10 +1120,22 @@ int vg_cmd_run(int argc, char **argv) {
   vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
           vg_store_schema_version(srv->store));
   srv->loop = uv_default_loop();
+  int rule_errors;
+  srv->rules = vg_cli_load_rules(&srv->cfg, NULL, &rule_errors);
+  if (!srv->rules || !(srv->sinks = vg_sinks_new(srv->loop, &srv->cfg, err, sizeof err))) {
+    if (srv->rules) vg_error("%s", err);
+    else vg_error("rules: cannot set up the rule engine");
+    vg_rules_free(srv->rules);
+    vg_store_close(srv->store);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
   uv_timer_init(srv->loop, &srv->batch_timer);
   uv_timer_init(srv->loop, &srv->spool_timer);
   uv_timer_init(srv->loop, &srv->stop_timer);
+  uv_timer_init(srv->loop, &srv->rules_timer);
   srv->batch_timer.data = srv->spool_timer.data = srv->stop_timer.data = srv;
+  srv->rules_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
       start_spool(srv)) {
@@ -1038,11 +1147,17 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->socket_path) unlink(srv->socket_path);
     maybe_finish(srv);
   } else {
+    start_rules_watch(srv);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_store_close(srv->store);
+  vg_rules_free(srv->rules);
+  vg_alert_list_clear(&srv->raised);
+  vg_alert_list_clear(&srv->committed);
+  free(srv->raised.v);
+  free(srv->committed.v);
   if (status == VG_EXIT_OK) vg_info("stopped cleanly");
   for (size_t i = 0; i < srv->spool_n; i++) free(srv->spool_queue[i]);
   free(srv->spool_queue);

@@ -1,6 +1,7 @@
 /* sinks.c — log, JSON Lines file and command sinks for alerts; see sinks.h. */
 #include "sinks.h"
 
+#include "paths.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -108,6 +109,7 @@ static const vg_sink_kind log_kind = {.name = "log", .send = log_send};
 /* ---- JSON Lines file ---- */
 
 static int file_open(sink *k, char *err, size_t cap) {
+  vg_make_dirs(k->path, 0);
   k->fd = open(k->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (k->fd < 0) {
     snprintf(err, cap, "alert file %s: %s", k->path, strerror(errno));

@@ -37,7 +37,8 @@ enum {
 #define QUERY_FILTERS                                                                            \
   " WHERE (?1 IS NULL OR e.day_last >= ?1) AND (?2 IS NULL OR e.day_first <= ?2)"               \
   " AND (?3 IS NULL OR e.source = ?3)"                                                           \
-  " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"
+  " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"    \
+  " AND (?7 IS NULL OR (e.day_first, e.id) > (?7, ?8))"
 #define QUERY_COLUMNS                                                                            \
   "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at, e.fields,"                 \
   " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag)),"\
@@ -302,6 +303,10 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
   if (q->source) sqlite3_bind_text(s, 3, q->source, -1, SQLITE_STATIC);
   if (q->tag) sqlite3_bind_text(s, 4, q->tag, -1, SQLITE_STATIC);
   if (words) sqlite3_bind_text(s, 5, words, -1, SQLITE_STATIC);
+  if (q->has_after) {
+    sqlite3_bind_int(s, 7, q->after_day);
+    sqlite3_bind_int64(s, 8, q->after_id);
+  }
   sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

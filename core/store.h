@@ -52,6 +52,9 @@ typedef struct {
   const char *tag;          /* entries carrying this tag, or NULL */
   const char *text;         /* words that must all occur (full-text), or NULL */
   long limit;               /* at most this many; <= 0 for no limit */
+  int has_after;            /* resume after the entry (after_day, after_id) */
+  int32_t after_day;
+  int64_t after_id;
 } vg_query;
 
 /* One entry as the query returns it; strings live until the callback returns. */

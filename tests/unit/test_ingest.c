@@ -36,6 +36,7 @@ typedef struct {
   char dir[64];
   char path[128];
   vg_store *st;
+  vg_ingest ig; /* the store, no rules */
 } fixture;
 
 static int setup(void **state) {
@@ -55,6 +56,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
+  fx->ig = (vg_ingest){fx->st, NULL, NULL};
   *state = fx;
   return 0;
 }
@@ -128,11 +130,11 @@ static void test_line_stored_then_duplicate(void **state) {
   vg_result a, b;
   vg_line l = line_of("Nov. 21, 2023: North Korea puts a reconnaissance satellite into orbit.", 1);
   assert_int_equal(vg_store_begin(fx->st), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &l, &a, &c), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &a, &c), 0);
   assert_int_equal(a.status, VG_STORED);
   assert_true(a.id > 0);
   l.line_no = 2;
-  assert_int_equal(vg_ingest_line(fx->st, &l, &b, &c), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &b, &c), 0);
   assert_int_equal(b.status, VG_DUPLICATE);
   assert_int_equal(b.id, a.id);
   assert_int_equal(vg_store_commit(fx->st), 0);
@@ -147,7 +149,7 @@ static void test_json_source_names_the_entry(void **state) {
   vg_result r;
   vg_line l = line_of("{\"date\": \"2023-11-21\", \"text\": \"Launch.\", \"source\": \"wire\"}", 1);
   assert_int_equal(vg_store_begin(fx->st), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &l, &r, NULL), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &r, NULL), 0);
   assert_int_equal(vg_store_commit(fx->st), 0);
   assert_int_equal(r.status, VG_STORED);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries WHERE source = 'wire'"), 1);
@@ -159,7 +161,7 @@ static void test_bad_line_rejected_and_kept(void **state) {
   vg_result r;
   vg_line l = line_of("Octember 5, 2023: the month that never was", 12);
   assert_int_equal(vg_store_begin(fx->st), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &l, &r, &c), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &r, &c), 0);
   assert_int_equal(vg_store_commit(fx->st), 0);
   assert_int_equal(r.status, VG_REJECTED);
   assert_contains(r.reason, "Octember");
@@ -181,7 +183,7 @@ static void test_overlong_line_rejected_naming_the_cap(void **state) {
   l.total = 5000;
   l.max_line = 1024;
   assert_int_equal(vg_store_begin(fx->st), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &l, &r, &c), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &r, &c), 0);
   assert_int_equal(vg_store_commit(fx->st), 0);
   assert_int_equal(r.status, VG_REJECTED);
   assert_contains(r.reason, "1024");
@@ -197,8 +199,8 @@ static void test_line_work_undone_by_rollback(void **state) {
   vg_line good = line_of("2023-11-21: stored, then undone", 1);
   vg_line bad = line_of("no date here", 2);
   assert_int_equal(vg_store_begin(fx->st), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &good, &r, NULL), 0);
-  assert_int_equal(vg_ingest_line(fx->st, &bad, &r, NULL), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &good, &r, NULL), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &bad, &r, NULL), 0);
   vg_store_rollback(fx->st);
   assert_int_equal(entries_in(fx->st), 0);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 0);
@@ -285,7 +287,7 @@ static void test_fd_file_with_mixed_lines(void **state) {
   vg_counts c = {0};
   char err[256] = "";
   int fd = temp_file(fx, mixed, sizeof mixed - 1);
-  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
   close(fd);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
   assert_mixed_result(fx, &c, &seen);
@@ -301,7 +303,7 @@ static void test_fd_pipe_with_mixed_lines(void **state) {
   assert_int_equal(pipe(p), 0);
   assert_int_equal(write(p[1], mixed, sizeof mixed - 1), (ssize_t)(sizeof mixed - 1));
   close(p[1]);
-  int rc = vg_ingest_fd(fx->st, p[0], &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, p[0], &o, &c, err, sizeof err);
   close(p[0]);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
   assert_mixed_result(fx, &c, &seen);
@@ -319,7 +321,7 @@ static void test_fd_commits_every_batch(void **state) {
   vg_counts c = {0};
   char err[256] = "";
   int fd = temp_file(fx, in, sizeof in - 1);
-  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
   close(fd);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
   assert_int_equal(seen.n, 2);
@@ -344,7 +346,7 @@ static void test_fd_large_batch_commits_at_end(void **state) {
   vg_counts c = {0};
   char err[256] = "";
   int fd = temp_file(fx, in, sizeof in - 1);
-  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
   close(fd);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
   assert_int_equal(seen.n, 1);
@@ -359,7 +361,7 @@ static void test_fd_empty_input(void **state) {
   vg_counts c = {0};
   char err[256] = "";
   int fd = temp_file(fx, "", 0);
-  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
   close(fd);
   assert_int_equal(rc, 0);
   assert_int_equal(c.stored + c.duplicates + c.rejected, 0);
@@ -374,7 +376,7 @@ static void test_fd_read_error_is_reported(void **state) {
   char err[256] = "";
   int fd = open(fx->dir, O_RDONLY | O_DIRECTORY); /* read(2) on it fails */
   assert_true(fd >= 0);
-  int rc = vg_ingest_fd(fx->st, fd, &o, &c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
   close(fd);
   assert_int_equal(rc, VG_EIO);
   assert_contains(err, "read failed");
@@ -393,7 +395,7 @@ static void ingest_overlong(fixture *fx, size_t long_len, rejects_seen *seen, vg
   char err[256] = "";
   int fd = temp_file(fx, in, long_len + sizeof next - 1);
   free(in);
-  int rc = vg_ingest_fd(fx->st, fd, &o, c, err, sizeof err);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, c, err, sizeof err);
   close(fd);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
 }

@@ -1,0 +1,104 @@
+/* cmd_alerts.c — `vigil alerts`: stored alerts in date order, as text or JSON. */
+#include "cli.h"
+#include "date.h"
+#include "store.h"
+#include "vigil.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil alerts [--since DATE] [--until DATE] [--rule R] [--limit N] [--json]\n"
+    "                    [--db PATH] [--config FILE]\n"
+    "Lists stored alerts by the event date of the entry that raised them.\n"
+    "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
+    "           created_at and entries (the ids of the entries it concerns)\n";
+
+static int print_text(void *ud, const vg_alert_row *a) {
+  (void)ud;
+  printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
+         a->entries ? a->entries : "");
+  return 0;
+}
+
+static int print_json(void *ud, const vg_alert_row *a) {
+  (void)ud;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "id", (double)a->id);
+  cJSON_AddStringToObject(o, "rule", a->rule);
+  cJSON_AddStringToObject(o, "key", a->key);
+  cJSON_AddStringToObject(o, "severity", a->severity);
+  cJSON_AddStringToObject(o, "message", a->message);
+  cJSON_AddStringToObject(o, "date", a->date);
+  cJSON_AddStringToObject(o, "created_at", a->created_at);
+  cJSON *e = cJSON_AddArrayToObject(o, "entries");
+  for (const char *p = a->entries; p && *p;) {
+    char *end;
+    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)strtoll(p, &end, 10)));
+    p = *end == ',' ? end + 1 : end;
+    if (end == p && *p) break;
+  }
+  char *s = cJSON_PrintUnformatted(o);
+  if (s) puts(s);
+  cJSON_free(s);
+  cJSON_Delete(o);
+  return s ? 0 : VG_ENOMEM;
+}
+
+
+int vg_cmd_alerts(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  static const struct option opts[] = {
+      {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},
+      {"rule", required_argument, NULL, 'r'},  {"limit", required_argument, NULL, 'n'},
+      {"json", no_argument, NULL, 'j'},        VG_CLI_GLOBAL_OPTIONS, {0}};
+  vg_alert_query q = {0};
+  int opt, json = 0, status = VG_EXIT_OK;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vg_cli_global(&cfg, opt, optarg)) continue;
+    switch (opt) {
+    case 's': q.has_since = 1; if (vg_cli_day("vigil alerts", "--since", optarg, 0, &q.since)) goto usage; break;
+    case 'u': q.has_until = 1; if (vg_cli_day("vigil alerts", "--until", optarg, 1, &q.until)) goto usage; break;
+    case 'r': q.rule = optarg; break;
+    case 'n': {
+      char *end;
+      q.limit = strtol(optarg, &end, 10);
+      if (*end || q.limit <= 0) {
+        fprintf(stderr, "vigil alerts: --limit must be a positive number\n");
+        goto usage;
+      }
+      break;
+    }
+    case 'j': json = 1; break;
+    case 'h': fputs(help, stdout); goto done;
+    default: fputs(help, stderr); goto usage;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vigil alerts: unexpected argument '%s'\n", argv[optind]);
+    goto usage;
+  }
+  char err[512];
+  vg_store *st = vg_store_open(cfg.db, VG_STORE_READONLY, err, sizeof err);
+  if (!st) {
+    fprintf(stderr, "vigil alerts: %s\n", err);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
+  int rc = vg_store_alerts(st, &q, json ? print_json : print_text, NULL);
+  if (rc) {
+    fprintf(stderr, "vigil alerts: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    status = VG_EXIT_FAIL;
+  }
+  vg_store_close(st);
+  goto done;
+usage:
+  status = VG_EXIT_USAGE;
+done:
+  vg_config_free(&cfg);
+  return status;
+}

@@ -1,0 +1,444 @@
+/* cmd_rules.c — the rule writer's tools: `vigil check` loads every rule file
+ * and reports its errors; `vigil test` runs the test cases the files carry
+ * against a database in memory; `vigil replay` runs the current rules again
+ * over stored entries. */
+#include "cli.h"
+#include "ingest.h"
+#include "sinks.h"
+#include "vigil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void print_report(void *ud, const char *file, const char *msg) {
+  (void)file;
+  int *count = ud;
+  (*count)++;
+  fprintf(stderr, "%s\n", msg);
+}
+
+/* Parses the flags of check and test: the global ones and one DIR. */
+static int dir_args(vg_config *cfg, int argc, char **argv, const char *help, int *verbose) {
+  static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
+                                       VG_CLI_GLOBAL_OPTIONS, {0}};
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+    if (vg_cli_global(cfg, opt, optarg)) continue;
+    if (opt == 'v' && verbose) *verbose = 1;
+    else if (opt == 'h') {
+      fputs(help, stdout);
+      return 1;
+    } else {
+      fputs(help, stderr);
+      return VG_EXIT_USAGE;
+    }
+  }
+  if (optind < argc) vg_config_set(&cfg->rules, argv[optind++]);
+  if (optind < argc) {
+    fprintf(stderr, "%s", help);
+    return VG_EXIT_USAGE;
+  }
+  return 0;
+}
+
+static const char check_help[] =
+    "usage: vigil check [DIR]\n"
+    "Loads every rule file of DIR (default: the configured rules directory, rules/)\n"
+    "in a sandbox and reports each error as FILE:LINE: message. Exit status 1 on any.\n";
+
+int vg_cmd_check(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  int status = dir_args(&cfg, argc, argv, check_help, NULL);
+  if (status) {
+    vg_config_free(&cfg);
+    return status == 1 ? VG_EXIT_OK : status;
+  }
+  int errors = 0, reported = 0;
+  vg_rules_limits lim = vg_cli_rule_limits(&cfg);
+  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
+  if (!r) {
+    fprintf(stderr, "vigil check: cannot set up the rule engine\n");
+    status = VG_EXIT_FAIL;
+  } else {
+    printf("%s: %zu rules, %zu test cases, %d error%s\n", cfg.rules, vg_rules_count(r),
+           vg_rules_test_count(r), errors, errors == 1 ? "" : "s");
+    status = errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
+  }
+  vg_rules_free(r);
+  vg_config_free(&cfg);
+  return status;
+}
+
+/* ---- vigil test ---- */
+
+/* Differences found by one test case, one line each. */
+typedef struct {
+  char *text;
+  size_t len, cap;
+} diffs;
+
+static void say(diffs *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(diffs *d, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  if (d->len + (size_t)n + 2 > d->cap) {
+    size_t cap = (d->len + (size_t)n + 2) * 2;
+    char *t = realloc(d->text, cap);
+    if (!t) return;
+    d->text = t;
+    d->cap = cap;
+  }
+  memcpy(d->text + d->len, line, (size_t)n);
+  d->len += (size_t)n;
+  d->text[d->len++] = '\n';
+  d->text[d->len] = '\0';
+}
+
+/* The tags of one entry that rules of `file` set. */
+typedef struct {
+  vg_rules *r;
+  const char *file;
+  char **tags;
+  size_t n;
+  char *rules[64];
+} tag_set;
+
+static int collect_tag(void *ud, const char *tag, const char *rule) {
+  tag_set *t = ud;
+  const char *f = vg_rules_file_of(t->r, rule);
+  if (!f || strcmp(f, t->file) != 0 || t->n >= 64) return 0;
+  t->rules[t->n] = strdup(rule);
+  t->tags[t->n++] = strdup(tag);
+  return 0;
+}
+
+/* An alert as found in the database, its entries turned into given indexes. */
+typedef struct {
+  char *rule, *severity, *message;
+  int64_t given[16];
+  size_t ngiven;
+  int matched;
+} found_alert;
+
+typedef struct {
+  vg_rules *r;
+  const char *file;
+  const int64_t *ids; /* entry id of each given entry */
+  size_t nids;
+  found_alert v[64];
+  size_t n;
+} alert_set;
+
+static int collect_alert(void *ud, const vg_alert_row *a) {
+  alert_set *s = ud;
+  const char *f = vg_rules_file_of(s->r, a->rule);
+  if (!f || strcmp(f, s->file) != 0 || s->n >= 64) return 0;
+  found_alert *fa = &s->v[s->n++];
+  memset(fa, 0, sizeof *fa);
+  fa->rule = strdup(a->rule);
+  fa->severity = strdup(a->severity);
+  fa->message = strdup(a->message);
+  for (const char *p = a->entries; p && *p && fa->ngiven < 16;) {
+    char *end;
+    long long id = strtoll(p, &end, 10);
+    for (size_t k = 0; k < s->nids; k++)
+      if (s->ids[k] == id) fa->given[fa->ngiven++] = (int64_t)k + 1;
+    if (*end != ',') break;
+    p = end + 1;
+  }
+  return 0;
+}
+
+static int same_entries(const found_alert *f, const struct vg_expected_alert *e) {
+  if (f->ngiven != e->nentries) return 0;
+  for (size_t i = 0; i < e->nentries; i++) {
+    int in = 0;
+    for (size_t k = 0; k < f->ngiven && !in; k++) in = f->given[k] == e->entries[i];
+    if (!in) return 0;
+  }
+  return 1;
+}
+
+static void entries_text(char *buf, size_t cap, const int64_t *v, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < n && used < cap; i++)
+    used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
+}
+
+/* Runs one case; returns the number of differences (0: passed). */
+static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
+  char err[512];
+  vg_store *st = vg_store_open(":memory:", VG_STORE_SYNC_NORMAL, err, sizeof err);
+  if (!st) {
+    say(d, "cannot open a database in memory: %s", err);
+    return 1;
+  }
+  int64_t *ids = calloc(t->ngiven + 1, sizeof *ids);
+  vg_ingest ig = {st, r, NULL};
+  int problems = 0;
+  vg_store_begin(st);
+  for (size_t j = 0; ids && j < t->ngiven; j++) {
+    vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
+                    VG_FORMAT_AUTO, "test", 1 << 20};
+    vg_result res;
+    if (vg_ingest_line(&ig, &line, &res, NULL)) {
+      say(d, "given entry %zu: database error: %s", j + 1, vg_store_errmsg(st));
+      problems++;
+    } else if (res.status != VG_STORED) {
+      say(d, "given entry %zu was not stored: %s", j + 1,
+          res.status == VG_DUPLICATE ? "it repeats an earlier one" : res.reason);
+      problems++;
+    }
+    ids[j] = res.id;
+  }
+  vg_store_commit(st);
+  for (size_t j = 0; ids && t->has_tags && j < t->ngiven; j++) {
+    char *tags[64], **want = t->tags[j];
+    tag_set got = {r, t->file, tags, 0, {0}};
+    vg_store_entry_tags(st, ids[j], collect_tag, &got);
+    for (size_t k = 0; want && want[k]; k++) {
+      int have = 0;
+      for (size_t m = 0; m < got.n && !have; m++) have = strcmp(got.tags[m], want[k]) == 0;
+      if (!have) say(d, "entry %zu: missing tag '%s'", j + 1, want[k]), problems++;
+    }
+    for (size_t m = 0; m < got.n; m++) {
+      int wanted = 0;
+      for (size_t k = 0; want && want[k] && !wanted; k++) wanted = strcmp(got.tags[m], want[k]) == 0;
+      if (!wanted)
+        say(d, "entry %zu: unexpected tag '%s' (set by rule '%s')", j + 1, got.tags[m],
+            got.rules[m]), problems++;
+      free(got.tags[m]);
+      free(got.rules[m]);
+    }
+  }
+  if (ids && t->has_alerts) {
+    alert_set *got = calloc(1, sizeof *got);
+    if (got) {
+      *got = (alert_set){.r = r, .file = t->file, .ids = ids, .nids = t->ngiven};
+      vg_alert_query q = {0};
+      vg_store_alerts(st, &q, collect_alert, got);
+      char e1[128], e2[128];
+      for (size_t k = 0; k < t->nalerts; k++) {
+        const struct vg_expected_alert *want = &t->alerts[k];
+        found_alert *hit = NULL;
+        for (size_t m = 0; m < got->n && !hit; m++) {
+          found_alert *f = &got->v[m];
+          if (!f->matched && strcmp(f->rule, want->rule) == 0 && same_entries(f, want) &&
+              (!want->severity || strcmp(want->severity, f->severity) == 0) &&
+              (!want->message || strstr(f->message, want->message)))
+            hit = f;
+        }
+        entries_text(e1, sizeof e1, want->entries, want->nentries);
+        if (hit) hit->matched = 1;
+        else say(d, "missing alert from rule '%s' on entries %s%s%s%s", want->rule, e1,
+                 want->severity ? ", severity " : "", want->severity ? want->severity : "",
+                 want->message ? " (message naming the words given)" : ""), problems++;
+      }
+      for (size_t m = 0; m < got->n; m++) {
+        found_alert *f = &got->v[m];
+        entries_text(e2, sizeof e2, f->given, f->ngiven);
+        if (!f->matched)
+          say(d, "unexpected alert from rule '%s' on entries %s: [%s] %s", f->rule, e2,
+              f->severity, f->message), problems++;
+        free(f->rule);
+        free(f->severity);
+        free(f->message);
+      }
+      free(got);
+    }
+  }
+  free(ids);
+  vg_store_close(st);
+  return problems;
+}
+
+static const char test_help[] =
+    "usage: vigil test [--verbose] [DIR]\n"
+    "Runs the test cases of the rule files of DIR (default: the configured rules\n"
+    "directory, rules/). Each case feeds its `given` entries through every rule into\n"
+    "a database in memory, then compares the tags and alerts that the rules of its\n"
+    "own file produced with what it expects, and no others. Prints each case as\n"
+    "ok or FAIL with the differences, and a last line 'N passed, N failed'.\n";
+
+int vg_cmd_test(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  int verbose = 0;
+  int status = dir_args(&cfg, argc, argv, test_help, &verbose);
+  if (status) {
+    vg_config_free(&cfg);
+    return status == 1 ? VG_EXIT_OK : status;
+  }
+  if (!verbose) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
+  int errors = 0, reported = 0;
+  vg_rules_limits lim = vg_cli_rule_limits(&cfg);
+  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
+  if (!r) {
+    fprintf(stderr, "vigil test: cannot set up the rule engine\n");
+    vg_config_free(&cfg);
+    return VG_EXIT_FAIL;
+  }
+  int passed = 0, failed = 0;
+  for (size_t i = 0; i < vg_rules_test_count(r); i++) {
+    vg_rule_test t;
+    diffs d = {0};
+    char err[256];
+    int bad = vg_rules_test_get(r, i, &t, err, sizeof err) ? (say(&d, "%s", err), 1)
+                                                           : run_case(r, &t, &d);
+    printf("%s %s:%d %s\n", bad ? "FAIL" : "ok  ", t.file, t.line, t.name);
+    if (bad) fputs(d.text ? d.text : "", stdout);
+    bad ? failed++ : passed++;
+    free(d.text);
+    vg_rule_test_free(&t);
+  }
+  if (errors) printf("%d rule file error%s (above)\n", errors, errors == 1 ? "" : "s");
+  printf("%d passed, %d failed\n", passed, failed);
+  vg_rules_free(r);
+  vg_config_free(&cfg);
+  return failed || errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
+}
+
+/* ---- vigil replay ---- */
+
+#define REPLAY_CHUNK 5000
+
+/* A stored entry copied out of a query, to run the rules on after it. */
+typedef struct {
+  vg_rule_entry e;
+  char *owned; /* date, precision, text, source and fields, one allocation */
+} replay_row;
+
+typedef struct {
+  replay_row *v;
+  size_t n;
+} replay_chunk;
+
+static int copy_row(void *ud, const vg_row *r) {
+  replay_chunk *c = ud;
+  size_t dl = strlen(r->date) + 1, pl = strlen(r->precision) + 1, tl = r->text_len + 1,
+         sl = strlen(r->source) + 1, fl = r->fields ? strlen(r->fields) + 1 : 0;
+  replay_row *row = &c->v[c->n];
+  char *p = row->owned = malloc(dl + pl + tl + sl + fl);
+  if (!p) return VG_ENOMEM;
+  row->e.id = r->id;
+  row->e.first = r->day_first;
+  row->e.last = r->day_last;
+  row->e.date = memcpy(p, r->date, dl), p += dl;
+  row->e.precision = memcpy(p, r->precision, pl), p += pl;
+  row->e.text = memcpy(p, r->text, tl), p += tl;
+  row->e.text_len = r->text_len;
+  row->e.source = memcpy(p, r->source, sl), p += sl;
+  row->e.fields = fl ? memcpy(p, r->fields, fl) : NULL;
+  c->n++;
+  return 0;
+}
+
+static const char replay_help[] =
+    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--db PATH]\n"
+    "                    [--config FILE]\n"
+    "Runs the current rules again over the stored entries in date order. Each entry's\n"
+    "tags are set anew; alerts already stored are kept and not raised again, and new\n"
+    "ones go to the sinks. Running it twice changes nothing the second time.\n";
+
+int vg_cmd_replay(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  static const struct option opts[] = {{"since", required_argument, NULL, 's'},
+                                       {"until", required_argument, NULL, 'u'},
+                                       {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_GLOBAL_OPTIONS, {0}};
+  vg_query q = {0};
+  int opt, status = VG_EXIT_OK;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    if (vg_cli_global(&cfg, opt, optarg)) continue;
+    switch (opt) {
+    case 's': q.has_since = 1; if (vg_cli_day("vigil replay", "--since", optarg, 0, &q.since)) goto usage; break;
+    case 'u': q.has_until = 1; if (vg_cli_day("vigil replay", "--until", optarg, 1, &q.until)) goto usage; break;
+    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'h': fputs(replay_help, stdout); goto done;
+    default: fputs(replay_help, stderr); goto usage;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vigil replay: unexpected argument '%s'\n", argv[optind]);
+    goto usage;
+  }
+  char err[512];
+  vg_store *st = vg_store_open(cfg.db, strcmp(cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0, err, sizeof err);
+  if (!st) {
+    fprintf(stderr, "vigil replay: %s\n", err);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int errors;
+  vg_rules *r = vg_cli_load_rules(&cfg, NULL, &errors);
+  vg_sinks *sinks = r ? vg_sinks_new(&loop, &cfg, err, sizeof err) : NULL;
+  replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
+  vg_alert_list alerts = {0};
+  uint64_t entries = 0, raised = 0;
+  int tty = isatty(STDERR_FILENO);
+  if (!r || !sinks || !chunk.v) {
+    fprintf(stderr, "vigil replay: %s\n", !r ? "cannot set up the rule engine" : sinks ? "out of memory" : err);
+    status = VG_EXIT_FAIL;
+  }
+  q.limit = REPLAY_CHUNK;
+  while (status == VG_EXIT_OK) {
+    chunk.n = 0;
+    int rc = vg_store_query(st, &q, copy_row, &chunk);
+    if (rc == 0 && chunk.n == 0) break;
+    if (rc == 0) rc = vg_store_begin(st);
+    for (size_t i = 0; rc == 0 && i < chunk.n; i++) {
+      rc = vg_store_clear_tags(st, chunk.v[i].e.id);
+      if (rc == 0) rc = vg_rules_run(r, st, &chunk.v[i].e, &alerts);
+    }
+    if (rc == 0) rc = vg_store_commit(st);
+    if (rc) {
+      vg_store_rollback(st);
+      fprintf(stderr, "vigil replay: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+      vg_alert_list_clear(&alerts);
+      status = VG_EXIT_FAIL;
+    } else {
+      entries += chunk.n;
+      raised += alerts.n;
+      vg_sinks_send_all(sinks, &alerts);
+      uv_run(&loop, UV_RUN_NOWAIT);
+      q.has_after = 1;
+      q.after_day = chunk.v[chunk.n - 1].e.first;
+      q.after_id = chunk.v[chunk.n - 1].e.id;
+      if (tty) fprintf(stderr, "\r\033[Kreplay: %llu entries", (unsigned long long)entries);
+    }
+    for (size_t i = 0; i < chunk.n; i++) free(chunk.v[i].owned);
+  }
+  if (tty) fputs("\r\033[K", stderr);
+  if (status == VG_EXIT_OK)
+    printf("replayed %llu entries with %zu rules: %llu new alerts\n", (unsigned long long)entries,
+           vg_rules_count(r), (unsigned long long)raised);
+  vg_sinks_close(sinks);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  free(chunk.v);
+  free(alerts.v);
+  vg_rules_free(r);
+  vg_store_close(st);
+  goto done;
+usage:
+  status = VG_EXIT_USAGE;
+done:
+  vg_config_free(&cfg);
+  return status;
+}

@@ -1,0 +1,44 @@
+-- actors.lua — who an entry is about: one actor:KEY tag per actor it names,
+-- by the names, demonyms, capitals and leaders of `lists.actors`
+-- (scripts/lists.lua): actor:north-korea, actor:south-korea, actor:us,
+-- actor:japan, actor:china, actor:russia.
+
+rule "tag-actors" {
+  description = "tag each actor the entry names",
+  tags = function(e)
+    local tags = {}
+    for _, key in ipairs(e:actors()) do tags[#tags + 1] = "actor:" .. key end
+    return tags
+  end,
+}
+
+test "a leader's name stands for his country" {
+  given = { "Dec. 18, 2023: Kim oversees the test-fire of a Hwasong-18 ICBM." },
+  tags = { { "actor:north-korea" } },
+}
+
+test "a meeting names both sides" {
+  given = { "Nov. 26, 2023: Foreign Ministers Wang Yi and Park Jin meet in Busan." },
+  tags = { { "actor:china", "actor:south-korea" } },
+}
+
+test "demonyms and capitals count" {
+  given = {
+    "Dec. 14, 2023: Two Chinese and four Russian military planes enter South Korea's air defense identification zone.",
+    "Sept. 13, 2023: Putin hosts Kim Jong Un at a spaceport in the Russian Far East.",
+    "Aug. 18, 2023: Biden, Yoon and Kishida hold a trilateral summit at Camp David.",
+  },
+  tags = {
+    { "actor:china", "actor:russia", "actor:south-korea" },
+    { "actor:north-korea", "actor:russia" },
+    { "actor:japan", "actor:south-korea", "actor:us" },
+  },
+}
+
+test "a lower-case 'us' is not the United States" {
+  given = {
+    "2023-05-01: Officials tell us little about the talks.",
+    "2023-05-02: The US and South Korea sign the Washington Declaration.",
+  },
+  tags = { {}, { "actor:south-korea", "actor:us" } },
+}

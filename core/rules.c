@@ -167,6 +167,7 @@ static int declare_rule(lua_State *L) {
   vg_rules *r = self(L);
   const char *name = lua_tostring(L, lua_upvalueindex(2));
   luaL_argexpected(L, lua_istable(L, 1), 1, "a table describing the rule");
+  if (!r->loading) return luaL_error(L, "rules are declared when their file loads, not later");
   static const char *const known[] = {"when", "tags", "alert", "after", "severity",
                                       "sinks", "description", NULL};
   lua_pushnil(L);
@@ -255,6 +256,7 @@ static int check_name(lua_State *L, const char *what) {
 /* rule "name": returns the function that takes the spec. */
 static int rule_fn(lua_State *L) {
   check_name(L, "rule");
+  if (!self(L)->loading) return luaL_error(L, "rules are declared when their file loads, not later");
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
   lua_pushcclosure(L, declare_rule, 2);
@@ -265,6 +267,7 @@ static int declare_test(lua_State *L) {
   vg_rules *r = self(L);
   const char *name = lua_tostring(L, lua_upvalueindex(2));
   luaL_argexpected(L, lua_istable(L, 1), 1, "a table describing the test");
+  if (!r->loading) return luaL_error(L, "tests are declared when their file loads, not later");
   if (lua_getfield(L, 1, "given") != LUA_TTABLE)
     return luaL_error(L, "test '%s': 'given' must be a list of entries", name);
   if (grow((void **)&r->tests, &r->tcap, r->ntests, sizeof *r->tests))
@@ -282,6 +285,7 @@ static int declare_test(lua_State *L) {
 
 static int test_fn(lua_State *L) {
   check_name(L, "test");
+  if (!self(L)->loading) return luaL_error(L, "tests are declared when their file loads, not later");
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
   lua_pushcclosure(L, declare_test, 2);

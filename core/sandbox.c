@@ -48,11 +48,22 @@ static int ro_newindex(lua_State *L) {
                     lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2));
 }
 
+/* Iterates the real table without handing it out: the state a generic for
+ * sees is the read-only view. */
+static int ro_next(lua_State *L) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, 2);
+  if (lua_next(L, -2)) return 2;
+  lua_pushnil(L);
+  return 1;
+}
+
 static int ro_pairs(lua_State *L) {
-  lua_getglobal(L, "next"); /* the real next, from the trusted globals */
   lua_getmetatable(L, 1);
   lua_getfield(L, -1, "__index");
-  lua_remove(L, -2);
+  lua_pushcclosure(L, ro_next, 1);
+  lua_pushvalue(L, 1);
   lua_pushnil(L);
   return 3;
 }
@@ -156,6 +167,12 @@ static void build_safe(lua_State *L) {
         }
       }
       lua_remove(L, -2);
+      /* Methods on strings ("x"):upper() come from here too. */
+      lua_pushliteral(L, "");
+      lua_getmetatable(L, -1);
+      lua_pushvalue(L, -3);
+      lua_setfield(L, -2, "__index");
+      lua_pop(L, 2);
     }
     vg_sandbox_push_readonly(L, -1);
     lua_setfield(L, safe, *lib);

@@ -42,7 +42,10 @@ static int acronym(const unsigned char *nd, size_t nn) {
   return letters > 0;
 }
 
-static int fold(int c, int exact) { return exact ? c : tolower(c); }
+/* ASCII case folding without the locale: this runs for every byte scanned. */
+static inline int fold(int c, int exact) {
+  return !exact && c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
 
 /* Matches needle at hay[i..]; returns the end of the match or 0. */
 static size_t match_at(const unsigned char *h, size_t hn, size_t i, const unsigned char *nd,
@@ -70,9 +73,10 @@ int vg_text_has(const char *hay, size_t hn, const char *needle, size_t nn) {
   int word_start = word_cp(code_at(nd, nn, 0, 0));
   int word_end = word_cp(code_at(nd, nn, nn, 1));
   int exact = acronym(nd, nn);
-  int first = fold(nd[0], exact);
+  int first = fold(nd[0], exact), other = exact ? first : first ^ 0x20;
+  if (!isalpha(first)) other = first;
   for (size_t i = 0; i < hn; i++) {
-    if (fold(h[i], exact) != first) continue;
+    if (h[i] != first && h[i] != other) continue;
     if (word_start && i > 0 && ((h[i] & 0xc0) == 0x80 || word_cp(code_at(h, hn, i, 1))))
       continue;
     size_t end = match_at(h, hn, i, nd, nn, exact);

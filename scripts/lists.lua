@@ -34,6 +34,12 @@ lists.actors = {
   },
 }
 
+-- Countries by name, for rules about places rather than actors.
+lists.countries = {
+  "North Korea", "South Korea", "United States", "Japan", "China", "Russia", "Taiwan",
+  "Ukraine", "Mongolia", "Vietnam", "Philippines", "Australia", "India", "Iran",
+}
+
 -- Weapon systems and launch vehicles.
 lists.weapons = {
   "missile", "missiles", "ballistic missile", "cruise missile", "ICBM", "ICBMs", "IRBM",

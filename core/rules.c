@@ -429,6 +429,7 @@ static int by_name(const void *a, const void *b) {
  * declaration order otherwise. Unknown names and cycles are reported. */
 static int order_rules(vg_rules *r, vg_rules_report_fn report, void *ud) {
   int errors = 0;
+  if (r->n == 0) return 0;
   char msg[512];
   for (size_t i = 0; i < r->n; i++)
     for (size_t k = 0; k < r->v[i].nafter; k++)

@@ -37,8 +37,13 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   vg_sandbox *sb = of(L);
   sb->used += HOOK_EVERY;
-  if (sb->budget > 0 && sb->used > sb->budget)
-    luaL_error(L, "instruction budget of %ld exceeded", sb->budget);
+  if (sb->budget > 0 && sb->used > sb->budget) {
+    /* Level 0 is the Lua function that was running, not a caller of it. */
+    luaL_where(L, 0);
+    lua_pushfstring(L, "%sinstruction budget of %I exceeded", lua_tostring(L, -1),
+                    (LUAI_UACINT)sb->budget);
+    lua_error(L);
+  }
 }
 
 /* ---- read-only views ---- */

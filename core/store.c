@@ -30,6 +30,18 @@ enum {
   S_ALERT_FIND,
   S_ALERT_ENTRY,
   S_ALERTS,
+  S_MARK,
+  S_MARKS,
+  S_CLEAR_MARKS,
+  S_ENTRY,
+  S_ALERT_NEAR,
+  S_ABSENCE_ADD,
+  S_ABSENCE_SET,
+  S_ABSENCES_DUE,
+  S_STATE_GET,
+  S_STATE_MAX,
+  S_COUNT_TAG,
+  S_ENTRIES_TAG,
   S_COUNT
 };
 
@@ -72,6 +84,26 @@ static const char *const sql[S_COUNT] = {
                  " WHERE alert_id = a.id ORDER BY entry_id)) FROM alerts a"
                  " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
                  " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
+    [S_MARK] = "INSERT OR IGNORE INTO marks (rule, step, key, day_first, day_last, entry_id)"
+               " VALUES (?, ?, ?, ?, ?, ?)",
+    [S_MARKS] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
+                " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first, entry_id",
+    [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?",
+    [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
+    [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
+                     " AND dedup_key <> ?",
+    [S_ABSENCE_ADD] = "INSERT OR IGNORE INTO absences (rule, key, entry_id, deadline) VALUES (?, ?, ?, ?)",
+    [S_ABSENCE_SET] = "UPDATE absences SET state = ? WHERE rule = ? AND entry_id = ? AND state = 'waiting'",
+    [S_ABSENCES_DUE] = "SELECT rule, key, entry_id, deadline FROM absences"
+                       " WHERE state = 'waiting' AND deadline < ? ORDER BY deadline, entry_id",
+    [S_STATE_GET] = "SELECT value FROM state WHERE name = ?",
+    [S_STATE_MAX] = "INSERT INTO state (name, value) VALUES (?1, ?2)"
+                    " ON CONFLICT (name) DO UPDATE SET value = max(value, ?2)",
+    [S_COUNT_TAG] = "SELECT count(*) FROM tags t JOIN entries e ON e.id = t.entry_id"
+                    " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3",
+    [S_ENTRIES_TAG] = QUERY_COLUMNS " FROM tags t JOIN entries e ON e.id = t.entry_id"
+                      " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3"
+                      " ORDER BY e.day_first, e.id LIMIT ?4",
 };
 
 struct vg_store {
@@ -393,5 +425,170 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
+  return out;
+}
+
+/* ---- correlation state ---- */
+
+int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                  int32_t last, int64_t entry) {
+  sqlite3_stmt *s = st->stmt[S_MARK];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, step);
+  sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 4, first);
+  sqlite3_bind_int(s, 5, last);
+  sqlite3_bind_int64(s, 6, entry);
+  return run(st, S_MARK);
+}
+
+int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                   int32_t to, vg_mark_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_MARKS];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, step);
+  sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 4, from);
+  sqlite3_bind_int(s, 5, to);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                  sqlite3_column_int(s, 2))))
+      break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_clear_marks(vg_store *st, int64_t entry) {
+  sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
+  return run(st, S_CLEAR_MARKS);
+}
+
+int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY];
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s), out;
+  if (rc == SQLITE_ROW) {
+    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
+                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
+    out = fn(ud, &r);
+  } else {
+    out = rc == SQLITE_DONE ? VG_EINVAL : VG_EDB;
+  }
+  sqlite3_reset(s);
+  return out;
+}
+
+/* Runs a one-row, one-integer statement; -1 on error. */
+static long long scalar(vg_store *st, int which) {
+  sqlite3_stmt *s = st->stmt[which];
+  long long v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+  sqlite3_reset(s);
+  return v;
+}
+
+int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_t from,
+                         int32_t to, const char *except_dedup) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_NEAR];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, from);
+  sqlite3_bind_int(s, 4, to);
+  sqlite3_bind_text(s, 5, except_dedup, -1, SQLITE_STATIC);
+  long long n = scalar(st, S_ALERT_NEAR);
+  return n < 0 ? VG_EDB : (int)(n > 0x7fffffff ? 0x7fffffff : n);
+}
+
+int vg_store_absence_add(vg_store *st, const char *rule, const char *key, int64_t entry,
+                         int32_t deadline) {
+  sqlite3_stmt *s = st->stmt[S_ABSENCE_ADD];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, entry);
+  sqlite3_bind_int(s, 4, deadline);
+  return run(st, S_ABSENCE_ADD);
+}
+
+int vg_store_absence_set(vg_store *st, const char *rule, int64_t entry, const char *state) {
+  sqlite3_stmt *s = st->stmt[S_ABSENCE_SET];
+  sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, entry);
+  return run(st, S_ABSENCE_SET);
+}
+
+int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ABSENCES_DUE];
+  sqlite3_bind_int(s, 1, watermark);
+  /* Collect first: the callback writes to the same table. */
+  typedef struct { char *rule, *key; int64_t entry; int32_t deadline; } due;
+  due *v = NULL;
+  size_t n = 0, cap = 0;
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      due *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+      if (!nv) { out = VG_ENOMEM; break; }
+      v = nv;
+    }
+    v[n].rule = strdup(col(s, 0));
+    v[n].key = strdup(col(s, 1));
+    v[n].entry = sqlite3_column_int64(s, 2);
+    v[n].deadline = sqlite3_column_int(s, 3);
+    n++;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  for (size_t i = 0; i < n; i++) {
+    if (!out && v[i].rule && v[i].key) out = fn(ud, v[i].rule, v[i].key, v[i].entry, v[i].deadline);
+    free(v[i].rule);
+    free(v[i].key);
+  }
+  free(v);
+  return out;
+}
+
+int vg_store_state_get(vg_store *st, const char *name, int64_t *value) {
+  sqlite3_stmt *s = st->stmt[S_STATE_GET];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) *value = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_state_max(vg_store *st, const char *name, int64_t value) {
+  sqlite3_stmt *s = st->stmt[S_STATE_MAX];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, value);
+  return run(st, S_STATE_MAX);
+}
+
+long long vg_store_count_tag(vg_store *st, const char *tag, int32_t from, int32_t to) {
+  sqlite3_stmt *s = st->stmt[S_COUNT_TAG];
+  sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, from);
+  sqlite3_bind_int(s, 3, to);
+  return scalar(st, S_COUNT_TAG);
+}
+
+int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to, long limit,
+                         vg_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRIES_TAG];
+  sqlite3_bind_text(s, 1, tag, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, from);
+  sqlite3_bind_int(s, 3, to);
+  sqlite3_bind_int64(s, 4, limit > 0 ? limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
+                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
   return out;
 }

@@ -118,4 +118,45 @@ typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);
 /* Calls fn for each matching alert in date order. 0, fn's non-zero, or VG_EDB. */
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud);
 
+/* ---- correlation state (see db/002_marks.sql) ---- */
+
+/* Records that entry matched step `step` of rule under key. 0 or VG_EDB. */
+int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                  int32_t last, int64_t entry);
+typedef int (*vg_mark_fn)(void *ud, int64_t entry, int32_t first, int32_t last);
+/* Calls fn for each mark of (rule, step, key) whose first day lies in
+ * [from, to], by day then entry. 0, fn's non-zero, or VG_EDB. */
+int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                   int32_t to, vg_mark_fn fn, void *ud);
+/* Removes every mark of entry (before its rules run again). */
+int vg_store_clear_marks(vg_store *st, int64_t entry);
+/* Calls fn with the stored entry id: fn's result, VG_EINVAL if there is no
+ * such entry, or VG_EDB. */
+int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud);
+/* How many alerts of rule and key have a day in [from, to], other than the
+ * one with dedup key except_dedup; or VG_EDB. */
+int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_t from,
+                         int32_t to, const char *except_dedup);
+
+/* Absence rules: an entry waits until `deadline` for a later step. */
+int vg_store_absence_add(vg_store *st, const char *rule, const char *key, int64_t entry,
+                         int32_t deadline);
+/* Moves a waiting absence to state "satisfied" or "fired". */
+int vg_store_absence_set(vg_store *st, const char *rule, int64_t entry, const char *state);
+typedef int (*vg_absence_fn)(void *ud, const char *rule, const char *key, int64_t entry,
+                             int32_t deadline);
+/* Calls fn for each waiting absence whose deadline is before watermark. */
+int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud);
+
+/* Named integers kept across runs: get returns 1 (found), 0, or VG_EDB;
+ * max raises the stored value to value if it is lower. */
+int vg_store_state_get(vg_store *st, const char *name, int64_t *value);
+int vg_store_state_max(vg_store *st, const char *name, int64_t value);
+
+/* The history rules may read: entries carrying tag whose whole span lies in
+ * [from, to]. count returns -1 on error. */
+long long vg_store_count_tag(vg_store *st, const char *tag, int32_t from, int32_t to);
+int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to, long limit,
+                         vg_row_fn fn, void *ud);
+
 #endif

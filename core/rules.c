@@ -8,12 +8,13 @@
 #include "rules.h"
 
 #include "embedded.h"
-#include "sandbox.h"
+#include "rules_impl.h"
 #include "vigil.h"
 
 #include <cJSON.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,45 +23,6 @@
 #define TAG_MAX 64        /* bytes in a tag */
 #define MESSAGE_MAX 4096  /* bytes of an alert message kept */
 #define NAME_MAX_LEN 128  /* bytes in a rule or test name */
-
-typedef struct {
-  char *name;       /* unique across the loaded files */
-  char *file;       /* the file that declared it */
-  int line;         /* where */
-  int when;         /* registry refs: the predicate, tags, alert (or LUA_NOREF) */
-  int tags;
-  int alert;
-  char **after;     /* rules it must run after */
-  size_t nafter;
-  char *severity;   /* default severity of its alerts */
-  char *sinks;      /* extra sinks, joined by ',' or NULL */
-  unsigned failures; /* calls that failed since load */
-  int disabled;     /* failed too often: skipped until reload */
-} rule;
-
-typedef struct {
-  char *path; /* as found in the directory */
-  char *text; /* the last version that loaded */
-  size_t len;
-} good_file;
-
-typedef struct {
-  char *name, *file;
-  int line;
-  int ref; /* the test table */
-} test_decl;
-
-struct vg_rules {
-  vg_sandbox *sb;       /* the Lua state */
-  vg_rules_limits lim;
-  rule *v;              /* in run order once loading is done */
-  size_t n, cap;
-  good_file *files;
-  size_t nfiles, fcap;
-  test_decl *tests;
-  size_t ntests, tcap;
-  const char *loading;  /* the file being loaded, while it runs */
-};
 
 void vg_alert_list_clear(vg_alert_list *l) {
   for (size_t i = 0; i < l->n; i++) {
@@ -138,7 +100,10 @@ static void free_rule(rule *ru, lua_State *L) {
     luaL_unref(L, LUA_REGISTRYINDEX, ru->when);
     luaL_unref(L, LUA_REGISTRYINDEX, ru->tags);
     luaL_unref(L, LUA_REGISTRYINDEX, ru->alert);
+    luaL_unref(L, LUA_REGISTRYINDEX, ru->by);
+    for (size_t i = 0; i < ru->nsteps; i++) luaL_unref(L, LUA_REGISTRYINDEX, ru->steps[i]);
   }
+  free(ru->steps);
   free(ru->name);
   free(ru->file);
   for (size_t i = 0; i < ru->nafter; i++) free(ru->after[i]);
@@ -162,22 +127,57 @@ static int field_ref(lua_State *L, const char *k) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* rule "name" { ... }: the second call, with the spec as its argument. */
-static int declare_rule(lua_State *L) {
+/* What each kind of declaration is called in Lua and which fields it takes. */
+static const char *const kind_names[] = {"rule", "sequence", "threshold", "absence", "first"};
+static const char *const common_fields[] = {"alert", "after", "severity", "sinks",
+                                            "description", "quiet", NULL};
+static const char *const kind_fields[][8] = {
+    [RK_RULE] = {"when", "tags", NULL},
+    [RK_SEQUENCE] = {"steps", "within", "min_gap", "by", "per_pair", NULL},
+    [RK_THRESHOLD] = {"match", "count", "within", "by", NULL},
+    [RK_ABSENCE] = {"steps", "within", "by", "lateness", "clock", NULL},
+    [RK_FIRST] = {"match", "by", NULL},
+};
+
+static int listed(const char *const *names, const char *k) {
+  for (; *names; names++)
+    if (strcmp(*names, k) == 0) return 1;
+  return 0;
+}
+
+/* A whole number of days in field k of the spec, at least `min`. */
+static int32_t days_field(lua_State *L, const char *rname, const char *k, int32_t min, int32_t dflt,
+                          int required) {
+  int t = lua_getfield(L, 1, k);
+  lua_Integer v = dflt;
+  if (t == LUA_TNIL && required) luaL_error(L, "%s '%s' needs '%s' (a number of days)", "rule", rname, k);
+  if (t != LUA_TNIL) {
+    int isint;
+    v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v < min || v > 100000)
+      luaL_error(L, "rule '%s': '%s' must be a whole number of days, at least %d", rname, k, (int)min);
+  }
+  lua_pop(L, 1);
+  return (int32_t)v;
+}
+
+/* rule / sequence / threshold / absence / first "name" { ... }: the second
+ * call, with the spec as its argument. Checks every field, then records the
+ * declaration against the file being loaded. */
+static int declare(lua_State *L) {
   vg_rules *r = self(L);
   const char *name = lua_tostring(L, lua_upvalueindex(2));
+  rule_kind kind = (rule_kind)lua_tointeger(L, lua_upvalueindex(3));
+  const char *what = kind_names[kind];
   luaL_argexpected(L, lua_istable(L, 1), 1, "a table describing the rule");
   if (!r->loading) return luaL_error(L, "rules are declared when their file loads, not later");
-  static const char *const known[] = {"when", "tags", "alert", "after", "severity",
-                                      "sinks", "description", NULL};
+  lua_settop(L, 1);
   lua_pushnil(L);
   while (lua_next(L, 1)) {
     lua_pop(L, 1);
-    int ok = 0;
-    for (const char *const *k = known; *k && !ok; k++)
-      ok = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), *k) == 0;
-    if (!ok)
-      return luaL_error(L, "rule '%s': unknown field '%s'", name, luaL_tolstring(L, -1, NULL));
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!k || !(listed(common_fields, k) || listed(kind_fields[kind], k)))
+      return luaL_error(L, "%s '%s': unknown field '%s'", what, name, luaL_tolstring(L, -1, NULL));
   }
   int tw = lua_getfield(L, 1, "when"), tt = lua_getfield(L, 1, "tags"),
       ta = lua_getfield(L, 1, "alert");
@@ -186,8 +186,8 @@ static int declare_rule(lua_State *L) {
   if (tt != LUA_TNIL && tt != LUA_TFUNCTION && tt != LUA_TTABLE)
     return luaL_error(L, "rule '%s': 'tags' must be a list of tags or a function", name);
   if (ta != LUA_TNIL && ta != LUA_TFUNCTION && ta != LUA_TTABLE)
-    return luaL_error(L, "rule '%s': 'alert' must be a function or a table", name);
-  if (tt == LUA_TNIL && ta == LUA_TNIL)
+    return luaL_error(L, "%s '%s': 'alert' must be a function or a table", what, name);
+  if (kind == RK_RULE && tt == LUA_TNIL && ta == LUA_TNIL)
     return luaL_error(L, "rule '%s' sets no tags and raises no alert", name);
   if (tt == LUA_TTABLE) {
     lua_Integer len = luaL_len(L, -2);
@@ -203,20 +203,75 @@ static int declare_rule(lua_State *L) {
   }
   if (ta == LUA_TTABLE) {
     lua_getfield(L, -1, "message");
-    if (!lua_isstring(L, -1)) return luaL_error(L, "rule '%s': 'alert' table needs a message", name);
+    if (!lua_isstring(L, -1)) return luaL_error(L, "%s '%s': 'alert' table needs a message", what, name);
     lua_pop(L, 1);
   }
+  lua_settop(L, 1);
+  /* Correlation fields. */
+  size_t nsteps = 0;
+  if (kind == RK_SEQUENCE || kind == RK_ABSENCE) {
+    if (lua_getfield(L, 1, "steps") != LUA_TTABLE)
+      return luaL_error(L, "%s '%s' needs 'steps', a list of predicates", what, name);
+    nsteps = (size_t)luaL_len(L, -1);
+    if (nsteps < 2 || (kind == RK_ABSENCE && nsteps != 2) || nsteps > 8)
+      return luaL_error(L, "%s '%s': 'steps' must list %s", what, name,
+                        kind == RK_ABSENCE ? "two predicates: what, then what should follow"
+                                           : "two to eight predicates");
+    for (size_t i = 1; i <= nsteps; i++) {
+      if (lua_geti(L, -1, (lua_Integer)i) != LUA_TFUNCTION)
+        return luaL_error(L, "%s '%s': step %d must be a function of the entry (or tagged\"...\")",
+                          what, name, (int)i);
+      lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+  } else if (kind == RK_THRESHOLD || kind == RK_FIRST) {
+    int tm = lua_getfield(L, 1, "match");
+    if (tm != LUA_TFUNCTION && !(kind == RK_FIRST && tm == LUA_TNIL))
+      return luaL_error(L, "%s '%s' needs 'match', a function of the entry (or tagged\"...\")",
+                        what, name);
+    lua_pop(L, 1);
+  }
+  int tb = lua_getfield(L, 1, "by");
+  if (tb != LUA_TNIL && tb != LUA_TFUNCTION)
+    return luaL_error(L, "%s '%s': 'by' must be a function of the entry giving its key", what, name);
+  if (kind == RK_FIRST && tb == LUA_TNIL)
+    return luaL_error(L, "first '%s' needs 'by', a function of the entry giving the value to watch", name);
+  lua_pop(L, 1);
+  int32_t within = kind == RK_RULE || kind == RK_FIRST ? 0 : days_field(L, name, "within", 0, 0, 1);
+  int32_t min_gap = days_field(L, name, "min_gap", 0, 0, 0);
+  int32_t quiet = days_field(L, name, "quiet", 0, 0, 0);
+  int32_t lateness = days_field(L, name, "lateness", 0, 0, 0);
+  long count = 0;
+  if (kind == RK_THRESHOLD) {
+    int isint;
+    lua_getfield(L, 1, "count");
+    count = (long)lua_tointegerx(L, -1, &isint);
+    if (!isint || count < 2 || count > 100000)
+      return luaL_error(L, "threshold '%s' needs 'count', a whole number of at least 2", name);
+    lua_pop(L, 1);
+  }
+  int wall = 0;
+  if (lua_getfield(L, 1, "clock") != LUA_TNIL) {
+    const char *c = lua_tostring(L, -1);
+    if (!c || (strcmp(c, "entries") != 0 && strcmp(c, "wall") != 0))
+      return luaL_error(L, "absence '%s': 'clock' must be \"entries\" or \"wall\"", name);
+    wall = strcmp(c, "wall") == 0;
+  }
+  lua_pop(L, 1);
+  lua_getfield(L, 1, "per_pair");
+  int per_pair = lua_toboolean(L, -1);
+  lua_pop(L, 1);
   const char *severity = "warn";
   if (lua_getfield(L, 1, "severity") != LUA_TNIL) {
     severity = lua_tostring(L, -1);
     if (!severity || !valid_severity(severity))
-      return luaL_error(L, "rule '%s': severity must be info, warn or crit", name);
+      return luaL_error(L, "%s '%s': severity must be info, warn or crit", what, name);
   }
   int tafter = lua_getfield(L, 1, "after"), tsinks = lua_getfield(L, 1, "sinks");
   if (tafter != LUA_TNIL && tafter != LUA_TTABLE)
-    return luaL_error(L, "rule '%s': 'after' must be a list of rule names", name);
+    return luaL_error(L, "%s '%s': 'after' must be a list of rule names", what, name);
   if (tsinks != LUA_TNIL && tsinks != LUA_TTABLE)
-    return luaL_error(L, "rule '%s': 'sinks' must be a list of sink names", name);
+    return luaL_error(L, "%s '%s': 'sinks' must be a list of sink names", what, name);
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", NULL, NULL);
   if (tsinks == LUA_TTABLE) string_list(L, -1, name, "sinks", NULL, NULL);
   if (find_rule(r, name)) {
@@ -229,18 +284,48 @@ static int declare_rule(lua_State *L) {
   int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
   rule *ru = &r->v[r->n];
   memset(ru, 0, sizeof *ru);
+  ru->kind = kind;
   ru->name = strdup(name);
   ru->file = strdup(r->loading);
   ru->line = line;
   ru->severity = strdup(severity);
+  ru->within = within;
+  ru->min_gap = min_gap;
+  ru->quiet = quiet;
+  ru->lateness = lateness;
+  ru->count = count;
+  ru->per_pair = per_pair;
+  ru->wall_clock = wall;
+  ru->when = ru->tags = ru->alert = ru->by = LUA_NOREF;
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", &ru->after, &ru->nafter);
   if (tsinks == LUA_TTABLE && luaL_len(L, -1) > 0) ru->sinks = joined(L, -1);
   lua_settop(L, 1);
+  r->n++; /* from here on, a failure below is undone with the file */
+  if (!ru->name || !ru->file || !ru->severity) return luaL_error(L, "out of memory");
   ru->when = field_ref(L, "when");
   ru->tags = field_ref(L, "tags");
   ru->alert = field_ref(L, "alert");
-  r->n++;
-  if (!ru->name || !ru->file || !ru->severity) return luaL_error(L, "out of memory");
+  ru->by = field_ref(L, "by");
+  if (kind == RK_THRESHOLD || kind == RK_FIRST) {
+    if (lua_getfield(L, 1, "match") == LUA_TFUNCTION) {
+      ru->steps = malloc(sizeof *ru->steps);
+      if (!ru->steps) return luaL_error(L, "out of memory");
+      ru->steps[0] = luaL_ref(L, LUA_REGISTRYINDEX);
+      ru->nsteps = 1;
+    } else {
+      lua_pop(L, 1);
+    }
+  } else if (nsteps) {
+    ru->steps = malloc(nsteps * sizeof *ru->steps);
+    if (!ru->steps) return luaL_error(L, "out of memory");
+    lua_getfield(L, 1, "steps");
+    for (size_t i = 0; i < nsteps; i++) {
+      lua_geti(L, -1, (lua_Integer)i + 1);
+      ru->steps[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+      ru->nsteps++;
+    }
+    lua_pop(L, 1);
+  }
   return 0;
 }
 
@@ -253,13 +338,15 @@ static int check_name(lua_State *L, const char *what) {
   return 0;
 }
 
-/* rule "name": returns the function that takes the spec. */
+/* rule "name" (or sequence, threshold, absence, first): returns the
+ * function that takes the spec. */
 static int rule_fn(lua_State *L) {
   check_name(L, "rule");
   if (!self(L)->loading) return luaL_error(L, "rules are declared when their file loads, not later");
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushvalue(L, 1);
-  lua_pushcclosure(L, declare_rule, 2);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushcclosure(L, declare, 3);
   return 1;
 }
 
@@ -305,6 +392,91 @@ static int date_fn(lua_State *L) {
 
 /* ---- loading ---- */
 
+/* ---- history: read-only, parameterised look-ups for rules ---- */
+
+/* Reads {tag = ..., since = day or date, until = day or date} at index 1. */
+static const char *history_args(lua_State *L, int32_t *from, int32_t *to) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  if (lua_getfield(L, 1, "tag") != LUA_TSTRING) luaL_error(L, "history needs {tag = \"...\"}");
+  const char *tag = lua_tostring(L, -1);
+  const char *keys[2] = {"since", "until"};
+  int32_t *out[2] = {from, to};
+  *from = INT32_MIN;
+  *to = INT32_MAX;
+  for (int i = 0; i < 2; i++) {
+    int t = lua_getfield(L, 1, keys[i]);
+    if (t == LUA_TNUMBER) {
+      *out[i] = (int32_t)luaL_checkinteger(L, -1);
+    } else if (t == LUA_TSTRING) {
+      vg_date d;
+      char err[VG_REASON_MAX];
+      size_t n;
+      const char *s = lua_tolstring(L, -1, &n);
+      if (vg_date_parse(s, n, &d, err, sizeof err)) luaL_error(L, "history %s: %s", keys[i], err);
+      *out[i] = i ? d.last : d.first;
+    } else if (t != LUA_TNIL) {
+      luaL_error(L, "history: '%s' must be a day number or a date", keys[i]);
+    }
+    lua_pop(L, 1);
+  }
+  return tag;
+}
+
+static vg_store *history_store(lua_State *L) {
+  vg_rules *r = self(L);
+  if (!r->store) luaL_error(L, "history can be read only while rules run on an entry");
+  return r->store;
+}
+
+/* history.count{tag = "launch", since = e.day - days(30), until = e.day} */
+static int history_count(lua_State *L) {
+  vg_store *st = history_store(L);
+  int32_t from, to;
+  const char *tag = history_args(L, &from, &to);
+  long long n = vg_store_count_tag(st, tag, from, to);
+  if (n < 0) return luaL_error(L, "history: %s", vg_store_errmsg(st));
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+static int push_row(void *ud, const vg_row *row) {
+  lua_State *L = ud;
+  lua_createtable(L, 0, 6);
+  lua_pushinteger(L, row->id);
+  lua_setfield(L, -2, "id");
+  lua_pushstring(L, row->date);
+  lua_setfield(L, -2, "date");
+  lua_pushinteger(L, row->day_first);
+  lua_setfield(L, -2, "day");
+  lua_pushinteger(L, row->day_last);
+  lua_setfield(L, -2, "last_day");
+  lua_pushlstring(L, row->text, row->text_len);
+  lua_setfield(L, -2, "text");
+  lua_pushstring(L, row->source);
+  lua_setfield(L, -2, "source");
+  vg_sandbox_push_readonly(L, -1);
+  lua_remove(L, -2);
+  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+  return 0;
+}
+
+/* history.entries{tag = ..., since = ..., until = ..., limit = 100}: the
+ * entries in date order, as read-only tables (id, date, day, last_day, text,
+ * source); at most 1000. */
+static int history_entries(lua_State *L) {
+  vg_store *st = history_store(L);
+  int32_t from, to;
+  const char *tag = history_args(L, &from, &to);
+  lua_getfield(L, 1, "limit");
+  lua_Integer limit = luaL_optinteger(L, -1, 100);
+  lua_pop(L, 1);
+  if (limit < 1 || limit > 1000) return luaL_error(L, "history: limit must be 1 to 1000");
+  lua_newtable(L);
+  if (vg_store_entries_tag(st, tag, from, to, (long)limit, push_row, L))
+    return luaL_error(L, "history: %s", vg_store_errmsg(st));
+  return 1;
+}
+
 static const char *script(const char *name) {
   for (int i = 0; i < vg_scripts_count; i++)
     if (strcmp(vg_scripts[i].name, name) == 0) return vg_scripts[i].text;
@@ -323,9 +495,20 @@ static int setup_api(vg_rules *r) {
   lua_State *L = r->sb->L;
   vg_sandbox_push_safe(r->sb);
   int safe = lua_gettop(L);
+  for (int k = RK_RULE; k <= RK_FIRST; k++) {
+    lua_pushlightuserdata(L, r);
+    lua_pushinteger(L, k);
+    lua_pushcclosure(L, rule_fn, 2);
+    lua_setfield(L, safe, kind_names[k]);
+  }
+  static const luaL_Reg history[] = {{"count", history_count}, {"entries", history_entries},
+                                     {NULL, NULL}};
+  luaL_newlibtable(L, history);
   lua_pushlightuserdata(L, r);
-  lua_pushcclosure(L, rule_fn, 1);
-  lua_setfield(L, safe, "rule");
+  luaL_setfuncs(L, history, 1);
+  vg_sandbox_push_readonly(L, -1);
+  lua_setfield(L, safe, "history");
+  lua_pop(L, 1);
   lua_pushlightuserdata(L, r);
   lua_pushcclosure(L, test_fn, 1);
   lua_setfield(L, safe, "test");
@@ -439,6 +622,17 @@ static int order_rules(vg_rules *r, vg_rules_report_fn report, void *ud) {
         report(ud, r->v[i].file, msg);
         errors++;
       }
+  /* Tagging rules first, so that correlations see every tag; a stable pass
+   * keeps file and declaration order within each group. */
+  rule *sorted = malloc(r->n * sizeof *sorted);
+  if (sorted) {
+    size_t k = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (size_t i = 0; i < r->n; i++)
+        if ((r->v[i].kind == RK_RULE) == (pass == 0)) sorted[k++] = r->v[i];
+    memcpy(r->v, sorted, r->n * sizeof *sorted);
+    free(sorted);
+  }
   rule *out = malloc(r->n * sizeof *out + 1);
   char *placed = calloc(r->n + 1, 1);
   if (!out || !placed) {
@@ -570,10 +764,10 @@ const char *vg_rules_file_of(const vg_rules *r, const char *name) {
 
 /* ---- running ---- */
 
-static void failed(vg_rules *r, rule *ru, const vg_rule_entry *e, const char *why) {
+void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why) {
   ru->failures++;
   vg_warn("rule '%s' (%s:%d) failed on entry %lld: %s", ru->name, ru->file, ru->line,
-          (long long)e->id, why);
+          (long long)entry, why);
   if (r->lim.max_failures && ru->failures >= r->lim.max_failures && !ru->disabled) {
     ru->disabled = 1;
     vg_error("rule '%s' (%s:%d) disabled after %u failures; fix it and reload", ru->name,
@@ -581,15 +775,18 @@ static void failed(vg_rules *r, rule *ru, const vg_rule_entry *e, const char *wh
   }
 }
 
-/* Calls the function at the top of the stack with the entry; leaves one
- * result. Returns 0, or -1 after reporting the failure. */
-static int call_rule(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx) {
+int vg_rule_call(vg_rules *r, rule *ru, int64_t entry, int nargs) {
   lua_State *L = r->sb->L;
-  lua_pushvalue(L, entry_idx);
-  if (vg_sandbox_call(r->sb, 1, 1) == LUA_OK) return 0;
-  failed(r, ru, e, lua_tostring(L, -1));
+  if (vg_sandbox_call(r->sb, nargs, 1) == LUA_OK) return 0;
+  vg_rule_failed(r, ru, entry, lua_tostring(L, -1));
   lua_pop(L, 1);
   return -1;
+}
+
+/* Calls the function on top of the stack with the entry at entry_idx. */
+static int call_rule(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx) {
+  lua_pushvalue(r->sb->L, entry_idx);
+  return vg_rule_call(r, ru, e->id, 1);
 }
 
 static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx) {
@@ -603,18 +800,18 @@ static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, in
   }
   if (!lua_istable(L, -1)) {
     lua_pop(L, 1);
-    failed(r, ru, ctx->e, "'tags' must give a list of tags");
+    vg_rule_failed(r, ru, ctx->e->id, "'tags' must give a list of tags");
     return 0;
   }
   lua_Integer len = luaL_len(L, -1);
   for (lua_Integer i = 1; i <= len; i++) { /* check them all before setting any */
-    size_t n;
+    size_t n = 0;
     const char *tag = lua_geti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
     const char *why = tag ? bad_tag(tag, n) : "'tags' must give a list of strings";
     lua_pop(L, 1);
     if (why) {
       lua_pop(L, 1);
-      failed(r, ru, ctx->e, why);
+      vg_rule_failed(r, ru, ctx->e->id, why);
       return 0;
     }
   }
@@ -652,16 +849,14 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
   return 0;
 }
 
-static int raise_alert(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
-                       vg_alert_list *out) {
+int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
+                  const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
+                  vg_alert_list *out) {
   lua_State *L = r->sb->L;
-  const vg_rule_entry *e = ctx->e;
-  if (lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION &&
-      call_rule(r, ru, e, entry_idx))
-    return 0;
+  int top = lua_gettop(L) - 1; /* below the value */
   int t = lua_type(L, -1);
   if (t == LUA_TNIL || (t == LUA_TBOOLEAN && !lua_toboolean(L, -1))) {
-    lua_pop(L, 1);
+    lua_settop(L, top);
     return 0;
   }
   const char *message = NULL, *severity = ru->severity;
@@ -676,27 +871,125 @@ static int raise_alert(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, i
     lua_getfield(L, -3, "key");
     if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
       snprintf(key, sizeof key, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1); /* the key is copied; message and severity stay referenced below */
   }
   const char *why = !message ? "an alert needs a message: return a string, a table with a "
                                "message, or nil"
                     : !valid_severity(severity) ? "an alert's severity must be info, warn or crit"
                                                 : NULL;
   if (why) {
-    lua_settop(L, entry_idx);
-    failed(r, ru, e, why);
+    lua_settop(L, top);
+    vg_rule_failed(r, ru, anchor->id, why);
     return 0;
   }
-  char msg[MESSAGE_MAX + 1];
+  char msg[MESSAGE_MAX + 1], dedup[600];
   snprintf(msg, sizeof msg, "%s", message);
-  char dedup[512];
-  snprintf(dedup, sizeof dedup, "%s\x1f%lld\x1f%s", ru->name, (long long)e->id, key);
-  int64_t id;
-  vg_alert_in a = {ru->name, key, dedup, severity, msg, e->date, e->first, &e->id, 1};
-  int rc = vg_store_alert(st, &a, &id);
-  if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);
-  lua_settop(L, entry_idx);
+  snprintf(dedup, sizeof dedup, "%s\x1f%s", dedup_base, key);
+  if (!key[0] && by_key) snprintf(key, sizeof key, "%s", by_key);
+  int rc = 0;
+  if (ru->quiet > 0) {
+    /* Suppressed: another alert of this rule and key fell within the quiet
+     * days before this one. An alert that exists already is amended. */
+    int64_t id;
+    int exists = vg_store_alert_find(st, dedup, &id);
+    int near = exists ? 0 : vg_store_alerts_near(st, ru->name, key, anchor->first - ru->quiet,
+                                                  anchor->first, dedup);
+    if (exists < 0 || near < 0) rc = VG_EDB;
+    else if (near > 0) {
+      vg_debug("rule '%s': alert on entry %lld suppressed (quiet period)", ru->name,
+               (long long)anchor->id);
+      lua_settop(L, top);
+      return 0;
+    }
+  }
+  if (rc == 0) {
+    int64_t id;
+    vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first, entries, n};
+    rc = vg_store_alert(st, &a, &id);
+    if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);
+  }
+  lua_settop(L, top);
   return rc < 0 ? rc : 0;
+}
+
+static int raise_alert(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
+                       vg_alert_list *out) {
+  lua_State *L = r->sb->L;
+  const vg_rule_entry *e = ctx->e;
+  if (lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION &&
+      call_rule(r, ru, e, entry_idx))
+    return 0;
+  char base[300];
+  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)e->id);
+  return vg_rule_alert(r, ru, st, e, &e->id, 1, base, NULL, out);
+}
+
+char *vg_rule_entry_from_row(const vg_row *row, vg_rule_entry *e) {
+  size_t dl = strlen(row->date) + 1, pl = strlen(row->precision) + 1, tl = row->text_len + 1,
+         sl = strlen(row->source) + 1, fl = row->fields ? strlen(row->fields) + 1 : 0;
+  char *owned = malloc(dl + pl + tl + sl + fl), *p = owned;
+  if (!owned) return NULL;
+  e->id = row->id;
+  e->first = row->day_first;
+  e->last = row->day_last;
+  e->date = memcpy(p, row->date, dl), p += dl;
+  e->precision = memcpy(p, row->precision, pl), p += pl;
+  e->text = memcpy(p, row->text, tl), p += tl;
+  e->text_len = row->text_len;
+  e->source = memcpy(p, row->source, sl), p += sl;
+  e->fields = fl ? memcpy(p, row->fields, fl) : NULL;
+  return owned;
+}
+
+static int load_row(void *ud, const vg_row *row) {
+  vg_loaded *slot = ud;
+  if (!(slot->owned = vg_rule_entry_from_row(row, &slot->e))) return VG_ENOMEM;
+  /* The tags come back as "a,b,c": the object lists them. */
+  for (const char *p = row->tags; p && *p;) {
+    const char *end = strchr(p, ',');
+    char tag[TAG_MAX + 1];
+    size_t len = end ? (size_t)(end - p) : strlen(p);
+    snprintf(tag, sizeof tag, "%.*s", (int)(len > TAG_MAX ? TAG_MAX : len), p);
+    if (vg_entry_ctx_add_tag(&slot->ctx, tag) < 0) return VG_ENOMEM;
+    p = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot) {
+  memset(slot, 0, sizeof *slot);
+  int rc = vg_store_entry(st, id, load_row, slot);
+  if (rc) {
+    vg_rules_unload(slot);
+    return rc;
+  }
+  slot->ctx.e = &slot->e;
+  vg_lua_entry_push(r->sb->L, &slot->ctx);
+  return 0;
+}
+
+void vg_rules_unload(vg_loaded *slot) {
+  vg_entry_ctx_clear(&slot->ctx);
+  free(slot->owned);
+  slot->owned = NULL;
+}
+
+/* Keeps the latest entry day of this store, in memory and in the store, and
+ * fires the absences it lets through. */
+static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
+  unsigned long serial = vg_store_serial(st);
+  if (r->store_serial != serial) {
+    int64_t v;
+    int found = vg_store_state_get(st, "max_day", &v);
+    if (found < 0) return VG_EDB;
+    r->store_serial = serial;
+    r->has_max_day = found;
+    r->max_day = found ? (int32_t)v : INT32_MIN;
+  }
+  if (r->has_max_day && e->last <= r->max_day) return 0;
+  r->max_day = e->last;
+  r->has_max_day = 1;
+  if (vg_store_state_max(st, "max_day", e->last)) return VG_EDB;
+  return vg_correlate_due(r, st, INT32_MIN, out);
 }
 
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
@@ -707,9 +1000,14 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   vg_lua_entry_push(L, &ctx);
   int entry_idx = lua_gettop(L);
   int rc = 0;
+  r->store = st;
   for (size_t i = 0; i < r->n && rc == 0; i++) {
     rule *ru = &r->v[i];
     if (ru->disabled) continue;
+    if (ru->kind != RK_RULE) {
+      rc = vg_correlate(r, ru, st, &ctx, entry_idx, out);
+      continue;
+    }
     if (ru->when != LUA_NOREF) {
       lua_rawgeti(L, LUA_REGISTRYINDEX, ru->when);
       if (call_rule(r, ru, e, entry_idx)) continue;
@@ -723,6 +1021,16 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   vg_lua_entry_invalidate(L, entry_idx);
   lua_settop(L, base);
   vg_entry_ctx_clear(&ctx);
+  if (rc == 0) rc = advance(r, st, e, out);
+  r->store = NULL;
+  return rc;
+}
+
+int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
+  if (!r || r->n == 0) return 0;
+  r->store = st;
+  int rc = vg_correlate_due(r, st, today, out);
+  r->store = NULL;
   return rc;
 }
 

@@ -65,6 +65,15 @@ size_t vg_rules_test_count(const vg_rules *r);
  * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
 
+/* Fires the absence rules whose window the wall clock (day number `today`)
+ * has closed, for rules that follow the wall clock; the daemon calls it now
+ * and then, inside a transaction. Returns 0, or VG_EDB / VG_ENOMEM. */
+int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out);
+
+/* Copies a stored row into e; returns the buffer e points into (the
+ * caller frees it), or NULL when out of memory. */
+char *vg_rule_entry_from_row(const vg_row *row, vg_rule_entry *e);
+
 /* ---- the test cases that rule files carry ---- */
 
 /* One test case, read out of its file. */

@@ -108,6 +108,7 @@ static const char *const sql[S_COUNT] = {
 
 struct vg_store {
   sqlite3 *db;                 /* the connection */
+  unsigned long serial;        /* tells this store from any other opened in the process */
   sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
   char now[32];                /* ingestion time of the open transaction */
 };
@@ -184,6 +185,8 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
     snprintf(err, cap, "out of memory");
     return NULL;
   }
+  static unsigned long opened;
+  st->serial = __atomic_add_fetch(&opened, 1, __ATOMIC_RELAXED);
   int readonly = flags & VG_STORE_READONLY;
   int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -591,4 +594,15 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
+}
+
+unsigned long vg_store_serial(const vg_store *st) { return st->serial; }
+
+int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
+  sqlite3_stmt *f = st->stmt[S_ALERT_FIND];
+  sqlite3_bind_text(f, 1, dedup, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(f);
+  if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
+  sqlite3_reset(f);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
 }

@@ -25,6 +25,8 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap);
 void vg_store_close(vg_store *st);
 /* The schema version of the open database. */
 int vg_store_schema_version(vg_store *st);
+/* A number no other store opened by this process has. */
+unsigned long vg_store_serial(const vg_store *st);
 /* The last error SQLite reported on this store. */
 const char *vg_store_errmsg(vg_store *st);
 
@@ -100,6 +102,9 @@ typedef struct {
 /* Stores a, or finds the alert with its dedup key and adds any entry it
  * did not name yet. Returns VG_STORED or VG_DUPLICATE with its id, or VG_EDB. */
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
+
+/* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
+int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
 
 typedef struct {
   int has_since, has_until;

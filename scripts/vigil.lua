@@ -16,6 +16,15 @@ function safe.weeks(n)
   return 7 * n
 end
 
+-- tagged"launch": a step predicate for correlations, true for entries
+-- carrying the tag (or any of a list of tags).
+function safe.tagged(tag)
+  if type(tag) ~= "string" and type(tag) ~= "table" then
+    error("tagged(t) needs a tag or a list of tags", 2)
+  end
+  return function(e) return e:has_tag(tag) end
+end
+
 local function frozen(t)
   local copy = {}
   for k, v in pairs(t) do copy[k] = type(v) == "table" and frozen(v) or v end

@@ -1,0 +1,455 @@
+/* correlate.c — correlation rules, evaluated in event time on the marks
+ * table (see db/002_marks.sql): sequence, threshold, absence and first.
+ *
+ * When an entry matches a step it leaves a mark; then every conclusion the
+ * new mark can change is looked up again by index over the marks of a range
+ * of days. Nothing is held in memory between entries, so late and
+ * out-of-order entries, restarts and replays reach the same alerts.
+ *
+ * "A lies within W days before B" means, on the spans of their dates:
+ * A.last <= B.first (same day allowed: day dates carry no order within a
+ * day) and A.first >= B.last - W; so an entry dated only to a month pairs
+ * only when its whole month fits the window. */
+#include "rules_impl.h"
+
+#include "vigil.h"
+
+#include <lauxlib.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 256
+#define CANDIDATES_MAX 1000 /* marks looked at per step and look-up */
+#define NAMED_MAX 100       /* entries one alert names at most */
+#define SPAN_SLACK 366      /* the longest span a date may have (a year), in days */
+
+typedef struct {
+  int64_t id;
+  int32_t first, last;
+} mark;
+
+typedef struct {
+  mark *v;
+  size_t n, cap;
+} marks;
+
+static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
+  marks *m = ud;
+  if (m->n >= CANDIDATES_MAX) return 0;
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 16;
+    mark *v = realloc(m->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    m->v = v;
+    m->cap = cap;
+  }
+  m->v[m->n++] = (mark){id, first, last};
+  return 0;
+}
+
+static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
+                  int32_t to, marks *out) {
+  out->n = 0;
+  if (from > to) return 0;
+  return vg_store_marks(st, ru->name, step, key, from, to, collect, out);
+}
+
+/* "a lies within W days before b", with the rule's least gap. */
+static int precedes(const rule *ru, const mark *a, const mark *b, int32_t window_start) {
+  return a->id != b->id && a->last <= b->first && a->first >= window_start &&
+         (int64_t)b->first - a->last >= ru->min_gap;
+}
+
+/* The key of the entry: by(e) as text, "" for a rule without `by`. Returns
+ * 1, 0 when by(e) is nil (the rule does not apply), -1 when it failed. */
+static int key_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx, char *key) {
+  lua_State *L = r->sb->L;
+  key[0] = '\0';
+  if (ru->by == LUA_NOREF) return 1;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ru->by);
+  lua_pushvalue(L, entry_idx);
+  if (vg_rule_call(r, ru, e->id, 1)) return -1;
+  int t = lua_type(L, -1), rc = 1;
+  if (t == LUA_TSTRING || t == LUA_TNUMBER) snprintf(key, KEY_MAX, "%s", lua_tostring(L, -1));
+  else if (t == LUA_TNIL) rc = 0;
+  else {
+    vg_rule_failed(r, ru, e->id, "'by' must give a string, a number or nil");
+    rc = -1;
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
+/* Which steps the entry matches, as a bit mask; -1 when a step failed. */
+static int steps_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx) {
+  lua_State *L = r->sb->L;
+  int mask = 0;
+  if (ru->nsteps == 0) return 1; /* first without match: every entry */
+  for (size_t i = 0; i < ru->nsteps; i++) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ru->steps[i]);
+    lua_pushvalue(L, entry_idx);
+    if (vg_rule_call(r, ru, e->id, 1)) return -1;
+    if (lua_toboolean(L, -1)) mask |= 1 << i;
+    lua_pop(L, 1);
+  }
+  return mask;
+}
+
+/* ---- raising, with the entries loaded as objects for the alert function ---- */
+
+/* Calls the alert function (or takes the fixed table, or makes the default
+ * message) with the objects of `args` entries, then a list of all `named`
+ * when `list` is set, then the key; and stores the alert. */
+static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_t nargs,
+                 const int64_t *named, size_t nnamed, int list, const char *dedup_base,
+                 const char *key, const char *(*default_message)(lua_State *, const rule *,
+                                                                   vg_loaded *, size_t),
+                 vg_alert_list *out) {
+  lua_State *L = r->sb->L;
+  int base = lua_gettop(L);
+  vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
+  if (!slots) return VG_ENOMEM;
+  size_t loaded = 0;
+  int rc = 0, fn = lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION;
+  if (ru->alert == LUA_NOREF) lua_pop(L, 1);
+  for (size_t i = 0; i < nargs && rc == 0; i++)
+    if ((rc = vg_rules_push_stored(r, st, args[i], &slots[loaded])) == 0) loaded++;
+  int list_idx = 0;
+  if (rc == 0 && list) {
+    lua_createtable(L, (int)nnamed, 0);
+    list_idx = lua_gettop(L);
+    for (size_t i = 0; i < nnamed && rc == 0; i++)
+      if ((rc = vg_rules_push_stored(r, st, named[i], &slots[loaded])) == 0) {
+        loaded++;
+        lua_rawseti(L, list_idx, (lua_Integer)i + 1);
+      }
+  }
+  if (rc) goto cleanup;
+  const vg_rule_entry anchor = slots[0].e;
+  int64_t anchor_id = args[0];
+  if (fn) {
+    lua_pushstring(L, key);
+    int n = (int)nargs + (list ? 1 : 0) + 1;
+    if (vg_rule_call(r, ru, anchor_id, n)) goto cleanup;
+  } else if (ru->alert == LUA_NOREF) {
+    lua_settop(L, base);
+    default_message(L, ru, slots, nargs);
+  } else {
+    lua_settop(L, base);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert);
+  }
+  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, out);
+cleanup:
+  for (size_t i = 0; i < loaded; i++) vg_rules_unload(&slots[i]);
+  free(slots);
+  lua_settop(L, base);
+  /* The objects pushed above are gone from the stack; any a rule kept is
+   * invalid since its slot was freed, as unload cleared its context. */
+  return rc;
+}
+
+static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, ru->name);
+  luaL_addstring(&b, ": ");
+  for (size_t i = 0; i < n; i++) {
+    if (i) luaL_addstring(&b, ", then ");
+    luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
+    luaL_addstring(&b, " ");
+    luaL_addlstring(&b, s[i].e.text, s[i].e.text_len);
+  }
+  luaL_pushresult(&b);
+  return lua_tostring(L, -1);
+}
+
+static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+  (void)n;
+  lua_pushfstring(L, "%s: %I entries within %d days, up to %s", ru->name, (LUAI_UACINT)ru->count,
+                  (int)ru->within, s[0].e.date);
+  return lua_tostring(L, -1);
+}
+
+static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+  (void)n;
+  lua_pushfstring(L, "%s: nothing followed within %d days: %s %s", ru->name, (int)ru->within,
+                  s[0].e.date, s[0].e.text);
+  return lua_tostring(L, -1);
+}
+
+static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+  (void)n;
+  lua_pushfstring(L, "%s: first seen: %s %s", ru->name, s[0].e.date, s[0].e.text);
+  return lua_tostring(L, -1);
+}
+
+/* ---- sequence ---- */
+
+/* The chains ending at c: depth-first from the last step back to the first.
+ * chain[k] holds the entry of step k; every complete chain adds its entries
+ * to `named` and, the first time, becomes the representative `best`. */
+typedef struct {
+  vg_store *st;
+  const rule *ru;
+  const char *key;
+  int32_t window_start; /* c.last - within */
+  mark chain[8];
+  mark best[8];
+  int found;
+  int64_t named[NAMED_MAX];
+  size_t nnamed;
+  int64_t only_first;   /* per pair: the chains must start here (0: any) */
+} chain_search;
+
+static void name(chain_search *cs, int64_t id) {
+  for (size_t i = 0; i < cs->nnamed; i++)
+    if (cs->named[i] == id) return;
+  if (cs->nnamed < NAMED_MAX) cs->named[cs->nnamed++] = id;
+}
+
+static int search(chain_search *cs, int step) {
+  const mark *later = &cs->chain[step + 1];
+  marks m = {0};
+  int rc = lookup(cs->st, cs->ru, step, cs->key, cs->window_start, later->first, &m);
+  /* Latest first: the first complete chain found is the tightest one. */
+  for (size_t i = m.n; rc == 0 && i-- > 0;) {
+    mark *x = &m.v[i];
+    if (!precedes(cs->ru, x, later, cs->window_start)) continue;
+    int reused = 0;
+    for (size_t k = (size_t)step + 1; k < cs->ru->nsteps && !reused; k++)
+      reused = cs->chain[k].id == x->id;
+    if (reused) continue;
+    if (step == 0 && cs->only_first && x->id != cs->only_first) continue;
+    cs->chain[step] = *x;
+    if (step == 0) {
+      if (!cs->found) memcpy(cs->best, cs->chain, sizeof cs->best);
+      cs->found = 1;
+      for (size_t k = 0; k < cs->ru->nsteps; k++) name(cs, cs->chain[k].id);
+    } else {
+      rc = search(cs, step - 1);
+    }
+  }
+  free(m.v);
+  return rc;
+}
+
+/* Raises (or amends) the alert of the last-step entry c, if a chain ends there. */
+static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *c,
+                        vg_alert_list *out) {
+  size_t last = ru->nsteps - 1;
+  chain_search cs = {.st = st, .ru = ru, .key = key, .window_start = c->last - ru->within};
+  cs.chain[last] = *c;
+  char base[600];
+  if (!ru->per_pair) {
+    int rc = search(&cs, (int)last - 1);
+    if (rc || !cs.found) return rc;
+    int64_t args[8];
+    for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].id;
+    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->id);
+    return raise(r, ru, st, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message, out);
+  }
+  /* One alert per first-step entry: find the candidates, then each chain. */
+  marks firsts = {0};
+  int rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
+  for (size_t i = 0; rc == 0 && i < firsts.n; i++) {
+    chain_search one = cs;
+    one.only_first = firsts.v[i].id;
+    if ((rc = search(&one, (int)last - 1)) || !one.found) continue;
+    int64_t args[8];
+    for (size_t k = 0; k <= last; k++) args[k] = one.best[k].id;
+    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->id,
+             (long long)one.only_first);
+    rc = raise(r, ru, st, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message, out);
+  }
+  free(firsts.v);
+  return rc;
+}
+
+static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask, const char *key,
+                    vg_alert_list *out) {
+  size_t last = ru->nsteps - 1;
+  int rc = 0;
+  if (mask & (1 << last)) rc = sequence_end(r, ru, st, key, e, out);
+  if (rc || !(mask & ((1 << last) - 1))) return rc;
+  /* An earlier step arrived: every last-step entry it may complete. */
+  marks ends = {0};
+  rc = lookup(st, ru, (int)last, key, e->last, e->first + ru->within, &ends);
+  for (size_t i = 0; rc == 0 && i < ends.n; i++) {
+    const mark *c = &ends.v[i];
+    if (c->id == e->id || c->last > e->first + ru->within) continue;
+    rc = sequence_end(r, ru, st, key, c, out);
+  }
+  free(ends.v);
+  return rc;
+}
+
+/* ---- threshold ---- */
+
+/* Raises the alert of trigger t when its window holds enough entries. */
+static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *t,
+                        vg_alert_list *out) {
+  int32_t start = t->last - ru->within;
+  marks m = {0};
+  int rc = lookup(st, ru, 0, key, start, t->last, &m);
+  int64_t named[NAMED_MAX];
+  size_t n = 0;
+  long count = 0;
+  for (size_t i = 0; i < m.n; i++)
+    if (m.v[i].first >= start && m.v[i].last <= t->last) {
+      count++;
+      if (n < NAMED_MAX) named[n++] = m.v[i].id;
+    }
+  free(m.v);
+  if (rc || count < ru->count) return rc;
+  char base[600];
+  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->id);
+  int64_t anchor = t->id;
+  return raise(r, ru, st, &anchor, 1, named, n, 1, base, key, threshold_message, out);
+}
+
+static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
+                     vg_alert_list *out) {
+  /* Every trigger whose window the new entry falls in: t.last in
+   * [e.last, e.first + within]. */
+  marks m = {0};
+  int rc = lookup(st, ru, 0, key, e->last - SPAN_SLACK, e->first + ru->within, &m);
+  for (size_t i = 0; rc == 0 && i < m.n; i++) {
+    const mark *t = &m.v[i];
+    if (t->last < e->last || t->last > e->first + ru->within) continue;
+    rc = threshold_at(r, ru, st, key, t, out);
+  }
+  free(m.v);
+  return rc;
+}
+
+/* ---- absence ---- */
+
+/* Whether a second-step entry follows a within the window. */
+static int followed(vg_store *st, const rule *ru, const char *key, const mark *a, int *yes) {
+  marks m = {0};
+  int rc = lookup(st, ru, 1, key, a->last, a->first + ru->within, &m);
+  *yes = 0;
+  for (size_t i = 0; i < m.n && !*yes; i++)
+    *yes = m.v[i].id != a->id && m.v[i].last <= a->first + ru->within;
+  free(m.v);
+  return rc;
+}
+
+
+static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask,
+                        const char *key) {
+  (void)r;
+  int rc = 0;
+  if (mask & 1) {
+    int yes;
+    if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
+        (rc = vg_store_absence_add(st, ru->name, key, e->id, e->first + ru->within)) == 0 && yes)
+      rc = vg_store_absence_set(st, ru->name, e->id, "satisfied");
+  }
+  if (rc == 0 && (mask & 2)) {
+    /* Each first-step entry this one answers is satisfied. */
+    marks m = {0};
+    rc = lookup(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, &m);
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
+      const mark *a = &m.v[i];
+      if (a->id != e->id && a->last <= e->first && e->last <= a->first + ru->within)
+        rc = vg_store_absence_set(st, ru->name, a->id, "satisfied");
+    }
+    free(m.v);
+  }
+  return rc;
+}
+
+typedef struct {
+  vg_rules *r;
+  rule *ru;
+  vg_store *st;
+  vg_alert_list *out;
+} due_ctx;
+
+static int fire(void *ud, const char *rule_name, const char *key, int64_t entry, int32_t deadline) {
+  due_ctx *d = ud;
+  (void)deadline;
+  if (strcmp(rule_name, d->ru->name) != 0) return 0;
+  int64_t v;
+  (void)v;
+  /* Look once more: the answer may have come in the same batch. */
+  marks m = {0};
+  int rc = lookup(d->st, d->ru, 0, key, INT32_MIN, INT32_MAX, &m), yes = 0;
+  mark a = {entry, 0, 0};
+  for (size_t i = 0; i < m.n; i++)
+    if (m.v[i].id == entry) a = m.v[i];
+  free(m.v);
+  if (rc == 0 && a.id) rc = followed(d->st, d->ru, key, &a, &yes);
+  if (rc) return rc;
+  if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
+  char base[600];
+  snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
+  rc = raise(d->r, d->ru, d->st, &entry, 1, &entry, 1, 0, base, key, absence_message, d->out);
+  return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
+}
+
+int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
+  int rc = 0;
+  for (size_t i = 0; i < r->n && rc == 0; i++) {
+    rule *ru = &r->v[i];
+    if (ru->kind != RK_ABSENCE || ru->disabled) continue;
+    int64_t mark_day = r->has_max_day ? r->max_day : INT32_MIN;
+    if (ru->wall_clock && today > mark_day) mark_day = today;
+    if (mark_day == INT32_MIN) continue;
+    /* Past the deadline by more than the lateness allowed: fire. */
+    int32_t watermark = (int32_t)(mark_day - ru->lateness);
+    due_ctx d = {r, ru, st, out};
+    rc = vg_store_absences_due(st, watermark, fire, &d);
+  }
+  return rc;
+}
+
+/* ---- first occurrence ---- */
+
+static int stop_at_first(void *ud, int64_t id, int32_t first, int32_t last) {
+  mark *m = ud;
+  *m = (mark){id, first, last};
+  return 1;
+}
+
+static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
+                      vg_alert_list *out) {
+  mark earliest = {0, 0, 0};
+  int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, stop_at_first, &earliest);
+  if (rc < 0) return rc;
+  /* The first for this key, or earlier than the one seen first: (re)name it. */
+  if (earliest.id && earliest.id != e->id && earliest.first <= e->first) return 0;
+  char base[600];
+  snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
+  int64_t id = e->id;
+  return raise(r, ru, st, &id, 1, &id, 1, 0, base, key, first_message, out);
+}
+
+/* ---- dispatch ---- */
+
+int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
+                 vg_alert_list *out) {
+  const vg_rule_entry *e = ctx->e;
+  char key[KEY_MAX];
+  int mask = steps_of(r, ru, e, entry_idx);
+  if (mask <= 0) return 0;
+  if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
+  mark me = {e->id, e->first, e->last};
+  int rc = 0;
+  if (ru->kind == RK_FIRST) { /* looked up before its own mark is added */
+    rc = vg_store_mark(st, ru->name, 0, key, e->first, e->last, e->id);
+    return rc ? rc : first_seen(r, ru, st, &me, key, out);
+  }
+  for (size_t i = 0; i < ru->nsteps && rc == 0; i++)
+    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, e->first, e->last, e->id);
+  if (rc) return rc;
+  switch (ru->kind) {
+  case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);
+  case RK_THRESHOLD: return threshold(r, ru, st, &me, key, out);
+  case RK_ABSENCE: return absence_step(r, ru, st, &me, mask, key);
+  default: return 0;
+  }
+}

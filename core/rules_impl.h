@@ -1,0 +1,99 @@
+/* rules_impl.h — what rules.c (loading, plain rules) and correlate.c
+ * (sequences, thresholds, absences, first occurrences) share. Not for
+ * other modules: they use rules.h. */
+#ifndef VIGIL_RULES_IMPL_H
+#define VIGIL_RULES_IMPL_H
+
+#include "rules.h"
+#include "sandbox.h"
+
+typedef enum { RK_RULE, RK_SEQUENCE, RK_THRESHOLD, RK_ABSENCE, RK_FIRST } rule_kind;
+
+typedef struct {
+  rule_kind kind;     /* a plain rule, or which correlation */
+  char *name;         /* unique across the loaded files */
+  char *file;         /* the file that declared it */
+  int line;           /* where */
+  int when;           /* registry refs, or LUA_NOREF: the predicate, */
+  int tags;           /* the tags (list or function), */
+  int alert;          /* the alert (function or table), */
+  int by;             /* the key function of a correlation */
+  int *steps;         /* refs of a correlation's step predicates, in order */
+  size_t nsteps;
+  int32_t within;     /* days a correlation's window spans */
+  int32_t min_gap;    /* days a sequence's steps must be apart at least */
+  int32_t quiet;      /* days after an alert in which the same key raises none */
+  int32_t lateness;   /* days an absence waits past its window for late entries */
+  long count;         /* entries a threshold needs */
+  int per_pair;       /* a sequence raises one alert per (first, last) pair */
+  int wall_clock;     /* an absence's watermark follows the wall clock too */
+  char **after;       /* rules it must run after */
+  size_t nafter;
+  char *severity;     /* default severity of its alerts */
+  char *sinks;        /* extra sinks, joined by ',' or NULL */
+  unsigned failures;  /* calls that failed since load */
+  int disabled;       /* failed too often: skipped until reload */
+} rule;
+
+typedef struct {
+  char *path; /* as found in the directory */
+  char *text; /* the last version that loaded */
+  size_t len;
+} good_file;
+
+typedef struct {
+  char *name, *file;
+  int line;
+  int ref; /* the test table */
+} test_decl;
+
+struct vg_rules {
+  vg_sandbox *sb;       /* the Lua state */
+  vg_rules_limits lim;
+  rule *v;              /* in run order once loading is done */
+  size_t n, cap;
+  good_file *files;
+  size_t nfiles, fcap;
+  test_decl *tests;
+  size_t ntests, tcap;
+  const char *loading;  /* the file being loaded, while it runs */
+  vg_store *store;      /* the store of the running call, for history queries */
+  unsigned long store_serial; /* which store max_day belongs to */
+  int32_t max_day;      /* the latest entry day seen in that store */
+  int has_max_day;
+};
+
+/* Counts a failure of ru on an entry (0 when none), logs it with file:line,
+ * and disables the rule when it fails too often. */
+void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why);
+/* Calls the function below its nargs arguments on the stack; leaves one
+ * result and returns 0, or reports the failure and returns -1. */
+int vg_rule_call(vg_rules *r, rule *ru, int64_t entry, int nargs);
+/* Takes the alert value on top of the stack (nil, a message, or a table;
+ * popped) and stores the alert it describes, anchored on `anchor` and
+ * naming `entries`; its dedup key is dedup_base plus the key the alert
+ * table gives, and its key column that key or else by_key (may be NULL).
+ * An alert whose dedup key exists is amended with any entry it lacked; one
+ * within the rule's quiet days of another for the same key is dropped. A
+ * new alert is appended to out. Returns 0, or VG_EDB / VG_ENOMEM. */
+int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
+                  const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
+                  vg_alert_list *out);
+/* Pushes stored entry id as an entry object, filling *slot, which the caller
+ * releases with vg_rules_unload after invalidating the object. Returns 0, or
+ * VG_EDB / VG_EINVAL (no such entry). */
+typedef struct {
+  vg_rule_entry e;
+  char *owned;
+  vg_entry_ctx ctx;
+} vg_loaded;
+int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot);
+void vg_rules_unload(vg_loaded *slot);
+
+/* Runs correlation rule ru on the entry of ctx (its object at entry_idx). */
+int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
+                 vg_alert_list *out);
+/* Fires the absences whose deadline the watermark has passed. */
+int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out);
+
+#endif

@@ -166,6 +166,7 @@ static int entry_match(lua_State *L) {
   }
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
   int first = rc > 1 ? 1 : 0, pushed = 0;
+  luaL_checkstack(L, rc, "too many captures");
   for (int i = first; i < rc; i++, pushed++) {
     if (ov[2 * i] == PCRE2_UNSET) lua_pushnil(L);
     else lua_pushlstring(L, ctx->e->text + ov[2 * i], ov[2 * i + 1] - ov[2 * i]);
@@ -179,7 +180,10 @@ static void push_json(lua_State *L, const cJSON *j, int depth) {
   if (cJSON_IsString(j)) lua_pushstring(L, j->valuestring);
   else if (cJSON_IsNumber(j)) {
     double d = j->valuedouble;
-    if (d == (double)(lua_Integer)d) lua_pushinteger(L, (lua_Integer)d);
+    /* Whole numbers in the integer range become integers; the range check
+     * comes first, since casting a double out of range is undefined. */
+    if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double)(lua_Integer)d)
+      lua_pushinteger(L, (lua_Integer)d);
     else lua_pushnumber(L, d);
   } else if (cJSON_IsBool(j)) lua_pushboolean(L, cJSON_IsTrue(j));
   else if ((cJSON_IsArray(j) || cJSON_IsObject(j)) && depth < JSON_DEPTH_MAX) {

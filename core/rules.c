@@ -69,6 +69,7 @@ static const char *bad_tag(const char *tag, size_t n) {
  * into *out (NULL-free array) when out is given. */
 static void string_list(lua_State *L, int idx, const char *rule_name, const char *k, char ***out,
                         size_t *n) {
+  idx = lua_absindex(L, idx);
   lua_Integer len = luaL_len(L, idx);
   if (out) *out = calloc((size_t)len + 1, sizeof **out);
   for (lua_Integer i = 1; i <= len; i++) {
@@ -81,6 +82,7 @@ static void string_list(lua_State *L, int idx, const char *rule_name, const char
 }
 
 static char *joined(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx); /* the buffer pushes onto the stack */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   lua_Integer len = luaL_len(L, idx);
@@ -204,7 +206,10 @@ static int declare(lua_State *L) {
   if (ta == LUA_TTABLE) {
     lua_getfield(L, -1, "message");
     if (!lua_isstring(L, -1)) return luaL_error(L, "%s '%s': 'alert' table needs a message", what, name);
-    lua_pop(L, 1);
+    lua_getfield(L, -2, "severity");
+    if (!lua_isnil(L, -1) && !(lua_type(L, -1) == LUA_TSTRING && valid_severity(lua_tostring(L, -1))))
+      return luaL_error(L, "%s '%s': 'alert' severity must be info, warn or crit", what, name);
+    lua_pop(L, 2);
   }
   lua_settop(L, 1);
   /* Correlation fields. */
@@ -282,7 +287,7 @@ static int declare(lua_State *L) {
   if (grow((void **)&r->v, &r->cap, r->n, sizeof *r->v)) return luaL_error(L, "out of memory");
   lua_Debug ar;
   int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
-  rule *ru = &r->v[r->n];
+  rule *ru = &r->v[r->n++]; /* counted now: a failure below is undone with the file */
   memset(ru, 0, sizeof *ru);
   ru->kind = kind;
   ru->name = strdup(name);
@@ -300,7 +305,6 @@ static int declare(lua_State *L) {
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", &ru->after, &ru->nafter);
   if (tsinks == LUA_TTABLE && luaL_len(L, -1) > 0) ru->sinks = joined(L, -1);
   lua_settop(L, 1);
-  r->n++; /* from here on, a failure below is undone with the file */
   if (!ru->name || !ru->file || !ru->severity) return luaL_error(L, "out of memory");
   ru->when = field_ref(L, "when");
   ru->tags = field_ref(L, "tags");
@@ -803,10 +807,12 @@ static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, in
     vg_rule_failed(r, ru, ctx->e->id, "'tags' must give a list of tags");
     return 0;
   }
-  lua_Integer len = luaL_len(L, -1);
+  /* Raw reads only: a metamethod run here would be outside any protected
+   * call and the budget. */
+  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
   for (lua_Integer i = 1; i <= len; i++) { /* check them all before setting any */
     size_t n = 0;
-    const char *tag = lua_geti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    const char *tag = lua_rawgeti(L, -1, i) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
     const char *why = tag ? bad_tag(tag, n) : "'tags' must give a list of strings";
     lua_pop(L, 1);
     if (why) {
@@ -817,7 +823,7 @@ static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, in
   }
   int rc = 0;
   for (lua_Integer i = 1; i <= len && rc == 0; i++) {
-    lua_geti(L, -1, i);
+    lua_rawgeti(L, -1, i);
     const char *tag = lua_tostring(L, -1);
     int added = vg_entry_ctx_add_tag(ctx, tag);
     if (added < 0) rc = VG_ENOMEM;
@@ -864,11 +870,14 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
   if (t == LUA_TSTRING) {
     message = lua_tostring(L, -1);
   } else if (t == LUA_TTABLE) {
-    lua_getfield(L, -1, "message");
+    lua_pushliteral(L, "message");
+    lua_rawget(L, -2);
     message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    lua_getfield(L, -2, "severity");
+    lua_pushliteral(L, "severity");
+    lua_rawget(L, -3);
     if (!lua_isnil(L, -1)) severity = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-    lua_getfield(L, -3, "key");
+    lua_pushliteral(L, "key");
+    lua_rawget(L, -4);
     if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
       snprintf(key, sizeof key, "%s", lua_tostring(L, -1));
   }
@@ -1036,6 +1045,14 @@ int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) 
 
 /* ---- test cases ---- */
 
+/* Test cases are read outside any protected call: raw reads only, so a
+ * metamethod in a test table cannot raise or loop here. */
+static int raw_field(lua_State *L, int idx, const char *k) {
+  idx = lua_absindex(L, idx);
+  lua_pushstring(L, k);
+  return lua_rawget(L, idx);
+}
+
 /* A Lua value (a given entry written as a table) to JSON. */
 static cJSON *to_json(lua_State *L, int idx, int depth) {
   idx = lua_absindex(L, idx);
@@ -1045,7 +1062,7 @@ static cJSON *to_json(lua_State *L, int idx, int depth) {
   case LUA_TNUMBER: return cJSON_CreateNumber(lua_tonumber(L, idx));
   case LUA_TTABLE: {
     if (depth > 16) return NULL;
-    int is_list = luaL_len(L, idx) > 0;
+    int is_list = (lua_Integer)lua_rawlen(L, idx) > 0;
     cJSON *j = is_list ? cJSON_CreateArray() : cJSON_CreateObject();
     lua_pushnil(L);
     while (lua_next(L, idx)) {
@@ -1062,10 +1079,10 @@ static cJSON *to_json(lua_State *L, int idx, int depth) {
 }
 
 static char **strings_of(lua_State *L, int idx) {
-  lua_Integer len = lua_istable(L, idx) ? luaL_len(L, idx) : 0;
+  lua_Integer len = lua_istable(L, idx) ? (lua_Integer)lua_rawlen(L, idx) : 0;
   char **v = calloc((size_t)len + 1, sizeof *v);
   for (lua_Integer i = 1; v && i <= len; i++) {
-    lua_geti(L, idx, i);
+    lua_rawgeti(L, idx, i);
     v[i - 1] = strdup(lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
     lua_pop(L, 1);
   }
@@ -1104,13 +1121,13 @@ int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t 
   int top = lua_gettop(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, d->ref);
   int spec = lua_gettop(L);
-  lua_getfield(L, spec, "given");
-  t->ngiven = (size_t)luaL_len(L, -1);
+  raw_field(L, spec, "given");
+  t->ngiven = (size_t)(lua_Integer)lua_rawlen(L, -1);
   t->given = calloc(t->ngiven + 1, sizeof *t->given);
   t->tags = calloc(t->ngiven + 1, sizeof *t->tags);
   int rc = 0;
   for (size_t k = 0; k < t->ngiven && t->given; k++) {
-    lua_geti(L, -1, (lua_Integer)k + 1);
+    lua_rawgeti(L, -1, (lua_Integer)k + 1);
     if (lua_type(L, -1) == LUA_TSTRING) {
       t->given[k] = strdup(lua_tostring(L, -1));
     } else if (lua_istable(L, -1)) {
@@ -1123,22 +1140,22 @@ int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t 
     }
     lua_pop(L, 1);
   }
-  if (lua_getfield(L, spec, "tags") == LUA_TTABLE) {
+  if (raw_field(L, spec, "tags") == LUA_TTABLE) {
     t->has_tags = 1;
     for (size_t k = 0; k < t->ngiven && t->tags; k++) {
-      lua_geti(L, -1, (lua_Integer)k + 1);
+      lua_rawgeti(L, -1, (lua_Integer)k + 1);
       t->tags[k] = strings_of(L, -1);
       lua_pop(L, 1);
     }
   }
-  if (lua_getfield(L, spec, "alerts") == LUA_TTABLE) {
+  if (raw_field(L, spec, "alerts") == LUA_TTABLE) {
     t->has_alerts = 1;
-    t->nalerts = (size_t)luaL_len(L, -1);
+    t->nalerts = (size_t)(lua_Integer)lua_rawlen(L, -1);
     t->alerts = calloc(t->nalerts + 1, sizeof *t->alerts);
     for (size_t k = 0; k < t->nalerts && t->alerts && rc == 0; k++) {
       struct vg_expected_alert *a = &t->alerts[k];
-      lua_geti(L, -1, (lua_Integer)k + 1);
-      if (!lua_istable(L, -1) || lua_getfield(L, -1, "rule") != LUA_TSTRING) {
+      lua_rawgeti(L, -1, (lua_Integer)k + 1);
+      if (!lua_istable(L, -1) || raw_field(L, -1, "rule") != LUA_TSTRING) {
         snprintf(err, cap, "expected alert %zu needs a rule", k + 1);
         rc = VG_EINVAL;
         lua_settop(L, top);
@@ -1146,15 +1163,15 @@ int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t 
       }
       a->rule = strdup(lua_tostring(L, -1));
       lua_pop(L, 1);
-      if (lua_getfield(L, -1, "severity") == LUA_TSTRING) a->severity = strdup(lua_tostring(L, -1));
+      if (raw_field(L, -1, "severity") == LUA_TSTRING) a->severity = strdup(lua_tostring(L, -1));
       lua_pop(L, 1);
-      if (lua_getfield(L, -1, "message") == LUA_TSTRING) a->message = strdup(lua_tostring(L, -1));
+      if (raw_field(L, -1, "message") == LUA_TSTRING) a->message = strdup(lua_tostring(L, -1));
       lua_pop(L, 1);
-      if (lua_getfield(L, -1, "entries") == LUA_TTABLE) {
-        a->nentries = (size_t)luaL_len(L, -1);
+      if (raw_field(L, -1, "entries") == LUA_TTABLE) {
+        a->nentries = (size_t)(lua_Integer)lua_rawlen(L, -1);
         a->entries = calloc(a->nentries + 1, sizeof *a->entries);
         for (size_t m = 0; m < a->nentries && a->entries; m++) {
-          lua_geti(L, -1, (lua_Integer)m + 1);
+          lua_rawgeti(L, -1, (lua_Integer)m + 1);
           a->entries[m] = lua_tointeger(L, -1);
           lua_pop(L, 1);
         }

@@ -128,6 +128,91 @@ static int safe_print(lua_State *L) {
   return 0;
 }
 
+/* setmetatable without __gc: Lua runs finalizers with hooks off, so a
+ * finalizer would escape the instruction budget. */
+static int safe_setmetatable(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TTABLE) {
+    lua_pushliteral(L, "__gc");
+    if (lua_rawget(L, 2) != LUA_TNIL)
+      return luaL_error(L, "rules may not set __gc: finalizers run outside the instruction budget");
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
+  return 1;
+}
+
+/* How many unbounded repetitions (*, +, -) a Lua pattern has: each one can
+ * multiply the backtracking work by the length of the subject, and that
+ * work runs in C, where the instruction budget cannot stop it. */
+static int repetitions(const char *p, size_t n) {
+  int q = 0;
+  size_t i = n && p[0] == '^';
+  while (i < n) {
+    char c = p[i];
+    if (c == '(' || c == ')') {
+      i++;
+      continue;
+    }
+    if (c == '%' && i + 1 < n) {
+      char k = p[i + 1];
+      if (k == 'b') {
+        i += 4;
+        continue;
+      }
+      if (k == 'f' || (k >= '0' && k <= '9')) {
+        i += 2;
+        if (k != 'f') continue;
+        c = i < n ? p[i] : 0;
+        if (c != '[') continue;
+      } else {
+        i += 2;
+        goto quantifier;
+      }
+    }
+    if (c == '[') {
+      i++;
+      if (i < n && p[i] == '^') i++;
+      if (i < n && p[i] == ']') i++;
+      while (i < n && p[i] != ']') i += p[i] == '%' ? 2 : 1;
+      i++;
+    } else {
+      i++;
+    }
+  quantifier:
+    if (i < n && (p[i] == '*' || p[i] == '+' || p[i] == '-')) {
+      q++;
+      i++;
+    }
+  }
+  return q;
+}
+
+#define PATTERN_WORK_MAX 1e8 /* the most backtracking steps a pattern call may risk */
+
+/* string.find, match, gmatch and gsub, refusing a pattern whose worst case
+ * on this subject is more than PATTERN_WORK_MAX steps. */
+static int guarded_pattern(lua_State *L) {
+  size_t n, pn;
+  luaL_checklstring(L, 1, &n);
+  const char *p = luaL_checklstring(L, 2, &pn);
+  int plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);
+  if (!plain) {
+    int q = repetitions(p, pn);
+    double work = 1;
+    for (int i = 0; i <= q; i++) work *= (double)n + 1;
+    if (q > 0 && work > PATTERN_WORK_MAX)
+      return luaL_error(L, "pattern '%s' could take too long on a text of %d bytes: use "
+                           "e:match (PCRE2, with a match limit) or fewer repetitions",
+                        p, (int)n);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
 void vg_sandbox_push_safe(vg_sandbox *sb) { lua_getfield(sb->L, LUA_REGISTRYINDEX, SAFE_KEY); }
 
 void vg_sandbox_push_env(vg_sandbox *sb) {
@@ -158,14 +243,26 @@ static void build_safe(lua_State *L) {
   int safe = lua_gettop(L);
   lua_pushcfunction(L, safe_print);
   lua_setfield(L, safe, "print");
+  lua_getfield(L, g, "setmetatable");
+  lua_pushcclosure(L, safe_setmetatable, 1);
+  lua_setfield(L, safe, "setmetatable");
   for (const char *const *lib = libs; *lib; lib++) {
     lua_getfield(L, g, *lib);
     if (strcmp(*lib, "string") == 0) { /* string.dump would hand out bytecode */
       lua_newtable(L);
       lua_pushnil(L);
       while (lua_next(L, -3)) {
-        if (strcmp(lua_tostring(L, -2), "dump") == 0) lua_pop(L, 1);
-        else {
+        const char *k = lua_tostring(L, -2);
+        int is_find = strcmp(k, "find") == 0;
+        if (strcmp(k, "dump") == 0) lua_pop(L, 1);
+        else if (is_find || strcmp(k, "match") == 0 || strcmp(k, "gmatch") == 0 ||
+                 strcmp(k, "gsub") == 0) {
+          lua_pushboolean(L, is_find); /* find has a plain mode */
+          lua_pushcclosure(L, guarded_pattern, 2);
+          lua_pushvalue(L, -2);
+          lua_insert(L, -2);
+          lua_settable(L, -4);
+        } else {
           lua_pushvalue(L, -2);
           lua_insert(L, -2);
           lua_settable(L, -4);

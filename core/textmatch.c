@@ -24,7 +24,11 @@ static uint32_t code_at(const unsigned char *s, size_t n, size_t i, int back) {
 
 static int word_cp(uint32_t cp) {
   if (cp < 0x80) return isalnum((int)cp);
-  if (cp == 0xa0 || (cp >= 0x2000 && cp <= 0x206f) || (cp >= 0x3000 && cp <= 0x303f)) return 0;
+  /* Latin-1 punctuation and signs (« » · ¿ ×), general punctuation (’ “ —)
+   * and CJK punctuation separate words. */
+  if ((cp >= 0x80 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7 || (cp >= 0x2000 && cp <= 0x206f) ||
+      (cp >= 0x3000 && cp <= 0x303f))
+    return 0;
   return 1;
 }
 

@@ -203,6 +203,7 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
     }
     ids[j] = res.id;
   }
+  vg_ingest_flush(&ig);
   vg_store_commit(st);
   for (size_t j = 0; ids && t->has_tags && j < t->ngiven; j++) {
     char *tags[64], **want = t->tags[j];
@@ -327,20 +328,8 @@ typedef struct {
 
 static int copy_row(void *ud, const vg_row *r) {
   replay_chunk *c = ud;
-  size_t dl = strlen(r->date) + 1, pl = strlen(r->precision) + 1, tl = r->text_len + 1,
-         sl = strlen(r->source) + 1, fl = r->fields ? strlen(r->fields) + 1 : 0;
   replay_row *row = &c->v[c->n];
-  char *p = row->owned = malloc(dl + pl + tl + sl + fl);
-  if (!p) return VG_ENOMEM;
-  row->e.id = r->id;
-  row->e.first = r->day_first;
-  row->e.last = r->day_last;
-  row->e.date = memcpy(p, r->date, dl), p += dl;
-  row->e.precision = memcpy(p, r->precision, pl), p += pl;
-  row->e.text = memcpy(p, r->text, tl), p += tl;
-  row->e.text_len = r->text_len;
-  row->e.source = memcpy(p, r->source, sl), p += sl;
-  row->e.fields = fl ? memcpy(p, r->fields, fl) : NULL;
+  if (!(row->owned = vg_rule_entry_from_row(r, &row->e))) return VG_ENOMEM;
   c->n++;
   return 0;
 }
@@ -349,8 +338,9 @@ static const char replay_help[] =
     "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--db PATH]\n"
     "                    [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
-    "tags are set anew; alerts already stored are kept and not raised again, and new\n"
-    "ones go to the sinks. Running it twice changes nothing the second time.\n";
+    "tags and correlation marks are set anew; alerts already stored are kept and not\n"
+    "raised again, and new ones go to the sinks. Running it twice changes nothing the\n"
+    "second time.\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;
@@ -404,8 +394,10 @@ int vg_cmd_replay(int argc, char **argv) {
     if (rc == 0) rc = vg_store_begin(st);
     for (size_t i = 0; rc == 0 && i < chunk.n; i++) {
       rc = vg_store_clear_tags(st, chunk.v[i].e.id);
+      if (rc == 0) rc = vg_store_clear_marks(st, chunk.v[i].e.id);
       if (rc == 0) rc = vg_rules_run(r, st, &chunk.v[i].e, &alerts);
     }
+    if (rc == 0) rc = vg_rules_flush(r, st, &alerts);
     if (rc == 0) rc = vg_store_commit(st);
     if (rc) {
       vg_store_rollback(st);

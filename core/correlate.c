@@ -100,13 +100,15 @@ static int steps_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx
 /* ---- raising, with the entries loaded as objects for the alert function ---- */
 
 /* Calls the alert function (or takes the fixed table, or makes the default
- * message) with the objects of `args` entries, then a list of all `named`
- * when `list` is set, then the key; and stores the alert. */
+ * message) and stores the alert, anchored on the entry args[0]. The
+ * function gets the objects of the `args` entries (unless `list` is 2:
+ * then only the list), then a list of all `named` entries when `list` is
+ * set, then the key. */
 static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_t nargs,
                  const int64_t *named, size_t nnamed, int list, const char *dedup_base,
                  const char *key, const char *(*default_message)(lua_State *, const rule *,
                                                                    vg_loaded *, size_t),
-                 vg_alert_list *out) {
+                 int replace, vg_alert_list *out) {
   lua_State *L = r->sb->L;
   int base = lua_gettop(L);
   vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
@@ -130,8 +132,11 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_
   const vg_rule_entry anchor = slots[0].e;
   int64_t anchor_id = args[0];
   if (fn) {
+    if (list == 2) { /* the list alone: drop the argument objects below it */
+      for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
+    }
     lua_pushstring(L, key);
-    int n = (int)nargs + (list ? 1 : 0) + 1;
+    int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1;
     if (vg_rule_call(r, ru, anchor_id, n)) goto cleanup;
   } else if (ru->alert == LUA_NOREF) {
     lua_settop(L, base);
@@ -140,7 +145,7 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_
     lua_settop(L, base);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert);
   }
-  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, out);
+  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, out);
 cleanup:
   for (size_t i = 0; i < loaded; i++) vg_rules_unload(&slots[i]);
   free(slots);
@@ -248,7 +253,7 @@ static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, co
     int64_t args[8];
     for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].id;
     snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->id);
-    return raise(r, ru, st, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message, out);
+    return raise(r, ru, st, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message, 0, out);
   }
   /* One alert per first-step entry: find the candidates, then each chain. */
   marks firsts = {0};
@@ -261,7 +266,7 @@ static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, co
     for (size_t k = 0; k <= last; k++) args[k] = one.best[k].id;
     snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->id,
              (long long)one.only_first);
-    rc = raise(r, ru, st, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message, out);
+    rc = raise(r, ru, st, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message, 0, out);
   }
   free(firsts.v);
   return rc;
@@ -306,7 +311,7 @@ static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, co
   char base[600];
   snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->id);
   int64_t anchor = t->id;
-  return raise(r, ru, st, &anchor, 1, named, n, 1, base, key, threshold_message, out);
+  return raise(r, ru, st, &anchor, 1, named, n, 2, base, key, threshold_message, 0, out);
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
@@ -387,7 +392,7 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
   char base[600];
   snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
-  rc = raise(d->r, d->ru, d->st, &entry, 1, &entry, 1, 0, base, key, absence_message, d->out);
+  rc = raise(d->r, d->ru, d->st, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, d->out);
   return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
 }
 
@@ -417,15 +422,17 @@ static int stop_at_first(void *ud, int64_t id, int32_t first, int32_t last) {
 
 static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                       vg_alert_list *out) {
+  /* The earliest mark of the key, by day then id, is the first occurrence,
+   * whatever order entries came in: when it is this entry, the alert is
+   * raised, or moved here from a later entry that arrived before it. */
   mark earliest = {0, 0, 0};
   int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, stop_at_first, &earliest);
   if (rc < 0) return rc;
-  /* The first for this key, or earlier than the one seen first: (re)name it. */
-  if (earliest.id && earliest.id != e->id && earliest.first <= e->first) return 0;
+  if (earliest.id != e->id) return 0;
   char base[600];
   snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
   int64_t id = e->id;
-  return raise(r, ru, st, &id, 1, &id, 1, 0, base, key, first_message, out);
+  return raise(r, ru, st, &id, 1, &id, 1, 0, base, key, first_message, 1, out);
 }
 
 /* ---- dispatch ---- */
@@ -439,7 +446,7 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
   mark me = {e->id, e->first, e->last};
   int rc = 0;
-  if (ru->kind == RK_FIRST) { /* looked up before its own mark is added */
+  if (ru->kind == RK_FIRST) {
     rc = vg_store_mark(st, ru->name, 0, key, e->first, e->last, e->id);
     return rc ? rc : first_seen(r, ru, st, &me, key, out);
   }

@@ -50,6 +50,16 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
   return 0;
 }
 
+int vg_ingest_flush(const vg_ingest *ig) {
+  return ig->rules ? vg_rules_flush(ig->rules, ig->st, ig->alerts) : 0;
+}
+
+/* Commits the open transaction after ending its batch. */
+static int commit(const vg_ingest *ig) {
+  int rc = vg_ingest_flush(ig);
+  return rc ? rc : vg_store_commit(ig->st);
+}
+
 /* State of one file while the framer hands its lines on. */
 typedef struct {
   const vg_ingest *ig;
@@ -68,7 +78,8 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
   if (rc) return rc;
   if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
   if (++j->in_txn >= j->o->batch) {
-    if (vg_store_commit(j->ig->st)) return VG_EDB;
+    int rc2 = commit(j->ig);
+    if (rc2) return rc2;
     if (j->o->on_commit) j->o->on_commit(j->o->ud);
     if (vg_store_begin(j->ig->st)) return VG_EDB;
     j->in_txn = 0;
@@ -91,14 +102,14 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     if (n < 0) {
       snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
                strerror(errno));
-      if ((rc = vg_store_commit(st)) == 0) {
+      if ((rc = commit(ig)) == 0) {
         rc = VG_EIO;
         if (o->on_commit) o->on_commit(o->ud);
       }
       break;
     }
     if (n == 0) {
-      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0 && (rc = vg_store_commit(st)) == 0 &&
+      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0 && (rc = commit(ig)) == 0 &&
           o->on_commit)
         o->on_commit(o->ud);
       break;

@@ -49,6 +49,9 @@ typedef struct {
  * Returns 0, or VG_EDB / VG_ENOMEM when the store failed: the caller must
  * then roll back, and nothing of the transaction counts. */
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c);
+/* Ends a batch before its commit: the rules conclude what waited for the
+ * whole batch (absences). Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
+int vg_ingest_flush(const vg_ingest *ig);
 
 /* Called for each line of a file that was rejected, with its result. */
 typedef void (*vg_reject_fn)(void *ud, const vg_line *line, const vg_result *res);
@@ -67,7 +70,8 @@ typedef struct {
 } vg_file_opts;
 
 /* Reads fd to its end and ingests every line, committing every `batch`
- * lines and calling on_commit after each commit. A last line without a newline is ingested too. Returns 0; VG_EIO
+ * lines (each commit after vg_ingest_flush) and calling on_commit after
+ * each commit. A last line without a newline is ingested too. Returns 0; VG_EIO
  * when a read failed (what came before is committed; err says after which
  * line); or VG_EDB (the open transaction is rolled back). */
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,

@@ -857,7 +857,7 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
 
 int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
                   const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
-                  vg_alert_list *out) {
+                  int replace, vg_alert_list *out) {
   lua_State *L = r->sb->L;
   int top = lua_gettop(L) - 1; /* below the value */
   int t = lua_type(L, -1);
@@ -913,7 +913,13 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
   if (rc == 0) {
     int64_t id;
     vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first, entries, n};
-    rc = vg_store_alert(st, &a, &id);
+    int exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
+    if (exists == 1) {
+      rc = vg_store_alert_move(st, id, &a);
+      lua_settop(L, top);
+      return rc;
+    }
+    rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
     if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);
   }
   lua_settop(L, top);
@@ -929,7 +935,7 @@ static int raise_alert(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, i
     return 0;
   char base[300];
   snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)e->id);
-  return vg_rule_alert(r, ru, st, e, &e->id, 1, base, NULL, out);
+  return vg_rule_alert(r, ru, st, e, &e->id, 1, base, NULL, 0, out);
 }
 
 char *vg_rule_entry_from_row(const vg_row *row, vg_rule_entry *e) {
@@ -982,9 +988,8 @@ void vg_rules_unload(vg_loaded *slot) {
   slot->owned = NULL;
 }
 
-/* Keeps the latest entry day of this store, in memory and in the store, and
- * fires the absences it lets through. */
-static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
+/* Keeps the latest entry day of this store, in memory and in the store. */
+static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e) {
   unsigned long serial = vg_store_serial(st);
   if (r->store_serial != serial) {
     int64_t v;
@@ -997,8 +1002,7 @@ static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_l
   if (r->has_max_day && e->last <= r->max_day) return 0;
   r->max_day = e->last;
   r->has_max_day = 1;
-  if (vg_store_state_max(st, "max_day", e->last)) return VG_EDB;
-  return vg_correlate_due(r, st, INT32_MIN, out);
+  return vg_store_state_max(st, "max_day", e->last) ? VG_EDB : 0;
 }
 
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
@@ -1030,9 +1034,13 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   vg_lua_entry_invalidate(L, entry_idx);
   lua_settop(L, base);
   vg_entry_ctx_clear(&ctx);
-  if (rc == 0) rc = advance(r, st, e, out);
+  if (rc == 0) rc = advance(r, st, e);
   r->store = NULL;
   return rc;
+}
+
+int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
+  return vg_rules_tick(r, st, INT32_MIN, out);
 }
 
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {

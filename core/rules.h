@@ -65,6 +65,10 @@ size_t vg_rules_test_count(const vg_rules *r);
  * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
 
+/* Fires the absence rules whose window the newest entry day (less their
+ * lateness) has closed. Call it once a batch, before its commit, so that
+ * the order of entries within a batch never matters. */
+int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out);
 /* Fires the absence rules whose window the wall clock (day number `today`)
  * has closed, for rules that follow the wall clock; the daemon calls it now
  * and then, inside a transaction. Returns 0, or VG_EDB / VG_ENOMEM. */

@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -90,7 +91,7 @@ typedef struct {
   char why[512];      /* the failure, when rc is not 0 */
 } spool_job;
 
-typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD } job_kind;
+typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD, JOB_TICK } job_kind;
 
 /* Settings a job reads, copied at its start so a reload cannot race it. */
 typedef struct {
@@ -120,6 +121,8 @@ struct server {
   uv_signal_t sig_int, sig_term, sig_hup;
   uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
   uv_timer_t stop_timer;      /* bounds how long a stop waits for slow clients */
+  uv_timer_t tick_timer;      /* lets wall-clock absences fire without new entries */
+  int tick_due;
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
   uv_fs_event_t rules_watch;  /* notices edits in the rules directory */
   uv_timer_t rules_timer;     /* lets a burst of edits settle */
@@ -436,6 +439,7 @@ static void work_lines(uv_work_t *req) {
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line};
     rc = vg_ingest_line(&ig, &line, &it->res, NULL);
   }
+  if (rc == 0) rc = vg_ingest_flush(&ig);
   if (rc == 0) rc = vg_store_commit(srv->store);
   if (rc == 0) committed(srv);
   else vg_alert_list_clear(&srv->raised);
@@ -640,10 +644,27 @@ static void work_reload(uv_work_t *req) {
   srv->rules = next;
 }
 
+/* Lets absence rules on the wall clock fire when no entry comes. */
+static void work_tick(uv_work_t *req) {
+  server *srv = req->data;
+  int32_t today = (int32_t)(time(NULL) / 86400);
+  int rc = vg_store_begin(srv->store);
+  if (rc == 0) rc = vg_rules_tick(srv->rules, srv->store, today, &srv->raised);
+  if (rc == 0) rc = vg_store_commit(srv->store);
+  if (rc == 0) {
+    committed(srv);
+  } else {
+    vg_store_rollback(srv->store);
+    vg_alert_list_clear(&srv->raised);
+    vg_error("rules: the clock tick failed: %s", vg_store_errmsg(srv->store));
+  }
+}
+
 static void on_work(uv_work_t *req) {
   server *srv = req->data;
   if (srv->job == JOB_LINES) work_lines(req);
   else if (srv->job == JOB_SPOOL) work_spool(req);
+  else if (srv->job == JOB_TICK) work_tick(req);
   else work_reload(req);
 }
 
@@ -715,6 +736,12 @@ static void kick(server *srv) {
     } else if (!uv_is_active((uv_handle_t *)&srv->batch_timer)) {
       uv_timer_start(&srv->batch_timer, on_batch_timer, srv->cfg.batch_ms, 0);
     }
+    return;
+  }
+  if (srv->tick_due && !srv->stopping) {
+    srv->tick_due = 0;
+    srv->job = JOB_TICK;
+    submit(srv);
     return;
   }
   if (srv->spool_n && !srv->stopping) {
@@ -814,6 +841,14 @@ static int start_spool(server *srv) {
   vg_info("watching spool directory %s", srv->cfg.spool);
   scan_spool(srv);
   return 0;
+}
+
+/* ---- the clock ---- */
+
+static void on_tick(uv_timer_t *t) {
+  server *srv = t->data;
+  srv->tick_due = 1;
+  kick(srv);
 }
 
 /* ---- the rules directory ---- */
@@ -996,6 +1031,7 @@ static void maybe_finish(server *srv) {
   srv->sinks = NULL;
   close_if((uv_handle_t *)&srv->stop_timer);
   close_if((uv_handle_t *)&srv->rules_timer);
+  close_if((uv_handle_t *)&srv->tick_timer);
   close_if((uv_handle_t *)&srv->batch_timer);
   close_if((uv_handle_t *)&srv->spool_timer);
   close_if((uv_handle_t *)&srv->sig_int);
@@ -1027,6 +1063,7 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_rules_watch) close_if((uv_handle_t *)&srv->rules_watch);
   uv_timer_stop(&srv->spool_timer);
   uv_timer_stop(&srv->rules_timer);
+  uv_timer_stop(&srv->tick_timer);
   if (srv->socket_path) unlink(srv->socket_path);
   for (client *c = srv->clients; c; c = c->next) update_read(c);
   uv_timer_start(&srv->stop_timer, on_stop_timer, STOP_GRACE_MS, STOP_GRACE_MS);
@@ -1134,8 +1171,9 @@ int vg_cmd_run(int argc, char **argv) {
   uv_timer_init(srv->loop, &srv->spool_timer);
   uv_timer_init(srv->loop, &srv->stop_timer);
   uv_timer_init(srv->loop, &srv->rules_timer);
+  uv_timer_init(srv->loop, &srv->tick_timer);
   srv->batch_timer.data = srv->spool_timer.data = srv->stop_timer.data = srv;
-  srv->rules_timer.data = srv;
+  srv->rules_timer.data = srv->tick_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
       start_spool(srv)) {
@@ -1148,6 +1186,7 @@ int vg_cmd_run(int argc, char **argv) {
     maybe_finish(srv);
   } else {
     start_rules_watch(srv);
+    uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);

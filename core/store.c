@@ -42,6 +42,8 @@ enum {
   S_STATE_MAX,
   S_COUNT_TAG,
   S_ENTRIES_TAG,
+  S_ALERT_MOVE,
+  S_ALERT_UNNAME,
   S_COUNT
 };
 
@@ -104,6 +106,8 @@ static const char *const sql[S_COUNT] = {
     [S_ENTRIES_TAG] = QUERY_COLUMNS " FROM tags t JOIN entries e ON e.id = t.entry_id"
                       " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3"
                       " ORDER BY e.day_first, e.id LIMIT ?4",
+    [S_ALERT_MOVE] = "UPDATE alerts SET date = ?, day = ?, message = ? WHERE id = ?",
+    [S_ALERT_UNNAME] = "DELETE FROM alert_entries WHERE alert_id = ?",
 };
 
 struct vg_store {
@@ -605,4 +609,22 @@ int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
   if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
   sqlite3_reset(f);
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
+}
+
+int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_MOVE];
+  sqlite3_bind_text(s, 1, a->date, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, a->day);
+  sqlite3_bind_text(s, 3, a->message, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 4, id);
+  if (run(st, S_ALERT_MOVE)) return VG_EDB;
+  sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME], 1, id);
+  if (run(st, S_ALERT_UNNAME)) return VG_EDB;
+  sqlite3_stmt *e = st->stmt[S_ALERT_ENTRY];
+  for (size_t i = 0; i < a->nentries; i++) {
+    sqlite3_bind_int64(e, 1, id);
+    sqlite3_bind_int64(e, 2, a->entries[i]);
+    if (run(st, S_ALERT_ENTRY)) return VG_EDB;
+  }
+  return 0;
 }

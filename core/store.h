@@ -103,6 +103,9 @@ typedef struct {
  * did not name yet. Returns VG_STORED or VG_DUPLICATE with its id, or VG_EDB. */
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
 
+/* Re-points alert id at a's date, day and message, naming a's entries only
+ * (a first occurrence found earlier than the one first seen). 0 or VG_EDB. */
+int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
 

@@ -145,21 +145,21 @@ icbm=$(id_of "$reply")
 tags=" $(tags_of "$icbm") "
 like "... and the entry is tagged launch" "$tags" ' launch '
 like "... and actor:north-korea" "$tags" ' actor:north-korea '
-is "... and raised an alert from dprk-launch and one from icbm-launch naming it" \
+is "... and raised alerts from dprk-launch, icbm-launch and new-weapon naming it" \
   "$(sq "select a.rule || ':' || a.severity from alerts a join alert_entries ae on ae.alert_id = a.id
          where ae.entry_id = ${icbm:-0} order by a.rule" | tr '\n' ' ')" \
-  "dprk-launch:warn icbm-launch:crit "
+  "dprk-launch:warn icbm-launch:crit new-weapon:info "
 
-wait_running 5 lines_at_least 2 "$T/alerts.jsonl"
-is "alerts_file gets two JSON lines" "$(line_count "$T/alerts.jsonl" 2>&1)" 2
+wait_running 5 lines_at_least 3 "$T/alerts.jsonl"
+is "alerts_file gets three JSON lines" "$(line_count "$T/alerts.jsonl" 2>&1)" 3
 for r in dprk-launch icbm-launch; do
   is "... one from $r naming the entry" \
     "$(grep -c "\"rule\":\"$r\".*\"entries\":\\[$icbm\\]" "$T/alerts.jsonl" 2>&1)" 1
 done
 is "the log sink logs both" \
   "$(grep -Ec "alert [0-9]+ \\[(warn|crit)\\] (dprk|icbm)-launch: " "$DLOG")" 2
-wait_running 5 lines_at_least 2 "$T/notify.out"
-is "the command sink gets two lines" "$(line_count "$T/notify.out" 2>&1)" 2
+wait_running 5 lines_at_least 3 "$T/notify.out"
+is "the command sink gets three lines" "$(line_count "$T/notify.out" 2>&1)" 3
 for r in dprk-launch icbm-launch; do
   is "... one from $r naming the entry" \
     "$(grep -c "\"rule\":\"$r\".*\"entries\":\\[$icbm\\]" "$T/notify.out" 2>&1)" 1
@@ -372,8 +372,8 @@ is "... and tags them" "$(tags_of "$icbm2" "$IDB")" "actor:north-korea launch"
 is "... and the others too" "$(sq "$IDB" 'select count(distinct entry_id) from tags')" 4
 is "... and raises their alerts" \
   "$(sq "$IDB" 'select rule from alerts order by rule' | tr '\n' ' ')" \
-  "dprk-launch dprk-launch icbm-launch sanctions-news "
-is "... and sends them to the alerts file" "$(line_count "$T/ingest-alerts.jsonl" 2>&1)" 4
+  "dprk-launch dprk-launch icbm-launch launch-without-response new-weapon sanctions-news "
+is "... and sends them to the alerts file" "$(line_count "$T/ingest-alerts.jsonl" 2>&1)" 6
 
 tags_before=$(sq "$IDB" 'select count(*) from tags')
 alerts_before=$(sq "$IDB" 'select count(*) from alerts')
@@ -385,7 +385,7 @@ cli replay4 replay --db "$IDB" --rules "$RULES" --config "$T/ingest.conf"
 is "vigil replay a second time: exit status 0" "$rc" 0
 is "... the tag rows are the same" "$(sq "$IDB" 'select count(*) from tags')" "$tags_before"
 is "... the alerts are the same" "$(sq "$IDB" 'select count(*) from alerts')" "$alerts_before"
-is "... and no alert went to the alerts file again" "$(line_count "$T/ingest-alerts.jsonl" 2>&1)" 4
+is "... and no alert went to the alerts file again" "$(line_count "$T/ingest-alerts.jsonl" 2>&1)" 6
 
 cli replay5 replay --db "$T/bare.db" --rules "$RULES" --config "$T/ingest.conf"
 is "vigil replay over entries stored without rules: exit status 0" "$rc" 0

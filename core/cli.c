@@ -7,6 +7,7 @@
 #include "date.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *vg_cli_config_path(int argc, char **argv) {
@@ -67,4 +68,29 @@ int vg_cli_day(const char *cmd, const char *flag, const char *arg, int last, int
   }
   *day = last ? d.last : d.first;
   return 0;
+}
+
+int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg) {
+  switch (opt) {
+  case 's': r->has_since = 1; return vg_cli_day(cmd, "--since", arg, 0, &r->since) ? -1 : 1;
+  case 'u': r->has_until = 1; return vg_cli_day(cmd, "--until", arg, 1, &r->until) ? -1 : 1;
+  case 'n': {
+    char *end;
+    r->limit = strtol(arg, &end, 10);
+    if (*end || r->limit <= 0) {
+      fprintf(stderr, "%s: --limit must be a positive number\n", cmd);
+      return -1;
+    }
+    return 1;
+  }
+  default: return 0;
+  }
+}
+
+vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
+  char err[512];
+  if (strcmp(cfg->durability, "normal") == 0) flags |= VG_STORE_SYNC_NORMAL;
+  vg_store *st = vg_store_open(cfg->db, flags, err, sizeof err);
+  if (!st) fprintf(stderr, "%s: %s\n", cmd, err);
+  return st;
 }

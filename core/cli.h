@@ -33,6 +33,22 @@ const char *vg_cli_config_path(int argc, char **argv);
  * "cmd: flag 'arg': why" and returns -1 when it is no date. */
 int vg_cli_day(const char *cmd, const char *flag, const char *arg, int last, int32_t *day);
 
+/* The --since, --until and --limit options that query, alerts and replay
+ * share, with their getopt codes. */
+#define VG_CLI_RANGE_OPTIONS                                                                     \
+  {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},             \
+      {"limit", required_argument, NULL, 'n'}
+typedef struct {
+  int has_since, has_until;
+  int32_t since, until; /* day numbers */
+  long limit;           /* 0: none */
+} vg_cli_range;
+/* Takes a range option met by getopt_long: 1 if it was one, 0 if not, -1
+ * (after saying why on stderr) if its value is bad. */
+int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg);
+/* Opens cfg->db with flags, or says why on stderr and returns NULL. */
+vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags);
+
 /* The rule limits the configuration sets. */
 vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);
 /* Loads the rules of cfg->rules, logging each problem; *errors counts them.

@@ -52,27 +52,18 @@ int vg_cmd_alerts(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {
-      {"since", required_argument, NULL, 's'}, {"until", required_argument, NULL, 'u'},
-      {"rule", required_argument, NULL, 'r'},  {"limit", required_argument, NULL, 'n'},
-      {"json", no_argument, NULL, 'j'},        VG_CLI_GLOBAL_OPTIONS, {0}};
+      VG_CLI_RANGE_OPTIONS, {"rule", required_argument, NULL, 'r'},
+      {"json", no_argument, NULL, 'j'}, VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_alert_query q = {0};
+  vg_cli_range rg = {0};
   int opt, json = 0, status = VG_EXIT_OK;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
+    int range = vg_cli_range_opt("vigil alerts", &rg, opt, optarg);
+    if (range < 0) goto usage;
+    if (range) continue;
     switch (opt) {
-    case 's': q.has_since = 1; if (vg_cli_day("vigil alerts", "--since", optarg, 0, &q.since)) goto usage; break;
-    case 'u': q.has_until = 1; if (vg_cli_day("vigil alerts", "--until", optarg, 1, &q.until)) goto usage; break;
-    case 'r': q.rule = optarg; break;
-    case 'n': {
-      char *end;
-      q.limit = strtol(optarg, &end, 10);
-      if (*end || q.limit <= 0) {
-        fprintf(stderr, "vigil alerts: --limit must be a positive number\n");
-        goto usage;
-      }
-      break;
-    }
     case 'j': json = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;
@@ -82,10 +73,13 @@ int vg_cmd_alerts(int argc, char **argv) {
     fprintf(stderr, "vigil alerts: unexpected argument '%s'\n", argv[optind]);
     goto usage;
   }
-  char err[512];
-  vg_store *st = vg_store_open(cfg.db, VG_STORE_READONLY, err, sizeof err);
+  q.has_since = rg.has_since;
+  q.since = rg.since;
+  q.has_until = rg.has_until;
+  q.until = rg.until;
+  q.limit = rg.limit;
+  vg_store *st = vg_cli_open_store("vigil alerts", &cfg, VG_STORE_READONLY);
   if (!st) {
-    fprintf(stderr, "vigil alerts: %s\n", err);
     status = VG_EXIT_FAIL;
     goto done;
   }

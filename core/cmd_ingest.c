@@ -96,9 +96,8 @@ int vg_cmd_ingest(int argc, char **argv) {
     goto done;
   }
   char err[512];
-  vg_store *st = vg_store_open(cfg.db, strcmp(cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0, err, sizeof err);
+  vg_store *st = vg_cli_open_store("vigil ingest", &cfg, 0);
   if (!st) {
-    fprintf(stderr, "vigil ingest: %s\n", err);
     status = VG_EXIT_FAIL;
     goto done;
   }

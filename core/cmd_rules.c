@@ -350,13 +350,15 @@ int vg_cmd_replay(int argc, char **argv) {
                                        {"rules", required_argument, NULL, 'r'},
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
+  vg_cli_range rg = {0};
   int opt, status = VG_EXIT_OK;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
+    int range = vg_cli_range_opt("vigil replay", &rg, opt, optarg);
+    if (range < 0) goto usage;
+    if (range) continue;
     switch (opt) {
-    case 's': q.has_since = 1; if (vg_cli_day("vigil replay", "--since", optarg, 0, &q.since)) goto usage; break;
-    case 'u': q.has_until = 1; if (vg_cli_day("vigil replay", "--until", optarg, 1, &q.until)) goto usage; break;
     case 'r': vg_config_set(&cfg.rules, optarg); break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;
@@ -367,12 +369,15 @@ int vg_cmd_replay(int argc, char **argv) {
     goto usage;
   }
   char err[512];
-  vg_store *st = vg_store_open(cfg.db, strcmp(cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0, err, sizeof err);
+  vg_store *st = vg_cli_open_store("vigil replay", &cfg, 0);
   if (!st) {
-    fprintf(stderr, "vigil replay: %s\n", err);
     status = VG_EXIT_FAIL;
     goto done;
   }
+  q.has_since = rg.has_since;
+  q.since = rg.since;
+  q.has_until = rg.has_until;
+  q.until = rg.until;
   uv_loop_t loop;
   uv_loop_init(&loop);
   int errors;

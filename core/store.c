@@ -161,7 +161,7 @@ static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
              have, know);
     return VG_EVERSION;
   }
-  if (have < know && readonly) {
+  if (have < know && readonly && sqlite3_db_readonly(st->db, "main") == 1) {
     snprintf(err, cap, "the database has schema version %d and needs migrating to %d; "
              "open it once for writing (vigil ingest or vigil run)", have, know);
     return VG_EVERSION;
@@ -192,8 +192,15 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   static unsigned long opened;
   st->serial = __atomic_add_fetch(&opened, 1, __ATOMIC_RELAXED);
   int readonly = flags & VG_STORE_READONLY;
-  int oflags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  if (sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+  /* A reader still opens for writing when it may, so that a database left by
+   * an older vigil is migrated rather than refused; it writes nothing else. */
+  int oflags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (readonly && sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    sqlite3_close(st->db);
+    st->db = NULL;
+    oflags = SQLITE_OPEN_READONLY;
+  }
+  if (!st->db && sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     snprintf(err, cap, "cannot open database %s: %s", path,
              st->db ? sqlite3_errmsg(st->db) : "out of memory");
     goto fail;

@@ -64,6 +64,7 @@ int vg_cmd_alerts(int argc, char **argv) {
     if (range < 0) goto usage;
     if (range) continue;
     switch (opt) {
+    case 'r': q.rule = optarg; break;
     case 'j': json = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;

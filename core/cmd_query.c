@@ -71,6 +71,9 @@ int vg_cmd_query(int argc, char **argv) {
     if (range < 0) goto usage;
     if (range) continue;
     switch (opt) {
+    case 'S': q.source = optarg; break;
+    case 't': q.tag = optarg; break;
+    case 'x': q.text = optarg; break;
     case 'j': json = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;

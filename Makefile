@@ -18,7 +18,7 @@ SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recove
 SRCS := $(wildcard core/*.c)
 LIB_SRCS := $(filter-out core/main.c,$(SRCS))
 MIGRATIONS := $(sort $(wildcard db/[0-9]*.sql))
-LUA_SCRIPTS := $(sort $(wildcard scripts/*.lua))
+LUA_SCRIPTS := $(sort $(wildcard scripts/*.lua scripts/digests/*.lua))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 GEN := migrations scripts

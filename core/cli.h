@@ -60,6 +60,7 @@ int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);
 int vg_cmd_replay(int argc, char **argv);
 int vg_cmd_alerts(int argc, char **argv);
+int vg_cmd_digest(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 

@@ -35,6 +35,42 @@ void vg_config_defaults(vg_config *c) {
   c->rule_memory = 32u << 20;
   c->rule_budget = 1000000;
   c->rule_failures = 10;
+  vg_config_set(&c->timezone, "UTC");
+  static const struct { const char *name, *schedule; int days; } shipped[] = {
+      {"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
+  c->digests = calloc(2, sizeof *c->digests);
+  if (!c->digests) abort();
+  for (int i = 0; i < 2; i++) {
+    vg_digest_conf *d = &c->digests[c->ndigests++];
+    vg_config_set(&d->name, shipped[i].name);
+    vg_config_set(&d->schedule, shipped[i].schedule);
+    vg_config_set(&d->template, shipped[i].name);
+    vg_config_set(&d->out, "var/digests");
+    d->days = shipped[i].days;
+    d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
+  }
+}
+
+static void free_strings(char **v) {
+  for (size_t k = 0; v && v[k]; k++) free(v[k]);
+  free(v);
+}
+
+static void free_digests(vg_digest_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].name);
+    free(v[i].schedule);
+    free(v[i].template);
+    free(v[i].out);
+    free_strings(v[i].command);
+  }
+  free(v);
+}
+
+const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
+  for (size_t i = 0; i < c->ndigests; i++)
+    if (strcmp(c->digests[i].name, name) == 0) return &c->digests[i];
+  return NULL;
 }
 
 static void free_sinks(vg_sink_conf *v, size_t n) {
@@ -56,7 +92,9 @@ void vg_config_free(vg_config *c) {
   free(c->log_level);
   free(c->durability);
   free(c->alerts_file);
+  free(c->timezone);
   free_sinks(c->sinks, c->nsinks);
+  free_digests(c->digests, c->ndigests);
   memset(c, 0, sizeof *c);
 }
 
@@ -75,7 +113,7 @@ static const setting settings[] = {
     S(durability, T_STRING), S(format, T_FORMAT),    S(max_line, T_SIZE),
     S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
-    S(rule_failures, T_MS),
+    S(rule_failures, T_MS),   S(timezone, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -126,6 +164,95 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
       snprintf(err, cap, "%s: sink '%s': %s", path, name, why);
       lua_pop(L, 1);
       free_sinks(v, n);
+      return VG_EINVAL;
+    }
+  }
+  *out = v;
+  *nout = n;
+  return 0;
+}
+
+/* A list of strings at the top of the stack, NULL-ended; NULL if not one. */
+static char **strings_at(lua_State *L) {
+  if (!lua_istable(L, -1)) return NULL;
+  lua_Integer len = luaL_len(L, -1);
+  char **v = calloc((size_t)len + 1, sizeof *v);
+  for (lua_Integer i = 1; v && i <= len; i++) {
+    if (lua_geti(L, -1, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      free_strings(v);
+      return NULL;
+    }
+    v[i - 1] = strdup(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return v;
+}
+
+/* Reads the `digests` table: name = { schedule = "0 8 * * mon", days = 7,
+ * template = "weekly", formats = {"md", "html", "json"}, out = DIR,
+ * command = {argv}, catch_up = "latest" | "all" }. */
+static int load_digests(lua_State *L, const char *path, const char *out_default,
+                        vg_digest_conf **out, size_t *nout, char *err, size_t cap) {
+  size_t n = 0;
+  vg_digest_conf *v = NULL;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    vg_digest_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
+    if (!nv) {
+      snprintf(err, cap, "%s: digests: each digest is name = { schedule = ..., ... }", path);
+      lua_pop(L, 2);
+      free_digests(v, n);
+      return VG_EINVAL;
+    }
+    v = nv;
+    vg_digest_conf *d = &v[n++];
+    memset(d, 0, sizeof *d);
+    d->name = strdup(name);
+    d->days = 1;
+    d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
+    const char *why = NULL;
+    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING) d->schedule = strdup(lua_tostring(L, -1));
+    else why = "needs 'schedule', five cron fields";
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "days") != LUA_TNIL) {
+      int isint;
+      lua_Integer days = lua_tointegerx(L, -1, &isint);
+      if (!isint || days < 1 || days > 3660) why = "'days' must be a whole number from 1";
+      d->days = (int)days;
+    }
+    lua_pop(L, 1);
+    d->template = strdup(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
+    lua_pop(L, 1);
+    d->out = strdup(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : out_default);
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "formats") != LUA_TNIL) {
+      char **f = strings_at(L);
+      d->formats = 0;
+      for (size_t k = 0; f && f[k]; k++) {
+        if (strcmp(f[k], "md") == 0 || strcmp(f[k], "markdown") == 0) d->formats |= VG_DIGEST_MD;
+        else if (strcmp(f[k], "html") == 0) d->formats |= VG_DIGEST_HTML;
+        else if (strcmp(f[k], "json") == 0) d->formats |= VG_DIGEST_JSON;
+        else why = "'formats' lists md, html and json";
+      }
+      if (!f || !d->formats) why = "'formats' lists md, html and json";
+      free_strings(f);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "command") != LUA_TNIL && !(d->command = strings_at(L)))
+      why = "'command' must be a list of strings: the program and its arguments";
+    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "catch_up") != LUA_TNIL) {
+      const char *cu = lua_tostring(L, -1);
+      if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all"))) why = "'catch_up' is latest or all";
+      else d->catch_up_all = strcmp(cu, "all") == 0;
+    }
+    lua_pop(L, 2);
+    if (why || !d->name || !d->template || !d->out) {
+      snprintf(err, cap, "%s: digest '%s' %s", path, name, why ? why : "out of memory");
+      lua_pop(L, 1);
+      free_digests(v, n);
       return VG_EINVAL;
     }
   }
@@ -205,15 +332,31 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
     goto cleanup;
   }
   lua_pop(L, 1);
+  vg_digest_conf *digests = NULL;
+  size_t ndigests = 0;
+  int has_digests = lua_getglobal(L, "digests") != LUA_TNIL;
+  if (has_digests &&
+      (!lua_istable(L, -1) || load_digests(L, path, "var/digests", &digests, &ndigests, err, cap))) {
+    if (!lua_istable(L, -1)) snprintf(err, cap, "%s: 'digests' must be a table", path);
+    free_sinks(sinks, nsinks);
+    goto cleanup;
+  }
+  lua_pop(L, 1);
   char why[256];
   if ((rc = vg_config_check(&next, why, sizeof why)) != 0) {
     snprintf(err, cap, "%s: %s", path, why);
     free_sinks(sinks, nsinks);
+    free_digests(digests, ndigests);
   } else {
     if (has_sinks) {
       free_sinks(c->sinks, c->nsinks);
       next.sinks = sinks;
       next.nsinks = nsinks;
+    }
+    if (has_digests) {
+      free_digests(c->digests, c->ndigests);
+      next.digests = digests;
+      next.ndigests = ndigests;
     }
     for (size_t i = 0; i < NSETTINGS; i++) /* free the strings that were replaced */
       if (fresh[i]) free(*(char **)(void *)((char *)c + settings[i].offset));

@@ -20,6 +20,19 @@ typedef struct {
   int is_default;      /* every alert goes to it, not only its rules' */
 } vg_sink_conf;
 
+/* A digest of the configuration file's `digests` table. */
+enum { VG_DIGEST_MD = 1, VG_DIGEST_HTML = 2, VG_DIGEST_JSON = 4 };
+typedef struct {
+  char *name;         /* what `vigil digest NAME` calls it */
+  char *schedule;     /* five-field cron, in the configured time zone */
+  int days;           /* the period: the days before the date it runs on */
+  char *template;     /* a shipped template (daily, weekly) or a path to a .lua file */
+  int formats;        /* VG_DIGEST_* bits */
+  char *out;          /* the directory it is written to */
+  char **command;     /* run after writing, the files appended (NULL-ended), or NULL */
+  int catch_up_all;   /* after downtime, every missed period, not only the latest */
+} vg_digest_conf;
+
 typedef struct {
   char *db;           /* database path */
   char *socket;       /* Unix socket path; "" for none */
@@ -39,7 +52,13 @@ typedef struct {
   size_t rule_memory; /* bytes the rules' Lua state may use */
   long rule_budget;   /* instructions per rule call */
   unsigned rule_failures; /* failures that disable a rule until reload */
+  vg_digest_conf *digests; /* the scheduled digests */
+  size_t ndigests;
+  char *timezone;     /* of digest schedules and periods */
 } vg_config;
+
+/* The digest named name, or NULL. */
+const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name);
 
 /* Fills c with the embedded defaults (strings are owned by c). */
 void vg_config_defaults(vg_config *c);

@@ -158,8 +158,7 @@ cleanup:
 static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  luaL_addstring(&b, ru->name);
-  luaL_addstring(&b, ": ");
+  (void)ru;
   for (size_t i = 0; i < n; i++) {
     if (i) luaL_addstring(&b, ", then ");
     luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
@@ -172,21 +171,22 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
 
 static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
   (void)n;
-  lua_pushfstring(L, "%s: %I entries within %d days, up to %s", ru->name, (LUAI_UACINT)ru->count,
+  lua_pushfstring(L, "%I entries within %d days, up to %s", (LUAI_UACINT)ru->count,
                   (int)ru->within, s[0].e.date);
   return lua_tostring(L, -1);
 }
 
 static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
   (void)n;
-  lua_pushfstring(L, "%s: nothing followed within %d days: %s %s", ru->name, (int)ru->within,
+  lua_pushfstring(L, "nothing followed within %d days: %s %s", (int)ru->within,
                   s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
 
 static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
   (void)n;
-  lua_pushfstring(L, "%s: first seen: %s %s", ru->name, s[0].e.date, s[0].e.text);
+  (void)ru;
+  lua_pushfstring(L, "first seen: %s %s", s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
 

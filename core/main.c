@@ -14,6 +14,7 @@ static const struct {
     {"ingest", vg_cmd_ingest, "store the entries of files or standard input"},
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
+    {"digest", vg_cmd_digest, "write a digest now, or list the scheduled ones"},
     {"check", vg_cmd_check, "load every rule file and report its errors"},
     {"test", vg_cmd_test, "run the test cases the rule files carry"},
     {"replay", vg_cmd_replay, "run the current rules again over stored entries"},

@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include "embedded.h"
+#include "lua_json.h"
 #include "rules_impl.h"
 #include "vigil.h"
 
@@ -1061,31 +1062,6 @@ static int raw_field(lua_State *L, int idx, const char *k) {
   return lua_rawget(L, idx);
 }
 
-/* A Lua value (a given entry written as a table) to JSON. */
-static cJSON *to_json(lua_State *L, int idx, int depth) {
-  idx = lua_absindex(L, idx);
-  switch (lua_type(L, idx)) {
-  case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
-  case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
-  case LUA_TNUMBER: return cJSON_CreateNumber(lua_tonumber(L, idx));
-  case LUA_TTABLE: {
-    if (depth > 16) return NULL;
-    int is_list = (lua_Integer)lua_rawlen(L, idx) > 0;
-    cJSON *j = is_list ? cJSON_CreateArray() : cJSON_CreateObject();
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-      cJSON *v = to_json(L, -1, depth + 1);
-      if (is_list) cJSON_AddItemToArray(j, v);
-      else if (lua_type(L, -2) == LUA_TSTRING) cJSON_AddItemToObject(j, lua_tostring(L, -2), v);
-      else cJSON_Delete(v);
-      lua_pop(L, 1);
-    }
-    return j;
-  }
-  default: return cJSON_CreateNull();
-  }
-}
-
 static char **strings_of(lua_State *L, int idx) {
   lua_Integer len = lua_istable(L, idx) ? (lua_Integer)lua_rawlen(L, idx) : 0;
   char **v = calloc((size_t)len + 1, sizeof *v);
@@ -1139,7 +1115,7 @@ int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t 
     if (lua_type(L, -1) == LUA_TSTRING) {
       t->given[k] = strdup(lua_tostring(L, -1));
     } else if (lua_istable(L, -1)) {
-      cJSON *j = to_json(L, -1, 0);
+      cJSON *j = vg_lua_to_json(L, -1);
       t->given[k] = j ? cJSON_PrintUnformatted(j) : NULL;
       cJSON_Delete(j);
     } else {

@@ -14,6 +14,7 @@
 #include "framer.h"
 #include "ingest.h"
 #include "paths.h"
+#include "scheduler.h"
 #include "sinks.h"
 #include "vigil.h"
 
@@ -132,6 +133,7 @@ struct server {
   vg_alert_list raised;       /* alerts of the job's open transaction */
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
   vg_sinks *sinks;
+  vg_scheduler *scheduler;    /* the digests' timers */
   uv_timer_t spool_timer;     /* debounces and retries spool scans */
   int have_spool;
   item_vec pending;           /* lines received, not yet in a job */
@@ -994,6 +996,13 @@ static void reload(server *srv) {
     vg_config_free(&next);
     return;
   }
+  /* Digests keep their schedule until a restart: their jobs read them. */
+  vg_digest_conf *keep = srv->cfg.digests;
+  size_t nkeep = srv->cfg.ndigests;
+  srv->cfg.digests = next.digests;
+  srv->cfg.ndigests = next.ndigests;
+  next.digests = keep;
+  next.ndigests = nkeep;
   static const char *const fixed[] = {"db", "socket", "listen", "spool"};
   const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.listen, srv->cfg.spool};
   char **now[] = {&next.db, &next.socket, &next.listen, &next.spool};
@@ -1061,6 +1070,8 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
   if (srv->have_rules_watch) close_if((uv_handle_t *)&srv->rules_watch);
+  vg_scheduler_stop(srv->scheduler);
+  srv->scheduler = NULL;
   uv_timer_stop(&srv->spool_timer);
   uv_timer_stop(&srv->rules_timer);
   uv_timer_stop(&srv->tick_timer);
@@ -1146,6 +1157,10 @@ int vg_cmd_run(int argc, char **argv) {
   }
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   signal(SIGPIPE, SIG_IGN);
+  if (srv->cfg.timezone[0]) { /* digests' schedules and periods are in this zone */
+    setenv("TZ", srv->cfg.timezone, 1);
+    tzset();
+  }
 
   vg_make_dirs(srv->cfg.db, 0);
   int sflags = strcmp(srv->cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0;
@@ -1187,6 +1202,7 @@ int vg_cmd_run(int argc, char **argv) {
   } else {
     start_rules_watch(srv);
     uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
+    srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);

@@ -44,6 +44,9 @@ enum {
   S_ENTRIES_TAG,
   S_ALERT_MOVE,
   S_ALERT_UNNAME,
+  S_TAG_COUNTS,
+  S_RUN_ADD,
+  S_RUN_LAST,
   S_COUNT
 };
 
@@ -108,6 +111,15 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     [S_ALERT_MOVE] = "UPDATE alerts SET date = ?, day = ?, message = ? WHERE id = ?",
     [S_ALERT_UNNAME] = "DELETE FROM alert_entries WHERE alert_id = ?",
+    [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
+                     " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
+                     " FROM tags t JOIN entries e ON e.id = t.entry_id"
+                     " WHERE e.day_last >= min(?1, ?3) AND e.day_first <= max(?2, ?4)"
+                     " GROUP BY t.tag ORDER BY t.tag",
+    [S_RUN_ADD] = "INSERT OR IGNORE INTO digest_runs (name, period_first, period_last, ran_at, files)"
+                  " VALUES (?, ?, ?, ?, ?)",
+    [S_RUN_LAST] = "SELECT period_last, ran_at FROM digest_runs WHERE name = ?"
+                   " ORDER BY period_last DESC LIMIT 1",
 };
 
 struct vg_store {
@@ -634,4 +646,50 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
   }
   return 0;
+}
+
+/* ---- digests ---- */
+
+int vg_store_tag_counts(vg_store *st, int32_t from, int32_t to, int32_t before_from,
+                        int32_t before_to, vg_count_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_TAG_COUNTS];
+  sqlite3_bind_int(s, 1, from);
+  sqlite3_bind_int(s, 2, to);
+  sqlite3_bind_int(s, 3, before_from);
+  sqlite3_bind_int(s, 4, before_to);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, col(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const char *last,
+                        const char *files) {
+  struct timespec ts;
+  struct tm tm;
+  char now[32];
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  sqlite3_stmt *s = st->stmt[S_RUN_ADD];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, first, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, last, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, files, -1, SQLITE_STATIC);
+  return run(st, S_RUN_ADD);
+}
+
+int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran_at[32]) {
+  sqlite3_stmt *s = st->stmt[S_RUN_LAST];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) {
+    snprintf(last, 11, "%s", col(s, 0));
+    snprintf(ran_at, 32, "%s", col(s, 1));
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }

@@ -167,4 +167,20 @@ long long vg_store_count_tag(vg_store *st, const char *tag, int32_t from, int32_
 int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to, long limit,
                          vg_row_fn fn, void *ud);
 
+/* ---- digests ---- */
+
+typedef int (*vg_count_fn)(void *ud, const char *tag, long long count, long long before);
+/* Calls fn for each tag, by name, with how many entries carrying it overlap
+ * [from, to] and how many overlap [before_from, before_to]. 0, fn's
+ * non-zero, or VG_EDB. */
+int vg_store_tag_counts(vg_store *st, int32_t from, int32_t to, int32_t before_from,
+                        int32_t before_to, vg_count_fn fn, void *ud);
+/* Records that digest `name` was written for the period first..last (ISO
+ * days), listing its files; a period already recorded is kept. 0 or VG_EDB. */
+int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const char *last,
+                        const char *files);
+/* The last period a digest was written for: 1 with its last day and when it
+ * ran, 0 if never, or VG_EDB. */
+int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran_at[32]);
+
 #endif

@@ -110,21 +110,29 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_
                                                                    vg_loaded *, size_t),
                  int replace, vg_alert_list *out) {
   lua_State *L = r->sb->L;
-  int base = lua_gettop(L);
   vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
   if (!slots) return VG_ENOMEM;
+  /* Every entry object made here is also kept in this table, so that all
+   * of them are invalidated before their slots are freed, even one a rule
+   * stored away. */
+  lua_createtable(L, (int)(nargs + nnamed), 0);
+  int keep = lua_gettop(L), base = keep;
   size_t loaded = 0;
   int rc = 0, fn = lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION;
   if (ru->alert == LUA_NOREF) lua_pop(L, 1);
   for (size_t i = 0; i < nargs && rc == 0; i++)
-    if ((rc = vg_rules_push_stored(r, st, args[i], &slots[loaded])) == 0) loaded++;
+    if ((rc = vg_rules_push_stored(r, st, args[i], &slots[loaded])) == 0) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, keep, (lua_Integer)++loaded);
+    }
   int list_idx = 0;
   if (rc == 0 && list) {
     lua_createtable(L, (int)nnamed, 0);
     list_idx = lua_gettop(L);
     for (size_t i = 0; i < nnamed && rc == 0; i++)
       if ((rc = vg_rules_push_stored(r, st, named[i], &slots[loaded])) == 0) {
-        loaded++;
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, keep, (lua_Integer)++loaded);
         lua_rawseti(L, list_idx, (lua_Integer)i + 1);
       }
   }
@@ -147,11 +155,14 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_
   }
   rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, out);
 cleanup:
-  for (size_t i = 0; i < loaded; i++) vg_rules_unload(&slots[i]);
+  for (size_t i = 0; i < loaded; i++) {
+    lua_rawgeti(L, keep, (lua_Integer)i + 1);
+    vg_lua_entry_invalidate(L, -1);
+    lua_pop(L, 1);
+    vg_rules_unload(&slots[i]);
+  }
   free(slots);
-  lua_settop(L, base);
-  /* The objects pushed above are gone from the stack; any a rule kept is
-   * invalid since its slot was freed, as unload cleared its context. */
+  lua_settop(L, keep - 1);
   return rc;
 }
 

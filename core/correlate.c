@@ -9,7 +9,11 @@
  * "A lies within W days before B" means, on the spans of their dates:
  * A.last <= B.first (same day allowed: day dates carry no order within a
  * day) and A.first >= B.last - W; so an entry dated only to a month pairs
- * only when its whole month fits the window. */
+ * only when its whole month fits the window.
+ *
+ * An alert is a function of the marks, not of the order they came in: when
+ * a new mark changes a conclusion, the alert is written again whole (its
+ * date, message and entries), under the same dedup key. */
 #include "rules_impl.h"
 
 #include "vigil.h"
@@ -100,12 +104,13 @@ static int steps_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx
 /* ---- raising, with the entries loaded as objects for the alert function ---- */
 
 /* Calls the alert function (or takes the fixed table, or makes the default
- * message) and stores the alert, anchored on the entry args[0]. The
+ * message) and stores the alert, anchored on the entry args[anchor_at]. The
  * function gets the objects of the `args` entries (unless `list` is 2:
  * then only the list), then a list of all `named` entries when `list` is
  * set, then the key. */
-static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_t nargs,
-                 const int64_t *named, size_t nnamed, int list, const char *dedup_base,
+static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const int64_t *args,
+                 size_t nargs, const int64_t *named, size_t nnamed, int list,
+                 const char *dedup_base,
                  const char *key, const char *(*default_message)(lua_State *, const rule *,
                                                                    vg_loaded *, size_t),
                  int replace, vg_alert_list *out) {
@@ -137,8 +142,8 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, const int64_t *args, size_
       }
   }
   if (rc) goto cleanup;
-  const vg_rule_entry anchor = slots[0].e;
-  int64_t anchor_id = args[0];
+  const vg_rule_entry anchor = slots[anchor_at].e;
+  int64_t anchor_id = args[anchor_at];
   if (fn) {
     if (list == 2) { /* the list alone: drop the argument objects below it */
       for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
@@ -264,7 +269,8 @@ static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, co
     int64_t args[8];
     for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].id;
     snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->id);
-    return raise(r, ru, st, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message, 0, out);
+    return raise(r, ru, st, last, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message,
+                 1, out);
   }
   /* One alert per first-step entry: find the candidates, then each chain. */
   marks firsts = {0};
@@ -277,7 +283,8 @@ static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, co
     for (size_t k = 0; k <= last; k++) args[k] = one.best[k].id;
     snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->id,
              (long long)one.only_first);
-    rc = raise(r, ru, st, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message, 0, out);
+    rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key,
+               seq_message, 1, out);
   }
   free(firsts.v);
   return rc;
@@ -322,7 +329,7 @@ static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, co
   char base[600];
   snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->id);
   int64_t anchor = t->id;
-  return raise(r, ru, st, &anchor, 1, named, n, 2, base, key, threshold_message, 0, out);
+  return raise(r, ru, st, 0, &anchor, 1, named, n, 2, base, key, threshold_message, 1, out);
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
@@ -403,7 +410,7 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
   char base[600];
   snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
-  rc = raise(d->r, d->ru, d->st, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, d->out);
+  rc = raise(d->r, d->ru, d->st, 0, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, d->out);
   return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
 }
 
@@ -443,7 +450,7 @@ static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const 
   char base[600];
   snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
   int64_t id = e->id;
-  return raise(r, ru, st, &id, 1, &id, 1, 0, base, key, first_message, 1, out);
+  return raise(r, ru, st, 0, &id, 1, &id, 1, 0, base, key, first_message, 1, out);
 }
 
 /* ---- dispatch ---- */

@@ -188,8 +188,8 @@ static int declare(lua_State *L) {
     return luaL_error(L, "rule '%s': 'when' must be a function", name);
   if (tt != LUA_TNIL && tt != LUA_TFUNCTION && tt != LUA_TTABLE)
     return luaL_error(L, "rule '%s': 'tags' must be a list of tags or a function", name);
-  if (ta != LUA_TNIL && ta != LUA_TFUNCTION && ta != LUA_TTABLE)
-    return luaL_error(L, "%s '%s': 'alert' must be a function or a table", what, name);
+  if (ta != LUA_TNIL && ta != LUA_TFUNCTION && ta != LUA_TTABLE && ta != LUA_TSTRING)
+    return luaL_error(L, "%s '%s': 'alert' must be a function, a table or a message", what, name);
   if (kind == RK_RULE && tt == LUA_TNIL && ta == LUA_TNIL)
     return luaL_error(L, "rule '%s' sets no tags and raises no alert", name);
   if (tt == LUA_TTABLE) {
@@ -399,12 +399,13 @@ static int date_fn(lua_State *L) {
 
 /* ---- history: read-only, parameterised look-ups for rules ---- */
 
-/* Reads {tag = ..., since = day or date, until = day or date} at index 1. */
+/* Reads {tag = ..., from = day or date, to = day or date} at index 1 (not
+ * since/until: `until` is a Lua keyword, so it cannot name a field). */
 static const char *history_args(lua_State *L, int32_t *from, int32_t *to) {
   luaL_checktype(L, 1, LUA_TTABLE);
   if (lua_getfield(L, 1, "tag") != LUA_TSTRING) luaL_error(L, "history needs {tag = \"...\"}");
   const char *tag = lua_tostring(L, -1);
-  const char *keys[2] = {"since", "until"};
+  const char *keys[2] = {"from", "to"};
   int32_t *out[2] = {from, to};
   *from = INT32_MIN;
   *to = INT32_MAX;
@@ -433,7 +434,7 @@ static vg_store *history_store(lua_State *L) {
   return r->store;
 }
 
-/* history.count{tag = "launch", since = e.day - days(30), until = e.day} */
+/* history.count{tag = "launch", from = e.day - days(30), to = e.day} */
 static int history_count(lua_State *L) {
   vg_store *st = history_store(L);
   int32_t from, to;
@@ -465,7 +466,7 @@ static int push_row(void *ud, const vg_row *row) {
   return 0;
 }
 
-/* history.entries{tag = ..., since = ..., until = ..., limit = 100}: the
+/* history.entries{tag = ..., from = ..., to = ..., limit = 100}: the
  * entries in date order, as read-only tables (id, date, day, last_day, text,
  * source); at most 1000. */
 static int history_entries(lua_State *L) {

@@ -222,9 +222,9 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   char why[256];
   const char *setup = flags & VG_STORE_SYNC_NORMAL
                           ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                            " PRAGMA foreign_keys = ON;"
+                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
                           : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                            " PRAGMA foreign_keys = ON;";
+                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;";
   if (!readonly && exec(st, setup, why, sizeof why)) {
     snprintf(err, cap, "cannot set up database %s: %s", path, why);
     goto fail;

@@ -47,7 +47,7 @@ static int value(const field *f, const char **p, int *v, char *err, size_t cap) 
 static int parse_field(const field *f, const char *s, uint64_t *bits, int *any, char *err,
                        size_t cap) {
   *bits = 0;
-  *any = strcmp(s, "*") == 0;
+  *any = s[0] == '*'; /* as in Vixie cron: a star, stepped or not, leaves the day free */
   const char *p = s;
   for (;;) {
     int a, b, step = 1;
@@ -97,11 +97,11 @@ int vg_cron_parse(const char *spec, vg_cron *c, char *err, size_t cap) {
       {"day of month", 1, 31, NULL, 0, 0},    {"month", 1, 12, month_names, 12, 1},
       {"day of week", 0, 7, day_names, 7, 0},
   };
-  char copy[256], *parts[6], *save = NULL;
+  char copy[256], *parts[5], *save = NULL;
   int n = 0;
   snprintf(copy, sizeof copy, "%s", spec);
-  for (char *t = strtok_r(copy, " \t", &save); t && n < 6; t = strtok_r(NULL, " \t", &save))
-    parts[n++] = t;
+  for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save))
+    if (n++ < 5) parts[n - 1] = t;
   if (n != 5) {
     snprintf(err, cap, "a schedule has five fields (minute hour day month weekday), not %d", n);
     return VG_EINVAL;
@@ -141,50 +141,56 @@ static int day_matches(const vg_cron *c, const struct tm *t) {
   return md || wd; /* both restricted: either, as cron does */
 }
 
-static int matches(const vg_cron *c, const struct tm *t) {
-  return (c->months >> (t->tm_mon + 1)) & 1 && day_matches(c, t) && (c->hours >> t->tm_hour) & 1 &&
-         (c->minutes >> t->tm_min) & 1;
+
+/* The time of a local calendar minute. A minute that a clock change skips
+ * (02:30 when clocks jump from 02:00 to 03:00) comes out as the real time
+ * mktime moves it to, just after the gap, so a run there is late, not lost,
+ * as cron does; a minute that happens twice counts once. */
+static time_t local_time(int y, int mon, int d, int h, int m) {
+  struct tm tm = {0};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mon - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = m;
+  tm.tm_isdst = -1;
+  return mktime(&tm);
 }
 
-/* Walks minute by minute, skipping whole days and hours that cannot match;
- * dir is +1 (next) or -1 (previous). */
+/* Walks the local calendar day by day, then the chosen hours and minutes of
+ * a matching day, in direction dir (+1: the first run after `from`; -1: the
+ * last at or before it). */
 static time_t walk(const vg_cron *c, time_t from, int dir) {
-  time_t t = from - from % 60;
-  if (dir > 0) t += 60;
-  time_t limit = from + dir * (time_t)8 * 366 * 86400;
-  while (dir > 0 ? t <= limit : t >= limit) {
-    struct tm tm;
-    localtime_r(&t, &tm);
-    if (!((c->months >> (tm.tm_mon + 1)) & 1) || !day_matches(c, &tm)) {
-      /* to the start of the next day, or the last minute of the one before */
-      if (dir > 0) {
-        tm.tm_mday++;
-        tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-      } else {
-        tm.tm_hour = tm.tm_min = 0;
-        tm.tm_sec = -60;
+  struct tm start;
+  localtime_r(&from, &start);
+  int32_t day = vg_days_from_civil(start.tm_year + 1900, start.tm_mon + 1, start.tm_mday);
+  for (int i = 0; i <= 8 * 366 + 1; i++, day += dir) {
+    int y, mon, d;
+    vg_civil_from_days(day, &y, &mon, &d);
+    struct tm probe = {0};
+    probe.tm_year = y - 1900;
+    probe.tm_mon = mon - 1;
+    probe.tm_mday = d;
+    probe.tm_hour = 12;
+    probe.tm_isdst = -1;
+    time_t noon = mktime(&probe); /* fills tm_wday */
+    (void)noon;
+    if (!((c->months >> mon) & 1) || !day_matches(c, &probe)) continue;
+    for (int k = 0; k < 24 * 60; k++) {
+      int minute_of_day = dir > 0 ? k : 24 * 60 - 1 - k;
+      int h = minute_of_day / 60, m = minute_of_day % 60;
+      if (!((c->hours >> h) & 1)) {
+        k += dir > 0 ? 59 - m : m; /* skip the rest of the hour */
+        continue;
       }
-      tm.tm_isdst = -1;
-      time_t n = mktime(&tm);
-      t = n > t || dir < 0 ? n : t + 86400;
-      continue;
+      if (!((c->minutes >> m) & 1)) continue;
+      time_t t = local_time(y, mon, d, h, m);
+      if (dir > 0 ? t > from : t <= from) return t;
     }
-    if (!((c->hours >> tm.tm_hour) & 1)) {
-      t += dir > 0 ? (60 - tm.tm_min) * 60 : -(tm.tm_min + 1) * 60;
-      continue;
-    }
-    if (matches(c, &tm)) return t;
-    t += dir * 60;
   }
   return (time_t)-1;
 }
 
 time_t vg_cron_next(const vg_cron *c, time_t after) { return walk(c, after, 1); }
 
-time_t vg_cron_prev(const vg_cron *c, time_t at) {
-  time_t t = at - at % 60;
-  struct tm tm;
-  localtime_r(&t, &tm);
-  if (matches(c, &tm)) return t;
-  return walk(c, at, -1);
-}
+time_t vg_cron_prev(const vg_cron *c, time_t at) { return walk(c, at, -1); }

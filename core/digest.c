@@ -36,8 +36,12 @@ int vg_digest_due(const vg_digest_conf *d, const vg_cron *c, int32_t last_day, t
                   time_t *runs, int max) {
   int n = 0;
   if (!d->catch_up_all && max > 1) max = 1;
+  int32_t newer = INT32_MAX; /* the period of the run kept last: one run a period */
   for (time_t t = vg_cron_prev(c, now); t != (time_t)-1 && n < max; t = vg_cron_prev(c, t - 60)) {
-    if (vg_digest_period(d, t).last <= last_day) break;
+    int32_t p = vg_digest_period(d, t).last;
+    if (p <= last_day) break;
+    if (p == newer) continue; /* the same period, from an earlier run that day */
+    newer = p;
     runs[n++] = t;
   }
   for (int i = 0; i < n / 2; i++) { /* oldest first */
@@ -268,9 +272,10 @@ int vg_digest_render(vg_store *st, const vg_digest_conf *d, vg_period p, const c
   lua_setfield(L, -3, "digest");
   if (load_template(L, sb, d->template, err, cap)) goto done;
   lua_pushvalue(L, api_idx);
-  if (vg_sandbox_call(sb, 1, 1) != LUA_OK || !lua_istable(L, -1)) {
+  int called = vg_sandbox_call(sb, 1, 1) == LUA_OK;
+  if (!called || !lua_istable(L, -1)) {
     snprintf(err, cap, "template %s: %s", d->template,
-             lua_isstring(L, -1) ? lua_tostring(L, -1) : "must give a document table");
+             called ? "its function must give a document table" : lua_tostring(L, -1));
     goto done;
   }
   int doc = lua_gettop(L);
@@ -312,18 +317,24 @@ int vg_digest_render(vg_store *st, const vg_digest_conf *d, vg_period p, const c
       text = lua_tolstring(L, -1, &len);
     } else {
       cJSON *j = vg_lua_to_json(L, doc);
-      json = j ? cJSON_Print(j) : NULL;
+      char *printed = j ? cJSON_Print(j) : NULL;
       cJSON_Delete(j);
+      json = printed ? malloc(strlen(printed) + 2) : NULL;
       if (!json) {
+        cJSON_free(printed);
         snprintf(err, cap, "out of memory");
         rc = VG_ENOMEM;
         break;
       }
+      len = strlen(printed);
+      memcpy(json, printed, len);
+      json[len++] = '\n';
+      json[len] = '\0';
+      cJSON_free(printed);
       text = json;
-      len = strlen(json);
     }
     rc = write_atomically(path, text, len, err, cap);
-    cJSON_free(json);
+    free(json);
     if (formats[i].fn) lua_pop(L, 1);
     if (rc == 0) {
       /* the buffer sits on the stack under what the loop pushes: add after the pops */
@@ -333,6 +344,11 @@ int vg_digest_render(vg_store *st, const vg_digest_conf *d, vg_period p, const c
   }
   luaL_pushresult(&list);
   *files = strdup(lua_tostring(L, -1));
+  if (rc && *files) { /* all the formats or none: remove what was written */
+    char *save = NULL;
+    for (char *f = strtok_r(*files, "\n", &save); f; f = strtok_r(NULL, "\n", &save)) unlink(f);
+    (*files)[0] = '\0';
+  }
   if (rc == 0 && record && vg_store_digest_ran(st, d->name, first, last, *files)) {
     snprintf(err, cap, "recording the run: %s", vg_store_errmsg(st));
     rc = VG_EDB;

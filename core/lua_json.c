@@ -22,8 +22,17 @@ static cJSON *convert(lua_State *L, int idx, int depth) {
   default: return cJSON_CreateNull();
   }
   if (depth >= DEPTH_MAX || !lua_checkstack(L, 4)) return cJSON_CreateNull();
+  /* A table with no string key is a list, an empty one included: an empty
+   * list of alerts is [], not {}. */
   size_t n = lua_rawlen(L, idx);
-  if (n > 0) {
+  lua_pushnil(L);
+  int has_key = 0;
+  while (!has_key && lua_next(L, idx)) {
+    has_key = lua_type(L, -2) == LUA_TSTRING;
+    lua_pop(L, 1);
+  }
+  if (has_key) lua_pop(L, 1); /* the key lua_next left */
+  if (!has_key) {
     cJSON *a = cJSON_CreateArray();
     for (size_t i = 1; a && i <= n; i++) {
       lua_rawgeti(L, idx, (lua_Integer)i);

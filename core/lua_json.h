@@ -5,9 +5,9 @@
 #include <cJSON.h>
 #include <lua.h>
 
-/* The value at idx as JSON: a table with a non-empty sequence part is an
- * array (its items 1..#t), any other table an object with its string keys
- * in sorted order, so the output is the same from run to run. Reads are raw
+/* The value at idx as JSON: a table without string keys is an array (its
+ * items 1..#t; an empty table is []), any other table an object with its
+ * string keys in sorted order, so the output is the same from run to run. Reads are raw
  * (no metamethods run). Functions and other values become null; nesting
  * deeper than 32 is cut to null. Returns NULL only when out of memory. */
 cJSON *vg_lua_to_json(lua_State *L, int idx);

@@ -14,6 +14,7 @@ return function(d)
     return doc
   end
   doc.sections[1] = { heading = "Entries", tag = "all", entries = entries }
-  doc.summary = ("%d entries and %d alerts."):format(#entries, #alerts)
+  doc.summary = ("%d %s and %d %s."):format(#entries, #entries == 1 and "entry" or "entries",
+                                            #alerts, #alerts == 1 and "alert" or "alerts")
   return doc
 end

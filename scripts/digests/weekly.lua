@@ -49,7 +49,8 @@ return function(d)
   if #other > 0 then
     doc.sections[#doc.sections + 1] = { heading = "Other entries", tag = "other", entries = other }
   end
-  doc.summary = ("%d entries and %d alerts dated from %s to %s."):format(#entries, #alerts,
-                                                                     p.first, p.last)
+  doc.summary = ("%d %s and %d %s dated from %s to %s."):format(
+    #entries, #entries == 1 and "entry" or "entries", #alerts, #alerts == 1 and "alert" or "alerts",
+    p.first, p.last)
   return doc
 end

@@ -459,6 +459,10 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
     snprintf(err, cap, "db must name a file");
     return VG_EINVAL;
   }
+  if (c->feed_interval < 1) {
+    snprintf(err, cap, "feed_interval must be at least 1 second");
+    return VG_EINVAL;
+  }
   if (c->max_line < 64) {
     snprintf(err, cap, "max_line must be at least 64 bytes");
     return VG_EINVAL;

@@ -40,12 +40,14 @@ void vg_feed_items_free(vg_feed_items *items) {
   memset(items, 0, sizeof *items);
 }
 
-/* Folds runs of blanks to one space and trims, in place. */
+/* Folds runs of blanks (no-break spaces too) to one space and trims, in place. */
 static char *fold_blanks(char *s) {
   char *o = s;
   int blank = 1;
   for (char *p = s; *p; p++) {
-    if (isspace((unsigned char)*p)) {
+    int nbsp = (unsigned char)p[0] == 0xc2 && (unsigned char)p[1] == 0xa0;
+    if (nbsp) p++;
+    if (nbsp || isspace((unsigned char)*p)) {
       if (!blank) *o++ = ' ';
       blank = 1;
     } else {
@@ -58,16 +60,38 @@ static char *fold_blanks(char *s) {
   return s;
 }
 
+/* The text of an HTML tree: scripts and styles dropped, a space at every
+ * block boundary so that words of two paragraphs do not run together. */
+static void html_walk(xmlNodePtr n, xmlBufferPtr out) {
+  static const char *const blocks[] = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4",
+                                       "h5", "h6", "tr", "td", "th", "table", "blockquote", "hr",
+                                       "section", "article", "header", "footer", "dd", "dt", NULL};
+  for (; n; n = n->next) {
+    if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+      xmlBufferCat(out, n->content);
+    } else if (n->type == XML_ELEMENT_NODE) {
+      const char *name = (const char *)n->name;
+      if (strcasecmp(name, "script") == 0 || strcasecmp(name, "style") == 0) continue;
+      int block = 0;
+      for (const char *const *b = blocks; *b && !block; b++) block = strcasecmp(name, *b) == 0;
+      if (block) xmlBufferCCat(out, " ");
+      html_walk(n->children, out);
+      if (block) xmlBufferCCat(out, " ");
+    }
+  }
+}
+
 char *vg_html_text(const char *html, size_t n) {
   htmlDocPtr doc = htmlReadMemory(html, (int)n, NULL, "UTF-8",
-                                  HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
-                                      HTML_PARSE_NOBLANKS);
+                                  HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
   char *out = NULL;
   if (doc) {
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlChar *text = root ? xmlNodeGetContent(root) : NULL;
-    out = strdup(text ? (const char *)text : "");
-    xmlFree(text);
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (buf) {
+      html_walk(xmlDocGetRootElement(doc), buf);
+      out = strdup((const char *)xmlBufferContent(buf));
+      xmlBufferFree(buf);
+    }
     xmlFreeDoc(doc);
   } else {
     out = strndup(html, n);
@@ -204,6 +228,24 @@ static int starts_with_ci(const char *s, const char *prefix) {
   return s && strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Keeps the first error libxml2 reports: the later ones follow from it. */
+static void first_error(void *ud, xmlErrorPtr e) {
+  xmlError *keep = ud;
+  if (keep->code == 0 && e) {
+    keep->code = e->code ? e->code : 1;
+    keep->line = e->line;
+    keep->message = e->message ? strdup(e->message) : NULL;
+  }
+}
+
+/* Whether the body is an HTML page, by its type or its first tag. */
+static int html_page(const char *body, size_t n, const char *content_type) {
+  if (content_type && strncasecmp(content_type, "text/html", 9) == 0) return 1;
+  return (n >= 9 && strncasecmp(body, "<!DOCTYPE", 9) == 0 &&
+          n >= 14 && strncasecmp(body + 9, " html", 5) == 0) ||
+         (n >= 5 && strncasecmp(body, "<html", 5) == 0);
+}
+
 int vg_feed_parse(const char *body, size_t n, const char *content_type, vg_feed_format fmt,
                   vg_feed_items *out, char *err, size_t cap) {
   memset(out, 0, sizeof *out);
@@ -223,6 +265,11 @@ int vg_feed_parse(const char *body, size_t n, const char *content_type, vg_feed_
     } else
       fmt = VG_FEED_CHRONO;
   }
+  if ((fmt == VG_FEED_RSS || fmt == VG_FEED_ATOM) && html_page(body + i, n - i, content_type)) {
+    snprintf(err, cap, "the server sent an HTML page (%s), not a feed",
+             content_type ? content_type : "no content type");
+    return VG_EPARSE;
+  }
   if (fmt == VG_FEED_JSON || fmt == VG_FEED_CHRONO) {
     out->kind = fmt;
     if (!(out->lines = malloc(n + 1))) return VG_ENOMEM;
@@ -231,16 +278,29 @@ int vg_feed_parse(const char *body, size_t n, const char *content_type, vg_feed_
     out->lines_len = n;
     return 0;
   }
-  xmlResetLastError();
-  xmlDocPtr doc = xmlReadMemory(body, (int)n, NULL, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_NOCDATA);
-  if (!doc) {
-    const xmlError *e = xmlGetLastError();
-    snprintf(err, cap, "malformed XML%s%.0d%s %s", e && e->line ? " at line " : "",
-             e && e->line ? e->line : 0, e ? ":" : "", e && e->message ? e->message : "");
+  /* From the first tag on (a blank line before <?xml ...?> is no reason to
+   * refuse a feed), reporting the first error, not the last. */
+  xmlError first = {0};
+  xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+  if (!ctxt) return VG_ENOMEM;
+  xmlSetStructuredErrorFunc(&first, first_error);
+  xmlDocPtr doc = xmlCtxtReadMemory(ctxt, body + i, (int)(n - i), NULL, NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                        XML_PARSE_NOCDATA);
+  xmlSetStructuredErrorFunc(NULL, NULL);
+  xmlFreeParserCtxt(ctxt);
+  if (!doc || first.code) {
+    int skipped = 0; /* lines before the first tag, which the parser did not see */
+    for (size_t k = 0; k < i; k++) skipped += body[k] == '\n';
+    if (first.code)
+      snprintf(err, cap, "malformed XML at line %d: %s", first.line + skipped,
+               first.message ? first.message : "error");
+    else
+      snprintf(err, cap, "malformed XML");
     char *nl = strchr(err, '\n');
     if (nl) *nl = '\0';
+    free(first.message);
+    if (doc) xmlFreeDoc(doc);
     return VG_EPARSE;
   }
   xmlNodePtr root = xmlDocGetRootElement(doc);
@@ -255,6 +315,9 @@ int vg_feed_parse(const char *body, size_t n, const char *content_type, vg_feed_
   } else if (root && named(root, "feed")) {
     out->kind = VG_FEED_ATOM;
     rc = atom_items(root, out);
+  } else if (root && strcasecmp((const char *)root->name, "html") == 0) {
+    snprintf(err, cap, "the server sent an HTML page, not a feed");
+    rc = VG_EPARSE;
   } else {
     snprintf(err, cap, "not a feed: the document is <%s>, not <rss> or <feed>",
              root ? (const char *)root->name : "?");

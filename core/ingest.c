@@ -139,7 +139,10 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
 /* The text an item's entry gets: its title, then its summary if it says more. */
 static char *item_text(const vg_feed_item *it) {
   size_t tn = strlen(it->title), sn = strlen(it->summary);
-  if (sn > SUMMARY_KEEP) sn = SUMMARY_KEEP;
+  if (sn > SUMMARY_KEEP) { /* cut between two characters, not inside one */
+    sn = SUMMARY_KEEP;
+    while (sn && ((unsigned char)it->summary[sn] & 0xc0) == 0x80) sn--;
+  }
   int both = tn && sn && strncmp(it->summary, it->title, tn) != 0;
   char *t = malloc(tn + sn + 8);
   if (!t) return NULL;

@@ -61,6 +61,8 @@ int vg_cmd_test(int argc, char **argv);
 int vg_cmd_replay(int argc, char **argv);
 int vg_cmd_alerts(int argc, char **argv);
 int vg_cmd_digest(int argc, char **argv);
+int vg_cmd_poll(int argc, char **argv);
+int vg_cmd_feeds(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 

@@ -1,6 +1,7 @@
 /* config.c — defaults and the Lua configuration file; see config.h. */
 #include "config.h"
 
+#include "feed_parse.h"
 #include "vigil.h"
 
 #include <lauxlib.h>
@@ -36,6 +37,8 @@ void vg_config_defaults(vg_config *c) {
   c->rule_budget = 1000000;
   c->rule_failures = 10;
   vg_config_set(&c->timezone, "UTC");
+  c->feed_interval = 300;
+  c->feed_max_body = 10u << 20;
   static const struct { const char *name, *schedule; int days; } shipped[] = {
       {"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
   c->digests = calloc(2, sizeof *c->digests);
@@ -67,6 +70,40 @@ static void free_digests(vg_digest_conf *v, size_t n) {
   free(v);
 }
 
+static void free_feeds(vg_feed_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].url);
+    free(v[i].source);
+    free(v[i].format);
+  }
+  free(v);
+}
+
+/* The default source of a feed: its host and path, without the scheme. */
+static char *feed_source(const char *url) {
+  const char *s = strstr(url, "://");
+  s = s ? s + 3 : url;
+  char *out = strdup(s);
+  if (!out) abort();
+  size_t n = strlen(out);
+  while (n && out[n - 1] == '/') out[--n] = '\0';
+  return out;
+}
+
+void vg_config_add_feed(vg_config *c, const char *url, const char *source, const char *format,
+                        unsigned interval) {
+  vg_feed_conf *v = realloc(c->feeds, (c->nfeeds + 1) * sizeof *v);
+  if (!v) abort();
+  c->feeds = v;
+  vg_feed_conf *f = &v[c->nfeeds++];
+  memset(f, 0, sizeof *f);
+  vg_config_set(&f->url, url);
+  f->source = source ? strdup(source) : feed_source(url);
+  vg_config_set(&f->format, format ? format : "auto");
+  f->interval = interval ? interval : c->feed_interval;
+  if (!f->source) abort();
+}
+
 const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
   for (size_t i = 0; i < c->ndigests; i++)
     if (strcmp(c->digests[i].name, name) == 0) return &c->digests[i];
@@ -95,6 +132,7 @@ void vg_config_free(vg_config *c) {
   free(c->timezone);
   free_sinks(c->sinks, c->nsinks);
   free_digests(c->digests, c->ndigests);
+  free_feeds(c->feeds, c->nfeeds);
   memset(c, 0, sizeof *c);
 }
 
@@ -113,7 +151,8 @@ static const setting settings[] = {
     S(durability, T_STRING), S(format, T_FORMAT),    S(max_line, T_SIZE),
     S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
-    S(rule_failures, T_MS),   S(timezone, T_STRING),
+    S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
+    S(feed_max_body, T_SIZE),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -342,8 +381,41 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
     goto cleanup;
   }
   lua_pop(L, 1);
+  /* feeds = { {url = ..., interval = ..., source = ..., format = ...}, ... } */
+  vg_config fed = {0};
+  fed.feed_interval = next.feed_interval;
+  int has_feeds = lua_getglobal(L, "feeds") != LUA_TNIL;
+  if (has_feeds) {
+    const char *why = lua_istable(L, -1) ? NULL : "'feeds' must be a list of {url = ...}";
+    lua_Integer len = why ? 0 : luaL_len(L, -1);
+    for (lua_Integer i = 1; i <= len && !why; i++) {
+      if (lua_geti(L, -1, i) != LUA_TTABLE) why = "each feed is {url = ..., interval = ...}";
+      else if (lua_getfield(L, -1, "url") != LUA_TSTRING) why = "a feed needs a url";
+      else {
+        lua_getfield(L, -2, "source");
+        lua_getfield(L, -3, "format");
+        lua_getfield(L, -4, "interval");
+        vg_feed_format f;
+        const char *format = lua_tostring(L, -2);
+        if (format && vg_feed_format_parse(format, &f)) why = "a feed's format is auto, rss, atom, json or chrono";
+        else vg_config_add_feed(&fed, lua_tostring(L, -4), lua_tostring(L, -3), format,
+                                (unsigned)lua_tointeger(L, -1));
+        lua_pop(L, 3);
+      }
+      lua_pop(L, 2);
+    }
+    if (why) {
+      snprintf(err, cap, "%s: %s", path, why);
+      free_feeds(fed.feeds, fed.nfeeds);
+      free_sinks(sinks, nsinks);
+      free_digests(digests, ndigests);
+      goto cleanup;
+    }
+  }
+  lua_pop(L, 1);
   char why[256];
   if ((rc = vg_config_check(&next, why, sizeof why)) != 0) {
+    free_feeds(fed.feeds, fed.nfeeds);
     snprintf(err, cap, "%s: %s", path, why);
     free_sinks(sinks, nsinks);
     free_digests(digests, ndigests);
@@ -357,6 +429,11 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
       free_digests(c->digests, c->ndigests);
       next.digests = digests;
       next.ndigests = ndigests;
+    }
+    if (has_feeds) {
+      free_feeds(c->feeds, c->nfeeds);
+      next.feeds = fed.feeds;
+      next.nfeeds = fed.nfeeds;
     }
     for (size_t i = 0; i < NSETTINGS; i++) /* free the strings that were replaced */
       if (fresh[i]) free(*(char **)(void *)((char *)c + settings[i].offset));
@@ -380,6 +457,10 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
   }
   if (!c->db[0]) {
     snprintf(err, cap, "db must name a file");
+    return VG_EINVAL;
+  }
+  if (c->feed_interval < 1) {
+    snprintf(err, cap, "feed_interval must be at least 1 second");
     return VG_EINVAL;
   }
   if (c->max_line < 64) {

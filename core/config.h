@@ -33,6 +33,14 @@ typedef struct {
   int catch_up_all;   /* after downtime, every missed period, not only the latest */
 } vg_digest_conf;
 
+/* A feed polled over HTTP. */
+typedef struct {
+  char *url;
+  char *source;       /* the source of its entries (default: the URL's host and path) */
+  char *format;       /* auto, rss, atom, json or chrono */
+  unsigned interval;  /* seconds between polls */
+} vg_feed_conf;
+
 typedef struct {
   char *db;           /* database path */
   char *socket;       /* Unix socket path; "" for none */
@@ -55,7 +63,16 @@ typedef struct {
   vg_digest_conf *digests; /* the scheduled digests */
   size_t ndigests;
   char *timezone;     /* of digest schedules and periods */
+  vg_feed_conf *feeds; /* the feeds polled */
+  size_t nfeeds;
+  unsigned feed_interval; /* the default seconds between polls */
+  size_t feed_max_body;   /* bytes a feed body may have */
 } vg_config;
+
+/* Adds a feed (copies url, source and format; NULL source or format take
+ * the defaults). */
+void vg_config_add_feed(vg_config *c, const char *url, const char *source, const char *format,
+                        unsigned interval);
 
 /* The digest named name, or NULL. */
 const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name);

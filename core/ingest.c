@@ -4,7 +4,10 @@
 #include "framer.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -126,5 +129,115 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
   }
   vg_framer_free(&f);
+  return rc;
+}
+
+/* ---- feeds ---- */
+
+#define SUMMARY_KEEP 2000 /* bytes of an item's summary kept in its text */
+
+/* The text an item's entry gets: its title, then its summary if it says more. */
+static char *item_text(const vg_feed_item *it) {
+  size_t tn = strlen(it->title), sn = strlen(it->summary);
+  if (sn > SUMMARY_KEEP) { /* cut between two characters, not inside one */
+    sn = SUMMARY_KEEP;
+    while (sn && ((unsigned char)it->summary[sn] & 0xc0) == 0x80) sn--;
+  }
+  int both = tn && sn && strncmp(it->summary, it->title, tn) != 0;
+  char *t = malloc(tn + sn + 8);
+  if (!t) return NULL;
+  if (both) snprintf(t, tn + sn + 8, "%s \u2014 %.*s", it->title, (int)sn, it->summary);
+  else if (tn) snprintf(t, tn + 1, "%s", it->title);
+  else snprintf(t, sn + 1, "%.*s", (int)sn, it->summary);
+  return t;
+}
+
+static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                     const char *polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
+  int64_t entry;
+  uint8_t before[16];
+  int seen = vg_store_feed_item(ig->st, f->url, it->guid, &entry, before);
+  if (seen < 0) return VG_EDB;
+  char *text = item_text(it);
+  cJSON *o = cJSON_CreateObject();
+  if (!text || !o) {
+    free(text);
+    cJSON_Delete(o);
+    return VG_ENOMEM;
+  }
+  cJSON_AddStringToObject(o, "date", it->date ? it->date : polled);
+  cJSON_AddStringToObject(o, "text", text);
+  if (*it->title) cJSON_AddStringToObject(o, "title", it->title);
+  if (*it->link) cJSON_AddStringToObject(o, "url", it->link);
+  cJSON_AddStringToObject(o, "guid", it->guid);
+  cJSON_AddStringToObject(o, "feed", f->url);
+  if (!it->date) cJSON_AddStringToObject(o, "date_from", "poll");
+  int rc = 0;
+  if (seen) {
+    if (memcmp(before, it->content, 16) == 0) {
+      fc->unchanged++;
+    } else { /* the same item, said differently: an update, not a new entry */
+      char *fields = cJSON_PrintUnformatted(o);
+      rc = fields ? vg_store_entry_update(ig->st, entry, text, fields) : VG_ENOMEM;
+      if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
+      if (rc == 0) fc->updated++;
+      cJSON_free(fields);
+    }
+  } else {
+    char *line = cJSON_PrintUnformatted(o);
+    if (!line) {
+      rc = VG_ENOMEM;
+    } else {
+      size_t n = strlen(line);
+      vg_line l = {line, n, n, 0, 0, VG_FORMAT_JSON, f->source, max_line};
+      vg_result res;
+      rc = vg_ingest_line(ig, &l, &res, c);
+      if (rc == 0 && (res.status == VG_STORED || res.status == VG_DUPLICATE))
+        rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
+      else if (rc == 0)
+        vg_warn("feed %s: item %s not stored: %s", f->url, it->guid, res.reason);
+      cJSON_free(line);
+    }
+  }
+  free(text);
+  cJSON_Delete(o);
+  return rc;
+}
+
+typedef struct {
+  const vg_ingest *ig;
+  const vg_feed_conf *f;
+  vg_format format;
+  size_t max_line;
+  vg_counts *c;
+} lines_job;
+
+static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
+                     unsigned flags) {
+  lines_job *j = ud;
+  vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line};
+  vg_result res;
+  if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
+  return vg_ingest_line(j->ig, &l, &res, j->c);
+}
+
+int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
+                   time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
+  if (items->lines) {
+    lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line, c};
+    vg_framer fr;
+    vg_framer_init(&fr, max_line);
+    int rc = vg_framer_feed(&fr, items->lines, items->lines_len, feed_line, &j);
+    if (rc == 0) rc = vg_framer_finish(&fr, feed_line, &j);
+    vg_framer_free(&fr);
+    return rc;
+  }
+  char when[32];
+  struct tm tm;
+  gmtime_r(&polled, &tm);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  int rc = 0;
+  for (size_t i = 0; i < items->n && rc == 0; i++)
+    rc = feed_item(ig, f, &items->v[i], when, max_line, c, fc);
   return rc;
 }

@@ -6,11 +6,14 @@
 #ifndef VIGIL_INGEST_H
 #define VIGIL_INGEST_H
 
+#include "config.h"
 #include "entry.h"
+#include "feed_parse.h"
 #include "rules.h"
 #include "store.h"
 
 #include <stdint.h>
+#include <time.h>
 
 enum { VG_REJECTED = 3 }; /* beside VG_STORED and VG_DUPLICATE */
 
@@ -76,5 +79,19 @@ typedef struct {
  * line); or VG_EDB (the open transaction is rolled back). */
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap);
+
+/* What one feed poll's items became, beside vg_counts. */
+typedef struct {
+  uint64_t updated;   /* items seen before whose content changed: kept as updates */
+  uint64_t unchanged; /* items seen before, the same */
+} vg_feed_counts;
+
+/* Ingests the items of one poll of feed f inside the caller's open
+ * transaction: each item once, by its guid, across polls (a changed item is
+ * kept as an update of its entry, not as a new entry); an item without a
+ * date of its own takes `polled` and says so in its fields. JSON and
+ * chronology bodies go line by line. Returns 0 or VG_EDB / VG_ENOMEM. */
+int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
+                   time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc);
 
 #endif

@@ -14,6 +14,8 @@ static const struct {
     {"ingest", vg_cmd_ingest, "store the entries of files or standard input"},
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
+    {"poll", vg_cmd_poll, "fetch feeds once and store their new items"},
+    {"feeds", vg_cmd_feeds, "show the health of the feeds polled"},
     {"digest", vg_cmd_digest, "write a digest now, or list the scheduled ones"},
     {"check", vg_cmd_check, "load every rule file and report its errors"},
     {"test", vg_cmd_test, "run the test cases the rule files carry"},

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "framer.h"
 #include "ingest.h"
+#include "feed_store.h"
 #include "paths.h"
 #include "scheduler.h"
 #include "sinks.h"
@@ -92,7 +93,7 @@ typedef struct {
   char why[512];      /* the failure, when rc is not 0 */
 } spool_job;
 
-typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD, JOB_TICK } job_kind;
+typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD, JOB_TICK, JOB_FEED } job_kind;
 
 /* Settings a job reads, copied at its start so a reload cannot race it. */
 typedef struct {
@@ -107,6 +108,8 @@ typedef struct {
 /* Command-line settings, re-applied over the config file on reload. */
 typedef struct {
   const char *db, *socket, *listen, *spool, *rules, *log_level, *format;
+  char **feeds;   /* --feed URLs */
+  size_t nfeeds;
 } overrides;
 
 struct server {
@@ -134,6 +137,11 @@ struct server {
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
   vg_sinks *sinks;
   vg_scheduler *scheduler;    /* the digests' timers */
+  vg_feeds *feeds;            /* the feed poller */
+  vg_fetch **fetched;         /* fetches waiting to be stored, oldest first */
+  size_t nfetched, fetched_cap;
+  vg_fetch *feed_job;         /* the fetch the running job stores */
+  vg_feed_result feed_result; /* and what became of it */
   uv_timer_t spool_timer;     /* debounces and retries spool scans */
   int have_spool;
   item_vec pending;           /* lines received, not yet in a job */
@@ -662,9 +670,36 @@ static void work_tick(uv_work_t *req) {
   }
 }
 
+/* Stores what a feed fetch brought, with the feed's health. */
+static void work_feed(uv_work_t *req) {
+  server *srv = req->data;
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  if (vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result) == 0) committed(srv);
+  else vg_alert_list_clear(&srv->raised);
+}
+
+static void after_feed(server *srv) {
+  vg_fetch *x = srv->feed_job;
+  vg_feed_result *r = &srv->feed_result;
+  if (!r->ok || r->error[0])
+    vg_warn("feed %s: %s; next try in %u s", x->feed->url, r->error, r->delay);
+  else if (x->status == 304)
+    vg_debug("feed %s: not modified", x->feed->url);
+  else
+    vg_info("feed %s: %llu stored, %llu duplicates, %llu rejected, %llu updated", x->feed->url,
+            (unsigned long long)r->counts.stored, (unsigned long long)r->counts.duplicates,
+            (unsigned long long)r->counts.rejected, (unsigned long long)r->items.updated);
+  if (srv->feeds) /* gone once stopping */
+    vg_feeds_schedule(srv->feeds, x->feed, r->delay, r->ok ? x->etag : NULL,
+                      r->ok ? x->last_modified : NULL, r->failures);
+  vg_fetch_free(x);
+  srv->feed_job = NULL;
+}
+
 static void on_work(uv_work_t *req) {
   server *srv = req->data;
-  if (srv->job == JOB_LINES) work_lines(req);
+  if (srv->job == JOB_FEED) work_feed(req);
+  else if (srv->job == JOB_LINES) work_lines(req);
   else if (srv->job == JOB_SPOOL) work_spool(req);
   else if (srv->job == JOB_TICK) work_tick(req);
   else work_reload(req);
@@ -684,6 +719,8 @@ static void on_work_done(uv_work_t *req, int status) {
   } else if (kind == JOB_SPOOL) {
     retry = srv->spool.rc == VG_EDB;
     after_spool(srv);
+  } else if (kind == JOB_FEED) {
+    after_feed(srv);
   }
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (retry && !srv->stopping) uv_timer_start(&srv->spool_timer, on_spool_timer, 5000, 0);
@@ -738,6 +775,13 @@ static void kick(server *srv) {
     } else if (!uv_is_active((uv_handle_t *)&srv->batch_timer)) {
       uv_timer_start(&srv->batch_timer, on_batch_timer, srv->cfg.batch_ms, 0);
     }
+    return;
+  }
+  if (srv->nfetched && !srv->stopping) {
+    srv->feed_job = srv->fetched[0];
+    memmove(srv->fetched, srv->fetched + 1, --srv->nfetched * sizeof *srv->fetched);
+    srv->job = JOB_FEED;
+    submit(srv);
     return;
   }
   if (srv->tick_due && !srv->stopping) {
@@ -843,6 +887,46 @@ static int start_spool(server *srv) {
   vg_info("watching spool directory %s", srv->cfg.spool);
   scan_spool(srv);
   return 0;
+}
+
+/* ---- feeds ---- */
+
+static void on_fetch(void *ud, vg_fetch *x) {
+  server *srv = ud;
+  if (srv->nfetched == srv->fetched_cap) {
+    size_t cap = srv->fetched_cap ? srv->fetched_cap * 2 : 8;
+    vg_fetch **v = realloc(srv->fetched, cap * sizeof *v);
+    if (!v) {
+      vg_error("feed %s: out of memory; the fetch is dropped and retried", x->feed->url);
+      vg_feeds_schedule(srv->feeds, x->feed, x->feed->interval, NULL, NULL, x->failures);
+      vg_fetch_free(x);
+      return;
+    }
+    srv->fetched = v;
+    srv->fetched_cap = cap;
+  }
+  srv->fetched[srv->nfetched++] = x;
+  kick(srv);
+}
+
+static void start_feeds(server *srv) {
+  if (!srv->cfg.nfeeds) return;
+  srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,
+                              0, on_fetch, srv);
+  if (!srv->feeds) {
+    vg_error("feeds: cannot set up HTTP; no feed is polled");
+    return;
+  }
+  /* No job runs yet: the loop thread may read the store this once. */
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++) {
+    char *etag, *modified;
+    int failures;
+    if (vg_store_feed_get(srv->store, srv->cfg.feeds[i].url, &etag, &modified, &failures) == 1)
+      vg_feeds_restore(srv->feeds, &srv->cfg.feeds[i], etag, modified, failures);
+    free(etag);
+    free(modified);
+  }
+  vg_info("feeds: polling %zu", srv->cfg.nfeeds);
 }
 
 /* ---- the clock ---- */
@@ -1003,6 +1087,12 @@ static void reload(server *srv) {
   srv->cfg.ndigests = next.ndigests;
   next.digests = keep;
   next.ndigests = nkeep;
+  vg_feed_conf *kept_feeds = srv->cfg.feeds; /* the poller holds them: restart to change */
+  size_t nkept = srv->cfg.nfeeds;
+  srv->cfg.feeds = next.feeds;
+  srv->cfg.nfeeds = next.nfeeds;
+  next.feeds = kept_feeds;
+  next.nfeeds = nkept;
   static const char *const fixed[] = {"db", "socket", "listen", "spool"};
   const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.listen, srv->cfg.spool};
   char **now[] = {&next.db, &next.socket, &next.listen, &next.spool};
@@ -1072,6 +1162,8 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_rules_watch) close_if((uv_handle_t *)&srv->rules_watch);
   vg_scheduler_stop(srv->scheduler);
   srv->scheduler = NULL;
+  vg_feeds_stop(srv->feeds); /* a fetch in flight is cut; its feed is polled next time */
+  srv->feeds = NULL;
   uv_timer_stop(&srv->spool_timer);
   uv_timer_stop(&srv->rules_timer);
   uv_timer_stop(&srv->tick_timer);
@@ -1101,6 +1193,8 @@ static const char help[] =
     "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
     "  --rules DIR         rule files (default rules/)\n"
     "  --log-level L       debug, info, warn or error (default info)\n"
+    "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
+    "                      every feed_interval seconds (default 300); repeatable\n"
     "SIGHUP reloads the configuration file and rescans the spool.\n";
 
 static int init_signal(server *srv, uv_signal_t *s, int signum) {
@@ -1118,6 +1212,7 @@ int vg_cmd_run(int argc, char **argv) {
       {"socket", required_argument, NULL, 'S'}, {"listen", required_argument, NULL, 'L'},
       {"spool", required_argument, NULL, 'P'}, {"rules", required_argument, NULL, 'R'},
       {"format", required_argument, NULL, 'f'}, {"log-level", required_argument, NULL, 'l'},
+      {"feed", required_argument, NULL, 'F'},
       VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt, status = VG_EXIT_OK;
   optind = 1;
@@ -1139,6 +1234,13 @@ int vg_cmd_run(int argc, char **argv) {
       o->format = optarg;
       break;
     case 'l': o->log_level = optarg; break;
+    case 'F': {
+      char **v = realloc(o->feeds, (o->nfeeds + 1) * sizeof *v);
+      if (!v) abort();
+      o->feeds = v;
+      o->feeds[o->nfeeds++] = optarg;
+      break;
+    }
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
@@ -1149,6 +1251,7 @@ int vg_cmd_run(int argc, char **argv) {
     goto done;
   }
   apply_overrides(&srv->cfg, o);
+  for (size_t i = 0; i < o->nfeeds; i++) vg_config_add_feed(&srv->cfg, o->feeds[i], NULL, NULL, 0);
   char err[512];
   if (vg_config_check(&srv->cfg, err, sizeof err)) {
     fprintf(stderr, "vigil run: %s\n", err);
@@ -1203,6 +1306,7 @@ int vg_cmd_run(int argc, char **argv) {
     start_rules_watch(srv);
     uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
     srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
+    start_feeds(srv);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);
@@ -1220,7 +1324,10 @@ int vg_cmd_run(int argc, char **argv) {
   free(srv->batch.v);
   free(srv->touched);
   free(srv->socket_path);
+  for (size_t i = 0; i < srv->nfetched; i++) vg_fetch_free(srv->fetched[i]);
+  free(srv->fetched);
 done:
+  free(o->feeds);
   vg_config_free(&srv->cfg);
   return status;
 }

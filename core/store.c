@@ -47,6 +47,12 @@ enum {
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
+  S_ITEM_GET,
+  S_ITEM_PUT,
+  S_UPDATE_ADD,
+  S_FEED_GET,
+  S_FEED_PUT,
+  S_FEEDS,
   S_COUNT
 };
 
@@ -120,6 +126,21 @@ static const char *const sql[S_COUNT] = {
                   " VALUES (?, ?, ?, ?, ?)",
     [S_RUN_LAST] = "SELECT period_last, ran_at FROM digest_runs WHERE name = ?"
                    " ORDER BY period_last DESC LIMIT 1",
+    [S_ITEM_GET] = "SELECT entry_id, content FROM feed_items WHERE feed = ? AND guid = ?",
+    [S_ITEM_PUT] = "INSERT INTO feed_items (feed, guid, entry_id, content) VALUES (?1, ?2, ?3, ?4)"
+                   " ON CONFLICT (feed, guid) DO UPDATE SET content = ?4",
+    [S_UPDATE_ADD] = "INSERT INTO entry_updates (entry_id, text, fields, seen_at) VALUES (?, ?, ?, ?)",
+    [S_FEED_GET] = "SELECT etag, last_modified, failures FROM feeds WHERE url = ?",
+    [S_FEED_PUT] = "INSERT INTO feeds (url, source, etag, last_modified, last_success, last_error,"
+                   " last_error_at, failures, polls, items_seen, next_poll)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)"
+                   " ON CONFLICT (url) DO UPDATE SET source = ?2, etag = coalesce(?3, etag),"
+                   " last_modified = coalesce(?4, last_modified),"
+                   " last_success = coalesce(?5, last_success), last_error = ?6,"
+                   " last_error_at = coalesce(?7, last_error_at), failures = ?8,"
+                   " polls = polls + 1, items_seen = items_seen + ?9, next_poll = ?10",
+    [S_FEEDS] = "SELECT url, source, last_success, last_error, last_error_at, failures, polls,"
+                " items_seen, next_poll FROM feeds ORDER BY url",
 };
 
 struct vg_store {
@@ -692,4 +713,107 @@ int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran
   }
   sqlite3_reset(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+/* ---- feeds ---- */
+
+static void now_text(char buf[32]) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int vg_store_feed_item(vg_store *st, const char *feed, const char *guid, int64_t *entry,
+                       uint8_t content[16]) {
+  sqlite3_stmt *s = st->stmt[S_ITEM_GET];
+  sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, guid, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) {
+    *entry = sqlite3_column_int64(s, 0);
+    memset(content, 0, 16);
+    if (sqlite3_column_bytes(s, 1) == 16) memcpy(content, sqlite3_column_blob(s, 1), 16);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int64_t entry,
+                           const uint8_t content[16]) {
+  sqlite3_stmt *s = st->stmt[S_ITEM_PUT];
+  sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, guid, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, entry);
+  sqlite3_bind_blob(s, 4, content, 16, SQLITE_STATIC);
+  return run(st, S_ITEM_PUT);
+}
+
+int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields) {
+  char now[32];
+  now_text(now);
+  sqlite3_stmt *s = st->stmt[S_UPDATE_ADD];
+  sqlite3_bind_int64(s, 1, entry);
+  sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+  if (fields) sqlite3_bind_text(s, 3, fields, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 3);
+  sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
+  return run(st, S_UPDATE_ADD);
+}
+
+int vg_store_feed_get(vg_store *st, const char *url, char **etag, char **modified,
+                      int *failures) {
+  sqlite3_stmt *s = st->stmt[S_FEED_GET];
+  sqlite3_bind_text(s, 1, url, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  *etag = *modified = NULL;
+  *failures = 0;
+  if (found) {
+    if (col(s, 0)) *etag = strdup(col(s, 0));
+    if (col(s, 1)) *modified = strdup(col(s, 1));
+    *failures = sqlite3_column_int(s, 2);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_feed_put(vg_store *st, const vg_feed_health *h) {
+  char now[32];
+  now_text(now);
+  sqlite3_stmt *s = st->stmt[S_FEED_PUT];
+  sqlite3_bind_text(s, 1, h->url, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, h->source, -1, SQLITE_STATIC);
+  if (h->etag) sqlite3_bind_text(s, 3, h->etag, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 3);
+  if (h->last_modified) sqlite3_bind_text(s, 4, h->last_modified, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 4);
+  if (!h->error) sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 5);
+  if (h->error) {
+    sqlite3_bind_text(s, 6, h->error, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, now, -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_null(s, 6);
+    sqlite3_bind_null(s, 7);
+  }
+  sqlite3_bind_int(s, 8, h->failures);
+  sqlite3_bind_int64(s, 9, (sqlite3_int64)h->items);
+  if (h->next_poll[0]) sqlite3_bind_text(s, 10, h->next_poll, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 10);
+  return run(st, S_FEED_PUT);
+}
+
+int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_FEEDS];
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_feed_row r = {col(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                     sqlite3_column_int(s, 5), sqlite3_column_int64(s, 6),
+                     sqlite3_column_int64(s, 7), col(s, 8)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
 }

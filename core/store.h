@@ -183,4 +183,40 @@ int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const
  * ran, 0 if never, or VG_EDB. */
 int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran_at[32]);
 
+/* ---- feeds (see db/005_feeds.sql) ---- */
+
+/* The entry an item of a feed became and the hash of what it said: 1, 0 if
+ * the item is new, or VG_EDB. */
+int vg_store_feed_item(vg_store *st, const char *feed, const char *guid, int64_t *entry,
+                       uint8_t content[16]);
+/* Records (or updates the content hash of) an item of a feed. 0 or VG_EDB. */
+int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int64_t entry,
+                           const uint8_t content[16]);
+/* Keeps a later version of an entry's text. 0 or VG_EDB. */
+int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields);
+
+/* What a poll of a feed leaves behind. */
+typedef struct {
+  const char *url, *source;
+  const char *etag, *last_modified; /* NULL: keep the stored ones */
+  const char *error;                /* NULL after a good poll */
+  int failures;                     /* consecutive failures now */
+  uint64_t items;                   /* items ingested by this poll */
+  char next_poll[32];               /* UTC, or "" */
+} vg_feed_health;
+/* The stored validators and failure count of a feed (strings malloc'd, or
+ * NULL): 1, 0 if never polled, or VG_EDB. */
+int vg_store_feed_get(vg_store *st, const char *url, char **etag, char **modified,
+                      int *failures);
+int vg_store_feed_put(vg_store *st, const vg_feed_health *h);
+
+typedef struct {
+  const char *url, *source, *last_success, *last_error, *last_error_at;
+  int failures;
+  long long polls, items_seen;
+  const char *next_poll;
+} vg_feed_row;
+typedef int (*vg_feed_row_fn)(void *ud, const vg_feed_row *row);
+int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud);
+
 #endif

@@ -1,0 +1,45 @@
+/* feed_store.c — a fetch into the store; see feed_store.h. */
+#include "feed_store.h"
+
+#include "vigil.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r) {
+  const vg_feed_conf *f = x->feed;
+  memset(r, 0, sizeof *r);
+  vg_feed_items items = {0};
+  vg_feed_format fmt = VG_FEED_AUTO;
+  vg_feed_format_parse(f->format, &fmt);
+  if (x->error[0]) {
+    snprintf(r->error, sizeof r->error, "%s", x->error);
+  } else if (x->status == 304) {
+    r->ok = 1;
+  } else if (vg_feed_parse(x->body, x->len, x->content_type, fmt, &items, r->error,
+                           sizeof r->error) == 0) {
+    r->ok = 1;
+  }
+  r->failures = r->ok ? 0 : x->failures + 1;
+  r->delay = vg_feed_backoff(f->interval, r->failures);
+  time_t next = time(NULL) + r->delay;
+  vg_feed_health h = {f->url, f->source, r->ok ? x->etag : NULL, r->ok ? x->last_modified : NULL,
+                      r->ok ? NULL : r->error, r->failures, 0, ""};
+  struct tm tm;
+  gmtime_r(&next, &tm);
+  strftime(h.next_poll, sizeof h.next_poll, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  int rc = vg_store_begin(ig->st);
+  if (rc == 0 && r->ok && x->status != 304)
+    rc = vg_ingest_feed(ig, f, &items, time(NULL), max_line, &r->counts, &r->items);
+  h.items = r->counts.stored;
+  if (rc == 0) rc = vg_ingest_flush(ig);
+  if (rc == 0) rc = vg_store_feed_put(ig->st, &h);
+  if (rc == 0) rc = vg_store_commit(ig->st);
+  if (rc) {
+    vg_store_rollback(ig->st);
+    snprintf(r->error, sizeof r->error, "not stored: %s", vg_store_errmsg(ig->st));
+  }
+  vg_feed_items_free(&items);
+  return rc;
+}

@@ -1,0 +1,25 @@
+/* feed_store.h — what one fetch of a feed becomes in the store: its items
+ * (parsed whole first, so nothing half-parsed is stored) and the feed's
+ * health, in one transaction. Used by the daemon's feed job and by
+ * `vigil poll`. */
+#ifndef VIGIL_FEED_STORE_H
+#define VIGIL_FEED_STORE_H
+
+#include "feeds.h"
+#include "ingest.h"
+
+typedef struct {
+  int ok;                /* the feed could be read (200 parsed, or 304) */
+  int failures;          /* its consecutive failures now */
+  unsigned delay;        /* seconds to its next poll */
+  vg_counts counts;      /* what its lines or items became */
+  vg_feed_counts items;
+  char error[400];       /* why it failed, when it did */
+} vg_feed_result;
+
+/* Parses x and stores its items and the feed's health through ig in one
+ * transaction (rules included; ig->alerts gets their alerts). Returns 0, or
+ * VG_EDB / VG_ENOMEM with nothing stored. */
+int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r);
+
+#endif

@@ -1,0 +1,387 @@
+/* feeds.c — the HTTP poller: libcurl multi on libuv; see feeds.h. */
+#include "feeds.h"
+
+#include "vigil.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define BACKOFF_MAX 21600 /* seconds: a failing feed is still tried every 6 hours */
+#define CONNECT_TIMEOUT 10L
+#define TOTAL_TIMEOUT 60L
+#define MAX_REDIRECTS 5L
+
+typedef struct poll_state poll_state;
+
+/* One feed: its schedule and validators, and the transfer in flight. */
+typedef struct {
+  vg_feeds *fs;
+  const vg_feed_conf *conf;
+  uv_timer_t timer;   /* the next poll */
+  CURL *easy;         /* the transfer, or NULL */
+  struct curl_slist *headers;
+  vg_fetch *fetch;    /* what it is bringing */
+  size_t cap;         /* bytes allocated for the body */
+  int too_big;
+  char *etag, *modified; /* the validators of the last good fetch */
+  int failures;
+} feed;
+
+struct vg_feeds {
+  uv_loop_t *loop;
+  CURLM *multi;
+  uv_timer_t timeout;  /* curl's own timer */
+  feed *v;
+  size_t n;
+  size_t max_body;
+  int once;
+  vg_fetch_fn fn;
+  void *ud;
+  size_t running;
+  size_t open_handles;
+  int stopping;
+};
+
+/* A socket curl wants watched. */
+struct poll_state {
+  uv_poll_t poll;
+  curl_socket_t fd;
+  vg_feeds *fs;
+};
+
+void vg_fetch_free(vg_fetch *f) {
+  if (!f) return;
+  free(f->body);
+  free(f->content_type);
+  free(f->etag);
+  free(f->last_modified);
+  free(f);
+}
+
+static void maybe_free(vg_feeds *fs) {
+  if (!fs->stopping || fs->open_handles) return;
+  for (size_t i = 0; i < fs->n; i++) {
+    free(fs->v[i].etag);
+    free(fs->v[i].modified);
+  }
+  curl_multi_cleanup(fs->multi);
+  free(fs->v);
+  free(fs);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  vg_feeds *fs = h->data;
+  fs->open_handles--;
+  maybe_free(fs);
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+  poll_state *p = h->data;
+  vg_feeds *fs = p->fs;
+  free(p);
+  fs->open_handles--;
+  maybe_free(fs);
+}
+
+/* ---- a transfer ---- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *ud) {
+  feed *f = ud;
+  vg_fetch *x = f->fetch;
+  size_t bytes = size * n;
+  if (x->len + bytes > f->fs->max_body) {
+    f->too_big = 1;
+    return 0; /* curl stops the transfer with a write error */
+  }
+  if (x->len + bytes + 1 > f->cap) {
+    size_t cap = f->cap ? f->cap * 2 : 65536;
+    while (cap < x->len + bytes + 1) cap *= 2;
+    char *b = realloc(x->body, cap);
+    if (!b) return 0;
+    x->body = b;
+    f->cap = cap;
+  }
+  memcpy(x->body + x->len, data, bytes);
+  x->len += bytes;
+  x->body[x->len] = '\0';
+  return bytes;
+}
+
+/* Keeps ETag and Last-Modified; a redirect starts the headers afresh. */
+static size_t on_header(char *data, size_t size, size_t n, void *ud) {
+  feed *f = ud;
+  size_t bytes = size * n;
+  char **slot = NULL;
+  size_t skip = 0;
+  if (bytes > 5 && strncasecmp(data, "HTTP/", 5) == 0) {
+    free(f->fetch->etag);
+    free(f->fetch->last_modified);
+    f->fetch->etag = f->fetch->last_modified = NULL;
+  } else if (bytes > 5 && strncasecmp(data, "ETag:", 5) == 0) {
+    slot = &f->fetch->etag;
+    skip = 5;
+  } else if (bytes > 14 && strncasecmp(data, "Last-Modified:", 14) == 0) {
+    slot = &f->fetch->last_modified;
+    skip = 14;
+  }
+  if (slot) {
+    const char *v = data + skip, *end = data + bytes;
+    while (v < end && (*v == ' ' || *v == '\t')) v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ')) end--;
+    free(*slot);
+    *slot = strndup(v, (size_t)(end - v));
+  }
+  return bytes;
+}
+
+static void start_fetch(feed *f) {
+  vg_feeds *fs = f->fs;
+  if (f->easy || fs->stopping) return;
+  f->fetch = calloc(1, sizeof *f->fetch);
+  f->easy = curl_easy_init();
+  if (!f->fetch || !f->easy) {
+    vg_error("feed %s: out of memory", f->conf->url);
+    vg_fetch_free(f->fetch);
+    f->fetch = NULL;
+    if (f->easy) curl_easy_cleanup(f->easy);
+    f->easy = NULL;
+    return;
+  }
+  f->fetch->feed = f->conf;
+  f->fetch->failures = f->failures;
+  f->cap = 0;
+  f->too_big = 0;
+  CURL *e = f->easy;
+  curl_easy_setopt(e, CURLOPT_URL, f->conf->url);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, TOTAL_TIMEOUT);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl knows: gzip, deflate */
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)fs->max_body);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+  f->headers = NULL;
+  char h[600];
+  if (f->etag) {
+    snprintf(h, sizeof h, "If-None-Match: %s", f->etag);
+    f->headers = curl_slist_append(f->headers, h);
+  }
+  if (f->modified) {
+    snprintf(h, sizeof h, "If-Modified-Since: %s", f->modified);
+    f->headers = curl_slist_append(f->headers, h);
+  }
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, f->headers);
+  fs->running++;
+  curl_multi_add_handle(fs->multi, e);
+  vg_debug("feed %s: polling", f->conf->url);
+}
+
+/* Hands the finished transfers on. */
+static void check_done(vg_feeds *fs) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(fs->multi, &left))) {
+    if (m->msg != CURLMSG_DONE) continue;
+    CURL *e = m->easy_handle;
+    feed *f;
+    curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&f);
+    vg_fetch *x = f->fetch;
+    CURLcode rc = m->data.result;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->status);
+    char *type = NULL;
+    curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &type);
+    if (type) x->content_type = strdup(type);
+    if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+      snprintf(x->error, sizeof x->error, "the body is over the %zu-byte cap", fs->max_body);
+    else if (rc != CURLE_OK)
+      snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(rc));
+    else if (x->status != 200 && x->status != 304)
+      snprintf(x->error, sizeof x->error, "HTTP status %ld", x->status);
+    if (!x->body) x->body = strdup("");
+    curl_multi_remove_handle(fs->multi, e);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(f->headers);
+    f->headers = NULL;
+    f->easy = NULL;
+    f->fetch = NULL;
+    fs->running--;
+    fs->fn(fs->ud, x);
+  }
+}
+
+/* ---- curl on libuv ---- */
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  poll_state *p = h->data;
+  int flags = 0;
+  if (status < 0) flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  int running;
+  curl_multi_socket_action(p->fs->multi, p->fd, flags, &running);
+  check_done(p->fs);
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp) {
+  (void)e;
+  vg_feeds *fs = userp;
+  poll_state *p = socketp;
+  if (what == CURL_POLL_REMOVE) {
+    if (p) {
+      uv_poll_stop(&p->poll);
+      uv_close((uv_handle_t *)&p->poll, on_poll_closed);
+      curl_multi_assign(fs->multi, s, NULL);
+    }
+    return 0;
+  }
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p) return -1;
+    p->fd = s;
+    p->fs = fs;
+    if (uv_poll_init_socket(fs->loop, &p->poll, s)) {
+      free(p);
+      return -1;
+    }
+    p->poll.data = p;
+    fs->open_handles++;
+    curl_multi_assign(fs->multi, s, p);
+  }
+  int events = (what & CURL_POLL_IN ? UV_READABLE : 0) | (what & CURL_POLL_OUT ? UV_WRITABLE : 0);
+  uv_poll_start(&p->poll, events, on_poll);
+  return 0;
+}
+
+static void on_curl_timeout(uv_timer_t *t) {
+  vg_feeds *fs = t->data;
+  int running;
+  curl_multi_socket_action(fs->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  check_done(fs);
+}
+
+static int on_timer(CURLM *m, long ms, void *userp) {
+  (void)m;
+  vg_feeds *fs = userp;
+  if (ms < 0) uv_timer_stop(&fs->timeout);
+  else uv_timer_start(&fs->timeout, on_curl_timeout, (uint64_t)ms, 0);
+  return 0;
+}
+
+/* ---- schedule ---- */
+
+static void on_due(uv_timer_t *t) { start_fetch(t->data); }
+
+static feed *find(vg_feeds *fs, const vg_feed_conf *conf) {
+  for (size_t i = 0; i < fs->n; i++)
+    if (fs->v[i].conf == conf) return &fs->v[i];
+  return NULL;
+}
+
+void vg_feeds_restore(vg_feeds *fs, const vg_feed_conf *conf, const char *etag,
+                      const char *modified, int failures) {
+  feed *f = find(fs, conf);
+  if (!f) return;
+  free(f->etag);
+  free(f->modified);
+  f->etag = etag ? strdup(etag) : NULL;
+  f->modified = modified ? strdup(modified) : NULL;
+  f->failures = failures;
+}
+
+unsigned vg_feed_backoff(unsigned interval, int failures) {
+  if (failures <= 0) return interval;
+  int shift = failures < 12 ? failures : 12;
+  uint64_t delay = (uint64_t)interval << shift;
+  if (delay > BACKOFF_MAX) delay = BACKOFF_MAX;
+  /* spread so that feeds failing together do not retry together */
+  delay = delay * (80 + (uint64_t)(rand() % 41)) / 100;
+  return delay ? (unsigned)delay : 1;
+}
+
+void vg_feeds_schedule(vg_feeds *fs, const vg_feed_conf *conf, unsigned delay, const char *etag,
+                       const char *modified, int failures) {
+  feed *f = find(fs, conf);
+  if (!f) return;
+  f->failures = failures;
+  if (etag) {
+    free(f->etag);
+    f->etag = strdup(etag);
+  }
+  if (modified) {
+    free(f->modified);
+    f->modified = strdup(modified);
+  }
+  if (!fs->once && !fs->stopping) uv_timer_start(&f->timer, on_due, (uint64_t)delay * 1000, 0);
+}
+
+size_t vg_feeds_running(const vg_feeds *fs) { return fs ? fs->running : 0; }
+
+vg_feeds *vg_feeds_start(uv_loop_t *loop, const vg_feed_conf *feeds, size_t n, size_t max_body,
+                         int once, vg_fetch_fn fn, void *ud) {
+  static int curl_ready;
+  if (!curl_ready) {
+    if (curl_global_init(CURL_GLOBAL_DEFAULT)) return NULL;
+    curl_ready = 1;
+  }
+  vg_feeds *fs = calloc(1, sizeof *fs);
+  if (!fs || !(fs->v = calloc(n ? n : 1, sizeof *fs->v)) || !(fs->multi = curl_multi_init())) {
+    if (fs) free(fs->v);
+    free(fs);
+    return NULL;
+  }
+  fs->loop = loop;
+  fs->n = n;
+  fs->max_body = max_body;
+  fs->once = once;
+  fs->fn = fn;
+  fs->ud = ud;
+  curl_multi_setopt(fs->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(fs->multi, CURLMOPT_SOCKETDATA, fs);
+  curl_multi_setopt(fs->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(fs->multi, CURLMOPT_TIMERDATA, fs);
+  uv_timer_init(loop, &fs->timeout);
+  fs->timeout.data = fs;
+  fs->open_handles = 1;
+  for (size_t i = 0; i < n; i++) {
+    feed *f = &fs->v[i];
+    f->fs = fs;
+    f->conf = &feeds[i];
+    uv_timer_init(loop, &f->timer);
+    f->timer.data = f;
+    fs->open_handles++;
+    uv_timer_start(&f->timer, on_due, 0, 0); /* the first poll at once */
+  }
+  return fs;
+}
+
+void vg_feeds_stop(vg_feeds *fs) {
+  if (!fs || fs->stopping) return;
+  fs->stopping = 1;
+  for (size_t i = 0; i < fs->n; i++) {
+    feed *f = &fs->v[i];
+    if (f->easy) {
+      curl_multi_remove_handle(fs->multi, f->easy);
+      curl_easy_cleanup(f->easy);
+      curl_slist_free_all(f->headers);
+      vg_fetch_free(f->fetch);
+      f->easy = NULL;
+      fs->running--;
+    }
+    f->timer.data = fs;
+    uv_close((uv_handle_t *)&f->timer, on_handle_closed);
+  }
+  fs->timeout.data = fs;
+  uv_close((uv_handle_t *)&fs->timeout, on_handle_closed);
+}

@@ -1,0 +1,59 @@
+/* feeds.h — polls feeds over HTTP with libcurl's multi interface, driven by
+ * a libuv loop (curl_multi_socket_action with uv_poll and uv_timer): never
+ * blocking the loop, many feeds in flight at once. Conditional requests
+ * (ETag, Last-Modified), gzip and deflate, redirects to a limit, connect
+ * and total timeouts, a cap on the body. What a fetch brought is handed to
+ * the caller; the caller says how it went, and the poller sets the feed's
+ * next poll: its interval after a success, an exponential backoff with
+ * jitter (capped) after a failure (vg_feed_backoff). Used from the loop
+ * thread only. */
+#ifndef VIGIL_FEEDS_H
+#define VIGIL_FEEDS_H
+
+#include "config.h"
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct vg_feeds vg_feeds;
+
+/* What one fetch brought. The caller owns it and frees it with
+ * vg_fetch_free. */
+typedef struct {
+  const vg_feed_conf *feed;
+  long status;        /* the HTTP status, or 0 when there was no answer */
+  char *body;         /* the body (decoded), NUL-terminated */
+  size_t len;
+  char *content_type; /* or NULL */
+  char *etag, *last_modified; /* new validators, or NULL */
+  char error[300];    /* why it failed ("" when the transfer went through) */
+  int failures;       /* consecutive failures of the feed before this fetch */
+} vg_fetch;
+
+void vg_fetch_free(vg_fetch *f);
+
+typedef void (*vg_fetch_fn)(void *ud, vg_fetch *f);
+
+/* Starts polling feeds[0..n) (which must outlive the poller) at once, each
+ * then on its own schedule; with `once`, each is fetched a single time.
+ * Returns NULL when curl cannot be set up. */
+vg_feeds *vg_feeds_start(uv_loop_t *loop, const vg_feed_conf *feeds, size_t n, size_t max_body,
+                         int once, vg_fetch_fn fn, void *ud);
+/* Gives a feed the validators and failure count it had (from the store). */
+void vg_feeds_restore(vg_feeds *fs, const vg_feed_conf *feed, const char *etag,
+                      const char *modified, int failures);
+/* Sets a feed's next poll in `delay` seconds, with the validators of its
+ * last good fetch (NULL: keep) and its failures so far. */
+void vg_feeds_schedule(vg_feeds *fs, const vg_feed_conf *feed, unsigned delay, const char *etag,
+                       const char *modified, int failures);
+/* Seconds to the next poll of a feed with this interval after `failures`
+ * consecutive failures: the interval, or interval x 2^failures capped at six
+ * hours and spread by a fifth either way. */
+unsigned vg_feed_backoff(unsigned interval, int failures);
+/* Fetches still running. */
+size_t vg_feeds_running(const vg_feeds *fs);
+/* Stops: transfers are cut, timers closed; frees itself once its handles
+ * are closed (run the loop). NULL is fine. */
+void vg_feeds_stop(vg_feeds *fs);
+
+#endif

@@ -152,7 +152,7 @@ static int collect_alert(void *ud, const vg_alert_row *a) {
   for (const char *p = a->entries; p && *p && fa->ngiven < 16;) {
     char *end;
     long long id = strtoll(p, &end, 10);
-    for (size_t k = 0; k < s->nids; k++)
+    for (size_t k = 0; k < s->nids && fa->ngiven < 16; k++)
       if (s->ids[k] == id) fa->given[fa->ngiven++] = (int64_t)k + 1;
     if (*end != ',') break;
     p = end + 1;
@@ -404,9 +404,9 @@ int vg_cmd_replay(int argc, char **argv) {
     }
     if (rc == 0) rc = vg_rules_flush(r, st, &alerts);
     if (rc == 0) rc = vg_store_commit(st);
-    if (rc) {
-      vg_store_rollback(st);
+    if (rc) { /* the message first: the rollback would replace it */
       fprintf(stderr, "vigil replay: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+      vg_store_rollback(st);
       vg_alert_list_clear(&alerts);
       status = VG_EXIT_FAIL;
     } else {

@@ -53,11 +53,18 @@ static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
   return 0;
 }
 
-static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
-                  int32_t to, marks *out) {
+/* The marks of a step in a range of first days, at most CANDIDATES_MAX of
+ * them: the earliest, or with latest_first the latest. */
+static int lookup_order(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
+                        int32_t to, int latest_first, marks *out) {
   out->n = 0;
   if (from > to) return 0;
-  return vg_store_marks(st, ru->name, step, key, from, to, collect, out);
+  return vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
+}
+
+static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
+                  int32_t to, marks *out) {
+  return lookup_order(st, ru, step, key, from, to, 0, out);
 }
 
 /* "a lies within W days before b", with the rule's least gap. */
@@ -233,9 +240,9 @@ static void name(chain_search *cs, int64_t id) {
 static int search(chain_search *cs, int step) {
   const mark *later = &cs->chain[step + 1];
   marks m = {0};
-  int rc = lookup(cs->st, cs->ru, step, cs->key, cs->window_start, later->first, &m);
   /* Latest first: the first complete chain found is the tightest one. */
-  for (size_t i = m.n; rc == 0 && i-- > 0;) {
+  int rc = lookup_order(cs->st, cs->ru, step, cs->key, cs->window_start, later->first, 1, &m);
+  for (size_t i = 0; rc == 0 && i < m.n; i++) {
     mark *x = &m.v[i];
     if (!precedes(cs->ru, x, later, cs->window_start)) continue;
     int reused = 0;
@@ -336,8 +343,8 @@ static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const c
                      vg_alert_list *out) {
   /* Every trigger whose window the new entry falls in: t.last in
    * [e.last, e.first + within]. */
-  marks m = {0};
-  int rc = lookup(st, ru, 0, key, e->last - SPAN_SLACK, e->first + ru->within, &m);
+  marks m = {0}; /* latest first: the triggers that matter are at that end */
+  int rc = lookup_order(st, ru, 0, key, e->last - SPAN_SLACK, e->first + ru->within, 1, &m);
   for (size_t i = 0; rc == 0 && i < m.n; i++) {
     const mark *t = &m.v[i];
     if (t->last < e->last || t->last > e->first + ru->within) continue;
@@ -373,8 +380,8 @@ static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int 
   }
   if (rc == 0 && (mask & 2)) {
     /* Each first-step entry this one answers is satisfied. */
-    marks m = {0};
-    rc = lookup(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, &m);
+    marks m = {0}; /* latest first: the ones this entry can answer are at that end */
+    rc = lookup_order(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, 1, &m);
     for (size_t i = 0; rc == 0 && i < m.n; i++) {
       const mark *a = &m.v[i];
       if (a->id != e->id && a->last <= e->first && e->last <= a->first + ru->within)
@@ -399,13 +406,11 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   int64_t v;
   (void)v;
   /* Look once more: the answer may have come in the same batch. */
-  marks m = {0};
-  int rc = lookup(d->st, d->ru, 0, key, INT32_MIN, INT32_MAX, &m), yes = 0;
   mark a = {entry, 0, 0};
-  for (size_t i = 0; i < m.n; i++)
-    if (m.v[i].id == entry) a = m.v[i];
-  free(m.v);
-  if (rc == 0 && a.id) rc = followed(d->st, d->ru, key, &a, &yes);
+  int yes = 0, found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
+  if (found < 0) return VG_EDB;
+  if (!found) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied"); /* gone */
+  int rc = followed(d->st, d->ru, key, &a, &yes);
   if (rc) return rc;
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
   char base[600];
@@ -444,7 +449,7 @@ static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const 
    * whatever order entries came in: when it is this entry, the alert is
    * raised, or moved here from a later entry that arrived before it. */
   mark earliest = {0, 0, 0};
-  int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, stop_at_first, &earliest);
+  int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, 0, stop_at_first, &earliest);
   if (rc < 0) return rc;
   if (earliest.id != e->id) return 0;
   char base[600];

@@ -36,9 +36,10 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_fe
   if (rc == 0) rc = vg_ingest_flush(ig);
   if (rc == 0) rc = vg_store_feed_put(ig->st, &h);
   if (rc == 0) rc = vg_store_commit(ig->st);
-  if (rc) {
+  if (rc) { /* the message first: the rollback would replace it */
+    snprintf(r->error, sizeof r->error, "not stored: %s",
+             rc == VG_EDB ? vg_store_errmsg(ig->st) : vg_strerror(rc));
     vg_store_rollback(ig->st);
-    snprintf(r->error, sizeof r->error, "not stored: %s", vg_store_errmsg(ig->st));
   }
   vg_feed_items_free(&items);
   return rc;

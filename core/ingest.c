@@ -124,9 +124,9 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
       next_progress = bytes + (1 << 22);
     }
   }
-  if (rc == VG_EDB || rc == VG_ENOMEM) {
-    vg_store_rollback(st);
+  if (rc == VG_EDB || rc == VG_ENOMEM) { /* the message first: the rollback would replace it */
     snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    vg_store_rollback(st);
   }
   vg_framer_free(&f);
   return rc;

@@ -76,14 +76,16 @@ static int any_of(lua_State *L, vg_entry_ctx *ctx, int idx, string_test test) {
   return 0;
 }
 
+/* Each test is charged to the rule's budget: a scan of the text in C is
+ * work an instruction count would not see. */
 static int test_word(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
-  (void)L;
+  vg_sandbox_charge(L, ctx->e->text_len / 16 + n);
   return vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
 }
 
 static int test_tag(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
-  (void)L;
   (void)n;
+  vg_sandbox_charge(L, ctx->ntags + 1);
   return vg_entry_ctx_has_tag(ctx, s);
 }
 
@@ -151,6 +153,7 @@ static regex_ud *regex_get(lua_State *L, int idx) {
 static int entry_match(lua_State *L) {
   vg_entry_ctx *ctx = check_entry(L);
   regex_ud *r = regex_get(L, 2);
+  vg_sandbox_charge(L, 10000 + ctx->e->text_len / 16); /* up to the match limit of work */
   static pcre2_match_context *mctx;
   if (!mctx && (mctx = pcre2_match_context_create(NULL)))
     pcre2_set_match_limit(mctx, REGEX_MATCH_LIMIT);

@@ -252,8 +252,8 @@ static int declare(lua_State *L) {
     int isint;
     lua_getfield(L, 1, "count");
     count = (long)lua_tointegerx(L, -1, &isint);
-    if (!isint || count < 2 || count > 100000)
-      return luaL_error(L, "threshold '%s' needs 'count', a whole number of at least 2", name);
+    if (!isint || count < 2 || count > 1000) /* a window holds at most 1000 marks */
+      return luaL_error(L, "threshold '%s' needs 'count', a whole number from 2 to 1000", name);
     lua_pop(L, 1);
   }
   int wall = 0;
@@ -445,24 +445,40 @@ static int history_count(lua_State *L) {
   return 1;
 }
 
-static int push_row(void *ud, const vg_row *row) {
-  lua_State *L = ud;
-  lua_createtable(L, 0, 6);
-  lua_pushinteger(L, row->id);
-  lua_setfield(L, -2, "id");
-  lua_pushstring(L, row->date);
-  lua_setfield(L, -2, "date");
-  lua_pushinteger(L, row->day_first);
-  lua_setfield(L, -2, "day");
-  lua_pushinteger(L, row->day_last);
-  lua_setfield(L, -2, "last_day");
-  lua_pushlstring(L, row->text, row->text_len);
-  lua_setfield(L, -2, "text");
-  lua_pushstring(L, row->source);
-  lua_setfield(L, -2, "source");
-  vg_sandbox_push_readonly(L, -1);
-  lua_remove(L, -2);
-  lua_rawseti(L, -2, (lua_Integer)luaL_len(L, -2) + 1);
+/* Rows of a history query, copied out so that the statement is reset
+ * before any Lua value is made (making one may raise). */
+typedef struct {
+  vg_rule_entry *v;
+  char **owned;
+  size_t n, cap;
+} row_copies;
+
+static int copy_history_row(void *ud, const vg_row *row) {
+  row_copies *c = ud;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 16;
+    vg_rule_entry *v = realloc(c->v, cap * sizeof *v);
+    char **o = v ? realloc(c->owned, cap * sizeof *o) : NULL;
+    if (v) c->v = v;
+    if (!o) return VG_ENOMEM;
+    c->owned = o;
+    c->cap = cap;
+  }
+  if (!(c->owned[c->n] = vg_rule_entry_from_row(row, &c->v[c->n]))) return VG_ENOMEM;
+  c->n++;
+  return 0;
+}
+
+static void free_copies(row_copies *c) {
+  for (size_t i = 0; i < c->n; i++) free(c->owned[i]);
+  free(c->owned);
+  free(c->v);
+}
+
+static int rows_gc(lua_State *L) {
+  row_copies *c = lua_touserdata(L, 1);
+  free_copies(c);
+  memset(c, 0, sizeof *c);
   return 0;
 }
 
@@ -477,9 +493,43 @@ static int history_entries(lua_State *L) {
   lua_Integer limit = luaL_optinteger(L, -1, 100);
   lua_pop(L, 1);
   if (limit < 1 || limit > 1000) return luaL_error(L, "history: limit must be 1 to 1000");
+  row_copies c = {0};
+  int rc = vg_store_entries_tag(st, tag, from, to, (long)limit, copy_history_row, &c);
+  if (rc) {
+    free_copies(&c);
+    return luaL_error(L, "history: %s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+  }
+  /* From here on Lua may raise (out of memory): the copies live in a
+   * userdata whose finalizer frees them, so they are not lost if it does. */
+  row_copies *keep = lua_newuserdatauv(L, sizeof *keep, 0);
+  *keep = c;
+  if (luaL_newmetatable(L, "vigil.history.rows")) {
+    lua_pushcfunction(L, rows_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
   lua_newtable(L);
-  if (vg_store_entries_tag(st, tag, from, to, (long)limit, push_row, L))
-    return luaL_error(L, "history: %s", vg_store_errmsg(st));
+  for (size_t i = 0; i < c.n; i++) {
+    const vg_rule_entry *e = &c.v[i];
+    lua_createtable(L, 0, 6);
+    lua_pushinteger(L, e->id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, e->date);
+    lua_setfield(L, -2, "date");
+    lua_pushinteger(L, e->first);
+    lua_setfield(L, -2, "day");
+    lua_pushinteger(L, e->last);
+    lua_setfield(L, -2, "last_day");
+    lua_pushlstring(L, e->text, e->text_len);
+    lua_setfield(L, -2, "text");
+    lua_pushstring(L, e->source);
+    lua_setfield(L, -2, "source");
+    vg_sandbox_push_readonly(L, -1);
+    lua_remove(L, -2);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  free_copies(keep);
+  memset(keep, 0, sizeof *keep);
   return 1;
 }
 
@@ -1007,6 +1057,70 @@ static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e) {
   return vg_store_state_max(st, "max_day", e->last) ? VG_EDB : 0;
 }
 
+/* The arguments of one protected pass of the rules over an entry. */
+typedef struct {
+  vg_rules *r;
+  vg_store *st;
+  vg_entry_ctx *ctx;
+  vg_alert_list *out;
+  int32_t today; /* for the absences pass */
+  int rc;
+} pass;
+
+/* Runs every rule on the entry object at index 2. Called through lua_pcall,
+ * so that an error raised by the host's own Lua calls (out of memory, once
+ * a rule has filled the state) ends the pass instead of the process. */
+static int rule_pass(lua_State *L) {
+  pass *p = lua_touserdata(L, 1);
+  vg_rules *r = p->r;
+  const int entry_idx = 2;
+  for (size_t i = 0; i < r->n && p->rc == 0; i++) {
+    rule *ru = &r->v[i];
+    if (ru->disabled) continue;
+    if (ru->kind != RK_RULE) {
+      p->rc = vg_correlate(r, ru, p->st, p->ctx, entry_idx, p->out);
+      continue;
+    }
+    if (ru->when != LUA_NOREF) {
+      lua_rawgeti(L, LUA_REGISTRYINDEX, ru->when);
+      if (call_rule(r, ru, p->ctx->e, entry_idx)) continue;
+      int yes = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      if (!yes) continue;
+    }
+    if (ru->tags != LUA_NOREF) p->rc = apply_tags(r, ru, p->st, p->ctx, entry_idx);
+    if (p->rc == 0 && ru->alert != LUA_NOREF)
+      p->rc = raise_alert(r, ru, p->st, p->ctx, entry_idx, p->out);
+  }
+  return 0;
+}
+
+static int due_pass(lua_State *L) {
+  pass *p = lua_touserdata(L, 1);
+  p->rc = vg_correlate_due(p->r, p->st, p->today, p->out);
+  return 0;
+}
+
+/* Runs fn(pass[, the entry object at entry_idx]) protected; an error there
+ * is the rule state's, not a rule's. */
+static int protected(vg_rules *r, lua_CFunction fn, pass *p, int entry_idx) {
+  lua_State *L = r->sb->L;
+  int top = lua_gettop(L);
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, p);
+  if (entry_idx) lua_pushvalue(L, entry_idx);
+  r->store = p->st;
+  if (lua_pcall(L, entry_idx ? 2 : 1, 0, 0) != LUA_OK) {
+    vg_error("rules: the rule state failed (%s); the transaction is rolled back",
+             lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
+    lua_gc(L, LUA_GCCOLLECT);
+    p->rc = VG_ENOMEM;
+  }
+  r->store = NULL;
+  lua_settop(L, top);
+  return p->rc;
+}
+
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
   if (!r || r->n == 0) return 0;
   lua_State *L = r->sb->L;
@@ -1014,30 +1128,12 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   int base = lua_gettop(L);
   vg_lua_entry_push(L, &ctx);
   int entry_idx = lua_gettop(L);
-  int rc = 0;
-  r->store = st;
-  for (size_t i = 0; i < r->n && rc == 0; i++) {
-    rule *ru = &r->v[i];
-    if (ru->disabled) continue;
-    if (ru->kind != RK_RULE) {
-      rc = vg_correlate(r, ru, st, &ctx, entry_idx, out);
-      continue;
-    }
-    if (ru->when != LUA_NOREF) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, ru->when);
-      if (call_rule(r, ru, e, entry_idx)) continue;
-      int yes = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      if (!yes) continue;
-    }
-    if (ru->tags != LUA_NOREF) rc = apply_tags(r, ru, st, &ctx, entry_idx);
-    if (rc == 0 && ru->alert != LUA_NOREF) rc = raise_alert(r, ru, st, &ctx, entry_idx, out);
-  }
-  vg_lua_entry_invalidate(L, entry_idx);
+  pass p = {r, st, &ctx, out, 0, 0};
+  int rc = protected(r, rule_pass, &p, entry_idx);
+  vg_lua_entry_invalidate(L, entry_idx); /* a rule may have kept it */
   lua_settop(L, base);
   vg_entry_ctx_clear(&ctx);
   if (rc == 0) rc = advance(r, st, e);
-  r->store = NULL;
   return rc;
 }
 
@@ -1047,10 +1143,8 @@ int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
 
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
   if (!r || r->n == 0) return 0;
-  r->store = st;
-  int rc = vg_correlate_due(r, st, today, out);
-  r->store = NULL;
-  return rc;
+  pass p = {r, st, NULL, out, today, 0};
+  return protected(r, due_pass, &p, 0);
 }
 
 /* ---- test cases ---- */

@@ -5,10 +5,12 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HOOK_EVERY 1000 /* instructions between two looks at the budget */
+#define HOST_RESERVE (8u << 20) /* bytes the host may use above the cap */
 #define SAFE_KEY "vigil.safe"
 
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -19,7 +21,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     sb->mem -= old;
     return NULL;
   }
-  if (nsize > old && sb->mem + (nsize - old) > sb->mem_max) return NULL;
+  size_t limit = sb->untrusted ? sb->mem_max : sb->mem_max + HOST_RESERVE;
+  if (nsize > old && sb->mem + (nsize - old) > limit) return NULL;
   void *p = realloc(ptr, nsize);
   if (!p) return NULL;
   sb->mem = sb->mem - old + nsize;
@@ -33,17 +36,29 @@ static vg_sandbox *of(lua_State *L) {
   return ud;
 }
 
+static void over_budget(lua_State *L, int level);
+
+void vg_sandbox_charge(lua_State *L, size_t units) {
+  vg_sandbox *sb = of(L);
+  sb->used += (long)(units > (size_t)LONG_MAX / 2 ? (size_t)LONG_MAX / 2 : units);
+  if (sb->budget > 0 && sb->used > sb->budget) over_budget(L, 1);
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   vg_sandbox *sb = of(L);
   sb->used += HOOK_EVERY;
-  if (sb->budget > 0 && sb->used > sb->budget) {
-    /* Level 0 is the Lua function that was running, not a caller of it. */
-    luaL_where(L, 0);
-    lua_pushfstring(L, "%sinstruction budget of %I exceeded", lua_tostring(L, -1),
-                    (LUAI_UACINT)sb->budget);
-    lua_error(L);
-  }
+  if (sb->budget > 0 && sb->used > sb->budget) over_budget(L, 0);
+}
+
+/* Raises the budget error, naming the Lua code at `level` (0 in a hook: the
+ * function running; 1 in a C function: the Lua code that called it). */
+static void over_budget(lua_State *L, int level) {
+  vg_sandbox *sb = of(L);
+  luaL_where(L, level);
+  lua_pushfstring(L, "%sinstruction budget of %I exceeded", lua_tostring(L, -1),
+                  (LUAI_UACINT)sb->budget);
+  lua_error(L);
 }
 
 /* ---- read-only views ---- */
@@ -108,9 +123,9 @@ static int env_index(lua_State *L) {
 }
 
 static int safe_print(lua_State *L) {
+  int n = lua_gettop(L); /* before the buffer, which may push a placeholder */
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  int n = lua_gettop(L);
   for (int i = 1; i <= n; i++) {
     if (i > 1) luaL_addchar(&b, '\t');
     luaL_tolstring(L, i, NULL);
@@ -135,6 +150,10 @@ static int safe_setmetatable(lua_State *L) {
     lua_pushliteral(L, "__gc");
     if (lua_rawget(L, 2) != LUA_TNIL)
       return luaL_error(L, "rules may not set __gc: finalizers run outside the instruction budget");
+    lua_pop(L, 1);
+    lua_pushliteral(L, "__len");
+    if (lua_rawget(L, 2) != LUA_TNIL) /* table.insert and friends would loop on a lying length */
+      return luaL_error(L, "rules may not set __len");
     lua_pop(L, 1);
   }
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -198,15 +217,17 @@ static int guarded_pattern(lua_State *L) {
   luaL_checklstring(L, 1, &n);
   const char *p = luaL_checklstring(L, 2, &pn);
   int plain = lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4);
-  if (!plain) {
-    int q = repetitions(p, pn);
-    double work = 1;
-    for (int i = 0; i <= q; i++) work *= (double)n + 1;
-    if (q > 0 && work > PATTERN_WORK_MAX)
-      return luaL_error(L, "pattern '%s' could take too long on a text of %d bytes: use "
-                           "e:match (PCRE2, with a match limit) or fewer repetitions",
-                        p, (int)n);
-  }
+  /* Worst case: each start position times the pattern's length, times the
+   * subject's length again for each unbounded repetition. */
+  int q = plain ? 0 : repetitions(p, pn);
+  double work = ((double)n + 1) * ((double)pn + 1);
+  for (int i = 0; i < q; i++) work *= (double)n + 1;
+  if (work > PATTERN_WORK_MAX)
+    return luaL_error(L, "pattern '%.40s' could take too long on a text of %d bytes: use "
+                         "e:match (PCRE2, with a match limit), a shorter pattern or fewer "
+                         "repetitions",
+                      p, (int)n);
+  vg_sandbox_charge(L, (size_t)(work / 64));
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
@@ -246,30 +267,32 @@ static void build_safe(lua_State *L) {
   lua_getfield(L, g, "setmetatable");
   lua_pushcclosure(L, safe_setmetatable, 1);
   lua_setfield(L, safe, "setmetatable");
+  /* Each library is copied, less what hands out bytecode (string.dump) or
+   * loops in C beyond the budget's reach (table.move); the copies are what
+   * rules see, read-only. */
   for (const char *const *lib = libs; *lib; lib++) {
     lua_getfield(L, g, *lib);
-    if (strcmp(*lib, "string") == 0) { /* string.dump would hand out bytecode */
-      lua_newtable(L);
-      lua_pushnil(L);
-      while (lua_next(L, -3)) {
-        const char *k = lua_tostring(L, -2);
-        int is_find = strcmp(k, "find") == 0;
-        if (strcmp(k, "dump") == 0) lua_pop(L, 1);
-        else if (is_find || strcmp(k, "match") == 0 || strcmp(k, "gmatch") == 0 ||
-                 strcmp(k, "gsub") == 0) {
-          lua_pushboolean(L, is_find); /* find has a plain mode */
-          lua_pushcclosure(L, guarded_pattern, 2);
-          lua_pushvalue(L, -2);
-          lua_insert(L, -2);
-          lua_settable(L, -4);
-        } else {
-          lua_pushvalue(L, -2);
-          lua_insert(L, -2);
-          lua_settable(L, -4);
-        }
+    int is_string = strcmp(*lib, "string") == 0;
+    lua_newtable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+      const char *k = lua_tostring(L, -2);
+      int is_find = is_string && strcmp(k, "find") == 0;
+      if ((is_string && strcmp(k, "dump") == 0) || (strcmp(*lib, "table") == 0 && strcmp(k, "move") == 0)) {
+        lua_pop(L, 1);
+        continue;
       }
-      lua_remove(L, -2);
-      /* Methods on strings ("x"):upper() come from here too. */
+      if (is_string && (is_find || strcmp(k, "match") == 0 || strcmp(k, "gmatch") == 0 ||
+                        strcmp(k, "gsub") == 0)) {
+        lua_pushboolean(L, is_find); /* find has a plain mode */
+        lua_pushcclosure(L, guarded_pattern, 2);
+      }
+      lua_pushvalue(L, -2);
+      lua_insert(L, -2);
+      lua_settable(L, -4);
+    }
+    lua_remove(L, -2);
+    if (is_string) { /* methods on strings, ("x"):upper(), come from the copy too */
       lua_pushliteral(L, "");
       lua_getmetatable(L, -1);
       lua_pushvalue(L, -3);
@@ -335,7 +358,10 @@ void vg_sandbox_free(vg_sandbox *sb) {
 
 int vg_sandbox_call(vg_sandbox *sb, int nargs, int nresults) {
   sb->used = 0;
+  int was = sb->untrusted;
+  sb->untrusted = 1;
   int rc = lua_pcall(sb->L, nargs, nresults, 0);
+  sb->untrusted = was;
   if (rc != LUA_OK) {
     if (!lua_isstring(sb->L, -1)) { /* error({...}) and the like */
       const char *t = luaL_typename(sb->L, -1);

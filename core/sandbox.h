@@ -17,7 +17,8 @@
 typedef struct {
   lua_State *L;     /* the state; its allocator and hook point back here */
   size_t mem;       /* bytes allocated now */
-  size_t mem_max;   /* the cap: allocations past it fail */
+  size_t mem_max;   /* the cap on untrusted code: its allocations past it fail */
+  int untrusted;    /* untrusted code is running (inside vg_sandbox_call) */
   size_t mem_peak;  /* the most ever allocated */
   long budget;      /* instructions one call may run; <= 0 for no limit */
   long used;        /* instructions the running call has used */
@@ -39,7 +40,14 @@ void vg_sandbox_push_readonly(lua_State *L, int idx);
 
 /* lua_pcall with a fresh instruction budget. On error the message (with
  * file:line where Lua knows it) is on the stack and a full collection has
- * run. Returns the lua_pcall status. */
+ * run. Returns the lua_pcall status. While it runs, allocations are held to
+ * mem_max; outside, host code has a reserve above it, so that a rule that
+ * fills the cap cannot make the host's own Lua calls fail. */
 int vg_sandbox_call(vg_sandbox *sb, int nargs, int nresults);
+
+/* Charges work done in C on behalf of untrusted code (a scan of n bytes
+ * costs about n / 16) to the running call's budget; raises the budget error
+ * when it is spent. For C functions that rules call. */
+void vg_sandbox_charge(lua_State *L, size_t units);
 
 #endif

@@ -18,6 +18,7 @@ typedef struct slot slot;
 struct vg_scheduler {
   uv_loop_t *loop;
   const vg_config *cfg;
+  char *db;            /* the database path, copied: a reload may replace cfg's */
   slot *slots;
   size_t n;
   size_t open_handles; /* timers not yet closed */
@@ -43,6 +44,7 @@ struct slot {
 
 static void maybe_free(vg_scheduler *s) {
   if (s->stopping && s->open_handles == 0 && s->busy == 0) {
+    free(s->db);
     free(s->slots);
     free(s);
   }
@@ -59,7 +61,7 @@ static void work(uv_work_t *req) {
   sl->written = 0;
   sl->err[0] = '\0';
   char err[512];
-  vg_store *st = vg_store_open(s->cfg->db, 0, err, sizeof err);
+  vg_store *st = vg_store_open(s->db, 0, err, sizeof err);
   if (!st) {
     sl->rc = VG_EDB;
     snprintf(sl->err, sizeof sl->err, "%s", err);
@@ -124,9 +126,9 @@ static void hand_off(slot *sl) {
   uv_process_options_t o = {.exit_cb = on_command_exit, .file = argv[0], .args = argv,
                             .stdio_count = 3, .stdio = io};
   int rc = uv_spawn(sl->s->loop, proc, &o);
-  if (rc) {
+  if (rc) { /* the handle is known to the loop all the same: close it */
     vg_error("digest %s: cannot run %s: %s", sl->d->name, argv[0], uv_strerror(rc));
-    free(proc);
+    uv_close((uv_handle_t *)proc, (uv_close_cb)free);
   }
   free(argv);
   free(files);
@@ -206,6 +208,11 @@ vg_scheduler *vg_scheduler_start(uv_loop_t *loop, const vg_config *cfg) {
   }
   s->loop = loop;
   s->cfg = cfg;
+  if (!(s->db = strdup(cfg->db))) {
+    free(s->slots);
+    free(s);
+    return NULL;
+  }
   for (size_t i = 0; i < cfg->ndigests; i++) {
     slot *sl = &s->slots[s->n];
     char err[256];

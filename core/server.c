@@ -514,7 +514,9 @@ static void after_lines(server *srv) {
   b->n = 0;
 }
 
-static void start_lines(server *srv) {
+/* Moves up to batch_max waiting lines into the job's batch; 0, or -1 when
+ * out of memory (nothing moved, no job). */
+static int start_lines(server *srv) {
   item_vec *p = &srv->pending, *b = &srv->batch;
   size_t take = p->n < srv->cfg.batch_max ? p->n : srv->cfg.batch_max;
   /* Swap buffers when taking everything; otherwise copy the front out. */
@@ -526,7 +528,7 @@ static void start_lines(server *srv) {
   } else {
     if (b->cap < take) {
       item *nv = realloc(b->v, take * sizeof *nv);
-      if (!nv) return;
+      if (!nv) return -1;
       b->v = nv;
       b->cap = take;
     }
@@ -537,6 +539,7 @@ static void start_lines(server *srv) {
   }
   for (size_t i = 0; i < b->n; i++) srv->pending_bytes -= b->v[i].len;
   srv->job = JOB_LINES;
+  return 0;
 }
 
 /* ---- jobs: spool files ---- */
@@ -603,6 +606,7 @@ static void work_spool(uv_work_t *req) {
     vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
     close(fd);
   }
+  if (j->rc == VG_ENOMEM) j->rc = VG_EDB; /* a batch rolled back: retry the file whole */
   if (j->rc == 1 || j->rc == VG_EDB) return; /* vanished, or retry: leave it */
   int failed = j->rc != 0 || j->counts.rejected;
   if (j->rc) {
@@ -751,10 +755,7 @@ static void submit(server *srv) {
 
 static void on_batch_timer(uv_timer_t *t) {
   server *srv = t->data;
-  if (srv->job == JOB_NONE && srv->pending.n) {
-    start_lines(srv);
-    submit(srv);
-  }
+  if (srv->job == JOB_NONE && srv->pending.n && start_lines(srv) == 0) submit(srv);
 }
 
 /* Starts the next job if none runs: a rules reload first, then waiting
@@ -770,8 +771,8 @@ static void kick(server *srv) {
   if (srv->pending.n) {
     if (srv->pending.n >= srv->cfg.batch_max || srv->cfg.batch_ms == 0 || srv->stopping) {
       uv_timer_stop(&srv->batch_timer);
-      start_lines(srv);
-      submit(srv);
+      if (start_lines(srv) == 0) submit(srv);
+      else uv_timer_start(&srv->batch_timer, on_batch_timer, 100, 0); /* try again soon */
     } else if (!uv_is_active((uv_handle_t *)&srv->batch_timer)) {
       uv_timer_start(&srv->batch_timer, on_batch_timer, srv->cfg.batch_ms, 0);
     }
@@ -909,13 +910,15 @@ static void on_fetch(void *ud, vg_fetch *x) {
   kick(srv);
 }
 
-static void start_feeds(server *srv) {
-  if (!srv->cfg.nfeeds) return;
+/* Starts polling. It reads the feeds' state from the store on the loop
+ * thread, so it runs before anything can queue a job (the spool does). */
+static int start_feeds(server *srv) {
+  if (!srv->cfg.nfeeds) return 0;
   srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,
                               0, on_fetch, srv);
   if (!srv->feeds) {
     vg_error("feeds: cannot set up HTTP; no feed is polled");
-    return;
+    return 0;
   }
   /* No job runs yet: the loop thread may read the store this once. */
   for (size_t i = 0; i < srv->cfg.nfeeds; i++) {
@@ -927,6 +930,7 @@ static void start_feeds(server *srv) {
     free(modified);
   }
   vg_info("feeds: polling %zu", srv->cfg.nfeeds);
+  return 0;
 }
 
 /* ---- the clock ---- */
@@ -1294,7 +1298,7 @@ int vg_cmd_run(int argc, char **argv) {
   srv->rules_timer.data = srv->tick_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
-      start_spool(srv)) {
+      start_feeds(srv) || start_spool(srv)) {
     status = VG_EXIT_FAIL;
     srv->stopping = 1; /* close what was opened, then leave */
     if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
@@ -1306,7 +1310,6 @@ int vg_cmd_run(int argc, char **argv) {
     start_rules_watch(srv);
     uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
     srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
-    start_feeds(srv);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);

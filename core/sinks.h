@@ -5,9 +5,9 @@
  * program that gets the alert as one JSON line on stdin, spawned through
  * libuv so the loop never waits; killed after its timeout; a failure is
  * logged and retried with backoff a bounded number of times). Every alert
- * goes to the default sinks and to the sinks its rule names. Delivery is
- * at least once: after a crash, an alert may be sent again, never lost from
- * the store. Used from the loop thread only. */
+ * goes to the default sinks and to the sinks its rule names, once; what is
+ * still queued when the sinks close is logged and dropped (the store keeps
+ * every alert). Used from the loop thread only. */
 #ifndef VIGIL_SINKS_H
 #define VIGIL_SINKS_H
 

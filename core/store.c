@@ -32,6 +32,8 @@ enum {
   S_ALERTS,
   S_MARK,
   S_MARKS,
+  S_MARKS_DESC,
+  S_SPAN,
   S_CLEAR_MARKS,
   S_ENTRY,
   S_ALERT_NEAR,
@@ -99,6 +101,9 @@ static const char *const sql[S_COUNT] = {
                " VALUES (?, ?, ?, ?, ?, ?)",
     [S_MARKS] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
                 " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first, entry_id",
+    [S_MARKS_DESC] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
+                     " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first DESC, entry_id DESC",
+    [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?",
     [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
@@ -154,6 +159,11 @@ struct vg_store {
 #define REJECT_KEEP 65536
 
 const char *vg_store_errmsg(vg_store *st) { return sqlite3_errmsg(st->db); }
+
+static unsigned long next_serial(void) {
+  static unsigned long serials;
+  return __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
+}
 
 static int exec(vg_store *st, const char *text, char *err, size_t cap) {
   char *msg = NULL;
@@ -222,8 +232,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
     snprintf(err, cap, "out of memory");
     return NULL;
   }
-  static unsigned long opened;
-  st->serial = __atomic_add_fetch(&opened, 1, __ATOMIC_RELAXED);
+  st->serial = next_serial();
   int readonly = flags & VG_STORE_READONLY;
   /* A reader still opens for writing when it may, so that a database left by
    * an older vigil is migrated rather than refused; it writes nothing else. */
@@ -295,6 +304,9 @@ int vg_store_commit(vg_store *st) { return run(st, S_COMMIT); }
 
 void vg_store_rollback(vg_store *st) {
   if (!sqlite3_get_autocommit(st->db)) run(st, S_ROLLBACK);
+  /* What callers cached about this store may have been rolled back with
+   * it: a new serial tells them to read it again. */
+  st->serial = next_serial();
 }
 
 int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
@@ -490,8 +502,8 @@ int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int
 }
 
 int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
-                   int32_t to, vg_mark_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[S_MARKS];
+                   int32_t to, int latest_first, vg_mark_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[latest_first ? S_MARKS_DESC : S_MARKS];
   sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, step);
   sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
@@ -505,6 +517,18 @@ int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, in
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
+}
+
+int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last) {
+  sqlite3_stmt *s = st->stmt[S_SPAN];
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) {
+    *first = sqlite3_column_int(s, 0);
+    *last = sqlite3_column_int(s, 1);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
 int vg_store_clear_marks(vg_store *st, int64_t entry) {

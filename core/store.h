@@ -25,7 +25,8 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap);
 void vg_store_close(vg_store *st);
 /* The schema version of the open database. */
 int vg_store_schema_version(vg_store *st);
-/* A number no other store opened by this process has. */
+/* A number no other store opened by this process has; it changes on every
+ * rollback, so that what a caller cached about the store is read again. */
 unsigned long vg_store_serial(const vg_store *st);
 /* The last error SQLite reported on this store. */
 const char *vg_store_errmsg(vg_store *st);
@@ -133,9 +134,12 @@ int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int
                   int32_t last, int64_t entry);
 typedef int (*vg_mark_fn)(void *ud, int64_t entry, int32_t first, int32_t last);
 /* Calls fn for each mark of (rule, step, key) whose first day lies in
- * [from, to], by day then entry. 0, fn's non-zero, or VG_EDB. */
+ * [from, to], by day then entry (or the latest first). 0, fn's non-zero,
+ * or VG_EDB. */
 int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
-                   int32_t to, vg_mark_fn fn, void *ud);
+                   int32_t to, int latest_first, vg_mark_fn fn, void *ud);
+/* The span of days of a stored entry: 1, 0 if there is none, or VG_EDB. */
+int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last);
 /* Removes every mark of entry (before its rules run again). */
 int vg_store_clear_marks(vg_store *st, int64_t entry);
 /* Calls fn with the stored entry id: fn's result, VG_EINVAL if there is no

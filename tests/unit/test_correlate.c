@@ -999,7 +999,14 @@ static void test_threshold_with_count_one_reported(void **state) {
   expect_load_error(*state,
                     "-- one entry is no threshold\n"
                     "threshold \"th\" { match = tagged\"launch\", count = 1, within = days(30) }\n",
-                    2, "'count', a whole number of at least 2");
+                    2, "'count', a whole number from 2 to 1000");
+}
+
+static void test_threshold_count_over_a_window_of_marks_reported(void **state) {
+  expect_load_error(*state,
+                    "-- a window is looked at a thousand marks at a time\n"
+                    "threshold \"th\" { match = tagged\"launch\", count = 1001, within = days(30) }\n",
+                    2, "'count', a whole number from 2 to 1000");
 }
 
 static void test_absence_with_three_steps_reported(void **state) {
@@ -1072,6 +1079,7 @@ int main(void) {
       T(test_sequence_with_one_step_reported),
       T(test_sequence_with_a_step_not_a_function_reported),
       T(test_threshold_with_count_one_reported),
+      T(test_threshold_count_over_a_window_of_marks_reported),
       T(test_absence_with_three_steps_reported),
       T(test_unknown_correlation_field_reported),
       T(test_by_returning_a_table_fails_only_that_rule),

@@ -1,0 +1,291 @@
+#!/bin/bash
+# bench.sh — the benchmark behind `make bench` (which builds ./vigil first).
+#
+# Generates 1,000,000 dated entries (fixed seed) into build/bench/, computes
+# the exact alert count of the benchmark's sequence rule with an independent
+# reference (reference.py), then times, each on a fresh database:
+#   (a) vigil ingest --no-rules            (b) vigil ingest --rules rules
+#   (c) vigil ingest --rules tests/bench/rules, alerts checked exactly
+#   (d) the daemon over its Unix socket, 4 connections, unpaced and paced
+#   (e) SEC doing the same event-time correlation, count checked exactly
+#   (f) 1M more entries into stores already holding 0, 1M and 5M entries
+# and prints one table, also written to bench/results.txt. Exits non-zero
+# when an alert count differs from the reference or a run fails.
+#
+# Run as root on a fresh Debian 12, it installs the packages it needs
+# (sec, time, python3, sqlite3) with apt-get; otherwise it names them.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+B=build/bench
+N=1000000
+SEED=20240521
+B_ENTRIES=200000      # (b) runs on this many first entries: see its note
+PACED_RATE=50000
+CONNS=4
+CONF=$B/bench.conf.lua
+ROWS=$B/rows.txt
+NOTES=$B/notes.txt
+SECONDS=0
+failed=0
+
+# ---- packages ----
+need=""
+for p in sec time python3 sqlite3 gcc; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
+done
+if [ -n "$need" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "make bench needs these Debian packages:$need" >&2
+    echo "install them with:  sudo apt-get install -y$need" >&2
+    exit 1
+  fi
+  echo "installing:$need" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends $need >&2 || {
+    apt-get update >&2 && apt-get install -y --no-install-recommends $need >&2
+  }
+fi
+
+# ---- helpers ----
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+per_s() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+rss_mb() { awk '/Maximum resident set size/ { printf "%.1f", $NF / 1024 }' "$1"; }
+group() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+row() { printf '%-46s %10s %8s %17s  %s\n' "$1" "$2" "$3" "$4" "$5" >> "$ROWS"; }
+note() { echo "$*" >> "$NOTES"; echo "  $*"; }
+fresh() { rm -f "$B/$1.db" "$B/$1.db-wal" "$B/$1.db-shm"; }
+say() { printf '\n== %s\n' "$*"; }
+alerts_in() { sqlite3 "$B/$1.db" 'select count(*) from alerts where rule = "launch-then-exercise"'; }
+
+# Compares an alert count with the reference: "expected / got", and fails
+# the bench when they differ.
+check() {
+  local what=$1 got=$2
+  echo "  $what: alerts expected $expected, got $got"
+  if [ "$got" != "$expected" ]; then
+    echo "  MISMATCH: $what stored $got alerts of launch-then-exercise, the reference says $expected" >&2
+    failed=1
+    verdict="$expected / $got DIFF"
+  else
+    verdict="$expected / $got ok"
+  fi
+}
+
+# ingest NAME LINES FILE ARGS...: times `vigil ingest` of FILE into NAME.db;
+# sets rate and rss, and fails unless every line was stored.
+ingest() {
+  local name=$1 lines=$2 file=$3
+  shift 3
+  local t0 t1 rc=0
+  t0=$(now)
+  /usr/bin/time -v -o "$B/$name.time" ./vigil ingest --config "$CONF" --db "$B/$name.db" "$@" "$file" \
+    > "$B/$name.out" 2> "$B/$name.log" || rc=$?
+  t1=$(now)
+  secs=$(elapsed "$t0" "$t1")
+  rate=$(per_s "$lines" "$secs")
+  rss=$(rss_mb "$B/$name.time")
+  echo "  $(cat "$B/$name.out") in $secs s: $rate entries/s, peak RSS $rss MB"
+  if [ "$rc" -ne 0 ] || [ "$(cat "$B/$name.out")" != "$lines stored, 0 duplicates, 0 rejected" ]; then
+    echo "  FAILED: vigil ingest $name exited $rc; see $B/$name.log" >&2
+    failed=1
+  fi
+}
+
+DAEMON_TIME_PID=""
+stop_daemon() {
+  [ -n "$DAEMON_TIME_PID" ] || return 0
+  # /usr/bin/time does not pass signals on: SIGTERM goes to its child, vigil.
+  local f st kids=""
+  for f in /proc/[0-9]*/stat; do
+    st=$(cat "$f" 2>/dev/null) || continue
+    set -- ${st##*) }   # the fields after the command name: state, ppid...
+    [ "${2:-}" = "$DAEMON_TIME_PID" ] && kids="$kids ${f//[^0-9]/}"
+  done
+  [ -n "$kids" ] && kill -TERM $kids 2>/dev/null || true
+  local rc=0
+  wait "$DAEMON_TIME_PID" || rc=$?
+  DAEMON_TIME_PID=""
+  return $rc
+}
+trap 'stop_daemon || true' EXIT
+
+# daemon NAME RATE: starts `vigil run` on a fresh NAME.db with the bench
+# rules, floods it with the entries, stops it with SIGTERM.
+daemon() {
+  local name=$1 offered=$2 sock=$B/vigil.sock
+  fresh "$name"
+  rm -f "$sock"
+  /usr/bin/time -v -o "$B/$name.time" ./vigil run --config "$CONF" --db "$B/$name.db" \
+    --socket "$sock" --listen '' --spool '' --rules tests/bench/rules 2> "$B/$name.log" &
+  DAEMON_TIME_PID=$!
+  for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  local rc=0
+  "$B/flood" "$sock" "$B/entries.jsonl" "$CONNS" "$offered" > "$B/$name.out" || rc=$?
+  cat "$B/$name.out"
+  local drc=0
+  stop_daemon || drc=$?
+  if [ "$rc" -ne 0 ] || [ "$drc" -ne 0 ]; then
+    echo "  FAILED: flood exited $rc, the daemon $drc; see $B/$name.log" >&2
+    failed=1
+  fi
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$B/$name.out"; }
+  rate=$(field acked_per_s)
+  p50=$(awk -v x="$(field p50_ms)" 'BEGIN { printf "%.0f", x }')
+  p99=$(awk -v x="$(field p99_ms)" 'BEGIN { printf "%.0f", x }')
+  rss=$(rss_mb "$B/$name.time")
+  check "daemon $name" "$(alerts_in "$name")"
+}
+
+# ---- build ----
+mkdir -p "$B" bench
+rm -f "$ROWS" "$NOTES" "$B/preload.log" "$B"/*.db "$B"/*.db-wal "$B"/*.db-shm
+say "build"
+cc -std=c11 -O2 -Wall -Wextra -o "$B/gen" tests/bench/gen.c
+cc -std=c11 -O2 -Wall -Wextra -pthread -o "$B/flood" tests/bench/flood.c
+./vigil check tests/bench/rules
+./vigil test tests/bench/rules | tail -1
+
+# ---- input and reference ----
+say "generating $N entries (seed $SEED)"
+"$B/gen" "$N" "$SEED" a "$B/entries.jsonl" "$B/entries.txt"
+head -n $((B_ENTRIES / 2)) "$B/entries.jsonl" > "$B/entries-head1.jsonl"
+head -n "$B_ENTRIES" "$B/entries.jsonl" | tail -n +$((B_ENTRIES / 2 + 1)) > "$B/entries-head2.jsonl"
+"$B/gen" "$N" $((SEED + 1)) g "$B/grow-1m.jsonl"
+"$B/gen" "$N" $((SEED + 5)) h "$B/grow-5m.jsonl"
+python3 tests/bench/reference.py "$B/entries.jsonl" > "$B/expected.txt" 2> "$B/reference.log"
+expected=$(cat "$B/expected.txt")
+sed 's/^/  /' "$B/reference.log"
+
+cat > "$CONF" <<'EOF'
+-- make bench: the settings of every vigil run
+durability = "normal"
+batch_max = 50000
+batch_ms = 2
+alerts_file = ""
+digests = {}
+listen = ""
+spool = ""
+EOF
+
+# ---- (a) (b) (c) vigil ingest ----
+say "(a) vigil ingest --no-rules"
+fresh a
+ingest a "$N" "$B/entries.jsonl" --no-rules
+row "(a) ingest --no-rules" "$rate" "$rss" "-" "fresh store"
+rate_a=$rate rss_a=$rss
+
+say "(b) vigil ingest --rules rules (the shipped rules), first $B_ENTRIES entries"
+# In two halves into the same store, to show how the cost per entry grows.
+fresh b
+half=$((B_ENTRIES / 2))
+ingest b "$half" "$B/entries-head1.jsonl" --rules rules
+secs_b1=$secs rate_b1=$rate rss_b=$rss
+ingest b "$half" "$B/entries-head2.jsonl" --rules rules
+secs_b2=$secs rate_b2=$rate
+[ "$(awk -v a="$rss" -v b="$rss_b" 'BEGIN { print (a > b) }')" = 1 ] && rss_b=$rss
+rate_b=$(per_s "$B_ENTRIES" "$(awk -v a="$secs_b1" -v b="$secs_b2" 'BEGIN { print a + b }')")
+shipped=$(sqlite3 "$B/b.db" 'select rule || " " || count(*) from alerts group by rule order by rule' | paste -sd, - | sed 's/,/, /g')
+echo "  alerts: $shipped"
+row "(b) ingest --rules rules (shipped)" "$rate_b" "$rss_b" "-" "first $(group "$B_ENTRIES") entries only"
+note "(b) ran on the first $(group "$B_ENTRIES") entries, in two runs of $(group "$half") into the same store:"
+note "    $rate_b1 entries/s for the first, $rate_b2 for the second; the cost per entry grows"
+note "    with the store, so all 1M would take minutes. Alerts: ${shipped:-none}."
+
+say "(c) vigil ingest --rules tests/bench/rules"
+fresh c
+ingest c "$N" "$B/entries.jsonl" --rules tests/bench/rules
+rate_c=$rate
+check "(c)" "$(alerts_in c)"
+row "(c) ingest --rules tests/bench/rules" "$rate" "$rss" "$verdict" "sequence by region, 14 days"
+
+# ---- (d) the daemon ----
+say "(d) vigil run, $CONNS connections, unpaced"
+daemon d1 0
+row "(d) daemon, $CONNS conns, as fast as it takes" "$rate" "$rss" "$verdict" "p50 $p50 ms, p99 $p99 ms"
+say "(d) vigil run, $CONNS connections, paced at $PACED_RATE entries/s"
+daemon d2 "$PACED_RATE"
+row "(d) daemon, $CONNS conns, offered $(group "$PACED_RATE")/s" "$rate" "$rss" "$verdict" "p50 $p50 ms, p99 $p99 ms"
+
+# ---- (e) SEC ----
+say "(e) SEC, the same correlation"
+t0=$(now)
+rc=0
+/usr/bin/time -v -o "$B/sec.time" sec --conf=tests/bench/sec.rules --input="$B/entries.txt" \
+  --notail --intevents --nochildterm --log=/dev/null > "$B/sec.out" 2> "$B/sec.log" || rc=$?
+t1=$(now)
+secs=$(elapsed "$t0" "$t1")
+rate_sec=$(per_s "$N" "$secs")
+rss=$(rss_mb "$B/sec.time")
+echo "  $N lines in $secs s: $rate_sec entries/s, peak RSS $rss MB"
+if [ "$rc" -ne 0 ]; then
+  echo "  FAILED: sec exited $rc; see $B/sec.log" >&2
+  failed=1
+fi
+check "SEC" "$(sed -n 's/^alerts \([0-9]*\)$/\1/p' "$B/sec.out")"
+ratio=$(awk -v a="$rate_c" -v b="$rate_sec" 'BEGIN { printf "%.2f", a / b }')
+sec_version=$(sec --version 2>/dev/null | head -1 | sed 's/^SEC (Simple Event Correlator) //')
+row "(e) SEC $sec_version, same correlation" "$rate_sec" "$rss" "$verdict" "vigil (c) / SEC = $ratio"
+
+# ---- (f) the cost per entry as the store grows ----
+say "(f) 1M new entries into a store of 0, 1M and 5M entries (no rules)"
+row "(f) 1M into an empty store" "$rate_a" "$rss_a" "-" "the run (a)"
+ingest a "$N" "$B/grow-1m.jsonl" --no-rules
+row "(f) 1M into a store of 1M" "$rate" "$rss" "-" "new texts, same dates"
+t0=$(now)
+for k in 2 3 4; do
+  "$B/gen" "$N" $((SEED + k)) "p$k" - | ./vigil ingest --config "$CONF" --db "$B/a.db" --no-rules - \
+    > "$B/preload.out" 2>> "$B/preload.log"
+  [ "$(cat "$B/preload.out")" = "$N stored, 0 duplicates, 0 rejected" ] || {
+    echo "  FAILED: preload $k: $(cat "$B/preload.out")" >&2
+    failed=1
+  }
+done
+t1=$(now)
+echo "  preloaded 3,000,000 more in $(elapsed "$t0" "$t1") s"
+stored=$(sqlite3 "$B/a.db" 'select count(*) from entries')
+[ "$stored" -eq $((5 * N)) ] || { echo "  FAILED: the store holds $stored entries, not 5M" >&2; failed=1; }
+ingest a "$N" "$B/grow-5m.jsonl" --no-rules
+row "(f) 1M into a store of 5M" "$rate" "$rss" "-" "store of $(du -m "$B/a.db" | cut -f1) MB after"
+rm -f "$B/a.db" "$B/a.db-wal" "$B/a.db-shm"
+
+# ---- the table ----
+total=$SECONDS
+{
+  echo "vigil benchmark (make bench)"
+  echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine:  $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
+       "$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory," \
+       "$(. /etc/os-release && echo "$PRETTY_NAME")"
+  echo "command:  make bench   (tests/bench/bench.sh; total $((total / 60)) min $((total % 60)) s)"
+  echo "versions: $(./vigil --version 2>/dev/null | head -1 || true), SQLite $(sqlite3 --version | cut -d' ' -f1), SEC $sec_version"
+  echo "input:    $(group "$N") JSON entries, seed $SEED, ~100 a day from 2000-01-01, 100 regions;"
+  echo "          $(sed -n 's/^reference: [0-9]* entries, //p' "$B/reference.log");"
+  echo "          one entry in ten dated 1-5 days early or late (out-of-order arrival)"
+  echo "settings: durability = \"normal\", batch_max = 50000, batch_ms = 2, alerts_file = \"\""
+  echo "          (ingest commits every 50,000 lines; the daemon stores up to 50,000 lines a"
+  echo "          transaction); entries/s = entries / wall time of the whole command"
+  echo "daemon:   vigil run --socket only (no TCP, no spool), rules tests/bench/rules;"
+  echo "          flood (tests/bench/flood.c): $CONNS Unix-socket connections, the 1M lines dealt"
+  echo "          round-robin; entries/s = replies / (first send to last reply); latency ="
+  echo "          reply time - send time (paced: - time due); a fresh store each run"
+  echo "SEC:      sec --conf=tests/bench/sec.rules --input=FILE --notail --intevents --nochildterm"
+  echo "          (--fromstart has no effect with --notail); event-time logic in Perl (lcall)"
+  echo
+  printf '%-46s %10s %8s %17s  %s\n' "workload" "entries/s" "RSS MB" "alerts exp / got" "notes"
+  printf '%-46s %10s %8s %17s  %s\n' "--------" "---------" "------" "----------------" "-----"
+  cat "$ROWS"
+  echo
+  echo "alerts: launch-then-exercise, counted with"
+  echo "  sqlite3 DB 'select count(*) from alerts where rule = \"launch-then-exercise\"';"
+  echo "  expected = tests/bench/reference.py over the same file"
+  cat "$NOTES"
+} > bench/results.txt
+echo
+cat bench/results.txt
+if [ "$failed" -ne 0 ]; then
+  echo "make bench: FAILED (see above)" >&2
+  exit 1
+fi

@@ -110,6 +110,55 @@ static int steps_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx
 
 /* ---- raising, with the entries loaded as objects for the alert function ---- */
 
+/* The list of entries an alert function gets: entry objects made when the
+ * function reads them (#list and list[i] work, as does ipairs), since most
+ * functions read one or two of a window that can hold a hundred. */
+typedef struct {
+  vg_rules *r;
+  vg_store *st;
+  const int64_t *ids;  /* the entries, in order */
+  size_t n;
+  vg_loaded *slots;    /* where loaded entries go (room for all of them) */
+  size_t *loaded;      /* slots used so far */
+} lazy;
+
+static int lazy_len(lua_State *L) {
+  lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
+  lua_pushinteger(L, (lua_Integer)lz->n);
+  return 1;
+}
+
+static int lazy_index(lua_State *L) {
+  lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
+  lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
+  if (i < 1 || (size_t)i > lz->n) return 0;
+  vg_loaded *slot = &lz->slots[*lz->loaded];
+  if (vg_rules_push_stored(lz->r, lz->st, lz->ids[i - 1], slot)) return 0;
+  ++*lz->loaded;
+  lua_pushvalue(L, -1); /* kept, to be made invalid after the call */
+  lua_rawseti(L, lua_upvalueindex(2), (lua_Integer)*lz->loaded);
+  lua_pushvalue(L, -1); /* and cached in the list */
+  lua_rawseti(L, 1, i);
+  return 1;
+}
+
+/* Pushes the lazy list of lz; objects it makes are also put in the table at
+ * index keep. */
+static void push_lazy_list(lua_State *L, lazy *lz, int keep) {
+  lua_createtable(L, 0, 0);
+  lua_createtable(L, 0, 3);
+  lua_pushlightuserdata(L, lz);
+  lua_pushvalue(L, keep);
+  lua_pushcclosure(L, lazy_index, 2);
+  lua_setfield(L, -2, "__index");
+  lua_pushlightuserdata(L, lz);
+  lua_pushcclosure(L, lazy_len, 1);
+  lua_setfield(L, -2, "__len");
+  lua_pushliteral(L, "entries");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+}
+
 /* Calls the alert function (or takes the fixed table, or makes the default
  * message) and stores the alert, anchored on the entry args[anchor_at]. The
  * function gets the objects of the `args` entries (unless `list` is 2:
@@ -137,17 +186,8 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
       lua_pushvalue(L, -1);
       lua_rawseti(L, keep, (lua_Integer)++loaded);
     }
-  int list_idx = 0;
-  if (rc == 0 && list) {
-    lua_createtable(L, (int)nnamed, 0);
-    list_idx = lua_gettop(L);
-    for (size_t i = 0; i < nnamed && rc == 0; i++)
-      if ((rc = vg_rules_push_stored(r, st, named[i], &slots[loaded])) == 0) {
-        lua_pushvalue(L, -1);
-        lua_rawseti(L, keep, (lua_Integer)++loaded);
-        lua_rawseti(L, list_idx, (lua_Integer)i + 1);
-      }
-  }
+  lazy lz = {r, st, named, nnamed, slots, &loaded};
+  if (rc == 0 && list && fn) push_lazy_list(L, &lz, keep);
   if (rc) goto cleanup;
   const vg_rule_entry anchor = slots[anchor_at].e;
   int64_t anchor_id = args[anchor_at];

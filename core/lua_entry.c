@@ -289,3 +289,11 @@ void vg_lua_entry_invalidate(lua_State *L, int idx) {
   entry_ud *u = luaL_testudata(L, idx, ENTRY_MT);
   if (u) u->ctx = NULL;
 }
+
+void vg_lua_entry_reset(lua_State *L, int idx, vg_entry_ctx *ctx) {
+  entry_ud *u = luaL_testudata(L, idx, ENTRY_MT);
+  if (!u) return;
+  u->ctx = ctx;
+  lua_pushnil(L);
+  lua_setiuservalue(L, idx < 0 ? idx - 1 : idx, 1);
+}

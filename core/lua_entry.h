@@ -39,6 +39,10 @@ void vg_lua_entry_open(lua_State *L);
 void vg_lua_entry_push(lua_State *L, vg_entry_ctx *ctx);
 /* Makes the entry object at idx unusable from now on. */
 void vg_lua_entry_invalidate(lua_State *L, int idx);
+/* Points the entry object at idx at ctx (NULL: unusable) and forgets what it
+ * cached of the entry before. Allocates nothing, so it is safe outside a
+ * protected call. */
+void vg_lua_entry_reset(lua_State *L, int idx, vg_entry_ctx *ctx);
 
 /* Adds tag to ctx unless present; returns 1 if added, 0 if there, -1 when
  * out of memory. */

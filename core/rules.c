@@ -585,6 +585,10 @@ static int setup_api(vg_rules *r) {
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));
   lua_settop(L, safe - 1);
+  if (rc == 0) { /* a registry slot that always exists: setting it allocates nothing */
+    lua_pushboolean(L, 0);
+    r->entry_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   return rc;
 }
 
@@ -1073,6 +1077,10 @@ typedef struct {
 static int rule_pass(lua_State *L) {
   pass *p = lua_touserdata(L, 1);
   vg_rules *r = p->r;
+  lua_settop(L, 1);
+  vg_lua_entry_push(L, p->ctx);
+  lua_pushvalue(L, -1); /* in the registry slot, for vg_rules_run to invalidate */
+  lua_rawseti(L, LUA_REGISTRYINDEX, r->entry_ref);
   const int entry_idx = 2;
   for (size_t i = 0; i < r->n && p->rc == 0; i++) {
     rule *ru = &r->v[i];
@@ -1111,26 +1119,36 @@ static int protected(vg_rules *r, lua_CFunction fn, pass *p, int entry_idx) {
   if (entry_idx) lua_pushvalue(L, entry_idx);
   r->store = p->st;
   if (lua_pcall(L, entry_idx ? 2 : 1, 0, 0) != LUA_OK) {
-    vg_error("rules: the rule state failed (%s); the transaction is rolled back",
-             lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
-    lua_gc(L, LUA_GCCOLLECT);
-    p->rc = VG_ENOMEM;
+    /* Only the host's own calls get here (rules run in calls of their
+     * own): the state is out of memory, held by rules. Stop using it, and
+     * let the entries be stored without rules until they are reloaded. */
+    vg_error("rules: the rule state is exhausted (%s); rules are skipped until they are "
+             "reloaded", lua_isstring(L, -1) ? lua_tostring(L, -1) : "error");
+    r->exhausted = 1;
+    p->rc = 0;
   }
   r->store = NULL;
   lua_settop(L, top);
   return p->rc;
 }
 
+int vg_rules_exhausted(const vg_rules *r) { return r && r->exhausted; }
+
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
-  if (!r || r->n == 0) return 0;
+  if (!r || r->n == 0 || r->exhausted) return 0;
   lua_State *L = r->sb->L;
   vg_entry_ctx ctx = {e, NULL, 0, 0};
   int base = lua_gettop(L);
-  vg_lua_entry_push(L, &ctx);
-  int entry_idx = lua_gettop(L);
   pass p = {r, st, &ctx, out, 0, 0};
-  int rc = protected(r, rule_pass, &p, entry_idx);
-  vg_lua_entry_invalidate(L, entry_idx); /* a rule may have kept it */
+  int rc = protected(r, rule_pass, &p, 0);
+  /* The pass made the entry object (allocating only inside the protected
+   * call) and left it in the registry slot: whatever happened, it is made
+   * unusable now, so a rule that kept it gets an error, not a stale entry. */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->entry_ref);
+  vg_lua_entry_reset(L, -1, NULL);
+  lua_pop(L, 1);
+  lua_pushboolean(L, 0);
+  lua_rawseti(L, LUA_REGISTRYINDEX, r->entry_ref);
   lua_settop(L, base);
   vg_entry_ctx_clear(&ctx);
   if (rc == 0) rc = advance(r, st, e);
@@ -1142,7 +1160,7 @@ int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
 }
 
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
-  if (!r || r->n == 0) return 0;
+  if (!r || r->n == 0 || r->exhausted) return 0;
   pass p = {r, st, NULL, out, today, 0};
   return protected(r, due_pass, &p, 0);
 }

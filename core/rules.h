@@ -65,6 +65,11 @@ size_t vg_rules_test_count(const vg_rules *r);
  * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
 
+/* Whether the rule state ran out of memory held by rules (a rule that
+ * hoards it): the rules are then skipped, entries are stored without them,
+ * and the daemon reloads them. */
+int vg_rules_exhausted(const vg_rules *r);
+
 /* Fires the absence rules whose window the newest entry day (less their
  * lateness) has closed. Call it once a batch, before its commit, so that
  * the order of entries within a batch never matters. */

@@ -58,6 +58,8 @@ struct vg_rules {
   size_t ntests, tcap;
   const char *loading;  /* the file being loaded, while it runs */
   vg_store *store;      /* the store of the running call, for history queries */
+  int entry_ref;        /* registry slot of the entry object of the running pass */
+  int exhausted;        /* out of memory held by rules: skipped until reloaded */
   unsigned long store_serial; /* which store max_day belongs to */
   int32_t max_day;      /* the latest entry day seen in that store */
   int has_max_day;

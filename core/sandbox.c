@@ -222,15 +222,57 @@ static int guarded_pattern(lua_State *L) {
   int q = plain ? 0 : repetitions(p, pn);
   double work = ((double)n + 1) * ((double)pn + 1);
   for (int i = 0; i < q; i++) work *= (double)n + 1;
-  if (work > PATTERN_WORK_MAX)
-    return luaL_error(L, "pattern '%.40s' could take too long on a text of %d bytes: use "
+  if (work > PATTERN_WORK_MAX) {
+    char shown[48]; /* lua_pushfstring knows no precision: cut the pattern here */
+    snprintf(shown, sizeof shown, "%.40s%s", p, pn > 40 ? "..." : "");
+    return luaL_error(L, "pattern '%s' could take too long on a text of %d bytes: use "
                          "e:match (PCRE2, with a match limit), a shorter pattern or fewer "
                          "repetitions",
-                      p, (int)n);
+                      shown, (int)n);
+  }
   vg_sandbox_charge(L, (size_t)(work / 64));
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/* Library functions whose work in C grows with their input, and how to
+ * size it: the length of the first argument (a string, or a table's raw
+ * length), that times the count of string.rep, n log n for table.sort, or
+ * the span j - i of table.unpack and string.byte. */
+typedef enum { COST_LEN, COST_REP, COST_SORT, COST_SPAN } cost_kind;
+static const struct {
+  const char *lib, *name;
+  cost_kind kind;
+} charged[] = {
+    {"table", "insert", COST_LEN},   {"table", "remove", COST_LEN},  {"table", "concat", COST_LEN},
+    {"table", "sort", COST_SORT},    {"table", "unpack", COST_SPAN}, {"string", "upper", COST_LEN},
+    {"string", "lower", COST_LEN},   {"string", "reverse", COST_LEN}, {"string", "rep", COST_REP},
+    {"string", "byte", COST_SPAN},   {"string", "sub", COST_LEN},    {"string", "format", COST_LEN},
+    {"utf8", "len", COST_LEN},       {"utf8", "codepoint", COST_SPAN},
+};
+
+static int charged_call(lua_State *L) {
+  cost_kind kind = (cost_kind)lua_tointeger(L, lua_upvalueindex(2));
+  double units = 1;
+  size_t len = lua_type(L, 1) == LUA_TSTRING ? lua_rawlen(L, 1)
+               : lua_type(L, 1) == LUA_TTABLE ? lua_rawlen(L, 1)
+                                               : 0;
+  if (kind == COST_LEN) units += (double)len;
+  else if (kind == COST_REP) units += (double)len * (lua_isinteger(L, 2) && lua_tointeger(L, 2) > 0 ? (double)lua_tointeger(L, 2) : 0);
+  else if (kind == COST_SORT) units += (double)len * 20; /* about n log n for the sizes a rule has */
+  else {
+    lua_Integer i = luaL_optinteger(L, 2, 1), j = luaL_optinteger(L, 3, lua_type(L, 1) == LUA_TSTRING ? i : (lua_Integer)len);
+    if (j > i) units += (double)j - (double)i;
+  }
+  /* Charged after the call: its own work is bounded by the memory cap (a
+   * string.rep too big fails for want of memory, as it should), and what a
+   * loop of such calls adds up to is what the budget stops. */
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  vg_sandbox_charge(L, units > 1e15 ? (size_t)1e15 : (size_t)units);
   return lua_gettop(L);
 }
 
@@ -287,6 +329,11 @@ static void build_safe(lua_State *L) {
         lua_pushboolean(L, is_find); /* find has a plain mode */
         lua_pushcclosure(L, guarded_pattern, 2);
       }
+      for (size_t c = 0; c < sizeof charged / sizeof charged[0]; c++)
+        if (strcmp(*lib, charged[c].lib) == 0 && strcmp(k, charged[c].name) == 0) {
+          lua_pushinteger(L, charged[c].kind);
+          lua_pushcclosure(L, charged_call, 2);
+        }
       lua_pushvalue(L, -2);
       lua_insert(L, -2);
       lua_settable(L, -4);

@@ -728,6 +728,10 @@ static void on_work_done(uv_work_t *req, int status) {
   }
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (retry && !srv->stopping) uv_timer_start(&srv->spool_timer, on_spool_timer, 5000, 0);
+  if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
+    vg_warn("rules: reloading them to get a fresh rule state");
+    srv->rules_dirty = 1;
+  }
   if (srv->throttled && srv->pending.n < srv->cfg.max_pending / 2 &&
       srv->pending_bytes < PENDING_BYTES_MAX / 2)
     set_throttle(srv, 0);

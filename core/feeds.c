@@ -326,8 +326,6 @@ void vg_feeds_schedule(vg_feeds *fs, const vg_feed_conf *conf, unsigned delay, c
   if (!fs->once && !fs->stopping) uv_timer_start(&f->timer, on_due, (uint64_t)delay * 1000, 0);
 }
 
-size_t vg_feeds_running(const vg_feeds *fs) { return fs ? fs->running : 0; }
-
 vg_feeds *vg_feeds_start(uv_loop_t *loop, const vg_feed_conf *feeds, size_t n, size_t max_body,
                          int once, vg_fetch_fn fn, void *ud) {
   static int curl_ready;

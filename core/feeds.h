@@ -50,8 +50,6 @@ void vg_feeds_schedule(vg_feeds *fs, const vg_feed_conf *feed, unsigned delay, c
  * consecutive failures: the interval, or interval x 2^failures capped at six
  * hours and spread by a fifth either way. */
 unsigned vg_feed_backoff(unsigned interval, int failures);
-/* Fetches still running. */
-size_t vg_feeds_running(const vg_feeds *fs);
 /* Stops: transfers are cut, timers closed; frees itself once its handles
  * are closed (run the loop). NULL is fine. */
 void vg_feeds_stop(vg_feeds *fs);

@@ -389,8 +389,6 @@ void vg_sinks_reopen(vg_sinks *s) {
     }
 }
 
-size_t vg_sinks_busy(const vg_sinks *s) { return s ? s->busy : 0; }
-
 void vg_sinks_close(vg_sinks *s) {
   if (!s) return;
   s->closing = 1;

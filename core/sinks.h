@@ -27,8 +27,6 @@ void vg_sinks_send(vg_sinks *s, const vg_alert *a);
 void vg_sinks_send_all(vg_sinks *s, vg_alert_list *l);
 /* Reopens the files (after log rotation). */
 void vg_sinks_reopen(vg_sinks *s);
-/* Commands still running or waiting for a retry. */
-size_t vg_sinks_busy(const vg_sinks *s);
 /* Closes the sinks: commands still running are left to finish (run the
  * loop until it is empty), retries not yet started are dropped and logged.
  * NULL does nothing. */

@@ -10,7 +10,7 @@ static const struct {
   int (*run)(int argc, char **argv);
   const char *what;
 } commands[] = {
-    {"run", vg_cmd_run, "run the daemon: sockets, spool directory, rules"},
+    {"run", vg_cmd_run, "run the daemon: sockets, spool, feeds, rules, digests"},
     {"ingest", vg_cmd_ingest, "store the entries of files or standard input"},
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},

@@ -1191,8 +1191,10 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 static const char help[] =
     "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--spool DIR] [--rules DIR]\n"
-    "                 [--format auto|chrono|json] [--log-level L] [--db PATH] [--config FILE]\n"
-    "Runs the daemon in the foreground until SIGINT or SIGTERM.\n"
+    "                 [--feed URL]... [--format auto|chrono|json] [--log-level L]\n"
+    "                 [--db PATH] [--config FILE]\n"
+    "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
+    "runs the rules, sends alerts to the sinks, polls feeds and writes scheduled digests.\n"
     "  --socket PATH       Unix socket for newline-delimited entries (default var/vigil.sock;\n"
     "                      '' for none). Each line is answered once stored: 'ok ID',\n"
     "                      'duplicate ID' or 'error line N: reason'.\n"
@@ -1203,7 +1205,8 @@ static const char help[] =
     "  --log-level L       debug, info, warn or error (default info)\n"
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
     "                      every feed_interval seconds (default 300); repeatable\n"
-    "SIGHUP reloads the configuration file and rescans the spool.\n";
+    "SIGHUP reloads the configuration file and the rules, reopens the alert files and\n"
+    "rescans the spool. Rule files are also reloaded when they change.\n";
 
 static int init_signal(server *srv, uv_signal_t *s, int signum) {
   uv_signal_init(srv->loop, s);

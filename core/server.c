@@ -16,6 +16,7 @@
 #include "feed_store.h"
 #include "paths.h"
 #include "scheduler.h"
+#include "spool.h"
 #include "sinks.h"
 #include "vigil.h"
 
@@ -84,13 +85,8 @@ struct client {
 
 /* The spool file a job is ingesting, and what became of it. */
 typedef struct {
-  server *srv;        /* for the commit callback */
   char *name;         /* the file's name inside the spool directory */
-  vg_counts counts;   /* what its lines became */
-  char *errors;       /* "name:line: reason" lines for the .err file */
-  size_t errors_len, errors_cap;
-  int rc;             /* 0, VG_EIO, or VG_EDB */
-  char why[512];      /* the failure, when rc is not 0 */
+  vg_spool_result result;
 } spool_job;
 
 typedef enum { JOB_NONE, JOB_LINES, JOB_SPOOL, JOB_RELOAD, JOB_TICK, JOB_FEED } job_kind;
@@ -544,100 +540,29 @@ static int start_lines(server *srv) {
 
 /* ---- jobs: spool files ---- */
 
-static void on_spool_commit(void *ud) {
-  spool_job *j = ud;
-  on_file_commit(j->srv);
-}
-
-static void on_spool_reject(void *ud, const vg_line *line, const vg_result *res) {
-  spool_job *j = ud;
-  char msg[VG_REASON_MAX + 300];
-  int n = snprintf(msg, sizeof msg, "%s:%llu: %s\n", j->name, (unsigned long long)line->line_no,
-                   res->reason);
-  buf_append(&j->errors, &j->errors_len, &j->errors_cap, msg, (size_t)n);
-}
-
-/* Renames spool/name to dir/name, or dir/name.N when that is taken. */
-static int move_to(const char *spool, const char *dir, const char *name, char *dest, size_t cap) {
-  char from[8192];
-  if (snprintf(from, sizeof from, "%s/%s", spool, name) >= (int)sizeof from) return -ENAMETOOLONG;
-  for (int k = 0; k < 1000; k++) {
-    int n = k == 0 ? snprintf(dest, cap, "%s/%s/%s", spool, dir, name)
-                   : snprintf(dest, cap, "%s/%s/%s.%d", spool, dir, name, k);
-    if (n >= (int)cap) return -ENAMETOOLONG;
-    if (access(dest, F_OK) != 0) return rename(from, dest) == 0 ? 0 : -errno;
-  }
-  return -EEXIST;
-}
-
-static void write_err_file(const char *dest, const char *text, size_t len) {
-  char path[8300], tmp[8400];
-  if (snprintf(path, sizeof path, "%s.err", dest) >= (int)sizeof path ||
-      snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-    return;
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    vg_error("spool: cannot write %s: %s", tmp, strerror(errno));
-    return;
-  }
-  fwrite(text, 1, len, f);
-  if (fclose(f) != 0 || rename(tmp, path) != 0)
-    vg_error("spool: cannot write %s: %s", path, strerror(errno));
-}
-
 static void work_spool(uv_work_t *req) {
   server *srv = req->data;
-  spool_job *j = &srv->spool;
-  char path[8192];
-  if (snprintf(path, sizeof path, "%s/%s", srv->js.spool, j->name) >= (int)sizeof path) {
-    j->rc = 1;
-    return;
-  }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    j->rc = errno == ENOENT ? 1 : VG_EIO; /* gone already: nothing to do */
-    snprintf(j->why, sizeof j->why, "cannot open: %s", strerror(errno));
-  } else {
-    vg_file_opts o = {srv->js.format, SPOOL_SOURCE, srv->js.max_line, srv->js.batch,
-                      on_spool_reject, NULL, on_spool_commit, j};
-    vg_ingest ig = {srv->store, srv->rules, &srv->raised};
-    j->srv = srv;
-    j->rc = vg_ingest_fd(&ig, fd, &o, &j->counts, j->why, sizeof j->why);
-    vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
-    close(fd);
-  }
-  if (j->rc == VG_ENOMEM) j->rc = VG_EDB; /* a batch rolled back: retry the file whole */
-  if (j->rc == 1 || j->rc == VG_EDB) return; /* vanished, or retry: leave it */
-  int failed = j->rc != 0 || j->counts.rejected;
-  if (j->rc) {
-    char msg[700];
-    int n = snprintf(msg, sizeof msg, "%s: %s\n", j->name, j->why);
-    buf_append(&j->errors, &j->errors_len, &j->errors_cap, msg, (size_t)n);
-  }
-  char dest[8200];
-  int mv = move_to(srv->js.spool, failed ? "failed" : "done", j->name, dest, sizeof dest);
-  if (mv < 0) {
-    vg_error("spool: %s: cannot move it to %s/: %s", j->name, failed ? "failed" : "done",
-             strerror(-mv));
-    return;
-  }
-  if (failed) write_err_file(dest, j->errors ? j->errors : "", j->errors_len);
+  vg_file_opts o = {srv->js.format, SPOOL_SOURCE, srv->js.max_line, srv->js.batch,
+                    NULL, NULL, on_file_commit, srv};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, &srv->spool.result);
+  vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
 }
 
 static void after_spool(server *srv) {
   spool_job *j = &srv->spool;
-  if (j->rc == 1) {
+  const vg_spool_result *r = &j->result;
+  if (r->rc == VG_SPOOL_GONE) {
     vg_info("spool: %s: gone before it was read", j->name);
-  } else if (j->rc == VG_EDB) {
-    vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, j->why);
+  } else if (r->rc == VG_EDB) {
+    vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, r->why);
   } else {
     vg_info("spool: %s: %llu stored, %llu duplicates, %llu rejected%s%s -> %s/", j->name,
-            (unsigned long long)j->counts.stored, (unsigned long long)j->counts.duplicates,
-            (unsigned long long)j->counts.rejected, j->rc ? "; " : "", j->rc ? j->why : "",
-            j->rc || j->counts.rejected ? "failed" : "done");
+            (unsigned long long)r->counts.stored, (unsigned long long)r->counts.duplicates,
+            (unsigned long long)r->counts.rejected, r->rc ? "; " : "", r->rc ? r->why : "",
+            r->failed ? "failed" : "done");
   }
   free(j->name);
-  free(j->errors);
   memset(j, 0, sizeof *j);
 }
 
@@ -721,7 +646,7 @@ static void on_work_done(uv_work_t *req, int status) {
   if (kind == JOB_LINES) {
     after_lines(srv);
   } else if (kind == JOB_SPOOL) {
-    retry = srv->spool.rc == VG_EDB;
+    retry = srv->spool.result.rc == VG_EDB;
     after_spool(srv);
   } else if (kind == JOB_FEED) {
     after_feed(srv);

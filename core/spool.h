@@ -1,0 +1,27 @@
+/* spool.h — one file of the spool directory: its lines ingested, then the
+ * file moved to done/ (every line stored or a duplicate) or to failed/ with
+ * a NAME.err beside it listing why each rejected line was (the good lines
+ * are stored all the same). A file whose transaction rolled back stays in
+ * the spool to be tried again whole; dedup makes that safe. Runs in the
+ * daemon's job, off the loop. */
+#ifndef VIGIL_SPOOL_H
+#define VIGIL_SPOOL_H
+
+#include "ingest.h"
+
+enum { VG_SPOOL_GONE = 1 }; /* the file went away before it was read */
+
+typedef struct {
+  vg_counts counts; /* what its lines became */
+  int rc;           /* 0 (moved), VG_SPOOL_GONE, VG_EDB (left to retry), or VG_EIO */
+  int failed;       /* moved to failed/ */
+  char why[512];    /* the failure, when rc is not 0 */
+} vg_spool_result;
+
+/* Ingests dir/name through ig with the format, source, cap and batch of o
+ * (o->on_commit, if set, is called after each commit with o->ud) and moves
+ * the file as above. Fills r. */
+void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
+                     const vg_file_opts *o, vg_spool_result *r);
+
+#endif

@@ -80,3 +80,9 @@ clean:
 .PHONY: bench
 bench: vigil
 	@bash tests/bench/bench.sh
+
+# make fuzz: builds the libFuzzer harnesses in tests/fuzz with clang and runs
+# each for SECONDS seconds (default 30); fails on any crash.
+.PHONY: fuzz
+fuzz: vigil
+	bash tests/fuzz/run.sh

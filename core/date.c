@@ -176,7 +176,8 @@ static int zone(scan *sc, int *offset) {
   return 0;
 }
 
-/* YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][zone]. */
+/* YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][zone], and a
+ * range of days YYYY-MM-DD/YYYY-MM-DD. */
 static int iso(scan *sc, vg_date *out) {
   int y, m, d;
   int k = digits(sc, 5, &y);
@@ -199,6 +200,16 @@ static int iso(scan *sc, vg_date *out) {
   int32_t day = vg_days_from_civil(y, m, d);
   set_span(out, VG_PREC_DAY, day, day);
   int c = peek(sc);
+  if (c == '/' && sc->i + 1 < sc->n && isdigit((unsigned char)sc->s[sc->i + 1])) {
+    /* 2023-12-11/2023-12-20: a range, as vg_date_format writes one */
+    sc->i++;
+    vg_date end;
+    if (iso(sc, &end)) return VG_EPARSE;
+    if (end.precision != VG_PREC_DAY) return fail(sc, "a range ends on a day");
+    if (end.first < day) return fail(sc, "the range runs backwards");
+    set_span(out, end.first == day ? VG_PREC_DAY : VG_PREC_RANGE, day, end.first);
+    return 0;
+  }
   if (c != 'T' && c != 't' && !(c == ' ' && sc->i + 1 < sc->n && isdigit((unsigned char)sc->s[sc->i + 1]) &&
                                 sc->i + 3 < sc->n && sc->s[sc->i + 3] == ':'))
     return 0;

@@ -398,8 +398,25 @@ static void test_days_in_month(void **state) {
   assert_int_equal(vg_days_in_month(2023, 12), 31);
 }
 
+/* The ISO range vg_date_format writes reads back as the same range. */
+static void test_iso_range_round_trips(void **state) {
+  (void)state;
+  vg_date d, back;
+  char err[128], text[VG_DATE_TEXT_MAX];
+  assert_int_equal(vg_date_parse("mid-December 2023", 17, &d, err, sizeof err), 0);
+  size_t n = vg_date_format(&d, text);
+  assert_string_equal(text, "2023-12-11/2023-12-20");
+  assert_int_equal(vg_date_parse(text, n, &back, err, sizeof err), 0);
+  assert_int_equal(back.precision, VG_PREC_RANGE);
+  assert_int_equal(back.first, d.first);
+  assert_int_equal(back.last, d.last);
+  assert_int_equal(vg_date_parse("2023-12-20/2023-12-11", 21, &back, err, sizeof err), VG_EPARSE);
+  assert_non_null(strstr(err, "backwards"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_iso_range_round_trips),
       cmocka_unit_test(test_abbreviated_month_with_period),
       cmocka_unit_test(test_abbreviated_month_without_punctuation),
       cmocka_unit_test(test_full_month_names),

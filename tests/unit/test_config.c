@@ -21,6 +21,8 @@
 #include "config.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #define assert_contains(hay, needle)                                                               \
   do {                                                                                             \
     if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
@@ -50,13 +52,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *fx = *state;
   vg_config_free(&fx->cfg);
-  const char *files[] = {"vigil.lua", "other.lua", "ran"};
-  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
-    unlink(p);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }

@@ -25,7 +25,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,23 +38,19 @@
 #include "store.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #define assert_contains(hay, needle)                                                               \
   do {                                                                                             \
     if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
   } while (0)
-
-/* The problems vg_rules_load reported. */
-typedef struct {
-  int n;
-  char text[8192]; /* every message, one per line */
-} reports;
 
 typedef struct {
   char dir[64];
   vg_store *st;
   vg_rules *r;
   int errors; /* what the last load said */
-  reports rep;
+  support_reports rep;
   vg_alert_list out; /* the new alerts handed on for the sinks */
   vg_ingest ig;      /* the store, the rules and out */
   uint64_t line_no;
@@ -95,18 +90,7 @@ static int teardown(void **state) {
   free(fx->out.v);
   vg_rules_free(fx->r);
   vg_store_close(fx->st);
-  DIR *d = opendir(fx->dir);
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char p[PATH_MAX];
-      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }
@@ -114,26 +98,13 @@ static int teardown(void **state) {
 /* ---- rules ---- */
 
 static void write_rules(fixture *fx, const char *name, const char *text) {
-  char p[PATH_MAX];
-  snprintf(p, sizeof p, "%s/%s", fx->dir, name);
-  FILE *f = fopen(p, "w");
-  assert_non_null(f);
-  assert_true(fputs(text, f) >= 0);
-  assert_int_equal(fclose(f), 0);
-}
-
-static void collect_report(void *ud, const char *file, const char *msg) {
-  (void)file;
-  reports *rep = ud;
-  size_t used = strlen(rep->text);
-  snprintf(rep->text + used, sizeof rep->text - used, "%s\n", msg);
-  rep->n++;
+  assert_int_equal(support_write_file(fx->dir, name, text), 0);
 }
 
 static void load(fixture *fx) {
   memset(&fx->rep, 0, sizeof fx->rep);
   vg_rules_free(fx->r);
-  fx->r = vg_rules_load(fx->dir, NULL, &limits, collect_report, &fx->rep, &fx->errors);
+  fx->r = vg_rules_load(fx->dir, NULL, &limits, support_collect_report, &fx->rep, &fx->errors);
   assert_non_null(fx->r);
   fx->ig.rules = fx->r;
 }

@@ -39,6 +39,8 @@
 #include "store.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #define assert_contains(hay, needle)                                                               \
   do {                                                                                             \
     if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
@@ -283,17 +285,10 @@ static int files_in(const char *dir) {
   return n;
 }
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  assert_true(fputs(text, f) >= 0);
-  assert_int_equal(fclose(f), 0);
-}
-
 /* Writes a template into fx->dir and points d at it. */
 static const char *template_file(fixture *fx, const char *name, const char *text) {
   const char *p = path_in(fx, name);
-  write_file(p, text);
+  assert_int_equal(support_write_file(fx->dir, name, text), 0);
   return p;
 }
 

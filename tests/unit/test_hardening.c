@@ -33,7 +33,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +49,8 @@
 #include "store.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #include <lauxlib.h>
 
 #define assert_contains(hay, needle)                                                               \
@@ -62,12 +63,6 @@
     if (strstr((hay), (needle))) fail_msg("did not expect \"%s\" in \"%s\"", (needle), (hay));     \
   } while (0)
 
-/* The problems vg_rules_load reported. */
-typedef struct {
-  int n;
-  char text[8192]; /* every message, one per line */
-} reports;
-
 typedef struct {
   char dir[64];
   vg_store *st;
@@ -75,7 +70,7 @@ typedef struct {
   vg_sandbox *sb;    /* for the tests of the sandbox on its own */
   char *log;         /* what a test caught of stderr */
   int errors;        /* what the last load said */
-  reports rep;
+  support_reports rep;
   vg_alert_list out; /* the new alerts handed on for the sinks */
   vg_ingest ig;      /* the store, the rules and out */
   uint64_t line_no;
@@ -109,18 +104,7 @@ static int teardown(void **state) {
   vg_sandbox_free(fx->sb);
   free(fx->log);
   vg_store_close(fx->st);
-  DIR *d = opendir(fx->dir);
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char p[PATH_MAX];
-      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }
@@ -128,27 +112,14 @@ static int teardown(void **state) {
 /* ---- helpers that do not assert (they also run in child processes) ---- */
 
 static int write_rules(fixture *fx, const char *name, const char *text) {
-  char p[PATH_MAX];
-  snprintf(p, sizeof p, "%s/%s", fx->dir, name);
-  FILE *f = fopen(p, "w");
-  if (!f) return -1;
-  int bad = fputs(text, f) < 0;
-  return fclose(f) || bad ? -1 : 0;
-}
-
-static void collect_report(void *ud, const char *file, const char *msg) {
-  (void)file;
-  reports *rep = ud;
-  size_t used = strlen(rep->text);
-  snprintf(rep->text + used, sizeof rep->text - used, "%s\n", msg);
-  rep->n++;
+  return support_write_file(fx->dir, name, text);
 }
 
 /* Loads the rules directory under lim; 0 when it loaded without a report. */
 static int load_rules(fixture *fx, const vg_rules_limits *lim) {
   memset(&fx->rep, 0, sizeof fx->rep);
   vg_rules_free(fx->r);
-  fx->r = vg_rules_load(fx->dir, NULL, lim, collect_report, &fx->rep, &fx->errors);
+  fx->r = vg_rules_load(fx->dir, NULL, lim, support_collect_report, &fx->rep, &fx->errors);
   fx->ig.rules = fx->r;
   if (!fx->r) return -1;
   if (fx->errors) fprintf(stderr, "the rules did not load cleanly: %s", fx->rep.text);

@@ -19,7 +19,6 @@
 #include <cmocka.h>
 
 #include <cJSON.h>
-#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,16 +33,12 @@
 #include "store.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #define assert_contains(hay, needle)                                                               \
   do {                                                                                             \
     if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
   } while (0)
-
-/* The problems vg_rules_load reported. */
-typedef struct {
-  int n;
-  char text[8192]; /* every message, one per line */
-} reports;
 
 /* A stored entry and what the rules see of it. */
 typedef struct {
@@ -58,7 +53,7 @@ typedef struct {
   vg_store *st;
   vg_rules *r;
   int errors; /* what the last load said */
-  reports rep;
+  support_reports rep;
   stored entries[8];
   size_t nentries;
   vg_alert_list out; /* alerts handed on by the runs */
@@ -92,18 +87,7 @@ static int teardown(void **state) {
     free(fx->entries[i].line);
   }
   vg_store_close(fx->st);
-  DIR *d = opendir(fx->dir);
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char p[PATH_MAX];
-      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }
@@ -111,27 +95,14 @@ static int teardown(void **state) {
 /* ---- helpers ---- */
 
 static void write_rules(fixture *fx, const char *name, const char *text) {
-  char p[PATH_MAX];
-  snprintf(p, sizeof p, "%s/%s", fx->dir, name);
-  FILE *f = fopen(p, "w");
-  assert_non_null(f);
-  assert_true(fputs(text, f) >= 0);
-  assert_int_equal(fclose(f), 0);
-}
-
-static void collect_report(void *ud, const char *file, const char *msg) {
-  (void)file;
-  reports *rep = ud;
-  size_t used = strlen(rep->text);
-  snprintf(rep->text + used, sizeof rep->text - used, "%s\n", msg);
-  rep->n++;
+  assert_int_equal(support_write_file(fx->dir, name, text), 0);
 }
 
 /* Loads fx->dir, keeping what it reports. */
 static void load(fixture *fx) {
   memset(&fx->rep, 0, sizeof fx->rep);
   vg_rules_free(fx->r);
-  fx->r = vg_rules_load(fx->dir, NULL, &limits, collect_report, &fx->rep, &fx->errors);
+  fx->r = vg_rules_load(fx->dir, NULL, &limits, support_collect_report, &fx->rep, &fx->errors);
   assert_non_null(fx->r);
 }
 
@@ -1046,14 +1017,11 @@ static int child_many_captures(fixture *fx) {
                                            "  return { \"caps:\" .. select(\"#\", e:match(\"");
     for (int g = 0; g < n; g++) used += snprintf(rule + used, sizeof rule - (size_t)used, "(a)");
     snprintf(rule + used, sizeof rule - (size_t)used, "\")) } end }\n");
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s/many.lua", fx->dir);
-    FILE *f = fopen(p, "w");
-    if (!f || fputs(rule, f) < 0 || fclose(f)) return 10;
+    if (support_write_file(fx->dir, "many.lua", rule)) return 10;
     vg_rules_free(fx->r);
     int errors = 0;
-    reports rep = {0};
-    fx->r = vg_rules_load(fx->dir, NULL, &limits, collect_report, &rep, &errors);
+    support_reports rep = {0};
+    fx->r = vg_rules_load(fx->dir, NULL, &limits, support_collect_report, &rep, &errors);
     if (!fx->r || errors) return 11;
     memcpy(text, "2023-11-", 8); /* a new entry each time: the day changes */
     snprintf(text + 8, 4, "%02d:", (int)k + 1);
@@ -1239,7 +1207,7 @@ static void test_shipped_rules_load_and_carry_test_cases(void **state) {
   shipped_rules_dir(dir, sizeof dir);
   vg_rules_limits lim = VG_RULES_LIMITS_DEFAULT;
   memset(&fx->rep, 0, sizeof fx->rep);
-  fx->r = vg_rules_load(dir, NULL, &lim, collect_report, &fx->rep, &fx->errors);
+  fx->r = vg_rules_load(dir, NULL, &lim, support_collect_report, &fx->rep, &fx->errors);
   assert_non_null(fx->r);
   if (fx->errors) fail_msg("the shipped rules in %s did not load: %s", dir, fx->rep.text);
   assert_true(vg_rules_count(fx->r) > 0);

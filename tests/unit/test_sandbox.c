@@ -24,7 +24,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +38,8 @@
 #include "sandbox.h"
 #include "store.h"
 #include "vigil.h"
+
+#include "support.h"
 
 #include <lauxlib.h>
 
@@ -100,18 +101,7 @@ static int teardown(void **state) {
     free(fx->entries[i].line);
   }
   vg_store_close(fx->st);
-  DIR *d = opendir(fx->dir);
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char p[PATH_MAX];
-      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }
@@ -123,12 +113,7 @@ static void path_of(const fixture *fx, const char *name, char *buf, size_t cap) 
 }
 
 static int write_rules(fixture *fx, const char *name, const char *text) {
-  char p[PATH_MAX];
-  path_of(fx, name, p, sizeof p);
-  FILE *f = fopen(p, "w");
-  if (!f) return -1;
-  int bad = fputs(text, f) < 0;
-  return fclose(f) || bad ? -1 : 0;
+  return support_write_file(fx->dir, name, text);
 }
 
 static void collect_report(void *ud, const char *file, const char *msg) {

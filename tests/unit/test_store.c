@@ -26,6 +26,8 @@
 #include "store.h"
 #include "vigil.h"
 
+#include "support.h"
+
 #define assert_contains(hay, needle)                                                               \
   do {                                                                                             \
     if (!strstr((hay), (needle))) fail_msg("expected \"%s\" in \"%s\"", (needle), (hay));          \
@@ -54,18 +56,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fixture *fx = *state;
   vg_store_close(fx->st);
-  DIR *d = opendir(fx->dir);
-  if (d) {
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-      char p[PATH_MAX];
-      snprintf(p, sizeof p, "%s/%s", fx->dir, de->d_name);
-      unlink(p);
-    }
-    closedir(d);
-  }
-  rmdir(fx->dir);
+  support_remove_dir(fx->dir);
   free(fx);
   return 0;
 }

@@ -86,3 +86,25 @@ bench: vigil
 .PHONY: fuzz
 fuzz: vigil
 	bash tests/fuzz/run.sh
+
+# The unit tests without sanitizers, under valgrind's memcheck: no leak, no error.
+PLAIN_LIB_OBJS := $(patsubst core/%.c,build/plain/%.o,$(LIB_SRCS)) $(GEN:%=build/plain/%.o)
+PLAIN_UNIT_BINS := $(patsubst tests/unit/%.c,build/plain/%,$(UNIT_SRCS))
+build/plain:
+	mkdir -p $@
+build/plain/%.o: core/%.c | build/plain test-deps
+	$(CC) $(BASE_CFLAGS) -O1 -c $< -o $@
+build/plain/%.o: build/%.c | build/plain
+	$(CC) $(BASE_CFLAGS) -O1 -c $< -o $@
+build/plain/test_%: tests/unit/test_%.c $(PLAIN_LIB_OBJS) | test-deps
+	$(CC) $(BASE_CFLAGS) -O1 -o $@ $< $(PLAIN_LIB_OBJS) $(PKG_LIBS) -lcmocka -lm
+.PHONY: test-valgrind
+.SECONDARY: $(PLAIN_LIB_OBJS)
+test-valgrind: $(PLAIN_UNIT_BINS)
+	@command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install -y valgrind"; exit 1; }
+	@fail=0; for t in $(PLAIN_UNIT_BINS); do \
+	  printf '%-28s ' "$$(basename $$t)"; \
+	  if VIGIL_UNDER_VALGRIND=1 valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	       --error-exitcode=99 --trace-children=no $$t > build/plain/$$(basename $$t).log 2>&1; \
+	  then echo clean; else echo "errors (build/plain/$$(basename $$t).log)"; fail=1; fi; \
+	done; exit $$fail

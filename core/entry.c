@@ -49,11 +49,10 @@ long vg_utf8_check(const char *s, size_t n) {
 }
 
 static void hash_entry(vg_entry *e) {
-  char date[VG_DATE_TEXT_MAX];
-  size_t dn = vg_date_format(&e->date, date);
+  size_t dn = vg_date_format(&e->date, e->date_text);
   XXH3_state_t st;
   XXH3_128bits_reset(&st);
-  XXH3_128bits_update(&st, date, dn + 1);
+  XXH3_128bits_update(&st, e->date_text, dn + 1);
   XXH3_128bits_update(&st, e->source, strlen(e->source) + 1);
   XXH3_128bits_update(&st, e->text, e->text_len);
   XXH128_canonical_t c;

@@ -18,6 +18,7 @@ int vg_format_parse(const char *name, vg_format *out);
 
 typedef struct {
   vg_date date;       /* the event date, with its precision */
+  char date_text[VG_DATE_TEXT_MAX]; /* its normalised ISO text, made once by the parser */
   const char *text;   /* the text; points into the line, or into `owned` */
   size_t text_len;    /* its length in bytes (valid UTF-8, no NUL) */
   const char *source; /* NUL-terminated; the caller's, or in `owned` */

@@ -14,9 +14,7 @@
 
 /* Runs the rules on a newly stored entry. */
 static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
-  char date[VG_DATE_TEXT_MAX];
-  vg_date_format(&e->date, date);
-  vg_rule_entry re = {id,          date,        vg_precision_name(e->date.precision),
+  vg_rule_entry re = {id,          e->date_text, vg_precision_name(e->date.precision),
                       e->date.first, e->date.last, e->text, e->text_len, e->source, e->fields};
   return vg_rules_run(ig->rules, ig->st, &re, ig->alerts);
 }

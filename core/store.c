@@ -310,10 +310,8 @@ void vg_store_rollback(vg_store *st) {
 }
 
 int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
-  char date[VG_DATE_TEXT_MAX];
-  size_t dn = vg_date_format(&e->date, date);
   sqlite3_stmt *s = st->stmt[S_INSERT];
-  sqlite3_bind_text(s, 1, date, (int)dn, SQLITE_STATIC);
+  sqlite3_bind_text(s, 1, e->date_text, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, vg_precision_name(e->date.precision), -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 3, e->date.first);
   sqlite3_bind_int(s, 4, e->date.last);

@@ -10,7 +10,9 @@
  * batches are alike. One entry in ten has its date moved 1 to 5 days back or
  * forward, so entries arrive out of date order.
  * TEXT_OUT, when given, gets the same entries in the same order as plain
- * lines "YYYY-MM-DD rNN text" for SEC. */
+ * lines "YYYY-MM-DD rNN text" for SEC.
+ * GEN_FIRST_DAY in the environment moves the first day that many days past
+ * 2000-01-01, so that successive batches can go on in time. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,7 +87,8 @@ int main(int argc, char **argv) {
   static char jbuf[1 << 20], tbuf[1 << 20];
   setvbuf(js, jbuf, _IOFBF, sizeof jbuf);
   if (tx) setvbuf(tx, tbuf, _IOFBF, sizeof tbuf);
-  const long day0 = 10957; /* 2000-01-01 */
+  const char *first = getenv("GEN_FIRST_DAY");
+  const long day0 = 10957 + (first ? atol(first) : 0); /* 2000-01-01 + GEN_FIRST_DAY */
   for (long i = 0; i < n; i++) {
     long day = day0 + i / PER_DAY;
     if (below(10) == 0) { /* late or early: 1 to 5 days either way */

@@ -1,7 +1,7 @@
 # vigil — build, test, run, install.
 #   make            the optimized ./vigil
 #   make run        start the daemon in the foreground on embedded defaults
-#   make test       sanitizer build, unit and end-to-end tests
+#   make test       sanitizer build, unit and end-to-end tests, short fuzz runs
 #   make install    into $(DESTDIR)$(PREFIX)/bin
 
 PREFIX ?= /usr/local
@@ -62,8 +62,10 @@ run: vigil
 	mkdir -p var
 	./vigil run
 
+# The fuzz harnesses run FUZZ_SECONDS each (0 skips them).
+FUZZ_SECONDS ?= 30
 test: build/asan/vigil $(UNIT_BINS)
-	@tests/run.sh build/asan
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build/asan
 
 install: vigil
 	install -d $(DESTDIR)$(BINDIR)

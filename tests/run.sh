@@ -2,7 +2,8 @@
 # Runs every test of vigil and sums them up.
 # Usage: tests/run.sh BUILD_DIR   (the directory holding vigil and test_* binaries)
 # Unit tests are cmocka binaries speaking TAP; end-to-end tests are the
-# scripts tests/e2e/*.sh, which speak TAP too (see tests/e2e/lib.sh). The last
+# scripts tests/e2e/*.sh, which speak TAP too (see tests/e2e/lib.sh); with
+# FUZZ_SECONDS set, the fuzz harnesses of tests/fuzz run last. The last
 # line is "N passed, N failed"; the exit status is non-zero on any failure.
 set -u
 build=$(cd "${1:?usage: tests/run.sh BUILD_DIR}" && pwd)
@@ -40,5 +41,11 @@ for t in "$here"/e2e/test_*.sh; do
   VIGIL="$build/vigil" sh "$t" >"$log" 2>&1
   count "$(basename "$t" .sh)" $?
 done
+# The libFuzzer harnesses, each for FUZZ_SECONDS seconds (unset or 0: skipped);
+# one TAP line a harness.
+if [ "${FUZZ_SECONDS:-0}" -gt 0 ]; then
+  SECONDS=$FUZZ_SECONDS bash "$here/fuzz/run.sh" >"$log" 2>&1
+  count fuzz $?
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

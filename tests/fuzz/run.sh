@@ -3,13 +3,16 @@
 #
 #   SECONDS=60 bash tests/fuzz/run.sh [name...]    (or: SECONDS=60 make fuzz)
 #
+# FUZZ_JOBS harnesses run at once (default: one a core). `make test` runs
+# every harness for FUZZ_SECONDS (default 30) through tests/run.sh.
+#
 # Each harness (date, entry, framer, cron, feed) is built with clang and
 # -fsanitize=fuzzer,address,undefined against the core sources (all of
 # core/*.c but main.c, plus the generated build/migrations.c and
 # build/scripts.c), then run for SECONDS seconds (default 30) on its seed
 # corpus and dictionary. New inputs go to build/fuzz/corpus/<name>; a crash
 # is saved under tests/fuzz/crashes/<name>/. Prints the executions of each
-# harness and exits non-zero if any of them crashed.
+# harness as a TAP line and exits non-zero if any of them crashed.
 #
 # As root, clang and the fuzzer runtime are installed with apt-get when
 # missing; otherwise the command to install them is printed.
@@ -28,6 +31,7 @@ here=tests/fuzz
 out=build/fuzz
 all_names="date entry framer cron feed"
 names=${*:-$all_names}
+jobs=${FUZZ_JOBS:-$(nproc)}  # harnesses run at once
 
 # --- toolchain -------------------------------------------------------------
 pkgs="clang libclang-rt-14-dev"
@@ -63,14 +67,20 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 mkdir -p "$out/obj"
 objs=()
+stale=()
 for src in $(ls core/*.c | grep -v '^core/main\.c$') build/migrations.c build/scripts.c; do
   obj=$out/obj/$(basename "${src%.c}").o
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find core -name '*.h' -newer "$obj" | head -1)" ]; then
-    echo "CC $src"
-    $CLANG $CFLAGS $SAN -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+    stale+=("$src")
   fi
   objs+=("$obj")
 done
+# Compile the stale objects on every core.
+if [ ${#stale[@]} -gt 0 ]; then
+  export CLANG CFLAGS SAN out
+  printf '%s\n' "${stale[@]}" | xargs -P "$jobs" -I{} sh -c \
+    'echo "CC {}"; $CLANG $CFLAGS $SAN -fsanitize=fuzzer-no-link -c {} -o "$out/obj/$(basename {} .c).o"'
+fi
 rm -f "$out/libvigil_fuzz.a"
 ar rcs "$out/libvigil_fuzz.a" "${objs[@]}"
 
@@ -84,38 +94,55 @@ done
 # --- run -------------------------------------------------------------------
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-failed=0
-summary=""
-for name in $names; do
-  corpus=$out/corpus/$name
-  crashes=$here/crashes/$name
-  log=$out/fuzz_$name.log
+# fuzz_one NAME: runs one harness for the duration; its log is build/fuzz/fuzz_NAME.log.
+fuzz_one() {
+  local name=$1 corpus=$out/corpus/$1 crashes=$here/crashes/$1 dict=()
   mkdir -p "$corpus" "$crashes"
-  dict=()
   [ -f "$here/$name.dict" ] && dict=(-dict="$here/$name.dict")
   echo "== fuzz_$name for ${duration}s"
-  set +e
   "$out/fuzz_$name" "$corpus" "$here/corpus/$name" "${dict[@]}" \
     -max_total_time="$duration" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$crashes/" >"$log" 2>&1
-  rc=$?
-  set -e
+    -artifact_prefix="$crashes/" >"$out/fuzz_$name.log" 2>&1
+}
+
+# Up to $jobs harnesses at once, each in its own process.
+declare -A status
+set -- $names
+while [ $# -gt 0 ]; do
+  batch=()
+  while [ $# -gt 0 ] && [ ${#batch[@]} -lt "$jobs" ]; do batch+=("$1"); shift; done
+  pids=()
+  for name in "${batch[@]}"; do fuzz_one "$name" & pids+=($!); done
+  for i in "${!batch[@]}"; do
+    rc=0
+    wait "${pids[$i]}" || rc=$?
+    status[${batch[$i]}]=$rc
+  done
+done
+
+# The summary, one TAP line a harness (tests/run.sh counts them).
+failed=0
+summary=""
+k=0
+for name in $names; do
+  k=$((k + 1))
+  log=$out/fuzz_$name.log
+  rc=${status[$name]}
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$execs" ] || execs=$(grep -o '#[0-9]*' "$log" | tail -1 | tr -d '#')
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-  if [ $rc -ne 0 ]; then
+  if [ "$rc" -ne 0 ]; then
     failed=1
     echo "fuzz_$name FAILED (exit $rc); log: $log" >&2
     grep -E '^==[0-9]+==ERROR|runtime error|SUMMARY:|deadly signal|Test unit written|^artifact_prefix|Base64' "$log" | head -20 >&2 || true
-    summary+=$(printf '%-8s %12s execs  cov %-6s CRASH (%s)' "$name" "${execs:-?}" "${cov:-?}" "$log")$'\n'
+    summary+="not ok $k - fuzz_$name: exit $rc after ${execs:-?} executions (cov ${cov:-?}); see $log"$'\n'
   else
-    summary+=$(printf '%-8s %12s execs  cov %-6s ok' "$name" "${execs:-?}" "${cov:-?}")$'\n'
+    summary+="ok $k - fuzz_$name: ${duration}s, ${execs:-?} executions (cov ${cov:-?}), no crash"$'\n'
   fi
-  rmdir "$crashes" 2>/dev/null || true
+  rmdir "$here/crashes/$name" 2>/dev/null || true
 done
 rmdir "$here/crashes" 2>/dev/null || true
 
 echo
-echo "harness         executions"
 printf '%s' "$summary"
 exit $failed

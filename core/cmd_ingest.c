@@ -126,9 +126,12 @@ int vg_cmd_ingest(int argc, char **argv) {
       status = VG_EXIT_FAIL;
       continue;
     }
-    vg_file_opts o = {cfg.format, source ? source : std ? "stdin" : base_name(path),
-                      cfg.max_line, cfg.batch_max > 1000 ? cfg.batch_max : 10000,
-                      on_reject, on_progress, on_commit, &x};
+    vg_file_opts o = {.format = cfg.format,
+                      .source = source ? source : std ? "stdin" : base_name(path),
+                      .max_line = cfg.max_line,
+                      .batch = cfg.batch_max > 1000 ? cfg.batch_max : 10000,
+                      .on_reject = on_reject, .progress = on_progress, .on_commit = on_commit,
+                      .ud = &x, .origin = std ? "stdin" : base_name(path)};
     vg_counts c = {0};
     int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
     vg_alert_list_clear(&alerts); /* what a failed transaction raised is gone */

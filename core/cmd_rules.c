@@ -191,7 +191,7 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   vg_store_begin(st);
   for (size_t j = 0; ids && j < t->ngiven; j++) {
     vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
-                    VG_FORMAT_AUTO, "test", 1 << 20};
+                    VG_FORMAT_AUTO, "test", 1 << 20, NULL};
     vg_result res;
     if (vg_ingest_line(&ig, &line, &res, NULL)) {
       say(d, "given entry %zu: database error: %s", j + 1, vg_store_errmsg(st));

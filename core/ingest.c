@@ -33,8 +33,8 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
   }
   if (rc) {
     res->status = VG_REJECTED;
-    if (vg_store_reject(ig->st, line->source, line->line_no, res->reason, line->data, line->len,
-                        line->total))
+    if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason,
+                        line->data, line->len, line->total))
       return res->status = VG_EDB;
     if (c) c->rejected++;
     return 0;
@@ -55,33 +55,38 @@ int vg_ingest_flush(const vg_ingest *ig) {
   return ig->rules ? vg_rules_flush(ig->rules, ig->st, ig->alerts) : 0;
 }
 
-/* Commits the open transaction after ending its batch. */
-static int commit(const vg_ingest *ig) {
-  int rc = vg_ingest_flush(ig);
-  return rc ? rc : vg_store_commit(ig->st);
-}
-
 /* State of one file while the framer hands its lines on. */
 typedef struct {
   const vg_ingest *ig;
   const vg_file_opts *o;
   vg_counts *c;
-  size_t in_txn; /* lines in the open transaction */
+  size_t in_txn;   /* lines in the open transaction */
+  uint64_t line;   /* the last line handed on */
+  uint64_t offset; /* the end of that line in the file */
 } file_job;
+
+/* Ends the batch, tells the caller where it ends, and commits. */
+static int commit(file_job *j) {
+  int rc = vg_ingest_flush(j->ig);
+  if (rc == 0 && j->o->before_commit) rc = j->o->before_commit(j->o->ud, j->line, j->offset);
+  if (rc == 0) rc = vg_store_commit(j->ig->st);
+  if (rc == 0 && j->o->on_commit) j->o->on_commit(j->o->ud);
+  return rc;
+}
 
 static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   file_job *j = ud;
   vg_line line = {data,      len,          total,         line_no, flags,
-                  j->o->format, j->o->source, j->o->max_line};
+                  j->o->format, j->o->source, j->o->max_line, j->o->origin};
   vg_result res;
   int rc = vg_ingest_line(j->ig, &line, &res, j->c);
   if (rc) return rc;
+  j->line = line_no;
+  j->offset += total + !(flags & VG_LINE_NO_EOL);
   if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
   if (++j->in_txn >= j->o->batch) {
-    int rc2 = commit(j->ig);
-    if (rc2) return rc2;
-    if (j->o->on_commit) j->o->on_commit(j->o->ud);
+    if ((rc = commit(j))) return rc;
     if (vg_store_begin(j->ig->st)) return VG_EDB;
     j->in_txn = 0;
   }
@@ -91,9 +96,10 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap) {
   vg_store *st = ig->st;
-  file_job j = {ig, o, c, 0};
+  file_job j = {ig, o, c, 0, o->first_line, o->offset};
   vg_framer f;
   vg_framer_init(&f, o->max_line);
+  f.line_no = o->first_line;
   char buf[65536];
   uint64_t bytes = 0, next_progress = 1 << 22;
   int rc = vg_store_begin(st);
@@ -103,16 +109,11 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     if (n < 0) {
       snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
                strerror(errno));
-      if ((rc = commit(ig)) == 0) {
-        rc = VG_EIO;
-        if (o->on_commit) o->on_commit(o->ud);
-      }
+      if ((rc = commit(&j)) == 0) rc = VG_EIO;
       break;
     }
     if (n == 0) {
-      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0 && (rc = commit(ig)) == 0 &&
-          o->on_commit)
-        o->on_commit(o->ud);
+      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = commit(&j);
       break;
     }
     bytes += (uint64_t)n;
@@ -187,7 +188,7 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       rc = VG_ENOMEM;
     } else {
       size_t n = strlen(line);
-      vg_line l = {line, n, n, 0, 0, VG_FORMAT_JSON, f->source, max_line};
+      vg_line l = {line, n, n, 0, 0, VG_FORMAT_JSON, f->source, max_line, f->url};
       vg_result res;
       rc = vg_ingest_line(ig, &l, &res, c);
       if (rc == 0 && (res.status == VG_STORED || res.status == VG_DUPLICATE))
@@ -213,7 +214,7 @@ typedef struct {
 static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   lines_job *j = ud;
-  vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line};
+  vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
   vg_result res;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
   return vg_ingest_line(j->ig, &l, &res, j->c);

@@ -38,6 +38,7 @@ typedef struct {
   vg_format format;   /* how to read it */
   const char *source; /* the source entries get unless a JSON record names one */
   size_t max_line;    /* the cap, to name in the reason of an overlong line */
+  const char *origin; /* the file or connection it came from, kept with a reject; may be NULL */
 } vg_line;
 
 /* Where lines go: the store, and the rules that run on each new entry. */
@@ -69,7 +70,14 @@ typedef struct {
   vg_reject_fn on_reject;  /* may be NULL */
   vg_progress_fn progress; /* may be NULL */
   void (*on_commit)(void *ud); /* after each commit (sinks); may be NULL */
-  void *ud;                /* for all three */
+  /* Just before each commit, inside its transaction, with the lines read
+   * and the offset of the end of the last one (counted from where the fd
+   * stood plus `offset`); a non-zero return (VG_EDB) rolls back. May be NULL. */
+  int (*before_commit)(void *ud, uint64_t lines, uint64_t offset);
+  void *ud;                /* for all four */
+  const char *origin;      /* kept with each reject; may be NULL */
+  uint64_t first_line;     /* lines before the fd's position: numbering goes on from it */
+  uint64_t offset;         /* the fd's position, for before_commit */
 } vg_file_opts;
 
 /* Reads fd to its end and ingests every line, committing every `batch`

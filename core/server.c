@@ -441,8 +441,8 @@ static void work_lines(uv_work_t *req) {
   int rc = vg_store_begin(srv->store);
   for (size_t i = 0; rc == 0 && i < b->n; i++) {
     item *it = &b->v[i];
-    vg_line line = {it->data, it->len, it->total, it->line_no, it->flags,
-                    srv->js.format, SOCKET_SOURCE, srv->js.max_line};
+    vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
+                    srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
     rc = vg_ingest_line(&ig, &line, &it->res, NULL);
   }
   if (rc == 0) rc = vg_ingest_flush(&ig);
@@ -542,8 +542,9 @@ static int start_lines(server *srv) {
 
 static void work_spool(uv_work_t *req) {
   server *srv = req->data;
-  vg_file_opts o = {srv->js.format, SPOOL_SOURCE, srv->js.max_line, srv->js.batch,
-                    NULL, NULL, on_file_commit, srv};
+  vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
+                    .max_line = srv->js.max_line, .batch = srv->js.batch,
+                    .on_commit = on_file_commit, .ud = srv};
   vg_ingest ig = {srv->store, srv->rules, &srv->raised};
   vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, &srv->spool.result);
   vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */

@@ -1,6 +1,7 @@
 /* spool.c — a spool file ingested and moved; see spool.h. */
 #include "spool.h"
 
+#include "store.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -9,12 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The state of one file while it is read. */
 typedef struct {
   const char *name;
   const vg_file_opts *caller; /* for its commit callback */
+  const vg_ingest *ig;
+  vg_spool_mark mark;         /* how far it was read, as committed */
+  vg_counts *counts;          /* what its lines became, all told */
   char *errors;               /* "name:line: reason" lines for the .err file */
   size_t len, cap;
 } job;
@@ -40,9 +45,22 @@ static void add_error(job *j, const char *fmt, ...) {
   j->errors[j->len] = '\0';
 }
 
-static void on_reject(void *ud, const vg_line *line, const vg_result *res) {
+/* One line of the .err file, from a reject kept in the store. */
+static int err_line(void *ud, uint64_t line, const char *reason) {
   job *j = ud;
-  add_error(j, "%s:%llu: %s\n", j->name, (unsigned long long)line->line_no, res->reason);
+  add_error(j, "%s:%llu: %s\n", j->name, (unsigned long long)line, reason);
+  return 0;
+}
+
+/* Marks how far the file was read, in the transaction of those lines. */
+static int before_commit(void *ud, uint64_t lines, uint64_t offset) {
+  job *j = ud;
+  j->mark.line = lines;
+  j->mark.offset = offset;
+  j->mark.stored = j->counts->stored;
+  j->mark.duplicates = j->counts->duplicates;
+  j->mark.rejected = j->counts->rejected;
+  return vg_store_spool_put(j->ig->st, j->name, &j->mark);
 }
 
 static void on_commit(void *ud) {
@@ -79,10 +97,33 @@ static void write_err_file(const char *dest, const char *text, size_t len) {
     vg_error("spool: cannot write %s: %s", path, strerror(errno));
 }
 
+/* Where the file at fd was left: on its mark when the store has one for this
+ * very file, else from its start. Positions fd there. 0, VG_EDB or VG_EIO. */
+static int resume(job *j, int fd, vg_spool_result *r) {
+  struct stat sb;
+  if (fstat(fd, &sb) != 0) return VG_EIO;
+  char id[sizeof j->mark.identity];
+  snprintf(id, sizeof id, "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)sb.st_dev,
+           (unsigned long long)sb.st_ino, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
+           sb.st_mtim.tv_nsec);
+  int found = vg_store_spool_get(j->ig->st, j->name, &j->mark);
+  if (found < 0) return VG_EDB;
+  if (found && strcmp(j->mark.identity, id) == 0 && (off_t)j->mark.offset <= sb.st_size &&
+      lseek(fd, (off_t)j->mark.offset, SEEK_SET) == (off_t)j->mark.offset) {
+    r->counts = (vg_counts){j->mark.stored, j->mark.duplicates, j->mark.rejected};
+    if (j->mark.line)
+      vg_info("spool: %s: going on after line %llu", j->name, (unsigned long long)j->mark.line);
+    return 0;
+  }
+  memset(&j->mark, 0, sizeof j->mark); /* new, or another file under the same name */
+  snprintf(j->mark.identity, sizeof j->mark.identity, "%s", id);
+  return vg_store_last_reject(j->ig->st, &j->mark.first_reject);
+}
+
 void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
                      const vg_file_opts *o, vg_spool_result *r) {
   memset(r, 0, sizeof *r);
-  job j = {name, o, NULL, 0, 0};
+  job j = {.name = name, .caller = o, .ig = ig, .counts = &r->counts};
   char path[8192];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
     r->rc = VG_SPOOL_GONE;
@@ -92,27 +133,37 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   if (fd < 0) {
     r->rc = errno == ENOENT ? VG_SPOOL_GONE : VG_EIO;
     snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(errno));
+  } else if ((r->rc = resume(&j, fd, r)) != 0) {
+    snprintf(r->why, sizeof r->why, "%s",
+             r->rc == VG_EDB ? vg_store_errmsg(ig->st) : strerror(errno));
+    close(fd);
   } else {
     vg_file_opts mine = *o;
-    mine.on_reject = on_reject;
     mine.on_commit = on_commit;
+    mine.before_commit = before_commit;
     mine.ud = &j;
+    mine.origin = name;
+    mine.first_line = j.mark.line;
+    mine.offset = j.mark.offset;
     r->rc = vg_ingest_fd(ig, fd, &mine, &r->counts, r->why, sizeof r->why);
     close(fd);
   }
-  if (r->rc == VG_ENOMEM) r->rc = VG_EDB; /* a batch rolled back: retry the file whole */
-  if (r->rc == VG_SPOOL_GONE || r->rc == VG_EDB) {
-    free(j.errors);
-    return;
-  }
+  if (r->rc == VG_ENOMEM) r->rc = VG_EDB; /* a batch rolled back: retry from the last commit */
+  if (r->rc == VG_SPOOL_GONE || r->rc == VG_EDB) return;
   r->failed = r->rc != 0 || r->counts.rejected;
+  if (r->failed && vg_store_rejects_of(ig->st, name, j.mark.first_reject, err_line, &j) != 0)
+    add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,
+              vg_store_errmsg(ig->st));
   if (r->rc) add_error(&j, "%s: %s\n", name, r->why);
   char dest[8200];
   int mv = move_to(dir, r->failed ? "failed" : "done", name, dest, sizeof dest);
-  if (mv < 0)
+  if (mv < 0) {
     vg_error("spool: %s: cannot move it to %s/: %s", name, r->failed ? "failed" : "done",
              strerror(-mv));
-  else if (r->failed)
-    write_err_file(dest, j.errors ? j.errors : "", j.len);
+  } else {
+    if (r->failed) write_err_file(dest, j.errors ? j.errors : "", j.len);
+    if (vg_store_spool_forget(ig->st, name) != 0) /* a later file of that name starts afresh all the same */
+      vg_warn("spool: %s: its progress was not cleared: %s", name, vg_store_errmsg(ig->st));
+  }
   free(j.errors);
 }

@@ -55,6 +55,11 @@ enum {
   S_FEED_GET,
   S_FEED_PUT,
   S_FEEDS,
+  S_SPOOL_GET,
+  S_SPOOL_PUT,
+  S_SPOOL_FORGET,
+  S_LAST_REJECT,
+  S_REJECTS_OF,
   S_COUNT
 };
 
@@ -78,8 +83,8 @@ static const char *const sql[S_COUNT] = {
                  " ON CONFLICT (hash) DO NOTHING",
     [S_FTS] = "INSERT INTO entries_fts (rowid, text) VALUES (?, ?)",
     [S_FIND] = "SELECT id FROM entries WHERE hash = ?",
-    [S_REJECT] = "INSERT INTO rejects (source, line, reason, raw, raw_length, received_at)"
-                 " VALUES (?, ?, ?, ?, ?, ?)",
+    [S_REJECT] = "INSERT INTO rejects (source, line, reason, raw, raw_length, received_at, origin)"
+                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
     [S_QUERY] = QUERY_COLUMNS " FROM entries e" QUERY_FILTERS
                               " ORDER BY e.day_first, e.id LIMIT ?6",
     [S_QUERY_TEXT] = QUERY_COLUMNS " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
@@ -146,6 +151,13 @@ static const char *const sql[S_COUNT] = {
                    " polls = polls + 1, items_seen = items_seen + ?9, next_poll = ?10",
     [S_FEEDS] = "SELECT url, source, last_success, last_error, last_error_at, failures, polls,"
                 " items_seen, next_poll FROM feeds ORDER BY url",
+    [S_SPOOL_GET] = "SELECT identity, offset, line, stored, duplicates, rejected, first_reject"
+                    " FROM spool_files WHERE name = ?",
+    [S_SPOOL_PUT] = "INSERT OR REPLACE INTO spool_files (name, identity, offset, line, stored,"
+                    " duplicates, rejected, first_reject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    [S_SPOOL_FORGET] = "DELETE FROM spool_files WHERE name = ?",
+    [S_LAST_REJECT] = "SELECT coalesce(max(id), 0) FROM rejects",
+    [S_REJECTS_OF] = "SELECT line, reason FROM rejects WHERE origin = ? AND id > ? ORDER BY id",
 };
 
 struct vg_store {
@@ -341,8 +353,8 @@ int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
   return VG_DUPLICATE;
 }
 
-int vg_store_reject(vg_store *st, const char *source, uint64_t line_no, const char *reason,
-                    const char *raw, size_t len, uint64_t total) {
+int vg_store_reject(vg_store *st, const char *source, const char *origin, uint64_t line_no,
+                    const char *reason, const char *raw, size_t len, uint64_t total) {
   sqlite3_stmt *s = st->stmt[S_REJECT];
   sqlite3_bind_text(s, 1, source, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 2, (sqlite3_int64)line_no);
@@ -350,6 +362,8 @@ int vg_store_reject(vg_store *st, const char *source, uint64_t line_no, const ch
   sqlite3_bind_blob(s, 4, raw, (int)(len > REJECT_KEEP ? REJECT_KEEP : len), SQLITE_STATIC);
   sqlite3_bind_int64(s, 5, (sqlite3_int64)total);
   sqlite3_bind_text(s, 6, st->now, -1, SQLITE_STATIC);
+  if (origin) sqlite3_bind_text(s, 7, origin, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 7);
   return run(st, S_REJECT);
 }
 
@@ -835,6 +849,65 @@ int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud) {
                      sqlite3_column_int64(s, 7), col(s, 8)};
     if ((out = fn(ud, &r))) break;
   }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+/* ---- spool files ---- */
+
+int vg_store_spool_get(vg_store *st, const char *name, vg_spool_mark *m) {
+  sqlite3_stmt *s = st->stmt[S_SPOOL_GET];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  memset(m, 0, sizeof *m);
+  if (found) {
+    snprintf(m->identity, sizeof m->identity, "%s", col(s, 0) ? col(s, 0) : "");
+    m->offset = (uint64_t)sqlite3_column_int64(s, 1);
+    m->line = (uint64_t)sqlite3_column_int64(s, 2);
+    m->stored = (uint64_t)sqlite3_column_int64(s, 3);
+    m->duplicates = (uint64_t)sqlite3_column_int64(s, 4);
+    m->rejected = (uint64_t)sqlite3_column_int64(s, 5);
+    m->first_reject = sqlite3_column_int64(s, 6);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_spool_put(vg_store *st, const char *name, const vg_spool_mark *m) {
+  sqlite3_stmt *s = st->stmt[S_SPOOL_PUT];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, m->identity, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, (sqlite3_int64)m->offset);
+  sqlite3_bind_int64(s, 4, (sqlite3_int64)m->line);
+  sqlite3_bind_int64(s, 5, (sqlite3_int64)m->stored);
+  sqlite3_bind_int64(s, 6, (sqlite3_int64)m->duplicates);
+  sqlite3_bind_int64(s, 7, (sqlite3_int64)m->rejected);
+  sqlite3_bind_int64(s, 8, m->first_reject);
+  return run(st, S_SPOOL_PUT);
+}
+
+int vg_store_spool_forget(vg_store *st, const char *name) {
+  sqlite3_bind_text(st->stmt[S_SPOOL_FORGET], 1, name, -1, SQLITE_STATIC);
+  return run(st, S_SPOOL_FORGET);
+}
+
+int vg_store_last_reject(vg_store *st, int64_t *id) {
+  sqlite3_stmt *s = st->stmt[S_LAST_REJECT];
+  int rc = sqlite3_step(s);
+  *id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : VG_EDB;
+}
+
+int vg_store_rejects_of(vg_store *st, const char *origin, int64_t after, vg_reject_row_fn fn,
+                        void *ud) {
+  sqlite3_stmt *s = st->stmt[S_REJECTS_OF];
+  sqlite3_bind_text(s, 1, origin, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, after);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, (uint64_t)sqlite3_column_int64(s, 0), col(s, 1) ? col(s, 1) : ""))) break;
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;

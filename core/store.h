@@ -43,8 +43,10 @@ enum { VG_STORED = 1, VG_DUPLICATE = 2 };
  * VG_DUPLICATE with the entry's id in *id, or VG_EDB. */
 int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id);
 
-/* Keeps a rejected line: where it came from, why, and its first bytes. */
-int vg_store_reject(vg_store *st, const char *source, uint64_t line_no, const char *reason,
+/* Keeps a rejected line: its source, the file or connection it came from
+ * (origin, may be NULL), its line number there, why, and its first bytes. */
+int vg_store_reject(vg_store *st, const char *source, const char *origin, uint64_t line_no,
+                    const char *reason,
                     const char *raw, size_t len, uint64_t total);
 
 /* What vg_store_query selects; zero fields select everything. */
@@ -222,5 +224,33 @@ typedef struct {
 } vg_feed_row;
 typedef int (*vg_feed_row_fn)(void *ud, const vg_feed_row *row);
 int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud);
+
+/* ---- spool files: how far each was read ---- */
+
+/* One spool file's progress, written in the transaction of the lines it
+ * covers (db/006_spool.sql). */
+typedef struct {
+  char identity[128];            /* of the file it describes: device, inode, size, mtime */
+  uint64_t offset;               /* bytes read, to the end of the last line committed */
+  uint64_t line;                 /* lines committed */
+  uint64_t stored, duplicates, rejected; /* what they became */
+  int64_t first_reject;          /* the file's rejects have ids above this */
+} vg_spool_mark;
+
+/* Reads the mark of spool file `name` into m: 1 when there is one, 0 when
+ * not (m zeroed), VG_EDB. */
+int vg_store_spool_get(vg_store *st, const char *name, vg_spool_mark *m);
+/* Writes it, inside the caller's open transaction. 0 or VG_EDB. */
+int vg_store_spool_put(vg_store *st, const char *name, const vg_spool_mark *m);
+/* Deletes it once the file has moved on. 0 or VG_EDB. */
+int vg_store_spool_forget(vg_store *st, const char *name);
+/* The largest reject id so far (0 when none) into *id. 0 or VG_EDB. */
+int vg_store_last_reject(vg_store *st, int64_t *id);
+/* Calls fn with the line and reason of each reject of `origin` whose id is
+ * above `after`, in order; stops at fn's first non-zero return, which it
+ * returns; VG_EDB on a database error. */
+typedef int (*vg_reject_row_fn)(void *ud, uint64_t line, const char *reason);
+int vg_store_rejects_of(vg_store *st, const char *origin, int64_t after, vg_reject_row_fn fn,
+                        void *ud);
 
 #endif

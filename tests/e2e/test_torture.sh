@@ -238,9 +238,107 @@ is "no alert is stored twice" "$(uniq -d "$T/torture.alerts" | head -n 5)" ""
 is "no alert is stored twice (the alerts = their distinct renderings)" \
   "$(sq 'select count(*) from alerts')" "$(sort -u "$T/torture.alerts" | wc -l | tr -d ' ')"
 
+# ---- the spool ----
+
+# The same chronology, cut into spool files of 12,000 lines: its lines dealt
+# out over the files, with neutral filler lines between them and two lines
+# without a date in each file. The daemon is killed while it reads them, at
+# least SPOOL_KILLS times, and restarted until every file has moved on. A
+# file cut short goes on after its last committed line, so no line is stored
+# twice, no bad line is kept twice, and each .err file lists its own two.
+SPOOL_KILLS=$(((KILLS + 1) / 2))
+FILES=6
+mkdir -p "$T/spool-in"
+awk -v dir="$T/spool-in" -v files="$FILES" '
+  { chrono[NR] = $0 }
+  END {
+    split("31 28 31 30 31 30 31 31 30 31 30 31", ml, " ")
+    for (f = 0; f < files; f++) {
+      out = sprintf("%s/batch-%d.txt", dir, f)
+      next_c = f + 1
+      for (k = 1; k <= 12000; k++) {
+        if (k == 700 || k == 9400) { printf "no date on line %d of file %d\n", k, f >out; continue }
+        if (k % 5 == 0 && next_c <= NR) { print chrono[next_c] >out; next_c += files; continue }
+        day = k % 365 + 1; m = 1
+        while (day > ml[m]) { day -= ml[m]; m++ }
+        printf "2023-%02d-%02d: Officials in Seoul discuss the economy (filler %d-%d)\n", m, day, f, k >out
+      }
+      close(out)
+    }
+  }' "$T/lines.txt"
+cat "$T/spool-in"/batch-*.txt | grep -v '^no date' | sort -u >"$T/spool-want"
+SPOOL_LINES=$(line_count "$T/spool-want")
+is "the spool files hold every line of the chronology" \
+  "$(grep -c -v 'filler' "$T/spool-want")" "$NLINES"
+
+SCDB=$T/spool-clean.db
+# shellcheck disable=SC2046 # the file names have no spaces
+"$VIGIL" ingest --db "$SCDB" --rules "$RULES" $(ls "$T/spool-in"/batch-*.txt) \
+  >"$T/spool-clean.out" 2>"$T/spool-clean.err"
+is "spool clean run: vigil ingest exits 1 (lines were rejected)" "$?" 1
+render "$SCDB" >"$T/spool-clean.alerts"
+
+DB=$T/spool.db
+SPOOL=$T/spool
+mkdir -p "$SPOOL"
+cp "$T/spool-in"/batch-*.txt "$SPOOL/"
+awk -v seed="$SEED" -v n="$MAX_ROUNDS" \
+  'BEGIN { srand(seed + 1); for (i = 0; i < n; i++) print 100 + int(rand() * 501) }' >"$T/spool-delays"
+kills=0
+round=0
+while [ "$round" -lt "$MAX_ROUNDS" ]; do
+  if [ -z "$(find "$SPOOL" -maxdepth 1 -type f -name 'batch-*')" ] && [ "$kills" -ge "$SPOOL_KILLS" ]; then
+    break
+  fi
+  round=$((round + 1))
+  start_daemon --rules "$RULES" 2>>"$T/shell.err" || break
+  # Once the files have all moved on, the kills land on an idle daemon.
+  delay=$(sed -n "${round}p" "$T/spool-delays")
+  sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
+  stop_daemon KILL
+  [ "$DRC" = 137 ] && kills=$((kills + 1))
+done
+diag "spool: $round rounds, $kills kills"
+is "spool: every file has left the spool" \
+  "$(find "$SPOOL" -maxdepth 1 -type f -name 'batch-*' | wc -l | tr -d ' ')" 0
+if [ "$kills" -ge "$SPOOL_KILLS" ]; then
+  ok "spool: the daemon was killed with SIGKILL $kills times (at least $SPOOL_KILLS)"
+else
+  fail "spool: the daemon was killed with SIGKILL at least $SPOOL_KILLS times" "$kills kills"
+fi
+resumed=$(cat "$T"/daemon.*.log | grep -c 'spool: batch-[0-9]*\.txt: going on after line')
+if [ "$resumed" -ge 1 ]; then
+  ok "spool: a file cut short by a kill went on after its last committed line ($resumed times)"
+else
+  fail "spool: a file cut short by a kill went on after its last committed line" \
+    "no daemon log says 'going on after line'; the kills missed the files"
+fi
+is "spool: each file moved once, to failed/ (each has two bad lines)" \
+  "$(find "$SPOOL/done" "$SPOOL/failed" -type f -name 'batch-*' ! -name '*.err' -printf '%f\n' | sort | tr '\n' ' ')" \
+  "$(ls "$T/spool-in" | tr '\n' ' ')"
+is "spool: integrity_check says ok" "$(sq 'PRAGMA integrity_check(100000)' 2>&1)" ok
+is "spool: no line is stored twice" \
+  "$(sq 'select text from entries group by date, text having count(*) > 1' | head -n 5)" ""
+is "spool: every good line is stored" "$(sq 'select count(*) from entries')" "$SPOOL_LINES"
+is "spool: each bad line is kept once, with its file and line" \
+  "$(sq "select count(distinct origin || ':' || line) || ' ' || count(*) from rejects where reason <> ''")" \
+  "$((FILES * 2)) $((FILES * 2))"
+is "spool: no progress mark is left" "$(sq 'select count(*) from spool_files')" 0
+errs=""
+f=0
+while [ "$f" -lt "$FILES" ]; do
+  errs="$errs$(cut -d: -f1,2 "$SPOOL/failed/batch-$f.txt.err" 2>/dev/null | tr '\n' ' ')"
+  f=$((f + 1))
+done
+is "spool: each .err file lists its own two bad lines" "$errs" \
+  "$(awk -v n="$FILES" 'BEGIN { for (f = 0; f < n; f++) printf "batch-%d.txt:700 batch-%d.txt:9400 ", f, f }')"
+render "$DB" >"$T/spool.alerts"
+same_lines "spool: the alerts equal those of one vigil ingest of the files" \
+  "$T/spool.alerts" "$T/spool-clean.alerts"
+
 # ---- the sanitizers ----
 
 check_sanitizers "no daemon run left a sanitizer report in its log" "$T"/daemon.*.log
-check_sanitizers "no sanitizer report from the clean run" "$T/clean.err"
+check_sanitizers "no sanitizer report from the clean runs" "$T/clean.err" "$T/spool-clean.err"
 
 done_testing

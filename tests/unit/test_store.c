@@ -289,7 +289,7 @@ static void test_reject_is_kept(void **state) {
   const char raw[] = "Pyongyang, no date on this line";
   assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(
-      vg_store_reject(st, "desk", 7, "no date at the start of the line", raw, sizeof raw - 1, 500),
+      vg_store_reject(st, "desk", NULL, 7, "no date at the start of the line", raw, sizeof raw - 1, 500),
       0);
   assert_int_equal(vg_store_commit(st), 0);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 1);
@@ -311,7 +311,7 @@ static void test_rejected_empty_line_is_kept(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
   assert_int_equal(vg_store_begin(st), 0);
-  assert_int_equal(vg_store_reject(st, "desk", 3, "empty line", "", 0, 0), 0);
+  assert_int_equal(vg_store_reject(st, "desk", NULL, 3, "empty line", "", 0, 0), 0);
   assert_int_equal(vg_store_commit(st), 0);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3"), 1);
 }
@@ -324,7 +324,7 @@ static void test_long_reject_is_capped_with_full_length(void **state) {
   assert_non_null(raw);
   memset(raw, 'z', n);
   assert_int_equal(vg_store_begin(st), 0);
-  int rc = vg_store_reject(st, "desk", 1, "too long", raw, n, n);
+  int rc = vg_store_reject(st, "desk", NULL, 1, "too long", raw, n, n);
   free(raw);
   assert_int_equal(rc, 0);
   assert_int_equal(vg_store_commit(st), 0);

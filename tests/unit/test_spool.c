@@ -1,0 +1,240 @@
+/* test_spool.c — one spool file ingested and moved, and one cut short.
+ *
+ * A file of good and bad lines goes to failed/ with a NAME.err naming each
+ * bad line; a clean one goes to done/. A file whose reading stops right after
+ * a commit (a child process that exits there, as a crash would) is read on
+ * from its last committed line by the next attempt: every line is stored
+ * once, every bad line is kept once, and the .err file lists the bad lines
+ * from both attempts. A mark left by another file of the same name is not
+ * trusted. Each test has its own database and spool directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "spool.h"
+#include "store.h"
+#include "vigil.h"
+
+#include "support.h"
+
+typedef struct {
+  char dir[64];   /* the spool directory, holding the database too */
+  char path[128]; /* the database */
+  vg_store *st;
+  vg_ingest ig;
+} fixture;
+
+static int setup(void **state) {
+  fixture *fx = calloc(1, sizeof *fx);
+  if (!fx) return -1;
+  snprintf(fx->dir, sizeof fx->dir, "/tmp/vigil-spool-XXXXXX");
+  if (!mkdtemp(fx->dir)) {
+    free(fx);
+    return -1;
+  }
+  char sub[128];
+  snprintf(sub, sizeof sub, "%s/done", fx->dir);
+  mkdir(sub, 0700);
+  snprintf(sub, sizeof sub, "%s/failed", fx->dir);
+  mkdir(sub, 0700);
+  snprintf(fx->path, sizeof fx->path, "%s/.vigil.db", fx->dir);
+  char err[256] = "";
+  fx->st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!fx->st) {
+    fprintf(stderr, "cannot open %s: %s\n", fx->path, err);
+    free(fx);
+    return -1;
+  }
+  fx->ig = (vg_ingest){fx->st, NULL, NULL};
+  *state = fx;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fixture *fx = *state;
+  vg_store_close(fx->st);
+  char sub[128];
+  snprintf(sub, sizeof sub, "%s/done", fx->dir);
+  support_remove_dir(sub);
+  snprintf(sub, sizeof sub, "%s/failed", fx->dir);
+  support_remove_dir(sub);
+  support_remove_dir(fx->dir);
+  free(fx);
+  return 0;
+}
+
+/* One integer from SQL, through a connection of its own. */
+static long long sql_int(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *s = NULL;
+  long long v = -1;
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return v;
+}
+
+/* The text of dir/sub/name, or "" when it cannot be read. */
+static const char *read_text(const fixture *fx, const char *sub, const char *name) {
+  static char text[4096];
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s/%s", fx->dir, sub, name);
+  text[0] = '\0';
+  FILE *f = fopen(p, "r");
+  if (!f) return text;
+  size_t n = fread(text, 1, sizeof text - 1, f);
+  text[n] = '\0';
+  fclose(f);
+  return text;
+}
+
+static int exists(const fixture *fx, const char *sub, const char *name) {
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/%s%s%s", fx->dir, sub, *sub ? "/" : "", name);
+  return access(p, F_OK) == 0;
+}
+
+/* Ten lines, two of them bad (lines 2 and 9), the last without a newline. */
+static const char ten_lines[] = "2023-03-09: Pyongyang fires a short-range missile\n"
+                                "no date on this one\n"
+                                "2023-03-12: A submarine launches two cruise missiles\n"
+                                "2023-03-13: Freedom Shield begins\n"
+                                "2023-03-14: Two short-range missiles fall into the sea\n"
+                                "2023-03-16: A Hwasong-17 is fired before a summit in Tokyo\n"
+                                "2023-03-19: A missile flies 800 km toward the east\n"
+                                "2023-03-22: Cruise missiles are fired off the east coast\n"
+                                "2023-99-99: a month that does not exist\n"
+                                "2023-03-27: Two more short-range missiles are launched";
+
+static vg_file_opts opts(size_t batch, void (*on_commit)(void *), void *ud) {
+  return (vg_file_opts){.format = VG_FORMAT_AUTO, .source = "spool", .max_line = 4096,
+                        .batch = batch, .on_commit = on_commit, .ud = ud};
+}
+
+static void test_clean_file_goes_to_done(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "a.txt", "2023-01-01: one\n2023-01-02: two\n"), 0);
+  vg_file_opts o = opts(10, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, "a.txt", &o, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.failed, 0);
+  assert_int_equal(r.counts.stored, 2);
+  assert_true(exists(fx, "done", "a.txt"));
+  assert_false(exists(fx, "", "a.txt"));
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 0);
+}
+
+static void test_bad_lines_listed_in_err_file(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "b.txt", ten_lines), 0);
+  vg_file_opts o = opts(4, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, "b.txt", &o, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.failed, 1);
+  assert_int_equal(r.counts.stored, 8);
+  assert_int_equal(r.counts.rejected, 2);
+  assert_true(exists(fx, "failed", "b.txt"));
+  const char *err = read_text(fx, "failed", "b.txt.err");
+  assert_non_null(strstr(err, "b.txt:2: "));
+  assert_non_null(strstr(err, "b.txt:9: "));
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'b.txt'"), 2);
+}
+
+/* Exits the process after the second commit: a crash between two batches. */
+static void exit_after_two(void *ud) {
+  if (++*(int *)ud == 2) _exit(0);
+}
+
+static void test_file_cut_short_goes_on_from_last_commit(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "c.txt", ten_lines), 0);
+  pid_t pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    char err[256];
+    vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+    if (!st) _exit(3);
+    vg_ingest ig = {st, NULL, NULL};
+    int commits = 0;
+    vg_file_opts o = opts(3, exit_after_two, &commits);
+    vg_spool_result r;
+    vg_spool_ingest(&ig, fx->dir, "c.txt", &o, &r);
+    _exit(4); /* not reached: the second commit ends the process */
+  }
+  int status = 0;
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 0);
+  /* Two batches of three were committed, with their mark; the file stayed. */
+  assert_true(exists(fx, "", "c.txt"));
+  assert_int_equal(sql_int(fx->path, "SELECT line FROM spool_files WHERE name = 'c.txt'"), 6);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 5);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 1);
+
+  vg_file_opts o = opts(3, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, "c.txt", &o, &r);
+  assert_int_equal(r.rc, 0);
+  /* The counts are those of the whole file, each line counted once. */
+  assert_int_equal(r.counts.stored, 8);
+  assert_int_equal(r.counts.duplicates, 0);
+  assert_int_equal(r.counts.rejected, 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 8);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'c.txt'"
+                                     " AND line IN (2, 9)"),
+                   2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 0);
+  const char *err = read_text(fx, "failed", "c.txt.err");
+  assert_non_null(strstr(err, "c.txt:2: "));
+  assert_non_null(strstr(err, "c.txt:9: "));
+}
+
+static void test_mark_of_another_file_is_not_trusted(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "d.txt", ten_lines), 0);
+  /* A mark left by an earlier d.txt, long gone. */
+  vg_spool_mark m = {.offset = 120, .line = 3, .stored = 2, .rejected = 1};
+  snprintf(m.identity, sizeof m.identity, "1:2:3:4.000000000");
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_store_spool_put(fx->st, "d.txt", &m), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  vg_file_opts o = opts(100, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, "d.txt", &o, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.counts.stored, 8);
+  assert_int_equal(r.counts.rejected, 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 8);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 0);
+}
+
+int main(void) {
+  vg_log_set_level(VG_LOG_ERROR);
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+  const struct CMUnitTest tests[] = {
+      T(test_clean_file_goes_to_done),
+      T(test_bad_lines_listed_in_err_file),
+      T(test_file_cut_short_goes_on_from_last_commit),
+      T(test_mark_of_another_file_is_not_trusted),
+  };
+#undef T
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

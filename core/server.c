@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -35,6 +36,7 @@
 
 #define READ_CHUNK 65536
 #define MAX_CLIENTS 1024
+#define FD_RESERVE 64                   /* descriptors kept for the store, listeners, sinks, feeds */
 #define PENDING_BYTES_MAX (64u << 20)  /* stop reading past this many bytes waiting */
 #define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
 #define STOP_GRACE_MS 5000              /* how long a stop waits for clients to take replies */
@@ -79,6 +81,7 @@ struct client {
   int closed;           /* the close callback ran */
   int write_blocked;    /* too many replies unread: reading paused */
   int touched;          /* has replies in `out` this round */
+  uint64_t long_logged; /* the number of the last overlong line logged */
   char name[64];        /* for the log: unix#N or tcp#N */
   client *prev, *next;  /* in srv->clients */
 };
@@ -151,6 +154,7 @@ struct server {
   job_settings js;            /* its settings */
   client *clients;            /* every open connection */
   size_t nclients;
+  size_t max_clients;         /* more are refused: MAX_CLIENTS, or fewer when fds are short */
   unsigned long next_client;  /* numbers connections for the log */
   int throttled;              /* too much pending: no client is read */
   int stopping;               /* a stop signal came */
@@ -347,6 +351,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
       vg_error("%s: out of memory reading input; closing it", c->name);
       client_close(c);
     }
+    /* Said now, not once the line ends: its newline may never come. */
+    if (c->framer.skipping && c->long_logged != c->framer.line_no + 1) {
+      c->long_logged = c->framer.line_no + 1;
+      vg_warn("%s: line %llu is over the %zu-byte cap; skipping it up to its newline", c->name,
+              (unsigned long long)c->long_logged, c->framer.max);
+    }
     if (srv->pending.n >= srv->cfg.max_pending || srv->pending_bytes >= PENDING_BYTES_MAX)
       set_throttle(srv, 1);
     kick(srv);
@@ -401,8 +411,9 @@ static void on_connection(uv_stream_t *listener, int status) {
     client_close(c);
     return;
   }
-  if (srv->nclients > MAX_CLIENTS || srv->stopping) {
-    vg_warn("%s: refused: %s", c->name, srv->stopping ? "stopping" : "too many connections");
+  if (srv->nclients > srv->max_clients || srv->stopping) {
+    if (srv->stopping) vg_warn("%s: refused: stopping", c->name);
+    else vg_warn("%s: refused: too many connections (%zu at most)", c->name, srv->max_clients);
     client_close(c);
     return;
   }
@@ -904,6 +915,31 @@ static void start_rules_watch(server *srv) {
 
 /* ---- listeners ---- */
 
+/* How many connections the daemon serves at once: MAX_CLIENTS, raising the
+ * open-files limit up to its hard limit to make room for them. When even
+ * that is too low, fewer: a connection over the cap is then accepted and
+ * refused with a log line, where a failing accept() would have it dropped
+ * by libuv unseen. */
+static size_t client_cap(void) {
+  const rlim_t want = MAX_CLIENTS + FD_RESERVE;
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+    return MAX_CLIENTS;
+  rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+  if (setrlimit(RLIMIT_NOFILE, &rl) != 0) rl.rlim_cur = was;
+  if (rl.rlim_cur >= want) {
+    vg_debug("open-files limit raised from %llu to %llu", (unsigned long long)was,
+             (unsigned long long)rl.rlim_cur);
+    return MAX_CLIENTS;
+  }
+  size_t cap = rl.rlim_cur > 2 * FD_RESERVE ? (size_t)(rl.rlim_cur - FD_RESERVE)
+                                            : (size_t)rl.rlim_cur / 2;
+  vg_warn("the open-files limit is %llu: serving at most %zu connections at once, not %d",
+          (unsigned long long)rl.rlim_cur, cap, MAX_CLIENTS);
+  return cap;
+}
+
 /* Removes a socket file left by a daemon that is gone; refuses to when one
  * still answers on it. */
 static int clear_stale_socket(const char *path) {
@@ -1222,6 +1258,7 @@ int vg_cmd_run(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
+  srv->max_clients = client_cap();
   uv_timer_init(srv->loop, &srv->batch_timer);
   uv_timer_init(srv->loop, &srv->spool_timer);
   uv_timer_init(srv->loop, &srv->stop_timer);

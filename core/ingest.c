@@ -87,6 +87,7 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
   if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
   if (++j->in_txn >= j->o->batch) {
     if ((rc = commit(j))) return rc;
+    if (j->o->max_lines && j->line - j->o->first_line >= j->o->max_lines) return VG_INGEST_MORE;
     if (vg_store_begin(j->ig->st)) return VG_EDB;
     j->in_txn = 0;
   }

@@ -78,13 +78,18 @@ typedef struct {
   const char *origin;      /* kept with each reject; may be NULL */
   uint64_t first_line;     /* lines before the fd's position: numbering goes on from it */
   uint64_t offset;         /* the fd's position, for before_commit */
+  uint64_t max_lines;      /* stop at the first commit after this many lines; 0: read to the end */
 } vg_file_opts;
+
+enum { VG_INGEST_MORE = 1 }; /* vg_ingest_fd stopped at max_lines: the rest is unread */
 
 /* Reads fd to its end and ingests every line, committing every `batch`
  * lines (each commit after vg_ingest_flush) and calling on_commit after
- * each commit. A last line without a newline is ingested too. Returns 0; VG_EIO
- * when a read failed (what came before is committed; err says after which
- * line); or VG_EDB (the open transaction is rolled back). */
+ * each commit. A last line without a newline is ingested too. Returns 0;
+ * VG_INGEST_MORE when it stopped after a commit at o->max_lines (the
+ * position of the rest went to before_commit); VG_EIO when a read failed
+ * (what came before is committed; err says after which line); or VG_EDB
+ * (the open transaction is rolled back). */
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap);
 

@@ -86,9 +86,12 @@ struct client {
   client *prev, *next;  /* in srv->clients */
 };
 
-/* The spool file a job is ingesting, and what became of it. */
+/* The spool file a job is ingesting, and what became of it. A long file
+ * takes several jobs, one batch each, so that lines from clients and other
+ * work get their turn between them. */
 typedef struct {
   char *name;         /* the file's name inside the spool directory */
+  int more;           /* the last job stopped part-way: the next goes on with it */
   vg_spool_result result;
 } spool_job;
 
@@ -555,15 +558,21 @@ static void work_spool(uv_work_t *req) {
   server *srv = req->data;
   vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
                     .max_line = srv->js.max_line, .batch = srv->js.batch,
-                    .on_commit = on_file_commit, .ud = srv};
+                    .max_lines = srv->js.batch, .on_commit = on_file_commit, .ud = srv};
   vg_ingest ig = {srv->store, srv->rules, &srv->raised};
-  vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, &srv->spool.result);
+  vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, srv->spool.more, &srv->spool.result);
   vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
 }
 
 static void after_spool(server *srv) {
   spool_job *j = &srv->spool;
   const vg_spool_result *r = &j->result;
+  j->more = r->rc == VG_SPOOL_MORE;
+  if (j->more) {
+    vg_debug("spool: %s: %llu lines so far; the rest after what waits", j->name,
+             (unsigned long long)(r->counts.stored + r->counts.duplicates + r->counts.rejected));
+    return;
+  }
   if (r->rc == VG_SPOOL_GONE) {
     vg_info("spool: %s: gone before it was read", j->name);
   } else if (r->rc == VG_EDB) {
@@ -732,9 +741,11 @@ static void kick(server *srv) {
     submit(srv);
     return;
   }
-  if (srv->spool_n && !srv->stopping) {
-    srv->spool.name = srv->spool_queue[0];
-    memmove(srv->spool_queue, srv->spool_queue + 1, --srv->spool_n * sizeof *srv->spool_queue);
+  if ((srv->spool.more || srv->spool_n) && !srv->stopping) {
+    if (!srv->spool.more) {
+      srv->spool.name = srv->spool_queue[0];
+      memmove(srv->spool_queue, srv->spool_queue + 1, --srv->spool_n * sizeof *srv->spool_queue);
+    }
     srv->job = JOB_SPOOL;
     submit(srv);
     return;
@@ -1291,6 +1302,7 @@ int vg_cmd_run(int argc, char **argv) {
   free(srv->raised.v);
   free(srv->committed.v);
   if (status == VG_EXIT_OK) vg_info("stopped cleanly");
+  free(srv->spool.name); /* a file part-way through at the stop */
   for (size_t i = 0; i < srv->spool_n; i++) free(srv->spool_queue[i]);
   free(srv->spool_queue);
   free(srv->pending.v);

@@ -99,7 +99,7 @@ static void write_err_file(const char *dest, const char *text, size_t len) {
 
 /* Where the file at fd was left: on its mark when the store has one for this
  * very file, else from its start. Positions fd there. 0, VG_EDB or VG_EIO. */
-static int resume(job *j, int fd, vg_spool_result *r) {
+static int resume(job *j, int fd, int again, vg_spool_result *r) {
   struct stat sb;
   if (fstat(fd, &sb) != 0) return VG_EIO;
   char id[sizeof j->mark.identity];
@@ -112,7 +112,8 @@ static int resume(job *j, int fd, vg_spool_result *r) {
       lseek(fd, (off_t)j->mark.offset, SEEK_SET) == (off_t)j->mark.offset) {
     r->counts = (vg_counts){j->mark.stored, j->mark.duplicates, j->mark.rejected};
     if (j->mark.line)
-      vg_info("spool: %s: going on after line %llu", j->name, (unsigned long long)j->mark.line);
+      vg_log(again ? VG_LOG_DEBUG : VG_LOG_INFO, "spool: %s: going on after line %llu", j->name,
+             (unsigned long long)j->mark.line);
     return 0;
   }
   memset(&j->mark, 0, sizeof j->mark); /* new, or another file under the same name */
@@ -121,7 +122,7 @@ static int resume(job *j, int fd, vg_spool_result *r) {
 }
 
 void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
-                     const vg_file_opts *o, vg_spool_result *r) {
+                     const vg_file_opts *o, int again, vg_spool_result *r) {
   memset(r, 0, sizeof *r);
   job j = {.name = name, .caller = o, .ig = ig, .counts = &r->counts};
   char path[8192];
@@ -133,7 +134,7 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   if (fd < 0) {
     r->rc = errno == ENOENT ? VG_SPOOL_GONE : VG_EIO;
     snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(errno));
-  } else if ((r->rc = resume(&j, fd, r)) != 0) {
+  } else if ((r->rc = resume(&j, fd, again, r)) != 0) {
     snprintf(r->why, sizeof r->why, "%s",
              r->rc == VG_EDB ? vg_store_errmsg(ig->st) : strerror(errno));
     close(fd);
@@ -146,10 +147,13 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
     mine.first_line = j.mark.line;
     mine.offset = j.mark.offset;
     r->rc = vg_ingest_fd(ig, fd, &mine, &r->counts, r->why, sizeof r->why);
+    if (r->rc == VG_INGEST_MORE) r->rc = VG_SPOOL_MORE;
     close(fd);
   }
   if (r->rc == VG_ENOMEM) r->rc = VG_EDB; /* a batch rolled back: retry from the last commit */
-  if (r->rc == VG_SPOOL_GONE || r->rc == VG_EDB) return;
+  if (r->rc == VG_SPOOL_GONE && vg_store_spool_forget(ig->st, name) != 0)
+    vg_warn("spool: %s: its progress was not cleared: %s", name, vg_store_errmsg(ig->st));
+  if (r->rc == VG_SPOOL_GONE || r->rc == VG_SPOOL_MORE || r->rc == VG_EDB) return;
   r->failed = r->rc != 0 || r->counts.rejected;
   if (r->failed && vg_store_rejects_of(ig->st, name, j.mark.first_reject, err_line, &j) != 0)
     add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,

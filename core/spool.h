@@ -9,19 +9,26 @@
 
 #include "ingest.h"
 
-enum { VG_SPOOL_GONE = 1 }; /* the file went away before it was read */
+enum {
+  VG_SPOOL_GONE = 2, /* the file went away before it was read */
+  VG_SPOOL_MORE = 3, /* stopped after max_lines; the rest waits for the next call */
+};
 
 typedef struct {
-  vg_counts counts; /* what its lines became */
-  int rc;           /* 0 (moved), VG_SPOOL_GONE, VG_EDB (left to retry), or VG_EIO */
+  vg_counts counts; /* what its lines became, so far */
+  int rc;           /* 0 (moved), VG_SPOOL_GONE, VG_SPOOL_MORE, VG_EDB (left to retry), or VG_EIO */
   int failed;       /* moved to failed/ */
   char why[512];    /* the failure, when rc is not 0 */
 } vg_spool_result;
 
 /* Ingests dir/name through ig with the format, source, cap and batch of o
  * (o->on_commit, if set, is called after each commit with o->ud) and moves
- * the file as above. Fills r. */
+ * the file as above. Goes on from where the last call on the same file
+ * stopped; with o->max_lines set, it stops again after about that many lines
+ * (VG_SPOOL_MORE), so that a long file can share the store with other work.
+ * `again` says the last call stopped that way: the log then says nothing of
+ * going on. Fills r. */
 void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
-                     const vg_file_opts *o, vg_spool_result *r);
+                     const vg_file_opts *o, int again, vg_spool_result *r);
 
 #endif

@@ -188,4 +188,35 @@ stop_daemon INT
 is "... and exits 0 on SIGINT" "$DRC" 0
 check "SIGINT: the log says stopped cleanly" grep -q "stopped cleanly" "$DLOG"
 
+# ---- a long spool file shares the store with clients ----
+
+# 200,000 lines take the daemon seconds; a client's line sent meanwhile is
+# answered between two of the file's batches, while the file is still there.
+awk 'BEGIN { for (i = 1; i <= 200000; i++)
+  printf "2024-%02d-%02d: A long file of notes, line %d\n", i % 12 + 1, i % 28 + 1, i }' \
+  >"$T/.long.txt"
+mv "$T/.long.txt" "$SPOOL/long.txt"
+DB=$T/fresh.db
+start_daemon
+# long_begun: some of the long file is stored.
+# shellcheck disable=SC2317 # called through wait_running
+long_begun() {
+  [ "$(sq "select count(*) from entries where text like 'A long file of notes%'")" -gt 0 ]
+}
+wait_running 20 long_begun
+sent=$(date +%s%N)
+reply=$(printf 'Dec. 12, 2023: a line sent while a long file is read\n' | send_unix)
+took=$((($(date +%s%N) - sent) / 1000000))
+like "a line sent while a long spool file is read is answered" "$reply" '^ok [0-9]+$'
+if [ -f "$SPOOL/long.txt" ]; then
+  ok "... before the file is done (in $took ms)"
+else
+  fail "... before the file is done" "the file was done first; the line took $took ms"
+fi
+wait_for 120 test -f "$SPOOL/done/long.txt"
+check "the long file is done in the end" test -f "$SPOOL/done/long.txt"
+is "... with all its lines" "$(sq "select count(*) from entries where text like 'A long file of notes%'")" 200000
+stop_daemon TERM
+is "... and the daemon stops with status 0" "$DRC" 0
+
 done_testing

@@ -6,7 +6,8 @@
  * from its last committed line by the next attempt: every line is stored
  * once, every bad line is kept once, and the .err file lists the bad lines
  * from both attempts. A mark left by another file of the same name is not
- * trusted. Each test has its own database and spool directory. */
+ * trusted, and a long file can be read a few lines a call. Each test has its
+ * own database and spool directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,7 +132,7 @@ static void test_clean_file_goes_to_done(void **state) {
   assert_int_equal(support_write_file(fx->dir, "a.txt", "2023-01-01: one\n2023-01-02: two\n"), 0);
   vg_file_opts o = opts(10, NULL, NULL);
   vg_spool_result r;
-  vg_spool_ingest(&fx->ig, fx->dir, "a.txt", &o, &r);
+  vg_spool_ingest(&fx->ig, fx->dir, "a.txt", &o, 0, &r);
   assert_int_equal(r.rc, 0);
   assert_int_equal(r.failed, 0);
   assert_int_equal(r.counts.stored, 2);
@@ -145,7 +146,7 @@ static void test_bad_lines_listed_in_err_file(void **state) {
   assert_int_equal(support_write_file(fx->dir, "b.txt", ten_lines), 0);
   vg_file_opts o = opts(4, NULL, NULL);
   vg_spool_result r;
-  vg_spool_ingest(&fx->ig, fx->dir, "b.txt", &o, &r);
+  vg_spool_ingest(&fx->ig, fx->dir, "b.txt", &o, 0, &r);
   assert_int_equal(r.rc, 0);
   assert_int_equal(r.failed, 1);
   assert_int_equal(r.counts.stored, 8);
@@ -175,7 +176,7 @@ static void test_file_cut_short_goes_on_from_last_commit(void **state) {
     int commits = 0;
     vg_file_opts o = opts(3, exit_after_two, &commits);
     vg_spool_result r;
-    vg_spool_ingest(&ig, fx->dir, "c.txt", &o, &r);
+    vg_spool_ingest(&ig, fx->dir, "c.txt", &o, 0, &r);
     _exit(4); /* not reached: the second commit ends the process */
   }
   int status = 0;
@@ -190,7 +191,7 @@ static void test_file_cut_short_goes_on_from_last_commit(void **state) {
 
   vg_file_opts o = opts(3, NULL, NULL);
   vg_spool_result r;
-  vg_spool_ingest(&fx->ig, fx->dir, "c.txt", &o, &r);
+  vg_spool_ingest(&fx->ig, fx->dir, "c.txt", &o, 0, &r);
   assert_int_equal(r.rc, 0);
   /* The counts are those of the whole file, each line counted once. */
   assert_int_equal(r.counts.stored, 8);
@@ -218,12 +219,40 @@ static void test_mark_of_another_file_is_not_trusted(void **state) {
   assert_int_equal(vg_store_commit(fx->st), 0);
   vg_file_opts o = opts(100, NULL, NULL);
   vg_spool_result r;
-  vg_spool_ingest(&fx->ig, fx->dir, "d.txt", &o, &r);
+  vg_spool_ingest(&fx->ig, fx->dir, "d.txt", &o, 0, &r);
   assert_int_equal(r.rc, 0);
   assert_int_equal(r.counts.stored, 8);
   assert_int_equal(r.counts.rejected, 2);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 8);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 0);
+}
+
+static void test_long_file_in_several_calls(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "e.txt", ten_lines), 0);
+  vg_file_opts o = opts(3, NULL, NULL);
+  o.max_lines = 3;
+  vg_spool_result r;
+  int calls = 0;
+  do {
+    vg_spool_ingest(&fx->ig, fx->dir, "e.txt", &o, calls > 0, &r);
+    calls++;
+    if (r.rc == VG_SPOOL_MORE) {
+      assert_true(exists(fx, "", "e.txt"));
+      assert_int_equal(r.counts.stored + r.counts.rejected, 3 * (uint64_t)calls);
+    }
+  } while (r.rc == VG_SPOOL_MORE && calls < 10);
+  /* Three calls of three lines, then the last line and the move. */
+  assert_int_equal(calls, 4);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.counts.stored, 8);
+  assert_int_equal(r.counts.rejected, 2);
+  assert_true(exists(fx, "failed", "e.txt"));
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 8);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  const char *err = read_text(fx, "failed", "e.txt.err");
+  assert_non_null(strstr(err, "e.txt:2: "));
+  assert_non_null(strstr(err, "e.txt:9: "));
 }
 
 int main(void) {
@@ -234,6 +263,7 @@ int main(void) {
       T(test_bad_lines_listed_in_err_file),
       T(test_file_cut_short_goes_on_from_last_commit),
       T(test_mark_of_another_file_is_not_trusted),
+      T(test_long_file_in_several_calls),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

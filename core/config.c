@@ -22,6 +22,7 @@ void vg_config_defaults(vg_config *c) {
   memset(c, 0, sizeof *c);
   vg_config_set(&c->db, "var/vigil.db");
   vg_config_set(&c->socket, "var/vigil.sock");
+  vg_config_set(&c->socket_group, "");
   vg_config_set(&c->listen, "127.0.0.1:7433");
   vg_config_set(&c->spool, "var/spool");
   vg_config_set(&c->rules, "rules");
@@ -123,6 +124,7 @@ static void free_sinks(vg_sink_conf *v, size_t n) {
 void vg_config_free(vg_config *c) {
   free(c->db);
   free(c->socket);
+  free(c->socket_group);
   free(c->listen);
   free(c->spool);
   free(c->rules);
@@ -152,7 +154,7 @@ static const setting settings[] = {
     S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
     S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
-    S(feed_max_body, T_SIZE),
+    S(feed_max_body, T_SIZE), S(socket_group, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])

@@ -44,6 +44,7 @@ typedef struct {
 typedef struct {
   char *db;           /* database path */
   char *socket;       /* Unix socket path; "" for none */
+  char *socket_group; /* when set, the socket is 0660 and owned by this group; "" for 0600 */
   char *listen;       /* TCP HOST:PORT; "" for none */
   char *spool;        /* spool directory; "" for none */
   char *rules;        /* rules directory */

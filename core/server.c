@@ -23,6 +23,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -973,6 +974,24 @@ static int clear_stale_socket(const char *path) {
   return 0;
 }
 
+/* Opens the socket at path to the members of `group`: its group becomes
+ * that one and its mode 0660. 0, or -1 when the group is unknown or the
+ * change is not allowed (logged). */
+static int share_socket(const char *path, const char *group) {
+  struct group gr, *found = NULL;
+  char buf[16384];
+  int rc = getgrnam_r(group, &gr, buf, sizeof buf, &found);
+  if (!found) {
+    vg_error("socket_group '%s': %s", group, rc ? strerror(rc) : "no such group");
+    return -1;
+  }
+  if (chown(path, (uid_t)-1, gr.gr_gid) != 0 || chmod(path, 0660) != 0) {
+    vg_error("cannot give %s to group %s: %s", path, group, strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 static int start_unix(server *srv) {
   const char *path = srv->cfg.socket;
   if (!path[0]) return 0;
@@ -994,6 +1013,7 @@ static int start_unix(server *srv) {
     return -1;
   }
   srv->socket_path = strdup(path);
+  if (srv->cfg.socket_group[0] && share_socket(path, srv->cfg.socket_group)) return -1;
   vg_info("listening on unix:%s", path);
   return 0;
 }
@@ -1074,10 +1094,11 @@ static void reload(server *srv) {
   srv->cfg.nfeeds = next.nfeeds;
   next.feeds = kept_feeds;
   next.nfeeds = nkept;
-  static const char *const fixed[] = {"db", "socket", "listen", "spool"};
-  const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.listen, srv->cfg.spool};
-  char **now[] = {&next.db, &next.socket, &next.listen, &next.spool};
-  for (int i = 0; i < 4; i++)
+  static const char *const fixed[] = {"db", "socket", "socket_group", "listen", "spool"};
+  const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.socket_group, srv->cfg.listen,
+                       srv->cfg.spool};
+  char **now[] = {&next.db, &next.socket, &next.socket_group, &next.listen, &next.spool};
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i], was[i]);
       vg_config_set(now[i], was[i]);

@@ -188,6 +188,30 @@ stop_daemon INT
 is "... and exits 0 on SIGINT" "$DRC" 0
 check "SIGINT: the log says stopped cleanly" grep -q "stopped cleanly" "$DLOG"
 
+# ---- a socket shared with a group ----
+
+# Root may give the socket to any group: one it is not in, when there is one;
+# anyone may give it to their own.
+GROUP=$(id -gn)
+if [ "$(id -u)" = 0 ] && getent group nogroup >/dev/null 2>&1; then GROUP=nogroup; fi
+printf 'socket_group = "%s"\n' "$GROUP" >"$T/group.conf"
+SOCK=$T/group.sock
+start_daemon --config "$T/group.conf"
+is "with socket_group, the socket is mode 0660 and owned by that group" \
+  "$(stat -c '%a %G' "$SOCK" 2>&1)" "660 $GROUP"
+reply=$(printf 'Dec. 11, 2023: sent over a shared socket\n' | send_unix)
+like "... and answers" "$reply" '^ok [0-9]+$'
+stop_daemon TERM
+printf 'socket_group = "no-such-group-here"\n' >"$T/nogroup.conf"
+timeout 10 "$VIGIL" run --config "$T/nogroup.conf" --db "$T/nogroup.db" --socket "$T/nogroup.sock" \
+  --listen '' --spool '' >"$T/nogroup.err" 2>&1
+rc=$?
+isnt "an unknown socket_group stops the daemon at start" "$rc" 0
+isnt "... at once" "$rc" 124
+check "... saying which group" grep -q "socket_group 'no-such-group-here': no such group" "$T/nogroup.err"
+check_sanitizers "... with no sanitizer report" "$T/nogroup.err"
+SOCK=$T/fresh.sock
+
 # ---- a long spool file shares the store with clients ----
 
 # 200,000 lines take the daemon seconds; a client's line sent meanwhile is

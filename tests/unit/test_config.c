@@ -84,6 +84,7 @@ static void load_ok(fixture *fx, const char *text) {
 static void assert_defaults(const vg_config *c) {
   assert_string_equal(c->db, "var/vigil.db");
   assert_string_equal(c->socket, "var/vigil.sock");
+  assert_string_equal(c->socket_group, "");
   assert_string_equal(c->listen, "127.0.0.1:7433");
   assert_string_equal(c->spool, "var/spool");
   assert_string_equal(c->rules, "rules");
@@ -121,10 +122,12 @@ static void test_file_may_compute_values(void **state) {
               "db = dir .. '/vigil.db'\n"
               "max_line = 64 * 1024\n"
               "socket = string.format('%s/%s', dir, 'sock')\n"
+              "socket_group = 'analysts'\n"
               "listen = ''\n");
   assert_string_equal(fx->cfg.db, "var/site/vigil.db");
   assert_int_equal(fx->cfg.max_line, 65536);
   assert_string_equal(fx->cfg.socket, "var/site/sock");
+  assert_string_equal(fx->cfg.socket_group, "analysts");
   assert_string_equal(fx->cfg.listen, "");
 }
 

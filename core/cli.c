@@ -92,5 +92,6 @@ vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
   if (strcmp(cfg->durability, "normal") == 0) flags |= VG_STORE_SYNC_NORMAL;
   vg_store *st = vg_store_open(cfg->db, flags, err, sizeof err);
   if (!st) fprintf(stderr, "%s: %s\n", cmd, err);
+  else vg_store_busy_timeout(st, cfg->busy_timeout_ms);
   return st;
 }

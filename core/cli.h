@@ -46,7 +46,8 @@ typedef struct {
 /* Takes a range option met by getopt_long: 1 if it was one, 0 if not, -1
  * (after saying why on stderr) if its value is bad. */
 int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg);
-/* Opens cfg->db with flags, or says why on stderr and returns NULL. */
+/* Opens cfg->db with flags and its busy_timeout_ms, or says why on stderr and
+ * returns NULL. */
 vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags);
 
 /* The rule limits the configuration sets. */

@@ -28,6 +28,7 @@ void vg_config_defaults(vg_config *c) {
   vg_config_set(&c->rules, "rules");
   vg_config_set(&c->log_level, "info");
   vg_config_set(&c->durability, "full");
+  c->busy_timeout_ms = 10000; /* VG_STORE_BUSY_MS */
   c->format = VG_FORMAT_AUTO;
   c->max_line = 1 << 20;
   c->batch_max = 4096;
@@ -154,7 +155,7 @@ static const setting settings[] = {
     S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
     S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
-    S(feed_max_body, T_SIZE), S(socket_group, T_STRING),
+    S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])

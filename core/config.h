@@ -50,6 +50,7 @@ typedef struct {
   char *rules;        /* rules directory */
   char *log_level;    /* debug, info, warn, error */
   char *durability;   /* "full" (fsync each commit) or "normal" */
+  unsigned busy_timeout_ms; /* how long a write waits for another process's lock */
   vg_format format;   /* how input lines are read */
   size_t max_line;    /* the line cap in bytes */
   size_t batch_max;   /* entries per transaction at most */

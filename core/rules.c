@@ -731,6 +731,29 @@ static int order_rules(vg_rules *r, vg_rules_report_fn report, void *ud) {
   return errors;
 }
 
+/* Loads again every file prev loaded, in the version prev kept, for a rules
+ * directory that cannot be read: a directory that vanished has not had its
+ * files removed one by one. Returns the number of problems reported. */
+static int keep_previous(vg_rules *r, const vg_rules *prev, vg_rules_report_fn report, void *ud) {
+  int errors = 0;
+  lua_State *L = r->sb->L;
+  for (size_t k = 0; prev && k < prev->nfiles; k++) {
+    const good_file *g = &prev->files[k];
+    if (load_text(r, g->path, g->text, g->len) == 0) {
+      keep_good(r, g->path, g->text, g->len);
+      continue;
+    }
+    char msg[8192];
+    const char *why = lua_tostring(L, -1);
+    snprintf(msg, sizeof msg, "%s (its previous version could not be loaded again)",
+             why ? why : g->path);
+    lua_pop(L, 1);
+    report(ud, g->path, msg);
+    errors++;
+  }
+  return errors + order_rules(r, report, ud);
+}
+
 vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_limits *lim,
                         vg_rules_report_fn report, void *ud, int *errors) {
   vg_rules *r = calloc(1, sizeof *r);
@@ -744,9 +767,11 @@ vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_li
   char msg[8192];
   DIR *d = opendir(dir);
   if (!d) {
-    snprintf(msg, sizeof msg, "%s: cannot read the rules directory: %s", dir, strerror(errno));
+    snprintf(msg, sizeof msg, "%s: cannot read the rules directory: %s%s", dir, strerror(errno),
+             prev && prev->nfiles ? "; the rules loaded before stay in force" : "");
     report(ud, NULL, msg);
     (*errors)++;
+    *errors += keep_previous(r, prev, report, ud);
     return r;
   }
   char **names = NULL;

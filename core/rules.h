@@ -49,9 +49,10 @@ typedef void (*vg_rules_report_fn)(void *ud, const char *file, const char *msg);
 
 /* Loads every *.lua file of dir in name order. A file that fails to load is
  * reported; if `prev` holds a good version of it, that version is loaded
- * instead, so a broken edit never takes rules away. A missing dir gives no
- * rules and one report. Sets *errors to the number of reports. Returns NULL
- * only when the Lua state cannot be made. */
+ * instead, so a broken edit never takes rules away. A dir that cannot be
+ * read (missing, say) gives one report and the rules of prev as they were,
+ * or no rules without prev. Sets *errors to the number of reports. Returns
+ * NULL only when the Lua state cannot be made. */
 vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_limits *lim,
                         vg_rules_report_fn report, void *ud, int *errors);
 void vg_rules_free(vg_rules *r);

@@ -9,7 +9,9 @@
  * The rules run inside that transaction; the alerts they raise go to the
  * sinks from the loop once it has committed. Rule files are reloaded by a
  * job of their own, between batches, when the rules directory changes or
- * on SIGHUP. */
+ * on SIGHUP. A spool or rules directory that goes away is looked for every
+ * DIR_CHECK_MS and watched again when it is back; the rules in force stay
+ * meanwhile. */
 #include "cli.h"
 #include "framer.h"
 #include "ingest.h"
@@ -41,6 +43,7 @@
 #define PENDING_BYTES_MAX (64u << 20)  /* stop reading past this many bytes waiting */
 #define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
 #define STOP_GRACE_MS 5000              /* how long a stop waits for clients to take replies */
+#define DIR_CHECK_MS 2000               /* how often the spool and rules dirs are looked at */
 #define SOCKET_SOURCE "socket"
 #define SPOOL_SOURCE "spool"
 
@@ -86,6 +89,13 @@ struct client {
   char name[64];        /* for the log: unix#N or tcp#N */
   client *prev, *next;  /* in srv->clients */
 };
+
+/* What the daemon last saw of a directory it watches (the spool, the rules). */
+typedef struct {
+  dev_t dev;    /* the directory the watch is on */
+  ino_t ino;
+  int lost;     /* missing or not watched when last looked at; said once */
+} dir_seen;
 
 /* The spool file a job is ingesting, and what became of it. A long file
  * takes several jobs, one batch each, so that lines from clients and other
@@ -135,6 +145,8 @@ struct server {
   uv_timer_t rules_timer;     /* lets a burst of edits settle */
   int have_rules_watch;
   int rules_dirty;            /* the rules must be loaded again */
+  uv_timer_t dirs_timer;      /* looks for a spool or rules directory that went away */
+  dir_seen spool_dir, rules_dir;
   vg_rules *rules;            /* used only by the running job */
   vg_alert_list raised;       /* alerts of the job's open transaction */
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
@@ -767,6 +779,8 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void check_spool_dir(server *srv);
+
 /* Queues every regular file of the spool that is not queued yet. Names that
  * start with a dot are files still being written, by convention. */
 static void scan_spool(server *srv) {
@@ -774,7 +788,8 @@ static void scan_spool(server *srv) {
   uv_fs_t req;
   int n = uv_fs_scandir(srv->loop, &req, srv->cfg.spool, 0, NULL);
   if (n < 0) {
-    vg_error("spool: cannot read %s: %s", srv->cfg.spool, uv_strerror(n));
+    if (n == UV_ENOENT || n == UV_ENOTDIR) check_spool_dir(srv); /* says it is gone, once */
+    else vg_error("spool: cannot read %s: %s", srv->cfg.spool, uv_strerror(n));
     uv_fs_req_cleanup(&req);
     return;
   }
@@ -807,7 +822,10 @@ static void scan_spool(server *srv) {
   kick(srv);
 }
 
-static void on_spool_timer(uv_timer_t *t) { scan_spool(t->data); }
+static void on_spool_timer(uv_timer_t *t) {
+  check_spool_dir(t->data); /* a directory put in its place gets done/, failed/ and a watch */
+  scan_spool(t->data);
+}
 
 static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int status) {
   server *srv = h->data;
@@ -821,23 +839,75 @@ static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int s
   uv_timer_start(&srv->spool_timer, on_spool_timer, 20, 0);
 }
 
-static int start_spool(server *srv) {
-  if (!srv->cfg.spool[0]) return 0;
+/* Why path is no directory now, or NULL when it is one (then in *sb). */
+static const char *dir_gone(const char *path, struct stat *sb) {
+  if (stat(path, sb) != 0) return strerror(errno);
+  return S_ISDIR(sb->st_mode) ? NULL : "not a directory";
+}
+
+/* Whether sb is the directory seen last. */
+static int same_dir(const dir_seen *d, const struct stat *sb) {
+  return d->dev == sb->st_dev && d->ino == sb->st_ino;
+}
+
+/* Watches the spool directory as it is now, done/ and failed/ made in it,
+ * and notes which directory that is. Returns 0 or a libuv error (the handle,
+ * initialized by the caller, stays open either way). */
+static int watch_spool(server *srv) {
   char sub[4200];
-  vg_make_dirs(srv->cfg.spool, 1);
   snprintf(sub, sizeof sub, "%s/done", srv->cfg.spool);
   mkdir(sub, 0755);
   snprintf(sub, sizeof sub, "%s/failed", srv->cfg.spool);
   mkdir(sub, 0755);
+  struct stat sb;
+  if (stat(srv->cfg.spool, &sb) != 0) return -errno; /* libuv's errors are -errno */
+  uv_fs_event_stop(&srv->spool_watch); /* a watch on a removed directory hears nothing more */
+  srv->spool_dir.dev = sb.st_dev;
+  srv->spool_dir.ino = sb.st_ino;
+  return uv_fs_event_start(&srv->spool_watch, on_spool_event, srv->cfg.spool, 0);
+}
+
+/* Looks at the spool directory: when it is gone, says so once (clients are
+ * still served); when it is back, or another directory took its place,
+ * watches that one and ingests what it holds. */
+static void check_spool_dir(server *srv) {
+  if (!srv->have_spool || srv->stopping) return;
+  struct stat sb;
+  const char *gone = dir_gone(srv->cfg.spool, &sb);
+  if (gone) {
+    if (!srv->spool_dir.lost)
+      vg_warn("spool: %s is gone (%s); the sockets are still served, and files put in it are"
+              " ingested once it is back (looked for every %d s)", srv->cfg.spool, gone,
+              DIR_CHECK_MS / 1000);
+    srv->spool_dir.lost = 1;
+    return;
+  }
+  if (!srv->spool_dir.lost && same_dir(&srv->spool_dir, &sb)) return;
+  int rc = watch_spool(srv);
+  if (rc) {
+    if (!srv->spool_dir.lost)
+      vg_error("spool: cannot watch %s: %s", srv->cfg.spool, uv_strerror(rc));
+    srv->spool_dir.lost = 1;
+    return;
+  }
+  vg_info("spool: %s is there; watching it again", srv->cfg.spool);
+  srv->spool_dir.lost = 0;
+  scan_spool(srv);
+}
+
+/* The spool directory is made when missing; the daemon does not start
+ * without a watch on it. */
+static int start_spool(server *srv) {
+  if (!srv->cfg.spool[0]) return 0;
+  vg_make_dirs(srv->cfg.spool, 1);
   uv_fs_event_init(srv->loop, &srv->spool_watch);
   srv->spool_watch.data = srv;
-  int rc = uv_fs_event_start(&srv->spool_watch, on_spool_event, srv->cfg.spool, 0);
+  srv->have_spool = 1; /* the handle is closed on the way out */
+  int rc = watch_spool(srv);
   if (rc) {
     vg_error("spool: cannot watch %s: %s", srv->cfg.spool, uv_strerror(rc));
-    uv_close((uv_handle_t *)&srv->spool_watch, NULL);
     return -1;
   }
-  srv->have_spool = 1;
   vg_info("watching spool directory %s", srv->cfg.spool);
   scan_spool(srv);
   return 0;
@@ -896,8 +966,12 @@ static void on_tick(uv_timer_t *t) {
 
 /* ---- the rules directory ---- */
 
+static void check_rules_dir(server *srv);
+
 static void on_rules_timer(uv_timer_t *t) {
   server *srv = t->data;
+  check_rules_dir(srv); /* a directory that went away is not reloaded: its rules stay */
+  if (srv->rules_dir.lost) return;
   srv->rules_dirty = 1;
   kick(srv);
 }
@@ -913,16 +987,60 @@ static void on_rules_event(uv_fs_event_t *h, const char *name, int events, int s
   uv_timer_start(&srv->rules_timer, on_rules_timer, 100, 0);
 }
 
+/* Watches the rules directory as it is now and notes which directory that
+ * is. Returns 0 or a libuv error; the handle stays open either way. */
+static int watch_rules(server *srv) {
+  struct stat sb;
+  if (stat(srv->cfg.rules, &sb) != 0) return -errno; /* libuv's errors are -errno */
+  uv_fs_event_stop(&srv->rules_watch);
+  srv->rules_dir.dev = sb.st_dev;
+  srv->rules_dir.ino = sb.st_ino;
+  return uv_fs_event_start(&srv->rules_watch, on_rules_event, srv->cfg.rules, 0);
+}
+
+/* Looks at the rules directory: when it is gone, says so once (the rules in
+ * force stay); when it is back, or another directory took its place (or a
+ * reload named another), watches that one and loads its rules. */
+static void check_rules_dir(server *srv) {
+  if (!srv->have_rules_watch || srv->stopping) return;
+  struct stat sb;
+  const char *gone = dir_gone(srv->cfg.rules, &sb);
+  if (gone) {
+    if (!srv->rules_dir.lost)
+      vg_warn("rules: %s is gone (%s); the rules in force stay until it is back (looked for"
+              " every %d s)", srv->cfg.rules, gone, DIR_CHECK_MS / 1000);
+    srv->rules_dir.lost = 1;
+    return;
+  }
+  if (!srv->rules_dir.lost && same_dir(&srv->rules_dir, &sb)) return;
+  int rc = watch_rules(srv);
+  if (rc) {
+    if (!srv->rules_dir.lost)
+      vg_warn("rules: cannot watch %s (%s); SIGHUP reloads them", srv->cfg.rules, uv_strerror(rc));
+    srv->rules_dir.lost = 1;
+    return;
+  }
+  vg_info("rules: %s is there; watching it again and loading its rules", srv->cfg.rules);
+  srv->rules_dir.lost = 0;
+  srv->rules_dirty = 1;
+  kick(srv);
+}
+
 static void start_rules_watch(server *srv) {
   uv_fs_event_init(srv->loop, &srv->rules_watch);
   srv->rules_watch.data = srv;
-  int rc = uv_fs_event_start(&srv->rules_watch, on_rules_event, srv->cfg.rules, 0);
-  if (rc) {
-    vg_warn("rules: cannot watch %s (%s); SIGHUP reloads them", srv->cfg.rules, uv_strerror(rc));
-    uv_close((uv_handle_t *)&srv->rules_watch, NULL);
-    return;
-  }
   srv->have_rules_watch = 1;
+  int rc = watch_rules(srv);
+  if (rc) {
+    vg_warn("rules: cannot watch %s (%s); it is looked for every %d s, and SIGHUP reloads"
+            " the rules", srv->cfg.rules, uv_strerror(rc), DIR_CHECK_MS / 1000);
+    srv->rules_dir.lost = 1;
+  }
+}
+
+static void on_dirs_timer(uv_timer_t *t) {
+  check_spool_dir(t->data);
+  check_rules_dir(t->data);
 }
 
 /* ---- listeners ---- */
@@ -1135,6 +1253,7 @@ static void maybe_finish(server *srv) {
   close_if((uv_handle_t *)&srv->tick_timer);
   close_if((uv_handle_t *)&srv->batch_timer);
   close_if((uv_handle_t *)&srv->spool_timer);
+  close_if((uv_handle_t *)&srv->dirs_timer);
   close_if((uv_handle_t *)&srv->sig_int);
   close_if((uv_handle_t *)&srv->sig_term);
   close_if((uv_handle_t *)&srv->sig_hup);
@@ -1169,6 +1288,7 @@ static void begin_stop(server *srv, const char *why) {
   uv_timer_stop(&srv->spool_timer);
   uv_timer_stop(&srv->rules_timer);
   uv_timer_stop(&srv->tick_timer);
+  uv_timer_stop(&srv->dirs_timer);
   if (srv->socket_path) unlink(srv->socket_path);
   for (client *c = srv->clients; c; c = c->next) update_read(c);
   uv_timer_start(&srv->stop_timer, on_stop_timer, STOP_GRACE_MS, STOP_GRACE_MS);
@@ -1277,6 +1397,7 @@ int vg_cmd_run(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
+  vg_store_busy_timeout(srv->store, srv->cfg.busy_timeout_ms);
   vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
           vg_store_schema_version(srv->store));
   srv->loop = uv_default_loop();
@@ -1296,8 +1417,9 @@ int vg_cmd_run(int argc, char **argv) {
   uv_timer_init(srv->loop, &srv->stop_timer);
   uv_timer_init(srv->loop, &srv->rules_timer);
   uv_timer_init(srv->loop, &srv->tick_timer);
+  uv_timer_init(srv->loop, &srv->dirs_timer);
   srv->batch_timer.data = srv->spool_timer.data = srv->stop_timer.data = srv;
-  srv->rules_timer.data = srv->tick_timer.data = srv;
+  srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || start_unix(srv) || start_tcp(srv) ||
       start_feeds(srv) || start_spool(srv)) {
@@ -1311,6 +1433,7 @@ int vg_cmd_run(int argc, char **argv) {
   } else {
     start_rules_watch(srv);
     uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
+    uv_timer_start(&srv->dirs_timer, on_dirs_timer, DIR_CHECK_MS, DIR_CHECK_MS);
     srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
     vg_info("ready");
   }

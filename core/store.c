@@ -7,11 +7,14 @@
 #include "embedded.h"
 #include "vigil.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
   S_BEGIN,
@@ -238,6 +241,26 @@ static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
   return 0;
 }
 
+/* Says in out why the database at path cannot be written: the file itself,
+ * or its directory, where SQLite must create the -wal and -shm files beside
+ * it. `otherwise` is what it says when neither looks like the cause. */
+static void why_unwritable(const char *path, const char *otherwise, char *out, size_t cap) {
+  if (access(path, W_OK) != 0 && errno != ENOENT) {
+    snprintf(out, cap, "the file is not writable: %s", strerror(errno));
+    return;
+  }
+  char dir[4096];
+  const char *slash = strrchr(path, '/');
+  if (!slash) snprintf(dir, sizeof dir, ".");
+  else snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+  if (access(dir, W_OK | X_OK) != 0) {
+    snprintf(out, cap, "its directory %s is not writable: %s (the write-ahead log is kept"
+             " beside the database)", dir, strerror(errno));
+    return;
+  }
+  snprintf(out, cap, "%s", otherwise);
+}
+
 vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   vg_store *st = calloc(1, sizeof *st);
   if (!st) {
@@ -259,15 +282,27 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
              st->db ? sqlite3_errmsg(st->db) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(st->db, 10000);
+  sqlite3_busy_timeout(st->db, VG_STORE_BUSY_MS);
   sqlite3_extended_result_codes(st->db, 1);
   char why[256];
+  if (!readonly && sqlite3_db_readonly(st->db, "main") == 1) {
+    /* SQLite fell back to reading: every write would fail later, one by one. */
+    why_unwritable(path, "SQLite opened it read-only", why, sizeof why);
+    snprintf(err, cap, "cannot write database %s: %s", path, why);
+    goto fail;
+  }
   const char *setup = flags & VG_STORE_SYNC_NORMAL
                           ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                             " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
                           : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
                             " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;";
   if (!readonly && exec(st, setup, why, sizeof why)) {
+    int code = sqlite3_errcode(st->db) & 0xff;
+    if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
+      char sqlite_why[256];
+      snprintf(sqlite_why, sizeof sqlite_why, "%s", why);
+      why_unwritable(path, sqlite_why, why, sizeof why);
+    }
     snprintf(err, cap, "cannot set up database %s: %s", path, why);
     goto fail;
   }
@@ -283,6 +318,10 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
 fail:
   vg_store_close(st);
   return NULL;
+}
+
+void vg_store_busy_timeout(vg_store *st, unsigned ms) {
+  sqlite3_busy_timeout(st->db, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
 void vg_store_close(vg_store *st) {

@@ -17,10 +17,18 @@ enum {
   VG_STORE_SYNC_NORMAL = 2, /* commit without fsync of the WAL (survives a crash, not a power cut) */
 };
 
+/* How long a write waits by default for another process's lock. */
+#define VG_STORE_BUSY_MS 10000
+
 /* Opens or creates the database at path, in WAL mode, and brings its schema
  * up to date. Returns NULL with the reason in err (cap bytes); refuses a
- * database whose schema is newer than this binary knows. */
+ * database whose schema is newer than this binary knows, and, unless
+ * VG_STORE_READONLY, one it cannot write (the reason names the file or its
+ * directory), rather than failing each write later. */
 vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap);
+/* Sets how long a statement waits for a lock another connection holds
+ * before it fails with "database is locked" (VG_STORE_BUSY_MS at open). */
+void vg_store_busy_timeout(vg_store *st, unsigned ms);
 /* Finishes statements and closes; NULL does nothing. */
 void vg_store_close(vg_store *st);
 /* The schema version of the open database. */

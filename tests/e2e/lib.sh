@@ -2,7 +2,7 @@
 #
 #   . "$(dirname "$0")/lib.sh"
 #
-# and then speaks TAP through it: `ok`, `fail`, `check`, `is`, `like`, and
+# and then speaks TAP through it: `ok`, `fail`, `skip`, `check`, `is`, `like`, and
 # `done_testing` at the end (prints 1..N, exits non-zero when a check failed).
 # It gives the test a scratch directory $T (removed on exit; kept when
 # VIGIL_E2E_KEEP is set), and starts and stops `vigil run` in the background
@@ -78,6 +78,12 @@ check() {
   fi
 }
 
+# skip DESCRIPTION REASON: a check that could not run here, and why.
+skip() {
+  _tap_n=$((_tap_n + 1))
+  echo "ok $_tap_n - $1 # SKIP $2"
+}
+
 # is DESCRIPTION GOT EXPECTED: passes when the two strings are equal.
 is() {
   if [ "$2" = "$3" ]; then
@@ -125,6 +131,7 @@ RULES=$(cd "$E2E/../../rules" && pwd)
 cd "$T" || exit 1
 _daemon_pids=""
 _bg_pids=""
+_at_exit=""
 
 _cleanup() {
   for _p in $_bg_pids; do
@@ -133,6 +140,9 @@ _cleanup() {
   for _p in $_daemon_pids; do
     kill -KILL "$_p" 2>/dev/null
   done
+  if [ -n "$_at_exit" ]; then
+    eval "$_at_exit"
+  fi
   if [ -n "${VIGIL_E2E_KEEP:-}" ]; then
     echo "# scratch directory kept: $T"
   else
@@ -146,6 +156,15 @@ trap 'exit 143' TERM
 # bg_started PID: a background job to kill if the test ends early.
 bg_started() {
   _bg_pids="$_bg_pids $1"
+}
+
+# at_exit COMMAND: runs the shell command COMMAND when the test exits, however
+# it ends, after the daemons and background jobs are killed and before the
+# scratch directory is removed (the latest registered runs first). For what
+# outlives the process, such as a mount.
+at_exit() {
+  _at_exit="$1
+$_at_exit"
 }
 
 # ---- small tools ----

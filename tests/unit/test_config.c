@@ -91,6 +91,7 @@ static void assert_defaults(const vg_config *c) {
   assert_string_equal(c->log_level, "info");
   assert_int_equal(c->format, VG_FORMAT_AUTO);
   assert_int_equal(c->max_line, 1048576);
+  assert_int_equal(c->busy_timeout_ms, 10000);
 }
 
 static void test_defaults(void **state) {
@@ -106,9 +107,11 @@ static void test_file_settings_are_taken(void **state) {
   load_ok(fx, "-- a site configuration\n"
               "db = 'data/korea.db'\n"
               "batch_max = 500\n"
+              "busy_timeout_ms = 1500\n"
               "format = \"json\"\n");
   assert_string_equal(fx->cfg.db, "data/korea.db");
   assert_int_equal(fx->cfg.batch_max, 500);
+  assert_int_equal(fx->cfg.busy_timeout_ms, 1500);
   assert_int_equal(fx->cfg.format, VG_FORMAT_JSON);
   /* What the file does not set keeps its default. */
   assert_string_equal(fx->cfg.socket, "var/vigil.sock");

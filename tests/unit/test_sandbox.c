@@ -10,7 +10,8 @@
  * entry is stored, a well-behaved rule in another file still sets its tag,
  * and after 3 failures the bad rule is no longer called. Also covers rule
  * files that fail to load: the report names file:line, and the previous good
- * version of the file stays in force.
+ * version of the file stays in force; and a rules directory that vanished,
+ * which keeps every rule loaded before rather than reading as empty.
  *
  * The sandbox layer is also tested on its own (vg_sandbox_*): the memory
  * cap, the per-call instruction budget, unknown globals and read-only views.
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1065,6 +1067,46 @@ static void test_missing_directory_reported(void **state) {
   assert_int_equal(vg_rules_count(fx->r), 0);
 }
 
+static void test_vanished_directory_keeps_the_rules_in_force(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(write_rules(fx, "a.lua", "rule \"a\" { tags = { \"a\" } }\n"), 0);
+  assert_int_equal(
+      write_rules(fx, "b.lua", "rule \"b\" { after = { \"a\" }, tags = { \"b\" } }\n"), 0);
+  vg_rules *first = load_rules(fx, NULL);
+  assert_non_null(first);
+  assert_int_equal(fx->errors, 0);
+  assert_int_equal(vg_rules_count(first), 2);
+
+  support_remove_dir(fx->dir);
+  assert_int_not_equal(access(fx->dir, F_OK), 0);
+  vg_rules *second = load_rules(fx, first);
+  vg_rules_free(first);
+  assert_non_null(second);
+  assert_int_equal(fx->errors, 1);
+  assert_contains(fx->rep.text, "cannot read the rules directory");
+  assert_contains(fx->rep.text, "stay in force");
+  assert_int_equal(vg_rules_count(second), 2);
+  /* And again, from what the second load kept. */
+  fx->r = load_rules(fx, second);
+  vg_rules_free(second);
+  assert_non_null(fx->r);
+  assert_int_equal(vg_rules_count(fx->r), 2);
+  assert_non_null(vg_rules_file_of(fx->r, "b"));
+  char tags[512];
+  int i = store_line(fx, lines[0]);
+  assert_int_equal(run_rules(fx, i), 0);
+  assert_string_equal(tags_of(fx, i, tags), "a,b");
+
+  /* The directory is back with one file: only that file's rules remain. */
+  assert_int_equal(mkdir(fx->dir, 0700), 0);
+  assert_int_equal(write_rules(fx, "a.lua", "rule \"a\" { tags = { \"a\" } }\n"), 0);
+  vg_rules *third = load_rules(fx, fx->r);
+  assert_non_null(third);
+  assert_int_equal(fx->errors, 0);
+  assert_int_equal(vg_rules_count(third), 1);
+  vg_rules_free(third);
+}
+
 static void test_only_lua_files_are_loaded(void **state) {
   fixture *fx = *state;
   assert_int_equal(write_rules(fx, "notes.txt", "this is not Lua\n"), 0);
@@ -1151,6 +1193,7 @@ int main(void) {
       T(test_broken_edit_without_previous_loads_nothing),
       T(test_good_edit_replaces_previous_version),
       T(test_missing_directory_reported),
+      T(test_vanished_directory_keeps_the_rules_in_force),
       T(test_only_lua_files_are_loaded),
   };
 #undef T

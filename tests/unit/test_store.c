@@ -6,7 +6,12 @@
  * lines are kept (read back with SQLite directly, as the API has no reader
  * for them), every query filter (date window overlap, source, limit,
  * full-text words) and the date order of results, and the refusals of a
- * newer schema and of a read-only open of a missing file. */
+ * newer schema and of a read-only open of a missing file. Also what another
+ * process can do to the database: hold its write lock (a write waits up to
+ * the busy timeout, then fails saying the database is locked, and works
+ * again once the lock is gone), or leave it unwritable (a writer's open is
+ * refused, naming the file or its directory; run as root, that case drops
+ * to the nobody user in a child process, since root ignores file modes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +20,16 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "entry.h"
@@ -590,6 +600,149 @@ static void test_readonly_open_reads_entries(void **state) {
   assert_int_equal(query_count_text(fx->st, "satellite"), 1);
 }
 
+/* ---- another process in the way ---- */
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_lock_past_the_busy_timeout_is_refused_then_clears(void **state) {
+  fixture *fx = *state;
+  vg_store *holder = open_store(fx);
+  char err[256] = "";
+  vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!st) fail_msg("second open: %s", err);
+  vg_store_busy_timeout(st, 200);
+  assert_int_equal(vg_store_begin(holder), 0);
+  double t0 = seconds_now();
+  int rc = vg_store_begin(st);
+  double waited = seconds_now() - t0;
+  assert_int_equal(rc, VG_EDB);
+  assert_contains(vg_store_errmsg(st), "database is locked");
+  if (waited < 0.15 || waited > 5)
+    fail_msg("the refused begin took %.3f s, not about 0.2 s", waited);
+  vg_store_rollback(st); /* nothing open: does nothing */
+  assert_int_equal(vg_store_commit(holder), 0);
+  /* The lock is gone: the same store writes again. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "Jan. 2, 2024: written once the lock is gone", "desk", NULL), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  vg_store_close(st);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 1);
+}
+
+/* Ends the transaction of the store it is given after 150 ms. */
+static void *commit_later(void *arg) {
+  struct timespec pause = {0, 150 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  return (void *)(intptr_t)vg_store_commit(arg);
+}
+
+static void test_lock_shorter_than_the_busy_timeout_is_waited_for(void **state) {
+  fixture *fx = *state;
+  vg_store *holder = open_store(fx);
+  char err[256] = "";
+  vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!st) fail_msg("second open: %s", err);
+  vg_store_busy_timeout(st, 5000);
+  assert_int_equal(vg_store_begin(holder), 0);
+  pthread_t t;
+  assert_int_equal(pthread_create(&t, NULL, commit_later, holder), 0);
+  double t0 = seconds_now();
+  int rc = vg_store_begin(st);
+  double waited = seconds_now() - t0;
+  void *holder_rc;
+  pthread_join(t, &holder_rc);
+  assert_int_equal((intptr_t)holder_rc, 0);
+  assert_int_equal(rc, 0);
+  if (waited < 0.1) fail_msg("the begin took %.3f s: it did not wait for the lock", waited);
+  assert_int_equal(add(st, "Jan. 3, 2024: written after a short wait", "desk", NULL), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  vg_store_close(st);
+}
+
+#define NOBODY 65534
+
+/* Opens fx->path for writing in a child process that file modes bind (root
+ * becomes nobody first) and copies what vg_store_open said into err: ""
+ * when it opened. Returns 0, or -1 when the child could not do it. */
+static int open_unprivileged(const fixture *fx, char *err, size_t cap) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    close(fds[0]);
+    char why[512] = "";
+    int status = 0;
+    if (geteuid() == 0 && (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))) {
+      status = 1;
+    } else {
+      vg_store *st = vg_store_open(fx->path, 0, why, sizeof why);
+      if (st) why[0] = '\0';
+      vg_store_close(st);
+    }
+    status |= write(fds[1], why, strlen(why)) != (ssize_t)strlen(why);
+    _exit(status);
+  }
+  close(fds[1]);
+  size_t n = 0;
+  ssize_t got;
+  while (n + 1 < cap && (got = read(fds[0], err + n, cap - 1 - n)) > 0) n += (size_t)got;
+  err[n] = '\0';
+  close(fds[0]);
+  int status;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* Makes the fixture's database, with one entry, and hands it and its
+ * directory to nobody when running as root. */
+static void make_database_for_nobody(fixture *fx) {
+  vg_store *st = open_store(fx);
+  add_all(st, (const char *const[]){"Jan. 4, 2024: stored before the file was locked down"}, 1,
+          "desk");
+  vg_store_close(st);
+  fx->st = NULL;
+  if (geteuid() == 0) {
+    assert_int_equal(chown(fx->dir, NOBODY, NOBODY), 0);
+    assert_int_equal(chown(fx->path, NOBODY, NOBODY), 0);
+  }
+}
+
+static void test_open_refuses_a_file_it_cannot_write(void **state) {
+  fixture *fx = *state;
+  make_database_for_nobody(fx);
+  assert_int_equal(chmod(fx->path, 0444), 0);
+  char err[512];
+  assert_int_equal(open_unprivileged(fx, err, sizeof err), 0);
+  assert_contains(err, "cannot write database");
+  assert_contains(err, fx->path);
+  assert_contains(err, "the file is not writable: Permission denied");
+  assert_int_not_equal(access(fx->path, R_OK), -1);
+  /* Refused before anything was made beside it. */
+  char wal[160];
+  snprintf(wal, sizeof wal, "%s-wal", fx->path);
+  assert_int_not_equal(access(wal, F_OK), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 1);
+}
+
+static void test_open_refuses_a_directory_it_cannot_write_in(void **state) {
+  fixture *fx = *state;
+  make_database_for_nobody(fx);
+  assert_int_equal(chmod(fx->dir, 0555), 0);
+  char err[512];
+  int rc = open_unprivileged(fx, err, sizeof err);
+  assert_int_equal(chmod(fx->dir, 0700), 0); /* for the teardown */
+  assert_int_equal(rc, 0);
+  assert_contains(err, fx->path);
+  char want[200];
+  snprintf(want, sizeof want, "its directory %s is not writable: Permission denied", fx->dir);
+  assert_contains(err, want);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -617,6 +770,10 @@ int main(void) {
       T(test_newer_schema_is_refused),
       T(test_readonly_open_of_missing_file_fails),
       T(test_readonly_open_reads_entries),
+      T(test_lock_past_the_busy_timeout_is_refused_then_clears),
+      T(test_lock_shorter_than_the_busy_timeout_is_waited_for),
+      T(test_open_refuses_a_file_it_cannot_write),
+      T(test_open_refuses_a_directory_it_cannot_write_in),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -254,7 +254,7 @@ static void why_unwritable(const char *path, const char *otherwise, char *out, s
   if (!slash) snprintf(dir, sizeof dir, ".");
   else snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
   if (access(dir, W_OK | X_OK) != 0) {
-    snprintf(out, cap, "its directory %s is not writable: %s (the write-ahead log is kept"
+    snprintf(out, cap, "its directory %.200s is not writable: %s (the write-ahead log is kept"
              " beside the database)", dir, strerror(errno));
     return;
   }

@@ -284,7 +284,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   }
   sqlite3_busy_timeout(st->db, VG_STORE_BUSY_MS);
   sqlite3_extended_result_codes(st->db, 1);
-  char why[256];
+  char why[512];
   if (!readonly && sqlite3_db_readonly(st->db, "main") == 1) {
     /* SQLite fell back to reading: every write would fail later, one by one. */
     why_unwritable(path, "SQLite opened it read-only", why, sizeof why);

@@ -299,7 +299,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   if (!readonly && exec(st, setup, why, sizeof why)) {
     int code = sqlite3_errcode(st->db) & 0xff;
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
-      char sqlite_why[256];
+      char sqlite_why[sizeof why];
       snprintf(sqlite_why, sizeof sqlite_why, "%s", why);
       why_unwritable(path, sqlite_why, why, sizeof why);
     }

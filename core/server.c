@@ -478,7 +478,10 @@ static void work_lines(uv_work_t *req) {
   else vg_alert_list_clear(&srv->raised);
   if (rc) {
     char why[VG_REASON_MAX];
-    snprintf(why, sizeof why, "not stored: database error: %s", vg_store_errmsg(srv->store));
+    if (rc == VG_ENOMEM)
+      snprintf(why, sizeof why, "not stored: out of memory");
+    else
+      snprintf(why, sizeof why, "not stored: database error: %s", vg_store_errmsg(srv->store));
     vg_store_rollback(srv->store);
     vg_error("a batch of %zu lines was not stored: %s", b->n, why + 12);
     for (size_t i = 0; i < b->n; i++) {

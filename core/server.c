@@ -853,6 +853,18 @@ static int same_dir(const dir_seen *d, const struct stat *sb) {
   return d->dev == sb->st_dev && d->ino == sb->st_ino;
 }
 
+/* Watches the directory at path with h as it is now, afresh (a watch on a
+ * removed directory hears nothing more), and notes in d which directory that
+ * is. Returns 0 or a libuv error. */
+static int watch_dir(uv_fs_event_t *h, uv_fs_event_cb cb, const char *path, dir_seen *d) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) return -errno; /* libuv's errors are -errno */
+  uv_fs_event_stop(h);
+  d->dev = sb.st_dev;
+  d->ino = sb.st_ino;
+  return uv_fs_event_start(h, cb, path, 0);
+}
+
 /* Watches the spool directory as it is now, done/ and failed/ made in it,
  * and notes which directory that is. Returns 0 or a libuv error (the handle,
  * initialized by the caller, stays open either way). */
@@ -862,12 +874,7 @@ static int watch_spool(server *srv) {
   mkdir(sub, 0755);
   snprintf(sub, sizeof sub, "%s/failed", srv->cfg.spool);
   mkdir(sub, 0755);
-  struct stat sb;
-  if (stat(srv->cfg.spool, &sb) != 0) return -errno; /* libuv's errors are -errno */
-  uv_fs_event_stop(&srv->spool_watch); /* a watch on a removed directory hears nothing more */
-  srv->spool_dir.dev = sb.st_dev;
-  srv->spool_dir.ino = sb.st_ino;
-  return uv_fs_event_start(&srv->spool_watch, on_spool_event, srv->cfg.spool, 0);
+  return watch_dir(&srv->spool_watch, on_spool_event, srv->cfg.spool, &srv->spool_dir);
 }
 
 /* Looks at the spool directory: when it is gone, says so once (clients are
@@ -993,12 +1000,7 @@ static void on_rules_event(uv_fs_event_t *h, const char *name, int events, int s
 /* Watches the rules directory as it is now and notes which directory that
  * is. Returns 0 or a libuv error; the handle stays open either way. */
 static int watch_rules(server *srv) {
-  struct stat sb;
-  if (stat(srv->cfg.rules, &sb) != 0) return -errno; /* libuv's errors are -errno */
-  uv_fs_event_stop(&srv->rules_watch);
-  srv->rules_dir.dev = sb.st_dev;
-  srv->rules_dir.ino = sb.st_ino;
-  return uv_fs_event_start(&srv->rules_watch, on_rules_event, srv->cfg.rules, 0);
+  return watch_dir(&srv->rules_watch, on_rules_event, srv->cfg.rules, &srv->rules_dir);
 }
 
 /* Looks at the rules directory: when it is gone, says so once (the rules in

@@ -40,13 +40,22 @@ void vg_log(int level, const char *fmt, ...) {
   int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
   n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %-5s ", ts.tv_nsec / 1000000,
                 level_names[level]);
+  char msg[sizeof line];
   va_list ap;
   va_start(ap, fmt);
-  int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+  int m = vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (m < 0) m = 0;
-  n += m;
-  if (n > (int)sizeof line - 2) n = (int)sizeof line - 2;
+  if (m > (int)sizeof msg - 1) m = (int)sizeof msg - 1;
+  /* One event, one line: a control character in the message (a newline in
+   * an entry's text, an escape sequence a rule prints) is written as \xHH,
+   * so that no input can forge a log line or hide one. */
+  for (int i = 0; i < m && n < (int)sizeof line - 5; i++) {
+    unsigned char c = (unsigned char)msg[i];
+    if (c < 0x20 && c != '\t') n += snprintf(line + n, 5, "\\x%02x", c);
+    else if (c == 0x7f) n += snprintf(line + n, 5, "\\x7f");
+    else line[n++] = (char)c;
+  }
   line[n++] = '\n';
   ssize_t w = write(STDERR_FILENO, line, (size_t)n);
   (void)w;

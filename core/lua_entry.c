@@ -8,6 +8,8 @@
 #include <cJSON.h>
 #include <lauxlib.h>
 #include <pcre2.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,9 @@
 #define METHODS_KEY "vigil.entry.methods"
 #define REGEX_MT "vigil.regex"
 #define REGEX_CACHE "vigil.regex.cache"
-#define REGEX_MATCH_LIMIT 1000000 /* backtracking steps one match may take */
+#define REGEX_CONTEXTS "vigil.regex.contexts"
+#define REGEX_MATCH_LIMIT 1000000 /* backtracking steps one match may take at one start */
+#define REGEX_CACHE_MAX 64 /* patterns kept compiled at once */
 #define JSON_DEPTH_MAX 32
 
 typedef struct {
@@ -103,6 +107,66 @@ static int entry_has_tag(lua_State *L) {
 
 /* ---- regular expressions: PCRE2, compiled once per pattern ---- */
 
+/* PCRE2 allocates outside Lua: the compiled pattern, its match data and the
+ * frames a match backtracks through, which a pattern with many groups
+ * repeated over a long text makes gigabytes of. Its allocations go through
+ * the state's allocator instead, each with its size in front, so they count
+ * against the rules' memory cap like any Lua value. */
+typedef union {
+  size_t size;       /* of the whole block, this header included */
+  max_align_t align;
+} regex_block;
+
+static void *regex_malloc(PCRE2_SIZE n, void *ud) {
+  void *aud;
+  lua_Alloc alloc = lua_getallocf(ud, &aud);
+  if (n > SIZE_MAX - sizeof(regex_block)) return NULL;
+  regex_block *b = alloc(aud, NULL, 0, sizeof *b + n);
+  if (!b) return NULL;
+  b->size = sizeof *b + n;
+  return b + 1;
+}
+
+static void regex_free(void *p, void *ud) {
+  if (!p) return;
+  void *aud;
+  lua_Alloc alloc = lua_getallocf(ud, &aud);
+  regex_block *b = (regex_block *)p - 1;
+  alloc(aud, b, b->size, 0);
+}
+
+/* The PCRE2 contexts of one Lua state, in a userdata of its registry. */
+typedef struct {
+  pcre2_general_context *gen;  /* allocation through the Lua allocator */
+  pcre2_compile_context *comp; /* compiles with gen */
+  pcre2_match_context *match;  /* the match limit and the step counter */
+  int cached;                  /* patterns in the cache */
+} regex_contexts;
+
+static int contexts_gc(lua_State *L) {
+  regex_contexts *c = lua_touserdata(L, 1);
+  pcre2_match_context_free(c->match);
+  pcre2_compile_context_free(c->comp);
+  pcre2_general_context_free(c->gen);
+  memset(c, 0, sizeof *c);
+  return 0;
+}
+
+/* The steps of one match. Patterns are compiled with an automatic callout
+ * before each item, so the callouts counted are the work the match did,
+ * over all the start positions it tried; the match limit counts each start
+ * position on its own, and a long text has a million of them. */
+typedef struct {
+  long steps; /* callouts so far */
+  long left;  /* the most the running call can pay for */
+} regex_steps;
+
+static int regex_step(pcre2_callout_block *cb, void *ud) {
+  (void)cb;
+  regex_steps *s = ud;
+  return ++s->steps > s->left ? PCRE2_ERROR_CALLOUT : 0;
+}
+
 typedef struct {
   pcre2_code *code;
   pcre2_match_data *md;
@@ -117,34 +181,59 @@ static int regex_gc(lua_State *L) {
   return 0;
 }
 
-static regex_ud *regex_get(lua_State *L, int idx) {
+static regex_contexts *regex_contexts_of(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, REGEX_CONTEXTS);
+  regex_contexts *c = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (!c || !c->comp || !c->match) luaL_error(L, "regular expressions are not available");
+  return c;
+}
+
+/* Pushes the compiled form of the pattern at idx, compiling it on first
+ * use (which is charged by the pattern's length). The cache keeps the
+ * first REGEX_CACHE_MAX patterns; the next one starts a new cache, so that
+ * patterns a rule makes up as it goes do not pile up, while the few that
+ * rules use stay compiled (recompiling needs memory a hoarder may hold). */
+static regex_ud *regex_push(lua_State *L, int idx, regex_contexts *ctxs) {
   size_t n;
   const char *pat = luaL_checklstring(L, idx, &n);
   lua_getfield(L, LUA_REGISTRYINDEX, REGEX_CACHE);
   lua_pushvalue(L, idx);
   if (lua_rawget(L, -2) == LUA_TUSERDATA) {
-    regex_ud *r = lua_touserdata(L, -1);
-    lua_pop(L, 2);
-    return r;
+    lua_remove(L, -2);
+    return lua_touserdata(L, -1);
   }
   lua_pop(L, 1);
+  vg_sandbox_charge(L, n);
+  regex_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
+  r->code = NULL;
+  r->md = NULL;
+  luaL_setmetatable(L, REGEX_MT); /* from here on the collector frees what is made */
   int err;
   PCRE2_SIZE off;
-  pcre2_code *code = pcre2_compile((PCRE2_SPTR)pat, n, PCRE2_UTF | PCRE2_UCP, &err, &off, NULL);
-  if (!code) {
+  r->code = pcre2_compile((PCRE2_SPTR)pat, n, PCRE2_UTF | PCRE2_UCP | PCRE2_AUTO_CALLOUT, &err,
+                          &off, ctxs->comp);
+  if (!r->code) {
     PCRE2_UCHAR msg[160];
+    char shown[48]; /* lua_pushfstring knows no precision: cut the pattern here */
     pcre2_get_error_message(err, msg, sizeof msg);
-    luaL_error(L, "bad regular expression '%s': %s at offset %d", pat, (char *)msg, (int)off);
+    snprintf(shown, sizeof shown, "%.40s%s", pat, n > 40 ? "..." : "");
+    luaL_error(L, "bad regular expression '%s': %s at offset %d", shown, (char *)msg, (int)off);
   }
-  regex_ud *r = lua_newuserdatauv(L, sizeof *r, 0);
-  r->code = code;
-  r->md = pcre2_match_data_create_from_pattern(code, NULL);
-  luaL_setmetatable(L, REGEX_MT);
-  if (!r->md) luaL_error(L, "out of memory");
+  r->md = pcre2_match_data_create_from_pattern(r->code, NULL); /* allocates as the code did */
+  if (!r->md) luaL_error(L, "not enough memory");
+  if (ctxs->cached >= REGEX_CACHE_MAX) {
+    lua_newtable(L);
+    lua_replace(L, -3);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, LUA_REGISTRYINDEX, REGEX_CACHE);
+    ctxs->cached = 0;
+  }
   lua_pushvalue(L, idx);
   lua_pushvalue(L, -2);
   lua_rawset(L, -4);
-  lua_pop(L, 2);
+  ctxs->cached++;
+  lua_remove(L, -2);
   return r;
 }
 
@@ -152,20 +241,25 @@ static regex_ud *regex_get(lua_State *L, int idx) {
  * the pattern has no groups), or nil. */
 static int entry_match(lua_State *L) {
   vg_entry_ctx *ctx = check_entry(L);
-  regex_ud *r = regex_get(L, 2);
-  vg_sandbox_charge(L, 10000 + ctx->e->text_len / 16); /* up to the match limit of work */
-  static pcre2_match_context *mctx;
-  if (!mctx && (mctx = pcre2_match_context_create(NULL)))
-    pcre2_set_match_limit(mctx, REGEX_MATCH_LIMIT);
-  int rc = pcre2_match(r->code, (PCRE2_SPTR)ctx->e->text, ctx->e->text_len, 0, 0, r->md, mctx);
+  regex_contexts *ctxs = regex_contexts_of(L);
+  regex_ud *r = regex_push(L, 2, ctxs); /* kept on the stack while it is used */
+  vg_sandbox_charge(L, ctx->e->text_len / 16 + 1); /* the scans for a place to start */
+  regex_steps steps = {0, vg_sandbox_left(L)};
+  pcre2_set_callout(ctxs->match, regex_step, &steps);
+  int rc = pcre2_match(r->code, (PCRE2_SPTR)ctx->e->text, ctx->e->text_len, 0, 0, r->md,
+                       ctxs->match);
+  vg_sandbox_charge(L, (size_t)steps.steps); /* past the budget: raises here */
   if (rc == PCRE2_ERROR_NOMATCH) {
     lua_pushnil(L);
     return 1;
   }
   if (rc < 0) {
     PCRE2_UCHAR msg[160];
+    char shown[48];
     pcre2_get_error_message(rc, msg, sizeof msg);
-    return luaL_error(L, "regular expression '%s': %s", lua_tostring(L, 2), (char *)msg);
+    snprintf(shown, sizeof shown, "%.40s%s", lua_tostring(L, 2),
+             lua_rawlen(L, 2) > 40 ? "..." : "");
+    return luaL_error(L, "regular expression '%s': %s", shown, (char *)msg);
   }
   PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
   int first = rc > 1 ? 1 : 0, pushed = 0;
@@ -270,8 +364,23 @@ void vg_lua_entry_open(lua_State *L) {
   lua_pushcfunction(L, regex_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  lua_newtable(L);
+  lua_newtable(L); /* the cache: pattern -> compiled */
   lua_setfield(L, LUA_REGISTRYINDEX, REGEX_CACHE);
+  /* PCRE2 allocates through the main thread's allocator: it lives as long as
+   * the state, whichever coroutine a match runs in. */
+  regex_contexts *c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, contexts_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, REGEX_CONTEXTS);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  c->gen = pcre2_general_context_create(regex_malloc, regex_free, lua_tothread(L, -1));
+  lua_pop(L, 1);
+  if (c->gen && (c->comp = pcre2_compile_context_create(c->gen)) &&
+      (c->match = pcre2_match_context_create(c->gen)))
+    pcre2_set_match_limit(c->match, REGEX_MATCH_LIMIT); /* e:match says so when these are missing */
   static const luaL_Reg methods[] = {
       {"find", entry_find}, {"has_tag", entry_has_tag}, {"match", entry_match}, {NULL, NULL}};
   luaL_newlib(L, methods);

@@ -24,6 +24,7 @@
 #define TAG_MAX 64        /* bytes in a tag */
 #define MESSAGE_MAX 4096  /* bytes of an alert message kept */
 #define NAME_MAX_LEN 128  /* bytes in a rule or test name */
+#define TEXT_UNITS 8      /* budget a call gets besides rule_budget per byte of the entry's text */
 
 void vg_alert_list_clear(vg_alert_list *l) {
   for (size_t i = 0; i < l->n; i++) {
@@ -50,6 +51,12 @@ static int grow(void **v, size_t *cap, size_t n, size_t size) {
 }
 
 static vg_rules *self(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
+
+/* The first 40 bytes of s, for a message: a rule may pass megabytes. */
+static const char *shown(const char *s, size_t n, char buf[48]) {
+  snprintf(buf, 48, "%.40s%s", s, n > 40 ? "..." : "");
+  return buf;
+}
 
 /* ---- declarations ---- */
 
@@ -388,16 +395,22 @@ static int test_fn(lua_State *L) {
 static int date_fn(lua_State *L) {
   size_t n;
   const char *s = luaL_checklstring(L, 1, &n);
+  vg_sandbox_charge(L, n / 16 + 1);
   vg_date d;
-  char err[VG_REASON_MAX];
-  if (vg_date_parse(s, n, &d, err, sizeof err)) return luaL_error(L, "date '%s': %s", s, err);
+  char err[VG_REASON_MAX], buf[48];
+  if (vg_date_parse(s, n, &d, err, sizeof err))
+    return luaL_error(L, "date '%s': %s", shown(s, n, buf), err);
   lua_pushinteger(L, d.first);
   return 1;
 }
 
-/* ---- loading ---- */
+/* ---- history: read-only, parameterised look-ups for rules ----
+ *
+ * Each look-up is charged to the rule's budget by the rows it reads (and
+ * the bytes of text it hands back), so that a rule calling one in a loop
+ * is stopped like any other loop. */
 
-/* ---- history: read-only, parameterised look-ups for rules ---- */
+#define HISTORY_QUERY_COST 100 /* units a look-up costs besides its rows */
 
 /* Reads {tag = ..., from = day or date, to = day or date} at index 1 (not
  * since/until: `until` is a Lua keyword, so it cannot name a field). */
@@ -418,6 +431,7 @@ static const char *history_args(lua_State *L, int32_t *from, int32_t *to) {
       char err[VG_REASON_MAX];
       size_t n;
       const char *s = lua_tolstring(L, -1, &n);
+      vg_sandbox_charge(L, n / 16 + 1);
       if (vg_date_parse(s, n, &d, err, sizeof err)) luaL_error(L, "history %s: %s", keys[i], err);
       *out[i] = i ? d.last : d.first;
     } else if (t != LUA_TNIL) {
@@ -441,6 +455,7 @@ static int history_count(lua_State *L) {
   const char *tag = history_args(L, &from, &to);
   long long n = vg_store_count_tag(st, tag, from, to);
   if (n < 0) return luaL_error(L, "history: %s", vg_store_errmsg(st));
+  vg_sandbox_charge(L, HISTORY_QUERY_COST + (size_t)n);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
 }
@@ -508,6 +523,9 @@ static int history_entries(lua_State *L) {
     lua_setfield(L, -2, "__gc");
   }
   lua_setmetatable(L, -2);
+  size_t units = HISTORY_QUERY_COST + c.n;
+  for (size_t i = 0; i < c.n; i++) units += c.v[i].text_len / 16;
+  vg_sandbox_charge(L, units);
   lua_newtable(L);
   for (size_t i = 0; i < c.n; i++) {
     const vg_rule_entry *e = &c.v[i];
@@ -799,7 +817,11 @@ vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_li
       continue;
     }
     if (text) {
-      snprintf(msg, sizeof msg, "%s", lua_tostring(L, -1));
+      /* Lua names file:line where it knows them; a failure it cannot place
+       * (the parser's C stack overflow, out of memory) is named here. */
+      const char *why = lua_tostring(L, -1);
+      if (strncmp(why, path, strlen(path)) == 0) snprintf(msg, sizeof msg, "%s", why);
+      else snprintf(msg, sizeof msg, "%s: %s", path, why);
       lua_pop(L, 1);
     }
     free(text);
@@ -1165,7 +1187,12 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   vg_entry_ctx ctx = {e, NULL, 0, 0};
   int base = lua_gettop(L);
   pass p = {r, st, &ctx, out, 0, 0};
+  /* Looking at the text is charged by its length, so each call's budget
+   * grows with it: a long entry can be scanned as often as a short one,
+   * and a stream of long entries cannot get good rules disabled. */
+  if (r->lim.budget > 0) r->sb->budget = r->lim.budget + (long)e->text_len * TEXT_UNITS;
   int rc = protected(r, rule_pass, &p, 0);
+  r->sb->budget = r->lim.budget;
   /* The pass made the entry object (allocating only inside the protected
    * call) and left it in the registry slot: whatever happened, it is made
    * unusable now, so a rule that kept it gets an error, not a stale entry. */

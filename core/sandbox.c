@@ -8,9 +8,13 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HOOK_EVERY 1000 /* instructions between two looks at the budget */
 #define HOST_RESERVE (8u << 20) /* bytes the host may use above the cap */
+#define BYTES_PER_UNIT 16 /* bytes scanned or made for one unit of budget */
+#define SPENT_ALLOC_MAX 4096 /* bytes an allocation may take once the budget is spent */
+#define NS_PER_UNIT 1000 /* a call may take 1 µs per unit of its budget */
 #define SAFE_KEY "vigil.safe"
 
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -23,6 +27,15 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
   size_t limit = sb->untrusted ? sb->mem_max : sb->mem_max + HOST_RESERVE;
   if (nsize > old && sb->mem + (nsize - old) > limit) return NULL;
+  if (sb->untrusted && nsize > old && sb->budget > 0) {
+    /* Making memory is work the instruction count misses (one concatenation
+     * copies megabytes): it is charged, and once the call is over budget a
+     * large allocation fails, so that a loop making big strings stops here
+     * rather than at the next count. Small ones still succeed: the budget
+     * error needs its message. */
+    sb->used += (long)((nsize - old) / BYTES_PER_UNIT);
+    if (sb->used > sb->budget && nsize - old > SPENT_ALLOC_MAX) return NULL;
+  }
   void *p = realloc(ptr, nsize);
   if (!p) return NULL;
   sb->mem = sb->mem - old + nsize;
@@ -44,11 +57,24 @@ void vg_sandbox_charge(lua_State *L, size_t units) {
   if (sb->budget > 0 && sb->used > sb->budget) over_budget(L, 1);
 }
 
+long vg_sandbox_left(lua_State *L) {
+  vg_sandbox *sb = of(L);
+  if (sb->budget <= 0) return LONG_MAX;
+  return sb->used < sb->budget ? sb->budget - sb->used : 0;
+}
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   vg_sandbox *sb = of(L);
   sb->used += HOOK_EVERY;
-  if (sb->budget > 0 && sb->used > sb->budget) over_budget(L, 0);
+  if (sb->budget > 0 && (sb->used > sb->budget || (sb->untrusted && now_ns() > sb->deadline)))
+    over_budget(L, 0);
 }
 
 /* Raises the budget error, naming the Lua code at `level` (0 in a hook: the
@@ -56,8 +82,12 @@ static void count_hook(lua_State *L, lua_Debug *ar) {
 static void over_budget(lua_State *L, int level) {
   vg_sandbox *sb = of(L);
   luaL_where(L, level);
-  lua_pushfstring(L, "%sinstruction budget of %I exceeded", lua_tostring(L, -1),
-                  (LUAI_UACINT)sb->budget);
+  if (sb->used > sb->budget)
+    lua_pushfstring(L, "%sinstruction budget of %I exceeded", lua_tostring(L, -1),
+                    (LUAI_UACINT)sb->budget);
+  else
+    lua_pushfstring(L, "%stime limit of %I ms exceeded", lua_tostring(L, -1),
+                    (LUAI_UACINT)(sb->budget / (1000000 / NS_PER_UNIT)));
   lua_error(L);
 }
 
@@ -162,9 +192,10 @@ static int safe_setmetatable(lua_State *L) {
   return 1;
 }
 
-/* How many unbounded repetitions (*, +, -) a Lua pattern has: each one can
- * multiply the backtracking work by the length of the subject, and that
- * work runs in C, where the instruction budget cannot stop it. */
+/* How many unbounded repetitions (*, +, -, and %b, which scans as far as
+ * it must to balance) a Lua pattern has: each one can multiply the
+ * backtracking work by the length of the subject, and that work runs in C,
+ * where the instruction budget cannot stop it. */
 static int repetitions(const char *p, size_t n) {
   int q = 0;
   size_t i = n && p[0] == '^';
@@ -176,7 +207,8 @@ static int repetitions(const char *p, size_t n) {
     }
     if (c == '%' && i + 1 < n) {
       char k = p[i + 1];
-      if (k == 'b') {
+      if (k == 'b') { /* a balanced match may run to the end of the subject */
+        q++;
         i += 4;
         continue;
       }
@@ -240,7 +272,8 @@ static int guarded_pattern(lua_State *L) {
 /* Library functions whose work in C grows with their input, and how to
  * size it: the length of the first argument (a string, or a table's raw
  * length), that times the count of string.rep, n log n for table.sort, or
- * the span j - i of table.unpack and string.byte. */
+ * the span j - i of table.unpack and string.byte. "_G" is the basic
+ * functions. */
 typedef enum { COST_LEN, COST_REP, COST_SORT, COST_SPAN } cost_kind;
 static const struct {
   const char *lib, *name;
@@ -250,7 +283,8 @@ static const struct {
     {"table", "sort", COST_SORT},    {"table", "unpack", COST_SPAN}, {"string", "upper", COST_LEN},
     {"string", "lower", COST_LEN},   {"string", "reverse", COST_LEN}, {"string", "rep", COST_REP},
     {"string", "byte", COST_SPAN},   {"string", "sub", COST_LEN},    {"string", "format", COST_LEN},
-    {"utf8", "len", COST_LEN},       {"utf8", "codepoint", COST_SPAN},
+    {"utf8", "len", COST_LEN},       {"utf8", "codepoint", COST_SPAN}, {"utf8", "offset", COST_LEN},
+    {"os", "date", COST_LEN},        {"_G", "tonumber", COST_LEN},
 };
 
 static int charged_call(lua_State *L) {
@@ -274,6 +308,22 @@ static int charged_call(lua_State *L) {
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
   vg_sandbox_charge(L, units > 1e15 ? (size_t)1e15 : (size_t)units);
   return lua_gettop(L);
+}
+
+/* Wraps each function of the table at idx that `charged` lists for lib in
+ * a closure that charges its work. */
+static void charge_fields(lua_State *L, int idx, const char *lib) {
+  idx = lua_absindex(L, idx);
+  for (size_t c = 0; c < sizeof charged / sizeof charged[0]; c++) {
+    if (strcmp(lib, charged[c].lib) != 0) continue;
+    if (lua_getfield(L, idx, charged[c].name) != LUA_TFUNCTION) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushinteger(L, charged[c].kind);
+    lua_pushcclosure(L, charged_call, 2);
+    lua_setfield(L, idx, charged[c].name);
+  }
 }
 
 void vg_sandbox_push_safe(vg_sandbox *sb) { lua_getfield(sb->L, LUA_REGISTRYINDEX, SAFE_KEY); }
@@ -304,6 +354,7 @@ static void build_safe(lua_State *L) {
   int g = lua_gettop(L);
   pick(L, g, base);
   int safe = lua_gettop(L);
+  charge_fields(L, safe, "_G");
   lua_pushcfunction(L, safe_print);
   lua_setfield(L, safe, "print");
   lua_getfield(L, g, "setmetatable");
@@ -329,16 +380,12 @@ static void build_safe(lua_State *L) {
         lua_pushboolean(L, is_find); /* find has a plain mode */
         lua_pushcclosure(L, guarded_pattern, 2);
       }
-      for (size_t c = 0; c < sizeof charged / sizeof charged[0]; c++)
-        if (strcmp(*lib, charged[c].lib) == 0 && strcmp(k, charged[c].name) == 0) {
-          lua_pushinteger(L, charged[c].kind);
-          lua_pushcclosure(L, charged_call, 2);
-        }
       lua_pushvalue(L, -2);
       lua_insert(L, -2);
       lua_settable(L, -4);
     }
     lua_remove(L, -2);
+    charge_fields(L, -1, *lib);
     if (is_string) { /* methods on strings, ("x"):upper(), come from the copy too */
       lua_pushliteral(L, "");
       lua_getmetatable(L, -1);
@@ -352,6 +399,7 @@ static void build_safe(lua_State *L) {
   }
   lua_getfield(L, g, "os");
   pick(L, lua_gettop(L), os_ok);
+  charge_fields(L, -1, "os");
   vg_sandbox_push_readonly(L, -1);
   lua_setfield(L, safe, "os");
   lua_pop(L, 2);
@@ -405,12 +453,18 @@ void vg_sandbox_free(vg_sandbox *sb) {
 
 int vg_sandbox_call(vg_sandbox *sb, int nargs, int nresults) {
   sb->used = 0;
+  if (sb->budget > 0) sb->deadline = now_ns() + (uint64_t)sb->budget * NS_PER_UNIT;
   int was = sb->untrusted;
   sb->untrusted = 1;
   int rc = lua_pcall(sb->L, nargs, nresults, 0);
   sb->untrusted = was;
   if (rc != LUA_OK) {
-    if (!lua_isstring(sb->L, -1)) { /* error({...}) and the like */
+    if (rc == LUA_ERRMEM && sb->budget > 0 && sb->used > sb->budget) {
+      lua_pop(sb->L, 1); /* an allocation refused because the budget was spent */
+      lua_pushfstring(sb->L, "instruction budget of %I exceeded (making a large value)",
+                      (LUAI_UACINT)sb->budget);
+      rc = LUA_ERRRUN;
+    } else if (!lua_isstring(sb->L, -1)) { /* error({...}) and the like */
       const char *t = luaL_typename(sb->L, -1);
       lua_pop(sb->L, 1);
       lua_pushfstring(sb->L, "error raised with a %s value, not a message", t);

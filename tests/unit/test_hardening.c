@@ -22,7 +22,15 @@
  *   - an absence whose first step has more than a thousand marks in a day is
  *     answered for every one of them;
  *   - a rolled-back transaction leaves no watermark behind;
- *   - print() logs its arguments and nothing else.
+ *   - print() logs its arguments and nothing else;
+ *   - from the hostile suite (tests/hostile/): %b on a long text is refused;
+ *     e:match is held to the budget across all the start positions it
+ *     tries, and its backtracking frames to the memory cap; comparing
+ *     huge strings in a loop meets the time limit; history look-ups in a
+ *     loop, copies, tonumber, utf8.offset and os.date of megabytes are
+ *     charged; a long entry gets a budget to match its length; a file that
+ *     fails where Lua cannot say the line is reported by name; the log
+ *     writes control characters escaped.
  *
  * Cases that could hang or abort run in a child process with a time limit,
  * so that they fail as tests instead. */
@@ -746,6 +754,18 @@ static const char *const c_loops[] = {
     "local s = string.rep('x', 2000000)\n"
     "while true do local u = s:upper() end",
     "while true do local s = string.rep('x', 2000000) end",
+    /* One instruction each, over megabytes made by doubling (which the
+     * budget sees only through the memory it makes): a copy, a number read
+     * from a megabyte of digits, utf8.offset across a megabyte, os.date of
+     * a 64 KB format. */
+    "local s = 'x' for i = 1, 21 do s = s .. s end\n"
+    "while true do local copy = s .. '!' end",
+    "local d = '9' for i = 1, 20 do d = d .. d end\n"
+    "while true do local n = tonumber(d) end",
+    "local s = 'u' for i = 1, 20 do s = s .. s end\n"
+    "while true do local n = utf8.offset(s, 1000000) end",
+    "local f = '%c' for i = 1, 15 do f = f .. f end\n"
+    "while true do local s = os.date(f) end",
 };
 
 static const char *c_loop_body; /* the body the child runs */
@@ -1021,6 +1041,241 @@ static void test_rollback_keeps_the_committed_watermark(void **state) {
   assert_contains(fx->out.v[0].message, "alpha early");
 }
 
+/* ---- attacks of the hostile suite (tests/hostile/) ---- */
+
+static void test_balanced_pattern_on_long_text_is_refused(void **state) {
+  fixture *fx = *state;
+  vg_sandbox *sb = fx->sb = vg_sandbox_new(8u << 20, 1000000);
+  assert_non_null(sb);
+  /* %b scans to the end of the subject from every start: n * n steps. */
+  double t0 = now_seconds();
+  int rc = sandbox_run(sb, "return string.rep('(', 100000):find('%b()')", 1);
+  double took = now_seconds() - t0;
+  assert_int_equal(rc, LUA_ERRRUN);
+  assert_contains(lua_tostring(sb->L, -1), "could take too long");
+  if (took > 1.0) fail_msg("refused only after %.2f s", took);
+  lua_settop(sb->L, 0);
+  /* On a short text it is as useful as ever. */
+  assert_int_equal(sandbox_run(sb, "return ('f(a(b)c)d'):match('%b()')", 1), LUA_OK);
+  assert_string_equal(lua_tostring(sb->L, -1), "(a(b)c)");
+}
+
+/* Stores line with rule "bad" (bad_when) and rule "good" loaded, under
+ * lim; 0 when the entry got "good" alone and the log names "bad" failing
+ * with one of the reasons (separated by '|'), within `seconds`. */
+static int bad_rule_on_line(fixture *fx, const vg_rules_limits *lim, const char *bad_when,
+                            const char *line, const char *reasons, double seconds) {
+  char text[2048];
+  snprintf(text, sizeof text,
+           "rule \"bad\" { when = function(e) %s end, tags = { \"bad-ran\" } }\n"
+           "rule \"good\" { tags = { \"good\" } }\n",
+           bad_when);
+  if (write_rules(fx, "bad.lua", text) || load_rules(fx, lim)) return 10;
+  caught c;
+  if (vg_store_begin(fx->st) || catch_stderr(&c)) return 11;
+  int status;
+  int64_t id = 0;
+  double t0 = now_seconds();
+  int rc = ingest(fx, line, &status, &id);
+  double took = now_seconds() - t0;
+  char *log = release_stderr(&c);
+  if (rc || status != VG_STORED || vg_ingest_flush(&fx->ig) || vg_store_commit(fx->st)) {
+    free(log);
+    return 12;
+  }
+  char tags[512];
+  int problem = 0;
+  if (strcmp(tags_of(fx, id, tags), "good") != 0) {
+    fprintf(stderr, "the entry has tags \"%s\", not \"good\"\n", tags);
+    problem = 13;
+  } else if (!log || !strstr(log, "rule 'bad'")) {
+    fprintf(stderr, "no failure of 'bad' was logged\n");
+    problem = 14;
+  } else if (took > seconds) {
+    fprintf(stderr, "the rules took %.2f s on the entry\n", took);
+    problem = 15;
+  } else {
+    problem = 16;
+    char want[256];
+    snprintf(want, sizeof want, "%s", reasons);
+    for (char *r = strtok(want, "|"); r && problem; r = strtok(NULL, "|"))
+      if (strstr(log, r)) problem = 0;
+    if (problem) fprintf(stderr, "'bad' failed, but not for %s\n", reasons);
+  }
+  free(log);
+  vg_rules_free(fx->r);
+  fx->r = fx->ig.rules = NULL;
+  return problem;
+}
+
+/* A text of 5000 runs of 18 a's, each ending in '!': (a+)+$ backtracks
+ * on each run, and no start position comes near PCRE2's match limit, which
+ * counts each start position on its own. */
+static int child_regex_over_many_starts(fixture *fx) {
+  char *line = json_line("2023-01-01", "runs ", "aaaaaaaaaaaaaaaaaa!", 5000 * 19);
+  if (!line) return 9;
+  int rc = bad_rule_on_line(fx, &small_limits, "return e:match('(a+)+$') ~= nil", line,
+                            "instruction budget", 2.0);
+  free(line);
+  return rc;
+}
+
+static void test_regex_backtracking_over_many_starts_is_held_to_the_budget(void **state) {
+  assert_child_ok(*state, child_regex_over_many_starts, 20);
+}
+
+/* A thousand captures in a group repeated over 5000 a's: each frame PCRE2
+ * backtracks through holds every capture, 80 MB in all, more than the
+ * rules' memory cap of 8 MB. */
+static int child_regex_frames(fixture *fx) {
+  char *line = json_line("2023-01-01", "", "a", 5000);
+  if (!line) return 9;
+  memcpy(line + strlen(line) - 2, "!c\"}", 5); /* ...aaa!c" */
+  int rc = bad_rule_on_line(fx, &small_limits,
+                            "return e:match('^(?:a' .. string.rep('()', 1000) .. ')*c') ~= nil",
+                            line, "no more memory|instruction budget", 5.0);
+  free(line);
+  return rc;
+}
+
+static void test_regex_frames_are_held_to_the_memory_cap(void **state) {
+  assert_child_ok(*state, child_regex_frames, 20);
+}
+
+/* Two equal strings of a megabyte, compared in a loop: each comparison is
+ * one instruction and a megabyte of memcmp, which no count sees. The call
+ * is stopped by its time limit, a microsecond per unit of its budget. */
+static int child_compare_loop(fixture *fx) {
+  vg_sandbox *sb = fx->sb = vg_sandbox_new(8u << 20, 2000000);
+  if (!sb) return 10;
+  double t0 = now_seconds();
+  int rc = sandbox_run(sb,
+                       "local a, b = 'x', 'x'\n"
+                       "for i = 1, 20 do a = a .. a b = b .. b end\n"
+                       "local same = 0\n"
+                       "while true do if a == b then same = same + 1 end end",
+                       0);
+  double took = now_seconds() - t0;
+  const char *msg = lua_tostring(sb->L, -1);
+  if (rc != LUA_ERRRUN || !msg || !strstr(msg, "chunk:4: time limit of 2000 ms exceeded")) {
+    fprintf(stderr, "status %d: %s\n", rc, msg ? msg : "(no message)");
+    return 11;
+  }
+  if (took < 1.5 || took > 5.0) {
+    fprintf(stderr, "stopped after %.2f s, not about 2 s\n", took);
+    return 12;
+  }
+  return 0;
+}
+
+static void test_comparing_huge_strings_in_a_loop_meets_the_time_limit(void **state) {
+  assert_child_ok(*state, child_compare_loop, 10);
+}
+
+/* history.entries over 300 rows, in a loop: each look-up is charged by the
+ * rows it reads. */
+static int child_history_loop(fixture *fx) {
+  static const vg_rules_limits lim = {8u << 20, 1000000, 3};
+  if (write_rules(fx, "10-tags.lua", history_rules) ||
+      write_rules(fx, "20-loop.lua",
+                  "rule \"bad\" {\n"
+                  "  when = function(e)\n"
+                  "    if not e:find\"probe\" then return false end\n"
+                  "    while true do local rows = history.entries{tag = 'a', limit = 1000} end\n"
+                  "  end,\n"
+                  "  tags = { \"bad-ran\" },\n"
+                  "}\n") ||
+      load_rules(fx, &lim))
+    return 10;
+  int status;
+  int64_t id;
+  if (vg_store_begin(fx->st)) return 11;
+  for (int i = 0; i < 300; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "2023-01-01: alpha %d", i);
+    if (ingest(fx, line, &status, &id) || status != VG_STORED) return 12;
+  }
+  caught c;
+  if (catch_stderr(&c)) return 13;
+  double t0 = now_seconds();
+  int rc = ingest(fx, "2023-01-02: probe", &status, &id);
+  double took = now_seconds() - t0;
+  char *log = release_stderr(&c);
+  int problem = rc || status != VG_STORED ? 14
+                : !log || !strstr(log, "rule 'bad'") || !strstr(log, "instruction budget") ? 15
+                : took > 2.0 ? 16
+                             : 0;
+  if (problem) fprintf(stderr, "status %d, %.2f s\n", status, took);
+  free(log);
+  vg_store_rollback(fx->st);
+  return problem;
+}
+
+static void test_history_lookups_in_a_loop_are_held_to_the_budget(void **state) {
+  assert_child_ok(*state, child_history_loop, 20);
+}
+
+/* A 1 MB entry scanned for 40 words, none there: 40 scans of the text, as
+ * many as a short entry allows. The budget grows with the text, so a long
+ * entry is no reason to fail (nor, failing often, to be disabled). */
+static void test_long_entry_gets_a_budget_to_match(void **state) {
+  fixture *fx = *state;
+  static const vg_rules_limits lim = {32u << 20, 1000000, 3};
+  assert_int_equal(write_rules(fx, "scan.lua",
+                               "local words = {}\n"
+                               "for i = 1, 40 do words[i] = 'absent' .. i end\n"
+                               "rule \"scan\" {\n"
+                               "  tags = function(e)\n"
+                               "    return { e:find(words) and 'found' or 'scanned' }\n"
+                               "  end,\n"
+                               "}\n"),
+                   0);
+  if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
+  char *line = json_line("2023-01-01", "long ", "nothing here ", 1u << 20);
+  assert_non_null(line);
+  int status;
+  int64_t id;
+  char tags[512];
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(ingest(fx, line, &status, &id), 0);
+  free(line);
+  assert_int_equal(status, VG_STORED);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_string_equal(tags_of(fx, id, tags), "scanned");
+}
+
+/* A file whose source nests deeper than the parser allows fails with a
+ * message Lua cannot place: the report names the file all the same. */
+static void test_load_failure_without_a_line_names_the_file(void **state) {
+  fixture *fx = *state;
+  char text[1024] = "local x = ";
+  for (int i = 0; i < 300; i++) strcat(text, "(");
+  strcat(text, "1");
+  for (int i = 0; i < 300; i++) strcat(text, ")");
+  strcat(text, "\nrule \"deep\" { tags = { \"deep\" } }\n");
+  assert_int_equal(write_rules(fx, "deep.lua", text), 0);
+  assert_int_equal(write_rules(fx, "plain.lua", plain_rules), 0);
+  assert_int_not_equal(load_rules(fx, &small_limits), 0);
+  assert_int_equal(fx->errors, 1);
+  char want[PATH_MAX];
+  snprintf(want, sizeof want, "%s/deep.lua: C stack overflow", fx->dir);
+  assert_contains(fx->rep.text, want);
+  assert_int_equal(vg_rules_count(fx->r), 1);
+}
+
+/* One event, one line: what a message holds of control characters (from
+ * an entry's text, a rule's print or error) is written escaped. */
+static void test_log_escapes_control_characters(void **state) {
+  fixture *fx = *state;
+  caught c;
+  assert_int_equal(catch_stderr(&c), 0);
+  vg_warn("text: one\ntwo\r\033[2J\007\177\tend");
+  char *log = fx->log = release_stderr(&c);
+  assert_non_null(log);
+  assert_contains(log, " warn  text: one\\x0atwo\\x0d\\x1b[2J\\x07\\x7f\tend\n");
+  assert_int_equal(strchr(log, '\n') - log, (long)strlen(log) - 1);
+}
+
 /* ---- print ---- */
 
 /* The line of log that holds "print:", without its newline; "" if none. */
@@ -1103,6 +1358,14 @@ int main(void) {
       T(test_rolled_back_entries_do_not_move_the_watermark),
       T(test_rollback_keeps_the_committed_watermark),
       T(test_print_logs_exactly_its_arguments),
+      T(test_balanced_pattern_on_long_text_is_refused),
+      T(test_regex_backtracking_over_many_starts_is_held_to_the_budget),
+      T(test_regex_frames_are_held_to_the_memory_cap),
+      T(test_comparing_huge_strings_in_a_loop_meets_the_time_limit),
+      T(test_history_lookups_in_a_loop_are_held_to_the_budget),
+      T(test_long_entry_gets_a_budget_to_match),
+      T(test_load_failure_without_a_line_names_the_file),
+      T(test_log_escapes_control_characters),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -919,6 +919,9 @@ static int start_spool(server *srv) {
     return -1;
   }
   vg_info("watching spool directory %s", srv->cfg.spool);
+  if (vg_spool_tidy(srv->store, srv->cfg.spool) != 0) /* no job runs yet: the store is free */
+    vg_warn("spool: the progress of files gone from it was not dropped: %s",
+            vg_store_errmsg(srv->store));
   scan_spool(srv);
   return 0;
 }

@@ -68,15 +68,14 @@ static void on_commit(void *ud) {
   if (j->caller->on_commit) j->caller->on_commit(j->caller->ud);
 }
 
-/* Renames dir/name to dir/sub/name, or dir/sub/name.N when that is taken. */
-static int move_to(const char *dir, const char *sub, const char *name, char *dest, size_t cap) {
-  char from[8192];
-  if (snprintf(from, sizeof from, "%s/%s", dir, name) >= (int)sizeof from) return -ENAMETOOLONG;
+/* Where dir/name moves to: dir/sub/name, or dir/sub/name.N when that is
+ * taken. 0 or -errno. */
+static int pick_dest(const char *dir, const char *sub, const char *name, char *dest, size_t cap) {
   for (int k = 0; k < 1000; k++) {
     int n = k == 0 ? snprintf(dest, cap, "%s/%s/%s", dir, sub, name)
                    : snprintf(dest, cap, "%s/%s/%s.%d", dir, sub, name, k);
     if (n >= (int)cap) return -ENAMETOOLONG;
-    if (access(dest, F_OK) != 0) return rename(from, dest) == 0 ? 0 : -errno;
+    if (access(dest, F_OK) != 0) return 0;
   }
   return -EEXIST;
 }
@@ -159,15 +158,48 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
     add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,
               vg_store_errmsg(ig->st));
   if (r->rc) add_error(&j, "%s: %s\n", name, r->why);
+  /* The .err file first: a crash before the move leaves the file in the
+   * spool, whose next attempt writes the .err again; a crash after it leaves
+   * only the mark, which vg_spool_tidy drops. */
   char dest[8200];
-  int mv = move_to(dir, r->failed ? "failed" : "done", name, dest, sizeof dest);
-  if (mv < 0) {
+  int mv = pick_dest(dir, r->failed ? "failed" : "done", name, dest, sizeof dest);
+  if (mv == 0 && r->failed) write_err_file(dest, j.errors ? j.errors : "", j.len);
+  if (mv == 0 && rename(path, dest) != 0) mv = -errno;
+  if (mv < 0)
     vg_error("spool: %s: cannot move it to %s/: %s", name, r->failed ? "failed" : "done",
              strerror(-mv));
-  } else {
-    if (r->failed) write_err_file(dest, j.errors ? j.errors : "", j.len);
-    if (vg_store_spool_forget(ig->st, name) != 0) /* a later file of that name starts afresh all the same */
-      vg_warn("spool: %s: its progress was not cleared: %s", name, vg_store_errmsg(ig->st));
-  }
+  else if (vg_store_spool_forget(ig->st, name) != 0)
+    vg_warn("spool: %s: its progress was not cleared: %s", name, vg_store_errmsg(ig->st));
   free(j.errors);
+}
+
+/* Keeps the name of each mark, to look for its file. */
+static int keep_name(void *ud, const char *name) {
+  char ***names = ud;
+  size_t n = 0;
+  while ((*names)[n]) n++;
+  char **grown = realloc(*names, (n + 2) * sizeof *grown);
+  if (!grown || !(grown[n] = strdup(name))) {
+    if (grown) *names = grown;
+    return VG_ENOMEM;
+  }
+  grown[n + 1] = NULL;
+  *names = grown;
+  return 0;
+}
+
+int vg_spool_tidy(vg_store *st, const char *dir) {
+  char **names = calloc(1, sizeof *names);
+  if (!names) return VG_ENOMEM;
+  int rc = vg_store_spool_names(st, keep_name, &names);
+  for (size_t i = 0; rc == 0 && names[i]; i++) {
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    if (access(path, F_OK) == 0 || errno != ENOENT) continue;
+    vg_debug("spool: %s has moved on; dropping its progress", names[i]);
+    rc = vg_store_spool_forget(st, names[i]);
+  }
+  for (size_t i = 0; names[i]; i++) free(names[i]);
+  free(names);
+  return rc;
 }

@@ -8,6 +8,7 @@
 #define VIGIL_SPOOL_H
 
 #include "ingest.h"
+#include "store.h"
 
 enum {
   VG_SPOOL_GONE = 2, /* the file went away before it was read */
@@ -30,5 +31,10 @@ typedef struct {
  * going on. Fills r. */
 void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
                      const vg_file_opts *o, int again, vg_spool_result *r);
+
+/* Drops the progress marks of files that are no longer in dir: a stop
+ * between a file's move and the drop of its mark leaves one. 0, VG_ENOMEM
+ * or VG_EDB. */
+int vg_spool_tidy(vg_store *st, const char *dir);
 
 #endif

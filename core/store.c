@@ -61,6 +61,7 @@ enum {
   S_SPOOL_GET,
   S_SPOOL_PUT,
   S_SPOOL_FORGET,
+  S_SPOOL_NAMES,
   S_LAST_REJECT,
   S_REJECTS_OF,
   S_COUNT
@@ -159,6 +160,7 @@ static const char *const sql[S_COUNT] = {
     [S_SPOOL_PUT] = "INSERT OR REPLACE INTO spool_files (name, identity, offset, line, stored,"
                     " duplicates, rejected, first_reject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [S_SPOOL_FORGET] = "DELETE FROM spool_files WHERE name = ?",
+    [S_SPOOL_NAMES] = "SELECT name FROM spool_files ORDER BY name",
     [S_LAST_REJECT] = "SELECT coalesce(max(id), 0) FROM rejects",
     [S_REJECTS_OF] = "SELECT line, reason FROM rejects WHERE origin = ? AND id > ? ORDER BY id",
 };
@@ -929,6 +931,16 @@ int vg_store_spool_put(vg_store *st, const char *name, const vg_spool_mark *m) {
 int vg_store_spool_forget(vg_store *st, const char *name) {
   sqlite3_bind_text(st->stmt[S_SPOOL_FORGET], 1, name, -1, SQLITE_STATIC);
   return run(st, S_SPOOL_FORGET);
+}
+
+int vg_store_spool_names(vg_store *st, int (*fn)(void *ud, const char *name), void *ud) {
+  sqlite3_stmt *s = st->stmt[S_SPOOL_NAMES];
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, col(s, 0) ? col(s, 0) : ""))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
 }
 
 int vg_store_last_reject(vg_store *st, int64_t *id) {

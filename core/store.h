@@ -252,6 +252,9 @@ int vg_store_spool_get(vg_store *st, const char *name, vg_spool_mark *m);
 int vg_store_spool_put(vg_store *st, const char *name, const vg_spool_mark *m);
 /* Deletes it once the file has moved on. 0 or VG_EDB. */
 int vg_store_spool_forget(vg_store *st, const char *name);
+/* Calls fn with the name of each mark, in order; stops at fn's first
+ * non-zero return, which it returns; VG_EDB on a database error. */
+int vg_store_spool_names(vg_store *st, int (*fn)(void *ud, const char *name), void *ud);
 /* The largest reject id so far (0 when none) into *id. 0 or VG_EDB. */
 int vg_store_last_reject(vg_store *st, int64_t *id);
 /* Calls fn with the line and reason of each reject of `origin` whose id is

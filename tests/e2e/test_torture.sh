@@ -299,6 +299,11 @@ while [ "$round" -lt "$MAX_ROUNDS" ]; do
   [ "$DRC" = 137 ] && kills=$((kills + 1))
 done
 diag "spool: $round rounds, $kills kills"
+# One more start and a clean stop: what the last kill left half done is
+# finished or tidied by then.
+start_daemon --rules "$RULES" 2>>"$T/shell.err"
+stop_daemon TERM
+is "spool: after one more start, a clean stop" "$DRC" 0
 is "spool: every file has left the spool" \
   "$(find "$SPOOL" -maxdepth 1 -type f -name 'batch-*' | wc -l | tr -d ' ')" 0
 if [ "$kills" -ge "$SPOOL_KILLS" ]; then

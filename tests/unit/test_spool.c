@@ -6,8 +6,9 @@
  * from its last committed line by the next attempt: every line is stored
  * once, every bad line is kept once, and the .err file lists the bad lines
  * from both attempts. A mark left by another file of the same name is not
- * trusted, and a long file can be read a few lines a call. Each test has its
- * own database and spool directory. */
+ * trusted, a long file can be read a few lines a call, and the marks of
+ * files that moved on are dropped by vg_spool_tidy. Each test has its own
+ * database and spool directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,6 +256,22 @@ static void test_long_file_in_several_calls(void **state) {
   assert_non_null(strstr(err, "e.txt:9: "));
 }
 
+static void test_tidy_drops_marks_of_files_gone(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(support_write_file(fx->dir, "still-here.txt", "2023-01-01: one\n"), 0);
+  vg_spool_mark m = {.offset = 10, .line = 1};
+  snprintf(m.identity, sizeof m.identity, "1:2:3:4.000000000");
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_store_spool_put(fx->st, "still-here.txt", &m), 0);
+  assert_int_equal(vg_store_spool_put(fx->st, "moved-on.txt", &m), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(vg_spool_tidy(fx->st, fx->dir), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"
+                                     " WHERE name = 'still-here.txt'"),
+                   1);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_ERROR);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -264,6 +281,7 @@ int main(void) {
       T(test_file_cut_short_goes_on_from_last_commit),
       T(test_mark_of_another_file_is_not_trusted),
       T(test_long_file_in_several_calls),
+      T(test_tidy_drops_marks_of_files_gone),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,7 +131,7 @@ int vg_cmd_ingest(int argc, char **argv) {
                       .max_line = cfg.max_line,
                       .batch = cfg.batch_max > 1000 ? cfg.batch_max : 10000,
                       .on_reject = on_reject, .progress = on_progress, .on_commit = on_commit,
-                      .ud = &x, .origin = std ? "stdin" : base_name(path)};
+                      .ud = &x, .origin = std ? "stdin" : path};
     vg_counts c = {0};
     int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
     vg_alert_list_clear(&alerts); /* what a failed transaction raised is gone */

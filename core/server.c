@@ -590,7 +590,7 @@ static void after_spool(server *srv) {
     return;
   }
   if (r->rc == VG_SPOOL_GONE) {
-    vg_info("spool: %s: gone before it was read", j->name);
+    vg_info("spool: %s: gone from the spool", j->name);
   } else if (r->rc == VG_EDB) {
     vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, r->why);
   } else {
@@ -1105,14 +1105,28 @@ static int clear_stale_socket(const char *path) {
  * change is not allowed (logged). */
 static int share_socket(const char *path, const char *group) {
   struct group gr, *found = NULL;
-  char buf[16384];
-  int rc = getgrnam_r(group, &gr, buf, sizeof buf, &found);
+  char *buf = NULL;
+  int rc = ERANGE;
+  for (size_t cap = 16384; rc == ERANGE && cap <= (16u << 20); cap *= 2) { /* large groups */
+    char *more = realloc(buf, cap);
+    if (!more) break;
+    buf = more;
+    rc = getgrnam_r(group, &gr, buf, cap, &found);
+  }
+  gid_t gid = found ? gr.gr_gid : 0;
+  free(buf);
   if (!found) {
-    vg_error("socket_group '%s': %s", group, rc ? strerror(rc) : "no such group");
+    int none = rc == 0 || rc == ENOENT || rc == ESRCH;
+    vg_error("socket_group '%s': %s", group, none ? "no such group" : strerror(rc));
     return -1;
   }
-  if (chown(path, (uid_t)-1, gr.gr_gid) != 0 || chmod(path, 0660) != 0) {
-    vg_error("cannot give %s to group %s: %s", path, group, strerror(errno));
+  /* The path was just bound: lchown, and chmod only what is still a socket. */
+  struct stat sb;
+  errno = 0;
+  if (lchown(path, (uid_t)-1, gid) != 0 || lstat(path, &sb) != 0 || !S_ISSOCK(sb.st_mode) ||
+      chmod(path, 0660) != 0) {
+    vg_error("cannot give %s to group %s: %s", path, group,
+             errno ? strerror(errno) : "it is no longer a socket");
     return -1;
   }
   return 0;
@@ -1226,7 +1240,8 @@ static void reload(server *srv) {
   char **now[] = {&next.db, &next.socket, &next.socket_group, &next.listen, &next.spool};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
-      vg_warn("reload: '%s' changes only on restart; still %s", fixed[i], was[i]);
+      vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
+              was[i][0] ? was[i] : "(none)");
       vg_config_set(now[i], was[i]);
     }
   vg_config_free(&srv->cfg);

@@ -20,6 +20,7 @@ typedef struct {
   const vg_ingest *ig;
   vg_spool_mark mark;         /* how far it was read, as committed */
   vg_counts *counts;          /* what its lines became, all told */
+  char origin[300];           /* "spool:NAME", kept with its rejects */
   char *errors;               /* "name:line: reason" lines for the .err file */
   size_t len, cap;
 } job;
@@ -102,9 +103,9 @@ static int resume(job *j, int fd, int again, vg_spool_result *r) {
   struct stat sb;
   if (fstat(fd, &sb) != 0) return VG_EIO;
   char id[sizeof j->mark.identity];
-  snprintf(id, sizeof id, "%llu:%llu:%lld:%lld.%09ld", (unsigned long long)sb.st_dev,
-           (unsigned long long)sb.st_ino, (long long)sb.st_size, (long long)sb.st_mtim.tv_sec,
-           sb.st_mtim.tv_nsec);
+  /* Not the device: its number may change across a reboot. */
+  snprintf(id, sizeof id, "%llu:%lld:%lld.%09ld", (unsigned long long)sb.st_ino,
+           (long long)sb.st_size, (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
   int found = vg_store_spool_get(j->ig->st, j->name, &j->mark);
   if (found < 0) return VG_EDB;
   if (found && strcmp(j->mark.identity, id) == 0 && (off_t)j->mark.offset <= sb.st_size &&
@@ -124,6 +125,7 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
                      const vg_file_opts *o, int again, vg_spool_result *r) {
   memset(r, 0, sizeof *r);
   job j = {.name = name, .caller = o, .ig = ig, .counts = &r->counts};
+  snprintf(j.origin, sizeof j.origin, "spool:%s", name);
   char path[8192];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
     r->rc = VG_SPOOL_GONE;
@@ -139,10 +141,12 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
     close(fd);
   } else {
     vg_file_opts mine = *o;
+    mine.on_reject = NULL; /* the caller's callbacks would get our ud */
+    mine.progress = NULL;
     mine.on_commit = on_commit;
     mine.before_commit = before_commit;
     mine.ud = &j;
-    mine.origin = name;
+    mine.origin = j.origin;
     mine.first_line = j.mark.line;
     mine.offset = j.mark.offset;
     r->rc = vg_ingest_fd(ig, fd, &mine, &r->counts, r->why, sizeof r->why);
@@ -154,7 +158,9 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
     vg_warn("spool: %s: its progress was not cleared: %s", name, vg_store_errmsg(ig->st));
   if (r->rc == VG_SPOOL_GONE || r->rc == VG_SPOOL_MORE || r->rc == VG_EDB) return;
   r->failed = r->rc != 0 || r->counts.rejected;
-  if (r->failed && vg_store_rejects_of(ig->st, name, j.mark.first_reject, err_line, &j) != 0)
+  /* Only a file that was read has rejects to list (its mark is its own). */
+  if (r->counts.rejected &&
+      vg_store_rejects_of(ig->st, j.origin, j.mark.first_reject, err_line, &j) != 0)
     add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,
               vg_store_errmsg(ig->st));
   if (r->rc) add_error(&j, "%s: %s\n", name, r->why);

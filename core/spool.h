@@ -1,9 +1,11 @@
 /* spool.h — one file of the spool directory: its lines ingested, then the
  * file moved to done/ (every line stored or a duplicate) or to failed/ with
  * a NAME.err beside it listing why each rejected line was (the good lines
- * are stored all the same). A file whose transaction rolled back stays in
- * the spool to be tried again whole; dedup makes that safe. Runs in the
- * daemon's job, off the loop. */
+ * are stored all the same). How far a file got is committed with its lines
+ * (db/006_spool.sql): a file whose transaction rolled back, or that a crash
+ * cut short, stays in the spool and the next attempt goes on after its last
+ * committed line. Its rejects are kept with the origin "spool:NAME". Runs in
+ * the daemon's job, off the loop. */
 #ifndef VIGIL_SPOOL_H
 #define VIGIL_SPOOL_H
 

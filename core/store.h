@@ -238,7 +238,7 @@ int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud);
 /* One spool file's progress, written in the transaction of the lines it
  * covers (db/006_spool.sql). */
 typedef struct {
-  char identity[128];            /* of the file it describes: device, inode, size, mtime */
+  char identity[128];            /* of the file it describes: inode, size, mtime */
   uint64_t offset;               /* bytes read, to the end of the last line committed */
   uint64_t line;                 /* lines committed */
   uint64_t stored, duplicates, rejected; /* what they became */

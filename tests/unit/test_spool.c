@@ -156,7 +156,7 @@ static void test_bad_lines_listed_in_err_file(void **state) {
   const char *err = read_text(fx, "failed", "b.txt.err");
   assert_non_null(strstr(err, "b.txt:2: "));
   assert_non_null(strstr(err, "b.txt:9: "));
-  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'b.txt'"), 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'spool:b.txt'"), 2);
 }
 
 /* Exits the process after the second commit: a crash between two batches. */
@@ -200,7 +200,7 @@ static void test_file_cut_short_goes_on_from_last_commit(void **state) {
   assert_int_equal(r.counts.rejected, 2);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 8);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
-  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'c.txt'"
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'spool:c.txt'"
                                      " AND line IN (2, 9)"),
                    2);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM spool_files"), 0);

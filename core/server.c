@@ -877,32 +877,40 @@ static int watch_spool(server *srv) {
   return watch_dir(&srv->spool_watch, on_spool_event, srv->cfg.spool, &srv->spool_dir);
 }
 
-/* Looks at the spool directory: when it is gone, says so once (clients are
- * still served); when it is back, or another directory took its place,
- * watches that one and ingests what it holds. */
+/* Looks again at the directory `what` watches (the spool, the rules) at
+ * path: when it is gone, says so once, with what goes on `meanwhile`; when
+ * it is back, or another directory took its place, watches that one with
+ * rewatch, says so and what it does `then`, and returns 1 (the caller then
+ * does it); 0 otherwise. */
+static int dir_back(server *srv, const char *what, const char *path, dir_seen *d,
+                    int (*rewatch)(server *), const char *meanwhile, const char *then) {
+  struct stat sb;
+  const char *gone = dir_gone(path, &sb);
+  if (gone) {
+    if (!d->lost)
+      vg_warn("%s: %s is gone (%s); %s (looked for every %d s)", what, path, gone, meanwhile,
+              DIR_CHECK_MS / 1000);
+    d->lost = 1;
+    return 0;
+  }
+  if (!d->lost && same_dir(d, &sb)) return 0;
+  int rc = rewatch(srv);
+  if (rc) {
+    if (!d->lost) vg_warn("%s: cannot watch %s: %s", what, path, uv_strerror(rc));
+    d->lost = 1;
+    return 0;
+  }
+  vg_info("%s: %s is there; watching it again%s", what, path, then);
+  d->lost = 0;
+  return 1;
+}
+
 static void check_spool_dir(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
-  struct stat sb;
-  const char *gone = dir_gone(srv->cfg.spool, &sb);
-  if (gone) {
-    if (!srv->spool_dir.lost)
-      vg_warn("spool: %s is gone (%s); the sockets are still served, and files put in it are"
-              " ingested once it is back (looked for every %d s)", srv->cfg.spool, gone,
-              DIR_CHECK_MS / 1000);
-    srv->spool_dir.lost = 1;
-    return;
-  }
-  if (!srv->spool_dir.lost && same_dir(&srv->spool_dir, &sb)) return;
-  int rc = watch_spool(srv);
-  if (rc) {
-    if (!srv->spool_dir.lost)
-      vg_error("spool: cannot watch %s: %s", srv->cfg.spool, uv_strerror(rc));
-    srv->spool_dir.lost = 1;
-    return;
-  }
-  vg_info("spool: %s is there; watching it again", srv->cfg.spool);
-  srv->spool_dir.lost = 0;
-  scan_spool(srv);
+  if (dir_back(srv, "spool", srv->cfg.spool, &srv->spool_dir, watch_spool,
+               "the sockets are still served, and files put in it are ingested once it is back",
+               ""))
+    scan_spool(srv);
 }
 
 /* The spool directory is made when missing; the daemon does not start
@@ -1006,30 +1014,12 @@ static int watch_rules(server *srv) {
   return watch_dir(&srv->rules_watch, on_rules_event, srv->cfg.rules, &srv->rules_dir);
 }
 
-/* Looks at the rules directory: when it is gone, says so once (the rules in
- * force stay); when it is back, or another directory took its place (or a
- * reload named another), watches that one and loads its rules. */
+/* Also when a reload named another directory: its rules are loaded. */
 static void check_rules_dir(server *srv) {
   if (!srv->have_rules_watch || srv->stopping) return;
-  struct stat sb;
-  const char *gone = dir_gone(srv->cfg.rules, &sb);
-  if (gone) {
-    if (!srv->rules_dir.lost)
-      vg_warn("rules: %s is gone (%s); the rules in force stay until it is back (looked for"
-              " every %d s)", srv->cfg.rules, gone, DIR_CHECK_MS / 1000);
-    srv->rules_dir.lost = 1;
+  if (!dir_back(srv, "rules", srv->cfg.rules, &srv->rules_dir, watch_rules,
+                "the rules in force stay until it is back", " and loading its rules"))
     return;
-  }
-  if (!srv->rules_dir.lost && same_dir(&srv->rules_dir, &sb)) return;
-  int rc = watch_rules(srv);
-  if (rc) {
-    if (!srv->rules_dir.lost)
-      vg_warn("rules: cannot watch %s (%s); SIGHUP reloads them", srv->cfg.rules, uv_strerror(rc));
-    srv->rules_dir.lost = 1;
-    return;
-  }
-  vg_info("rules: %s is there; watching it again and loading its rules", srv->cfg.rules);
-  srv->rules_dir.lost = 0;
   srv->rules_dirty = 1;
   kick(srv);
 }

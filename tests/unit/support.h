@@ -1,6 +1,6 @@
 /* support.h — helpers shared by the unit tests: removing a test's scratch
- * directory (made with mkdtemp), writing a text file into one, and keeping
- * what vg_rules_load reports.
+ * directory (made with mkdtemp), writing a text file into one, keeping
+ * what vg_rules_load reports, and running a function in a child process.
  *
  * Everything here is `static inline`, so a test file that uses only some of
  * it gets no warning for the rest. Nothing here asserts: the helpers also
@@ -11,8 +11,11 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Removes the files in dir, then dir itself. Subdirectories are not
@@ -57,6 +60,36 @@ static inline void support_collect_report(void *ud, const char *file, const char
   size_t used = strlen(rep->text);
   snprintf(rep->text + used, sizeof rep->text - used, "%s\n", msg);
   rep->n++;
+}
+
+/* Runs fn(ud) in a child process, for work that may crash or run away.
+ * Returns its exit status, 128 + the signal that ended it, -1 when it was
+ * still running after `seconds` (it is then killed), or -2 when fork
+ * failed. */
+static inline int support_in_child(int (*fn)(void *ud), void *ud, int seconds) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) return -2;
+  if (pid == 0) {
+    /* cmocka's handlers would resume the test run in the child. */
+    static const int sigs[] = {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGSYS, SIGABRT};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
+    alarm((unsigned)seconds + 5); /* a last guard, should the parent be gone */
+    int rc = fn(ud);
+    fflush(stderr);
+    _exit(rc);
+  }
+  int status = 0;
+  struct timespec nap = {0, 10 * 1000 * 1000};
+  for (long waited = 0; waited < seconds * 100L; waited++) {
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    nanosleep(&nap, NULL);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
 }
 
 #endif

@@ -237,30 +237,15 @@ static const char *const lines[] = {
 
 typedef int (*child_fn)(fixture *fx);
 
-/* Runs fn(fx) in a child process. Returns its exit status, 128 + the signal
- * that ended it, or -1 when it was still running after `seconds` (it is
- * then killed). */
+static child_fn child_running; /* what run_child calls in the child */
+static int run_child(void *fx) { return child_running(fx); }
+
+/* Runs fn(fx) in a child process (support_in_child). */
 static int in_child(fixture *fx, child_fn fn, int seconds) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) fail_msg("fork failed");
-  if (pid == 0) {
-    /* cmocka's handlers would resume the test run in the child. */
-    static const int sigs[] = {SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGSYS};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
-    _exit(fn(fx));
-  }
-  int status = 0;
-  struct timespec nap = {0, 10 * 1000 * 1000};
-  for (long waited = 0; waited < seconds * 100L; waited++) {
-    if (waitpid(pid, &status, WNOHANG) == pid)
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    nanosleep(&nap, NULL);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
+  child_running = fn;
+  int st = support_in_child(run_child, fx, seconds);
+  if (st == -2) fail_msg("fork failed");
+  return st;
 }
 
 #define assert_child_ok(fx, fn, seconds)                                                           \

@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ingest.h"
@@ -164,26 +163,24 @@ static void exit_after_two(void *ud) {
   if (++*(int *)ud == 2) _exit(0);
 }
 
+/* In a child: reads c.txt three lines a batch, until the second commit. */
+static int read_until_second_commit(void *ud) {
+  const fixture *fx = ud;
+  char err[256];
+  vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!st) return 3;
+  vg_ingest ig = {st, NULL, NULL};
+  int commits = 0;
+  vg_file_opts o = opts(3, exit_after_two, &commits);
+  vg_spool_result r;
+  vg_spool_ingest(&ig, fx->dir, "c.txt", &o, 0, &r);
+  return 4; /* not reached: the second commit ends the process */
+}
+
 static void test_file_cut_short_goes_on_from_last_commit(void **state) {
   fixture *fx = *state;
   assert_int_equal(support_write_file(fx->dir, "c.txt", ten_lines), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    char err[256];
-    vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
-    if (!st) _exit(3);
-    vg_ingest ig = {st, NULL, NULL};
-    int commits = 0;
-    vg_file_opts o = opts(3, exit_after_two, &commits);
-    vg_spool_result r;
-    vg_spool_ingest(&ig, fx->dir, "c.txt", &o, 0, &r);
-    _exit(4); /* not reached: the second commit ends the process */
-  }
-  int status = 0;
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  assert_true(WIFEXITED(status));
-  assert_int_equal(WEXITSTATUS(status), 0);
+  assert_int_equal(support_in_child(read_until_second_commit, fx, 20), 0);
   /* Two batches of three were committed, with their mark; the file stayed. */
   assert_true(exists(fx, "", "c.txt"));
   assert_int_equal(sql_int(fx->path, "SELECT line FROM spool_files WHERE name = 'c.txt'"), 6);

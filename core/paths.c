@@ -1,9 +1,16 @@
 /* paths.c — file-system helpers; see paths.h. */
 #include "paths.h"
 
+#include "vigil.h"
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 void vg_make_dirs(const char *path, int is_dir) {
   char p[4096];
@@ -20,4 +27,40 @@ void vg_make_dirs(const char *path, int is_dir) {
       *s = '/';
     }
   mkdir(p, 0755);
+}
+
+int vg_lock_db(const char *db, char *err, size_t cap) {
+  char path[4200];
+  if (snprintf(path, sizeof path, "%s.lock", db) >= (int)sizeof path) {
+    snprintf(err, cap, "the database path is too long: %.64s...", db);
+    return -1;
+  }
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) {
+    snprintf(err, cap, "cannot open the lock file %s: %s", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int e = errno;
+    char pid[32] = "";
+    ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+    pid[n > 0 ? n : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    if (e == EWOULDBLOCK)
+      snprintf(err, cap,
+               "another vigil daemon (pid %s) runs on the database %s: it holds %s; stop it "
+               "first, or give this one another --db",
+               pid[0] ? pid : "unknown", db, path);
+    else
+      snprintf(err, cap, "cannot lock %s: %s", path, strerror(e));
+    close(fd);
+    return -1;
+  }
+  char pid[32];
+  int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+  /* Without the pid the lock still holds; only a second daemon's message
+   * lacks it. */
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+    vg_warn("cannot write the process id into %s: %s", path, strerror(errno));
+  return fd;
 }

@@ -2,8 +2,19 @@
 #ifndef VIGIL_PATHS_H
 #define VIGIL_PATHS_H
 
+#include <stddef.h>
+
 /* mkdir -p of the directory that holds path (of path itself when is_dir).
  * Errors are left for the caller's next open to report. */
 void vg_make_dirs(const char *path, int is_dir);
+
+/* Takes the daemon's lock on the database at db: an exclusive flock(2) on
+ * the file "db.lock" beside it, which holds the owner's process id. The
+ * kernel drops the lock when the process ends, however it ends, so a kill
+ * never leaves a stale lock. Returns the lock's descriptor (close-on-exec;
+ * the caller keeps it open for the daemon's life), or -1 with the reason in
+ * err: another process holds it (naming its pid), or the file cannot be
+ * opened. */
+int vg_lock_db(const char *db, char *err, size_t cap);
 
 #endif

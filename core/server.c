@@ -134,6 +134,7 @@ struct server {
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */
   int have_unix, have_tcp;
+  int lock_fd;               /* the database's daemon lock, held until exit */
   char *socket_path;          /* bound path, unlinked at exit */
   uv_signal_t sig_int, sig_term, sig_hup;
   uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
@@ -1344,6 +1345,7 @@ static int init_signal(server *srv, uv_signal_t *s, int signum) {
 int vg_cmd_run(int argc, char **argv) {
   static server srv_storage;
   server *srv = &srv_storage;
+  srv->lock_fd = -1;
   if (vg_cli_setup(&srv->cfg, argc, argv)) return VG_EXIT_USAGE;
   srv->config_path = vg_cli_config_path(argc, argv);
   static const struct option opts[] = {
@@ -1404,6 +1406,11 @@ int vg_cmd_run(int argc, char **argv) {
   }
 
   vg_make_dirs(srv->cfg.db, 0);
+  if ((srv->lock_fd = vg_lock_db(srv->cfg.db, err, sizeof err)) < 0) {
+    vg_error("%s", err);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
   int sflags = strcmp(srv->cfg.durability, "normal") == 0 ? VG_STORE_SYNC_NORMAL : 0;
   if (!(srv->store = vg_store_open(srv->cfg.db, sflags, err, sizeof err))) {
     vg_error("%s", err);
@@ -1469,6 +1476,7 @@ int vg_cmd_run(int argc, char **argv) {
   for (size_t i = 0; i < srv->nfetched; i++) vg_fetch_free(srv->fetched[i]);
   free(srv->fetched);
 done:
+  if (srv->lock_fd >= 0) close(srv->lock_fd);
   free(o->feeds);
   vg_config_free(&srv->cfg);
   return status;

@@ -169,6 +169,26 @@ check "the first daemon still has its socket" test -S "$SOCK"
 reply=$(printf 'Dec. 10, 2023: answered after the second daemon gave up\n' | send_unix)
 like "... and still answers" "$reply" '^ok [0-9]+$'
 
+# A second daemon on the same database, with its own socket and no port: the
+# database's lock refuses it, naming the first one's process id.
+timeout 60 "$VIGIL" run --db "$DB" --socket "$T/other.sock" --listen '' --spool '' \
+  >"$T/same-db.err" 2>&1
+rc=$?
+is "a second daemon on the same database exits with status 3" "$rc" 3
+check "... and says another daemon runs on it, with its pid" \
+  grep -q "another vigil daemon (pid $DPID) runs on the database $DB" "$T/same-db.err"
+check "... and never said ready" sh -c '! grep -q "ready" "$1"' sh "$T/same-db.err"
+check "... and made no socket" test ! -e "$T/other.sock"
+check_sanitizers "... and has no sanitizer report" "$T/same-db.err"
+is "the lock file beside the database holds the daemon's pid" "$(cat "$DB.lock")" "$DPID"
+out=$("$VIGIL" query --db "$DB" 'answered after the second daemon gave up' 2>&1)
+like "a one-shot query works beside the running daemon" "$out" 'answered after the second daemon'
+printf 'Dec. 10, 2023: ingested by the command line beside the daemon\n' >"$T/beside.txt"
+"$VIGIL" ingest --db "$DB" --rules "$RULES" "$T/beside.txt" >"$T/beside.out" 2>&1
+is "... and so does a one-shot ingest" "$?" 0
+reply=$(printf 'Dec. 10, 2023: answered after the one-shot commands\n' | send_unix)
+like "... and the daemon still answers" "$reply" '^ok [0-9]+$'
+
 stop_daemon TERM
 is "SIGTERM: exit status 0" "$DRC" 0
 check "SIGTERM: the log says stopped cleanly" grep -q "stopped cleanly" "$DLOG"

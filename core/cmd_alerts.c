@@ -14,7 +14,8 @@ static const char help[] =
     "                    [--db PATH] [--config FILE]\n"
     "Lists stored alerts by the event date of the entry that raised them.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
-    "           created_at and entries (the ids of the entries it concerns)\n";
+    "           created_at, version (1, and one more each time it was amended)\n"
+    "           and entries (the ids of the entries it concerns)\n";
 
 static int print_text(void *ud, const vg_alert_row *a) {
   (void)ud;
@@ -33,6 +34,7 @@ static int print_json(void *ud, const vg_alert_row *a) {
   cJSON_AddStringToObject(o, "message", a->message);
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "created_at", a->created_at);
+  cJSON_AddNumberToObject(o, "version", a->version);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (const char *p = a->entries; p && *p;) {
     char *end;

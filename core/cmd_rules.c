@@ -385,7 +385,7 @@ int vg_cmd_replay(int argc, char **argv) {
   vg_sinks *sinks = r ? vg_sinks_new(&loop, &cfg, err, sizeof err) : NULL;
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
-  uint64_t entries = 0, raised = 0;
+  uint64_t entries = 0, raised = 0, amended = 0;
   int tty = isatty(STDERR_FILENO);
   if (!r || !sinks || !chunk.v) {
     fprintf(stderr, "vigil replay: %s\n", !r ? "cannot set up the rule engine" : sinks ? "out of memory" : err);
@@ -411,7 +411,10 @@ int vg_cmd_replay(int argc, char **argv) {
       status = VG_EXIT_FAIL;
     } else {
       entries += chunk.n;
-      raised += alerts.n;
+      for (size_t i = 0; i < alerts.n; i++) {
+        if (alerts.v[i].version > 1) amended++;
+        else raised++;
+      }
       vg_sinks_send_all(sinks, &alerts);
       uv_run(&loop, UV_RUN_NOWAIT);
       q.has_after = 1;
@@ -423,8 +426,9 @@ int vg_cmd_replay(int argc, char **argv) {
   }
   if (tty) fputs("\r\033[K", stderr);
   if (status == VG_EXIT_OK)
-    printf("replayed %llu entries with %zu rules: %llu new alerts\n", (unsigned long long)entries,
-           vg_rules_count(r), (unsigned long long)raised);
+    printf("replayed %llu entries with %zu rules: %llu new alerts, %llu amended\n",
+           (unsigned long long)entries, vg_rules_count(r), (unsigned long long)raised,
+           (unsigned long long)amended);
   vg_sinks_close(sinks);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);

@@ -26,17 +26,18 @@
 #define NAME_MAX_LEN 128  /* bytes in a rule or test name */
 #define TEXT_UNITS 8      /* budget a call gets besides rule_budget per byte of the entry's text */
 
+static void alert_free(vg_alert *a) {
+  free(a->rule);
+  free(a->key);
+  free(a->severity);
+  free(a->message);
+  free(a->date);
+  free(a->sinks);
+  free(a->entries);
+}
+
 void vg_alert_list_clear(vg_alert_list *l) {
-  for (size_t i = 0; i < l->n; i++) {
-    vg_alert *a = &l->v[i];
-    free(a->rule);
-    free(a->key);
-    free(a->severity);
-    free(a->message);
-    free(a->date);
-    free(a->sinks);
-    free(a->entries);
-  }
+  for (size_t i = 0; i < l->n; i++) alert_free(&l->v[i]);
   l->n = 0;
 }
 
@@ -949,12 +950,68 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
   c->date = strdup(a->date);
   c->sinks = ru->sinks ? strdup(ru->sinks) : NULL;
   c->entries = malloc(a->nentries * sizeof *c->entries + 1);
+  c->version = 1;
   out->n++;
   if (!c->rule || !c->key || !c->severity || !c->message || !c->date || !c->entries ||
       (ru->sinks && !c->sinks))
     return VG_ENOMEM;
   memcpy(c->entries, a->entries, a->nentries * sizeof *c->entries);
   c->nentries = a->nentries;
+  return 0;
+}
+
+/* The stored alert, as amend_alert wants it. */
+typedef struct {
+  vg_alert *c;
+  const rule *ru;
+} amended;
+
+static int copy_row(void *ud, const vg_alert_row *row) {
+  amended *x = ud;
+  vg_alert *c = x->c;
+  size_t n = 0;
+  for (const char *p = row->entries; p && *p; p++) n += *p == ',';
+  c->entries = malloc((n + 1) * sizeof *c->entries);
+  c->rule = strdup(row->rule);
+  c->key = strdup(row->key ? row->key : "");
+  c->severity = strdup(row->severity);
+  c->message = strdup(row->message);
+  c->date = strdup(row->date);
+  c->sinks = x->ru->sinks ? strdup(x->ru->sinks) : NULL;
+  if (!c->rule || !c->key || !c->severity || !c->message || !c->date || !c->entries ||
+      (x->ru->sinks && !c->sinks))
+    return VG_ENOMEM;
+  c->id = row->id;
+  c->version = row->version;
+  for (const char *p = row->entries; p && *p;) {
+    char *end;
+    c->entries[c->nentries++] = strtoll(p, &end, 10);
+    if (*end != ',') break;
+    p = end + 1;
+  }
+  return 0;
+}
+
+/* Puts alert id, as stored now, in out for the sinks: in the place of an
+ * earlier version raised in the same transaction, or at the end. 0,
+ * VG_EDB or VG_ENOMEM. */
+static int amend_alert(vg_alert_list *out, vg_store *st, int64_t id, const rule *ru) {
+  vg_alert fresh = {0};
+  amended x = {&fresh, ru};
+  vg_alert_query q = {.id = id, .limit = 1};
+  int rc = vg_store_alerts(st, &q, copy_row, &x);
+  if (rc == 0 && !fresh.rule) rc = VG_EDB; /* it was just written: it must be there */
+  size_t i = 0;
+  while (i < out->n && out->v[i].id != id) i++;
+  if (rc == 0 && i == out->n && grow((void **)&out->v, &out->cap, out->n, sizeof *out->v))
+    rc = VG_ENOMEM;
+  if (rc) {
+    alert_free(&fresh);
+    return rc;
+  }
+  if (i < out->n) alert_free(&out->v[i]);
+  else out->n++;
+  out->v[i] = fresh;
   return 0;
 }
 
@@ -1017,13 +1074,10 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     int64_t id;
     vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first, entries, n};
     int exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
-    if (exists == 1) {
-      rc = vg_store_alert_move(st, id, &a);
-      lua_settop(L, top);
-      return rc;
-    }
-    rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
+    if (exists == 1) rc = vg_store_alert_move(st, id, &a);
+    else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
     if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);
+    else if (rc == VG_AMENDED && out) rc = amend_alert(out, st, id, ru);
   }
   lua_settop(L, top);
   return rc < 0 ? rc : 0;

@@ -25,6 +25,7 @@ typedef struct {
   char *sinks;                  /* the rule's extra sinks, joined by ',', or NULL */
   int64_t *entries;             /* the entries it concerns */
   size_t nentries;
+  int version;                  /* 1 when raised; more for an amended alert */
 } vg_alert;
 
 typedef struct {

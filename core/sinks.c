@@ -84,6 +84,8 @@ char *vg_alert_json(const vg_alert *a) {
   cJSON_AddStringToObject(o, "message", a->message);
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "key", a->key);
+  cJSON_AddNumberToObject(o, "version", a->version);
+  if (a->version > 1) cJSON_AddTrueToObject(o, "amended");
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
     cJSON_AddItemToArray(e, cJSON_CreateNumber((double)a->entries[i]));
@@ -100,8 +102,12 @@ static void log_send(sink *k, const vg_alert *a, const char *json) {
   int level = strcmp(a->severity, "crit") == 0   ? VG_LOG_ERROR
               : strcmp(a->severity, "warn") == 0 ? VG_LOG_WARN
                                                  : VG_LOG_INFO;
-  vg_log(level, "alert %lld [%s] %s: %s (%s)", (long long)a->id, a->severity, a->rule,
-         a->message, a->date);
+  if (a->version > 1)
+    vg_log(level, "alert %lld amended (version %d) [%s] %s: %s (%s)", (long long)a->id,
+           a->version, a->severity, a->rule, a->message, a->date);
+  else
+    vg_log(level, "alert %lld [%s] %s: %s (%s)", (long long)a->id, a->severity, a->rule,
+           a->message, a->date);
 }
 
 static const vg_sink_kind log_kind = {.name = "log", .send = log_send};

@@ -49,6 +49,8 @@ enum {
   S_ENTRIES_TAG,
   S_ALERT_MOVE,
   S_ALERT_UNNAME,
+  S_ALERT_BUMP,
+  S_ALERT_SAME,
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
@@ -103,9 +105,10 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
     [S_ALERTS] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
                  " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"
-                 " WHERE alert_id = a.id ORDER BY entry_id)) FROM alerts a"
+                 " WHERE alert_id = a.id ORDER BY entry_id)), a.version FROM alerts a"
                  " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
-                 " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
+                 " AND (?3 IS NULL OR a.rule = ?3) AND (?5 IS NULL OR a.id = ?5)"
+                 " ORDER BY a.day, a.id LIMIT ?4",
     [S_MARK] = "INSERT OR IGNORE INTO marks (rule, step, key, day_first, day_last, entry_id)"
                " VALUES (?, ?, ?, ?, ?, ?)",
     [S_MARKS] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
@@ -131,6 +134,10 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     [S_ALERT_MOVE] = "UPDATE alerts SET date = ?, day = ?, message = ? WHERE id = ?",
     [S_ALERT_UNNAME] = "DELETE FROM alert_entries WHERE alert_id = ?",
+    [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
+    [S_ALERT_SAME] = "SELECT date = ?2 AND message = ?3 AND (SELECT group_concat(entry_id, ',')"
+                     " FROM (SELECT entry_id FROM alert_entries WHERE alert_id = ?1"
+                     " ORDER BY entry_id)) IS ?4 FROM alerts WHERE id = ?1",
     [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
                      " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
                      " FROM tags t JOIN entries e ON e.id = t.entry_id"
@@ -490,6 +497,49 @@ int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud) {
   return out;
 }
 
+/* One more version of alert id. VG_AMENDED or VG_EDB. */
+static int bump(vg_store *st, int64_t id) {
+  sqlite3_bind_int64(st->stmt[S_ALERT_BUMP], 1, id);
+  return run(st, S_ALERT_BUMP) ? VG_EDB : VG_AMENDED;
+}
+
+static int by_id(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Whether alert id already has a's date and message and names a's entries
+ * alone: 1, 0, or VG_EDB (VG_ENOMEM). */
+static int alert_same(vg_store *st, int64_t id, const vg_alert_in *a) {
+  int64_t *v = malloc((a->nentries + 1) * sizeof *v);
+  char *list = malloc(a->nentries * 21 + 1);
+  if (!v || !list) {
+    free(v);
+    free(list);
+    return VG_ENOMEM;
+  }
+  memcpy(v, a->entries, a->nentries * sizeof *v);
+  qsort(v, a->nentries, sizeof *v, by_id);
+  size_t len = 0;
+  for (size_t i = 0; i < a->nentries; i++)
+    if (i == 0 || v[i] != v[i - 1])
+      len += (size_t)sprintf(list + len, "%s%lld", len ? "," : "", (long long)v[i]);
+  list[len] = '\0';
+  sqlite3_stmt *s = st->stmt[S_ALERT_SAME];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, a->date, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, a->message, -1, SQLITE_STATIC);
+  if (len) sqlite3_bind_text(s, 4, list, (int)len, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 4);
+  int rc = sqlite3_step(s);
+  int same = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0 : rc == SQLITE_DONE ? 0 : VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  free(v);
+  free(list);
+  return same;
+}
+
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
   sqlite3_stmt *s = st->stmt[S_ALERT];
   sqlite3_bind_text(s, 1, a->rule, -1, SQLITE_STATIC);
@@ -514,11 +564,14 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
     status = VG_DUPLICATE;
   }
   sqlite3_stmt *e = st->stmt[S_ALERT_ENTRY];
+  int added = 0;
   for (size_t i = 0; i < a->nentries; i++) {
     sqlite3_bind_int64(e, 1, *id);
     sqlite3_bind_int64(e, 2, a->entries[i]);
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
+    added += sqlite3_changes(st->db);
   }
+  if (status == VG_DUPLICATE && added) return bump(st, *id);
   return status;
 }
 
@@ -528,10 +581,11 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
+  if (q->id > 0) sqlite3_bind_int64(s, 5, q->id);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                      col(s, 5), col(s, 6), col(s, 7)};
+                      col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
@@ -729,6 +783,8 @@ int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
 }
 
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
+  int same = alert_same(st, id, a);
+  if (same) return same < 0 ? same : 0;
   sqlite3_stmt *s = st->stmt[S_ALERT_MOVE];
   sqlite3_bind_text(s, 1, a->date, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, a->day);
@@ -743,7 +799,7 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
     sqlite3_bind_int64(e, 2, a->entries[i]);
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
   }
-  return 0;
+  return bump(st, id);
 }
 
 /* ---- digests ---- */

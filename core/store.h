@@ -45,7 +45,7 @@ int vg_store_begin(vg_store *st);
 int vg_store_commit(vg_store *st);
 void vg_store_rollback(vg_store *st);
 
-enum { VG_STORED = 1, VG_DUPLICATE = 2 };
+enum { VG_STORED = 1, VG_DUPLICATE = 2, VG_AMENDED = 3 };
 
 /* Inserts e unless an entry with its hash exists. Returns VG_STORED or
  * VG_DUPLICATE with the entry's id in *id, or VG_EDB. */
@@ -111,11 +111,15 @@ typedef struct {
 } vg_alert_in;
 
 /* Stores a, or finds the alert with its dedup key and adds any entry it
- * did not name yet. Returns VG_STORED or VG_DUPLICATE with its id, or VG_EDB. */
+ * did not name yet. Returns VG_STORED (new), VG_AMENDED (it existed and now
+ * names more entries: its version went up) or VG_DUPLICATE (it existed and
+ * nothing changed), with its id; or VG_EDB. */
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
 
 /* Re-points alert id at a's date, day and message, naming a's entries only
- * (a first occurrence found earlier than the one first seen). 0 or VG_EDB. */
+ * (a first occurrence found earlier than the one first seen). Returns
+ * VG_AMENDED when that changed anything (its version went up), 0 when the
+ * alert was so already, or VG_EDB / VG_ENOMEM. */
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
@@ -125,12 +129,14 @@ typedef struct {
   int32_t since, until; /* day numbers, on the alert's day */
   const char *rule;     /* or NULL */
   long limit;           /* <= 0: no limit */
+  int64_t id;           /* > 0: that alert only */
 } vg_alert_query;
 
 typedef struct {
   int64_t id;
   const char *rule, *key, *severity, *message, *date, *created_at;
   const char *entries; /* entry ids joined by ',' */
+  int version;         /* 1, and one more each time it was amended */
 } vg_alert_row;
 
 typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);

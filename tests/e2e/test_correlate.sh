@@ -245,7 +245,7 @@ count_before=$(sq 'select count(*) from alerts')
 sq 'select * from absences order by rule, entry_id' >"$T/absences-before"
 cli replay1 replay --db "$DDB" --rules "$RULES"
 is "vigil replay: exit status 0" "$rc" 0
-like "... and it raises no new alert" "$(cat "$T/replay1.out")" ': 0 new alerts$'
+like "... and it raises no new alert" "$(cat "$T/replay1.out")" ': 0 new alerts, 0 amended$'
 snapshot "$T/after-replay1"
 same_lines "... and the alerts and their entries are unchanged" "$T/after-replay1" "$T/before-replay"
 is "... as is their number" "$(sq 'select count(*) from alerts')" "$count_before"
@@ -255,7 +255,7 @@ render "$DDB" >"$T/replayed.alerts"
 same_lines "... so they still equal correlation.expected" "$T/replayed.alerts" "$T/expected"
 cli replay2 replay --db "$DDB" --rules "$RULES"
 is "vigil replay a second time: exit status 0" "$rc" 0
-like "... and it raises no new alert" "$(cat "$T/replay2.out")" ': 0 new alerts$'
+like "... and it raises no new alert" "$(cat "$T/replay2.out")" ': 0 new alerts, 0 amended$'
 snapshot "$T/after-replay2"
 same_lines "... and changes nothing" "$T/after-replay2" "$T/after-replay1"
 is "... and the database passes integrity_check" "$(integrity)" ok

@@ -333,7 +333,7 @@ alerts_before=$(sq 'select count(*) from alerts')
 jsonl_before=$(line_count "$T/alerts.jsonl")
 cli replay1 replay --db "$DB" --rules "$RULES" --config "$T/vigil.conf"
 is "vigil replay on the daemon's database: exit status 0" "$rc" 0
-like "... and it raises no new alert" "$(cat "$T/replay1.out")" ': 0 new alerts$'
+like "... and it raises no new alert" "$(cat "$T/replay1.out")" ': 0 new alerts, 0 amended$'
 is "... the tags the shipped rules set are the same" "$(other_tags)" "$tags_before"
 is "... the tags of the removed balloon rule are gone" \
   "$(sq "select count(*) from tags where tag = 'balloon'")" 0

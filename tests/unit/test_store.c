@@ -247,6 +247,54 @@ static void test_insert_then_duplicate_gives_same_id(void **state) {
   assert_int_equal(r.n, 2);
 }
 
+/* The version of alert id, read back through vg_store_alerts. */
+static int version_cb(void *ud, const vg_alert_row *row) {
+  *(int *)ud = row->version;
+  return 0;
+}
+static int alert_version(vg_store *st, int64_t id) {
+  int v = 0;
+  vg_alert_query q = {.id = id};
+  assert_int_equal(vg_store_alerts(st, &q, version_cb, &v), 0);
+  return v;
+}
+
+static void test_alert_amended_only_when_it_changes(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *lines[] = {"2023-11-21: North Korea launches a missile.",
+                         "2023-11-25: North Korea launches another missile.",
+                         "2023-12-01: The allies hold a drill."};
+  int64_t e[3];
+  assert_int_equal(vg_store_begin(st), 0);
+  for (int i = 0; i < 3; i++) assert_int_equal(add(st, lines[i], "desk", &e[i]), VG_STORED);
+  int64_t two[] = {e[0], e[2]}, three[] = {e[2], e[1], e[0]};
+  vg_alert_in a = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01", 0, two, 2};
+  int64_t id = 0, again = 0;
+  assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
+  assert_int_equal(alert_version(st, id), 1);
+  /* The same entries again: nothing changes. */
+  assert_int_equal(vg_store_alert(st, &a, &again), VG_DUPLICATE);
+  assert_int_equal(again, id);
+  assert_int_equal(alert_version(st, id), 1);
+  /* One entry more: amended, one version up. */
+  a.entries = three;
+  a.nentries = 3;
+  assert_int_equal(vg_store_alert(st, &a, &again), VG_AMENDED);
+  assert_int_equal(again, id);
+  assert_int_equal(alert_version(st, id), 2);
+  /* Moved to what it already is (in another order): no new version. */
+  assert_int_equal(vg_store_alert_move(st, id, &a), 0);
+  assert_int_equal(alert_version(st, id), 2);
+  /* Moved to another message and fewer entries: a new version. */
+  a.message = "the late launch, then a drill";
+  a.entries = two;
+  a.nentries = 2;
+  assert_int_equal(vg_store_alert_move(st, id, &a), VG_AMENDED);
+  assert_int_equal(alert_version(st, id), 3);
+  assert_int_equal(vg_store_commit(st), 0);
+}
+
 static void test_query_row_holds_the_entry(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
@@ -750,6 +798,7 @@ int main(void) {
       T(test_open_creates_and_migrates),
       T(test_reopen_keeps_version_and_entries),
       T(test_insert_then_duplicate_gives_same_id),
+      T(test_alert_amended_only_when_it_changes),
       T(test_query_row_holds_the_entry),
       T(test_rollback_keeps_nothing),
       T(test_reject_is_kept),

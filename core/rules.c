@@ -1145,8 +1145,23 @@ void vg_rules_unload(vg_loaded *slot) {
   slot->owned = NULL;
 }
 
-/* Keeps the latest entry day of this store, in memory and in the store. */
+/* Whether e was dated on arrival, not by its own date: a feed item with no
+ * date, whose fields say "date_from": "poll". */
+static int arrival_dated(const vg_rule_entry *e) {
+  if (!e->fields || !strstr(e->fields, "\"date_from\"")) return 0;
+  cJSON *o = cJSON_Parse(e->fields);
+  const cJSON *from = cJSON_GetObjectItemCaseSensitive(o, "date_from");
+  int yes = cJSON_IsString(from) && strcmp(from->valuestring, "poll") == 0;
+  cJSON_Delete(o);
+  return yes;
+}
+
+/* Keeps the latest entry day of this store, in memory and in the store. An
+ * entry dated on arrival says nothing of how far event time has come, so it
+ * moves no watermark: otherwise one undated feed item, dated at the poll,
+ * would close every absence window before the poll's own dated items. */
 static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e) {
+  if (arrival_dated(e)) return 0;
   unsigned long serial = vg_store_serial(st);
   if (r->store_serial != serial) {
     int64_t v;

@@ -177,7 +177,31 @@ static void entries_text(char *buf, size_t cap, const int64_t *v, size_t n) {
     used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
 }
 
-/* Runs one case; returns the number of differences (0: passed). */
+/* The rule failures met while one case runs: each is a difference. */
+typedef struct {
+  diffs *d;
+  const int64_t *ids; /* entry id of each given entry stored so far */
+  size_t stored;      /* how many */
+  size_t storing;     /* the given entry being stored (1-based), or 0 */
+  int n;
+} failures;
+
+static void on_rule_failure(void *ud, const char *rule, const char *file, int line, int64_t entry,
+                            const char *why) {
+  failures *f = ud;
+  size_t given = 0;
+  for (size_t k = 0; k < f->stored && !given; k++)
+    if (f->ids[k] == entry) given = k + 1;
+  if (!given) given = f->storing;
+  if (given)
+    say(f->d, "entry %zu: rule '%s' (%s:%d) failed: %s", given, rule, file, line, why);
+  else
+    say(f->d, "rule '%s' (%s:%d) failed: %s", rule, file, line, why);
+  f->n++;
+}
+
+/* Runs one case; returns the number of differences (0: passed). A rule
+ * that fails on its entries (of any file: they all run) is one. */
 static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   char err[512];
   vg_store *st = vg_store_open(":memory:", VG_STORE_SYNC_NORMAL, err, sizeof err);
@@ -188,11 +212,14 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   int64_t *ids = calloc(t->ngiven + 1, sizeof *ids);
   vg_ingest ig = {st, r, NULL};
   int problems = 0;
+  failures fails = {d, ids, 0, 0, 0};
+  vg_rules_on_failure(r, on_rule_failure, &fails);
   vg_store_begin(st);
   for (size_t j = 0; ids && j < t->ngiven; j++) {
     vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
                     VG_FORMAT_AUTO, "test", 1 << 20, NULL};
     vg_result res;
+    fails.storing = j + 1;
     if (vg_ingest_line(&ig, &line, &res, NULL)) {
       say(d, "given entry %zu: database error: %s", j + 1, vg_store_errmsg(st));
       problems++;
@@ -202,9 +229,15 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
       problems++;
     }
     ids[j] = res.id;
+    fails.stored = j + 1;
   }
+  fails.storing = 0;
   vg_ingest_flush(&ig);
   vg_store_commit(st);
+  vg_rules_on_failure(r, NULL, NULL);
+  problems += fails.n;
+  if (vg_rules_exhausted(r))
+    say(d, "the rules were skipped: they filled the rule memory (rule_memory)"), problems++;
   for (size_t j = 0; ids && t->has_tags && j < t->ngiven; j++) {
     char *tags[64], **want = t->tags[j];
     tag_set got = {r, t->file, tags, 0, {0}};
@@ -270,8 +303,10 @@ static const char test_help[] =
     "Runs the test cases of the rule files of DIR (default: the configured rules\n"
     "directory, rules/). Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"
-    "own file produced with what it expects, and no others. Prints each case as\n"
-    "ok or FAIL with the differences, and a last line 'N passed, N failed'.\n";
+    "own file produced with what it expects, and no others. A rule that fails on\n"
+    "one of the entries (an error, a loop, too much memory) fails the case too.\n"
+    "Prints each case as ok or FAIL with the differences and rule errors, and a last\n"
+    "line 'N passed, N failed'.\n";
 
 int vg_cmd_test(int argc, char **argv) {
   vg_config cfg;
@@ -285,6 +320,7 @@ int vg_cmd_test(int argc, char **argv) {
   if (!verbose) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
   int errors = 0, reported = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
+  lim.max_failures = 0; /* a rule failing in one case still runs in the next */
   vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
   if (!r) {
     fprintf(stderr, "vigil test: cannot set up the rule engine\n");

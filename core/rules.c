@@ -864,6 +864,11 @@ void vg_rules_free(vg_rules *r) {
 size_t vg_rules_count(const vg_rules *r) { return r ? r->n : 0; }
 size_t vg_rules_test_count(const vg_rules *r) { return r ? r->ntests : 0; }
 
+void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud) {
+  r->on_failure = fn;
+  r->failure_ud = ud;
+}
+
 const char *vg_rules_file_of(const vg_rules *r, const char *name) {
   const rule *ru = find_rule(r, name);
   return ru ? ru->file : NULL;
@@ -875,6 +880,7 @@ void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why) {
   ru->failures++;
   vg_warn("rule '%s' (%s:%d) failed on entry %lld: %s", ru->name, ru->file, ru->line,
           (long long)entry, why);
+  if (r->on_failure) r->on_failure(r->failure_ud, ru->name, ru->file, ru->line, entry, why);
   if (r->lim.max_failures && ru->failures >= r->lim.max_failures && !ru->disabled) {
     ru->disabled = 1;
     vg_error("rule '%s' (%s:%d) disabled after %u failures; fix it and reload", ru->name,

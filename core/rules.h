@@ -60,6 +60,14 @@ void vg_rules_free(vg_rules *r);
 size_t vg_rules_count(const vg_rules *r);
 size_t vg_rules_test_count(const vg_rules *r);
 
+/* Told about each failure of a rule on an entry (0 when none), besides the
+ * log: the rule, the file and line that declared it, and why (a Lua error
+ * names its own file:line). */
+typedef void (*vg_rules_failure_fn)(void *ud, const char *rule, const char *file, int line,
+                                    int64_t entry, const char *why);
+/* Sets the function told of rule failures (NULL for none). */
+void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud);
+
 /* Runs each enabled rule on e, inside the caller's open transaction: stores
  * the tags and alerts it sets and appends the alerts that are new to out
  * (may be NULL). A rule that fails is logged with file:line and the entry's

@@ -63,6 +63,8 @@ struct vg_rules {
   unsigned long store_serial; /* which store max_day belongs to */
   int32_t max_day;      /* the latest entry day seen in that store */
   int has_max_day;
+  vg_rules_failure_fn on_failure; /* told of each failure of a rule, or NULL */
+  void *failure_ud;
 };
 
 /* Counts a failure of ru on an entry (0 when none), logs it with file:line,

@@ -3,7 +3,8 @@
 # rules and on a broken copy, tags and alerts from a running daemon and the
 # sinks they go to, hot reload of the rules directory (a new file, a broken
 # edit, a removal), hostile rules in the sandbox, SIGHUP, `vigil replay`, and
-# `vigil ingest` with and without rules.
+# `vigil ingest` with and without rules; and `vigil test` failing a case on
+# which a rule fails.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -392,6 +393,49 @@ is "vigil replay over entries stored without rules: exit status 0" "$rc" 0
 is "... tags them as ingest --rules did" \
   "$(sq "$T/bare.db" 'select count(*) from tags')" "$tags_before"
 is "... and raises their alerts" "$(sq "$T/bare.db" 'select count(*) from alerts')" "$alerts_before"
+
+# ---- vigil test: a rule that fails on a case's entries fails the case ----
+
+mkdir "$T/runtime"
+cat >"$T/runtime/mistakes.lua" <<'EOF'
+-- Mistakes that only show when the rules run.
+rule "tag-balloon" {
+  when = function(e) return e:has_tags"balloon" end,
+  tags = { "balloon-again" },
+}
+
+rule "tag-region" {
+  when = function(e) return e:find(e.fields.region) end,
+  tags = { "regional" },
+}
+
+test "nothing to tag in a plain line" {
+  given = { "2023-06-01: North Korea sends trash balloons across the border." },
+  tags = { {} },
+}
+EOF
+cat >"$T/runtime/sound.lua" <<'EOF'
+-- A sound rule whose test case runs beside the mistakes.
+rule "tag-border" { when = function(e) return e:find"border" end, tags = { "border" } }
+
+test "a border entry" {
+  given = { "2023-06-02: Soldiers cross the border by mistake." },
+  tags = { {"border"} },
+}
+EOF
+cli test-runtime test "$T/runtime"
+is "vigil test with rules that fail as they run: exit status 1" "$rc" 1
+test_out=$(cat "$T/test-runtime.out")
+like "... the case expecting no tag fails" "$test_out" \
+  '^FAIL .*mistakes\.lua:12 nothing to tag in a plain line$'
+like "... naming the rule calling a method that does not exist, and the line of the error" \
+  "$test_out" \
+  "^entry 1: rule 'tag-balloon' \\(.*mistakes\\.lua:2\\) failed: .*mistakes\\.lua:3: .*has_tags"
+like "... and the rule passing nil to e:find" "$test_out" \
+  "^entry 1: rule 'tag-region' \\(.*mistakes\\.lua:7\\) failed: .*mistakes\\.lua:8: bad argument #1 to 'find'"
+like "a case of another file fails too, the rules failing on its entry" "$test_out" \
+  '^FAIL .*sound\.lua:4 a border entry$'
+is "... and the last line counts both" "$(tail -n 1 "$T/test-runtime.out")" "0 passed, 2 failed"
 
 # ---- no sanitizer report from the commands ----
 

@@ -9,8 +9,9 @@
  * then declaration, then `after`) and what loading reports about unknown or
  * cyclic `after` names, duplicate rule names and bad rule specs; the entry
  * object (fields, e.tags, e:find, e:has_tag, e:match, e:mentions, e:actors);
- * days, weeks and date; and reading test cases with vg_rules_test_get, from
- * a file written here and from the shipped rules/ directory. */
+ * days, weeks and date; rule failures told to vg_rules_on_failure; and
+ * reading test cases with vg_rules_test_get, from a file written here and
+ * from the shipped rules/ directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1194,6 +1195,45 @@ static void test_test_case_without_given_reported(void **state) {
   assert_int_equal(vg_rules_test_count(fx->r), 0);
 }
 
+/* ---- rule failures told to the caller ---- */
+
+typedef struct {
+  int n;
+  char text[2048]; /* "rule|file:line|entry|why" a line */
+} failure_text;
+
+static void collect_failure(void *ud, const char *rule, const char *file, int line, int64_t entry,
+                            const char *why) {
+  failure_text *f = ud;
+  size_t used = strlen(f->text);
+  snprintf(f->text + used, sizeof f->text - used, "%s|%s:%d|%lld|%s\n", rule, file, line,
+           (long long)entry, why);
+  f->n++;
+}
+
+static void test_failures_are_told_with_rule_file_line_and_error(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "typo.lua", "rule \"typo\" {\n"
+                              "  when = function(e) return e:has_tags(\"x\") end,\n"
+                              "  tags = { \"y\" },\n"
+                              "}\n"
+                              "rule \"fine\" { tags = { \"fine\" } }\n");
+  load_clean(fx);
+  failure_text f = {0};
+  vg_rules_on_failure(fx->r, collect_failure, &f);
+  int i = run_line(fx, "2023-11-21: anything");
+  assert_int_equal(f.n, 1);
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "typo|%s/typo.lua:1|%s|%s/typo.lua:2: ", fx->dir, id_text(fx, i),
+           fx->dir);
+  assert_contains(f.text, want);
+  assert_contains(f.text, "has_tags");
+  assert_string_equal(tags_of(fx, i), "fine");
+  vg_rules_on_failure(fx->r, NULL, NULL);
+  run_line(fx, "2023-11-22: anything else");
+  assert_int_equal(f.n, 1);
+}
+
 /* The shipped rules/ directory, found next to this source file. */
 static void shipped_rules_dir(char *dir, size_t cap) {
   snprintf(dir, cap, "%s", __FILE__);
@@ -1315,6 +1355,7 @@ int main(void) {
       T(test_date_is_the_day_number),
       T(test_bad_date_and_days_arguments_fail_the_rule),
       T(test_date_at_load_time),
+      T(test_failures_are_told_with_rule_file_line_and_error),
       T(test_test_case_read_back),
       T(test_test_case_alert_needs_entries_with_several_given),
       T(test_test_case_without_given_reported),

@@ -433,11 +433,8 @@ int vg_cmd_replay(int argc, char **argv) {
     int rc = vg_store_query(st, &q, copy_row, &chunk);
     if (rc == 0 && chunk.n == 0) break;
     if (rc == 0) rc = vg_store_begin(st);
-    for (size_t i = 0; rc == 0 && i < chunk.n; i++) {
-      rc = vg_store_clear_tags(st, chunk.v[i].e.id);
-      if (rc == 0) rc = vg_store_clear_marks(st, chunk.v[i].e.id);
-      if (rc == 0) rc = vg_rules_run(r, st, &chunk.v[i].e, &alerts);
-    }
+    for (size_t i = 0; rc == 0 && i < chunk.n; i++)
+      rc = vg_rules_rerun(r, st, &chunk.v[i].e, &alerts);
     if (rc == 0) rc = vg_rules_flush(r, st, &alerts);
     if (rc == 0) rc = vg_store_commit(st);
     if (rc) { /* the message first: the rollback would replace it */

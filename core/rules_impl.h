@@ -56,6 +56,8 @@ struct vg_rules {
   size_t nfiles, fcap;
   test_decl *tests;
   size_t ntests, tcap;
+  size_t unloaded;      /* files of the directory of which no version loaded (the
+                         * directory itself, when it could not be read) */
   const char *loading;  /* the file being loaded, while it runs */
   vg_store *store;      /* the store of the running call, for history queries */
   int entry_ref;        /* registry slot of the entry object of the running pass */

@@ -371,12 +371,13 @@ static int copy_row(void *ud, const vg_row *r) {
 }
 
 static const char replay_help[] =
-    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--db PATH]\n"
-    "                    [--config FILE]\n"
+    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--skip-broken]\n"
+    "                    [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again, and new ones go to the sinks. Running it twice changes nothing the\n"
-    "second time.\n";
+    "second time. A rule file that does not load stops it before any entry; with\n"
+    "--skip-broken the rules that loaded run, and what the others set is kept.\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;
@@ -384,10 +385,11 @@ int vg_cmd_replay(int argc, char **argv) {
   static const struct option opts[] = {{"since", required_argument, NULL, 's'},
                                        {"until", required_argument, NULL, 'u'},
                                        {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
   vg_cli_range rg = {0};
-  int opt, status = VG_EXIT_OK;
+  int opt, status = VG_EXIT_OK, skip_broken = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -396,6 +398,7 @@ int vg_cmd_replay(int argc, char **argv) {
     if (range) continue;
     switch (opt) {
     case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'B': skip_broken = 1; break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;
     }
@@ -405,8 +408,16 @@ int vg_cmd_replay(int argc, char **argv) {
     goto usage;
   }
   char err[512];
+  /* The rules first: broken ones stop the command before the database is
+   * touched, since a replay without them would take away what they set. */
+  vg_rules *r = vg_cli_command_rules("vigil replay", &cfg, skip_broken);
+  if (!r) {
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
   vg_store *st = vg_cli_open_store("vigil replay", &cfg, 0);
   if (!st) {
+    vg_rules_free(r);
     status = VG_EXIT_FAIL;
     goto done;
   }
@@ -416,15 +427,13 @@ int vg_cmd_replay(int argc, char **argv) {
   q.until = rg.until;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  int errors;
-  vg_rules *r = vg_cli_load_rules(&cfg, NULL, &errors);
-  vg_sinks *sinks = r ? vg_sinks_new(&loop, &cfg, err, sizeof err) : NULL;
+  vg_sinks *sinks = vg_sinks_new(&loop, &cfg, err, sizeof err);
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
   uint64_t entries = 0, raised = 0;
   int tty = isatty(STDERR_FILENO);
-  if (!r || !sinks || !chunk.v) {
-    fprintf(stderr, "vigil replay: %s\n", !r ? "cannot set up the rule engine" : sinks ? "out of memory" : err);
+  if (!sinks || !chunk.v) {
+    fprintf(stderr, "vigil replay: %s\n", sinks ? "out of memory" : err);
     status = VG_EXIT_FAIL;
   }
   q.limit = REPLAY_CHUNK;

@@ -3,8 +3,10 @@
 # rules and on a broken copy, tags and alerts from a running daemon and the
 # sinks they go to, hot reload of the rules directory (a new file, a broken
 # edit, a removal), hostile rules in the sandbox, SIGHUP, `vigil replay`, and
-# `vigil ingest` with and without rules; and `vigil test` failing a case on
-# which a rule fails.
+# `vigil ingest` with and without rules; replay, ingest and poll refusing a
+# rule file that does not load, or going on without it (--skip-broken)
+# while keeping what its rules set; and `vigil test` failing a case on which
+# a rule fails.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -393,6 +395,78 @@ is "vigil replay over entries stored without rules: exit status 0" "$rc" 0
 is "... tags them as ingest --rules did" \
   "$(sq "$T/bare.db" 'select count(*) from tags')" "$tags_before"
 is "... and raises their alerts" "$(sq "$T/bare.db" 'select count(*) from alerts')" "$alerts_before"
+
+# ---- a rule file that does not load: replay, ingest and poll refuse ----
+
+# $T/broken is the copy of the shipped rules whose events.lua ends in a
+# syntax error at line $broken_line. events.lua sets the launch tags.
+
+# tag_rows DB: every tag of DB as "entry|tag|rule", one a line.
+tag_rows() {
+  sq "$1" 'select entry_id, tag, rule from tags order by entry_id, tag'
+}
+# mark_rows DB: every correlation mark of DB, one a line.
+mark_rows() {
+  sq "$1" 'select rule, step, key, entry_id from marks order by rule, step, key, entry_id'
+}
+
+tags_before=$(tag_rows "$IDB")
+marks_before=$(mark_rows "$IDB")
+alerts_before=$(sq "$IDB" 'select count(*) from alerts')
+like "the ingested entries carry tags that rules of events.lua set" "$tags_before" '\|launch\|tag-launch$'
+isnt "... and correlation marks" "$marks_before" ""
+
+cli replay-broken replay --db "$IDB" --rules "$T/broken" --config "$T/ingest.conf"
+is "vigil replay with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/replay-broken.err")" \
+  "events\\.lua:$broken_line: "
+like "... and says that it did nothing, and how to go on" "$(cat "$T/replay-broken.err")" \
+  '^vigil replay: nothing done: [0-9]+ errors? in the rules directory .*--skip-broken'
+is "... and replays nothing" "$(cat "$T/replay-broken.out")" ""
+is "... every tag stays" "$(tag_rows "$IDB")" "$tags_before"
+is "... and every mark" "$(mark_rows "$IDB")" "$marks_before"
+
+cli replay-skip replay --skip-broken --db "$IDB" --rules "$T/broken" --config "$T/ingest.conf"
+is "vigil replay --skip-broken with that file: exit status 0" "$rc" 0
+like "... it still names the file and the line" "$(cat "$T/replay-skip.err")" \
+  "events\\.lua:$broken_line: "
+like "... and replays with the rules that loaded" "$(cat "$T/replay-skip.out")" \
+  '^replayed 4 entries with [0-9]+ rules: 0 new alerts$'
+is "... the tags set by rules of the file that did not load are kept, the others set as before" \
+  "$(tag_rows "$IDB")" "$tags_before"
+is "... and so are the correlation marks (the kept tags are seen by the rules that run)" \
+  "$(mark_rows "$IDB")" "$marks_before"
+is "... and no alert is added" "$(sq "$IDB" 'select count(*) from alerts')" "$alerts_before"
+
+cli replay-nodir replay --db "$IDB" --rules "$T/no-such-rules" --config "$T/ingest.conf"
+is "vigil replay with a rules directory that does not exist: exit status 3" "$rc" 3
+like "... and it names the directory" "$(cat "$T/replay-nodir.err")" \
+  'no-such-rules: cannot read the rules directory'
+is "... and every tag stays" "$(tag_rows "$IDB")" "$tags_before"
+
+cli ingest-broken ingest --rules "$T/broken" --db "$T/broken.db" --config "$T/ingest.conf" \
+  "$T/feed.txt"
+is "vigil ingest with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/ingest-broken.err")" \
+  "events\\.lua:$broken_line: "
+like "... and says that it did nothing" "$(cat "$T/ingest-broken.err")" \
+  '^vigil ingest: nothing done: .*--skip-broken'
+check "... and does not even make the database" test ! -e "$T/broken.db"
+
+cli ingest-skip ingest --skip-broken --rules "$T/broken" --db "$T/skip.db" \
+  --config "$T/ingest.conf" "$T/feed.txt"
+is "vigil ingest --skip-broken with that file: exit status 0" "$rc" 0
+is "... stores every line" "$(sq "$T/skip.db" 'select count(*) from entries')" 4
+icbm3=$(sq "$T/skip.db" "select id from entries where text like '%Hwasong-18%'")
+is "... and the rules that loaded tag them" "$(tags_of "$icbm3" "$T/skip.db")" "actor:north-korea"
+
+cli poll-broken timeout 30 "$VIGIL" poll --rules "$T/broken" --db "$T/poll.db" \
+  --config "$T/ingest.conf" http://127.0.0.1:9/news.rss
+is "vigil poll with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/poll-broken.err")" \
+  "events\\.lua:$broken_line: "
+is "... and fetches nothing" "$(cat "$T/poll-broken.out")" ""
+check "... nor makes the database" test ! -e "$T/poll.db"
 
 # ---- vigil test: a rule that fails on a case's entries fails the case ----
 

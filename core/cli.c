@@ -59,6 +59,38 @@ vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *err
   return r;
 }
 
+static void print_report(void *ud, const char *file, const char *msg) {
+  (void)ud;
+  (void)file;
+  fprintf(stderr, "%s\n", msg);
+}
+
+vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken) {
+  vg_rules_limits lim = vg_cli_rule_limits(cfg);
+  int errors = 0;
+  vg_rules *r = vg_rules_load(cfg->rules, NULL, &lim, print_report, NULL, &errors);
+  if (!r) {
+    fprintf(stderr, "%s: cannot set up the rule engine\n", cmd);
+    return NULL;
+  }
+  const char *s = errors == 1 ? "" : "s";
+  if (errors && !skip_broken) {
+    fprintf(stderr,
+            "%s: nothing done: %d error%s in the rules directory %s (above). Fix %s, or give "
+            "--skip-broken to run only the rules that loaded.\n",
+            cmd, errors, s, cfg->rules, errors == 1 ? "it" : "them");
+    vg_rules_free(r);
+    return NULL;
+  }
+  if (errors)
+    fprintf(stderr,
+            "%s: --skip-broken: running the %zu rules that loaded from %s, despite %d "
+            "error%s (above)\n",
+            cmd, vg_rules_count(r), cfg->rules, errors, s);
+  vg_info("rules: %zu loaded from %s", vg_rules_count(r), cfg->rules);
+  return r;
+}
+
 int vg_cli_day(const char *cmd, const char *flag, const char *arg, int last, int32_t *day) {
   vg_date d;
   char err[128];

@@ -56,6 +56,17 @@ vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);
  * `prev` (may be NULL) supplies the last good version of a broken file. */
 vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors);
 
+/* The --skip-broken flag of the commands that run rules over entries. */
+#define VG_CLI_SKIP_BROKEN_OPTION {"skip-broken", no_argument, NULL, 'B'}
+/* Loads the rules of cfg->rules for a one-shot command that runs them over
+ * entries (ingest, poll, replay), printing each problem on stderr as
+ * FILE:LINE: message. Any problem (a file that does not load, an unknown
+ * `after` name, a directory that cannot be read) makes it say that `cmd`
+ * refuses to run and return NULL, unless skip_broken: it then says what is
+ * left out and returns the rules that loaded. NULL too, saying so, when
+ * the rule engine cannot be set up. */
+vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken);
+
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);

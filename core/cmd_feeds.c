@@ -11,11 +11,13 @@
 
 static const char poll_help[] =
     "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
-    "                  --no-rules] [--db PATH] [--config FILE] URL...\n"
+    "                  --no-rules] [--skip-broken] [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
-    "became of each. Conditional requests use what the last poll saw. Exit status 0 when\n"
-    "every feed could be read, 1 when one could not.\n";
+    "became of each. Conditional requests use what the last poll saw. A rule file that\n"
+    "does not load stops it before any fetch, unless --skip-broken runs the rules that\n"
+    "loaded. Exit status 0 when every feed could be read, 1 when one could not, 3 when\n"
+    "the rules or the database failed.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
@@ -58,9 +60,10 @@ int vg_cmd_poll(int argc, char **argv) {
                                        {"source", required_argument, NULL, 's'},
                                        {"rules", required_argument, NULL, 'r'},
                                        {"no-rules", no_argument, NULL, 'n'},
+                                       VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   const char *format = "auto", *source = NULL;
-  int opt, status = VG_EXIT_OK, no_rules = 0;
+  int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -78,6 +81,7 @@ int vg_cmd_poll(int argc, char **argv) {
     case 's': source = optarg; break;
     case 'r': vg_config_set(&cfg.rules, optarg); break;
     case 'n': no_rules = 1; break;
+    case 'B': skip_broken = 1; break;
     case 'h': fputs(poll_help, stdout); goto done;
     default: fputs(poll_help, stderr); status = VG_EXIT_USAGE; goto done;
     }
@@ -96,13 +100,13 @@ int vg_cmd_poll(int argc, char **argv) {
   vg_alert_list alerts = {0};
   uv_loop_t loop;
   uv_loop_init(&loop);
-  int rule_errors = 0;
   char err[512];
   vg_rules *rules = NULL;
-  if (!(p.st = vg_cli_open_store("vigil poll", &cfg, 0)) ||
-      (!no_rules && !(rules = vg_cli_load_rules(&cfg, NULL, &rule_errors))) ||
+  /* The rules first: broken ones stop the command before the database is touched. */
+  if ((!no_rules && !(rules = vg_cli_command_rules("vigil poll", &cfg, skip_broken))) ||
+      !(p.st = vg_cli_open_store("vigil poll", &cfg, 0)) ||
       !(p.sinks = vg_sinks_new(&loop, &cfg, err, sizeof err))) {
-    if (p.st && (no_rules || rules)) fprintf(stderr, "vigil poll: %s\n", err);
+    if (p.st) fprintf(stderr, "vigil poll: %s\n", err);
     status = VG_EXIT_FAIL;
   } else {
     p.ig = (vg_ingest){p.st, rules, &alerts};

@@ -13,7 +13,7 @@
 
 static const char help[] =
     "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules DIR | --no-rules]\n"
-    "                    [--db PATH] [--config FILE] FILE...|-\n"
+    "                    [--skip-broken] [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"
@@ -22,8 +22,10 @@ static const char help[] =
     "  --rules DIR    run the rules of DIR on each new entry, as the daemon does\n"
     "                 (default rules/); their alerts go to the configured sinks\n"
     "  --no-rules     store only\n"
+    "  --skip-broken  run the rules that load even if others do not (by default a\n"
+    "                 rule file that does not load stops the command before any line)\n"
     "Exit status: 0 when every line was stored or a duplicate, 1 when any was\n"
-    "rejected, 2 on a usage error, 3 when a file or the database failed.\n";
+    "rejected, 2 on a usage error, 3 when a rule file, a file or the database failed.\n";
 
 /* What the callbacks of one file need. */
 typedef struct {
@@ -65,10 +67,11 @@ int vg_cmd_ingest(int argc, char **argv) {
                                        {"source", required_argument, NULL, 's'},
                                        {"rules", required_argument, NULL, 'r'},
                                        {"no-rules", no_argument, NULL, 'n'},
+                                       VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS,
                                        {0}};
   const char *source = NULL;
-  int opt, status = VG_EXIT_OK, no_rules = 0;
+  int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0;
   vg_rules *rules = NULL;
   vg_sinks *sinks = NULL;
   vg_alert_list alerts = {0};
@@ -86,6 +89,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     case 's': source = optarg; break;
     case 'r': vg_config_set(&cfg.rules, optarg); break;
     case 'n': no_rules = 1; break;
+    case 'B': skip_broken = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
@@ -96,16 +100,14 @@ int vg_cmd_ingest(int argc, char **argv) {
     goto done;
   }
   char err[512];
-  vg_store *st = vg_cli_open_store("vigil ingest", &cfg, 0);
-  if (!st) {
+  /* The rules first: broken ones stop the command before the database is touched. */
+  if (!no_rules && !(rules = vg_cli_command_rules("vigil ingest", &cfg, skip_broken))) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rule_errors = 0;
-  if (!no_rules && !(rules = vg_cli_load_rules(&cfg, NULL, &rule_errors))) {
-    fprintf(stderr, "vigil ingest: cannot set up the rules\n");
+  vg_store *st = vg_cli_open_store("vigil ingest", &cfg, 0);
+  if (!st) {
     status = VG_EXIT_FAIL;
-    vg_store_close(st);
     goto done;
   }
   if (!no_rules && !(sinks = vg_sinks_new(&loop, &cfg, err, sizeof err))) {

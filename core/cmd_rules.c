@@ -177,7 +177,31 @@ static void entries_text(char *buf, size_t cap, const int64_t *v, size_t n) {
     used += (size_t)snprintf(buf + used, cap - used, "%s%lld", i ? "," : "", (long long)v[i]);
 }
 
-/* Runs one case; returns the number of differences (0: passed). */
+/* The rule failures met while one case runs: each is a difference. */
+typedef struct {
+  diffs *d;
+  const int64_t *ids; /* entry id of each given entry stored so far */
+  size_t stored;      /* how many */
+  size_t storing;     /* the given entry being stored (1-based), or 0 */
+  int n;
+} failures;
+
+static void on_rule_failure(void *ud, const char *rule, const char *file, int line, int64_t entry,
+                            const char *why) {
+  failures *f = ud;
+  size_t given = 0;
+  for (size_t k = 0; k < f->stored && !given; k++)
+    if (f->ids[k] == entry) given = k + 1;
+  if (!given) given = f->storing;
+  if (given)
+    say(f->d, "entry %zu: rule '%s' (%s:%d) failed: %s", given, rule, file, line, why);
+  else
+    say(f->d, "rule '%s' (%s:%d) failed: %s", rule, file, line, why);
+  f->n++;
+}
+
+/* Runs one case; returns the number of differences (0: passed). A rule
+ * that fails on its entries (of any file: they all run) is one. */
 static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   char err[512];
   vg_store *st = vg_store_open(":memory:", VG_STORE_SYNC_NORMAL, err, sizeof err);
@@ -188,11 +212,14 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   int64_t *ids = calloc(t->ngiven + 1, sizeof *ids);
   vg_ingest ig = {st, r, NULL};
   int problems = 0;
+  failures fails = {d, ids, 0, 0, 0};
+  vg_rules_on_failure(r, on_rule_failure, &fails);
   vg_store_begin(st);
   for (size_t j = 0; ids && j < t->ngiven; j++) {
     vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
                     VG_FORMAT_AUTO, "test", 1 << 20, NULL};
     vg_result res;
+    fails.storing = j + 1;
     if (vg_ingest_line(&ig, &line, &res, NULL)) {
       say(d, "given entry %zu: database error: %s", j + 1, vg_store_errmsg(st));
       problems++;
@@ -202,9 +229,15 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
       problems++;
     }
     ids[j] = res.id;
+    fails.stored = j + 1;
   }
+  fails.storing = 0;
   vg_ingest_flush(&ig);
   vg_store_commit(st);
+  vg_rules_on_failure(r, NULL, NULL);
+  problems += fails.n;
+  if (vg_rules_exhausted(r))
+    say(d, "the rules were skipped: they filled the rule memory (rule_memory)"), problems++;
   for (size_t j = 0; ids && t->has_tags && j < t->ngiven; j++) {
     char *tags[64], **want = t->tags[j];
     tag_set got = {r, t->file, tags, 0, {0}};
@@ -270,8 +303,10 @@ static const char test_help[] =
     "Runs the test cases of the rule files of DIR (default: the configured rules\n"
     "directory, rules/). Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"
-    "own file produced with what it expects, and no others. Prints each case as\n"
-    "ok or FAIL with the differences, and a last line 'N passed, N failed'.\n";
+    "own file produced with what it expects, and no others. A rule that fails on\n"
+    "one of the entries (an error, a loop, too much memory) fails the case too.\n"
+    "Prints each case as ok or FAIL with the differences and rule errors, and a last\n"
+    "line 'N passed, N failed'.\n";
 
 int vg_cmd_test(int argc, char **argv) {
   vg_config cfg;
@@ -285,6 +320,7 @@ int vg_cmd_test(int argc, char **argv) {
   if (!verbose) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
   int errors = 0, reported = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
+  lim.max_failures = 0; /* a rule failing in one case still runs in the next */
   vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
   if (!r) {
     fprintf(stderr, "vigil test: cannot set up the rule engine\n");
@@ -335,12 +371,13 @@ static int copy_row(void *ud, const vg_row *r) {
 }
 
 static const char replay_help[] =
-    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--db PATH]\n"
-    "                    [--config FILE]\n"
+    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--skip-broken]\n"
+    "                    [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again, and new ones go to the sinks. Running it twice changes nothing the\n"
-    "second time.\n";
+    "second time. A rule file that does not load stops it before any entry; with\n"
+    "--skip-broken the rules that loaded run, and what the others set is kept.\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;
@@ -348,10 +385,11 @@ int vg_cmd_replay(int argc, char **argv) {
   static const struct option opts[] = {{"since", required_argument, NULL, 's'},
                                        {"until", required_argument, NULL, 'u'},
                                        {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
   vg_cli_range rg = {0};
-  int opt, status = VG_EXIT_OK;
+  int opt, status = VG_EXIT_OK, skip_broken = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -360,6 +398,7 @@ int vg_cmd_replay(int argc, char **argv) {
     if (range) continue;
     switch (opt) {
     case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'B': skip_broken = 1; break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;
     }
@@ -369,8 +408,16 @@ int vg_cmd_replay(int argc, char **argv) {
     goto usage;
   }
   char err[512];
+  /* The rules first: broken ones stop the command before the database is
+   * touched, since a replay without them would take away what they set. */
+  vg_rules *r = vg_cli_command_rules("vigil replay", &cfg, skip_broken);
+  if (!r) {
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
   vg_store *st = vg_cli_open_store("vigil replay", &cfg, 0);
   if (!st) {
+    vg_rules_free(r);
     status = VG_EXIT_FAIL;
     goto done;
   }
@@ -380,15 +427,13 @@ int vg_cmd_replay(int argc, char **argv) {
   q.until = rg.until;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  int errors;
-  vg_rules *r = vg_cli_load_rules(&cfg, NULL, &errors);
-  vg_sinks *sinks = r ? vg_sinks_new(&loop, &cfg, err, sizeof err) : NULL;
+  vg_sinks *sinks = vg_sinks_new(&loop, &cfg, err, sizeof err);
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
   uint64_t entries = 0, raised = 0, amended = 0;
   int tty = isatty(STDERR_FILENO);
-  if (!r || !sinks || !chunk.v) {
-    fprintf(stderr, "vigil replay: %s\n", !r ? "cannot set up the rule engine" : sinks ? "out of memory" : err);
+  if (!sinks || !chunk.v) {
+    fprintf(stderr, "vigil replay: %s\n", sinks ? "out of memory" : err);
     status = VG_EXIT_FAIL;
   }
   q.limit = REPLAY_CHUNK;
@@ -397,11 +442,8 @@ int vg_cmd_replay(int argc, char **argv) {
     int rc = vg_store_query(st, &q, copy_row, &chunk);
     if (rc == 0 && chunk.n == 0) break;
     if (rc == 0) rc = vg_store_begin(st);
-    for (size_t i = 0; rc == 0 && i < chunk.n; i++) {
-      rc = vg_store_clear_tags(st, chunk.v[i].e.id);
-      if (rc == 0) rc = vg_store_clear_marks(st, chunk.v[i].e.id);
-      if (rc == 0) rc = vg_rules_run(r, st, &chunk.v[i].e, &alerts);
-    }
+    for (size_t i = 0; rc == 0 && i < chunk.n; i++)
+      rc = vg_rules_rerun(r, st, &chunk.v[i].e, &alerts);
     if (rc == 0) rc = vg_rules_flush(r, st, &alerts);
     if (rc == 0) rc = vg_store_commit(st);
     if (rc) { /* the message first: the rollback would replace it */

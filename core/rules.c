@@ -790,6 +790,7 @@ vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_li
              prev && prev->nfiles ? "; the rules loaded before stay in force" : "");
     report(ud, NULL, msg);
     (*errors)++;
+    r->unloaded = 1; /* which files it holds is unknown */
     *errors += keep_previous(r, prev, report, ud);
     return r;
   }
@@ -834,8 +835,9 @@ vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_li
       keep_good(r, path, old->text, old->len);
       size_t used = strlen(msg);
       snprintf(msg + used, sizeof msg - used, " (its previous version stays in force)");
-    } else if (old) {
-      lua_pop(L, 1);
+    } else {
+      if (old) lua_pop(L, 1);
+      r->unloaded++;
     }
     report(ud, path, msg);
   }
@@ -864,6 +866,12 @@ void vg_rules_free(vg_rules *r) {
 
 size_t vg_rules_count(const vg_rules *r) { return r ? r->n : 0; }
 size_t vg_rules_test_count(const vg_rules *r) { return r ? r->ntests : 0; }
+size_t vg_rules_unloaded(const vg_rules *r) { return r ? r->unloaded : 0; }
+
+void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud) {
+  r->on_failure = fn;
+  r->failure_ud = ud;
+}
 
 const char *vg_rules_file_of(const vg_rules *r, const char *name) {
   const rule *ru = find_rule(r, name);
@@ -876,6 +884,7 @@ void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why) {
   ru->failures++;
   vg_warn("rule '%s' (%s:%d) failed on entry %lld: %s", ru->name, ru->file, ru->line,
           (long long)entry, why);
+  if (r->on_failure) r->on_failure(r->failure_ud, ru->name, ru->file, ru->line, entry, why);
   if (r->lim.max_failures && ru->failures >= r->lim.max_failures && !ru->disabled) {
     ru->disabled = 1;
     vg_error("rule '%s' (%s:%d) disabled after %u failures; fix it and reload", ru->name,
@@ -1250,12 +1259,13 @@ static int protected(vg_rules *r, lua_CFunction fn, pass *p, int entry_idx) {
 
 int vg_rules_exhausted(const vg_rules *r) { return r && r->exhausted; }
 
-int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
+/* Runs every rule on the entry of ctx, whose tags are those it starts with. */
+static int run_ctx(vg_rules *r, vg_store *st, vg_entry_ctx *ctx, vg_alert_list *out) {
   if (!r || r->n == 0 || r->exhausted) return 0;
   lua_State *L = r->sb->L;
-  vg_entry_ctx ctx = {e, NULL, 0, 0};
+  const vg_rule_entry *e = ctx->e;
   int base = lua_gettop(L);
-  pass p = {r, st, &ctx, out, 0, 0};
+  pass p = {r, st, ctx, out, 0, 0};
   /* Looking at the text is charged by its length, so each call's budget
    * grows with it: a long entry can be scanned as often as a short one,
    * and a stream of long entries cannot get good rules disabled. */
@@ -1271,8 +1281,88 @@ int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_lis
   lua_pushboolean(L, 0);
   lua_rawseti(L, LUA_REGISTRYINDEX, r->entry_ref);
   lua_settop(L, base);
-  vg_entry_ctx_clear(&ctx);
   if (rc == 0) rc = advance(r, st, e);
+  return rc;
+}
+
+int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
+  vg_entry_ctx ctx = {e, NULL, 0, 0};
+  int rc = run_ctx(r, st, &ctx, out);
+  vg_entry_ctx_clear(&ctx);
+  return rc;
+}
+
+/* ---- running the rules again over a stored entry ---- */
+
+/* A tag the entry had before its rules ran again. */
+typedef struct {
+  char *tag, *rule;
+  const rule *by;    /* its rule, when loaded */
+  unsigned failures; /* of that rule before the run: more after it means it failed here */
+  int stays;         /* its rule does not run: kept, and seen by the rules that do */
+} old_tag;
+
+typedef struct {
+  old_tag *v;
+  size_t n, cap;
+} old_tags;
+
+static int keep_old_tag(void *ud, const char *tag, const char *rule_name) {
+  old_tags *o = ud;
+  if (grow((void **)&o->v, &o->cap, o->n, sizeof *o->v)) return VG_ENOMEM;
+  old_tag *t = &o->v[o->n];
+  memset(t, 0, sizeof *t);
+  t->tag = strdup(tag);
+  t->rule = strdup(rule_name);
+  if (!t->tag || !t->rule) {
+    free(t->tag);
+    free(t->rule);
+    return VG_ENOMEM;
+  }
+  o->n++;
+  return 0;
+}
+
+/* Removes the marks of entry id that the rules about to run will set anew:
+ * all of them when every file loaded, else those of the correlations
+ * loaded only, since a file that did not load may hold others. */
+static int clear_marks(const vg_rules *r, vg_store *st, int64_t id) {
+  if (!r || !r->unloaded) return vg_store_clear_marks(st, id);
+  int rc = 0;
+  for (size_t i = 0; i < r->n && rc == 0; i++)
+    if (r->v[i].kind != RK_RULE) rc = vg_store_clear_rule_marks(st, id, r->v[i].name);
+  return rc;
+}
+
+int vg_rules_rerun(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
+  if (r && r->exhausted) return 0; /* no rule would run: everything stays */
+  old_tags old = {0};
+  vg_entry_ctx ctx = {e, NULL, 0, 0};
+  int rc = vg_store_entry_tags(st, e->id, keep_old_tag, &old);
+  for (size_t i = 0; rc == 0 && i < old.n; i++) {
+    old_tag *t = &old.v[i];
+    t->by = r ? find_rule(r, t->rule) : NULL;
+    t->failures = t->by ? t->by->failures : 0;
+    t->stays = t->by ? t->by->disabled : r && r->unloaded;
+    if (t->stays && vg_entry_ctx_add_tag(&ctx, t->tag) < 0) rc = VG_ENOMEM;
+  }
+  if (rc == 0) rc = vg_store_clear_tags(st, e->id);
+  if (rc == 0) rc = clear_marks(r, st, e->id);
+  if (rc == 0) rc = run_ctx(r, st, &ctx, out);
+  /* Back go the tags of rules that did not run, or failed on this entry,
+   * or were all skipped when the rule state ran out of memory; a tag set
+   * again meanwhile stays as it was set. */
+  for (size_t i = 0; rc == 0 && i < old.n; i++) {
+    const old_tag *t = &old.v[i];
+    if (t->stays || (r && r->exhausted) || (t->by && t->by->failures != t->failures))
+      rc = vg_store_tag(st, e->id, t->tag, t->rule);
+  }
+  for (size_t i = 0; i < old.n; i++) {
+    free(old.v[i].tag);
+    free(old.v[i].rule);
+  }
+  free(old.v);
+  vg_entry_ctx_clear(&ctx);
   return rc;
 }
 

@@ -60,12 +60,35 @@ void vg_rules_free(vg_rules *r);
 /* How many rules and test cases are loaded. */
 size_t vg_rules_count(const vg_rules *r);
 size_t vg_rules_test_count(const vg_rules *r);
+/* How many files of the directory have no version loaded (they failed and
+ * prev had none of them); 1 when the directory could not be read. The
+ * rules they declare are unknown: see vg_rules_rerun. */
+size_t vg_rules_unloaded(const vg_rules *r);
+
+/* Told about each failure of a rule on an entry (0 when none), besides the
+ * log: the rule, the file and line that declared it, and why (a Lua error
+ * names its own file:line). */
+typedef void (*vg_rules_failure_fn)(void *ud, const char *rule, const char *file, int line,
+                                    int64_t entry, const char *why);
+/* Sets the function told of rule failures (NULL for none). */
+void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud);
 
 /* Runs each enabled rule on e, inside the caller's open transaction: stores
  * the tags and alerts it sets and appends the alerts that are new to out
  * (may be NULL). A rule that fails is logged with file:line and the entry's
  * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
+
+/* Runs the rules again on a stored entry (vigil replay), inside the
+ * caller's open transaction: its tags and correlation marks are set anew by
+ * the rules that run, as vg_rules_run would set them. What a rule that does
+ * not run set is kept: the tags of a disabled rule or of a rule that fails
+ * on this entry, and, when a file did not load (vg_rules_unloaded), the
+ * tags of every rule not loaded and the marks of every correlation not
+ * loaded. The rules that run see the kept tags of rules that do not run at
+ * all. When every file loaded, the tags and marks of rules that no longer
+ * exist are removed. Returns as vg_rules_run. */
+int vg_rules_rerun(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
 
 /* Whether the rule state ran out of memory held by rules (a rule that
  * hoards it): the rules are then skipped, entries are stored without them,

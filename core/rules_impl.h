@@ -56,6 +56,8 @@ struct vg_rules {
   size_t nfiles, fcap;
   test_decl *tests;
   size_t ntests, tcap;
+  size_t unloaded;      /* files of the directory of which no version loaded (the
+                         * directory itself, when it could not be read) */
   const char *loading;  /* the file being loaded, while it runs */
   vg_store *store;      /* the store of the running call, for history queries */
   int entry_ref;        /* registry slot of the entry object of the running pass */
@@ -63,6 +65,8 @@ struct vg_rules {
   unsigned long store_serial; /* which store max_day belongs to */
   int32_t max_day;      /* the latest entry day seen in that store */
   int has_max_day;
+  vg_rules_failure_fn on_failure; /* told of each failure of a rule, or NULL */
+  void *failure_ud;
 };
 
 /* Counts a failure of ru on an entry (0 when none), logs it with file:line,

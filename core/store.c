@@ -38,6 +38,7 @@ enum {
   S_MARKS_DESC,
   S_SPAN,
   S_CLEAR_MARKS,
+  S_CLEAR_RULE_MARKS,
   S_ENTRY,
   S_ALERT_NEAR,
   S_ABSENCE_ADD,
@@ -117,6 +118,7 @@ static const char *const sql[S_COUNT] = {
                      " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first DESC, entry_id DESC",
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?",
+    [S_CLEAR_RULE_MARKS] = "DELETE FROM marks WHERE entry_id = ? AND rule = ?",
     [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
                      " AND dedup_key <> ?",
@@ -641,6 +643,13 @@ int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last)
 int vg_store_clear_marks(vg_store *st, int64_t entry) {
   sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
   return run(st, S_CLEAR_MARKS);
+}
+
+int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
+  sqlite3_stmt *s = st->stmt[S_CLEAR_RULE_MARKS];
+  sqlite3_bind_int64(s, 1, entry);
+  sqlite3_bind_text(s, 2, rule, -1, SQLITE_STATIC);
+  return run(st, S_CLEAR_RULE_MARKS);
 }
 
 int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {

@@ -158,6 +158,8 @@ int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, in
 int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last);
 /* Removes every mark of entry (before its rules run again). */
 int vg_store_clear_marks(vg_store *st, int64_t entry);
+/* Removes the marks of entry left by one rule. 0 or VG_EDB. */
+int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule);
 /* Calls fn with the stored entry id: fn's result, VG_EINVAL if there is no
  * such entry, or VG_EDB. */
 int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud);

@@ -8,12 +8,13 @@ CHRONO=$FIXTURES/chronology.txt
 BAD=$FIXTURES/bad.txt
 n_chrono=$(line_count "$CHRONO")
 
-# ingest NAME ARG...: runs `vigil ingest --db $DB ARG...` with its output in
-# $T/NAME.out and $T/NAME.err; sets rc.
+# ingest NAME ARG...: runs `vigil ingest --no-rules --db $DB ARG...` with its
+# output in $T/NAME.out and $T/NAME.err; sets rc. This file is about storing:
+# test_rules.sh ingests with rules.
 ingest() {
   _name=$1
   shift
-  "$VIGIL" ingest --db "$DB" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
+  "$VIGIL" ingest --no-rules --db "$DB" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
   rc=$?
 }
 
@@ -192,19 +193,19 @@ is "rejects keep the first 64 bytes of an overlong line and its full length" \
 stdin_lines='Jul 26 2023: Kim Jong Un showed the visiting Russian defence minister an exhibition of new weapons.
 Jul 27 2023: Sergei Shoigu stood beside Kim Jong Un at the armistice anniversary parade in Pyongyang.
 the parade ended after dark'
-printf '%s\n' "$stdin_lines" | "$VIGIL" ingest --db "$DB" - >"$T/stdin.out" 2>"$T/stdin.err"
+printf '%s\n' "$stdin_lines" | "$VIGIL" ingest --no-rules --db "$DB" - >"$T/stdin.out" 2>"$T/stdin.err"
 rc=$?
 is "stdin: exit status 1 (one bad line)" "$rc" 1
 is "stdin: summary" "$(cat "$T/stdin.out")" "2 stored, 0 duplicates, 1 rejected"
 check "stdin: the bad line is reported as stdin:3" grep -Fq "stdin:3: no date" "$T/stdin.err"
 is "stdin: the source is stdin" "$(dates --source stdin)" "2023-07-26 2023-07-27"
-printf '%s\n' "$stdin_lines" | "$VIGIL" ingest --db "$DB" --source analyst-notes - \
+printf '%s\n' "$stdin_lines" | "$VIGIL" ingest --no-rules --db "$DB" --source analyst-notes - \
   >"$T/stdin2.out" 2>"$T/stdin2.err"
 is "stdin with --source: the same lines are new entries of that source" "$(cat "$T/stdin2.out")" \
   "2 stored, 0 duplicates, 1 rejected"
 is "--source analyst-notes lists them" "$(dates --source analyst-notes)" "2023-07-26 2023-07-27"
 printf '%s\n' '{"date": "Sept. 13, 2023", "text": "Kim and Putin toured the launch facilities together.", "source": "wire-desk", "title": "Summit in Amur"}' |
-  "$VIGIL" ingest --db "$DB" - >"$T/named.out" 2>"$T/named.err"
+  "$VIGIL" ingest --no-rules --db "$DB" - >"$T/named.out" 2>"$T/named.err"
 rec=$(query --json --source wire-desk)
 like "a JSON record's \"source\" member is its source" "$rec" \
   '"date":"2023-09-13","precision":"day","text":"Kim and Putin toured the launch facilities together\.","source":"wire-desk"'
@@ -223,7 +224,7 @@ is "a missing file: the other file's entries are stored" \
 # ---- a database from a newer vigil ----
 
 future=$T/future.db
-printf 'Jan. 1, 2023: a first entry\n' | "$VIGIL" ingest --db "$future" - >/dev/null 2>"$T/future0.err"
+printf 'Jan. 1, 2023: a first entry\n' | "$VIGIL" ingest --no-rules --db "$future" - >/dev/null 2>"$T/future0.err"
 sq "$future" 'PRAGMA user_version = 999'
 ingest future --db "$future" "$CHRONO"
 isnt "a newer database: ingest fails" "$rc" 0

@@ -3,7 +3,10 @@
 # rules and on a broken copy, tags and alerts from a running daemon and the
 # sinks they go to, hot reload of the rules directory (a new file, a broken
 # edit, a removal), hostile rules in the sandbox, SIGHUP, `vigil replay`, and
-# `vigil ingest` with and without rules.
+# `vigil ingest` with and without rules; replay, ingest and poll refusing a
+# rule file that does not load, or going on without it (--skip-broken)
+# while keeping what its rules set; and `vigil test` failing a case on which
+# a rule fails.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -392,6 +395,121 @@ is "vigil replay over entries stored without rules: exit status 0" "$rc" 0
 is "... tags them as ingest --rules did" \
   "$(sq "$T/bare.db" 'select count(*) from tags')" "$tags_before"
 is "... and raises their alerts" "$(sq "$T/bare.db" 'select count(*) from alerts')" "$alerts_before"
+
+# ---- a rule file that does not load: replay, ingest and poll refuse ----
+
+# $T/broken is the copy of the shipped rules whose events.lua ends in a
+# syntax error at line $broken_line. events.lua sets the launch tags.
+
+# tag_rows DB: every tag of DB as "entry|tag|rule", one a line.
+tag_rows() {
+  sq "$1" 'select entry_id, tag, rule from tags order by entry_id, tag'
+}
+# mark_rows DB: every correlation mark of DB, one a line.
+mark_rows() {
+  sq "$1" 'select rule, step, key, entry_id from marks order by rule, step, key, entry_id'
+}
+
+tags_before=$(tag_rows "$IDB")
+marks_before=$(mark_rows "$IDB")
+alerts_before=$(sq "$IDB" 'select count(*) from alerts')
+like "the ingested entries carry tags that rules of events.lua set" "$tags_before" '\|launch\|tag-launch$'
+isnt "... and correlation marks" "$marks_before" ""
+
+cli replay-broken replay --db "$IDB" --rules "$T/broken" --config "$T/ingest.conf"
+is "vigil replay with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/replay-broken.err")" \
+  "events\\.lua:$broken_line: "
+like "... and says that it did nothing, and how to go on" "$(cat "$T/replay-broken.err")" \
+  '^vigil replay: nothing done: [0-9]+ errors? in the rules directory .*--skip-broken'
+is "... and replays nothing" "$(cat "$T/replay-broken.out")" ""
+is "... every tag stays" "$(tag_rows "$IDB")" "$tags_before"
+is "... and every mark" "$(mark_rows "$IDB")" "$marks_before"
+
+cli replay-skip replay --skip-broken --db "$IDB" --rules "$T/broken" --config "$T/ingest.conf"
+is "vigil replay --skip-broken with that file: exit status 0" "$rc" 0
+like "... it still names the file and the line" "$(cat "$T/replay-skip.err")" \
+  "events\\.lua:$broken_line: "
+like "... and replays with the rules that loaded" "$(cat "$T/replay-skip.out")" \
+  '^replayed 4 entries with [0-9]+ rules: 0 new alerts$'
+is "... the tags set by rules of the file that did not load are kept, the others set as before" \
+  "$(tag_rows "$IDB")" "$tags_before"
+is "... and so are the correlation marks (the kept tags are seen by the rules that run)" \
+  "$(mark_rows "$IDB")" "$marks_before"
+is "... and no alert is added" "$(sq "$IDB" 'select count(*) from alerts')" "$alerts_before"
+
+cli replay-nodir replay --db "$IDB" --rules "$T/no-such-rules" --config "$T/ingest.conf"
+is "vigil replay with a rules directory that does not exist: exit status 3" "$rc" 3
+like "... and it names the directory" "$(cat "$T/replay-nodir.err")" \
+  'no-such-rules: cannot read the rules directory'
+is "... and every tag stays" "$(tag_rows "$IDB")" "$tags_before"
+
+cli ingest-broken ingest --rules "$T/broken" --db "$T/broken.db" --config "$T/ingest.conf" \
+  "$T/feed.txt"
+is "vigil ingest with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/ingest-broken.err")" \
+  "events\\.lua:$broken_line: "
+like "... and says that it did nothing" "$(cat "$T/ingest-broken.err")" \
+  '^vigil ingest: nothing done: .*--skip-broken'
+check "... and does not even make the database" test ! -e "$T/broken.db"
+
+cli ingest-skip ingest --skip-broken --rules "$T/broken" --db "$T/skip.db" \
+  --config "$T/ingest.conf" "$T/feed.txt"
+is "vigil ingest --skip-broken with that file: exit status 0" "$rc" 0
+is "... stores every line" "$(sq "$T/skip.db" 'select count(*) from entries')" 4
+icbm3=$(sq "$T/skip.db" "select id from entries where text like '%Hwasong-18%'")
+is "... and the rules that loaded tag them" "$(tags_of "$icbm3" "$T/skip.db")" "actor:north-korea"
+
+cli poll-broken timeout 30 "$VIGIL" poll --rules "$T/broken" --db "$T/poll.db" \
+  --config "$T/ingest.conf" http://127.0.0.1:9/news.rss
+is "vigil poll with a rule file that does not load: exit status 3" "$rc" 3
+like "... and it names the file and the line" "$(cat "$T/poll-broken.err")" \
+  "events\\.lua:$broken_line: "
+is "... and fetches nothing" "$(cat "$T/poll-broken.out")" ""
+check "... nor makes the database" test ! -e "$T/poll.db"
+
+# ---- vigil test: a rule that fails on a case's entries fails the case ----
+
+mkdir "$T/runtime"
+cat >"$T/runtime/mistakes.lua" <<'EOF'
+-- Mistakes that only show when the rules run.
+rule "tag-balloon" {
+  when = function(e) return e:has_tags"balloon" end,
+  tags = { "balloon-again" },
+}
+
+rule "tag-region" {
+  when = function(e) return e:find(e.fields.region) end,
+  tags = { "regional" },
+}
+
+test "nothing to tag in a plain line" {
+  given = { "2023-06-01: North Korea sends trash balloons across the border." },
+  tags = { {} },
+}
+EOF
+cat >"$T/runtime/sound.lua" <<'EOF'
+-- A sound rule whose test case runs beside the mistakes.
+rule "tag-border" { when = function(e) return e:find"border" end, tags = { "border" } }
+
+test "a border entry" {
+  given = { "2023-06-02: Soldiers cross the border by mistake." },
+  tags = { {"border"} },
+}
+EOF
+cli test-runtime test "$T/runtime"
+is "vigil test with rules that fail as they run: exit status 1" "$rc" 1
+test_out=$(cat "$T/test-runtime.out")
+like "... the case expecting no tag fails" "$test_out" \
+  '^FAIL .*mistakes\.lua:12 nothing to tag in a plain line$'
+like "... naming the rule calling a method that does not exist, and the line of the error" \
+  "$test_out" \
+  "^entry 1: rule 'tag-balloon' \\(.*mistakes\\.lua:2\\) failed: .*mistakes\\.lua:3: .*has_tags"
+like "... and the rule passing nil to e:find" "$test_out" \
+  "^entry 1: rule 'tag-region' \\(.*mistakes\\.lua:7\\) failed: .*mistakes\\.lua:8: bad argument #1 to 'find'"
+like "a case of another file fails too, the rules failing on its entry" "$test_out" \
+  '^FAIL .*sound\.lua:4 a border entry$'
+is "... and the last line counts both" "$(tail -n 1 "$T/test-runtime.out")" "0 passed, 2 failed"
 
 # ---- no sanitizer report from the commands ----
 

@@ -9,8 +9,11 @@
  * then declaration, then `after`) and what loading reports about unknown or
  * cyclic `after` names, duplicate rule names and bad rule specs; the entry
  * object (fields, e.tags, e:find, e:has_tag, e:match, e:mentions, e:actors);
- * days, weeks and date; and reading test cases with vg_rules_test_get, from
- * a file written here and from the shipped rules/ directory. */
+ * days, weeks and date; running the rules again over stored entries
+ * (vg_rules_rerun: what it sets anew and what it keeps, for a file that did
+ * not load or a rule that fails); rule failures told to vg_rules_on_failure;
+ * and reading test cases with vg_rules_test_get, from a file written here
+ * and from the shipped rules/ directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1194,6 +1197,195 @@ static void test_test_case_without_given_reported(void **state) {
   assert_int_equal(vg_rules_test_count(fx->r), 0);
 }
 
+/* ---- running the rules again over stored entries (vigil replay) ---- */
+
+/* Runs the rules again on entry i in a transaction of its own. */
+static void rerun(fixture *fx, int i) {
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_rules_rerun(fx->r, fx->st, &fx->entries[i].re, &fx->out), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+}
+
+static int count_mark(void *ud, int64_t entry, int32_t first, int32_t last) {
+  (void)entry, (void)first, (void)last;
+  (*(int *)ud)++;
+  return 0;
+}
+
+/* How many marks step 0 of rule has, under the key "" (a rule without by). */
+static int marks_of(fixture *fx, const char *rule) {
+  int n = 0;
+  assert_int_equal(vg_store_marks(fx->st, rule, 0, "", INT32_MIN, INT32_MAX, 0, count_mark, &n), 0);
+  return n;
+}
+
+#define RERUN_A "rule \"tag-a\" { when = function(e) return e:find(\"alpha\") end, tags = { \"a\" } }\n"
+#define RERUN_B "rule \"tag-b\" { tags = { \"b\" } }\n"
+
+static void test_rerun_sets_tags_anew(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha and beta");
+  assert_string_equal(tags_of(fx, i), "a");
+  write_rules(fx, "a.lua", "rule \"tag-a\" { when = function(e) return e:find(\"gamma\") end, tags = { \"a\" } }\n"
+                           "rule \"tag-beta\" { when = function(e) return e:find(\"beta\") end, tags = { \"beta\" } }\n");
+  load_clean(fx);
+  rerun(fx, i);
+  assert_string_equal(tags_of_x(fx, i, 1), "beta=tag-beta");
+  rerun(fx, i);
+  assert_string_equal(tags_of_x(fx, i, 1), "beta=tag-beta");
+}
+
+static void test_rerun_removes_tags_of_rules_removed_when_every_file_loads(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  write_rules(fx, "b.lua", RERUN_B);
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha");
+  assert_string_equal(tags_of(fx, i), "a,b");
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/b.lua", fx->dir);
+  assert_int_equal(unlink(path), 0);
+  load_clean(fx);
+  assert_int_equal(vg_rules_unloaded(fx->r), 0);
+  rerun(fx, i);
+  assert_string_equal(tags_of(fx, i), "a");
+}
+
+static void test_rerun_keeps_tags_of_a_file_that_did_not_load(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  write_rules(fx, "b.lua", RERUN_B);
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha");
+  int j = run_line(fx, "2023-11-22: omega");
+  assert_string_equal(tags_of(fx, i), "a,b");
+  assert_string_equal(tags_of(fx, j), "b");
+  write_rules(fx, "b.lua", RERUN_B "local broken = = 1\n");
+  load(fx);
+  assert_int_equal(fx->errors, 1);
+  assert_contains(fx->rep.text, "b.lua:2:");
+  assert_int_equal(vg_rules_unloaded(fx->r), 1);
+  rerun(fx, i);
+  rerun(fx, j);
+  assert_string_equal(tags_of_x(fx, i, 1), "a=tag-a,b=tag-b");
+  assert_string_equal(tags_of_x(fx, j, 1), "b=tag-b");
+  /* The rules that run still decide their own tags. */
+  write_rules(fx, "a.lua", "rule \"tag-a\" { when = function(e) return e:find(\"omega\") end, tags = { \"a\" } }\n");
+  load(fx);
+  rerun(fx, i);
+  rerun(fx, j);
+  assert_string_equal(tags_of(fx, i), "b");
+  assert_string_equal(tags_of(fx, j), "a,b");
+}
+
+static void test_rerun_with_an_unreadable_directory_keeps_every_tag(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  write_rules(fx, "b.lua", RERUN_B);
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha");
+  vg_rules_free(fx->r);
+  memset(&fx->rep, 0, sizeof fx->rep);
+  char gone[PATH_MAX];
+  snprintf(gone, sizeof gone, "%s/no-such-dir", fx->dir);
+  fx->r = vg_rules_load(gone, NULL, &limits, support_collect_report, &fx->rep, &fx->errors);
+  assert_non_null(fx->r);
+  assert_int_equal(fx->errors, 1);
+  assert_int_equal(vg_rules_unloaded(fx->r), 1);
+  rerun(fx, i);
+  assert_string_equal(tags_of(fx, i), "a,b");
+}
+
+static void test_rerun_keeps_the_tags_of_a_rule_that_fails(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha");
+  write_rules(fx, "a.lua", "rule \"tag-a\" { when = function(e) return e:find(nil) end, tags = { \"a\" } }\n");
+  load_clean(fx);
+  rerun(fx, i);
+  assert_string_equal(tags_of_x(fx, i, 1), "a=tag-a");
+}
+
+static void test_rerun_kept_tags_are_seen_by_the_rules_that_run(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "b.lua", RERUN_B);
+  write_rules(fx, "c.lua", "rule \"after-b\" { when = function(e) return e:has_tag(\"b\") end, tags = { \"c\" } }\n"
+                           "threshold \"two-b\" { match = tagged\"b\", count = 2, within = days(5) }\n");
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: one");
+  assert_string_equal(tags_of(fx, i), "b,c");
+  assert_int_equal(marks_of(fx, "two-b"), 1);
+  write_rules(fx, "b.lua", "rule \"tag-b\" {\n");
+  load(fx);
+  assert_int_equal(vg_rules_unloaded(fx->r), 1);
+  rerun(fx, i);
+  assert_string_equal(tags_of_x(fx, i, 1), "b=tag-b,c=after-b");
+  assert_int_equal(marks_of(fx, "two-b"), 1);
+}
+
+static void test_rerun_keeps_the_marks_of_a_correlation_that_did_not_load(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", RERUN_A);
+  write_rules(fx, "z.lua", "threshold \"two-a\" { match = tagged\"a\", count = 2, within = days(5) }\n");
+  load_clean(fx);
+  int i = run_line(fx, "2023-11-21: alpha");
+  assert_int_equal(marks_of(fx, "two-a"), 1);
+  write_rules(fx, "z.lua", "threshold \"two-a\" { match = tagged\"a\", count = 2, within = days(5) ]\n");
+  load(fx);
+  assert_int_equal(fx->errors, 1);
+  rerun(fx, i);
+  assert_int_equal(marks_of(fx, "two-a"), 1);
+  /* Once every file loads again, the marks of a correlation that is gone go. */
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/z.lua", fx->dir);
+  assert_int_equal(unlink(path), 0);
+  load_clean(fx);
+  rerun(fx, i);
+  assert_int_equal(marks_of(fx, "two-a"), 0);
+}
+
+/* ---- rule failures told to the caller ---- */
+
+typedef struct {
+  int n;
+  char text[2048]; /* "rule|file:line|entry|why" a line */
+} failure_text;
+
+static void collect_failure(void *ud, const char *rule, const char *file, int line, int64_t entry,
+                            const char *why) {
+  failure_text *f = ud;
+  size_t used = strlen(f->text);
+  snprintf(f->text + used, sizeof f->text - used, "%s|%s:%d|%lld|%s\n", rule, file, line,
+           (long long)entry, why);
+  f->n++;
+}
+
+static void test_failures_are_told_with_rule_file_line_and_error(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "typo.lua", "rule \"typo\" {\n"
+                              "  when = function(e) return e:has_tags(\"x\") end,\n"
+                              "  tags = { \"y\" },\n"
+                              "}\n"
+                              "rule \"fine\" { tags = { \"fine\" } }\n");
+  load_clean(fx);
+  failure_text f = {0};
+  vg_rules_on_failure(fx->r, collect_failure, &f);
+  int i = run_line(fx, "2023-11-21: anything");
+  assert_int_equal(f.n, 1);
+  char want[PATH_MAX + 64];
+  snprintf(want, sizeof want, "typo|%s/typo.lua:1|%s|%s/typo.lua:2: ", fx->dir, id_text(fx, i),
+           fx->dir);
+  assert_contains(f.text, want);
+  assert_contains(f.text, "has_tags");
+  assert_string_equal(tags_of(fx, i), "fine");
+  vg_rules_on_failure(fx->r, NULL, NULL);
+  run_line(fx, "2023-11-22: anything else");
+  assert_int_equal(f.n, 1);
+}
+
 /* The shipped rules/ directory, found next to this source file. */
 static void shipped_rules_dir(char *dir, size_t cap) {
   snprintf(dir, cap, "%s", __FILE__);
@@ -1315,6 +1507,14 @@ int main(void) {
       T(test_date_is_the_day_number),
       T(test_bad_date_and_days_arguments_fail_the_rule),
       T(test_date_at_load_time),
+      T(test_rerun_sets_tags_anew),
+      T(test_rerun_removes_tags_of_rules_removed_when_every_file_loads),
+      T(test_rerun_keeps_tags_of_a_file_that_did_not_load),
+      T(test_rerun_with_an_unreadable_directory_keeps_every_tag),
+      T(test_rerun_keeps_the_tags_of_a_rule_that_fails),
+      T(test_rerun_kept_tags_are_seen_by_the_rules_that_run),
+      T(test_rerun_keeps_the_marks_of_a_correlation_that_did_not_load),
+      T(test_failures_are_told_with_rule_file_line_and_error),
       T(test_test_case_read_back),
       T(test_test_case_alert_needs_entries_with_several_given),
       T(test_test_case_without_given_reported),

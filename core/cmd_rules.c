@@ -375,7 +375,7 @@ static const char replay_help[] =
     "                    [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
-    "raised again, and new ones go to the sinks. Running it twice changes nothing the\n"
+    "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"
     "second time. A rule file that does not load stops it before any entry; with\n"
     "--skip-broken the rules that loaded run, and what the others set is kept.\n";
 

@@ -42,9 +42,10 @@ static int print_json(void *ud, const vg_row *r) {
       cJSON_AddItemToArray(tags, cJSON_CreateString(t));
     free(copy);
   }
-  if (r->fields) {
+  if (r->fields) { /* as stored, so that numbers keep every digit; if it parses */
     cJSON *f = cJSON_Parse(r->fields);
-    if (f) cJSON_AddItemToObject(o, "fields", f);
+    if (f) cJSON_AddRawToObject(o, "fields", r->fields);
+    cJSON_Delete(f);
   }
   char *s = cJSON_PrintUnformatted(o);
   if (s) puts(s);

@@ -104,6 +104,94 @@ static int escaped_nul(const char *s, size_t n) {
   return 0;
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Finds a member name given twice in one object of j, at any depth, and
+ * names it in why. 1 when one is found, 0 when none, -1 out of memory. */
+static int duplicate_member(const cJSON *j, char *why) {
+  size_t n = 0;
+  for (const cJSON *c = j->child; c; c = c->next) n++;
+  if (cJSON_IsObject(j) && n > 1) {
+    const char **names = malloc(n * sizeof *names);
+    if (!names) return -1;
+    size_t k = 0;
+    for (const cJSON *c = j->child; c; c = c->next) names[k++] = c->string;
+    qsort(names, n, sizeof *names, by_name);
+    const char *dup = NULL;
+    for (k = 1; k < n && !dup; k++)
+      if (strcmp(names[k - 1], names[k]) == 0) dup = names[k];
+    if (dup) snprintf(why, VG_REASON_MAX, "the member \"%.60s\" is given twice", dup);
+    free(names);
+    if (dup) return 1;
+  }
+  for (const cJSON *c = j->child; c; c = c->next) {
+    int rc = duplicate_member(c, why);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static const char *skip_blank(const char *p, const char *end) {
+  while (p < end && blank((unsigned char)*p)) p++;
+  return p;
+}
+
+/* The members of the object at s[0..len) other than date, text and source,
+ * each name and value exactly as written (a number keeps every digit, as
+ * 1729382256910270465 or 1e999), joined into one object with the blanks
+ * between members dropped; NULL when there are none or out of memory (*oom
+ * set). The text must already have parsed as an object: cJSON reads each
+ * token, so its end gives the span of each value. */
+static char *raw_fields(const char *s, size_t len, int *oom) {
+  const char *end = s + len, *p = skip_blank(s, end);
+  char *out = malloc(len + 3), *o = out;
+  if (!out) {
+    *oom = 1;
+    return NULL;
+  }
+  *o++ = '{';
+  p++; /* the object's '{' */
+  for (;;) {
+    p = skip_blank(p, end);
+    if (p >= end || *p == '}') break;
+    const char *name_end = NULL, *value_end = NULL;
+    cJSON *name = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &name_end, 0);
+    if (!cJSON_IsString(name)) { /* cannot happen once the whole parsed */
+      cJSON_Delete(name);
+      break;
+    }
+    int skip = !strcmp(name->valuestring, "date") || !strcmp(name->valuestring, "text") ||
+               !strcmp(name->valuestring, "source");
+    cJSON_Delete(name);
+    const char *name_at = p;
+    p = skip_blank(name_end, end);
+    if (p >= end || *p != ':') break;
+    p = skip_blank(p + 1, end);
+    cJSON *value = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &value_end, 0);
+    if (!value) break;
+    cJSON_Delete(value);
+    if (!skip) {
+      if (o > out + 1) *o++ = ',';
+      memcpy(o, name_at, (size_t)(name_end - name_at));
+      o += name_end - name_at;
+      *o++ = ':';
+      memcpy(o, p, (size_t)(value_end - p));
+      o += value_end - p;
+    }
+    p = skip_blank(value_end, end);
+    if (p < end && *p == ',') p++;
+  }
+  *o++ = '}';
+  *o = '\0';
+  if (o - out == 2) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
 static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
   if (escaped_nul(line, len)) {
     snprintf(why, VG_REASON_MAX, "a JSON string holds a NUL character (\\u0000)");
@@ -125,6 +213,11 @@ static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
   }
   if (!cJSON_IsObject(obj)) {
     snprintf(why, VG_REASON_MAX, "a JSON record must be an object");
+    goto cleanup;
+  }
+  int dup = duplicate_member(obj, why);
+  if (dup) {
+    if (dup < 0) snprintf(why, VG_REASON_MAX, "out of memory");
     goto cleanup;
   }
   cJSON *date = cJSON_DetachItemFromObjectCaseSensitive(obj, "date");
@@ -152,8 +245,10 @@ static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
       e->text = keep(&dst, t, tn);
       e->text_len = tn;
       if (source) e->source = keep(&dst, source->valuestring, sn);
-      if (obj->child) e->fields = cJSON_PrintUnformatted(obj);
-      rc = 0;
+      int oom = 0;
+      if (obj->child) e->fields = raw_fields(line, len, &oom);
+      if (oom) snprintf(why, VG_REASON_MAX, "out of memory");
+      else rc = 0;
     } else {
       snprintf(why, VG_REASON_MAX, "out of memory");
     }
@@ -196,7 +291,7 @@ int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *sour
 
 void vg_entry_clear(vg_entry *e) {
   free(e->owned);
-  cJSON_free(e->fields);
+  free(e->fields);
   e->owned = NULL;
   e->fields = NULL;
 }

@@ -173,6 +173,39 @@ static void test_json_extra_members_become_fields(void **state) {
   assert_false(repeated);
 }
 
+static void test_json_fields_keep_each_value_as_written(void **state) {
+  (void)state;
+  vg_entry e;
+  /* A 64-bit id past a double's precision, a number past a double's range,
+   * trailing zeros, blanks inside a value, an escape, and a member named
+   * "date" through an escape (the entry's own, not a field). */
+  parse_ok("{\"id\": 1729382256910270465, \"date\": \"2023-11-21\", \"big\" :1e999,"
+           " \"text\": \"Launch reported.\", \"list\": [1, 2.50, \"x\"], \"city\": \"Wons\\u00e1n\","
+           " \"da\\u0074e\x20\x20\": null,\t\"n\": {\"a\": -0.0}}  ",
+           VG_FORMAT_JSON, &e);
+  assert_string_equal(e.fields, "{\"id\":1729382256910270465,\"big\":1e999,"
+                                "\"list\":[1, 2.50, \"x\"],\"city\":\"Wons\\u00e1n\","
+                                "\"da\\u0074e  \":null,\"n\":{\"a\": -0.0}}");
+  vg_entry_clear(&e);
+  /* No member but the entry's own: no fields. */
+  parse_ok("{\"d\\u0061te\": \"2023-11-21\", \"text\": \"Only the entry.\"}", VG_FORMAT_JSON, &e);
+  assert_null(e.fields);
+  vg_entry_clear(&e);
+}
+
+static void test_json_member_given_twice_is_refused(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  parse_bad("{\"date\": \"2023-11-21\", \"text\": \"a\", \"id\": 1, \"id\": 2}", VG_FORMAT_JSON, why);
+  assert_string_equal(why, "the member \"id\" is given twice");
+  parse_bad("{\"date\": \"2023-11-21\", \"text\": \"a\", \"date\": \"2023-11-22\"}", VG_FORMAT_JSON,
+            why);
+  assert_string_equal(why, "the member \"date\" is given twice");
+  parse_bad("{\"date\": \"2023-11-21\", \"text\": \"a\", \"n\": [{\"k\": 1, \"k\": 1}]}",
+            VG_FORMAT_JSON, why);
+  assert_string_equal(why, "the member \"k\" is given twice");
+}
+
 static void test_auto_detects_json_and_chrono(void **state) {
   (void)state;
   vg_entry e;
@@ -444,6 +477,8 @@ int main(void) {
       cmocka_unit_test(test_json_record),
       cmocka_unit_test(test_json_source_overrides_default),
       cmocka_unit_test(test_json_extra_members_become_fields),
+      cmocka_unit_test(test_json_fields_keep_each_value_as_written),
+      cmocka_unit_test(test_json_member_given_twice_is_refused),
       cmocka_unit_test(test_auto_detects_json_and_chrono),
       cmocka_unit_test(test_chrono_format_does_not_read_json),
       cmocka_unit_test(test_clear_twice_is_safe),

@@ -6,6 +6,7 @@
 
 #include "date.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,30 @@ vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
   if (!st) fprintf(stderr, "%s: %s\n", cmd, err);
   else vg_store_busy_timeout(st, cfg->busy_timeout_ms);
   return st;
+}
+
+void vg_cli_printf(const char *fmt, ...) {
+  char *text = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&text, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  size_t len = (size_t)n, fmt_len = strlen(fmt);
+  int newline = fmt_len && fmt[fmt_len - 1] == '\n' && len && text[len - 1] == '\n';
+  if (newline) len--;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)text[i];
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      printf("\\x%02x", c);
+    } else if (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
+               (unsigned char)text[i + 1] <= 0x9f) {
+      printf("\\u00%02x", (unsigned char)text[i + 1]);
+      i++;
+    } else {
+      putchar(c);
+    }
+  }
+  if (newline) putchar('\n');
+  free(text);
 }

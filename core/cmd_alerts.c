@@ -19,8 +19,8 @@ static const char help[] =
 
 static int print_text(void *ud, const vg_alert_row *a) {
   (void)ud;
-  printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
-         a->entries ? a->entries : "");
+  vg_cli_printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
+                a->entries ? a->entries : "");
   return 0;
 }
 

@@ -34,19 +34,19 @@ static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
   vg_feed_result r;
   if (vg_feed_store(&p->ig, x, p->max_line, &r)) {
-    printf("%s: %s\n", x->feed->url, r.error);
+    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
     vg_alert_list_clear(p->ig.alerts); /* raised in the transaction that rolled back */
     p->failed = 1;
   } else if (!r.ok) {
-    printf("%s: failed: %s\n", x->feed->url, r.error);
+    vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
     p->failed = 1;
   } else if (x->status == 304) {
-    printf("%s: not modified\n", x->feed->url);
+    vg_cli_printf("%s: not modified\n", x->feed->url);
   } else {
-    printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
-           x->feed->url, (unsigned long long)r.counts.stored,
-           (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected,
-           (unsigned long long)r.items.updated, (unsigned long long)r.items.unchanged);
+    vg_cli_printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
+                  x->feed->url, (unsigned long long)r.counts.stored,
+                  (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected,
+                  (unsigned long long)r.items.updated, (unsigned long long)r.items.unchanged);
   }
   vg_sinks_send_all(p->sinks, p->ig.alerts);
   vg_fetch_free(x);
@@ -148,12 +148,13 @@ done:
 
 static int print_feed(void *ud, const vg_feed_row *f) {
   (void)ud;
-  printf("%s\n  source %s; %lld polls, %lld items; last success %s; next poll %s\n", f->url,
-         f->source, f->polls, f->items_seen, f->last_success ? f->last_success : "never",
-         f->next_poll ? f->next_poll : "-");
+  vg_cli_printf("%s\n", f->url);
+  vg_cli_printf("  source %s; %lld polls, %lld items; last success %s; next poll %s\n", f->source,
+                f->polls, f->items_seen, f->last_success ? f->last_success : "never",
+                f->next_poll ? f->next_poll : "-");
   if (f->last_error)
-    printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
-           f->last_error_at ? f->last_error_at : "?", f->last_error);
+    vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
+                  f->last_error_at ? f->last_error_at : "?", f->last_error);
   return 0;
 }
 

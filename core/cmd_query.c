@@ -20,9 +20,8 @@ static const char help[] =
 
 static int print_text(void *ud, const vg_row *r) {
   (void)ud;
-  printf("%s  %s  %s", r->date, r->source, r->text);
-  if (r->tags) printf("  [%s]", r->tags);
-  putchar('\n');
+  if (r->tags) vg_cli_printf("%s  %s  %s  [%s]\n", r->date, r->source, r->text, r->tags);
+  else vg_cli_printf("%s  %s  %s\n", r->date, r->source, r->text);
   return 0;
 }
 

@@ -14,8 +14,11 @@ local function change(c)
   if d > 0 then return "+" .. d elseif d < 0 then return tostring(d) else return "=" end
 end
 
+-- One line of Markdown, with its markup characters escaped: a line break or
+-- other control character in a text becomes a space, so that an entry's
+-- text stays in its own list item and cannot start a heading or a row.
 local function md_escape(s)
-  return (tostring(s):gsub("([\\`*_%[%]#|<>])", "\\%1"))
+  return (tostring(s):gsub("%c", " "):gsub("([\\`*_%[%]#|<>])", "\\%1"))
 end
 
 function M.markdown(doc)

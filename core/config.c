@@ -7,6 +7,8 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +162,15 @@ static const setting settings[] = {
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
+/* Whether the value at idx is a whole number from lo to hi; stores it. */
+static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsigned *out) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, idx, &isint);
+  if (!isint || v < lo || v > hi) return 0;
+  *out = (unsigned)v;
+  return 1;
+}
+
 /* Reads the `sinks` table: name = { file = PATH } or { command = {argv},
  * timeout_ms = N, retries = N }, with default = true to take every alert. */
 static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t *nout,
@@ -198,8 +209,11 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     }
     lua_pop(L, 1);
     if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
-    if (lua_getfield(L, -1, "timeout_ms") == LUA_TNUMBER) k->timeout_ms = (unsigned)lua_tointeger(L, -1);
-    if (lua_getfield(L, -2, "retries") == LUA_TNUMBER) k->retries = (unsigned)lua_tointeger(L, -1);
+    if (lua_getfield(L, -1, "timeout_ms") != LUA_TNIL &&
+        !whole_in(L, -1, 1, INT_MAX, &k->timeout_ms))
+      why = "'timeout_ms' must be a whole number of milliseconds from 1 to 2147483647";
+    if (lua_getfield(L, -2, "retries") != LUA_TNIL && !whole_in(L, -1, 0, 1000, &k->retries))
+      why = "'retries' must be a whole number from 0 to 1000";
     k->is_default = lua_getfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);
     lua_pop(L, 4);
     if (why) {
@@ -360,6 +374,11 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
                  s->type == T_SIZE ? "positive" : "non-negative");
         goto cleanup;
       }
+      if (s->type == T_MS && v > INT_MAX) { /* never wrapped into a small number */
+        snprintf(err, cap, "%s: '%s' must be at most %d, not %lld", path, s->name, INT_MAX,
+                 (long long)v);
+        goto cleanup;
+      }
       if (s->type == T_SIZE) *(size_t *)(void *)field = (size_t)v;
       else if (s->type == T_LONG) *(long *)(void *)field = (long)v;
       else *(unsigned *)(void *)field = (unsigned)v;
@@ -400,9 +419,11 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
         lua_getfield(L, -4, "interval");
         vg_feed_format f;
         const char *format = lua_tostring(L, -2);
+        unsigned interval = 0;
         if (format && vg_feed_format_parse(format, &f)) why = "a feed's format is auto, rss, atom, json or chrono";
-        else vg_config_add_feed(&fed, lua_tostring(L, -4), lua_tostring(L, -3), format,
-                                (unsigned)lua_tointeger(L, -1));
+        else if (!lua_isnil(L, -1) && !whole_in(L, -1, 1, INT_MAX, &interval))
+          why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
+        else vg_config_add_feed(&fed, lua_tostring(L, -4), lua_tostring(L, -3), format, interval);
         lua_pop(L, 3);
       }
       lua_pop(L, 2);
@@ -449,6 +470,23 @@ cleanup:
   return rc;
 }
 
+/* Where the time zone files are (TZDIR, as the C library reads it). */
+static const char *zone_dir(void) {
+  const char *d = getenv("TZDIR");
+  return d && d[0] ? d : "/usr/share/zoneinfo";
+}
+
+/* Whether name is a time zone the C library knows: a file of the zone
+ * database. The library itself takes an unknown name for UTC, silently. */
+static int known_zone(const char *name) {
+  if (strcmp(name, "UTC") == 0) return 1;
+  if (name[0] == '/' || strstr(name, "..")) return 0;
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s/%s", zone_dir(), name) >= (int)sizeof path) return 0;
+  struct stat sb;
+  return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
     snprintf(err, cap, "log_level must be debug, info, warn or error, not '%s'", c->log_level);
@@ -468,6 +506,13 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
   }
   if (c->max_line < 64) {
     snprintf(err, cap, "max_line must be at least 64 bytes");
+    return VG_EINVAL;
+  }
+  if (c->timezone && c->timezone[0] && !known_zone(c->timezone)) {
+    snprintf(err, cap,
+             "timezone '%.64s' is not a known time zone (a name such as Asia/Seoul or UTC, "
+             "from %s)",
+             c->timezone, zone_dir());
     return VG_EINVAL;
   }
   return 0;

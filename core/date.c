@@ -231,6 +231,10 @@ static int iso(scan *sc, vg_date *out) {
   if (zone(sc, &off)) return VG_EPARSE;
   int64_t t = (int64_t)day * 86400 + hh * 3600 + mi * 60 + ss - off;
   int32_t utc_day = (int32_t)((t >= 0 ? t : t - 86399) / 86400);
+  /* An offset can carry the first or last hours of the years a date may
+   * have across their edge; such an instant has no year to be stored in. */
+  if (utc_day < vg_days_from_civil(1, 1, 1) || utc_day > vg_days_from_civil(9999, 12, 31))
+    return fail(sc, "the instant falls outside the years 0001 to 9999 in UTC");
   set_span(out, VG_PREC_TIME, utc_day, utc_day);
   out->second = (int32_t)(t - (int64_t)utc_day * 86400);
   return 0;

@@ -175,6 +175,47 @@ static void test_zero_or_negative_size_rejected(void **state) {
   assert_defaults(&fx->cfg);
 }
 
+static void test_numbers_that_would_wrap_are_refused(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  /* 2^32 + 1 would wrap to 1 second in an unsigned setting. */
+  load_bad(fx, "feed_interval = 4294967297\n", err, sizeof err);
+  assert_contains(err, "'feed_interval' must be at most 2147483647, not 4294967297");
+  load_bad(fx, "busy_timeout_ms = 2^31\n", err, sizeof err);
+  assert_contains(err, "busy_timeout_ms");
+  load_bad(fx, "feeds = { { url = 'http://127.0.0.1:1/a.xml', interval = 4294967297 } }\n", err,
+           sizeof err);
+  assert_contains(err, "a feed's interval is a whole number of seconds");
+  load_bad(fx, "feeds = { { url = 'http://127.0.0.1:1/a.xml', interval = -1 } }\n", err,
+           sizeof err);
+  assert_contains(err, "a feed's interval");
+  load_bad(fx, "sinks = { s = { file = 'x.jsonl', timeout_ms = 4294967296 } }\n", err, sizeof err);
+  assert_contains(err, "'timeout_ms' must be a whole number");
+  load_bad(fx, "sinks = { s = { command = {'true'}, retries = -1 } }\n", err, sizeof err);
+  assert_contains(err, "'retries' must be a whole number");
+  assert_defaults(&fx->cfg);
+  load_ok(fx, "feed_interval = 2147483647\n"
+              "feeds = { { url = 'http://127.0.0.1:1/a.xml', interval = 60 } }\n");
+  assert_int_equal(fx->cfg.feed_interval, 2147483647u);
+  assert_int_equal(fx->cfg.feeds[0].interval, 60);
+}
+
+static void test_unknown_time_zone_is_refused(void **state) {
+  fixture *fx = *state;
+  char err[512];
+  load_bad(fx, "timezone = 'Mars/Olympus_Mons'\n", err, sizeof err);
+  assert_contains(err, "timezone 'Mars/Olympus_Mons' is not a known time zone");
+  load_bad(fx, "timezone = '../../etc/passwd'\n", err, sizeof err);
+  assert_contains(err, "is not a known time zone");
+  load_ok(fx, "timezone = 'UTC'\n");
+  assert_string_equal(fx->cfg.timezone, "UTC");
+  /* A zone of the database, if this machine has it (tzdata). */
+  if (access("/usr/share/zoneinfo/Asia/Seoul", F_OK) == 0 && !getenv("TZDIR")) {
+    load_ok(fx, "timezone = 'Asia/Seoul'\n");
+    assert_string_equal(fx->cfg.timezone, "Asia/Seoul");
+  }
+}
+
 static void test_unknown_format_rejected(void **state) {
   fixture *fx = *state;
   char err[512];
@@ -281,6 +322,8 @@ int main(void) {
       T(test_syntax_error_names_file_and_line),
       T(test_wrong_type_names_the_setting),
       T(test_zero_or_negative_size_rejected),
+      T(test_numbers_that_would_wrap_are_refused),
+      T(test_unknown_time_zone_is_refused),
       T(test_unknown_format_rejected),
       T(test_io_library_is_absent),
       T(test_os_library_is_absent),

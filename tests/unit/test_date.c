@@ -222,6 +222,24 @@ static void test_datetime_negative_offset_moves_to_next_utc_day(void **state) {
   assert_string_equal(text, "2024-01-01T03:30:00Z");
 }
 
+static void test_datetime_leaving_the_years_is_refused(void **state) {
+  (void)state;
+  char err[128], text[VG_DATE_TEXT_MAX];
+  /* The last hours of 9999 west of Greenwich are in 10000 in UTC, and the
+   * first of 0001 east of it in year 0: neither can be stored. */
+  parse_bad("9999-12-31T23:00:00-05:00", err, sizeof err);
+  assert_contains(err, "outside the years 0001 to 9999");
+  parse_bad("0001-01-01T00:30:00+01:00", err, sizeof err);
+  assert_contains(err, "outside the years 0001 to 9999");
+  /* The edges themselves are kept. */
+  vg_date d = parse_ok("9999-12-31T18:59:59-05:00");
+  vg_date_format(&d, text);
+  assert_string_equal(text, "9999-12-31T23:59:59Z");
+  d = parse_ok("0001-01-01T01:00:00+01:00");
+  vg_date_format(&d, text);
+  assert_string_equal(text, "0001-01-01T00:00:00Z");
+}
+
 static void test_prefix_reports_bytes_used(void **state) {
   (void)state;
   struct {
@@ -433,6 +451,7 @@ int main(void) {
       cmocka_unit_test(test_datetime_in_utc),
       cmocka_unit_test(test_datetime_offset_moves_to_previous_utc_day),
       cmocka_unit_test(test_datetime_negative_offset_moves_to_next_utc_day),
+      cmocka_unit_test(test_datetime_leaving_the_years_is_refused),
       cmocka_unit_test(test_prefix_reports_bytes_used),
       cmocka_unit_test(test_impossible_day_names_month_length),
       cmocka_unit_test(test_february_29_only_in_leap_years),

@@ -26,6 +26,7 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
   char err[512];
   if (path && vg_config_load(cfg, path, err, sizeof err)) {
     fprintf(stderr, "vigil: config: %s\n", err);
+    vg_config_free(cfg); /* the caller returns at once */
     return VG_EXIT_USAGE;
   }
   return 0;

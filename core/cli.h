@@ -21,7 +21,7 @@ enum { VG_EXIT_OK = 0, VG_EXIT_REJECTS = 1, VG_EXIT_USAGE = 2, VG_EXIT_FAIL = 3 
 
 /* Fills cfg: defaults, then the file named by --config (found anywhere in
  * argv), so that the command's own flag parsing overrides both. Returns 0 or
- * prints why and returns VG_EXIT_USAGE. */
+ * prints why, frees what it filled and returns VG_EXIT_USAGE. */
 int vg_cli_setup(vg_config *cfg, int argc, char **argv);
 /* Handles a global option met by getopt_long; returns 1 if it was one. */
 int vg_cli_global(vg_config *cfg, int opt, const char *arg);

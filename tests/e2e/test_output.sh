@@ -5,7 +5,9 @@
 # `vigil query --json` and SQLite's json_extract; a record giving a member
 # twice is refused. Text with line breaks and escape sequences prints as one
 # escaped row in `vigil query` and `vigil alerts`, and stays in its own list
-# item of the Markdown digest.
+# item of the Markdown digest. A date-time that leaves the years 0001-9999
+# in UTC, and settings that would wrap or name an unknown time zone, are
+# refused with the reason rather than bent into something else.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -63,6 +65,24 @@ is "no line of it starts the injected heading or item" \
   "$(grep -c -E '^(# A heading|- an item)' "$MD")" 0
 like "the entry stays one list item, its markup escaped" "$(cat "$MD")" \
   '- 2023-12-14: North Korea launches a missile\.  \\# A heading that is not there - an item that is not there'
+
+# ---- values that cannot be right ----
+
+printf '%s\n' '{"date": "9999-12-31T23:00:00-05:00", "text": "Past the last year in UTC."}' \
+  >"$T/edge.jsonl"
+"$VIGIL" ingest --db "$DB" --no-rules "$T/edge.jsonl" >"$T/edge.out" 2>"$T/edge.err"
+is "a date-time past 9999 in UTC: ingest exits 1" "$?" 1
+like "... naming why" "$(cat "$T/edge.err")" 'edge\.jsonl:1: .*outside the years 0001 to 9999'
+is "... and nothing is stored in year 0" "$(sq "select count(*) from entries where date like '0000%'")" 0
+printf 'feed_interval = 4294967297\n' >"$T/wrap.conf"
+"$VIGIL" query --db "$DB" --config "$T/wrap.conf" >/dev/null 2>"$T/wrap.err"
+is "a setting of 2^32 + 1 is refused (exit 2)" "$?" 2
+like "... naming it" "$(cat "$T/wrap.err")" "'feed_interval' must be at most 2147483647"
+printf 'timezone = "Mars/Olympus_Mons"\n' >"$T/zone.conf"
+"$VIGIL" run --db "$T/zone.db" --socket '' --listen '' --spool '' --config "$T/zone.conf" \
+  >/dev/null 2>"$T/zone.err"
+is "vigil run with an unknown time zone does not start (exit 2)" "$?" 2
+like "... and names the zone" "$(cat "$T/zone.err")" "timezone 'Mars/Olympus_Mons' is not a known time zone"
 
 check_sanitizers "no sanitizer report" "$T"/*.err
 done_testing

@@ -3,9 +3,11 @@
 # JSON Lines feeds from a local server (tests/e2e/feedserver.py, python3,
 # on 127.0.0.1 and a port the kernel picks); conditional requests (ETag and
 # Last-Modified, answered 304); a feed switched to a new version (one new
-# item, one changed item kept as an update); gzip and deflate bodies; a
-# redirect; failures (HTTP 500, broken XML, an HTML page, a body over the
-# cap, a refused connection) with `vigil feeds` showing them; and the daemon
+# item, one changed item kept as an update); gzip and deflate bodies;
+# redirects (to the same host followed, five at most; to another host or
+# port, to ftp, or any with follow_redirects = "none", refused); failures
+# (HTTP 500, broken XML, an HTML page, a body over the cap, a refused
+# connection) with `vigil feeds` showing them; and the daemon
 # polling a healthy, a failing and a stalled feed every second with the
 # shipped rules. No traffic leaves 127.0.0.1; the stalled feed is never
 # waited for (the daemon cuts it when it stops).
@@ -240,6 +242,50 @@ is "... the server saw the redirect and then the target" \
   "$(requests /redirect/feed/chronology.txt) $(tail -n 1 "$REQS" | cut -f 1)" "1 /feed/chronology.txt"
 is "... and the feed keeps its own URL" "$(sq "select count(*) from feeds where url = '$RURL' and failures = 0")" 1
 
+PORT_NOW=$(cat "$T/port")
+HOSTURL=$BASE/redirect-to/localhost/feed/chronology.txt?xhost=1
+poll xhost --no-rules --source xhost "$HOSTURL"
+is "a redirect to another host (localhost) is refused: exit status 1" "$rc" 1
+is "... the reason names the target and the policy" "$(cat "$T/xhost.out")" \
+  "$HOSTURL: failed: redirected to http://localhost:$PORT_NOW/feed/chronology.txt?xhost=1; not followed: another host than 127.0.0.1 (follow_redirects is \"same-host\")"
+is "... the other host was never asked" "$(requests '/feed/chronology.txt?xhost=1')" 0
+is "... nothing stored" "$(count xhost)" 0
+PURL=$BASE/redirect-to/127.0.0.1:1/feed/chronology.txt?port=1
+poll otherport --no-rules --source otherport "$PURL"
+is "a redirect to another port of the same host is refused" "$(cat "$T/otherport.out")" \
+  "$PURL: failed: redirected to http://127.0.0.1:1/feed/chronology.txt?port=1; not followed: another port than $PORT_NOW, not that of http or https (follow_redirects is \"same-host\")"
+AURL=$BASE/redirect-to/127.0.0.1/feed/chronology.txt?abs=1
+poll abs --no-rules --source abs "$AURL"
+is "an absolute redirect to the same host is followed" "$(cat "$T/abs.out")" \
+  "$AURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+YURL=$BASE/redirect-to/localhost/feed/chronology.txt?any=1
+poll any --no-rules --follow-redirects any --source any "$YURL"
+is "--follow-redirects any: the redirect to localhost is followed" "$(cat "$T/any.out")" \
+  "$YURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+is "... the target was asked once" "$(requests '/feed/chronology.txt?any=1')" 1
+printf 'follow_redirects = "any"\n' >"$T/any.conf"
+ZURL=$BASE/redirect-to/localhost/feed/chronology.txt?anyconf=1
+poll anyconf --no-rules --config "$T/any.conf" --source anyconf "$ZURL"
+is "follow_redirects = \"any\" in the configuration: followed" "$(cat "$T/anyconf.out")" \
+  "$ZURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+NOURL=$BASE/redirect-chain/0/feed/chronology.txt?none=1
+poll none --no-rules --follow-redirects none --source none "$NOURL"
+is "--follow-redirects none: a redirect to the same host is refused" "$(cat "$T/none.out")" \
+  "$NOURL: failed: redirected to $BASE/feed/chronology.txt?none=1; not followed (follow_redirects is \"none\")"
+C5URL=$BASE/redirect-chain/4/feed/chronology.txt?hops=5
+poll chain5 --no-rules --source chain5 "$C5URL"
+is "five redirects are followed" "$(cat "$T/chain5.out")" \
+  "$C5URL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+C6URL=$BASE/redirect-chain/5/feed/chronology.txt?hops=6
+poll chain6 --no-rules --source chain6 "$C6URL"
+is "a sixth is not" "$(cat "$T/chain6.out")" \
+  "$C6URL: failed: more than 5 redirects (the last to $BASE/feed/chronology.txt?hops=6)"
+is "... and its target never asked" "$(requests '/feed/chronology.txt?hops=6')" 0
+FTPURL=$BASE/redirect-ftp/chronology.txt
+poll ftp --no-rules --follow-redirects any --source ftp "$FTPURL"
+is "a redirect to ftp is refused, whatever the policy" "$(cat "$T/ftp.out")" \
+  "$FTPURL: failed: redirected to ftp://127.0.0.1/chronology.txt; only http and https are followed"
+
 # ---- a long Korean summary: cut to the summary cap at a character boundary ----
 
 KURL=$BASE/feed/korean.xml
@@ -310,6 +356,8 @@ like "vigil feeds: the HTML page's feed, failing once" "$(grep -A2 -F "$HURL" "$
   "source html; 1 polls, 0 items; .* failing: 1 in a row; last error at [0-9T:Z-]+: [a-zA-Z]"
 like "vigil feeds: the oversized feed and its error" "$(grep -A2 -F "$BASE/feed/big.xml" "$T/feeds.out" | tr '\n' ' ')" \
   'failing: 1 in a row; .*over the 2000-byte cap'
+like "vigil feeds: the refused redirect and why" "$(grep -A2 -F "$HOSTURL" "$T/feeds.out" | tr '\n' ' ')" \
+  'failing: 1 in a row; last error at [0-9T:Z-]+: redirected to http://localhost:[0-9]+/feed/chronology.txt\?xhost=1; not followed: another host than 127.0.0.1'
 like "vigil feeds: the healthy feed, 4 polls and 5 items, not failing" \
   "$(grep -A2 -F "$URL" "$T/feeds.out" | head -n 2 | tr '\n' ' ')" \
   "source rss; 4 polls, 5 items; last success [0-9T:Z-]+; next poll [0-9T:Z-]+ $"

@@ -163,6 +163,7 @@ static void start_fetch(feed *f) {
   }
   f->fetch->feed = f->conf;
   f->fetch->failures = f->failures;
+  f->fetch->max_body = fs->max_body;
   f->cap = 0;
   f->too_big = 0;
   f->hops = 0;

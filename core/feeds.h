@@ -30,6 +30,7 @@ typedef struct {
   char *etag, *last_modified; /* new validators, or NULL */
   char error[300];    /* why it failed ("" when the transfer went through) */
   int failures;       /* consecutive failures of the feed before this fetch */
+  size_t max_body;    /* the cap the body was held to */
 } vg_fetch;
 
 void vg_fetch_free(vg_fetch *f);

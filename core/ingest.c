@@ -19,8 +19,9 @@ static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
   return vg_rules_run(ig->rules, ig->st, &re, ig->alerts);
 }
 
-int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
-  vg_entry e;
+/* Reads a line into e, or fills res with why not (VG_REJECTED). Returns 0
+ * when e was filled (the caller clears it), VG_EPARSE when not. */
+static int parse_line(const vg_line *line, vg_entry *e, vg_result *res) {
   res->id = 0;
   res->reason[0] = '\0';
   int rc;
@@ -29,26 +30,42 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
              (unsigned long long)line->total, line->max_line);
     rc = VG_EPARSE;
   } else {
-    rc = vg_entry_parse(line->data, line->len, line->format, line->source, &e, res->reason);
+    rc = vg_entry_parse(line->data, line->len, line->format, line->source, e, res->reason);
   }
-  if (rc) {
-    res->status = VG_REJECTED;
-    if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason,
-                        line->data, line->len, line->total))
-      return res->status = VG_EDB;
-    if (c) c->rejected++;
-    return 0;
-  }
-  res->status = vg_store_insert(ig->st, &e, &res->id);
-  if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, &e, res->id)) < 0)
+  if (rc) res->status = VG_REJECTED;
+  return rc;
+}
+
+/* Keeps a rejected line, with res->reason, in the rejects table. 0, or
+ * VG_EDB (in res->status too). */
+static int keep_reject(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
+  res->status = VG_REJECTED;
+  if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason, line->data,
+                      line->len, line->total))
+    return res->status = VG_EDB;
+  if (c) c->rejected++;
+  return 0;
+}
+
+/* Stores e (and clears it), running the rules on it when it is new. */
+static int store_entry(const vg_ingest *ig, vg_entry *e, vg_result *res, vg_counts *c) {
+  int rc;
+  res->status = vg_store_insert(ig->st, e, &res->id);
+  if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, e, res->id)) < 0)
     res->status = rc;
-  vg_entry_clear(&e);
+  vg_entry_clear(e);
   if (res->status < 0) return res->status;
   if (c) {
     if (res->status == VG_STORED) c->stored++;
     else c->duplicates++;
   }
   return 0;
+}
+
+int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
+  vg_entry e;
+  if (parse_line(line, &e, res)) return keep_reject(ig, line, res, c);
+  return store_entry(ig, &e, res, c);
 }
 
 int vg_ingest_flush(const vg_ingest *ig) {
@@ -152,6 +169,16 @@ static char *item_text(const vg_feed_item *it) {
   return t;
 }
 
+/* Keeps the reject of an item (res says why), and says so. 0 or VG_EDB. */
+static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                       const vg_line *line, vg_result *res, vg_counts *c) {
+  int rc = keep_reject(ig, line, res, c);
+  if (rc == 0)
+    vg_warn("feed %s: item %.200s (line %ld) not stored: %s", f->url, it->guid, it->line,
+            res->reason);
+  return rc;
+}
+
 static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
                      const char *polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   int64_t entry;
@@ -172,33 +199,37 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
   cJSON_AddStringToObject(o, "guid", it->guid);
   cJSON_AddStringToObject(o, "feed", f->url);
   if (!it->date) cJSON_AddStringToObject(o, "date_from", "poll");
+  char *record = cJSON_PrintUnformatted(o);
   int rc = 0;
-  if (seen) {
-    if (memcmp(before, it->content, 16) == 0) {
+  if (!record) {
+    rc = VG_ENOMEM;
+  } else {
+    /* The item as a JSON line: what it stores, or what its reject keeps. */
+    size_t n = strlen(record);
+    vg_line l = {record, n, n, (uint64_t)(it->line > 0 ? it->line : 0), 0, VG_FORMAT_JSON,
+                 f->source, max_line, f->url};
+    vg_result res = {0};
+    vg_entry e;
+    if (it->reject || n > max_line) { /* held to max_line like a line, whether new or seen */
+      if (it->reject)
+        snprintf(res.reason, sizeof res.reason, "%s", it->reject);
+      else
+        snprintf(res.reason, sizeof res.reason, "the item of %zu bytes is over the %zu-byte cap", n,
+                 max_line);
+      rc = item_reject(ig, f, it, &l, &res, c);
+    } else if (seen && memcmp(before, it->content, 16) == 0) {
       fc->unchanged++;
-    } else { /* the same item, said differently: an update, not a new entry */
-      char *fields = cJSON_PrintUnformatted(o);
-      rc = fields ? vg_store_entry_update(ig->st, entry, text, fields) : VG_ENOMEM;
+    } else if (seen) { /* the same item, said differently: an update, not a new entry */
+      rc = vg_store_entry_update(ig->st, entry, text, record);
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
-      cJSON_free(fields);
-    }
-  } else {
-    char *line = cJSON_PrintUnformatted(o);
-    if (!line) {
-      rc = VG_ENOMEM;
-    } else {
-      size_t n = strlen(line);
-      vg_line l = {line, n, n, 0, 0, VG_FORMAT_JSON, f->source, max_line, f->url};
-      vg_result res;
-      rc = vg_ingest_line(ig, &l, &res, c);
-      if (rc == 0 && (res.status == VG_STORED || res.status == VG_DUPLICATE))
-        rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
-      else if (rc == 0)
-        vg_warn("feed %s: item %s not stored: %s", f->url, it->guid, res.reason);
-      cJSON_free(line);
+    } else if (parse_line(&l, &e, &res)) {
+      rc = item_reject(ig, f, it, &l, &res, c);
+    } else if ((rc = store_entry(ig, &e, &res, c)) == 0) {
+      rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
     }
   }
+  cJSON_free(record);
   free(text);
   cJSON_Delete(o);
   return rc;

@@ -7,7 +7,10 @@
 # redirects (to the same host followed, five at most; to another host or
 # port, to ftp, or any with follow_redirects = "none", refused); failures
 # (HTTP 500, broken XML, an HTML page, a body over the cap, a refused
-# connection) with `vigil feeds` showing them; and the daemon
+# connection) with `vigil feeds` showing them; XML entities: a bomb of
+# 400 MB in a body of 206 KB refused in bounded time and memory, and an
+# item over max_line kept as a reject while the others are stored; and the
+# daemon
 # polling a healthy, a failing and a stalled feed every second with the
 # shipped rules. No traffic leaves 127.0.0.1; the stalled feed is never
 # waited for (the daemon cuts it when it stops).
@@ -336,6 +339,58 @@ poll small --no-rules --config "$T/cap.conf" --source cap-ok "$SURL"
 is "a body under feed_max_body is read" "$(cat "$T/small.out")" \
   "$SURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
 
+# ---- XML entities: caps on what the parser produces ----
+
+# hostile_xml FILE ENTITY_BYTES USES: an RSS feed of three items whose
+# second has a title made of USES references to one internal entity of
+# ENTITY_BYTES characters (declared on line 3; the item is on line 7).
+hostile_xml() {
+  python3 - "$@" <<'EOF'
+import sys
+path, size, uses = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+item = '<item><guid>%s</guid><title>%s</title><pubDate>%s</pubDate></item>\n'
+with open(path, "w") as f:
+    f.write('<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY x "%s">\n]>\n' % ("A" * size))
+    f.write('<rss version="2.0"><channel><title>Hostile</title>\n')
+    f.write(item % ("before", "North Korea fires a ballistic missile", "Mon, 18 Dec 2023 08:24:00 +0900"))
+    f.write(item % ("bomb", "&x;" * uses, "Mon, 18 Dec 2023 09:00:00 +0900"))
+    f.write(item % ("after", "Seoul and Washington hold a drill", "Tue, 19 Dec 2023 10:00:00 +0900"))
+    f.write('</channel></rss>\n')
+EOF
+}
+# The bomb: 206 KB that would make 400 MB. Before the cap, `vigil poll`
+# ran 40 s, peaked at 4 GB and stored an entry of 400 MB.
+hostile_xml "$WWW/bomb.xml" 200000 2000
+# Entities of 1,000 bytes, under the entity cap: a title of 2 MB, over max_line.
+hostile_xml "$WWW/wide.xml" 1000 2000
+diag "bomb.xml: $(wc -c <"$WWW/bomb.xml") bytes, wide.xml: $(wc -c <"$WWW/wide.xml") bytes"
+
+BOMB=$BASE/plain/bomb.xml
+measure bomb "$VIGIL" poll --db "$DB" --no-rules --source bomb "$BOMB"
+is "the entity bomb: exit status 1" "$rc" 1
+is "... refused: the entity is over the cap, said with its line" "$(cat "$T/bomb.out")" \
+  "$BOMB: failed: XML refused at line 3: the entity 'x' holds 200000 bytes, over the 1024 an internal entity may hold"
+is "... nothing stored from it" "$(count bomb)" 0
+like "... in well under 40 s, sanitizers included ($secs s)" "$((secs <= 20))" '^1$'
+like "... with a peak memory well under 1 GB ($((kb / 1024)) MB)" "$((kb < 512 * 1024))" '^1$'
+diag "vigil poll of the bomb: $secs s, peak RSS $kb kB"
+db_kb=$(($(stat -c %s "$DB") / 1024))
+like "... and the database stayed small ($db_kb kB, not 800 MB)" "$((db_kb < 64 * 1024))" '^1$'
+
+WIDE=$BASE/plain/wide.xml
+measure wide "$VIGIL" poll --db "$DB" --no-rules --source wide "$WIDE"
+is "an item of 2 MB once its entities are expanded: exit status 0" "$rc" 0
+is "... that item is rejected, the two others stored" "$(cat "$T/wide.out")" \
+  "$WIDE: 2 stored, 0 duplicates, 1 rejected, 0 updated, 0 unchanged"
+is "... its reject names its line and why" \
+  "$(sq "select source || ' | ' || line || ' | ' || reason from rejects where origin = '$WIDE'")" \
+  "wide | 7 | the item's title is over the 1048576-byte cap"
+is "... no entry over max_line" "$(sq "select count(*) from entries where length(text) > 1048576")" 0
+like "... in bounded time ($secs s) and memory ($((kb / 1024)) MB)" \
+  "$((secs <= 20 && kb < 512 * 1024))" '^1$'
+diag "vigil poll of wide.xml: $secs s, peak RSS $kb kB"
+like "... and the log says which item" "$(cat "$T/wide.err")" \
+  "feed $WIDE: item bomb \\(line 7\\) not stored: the item's title is over the 1048576-byte cap"
 CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 NURL=http://127.0.0.1:$CLOSED/feed/news.xml
 MURL="$BASE/feed/items.jsonl?again=1"
@@ -358,6 +413,8 @@ like "vigil feeds: the oversized feed and its error" "$(grep -A2 -F "$BASE/feed/
   'failing: 1 in a row; .*over the 2000-byte cap'
 like "vigil feeds: the refused redirect and why" "$(grep -A2 -F "$HOSTURL" "$T/feeds.out" | tr '\n' ' ')" \
   'failing: 1 in a row; last error at [0-9T:Z-]+: redirected to http://localhost:[0-9]+/feed/chronology.txt\?xhost=1; not followed: another host than 127.0.0.1'
+like "vigil feeds: the entity bomb and why" "$(grep -A2 -F "$BOMB" "$T/feeds.out" | tr '\n' ' ')" \
+  "failing: 1 in a row; last error at [0-9T:Z-]+: XML refused at line 3: the entity 'x' holds 200000 bytes"
 like "vigil feeds: the healthy feed, 4 polls and 5 items, not failing" \
   "$(grep -A2 -F "$URL" "$T/feeds.out" | head -n 2 | tr '\n' ' ')" \
   "source rss; 4 polls, 5 items; last success [0-9T:Z-]+; next poll [0-9T:Z-]+ $"

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
 
 /* Runs the rules on a newly stored entry. */
 static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
@@ -169,11 +171,54 @@ static char *item_text(const vg_feed_item *it) {
   return t;
 }
 
-/* Keeps the reject of an item (res says why), and says so. 0 or VG_EDB. */
-static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
-                       const vg_line *line, vg_result *res, vg_counts *c) {
+/* A 128-bit hash of a tag and some bytes (and a number), for the keys of
+ * feed_rejects. */
+static void hash16(const char *tag, const void *data, size_t len, uint64_t n, uint8_t out[16]) {
+  XXH3_state_t st;
+  XXH3_128bits_reset(&st);
+  XXH3_128bits_update(&st, tag, strlen(tag) + 1);
+  XXH3_128bits_update(&st, data, len);
+  XXH3_128bits_update(&st, &n, sizeof n);
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
+  memcpy(out, c.digest, 16);
+}
+
+/* Keeps the reject of an item or line of feed f (res says why) once for
+ * what it said: key names the item or line, content hashes what it said
+ * and why it was refused. One kept already with that content is counted
+ * unchanged and not kept again, so that a feed polled every few minutes
+ * does not fill the rejects table with the same item. 0 or VG_EDB. */
+static int feed_reject(const vg_ingest *ig, const vg_feed_conf *f, const uint8_t key[16],
+                       const uint8_t content[16], const vg_line *line, vg_result *res, vg_counts *c,
+                       vg_feed_counts *fc) {
+  int seen = vg_store_feed_reject_seen(ig->st, f->url, key, content);
+  if (seen < 0) return VG_EDB;
+  if (seen) {
+    if (fc) fc->unchanged++;
+    return 0;
+  }
   int rc = keep_reject(ig, line, res, c);
-  if (rc == 0)
+  return rc ? rc : vg_store_feed_reject_put(ig->st, f->url, key, content);
+}
+
+/* The reject of an item: keyed by its guid, its content being what it said
+ * (title, summary, link), its own date and the reason. */
+static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                       const vg_line *line, vg_result *res, vg_counts *c, vg_feed_counts *fc) {
+  uint8_t key[16], content[16];
+  hash16("item", it->guid, strlen(it->guid), 0, key);
+  XXH3_state_t st;
+  XXH3_128bits_reset(&st);
+  XXH3_128bits_update(&st, it->content, sizeof it->content);
+  XXH3_128bits_update(&st, it->date ? it->date : "", it->date ? strlen(it->date) + 1 : 0);
+  XXH3_128bits_update(&st, res->reason, strlen(res->reason));
+  XXH128_canonical_t h;
+  XXH128_canonicalFromHash(&h, XXH3_128bits_digest(&st));
+  memcpy(content, h.digest, 16);
+  uint64_t before = c ? c->rejected : 0;
+  int rc = feed_reject(ig, f, key, content, line, res, c, fc);
+  if (rc == 0 && c && c->rejected > before)
     vg_warn("feed %s: item %.200s (line %ld) not stored: %s", f->url, it->guid, it->line,
             res->reason);
   return rc;
@@ -216,7 +261,7 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       else
         snprintf(res.reason, sizeof res.reason, "the item of %zu bytes is over the %zu-byte cap", n,
                  max_line);
-      rc = item_reject(ig, f, it, &l, &res, c);
+      rc = item_reject(ig, f, it, &l, &res, c, fc);
     } else if (seen && memcmp(before, it->content, 16) == 0) {
       fc->unchanged++;
     } else if (seen) { /* the same item, said differently: an update, not a new entry */
@@ -224,7 +269,7 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
     } else if (parse_line(&l, &e, &res)) {
-      rc = item_reject(ig, f, it, &l, &res, c);
+      rc = item_reject(ig, f, it, &l, &res, c, fc);
     } else if ((rc = store_entry(ig, &e, &res, c)) == 0) {
       rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
     }
@@ -241,6 +286,7 @@ typedef struct {
   vg_format format;
   size_t max_line;
   vg_counts *c;
+  vg_feed_counts *fc;
 } lines_job;
 
 static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
@@ -248,14 +294,22 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   lines_job *j = ud;
   vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
   vg_result res;
+  vg_entry e;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
-  return vg_ingest_line(j->ig, &l, &res, j->c);
+  if (parse_line(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
+  /* A line is named by its bytes (those kept of an overlong one, and its
+   * length), whatever its place in the body. */
+  uint8_t key[16], content[16];
+  hash16("line", data, len, total, key);
+  hash16("reason", res.reason, strlen(res.reason), 0, content);
+  return feed_reject(j->ig, j->f, key, content, &l, &res, j->c, j->fc);
 }
 
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   if (items->lines) {
-    lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line, c};
+    lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line,
+                   c, fc};
     vg_framer fr;
     vg_framer_init(&fr, max_line);
     int rc = vg_framer_feed(&fr, items->lines, items->lines_len, feed_line, &j);

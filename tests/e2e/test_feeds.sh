@@ -8,12 +8,13 @@
 # port, to ftp, or any with follow_redirects = "none", refused); failures
 # (HTTP 500, broken XML, an HTML page, a body over the cap, a refused
 # connection) with `vigil feeds` showing them; XML entities: a bomb of
-# 400 MB in a body of 206 KB refused in bounded time and memory, and an
-# item over max_line kept as a reject while the others are stored; and the
-# daemon
-# polling a healthy, a failing and a stalled feed every second with the
-# shipped rules. No traffic leaves 127.0.0.1; the stalled feed is never
-# waited for (the daemon cuts it when it stops).
+# 400 MB in a body of 206 KB refused in bounded time and memory, an item
+# over max_line kept as a reject while the others are stored, and rejects
+# kept once however often a feed is polled; and the daemon polling a
+# healthy, a failing and a stalled feed every second with the shipped
+# rules, then the hostile feeds beside a socket client. No traffic leaves
+# 127.0.0.1; the stalled feed is never waited for (the daemon cuts it when
+# it stops).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -391,6 +392,26 @@ like "... in bounded time ($secs s) and memory ($((kb / 1024)) MB)" \
 diag "vigil poll of wide.xml: $secs s, peak RSS $kb kB"
 like "... and the log says which item" "$(cat "$T/wide.err")" \
   "feed $WIDE: item bomb \\(line 7\\) not stored: the item's title is over the 1048576-byte cap"
+poll wide2 --no-rules --source wide "$WIDE"
+is "polled again: nothing new, the reject not kept again" "$(cat "$T/wide2.out")" \
+  "$WIDE: 0 stored, 0 duplicates, 0 rejected, 0 updated, 3 unchanged"
+is "... one reject for it, still" "$(sq "select count(*) from rejects where origin = '$WIDE'")" 1
+
+# A chronology feed with a line that has no date: kept once too.
+cat >"$WWW/undated.txt" <<'EOF'
+2023-11-21: North Korea launches a reconnaissance satellite on its third try.
+The satellite reached orbit, Pyongyang said.
+2023-11-22: South Korea suspends part of the 2018 military agreement.
+EOF
+UURL=$BASE/plain/undated.txt
+poll undated1 --no-rules --source undated "$UURL"
+is "a chronology feed with a line without a date" "$(cat "$T/undated1.out")" \
+  "$UURL: 2 stored, 0 duplicates, 1 rejected, 0 updated, 0 unchanged"
+poll undated2 --no-rules --source undated "$UURL"
+is "... polled again: the bad line is not kept again" "$(cat "$T/undated2.out")" \
+  "$UURL: 0 stored, 2 duplicates, 0 rejected, 0 updated, 1 unchanged"
+is "... one reject, on line 2" "$(sq "select count(*) || ' ' || min(line) from rejects where origin = '$UURL'")" "1 2"
+
 CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 NURL=http://127.0.0.1:$CLOSED/feed/news.xml
 MURL="$BASE/feed/items.jsonl?again=1"
@@ -511,6 +532,41 @@ if start_daemon --rules "$RULES" --feed "$DURL1"; then
   stop_daemon TERM
   is "restart: exit status 0 on SIGTERM" "$DRC" 0
 fi
+
+# ---- the daemon and hostile feeds ----
+
+# The bomb, the item over max_line and the undated line, polled every
+# second beside a client: the client is answered at once, each reject is
+# kept once, however many polls, and the daemon stays small.
+MAIN_DB=$DB
+DB=$T/hostile.db
+printf 'feed_interval = 1\n' >"$T/hostile.conf"
+# bomb_refused: the daemon has recorded why it refused the bomb.
+bomb_refused() {
+  feed_col "$BOMB" last_error | grep -q "entity 'x' holds 200000 bytes"
+}
+if start_daemon --rules "$RULES" --config "$T/hostile.conf" --feed "$BOMB" --feed "$WIDE" --feed "$UURL"; then
+  check "the undated feed is polled 3 times within 20 s" wait_running 20 polls_at_least "$UURL" 3
+  check "the wide feed too" wait_running 20 polls_at_least "$WIDE" 3
+  check "the bomb is refused" wait_running 20 bomb_refused
+  t0=$(date +%s)
+  reply=$(printf '2023-12-20: A line sent while the feeds are polled.\n' | send_unix)
+  t1=$(date +%s)
+  like "a client is answered while they are polled" "$reply" '^ok [0-9]+$'
+  like "... within 10 s (in $((t1 - t0)) s)" "$((t1 - t0 <= 10))" '^1$'
+  is "the wide feed's reject is kept once ($(feed_col "$WIDE" polls) polls)" \
+    "$(sq "select count(*) from rejects where origin = '$WIDE'")" 1
+  is "the undated line's reject is kept once ($(feed_col "$UURL" polls) polls)" \
+    "$(sq "select count(*) from rejects where origin = '$UURL'")" 1
+  is "the good items and lines are stored once, with the client's line" \
+    "$(sq "select count(*) from entries")" 5
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)
+  diag "the daemon's peak resident memory: ${hwm:-?} kB"
+  like "the daemon's memory stayed well under 1 GB (${hwm:-?} kB)" "$((${hwm:-9999999} < 512 * 1024))" '^1$'
+  stop_daemon TERM
+  is "exit status 0 on SIGTERM" "$DRC" 0
+fi
+DB=$MAIN_DB
 
 # feed_interval = 0 must not turn the poller into a busy loop against the
 # server: refused, or at most a handful of polls in two seconds.

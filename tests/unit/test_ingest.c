@@ -5,8 +5,10 @@
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
  * newline, and commits every `batch` lines; and vg_ingest_feed with the
- * items of a parsed feed: an item over max_line rejected and the others
- * stored. Each test has its own database in a temporary directory. */
+ * items of a parsed feed and the lines of a chronology feed: an item over
+ * max_line rejected and the others stored, and a rejected item or line kept
+ * in rejects once for what it said, however often the feed is polled. Each
+ * test has its own database in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -472,7 +474,7 @@ static char *rss_body(size_t title_len, char fill) {
   return body;
 }
 
-static void test_feed_item_over_max_line_rejected(void **state) {
+static void test_feed_item_over_max_line_rejected_once(void **state) {
   fixture *fx = *state;
   vg_counts c;
   vg_feed_counts fc;
@@ -490,12 +492,70 @@ static void test_feed_item_over_max_line_rejected(void **state) {
                                      " AND reason LIKE 'the item of % bytes is over the 1024-byte"
                                      " cap'"),
                    1);
+  /* polled again, and again: nothing more is kept */
+  for (int i = 0; i < 2; i++) {
+    poll_body(fx, body, 1024, &c, &fc);
+    assert_int_equal(c.stored + c.duplicates + c.rejected, 0);
+    assert_int_equal(fc.unchanged, 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  }
+  free(body);
+  /* what it says changed, still over the cap: kept once more */
+  body = rss_body(2000, 'y');
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 3);
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 0);
+  free(body);
   /* now under the cap: stored */
   body = rss_body(200, 'z');
   poll_body(fx, body, 1024, &c, &fc);
   assert_int_equal(c.stored, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 3);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries WHERE length(text) = 200"), 1);
   free(body);
+}
+
+/* An item the entry parser refuses (an impossible date) is kept once too. */
+static void test_feed_bad_item_rejected_once(void **state) {
+  fixture *fx = *state;
+  static const char body[] =
+      "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+      "<channel>\n<item><guid>bad-date</guid><title>A test-fire</title>"
+      "<dc:date>2023-02-30</dc:date></item>\n</channel></rss>\n";
+  vg_counts c;
+  vg_feed_counts fc;
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 1);
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 0);
+  assert_int_equal(fc.unchanged, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3"
+                                     " AND reason LIKE '%impossible date%'"),
+                   1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 1);
+}
+
+/* A bad line of a chronology feed is kept once, wherever it stands; a new
+ * one is kept when it comes. */
+static void test_feed_lines_rejected_once(void **state) {
+  fixture *fx = *state;
+  vg_counts c;
+  vg_feed_counts fc;
+  poll_body(fx, "2023-11-21: A satellite launch.\nno date here\nno date here\n", 1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.rejected, 1);
+  poll_body(fx, "2023-11-22: Seoul suspends part of the accord.\n2023-11-21: A satellite launch.\n"
+                "no date here\nanother line without one\n",
+            1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.duplicates, 1);
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 4 AND"
+                                     " raw = CAST('another line without one' AS BLOB)"),
+                   1);
 }
 
 int main(void) {
@@ -515,7 +575,9 @@ int main(void) {
       T(test_fd_read_error_is_reported),
       T(test_fd_overlong_line_rejected_and_next_stored),
       T(test_fd_overlong_line_records_full_length),
-      T(test_feed_item_over_max_line_rejected),
+      T(test_feed_item_over_max_line_rejected_once),
+      T(test_feed_bad_item_rejected_once),
+      T(test_feed_lines_rejected_once),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,13 +11,15 @@
 
 static const char poll_help[] =
     "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
-    "                  --no-rules] [--skip-broken] [--db PATH] [--config FILE] URL...\n"
+    "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
+    "                  [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
-    "became of each. Conditional requests use what the last poll saw. A rule file that\n"
-    "does not load stops it before any fetch, unless --skip-broken runs the rules that\n"
-    "loaded. Exit status 0 when every feed could be read, 1 when one could not, 3 when\n"
-    "the rules or the database failed.\n";
+    "became of each. Conditional requests use what the last poll saw. Redirects are\n"
+    "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
+    "in the configuration) says otherwise. A rule file that does not load stops it before\n"
+    "any fetch, unless --skip-broken runs the rules that loaded. Exit status 0 when every\n"
+    "feed could be read, 1 when one could not, 3 when the rules or the database failed.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
@@ -60,6 +62,7 @@ int vg_cmd_poll(int argc, char **argv) {
                                        {"source", required_argument, NULL, 's'},
                                        {"rules", required_argument, NULL, 'r'},
                                        {"no-rules", no_argument, NULL, 'n'},
+                                       {"follow-redirects", required_argument, NULL, 'L'},
                                        VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   const char *format = "auto", *source = NULL;
@@ -79,6 +82,13 @@ int vg_cmd_poll(int argc, char **argv) {
       break;
     }
     case 's': source = optarg; break;
+    case 'L':
+      if (vg_redirects_parse(optarg, &cfg.follow_redirects)) {
+        fprintf(stderr, "vigil poll: --follow-redirects must be same-host, any or none\n");
+        status = VG_EXIT_USAGE;
+        goto done;
+      }
+      break;
     case 'r': vg_config_set(&cfg.rules, optarg); break;
     case 'n': no_rules = 1; break;
     case 'B': skip_broken = 1; break;
@@ -94,6 +104,7 @@ int vg_cmd_poll(int argc, char **argv) {
   /* The URLs given replace the configured feeds. */
   vg_config only = {0};
   only.feed_interval = cfg.feed_interval;
+  only.follow_redirects = cfg.follow_redirects;
   for (int i = optind; i < argc; i++) vg_config_add_feed(&only, argv[i], source, format, 0);
   poll_run p = {0};
   p.max_line = cfg.max_line;

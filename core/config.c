@@ -13,6 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const redirect_names[] = {"same-host", "any", "none"};
+
+int vg_redirects_parse(const char *name, vg_redirects *out) {
+  for (int i = 0; i < 3; i++)
+    if (strcmp(name, redirect_names[i]) == 0) {
+      *out = (vg_redirects)i;
+      return 0;
+    }
+  return VG_EINVAL;
+}
+
+const char *vg_redirects_name(vg_redirects r) { return (unsigned)r < 3 ? redirect_names[r] : "?"; }
+
 void vg_config_set(char **field, const char *value) {
   char *copy = strdup(value);
   if (!copy) abort(); /* a few bytes at start-up: nothing sensible is left to do */
@@ -105,6 +118,7 @@ void vg_config_add_feed(vg_config *c, const char *url, const char *source, const
   f->source = source ? strdup(source) : feed_source(url);
   vg_config_set(&f->format, format ? format : "auto");
   f->interval = interval ? interval : c->feed_interval;
+  f->redirects = c->follow_redirects;
   if (!f->source) abort();
 }
 
@@ -142,7 +156,7 @@ void vg_config_free(vg_config *c) {
 }
 
 /* The settings a file may assign, each with its type. */
-typedef enum { T_STRING, T_SIZE, T_MS, T_LONG, T_FORMAT } kind;
+typedef enum { T_STRING, T_SIZE, T_MS, T_LONG, T_FORMAT, T_REDIRECTS } kind;
 typedef struct {
   const char *name;
   kind type;
@@ -158,6 +172,7 @@ static const setting settings[] = {
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
     S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
     S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
+    S(follow_redirects, T_REDIRECTS),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -351,13 +366,18 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
       lua_pop(L, 1);
       continue;
     }
-    if (s->type == T_STRING || s->type == T_FORMAT) {
+    if (s->type == T_STRING || s->type == T_FORMAT || s->type == T_REDIRECTS) {
       if (t != LUA_TSTRING) {
         snprintf(err, cap, "%s: '%s' must be a string", path, s->name);
         goto cleanup;
       }
       const char *v = lua_tostring(L, -1);
-      if (s->type == T_FORMAT) {
+      if (s->type == T_REDIRECTS) {
+        if (vg_redirects_parse(v, (vg_redirects *)(void *)field)) {
+          snprintf(err, cap, "%s: '%s' must be same-host, any or none, not '%s'", path, s->name, v);
+          goto cleanup;
+        }
+      } else if (s->type == T_FORMAT) {
         if (vg_format_parse(v, (vg_format *)(void *)field)) {
           snprintf(err, cap, "%s: 'format' must be auto, chrono or json, not '%s'", path, v);
           goto cleanup;
@@ -403,9 +423,11 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
     goto cleanup;
   }
   lua_pop(L, 1);
-  /* feeds = { {url = ..., interval = ..., source = ..., format = ...}, ... } */
+  /* feeds = { {url = ..., interval = ..., source = ..., format = ...,
+   *            follow_redirects = ...}, ... } */
   vg_config fed = {0};
   fed.feed_interval = next.feed_interval;
+  fed.follow_redirects = next.follow_redirects;
   int has_feeds = lua_getglobal(L, "feeds") != LUA_TNIL;
   if (has_feeds) {
     const char *why = lua_istable(L, -1) ? NULL : "'feeds' must be a list of {url = ...}";
@@ -417,14 +439,22 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
         lua_getfield(L, -2, "source");
         lua_getfield(L, -3, "format");
         lua_getfield(L, -4, "interval");
+        lua_getfield(L, -5, "follow_redirects");
         vg_feed_format f;
-        const char *format = lua_tostring(L, -2);
+        vg_redirects redirects = fed.follow_redirects;
+        const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
         unsigned interval = 0;
-        if (format && vg_feed_format_parse(format, &f)) why = "a feed's format is auto, rss, atom, json or chrono";
-        else if (!lua_isnil(L, -1) && !whole_in(L, -1, 1, INT_MAX, &interval))
+        if (format && vg_feed_format_parse(format, &f))
+          why = "a feed's format is auto, rss, atom, json or chrono";
+        else if (!lua_isnil(L, -2) && !whole_in(L, -2, 1, INT_MAX, &interval))
           why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
-        else vg_config_add_feed(&fed, lua_tostring(L, -4), lua_tostring(L, -3), format, interval);
-        lua_pop(L, 3);
+        else if (!lua_isnil(L, -1) && (!follow || vg_redirects_parse(follow, &redirects)))
+          why = "a feed's follow_redirects is same-host, any or none";
+        else {
+          vg_config_add_feed(&fed, lua_tostring(L, -5), lua_tostring(L, -4), format, interval);
+          fed.feeds[fed.nfeeds - 1].redirects = redirects;
+        }
+        lua_pop(L, 4);
       }
       lua_pop(L, 2);
     }

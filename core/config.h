@@ -33,12 +33,23 @@ typedef struct {
   int catch_up_all;   /* after downtime, every missed period, not only the latest */
 } vg_digest_conf;
 
+/* Which redirects the poll of a feed follows: to the feed's own host (on
+ * its port or the standard one of http or https), to any host, or none.
+ * Over http and https only, five at most. */
+typedef enum { VG_REDIRECT_SAME_HOST, VG_REDIRECT_ANY, VG_REDIRECT_NONE } vg_redirects;
+
+/* "same-host", "any" or "none"; returns 0 or VG_EINVAL. */
+int vg_redirects_parse(const char *name, vg_redirects *out);
+/* The name of a policy, as the configuration spells it. */
+const char *vg_redirects_name(vg_redirects r);
+
 /* A feed polled over HTTP. */
 typedef struct {
   char *url;
   char *source;       /* the source of its entries (default: the URL's host and path) */
   char *format;       /* auto, rss, atom, json or chrono */
   unsigned interval;  /* seconds between polls */
+  vg_redirects redirects; /* which redirects its polls follow */
 } vg_feed_conf;
 
 typedef struct {
@@ -69,10 +80,11 @@ typedef struct {
   size_t nfeeds;
   unsigned feed_interval; /* the default seconds between polls */
   size_t feed_max_body;   /* bytes a feed body may have */
+  vg_redirects follow_redirects; /* the redirects a feed follows unless it says otherwise */
 } vg_config;
 
 /* Adds a feed (copies url, source and format; NULL source or format take
- * the defaults). */
+ * the defaults; it follows the redirects c->follow_redirects allows). */
 void vg_config_add_feed(vg_config *c, const char *url, const char *source, const char *format,
                         unsigned interval);
 

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+/* How long parsing one feed may hold the thread that stores it: a feed of
+ * the largest size allowed parses in well under a second. */
+#define PARSE_SECONDS 10
+
 int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r) {
   const vg_feed_conf *f = x->feed;
   memset(r, 0, sizeof *r);
@@ -17,9 +21,13 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_fe
     snprintf(r->error, sizeof r->error, "%s", x->error);
   } else if (x->status == 304) {
     r->ok = 1;
-  } else if (vg_feed_parse(x->body, x->len, x->content_type, fmt, &items, r->error,
-                           sizeof r->error) == 0) {
-    r->ok = 1;
+  } else {
+    /* What the parser makes of the body is held to caps too: each part of an
+     * item to max_line, all of them to twice the body cap, entities
+     * expanded; and the parse to a time. */
+    vg_feed_limits lim = {max_line, 2 * x->max_body, PARSE_SECONDS * UINT64_C(1000000000)};
+    r->ok = vg_feed_parse(x->body, x->len, x->content_type, fmt, &lim, &items, r->error,
+                          sizeof r->error) == 0;
   }
   r->failures = r->ok ? 0 : x->failures + 1;
   r->delay = vg_feed_backoff(f->interval, r->failures);

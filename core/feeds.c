@@ -1,4 +1,11 @@
-/* feeds.c — the HTTP poller: libcurl multi on libuv; see feeds.h. */
+/* feeds.c — the HTTP poller: libcurl multi on libuv; see feeds.h.
+ *
+ * Redirects are not left to curl (CURLOPT_FOLLOWLOCATION is off): a 3xx
+ * ends the transfer, curl resolves its Location against the URL it asked
+ * (CURLINFO_REDIRECT_URL), and the poller parses that with curl's own URL
+ * parser, checks it against the feed's follow_redirects and only then
+ * starts the next request on the same handle. No request ever goes to a
+ * host the policy refuses, and there is no Location header to parse here. */
 #include "feeds.h"
 
 #include "vigil.h"
@@ -9,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <uv.h>
 
 #define BACKOFF_MAX 21600 /* seconds: a failing feed is still tried every 6 hours */
 #define CONNECT_TIMEOUT 10L
@@ -27,6 +35,8 @@ typedef struct {
   vg_fetch *fetch;    /* what it is bringing */
   size_t cap;         /* bytes allocated for the body */
   int too_big;
+  int hops;              /* redirects followed so far by the fetch in flight */
+  uint64_t started;      /* when it started (uv_hrtime), for the total timeout */
   char *etag, *modified; /* the validators of the last good fetch */
   int failures;
 } feed;
@@ -153,8 +163,11 @@ static void start_fetch(feed *f) {
   }
   f->fetch->feed = f->conf;
   f->fetch->failures = f->failures;
+  f->fetch->max_body = fs->max_body;
   f->cap = 0;
   f->too_big = 0;
+  f->hops = 0;
+  f->started = uv_hrtime();
   CURL *e = f->easy;
   curl_easy_setopt(e, CURLOPT_URL, f->conf->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, f);
@@ -162,8 +175,7 @@ static void start_fetch(feed *f) {
   curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, MAX_REDIRECTS);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* check_done follows what the feed allows */
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
   curl_easy_setopt(e, CURLOPT_TIMEOUT, TOTAL_TIMEOUT);
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl knows: gzip, deflate */
@@ -188,7 +200,91 @@ static void start_fetch(feed *f) {
   vg_debug("feed %s: polling", f->conf->url);
 }
 
-/* Hands the finished transfers on. */
+/* The scheme, host and port (the scheme's own when the URL names none) of
+ * url, by curl's URL parser; 0, or -1 when it is not a URL. */
+static int url_parts(const char *url, char **scheme, char **host, char **port) {
+  *scheme = *host = *port = NULL;
+  CURLU *u = curl_url();
+  int rc = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+                   curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+                   curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+                   curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK
+               ? 0
+               : -1;
+  curl_url_cleanup(u);
+  return rc;
+}
+
+/* Whether the poll of a feed may go on from `from` to `to`, where a
+ * redirect sends it; if not, why in x->error. Same host means the same
+ * name (or address) as the URL it came from, on the same port or on the
+ * standard port of http or https (http://h:8080/ may move to https://h/). */
+static int may_follow(const feed *f, const char *from, const char *to, vg_fetch *x) {
+  vg_redirects policy = f->conf->redirects;
+  char *fs = NULL, *fh = NULL, *fp = NULL, *ts = NULL, *th = NULL, *tp = NULL;
+  int ok = 0;
+  if (url_parts(from, &fs, &fh, &fp) || url_parts(to, &ts, &th, &tp)) {
+    snprintf(x->error, sizeof x->error, "redirected to %.200s, which is not a URL", to);
+  } else if (policy == VG_REDIRECT_NONE) {
+    snprintf(x->error, sizeof x->error,
+             "redirected to %.200s; not followed (follow_redirects is \"none\")", to);
+  } else if (strcasecmp(ts, "http") != 0 && strcasecmp(ts, "https") != 0) {
+    snprintf(x->error, sizeof x->error, "redirected to %.200s; only http and https are followed",
+             to);
+  } else if (f->hops >= MAX_REDIRECTS) {
+    snprintf(x->error, sizeof x->error, "more than %ld redirects (the last to %.200s)",
+             MAX_REDIRECTS, to);
+  } else if (policy == VG_REDIRECT_SAME_HOST && strcasecmp(fh, th) != 0) {
+    snprintf(x->error, sizeof x->error,
+             "redirected to %.150s; not followed: another host than %.60s (follow_redirects is "
+             "\"same-host\")",
+             to, fh);
+  } else if (policy == VG_REDIRECT_SAME_HOST && strcmp(fp, tp) != 0 && strcmp(tp, "80") != 0 &&
+             strcmp(tp, "443") != 0) {
+    snprintf(x->error, sizeof x->error,
+             "redirected to %.150s; not followed: another port than %.8s, not that of http or "
+             "https (follow_redirects is \"same-host\")",
+             to, fp);
+  } else {
+    ok = 1;
+  }
+  curl_free(fs);
+  curl_free(fh);
+  curl_free(fp);
+  curl_free(ts);
+  curl_free(th);
+  curl_free(tp);
+  return ok;
+}
+
+/* Sends the transfer of f on to `to`, the body so far dropped, within what
+ * is left of the total timeout. Returns 0, or -1 (x->error says why). */
+static int follow(feed *f, CURL *e, const char *to) {
+  vg_fetch *x = f->fetch;
+  vg_feeds *fs = f->fs;
+  uint64_t spent_ms = (uv_hrtime() - f->started) / 1000000;
+  if (spent_ms >= TOTAL_TIMEOUT * 1000) {
+    snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(CURLE_OPERATION_TIMEDOUT));
+    return -1;
+  }
+  free(x->body);
+  x->body = NULL;
+  x->len = 0;
+  f->cap = 0;
+  f->too_big = 0;
+  f->hops++;
+  curl_multi_remove_handle(fs->multi, e);
+  curl_easy_setopt(e, CURLOPT_URL, to);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(TOTAL_TIMEOUT * 1000 - (long)spent_ms));
+  if (curl_multi_add_handle(fs->multi, e) != CURLM_OK) {
+    snprintf(x->error, sizeof x->error, "cannot follow the redirect to %.200s", to);
+    return -1;
+  }
+  vg_debug("feed %s: redirected to %s", f->conf->url, to);
+  return 0;
+}
+
+/* Hands the finished transfers on, following the redirects the feed allows. */
 static void check_done(vg_feeds *fs) {
   CURLMsg *m;
   int left;
@@ -202,13 +298,29 @@ static void check_done(vg_feeds *fs) {
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->status);
     char *type = NULL;
     curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &type);
-    if (type) x->content_type = strdup(type);
-    if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+    free(x->content_type); /* that of a redirect followed before */
+    x->content_type = type ? strdup(type) : NULL;
+    char *to = NULL, *from = NULL;
+    if (rc == CURLE_OK && x->status >= 300 && x->status < 400 && x->status != 304 &&
+        curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to &&
+        curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &from) == CURLE_OK && from) {
+      char *next = strdup(to); /* curl's own, until the URL changes */
+      if (!next) {
+        snprintf(x->error, sizeof x->error, "out of memory");
+      } else if (may_follow(f, from, next, x) && follow(f, e, next) == 0) {
+        free(next);
+        continue; /* the same transfer, on its next URL */
+      }
+      free(next);
+    }
+    if (x->error[0]) { /* a redirect not followed: why is said */
+    } else if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
       snprintf(x->error, sizeof x->error, "the body is over the %zu-byte cap", fs->max_body);
-    else if (rc != CURLE_OK)
+    } else if (rc != CURLE_OK) {
       snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(rc));
-    else if (x->status != 200 && x->status != 304)
+    } else if (x->status != 200 && x->status != 304) {
       snprintf(x->error, sizeof x->error, "HTTP status %ld", x->status);
+    }
     if (!x->body) x->body = strdup("");
     curl_multi_remove_handle(fs->multi, e);
     curl_easy_cleanup(e);

@@ -1,8 +1,10 @@
 /* feeds.h — polls feeds over HTTP with libcurl's multi interface, driven by
  * a libuv loop (curl_multi_socket_action with uv_poll and uv_timer): never
  * blocking the loop, many feeds in flight at once. Conditional requests
- * (ETag, Last-Modified), gzip and deflate, redirects to a limit, connect
- * and total timeouts, a cap on the body. What a fetch brought is handed to
+ * (ETag, Last-Modified), gzip and deflate, redirects to a limit (only to
+ * the hosts the feed's follow_redirects allows; a redirect refused is a
+ * failed fetch), connect and total timeouts (the total across redirects),
+ * a cap on the body. What a fetch brought is handed to
  * the caller; the caller says how it went, and the poller sets the feed's
  * next poll: its interval after a success, an exponential backoff with
  * jitter (capped) after a failure (vg_feed_backoff). Used from the loop
@@ -28,6 +30,7 @@ typedef struct {
   char *etag, *last_modified; /* new validators, or NULL */
   char error[300];    /* why it failed ("" when the transfer went through) */
   int failures;       /* consecutive failures of the feed before this fetch */
+  size_t max_body;    /* the cap the body was held to */
 } vg_fetch;
 
 void vg_fetch_free(vg_fetch *f);

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
 
 /* Runs the rules on a newly stored entry. */
 static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
@@ -19,8 +21,9 @@ static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
   return vg_rules_run(ig->rules, ig->st, &re, ig->alerts);
 }
 
-int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
-  vg_entry e;
+/* Reads a line into e, or fills res with why not (VG_REJECTED). Returns 0
+ * when e was filled (the caller clears it), VG_EPARSE when not. */
+static int parse_line(const vg_line *line, vg_entry *e, vg_result *res) {
   res->id = 0;
   res->reason[0] = '\0';
   int rc;
@@ -29,26 +32,42 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
              (unsigned long long)line->total, line->max_line);
     rc = VG_EPARSE;
   } else {
-    rc = vg_entry_parse(line->data, line->len, line->format, line->source, &e, res->reason);
+    rc = vg_entry_parse(line->data, line->len, line->format, line->source, e, res->reason);
   }
-  if (rc) {
-    res->status = VG_REJECTED;
-    if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason,
-                        line->data, line->len, line->total))
-      return res->status = VG_EDB;
-    if (c) c->rejected++;
-    return 0;
-  }
-  res->status = vg_store_insert(ig->st, &e, &res->id);
-  if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, &e, res->id)) < 0)
+  if (rc) res->status = VG_REJECTED;
+  return rc;
+}
+
+/* Keeps a rejected line, with res->reason, in the rejects table. 0, or
+ * VG_EDB (in res->status too). */
+static int keep_reject(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
+  res->status = VG_REJECTED;
+  if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason, line->data,
+                      line->len, line->total))
+    return res->status = VG_EDB;
+  if (c) c->rejected++;
+  return 0;
+}
+
+/* Stores e (and clears it), running the rules on it when it is new. */
+static int store_entry(const vg_ingest *ig, vg_entry *e, vg_result *res, vg_counts *c) {
+  int rc;
+  res->status = vg_store_insert(ig->st, e, &res->id);
+  if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, e, res->id)) < 0)
     res->status = rc;
-  vg_entry_clear(&e);
+  vg_entry_clear(e);
   if (res->status < 0) return res->status;
   if (c) {
     if (res->status == VG_STORED) c->stored++;
     else c->duplicates++;
   }
   return 0;
+}
+
+int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
+  vg_entry e;
+  if (parse_line(line, &e, res)) return keep_reject(ig, line, res, c);
+  return store_entry(ig, &e, res, c);
 }
 
 int vg_ingest_flush(const vg_ingest *ig) {
@@ -152,6 +171,59 @@ static char *item_text(const vg_feed_item *it) {
   return t;
 }
 
+/* A 128-bit hash of a tag and some bytes (and a number), for the keys of
+ * feed_rejects. */
+static void hash16(const char *tag, const void *data, size_t len, uint64_t n, uint8_t out[16]) {
+  XXH3_state_t st;
+  XXH3_128bits_reset(&st);
+  XXH3_128bits_update(&st, tag, strlen(tag) + 1);
+  XXH3_128bits_update(&st, data, len);
+  XXH3_128bits_update(&st, &n, sizeof n);
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
+  memcpy(out, c.digest, 16);
+}
+
+/* Keeps the reject of an item or line of feed f (res says why) once for
+ * what it said: key names the item or line, content hashes what it said
+ * and why it was refused. One kept already with that content is counted
+ * unchanged and not kept again, so that a feed polled every few minutes
+ * does not fill the rejects table with the same item. 0 or VG_EDB. */
+static int feed_reject(const vg_ingest *ig, const vg_feed_conf *f, const uint8_t key[16],
+                       const uint8_t content[16], const vg_line *line, vg_result *res, vg_counts *c,
+                       vg_feed_counts *fc) {
+  int seen = vg_store_feed_reject_seen(ig->st, f->url, key, content);
+  if (seen < 0) return VG_EDB;
+  if (seen) {
+    if (fc) fc->unchanged++;
+    return 0;
+  }
+  int rc = keep_reject(ig, line, res, c);
+  return rc ? rc : vg_store_feed_reject_put(ig->st, f->url, key, content);
+}
+
+/* The reject of an item: keyed by its guid, its content being what it said
+ * (title, summary, link), its own date and the reason. */
+static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                       const vg_line *line, vg_result *res, vg_counts *c, vg_feed_counts *fc) {
+  uint8_t key[16], content[16];
+  hash16("item", it->guid, strlen(it->guid), 0, key);
+  XXH3_state_t st;
+  XXH3_128bits_reset(&st);
+  XXH3_128bits_update(&st, it->content, sizeof it->content);
+  XXH3_128bits_update(&st, it->date ? it->date : "", it->date ? strlen(it->date) + 1 : 0);
+  XXH3_128bits_update(&st, res->reason, strlen(res->reason));
+  XXH128_canonical_t h;
+  XXH128_canonicalFromHash(&h, XXH3_128bits_digest(&st));
+  memcpy(content, h.digest, 16);
+  uint64_t before = c ? c->rejected : 0;
+  int rc = feed_reject(ig, f, key, content, line, res, c, fc);
+  if (rc == 0 && c && c->rejected > before)
+    vg_warn("feed %s: item %.200s (line %ld) not stored: %s", f->url, it->guid, it->line,
+            res->reason);
+  return rc;
+}
+
 static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
                      const char *polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   int64_t entry;
@@ -172,33 +244,37 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
   cJSON_AddStringToObject(o, "guid", it->guid);
   cJSON_AddStringToObject(o, "feed", f->url);
   if (!it->date) cJSON_AddStringToObject(o, "date_from", "poll");
+  char *record = cJSON_PrintUnformatted(o);
   int rc = 0;
-  if (seen) {
-    if (memcmp(before, it->content, 16) == 0) {
+  if (!record) {
+    rc = VG_ENOMEM;
+  } else {
+    /* The item as a JSON line: what it stores, or what its reject keeps. */
+    size_t n = strlen(record);
+    vg_line l = {record, n, n, (uint64_t)(it->line > 0 ? it->line : 0), 0, VG_FORMAT_JSON,
+                 f->source, max_line, f->url};
+    vg_result res = {0};
+    vg_entry e;
+    if (it->reject || n > max_line) { /* held to max_line like a line, whether new or seen */
+      if (it->reject)
+        snprintf(res.reason, sizeof res.reason, "%s", it->reject);
+      else
+        snprintf(res.reason, sizeof res.reason, "the item of %zu bytes is over the %zu-byte cap", n,
+                 max_line);
+      rc = item_reject(ig, f, it, &l, &res, c, fc);
+    } else if (seen && memcmp(before, it->content, 16) == 0) {
       fc->unchanged++;
-    } else { /* the same item, said differently: an update, not a new entry */
-      char *fields = cJSON_PrintUnformatted(o);
-      rc = fields ? vg_store_entry_update(ig->st, entry, text, fields) : VG_ENOMEM;
+    } else if (seen) { /* the same item, said differently: an update, not a new entry */
+      rc = vg_store_entry_update(ig->st, entry, text, record);
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
-      cJSON_free(fields);
-    }
-  } else {
-    char *line = cJSON_PrintUnformatted(o);
-    if (!line) {
-      rc = VG_ENOMEM;
-    } else {
-      size_t n = strlen(line);
-      vg_line l = {line, n, n, 0, 0, VG_FORMAT_JSON, f->source, max_line, f->url};
-      vg_result res;
-      rc = vg_ingest_line(ig, &l, &res, c);
-      if (rc == 0 && (res.status == VG_STORED || res.status == VG_DUPLICATE))
-        rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
-      else if (rc == 0)
-        vg_warn("feed %s: item %s not stored: %s", f->url, it->guid, res.reason);
-      cJSON_free(line);
+    } else if (parse_line(&l, &e, &res)) {
+      rc = item_reject(ig, f, it, &l, &res, c, fc);
+    } else if ((rc = store_entry(ig, &e, &res, c)) == 0) {
+      rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
     }
   }
+  cJSON_free(record);
   free(text);
   cJSON_Delete(o);
   return rc;
@@ -210,6 +286,7 @@ typedef struct {
   vg_format format;
   size_t max_line;
   vg_counts *c;
+  vg_feed_counts *fc;
 } lines_job;
 
 static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
@@ -217,14 +294,22 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   lines_job *j = ud;
   vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
   vg_result res;
+  vg_entry e;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
-  return vg_ingest_line(j->ig, &l, &res, j->c);
+  if (parse_line(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
+  /* A line is named by its bytes (those kept of an overlong one, and its
+   * length), whatever its place in the body. */
+  uint8_t key[16], content[16];
+  hash16("line", data, len, total, key);
+  hash16("reason", res.reason, strlen(res.reason), 0, content);
+  return feed_reject(j->ig, j->f, key, content, &l, &res, j->c, j->fc);
 }
 
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   if (items->lines) {
-    lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line, c};
+    lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line,
+                   c, fc};
     vg_framer fr;
     vg_framer_init(&fr, max_line);
     int rc = vg_framer_feed(&fr, items->lines, items->lines_len, feed_line, &j);

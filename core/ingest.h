@@ -96,13 +96,16 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
 /* What one feed poll's items became, beside vg_counts. */
 typedef struct {
   uint64_t updated;   /* items seen before whose content changed: kept as updates */
-  uint64_t unchanged; /* items seen before, the same */
+  uint64_t unchanged; /* items seen before, the same (rejects kept before included) */
 } vg_feed_counts;
 
 /* Ingests the items of one poll of feed f inside the caller's open
  * transaction: each item once, by its guid, across polls (a changed item is
  * kept as an update of its entry, not as a new entry); an item without a
- * date of its own takes `polled` and says so in its fields. JSON and
+ * date of its own takes `polled` and says so in its fields. An item the
+ * parser marked as a reject, or whose record is over max_line, or that does
+ * not parse as an entry, is kept in rejects; an item or line rejected before
+ * with the same content is not kept again but counted unchanged. JSON and
  * chronology bodies go line by line. Returns 0 or VG_EDB / VG_ENOMEM. */
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc);

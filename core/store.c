@@ -67,6 +67,8 @@ enum {
   S_SPOOL_NAMES,
   S_LAST_REJECT,
   S_REJECTS_OF,
+  S_FEED_REJECT_GET,
+  S_FEED_REJECT_PUT,
   S_COUNT
 };
 
@@ -172,6 +174,9 @@ static const char *const sql[S_COUNT] = {
     [S_SPOOL_NAMES] = "SELECT name FROM spool_files ORDER BY name",
     [S_LAST_REJECT] = "SELECT coalesce(max(id), 0) FROM rejects",
     [S_REJECTS_OF] = "SELECT line, reason FROM rejects WHERE origin = ? AND id > ? ORDER BY id",
+    [S_FEED_REJECT_GET] = "SELECT content = ?3 FROM feed_rejects WHERE feed = ?1 AND key = ?2",
+    [S_FEED_REJECT_PUT] = "INSERT INTO feed_rejects (feed, key, content) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
 };
 
 struct vg_store {
@@ -902,6 +907,30 @@ int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const c
   else sqlite3_bind_null(s, 3);
   sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
   return run(st, S_UPDATE_ADD);
+}
+
+/* Binds feed, key and content to the three parameters of statement i. */
+static sqlite3_stmt *bind_feed_reject(vg_store *st, int i, const char *feed, const uint8_t key[16],
+                                      const uint8_t content[16]) {
+  sqlite3_stmt *s = st->stmt[i];
+  sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 2, key, 16, SQLITE_STATIC);
+  sqlite3_bind_blob(s, 3, content, 16, SQLITE_STATIC);
+  return s;
+}
+
+int vg_store_feed_reject_seen(vg_store *st, const char *feed, const uint8_t key[16],
+                              const uint8_t content[16]) {
+  sqlite3_stmt *s = bind_feed_reject(st, S_FEED_REJECT_GET, feed, key, content);
+  int rc = sqlite3_step(s), same = rc == SQLITE_ROW && sqlite3_column_int(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? same : VG_EDB;
+}
+
+int vg_store_feed_reject_put(vg_store *st, const char *feed, const uint8_t key[16],
+                             const uint8_t content[16]) {
+  bind_feed_reject(st, S_FEED_REJECT_PUT, feed, key, content);
+  return run(st, S_FEED_REJECT_PUT);
 }
 
 int vg_store_feed_get(vg_store *st, const char *url, char **etag, char **modified,

@@ -214,6 +214,16 @@ int vg_store_feed_item(vg_store *st, const char *feed, const char *guid, int64_t
 /* Records (or updates the content hash of) an item of a feed. 0 or VG_EDB. */
 int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int64_t entry,
                            const uint8_t content[16]);
+/* Whether a reject of a feed was kept already with this content: key names
+ * the item or line (a hash of its guid or bytes), content hashes what it
+ * said (db/008_feed_rejects.sql). 1 when it was, 0 when not (or when it
+ * said something else then), or VG_EDB. */
+int vg_store_feed_reject_seen(vg_store *st, const char *feed, const uint8_t key[16],
+                              const uint8_t content[16]);
+/* Notes that a reject of a feed was kept with this content (replacing what
+ * was noted for key). 0 or VG_EDB. */
+int vg_store_feed_reject_put(vg_store *st, const char *feed, const uint8_t key[16],
+                             const uint8_t content[16]);
 /* Keeps a later version of an entry's text. 0 or VG_EDB. */
 int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields);
 

@@ -19,6 +19,16 @@ Paths (NAME is a file in ROOT; ?type=T overrides the content type):
   /deflate/NAME    deflate-encoded (zlib stream, Content-Encoding: deflate)
   /nolength/NAME   no Content-Length: the body ends when the connection closes
   /redirect/REST   302 to /REST
+  /redirect-to/HOST/REST
+                   302 to http://HOST:PORT/REST, HOST another name of this server
+                   (localhost) or 127.0.0.1 itself, PORT this server's (or the
+                   one HOST names, as in 127.0.0.1:1)
+  /redirect-chain/N/REST
+                   302 to /redirect-chain/N-1/REST, and /redirect-chain/0/REST to /REST
+  /redirect-ftp/REST
+                   302 to ftp://127.0.0.1/REST
+  (these three keep the query string, so that a test can tell the request
+  for the target from others for the same file)
   /status/CODE     that status with a small HTML page
   /stall/NAME      waits STALL_SECONDS before answering (a bounded stall)
 Anything else is a 404. Every wait is bounded; the process ends on SIGTERM.
@@ -104,6 +114,22 @@ class Handler(BaseHTTPRequestHandler):
         rest = parts[2] if len(parts) > 2 else ""
         if kind == "redirect":
             self.answer(302, b"", [("Location", "/" + rest)])
+            return
+        keep = "?" + url.query if url.query else ""
+        if kind == "redirect-to":
+            host, _, tail = rest.partition("/")
+            if ":" not in host:
+                host = "%s:%d" % (host, self.server.server_address[1])
+            self.answer(302, b"", [("Location", "http://%s/%s%s" % (host, tail, keep))])
+            return
+        if kind == "redirect-chain":
+            n, _, tail = rest.partition("/")
+            hops = int(n) if n.isdigit() else 0
+            target = "/redirect-chain/%d/%s" % (hops - 1, tail) if hops > 0 else "/" + tail
+            self.answer(302, b"", [("Location", target + keep)])
+            return
+        if kind == "redirect-ftp":
+            self.answer(302, b"", [("Location", "ftp://127.0.0.1/" + rest + keep)])
             return
         if kind == "status":
             code = int(rest) if rest.isdigit() else 500

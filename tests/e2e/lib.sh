@@ -207,6 +207,28 @@ sq() {
   sqlite3 -batch -cmd '.timeout 5000' "$_sqdb" "$1"
 }
 
+# measure NAME COMMAND [ARG...]: runs the command (killed after 120 s) with
+# its output in $T/NAME.out and its errors in $T/NAME.err; sets rc (its exit
+# status, 124 when killed), secs (the wall-clock seconds it took, rounded
+# up) and kb (its peak resident memory in kB). Needs python3.
+_measure_py='
+import resource, subprocess, sys, time
+start = time.monotonic()
+with open(sys.argv[1] + ".out", "w") as out, open(sys.argv[1] + ".err", "w") as err:
+    try:
+        rc = subprocess.call(sys.argv[2:], stdout=out, stderr=err, timeout=120)
+    except subprocess.TimeoutExpired:
+        rc = 124
+print(rc, int(time.monotonic() - start + 0.999), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+'
+measure() {
+  _mname=$1
+  shift
+  # shellcheck disable=SC2046 # three numbers, split on purpose
+  set -- $(python3 -c "$_measure_py" "$T/$_mname" "$@")
+  rc=${1:-127} secs=${2:-0} kb=${3:-0}
+}
+
 # line_count FILE: the number of newline-terminated lines in FILE.
 line_count() {
   wc -l <"$1" | tr -d ' '

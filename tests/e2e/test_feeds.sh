@@ -3,12 +3,18 @@
 # JSON Lines feeds from a local server (tests/e2e/feedserver.py, python3,
 # on 127.0.0.1 and a port the kernel picks); conditional requests (ETag and
 # Last-Modified, answered 304); a feed switched to a new version (one new
-# item, one changed item kept as an update); gzip and deflate bodies; a
-# redirect; failures (HTTP 500, broken XML, an HTML page, a body over the
-# cap, a refused connection) with `vigil feeds` showing them; and the daemon
-# polling a healthy, a failing and a stalled feed every second with the
-# shipped rules. No traffic leaves 127.0.0.1; the stalled feed is never
-# waited for (the daemon cuts it when it stops).
+# item, one changed item kept as an update); gzip and deflate bodies;
+# redirects (to the same host followed, five at most; to another host or
+# port, to ftp, or any with follow_redirects = "none", refused); failures
+# (HTTP 500, broken XML, an HTML page, a body over the cap, a refused
+# connection) with `vigil feeds` showing them; XML entities: a bomb of
+# 400 MB in a body of 206 KB refused in bounded time and memory, an item
+# over max_line kept as a reject while the others are stored, and rejects
+# kept once however often a feed is polled; and the daemon polling a
+# healthy, a failing and a stalled feed every second with the shipped
+# rules, then the hostile feeds beside a socket client. No traffic leaves
+# 127.0.0.1; the stalled feed is never waited for (the daemon cuts it when
+# it stops).
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -240,6 +246,50 @@ is "... the server saw the redirect and then the target" \
   "$(requests /redirect/feed/chronology.txt) $(tail -n 1 "$REQS" | cut -f 1)" "1 /feed/chronology.txt"
 is "... and the feed keeps its own URL" "$(sq "select count(*) from feeds where url = '$RURL' and failures = 0")" 1
 
+PORT_NOW=$(cat "$T/port")
+HOSTURL=$BASE/redirect-to/localhost/feed/chronology.txt?xhost=1
+poll xhost --no-rules --source xhost "$HOSTURL"
+is "a redirect to another host (localhost) is refused: exit status 1" "$rc" 1
+is "... the reason names the target and the policy" "$(cat "$T/xhost.out")" \
+  "$HOSTURL: failed: redirected to http://localhost:$PORT_NOW/feed/chronology.txt?xhost=1; not followed: another host than 127.0.0.1 (follow_redirects is \"same-host\")"
+is "... the other host was never asked" "$(requests '/feed/chronology.txt?xhost=1')" 0
+is "... nothing stored" "$(count xhost)" 0
+PURL=$BASE/redirect-to/127.0.0.1:1/feed/chronology.txt?port=1
+poll otherport --no-rules --source otherport "$PURL"
+is "a redirect to another port of the same host is refused" "$(cat "$T/otherport.out")" \
+  "$PURL: failed: redirected to http://127.0.0.1:1/feed/chronology.txt?port=1; not followed: another port than $PORT_NOW, not that of http or https (follow_redirects is \"same-host\")"
+AURL=$BASE/redirect-to/127.0.0.1/feed/chronology.txt?abs=1
+poll abs --no-rules --source abs "$AURL"
+is "an absolute redirect to the same host is followed" "$(cat "$T/abs.out")" \
+  "$AURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+YURL=$BASE/redirect-to/localhost/feed/chronology.txt?any=1
+poll any --no-rules --follow-redirects any --source any "$YURL"
+is "--follow-redirects any: the redirect to localhost is followed" "$(cat "$T/any.out")" \
+  "$YURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+is "... the target was asked once" "$(requests '/feed/chronology.txt?any=1')" 1
+printf 'follow_redirects = "any"\n' >"$T/any.conf"
+ZURL=$BASE/redirect-to/localhost/feed/chronology.txt?anyconf=1
+poll anyconf --no-rules --config "$T/any.conf" --source anyconf "$ZURL"
+is "follow_redirects = \"any\" in the configuration: followed" "$(cat "$T/anyconf.out")" \
+  "$ZURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+NOURL=$BASE/redirect-chain/0/feed/chronology.txt?none=1
+poll none --no-rules --follow-redirects none --source none "$NOURL"
+is "--follow-redirects none: a redirect to the same host is refused" "$(cat "$T/none.out")" \
+  "$NOURL: failed: redirected to $BASE/feed/chronology.txt?none=1; not followed (follow_redirects is \"none\")"
+C5URL=$BASE/redirect-chain/4/feed/chronology.txt?hops=5
+poll chain5 --no-rules --source chain5 "$C5URL"
+is "five redirects are followed" "$(cat "$T/chain5.out")" \
+  "$C5URL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
+C6URL=$BASE/redirect-chain/5/feed/chronology.txt?hops=6
+poll chain6 --no-rules --source chain6 "$C6URL"
+is "a sixth is not" "$(cat "$T/chain6.out")" \
+  "$C6URL: failed: more than 5 redirects (the last to $BASE/feed/chronology.txt?hops=6)"
+is "... and its target never asked" "$(requests '/feed/chronology.txt?hops=6')" 0
+FTPURL=$BASE/redirect-ftp/chronology.txt
+poll ftp --no-rules --follow-redirects any --source ftp "$FTPURL"
+is "a redirect to ftp is refused, whatever the policy" "$(cat "$T/ftp.out")" \
+  "$FTPURL: failed: redirected to ftp://127.0.0.1/chronology.txt; only http and https are followed"
+
 # ---- a long Korean summary: cut to the summary cap at a character boundary ----
 
 KURL=$BASE/feed/korean.xml
@@ -290,6 +340,78 @@ poll small --no-rules --config "$T/cap.conf" --source cap-ok "$SURL"
 is "a body under feed_max_body is read" "$(cat "$T/small.out")" \
   "$SURL: 4 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged"
 
+# ---- XML entities: caps on what the parser produces ----
+
+# hostile_xml FILE ENTITY_BYTES USES: an RSS feed of three items whose
+# second has a title made of USES references to one internal entity of
+# ENTITY_BYTES characters (declared on line 3; the item is on line 7).
+hostile_xml() {
+  python3 - "$@" <<'EOF'
+import sys
+path, size, uses = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+item = '<item><guid>%s</guid><title>%s</title><pubDate>%s</pubDate></item>\n'
+with open(path, "w") as f:
+    f.write('<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY x "%s">\n]>\n' % ("A" * size))
+    f.write('<rss version="2.0"><channel><title>Hostile</title>\n')
+    f.write(item % ("before", "North Korea fires a ballistic missile", "Mon, 18 Dec 2023 08:24:00 +0900"))
+    f.write(item % ("bomb", "&x;" * uses, "Mon, 18 Dec 2023 09:00:00 +0900"))
+    f.write(item % ("after", "Seoul and Washington hold a drill", "Tue, 19 Dec 2023 10:00:00 +0900"))
+    f.write('</channel></rss>\n')
+EOF
+}
+# The bomb: 206 KB that would make 400 MB. Before the cap, `vigil poll`
+# ran 40 s, peaked at 4 GB and stored an entry of 400 MB.
+hostile_xml "$WWW/bomb.xml" 200000 2000
+# Entities of 1,000 bytes, under the entity cap: a title of 2 MB, over max_line.
+hostile_xml "$WWW/wide.xml" 1000 2000
+diag "bomb.xml: $(wc -c <"$WWW/bomb.xml") bytes, wide.xml: $(wc -c <"$WWW/wide.xml") bytes"
+
+BOMB=$BASE/plain/bomb.xml
+measure bomb "$VIGIL" poll --db "$DB" --no-rules --source bomb "$BOMB"
+is "the entity bomb: exit status 1" "$rc" 1
+is "... refused: the entity is over the cap, said with its line" "$(cat "$T/bomb.out")" \
+  "$BOMB: failed: XML refused at line 3: the entity 'x' holds 200000 bytes, over the 1024 an internal entity may hold"
+is "... nothing stored from it" "$(count bomb)" 0
+like "... in well under 40 s, sanitizers included ($secs s)" "$((secs <= 20))" '^1$'
+like "... with a peak memory well under 1 GB ($((kb / 1024)) MB)" "$((kb < 512 * 1024))" '^1$'
+diag "vigil poll of the bomb: $secs s, peak RSS $kb kB"
+db_kb=$(($(stat -c %s "$DB") / 1024))
+like "... and the database stayed small ($db_kb kB, not 800 MB)" "$((db_kb < 64 * 1024))" '^1$'
+
+WIDE=$BASE/plain/wide.xml
+measure wide "$VIGIL" poll --db "$DB" --no-rules --source wide "$WIDE"
+is "an item of 2 MB once its entities are expanded: exit status 0" "$rc" 0
+is "... that item is rejected, the two others stored" "$(cat "$T/wide.out")" \
+  "$WIDE: 2 stored, 0 duplicates, 1 rejected, 0 updated, 0 unchanged"
+is "... its reject names its line and why" \
+  "$(sq "select source || ' | ' || line || ' | ' || reason from rejects where origin = '$WIDE'")" \
+  "wide | 7 | the item's title is over the 1048576-byte cap"
+is "... no entry over max_line" "$(sq "select count(*) from entries where length(text) > 1048576")" 0
+like "... in bounded time ($secs s) and memory ($((kb / 1024)) MB)" \
+  "$((secs <= 20 && kb < 512 * 1024))" '^1$'
+diag "vigil poll of wide.xml: $secs s, peak RSS $kb kB"
+like "... and the log says which item" "$(cat "$T/wide.err")" \
+  "feed $WIDE: item bomb \\(line 7\\) not stored: the item's title is over the 1048576-byte cap"
+poll wide2 --no-rules --source wide "$WIDE"
+is "polled again: nothing new, the reject not kept again" "$(cat "$T/wide2.out")" \
+  "$WIDE: 0 stored, 0 duplicates, 0 rejected, 0 updated, 3 unchanged"
+is "... one reject for it, still" "$(sq "select count(*) from rejects where origin = '$WIDE'")" 1
+
+# A chronology feed with a line that has no date: kept once too.
+cat >"$WWW/undated.txt" <<'EOF'
+2023-11-21: North Korea launches a reconnaissance satellite on its third try.
+The satellite reached orbit, Pyongyang said.
+2023-11-22: South Korea suspends part of the 2018 military agreement.
+EOF
+UURL=$BASE/plain/undated.txt
+poll undated1 --no-rules --source undated "$UURL"
+is "a chronology feed with a line without a date" "$(cat "$T/undated1.out")" \
+  "$UURL: 2 stored, 0 duplicates, 1 rejected, 0 updated, 0 unchanged"
+poll undated2 --no-rules --source undated "$UURL"
+is "... polled again: the bad line is not kept again" "$(cat "$T/undated2.out")" \
+  "$UURL: 0 stored, 2 duplicates, 0 rejected, 0 updated, 1 unchanged"
+is "... one reject, on line 2" "$(sq "select count(*) || ' ' || min(line) from rejects where origin = '$UURL'")" "1 2"
+
 CLOSED=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 NURL=http://127.0.0.1:$CLOSED/feed/news.xml
 MURL="$BASE/feed/items.jsonl?again=1"
@@ -310,6 +432,10 @@ like "vigil feeds: the HTML page's feed, failing once" "$(grep -A2 -F "$HURL" "$
   "source html; 1 polls, 0 items; .* failing: 1 in a row; last error at [0-9T:Z-]+: [a-zA-Z]"
 like "vigil feeds: the oversized feed and its error" "$(grep -A2 -F "$BASE/feed/big.xml" "$T/feeds.out" | tr '\n' ' ')" \
   'failing: 1 in a row; .*over the 2000-byte cap'
+like "vigil feeds: the refused redirect and why" "$(grep -A2 -F "$HOSTURL" "$T/feeds.out" | tr '\n' ' ')" \
+  'failing: 1 in a row; last error at [0-9T:Z-]+: redirected to http://localhost:[0-9]+/feed/chronology.txt\?xhost=1; not followed: another host than 127.0.0.1'
+like "vigil feeds: the entity bomb and why" "$(grep -A2 -F "$BOMB" "$T/feeds.out" | tr '\n' ' ')" \
+  "failing: 1 in a row; last error at [0-9T:Z-]+: XML refused at line 3: the entity 'x' holds 200000 bytes"
 like "vigil feeds: the healthy feed, 4 polls and 5 items, not failing" \
   "$(grep -A2 -F "$URL" "$T/feeds.out" | head -n 2 | tr '\n' ' ')" \
   "source rss; 4 polls, 5 items; last success [0-9T:Z-]+; next poll [0-9T:Z-]+ $"
@@ -406,6 +532,41 @@ if start_daemon --rules "$RULES" --feed "$DURL1"; then
   stop_daemon TERM
   is "restart: exit status 0 on SIGTERM" "$DRC" 0
 fi
+
+# ---- the daemon and hostile feeds ----
+
+# The bomb, the item over max_line and the undated line, polled every
+# second beside a client: the client is answered at once, each reject is
+# kept once, however many polls, and the daemon stays small.
+MAIN_DB=$DB
+DB=$T/hostile.db
+printf 'feed_interval = 1\n' >"$T/hostile.conf"
+# bomb_refused: the daemon has recorded why it refused the bomb.
+bomb_refused() {
+  feed_col "$BOMB" last_error | grep -q "entity 'x' holds 200000 bytes"
+}
+if start_daemon --rules "$RULES" --config "$T/hostile.conf" --feed "$BOMB" --feed "$WIDE" --feed "$UURL"; then
+  check "the undated feed is polled 3 times within 20 s" wait_running 20 polls_at_least "$UURL" 3
+  check "the wide feed too" wait_running 20 polls_at_least "$WIDE" 3
+  check "the bomb is refused" wait_running 20 bomb_refused
+  t0=$(date +%s)
+  reply=$(printf '2023-12-20: A line sent while the feeds are polled.\n' | send_unix)
+  t1=$(date +%s)
+  like "a client is answered while they are polled" "$reply" '^ok [0-9]+$'
+  like "... within 10 s (in $((t1 - t0)) s)" "$((t1 - t0 <= 10))" '^1$'
+  is "the wide feed's reject is kept once ($(feed_col "$WIDE" polls) polls)" \
+    "$(sq "select count(*) from rejects where origin = '$WIDE'")" 1
+  is "the undated line's reject is kept once ($(feed_col "$UURL" polls) polls)" \
+    "$(sq "select count(*) from rejects where origin = '$UURL'")" 1
+  is "the good items and lines are stored once, with the client's line" \
+    "$(sq "select count(*) from entries")" 5
+  hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$DPID/status" 2>/dev/null)
+  diag "the daemon's peak resident memory: ${hwm:-?} kB"
+  like "the daemon's memory stayed well under 1 GB (${hwm:-?} kB)" "$((${hwm:-9999999} < 512 * 1024))" '^1$'
+  stop_daemon TERM
+  is "exit status 0 on SIGTERM" "$DRC" 0
+fi
+DB=$MAIN_DB
 
 # feed_interval = 0 must not turn the poller into a busy loop against the
 # server: refused, or at most a handful of polls in two seconds.

@@ -18,7 +18,13 @@
 #     N: REASON"), and every refused one is kept in the rejects table;
 #   - the daemon still answers at the end, its memory stayed bounded, and
 #     neither it nor `vigil check` on the hostile directory left a
-#     sanitizer report.
+#     sanitizer report;
+#   - every hostile feed (tests/hostile/feeds/, and larger ones made here:
+#     an entity bomb, an item over max_line, a tag of 40,000 attributes,
+#     elements nested 100,000 deep, HTML of 130,000 attributes in a
+#     summary), polled with `vigil poll` from a local server, gets what
+#     tests/hostile/feeds/expected.txt says, within 20 s and 512 MB, and no
+#     external entity was read into an entry.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -393,8 +399,78 @@ is "print() wrote its forged line as one log line" \
   "$(grep -Fc 'print: one line\x0a2023-01-01T00:00:00.000Z error FORGED by print\x1b[2J\x1b[H' "$DLOG")" \
   "$(grep -Fc 'FORGED by print' "$DLOG")"
 
+# ---- hostile feeds ----
+
+if command -v python3 >/dev/null 2>&1; then
+  WWW=$T/www
+  mkdir -p "$WWW"
+  cp "$HOSTILE"/feeds/*.xml "$WWW"/
+  grep -v '^#' "$HOSTILE/feeds/expected.txt" >"$T/feeds.expected"
+  python3 - "$WWW" >>"$T/feeds.expected" <<'EOF'
+import os, sys
+www = sys.argv[1]
+def rss(name, head, items, doctype=""):
+    with open(os.path.join(www, name), "w") as f:
+        f.write('<?xml version="1.0"?>\n%s<rss version="2.0"><channel><title>%s</title>\n' % (doctype, name))
+        for guid, title, more in items:
+            f.write('<item><guid>%s</guid><title>%s</title>%s</item>\n' % (guid, title, more))
+        f.write('</channel></rss>\n')
+good = ("good", "North Korea fires a ballistic missile", "<pubDate>Mon, 18 Dec 2023 08:24:00 +0900</pubDate>")
+# One entity of 200,000 characters used 2,000 times: 400 MB from 206 KB.
+rss("bomb.xml", "", [good, ("bomb", "&x;" * 2000, "")],
+    '<!DOCTYPE rss [\n<!ENTITY x "%s">\n]>\n' % ("A" * 200000))
+print("bomb.xml|^failed: XML refused at line 3: the entity 'x' holds 200000 bytes, over the 1024 an internal entity may hold$")
+# Entities under that cap: an item of 2 MB, over max_line; the other stored.
+rss("wide.xml", "", [good, ("wide", "&x;" * 2000, "")],
+    '<!DOCTYPE rss [\n<!ENTITY x "%s">\n]>\n' % ("A" * 1000))
+print("wide.xml|^1 stored, 0 duplicates, 1 rejected, 0 updated, 0 unchanged$")
+# A tag of 40,000 attributes: libxml2 checks them for repeats in quadratic time.
+with open(os.path.join(www, "attributes.xml"), "w") as f:
+    f.write('<?xml version="1.0"?>\n<rss version="2.0"><channel>\n<item')
+    f.write("".join(' a%d=""' % i for i in range(40000)))
+    f.write('><title>t</title></item>\n</channel></rss>\n')
+print("attributes.xml|^failed: XML refused at line 3: a tag, comment or declaration runs over 262144 bytes$")
+# Elements nested 100,000 deep in a title.
+rss("deep.xml", "", [good, ("deep", "<b>" * 100000 + "</b>" * 100000, "")])
+print("deep.xml|^failed: malformed XML at line 4: Excessive depth in document")
+# A summary of escaped HTML whose one tag has 130,000 attributes: HTML is
+# reduced to text from its first 64 KiB, whose tag has fewer.
+rss("html-attributes.xml", "", [("html", "Attributes", "<description>&lt;p" +
+    "".join(" a%d" % i for i in range(130000)) + "&gt;text&lt;/p&gt;</description>")])
+print("html-attributes.xml|^1 stored, 0 duplicates, 0 rejected, 0 updated, 0 unchanged$")
+EOF
+  python3 "$E2E/feedserver.py" "$WWW" "$T/port" 2>"$T/feedserver.err" &
+  SPID=$!
+  bg_started "$SPID"
+  if wait_for 10 test -s "$T/port"; then
+    BASE=http://127.0.0.1:$(cat "$T/port")
+    while IFS='|' read -r file want; do
+      url=$BASE/plain/$file
+      measure "feed-$file" "$VIGIL" poll --db "$T/feeds.db" --no-rules --source "hostile-$file" "$url"
+      _cli_errs="$_cli_errs $T/feed-$file.err"
+      got=$(sed -n "s|^$url: ||p" "$T/feed-$file.out")
+      like "hostile feed $file: $want" "$got" "$want"
+      like "... within 20 s ($secs s) and 512 MB ($((kb / 1024)) MB)" \
+        "$((secs <= 20 && kb < 512 * 1024))" '^1$'
+    done <"$T/feeds.expected"
+    is "no external entity was read into an entry" \
+      "$(sq "$T/feeds.db" "select count(*) from entries where text like '%root:%' or text not like '% end'
+        and source like 'hostile-external%'")" 0
+    is "the items of the external-entity feeds are stored without them" \
+      "$(sq "$T/feeds.db" "select group_concat(text, ' | ') from (select text from entries
+        where source like 'hostile-external%' order by source)")" "Accounts: end | Fetched: end"
+    is "no entry is over max_line" "$(sq "$T/feeds.db" "select count(*) from entries where length(text) > $MAX_LINE")" 0
+  else
+    fail "the feed server started" "$(cat "$T/feedserver.err")"
+  fi
+  kill "$SPID" 2>/dev/null
+  wait "$SPID" 2>/dev/null
+else
+  skip "hostile feeds" "python3 is needed for the feed server"
+fi
+
 # shellcheck disable=SC2086
-check_sanitizers "no sanitizer report from vigil check and vigil ingest" $_cli_errs
+check_sanitizers "no sanitizer report from vigil check, vigil ingest and vigil poll" $_cli_errs
 diag "the hostile run took $(($(date +%s) - started)) s"
 
 done_testing

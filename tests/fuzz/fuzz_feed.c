@@ -2,9 +2,10 @@
  *
  * Byte 0 picks the content type the server claimed (bits 0-2) and the
  * format asked for (bits 3-5: 0-3 auto, then rss, atom, json, chrono); the
- * rest is the body, parsed with vg_feed_parse and released with
- * vg_feed_items_free. Every item's strings must be NUL-terminated. The body
- * also goes through vg_html_text. */
+ * rest is the body, parsed with vg_feed_parse (with small caps, so that
+ * items over them and expansions past them are met) and released with
+ * vg_feed_items_free. Every item's strings must be NUL-terminated, and no
+ * part longer than the cap. The body also goes through vg_html_text. */
 #include "feed_parse.h"
 #include "vigil.h"
 
@@ -63,7 +64,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   vg_feed_items items;
   memset(&items, 0, sizeof items);
   char err[256];
-  if (vg_feed_parse(body, n, type, fmt, &items, err, sizeof err) == 0) {
+  const vg_feed_limits lim = {4096, 1u << 20, 0};
+  if (vg_feed_parse(body, n, type, fmt, &lim, &items, err, sizeof err) == 0) {
     if (items.n > items.cap) __builtin_trap();
     for (size_t i = 0; i < items.n; i++) {
       const vg_feed_item *it = &items.v[i];
@@ -72,6 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       str(it->summary, 0);
       str(it->link, 0);
       str(it->date, 1);
+      str(it->reject, 1);
+      if (strlen(it->title) > lim.max_text || strlen(it->link) > lim.max_text) __builtin_trap();
     }
   } else {
     (void)strlen(err);

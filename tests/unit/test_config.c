@@ -4,7 +4,8 @@
  * left alone), and each way a file is refused — a syntax error, a setting
  * of the wrong type, a use of the absent io and os libraries, a bad value —
  * with a message naming the file or the setting, and the configuration left
- * exactly as it was. Each test writes its file in a temporary directory. */
+ * exactly as it was; and follow_redirects, global and per feed. Each test
+ * writes its file in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,6 +312,34 @@ static void test_error_that_is_not_a_string_names_file(void **state) {
   assert_defaults(&fx->cfg);
 }
 
+/* Feeds follow redirects to their own host unless the file says otherwise,
+ * for all feeds or for one. */
+static void test_follow_redirects(void **state) {
+  fixture *fx = *state;
+  assert_int_equal(fx->cfg.follow_redirects, VG_REDIRECT_SAME_HOST);
+  load_ok(fx, "follow_redirects = 'none'\n"
+              "feeds = { { url = 'http://a.test/rss' },\n"
+              "          { url = 'http://b.test/rss', follow_redirects = 'any' },\n"
+              "          { url = 'http://c.test/rss', follow_redirects = 'same-host' } }\n");
+  assert_int_equal(fx->cfg.follow_redirects, VG_REDIRECT_NONE);
+  assert_int_equal(fx->cfg.nfeeds, 3);
+  assert_int_equal(fx->cfg.feeds[0].redirects, VG_REDIRECT_NONE);
+  assert_int_equal(fx->cfg.feeds[1].redirects, VG_REDIRECT_ANY);
+  assert_int_equal(fx->cfg.feeds[2].redirects, VG_REDIRECT_SAME_HOST);
+  /* a feed added later (--feed) takes the global setting */
+  vg_config_add_feed(&fx->cfg, "http://d.test/rss", NULL, NULL, 0);
+  assert_int_equal(fx->cfg.feeds[3].redirects, VG_REDIRECT_NONE);
+  assert_string_equal(vg_redirects_name(VG_REDIRECT_SAME_HOST), "same-host");
+  char err[512];
+  load_bad(fx, "follow_redirects = 'other-hosts'\n", err, sizeof err);
+  assert_contains(err, "follow_redirects");
+  assert_contains(err, "same-host, any or none");
+  load_bad(fx, "feeds = { { url = 'http://a.test/rss', follow_redirects = true } }\n", err,
+           sizeof err);
+  assert_contains(err, "follow_redirects is same-host, any or none");
+  assert_int_equal(fx->cfg.follow_redirects, VG_REDIRECT_NONE); /* as the good file left it */
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -333,6 +362,7 @@ int main(void) {
       T(test_missing_file_rejected),
       T(test_runtime_error_keeps_config),
       T(test_error_that_is_not_a_string_names_file),
+      T(test_follow_redirects),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,15 @@
  * hash of title and date); the content hash that tells an update; the
  * detection of JSON Lines, chronology text and HTML pages; malformed,
  * truncated and foreign documents refused with a reason; a byte order mark;
- * vg_html_text; and the poller's backoff. Every document is inline. */
+ * vg_html_text; and the poller's backoff. Every document is inline.
+ *
+ * And the caps on what the parser makes of a body: entities expanded in
+ * text and attributes; an internal entity over VG_FEED_ENTITY_MAX refused;
+ * an item with a part over max_text kept as a reject beside the others;
+ * entities over max_expanded refused (by bytes, and by nodes when they
+ * expand to nothing); an external entity never read; a tag or comment
+ * over what the push parser may hold back refused, a long text not; the
+ * time limit; HTML reduced from its first 64 KiB. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "feed_parse.h"
 #include "feeds.h"
@@ -33,7 +42,7 @@
 static int parse(const char *body, const char *type, vg_feed_format fmt, vg_feed_items *out,
                  char *err, size_t cap) {
   err[0] = '\0';
-  return vg_feed_parse(body, strlen(body), type, fmt, out, err, cap);
+  return vg_feed_parse(body, strlen(body), type, fmt, NULL, out, err, cap);
 }
 
 /* Parses a body that must parse; fails the test with the reason otherwise. */
@@ -544,7 +553,7 @@ static void test_truncated_body(void **state) {
   /* cut anywhere after the root opened: refused, never half the items */
   size_t n = strlen(rss2);
   for (size_t cut = 120; cut < n - 8; cut += 97) {
-    assert_int_equal(vg_feed_parse(rss2, cut, NULL, VG_FEED_AUTO, &it, err, sizeof err),
+    assert_int_equal(vg_feed_parse(rss2, cut, NULL, VG_FEED_AUTO, NULL, &it, err, sizeof err),
                      VG_EPARSE);
     assert_contains(err, "malformed XML at line ");
     assert_empty(&it);
@@ -593,6 +602,324 @@ static void test_blank_line_before_declaration(void **state) {
   assert_int_equal(it.kind, VG_FEED_RSS);
   assert_int_equal(it.n, 1);
   vg_feed_items_free(&it);
+}
+
+/* ---- caps on what the parser produces ---- */
+
+/* A growable string for the documents built below. */
+typedef struct {
+  char *p;
+  size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int need = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  assert_true(need >= 0);
+  if (b->n + (size_t)need + 1 > b->cap) {
+    b->cap = (b->n + (size_t)need + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    assert_non_null(b->p);
+  }
+  va_start(ap, fmt);
+  vsnprintf(b->p + b->n, (size_t)need + 1, fmt, ap);
+  va_end(ap);
+  b->n += (size_t)need;
+}
+
+/* Adds s `times` times. */
+static void sb_rep(sbuf *b, const char *s, size_t times) {
+  for (size_t i = 0; i < times; i++) sb_add(b, "%s", s);
+}
+
+/* Parses b with lim; the error, if any, in err. */
+static int parse_lim(const sbuf *b, const vg_feed_limits *lim, vg_feed_items *out, char *err,
+                     size_t cap) {
+  err[0] = '\0';
+  return vg_feed_parse(b->p, b->n, "application/rss+xml", VG_FEED_AUTO, lim, out, err, cap);
+}
+
+/* Entities are read as xmlNodeGetContent would, in text and attributes. */
+static void test_entities_expanded(void **state) {
+  (void)state;
+  static const char rss[] =
+      "<?xml version=\"1.0\"?>\n"
+      "<!DOCTYPE rss [\n"
+      "<!ENTITY nk \"North Korea\">\n"
+      "<!ENTITY agency \"the Korean Central News Agency\">\n"
+      "<!ENTITY both \"&nk;, says &agency;\">\n"
+      "]>\n"
+      "<rss version=\"2.0\"><channel><item><title>&both;, fires a missile</title>"
+      "<guid>ent-1</guid></item></channel></rss>\n";
+  vg_feed_items it;
+  parse_ok(rss, NULL, &it);
+  assert_int_equal(it.n, 1);
+  assert_string_equal(it.v[0].title,
+                      "North Korea, says the Korean Central News Agency, fires a missile");
+  assert_null(it.v[0].reject);
+  vg_feed_items_free(&it);
+  static const char atom_doc[] =
+      "<?xml version=\"1.0\"?>\n"
+      "<!DOCTYPE feed [<!ENTITY path \"2023/11/21\">]>\n"
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\"><entry><id>ent-2</id>"
+      "<title>Satellite</title><link href=\"https://news.example.org/&path;/satellite\"/>"
+      "</entry></feed>\n";
+  parse_ok(atom_doc, NULL, &it);
+  assert_int_equal(it.n, 1);
+  assert_string_equal(it.v[0].link, "https://news.example.org/2023/11/21/satellite");
+  vg_feed_items_free(&it);
+}
+
+/* An internal entity over VG_FEED_ENTITY_MAX refuses the document, saying
+ * where and why; one of that size exactly is read. */
+static void test_entity_over_cap_refused(void **state) {
+  (void)state;
+  for (int size = VG_FEED_ENTITY_MAX; size <= VG_FEED_ENTITY_MAX + 1; size++) {
+    sbuf b = {0};
+    sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY big \"");
+    sb_rep(&b, "A", (size_t)size);
+    sb_add(&b, "\">\n]>\n<rss version=\"2.0\"><channel><item><title>&big;&big;</title>"
+               "</item></channel></rss>\n");
+    vg_feed_items it;
+    char err[400];
+    int rc = parse_lim(&b, NULL, &it, err, sizeof err);
+    if (size == VG_FEED_ENTITY_MAX) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(strlen(it.v[0].title), 2 * VG_FEED_ENTITY_MAX);
+      vg_feed_items_free(&it);
+    } else {
+      assert_int_equal(rc, VG_EPARSE);
+      char want[200];
+      snprintf(want, sizeof want,
+               "XML refused at line 3: the entity 'big' holds %d bytes, over the %d", size,
+               VG_FEED_ENTITY_MAX);
+      assert_contains(err, want);
+      assert_empty(&it);
+    }
+    free(b.p);
+  }
+  /* a parameter entity too */
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY %% pe \"");
+  sb_rep(&b, "<!-- x -->", 200);
+  sb_add(&b, "\">\n]>\n<rss version=\"2.0\"><channel/></rss>\n");
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, NULL, &it, err, sizeof err), VG_EPARSE);
+  assert_contains(err, "the entity 'pe' holds 2000 bytes");
+  free(b.p);
+}
+
+/* The bomb: one entity used 2,000 times in a title. With entities of 200
+ * bytes (under the entity cap) the title is 400,000 bytes: over max_text,
+ * that item is kept as a reject, cut at the cap, and the others are read. */
+static void test_item_over_max_text_rejected(void **state) {
+  (void)state;
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY e \"");
+  sb_rep(&b, "\xea\xb0\x80", 66); /* 198 bytes of a three-byte character, then two */
+  sb_add(&b, "ab\">\n]>\n<rss version=\"2.0\"><channel>\n<item><title>Before</title></item>\n"
+             "<item><guid>bomb</guid><title>");
+  sb_rep(&b, "&e;", 2000);
+  sb_add(&b, "</title></item>\n<item><title>After</title><description>");
+  sb_rep(&b, "d", 1001); /* a summary over the cap, without entities */
+  sb_add(&b, "</description></item>\n<item><title>Last</title><description>");
+  sb_rep(&b, "d", 1000); /* one at the cap */
+  sb_add(&b, "</description></item>\n</channel></rss>\n");
+  vg_feed_limits lim = {1000, 0, 0};
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), 0);
+  assert_int_equal(it.n, 4);
+  assert_null(it.v[0].reject);
+  assert_string_equal(it.v[0].title, "Before");
+  assert_non_null(it.v[1].reject);
+  assert_string_equal(it.v[1].reject, "the item's title is over the 1000-byte cap");
+  assert_string_equal(it.v[1].guid, "bomb");
+  assert_int_equal(it.v[1].line, 7);
+  size_t n = strlen(it.v[1].title);
+  assert_in_range(n, 990, 1000);
+  assert_int_equal(((unsigned char)it.v[1].title[n - 1] & 0xc0) != 0x80 ||
+                       strncmp(it.v[1].title + n - 3, "\xea\xb0\x80", 3) == 0,
+                   1); /* cut between characters */
+  assert_string_equal(it.v[2].reject, "the item's summary is over the 1000-byte cap");
+  assert_null(it.v[3].reject);
+  assert_int_equal(strlen(it.v[3].summary), 1000);
+  vg_feed_items_free(&it);
+  free(b.p);
+}
+
+/* libxml2 2.9 refuses a nested entity that expands to ten times what it
+ * reads, but not many references to entities of moderate size, nor one
+ * level of nesting under a thousand bytes: what they expand to is counted
+ * against max_expanded, by bytes ... */
+static void test_entities_over_max_expanded(void **state) {
+  (void)state;
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY e1 \"");
+  sb_rep(&b, "A", 99);
+  sb_add(&b, "\">\n<!ENTITY e2 \"");
+  sb_rep(&b, "&e1;", 10); /* 990 bytes */
+  sb_add(&b, "\">\n]>\n<rss version=\"2.0\"><channel><item><title>");
+  sb_rep(&b, "&e2;", 200);
+  sb_add(&b, "</title></item></channel></rss>\n");
+  vg_feed_limits lim = {0, 100000, 0};
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), VG_EPARSE);
+  assert_contains(err, "XML refused: its items hold over 100000 bytes of text once their "
+                       "entities are expanded");
+  assert_empty(&it);
+  /* under a larger cap, the 198,000 bytes it holds are read */
+  lim.max_expanded = 300000;
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), 0);
+  assert_int_equal(strlen(it.v[0].title), 198000);
+  vg_feed_items_free(&it);
+  free(b.p);
+}
+
+/* ... and by nodes, when they expand to nothing: 251,000 references. */
+static void test_empty_entities_over_max_expanded(void **state) {
+  (void)state;
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY n0 \"\">\n<!ENTITY n1 \"");
+  sb_rep(&b, "&n0;", 250);
+  sb_add(&b, "\">\n]>\n<rss version=\"2.0\"><channel><item><title>");
+  sb_rep(&b, "&n1;", 1000);
+  sb_add(&b, "</title></item></channel></rss>\n");
+  vg_feed_limits lim = {0, 100000, 0};
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), VG_EPARSE);
+  assert_contains(err, "XML refused: its items hold over 100000 bytes");
+  assert_empty(&it);
+  lim.max_expanded = 300000;
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), 0);
+  assert_string_equal(it.v[0].title, "");
+  vg_feed_items_free(&it);
+  free(b.p);
+}
+
+/* An error libxml2 meets inside an entity's text is said at the line of the
+ * document the entity was used on, not at its line within the entity. */
+static void test_entity_error_names_document_line(void **state) {
+  (void)state;
+  static const char doc[] = "<?xml version=\"1.0\"?>\n"
+                            "<!DOCTYPE rss [\n"
+                            "<!ENTITY ping \"ping &pong;\">\n"
+                            "<!ENTITY pong \"pong &ping;\">\n"
+                            "]>\n"
+                            "<rss version=\"2.0\"><channel>\n"
+                            "<item><title>A title</title></item>\n"
+                            "<item><title>&ping;</title></item>\n" /* line 8 */
+                            "</channel></rss>\n";
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse(doc, NULL, VG_FEED_AUTO, &it, err, sizeof err), VG_EPARSE);
+  assert_contains(err, "malformed XML at line 8: ");
+  assert_empty(&it);
+}
+
+/* An external entity is never read: not from a file, not over the network. */
+static void test_external_entity_not_loaded(void **state) {
+  (void)state;
+  char path[] = "/tmp/vigil-test-entity-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "SECRET-CONTENT", 14), 14);
+  close(fd);
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<!DOCTYPE rss [\n<!ENTITY x SYSTEM \"file://%s\">\n]>\n"
+             "<rss version=\"2.0\"><channel><item><title>a &x; b</title><description>&x;"
+             "</description></item></channel></rss>\n",
+         path);
+  vg_feed_items it;
+  char err[400];
+  int rc = parse_lim(&b, NULL, &it, err, sizeof err);
+  unlink(path);
+  assert_int_equal(rc, 0);
+  assert_string_equal(it.v[0].title, "a b");
+  assert_string_equal(it.v[0].summary, "");
+  vg_feed_items_free(&it);
+  free(b.p);
+}
+
+/* A tag (here one attribute of 400 KB) or a comment longer than the push
+ * parser may hold back is refused; a text as long is read. */
+static void test_long_construct_refused(void **state) {
+  (void)state;
+  static const char *const kinds[] = {"tag", "comment", "text"};
+  for (int k = 0; k < 3; k++) {
+    sbuf b = {0};
+    sb_add(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\n");
+    if (k == 0) sb_add(&b, "<item x=\"");
+    else if (k == 1) sb_add(&b, "<!-- ");
+    else sb_add(&b, "<item><description>");
+    sb_rep(&b, "0123456789", 40000);
+    if (k == 0) sb_add(&b, "\"><title>t</title></item>\n");
+    else if (k == 1) sb_add(&b, " -->\n");
+    else sb_add(&b, "</description></item>\n");
+    sb_add(&b, "</channel></rss>\n");
+    vg_feed_items it;
+    char err[400];
+    int rc = parse_lim(&b, NULL, &it, err, sizeof err);
+    if (k < 2) {
+      if (rc != VG_EPARSE) fail_msg("a %s of 400 KB was not refused", kinds[k]);
+      assert_contains(err, "XML refused at line 3: a tag, comment or declaration runs over "
+                           "262144 bytes");
+      assert_empty(&it);
+    } else {
+      if (rc != 0) fail_msg("a text of 400 KB was refused: %s", err);
+      assert_int_equal(strlen(it.v[0].summary), 400000);
+      vg_feed_items_free(&it);
+    }
+    free(b.p);
+  }
+}
+
+/* A parse past its time is refused (a time of 1 ns is past at the first
+ * look, after the first 64 KiB). */
+static void test_time_limit(void **state) {
+  (void)state;
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\n");
+  for (int i = 0; i < 3000; i++)
+    sb_add(&b, "<item><title>Item %d of a long feed</title></item>\n", i);
+  sb_add(&b, "</channel></rss>\n");
+  assert_true(b.n > 2 * 65536);
+  vg_feed_limits lim = {0, 0, 1};
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), VG_EPARSE);
+  assert_contains(err, "XML refused: parsing took longer than the ");
+  assert_empty(&it);
+  lim.time_ns = UINT64_C(60000000000); /* a minute: ample */
+  assert_int_equal(parse_lim(&b, &lim, &it, err, sizeof err), 0);
+  assert_int_equal(it.n, 3000);
+  vg_feed_items_free(&it);
+  free(b.p);
+}
+
+/* HTML is reduced to text from its first 64 KiB: the entry keeps 2000
+ * bytes of a summary, and libxml2's HTML parser slows down with the
+ * square of a tag's attributes. */
+static void test_html_reduced_from_its_start(void **state) {
+  (void)state;
+  sbuf b = {0};
+  sb_add(&b, "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><item><title>t</title>"
+             "<description>&lt;p&gt;");
+  sb_rep(&b, "word ", 30000);
+  sb_add(&b, "&lt;/p&gt;</description></item></channel></rss>\n");
+  vg_feed_items it;
+  char err[400];
+  assert_int_equal(parse_lim(&b, NULL, &it, err, sizeof err), 0);
+  size_t n = strlen(it.v[0].summary);
+  assert_in_range(n, 60000, 65536);
+  assert_int_equal(strncmp(it.v[0].summary, "word word", 9), 0);
+  vg_feed_items_free(&it);
+  free(b.p);
 }
 
 /* ---- vg_html_text ---- */
@@ -660,6 +987,16 @@ int main(void) {
       cmocka_unit_test(test_not_a_feed),
       cmocka_unit_test(test_byte_order_mark),
       cmocka_unit_test(test_blank_line_before_declaration),
+      cmocka_unit_test(test_entities_expanded),
+      cmocka_unit_test(test_entity_over_cap_refused),
+      cmocka_unit_test(test_item_over_max_text_rejected),
+      cmocka_unit_test(test_entities_over_max_expanded),
+      cmocka_unit_test(test_empty_entities_over_max_expanded),
+      cmocka_unit_test(test_entity_error_names_document_line),
+      cmocka_unit_test(test_external_entity_not_loaded),
+      cmocka_unit_test(test_long_construct_refused),
+      cmocka_unit_test(test_time_limit),
+      cmocka_unit_test(test_html_reduced_from_its_start),
       cmocka_unit_test(test_html_text),
       cmocka_unit_test(test_html_text_block_boundaries),
       cmocka_unit_test(test_backoff),

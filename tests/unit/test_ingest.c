@@ -4,8 +4,11 @@
  * rejected results with their counts and reasons, the overlong-line flag)
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
- * newline, and commits every `batch` lines. Each test has its own database
- * in a temporary directory. */
+ * newline, and commits every `batch` lines; and vg_ingest_feed with the
+ * items of a parsed feed and the lines of a chronology feed: an item over
+ * max_line rejected and the others stored, and a rejected item or line kept
+ * in rejects once for what it said, however often the feed is polled. Each
+ * test has its own database in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -424,6 +427,137 @@ static void test_fd_overlong_line_records_full_length(void **state) {
   if (wrong[0][0] || wrong[1][0]) fail_msg("%s; %s", wrong[0], wrong[1]);
 }
 
+/* ---- feeds ---- */
+
+static const vg_feed_conf feed_conf = {(char *)"http://feed.test/news.xml", (char *)"feed.test",
+                                       (char *)"auto", 300, VG_REDIRECT_SAME_HOST};
+
+/* One poll of the feed: body parsed with max_line as its cap on each part
+ * of an item, then ingested in a transaction of its own. */
+static void poll_body(fixture *fx, const char *body, size_t max_line, vg_counts *c,
+                      vg_feed_counts *fc) {
+  vg_feed_items items;
+  vg_feed_limits lim = {max_line, 0, 0};
+  char err[300];
+  memset(c, 0, sizeof *c);
+  memset(fc, 0, sizeof *fc);
+  if (vg_feed_parse(body, strlen(body), NULL, VG_FEED_AUTO, &lim, &items, err, sizeof err))
+    fail_msg("the feed does not parse: %s", err);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_feed(&fx->ig, &feed_conf, &items, 1700000000, max_line, c, fc), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  vg_feed_items_free(&items);
+}
+
+/* An RSS body: a good item, one whose title is `title_len` bytes of `fill`,
+ * and one whose record is over a 1024-byte cap though each part is under. */
+static char *rss_body(size_t title_len, char fill) {
+  char *title = malloc(title_len + 1), *body = malloc(title_len + 4096);
+  assert_non_null(title);
+  assert_non_null(body);
+  memset(title, fill, title_len);
+  title[title_len] = '\0';
+  char wide[901];
+  memset(wide, 'w', 900);
+  wide[900] = '\0';
+  snprintf(body, title_len + 4096,
+           "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\n"
+           "<item><guid>good</guid><title>North Korea fires a missile</title>"
+           "<pubDate>Tue, 21 Nov 2023 13:43:00 GMT</pubDate></item>\n"
+           "<item><guid>long</guid><title>%s</title>"
+           "<pubDate>Tue, 21 Nov 2023 13:43:00 GMT</pubDate></item>\n"
+           "<item><guid>wide</guid><title>%s</title><link>https://news.test/%s</link>"
+           "<pubDate>Tue, 21 Nov 2023 13:43:00 GMT</pubDate></item>\n"
+           "</channel></rss>\n",
+           title, wide, wide);
+  free(title);
+  return body;
+}
+
+static void test_feed_item_over_max_line_rejected_once(void **state) {
+  fixture *fx = *state;
+  vg_counts c;
+  vg_feed_counts fc;
+  char *body = rss_body(2000, 'x');
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.rejected, 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 4"
+                                     " AND origin = 'http://feed.test/news.xml'"
+                                     " AND source = 'feed.test'"
+                                     " AND reason = 'the item''s title is over the 1024-byte cap'"),
+                   1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 5"
+                                     " AND reason LIKE 'the item of % bytes is over the 1024-byte"
+                                     " cap'"),
+                   1);
+  /* polled again, and again: nothing more is kept */
+  for (int i = 0; i < 2; i++) {
+    poll_body(fx, body, 1024, &c, &fc);
+    assert_int_equal(c.stored + c.duplicates + c.rejected, 0);
+    assert_int_equal(fc.unchanged, 3);
+    assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  }
+  free(body);
+  /* what it says changed, still over the cap: kept once more */
+  body = rss_body(2000, 'y');
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 3);
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 0);
+  free(body);
+  /* now under the cap: stored */
+  body = rss_body(200, 'z');
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 3);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries WHERE length(text) = 200"), 1);
+  free(body);
+}
+
+/* An item the entry parser refuses (an impossible date) is kept once too. */
+static void test_feed_bad_item_rejected_once(void **state) {
+  fixture *fx = *state;
+  static const char body[] =
+      "<?xml version=\"1.0\"?>\n<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+      "<channel>\n<item><guid>bad-date</guid><title>A test-fire</title>"
+      "<dc:date>2023-02-30</dc:date></item>\n</channel></rss>\n";
+  vg_counts c;
+  vg_feed_counts fc;
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 1);
+  poll_body(fx, body, 1024, &c, &fc);
+  assert_int_equal(c.rejected, 0);
+  assert_int_equal(fc.unchanged, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3"
+                                     " AND reason LIKE '%impossible date%'"),
+                   1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 1);
+}
+
+/* A bad line of a chronology feed is kept once, wherever it stands; a new
+ * one is kept when it comes. */
+static void test_feed_lines_rejected_once(void **state) {
+  fixture *fx = *state;
+  vg_counts c;
+  vg_feed_counts fc;
+  poll_body(fx, "2023-11-21: A satellite launch.\nno date here\nno date here\n", 1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.rejected, 1);
+  poll_body(fx, "2023-11-22: Seoul suspends part of the accord.\n2023-11-21: A satellite launch.\n"
+                "no date here\nanother line without one\n",
+            1024, &c, &fc);
+  assert_int_equal(c.stored, 1);
+  assert_int_equal(c.duplicates, 1);
+  assert_int_equal(c.rejected, 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 4 AND"
+                                     " raw = CAST('another line without one' AS BLOB)"),
+                   1);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -441,6 +575,9 @@ int main(void) {
       T(test_fd_read_error_is_reported),
       T(test_fd_overlong_line_rejected_and_next_stored),
       T(test_fd_overlong_line_records_full_length),
+      T(test_feed_item_over_max_line_rejected_once),
+      T(test_feed_bad_item_rejected_once),
+      T(test_feed_lines_rejected_once),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

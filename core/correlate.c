@@ -16,6 +16,8 @@
  * date, message and entries), under the same dedup key. */
 #include "rules_impl.h"
 
+#include "entry.h"
+
 #include "vigil.h"
 
 #include <lauxlib.h>
@@ -29,19 +31,16 @@
 #define NAMED_MAX 100       /* entries one alert names at most */
 #define SPAN_SLACK 366      /* the longest span a date may have (a year), in days */
 
-typedef struct {
-  int64_t id;
-  int32_t first, last;
-} mark;
+typedef vg_mark mark;
 
 typedef struct {
   mark *v;
   size_t n, cap;
 } marks;
 
-static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
+static int collect(void *ud, const vg_mark *x) {
   marks *m = ud;
-  if (m->n >= CANDIDATES_MAX) return 0;
+  if (m->n >= CANDIDATES_MAX) return 1;
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 16;
     mark *v = realloc(m->v, cap * sizeof *v);
@@ -49,7 +48,7 @@ static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
     m->v = v;
     m->cap = cap;
   }
-  m->v[m->n++] = (mark){id, first, last};
+  m->v[m->n++] = *x;
   return 0;
 }
 
@@ -59,7 +58,8 @@ static int lookup_order(vg_store *st, const rule *ru, int step, const char *key,
                         int32_t to, int latest_first, marks *out) {
   out->n = 0;
   if (from > to) return 0;
-  return vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
+  int rc = vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
+  return rc > 0 ? 0 : rc;
 }
 
 static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
@@ -69,7 +69,7 @@ static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32
 
 /* "a lies within W days before b", with the rule's least gap. */
 static int precedes(const rule *ru, const mark *a, const mark *b, int32_t window_start) {
-  return a->id != b->id && a->last <= b->first && a->first >= window_start &&
+  return a->entry != b->entry && a->last <= b->first && a->first >= window_start &&
          (int64_t)b->first - a->last >= ru->min_gap;
 }
 
@@ -163,13 +163,14 @@ static void push_lazy_list(lua_State *L, lazy *lz, int keep) {
  * message) and stores the alert, anchored on the entry args[anchor_at]. The
  * function gets the objects of the `args` entries (unless `list` is 2:
  * then only the list), then a list of all `named` entries when `list` is
- * set, then the key. */
+ * set, then the key, then `count` when it is not negative (the events of a
+ * threshold's window, which the alert keeps too). */
 static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const int64_t *args,
                  size_t nargs, const int64_t *named, size_t nnamed, int list,
-                 const char *dedup_base,
-                 const char *key, const char *(*default_message)(lua_State *, const rule *,
-                                                                   vg_loaded *, size_t),
-                 int replace, vg_alert_list *out) {
+                 const char *dedup_base, const char *key,
+                 const char *(*default_message)(lua_State *, const rule *, vg_loaded *, size_t,
+                                                long long),
+                 int replace, long long count, vg_alert_list *out) {
   lua_State *L = r->sb->L;
   vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
   if (!slots) return VG_ENOMEM;
@@ -196,16 +197,17 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
       for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
     }
     lua_pushstring(L, key);
-    int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1;
+    if (count >= 0) lua_pushinteger(L, (lua_Integer)count);
+    int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1 + (count >= 0);
     if (vg_rule_call(r, ru, anchor_id, n)) goto cleanup;
   } else if (ru->alert == LUA_NOREF) {
     lua_settop(L, base);
-    default_message(L, ru, slots, nargs);
+    default_message(L, ru, slots, nargs, count);
   } else {
     lua_settop(L, base);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert);
   }
-  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, out);
+  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, count, out);
 cleanup:
   for (size_t i = 0; i < loaded; i++) {
     lua_rawgeti(L, keep, (lua_Integer)i + 1);
@@ -218,10 +220,12 @@ cleanup:
   return rc;
 }
 
-static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                               long long count) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   (void)ru;
+  (void)count;
   for (size_t i = 0; i < n; i++) {
     if (i) luaL_addstring(&b, ", then ");
     luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
@@ -232,23 +236,29 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
   return lua_tostring(L, -1);
 }
 
-static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                     long long count) {
   (void)n;
+  (void)count;
   lua_pushfstring(L, "%I entries within %d days, up to %s", (LUAI_UACINT)ru->count,
                   (int)ru->within, s[0].e.date);
   return lua_tostring(L, -1);
 }
 
-static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                   long long count) {
   (void)n;
+  (void)count;
   lua_pushfstring(L, "nothing followed within %d days: %s %s", (int)ru->within,
                   s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
 
-static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                 long long count) {
   (void)n;
   (void)ru;
+  (void)count;
   lua_pushfstring(L, "first seen: %s %s", s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
@@ -287,14 +297,14 @@ static int search(chain_search *cs, int step) {
     if (!precedes(cs->ru, x, later, cs->window_start)) continue;
     int reused = 0;
     for (size_t k = (size_t)step + 1; k < cs->ru->nsteps && !reused; k++)
-      reused = cs->chain[k].id == x->id;
+      reused = cs->chain[k].entry == x->entry;
     if (reused) continue;
-    if (step == 0 && cs->only_first && x->id != cs->only_first) continue;
+    if (step == 0 && cs->only_first && x->entry != cs->only_first) continue;
     cs->chain[step] = *x;
     if (step == 0) {
       if (!cs->found) memcpy(cs->best, cs->chain, sizeof cs->best);
       cs->found = 1;
-      for (size_t k = 0; k < cs->ru->nsteps; k++) name(cs, cs->chain[k].id);
+      for (size_t k = 0; k < cs->ru->nsteps; k++) name(cs, cs->chain[k].entry);
     } else {
       rc = search(cs, step - 1);
     }
@@ -314,24 +324,24 @@ static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, co
     int rc = search(&cs, (int)last - 1);
     if (rc || !cs.found) return rc;
     int64_t args[8];
-    for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].id;
-    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->id);
+    for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].entry;
+    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->entry);
     return raise(r, ru, st, last, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message,
-                 1, out);
+                 1, -1, out);
   }
   /* One alert per first-step entry: find the candidates, then each chain. */
   marks firsts = {0};
   int rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
   for (size_t i = 0; rc == 0 && i < firsts.n; i++) {
     chain_search one = cs;
-    one.only_first = firsts.v[i].id;
+    one.only_first = firsts.v[i].entry;
     if ((rc = search(&one, (int)last - 1)) || !one.found) continue;
     int64_t args[8];
-    for (size_t k = 0; k <= last; k++) args[k] = one.best[k].id;
-    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->id,
+    for (size_t k = 0; k <= last; k++) args[k] = one.best[k].entry;
+    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->entry,
              (long long)one.only_first);
     rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key,
-               seq_message, 1, out);
+               seq_message, 1, -1, out);
   }
   free(firsts.v);
   return rc;
@@ -348,7 +358,7 @@ static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask
   rc = lookup(st, ru, (int)last, key, e->last, e->first + ru->within, &ends);
   for (size_t i = 0; rc == 0 && i < ends.n; i++) {
     const mark *c = &ends.v[i];
-    if (c->id == e->id || c->last > e->first + ru->within) continue;
+    if (c->entry == e->entry || c->last > e->first + ru->within) continue;
     rc = sequence_end(r, ru, st, key, c, out);
   }
   free(ends.v);
@@ -369,14 +379,14 @@ static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, co
   for (size_t i = 0; i < m.n; i++)
     if (m.v[i].first >= start && m.v[i].last <= t->last) {
       count++;
-      if (n < NAMED_MAX) named[n++] = m.v[i].id;
+      if (n < NAMED_MAX) named[n++] = m.v[i].entry;
     }
   free(m.v);
   if (rc || count < ru->count) return rc;
   char base[600];
-  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->id);
-  int64_t anchor = t->id;
-  return raise(r, ru, st, 0, &anchor, 1, named, n, 2, base, key, threshold_message, 1, out);
+  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->entry);
+  int64_t anchor = t->entry;
+  return raise(r, ru, st, 0, &anchor, 1, named, n, 2, base, key, threshold_message, 1, -1, out);
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
@@ -402,7 +412,7 @@ static int followed(vg_store *st, const rule *ru, const char *key, const mark *a
   int rc = lookup(st, ru, 1, key, a->last, a->first + ru->within, &m);
   *yes = 0;
   for (size_t i = 0; i < m.n && !*yes; i++)
-    *yes = m.v[i].id != a->id && m.v[i].last <= a->first + ru->within;
+    *yes = m.v[i].entry != a->entry && m.v[i].last <= a->first + ru->within;
   free(m.v);
   return rc;
 }
@@ -415,8 +425,9 @@ static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int 
   if (mask & 1) {
     int yes;
     if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
-        (rc = vg_store_absence_add(st, ru->name, key, e->id, e->first + ru->within)) == 0 && yes)
-      rc = vg_store_absence_set(st, ru->name, e->id, "satisfied");
+        (rc = vg_store_absence_add(st, ru->name, key, e->entry, e->first + ru->within)) == 0 &&
+        yes)
+      rc = vg_store_absence_set(st, ru->name, e->entry, "satisfied");
   }
   if (rc == 0 && (mask & 2)) {
     /* Each first-step entry this one answers is satisfied. */
@@ -424,8 +435,8 @@ static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int 
     rc = lookup_order(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, 1, &m);
     for (size_t i = 0; rc == 0 && i < m.n; i++) {
       const mark *a = &m.v[i];
-      if (a->id != e->id && a->last <= e->first && e->last <= a->first + ru->within)
-        rc = vg_store_absence_set(st, ru->name, a->id, "satisfied");
+      if (a->entry != e->entry && a->last <= e->first && e->last <= a->first + ru->within)
+        rc = vg_store_absence_set(st, ru->name, a->entry, "satisfied");
     }
     free(m.v);
   }
@@ -446,7 +457,7 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   int64_t v;
   (void)v;
   /* Look once more: the answer may have come in the same batch. */
-  mark a = {entry, 0, 0};
+  mark a = {entry, 0, 0, 0};
   int yes = 0, found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
   if (found < 0) return VG_EDB;
   if (!found) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied"); /* gone */
@@ -455,7 +466,8 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
   char base[600];
   snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
-  rc = raise(d->r, d->ru, d->st, 0, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, d->out);
+  rc = raise(d->r, d->ru, d->st, 0, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, -1,
+             d->out);
   return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
 }
 
@@ -477,9 +489,8 @@ int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *ou
 
 /* ---- first occurrence ---- */
 
-static int stop_at_first(void *ud, int64_t id, int32_t first, int32_t last) {
-  mark *m = ud;
-  *m = (mark){id, first, last};
+static int stop_at_first(void *ud, const vg_mark *x) {
+  *(mark *)ud = *x;
   return 1;
 }
 
@@ -488,14 +499,14 @@ static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const 
   /* The earliest mark of the key, by day then id, is the first occurrence,
    * whatever order entries came in: when it is this entry, the alert is
    * raised, or moved here from a later entry that arrived before it. */
-  mark earliest = {0, 0, 0};
+  mark earliest = {0, 0, 0, 0};
   int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, 0, stop_at_first, &earliest);
   if (rc < 0) return rc;
-  if (earliest.id != e->id) return 0;
+  if (earliest.entry != e->entry) return 0;
   char base[600];
   snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
-  int64_t id = e->id;
-  return raise(r, ru, st, 0, &id, 1, &id, 1, 0, base, key, first_message, 1, out);
+  int64_t id = e->entry;
+  return raise(r, ru, st, 0, &id, 1, &id, 1, 0, base, key, first_message, 1, -1, out);
 }
 
 /* ---- dispatch ---- */
@@ -507,14 +518,14 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   int mask = steps_of(r, ru, e, entry_idx);
   if (mask <= 0) return 0;
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
-  mark me = {e->id, e->first, e->last};
+  mark me = {e->id, e->first, e->last, vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
-    rc = vg_store_mark(st, ru->name, 0, key, e->first, e->last, e->id);
+    rc = vg_store_mark(st, ru->name, 0, key, &me);
     return rc ? rc : first_seen(r, ru, st, &me, key, out);
   }
   for (size_t i = 0; i < ru->nsteps && rc == 0; i++)
-    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, e->first, e->last, e->id);
+    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, &me);
   if (rc) return rc;
   switch (ru->kind) {
   case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);

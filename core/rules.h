@@ -25,6 +25,7 @@ typedef struct {
   char *sinks;                  /* the rule's extra sinks, joined by ',', or NULL */
   int64_t *entries;             /* the entries it concerns */
   size_t nentries;
+  long long count;              /* the events of a threshold's window, or -1 */
 } vg_alert;
 
 typedef struct {

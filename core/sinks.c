@@ -84,6 +84,7 @@ char *vg_alert_json(const vg_alert *a) {
   cJSON_AddStringToObject(o, "message", a->message);
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "key", a->key);
+  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
     cJSON_AddItemToArray(e, cJSON_CreateNumber((double)a->entries[i]));

@@ -13,7 +13,12 @@
  *
  * An alert is a function of the marks, not of the order they came in: when
  * a new mark changes a conclusion, the alert is written again whole (its
- * date, message and entries), under the same dedup key. */
+ * date, message and entries), under the same dedup key.
+ *
+ * A threshold's window is counted on the store's per-span tally of events
+ * (vg_store_span_events), a row per day of the window whatever the number of
+ * entries, and its alert, one per day the window ends on, names at most
+ * NAMED_MAX entries and says how many events there were. */
 #include "rules_impl.h"
 
 #include "entry.h"
@@ -239,9 +244,8 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
 static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
                                      long long count) {
   (void)n;
-  (void)count;
-  lua_pushfstring(L, "%I entries within %d days, up to %s", (LUAI_UACINT)ru->count,
-                  (int)ru->within, s[0].e.date);
+  lua_pushfstring(L, "%I events within %d days, up to %s", (LUAI_UACINT)count, (int)ru->within,
+                  s[0].e.date);
   return lua_tostring(L, -1);
 }
 
@@ -367,40 +371,107 @@ static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask
 
 /* ---- threshold ---- */
 
-/* Raises the alert of trigger t when its window holds enough entries. */
-static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *t,
-                        vg_alert_list *out) {
-  int32_t start = t->last - ru->within;
-  marks m = {0};
-  int rc = lookup(st, ru, 0, key, start, t->last, &m);
+/* The entries a threshold alert names: the latest NAMED_MAX reports of the
+ * window, read from its last day back, the reports of one event together
+ * so that an event is named with every report or not at all. */
+typedef struct {
+  int32_t day;              /* the window's last day */
+  int64_t v[NAMED_MAX];     /* named so far, latest first */
+  size_t n;
+  int64_t group[NAMED_MAX]; /* the reports of the event being read */
+  size_t ngroup;
+  mark at;                  /* that event */
+  size_t read;              /* marks read */
+  int full, cut;            /* no room for another event; stopped reading early */
+} namer;
+
+/* Names the event read so far, if it fits; 0 once there is no more room. */
+static int name_group(namer *nm) {
+  if (nm->ngroup == 0) return 1;
+  if (nm->n + nm->ngroup > NAMED_MAX && nm->n > 0) {
+    nm->full = 1;
+    return 0;
+  }
+  for (size_t i = 0; i < nm->ngroup && nm->n < NAMED_MAX; i++) nm->v[nm->n++] = nm->group[i];
+  nm->ngroup = 0;
+  return nm->n < NAMED_MAX;
+}
+
+static int name_mark(void *ud, const vg_mark *m) {
+  namer *nm = ud;
+  if (++nm->read > CANDIDATES_MAX) {
+    nm->cut = 1;
+    return 1;
+  }
+  if (m->last > nm->day) return 0; /* ends after the window */
+  if (nm->ngroup && (m->event != nm->at.event || m->first != nm->at.first) && !name_group(nm))
+    return 1;
+  nm->at = *m;
+  if (nm->ngroup < NAMED_MAX) nm->group[nm->ngroup++] = m->entry;
+  return 0;
+}
+
+/* Raises (or amends) the alert of the window that ends on `day`, when it
+ * holds `count` events or more; anchor is the first report of the
+ * latest-starting span that ends that day. */
+static int threshold_day(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t day,
+                         int64_t anchor, vg_alert_list *out) {
+  int32_t start = day - ru->within;
+  long long count = vg_store_span_events(st, ru->name, 0, key, start, day);
+  if (count < 0) return VG_EDB;
+  if (count < ru->count || anchor <= 0) return 0;
+  namer *nm = calloc(1, sizeof *nm);
+  if (!nm) return VG_ENOMEM;
+  nm->day = day;
+  int rc = vg_store_marks_by_event(st, ru->name, 0, key, start, day, name_mark, nm);
+  if (rc < 0) goto done;
+  /* An event cut short by the end of the reading may lack reports: not named. */
+  if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
   int64_t named[NAMED_MAX];
-  size_t n = 0;
-  long count = 0;
-  for (size_t i = 0; i < m.n; i++)
-    if (m.v[i].first >= start && m.v[i].last <= t->last) {
-      count++;
-      if (n < NAMED_MAX) named[n++] = m.v[i].entry;
-    }
-  free(m.v);
-  if (rc || count < ru->count) return rc;
+  for (size_t i = 0; i < nm->n; i++) named[i] = nm->v[nm->n - 1 - i]; /* in date order */
   char base[600];
-  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->entry);
-  int64_t anchor = t->entry;
-  return raise(r, ru, st, 0, &anchor, 1, named, n, 2, base, key, threshold_message, 1, -1, out);
+  snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)day, key);
+  rc = raise(r, ru, st, 0, &anchor, 1, named, nm->n, 2, base, key, threshold_message, 1, count,
+             out);
+done:
+  free(nm);
+  return rc < 0 ? rc : 0;
+}
+
+typedef struct {
+  int32_t day;
+  int64_t anchor;
+} window_end;
+
+typedef struct {
+  window_end *v;
+  size_t n, cap;
+} window_ends;
+
+static int collect_day(void *ud, int32_t day, int64_t anchor) {
+  window_ends *w = ud;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 8;
+    window_end *v = realloc(w->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    w->v = v;
+    w->cap = cap;
+  }
+  w->v[w->n++] = (window_end){day, anchor};
+  return 0;
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                      vg_alert_list *out) {
-  /* Every trigger whose window the new entry falls in: t.last in
-   * [e.last, e.first + within]. */
-  marks m = {0}; /* latest first: the triggers that matter are at that end */
-  int rc = lookup_order(st, ru, 0, key, e->last - SPAN_SLACK, e->first + ru->within, 1, &m);
-  for (size_t i = 0; rc == 0 && i < m.n; i++) {
-    const mark *t = &m.v[i];
-    if (t->last < e->last || t->last > e->first + ru->within) continue;
-    rc = threshold_at(r, ru, st, key, t, out);
-  }
-  free(m.v);
+  /* Every window the new entry falls in: those ending on a day in
+   * [e.last, e.first + within] on which some matching entry ends. All the
+   * entries that end on one day share a window, and so one alert. */
+  window_ends w = {0};
+  int32_t to = e->first + ru->within;
+  int rc = vg_store_span_days(st, ru->name, 0, key, e->last, to, collect_day, &w);
+  for (size_t i = 0; rc == 0 && i < w.n; i++)
+    rc = threshold_day(r, ru, st, key, w.v[i].day, w.v[i].anchor, out);
+  free(w.v);
   return rc;
 }
 

@@ -30,8 +30,10 @@ threshold "repeated-launches" {
   within = days(30),
   quiet = days(30),
   severity = "crit",
-  alert = function(launches)
-    return ("%d North Korean launches within 30 days, the last on %s"):format(#launches,
+  -- launches: the reports named (at most 100, in date order); count: the
+  -- launches, each reported once or more
+  alert = function(launches, key, count)
+    return ("%d North Korean launches within 30 days, the last on %s"):format(count,
                                                                              launches[#launches].date)
   end,
 }

@@ -12,7 +12,8 @@
  * Covers sequence (window bounds, same day, step order, one alert per last
  * step naming every first step, late first steps, replays, per_pair,
  * min_gap, by, month-precision dates, three steps), threshold (count,
- * window, a later window, quiet), absence (answered in time, fired once at
+ * window, a later window, quiet, a dense day: one alert with the true
+ * count, a bounded list and one alert call an entry), absence (answered in time, fired once at
  * the watermark, order within a batch, lateness, the wall clock), first
  * (one per value, moved to an earlier entry), the same alerts (and their
  * dates and messages) whatever the arrival order, history queries from rules
@@ -223,6 +224,7 @@ typedef struct {
   int64_t id;
   char rule[64], key[128], date[32], message[512];
   char ids[512];    /* the entry ids, as stored */
+  long long count;  /* the events of a threshold's window, or -1 */
   char texts[2048]; /* the texts of those entries, sorted, joined by " | " */
   size_t nentries;
 } alert_row;
@@ -247,6 +249,7 @@ static int take_alert(void *ud, const vg_alert_row *row) {
   snprintf(a->date, sizeof a->date, "%s", row->date);
   snprintf(a->message, sizeof a->message, "%s", row->message);
   snprintf(a->ids, sizeof a->ids, "%s", row->entries ? row->entries : "");
+  a->count = row->count;
   return 0;
 }
 
@@ -702,6 +705,98 @@ static void test_threshold_quiet_suppresses_the_next_alert(void **state) {
   assert_string_equal(last->texts, "launch five | launch seven | launch six");
 }
 
+/* One alert of a rule that may name many entries. */
+typedef struct {
+  const char *rule;
+  size_t n;      /* alerts of the rule */
+  char message[256], date[32];
+  long long count;
+  size_t named;  /* entries the last one names */
+} many_named;
+
+static int take_many(void *ud, const vg_alert_row *row) {
+  many_named *m = ud;
+  if (strcmp(row->rule, m->rule) != 0) return 0;
+  m->n++;
+  snprintf(m->message, sizeof m->message, "%s", row->message);
+  snprintf(m->date, sizeof m->date, "%s", row->date);
+  m->count = row->count;
+  m->named = row->entries && *row->entries ? 1 : 0;
+  for (const char *p = row->entries; p && *p; p++) m->named += *p == ',';
+  return 0;
+}
+
+/* The alerts of rule, in date order; the fields of the last one. */
+static many_named alerts_of_rule(fixture *fx, const char *rname) {
+  many_named m = {.rule = rname};
+  vg_alert_query q = {0};
+  assert_int_equal(vg_store_alerts(fx->st, &q, take_many, &m), 0);
+  return m;
+}
+
+/* Fifteen hundred launches on one day: one window, so one alert, which
+ * counts them all, names a hundred, and is worked out once per entry. */
+static void test_threshold_dense_day_counts_every_launch_in_one_alert(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "threshold \"dense\" {\n"
+                "  match = tagged\"launch\", count = 3, within = days(30),\n"
+                "  alert = (function()\n"
+                "    local calls = 0\n"
+                "    return function(launches, key, count)\n"
+                "      calls = calls + 1\n"
+                "      return (\"%d launches, %d named, call %d\"):format(count, #launches, calls)\n"
+                "    end\n"
+                "  end)(),\n"
+                "}\n");
+  begin(fx);
+  for (int i = 0; i < 1500; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "2023-03-01: launch number %d", i);
+    feed(fx, line);
+  }
+  flush(fx);
+  commit(fx);
+  many_named m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 1);
+  assert_int_equal(m.count, 1500);
+  assert_int_equal(m.named, 100);
+  /* The third launch reached the count; each one after it was one call. */
+  assert_string_equal(m.message, "1500 launches, 100 named, call 1498");
+  assert_int_equal(fx->out.n, 1);
+  assert_int_equal(fx->out.v[0].count, 3); /* handed on as first raised */
+
+  /* A late launch in the window amends it: one more, one more call. */
+  EACH(fx, "2023-02-20: launch reported late");
+  m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 1);
+  assert_int_equal(m.count, 1501);
+  assert_string_equal(m.message, "1501 launches, 100 named, call 1499");
+  assert_int_equal(fx->out.n, 1);
+
+  /* Thirty days on, the window still holds March 1 but not February 20. */
+  EACH(fx, "2023-03-31: launch thirty days later");
+  m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 2);
+  assert_string_equal(m.date, "2023-03-31");
+  assert_int_equal(m.count, 1501);
+  assert_string_equal(m.message, "1501 launches, 100 named, call 1500");
+  assert_int_equal(fx->out.n, 2);
+}
+
+/* The default message says how many events the window held. */
+static void test_threshold_default_message_counts_the_window(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  EACH(fx, "2023-03-01: launch one", "2023-03-10: launch two", "2023-03-20: launch three",
+       "2023-03-21: launch four");
+  const alert_set *s = alerts(fx);
+  assert_int_equal(s->n, 2);
+  assert_string_equal(s->v[0].message, "3 events within 30 days, up to 2023-03-20");
+  assert_int_equal(s->v[0].count, 3);
+  assert_string_equal(s->v[1].message, "4 events within 30 days, up to 2023-03-21");
+  assert_int_equal(s->v[1].count, 4);
+}
+
 /* ---- absence ---- */
 
 static void test_absence_answered_in_time_raises_nothing(void **state) {
@@ -1035,6 +1130,8 @@ int main(void) {
       T(test_threshold_third_launch_in_thirty_days_raises_one),
       T(test_threshold_window_is_thirty_days_inclusive),
       T(test_threshold_quiet_suppresses_the_next_alert),
+      T(test_threshold_dense_day_counts_every_launch_in_one_alert),
+      T(test_threshold_default_message_counts_the_window),
       T(test_absence_answered_in_time_raises_nothing),
       T(test_absence_late_launch_is_judged_at_its_batch_end),
       T(test_absence_fires_once_when_the_window_has_passed),

@@ -48,7 +48,8 @@ enum {
   S_COUNT_TAG,
   S_ENTRIES_TAG,
   S_ALERT_MOVE,
-  S_ALERT_UNNAME,
+  S_ALERT_NAMED,
+  S_ALERT_UNNAME_ONE,
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
@@ -143,7 +144,8 @@ static const char *const sql[S_COUNT] = {
                       " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3"
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     [S_ALERT_MOVE] = "UPDATE alerts SET date = ?, day = ?, message = ?, count = ? WHERE id = ?",
-    [S_ALERT_UNNAME] = "DELETE FROM alert_entries WHERE alert_id = ?",
+    [S_ALERT_NAMED] = "SELECT entry_id FROM alert_entries WHERE alert_id = ? ORDER BY entry_id",
+    [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
                      " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
                      " FROM tags t JOIN entries e ON e.id = t.entry_id"
@@ -943,6 +945,54 @@ int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
 }
 
+static int by_id(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Makes alert id name exactly the n entries of want (sorted in place),
+ * writing only what differs from what it names now. */
+static int rename_alert(vg_store *st, int64_t id, int64_t *want, size_t n) {
+  qsort(want, n, sizeof *want, by_id);
+  int64_t *had = NULL;
+  size_t nhad = 0, cap = 0;
+  sqlite3_stmt *s = st->stmt[S_ALERT_NAMED];
+  sqlite3_bind_int64(s, 1, id);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (nhad == cap) {
+      int64_t *v = realloc(had, (cap = cap ? cap * 2 : 128) * sizeof *v);
+      if (!v) {
+        out = VG_ENOMEM;
+        break;
+      }
+      had = v;
+    }
+    had[nhad++] = sqlite3_column_int64(s, 0);
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  size_t i = 0, k = 0;
+  while (!out && (i < nhad || k < n)) {
+    if (k < n && k > 0 && want[k] == want[k - 1]) {
+      k++;
+    } else if (k == n || (i < nhad && had[i] < want[k])) { /* named no longer */
+      sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME_ONE], 1, id);
+      sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME_ONE], 2, had[i++]);
+      if (run(st, S_ALERT_UNNAME_ONE)) out = VG_EDB;
+    } else if (i == nhad || want[k] < had[i]) { /* named now */
+      sqlite3_bind_int64(st->stmt[S_ALERT_ENTRY], 1, id);
+      sqlite3_bind_int64(st->stmt[S_ALERT_ENTRY], 2, want[k++]);
+      if (run(st, S_ALERT_ENTRY)) out = VG_EDB;
+    } else { /* named before and now */
+      i++;
+      k++;
+    }
+  }
+  free(had);
+  return out;
+}
+
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
   sqlite3_stmt *s = st->stmt[S_ALERT_MOVE];
   sqlite3_bind_text(s, 1, a->date, -1, SQLITE_STATIC);
@@ -952,15 +1002,12 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
   else sqlite3_bind_null(s, 4);
   sqlite3_bind_int64(s, 5, id);
   if (run(st, S_ALERT_MOVE)) return VG_EDB;
-  sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME], 1, id);
-  if (run(st, S_ALERT_UNNAME)) return VG_EDB;
-  sqlite3_stmt *e = st->stmt[S_ALERT_ENTRY];
-  for (size_t i = 0; i < a->nentries; i++) {
-    sqlite3_bind_int64(e, 1, id);
-    sqlite3_bind_int64(e, 2, a->entries[i]);
-    if (run(st, S_ALERT_ENTRY)) return VG_EDB;
-  }
-  return 0;
+  int64_t *want = malloc((a->nentries + 1) * sizeof *want);
+  if (!want) return VG_ENOMEM;
+  memcpy(want, a->entries, a->nentries * sizeof *want);
+  int rc = rename_alert(st, id, want, a->nentries);
+  free(want);
+  return rc;
 }
 
 /* ---- digests ---- */

@@ -15,6 +15,12 @@
  * a new mark changes a conclusion, the alert is written again whole (its
  * date, message and entries), under the same dedup key.
  *
+ * Correlations are about events, and one event may come as several entries
+ * (the same line from two sources). Each mark carries the event its entry
+ * reports (vg_entry_event): an event never pairs with itself, a threshold
+ * counts events, not entries, and an alert about an event is anchored on its
+ * first report and names all of them.
+ *
  * A threshold's window is counted on the store's per-span tally of events
  * (vg_store_span_events), a row per day of the window whatever the number of
  * entries, and its alert, one per day the window ends on, names at most
@@ -72,10 +78,35 @@ static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32
   return lookup_order(st, ru, step, key, from, to, 0, out);
 }
 
-/* "a lies within W days before b", with the rule's least gap. */
+/* "a lies within W days before b", with the rule's least gap; a and b
+ * report two events. */
 static int precedes(const rule *ru, const mark *a, const mark *b, int32_t window_start) {
-  return a->entry != b->entry && a->last <= b->first && a->first >= window_start &&
+  return a->event != b->event && a->last <= b->first && a->first >= window_start &&
          (int64_t)b->first - a->last >= ru->min_gap;
+}
+
+/* The reports of one event, at most NAMED_MAX of them, by id. */
+typedef struct {
+  int64_t v[NAMED_MAX];
+  size_t n;
+} reports;
+
+static int add_report(void *ud, int64_t id) {
+  reports *rp = ud;
+  if (rp->n == NAMED_MAX) return 1;
+  rp->v[rp->n++] = id;
+  return 0;
+}
+
+/* The reports of m's event among the marks of step `step`; m's own entry
+ * when there are none (its mark is gone). rp->v[0] is the first report. */
+static int reports_of(vg_store *st, const rule *ru, int step, const char *key, const mark *m,
+                      reports *rp) {
+  rp->n = 0;
+  int rc = vg_store_event_reports(st, ru->name, step, key, m->first, m->event, add_report, rp);
+  if (rc < 0) return rc;
+  if (rp->n == 0) rp->v[rp->n++] = m->entry;
+  return 0;
 }
 
 /* The key of the entry: by(e) as text, "" for a rule without `by`. Returns
@@ -282,7 +313,8 @@ typedef struct {
   int found;
   int64_t named[NAMED_MAX];
   size_t nnamed;
-  int64_t only_first;   /* per pair: the chains must start here (0: any) */
+  int only_first;      /* per pair: the chains must start with ... */
+  int64_t first_event; /* ... a report of this event */
 } chain_search;
 
 static void name(chain_search *cs, int64_t id) {
@@ -299,11 +331,11 @@ static int search(chain_search *cs, int step) {
   for (size_t i = 0; rc == 0 && i < m.n; i++) {
     mark *x = &m.v[i];
     if (!precedes(cs->ru, x, later, cs->window_start)) continue;
-    int reused = 0;
+    int reused = 0; /* a chain links distinct events */
     for (size_t k = (size_t)step + 1; k < cs->ru->nsteps && !reused; k++)
-      reused = cs->chain[k].entry == x->entry;
+      reused = cs->chain[k].event == x->event;
     if (reused) continue;
-    if (step == 0 && cs->only_first && x->entry != cs->only_first) continue;
+    if (step == 0 && cs->only_first && x->event != cs->first_event) continue;
     cs->chain[step] = *x;
     if (step == 0) {
       if (!cs->found) memcpy(cs->best, cs->chain, sizeof cs->best);
@@ -317,35 +349,50 @@ static int search(chain_search *cs, int step) {
   return rc;
 }
 
-/* Raises (or amends) the alert of the last-step entry c, if a chain ends there. */
+/* Whether marks v[0..i) hold a report of v[i]'s event (they share its
+ * first day, and the look-ups list a day's marks together). */
+static int seen_event(const mark *v, size_t i) {
+  for (size_t k = i; k-- > 0 && v[k].first == v[i].first;)
+    if (v[k].event == v[i].event) return 1;
+  return 0;
+}
+
+/* Raises (or amends) the alert of the last-step event of c, if a chain ends
+ * there: anchored on the event's first report, naming all of its reports. */
 static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *c,
                         vg_alert_list *out) {
   size_t last = ru->nsteps - 1;
+  reports ends;
+  int rc = reports_of(st, ru, (int)last, key, c, &ends);
+  if (rc) return rc;
   chain_search cs = {.st = st, .ru = ru, .key = key, .window_start = c->last - ru->within};
   cs.chain[last] = *c;
+  cs.chain[last].entry = ends.v[0];
   char base[600];
+  int64_t args[8];
   if (!ru->per_pair) {
-    int rc = search(&cs, (int)last - 1);
-    if (rc || !cs.found) return rc;
-    int64_t args[8];
+    if ((rc = search(&cs, (int)last - 1)) || !cs.found) return rc;
+    for (size_t i = 0; i < ends.n; i++) name(&cs, ends.v[i]);
     for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].entry;
-    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->entry);
+    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)ends.v[0]);
     return raise(r, ru, st, last, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message,
                  1, -1, out);
   }
-  /* One alert per first-step entry: find the candidates, then each chain. */
+  /* One alert per first-step event: find the candidates, then each chain. */
   marks firsts = {0};
-  int rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
+  rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
   for (size_t i = 0; rc == 0 && i < firsts.n; i++) {
+    if (seen_event(firsts.v, i)) continue; /* by day then id: v[i] is its first report */
     chain_search one = cs;
-    one.only_first = firsts.v[i].entry;
+    one.only_first = 1;
+    one.first_event = firsts.v[i].event;
     if ((rc = search(&one, (int)last - 1)) || !one.found) continue;
-    int64_t args[8];
+    for (size_t k = 0; k < ends.n; k++) name(&one, ends.v[k]);
     for (size_t k = 0; k <= last; k++) args[k] = one.best[k].entry;
-    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->entry,
-             (long long)one.only_first);
-    rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key,
-               seq_message, 1, -1, out);
+    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)ends.v[0],
+             (long long)firsts.v[i].entry);
+    rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message,
+               1, -1, out);
   }
   free(firsts.v);
   return rc;
@@ -357,12 +404,12 @@ static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask
   int rc = 0;
   if (mask & (1 << last)) rc = sequence_end(r, ru, st, key, e, out);
   if (rc || !(mask & ((1 << last) - 1))) return rc;
-  /* An earlier step arrived: every last-step entry it may complete. */
+  /* An earlier step arrived: every last-step event it may complete. */
   marks ends = {0};
   rc = lookup(st, ru, (int)last, key, e->last, e->first + ru->within, &ends);
   for (size_t i = 0; rc == 0 && i < ends.n; i++) {
     const mark *c = &ends.v[i];
-    if (c->entry == e->entry || c->last > e->first + ru->within) continue;
+    if (c->event == e->event || c->last > e->first + ru->within || seen_event(ends.v, i)) continue;
     rc = sequence_end(r, ru, st, key, c, out);
   }
   free(ends.v);
@@ -477,36 +524,60 @@ static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const c
 
 /* ---- absence ---- */
 
-/* Whether a second-step entry follows a within the window. */
+/* Whether a second-step entry, of another event, follows a within the window. */
 static int followed(vg_store *st, const rule *ru, const char *key, const mark *a, int *yes) {
   marks m = {0};
   int rc = lookup(st, ru, 1, key, a->last, a->first + ru->within, &m);
   *yes = 0;
   for (size_t i = 0; i < m.n && !*yes; i++)
-    *yes = m.v[i].entry != a->entry && m.v[i].last <= a->first + ru->within;
+    *yes = m.v[i].event != a->event && m.v[i].last <= a->first + ru->within;
   free(m.v);
   return rc;
 }
 
+/* Raises the alert of first-step entry a, the first report of its event,
+ * naming every report; an alert already there gains the ones it lacks. */
+static int absence_raise(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *a,
+                         vg_alert_list *out) {
+  reports rp;
+  int rc = reports_of(st, ru, 0, key, a, &rp);
+  if (rc) return rc;
+  char base[600];
+  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)a->entry);
+  return raise(r, ru, st, 0, &a->entry, 1, rp.v, rp.n, 0, base, key, absence_message, 0, -1, out);
+}
 
 static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask,
-                        const char *key) {
-  (void)r;
+                        const char *key, vg_alert_list *out) {
   int rc = 0;
   if (mask & 1) {
-    int yes;
-    if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
-        (rc = vg_store_absence_add(st, ru->name, key, e->entry, e->first + ru->within)) == 0 &&
-        yes)
-      rc = vg_store_absence_set(st, ru->name, e->entry, "satisfied");
+    /* The event waits once, as its first report. */
+    reports rp;
+    if ((rc = reports_of(st, ru, 0, key, e, &rp))) return rc;
+    if (rp.v[0] != e->entry) {
+      /* Another report of it came first: if its alert fired, it names this
+       * one too. */
+      char state[16];
+      int found = vg_store_absence_state(st, ru->name, rp.v[0], state);
+      if (found < 0) return found;
+      mark first = *e;
+      first.entry = rp.v[0];
+      if (found && strcmp(state, "fired") == 0) rc = absence_raise(r, ru, st, key, &first, out);
+    } else {
+      int yes;
+      if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
+          (rc = vg_store_absence_add(st, ru->name, key, e->entry, e->first + ru->within)) == 0 &&
+          yes)
+        rc = vg_store_absence_set(st, ru->name, e->entry, "satisfied");
+    }
   }
   if (rc == 0 && (mask & 2)) {
-    /* Each first-step entry this one answers is satisfied. */
+    /* Each first-step entry of another event this one answers is satisfied. */
     marks m = {0}; /* latest first: the ones this entry can answer are at that end */
     rc = lookup_order(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, 1, &m);
     for (size_t i = 0; rc == 0 && i < m.n; i++) {
       const mark *a = &m.v[i];
-      if (a->entry != e->entry && a->last <= e->first && e->last <= a->first + ru->within)
+      if (a->event != e->event && a->last <= e->first && e->last <= a->first + ru->within)
         rc = vg_store_absence_set(st, ru->name, a->entry, "satisfied");
     }
     free(m.v);
@@ -525,20 +596,25 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   due_ctx *d = ud;
   (void)deadline;
   if (strcmp(rule_name, d->ru->name) != 0) return 0;
-  int64_t v;
-  (void)v;
-  /* Look once more: the answer may have come in the same batch. */
   mark a = {entry, 0, 0, 0};
-  int yes = 0, found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
+  int found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
   if (found < 0) return VG_EDB;
   if (!found) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied"); /* gone */
-  int rc = followed(d->st, d->ru, key, &a, &yes);
+  found = vg_store_mark_event(d->st, d->ru->name, 0, key, a.first, entry, &a.event);
+  if (found < 0) return found;
+  if (found) {
+    /* A later report of an event that was waiting already (stored before
+     * events were told apart): its first report speaks for it. */
+    reports rp;
+    int rc = reports_of(d->st, d->ru, 0, key, &a, &rp);
+    if (rc) return rc;
+    if (rp.v[0] != entry) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
+  }
+  /* Look once more: the answer may have come in the same batch. */
+  int yes = 0, rc = followed(d->st, d->ru, key, &a, &yes);
   if (rc) return rc;
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
-  char base[600];
-  snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
-  rc = raise(d->r, d->ru, d->st, 0, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, -1,
-             d->out);
+  rc = absence_raise(d->r, d->ru, d->st, key, &a, d->out);
   return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
 }
 
@@ -568,16 +644,18 @@ static int stop_at_first(void *ud, const vg_mark *x) {
 static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                       vg_alert_list *out) {
   /* The earliest mark of the key, by day then id, is the first occurrence,
-   * whatever order entries came in: when it is this entry, the alert is
-   * raised, or moved here from a later entry that arrived before it. */
+   * whatever order entries came in: when it is this entry, or another
+   * report of its event, the alert is raised (naming every report), or
+   * moved here from a later entry that arrived before it. */
   mark earliest = {0, 0, 0, 0};
   int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, 0, stop_at_first, &earliest);
   if (rc < 0) return rc;
-  if (earliest.entry != e->entry) return 0;
+  if (earliest.event != e->event) return 0; /* another event came first */
+  reports rp;
+  if ((rc = reports_of(st, ru, 0, key, &earliest, &rp))) return rc;
   char base[600];
   snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
-  int64_t id = e->entry;
-  return raise(r, ru, st, 0, &id, 1, &id, 1, 0, base, key, first_message, 1, -1, out);
+  return raise(r, ru, st, 0, &rp.v[0], 1, rp.v, rp.n, 0, base, key, first_message, 1, -1, out);
 }
 
 /* ---- dispatch ---- */
@@ -601,7 +679,7 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   switch (ru->kind) {
   case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);
   case RK_THRESHOLD: return threshold(r, ru, st, &me, key, out);
-  case RK_ABSENCE: return absence_step(r, ru, st, &me, mask, key);
+  case RK_ABSENCE: return absence_step(r, ru, st, &me, mask, key, out);
   default: return 0;
   }
 }

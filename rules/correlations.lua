@@ -112,3 +112,13 @@ test "three launches in a month" {
     { rule = "new-weapon", entries = { 2 } },
   },
 }
+
+test "one launch from two sources is one launch" {
+  given = {
+    "2023-03-12: North Korea fires two cruise missiles.",
+    { date = "2023-03-12", text = "North Korea fires two cruise missiles", source = "wire" },
+    "2023-03-16: North Korea test-fires a Hwasong-17 ICBM.",
+  },
+  -- two launches, not three: no repeated-launches
+  alerts = { { rule = "new-weapon", entries = { 3 } } },
+}

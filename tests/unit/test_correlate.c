@@ -13,12 +13,14 @@
  * step naming every first step, late first steps, replays, per_pair,
  * min_gap, by, month-precision dates, three steps), threshold (count,
  * window, a later window, quiet, a dense day: one alert with the true
- * count, a bounded list and one alert call an entry), absence (answered in time, fired once at
- * the watermark, order within a batch, lateness, the wall clock), first
- * (one per value, moved to an earlier entry), the same alerts (and their
- * dates and messages) whatever the arrival order, history queries from rules
- * (also in the form README.md shows), and what loading reports about bad
- * correlation specs and about a `by` that gives no usable key. */
+ * count, a bounded list and one alert call an entry), absence (answered in
+ * time, fired once at the watermark, order within a batch, lateness, the
+ * wall clock), first (one per value, moved to an earlier entry), one event
+ * reported by several sources or worded alike (counted once, never paired
+ * with itself, every report named), the same alerts (and their dates and
+ * messages) whatever the arrival order, history queries from rules (also in
+ * the form README.md shows), and what loading reports about bad correlation
+ * specs and about a `by` that gives no usable key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +57,7 @@ typedef struct {
   vg_alert_list out; /* the new alerts handed on for the sinks */
   vg_ingest ig;      /* the store, the rules and out */
   uint64_t line_no;
+  const char *source; /* of the lines fed, NULL for "desk" */
 } fixture;
 
 /* Failures are counted, not punished: no rule is disabled in these tests. */
@@ -131,6 +134,7 @@ static void load_clean(fixture *fx) {
 #define SEQ14 "sequence \"seq\" { " LAUNCH_THEN_EXERCISE ", within = days(14) }\n"
 #define THR "threshold \"thr\" { match = tagged\"launch\", count = 3, within = days(30) }\n"
 #define ABS "absence \"abs\" { " LAUNCH_THEN_EXERCISE ", within = days(7) }\n"
+#define MEETINGS "steps = { tagged\"summit\", tagged\"summit\" }, within = days(10)"
 #define NEW                                                                                        \
   "first \"new\" {\n"                                                                              \
   "  match = tagged\"launch\",\n"                                                                  \
@@ -160,7 +164,7 @@ static int feed_status(fixture *fx, const char *text, int64_t *id) {
   l.total = l.len;
   l.line_no = ++fx->line_no;
   l.format = VG_FORMAT_AUTO;
-  l.source = "desk";
+  l.source = fx->source ? fx->source : "desk";
   l.max_line = 4096;
   vg_result res;
   vg_counts c = {0};
@@ -196,8 +200,17 @@ static void each_of(fixture *fx, const char *const *lines) {
   }
 }
 
+/* The lines (NULL-ended), one transaction each, as reported by source. */
+static void reported_by(fixture *fx, const char *source, const char *const *lines) {
+  fx->source = source;
+  each_of(fx, lines);
+  fx->source = NULL;
+}
+
 #define BATCH(fx, ...) batch_of((fx), (const char *const[]){__VA_ARGS__, NULL})
 #define EACH(fx, ...) each_of((fx), (const char *const[]){__VA_ARGS__, NULL})
+#define REPORTED_BY(fx, source, ...)                                                               \
+  reported_by((fx), (source), (const char *const[]){__VA_ARGS__, NULL})
 
 /* The wall clock reaching `today`, in a transaction of its own. */
 static void tick(fixture *fx, int32_t today) {
@@ -955,6 +968,101 @@ static void test_first_earlier_entry_moves_the_alert(void **state) {
   assert_string_equal(after.texts, "launch of a Hwasong-15 in an old report");
 }
 
+/* ---- one event, several reports ---- */
+
+/* The same lines through two routes: each is stored (the sources differ),
+ * but a launch is one launch. */
+static void test_threshold_counts_an_event_reported_twice_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one", "2023-03-10: launch two");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: launch one", "2023-03-10: launch two");
+  assert_string_equal(summary(fx), "");
+  /* A launch said three times is still one. */
+  REPORTED_BY(fx, "wire", "2023-03-10: launch two");
+  assert_string_equal(summary(fx), "");
+
+  REPORTED_BY(fx, "spool", "2023-03-20: launch three");
+  assert_string_equal(summary(fx), "thr: launch one | launch one | launch three | launch two | "
+                                   "launch two | launch two");
+  alert_row a = only_alert(fx, "thr");
+  assert_int_equal(a.count, 3);
+  assert_string_equal(a.message, "3 events within 30 days, up to 2023-03-20");
+  assert_int_equal(fx->out.n, 1);
+
+  /* A report of it from elsewhere joins the same alert. */
+  REPORTED_BY(fx, "chronology.txt", "2023-03-20: launch three");
+  assert_string_equal(only_alert(fx, "thr").texts,
+                      "launch one | launch one | launch three | launch three | launch two | "
+                      "launch two | launch two");
+  assert_int_equal(only_alert(fx, "thr").count, 3);
+  assert_int_equal(fx->out.n, 1);
+}
+
+/* Case, spacing, punctuation and the way the date is written do not make
+ * another event; another day or other words do. */
+static void test_reports_worded_alike_are_one_event(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  REPORTED_BY(fx, "a", "2023-03-01: Launch of a KN-23.");
+  REPORTED_BY(fx, "b", "March 1, 2023:   LAUNCH of a kn 23");
+  REPORTED_BY(fx, "c", "{\"date\": \"2023-03-01\", \"text\": \"launch, of a \\u201cKN-23\\u201d!\"}");
+  REPORTED_BY(fx, "d", "2023-03-02: launch of a KN-23");
+  assert_string_equal(summary(fx), "");
+  REPORTED_BY(fx, "d", "2023-03-02: launch of a KN-25");
+  alert_row a = only_alert(fx, "thr");
+  assert_int_equal(a.count, 3);
+  assert_int_equal(a.nentries, 5);
+}
+
+/* A sequence pairs events: reports of one launch and of one exercise make
+ * one alert naming them all, and two reports of one meeting do not pair. */
+static void test_sequence_pairs_events_not_reports(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, SEQ14 "sequence \"meet\" { " MEETINGS " }\n");
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one", "2023-03-05: exercise alpha");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: launch one", "2023-03-05: exercise alpha");
+  assert_string_equal(summary(fx),
+                      "seq: exercise alpha | exercise alpha | launch one | launch one");
+  assert_int_equal(fx->out.n, 1);
+
+  fresh_store(fx);
+  REPORTED_BY(fx, "spool", "2023-03-01: summit in Hanoi");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: Summit in Hanoi.");
+  assert_string_equal(summary(fx), "");
+}
+
+/* An absence waits once per event, and its alert names every report, even
+ * one that comes after it fired. Nor does a report answer its own event. */
+static void test_absence_of_an_event_reported_twice_fires_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, ABS);
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: Launch one.");
+  EACH(fx, "2023-03-20: a quiet day");
+  assert_string_equal(summary(fx), "abs: Launch one. | launch one");
+  assert_int_equal(fx->out.n, 1);
+  REPORTED_BY(fx, "wire", "2023-03-01: LAUNCH ONE");
+  assert_string_equal(summary(fx), "abs: LAUNCH ONE | Launch one. | launch one");
+  assert_int_equal(fx->out.n, 1);
+
+  assert_string_equal(FRESH(fx, "2023-03-01: launch during an exercise",
+                            "2023-03-01: Launch during an exercise", "2023-03-20: a quiet day"),
+                      "abs: Launch during an exercise | launch during an exercise");
+}
+
+/* The first occurrence names every report of the first event. */
+static void test_first_names_every_report_of_the_first_event(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, NEW);
+  REPORTED_BY(fx, "spool", "2023-03-05: launch of a Hwasong-15");
+  REPORTED_BY(fx, "wire", "2023-03-05: Launch of a Hwasong-15.",
+              "2023-03-20: launch of a Hwasong-15 again");
+  assert_string_equal(summary(fx), "new(Hwasong-15): Launch of a Hwasong-15. | "
+                                   "launch of a Hwasong-15");
+  assert_int_equal(fx->out.n, 1);
+}
+
 /* ---- history ---- */
 
 static void test_history_sees_entries_earlier_in_the_transaction(void **state) {
@@ -1140,6 +1248,11 @@ int main(void) {
       T(test_absence_wall_clock_fires_on_tick),
       T(test_first_one_alert_per_weapon),
       T(test_first_earlier_entry_moves_the_alert),
+      T(test_threshold_counts_an_event_reported_twice_once),
+      T(test_reports_worded_alike_are_one_event),
+      T(test_sequence_pairs_events_not_reports),
+      T(test_absence_of_an_event_reported_twice_fires_once),
+      T(test_first_names_every_report_of_the_first_event),
       T(test_history_sees_entries_earlier_in_the_transaction),
       T(test_history_as_documented_loads),
       T(test_history_while_loading_is_an_error),

@@ -323,6 +323,27 @@ static void name(chain_search *cs, int64_t id) {
   if (cs->nnamed < NAMED_MAX) cs->named[cs->nnamed++] = id;
 }
 
+/* Whether x, at step `step`, and later, at the next step, stand in the
+ * order that does not count. Two entries dated the same single day may
+ * come in either order, as dates to the day say nothing of the order within
+ * a day; when each could also stand at the other's step (two meetings in a
+ * sequence of meetings), both orders would pair them and one pair would
+ * give two alerts. Then only the order with the lesser event first counts.
+ * Sets *yes; returns 0 or VG_EDB. */
+static int out_of_order(chain_search *cs, int step, const mark *x, const mark *later, int *yes) {
+  *yes = 0;
+  if (x->first != x->last || later->first != later->last || x->first != later->first ||
+      x->event < later->event)
+    return 0;
+  int64_t ev;
+  int rc = vg_store_mark_event(cs->st, cs->ru->name, step + 1, cs->key, x->first, x->entry, &ev);
+  if (rc == 1)
+    rc = vg_store_mark_event(cs->st, cs->ru->name, step, cs->key, later->first, later->entry, &ev);
+  if (rc < 0) return rc;
+  *yes = rc;
+  return 0;
+}
+
 static int search(chain_search *cs, int step) {
   const mark *later = &cs->chain[step + 1];
   marks m = {0};
@@ -336,6 +357,8 @@ static int search(chain_search *cs, int step) {
       reused = cs->chain[k].event == x->event;
     if (reused) continue;
     if (step == 0 && cs->only_first && x->event != cs->first_event) continue;
+    int skip;
+    if ((rc = out_of_order(cs, step, x, later, &skip)) || skip) continue;
     cs->chain[step] = *x;
     if (step == 0) {
       if (!cs->found) memcpy(cs->best, cs->chain, sizeof cs->best);

@@ -11,16 +11,17 @@
  *
  * Covers sequence (window bounds, same day, step order, one alert per last
  * step naming every first step, late first steps, replays, per_pair,
- * min_gap, by, month-precision dates, three steps), threshold (count,
- * window, a later window, quiet, a dense day: one alert with the true
- * count, a bounded list and one alert call an entry), absence (answered in
- * time, fired once at the watermark, order within a batch, lateness, the
- * wall clock), first (one per value, moved to an earlier entry), one event
- * reported by several sources or worded alike (counted once, never paired
- * with itself, every report named), the same alerts (and their dates and
- * messages) whatever the arrival order, history queries from rules (also in
- * the form README.md shows), and what loading reports about bad correlation
- * specs and about a `by` that gives no usable key. */
+ * min_gap, by, month-precision dates, three steps, two steps of one kind on
+ * one day), threshold (count, window, a later window, quiet, a dense day:
+ * one alert with the true count, a bounded list and one alert call an
+ * entry), absence (answered in time, fired once at the watermark, order
+ * within a batch, lateness, the wall clock), first (one per value, moved to
+ * an earlier entry), one event reported by several sources or worded alike
+ * (counted once, never paired with itself, every report named), the same
+ * alerts (and their dates and messages) whatever the arrival order, history
+ * queries from rules (also in the form README.md shows), and what loading
+ * reports about bad correlation specs and about a `by` that gives no usable
+ * key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -577,6 +578,48 @@ static void test_sequence_three_steps_fire_only_in_order(void **state) {
       FRESH(fx, "2023-03-01: launch a", "2023-03-05: exercise b", "2023-03-12: summit c"), "");
 }
 
+/* Two meetings on one day pair once, either way round, and a meeting never
+ * pairs with itself. */
+static void test_sequence_of_one_kind_pairs_a_same_day_pair_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "sequence \"meet\" { " MEETINGS " }\n");
+  const char *pair = "meet: summit in the evening | summit in the morning";
+  EACH(fx, "2023-03-01: summit in the morning", "2023-03-01: summit in the evening");
+  assert_string_equal(summary(fx), pair);
+  assert_int_equal(fx->out.n, 1);
+  assert_string_equal(FRESH(fx, "2023-03-01: summit in the evening",
+                            "2023-03-01: summit in the morning"),
+                      pair);
+  fresh_store(fx);
+  BATCH(fx, "2023-03-01: summit in the morning", "2023-03-01: summit in the evening");
+  assert_string_equal(summary(fx), pair);
+  assert_int_equal(fx->out.n, 1);
+
+  /* A third, three days later, pairs with each: one alert of its own. */
+  EACH(fx, "2023-03-04: summit three days later");
+  assert_string_equal(summary(fx), "meet: summit in the evening | summit in the morning\n"
+                                   "meet: summit in the evening | summit in the morning | "
+                                   "summit three days later");
+  assert_int_equal(fx->out.n, 2);
+
+  /* Alone, a meeting pairs with nothing. */
+  assert_string_equal(FRESH(fx, "2023-03-01: summit alone"), "");
+
+  /* Three on one day: every pair is named by one alert only, the one of
+   * whichever of its two entries the order within the day puts last. */
+  FRESH(fx, "2023-03-01: summit a", "2023-03-01: summit b", "2023-03-01: summit c");
+  const alert_set *s = alerts(fx);
+  assert_int_equal(s->n, 2);
+  assert_int_equal(s->v[0].nentries + s->v[1].nentries, 5);
+
+  /* One alert per pair, too. */
+  use_rules(fx, "sequence \"meet\" { " MEETINGS ", per_pair = true }\n");
+  assert_string_equal(FRESH(fx, "2023-03-01: summit in the morning",
+                            "2023-03-01: summit in the evening"),
+                      pair);
+  assert_int_equal(fx->out.n, 1);
+}
+
 /* ---- the same alerts in any arrival order ---- */
 
 static const char *const mixed[] = {
@@ -1030,6 +1073,9 @@ static void test_sequence_pairs_events_not_reports(void **state) {
   REPORTED_BY(fx, "spool", "2023-03-01: summit in Hanoi");
   REPORTED_BY(fx, "chronology.txt", "2023-03-01: Summit in Hanoi.");
   assert_string_equal(summary(fx), "");
+  REPORTED_BY(fx, "spool", "2023-03-01: summit in Hanoi ends early");
+  assert_int_equal(alerts(fx)->n, 1);
+  assert_int_equal(alerts(fx)->v[0].nentries, 3);
 }
 
 /* An absence waits once per event, and its alert names every report, even
@@ -1233,6 +1279,7 @@ int main(void) {
       T(test_sequence_by_key_pairs_only_equal_keys),
       T(test_sequence_month_dated_launch_pairs_only_when_the_month_fits),
       T(test_sequence_three_steps_fire_only_in_order),
+      T(test_sequence_of_one_kind_pairs_a_same_day_pair_once),
       T(test_same_alerts_in_any_arrival_order),
       T(test_sequence_alert_date_and_message_do_not_depend_on_arrival_order),
       T(test_threshold_third_launch_in_thirty_days_raises_one),

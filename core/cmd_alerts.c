@@ -14,13 +14,18 @@ static const char help[] =
     "                    [--db PATH] [--config FILE]\n"
     "Lists stored alerts by the event date of the entry that raised them.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
-    "           created_at, version (1, and one more each time it was amended)\n"
-    "           and entries (the ids of the entries it concerns)\n";
+    "           created_at, version (1, and one more each time it was amended),\n"
+    "           entries (the ids of the entries it concerns) and, for a threshold,\n"
+    "           count (the events of its window)\n";
 
 static int print_text(void *ud, const vg_alert_row *a) {
   (void)ud;
-  vg_cli_printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
-                a->entries ? a->entries : "");
+  if (a->count >= 0)
+    vg_cli_printf("%s  %-4s  %s  %s  [%lld events; entries %s]\n", a->date, a->severity,
+                  a->rule, a->message, a->count, a->entries ? a->entries : "");
+  else
+    vg_cli_printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
+                  a->entries ? a->entries : "");
   return 0;
 }
 
@@ -35,6 +40,7 @@ static int print_json(void *ud, const vg_alert_row *a) {
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "created_at", a->created_at);
   cJSON_AddNumberToObject(o, "version", a->version);
+  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (const char *p = a->entries; p && *p;) {
     char *end;

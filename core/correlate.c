@@ -13,8 +13,21 @@
  *
  * An alert is a function of the marks, not of the order they came in: when
  * a new mark changes a conclusion, the alert is written again whole (its
- * date, message and entries), under the same dedup key. */
+ * date, message and entries), under the same dedup key.
+ *
+ * Correlations are about events, and one event may come as several entries
+ * (the same line from two sources). Each mark carries the event its entry
+ * reports (vg_entry_event): an event never pairs with itself, a threshold
+ * counts events, not entries, and an alert about an event is anchored on its
+ * first report and names all of them.
+ *
+ * A threshold's window is counted on the store's per-span tally of events
+ * (vg_store_span_events), a row per day of the window whatever the number of
+ * entries, and its alert, one per day the window ends on, names at most
+ * NAMED_MAX entries and says how many events there were. */
 #include "rules_impl.h"
+
+#include "entry.h"
 
 #include "vigil.h"
 
@@ -29,19 +42,16 @@
 #define NAMED_MAX 100       /* entries one alert names at most */
 #define SPAN_SLACK 366      /* the longest span a date may have (a year), in days */
 
-typedef struct {
-  int64_t id;
-  int32_t first, last;
-} mark;
+typedef vg_mark mark;
 
 typedef struct {
   mark *v;
   size_t n, cap;
 } marks;
 
-static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
+static int collect(void *ud, const vg_mark *x) {
   marks *m = ud;
-  if (m->n >= CANDIDATES_MAX) return 0;
+  if (m->n >= CANDIDATES_MAX) return 1;
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 16;
     mark *v = realloc(m->v, cap * sizeof *v);
@@ -49,7 +59,7 @@ static int collect(void *ud, int64_t id, int32_t first, int32_t last) {
     m->v = v;
     m->cap = cap;
   }
-  m->v[m->n++] = (mark){id, first, last};
+  m->v[m->n++] = *x;
   return 0;
 }
 
@@ -59,7 +69,8 @@ static int lookup_order(vg_store *st, const rule *ru, int step, const char *key,
                         int32_t to, int latest_first, marks *out) {
   out->n = 0;
   if (from > to) return 0;
-  return vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
+  int rc = vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
+  return rc > 0 ? 0 : rc;
 }
 
 static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
@@ -67,10 +78,35 @@ static int lookup(vg_store *st, const rule *ru, int step, const char *key, int32
   return lookup_order(st, ru, step, key, from, to, 0, out);
 }
 
-/* "a lies within W days before b", with the rule's least gap. */
+/* "a lies within W days before b", with the rule's least gap; a and b
+ * report two events. */
 static int precedes(const rule *ru, const mark *a, const mark *b, int32_t window_start) {
-  return a->id != b->id && a->last <= b->first && a->first >= window_start &&
+  return a->event != b->event && a->last <= b->first && a->first >= window_start &&
          (int64_t)b->first - a->last >= ru->min_gap;
+}
+
+/* The reports of one event, at most NAMED_MAX of them, by id. */
+typedef struct {
+  int64_t v[NAMED_MAX];
+  size_t n;
+} reports;
+
+static int add_report(void *ud, int64_t id) {
+  reports *rp = ud;
+  if (rp->n == NAMED_MAX) return 1;
+  rp->v[rp->n++] = id;
+  return 0;
+}
+
+/* The reports of m's event among the marks of step `step`; m's own entry
+ * when there are none (its mark is gone). rp->v[0] is the first report. */
+static int reports_of(vg_store *st, const rule *ru, int step, const char *key, const mark *m,
+                      reports *rp) {
+  rp->n = 0;
+  int rc = vg_store_event_reports(st, ru->name, step, key, m->first, m->event, add_report, rp);
+  if (rc < 0) return rc;
+  if (rp->n == 0) rp->v[rp->n++] = m->entry;
+  return 0;
 }
 
 /* The key of the entry: by(e) as text, "" for a rule without `by`. Returns
@@ -163,13 +199,14 @@ static void push_lazy_list(lua_State *L, lazy *lz, int keep) {
  * message) and stores the alert, anchored on the entry args[anchor_at]. The
  * function gets the objects of the `args` entries (unless `list` is 2:
  * then only the list), then a list of all `named` entries when `list` is
- * set, then the key. */
+ * set, then the key, then `count` when it is not negative (the events of a
+ * threshold's window, which the alert keeps too). */
 static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const int64_t *args,
                  size_t nargs, const int64_t *named, size_t nnamed, int list,
-                 const char *dedup_base,
-                 const char *key, const char *(*default_message)(lua_State *, const rule *,
-                                                                   vg_loaded *, size_t),
-                 int replace, vg_alert_list *out) {
+                 const char *dedup_base, const char *key,
+                 const char *(*default_message)(lua_State *, const rule *, vg_loaded *, size_t,
+                                                long long),
+                 int replace, long long count, vg_alert_list *out) {
   lua_State *L = r->sb->L;
   vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
   if (!slots) return VG_ENOMEM;
@@ -196,16 +233,17 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
       for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
     }
     lua_pushstring(L, key);
-    int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1;
+    if (count >= 0) lua_pushinteger(L, (lua_Integer)count);
+    int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1 + (count >= 0);
     if (vg_rule_call(r, ru, anchor_id, n)) goto cleanup;
   } else if (ru->alert == LUA_NOREF) {
     lua_settop(L, base);
-    default_message(L, ru, slots, nargs);
+    default_message(L, ru, slots, nargs, count);
   } else {
     lua_settop(L, base);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert);
   }
-  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, out);
+  rc = vg_rule_alert(r, ru, st, &anchor, named, nnamed, dedup_base, key, replace, count, out);
 cleanup:
   for (size_t i = 0; i < loaded; i++) {
     lua_rawgeti(L, keep, (lua_Integer)i + 1);
@@ -218,10 +256,12 @@ cleanup:
   return rc;
 }
 
-static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                               long long count) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   (void)ru;
+  (void)count;
   for (size_t i = 0; i < n; i++) {
     if (i) luaL_addstring(&b, ", then ");
     luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
@@ -232,23 +272,28 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
   return lua_tostring(L, -1);
 }
 
-static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                     long long count) {
   (void)n;
-  lua_pushfstring(L, "%I entries within %d days, up to %s", (LUAI_UACINT)ru->count,
-                  (int)ru->within, s[0].e.date);
+  lua_pushfstring(L, "%I events within %d days, up to %s", (LUAI_UACINT)count, (int)ru->within,
+                  s[0].e.date);
   return lua_tostring(L, -1);
 }
 
-static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                   long long count) {
   (void)n;
+  (void)count;
   lua_pushfstring(L, "nothing followed within %d days: %s %s", (int)ru->within,
                   s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
 
-static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n) {
+static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+                                 long long count) {
   (void)n;
   (void)ru;
+  (void)count;
   lua_pushfstring(L, "first seen: %s %s", s[0].e.date, s[0].e.text);
   return lua_tostring(L, -1);
 }
@@ -268,13 +313,35 @@ typedef struct {
   int found;
   int64_t named[NAMED_MAX];
   size_t nnamed;
-  int64_t only_first;   /* per pair: the chains must start here (0: any) */
+  int only_first;      /* per pair: the chains must start with ... */
+  int64_t first_event; /* ... a report of this event */
 } chain_search;
 
 static void name(chain_search *cs, int64_t id) {
   for (size_t i = 0; i < cs->nnamed; i++)
     if (cs->named[i] == id) return;
   if (cs->nnamed < NAMED_MAX) cs->named[cs->nnamed++] = id;
+}
+
+/* Whether x, at step `step`, and later, at the next step, stand in the
+ * order that does not count. Two entries dated the same single day may
+ * come in either order, as dates to the day say nothing of the order within
+ * a day; when each could also stand at the other's step (two meetings in a
+ * sequence of meetings), both orders would pair them and one pair would
+ * give two alerts. Then only the order with the lesser event first counts.
+ * Sets *yes; returns 0 or VG_EDB. */
+static int out_of_order(chain_search *cs, int step, const mark *x, const mark *later, int *yes) {
+  *yes = 0;
+  if (x->first != x->last || later->first != later->last || x->first != later->first ||
+      x->event < later->event)
+    return 0;
+  int64_t ev;
+  int rc = vg_store_mark_event(cs->st, cs->ru->name, step + 1, cs->key, x->first, x->entry, &ev);
+  if (rc == 1)
+    rc = vg_store_mark_event(cs->st, cs->ru->name, step, cs->key, later->first, later->entry, &ev);
+  if (rc < 0) return rc;
+  *yes = rc;
+  return 0;
 }
 
 static int search(chain_search *cs, int step) {
@@ -285,16 +352,18 @@ static int search(chain_search *cs, int step) {
   for (size_t i = 0; rc == 0 && i < m.n; i++) {
     mark *x = &m.v[i];
     if (!precedes(cs->ru, x, later, cs->window_start)) continue;
-    int reused = 0;
+    int reused = 0; /* a chain links distinct events */
     for (size_t k = (size_t)step + 1; k < cs->ru->nsteps && !reused; k++)
-      reused = cs->chain[k].id == x->id;
+      reused = cs->chain[k].event == x->event;
     if (reused) continue;
-    if (step == 0 && cs->only_first && x->id != cs->only_first) continue;
+    if (step == 0 && cs->only_first && x->event != cs->first_event) continue;
+    int skip;
+    if ((rc = out_of_order(cs, step, x, later, &skip)) || skip) continue;
     cs->chain[step] = *x;
     if (step == 0) {
       if (!cs->found) memcpy(cs->best, cs->chain, sizeof cs->best);
       cs->found = 1;
-      for (size_t k = 0; k < cs->ru->nsteps; k++) name(cs, cs->chain[k].id);
+      for (size_t k = 0; k < cs->ru->nsteps; k++) name(cs, cs->chain[k].entry);
     } else {
       rc = search(cs, step - 1);
     }
@@ -303,35 +372,50 @@ static int search(chain_search *cs, int step) {
   return rc;
 }
 
-/* Raises (or amends) the alert of the last-step entry c, if a chain ends there. */
+/* Whether marks v[0..i) hold a report of v[i]'s event (they share its
+ * first day, and the look-ups list a day's marks together). */
+static int seen_event(const mark *v, size_t i) {
+  for (size_t k = i; k-- > 0 && v[k].first == v[i].first;)
+    if (v[k].event == v[i].event) return 1;
+  return 0;
+}
+
+/* Raises (or amends) the alert of the last-step event of c, if a chain ends
+ * there: anchored on the event's first report, naming all of its reports. */
 static int sequence_end(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *c,
                         vg_alert_list *out) {
   size_t last = ru->nsteps - 1;
+  reports ends;
+  int rc = reports_of(st, ru, (int)last, key, c, &ends);
+  if (rc) return rc;
   chain_search cs = {.st = st, .ru = ru, .key = key, .window_start = c->last - ru->within};
   cs.chain[last] = *c;
+  cs.chain[last].entry = ends.v[0];
   char base[600];
+  int64_t args[8];
   if (!ru->per_pair) {
-    int rc = search(&cs, (int)last - 1);
-    if (rc || !cs.found) return rc;
-    int64_t args[8];
-    for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].id;
-    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)c->id);
+    if ((rc = search(&cs, (int)last - 1)) || !cs.found) return rc;
+    for (size_t i = 0; i < ends.n; i++) name(&cs, ends.v[i]);
+    for (size_t k = 0; k <= last; k++) args[k] = cs.best[k].entry;
+    snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)ends.v[0]);
     return raise(r, ru, st, last, args, ru->nsteps, cs.named, cs.nnamed, 1, base, key, seq_message,
-                 1, out);
+                 1, -1, out);
   }
-  /* One alert per first-step entry: find the candidates, then each chain. */
+  /* One alert per first-step event: find the candidates, then each chain. */
   marks firsts = {0};
-  int rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
+  rc = lookup(st, ru, 0, key, cs.window_start, c->first, &firsts);
   for (size_t i = 0; rc == 0 && i < firsts.n; i++) {
+    if (seen_event(firsts.v, i)) continue; /* by day then id: v[i] is its first report */
     chain_search one = cs;
-    one.only_first = firsts.v[i].id;
+    one.only_first = 1;
+    one.first_event = firsts.v[i].event;
     if ((rc = search(&one, (int)last - 1)) || !one.found) continue;
-    int64_t args[8];
-    for (size_t k = 0; k <= last; k++) args[k] = one.best[k].id;
-    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)c->id,
-             (long long)one.only_first);
-    rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key,
-               seq_message, 1, out);
+    for (size_t k = 0; k < ends.n; k++) name(&one, ends.v[k]);
+    for (size_t k = 0; k <= last; k++) args[k] = one.best[k].entry;
+    snprintf(base, sizeof base, "%s\x1f%lld\x1f%lld", ru->name, (long long)ends.v[0],
+             (long long)firsts.v[i].entry);
+    rc = raise(r, ru, st, last, args, ru->nsteps, one.named, one.nnamed, 1, base, key, seq_message,
+               1, -1, out);
   }
   free(firsts.v);
   return rc;
@@ -343,12 +427,12 @@ static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask
   int rc = 0;
   if (mask & (1 << last)) rc = sequence_end(r, ru, st, key, e, out);
   if (rc || !(mask & ((1 << last) - 1))) return rc;
-  /* An earlier step arrived: every last-step entry it may complete. */
+  /* An earlier step arrived: every last-step event it may complete. */
   marks ends = {0};
   rc = lookup(st, ru, (int)last, key, e->last, e->first + ru->within, &ends);
   for (size_t i = 0; rc == 0 && i < ends.n; i++) {
     const mark *c = &ends.v[i];
-    if (c->id == e->id || c->last > e->first + ru->within) continue;
+    if (c->event == e->event || c->last > e->first + ru->within || seen_event(ends.v, i)) continue;
     rc = sequence_end(r, ru, st, key, c, out);
   }
   free(ends.v);
@@ -357,75 +441,167 @@ static int sequence(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask
 
 /* ---- threshold ---- */
 
-/* Raises the alert of trigger t when its window holds enough entries. */
-static int threshold_at(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *t,
-                        vg_alert_list *out) {
-  int32_t start = t->last - ru->within;
-  marks m = {0};
-  int rc = lookup(st, ru, 0, key, start, t->last, &m);
+/* The entries a threshold alert names: the latest NAMED_MAX reports of the
+ * window, read from its last day back, the reports of one event together
+ * so that an event is named with every report or not at all. */
+typedef struct {
+  int32_t day;              /* the window's last day */
+  int64_t v[NAMED_MAX];     /* named so far, latest first */
+  size_t n;
+  int64_t group[NAMED_MAX]; /* the reports of the event being read */
+  size_t ngroup;
+  mark at;                  /* that event */
+  size_t read;              /* marks read */
+  int full, cut;            /* no room for another event; stopped reading early */
+} namer;
+
+/* Names the event read so far, if it fits; 0 once there is no more room. */
+static int name_group(namer *nm) {
+  if (nm->ngroup == 0) return 1;
+  if (nm->n + nm->ngroup > NAMED_MAX && nm->n > 0) {
+    nm->full = 1;
+    return 0;
+  }
+  for (size_t i = 0; i < nm->ngroup && nm->n < NAMED_MAX; i++) nm->v[nm->n++] = nm->group[i];
+  nm->ngroup = 0;
+  return nm->n < NAMED_MAX;
+}
+
+static int name_mark(void *ud, const vg_mark *m) {
+  namer *nm = ud;
+  if (++nm->read > CANDIDATES_MAX) {
+    nm->cut = 1;
+    return 1;
+  }
+  if (m->last > nm->day) return 0; /* ends after the window */
+  if (nm->ngroup && (m->event != nm->at.event || m->first != nm->at.first) && !name_group(nm))
+    return 1;
+  nm->at = *m;
+  if (nm->ngroup < NAMED_MAX) nm->group[nm->ngroup++] = m->entry;
+  return 0;
+}
+
+/* Raises (or amends) the alert of the window that ends on `day`, when it
+ * holds `count` events or more; anchor is the first report of the
+ * latest-starting span that ends that day. */
+static int threshold_day(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t day,
+                         int64_t anchor, vg_alert_list *out) {
+  int32_t start = day - ru->within;
+  long long count = vg_store_span_events(st, ru->name, 0, key, start, day);
+  if (count < 0) return VG_EDB;
+  if (count < ru->count || anchor <= 0) return 0;
+  namer *nm = calloc(1, sizeof *nm);
+  if (!nm) return VG_ENOMEM;
+  nm->day = day;
+  int rc = vg_store_marks_by_event(st, ru->name, 0, key, start, day, name_mark, nm);
+  if (rc < 0) goto done;
+  /* An event cut short by the end of the reading may lack reports: not named. */
+  if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
   int64_t named[NAMED_MAX];
-  size_t n = 0;
-  long count = 0;
-  for (size_t i = 0; i < m.n; i++)
-    if (m.v[i].first >= start && m.v[i].last <= t->last) {
-      count++;
-      if (n < NAMED_MAX) named[n++] = m.v[i].id;
-    }
-  free(m.v);
-  if (rc || count < ru->count) return rc;
+  for (size_t i = 0; i < nm->n; i++) named[i] = nm->v[nm->n - 1 - i]; /* in date order */
   char base[600];
-  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)t->id);
-  int64_t anchor = t->id;
-  return raise(r, ru, st, 0, &anchor, 1, named, n, 2, base, key, threshold_message, 1, out);
+  snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)day, key);
+  rc = raise(r, ru, st, 0, &anchor, 1, named, nm->n, 2, base, key, threshold_message, 1, count,
+             out);
+done:
+  free(nm);
+  return rc < 0 ? rc : 0;
+}
+
+typedef struct {
+  int32_t day;
+  int64_t anchor;
+} window_end;
+
+typedef struct {
+  window_end *v;
+  size_t n, cap;
+} window_ends;
+
+static int collect_day(void *ud, int32_t day, int64_t anchor) {
+  window_ends *w = ud;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 8;
+    window_end *v = realloc(w->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    w->v = v;
+    w->cap = cap;
+  }
+  w->v[w->n++] = (window_end){day, anchor};
+  return 0;
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                      vg_alert_list *out) {
-  /* Every trigger whose window the new entry falls in: t.last in
-   * [e.last, e.first + within]. */
-  marks m = {0}; /* latest first: the triggers that matter are at that end */
-  int rc = lookup_order(st, ru, 0, key, e->last - SPAN_SLACK, e->first + ru->within, 1, &m);
-  for (size_t i = 0; rc == 0 && i < m.n; i++) {
-    const mark *t = &m.v[i];
-    if (t->last < e->last || t->last > e->first + ru->within) continue;
-    rc = threshold_at(r, ru, st, key, t, out);
-  }
-  free(m.v);
+  /* Every window the new entry falls in: those ending on a day in
+   * [e.last, e.first + within] on which some matching entry ends. All the
+   * entries that end on one day share a window, and so one alert. */
+  window_ends w = {0};
+  int32_t to = e->first + ru->within;
+  int rc = vg_store_span_days(st, ru->name, 0, key, e->last, to, collect_day, &w);
+  for (size_t i = 0; rc == 0 && i < w.n; i++)
+    rc = threshold_day(r, ru, st, key, w.v[i].day, w.v[i].anchor, out);
+  free(w.v);
   return rc;
 }
 
 /* ---- absence ---- */
 
-/* Whether a second-step entry follows a within the window. */
+/* Whether a second-step entry, of another event, follows a within the window. */
 static int followed(vg_store *st, const rule *ru, const char *key, const mark *a, int *yes) {
   marks m = {0};
   int rc = lookup(st, ru, 1, key, a->last, a->first + ru->within, &m);
   *yes = 0;
   for (size_t i = 0; i < m.n && !*yes; i++)
-    *yes = m.v[i].id != a->id && m.v[i].last <= a->first + ru->within;
+    *yes = m.v[i].event != a->event && m.v[i].last <= a->first + ru->within;
   free(m.v);
   return rc;
 }
 
+/* Raises the alert of first-step entry a, the first report of its event,
+ * naming every report; an alert already there gains the ones it lacks. */
+static int absence_raise(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *a,
+                         vg_alert_list *out) {
+  reports rp;
+  int rc = reports_of(st, ru, 0, key, a, &rp);
+  if (rc) return rc;
+  char base[600];
+  snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)a->entry);
+  return raise(r, ru, st, 0, &a->entry, 1, rp.v, rp.n, 0, base, key, absence_message, 0, -1, out);
+}
 
 static int absence_step(vg_rules *r, rule *ru, vg_store *st, const mark *e, int mask,
-                        const char *key) {
-  (void)r;
+                        const char *key, vg_alert_list *out) {
   int rc = 0;
   if (mask & 1) {
-    int yes;
-    if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
-        (rc = vg_store_absence_add(st, ru->name, key, e->id, e->first + ru->within)) == 0 && yes)
-      rc = vg_store_absence_set(st, ru->name, e->id, "satisfied");
+    /* The event waits once, as its first report. */
+    reports rp;
+    if ((rc = reports_of(st, ru, 0, key, e, &rp))) return rc;
+    if (rp.v[0] != e->entry) {
+      /* Another report of it came first: if its alert fired, it names this
+       * one too. */
+      char state[16];
+      int found = vg_store_absence_state(st, ru->name, rp.v[0], state);
+      if (found < 0) return found;
+      mark first = *e;
+      first.entry = rp.v[0];
+      if (found && strcmp(state, "fired") == 0) rc = absence_raise(r, ru, st, key, &first, out);
+    } else {
+      int yes;
+      if ((rc = followed(st, ru, key, e, &yes)) == 0 &&
+          (rc = vg_store_absence_add(st, ru->name, key, e->entry, e->first + ru->within)) == 0 &&
+          yes)
+        rc = vg_store_absence_set(st, ru->name, e->entry, "satisfied");
+    }
   }
   if (rc == 0 && (mask & 2)) {
-    /* Each first-step entry this one answers is satisfied. */
+    /* Each first-step entry of another event this one answers is satisfied. */
     marks m = {0}; /* latest first: the ones this entry can answer are at that end */
     rc = lookup_order(st, ru, 0, key, e->last - ru->within - SPAN_SLACK, e->first, 1, &m);
     for (size_t i = 0; rc == 0 && i < m.n; i++) {
       const mark *a = &m.v[i];
-      if (a->id != e->id && a->last <= e->first && e->last <= a->first + ru->within)
-        rc = vg_store_absence_set(st, ru->name, a->id, "satisfied");
+      if (a->event != e->event && a->last <= e->first && e->last <= a->first + ru->within)
+        rc = vg_store_absence_set(st, ru->name, a->entry, "satisfied");
     }
     free(m.v);
   }
@@ -443,19 +619,25 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
   due_ctx *d = ud;
   (void)deadline;
   if (strcmp(rule_name, d->ru->name) != 0) return 0;
-  int64_t v;
-  (void)v;
-  /* Look once more: the answer may have come in the same batch. */
-  mark a = {entry, 0, 0};
-  int yes = 0, found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
+  mark a = {entry, 0, 0, 0};
+  int found = vg_store_entry_span(d->st, entry, &a.first, &a.last);
   if (found < 0) return VG_EDB;
   if (!found) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied"); /* gone */
-  int rc = followed(d->st, d->ru, key, &a, &yes);
+  found = vg_store_mark_event(d->st, d->ru->name, 0, key, a.first, entry, &a.event);
+  if (found < 0) return found;
+  if (found) {
+    /* A later report of an event that was waiting already (stored before
+     * events were told apart): its first report speaks for it. */
+    reports rp;
+    int rc = reports_of(d->st, d->ru, 0, key, &a, &rp);
+    if (rc) return rc;
+    if (rp.v[0] != entry) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
+  }
+  /* Look once more: the answer may have come in the same batch. */
+  int yes = 0, rc = followed(d->st, d->ru, key, &a, &yes);
   if (rc) return rc;
   if (yes) return vg_store_absence_set(d->st, d->ru->name, entry, "satisfied");
-  char base[600];
-  snprintf(base, sizeof base, "%s\x1f%lld", d->ru->name, (long long)entry);
-  rc = raise(d->r, d->ru, d->st, 0, &entry, 1, &entry, 1, 0, base, key, absence_message, 0, d->out);
+  rc = absence_raise(d->r, d->ru, d->st, key, &a, d->out);
   return rc ? rc : vg_store_absence_set(d->st, d->ru->name, entry, "fired");
 }
 
@@ -477,25 +659,26 @@ int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *ou
 
 /* ---- first occurrence ---- */
 
-static int stop_at_first(void *ud, int64_t id, int32_t first, int32_t last) {
-  mark *m = ud;
-  *m = (mark){id, first, last};
+static int stop_at_first(void *ud, const vg_mark *x) {
+  *(mark *)ud = *x;
   return 1;
 }
 
 static int first_seen(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                       vg_alert_list *out) {
   /* The earliest mark of the key, by day then id, is the first occurrence,
-   * whatever order entries came in: when it is this entry, the alert is
-   * raised, or moved here from a later entry that arrived before it. */
-  mark earliest = {0, 0, 0};
+   * whatever order entries came in: when it is this entry, or another
+   * report of its event, the alert is raised (naming every report), or
+   * moved here from a later entry that arrived before it. */
+  mark earliest = {0, 0, 0, 0};
   int rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, 0, stop_at_first, &earliest);
   if (rc < 0) return rc;
-  if (earliest.id != e->id) return 0;
+  if (earliest.event != e->event) return 0; /* another event came first */
+  reports rp;
+  if ((rc = reports_of(st, ru, 0, key, &earliest, &rp))) return rc;
   char base[600];
   snprintf(base, sizeof base, "%s\x1fkey\x1f%s", ru->name, key);
-  int64_t id = e->id;
-  return raise(r, ru, st, 0, &id, 1, &id, 1, 0, base, key, first_message, 1, out);
+  return raise(r, ru, st, 0, &rp.v[0], 1, rp.v, rp.n, 0, base, key, first_message, 1, -1, out);
 }
 
 /* ---- dispatch ---- */
@@ -507,19 +690,19 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   int mask = steps_of(r, ru, e, entry_idx);
   if (mask <= 0) return 0;
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
-  mark me = {e->id, e->first, e->last};
+  mark me = {e->id, e->first, e->last, vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
-    rc = vg_store_mark(st, ru->name, 0, key, e->first, e->last, e->id);
+    rc = vg_store_mark(st, ru->name, 0, key, &me);
     return rc ? rc : first_seen(r, ru, st, &me, key, out);
   }
   for (size_t i = 0; i < ru->nsteps && rc == 0; i++)
-    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, e->first, e->last, e->id);
+    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, &me);
   if (rc) return rc;
   switch (ru->kind) {
   case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);
   case RK_THRESHOLD: return threshold(r, ru, st, &me, key, out);
-  case RK_ABSENCE: return absence_step(r, ru, st, &me, mask, key);
+  case RK_ABSENCE: return absence_step(r, ru, st, &me, mask, key, out);
   default: return 0;
   }
 }

@@ -60,6 +60,75 @@ static void hash_entry(vg_entry *e) {
   memcpy(e->hash, c.digest, sizeof e->hash);
 }
 
+/* The code point of the UTF-8 sequence at p[0..n) and its length in *used,
+ * or -1 (one byte used) when it is not a whole, valid sequence. */
+static long decode(const unsigned char *p, size_t n, size_t *used) {
+  unsigned c = p[0];
+  size_t need = c >= 0xc2 && c <= 0xdf   ? 1
+                : c >= 0xe0 && c <= 0xef ? 2
+                : c >= 0xf0 && c <= 0xf4 ? 3
+                                         : 0;
+  *used = 1;
+  if (need == 0 || n <= need) return -1;
+  long cp = (long)(c & (0x3f >> need));
+  for (size_t k = 1; k <= need; k++) {
+    if ((p[k] & 0xc0) != 0x80) return -1;
+    cp = (cp << 6) | (p[k] & 0x3f);
+  }
+  *used = need + 1;
+  return cp;
+}
+
+/* Whether code point cp only separates words: the Latin-1 punctuation and
+ * no-break space, general punctuation (dashes, curly quotes, thin spaces),
+ * and the ideographic space and punctuation. */
+static int separates(long cp) {
+  return (cp >= 0x80 && cp <= 0xbf) || cp == 0xd7 || cp == 0xf7 || (cp >= 0x2000 && cp <= 0x206f) ||
+         (cp >= 0x3000 && cp <= 0x3003);
+}
+
+int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last) {
+  XXH3_state_t st;
+  XXH3_64bits_reset(&st);
+  int32_t span[2] = {first, last};
+  XXH3_64bits_update(&st, span, sizeof span);
+  /* The words, lower-cased and joined by one space, through a small buffer. */
+  unsigned char buf[256];
+  size_t n = 0;
+  int words = 0, gap = 0;
+  const unsigned char *p = (const unsigned char *)text;
+  for (size_t i = 0; i < len;) {
+    unsigned c = p[i];
+    size_t used = 1;
+    int word;
+    if (c < 0x80) {
+      word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    } else {
+      long cp = decode(p + i, len - i, &used);
+      word = cp < 0 || !separates(cp);
+    }
+    if (!word) {
+      gap = 1;
+      i += used;
+      continue;
+    }
+    if (n + used + 1 > sizeof buf) {
+      XXH3_64bits_update(&st, buf, n);
+      n = 0;
+    }
+    if (gap && words) buf[n++] = ' ';
+    gap = 0;
+    words = 1;
+    for (size_t k = 0; k < used; k++) {
+      unsigned char b = p[i + k];
+      buf[n++] = b >= 'A' && b <= 'Z' ? (unsigned char)(b - 'A' + 'a') : b;
+    }
+    i += used;
+  }
+  XXH3_64bits_update(&st, buf, n);
+  return (int64_t)XXH3_64bits_digest(&st);
+}
+
 static int blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 static int parse_chrono(const char *line, size_t len, vg_entry *e, char *why) {

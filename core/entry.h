@@ -42,6 +42,16 @@ int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *sour
 /* Releases what an entry owns; a cleared entry may be cleared again. */
 void vg_entry_clear(vg_entry *e);
 
+/* The event an entry reports: a hash of the span of its date (first and
+ * last day) and of its text compared word by word, so that reports of one
+ * event from several sources, worded alike but for case, spacing and
+ * punctuation, have the same key. A word is a run of ASCII letters and
+ * digits or of other characters (a UTF-8 letter is kept whole), ASCII
+ * letters taken in lower case; everything else (ASCII punctuation and
+ * spaces, Latin-1 and general punctuation, no-break and wide spaces) only
+ * separates words. Works on any bytes; equal keys, one event. */
+int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last);
+
 /* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
  * the offset of the first bad byte. */
 long vg_utf8_check(const char *s, size_t n);

@@ -966,6 +966,7 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
     return VG_ENOMEM;
   memcpy(c->entries, a->entries, a->nentries * sizeof *c->entries);
   c->nentries = a->nentries;
+  c->count = a->count;
   return 0;
 }
 
@@ -992,6 +993,7 @@ static int copy_row(void *ud, const vg_alert_row *row) {
     return VG_ENOMEM;
   c->id = row->id;
   c->version = row->version;
+  c->count = row->count;
   for (const char *p = row->entries; p && *p;) {
     char *end;
     c->entries[c->nentries++] = strtoll(p, &end, 10);
@@ -1026,7 +1028,7 @@ static int amend_alert(vg_alert_list *out, vg_store *st, int64_t id, const rule 
 
 int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
                   const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
-                  int replace, vg_alert_list *out) {
+                  int replace, long long count, vg_alert_list *out) {
   lua_State *L = r->sb->L;
   int top = lua_gettop(L) - 1; /* below the value */
   int t = lua_type(L, -1);
@@ -1081,7 +1083,8 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
   }
   if (rc == 0) {
     int64_t id;
-    vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first, entries, n};
+    vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first,
+                     entries, n, count};
     int exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
     if (exists == 1) rc = vg_store_alert_move(st, id, &a);
     else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
@@ -1101,7 +1104,7 @@ static int raise_alert(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, i
     return 0;
   char base[300];
   snprintf(base, sizeof base, "%s\x1f%lld", ru->name, (long long)e->id);
-  return vg_rule_alert(r, ru, st, e, &e->id, 1, base, NULL, 0, out);
+  return vg_rule_alert(r, ru, st, e, &e->id, 1, base, NULL, 0, -1, out);
 }
 
 char *vg_rule_entry_from_row(const vg_row *row, vg_rule_entry *e) {

@@ -26,6 +26,7 @@ typedef struct {
   int64_t *entries;             /* the entries it concerns */
   size_t nentries;
   int version;                  /* 1 when raised; more for an amended alert */
+  long long count;              /* the events of a threshold's window, or -1 */
 } vg_alert;
 
 typedef struct {

@@ -77,15 +77,16 @@ void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why);
 int vg_rule_call(vg_rules *r, rule *ru, int64_t entry, int nargs);
 /* Takes the alert value on top of the stack (nil, a message, or a table;
  * popped) and stores the alert it describes, anchored on `anchor` and
- * naming `entries`; its dedup key is dedup_base plus the key the alert
- * table gives, and its key column that key or else by_key (may be NULL).
+ * naming `entries`, with `count` (-1 for none: see vg_alert_in); its dedup
+ * key is dedup_base plus the key the alert table gives, and its key column
+ * that key or else by_key (may be NULL).
  * An alert whose dedup key exists is amended with any entry it lacked (or,
  * with `replace`, moved to this anchor, message and entries alone); one
  * within the rule's quiet days of another for the same key is dropped. A
  * new alert is appended to out. Returns 0, or VG_EDB / VG_ENOMEM. */
 int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
                   const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
-                  int replace, vg_alert_list *out);
+                  int replace, long long count, vg_alert_list *out);
 /* Pushes stored entry id as an entry object, filling *slot, which the caller
  * releases with vg_rules_unload after invalidating the object. Returns 0, or
  * VG_EDB / VG_EINVAL (no such entry). */

@@ -86,6 +86,7 @@ char *vg_alert_json(const vg_alert *a) {
   cJSON_AddStringToObject(o, "key", a->key);
   cJSON_AddNumberToObject(o, "version", a->version);
   if (a->version > 1) cJSON_AddTrueToObject(o, "amended");
+  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
     cJSON_AddItemToArray(e, cJSON_CreateNumber((double)a->entries[i]));

@@ -49,9 +49,10 @@ enum {
   S_COUNT_TAG,
   S_ENTRIES_TAG,
   S_ALERT_MOVE,
-  S_ALERT_UNNAME,
+  S_ALERT_NAMED,
+  S_ALERT_UNNAME_ONE,
   S_ALERT_BUMP,
-  S_ALERT_SAME,
+  S_ALERT_LAST,
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
@@ -61,6 +62,17 @@ enum {
   S_FEED_GET,
   S_FEED_PUT,
   S_FEEDS,
+  S_MARK_EVENT,
+  S_EVENT_SEEN,
+  S_SPAN_ADD,
+  S_MARKS_OF,
+  S_SPAN_DROP,
+  S_SPAN_GONE,
+  S_REPORTS,
+  S_MARKS_EVENTS,
+  S_SPAN_DAYS,
+  S_SPAN_EVENTS,
+  S_ABSENCE_STATE,
   S_SPOOL_GET,
   S_SPOOL_PUT,
   S_SPOOL_FORGET,
@@ -103,21 +115,23 @@ static const char *const sql[S_COUNT] = {
     [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
     [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
     [S_ALERT] = "INSERT INTO alerts (rule, key, dedup_key, date, day, severity, message,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+                " created_at, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (dedup_key) DO NOTHING",
     [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
     [S_ALERTS] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
                  " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"
-                 " WHERE alert_id = a.id ORDER BY entry_id)), a.version FROM alerts a"
+                 " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version FROM alerts a"
                  " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
                  " AND (?3 IS NULL OR a.rule = ?3) AND (?5 IS NULL OR a.id = ?5)"
                  " ORDER BY a.day, a.id LIMIT ?4",
-    [S_MARK] = "INSERT OR IGNORE INTO marks (rule, step, key, day_first, day_last, entry_id)"
-               " VALUES (?, ?, ?, ?, ?, ?)",
-    [S_MARKS] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
+    [S_MARK] = "INSERT OR IGNORE INTO marks (rule, step, key, day_first, day_last, entry_id,"
+               " event) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [S_MARKS] = "SELECT entry_id, day_first, day_last, event FROM marks WHERE rule = ? AND step = ?"
                 " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first, entry_id",
-    [S_MARKS_DESC] = "SELECT entry_id, day_first, day_last FROM marks WHERE rule = ? AND step = ?"
-                     " AND key = ? AND day_first BETWEEN ? AND ? ORDER BY day_first DESC, entry_id DESC",
+    [S_MARKS_DESC] = "SELECT entry_id, day_first, day_last, event FROM marks WHERE rule = ?"
+                     " AND step = ? AND key = ? AND day_first BETWEEN ? AND ?"
+                     " ORDER BY day_first DESC, entry_id DESC",
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?",
     [S_CLEAR_RULE_MARKS] = "DELETE FROM marks WHERE entry_id = ? AND rule = ?",
@@ -136,12 +150,14 @@ static const char *const sql[S_COUNT] = {
     [S_ENTRIES_TAG] = QUERY_COLUMNS " FROM tags t JOIN entries e ON e.id = t.entry_id"
                       " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3"
                       " ORDER BY e.day_first, e.id LIMIT ?4",
-    [S_ALERT_MOVE] = "UPDATE alerts SET date = ?, day = ?, message = ? WHERE id = ?",
-    [S_ALERT_UNNAME] = "DELETE FROM alert_entries WHERE alert_id = ?",
+    /* Changes nothing (sqlite3_changes says 0) when the alert is so already. */
+    [S_ALERT_MOVE] = "UPDATE alerts SET date = ?1, day = ?2, message = ?3, count = ?4 WHERE id = ?5"
+                     " AND (date IS NOT ?1 OR day IS NOT ?2 OR message IS NOT ?3"
+                     " OR count IS NOT ?4)",
+    [S_ALERT_NAMED] = "SELECT entry_id FROM alert_entries WHERE alert_id = ? ORDER BY entry_id",
+    [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
-    [S_ALERT_SAME] = "SELECT date = ?2 AND message = ?3 AND (SELECT group_concat(entry_id, ',')"
-                     " FROM (SELECT entry_id FROM alert_entries WHERE alert_id = ?1"
-                     " ORDER BY entry_id)) IS ?4 FROM alerts WHERE id = ?1",
+    [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
     [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
                      " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
                      " FROM tags t JOIN entries e ON e.id = t.entry_id"
@@ -166,6 +182,38 @@ static const char *const sql[S_COUNT] = {
                    " polls = polls + 1, items_seen = items_seen + ?9, next_poll = ?10",
     [S_FEEDS] = "SELECT url, source, last_success, last_error, last_error_at, failures, polls,"
                 " items_seen, next_poll FROM feeds ORDER BY url",
+    [S_MARK_EVENT] = "SELECT event FROM marks WHERE rule = ? AND step = ? AND key = ?"
+                     " AND day_first = ? AND entry_id = ?",
+    [S_EVENT_SEEN] = "SELECT 1 FROM marks INDEXED BY marks_by_event WHERE rule = ? AND step = ?"
+                     " AND key = ? AND day_first = ? AND event = ? LIMIT 1",
+    [S_SPAN_ADD] = "INSERT INTO mark_spans (rule, step, key, day_last, day_first, events, entry)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                   " ON CONFLICT (rule, step, key, day_last, day_first)"
+                   " DO UPDATE SET events = events + ?6, entry = min(coalesce(entry, ?7), ?7)",
+    [S_MARKS_OF] = "SELECT rule, step, key, day_first, day_last, event FROM marks"
+                   " WHERE entry_id = ?",
+    [S_SPAN_DROP] = "UPDATE mark_spans SET events = events - ?6, entry = CASE WHEN entry = ?7"
+                    " THEN (SELECT min(entry_id) FROM marks WHERE rule = ?1 AND step = ?2"
+                    " AND key = ?3 AND day_first = ?5 AND day_last = ?4) ELSE entry END"
+                    " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_last = ?4"
+                    " AND day_first = ?5",
+    [S_SPAN_GONE] = "DELETE FROM mark_spans WHERE rule = ?1 AND step = ?2 AND key = ?3"
+                    " AND day_last = ?4 AND day_first = ?5 AND events <= 0",
+    /* The reports of an event share its day_last: by entry, in the index's order. */
+    [S_REPORTS] = "SELECT entry_id FROM marks INDEXED BY marks_by_event WHERE rule = ? AND step = ?"
+                  " AND key = ? AND day_first = ? AND event = ? ORDER BY day_last, entry_id",
+    [S_MARKS_EVENTS] = "SELECT entry_id, day_first, day_last, event FROM marks"
+                       " INDEXED BY marks_by_event WHERE rule = ? AND step = ? AND key = ?"
+                       " AND day_first BETWEEN ? AND ?"
+                       " ORDER BY day_first DESC, event DESC, day_last DESC, entry_id DESC",
+    /* The bare column `entry` comes from the row holding max(day_first). */
+    [S_SPAN_DAYS] = "SELECT day_last, max(day_first), entry FROM mark_spans WHERE rule = ?"
+                    " AND step = ? AND key = ? AND day_last BETWEEN ? AND ?"
+                    " GROUP BY day_last ORDER BY day_last",
+    [S_SPAN_EVENTS] = "SELECT coalesce(sum(events), 0) FROM mark_spans WHERE rule = ?1"
+                      " AND step = ?2 AND key = ?3 AND day_last BETWEEN ?4 AND ?5"
+                      " AND day_first >= ?4",
+    [S_ABSENCE_STATE] = "SELECT state FROM absences WHERE rule = ? AND entry_id = ?",
     [S_SPOOL_GET] = "SELECT identity, offset, line, stored, duplicates, rejected, first_reject"
                     " FROM spool_files WHERE name = ?",
     [S_SPOOL_PUT] = "INSERT OR REPLACE INTO spool_files (name, identity, offset, line, stored,"
@@ -184,6 +232,7 @@ struct vg_store {
   unsigned long serial;        /* tells this store from any other opened in the process */
   sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
   char now[32];                /* ingestion time of the open transaction */
+  int64_t alerts_before;       /* alerts above this id were raised in the open transaction */
 };
 
 /* A rejected line is kept up to this many bytes; raw_length says the rest. */
@@ -257,6 +306,17 @@ static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
   return 0;
 }
 
+/* vigil_event(first, last, text): the event an entry reports, as
+ * vg_entry_event makes it, for the migration that gives existing marks
+ * theirs (db/009_events.sql). */
+static void sql_event(sqlite3_context *cx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *text = (const char *)sqlite3_value_text(argv[2]);
+  size_t n = (size_t)sqlite3_value_bytes(argv[2]);
+  sqlite3_result_int64(cx, vg_entry_event(text ? text : "", text ? n : 0,
+                                          sqlite3_value_int(argv[0]), sqlite3_value_int(argv[1])));
+}
+
 /* Says in out why the database at path cannot be written: the file itself,
  * or its directory, where SQLite must create the -wal and -shm files beside
  * it. `otherwise` is what it says when neither looks like the cause. */
@@ -322,6 +382,11 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
     snprintf(err, cap, "cannot set up database %s: %s", path, why);
     goto fail;
   }
+  if (sqlite3_create_function(st->db, "vigil_event", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                              sql_event, NULL, NULL) != SQLITE_OK) {
+    snprintf(err, cap, "cannot set up database %s: %s", path, sqlite3_errmsg(st->db));
+    goto fail;
+  }
   if (migrate(st, readonly, err, cap)) goto fail;
   for (int i = 0; i < S_COUNT; i++) {
     if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
@@ -358,13 +423,22 @@ static int run(vg_store *st, int which) {
   return VG_EDB;
 }
 
+static long long scalar(vg_store *st, int which);
+
 int vg_store_begin(vg_store *st) {
   struct timespec ts;
   struct tm tm;
   clock_gettime(CLOCK_REALTIME, &ts);
   gmtime_r(&ts.tv_sec, &tm);
   strftime(st->now, sizeof st->now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return run(st, S_BEGIN);
+  if (run(st, S_BEGIN)) return VG_EDB;
+  long long last = scalar(st, S_ALERT_LAST);
+  if (last < 0) {
+    run(st, S_ROLLBACK);
+    return VG_EDB;
+  }
+  st->alerts_before = last;
+  return 0;
 }
 
 int vg_store_commit(vg_store *st) { return run(st, S_COMMIT); }
@@ -504,47 +578,12 @@ int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud) {
   return out;
 }
 
-/* One more version of alert id. VG_AMENDED or VG_EDB. */
+/* One more version of alert id, changed: VG_AMENDED or VG_EDB. An alert
+ * raised in the open transaction is still version 1: no sink has seen it. */
 static int bump(vg_store *st, int64_t id) {
+  if (id > st->alerts_before) return VG_AMENDED;
   sqlite3_bind_int64(st->stmt[S_ALERT_BUMP], 1, id);
   return run(st, S_ALERT_BUMP) ? VG_EDB : VG_AMENDED;
-}
-
-static int by_id(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return (x > y) - (x < y);
-}
-
-/* Whether alert id already has a's date and message and names a's entries
- * alone: 1, 0, or VG_EDB (VG_ENOMEM). */
-static int alert_same(vg_store *st, int64_t id, const vg_alert_in *a) {
-  int64_t *v = malloc((a->nentries + 1) * sizeof *v);
-  char *list = malloc(a->nentries * 21 + 1);
-  if (!v || !list) {
-    free(v);
-    free(list);
-    return VG_ENOMEM;
-  }
-  memcpy(v, a->entries, a->nentries * sizeof *v);
-  qsort(v, a->nentries, sizeof *v, by_id);
-  size_t len = 0;
-  for (size_t i = 0; i < a->nentries; i++)
-    if (i == 0 || v[i] != v[i - 1])
-      len += (size_t)sprintf(list + len, "%s%lld", len ? "," : "", (long long)v[i]);
-  list[len] = '\0';
-  sqlite3_stmt *s = st->stmt[S_ALERT_SAME];
-  sqlite3_bind_int64(s, 1, id);
-  sqlite3_bind_text(s, 2, a->date, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, a->message, -1, SQLITE_STATIC);
-  if (len) sqlite3_bind_text(s, 4, list, (int)len, SQLITE_STATIC);
-  else sqlite3_bind_null(s, 4);
-  int rc = sqlite3_step(s);
-  int same = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) != 0 : rc == SQLITE_DONE ? 0 : VG_EDB;
-  sqlite3_reset(s);
-  sqlite3_clear_bindings(s);
-  free(v);
-  free(list);
-  return same;
 }
 
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
@@ -557,6 +596,8 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
   sqlite3_bind_text(s, 6, a->severity, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 7, a->message, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 8, st->now, -1, SQLITE_STATIC);
+  if (a->count >= 0) sqlite3_bind_int64(s, 9, a->count);
+  else sqlite3_bind_null(s, 9);
   if (run(st, S_ALERT)) return VG_EDB;
   int status = VG_STORED;
   if (sqlite3_changes(st->db) == 1) {
@@ -592,7 +633,9 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                      col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8)};
+                      col(s, 5), col(s, 6), col(s, 7),
+                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
+                      sqlite3_column_int(s, 9)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
@@ -603,31 +646,121 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
 
 /* ---- correlation state ---- */
 
-int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int32_t first,
-                  int32_t last, int64_t entry) {
-  sqlite3_stmt *s = st->stmt[S_MARK];
+/* Binds rule, step and key to the first three parameters of statement which. */
+static sqlite3_stmt *bind_marks(vg_store *st, int which, const char *rule, int step,
+                                const char *key) {
+  sqlite3_stmt *s = st->stmt[which];
   sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, step);
   sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+  return s;
+}
+
+/* Whether a mark of (rule, step, key) with first day `first` reports event:
+ * 1, 0, or VG_EDB. */
+static int event_seen(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                      int64_t event) {
+  sqlite3_stmt *s = bind_marks(st, S_EVENT_SEEN, rule, step, key);
   sqlite3_bind_int(s, 4, first);
-  sqlite3_bind_int(s, 5, last);
-  sqlite3_bind_int64(s, 6, entry);
-  return run(st, S_MARK);
+  sqlite3_bind_int64(s, 5, event);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
+}
+
+/* Adds `events` (1 or 0) to the tally of the span (first, last) of (rule,
+ * step, key), with entry among its marks now; or, with `drop`, takes them
+ * away as entry's mark goes, removing a span left without marks. */
+static int tally(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                 int32_t last, int events, int64_t entry, int drop) {
+  int which = drop ? S_SPAN_DROP : S_SPAN_ADD;
+  sqlite3_stmt *s = bind_marks(st, which, rule, step, key);
+  sqlite3_bind_int(s, 4, last);
+  sqlite3_bind_int(s, 5, first);
+  sqlite3_bind_int(s, 6, events);
+  sqlite3_bind_int64(s, 7, entry);
+  if (run(st, which)) return VG_EDB;
+  if (!drop) return 0;
+  s = bind_marks(st, S_SPAN_GONE, rule, step, key);
+  sqlite3_bind_int(s, 4, last);
+  sqlite3_bind_int(s, 5, first);
+  return run(st, S_SPAN_GONE);
+}
+
+int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m) {
+  int seen = event_seen(st, rule, step, key, m->first, m->event);
+  if (seen < 0) return seen;
+  sqlite3_stmt *s = bind_marks(st, S_MARK, rule, step, key);
+  sqlite3_bind_int(s, 4, m->first);
+  sqlite3_bind_int(s, 5, m->last);
+  sqlite3_bind_int64(s, 6, m->entry);
+  sqlite3_bind_int64(s, 7, m->event);
+  if (run(st, S_MARK)) return VG_EDB;
+  if (sqlite3_changes(st->db) == 0) return 0; /* there already */
+  return tally(st, rule, step, key, m->first, m->last, !seen, m->entry, 0);
+}
+
+/* Steps s, a look-up of marks, calling fn with each row. */
+static int each_mark(sqlite3_stmt *s, vg_mark_fn fn, void *ud) {
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_mark m = {sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int(s, 2),
+                 sqlite3_column_int64(s, 3)};
+    if ((out = fn(ud, &m))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
 }
 
 int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
                    int32_t to, int latest_first, vg_mark_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[latest_first ? S_MARKS_DESC : S_MARKS];
-  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 2, step);
-  sqlite3_bind_text(s, 3, key, -1, SQLITE_STATIC);
+  sqlite3_stmt *s = bind_marks(st, latest_first ? S_MARKS_DESC : S_MARKS, rule, step, key);
+  sqlite3_bind_int(s, 4, from);
+  sqlite3_bind_int(s, 5, to);
+  return each_mark(s, fn, ud);
+}
+
+int vg_store_marks_by_event(vg_store *st, const char *rule, int step, const char *key,
+                            int32_t from, int32_t to, vg_mark_fn fn, void *ud) {
+  sqlite3_stmt *s = bind_marks(st, S_MARKS_EVENTS, rule, step, key);
+  sqlite3_bind_int(s, 4, from);
+  sqlite3_bind_int(s, 5, to);
+  return each_mark(s, fn, ud);
+}
+
+int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                        int64_t entry, int64_t *event) {
+  sqlite3_stmt *s = bind_marks(st, S_MARK_EVENT, rule, step, key);
+  sqlite3_bind_int(s, 4, first);
+  sqlite3_bind_int64(s, 5, entry);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) *event = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
+                           int32_t first, int64_t event, vg_id_fn fn, void *ud) {
+  sqlite3_stmt *s = bind_marks(st, S_REPORTS, rule, step, key);
+  sqlite3_bind_int(s, 4, first);
+  sqlite3_bind_int64(s, 5, event);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, sqlite3_column_int64(s, 0)))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_span_days(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                       int32_t to, vg_span_day_fn fn, void *ud) {
+  sqlite3_stmt *s = bind_marks(st, S_SPAN_DAYS, rule, step, key);
   sqlite3_bind_int(s, 4, from);
   sqlite3_bind_int(s, 5, to);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if ((out = fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
-                  sqlite3_column_int(s, 2))))
-      break;
+    if ((out = fn(ud, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 2)))) break;
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
@@ -646,8 +779,51 @@ int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last)
 }
 
 int vg_store_clear_marks(vg_store *st, int64_t entry) {
-  sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
-  return run(st, S_CLEAR_MARKS);
+  /* Read the marks first: each one's span is tallied again once it is gone. */
+  typedef struct {
+    char *rule, *key;
+    int step;
+    int32_t first, last;
+    int64_t event;
+  } gone;
+  gone *v = NULL;
+  size_t n = 0, cap = 0;
+  sqlite3_stmt *s = st->stmt[S_MARKS_OF];
+  sqlite3_bind_int64(s, 1, entry);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      gone *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof *v);
+      if (!nv) {
+        out = VG_ENOMEM;
+        break;
+      }
+      v = nv;
+    }
+    v[n] = (gone){strdup(col(s, 0)), strdup(col(s, 2)), sqlite3_column_int(s, 1),
+                  sqlite3_column_int(s, 3), sqlite3_column_int(s, 4),
+                  sqlite3_column_int64(s, 5)};
+    if (!v[n].rule || !v[n].key) out = VG_ENOMEM;
+    n++;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  if (!out) {
+    sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
+    out = run(st, S_CLEAR_MARKS);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (!out) {
+      int seen = event_seen(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event);
+      out = seen < 0 ? seen
+                     : tally(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].last, !seen,
+                             entry, 1);
+    }
+    free(v[i].rule);
+    free(v[i].key);
+  }
+  free(v);
+  return out;
 }
 
 int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
@@ -693,6 +869,14 @@ int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_
   return n < 0 ? VG_EDB : (int)(n > 0x7fffffff ? 0x7fffffff : n);
 }
 
+long long vg_store_span_events(vg_store *st, const char *rule, int step, const char *key,
+                               int32_t from, int32_t to) {
+  sqlite3_stmt *s = bind_marks(st, S_SPAN_EVENTS, rule, step, key);
+  sqlite3_bind_int(s, 4, from);
+  sqlite3_bind_int(s, 5, to);
+  return scalar(st, S_SPAN_EVENTS);
+}
+
 int vg_store_absence_add(vg_store *st, const char *rule, const char *key, int64_t entry,
                          int32_t deadline) {
   sqlite3_stmt *s = st->stmt[S_ABSENCE_ADD];
@@ -709,6 +893,16 @@ int vg_store_absence_set(vg_store *st, const char *rule, int64_t entry, const ch
   sqlite3_bind_text(s, 2, rule, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 3, entry);
   return run(st, S_ABSENCE_SET);
+}
+
+int vg_store_absence_state(vg_store *st, const char *rule, int64_t entry, char state[16]) {
+  sqlite3_stmt *s = st->stmt[S_ABSENCE_STATE];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, entry);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) snprintf(state, 16, "%s", col(s, 0) ? col(s, 0) : "");
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
 int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud) {
@@ -796,24 +990,73 @@ int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
 }
 
+static int by_id(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Makes alert id name exactly the n entries of want (sorted in place),
+ * writing only what differs from what it names now; adds to *changed the
+ * entries it named or unnamed. 0, VG_ENOMEM or VG_EDB. */
+static int rename_alert(vg_store *st, int64_t id, int64_t *want, size_t n, int *changed) {
+  qsort(want, n, sizeof *want, by_id);
+  int64_t *had = NULL;
+  size_t nhad = 0, cap = 0;
+  sqlite3_stmt *s = st->stmt[S_ALERT_NAMED];
+  sqlite3_bind_int64(s, 1, id);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (nhad == cap) {
+      int64_t *v = realloc(had, (cap = cap ? cap * 2 : 128) * sizeof *v);
+      if (!v) {
+        out = VG_ENOMEM;
+        break;
+      }
+      had = v;
+    }
+    had[nhad++] = sqlite3_column_int64(s, 0);
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  size_t i = 0, k = 0;
+  while (!out && (i < nhad || k < n)) {
+    if (k < n && k > 0 && want[k] == want[k - 1]) {
+      k++;
+    } else if (k == n || (i < nhad && had[i] < want[k])) { /* named no longer */
+      sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME_ONE], 1, id);
+      sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME_ONE], 2, had[i++]);
+      if (run(st, S_ALERT_UNNAME_ONE)) out = VG_EDB;
+      (*changed)++;
+    } else if (i == nhad || want[k] < had[i]) { /* named now */
+      sqlite3_bind_int64(st->stmt[S_ALERT_ENTRY], 1, id);
+      sqlite3_bind_int64(st->stmt[S_ALERT_ENTRY], 2, want[k++]);
+      if (run(st, S_ALERT_ENTRY)) out = VG_EDB;
+      (*changed)++;
+    } else { /* named before and now */
+      i++;
+      k++;
+    }
+  }
+  free(had);
+  return out;
+}
+
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
-  int same = alert_same(st, id, a);
-  if (same) return same < 0 ? same : 0;
   sqlite3_stmt *s = st->stmt[S_ALERT_MOVE];
   sqlite3_bind_text(s, 1, a->date, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, a->day);
   sqlite3_bind_text(s, 3, a->message, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 4, id);
+  if (a->count >= 0) sqlite3_bind_int64(s, 4, a->count);
+  else sqlite3_bind_null(s, 4);
+  sqlite3_bind_int64(s, 5, id);
   if (run(st, S_ALERT_MOVE)) return VG_EDB;
-  sqlite3_bind_int64(st->stmt[S_ALERT_UNNAME], 1, id);
-  if (run(st, S_ALERT_UNNAME)) return VG_EDB;
-  sqlite3_stmt *e = st->stmt[S_ALERT_ENTRY];
-  for (size_t i = 0; i < a->nentries; i++) {
-    sqlite3_bind_int64(e, 1, id);
-    sqlite3_bind_int64(e, 2, a->entries[i]);
-    if (run(st, S_ALERT_ENTRY)) return VG_EDB;
-  }
-  return bump(st, id);
+  int changed = sqlite3_changes(st->db);
+  int64_t *want = malloc((a->nentries + 1) * sizeof *want);
+  if (!want) return VG_ENOMEM;
+  memcpy(want, a->entries, a->nentries * sizeof *want);
+  int rc = rename_alert(st, id, want, a->nentries, &changed);
+  free(want);
+  return rc ? rc : changed ? bump(st, id) : 0;
 }
 
 /* ---- digests ---- */

@@ -108,6 +108,7 @@ typedef struct {
   int32_t day;           /* its first day */
   const int64_t *entries; /* the entries it concerns */
   size_t nentries;
+  long long count;       /* how many events a threshold's window held; -1 for none */
 } vg_alert_in;
 
 /* Stores a, or finds the alert with its dedup key and adds any entry it
@@ -116,10 +117,10 @@ typedef struct {
  * nothing changed), with its id; or VG_EDB. */
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
 
-/* Re-points alert id at a's date, day and message, naming a's entries only
- * (a first occurrence found earlier than the one first seen). Returns
- * VG_AMENDED when that changed anything (its version went up), 0 when the
- * alert was so already, or VG_EDB / VG_ENOMEM. */
+/* Re-points alert id at a's date, day, message and count, naming a's
+ * entries only (a first occurrence found earlier than the one first seen, a
+ * window that changed). Returns VG_AMENDED when that changed anything (its
+ * version went up), 0 when the alert was so already, or VG_EDB / VG_ENOMEM. */
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
@@ -136,6 +137,7 @@ typedef struct {
   int64_t id;
   const char *rule, *key, *severity, *message, *date, *created_at;
   const char *entries; /* entry ids joined by ',' */
+  long long count;     /* how many events its window held (a threshold), or -1 */
   int version;         /* 1, and one more each time it was amended */
 } vg_alert_row;
 
@@ -145,15 +147,49 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
 
 /* ---- correlation state (see db/002_marks.sql) ---- */
 
-/* Records that entry matched step `step` of rule under key. 0 or VG_EDB. */
-int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, int32_t first,
-                  int32_t last, int64_t entry);
-typedef int (*vg_mark_fn)(void *ud, int64_t entry, int32_t first, int32_t last);
+/* A mark: entry, with the span of its date, matched a step of a rule. */
+typedef struct {
+  int64_t entry;
+  int32_t first, last; /* the span of days of its date */
+  int64_t event;       /* the event it reports (vg_entry_event): its reports share it */
+} vg_mark;
+
+/* Records that m's entry matched step `step` of rule under key. 0 or VG_EDB.
+ * The count of events of its span (below) follows, as it does when marks
+ * are cleared. */
+int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m);
+typedef int (*vg_mark_fn)(void *ud, const vg_mark *m);
 /* Calls fn for each mark of (rule, step, key) whose first day lies in
  * [from, to], by day then entry (or the latest first). 0, fn's non-zero,
  * or VG_EDB. */
 int vg_store_marks(vg_store *st, const char *rule, int step, const char *key, int32_t from,
                    int32_t to, int latest_first, vg_mark_fn fn, void *ud);
+/* The same marks, latest day first and the reports of one event one after
+ * the other: by day, event, then entry, all descending. */
+int vg_store_marks_by_event(vg_store *st, const char *rule, int step, const char *key,
+                            int32_t from, int32_t to, vg_mark_fn fn, void *ud);
+/* The event of the mark of entry at (rule, step, key), whose first day is
+ * `first`: 1 with it in *event, 0 when there is no such mark, or VG_EDB. */
+int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *key, int32_t first,
+                        int64_t entry, int64_t *event);
+typedef int (*vg_id_fn)(void *ud, int64_t id);
+/* Calls fn with each entry that reports `event` among the marks of (rule,
+ * step, key) whose first day is `first`, by id: the first one is the
+ * event's first report. 0, fn's non-zero, or VG_EDB. */
+int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
+                           int32_t first, int64_t event, vg_id_fn fn, void *ud);
+typedef int (*vg_span_day_fn)(void *ud, int32_t day, int64_t anchor);
+/* Calls fn, in order, for each day in [from, to] on which the span of a
+ * mark of (rule, step, key) ends, with `anchor` the first entry stored with
+ * the latest-starting of those spans. Reads a row per span, not per mark.
+ * 0, fn's non-zero, or VG_EDB. */
+int vg_store_span_days(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                       int32_t to, vg_span_day_fn fn, void *ud);
+/* How many distinct events the marks of (rule, step, key) lying wholly in
+ * [from, to] report, reading a row per span of days, not per mark; -1 on
+ * error. */
+long long vg_store_span_events(vg_store *st, const char *rule, int step, const char *key,
+                               int32_t from, int32_t to);
 /* The span of days of a stored entry: 1, 0 if there is none, or VG_EDB. */
 int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last);
 /* Removes every mark of entry (before its rules run again). */
@@ -171,6 +207,9 @@ int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_
 /* Absence rules: an entry waits until `deadline` for a later step. */
 int vg_store_absence_add(vg_store *st, const char *rule, const char *key, int64_t entry,
                          int32_t deadline);
+/* The state of the absence of entry under rule ("waiting", "satisfied" or
+ * "fired"): 1 with it in state, 0 when there is none, or VG_EDB. */
+int vg_store_absence_state(vg_store *st, const char *rule, int64_t entry, char state[16]);
 /* Moves a waiting absence to state "satisfied" or "fired". */
 int vg_store_absence_set(vg_store *st, const char *rule, int64_t entry, const char *state);
 typedef int (*vg_absence_fn)(void *ud, const char *rule, const char *key, int64_t entry,

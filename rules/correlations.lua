@@ -30,8 +30,10 @@ threshold "repeated-launches" {
   within = days(30),
   quiet = days(30),
   severity = "crit",
-  alert = function(launches)
-    return ("%d North Korean launches within 30 days, the last on %s"):format(#launches,
+  -- launches: the reports named (at most 100, in date order); count: the
+  -- launches, each reported once or more
+  alert = function(launches, key, count)
+    return ("%d North Korean launches within 30 days, the last on %s"):format(count,
                                                                              launches[#launches].date)
   end,
 }
@@ -109,4 +111,14 @@ test "three launches in a month" {
     { rule = "launch-without-response", entries = { 2 } },
     { rule = "new-weapon", entries = { 2 } },
   },
+}
+
+test "one launch from two sources is one launch" {
+  given = {
+    "2023-03-12: North Korea fires two cruise missiles.",
+    { date = "2023-03-12", text = "North Korea fires two cruise missiles", source = "wire" },
+    "2023-03-16: North Korea test-fires a Hwasong-17 ICBM.",
+  },
+  -- two launches, not three: no repeated-launches
+  alerts = { { rule = "new-weapon", entries = { 3 } } },
 }

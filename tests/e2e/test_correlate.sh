@@ -4,7 +4,9 @@
 # of tests/fixtures/correlation.expected (worked out by hand; its comments
 # say why), whatever order its lines arrive in, in one transaction or one
 # per line, through a daemon killed with SIGKILL half-way and restarted, and
-# after `vigil replay`. The threshold rule "repeated-launches" has a quiet
+# after `vigil replay`; and, through three routes at once (the spool, `vigil
+# ingest` and the socket), the same alerts, each naming every report of the
+# events it names. The threshold rule "repeated-launches" has a quiet
 # period and so depends on arrival order by design: it is compared exactly
 # only where the lines arrive in date order, and elsewhere only has to fire.
 # shellcheck source=tests/e2e/lib.sh
@@ -292,6 +294,51 @@ is "... each naming a launch and an exercise, as stored in alert_entries" "$(cat
 sort -o "$T/json.rendered" "$T/json.rendered"
 same_lines "... and its entry ids are those of the expected launches and exercise" \
   "$T/json.rendered" "$T/want.seq"
+
+# ---- g. one chronology through three routes ----
+
+# The fixture through the spool of a daemon, then through `vigil ingest`,
+# then over the daemon's socket as JSON records of the source "wire", with
+# ISO dates and each text without its final period. Each route stores
+# entries of its own, since their sources differ, but an event reported
+# three times is one event: the alerts are those of correlation.expected,
+# each naming the three reports of every event it names (no launch counts
+# three times towards repeated-launches).
+DB=$T/routes.db
+SPOOL=$T/routes-spool
+start_daemon --rules "$RULES"
+cp "$FIX" "$SPOOL/.chronology.txt" && mv "$SPOOL/.chronology.txt" "$SPOOL/chronology.txt"
+check "routes: the daemon ingests the spool file" \
+  wait_running 30 test -f "$SPOOL/done/chronology.txt"
+stop_daemon TERM
+cli routes-ingest ingest --db "$DB" --rules "$RULES" "$FIX"
+is "routes: vigil ingest of the same file exits 0" "$rc" 0
+like "... and stores every line again" "$(cat "$T/routes-ingest.out")" "^$NLINES stored, 0 dup"
+sq "select json_object('date', date, 'text', rtrim(text, '.'), 'source', 'wire')
+    from entries where source = 'spool' order by id" >"$T/wire.jsonl"
+start_daemon --rules "$RULES"
+send_unix <"$T/wire.jsonl" >"$T/wire.replies"
+is "routes: every JSON record over the socket is answered 'ok'" \
+  "$(count_matching '^ok [0-9]+$' "$T/wire.replies")" "$NLINES"
+stop_daemon TERM
+is "routes: each line is stored three times" "$(sq 'select count(*) from entries')" \
+  "$((NLINES * 3))"
+# Every entry named three times over: "A | B" becomes "A | A | A | B | B | B".
+awk -F "$TAB" '{ n = split($2, e, " [|] "); line = ""
+  for (i = 1; i <= n; i++) for (k = 0; k < 3; k++) line = line (line == "" ? "" : " | ") e[i]
+  print $1 FS line }' "$T/expected" | sort >"$T/expected-thrice"
+render "$DB" >"$T/routes.alerts"
+same_lines "routes: the expected alerts, each naming the three reports of its events" \
+  "$T/routes.alerts" "$T/expected-thrice"
+is "routes: repeated-launches says how many launches it counted" \
+  "$(sq "select group_concat(count || ':' || message, '; ') from
+         (select count, message from alerts where rule = 'repeated-launches' order by day)")" \
+  "3:3 North Korean launches within 30 days, the last on 2023-03-09; 4:4 North Korean launches within 30 days, the last on 2023-04-13"
+cli routes-json alerts --db "$DB" --json --rule repeated-launches
+like "routes: vigil alerts --json gives the count" "$(head -n 1 "$T/routes-json.out")" '"count":3,'
+like "routes: so does the alerts file" \
+  "$(grep '"rule":"repeated-launches"' var/alerts.jsonl | tail -n 2 | head -n 1)" '"count":3,'
+is "routes: the database passes integrity_check" "$(integrity)" ok
 
 # shellcheck disable=SC2086 # one argument per file
 check_sanitizers "no sanitizer report from ingest, replay and alerts" $_cli_errs

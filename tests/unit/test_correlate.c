@@ -11,13 +11,17 @@
  *
  * Covers sequence (window bounds, same day, step order, one alert per last
  * step naming every first step, late first steps, replays, per_pair,
- * min_gap, by, month-precision dates, three steps), threshold (count,
- * window, a later window, quiet), absence (answered in time, fired once at
- * the watermark, order within a batch, lateness, the wall clock), first
- * (one per value, moved to an earlier entry), the same alerts (and their
- * dates and messages) whatever the arrival order, history queries from rules
- * (also in the form README.md shows), and what loading reports about bad
- * correlation specs and about a `by` that gives no usable key. */
+ * min_gap, by, month-precision dates, three steps, two steps of one kind on
+ * one day), threshold (count, window, a later window, quiet, a dense day:
+ * one alert with the true count, a bounded list and one alert call an
+ * entry), absence (answered in time, fired once at the watermark, order
+ * within a batch, lateness, the wall clock), first (one per value, moved to
+ * an earlier entry), one event reported by several sources or worded alike
+ * (counted once, never paired with itself, every report named), the same
+ * alerts (and their dates and messages) whatever the arrival order, history
+ * queries from rules (also in the form README.md shows), and what loading
+ * reports about bad correlation specs and about a `by` that gives no usable
+ * key. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,6 +58,7 @@ typedef struct {
   vg_alert_list out; /* the new alerts handed on for the sinks */
   vg_ingest ig;      /* the store, the rules and out */
   uint64_t line_no;
+  const char *source; /* of the lines fed, NULL for "desk" */
 } fixture;
 
 /* Failures are counted, not punished: no rule is disabled in these tests. */
@@ -130,6 +135,7 @@ static void load_clean(fixture *fx) {
 #define SEQ14 "sequence \"seq\" { " LAUNCH_THEN_EXERCISE ", within = days(14) }\n"
 #define THR "threshold \"thr\" { match = tagged\"launch\", count = 3, within = days(30) }\n"
 #define ABS "absence \"abs\" { " LAUNCH_THEN_EXERCISE ", within = days(7) }\n"
+#define MEETINGS "steps = { tagged\"summit\", tagged\"summit\" }, within = days(10)"
 #define NEW                                                                                        \
   "first \"new\" {\n"                                                                              \
   "  match = tagged\"launch\",\n"                                                                  \
@@ -159,7 +165,7 @@ static int feed_status(fixture *fx, const char *text, int64_t *id) {
   l.total = l.len;
   l.line_no = ++fx->line_no;
   l.format = VG_FORMAT_AUTO;
-  l.source = "desk";
+  l.source = fx->source ? fx->source : "desk";
   l.max_line = 4096;
   vg_result res;
   vg_counts c = {0};
@@ -195,8 +201,17 @@ static void each_of(fixture *fx, const char *const *lines) {
   }
 }
 
+/* The lines (NULL-ended), one transaction each, as reported by source. */
+static void reported_by(fixture *fx, const char *source, const char *const *lines) {
+  fx->source = source;
+  each_of(fx, lines);
+  fx->source = NULL;
+}
+
 #define BATCH(fx, ...) batch_of((fx), (const char *const[]){__VA_ARGS__, NULL})
 #define EACH(fx, ...) each_of((fx), (const char *const[]){__VA_ARGS__, NULL})
+#define REPORTED_BY(fx, source, ...)                                                               \
+  reported_by((fx), (source), (const char *const[]){__VA_ARGS__, NULL})
 
 /* The wall clock reaching `today`, in a transaction of its own. */
 static void tick(fixture *fx, int32_t today) {
@@ -223,6 +238,7 @@ typedef struct {
   int64_t id;
   char rule[64], key[128], date[32], message[512];
   char ids[512];    /* the entry ids, as stored */
+  long long count;  /* the events of a threshold's window, or -1 */
   char texts[2048]; /* the texts of those entries, sorted, joined by " | " */
   size_t nentries;
 } alert_row;
@@ -247,6 +263,7 @@ static int take_alert(void *ud, const vg_alert_row *row) {
   snprintf(a->date, sizeof a->date, "%s", row->date);
   snprintf(a->message, sizeof a->message, "%s", row->message);
   snprintf(a->ids, sizeof a->ids, "%s", row->entries ? row->entries : "");
+  a->count = row->count;
   return 0;
 }
 
@@ -561,6 +578,48 @@ static void test_sequence_three_steps_fire_only_in_order(void **state) {
       FRESH(fx, "2023-03-01: launch a", "2023-03-05: exercise b", "2023-03-12: summit c"), "");
 }
 
+/* Two meetings on one day pair once, either way round, and a meeting never
+ * pairs with itself. */
+static void test_sequence_of_one_kind_pairs_a_same_day_pair_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "sequence \"meet\" { " MEETINGS " }\n");
+  const char *pair = "meet: summit in the evening | summit in the morning";
+  EACH(fx, "2023-03-01: summit in the morning", "2023-03-01: summit in the evening");
+  assert_string_equal(summary(fx), pair);
+  assert_int_equal(fx->out.n, 1);
+  assert_string_equal(FRESH(fx, "2023-03-01: summit in the evening",
+                            "2023-03-01: summit in the morning"),
+                      pair);
+  fresh_store(fx);
+  BATCH(fx, "2023-03-01: summit in the morning", "2023-03-01: summit in the evening");
+  assert_string_equal(summary(fx), pair);
+  assert_int_equal(fx->out.n, 1);
+
+  /* A third, three days later, pairs with each: one alert of its own. */
+  EACH(fx, "2023-03-04: summit three days later");
+  assert_string_equal(summary(fx), "meet: summit in the evening | summit in the morning\n"
+                                   "meet: summit in the evening | summit in the morning | "
+                                   "summit three days later");
+  assert_int_equal(fx->out.n, 2);
+
+  /* Alone, a meeting pairs with nothing. */
+  assert_string_equal(FRESH(fx, "2023-03-01: summit alone"), "");
+
+  /* Three on one day: every pair is named by one alert only, the one of
+   * whichever of its two entries the order within the day puts last. */
+  FRESH(fx, "2023-03-01: summit a", "2023-03-01: summit b", "2023-03-01: summit c");
+  const alert_set *s = alerts(fx);
+  assert_int_equal(s->n, 2);
+  assert_int_equal(s->v[0].nentries + s->v[1].nentries, 5);
+
+  /* One alert per pair, too. */
+  use_rules(fx, "sequence \"meet\" { " MEETINGS ", per_pair = true }\n");
+  assert_string_equal(FRESH(fx, "2023-03-01: summit in the morning",
+                            "2023-03-01: summit in the evening"),
+                      pair);
+  assert_int_equal(fx->out.n, 1);
+}
+
 /* ---- the same alerts in any arrival order ---- */
 
 static const char *const mixed[] = {
@@ -700,6 +759,103 @@ static void test_threshold_quiet_suppresses_the_next_alert(void **state) {
   const alert_row *last = &s->v[s->n - 1];
   assert_string_equal(last->date, "2023-05-03");
   assert_string_equal(last->texts, "launch five | launch seven | launch six");
+}
+
+/* One alert of a rule that may name many entries. */
+typedef struct {
+  const char *rule;
+  size_t n;      /* alerts of the rule */
+  char message[256], date[32];
+  long long count;
+  size_t named;  /* entries the last one names */
+} many_named;
+
+static int take_many(void *ud, const vg_alert_row *row) {
+  many_named *m = ud;
+  if (strcmp(row->rule, m->rule) != 0) return 0;
+  m->n++;
+  snprintf(m->message, sizeof m->message, "%s", row->message);
+  snprintf(m->date, sizeof m->date, "%s", row->date);
+  m->count = row->count;
+  m->named = row->entries && *row->entries ? 1 : 0;
+  for (const char *p = row->entries; p && *p; p++) m->named += *p == ',';
+  return 0;
+}
+
+/* The alerts of rule, in date order; the fields of the last one. */
+static many_named alerts_of_rule(fixture *fx, const char *rname) {
+  many_named m = {.rule = rname};
+  vg_alert_query q = {0};
+  assert_int_equal(vg_store_alerts(fx->st, &q, take_many, &m), 0);
+  return m;
+}
+
+/* Fifteen hundred launches on one day: one window, so one alert, which
+ * counts them all, names a hundred, and is worked out once per entry. */
+static void test_threshold_dense_day_counts_every_launch_in_one_alert(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "threshold \"dense\" {\n"
+                "  match = tagged\"launch\", count = 3, within = days(30),\n"
+                "  alert = (function()\n"
+                "    local calls = 0\n"
+                "    return function(launches, key, count)\n"
+                "      calls = calls + 1\n"
+                "      return (\"%d launches, %d named, call %d\"):format(count, #launches, calls)\n"
+                "    end\n"
+                "  end)(),\n"
+                "}\n");
+  begin(fx);
+  for (int i = 0; i < 1500; i++) {
+    char line[64];
+    snprintf(line, sizeof line, "2023-03-01: launch number %d", i);
+    feed(fx, line);
+  }
+  flush(fx);
+  commit(fx);
+  many_named m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 1);
+  assert_int_equal(m.count, 1500);
+  assert_int_equal(m.named, 100);
+  /* The third launch reached the count; each one after it was one call. */
+  assert_string_equal(m.message, "1500 launches, 100 named, call 1498");
+  assert_int_equal(fx->out.n, 1);
+  /* Handed on once, as it stands when its transaction commits. */
+  assert_int_equal(fx->out.v[0].count, 1500);
+  assert_int_equal(fx->out.v[0].version, 1);
+
+  /* A late launch in the window amends it: one more, one more call. */
+  EACH(fx, "2023-02-20: launch reported late");
+  m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 1);
+  assert_int_equal(m.count, 1501);
+  assert_string_equal(m.message, "1501 launches, 100 named, call 1499");
+  /* Handed on again as an amendment, in the place of the version before. */
+  assert_int_equal(fx->out.n, 1);
+  assert_int_equal(fx->out.v[0].count, 1501);
+  assert_int_equal(fx->out.v[0].version, 2);
+
+  /* Thirty days on, the window still holds March 1 but not February 20. */
+  EACH(fx, "2023-03-31: launch thirty days later");
+  m = alerts_of_rule(fx, "dense");
+  assert_int_equal(m.n, 2);
+  assert_string_equal(m.date, "2023-03-31");
+  assert_int_equal(m.count, 1501);
+  assert_string_equal(m.message, "1501 launches, 100 named, call 1500");
+  assert_int_equal(fx->out.n, 2);
+}
+
+/* The default message says how many events the window held. */
+static void test_threshold_default_message_counts_the_window(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  EACH(fx, "2023-03-01: launch one", "2023-03-10: launch two", "2023-03-20: launch three",
+       "2023-03-21: launch four");
+  const alert_set *s = alerts(fx);
+  assert_int_equal(s->n, 2);
+  assert_string_equal(s->v[0].message, "3 events within 30 days, up to 2023-03-20");
+  assert_int_equal(s->v[0].count, 3);
+  assert_string_equal(s->v[1].message, "4 events within 30 days, up to 2023-03-21");
+  assert_int_equal(s->v[1].count, 4);
 }
 
 /* ---- absence ---- */
@@ -858,6 +1014,104 @@ static void test_first_earlier_entry_moves_the_alert(void **state) {
   after = only_alert(fx, "new");
   assert_string_equal(after.date, "2023-02-20");
   assert_string_equal(after.texts, "launch of a Hwasong-15 in an old report");
+}
+
+/* ---- one event, several reports ---- */
+
+/* The same lines through two routes: each is stored (the sources differ),
+ * but a launch is one launch. */
+static void test_threshold_counts_an_event_reported_twice_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one", "2023-03-10: launch two");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: launch one", "2023-03-10: launch two");
+  assert_string_equal(summary(fx), "");
+  /* A launch said three times is still one. */
+  REPORTED_BY(fx, "wire", "2023-03-10: launch two");
+  assert_string_equal(summary(fx), "");
+
+  REPORTED_BY(fx, "spool", "2023-03-20: launch three");
+  assert_string_equal(summary(fx), "thr: launch one | launch one | launch three | launch two | "
+                                   "launch two | launch two");
+  alert_row a = only_alert(fx, "thr");
+  assert_int_equal(a.count, 3);
+  assert_string_equal(a.message, "3 events within 30 days, up to 2023-03-20");
+  assert_int_equal(fx->out.n, 1);
+
+  /* A report of it from elsewhere joins the same alert. */
+  REPORTED_BY(fx, "chronology.txt", "2023-03-20: launch three");
+  assert_string_equal(only_alert(fx, "thr").texts,
+                      "launch one | launch one | launch three | launch three | launch two | "
+                      "launch two | launch two");
+  assert_int_equal(only_alert(fx, "thr").count, 3);
+  assert_int_equal(fx->out.n, 1);
+}
+
+/* Case, spacing, punctuation and the way the date is written do not make
+ * another event; another day or other words do. */
+static void test_reports_worded_alike_are_one_event(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, THR);
+  REPORTED_BY(fx, "a", "2023-03-01: Launch of a KN-23.");
+  REPORTED_BY(fx, "b", "March 1, 2023:   LAUNCH of a kn 23");
+  REPORTED_BY(fx, "c", "{\"date\": \"2023-03-01\", \"text\": \"launch, of a \\u201cKN-23\\u201d!\"}");
+  REPORTED_BY(fx, "d", "2023-03-02: launch of a KN-23");
+  assert_string_equal(summary(fx), "");
+  REPORTED_BY(fx, "d", "2023-03-02: launch of a KN-25");
+  alert_row a = only_alert(fx, "thr");
+  assert_int_equal(a.count, 3);
+  assert_int_equal(a.nentries, 5);
+}
+
+/* A sequence pairs events: reports of one launch and of one exercise make
+ * one alert naming them all, and two reports of one meeting do not pair. */
+static void test_sequence_pairs_events_not_reports(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, SEQ14 "sequence \"meet\" { " MEETINGS " }\n");
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one", "2023-03-05: exercise alpha");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: launch one", "2023-03-05: exercise alpha");
+  assert_string_equal(summary(fx),
+                      "seq: exercise alpha | exercise alpha | launch one | launch one");
+  assert_int_equal(fx->out.n, 1);
+
+  fresh_store(fx);
+  REPORTED_BY(fx, "spool", "2023-03-01: summit in Hanoi");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: Summit in Hanoi.");
+  assert_string_equal(summary(fx), "");
+  REPORTED_BY(fx, "spool", "2023-03-01: summit in Hanoi ends early");
+  assert_int_equal(alerts(fx)->n, 1);
+  assert_int_equal(alerts(fx)->v[0].nentries, 3);
+}
+
+/* An absence waits once per event, and its alert names every report, even
+ * one that comes after it fired. Nor does a report answer its own event. */
+static void test_absence_of_an_event_reported_twice_fires_once(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, ABS);
+  REPORTED_BY(fx, "spool", "2023-03-01: launch one");
+  REPORTED_BY(fx, "chronology.txt", "2023-03-01: Launch one.");
+  EACH(fx, "2023-03-20: a quiet day");
+  assert_string_equal(summary(fx), "abs: Launch one. | launch one");
+  assert_int_equal(fx->out.n, 1);
+  REPORTED_BY(fx, "wire", "2023-03-01: LAUNCH ONE");
+  assert_string_equal(summary(fx), "abs: LAUNCH ONE | Launch one. | launch one");
+  assert_int_equal(fx->out.n, 1);
+
+  assert_string_equal(FRESH(fx, "2023-03-01: launch during an exercise",
+                            "2023-03-01: Launch during an exercise", "2023-03-20: a quiet day"),
+                      "abs: Launch during an exercise | launch during an exercise");
+}
+
+/* The first occurrence names every report of the first event. */
+static void test_first_names_every_report_of_the_first_event(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, NEW);
+  REPORTED_BY(fx, "spool", "2023-03-05: launch of a Hwasong-15");
+  REPORTED_BY(fx, "wire", "2023-03-05: Launch of a Hwasong-15.",
+              "2023-03-20: launch of a Hwasong-15 again");
+  assert_string_equal(summary(fx), "new(Hwasong-15): Launch of a Hwasong-15. | "
+                                   "launch of a Hwasong-15");
+  assert_int_equal(fx->out.n, 1);
 }
 
 /* ---- history ---- */
@@ -1030,11 +1284,14 @@ int main(void) {
       T(test_sequence_by_key_pairs_only_equal_keys),
       T(test_sequence_month_dated_launch_pairs_only_when_the_month_fits),
       T(test_sequence_three_steps_fire_only_in_order),
+      T(test_sequence_of_one_kind_pairs_a_same_day_pair_once),
       T(test_same_alerts_in_any_arrival_order),
       T(test_sequence_alert_date_and_message_do_not_depend_on_arrival_order),
       T(test_threshold_third_launch_in_thirty_days_raises_one),
       T(test_threshold_window_is_thirty_days_inclusive),
       T(test_threshold_quiet_suppresses_the_next_alert),
+      T(test_threshold_dense_day_counts_every_launch_in_one_alert),
+      T(test_threshold_default_message_counts_the_window),
       T(test_absence_answered_in_time_raises_nothing),
       T(test_absence_late_launch_is_judged_at_its_batch_end),
       T(test_absence_fires_once_when_the_window_has_passed),
@@ -1043,6 +1300,11 @@ int main(void) {
       T(test_absence_wall_clock_fires_on_tick),
       T(test_first_one_alert_per_weapon),
       T(test_first_earlier_entry_moves_the_alert),
+      T(test_threshold_counts_an_event_reported_twice_once),
+      T(test_reports_worded_alike_are_one_event),
+      T(test_sequence_pairs_events_not_reports),
+      T(test_absence_of_an_event_reported_twice_fires_once),
+      T(test_first_names_every_report_of_the_first_event),
       T(test_history_sees_entries_earlier_in_the_transaction),
       T(test_history_as_documented_loads),
       T(test_history_while_loading_is_an_error),

@@ -3,8 +3,10 @@
  * Covers what a parsed entry holds (trimmed text, the default or the
  * record's own source, extra JSON members kept as JSON fields), format
  * detection, every way a line is refused together with the reason given,
- * and the deduplication hash: equal for the same date, source and text
- * however the date was written, different when any of them differs. */
+ * the deduplication hash: equal for the same date, source and text
+ * however the date was written, different when any of them differs; and
+ * the event key: equal for the same span of days and the same words
+ * whatever the case, spacing and punctuation, different otherwise. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -467,6 +469,43 @@ static void test_source_and_text_boundary_in_hash(void **state) {
   assert_memory_not_equal(a, b, 16);
 }
 
+/* The event key of a line, as vg_entry_event makes it from the parsed entry. */
+static int64_t event_of(const char *line) {
+  vg_entry e;
+  parse_ok(line, VG_FORMAT_AUTO, &e);
+  int64_t k = vg_entry_event(e.text, e.text_len, e.date.first, e.date.last);
+  vg_entry_clear(&e);
+  return k;
+}
+
+static void test_event_ignores_case_spacing_and_punctuation(void **state) {
+  (void)state;
+  int64_t k = event_of("2023-11-21: North Korea launches a satellite.");
+  assert_true(k == event_of("Nov. 21, 2023: north korea LAUNCHES a satellite"));
+  assert_true(k == event_of("2023-11-21:   North  Korea, launches a satellite!!"));
+  assert_true(k == event_of("{\"date\": \"2023-11-21T22:43:00Z\", \"text\": \"North Korea"
+                            " launches a satellite\"}"));
+  assert_true(k == event_of("{\"date\": \"2023-11-21\", \"text\": \"\u201cNorth Korea\u201d"
+                            " launches\u00a0a satellite \u2014\", \"source\": \"wire\"}"));
+  int64_t h = event_of("2023-07-12: North Korea fires a Hwasong-18.");
+  assert_true(h == event_of("2023-07-12: North Korea fires a Hwasong 18"));
+  /* Letters outside ASCII are kept as they are. */
+  int64_t u = event_of("2023-07-12: Ch\xc3\xb6llima launches");
+  assert_true(u == event_of("2023-07-12: ch\xc3\xb6llima   launches."));
+  assert_true(u != event_of("2023-07-12: Chollima launches"));
+}
+
+static void test_event_differs_by_day_span_and_words(void **state) {
+  (void)state;
+  int64_t k = event_of("2023-11-21: North Korea launches a satellite.");
+  assert_true(k != event_of("2023-11-22: North Korea launches a satellite."));
+  assert_true(k != event_of("2023-11: North Korea launches a satellite."));
+  assert_true(k != event_of("2023-11-21: North Korea launches a second satellite."));
+  assert_true(k != event_of("2023-11-21: North Korea launches satellite."));
+  /* Words run together are another word. */
+  assert_true(event_of("2023-11-21: a b") != event_of("2023-11-21: ab"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chrono_text_is_trimmed),
@@ -508,6 +547,8 @@ int main(void) {
       cmocka_unit_test(test_different_date_different_hash),
       cmocka_unit_test(test_same_date_written_differently_same_hash),
       cmocka_unit_test(test_source_and_text_boundary_in_hash),
+      cmocka_unit_test(test_event_ignores_case_spacing_and_punctuation),
+      cmocka_unit_test(test_event_differs_by_day_span_and_words),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

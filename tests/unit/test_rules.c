@@ -1206,8 +1206,8 @@ static void rerun(fixture *fx, int i) {
   assert_int_equal(vg_store_commit(fx->st), 0);
 }
 
-static int count_mark(void *ud, int64_t entry, int32_t first, int32_t last) {
-  (void)entry, (void)first, (void)last;
+static int count_mark(void *ud, const vg_mark *m) {
+  (void)m;
   (*(int *)ud)++;
   return 0;
 }

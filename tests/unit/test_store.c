@@ -6,7 +6,9 @@
  * lines are kept (read back with SQLite directly, as the API has no reader
  * for them), every query filter (date window overlap, source, limit,
  * full-text words) and the date order of results, and the refusals of a
- * newer schema and of a read-only open of a missing file. Also what another
+ * newer schema and of a read-only open of a missing file; that a database
+ * of schema 6 gets the events of its marks and their count per span of
+ * days on migrating, and that the count follows marks cleared. Also what another
  * process can do to the database: hold its write lock (a write waits up to
  * the busy timeout, then fails saying the database is locked, and works
  * again once the lock is gone), or leave it unwritable (a writer's open is
@@ -164,16 +166,21 @@ static long long sql_int(const char *path, const char *sql) {
   return v;
 }
 
-/* The highest NNN of db/NNN_name.sql, found next to this source file. */
-static int highest_migration(void) {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", __FILE__);
+/* The directory db/ of the project, found next to this source file. */
+static void migrations_dir(char dir[PATH_MAX]) {
+  snprintf(dir, PATH_MAX, "%s", __FILE__);
   char *slash = strrchr(dir, '/');
   if (slash)
     *slash = '\0';
   else
-    snprintf(dir, sizeof dir, ".");
-  strncat(dir, "/../../db", sizeof dir - strlen(dir) - 1);
+    snprintf(dir, PATH_MAX, ".");
+  strncat(dir, "/../../db", PATH_MAX - strlen(dir) - 1);
+}
+
+/* The highest NNN of db/NNN_name.sql. */
+static int highest_migration(void) {
+  char dir[PATH_MAX];
+  migrations_dir(dir);
   DIR *d = opendir(dir);
   if (!d) fail_msg("cannot read the migrations in %s (run from the project root)", dir);
   int high = -1;
@@ -269,11 +276,25 @@ static void test_alert_amended_only_when_it_changes(void **state) {
   assert_int_equal(vg_store_begin(st), 0);
   for (int i = 0; i < 3; i++) assert_int_equal(add(st, lines[i], "desk", &e[i]), VG_STORED);
   int64_t two[] = {e[0], e[2]}, three[] = {e[2], e[1], e[0]};
-  vg_alert_in a = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01", 0, two, 2};
+  vg_alert_in a = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01",
+                   0,     two, 2,      -1};
   int64_t id = 0, again = 0;
   assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
   assert_int_equal(alert_version(st, id), 1);
-  /* The same entries again: nothing changes. */
+  /* Amended in the transaction that raised it: no sink has seen it yet, so
+   * it is still version 1. */
+  a.entries = three;
+  a.nentries = 3;
+  assert_int_equal(vg_store_alert(st, &a, &again), VG_AMENDED);
+  assert_int_equal(alert_version(st, id), 1);
+  assert_int_equal(vg_store_alert_move(st, id, &a), 0);
+  a.entries = two;
+  a.nentries = 2;
+  assert_int_equal(vg_store_alert_move(st, id, &a), VG_AMENDED);
+  assert_int_equal(alert_version(st, id), 1);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* In a later transaction: the same entries again, nothing changes. */
+  assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(vg_store_alert(st, &a, &again), VG_DUPLICATE);
   assert_int_equal(again, id);
   assert_int_equal(alert_version(st, id), 1);
@@ -608,6 +629,103 @@ static void test_query_text_combines_with_filters(void **state) {
   assert_string_equal(r.date[0], "2023-08-21");
 }
 
+/* Runs SQL on the database file through its own connection. */
+static void sql_exec(const char *path, const char *sql) {
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+  int rc = sqlite3_open(path, &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) fail_msg("%s: %s", sql, msg ? msg : sqlite3_errmsg(db));
+  sqlite3_free(msg);
+  sqlite3_close(db);
+}
+
+/* Brings a new database file to schema `version` with db/'s own migrations,
+ * as an older vigil left it. */
+static void make_schema(const char *path, int version) {
+  char dir[PATH_MAX];
+  migrations_dir(dir);
+  for (int v = 1; v <= version; v++) {
+    DIR *d = opendir(dir);
+    if (!d) fail_msg("cannot read the migrations in %s", dir);
+    struct dirent *de;
+    char file[PATH_MAX * 2] = "";
+    while ((de = readdir(d)))
+      if (atoi(de->d_name) == v && strstr(de->d_name, ".sql"))
+        snprintf(file, sizeof file, "%s/%s", dir, de->d_name);
+    closedir(d);
+    if (!file[0]) fail_msg("no migration %03d in %s", v, dir);
+    FILE *f = fopen(file, "r");
+    if (!f) fail_msg("cannot read %s", file);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    sql_exec(path, text);
+  }
+  char pragma[64];
+  snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version);
+  sql_exec(path, pragma);
+}
+
+static int sum_ids(void *ud, int64_t id) {
+  *(int64_t *)ud += id;
+  return 0;
+}
+
+/* The marks an older vigil left are given their events: two reports of one
+ * launch (from two sources, worded apart by case and punctuation) count as
+ * one event of their span, a third launch as another. */
+static void test_migration_gives_old_marks_their_events(void **state) {
+  fixture *fx = *state;
+  make_schema(fx->path, 6);
+  int32_t day = vg_days_from_civil(2023, 3, 1);
+  char sql[2048];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO entries (id, date, precision, day_first, day_last, text, source,"
+           " ingested_at, hash) VALUES"
+           " (1, '2023-03-01', 'day', %d, %d, 'North Korea fires a missile.', 'spool', 'x', x'01'),"
+           " (2, '2023-03-01', 'day', %d, %d, 'north korea FIRES a missile', 'cli', 'x', x'02'),"
+           " (3, '2023-03-01', 'day', %d, %d, 'North Korea fires two missiles', 'cli', 'x', x'03');"
+           "INSERT INTO marks (rule, step, key, day_first, day_last, entry_id) VALUES"
+           " ('thr', 0, '', %d, %d, 1), ('thr', 0, '', %d, %d, 2), ('thr', 0, '', %d, %d, 3);",
+           day, day, day, day, day, day, day, day, day, day, day, day);
+  sql_exec(fx->path, sql);
+
+  vg_store *st = open_store(fx);
+  assert_int_equal(vg_store_schema_version(st), highest_migration());
+  int64_t e1 = 0, e2 = 0, e3 = 0;
+  assert_int_equal(vg_store_mark_event(st, "thr", 0, "", day, 1, &e1), 1);
+  assert_int_equal(vg_store_mark_event(st, "thr", 0, "", day, 2, &e2), 1);
+  assert_int_equal(vg_store_mark_event(st, "thr", 0, "", day, 3, &e3), 1);
+  const char *text = "North Korea fires a missile.";
+  assert_true(e1 == vg_entry_event(text, strlen(text), day, day));
+  assert_true(e1 == e2);
+  assert_true(e1 != e3);
+  int64_t ids = 0;
+  assert_int_equal(vg_store_event_reports(st, "thr", 0, "", day, e1, sum_ids, &ids), 0);
+  assert_int_equal(ids, 1 + 2);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day - 30, day), 2);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day + 1, day + 30), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT entry FROM mark_spans WHERE rule = 'thr'"), 1);
+
+  /* The count follows marks as they come and go. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_clear_marks(st, 1), 0);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2); /* 2 reports it still */
+  assert_int_equal(vg_store_clear_marks(st, 2), 0);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 1);
+  vg_mark m = {2, day, day, e2};
+  assert_int_equal(vg_store_mark(st, "thr", 0, "", &m), 0);
+  assert_int_equal(vg_store_mark(st, "thr", 0, "", &m), 0); /* a mark is kept once */
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT entry FROM mark_spans WHERE rule = 'thr'"), 2);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM pragma_integrity_check"
+                                     " WHERE integrity_check <> 'ok'"),
+                   0);
+}
+
 static void test_newer_schema_is_refused(void **state) {
   fixture *fx = *state;
   sqlite3 *db = NULL;
@@ -796,6 +914,7 @@ int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
       T(test_open_creates_and_migrates),
+      T(test_migration_gives_old_marks_their_events),
       T(test_reopen_keeps_version_and_entries),
       T(test_insert_then_duplicate_gives_same_id),
       T(test_alert_amended_only_when_it_changes),

@@ -38,7 +38,6 @@ enum {
   S_MARKS_DESC,
   S_SPAN,
   S_CLEAR_MARKS,
-  S_CLEAR_RULE_MARKS,
   S_ENTRY,
   S_ALERT_NEAR,
   S_ABSENCE_ADD,
@@ -133,8 +132,7 @@ static const char *const sql[S_COUNT] = {
                      " AND step = ? AND key = ? AND day_first BETWEEN ? AND ?"
                      " ORDER BY day_first DESC, entry_id DESC",
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
-    [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?",
-    [S_CLEAR_RULE_MARKS] = "DELETE FROM marks WHERE entry_id = ? AND rule = ?",
+    [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?1 AND (?2 IS NULL OR rule = ?2)",
     [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
                      " AND dedup_key <> ?",
@@ -191,7 +189,7 @@ static const char *const sql[S_COUNT] = {
                    " ON CONFLICT (rule, step, key, day_last, day_first)"
                    " DO UPDATE SET events = events + ?6, entry = min(coalesce(entry, ?7), ?7)",
     [S_MARKS_OF] = "SELECT rule, step, key, day_first, day_last, event FROM marks"
-                   " WHERE entry_id = ?",
+                   " WHERE entry_id = ?1 AND (?2 IS NULL OR rule = ?2)",
     [S_SPAN_DROP] = "UPDATE mark_spans SET events = events - ?6, entry = CASE WHEN entry = ?7"
                     " THEN (SELECT min(entry_id) FROM marks WHERE rule = ?1 AND step = ?2"
                     " AND key = ?3 AND day_first = ?5 AND day_last = ?4) ELSE entry END"
@@ -778,7 +776,9 @@ int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last)
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
-int vg_store_clear_marks(vg_store *st, int64_t entry) {
+/* Removes the marks of entry (of rule alone, when not NULL), keeping the
+ * tally of events per span true. 0, VG_ENOMEM or VG_EDB. */
+static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
   /* Read the marks first: each one's span is tallied again once it is gone. */
   typedef struct {
     char *rule, *key;
@@ -790,6 +790,8 @@ int vg_store_clear_marks(vg_store *st, int64_t entry) {
   size_t n = 0, cap = 0;
   sqlite3_stmt *s = st->stmt[S_MARKS_OF];
   sqlite3_bind_int64(s, 1, entry);
+  if (rule) sqlite3_bind_text(s, 2, rule, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 2);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     if (n == cap) {
@@ -810,6 +812,8 @@ int vg_store_clear_marks(vg_store *st, int64_t entry) {
   sqlite3_reset(s);
   if (!out) {
     sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
+    if (rule) sqlite3_bind_text(st->stmt[S_CLEAR_MARKS], 2, rule, -1, SQLITE_STATIC);
+    else sqlite3_bind_null(st->stmt[S_CLEAR_MARKS], 2);
     out = run(st, S_CLEAR_MARKS);
   }
   for (size_t i = 0; i < n; i++) {
@@ -826,11 +830,10 @@ int vg_store_clear_marks(vg_store *st, int64_t entry) {
   return out;
 }
 
+int vg_store_clear_marks(vg_store *st, int64_t entry) { return clear_marks(st, entry, NULL); }
+
 int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
-  sqlite3_stmt *s = st->stmt[S_CLEAR_RULE_MARKS];
-  sqlite3_bind_int64(s, 1, entry);
-  sqlite3_bind_text(s, 2, rule, -1, SQLITE_STATIC);
-  return run(st, S_CLEAR_RULE_MARKS);
+  return clear_marks(st, entry, rule);
 }
 
 int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {

@@ -719,6 +719,15 @@ static void test_migration_gives_old_marks_their_events(void **state) {
   assert_int_equal(vg_store_mark(st, "thr", 0, "", &m), 0);
   assert_int_equal(vg_store_mark(st, "thr", 0, "", &m), 0); /* a mark is kept once */
   assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2);
+  /* Clearing one rule's marks of an entry counts too, and leaves the others. */
+  vg_mark other = {3, day, day, e3};
+  assert_int_equal(vg_store_mark(st, "other", 0, "", &other), 0);
+  assert_int_equal(vg_store_clear_rule_marks(st, 3, "thr"), 0);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 1);
+  assert_int_equal(vg_store_span_events(st, "other", 0, "", day, day), 1);
+  vg_mark back = {3, day, day, e3};
+  assert_int_equal(vg_store_mark(st, "thr", 0, "", &back), 0);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2);
   assert_int_equal(vg_store_commit(st), 0);
   assert_int_equal(sql_int(fx->path, "SELECT entry FROM mark_spans WHERE rule = 'thr'"), 2);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM pragma_integrity_check"

@@ -32,6 +32,11 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
     rc = vg_entry_parse(line->data, line->len, line->format, line->source, &e, res->reason);
   }
   if (rc) {
+    /* A reason may quote the line (a date string of a JSON record can hold
+     * any character): kept, and said to the client, as one line. */
+    char said[VG_REASON_MAX];
+    memcpy(said, res->reason, sizeof said);
+    vg_escape_line(res->reason, sizeof res->reason, said, strnlen(said, sizeof said));
     res->status = VG_REJECTED;
     if (vg_store_reject(ig->st, line->source, line->origin, line->line_no, res->reason,
                         line->data, line->len, line->total))

@@ -507,19 +507,20 @@ static void after_lines(server *srv) {
   for (size_t i = 0; i < b->n; i++) {
     item *it = &b->v[i];
     client *c = it->from;
-    char reply[VG_REASON_MAX + 48];
+    char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48];
     int n;
+    /* One reply a line, whatever the reason quotes. */
+    vg_escape_line(reason, sizeof reason, it->res.reason, strnlen(it->res.reason, VG_REASON_MAX));
     switch (it->res.status) {
     case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->res.id); stored++; break;
     case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->res.id); dups++; break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
-                   it->res.reason);
-      vg_info("%s: line %llu rejected: %s", c->name, (unsigned long long)it->line_no,
-              it->res.reason);
+                   reason);
+      vg_info("%s: line %llu rejected: %s", c->name, (unsigned long long)it->line_no, reason);
       bad++;
       break;
-    default: n = snprintf(reply, sizeof reply, "error: %s\n", it->res.reason); bad++; break;
+    default: n = snprintf(reply, sizeof reply, "error: %s\n", reason); bad++; break;
     }
     if (!c->closing) buf_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
     touch(srv, c);

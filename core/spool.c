@@ -21,19 +21,23 @@ typedef struct {
   vg_spool_mark mark;         /* how far it was read, as committed */
   vg_counts *counts;          /* what its lines became, all told */
   char origin[300];           /* "spool:NAME", kept with its rejects */
+  char shown[1100];           /* the name as the .err file says it: one line */
   char *errors;               /* "name:line: reason" lines for the .err file */
   size_t len, cap;
 } job;
 
 static void add_error(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_error(job *j, const char *fmt, ...) {
-  char line[1024];
+  char line[2048];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (n < 0) return;
-  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  if ((size_t)n >= sizeof line) { /* cut, but still a line of its own */
+    n = sizeof line - 1;
+    line[n - 1] = '\n';
+  }
   if (j->len + (size_t)n + 1 > j->cap) {
     size_t cap = (j->len + (size_t)n + 1) * 2;
     char *e = realloc(j->errors, cap);
@@ -46,10 +50,13 @@ static void add_error(job *j, const char *fmt, ...) {
   j->errors[j->len] = '\0';
 }
 
-/* One line of the .err file, from a reject kept in the store. */
+/* One line of the .err file, from a reject kept in the store: what the
+ * name or the reason quote cannot break it in two. */
 static int err_line(void *ud, uint64_t line, const char *reason) {
   job *j = ud;
-  add_error(j, "%s:%llu: %s\n", j->name, (unsigned long long)line, reason);
+  char said[4 * VG_REASON_MAX];
+  vg_escape_line(said, sizeof said, reason, strlen(reason));
+  add_error(j, "%s:%llu: %s\n", j->shown, (unsigned long long)line, said);
   return 0;
 }
 
@@ -126,6 +133,7 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   memset(r, 0, sizeof *r);
   job j = {.name = name, .caller = o, .ig = ig, .counts = &r->counts};
   snprintf(j.origin, sizeof j.origin, "spool:%s", name);
+  vg_escape_line(j.shown, sizeof j.shown, name, strlen(name));
   char path[8192];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
     r->rc = VG_SPOOL_GONE;
@@ -161,9 +169,13 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   /* Only a file that was read has rejects to list (its mark is its own). */
   if (r->counts.rejected &&
       vg_store_rejects_of(ig->st, j.origin, j.mark.first_reject, err_line, &j) != 0)
-    add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,
+    add_error(&j, "%s: the rejected lines could not be listed: %s\n", j.shown,
               vg_store_errmsg(ig->st));
-  if (r->rc) add_error(&j, "%s: %s\n", name, r->why);
+  if (r->rc) {
+    char why[sizeof r->why];
+    vg_escape_line(why, sizeof why, r->why, strlen(r->why));
+    add_error(&j, "%s: %s\n", j.shown, why);
+  }
   /* The .err file first: a crash before the move leaves the file in the
    * spool, whose next attempt writes the .err again; a crash after it leaves
    * only the mark, which vg_spool_tidy drops. */

@@ -1,7 +1,9 @@
 /* test_ingest.c — from raw lines to stored entries or kept rejects.
  *
  * Covers vg_ingest_line inside a caller's transaction (stored, duplicate and
- * rejected results with their counts and reasons, the overlong-line flag)
+ * rejected results with their counts and reasons, a reason quoting control
+ * characters kept as one line (and vg_escape_line, which makes it one), the
+ * overlong-line flag)
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
  * newline, and commits every `batch` lines. Each test has its own database
@@ -161,6 +163,44 @@ static void test_bad_line_rejected_and_kept(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 12 AND"
                                      " source = 'desk' AND reason LIKE '%Octember%'"),
                    1);
+}
+
+/* A reason that quotes the line (here a JSON date string holding escaped
+ * newlines) stays one line: a client reading replies line by line, or a
+ * .err file, must not find a false "ok 5" in it. */
+static void test_reason_quoting_the_line_is_one_line(void **state) {
+  fixture *fx = *state;
+  vg_result r;
+  vg_line l = line_of("{\"date\":\"2023-11-21\\nok 5\\rok 6\\u001b[2J\",\"text\":\"x\"}", 3);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &r, NULL), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(r.status, VG_REJECTED);
+  for (const char *p = r.reason; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) fail_msg("control character in \"%s\"", r.reason);
+  assert_contains(r.reason, "\\x0aok 5\\x0dok 6\\x1b[2J");
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3 AND"
+                                     " instr(reason, char(10)) = 0 AND reason LIKE '%\\x0aok 5%'"),
+                   1);
+}
+
+/* vg_escape_line: control characters and DEL as \xHH, tabs and UTF-8 as
+ * they are, and a cut that never splits an escape or a character. */
+static void test_escape_line(void **state) {
+  (void)state;
+  char out[64];
+  assert_int_equal(vg_escape_line(out, sizeof out, "a\nb\r\tc\x7f\x01", 8), 20);
+  assert_string_equal(out, "a\\x0ab\\x0d\tc\\x7f\\x01");
+  /* Room for "ab" and a NUL only: the escape is left out whole. */
+  assert_int_equal(vg_escape_line(out, 5, "ab\ncd", 5), 2);
+  assert_string_equal(out, "ab");
+  /* "é" is two bytes: cut before it, not between them. */
+  assert_int_equal(vg_escape_line(out, 3, "a\xc3\xa9", 3), 1);
+  assert_string_equal(out, "a");
+  assert_int_equal(vg_escape_line(out, 4, "a\xc3\xa9", 3), 3);
+  assert_string_equal(out, "a\xc3\xa9");
+  assert_int_equal(vg_escape_line(out, 1, "abc", 3), 0);
+  assert_string_equal(out, "");
 }
 
 static void test_overlong_line_rejected_naming_the_cap(void **state) {
@@ -431,6 +471,8 @@ int main(void) {
       T(test_line_stored_then_duplicate),
       T(test_json_source_names_the_entry),
       T(test_bad_line_rejected_and_kept),
+      T(test_reason_quoting_the_line_is_one_line),
+      cmocka_unit_test(test_escape_line),
       T(test_overlong_line_rejected_naming_the_cap),
       T(test_line_work_undone_by_rollback),
       T(test_fd_file_with_mixed_lines),

@@ -5,7 +5,8 @@
  * a commit (a child process that exits there, as a crash would) is read on
  * from its last committed line by the next attempt: every line is stored
  * once, every bad line is kept once, and the .err file lists the bad lines
- * from both attempts. A mark left by another file of the same name is not
+ * from both attempts. A name or a reason holding a newline leaves each line
+ * of the .err file whole. A mark left by another file of the same name is not
  * trusted, a long file can be read a few lines a call, and the marks of
  * files that moved on are dropped by vg_spool_tidy. Each test has its own
  * database and spool directory. */
@@ -158,6 +159,30 @@ static void test_bad_lines_listed_in_err_file(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'spool:b.txt'"), 2);
 }
 
+/* A file whose name holds a newline, and a line whose reason quotes one:
+ * the .err file still has one line per rejected line, and nothing else. */
+static void test_err_file_lines_stay_whole(void **state) {
+  fixture *fx = *state;
+  const char *name = "two\nlines.txt";
+  assert_int_equal(support_write_file(fx->dir, name,
+                                      "{\"date\":\"2023-01-01\\nspool.txt:7: forged\",\"text\":\"x\"}\n"
+                                      "2023-01-02: a good line\n"),
+                   0);
+  vg_file_opts o = opts(10, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, name, &o, 0, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.counts.rejected, 1);
+  assert_true(exists(fx, "failed", name));
+  char err_name[64];
+  snprintf(err_name, sizeof err_name, "%s.err", name);
+  const char *err = read_text(fx, "failed", err_name);
+  const char *nl = strchr(err, '\n');
+  if (!nl || nl[1]) fail_msg(".err is not one line: \"%s\"", err);
+  if (strncmp(err, "two\\x0alines.txt:1: ", 20) != 0 || !strstr(err, "\\x0aspool.txt:7: forged"))
+    fail_msg("unexpected .err line: \"%s\"", err);
+}
+
 /* Exits the process after the second commit: a crash between two batches. */
 static void exit_after_two(void *ud) {
   if (++*(int *)ud == 2) _exit(0);
@@ -275,6 +300,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_clean_file_goes_to_done),
       T(test_bad_lines_listed_in_err_file),
+      T(test_err_file_lines_stay_whole),
       T(test_file_cut_short_goes_on_from_last_commit),
       T(test_mark_of_another_file_is_not_trusted),
       T(test_long_file_in_several_calls),

@@ -593,6 +593,8 @@ static void after_spool(server *srv) {
   }
   if (r->rc == VG_SPOOL_GONE) {
     vg_info("spool: %s: gone from the spool", j->name);
+  } else if (r->rc == VG_SPOOL_REFUSED) {
+    vg_warn("spool: %s: %s; not read -> failed/", j->name, r->why);
   } else if (r->rc == VG_EDB) {
     vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, r->why);
   } else {
@@ -786,8 +788,22 @@ static int by_name(const void *a, const void *b) {
 
 static void check_spool_dir(server *srv);
 
-/* Queues every regular file of the spool that is not queued yet. Names that
- * start with a dot are files still being written, by convention. */
+/* Whether a name of the spool that is not a regular file is queued all the
+ * same, so that its turn refuses it with a reason (see spool.h) rather than
+ * leave it there unsaid: anything but a directory or a link to one (done/
+ * and failed/ may be links to elsewhere). */
+static int refusable(const server *srv, const char *name) {
+  if (strcmp(name, "done") == 0 || strcmp(name, "failed") == 0) return 0;
+  char p[4200];
+  struct stat sb;
+  snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, name);
+  if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) return 0; /* stat: never opens */
+  return lstat(p, &sb) == 0;
+}
+
+/* Queues every file of the spool that is not queued yet: regular files, and
+ * what refusable() lets through to be refused. Names that start with a dot
+ * are files still being written, by convention. */
 static void scan_spool(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
   uv_fs_t req;
@@ -802,13 +818,7 @@ static void scan_spool(server *srv) {
   uv_dirent_t d;
   while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
     if (d.name[0] == '.' || queued(srv, d.name)) continue;
-    if (d.type != UV_DIRENT_FILE) {
-      if (d.type != UV_DIRENT_UNKNOWN) continue;
-      char p[4200];
-      struct stat sb;
-      snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, d.name);
-      if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-    }
+    if (d.type != UV_DIRENT_FILE && !refusable(srv, d.name)) continue;
     if (srv->spool_n == srv->spool_cap) {
       size_t cap = srv->spool_cap ? srv->spool_cap * 2 : 16;
       char **q = realloc(srv->spool_queue, cap * sizeof *q);

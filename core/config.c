@@ -4,12 +4,16 @@
 #include "feed_parse.h"
 #include "vigil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 void vg_config_set(char **field, const char *value) {
   char *copy = strdup(value);
@@ -23,7 +27,9 @@ void vg_config_defaults(vg_config *c) {
   vg_config_set(&c->db, "var/vigil.db");
   vg_config_set(&c->socket, "var/vigil.sock");
   vg_config_set(&c->socket_group, "");
-  vg_config_set(&c->listen, "127.0.0.1:7433");
+  vg_config_set(&c->listen, ""); /* TCP only on request: the Unix socket has file modes */
+  vg_config_set(&c->tcp_token, "");
+  vg_config_set(&c->tcp_token_file, "");
   vg_config_set(&c->spool, "var/spool");
   vg_config_set(&c->rules, "rules");
   vg_config_set(&c->log_level, "info");
@@ -127,6 +133,9 @@ void vg_config_free(vg_config *c) {
   free(c->socket);
   free(c->socket_group);
   free(c->listen);
+  if (c->tcp_token) memset(c->tcp_token, 0, strlen(c->tcp_token));
+  free(c->tcp_token);
+  free(c->tcp_token_file);
   free(c->spool);
   free(c->rules);
   free(c->log_level);
@@ -156,6 +165,7 @@ static const setting settings[] = {
     S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
     S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
     S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
+    S(tcp_token, T_STRING),   S(tcp_token_file, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -447,6 +457,58 @@ cleanup:
     for (size_t i = 0; i < NSETTINGS; i++) free(fresh[i]);
   lua_close(L);
   return rc;
+}
+
+int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                        char *err, size_t cap) {
+  char buf[VG_TOKEN_MAX + 2];
+  const char *from = "tcp_token";
+  size_t n = 0;
+  out[0] = '\0';
+  if (warn) *warn = NULL;
+  if (c->tcp_token[0] && c->tcp_token_file[0]) {
+    snprintf(err, cap, "give tcp_token or tcp_token_file, not both");
+    return VG_EINVAL;
+  }
+  if (c->tcp_token_file[0]) {
+    from = c->tcp_token_file;
+    int fd = open(c->tcp_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      if (fd >= 0) close(fd);
+      return VG_EINVAL;
+    }
+    if (warn && (sb.st_mode & 0077))
+      *warn = "other users may read it (chmod 600 it)";
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got < 0) {
+      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      return VG_EINVAL;
+    }
+    n = (size_t)got;
+    buf[n] = '\0';
+    char *eol = strpbrk(buf, "\r\n"); /* the first line alone */
+    if (eol) *eol = '\0';
+    n = strlen(buf);
+  } else if (c->tcp_token[0]) {
+    n = strlen(c->tcp_token);
+    if (n <= VG_TOKEN_MAX) memcpy(buf, c->tcp_token, n + 1);
+  } else {
+    return 0;
+  }
+  int bad = n < VG_TOKEN_MIN || n > VG_TOKEN_MAX;
+  for (size_t i = 0; !bad && i < n; i++) bad = buf[i] <= ' ' || buf[i] > '~';
+  if (bad) {
+    snprintf(err, cap, "%s: a token is %d to %d printable characters without spaces",
+             from, VG_TOKEN_MIN, VG_TOKEN_MAX);
+    memset(buf, 0, sizeof buf);
+    return VG_EINVAL;
+  }
+  memcpy(out, buf, n + 1);
+  memset(buf, 0, sizeof buf);
+  return (int)n;
 }
 
 int vg_config_check(const vg_config *c, char *err, size_t cap) {

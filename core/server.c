@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@
 #define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
 #define STOP_GRACE_MS 5000              /* how long a stop waits for clients to take replies */
 #define DIR_CHECK_MS 2000               /* how often the spool and rules dirs are looked at */
+#define AUTH_LINE_MAX 1024              /* bytes a first line may take while a token is due */
+#define REFUSED_DRAIN_MAX (1u << 20)    /* bytes of a refused client dropped before it is cut off */
+#define CLIENT_REFUSED 2                /* client_line stopped a refused client's input (not 1) */
 #define SOCKET_SOURCE "socket"
 #define SPOOL_SOURCE "spool"
 
@@ -85,8 +89,12 @@ struct client {
   int closed;           /* the close callback ran */
   int write_blocked;    /* too many replies unread: reading paused */
   int touched;          /* has replies in `out` this round */
+  int gated;            /* TCP: its first line is looked at before any is taken */
+  int refused;          /* its first line was refused: what it sends is dropped */
+  uint64_t dropped;     /* bytes dropped since */
   uint64_t long_logged; /* the number of the last overlong line logged */
   char name[64];        /* for the log: unix#N or tcp#N */
+  char peer[64];        /* TCP: the address it comes from, for the log */
   client *prev, *next;  /* in srv->clients */
 };
 
@@ -134,6 +142,9 @@ struct server {
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */
   int have_unix, have_tcp;
+  int tcp_loopback;           /* it listens on a loopback address */
+  char tcp_token[VG_TOKEN_MAX + 1]; /* what a TCP client must send first; "" for nothing */
+  size_t tcp_token_len;
   int lock_fd;               /* the database's daemon lock, held until exit */
   char *socket_path;          /* bound path, unlinked at exit */
   uv_signal_t sig_int, sig_term, sig_hup;
@@ -217,7 +228,9 @@ static void maybe_finish(server *srv);
 
 static int wants_read(const client *c) {
   const server *srv = c->srv;
-  return !c->closing && !c->shutting && !c->eof && !c->write_blocked && !srv->throttled && !srv->stopping;
+  if (c->refused) return !c->closing && !srv->stopping; /* what it sends is read, and dropped */
+  return !c->closing && !c->shutting && !c->eof && !c->write_blocked && !srv->throttled &&
+         !srv->stopping;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -344,10 +357,114 @@ static void set_throttle(server *srv, int on) {
   for (client *c = srv->clients; c; c = c->next) update_read(c);
 }
 
+/* ---- the first line of a TCP connection ---- */
+
+/* Whether a first line is an HTTP request line ("POST / HTTP/1.1", "GET /"):
+ * a browser, or a page it shows, reaching the port. No entry starts with a
+ * method name, so nothing of the line protocol is lost. */
+static int looks_like_http(const char *s, size_t n) {
+  static const char *const methods[] = {"GET ",     "HEAD ",    "POST ",  "PUT ",
+                                        "DELETE ",  "CONNECT ", "OPTIONS ", "TRACE ",
+                                        "PATCH ",   "PRI "};
+  for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+    size_t m = strlen(methods[i]);
+    if (n >= m && memcmp(s, methods[i], m) == 0) return 1;
+  }
+  while (n && s[n - 1] == '\r') n--;
+  return n >= 9 && memcmp(s + n - 9, " HTTP/", 6) == 0 && s[n - 3] >= '0' && s[n - 3] <= '9' &&
+         s[n - 2] == '.' && s[n - 1] >= '0' && s[n - 1] <= '9';
+}
+
+/* Compares a token sent with the one expected, in a time that depends only
+ * on the length of the expected one, so that how long a wrong guess takes
+ * says nothing of how much of it was right. */
+static int same_token(const char *got, size_t n, const char *want, size_t m) {
+  volatile unsigned char diff = n != m;
+  for (size_t i = 0; i < m; i++) diff |= (unsigned char)(want[i] ^ (i < n ? got[i] : 0));
+  return diff == 0;
+}
+
+/* Sends text to c at once, outside of any batch (c has no line in one). */
+static void say_now(client *c, const char *text) {
+  buf_append(&c->out, &c->out_len, &c->out_cap, text, strlen(text));
+  flush_replies(c);
+}
+
+static void on_refused_shutdown(uv_shutdown_t *req, int status) {
+  client *c = req->data;
+  if (status < 0) client_close(c);
+  free(req);
+}
+
+/* Refuses c on its first line: answers it, and ends its side of the
+ * connection once the answer is written. What it still sends is read and
+ * dropped until it closes (up to REFUSED_DRAIN_MAX bytes): closing on
+ * unread input would reset the connection, and the client might lose the
+ * answer. Returns CLIENT_REFUSED, which ends the feed of what it sent. */
+static int refuse(client *c, const char *answer) {
+  c->refused = 1;
+  say_now(c, answer);
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (!req) {
+    client_close(c);
+    return CLIENT_REFUSED;
+  }
+  req->data = c;
+  if (uv_shutdown(req, &c->h.stream, on_refused_shutdown) == 0) {
+    c->shutting = 1;
+  } else {
+    free(req);
+    client_close(c);
+  }
+  return CLIENT_REFUSED;
+}
+
+/* The first line of a TCP connection: an HTTP request is answered with an
+ * HTTP error and the connection closed; when a token is due, the line must
+ * be "auth TOKEN", answered "ok auth", or the connection is closed. 0 when
+ * the line is an entry to take, 1 when it was used up here, or
+ * CLIENT_REFUSED. */
+static int first_line(client *c, const char *data, size_t len, unsigned flags) {
+  server *srv = c->srv;
+  c->gated = 0;
+  if (looks_like_http(data, len)) {
+    char shown[128];
+    while (len && data[len - 1] == '\r') len--;
+    vg_escape_line(shown, sizeof shown, data, len < 80 ? len : 80);
+    vg_warn("%s (%s): an HTTP request (%s): this port speaks the line protocol; refused,"
+            " nothing stored", c->name, c->peer, shown);
+    static const char body[] = "This port speaks vigil's line protocol (one dated entry a"
+                               " line), not HTTP. Nothing was stored.\n";
+    char answer[512];
+    snprintf(answer, sizeof answer,
+             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             sizeof body - 1, body);
+    return refuse(c, answer);
+  }
+  if (!srv->tcp_token_len) return 0;
+  while (len && data[len - 1] == '\r') len--;
+  if ((flags & VG_LINE_TOO_LONG) || len < 5 || memcmp(data, "auth ", 5) != 0) {
+    vg_warn("%s (%s): no 'auth TOKEN' first; closed, nothing stored", c->name, c->peer);
+    return refuse(c, "error line 1: this port needs 'auth TOKEN' as the first line\n");
+  }
+  if (!same_token(data + 5, len - 5, srv->tcp_token, srv->tcp_token_len)) {
+    vg_warn("%s (%s): authentication failed; closed, nothing stored", c->name, c->peer);
+    return refuse(c, "error line 1: authentication failed\n");
+  }
+  vg_debug("%s (%s): authenticated", c->name, c->peer);
+  say_now(c, "ok auth\n");
+  return 1;
+}
+
 static int client_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                        unsigned flags) {
   client *c = ud;
   server *srv = c->srv;
+  if (c->gated) {
+    int rc = first_line(c, data, len, flags);
+    if (rc) return rc == 1 ? 0 : rc;
+  }
   item it = {c, malloc(len ? len : 1), len, total, line_no, flags, {0}};
   if (!it.data) return VG_ENOMEM;
   memcpy(it.data, data, len);
@@ -363,10 +480,23 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   client *c = (client *)s;
   server *srv = c->srv;
+  if (c->refused) { /* dropped, up to a point */
+    if (nread < 0 || (c->dropped += (uint64_t)nread) > REFUSED_DRAIN_MAX) client_close(c);
+    return;
+  }
   if (nread > 0) {
-    if (vg_framer_feed(&c->framer, buf->base, (size_t)nread, client_line, c)) {
+    int rc = vg_framer_feed(&c->framer, buf->base, (size_t)nread, client_line, c);
+    if (rc == CLIENT_REFUSED) return; /* answered; it closes once the answer is out */
+    if (rc) {
       vg_error("%s: out of memory reading input; closing it", c->name);
       client_close(c);
+    }
+    /* A token is a short line: who sends more without a newline is refused
+     * now, not after max_line bytes. */
+    if (c->gated && srv->tcp_token_len && vg_framer_pending(&c->framer) > AUTH_LINE_MAX) {
+      vg_warn("%s (%s): no 'auth TOKEN' first; closed, nothing stored", c->name, c->peer);
+      refuse(c, "error line 1: this port needs 'auth TOKEN' as the first line\n");
+      return;
     }
     /* Said now, not once the line ends: its newline may never come. */
     if (c->framer.skipping && c->long_logged != c->framer.line_no + 1) {
@@ -434,7 +564,24 @@ static void on_connection(uv_stream_t *listener, int status) {
     client_close(c);
     return;
   }
-  vg_debug("%s: connected", c->name);
+  if (is_tcp) {
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&sa, &salen) == 0) {
+      if (sa.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+        port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+      } else {
+        uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+        port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+      }
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    c->gated = 1;
+  }
+  vg_debug("%s: connected%s%s", c->name, is_tcp ? " from " : "", c->peer);
   update_read(c);
 }
 
@@ -1160,6 +1307,33 @@ static int start_unix(server *srv) {
   return 0;
 }
 
+/* Whether addr is a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x). */
+static int is_loopback(const struct sockaddr *addr) {
+  if (addr->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127;
+  const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+  return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* Takes the TCP token the settings name (see vg_config_tcp_token). At a
+ * reload (`when` is "reload: "), a token that cannot be read, or none for a
+ * listener that needs one, leaves the token in force. 0, or -1 (logged). */
+static int tcp_token_load(server *srv, const char *when) {
+  char token[VG_TOKEN_MAX + 1], err[512];
+  const char *warn;
+  int n = vg_config_tcp_token(&srv->cfg, token, &warn, err, sizeof err);
+  if (n < 0 || (n == 0 && *when && srv->have_tcp && !srv->tcp_loopback)) {
+    if (n < 0) vg_error("%s%s%s", when, err, *when ? "; the token in force stays" : "");
+    else vg_error("%sa listener off loopback needs a token; the token in force stays", when);
+    return -1;
+  }
+  if (warn) vg_warn("tcp_token_file %s: %s", srv->cfg.tcp_token_file, warn);
+  memcpy(srv->tcp_token, token, sizeof token);
+  srv->tcp_token_len = (size_t)n;
+  memset(token, 0, sizeof token);
+  return 0;
+}
+
 static int start_tcp(server *srv) {
   const char *spec = srv->cfg.listen;
   if (!spec[0]) return 0;
@@ -1183,6 +1357,13 @@ static int start_tcp(server *srv) {
     vg_error("listen address '%s': '%s' is not an IP address", spec, host);
     return -1;
   }
+  srv->tcp_loopback = is_loopback((struct sockaddr *)&addr);
+  if (tcp_token_load(srv, "") != 0) return -1;
+  if (!srv->tcp_token_len && !srv->tcp_loopback) {
+    vg_error("listen address '%s' is not loopback: set tcp_token or tcp_token_file, or anyone"
+             " who can reach the port can feed the daemon", spec);
+    return -1;
+  }
   uv_tcp_init(srv->loop, &srv->tcp_srv);
   srv->tcp_srv.data = srv;
   srv->have_tcp = 1;
@@ -1192,7 +1373,11 @@ static int start_tcp(server *srv) {
     vg_error("cannot listen on tcp:%s: %s", spec, uv_strerror(rc));
     return -1;
   }
-  vg_info("listening on tcp:%s", spec);
+  if (srv->tcp_token_len)
+    vg_info("listening on tcp:%s; a client sends 'auth TOKEN' first", spec);
+  else
+    vg_warn("listening on tcp:%s without a token: any local user can feed the daemon through"
+            " it (set tcp_token to require one)", spec);
   return 0;
 }
 
@@ -1251,6 +1436,7 @@ static void reload(server *srv) {
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
+  if (srv->have_tcp) tcp_token_load(srv, "reload: "); /* a new token for new connections */
   vg_sinks_reopen(srv->sinks);
   srv->rules_dirty = 1;
   scan_spool(srv);
@@ -1337,7 +1523,9 @@ static const char help[] =
     "  --socket PATH       Unix socket for newline-delimited entries (default var/vigil.sock;\n"
     "                      '' for none). Each line is answered once stored: 'ok ID',\n"
     "                      'duplicate ID' or 'error line N: reason'.\n"
-    "  --listen HOST:PORT  the same protocol over TCP (default 127.0.0.1:7433; '' for none)\n"
+    "  --listen HOST:PORT  the same protocol over TCP (default: none). Off loopback it\n"
+    "                      needs tcp_token (or tcp_token_file) in the configuration, and\n"
+    "                      with a token a client sends 'auth TOKEN' first\n"
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
     "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
     "  --rules DIR         rule files (default rules/)\n"
@@ -1487,6 +1675,7 @@ int vg_cmd_run(int argc, char **argv) {
   for (size_t i = 0; i < srv->nfetched; i++) vg_fetch_free(srv->fetched[i]);
   free(srv->fetched);
 done:
+  memset(srv->tcp_token, 0, sizeof srv->tcp_token);
   if (srv->lock_fd >= 0) close(srv->lock_fd);
   free(o->feeds);
   vg_config_free(&srv->cfg);

@@ -79,9 +79,12 @@ static int commit(file_job *j) {
   return rc;
 }
 
+enum { STOPPED = 2 }; /* file_line: the stop flag is set; this line is not taken */
+
 static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   file_job *j = ud;
+  if (vg_ingest_stopped(j->ig)) return STOPPED;
   vg_line line = {data,      len,          total,         line_no, flags,
                   j->o->format, j->o->source, j->o->max_line, j->o->origin};
   vg_result res;
@@ -129,6 +132,8 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
       next_progress = bytes + (1 << 22);
     }
   }
+  /* Stopped: what was read is committed, with where the rest begins. */
+  if (rc == STOPPED && (rc = commit(&j)) == 0) rc = VG_INGEST_MORE;
   if (rc == VG_EDB || rc == VG_ENOMEM) { /* the message first: the rollback would replace it */
     snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     vg_store_rollback(st);
@@ -222,6 +227,7 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   lines_job *j = ud;
   vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
   vg_result res;
+  if (vg_ingest_stopped(j->ig)) return VG_ESTOPPED;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
   return vg_ingest_line(j->ig, &l, &res, j->c);
 }
@@ -243,6 +249,6 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   int rc = 0;
   for (size_t i = 0; i < items->n && rc == 0; i++)
-    rc = feed_item(ig, f, &items->v[i], when, max_line, c, fc);
+    rc = vg_ingest_stopped(ig) ? VG_ESTOPPED : feed_item(ig, f, &items->v[i], when, max_line, c, fc);
   return rc;
 }

@@ -18,6 +18,7 @@ const char *vg_strerror(int code) {
   case VG_EPARSE: return "parse error";
   case VG_EVERSION: return "database is newer than this vigil";
   case VG_EINVAL: return "invalid argument";
+  case VG_ESTOPPED: return "the daemon is stopping";
   default: return "unknown error";
   }
 }

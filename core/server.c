@@ -24,6 +24,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -186,6 +187,8 @@ struct server {
   unsigned long next_client;  /* numbers connections for the log */
   int throttled;              /* too much pending: no client is read */
   int stopping;               /* a stop signal came */
+  atomic_int stop_now;        /* the same, for the running job: it ends before its next entry */
+  uint64_t unstored;          /* lines answered "not stored" because of the stop */
   int done;                   /* listeners and timers are being closed */
   client **touched;           /* clients with replies this round */
   size_t ntouched, touched_cap;
@@ -609,17 +612,28 @@ static void committed(server *srv) {
 
 static void on_file_commit(void *ud) { committed(ud); }
 
+/* Marks a line that the daemon stops before storing. */
+static void not_stored(item *it) {
+  it->res.status = VG_ESTOPPED;
+  snprintf(it->res.reason, sizeof it->res.reason, "not stored: %s", vg_strerror(VG_ESTOPPED));
+}
+
 static void work_lines(uv_work_t *req) {
   server *srv = req->data;
   item_vec *b = &srv->batch;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   int rc = vg_store_begin(srv->store);
-  for (size_t i = 0; rc == 0 && i < b->n; i++) {
-    item *it = &b->v[i];
+  size_t done = 0;
+  /* A stop is honoured between two entries: those done are committed and
+   * answered, the rest are answered "not stored" for their clients to send
+   * again. */
+  for (; rc == 0 && done < b->n && !vg_ingest_stopped(&ig); done++) {
+    item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
     rc = vg_ingest_line(&ig, &line, &it->res, NULL);
   }
+  for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if (rc == 0) rc = vg_ingest_flush(&ig);
   if (rc == 0) rc = vg_store_commit(srv->store);
   if (rc == 0) committed(srv);
@@ -650,10 +664,11 @@ static void touch(server *srv, client *c) {
 
 static void after_lines(server *srv) {
   item_vec *b = &srv->batch;
-  uint64_t stored = 0, dups = 0, bad = 0;
+  uint64_t stored = 0, dups = 0, bad = 0, left = 0;
   for (size_t i = 0; i < b->n; i++) {
     item *it = &b->v[i];
     client *c = it->from;
+    left += it->res.status == VG_ESTOPPED;
     char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48];
     int n;
     /* One reply a line, whatever the reason quotes. */
@@ -676,6 +691,7 @@ static void after_lines(server *srv) {
   }
   vg_debug("batch of %zu lines: %llu stored, %llu duplicates, %llu not stored", b->n,
            (unsigned long long)stored, (unsigned long long)dups, (unsigned long long)bad);
+  srv->unstored += left;
   /* Send the replies, then free or finish the clients that were waiting
    * only for this batch. */
   for (size_t i = 0; i < srv->ntouched; i++) {
@@ -724,7 +740,7 @@ static void work_spool(uv_work_t *req) {
   vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
                     .max_line = srv->js.max_line, .batch = srv->js.batch,
                     .max_lines = srv->js.batch, .on_commit = on_file_commit, .ud = srv};
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, srv->spool.more, &srv->spool.result);
   vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
 }
@@ -733,6 +749,12 @@ static void after_spool(server *srv) {
   spool_job *j = &srv->spool;
   const vg_spool_result *r = &j->result;
   j->more = r->rc == VG_SPOOL_MORE;
+  if (j->more && srv->stopping) {
+    vg_info("spool: %s: stopping after line %llu; it stays in the spool, and the next start"
+            " goes on from there", j->name,
+            (unsigned long long)(r->counts.stored + r->counts.duplicates + r->counts.rejected));
+    return;
+  }
   if (j->more) {
     vg_debug("spool: %s: %llu lines so far; the rest after what waits", j->name,
              (unsigned long long)(r->counts.stored + r->counts.duplicates + r->counts.rejected));
@@ -790,7 +812,7 @@ static void work_tick(uv_work_t *req) {
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work_feed(uv_work_t *req) {
   server *srv = req->data;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   if (vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result) == 0) committed(srv);
   else vg_alert_list_clear(&srv->raised);
 }
@@ -870,9 +892,21 @@ static void submit(server *srv) {
   }
 }
 
+/* Stopping: the lines still waiting are answered "not stored" at once,
+ * without a job, for their clients to send again. */
+static void answer_stopped(server *srv) {
+  while (srv->pending.n && start_lines(srv) == 0) {
+    srv->job = JOB_NONE;
+    for (size_t i = 0; i < srv->batch.n; i++) not_stored(&srv->batch.v[i]);
+    after_lines(srv);
+  }
+}
+
 static void on_batch_timer(uv_timer_t *t) {
   server *srv = t->data;
-  if (srv->job == JOB_NONE && srv->pending.n && start_lines(srv) == 0) submit(srv);
+  if (srv->job != JOB_NONE || !srv->pending.n) return;
+  if (srv->stopping) kick(srv);
+  else if (start_lines(srv) == 0) submit(srv);
 }
 
 /* Starts the next job if none runs: a rules reload first, then waiting
@@ -883,6 +917,11 @@ static void kick(server *srv) {
     srv->rules_dirty = 0;
     srv->job = JOB_RELOAD;
     submit(srv);
+    return;
+  }
+  if (srv->pending.n && srv->stopping) {
+    answer_stopped(srv);
+    if (srv->pending.n) uv_timer_start(&srv->batch_timer, on_batch_timer, 100, 0); /* no memory */
     return;
   }
   if (srv->pending.n) {
@@ -1457,6 +1496,9 @@ static void maybe_finish(server *srv) {
   }
   if (srv->clients) return; /* called again as each one closes */
   srv->done = 1;
+  if (srv->unstored)
+    vg_info("stopping: %llu lines received were not stored; their clients were told to send"
+            " them again", (unsigned long long)srv->unstored);
   vg_sinks_close(srv->sinks); /* commands still running end before the loop does */
   srv->sinks = NULL;
   close_if((uv_handle_t *)&srv->stop_timer);
@@ -1487,7 +1529,9 @@ static void begin_stop(server *srv, const char *why) {
     return;
   }
   srv->stopping = 1;
-  vg_info("%s: stopping; %zu lines waiting are stored first", why, srv->pending.n);
+  atomic_store(&srv->stop_now, 1);
+  vg_info("%s: stopping after the entry in hand; %zu lines waiting are not stored", why,
+          srv->pending.n);
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);

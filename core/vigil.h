@@ -18,6 +18,7 @@ enum {
   VG_EPARSE = -4,   /* input could not be parsed */
   VG_EVERSION = -5, /* the database is newer than this binary */
   VG_EINVAL = -6,   /* a bad argument or setting */
+  VG_ESTOPPED = -7, /* the daemon is stopping: the work was left before it began */
 };
 
 /* Returns a static, human sentence for a VG_E* code. */

@@ -6,7 +6,8 @@
  * overlong-line flag)
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
- * newline, and commits every `batch` lines. Each test has its own database
+ * newline, commits every `batch` lines, and a stop flag honoured between
+ * two lines (what was read committed, the rest read by the next call). Each test has its own database
  * in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -59,7 +60,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL};
   *state = fx;
   return 0;
 }
@@ -339,6 +340,59 @@ static void test_fd_pipe_with_mixed_lines(void **state) {
   assert_mixed_result(fx, &c, &seen);
 }
 
+/* A stop flag that the first commit raises, as a stop signal would between
+ * two batches, and where the commits said the file was read to. */
+typedef struct {
+  atomic_int stop;
+  int commits;
+  uint64_t lines, offset;
+} stop_after_first;
+
+static int raise_stop(void *ud, uint64_t lines, uint64_t offset) {
+  stop_after_first *s = ud;
+  s->commits++;
+  s->lines = lines;
+  s->offset = offset;
+  atomic_store(&s->stop, 1);
+  return 0;
+}
+
+/* Once the stop flag is up, vg_ingest_fd takes no further line: it commits
+ * what it read, says where the rest begins, and returns VG_INGEST_MORE; a
+ * second call from there reads the rest, each line once. */
+static void test_fd_stops_between_lines(void **state) {
+  fixture *fx = *state;
+  const char in[] = "2023-01-01: one\n2023-01-02: two\n2023-01-03: three\n"
+                    "2023-01-04: four\n2023-01-05: five\n";
+  stop_after_first s = {0};
+  vg_ingest ig = fx->ig;
+  ig.stop = &s.stop;
+  vg_file_opts o = {.format = VG_FORMAT_AUTO, .source = "file", .max_line = 1024, .batch = 2,
+                    .before_commit = raise_stop, .ud = &s};
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, in, sizeof in - 1);
+  int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
+  if (rc != VG_INGEST_MORE) fail_msg("vg_ingest_fd returned %d, not VG_INGEST_MORE: %s", rc, err);
+  /* The batch of two, then the stop before line three: nothing more. */
+  assert_int_equal(c.stored, 2);
+  assert_int_equal(s.lines, 2);
+  assert_int_equal(s.offset, 32);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 2);
+
+  atomic_store(&s.stop, 0);
+  ig.stop = NULL;
+  o.before_commit = NULL;
+  o.first_line = s.lines;
+  o.offset = s.offset;
+  assert_int_equal(lseek(fd, (off_t)s.offset, SEEK_SET), (off_t)s.offset);
+  rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_int_equal(c.stored, 5);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 5);
+}
+
 static void test_fd_commits_every_batch(void **state) {
   fixture *fx = *state;
   /* Good, good, bad, good, good, bad: with batches of two lines, lines 1-2
@@ -478,6 +532,7 @@ int main(void) {
       T(test_fd_file_with_mixed_lines),
       T(test_fd_pipe_with_mixed_lines),
       T(test_fd_commits_every_batch),
+      T(test_fd_stops_between_lines),
       T(test_fd_large_batch_commits_at_end),
       T(test_fd_empty_input),
       T(test_fd_read_error_is_reported),

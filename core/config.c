@@ -171,7 +171,8 @@ static const setting settings[] = {
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 
 /* Reads the `sinks` table: name = { file = PATH } or { command = {argv},
- * timeout_ms = N, retries = N }, with default = true to take every alert. */
+ * timeout_ms = N, retries = N, queue_max = N }, with default = true to take
+ * every alert. */
 static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t *nout,
                       char *err, size_t cap) {
   size_t n = 0;
@@ -193,6 +194,7 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     k->name = strdup(name);
     k->timeout_ms = 10000;
     k->retries = 3;
+    k->queue_max = VG_SINK_QUEUE_MAX;
     const char *why = NULL;
     if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = strdup(lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -208,6 +210,13 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     }
     lua_pop(L, 1);
     if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
+    if (lua_getfield(L, -1, "queue_max") != LUA_TNIL) {
+      int isint;
+      lua_Integer q = lua_tointegerx(L, -1, &isint);
+      if (!isint || q < 1 || q > 100000000) why = "'queue_max' must be a whole number from 1";
+      else k->queue_max = (unsigned)q;
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, -1, "timeout_ms") == LUA_TNUMBER) k->timeout_ms = (unsigned)lua_tointeger(L, -1);
     if (lua_getfield(L, -2, "retries") == LUA_TNUMBER) k->retries = (unsigned)lua_tointeger(L, -1);
     k->is_default = lua_getfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);

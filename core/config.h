@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The alerts a command sink holds at most, by default (see sinks.h). */
+#define VG_SINK_QUEUE_MAX 10000
+
 /* A named alert sink of the configuration file's `sinks` table. */
 typedef struct {
   char *name;          /* what rules call it by */
@@ -17,6 +20,7 @@ typedef struct {
   char **command;      /* argv of a command to run per alert (NULL-ended), or NULL */
   unsigned timeout_ms; /* how long a command may run */
   unsigned retries;    /* how often a failed command is tried again */
+  unsigned queue_max;  /* alerts a command sink holds (running, waiting, to retry) at most */
   int is_default;      /* every alert goes to it, not only its rules' */
 } vg_sink_conf;
 

@@ -4,8 +4,8 @@
  * left alone), and each way a file is refused — a syntax error, a setting
  * of the wrong type, a use of the absent io and os libraries, a bad value —
  * with a message naming the file or the setting, and the configuration left
- * exactly as it was; and the TCP token, inline or from a file, and the
- * tokens refused. Each test writes its file in a temporary directory. */
+ * exactly as it was; the TCP token, inline or from a file, and the tokens
+ * refused; and the queue bound of command sinks. Each test writes its file in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -319,6 +319,21 @@ static void test_tcp_token(void **state) {
   assert_contains(err, "/missing: No such file or directory");
 }
 
+/* A command sink holds queue_max alerts at most: 10,000 unless it says. */
+static void test_sink_queue_max(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "sinks = { a = { command = {'true'} }, b = { command = {'true'}, queue_max = 5 } }\n");
+  assert_int_equal(fx->cfg.nsinks, 2);
+  for (size_t i = 0; i < 2; i++)
+    assert_int_equal(fx->cfg.sinks[i].queue_max,
+                     strcmp(fx->cfg.sinks[i].name, "b") == 0 ? 5 : VG_SINK_QUEUE_MAX);
+  char err[256];
+  load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 0 } }\n", err, sizeof err);
+  assert_contains(err, "sink 'c': 'queue_max' must be a whole number from 1");
+  load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 'many' } }\n", err, sizeof err);
+  assert_contains(err, "'queue_max' must be a whole number from 1");
+}
+
 static void test_error_that_is_not_a_string_names_file(void **state) {
   fixture *fx = *state;
   char err[512];
@@ -349,6 +364,7 @@ int main(void) {
       T(test_runtime_error_keeps_config),
       T(test_error_that_is_not_a_string_names_file),
       T(test_tcp_token),
+      T(test_sink_queue_max),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -248,7 +248,9 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
   gmtime_r(&polled, &tm);
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   int rc = 0;
-  for (size_t i = 0; i < items->n && rc == 0; i++)
-    rc = vg_ingest_stopped(ig) ? VG_ESTOPPED : feed_item(ig, f, &items->v[i], when, max_line, c, fc);
+  for (size_t i = 0; i < items->n && rc == 0; i++) {
+    if (vg_ingest_stopped(ig)) return VG_ESTOPPED;
+    rc = feed_item(ig, f, &items->v[i], when, max_line, c, fc);
+  }
   return rc;
 }

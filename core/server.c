@@ -24,10 +24,10 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,7 +143,7 @@ struct server {
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */
   int have_unix, have_tcp;
-  int tcp_loopback;           /* it listens on a loopback address */
+  int tcp_loopback;                 /* it listens on a loopback address */
   char tcp_token[VG_TOKEN_MAX + 1]; /* what a TCP client must send first; "" for nothing */
   size_t tcp_token_len;
   int lock_fd;               /* the database's daemon lock, held until exit */

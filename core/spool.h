@@ -20,8 +20,8 @@
 #include "store.h"
 
 enum {
-  VG_SPOOL_GONE = 2, /* the file went away before it was read */
-  VG_SPOOL_MORE = 3, /* stopped after max_lines; the rest waits for the next call */
+  VG_SPOOL_GONE = 2,    /* the file went away before it was read */
+  VG_SPOOL_MORE = 3,    /* stopped after max_lines; the rest waits for the next call */
   VG_SPOOL_REFUSED = 4, /* not a file the spool reads (see below): moved to failed/ unread */
 };
 

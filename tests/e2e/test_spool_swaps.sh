@@ -123,7 +123,8 @@ done <"$T/swaps"
 is "no line of the secret file is stored" \
   "$(sq "select count(*) from entries where text like '%secret file%' or text like '%honest file%'")" 0
 is "... nor kept in rejects" \
-  "$(sq "select count(*) from rejects where cast(raw as text) like '%token=%' or cast(raw as text) like 'root:%'")" 0
+  "$(sq "select count(*) from rejects
+         where cast(raw as text) like '%token=%' or cast(raw as text) like 'root:%'")" 0
 check "the secret file is as it was" cmp "$T/secret" "$T/secret.copy"
 
 # A link moved into the spool (no swap) is refused the same way.

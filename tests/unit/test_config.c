@@ -5,7 +5,8 @@
  * of the wrong type, a use of the absent io and os libraries, a bad value —
  * with a message naming the file or the setting, and the configuration left
  * exactly as it was; the TCP token, inline or from a file, and the tokens
- * refused; and the queue bound of command sinks. Each test writes its file in a temporary directory. */
+ * refused; and the queue bound of command sinks. Each test writes its file
+ * in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -322,7 +323,8 @@ static void test_tcp_token(void **state) {
 /* A command sink holds queue_max alerts at most: 10,000 unless it says. */
 static void test_sink_queue_max(void **state) {
   fixture *fx = *state;
-  load_ok(fx, "sinks = { a = { command = {'true'} }, b = { command = {'true'}, queue_max = 5 } }\n");
+  load_ok(fx, "sinks = { a = { command = {'true'} },\n"
+              "          b = { command = {'true'}, queue_max = 5 } }\n");
   assert_int_equal(fx->cfg.nsinks, 2);
   for (size_t i = 0; i < 2; i++)
     assert_int_equal(fx->cfg.sinks[i].queue_max,

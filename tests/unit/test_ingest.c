@@ -7,8 +7,8 @@
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
  * newline, commits every `batch` lines, and a stop flag honoured between
- * two lines (what was read committed, the rest read by the next call). Each test has its own database
- * in a temporary directory. */
+ * two lines (what was read committed, the rest read by the next call).
+ * Each test has its own database in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -164,10 +164,9 @@ static void test_bad_lines_listed_in_err_file(void **state) {
 static void test_err_file_lines_stay_whole(void **state) {
   fixture *fx = *state;
   const char *name = "two\nlines.txt";
-  assert_int_equal(support_write_file(fx->dir, name,
-                                      "{\"date\":\"2023-01-01\\nspool.txt:7: forged\",\"text\":\"x\"}\n"
-                                      "2023-01-02: a good line\n"),
-                   0);
+  static const char text[] = "{\"date\":\"2023-01-01\\nspool.txt:7: forged\",\"text\":\"x\"}\n"
+                             "2023-01-02: a good line\n";
+  assert_int_equal(support_write_file(fx->dir, name, text), 0);
   vg_file_opts o = opts(10, NULL, NULL);
   vg_spool_result r;
   vg_spool_ingest(&fx->ig, fx->dir, name, &o, 0, &r);

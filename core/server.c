@@ -496,7 +496,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     /* A token is a short line: who sends more without a newline is refused
      * now, not after max_line bytes. */
-    if (c->gated && srv->tcp_token_len && vg_framer_pending(&c->framer) > AUTH_LINE_MAX) {
+    if (c->gated && srv->tcp_token_len && !c->closing &&
+        vg_framer_pending(&c->framer) > AUTH_LINE_MAX) {
       vg_warn("%s (%s): no 'auth TOKEN' first; closed, nothing stored", c->name, c->peer);
       refuse(c, "error line 1: this port needs 'auth TOKEN' as the first line\n");
       return;
@@ -1492,7 +1493,8 @@ static void maybe_finish(server *srv) {
   if (!srv->stopping || srv->job != JOB_NONE || srv->pending.n || srv->done) return;
   for (client *c = srv->clients, *next; c; c = next) {
     next = c->next;
-    if (!c->inflight) client_finish(c);
+    if (c->refused) client_close(c); /* answered already; no longer read */
+    else if (!c->inflight) client_finish(c);
   }
   if (srv->clients) return; /* called again as each one closes */
   srv->done = 1;

@@ -1,6 +1,7 @@
 # vigil — build, test, run, install.
 #   make            the optimized ./vigil
-#   make run        start the daemon in the foreground on embedded defaults
+#   make run        start the daemon in the foreground on embedded defaults (its Unix
+#                   socket var/vigil.sock alone: TCP only with --listen)
 #   make test       sanitizer build, unit and end-to-end tests, short fuzz runs
 #   make install    into $(DESTDIR)$(PREFIX)/bin
 

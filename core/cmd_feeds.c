@@ -120,7 +120,7 @@ int vg_cmd_poll(int argc, char **argv) {
     if (p.st) fprintf(stderr, "vigil poll: %s\n", err);
     status = VG_EXIT_FAIL;
   } else {
-    p.ig = (vg_ingest){p.st, rules, &alerts};
+    p.ig = (vg_ingest){p.st, rules, &alerts, NULL};
     p.pending = only.nfeeds;
     p.feeds = vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1, on_fetch, &p);
     if (!p.feeds) {

@@ -116,7 +116,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     vg_store_close(st);
     goto done;
   }
-  vg_ingest ig = {st, rules, &alerts};
+  vg_ingest ig = {st, rules, &alerts, NULL};
   vg_counts total = {0};
   for (int i = optind; i < argc; i++) {
     const char *path = argv[i];

@@ -210,7 +210,7 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
     return 1;
   }
   int64_t *ids = calloc(t->ngiven + 1, sizeof *ids);
-  vg_ingest ig = {st, r, NULL};
+  vg_ingest ig = {st, r, NULL, NULL};
   int problems = 0;
   failures fails = {d, ids, 0, 0, 0};
   vg_rules_on_failure(r, on_rule_failure, &fails);

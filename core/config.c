@@ -4,6 +4,8 @@
 #include "feed_parse.h"
 #include "vigil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -12,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *const redirect_names[] = {"same-host", "any", "none"};
 
@@ -38,7 +42,9 @@ void vg_config_defaults(vg_config *c) {
   vg_config_set(&c->db, "var/vigil.db");
   vg_config_set(&c->socket, "var/vigil.sock");
   vg_config_set(&c->socket_group, "");
-  vg_config_set(&c->listen, "127.0.0.1:7433");
+  vg_config_set(&c->listen, ""); /* TCP only on request: the Unix socket has file modes */
+  vg_config_set(&c->tcp_token, "");
+  vg_config_set(&c->tcp_token_file, "");
   vg_config_set(&c->spool, "var/spool");
   vg_config_set(&c->rules, "rules");
   vg_config_set(&c->log_level, "info");
@@ -143,6 +149,9 @@ void vg_config_free(vg_config *c) {
   free(c->socket);
   free(c->socket_group);
   free(c->listen);
+  if (c->tcp_token) memset(c->tcp_token, 0, strlen(c->tcp_token));
+  free(c->tcp_token);
+  free(c->tcp_token_file);
   free(c->spool);
   free(c->rules);
   free(c->log_level);
@@ -173,6 +182,7 @@ static const setting settings[] = {
     S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
     S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
     S(follow_redirects, T_REDIRECTS),
+    S(tcp_token, T_STRING),   S(tcp_token_file, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -187,7 +197,8 @@ static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsig
 }
 
 /* Reads the `sinks` table: name = { file = PATH } or { command = {argv},
- * timeout_ms = N, retries = N }, with default = true to take every alert. */
+ * timeout_ms = N, retries = N, queue_max = N }, with default = true to take
+ * every alert. */
 static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t *nout,
                       char *err, size_t cap) {
   size_t n = 0;
@@ -209,6 +220,7 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     k->name = strdup(name);
     k->timeout_ms = 10000;
     k->retries = 3;
+    k->queue_max = VG_SINK_QUEUE_MAX;
     const char *why = NULL;
     if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = strdup(lua_tostring(L, -1));
     lua_pop(L, 1);
@@ -224,6 +236,13 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     }
     lua_pop(L, 1);
     if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
+    if (lua_getfield(L, -1, "queue_max") != LUA_TNIL) {
+      int isint;
+      lua_Integer q = lua_tointegerx(L, -1, &isint);
+      if (!isint || q < 1 || q > 100000000) why = "'queue_max' must be a whole number from 1";
+      else k->queue_max = (unsigned)q;
+    }
+    lua_pop(L, 1);
     if (lua_getfield(L, -1, "timeout_ms") != LUA_TNIL &&
         !whole_in(L, -1, 1, INT_MAX, &k->timeout_ms))
       why = "'timeout_ms' must be a whole number of milliseconds from 1 to 2147483647";
@@ -515,6 +534,58 @@ static int known_zone(const char *name) {
   if (snprintf(path, sizeof path, "%s/%s", zone_dir(), name) >= (int)sizeof path) return 0;
   struct stat sb;
   return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                        char *err, size_t cap) {
+  char buf[VG_TOKEN_MAX + 2];
+  const char *from = "tcp_token";
+  size_t n = 0;
+  out[0] = '\0';
+  if (warn) *warn = NULL;
+  if (c->tcp_token[0] && c->tcp_token_file[0]) {
+    snprintf(err, cap, "give tcp_token or tcp_token_file, not both");
+    return VG_EINVAL;
+  }
+  if (c->tcp_token_file[0]) {
+    from = c->tcp_token_file;
+    int fd = open(c->tcp_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      if (fd >= 0) close(fd);
+      return VG_EINVAL;
+    }
+    if (warn && (sb.st_mode & 0077))
+      *warn = "other users may read it (chmod 600 it)";
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got < 0) {
+      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      return VG_EINVAL;
+    }
+    n = (size_t)got;
+    buf[n] = '\0';
+    char *eol = strpbrk(buf, "\r\n"); /* the first line alone */
+    if (eol) *eol = '\0';
+    n = strlen(buf);
+  } else if (c->tcp_token[0]) {
+    n = strlen(c->tcp_token);
+    if (n <= VG_TOKEN_MAX) memcpy(buf, c->tcp_token, n + 1);
+  } else {
+    return 0;
+  }
+  int bad = n < VG_TOKEN_MIN || n > VG_TOKEN_MAX;
+  for (size_t i = 0; !bad && i < n; i++) bad = buf[i] <= ' ' || buf[i] > '~';
+  if (bad) {
+    snprintf(err, cap, "%s: a token is %d to %d printable characters without spaces",
+             from, VG_TOKEN_MIN, VG_TOKEN_MAX);
+    memset(buf, 0, sizeof buf);
+    return VG_EINVAL;
+  }
+  memcpy(out, buf, n + 1);
+  memset(buf, 0, sizeof buf);
+  return (int)n;
 }
 
 int vg_config_check(const vg_config *c, char *err, size_t cap) {

@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* The alerts a command sink holds at most, by default (see sinks.h). */
+#define VG_SINK_QUEUE_MAX 10000
+
 /* A named alert sink of the configuration file's `sinks` table. */
 typedef struct {
   char *name;          /* what rules call it by */
@@ -17,6 +20,7 @@ typedef struct {
   char **command;      /* argv of a command to run per alert (NULL-ended), or NULL */
   unsigned timeout_ms; /* how long a command may run */
   unsigned retries;    /* how often a failed command is tried again */
+  unsigned queue_max;  /* alerts a command sink holds (running, waiting, to retry) at most */
   int is_default;      /* every alert goes to it, not only its rules' */
 } vg_sink_conf;
 
@@ -56,7 +60,9 @@ typedef struct {
   char *db;           /* database path */
   char *socket;       /* Unix socket path; "" for none */
   char *socket_group; /* when set, the socket is 0660 and owned by this group; "" for 0600 */
-  char *listen;       /* TCP HOST:PORT; "" for none */
+  char *listen;       /* TCP HOST:PORT; "" (the default) for none */
+  char *tcp_token;    /* what a TCP client sends first as "auth TOKEN"; "" for none */
+  char *tcp_token_file; /* or a file whose first line is that token; "" for none */
   char *spool;        /* spool directory; "" for none */
   char *rules;        /* rules directory */
   char *log_level;    /* debug, info, warn, error */
@@ -98,6 +104,19 @@ void vg_config_defaults(vg_config *c);
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap);
 /* Replaces a string setting with a copy of value. */
 void vg_config_set(char **field, const char *value);
+/* The bounds of a TCP token, in bytes of printable ASCII without spaces. */
+#define VG_TOKEN_MIN 16
+#define VG_TOKEN_MAX 256
+
+/* The TCP token c names, from tcp_token or the first line of tcp_token_file,
+ * into out (VG_TOKEN_MAX + 1 bytes, NUL-terminated). Returns its length (0
+ * when neither is set), or VG_EINVAL with why in err: both set, the file
+ * unreadable, or a token that is not VG_TOKEN_MIN to VG_TOKEN_MAX printable
+ * characters without spaces. A file that other users may read is named in
+ * *warn (a static sentence) but taken; warn may be NULL. */
+int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                        char *err, size_t cap);
+
 /* Checks values that need it; returns 0 or VG_EINVAL with why in err. */
 int vg_config_check(const vg_config *c, char *err, size_t cap);
 void vg_config_free(vg_config *c);

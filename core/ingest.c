@@ -34,7 +34,14 @@ static int parse_line(const vg_line *line, vg_entry *e, vg_result *res) {
   } else {
     rc = vg_entry_parse(line->data, line->len, line->format, line->source, e, res->reason);
   }
-  if (rc) res->status = VG_REJECTED;
+  if (rc) {
+    /* A reason may quote the line (a date string of a JSON record can hold
+     * any character): kept, and said to the client, as one line. */
+    char said[VG_REASON_MAX];
+    memcpy(said, res->reason, sizeof said);
+    vg_escape_line(res->reason, sizeof res->reason, said, strnlen(said, sizeof said));
+    res->status = VG_REJECTED;
+  }
   return rc;
 }
 
@@ -93,9 +100,12 @@ static int commit(file_job *j) {
   return rc;
 }
 
+enum { STOPPED = 2 }; /* file_line: the stop flag is set; this line is not taken */
+
 static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   file_job *j = ud;
+  if (vg_ingest_stopped(j->ig)) return STOPPED;
   vg_line line = {data,      len,          total,         line_no, flags,
                   j->o->format, j->o->source, j->o->max_line, j->o->origin};
   vg_result res;
@@ -143,6 +153,8 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
       next_progress = bytes + (1 << 22);
     }
   }
+  /* Stopped: what was read is committed, with where the rest begins. */
+  if (rc == STOPPED && (rc = commit(&j)) == 0) rc = VG_INGEST_MORE;
   if (rc == VG_EDB || rc == VG_ENOMEM) { /* the message first: the rollback would replace it */
     snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     vg_store_rollback(st);
@@ -295,6 +307,7 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
   vg_result res;
   vg_entry e;
+  if (vg_ingest_stopped(j->ig)) return VG_ESTOPPED;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
   if (parse_line(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
   /* A line is named by its bytes (those kept of an overlong one, and its
@@ -322,7 +335,9 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
   gmtime_r(&polled, &tm);
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   int rc = 0;
-  for (size_t i = 0; i < items->n && rc == 0; i++)
+  for (size_t i = 0; i < items->n && rc == 0; i++) {
+    if (vg_ingest_stopped(ig)) return VG_ESTOPPED;
     rc = feed_item(ig, f, &items->v[i], when, max_line, c, fc);
+  }
   return rc;
 }

@@ -12,6 +12,7 @@
 #include "rules.h"
 #include "store.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -46,7 +47,15 @@ typedef struct {
   vg_store *st;           /* the store, with the caller's transaction open */
   vg_rules *rules;        /* run on every newly stored entry; NULL for none */
   vg_alert_list *alerts;  /* collects the new alerts for the sinks; may be NULL */
+  /* Set (by another thread) when the work must end: a file or a feed is
+   * left between two of its entries, never inside one. NULL: never. */
+  const atomic_int *stop;
 } vg_ingest;
+
+/* Whether the work of ig must end before its next entry. */
+static inline int vg_ingest_stopped(const vg_ingest *ig) {
+  return ig->stop && atomic_load(ig->stop);
+}
 
 /* Parses and stores one line inside the caller's open transaction, runs the
  * rules on it when it is new, fills res and adds to c (may be NULL).
@@ -81,13 +90,14 @@ typedef struct {
   uint64_t max_lines;      /* stop at the first commit after this many lines; 0: read to the end */
 } vg_file_opts;
 
-enum { VG_INGEST_MORE = 1 }; /* vg_ingest_fd stopped at max_lines: the rest is unread */
+enum { VG_INGEST_MORE = 1 }; /* vg_ingest_fd stopped at max_lines or ig->stop: the rest is unread */
 
 /* Reads fd to its end and ingests every line, committing every `batch`
  * lines (each commit after vg_ingest_flush) and calling on_commit after
  * each commit. A last line without a newline is ingested too. Returns 0;
- * VG_INGEST_MORE when it stopped after a commit at o->max_lines (the
- * position of the rest went to before_commit); VG_EIO when a read failed
+ * VG_INGEST_MORE when it stopped after a commit at o->max_lines, or when
+ * ig->stop was set (what was read is then committed before the next line:
+ * the position of the rest went to before_commit); VG_EIO when a read failed
  * (what came before is committed; err says after which line); or VG_EDB
  * (the open transaction is rolled back). */
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
@@ -106,7 +116,9 @@ typedef struct {
  * parser marked as a reject, or whose record is over max_line, or that does
  * not parse as an entry, is kept in rejects; an item or line rejected before
  * with the same content is not kept again but counted unchanged. JSON and
- * chronology bodies go line by line. Returns 0 or VG_EDB / VG_ENOMEM. */
+ * chronology bodies go line by line. Returns 0 or VG_EDB / VG_ENOMEM, or
+ * VG_ESTOPPED when ig->stop was set between two items (roll back: the poll
+ * is stored whole or not at all). */
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc);
 

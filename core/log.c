@@ -18,8 +18,32 @@ const char *vg_strerror(int code) {
   case VG_EPARSE: return "parse error";
   case VG_EVERSION: return "database is newer than this vigil";
   case VG_EINVAL: return "invalid argument";
+  case VG_ESTOPPED: return "the daemon is stopping";
   default: return "unknown error";
   }
+}
+
+size_t vg_escape_line(char *out, size_t cap, const char *s, size_t n) {
+  size_t o = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      if (o + 4 >= cap) break;
+      snprintf(out + o, 5, "\\x%02x", c);
+      o += 4;
+      continue;
+    }
+    if (o + 1 >= cap) {
+      if ((c & 0xc0) == 0x80) { /* the cut falls inside a character: drop its first bytes */
+        while (o && ((unsigned char)out[o - 1] & 0xc0) == 0x80) o--;
+        if (o && (unsigned char)out[o - 1] >= 0xc0) o--;
+      }
+      break;
+    }
+    out[o++] = (char)c;
+  }
+  out[o] = '\0';
+  return o;
 }
 
 void vg_log_set_level(int level) { min_level = level; }
@@ -47,15 +71,8 @@ void vg_log(int level, const char *fmt, ...) {
   va_end(ap);
   if (m < 0) m = 0;
   if (m > (int)sizeof msg - 1) m = (int)sizeof msg - 1;
-  /* One event, one line: a control character in the message (a newline in
-   * an entry's text, an escape sequence a rule prints) is written as \xHH,
-   * so that no input can forge a log line or hide one. */
-  for (int i = 0; i < m && n < (int)sizeof line - 5; i++) {
-    unsigned char c = (unsigned char)msg[i];
-    if (c < 0x20 && c != '\t') n += snprintf(line + n, 5, "\\x%02x", c);
-    else if (c == 0x7f) n += snprintf(line + n, 5, "\\x7f");
-    else line[n++] = (char)c;
-  }
+  /* One event, one line: no input can forge a log line or hide one. */
+  n += (int)vg_escape_line(line + n, sizeof line - (size_t)n - 1, msg, (size_t)m);
   line[n++] = '\n';
   ssize_t w = write(STDERR_FILENO, line, (size_t)n);
   (void)w;

@@ -26,6 +26,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,9 @@
 #define WRITE_QUEUE_MAX (1u << 20)      /* stop reading a client that does not read replies */
 #define STOP_GRACE_MS 5000              /* how long a stop waits for clients to take replies */
 #define DIR_CHECK_MS 2000               /* how often the spool and rules dirs are looked at */
+#define AUTH_LINE_MAX 1024              /* bytes a first line may take while a token is due */
+#define REFUSED_DRAIN_MAX (1u << 20)    /* bytes of a refused client dropped before it is cut off */
+#define CLIENT_REFUSED 2                /* client_line stopped a refused client's input (not 1) */
 #define SOCKET_SOURCE "socket"
 #define SPOOL_SOURCE "spool"
 
@@ -85,8 +90,12 @@ struct client {
   int closed;           /* the close callback ran */
   int write_blocked;    /* too many replies unread: reading paused */
   int touched;          /* has replies in `out` this round */
+  int gated;            /* TCP: its first line is looked at before any is taken */
+  int refused;          /* its first line was refused: what it sends is dropped */
+  uint64_t dropped;     /* bytes dropped since */
   uint64_t long_logged; /* the number of the last overlong line logged */
   char name[64];        /* for the log: unix#N or tcp#N */
+  char peer[64];        /* TCP: the address it comes from, for the log */
   client *prev, *next;  /* in srv->clients */
 };
 
@@ -134,6 +143,9 @@ struct server {
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */
   int have_unix, have_tcp;
+  int tcp_loopback;                 /* it listens on a loopback address */
+  char tcp_token[VG_TOKEN_MAX + 1]; /* what a TCP client must send first; "" for nothing */
+  size_t tcp_token_len;
   int lock_fd;               /* the database's daemon lock, held until exit */
   char *socket_path;          /* bound path, unlinked at exit */
   uv_signal_t sig_int, sig_term, sig_hup;
@@ -175,6 +187,8 @@ struct server {
   unsigned long next_client;  /* numbers connections for the log */
   int throttled;              /* too much pending: no client is read */
   int stopping;               /* a stop signal came */
+  atomic_int stop_now;        /* the same, for the running job: it ends before its next entry */
+  uint64_t unstored;          /* lines answered "not stored" because of the stop */
   int done;                   /* listeners and timers are being closed */
   client **touched;           /* clients with replies this round */
   size_t ntouched, touched_cap;
@@ -217,7 +231,9 @@ static void maybe_finish(server *srv);
 
 static int wants_read(const client *c) {
   const server *srv = c->srv;
-  return !c->closing && !c->shutting && !c->eof && !c->write_blocked && !srv->throttled && !srv->stopping;
+  if (c->refused) return !c->closing && !srv->stopping; /* what it sends is read, and dropped */
+  return !c->closing && !c->shutting && !c->eof && !c->write_blocked && !srv->throttled &&
+         !srv->stopping;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -344,10 +360,114 @@ static void set_throttle(server *srv, int on) {
   for (client *c = srv->clients; c; c = c->next) update_read(c);
 }
 
+/* ---- the first line of a TCP connection ---- */
+
+/* Whether a first line is an HTTP request line ("POST / HTTP/1.1", "GET /"):
+ * a browser, or a page it shows, reaching the port. No entry starts with a
+ * method name, so nothing of the line protocol is lost. */
+static int looks_like_http(const char *s, size_t n) {
+  static const char *const methods[] = {"GET ",     "HEAD ",    "POST ",  "PUT ",
+                                        "DELETE ",  "CONNECT ", "OPTIONS ", "TRACE ",
+                                        "PATCH ",   "PRI "};
+  for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+    size_t m = strlen(methods[i]);
+    if (n >= m && memcmp(s, methods[i], m) == 0) return 1;
+  }
+  while (n && s[n - 1] == '\r') n--;
+  return n >= 9 && memcmp(s + n - 9, " HTTP/", 6) == 0 && s[n - 3] >= '0' && s[n - 3] <= '9' &&
+         s[n - 2] == '.' && s[n - 1] >= '0' && s[n - 1] <= '9';
+}
+
+/* Compares a token sent with the one expected, in a time that depends only
+ * on the length of the expected one, so that how long a wrong guess takes
+ * says nothing of how much of it was right. */
+static int same_token(const char *got, size_t n, const char *want, size_t m) {
+  volatile unsigned char diff = n != m;
+  for (size_t i = 0; i < m; i++) diff |= (unsigned char)(want[i] ^ (i < n ? got[i] : 0));
+  return diff == 0;
+}
+
+/* Sends text to c at once, outside of any batch (c has no line in one). */
+static void say_now(client *c, const char *text) {
+  buf_append(&c->out, &c->out_len, &c->out_cap, text, strlen(text));
+  flush_replies(c);
+}
+
+static void on_refused_shutdown(uv_shutdown_t *req, int status) {
+  client *c = req->data;
+  if (status < 0) client_close(c);
+  free(req);
+}
+
+/* Refuses c on its first line: answers it, and ends its side of the
+ * connection once the answer is written. What it still sends is read and
+ * dropped until it closes (up to REFUSED_DRAIN_MAX bytes): closing on
+ * unread input would reset the connection, and the client might lose the
+ * answer. Returns CLIENT_REFUSED, which ends the feed of what it sent. */
+static int refuse(client *c, const char *answer) {
+  c->refused = 1;
+  say_now(c, answer);
+  uv_shutdown_t *req = malloc(sizeof *req);
+  if (!req) {
+    client_close(c);
+    return CLIENT_REFUSED;
+  }
+  req->data = c;
+  if (uv_shutdown(req, &c->h.stream, on_refused_shutdown) == 0) {
+    c->shutting = 1;
+  } else {
+    free(req);
+    client_close(c);
+  }
+  return CLIENT_REFUSED;
+}
+
+/* The first line of a TCP connection: an HTTP request is answered with an
+ * HTTP error and the connection closed; when a token is due, the line must
+ * be "auth TOKEN", answered "ok auth", or the connection is closed. 0 when
+ * the line is an entry to take, 1 when it was used up here, or
+ * CLIENT_REFUSED. */
+static int first_line(client *c, const char *data, size_t len, unsigned flags) {
+  server *srv = c->srv;
+  c->gated = 0;
+  if (looks_like_http(data, len)) {
+    char shown[128];
+    while (len && data[len - 1] == '\r') len--;
+    vg_escape_line(shown, sizeof shown, data, len < 80 ? len : 80);
+    vg_warn("%s (%s): an HTTP request (%s): this port speaks the line protocol; refused,"
+            " nothing stored", c->name, c->peer, shown);
+    static const char body[] = "This port speaks vigil's line protocol (one dated entry a"
+                               " line), not HTTP. Nothing was stored.\n";
+    char answer[512];
+    snprintf(answer, sizeof answer,
+             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+             sizeof body - 1, body);
+    return refuse(c, answer);
+  }
+  if (!srv->tcp_token_len) return 0;
+  while (len && data[len - 1] == '\r') len--;
+  if ((flags & VG_LINE_TOO_LONG) || len < 5 || memcmp(data, "auth ", 5) != 0) {
+    vg_warn("%s (%s): no 'auth TOKEN' first; closed, nothing stored", c->name, c->peer);
+    return refuse(c, "error line 1: this port needs 'auth TOKEN' as the first line\n");
+  }
+  if (!same_token(data + 5, len - 5, srv->tcp_token, srv->tcp_token_len)) {
+    vg_warn("%s (%s): authentication failed; closed, nothing stored", c->name, c->peer);
+    return refuse(c, "error line 1: authentication failed\n");
+  }
+  vg_debug("%s (%s): authenticated", c->name, c->peer);
+  say_now(c, "ok auth\n");
+  return 1;
+}
+
 static int client_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                        unsigned flags) {
   client *c = ud;
   server *srv = c->srv;
+  if (c->gated) {
+    int rc = first_line(c, data, len, flags);
+    if (rc) return rc == 1 ? 0 : rc;
+  }
   item it = {c, malloc(len ? len : 1), len, total, line_no, flags, {0}};
   if (!it.data) return VG_ENOMEM;
   memcpy(it.data, data, len);
@@ -363,10 +483,24 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   client *c = (client *)s;
   server *srv = c->srv;
+  if (c->refused) { /* dropped, up to a point */
+    if (nread < 0 || (c->dropped += (uint64_t)nread) > REFUSED_DRAIN_MAX) client_close(c);
+    return;
+  }
   if (nread > 0) {
-    if (vg_framer_feed(&c->framer, buf->base, (size_t)nread, client_line, c)) {
+    int rc = vg_framer_feed(&c->framer, buf->base, (size_t)nread, client_line, c);
+    if (rc == CLIENT_REFUSED) return; /* answered; it closes once the answer is out */
+    if (rc) {
       vg_error("%s: out of memory reading input; closing it", c->name);
       client_close(c);
+    }
+    /* A token is a short line: who sends more without a newline is refused
+     * now, not after max_line bytes. */
+    if (c->gated && srv->tcp_token_len && !c->closing &&
+        vg_framer_pending(&c->framer) > AUTH_LINE_MAX) {
+      vg_warn("%s (%s): no 'auth TOKEN' first; closed, nothing stored", c->name, c->peer);
+      refuse(c, "error line 1: this port needs 'auth TOKEN' as the first line\n");
+      return;
     }
     /* Said now, not once the line ends: its newline may never come. */
     if (c->framer.skipping && c->long_logged != c->framer.line_no + 1) {
@@ -434,7 +568,24 @@ static void on_connection(uv_stream_t *listener, int status) {
     client_close(c);
     return;
   }
-  vg_debug("%s: connected", c->name);
+  if (is_tcp) {
+    struct sockaddr_storage sa;
+    int salen = sizeof sa;
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (uv_tcp_getpeername(&c->h.tcp, (struct sockaddr *)&sa, &salen) == 0) {
+      if (sa.ss_family == AF_INET6) {
+        uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+        port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+      } else {
+        uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+        port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+      }
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+    c->gated = 1;
+  }
+  vg_debug("%s: connected%s%s", c->name, is_tcp ? " from " : "", c->peer);
   update_read(c);
 }
 
@@ -462,17 +613,28 @@ static void committed(server *srv) {
 
 static void on_file_commit(void *ud) { committed(ud); }
 
+/* Marks a line that the daemon stops before storing. */
+static void not_stored(item *it) {
+  it->res.status = VG_ESTOPPED;
+  snprintf(it->res.reason, sizeof it->res.reason, "not stored: %s", vg_strerror(VG_ESTOPPED));
+}
+
 static void work_lines(uv_work_t *req) {
   server *srv = req->data;
   item_vec *b = &srv->batch;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   int rc = vg_store_begin(srv->store);
-  for (size_t i = 0; rc == 0 && i < b->n; i++) {
-    item *it = &b->v[i];
+  size_t done = 0;
+  /* A stop is honoured between two entries: those done are committed and
+   * answered, the rest are answered "not stored" for their clients to send
+   * again. */
+  for (; rc == 0 && done < b->n && !vg_ingest_stopped(&ig); done++) {
+    item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
     rc = vg_ingest_line(&ig, &line, &it->res, NULL);
   }
+  for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if (rc == 0) rc = vg_ingest_flush(&ig);
   if (rc == 0) rc = vg_store_commit(srv->store);
   if (rc == 0) committed(srv);
@@ -503,23 +665,25 @@ static void touch(server *srv, client *c) {
 
 static void after_lines(server *srv) {
   item_vec *b = &srv->batch;
-  uint64_t stored = 0, dups = 0, bad = 0;
+  uint64_t stored = 0, dups = 0, bad = 0, left = 0;
   for (size_t i = 0; i < b->n; i++) {
     item *it = &b->v[i];
     client *c = it->from;
-    char reply[VG_REASON_MAX + 48];
+    left += it->res.status == VG_ESTOPPED;
+    char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48];
     int n;
+    /* One reply a line, whatever the reason quotes. */
+    vg_escape_line(reason, sizeof reason, it->res.reason, strnlen(it->res.reason, VG_REASON_MAX));
     switch (it->res.status) {
     case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->res.id); stored++; break;
     case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->res.id); dups++; break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
-                   it->res.reason);
-      vg_info("%s: line %llu rejected: %s", c->name, (unsigned long long)it->line_no,
-              it->res.reason);
+                   reason);
+      vg_info("%s: line %llu rejected: %s", c->name, (unsigned long long)it->line_no, reason);
       bad++;
       break;
-    default: n = snprintf(reply, sizeof reply, "error: %s\n", it->res.reason); bad++; break;
+    default: n = snprintf(reply, sizeof reply, "error: %s\n", reason); bad++; break;
     }
     if (!c->closing) buf_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
     touch(srv, c);
@@ -528,6 +692,7 @@ static void after_lines(server *srv) {
   }
   vg_debug("batch of %zu lines: %llu stored, %llu duplicates, %llu not stored", b->n,
            (unsigned long long)stored, (unsigned long long)dups, (unsigned long long)bad);
+  srv->unstored += left;
   /* Send the replies, then free or finish the clients that were waiting
    * only for this batch. */
   for (size_t i = 0; i < srv->ntouched; i++) {
@@ -576,7 +741,7 @@ static void work_spool(uv_work_t *req) {
   vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
                     .max_line = srv->js.max_line, .batch = srv->js.batch,
                     .max_lines = srv->js.batch, .on_commit = on_file_commit, .ud = srv};
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, srv->spool.more, &srv->spool.result);
   vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
 }
@@ -585,6 +750,12 @@ static void after_spool(server *srv) {
   spool_job *j = &srv->spool;
   const vg_spool_result *r = &j->result;
   j->more = r->rc == VG_SPOOL_MORE;
+  if (j->more && srv->stopping) {
+    vg_info("spool: %s: stopping after line %llu; it stays in the spool, and the next start"
+            " goes on from there", j->name,
+            (unsigned long long)(r->counts.stored + r->counts.duplicates + r->counts.rejected));
+    return;
+  }
   if (j->more) {
     vg_debug("spool: %s: %llu lines so far; the rest after what waits", j->name,
              (unsigned long long)(r->counts.stored + r->counts.duplicates + r->counts.rejected));
@@ -592,6 +763,8 @@ static void after_spool(server *srv) {
   }
   if (r->rc == VG_SPOOL_GONE) {
     vg_info("spool: %s: gone from the spool", j->name);
+  } else if (r->rc == VG_SPOOL_REFUSED) {
+    vg_warn("spool: %s: %s; not read -> failed/", j->name, r->why);
   } else if (r->rc == VG_EDB) {
     vg_error("spool: %s: not stored (%s); it stays in the spool and is retried", j->name, r->why);
   } else {
@@ -640,7 +813,7 @@ static void work_tick(uv_work_t *req) {
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work_feed(uv_work_t *req) {
   server *srv = req->data;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised};
+  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
   if (vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result) == 0) committed(srv);
   else vg_alert_list_clear(&srv->raised);
 }
@@ -720,9 +893,21 @@ static void submit(server *srv) {
   }
 }
 
+/* Stopping: the lines still waiting are answered "not stored" at once,
+ * without a job, for their clients to send again. */
+static void answer_stopped(server *srv) {
+  while (srv->pending.n && start_lines(srv) == 0) {
+    srv->job = JOB_NONE;
+    for (size_t i = 0; i < srv->batch.n; i++) not_stored(&srv->batch.v[i]);
+    after_lines(srv);
+  }
+}
+
 static void on_batch_timer(uv_timer_t *t) {
   server *srv = t->data;
-  if (srv->job == JOB_NONE && srv->pending.n && start_lines(srv) == 0) submit(srv);
+  if (srv->job != JOB_NONE || !srv->pending.n) return;
+  if (srv->stopping) kick(srv);
+  else if (start_lines(srv) == 0) submit(srv);
 }
 
 /* Starts the next job if none runs: a rules reload first, then waiting
@@ -733,6 +918,11 @@ static void kick(server *srv) {
     srv->rules_dirty = 0;
     srv->job = JOB_RELOAD;
     submit(srv);
+    return;
+  }
+  if (srv->pending.n && srv->stopping) {
+    answer_stopped(srv);
+    if (srv->pending.n) uv_timer_start(&srv->batch_timer, on_batch_timer, 100, 0); /* no memory */
     return;
   }
   if (srv->pending.n) {
@@ -785,8 +975,22 @@ static int by_name(const void *a, const void *b) {
 
 static void check_spool_dir(server *srv);
 
-/* Queues every regular file of the spool that is not queued yet. Names that
- * start with a dot are files still being written, by convention. */
+/* Whether a name of the spool that is not a regular file is queued all the
+ * same, so that its turn refuses it with a reason (see spool.h) rather than
+ * leave it there unsaid: anything but a directory or a link to one (done/
+ * and failed/ may be links to elsewhere). */
+static int refusable(const server *srv, const char *name) {
+  if (strcmp(name, "done") == 0 || strcmp(name, "failed") == 0) return 0;
+  char p[4200];
+  struct stat sb;
+  snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, name);
+  if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) return 0; /* stat: never opens */
+  return lstat(p, &sb) == 0;
+}
+
+/* Queues every file of the spool that is not queued yet: regular files, and
+ * what refusable() lets through to be refused. Names that start with a dot
+ * are files still being written, by convention. */
 static void scan_spool(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
   uv_fs_t req;
@@ -801,13 +1005,7 @@ static void scan_spool(server *srv) {
   uv_dirent_t d;
   while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
     if (d.name[0] == '.' || queued(srv, d.name)) continue;
-    if (d.type != UV_DIRENT_FILE) {
-      if (d.type != UV_DIRENT_UNKNOWN) continue;
-      char p[4200];
-      struct stat sb;
-      snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, d.name);
-      if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) continue;
-    }
+    if (d.type != UV_DIRENT_FILE && !refusable(srv, d.name)) continue;
     if (srv->spool_n == srv->spool_cap) {
       size_t cap = srv->spool_cap ? srv->spool_cap * 2 : 16;
       char **q = realloc(srv->spool_queue, cap * sizeof *q);
@@ -1149,6 +1347,33 @@ static int start_unix(server *srv) {
   return 0;
 }
 
+/* Whether addr is a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x). */
+static int is_loopback(const struct sockaddr *addr) {
+  if (addr->sa_family == AF_INET)
+    return (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127;
+  const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
+  return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* Takes the TCP token the settings name (see vg_config_tcp_token). At a
+ * reload (`when` is "reload: "), a token that cannot be read, or none for a
+ * listener that needs one, leaves the token in force. 0, or -1 (logged). */
+static int tcp_token_load(server *srv, const char *when) {
+  char token[VG_TOKEN_MAX + 1], err[512];
+  const char *warn;
+  int n = vg_config_tcp_token(&srv->cfg, token, &warn, err, sizeof err);
+  if (n < 0 || (n == 0 && *when && srv->have_tcp && !srv->tcp_loopback)) {
+    if (n < 0) vg_error("%s%s%s", when, err, *when ? "; the token in force stays" : "");
+    else vg_error("%sa listener off loopback needs a token; the token in force stays", when);
+    return -1;
+  }
+  if (warn) vg_warn("tcp_token_file %s: %s", srv->cfg.tcp_token_file, warn);
+  memcpy(srv->tcp_token, token, sizeof token);
+  srv->tcp_token_len = (size_t)n;
+  memset(token, 0, sizeof token);
+  return 0;
+}
+
 static int start_tcp(server *srv) {
   const char *spec = srv->cfg.listen;
   if (!spec[0]) return 0;
@@ -1172,6 +1397,13 @@ static int start_tcp(server *srv) {
     vg_error("listen address '%s': '%s' is not an IP address", spec, host);
     return -1;
   }
+  srv->tcp_loopback = is_loopback((struct sockaddr *)&addr);
+  if (tcp_token_load(srv, "") != 0) return -1;
+  if (!srv->tcp_token_len && !srv->tcp_loopback) {
+    vg_error("listen address '%s' is not loopback: set tcp_token or tcp_token_file, or anyone"
+             " who can reach the port can feed the daemon", spec);
+    return -1;
+  }
   uv_tcp_init(srv->loop, &srv->tcp_srv);
   srv->tcp_srv.data = srv;
   srv->have_tcp = 1;
@@ -1181,7 +1413,11 @@ static int start_tcp(server *srv) {
     vg_error("cannot listen on tcp:%s: %s", spec, uv_strerror(rc));
     return -1;
   }
-  vg_info("listening on tcp:%s", spec);
+  if (srv->tcp_token_len)
+    vg_info("listening on tcp:%s; a client sends 'auth TOKEN' first", spec);
+  else
+    vg_warn("listening on tcp:%s without a token: any local user can feed the daemon through"
+            " it (set tcp_token to require one)", spec);
   return 0;
 }
 
@@ -1240,6 +1476,7 @@ static void reload(server *srv) {
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
+  if (srv->have_tcp) tcp_token_load(srv, "reload: "); /* a new token for new connections */
   vg_sinks_reopen(srv->sinks);
   srv->rules_dirty = 1;
   scan_spool(srv);
@@ -1256,10 +1493,14 @@ static void maybe_finish(server *srv) {
   if (!srv->stopping || srv->job != JOB_NONE || srv->pending.n || srv->done) return;
   for (client *c = srv->clients, *next; c; c = next) {
     next = c->next;
-    if (!c->inflight) client_finish(c);
+    if (c->refused) client_close(c); /* answered already; no longer read */
+    else if (!c->inflight) client_finish(c);
   }
   if (srv->clients) return; /* called again as each one closes */
   srv->done = 1;
+  if (srv->unstored)
+    vg_info("stopping: %llu lines received were not stored; their clients were told to send"
+            " them again", (unsigned long long)srv->unstored);
   vg_sinks_close(srv->sinks); /* commands still running end before the loop does */
   srv->sinks = NULL;
   close_if((uv_handle_t *)&srv->stop_timer);
@@ -1290,7 +1531,9 @@ static void begin_stop(server *srv, const char *why) {
     return;
   }
   srv->stopping = 1;
-  vg_info("%s: stopping; %zu lines waiting are stored first", why, srv->pending.n);
+  atomic_store(&srv->stop_now, 1);
+  vg_info("%s: stopping after the entry in hand; %zu lines waiting are not stored", why,
+          srv->pending.n);
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
@@ -1326,7 +1569,9 @@ static const char help[] =
     "  --socket PATH       Unix socket for newline-delimited entries (default var/vigil.sock;\n"
     "                      '' for none). Each line is answered once stored: 'ok ID',\n"
     "                      'duplicate ID' or 'error line N: reason'.\n"
-    "  --listen HOST:PORT  the same protocol over TCP (default 127.0.0.1:7433; '' for none)\n"
+    "  --listen HOST:PORT  the same protocol over TCP (default: none). Off loopback it\n"
+    "                      needs tcp_token (or tcp_token_file) in the configuration, and\n"
+    "                      with a token a client sends 'auth TOKEN' first\n"
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
     "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
     "  --rules DIR         rule files (default rules/)\n"
@@ -1476,6 +1721,7 @@ int vg_cmd_run(int argc, char **argv) {
   for (size_t i = 0; i < srv->nfetched; i++) vg_fetch_free(srv->fetched[i]);
   free(srv->fetched);
 done:
+  memset(srv->tcp_token, 0, sizeof srv->tcp_token);
   if (srv->lock_fd >= 0) close(srv->lock_fd);
   free(o->feeds);
   vg_config_free(&srv->cfg);

@@ -33,6 +33,12 @@ struct sink {
   unsigned timeout_ms, retries;
   int is_default;        /* takes every alert */
   vg_sinks *owner;
+  /* Command sinks: a bounded queue, and what it had to drop. */
+  size_t queued;         /* deliveries not over: running, waiting, or waiting to retry */
+  size_t queue_max;      /* past this many, new alerts are dropped (counted, logged once) */
+  int dropping;          /* it reached queue_max and has not drained to half since */
+  uint64_t dropped;      /* alerts dropped in this burst */
+  int64_t first_dropped, last_dropped; /* their ids, lowest and highest */
 };
 
 /* One alert on its way through a command sink. */
@@ -151,8 +157,24 @@ static const vg_sink_kind file_kind = {
 
 static void start(delivery *d);
 
+/* The burst of drops of k is over (or the sinks close): one line says how
+ * many alerts it dropped, and which. */
+static void drops_said(sink *k, const char *now) {
+  if (!k->dropping) return;
+  vg_error("sink '%s': %llu alerts were not delivered while its queue was full (ids %lld to"
+           " %lld; vigil alerts lists them); %s",
+           k->name, (unsigned long long)k->dropped, (long long)k->first_dropped,
+           (long long)k->last_dropped, now);
+  k->dropping = 0;
+  k->dropped = 0;
+}
+
 static void delivery_free(delivery *d) {
   vg_sinks *s = d->k->owner;
+  sink *k = d->k;
+  k->queued--;
+  if (k->dropping && k->queued <= k->queue_max / 2 && !s->closing)
+    drops_said(k, "it takes alerts again");
   if (d->all_prev) d->all_prev->all_next = d->all_next;
   else s->all = d->all_next;
   if (d->all_next) d->all_next->all_prev = d->all_prev;
@@ -285,6 +307,22 @@ static void start(delivery *d) {
 
 static void command_send(sink *k, const vg_alert *a, const char *json) {
   vg_sinks *s = k->owner;
+  /* A command slower than the alerts come would have them pile up without
+   * end: past queue_max the new ones are dropped, counted, and said once a
+   * burst (the store keeps every alert). Taken again once half are out. */
+  if (k->dropping || k->queued >= k->queue_max) {
+    if (!k->dropping) {
+      vg_error("sink '%s': %zu alerts wait for it (queue_max): new alerts are not delivered to it"
+               " until half of them are",
+               k->name, k->queued);
+      k->dropping = 1;
+      k->first_dropped = a->id;
+    }
+    k->dropped++;
+    if (a->id < k->first_dropped) k->first_dropped = a->id;
+    if (a->id > k->last_dropped) k->last_dropped = a->id;
+    return;
+  }
   delivery *d = calloc(1, sizeof *d);
   size_t n = strlen(json);
   if (d) d->json = malloc(n + 2);
@@ -298,6 +336,7 @@ static void command_send(sink *k, const vg_alert *a, const char *json) {
   d->k = k;
   d->alert_id = a->id;
   s->busy++;
+  k->queued++;
   d->all_next = s->all;
   if (s->all) s->all->all_prev = d;
   s->all = d;
@@ -340,7 +379,8 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
     *k = (sink){.kind = c->file ? &file_kind : &command_kind, .name = strdup(c->name),
                 .path = c->file ? strdup(c->file) : NULL, .fd = -1, .argv = argv,
                 .timeout_ms = c->timeout_ms, .retries = c->retries,
-                .is_default = c->is_default, .owner = s};
+                .is_default = c->is_default, .owner = s,
+                .queue_max = c->queue_max ? c->queue_max : VG_SINK_QUEUE_MAX};
   }
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].kind->open && s->v[i].kind->open(&s->v[i], err, cap)) {
@@ -402,10 +442,26 @@ void vg_sinks_close(vg_sinks *s) {
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].kind->close) s->v[i].kind->close(&s->v[i]);
   s->busy++; /* keep s while the deliveries below are let go */
+  for (size_t i = 0; i < s->n; i++) drops_said(&s->v[i], "stopping");
+  /* What waits is dropped: one line a sink, with how many and which. */
+  for (size_t i = 0; i < s->n; i++) {
+    uint64_t n = 0;
+    int64_t lo = 0, hi = 0;
+    for (delivery *d = s->wait_head; d; d = d->next)
+      if (d->k == &s->v[i]) {
+        if (!n || d->alert_id < lo) lo = d->alert_id;
+        if (!n || d->alert_id > hi) hi = d->alert_id;
+        n++;
+      }
+    if (n == 1)
+      vg_error("sink '%s': alert %lld not delivered: stopping", s->v[i].name, (long long)lo);
+    else if (n)
+      vg_error("sink '%s': %llu alerts not delivered: stopping (ids %lld to %lld)", s->v[i].name,
+               (unsigned long long)n, (long long)lo, (long long)hi);
+  }
   while (s->wait_head) {
     delivery *d = s->wait_head;
     s->wait_head = d->next;
-    vg_error("sink '%s': alert %lld not delivered: stopping", d->k->name, (long long)d->alert_id);
     delivery_free(d);
   }
   for (delivery *d = s->all; d; d = d->all_next)

@@ -21,19 +21,23 @@ typedef struct {
   vg_spool_mark mark;         /* how far it was read, as committed */
   vg_counts *counts;          /* what its lines became, all told */
   char origin[300];           /* "spool:NAME", kept with its rejects */
+  char shown[1100];           /* the name as the .err file says it: one line */
   char *errors;               /* "name:line: reason" lines for the .err file */
   size_t len, cap;
 } job;
 
 static void add_error(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_error(job *j, const char *fmt, ...) {
-  char line[1024];
+  char line[2048];
   va_list ap;
   va_start(ap, fmt);
   int n = vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   if (n < 0) return;
-  if ((size_t)n >= sizeof line) n = sizeof line - 1;
+  if ((size_t)n >= sizeof line) { /* cut, but still a line of its own */
+    n = sizeof line - 1;
+    line[n - 1] = '\n';
+  }
   if (j->len + (size_t)n + 1 > j->cap) {
     size_t cap = (j->len + (size_t)n + 1) * 2;
     char *e = realloc(j->errors, cap);
@@ -46,10 +50,13 @@ static void add_error(job *j, const char *fmt, ...) {
   j->errors[j->len] = '\0';
 }
 
-/* One line of the .err file, from a reject kept in the store. */
+/* One line of the .err file, from a reject kept in the store: what the
+ * name or the reason quote cannot break it in two. */
 static int err_line(void *ud, uint64_t line, const char *reason) {
   job *j = ud;
-  add_error(j, "%s:%llu: %s\n", j->name, (unsigned long long)line, reason);
+  char said[4 * VG_REASON_MAX];
+  vg_escape_line(said, sizeof said, reason, strlen(reason));
+  add_error(j, "%s:%llu: %s\n", j->shown, (unsigned long long)line, said);
   return 0;
 }
 
@@ -81,20 +88,88 @@ static int pick_dest(const char *dir, const char *sub, const char *name, char *d
   return -EEXIST;
 }
 
-/* Writes dest.err whole (a temporary name, then renamed). */
+/* Writes dest.err whole (a temporary name, then renamed). The temporary
+ * file is made afresh, never opened through what stands at its name (a
+ * link planted there would have the daemon write where it points). */
 static void write_err_file(const char *dest, const char *text, size_t len) {
   char path[8300], tmp[8400];
   if (snprintf(path, sizeof path, "%s.err", dest) >= (int)sizeof path ||
       snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
     return;
-  FILE *f = fopen(tmp, "w");
+  unlink(tmp); /* left by a crash, or planted */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
     vg_error("spool: cannot write %s: %s", tmp, strerror(errno));
+    if (fd >= 0) close(fd);
     return;
   }
   fwrite(text, 1, len, f);
   if (fclose(f) != 0 || rename(tmp, path) != 0)
     vg_error("spool: cannot write %s: %s", path, strerror(errno));
+}
+
+/* What a file that is not a regular one is, for the reason it is refused. */
+static const char *file_kind(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "of an unknown kind";
+}
+
+/* Opens the spool file at path for reading, if it is one the spool takes: a
+ * regular file with a single link, owned by the daemon's user or by root.
+ * The name was a regular file when the spool was scanned, but anyone who
+ * may write in the directory can put something else in its place before it
+ * is read: a FIFO (whose open or read would hold the job, and the daemon,
+ * for ever), a symbolic link or a hard link to a file that is not theirs to
+ * read (its lines would be stored, the rest kept verbatim in rejects). So
+ * the open neither follows a link nor waits, and what was opened is looked
+ * at before a byte of it is read. Returns the descriptor; or -1 with r->rc
+ * VG_SPOOL_GONE, VG_SPOOL_REFUSED or VG_EIO and r->why saying why. */
+static int open_file(const char *path, vg_spool_result *r) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  struct stat sb;
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT || lstat(path, &sb) != 0) {
+      r->rc = e == ENOENT || errno == ENOENT ? VG_SPOOL_GONE : VG_EIO;
+      snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(e));
+    } else if (!S_ISREG(sb.st_mode)) { /* a link (ELOOP), a socket (ENXIO)... */
+      r->rc = VG_SPOOL_REFUSED;
+      snprintf(r->why, sizeof r->why, "refused: %s, not a regular file", file_kind(sb.st_mode));
+    } else {
+      r->rc = VG_EIO;
+      snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(e));
+    }
+    return -1;
+  }
+  uid_t me = geteuid();
+  r->rc = VG_SPOOL_REFUSED;
+  if (fstat(fd, &sb) != 0) {
+    r->rc = VG_EIO;
+    snprintf(r->why, sizeof r->why, "cannot read: %s", strerror(errno));
+  } else if (!S_ISREG(sb.st_mode)) {
+    snprintf(r->why, sizeof r->why, "refused: %s, not a regular file", file_kind(sb.st_mode));
+  } else if (sb.st_uid != me && sb.st_uid != 0) {
+    snprintf(r->why, sizeof r->why,
+             "refused: owned by uid %lu, not by the daemon's user (uid %lu) or root",
+             (unsigned long)sb.st_uid, (unsigned long)me);
+  } else if (sb.st_nlink != 1) {
+    snprintf(r->why, sizeof r->why,
+             "refused: it has %lu hard links; move a file into the spool, do not link it",
+             (unsigned long)sb.st_nlink);
+  } else {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl != -1) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    r->rc = 0;
+    return fd;
+  }
+  close(fd);
+  return -1;
 }
 
 /* Where the file at fd was left: on its mark when the store has one for this
@@ -126,15 +201,15 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   memset(r, 0, sizeof *r);
   job j = {.name = name, .caller = o, .ig = ig, .counts = &r->counts};
   snprintf(j.origin, sizeof j.origin, "spool:%s", name);
+  vg_escape_line(j.shown, sizeof j.shown, name, strlen(name));
   char path[8192];
   if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
     r->rc = VG_SPOOL_GONE;
     return;
   }
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open_file(path, r);
   if (fd < 0) {
-    r->rc = errno == ENOENT ? VG_SPOOL_GONE : VG_EIO;
-    snprintf(r->why, sizeof r->why, "cannot open: %s", strerror(errno));
+    /* r says why; a refused name is moved to failed/ below, never read */
   } else if ((r->rc = resume(&j, fd, again, r)) != 0) {
     snprintf(r->why, sizeof r->why, "%s",
              r->rc == VG_EDB ? vg_store_errmsg(ig->st) : strerror(errno));
@@ -161,9 +236,13 @@ void vg_spool_ingest(const vg_ingest *ig, const char *dir, const char *name,
   /* Only a file that was read has rejects to list (its mark is its own). */
   if (r->counts.rejected &&
       vg_store_rejects_of(ig->st, j.origin, j.mark.first_reject, err_line, &j) != 0)
-    add_error(&j, "%s: the rejected lines could not be listed: %s\n", name,
+    add_error(&j, "%s: the rejected lines could not be listed: %s\n", j.shown,
               vg_store_errmsg(ig->st));
-  if (r->rc) add_error(&j, "%s: %s\n", name, r->why);
+  if (r->rc) {
+    char why[sizeof r->why];
+    vg_escape_line(why, sizeof why, r->why, strlen(r->why));
+    add_error(&j, "%s: %s\n", j.shown, why);
+  }
   /* The .err file first: a crash before the move leaves the file in the
    * spool, whose next attempt writes the .err again; a crash after it leaves
    * only the mark, which vg_spool_tidy drops. */

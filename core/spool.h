@@ -5,7 +5,14 @@
  * (db/006_spool.sql): a file whose transaction rolled back, or that a crash
  * cut short, stays in the spool and the next attempt goes on after its last
  * committed line. Its rejects are kept with the origin "spool:NAME". Runs in
- * the daemon's job, off the loop. */
+ * the daemon's job, off the loop.
+ *
+ * Only a regular file with a single link, owned by the daemon's user or by
+ * root, is read; it is opened without following a link or waiting. Anything
+ * else found under a spool name when its turn comes (a FIFO, a symbolic or
+ * hard link, a device, a directory, another user's file) is refused
+ * (VG_SPOOL_REFUSED): moved to failed/ unread, with a NAME.err saying what
+ * it was, so it is not tried again. */
 #ifndef VIGIL_SPOOL_H
 #define VIGIL_SPOOL_H
 
@@ -13,13 +20,15 @@
 #include "store.h"
 
 enum {
-  VG_SPOOL_GONE = 2, /* the file went away before it was read */
-  VG_SPOOL_MORE = 3, /* stopped after max_lines; the rest waits for the next call */
+  VG_SPOOL_GONE = 2,    /* the file went away before it was read */
+  VG_SPOOL_MORE = 3,    /* stopped after max_lines; the rest waits for the next call */
+  VG_SPOOL_REFUSED = 4, /* not a file the spool reads (see below): moved to failed/ unread */
 };
 
 typedef struct {
   vg_counts counts; /* what its lines became, so far */
-  int rc;           /* 0 (moved), VG_SPOOL_GONE, VG_SPOOL_MORE, VG_EDB (left to retry), or VG_EIO */
+  int rc;           /* 0 (moved), VG_SPOOL_GONE, VG_SPOOL_MORE, VG_SPOOL_REFUSED, VG_EDB (left
+                       to retry), or VG_EIO */
   int failed;       /* moved to failed/ */
   char why[512];    /* the failure, when rc is not 0 */
 } vg_spool_result;

@@ -18,6 +18,7 @@ enum {
   VG_EPARSE = -4,   /* input could not be parsed */
   VG_EVERSION = -5, /* the database is newer than this binary */
   VG_EINVAL = -6,   /* a bad argument or setting */
+  VG_ESTOPPED = -7, /* the daemon is stopping: the work was left before it began */
 };
 
 /* Returns a static, human sentence for a VG_E* code. */
@@ -31,6 +32,16 @@ void vg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 void vg_log_set_level(int level);
 /* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int vg_log_level_parse(const char *name);
+
+/* Copies s[0..n) to out (cap bytes, at least 1) as one line of text: every
+ * control character but tab (a newline, a carriage return, an escape) and
+ * DEL become \xHH, so that what input says cannot end the line it is
+ * quoted in, start a forged one or hide one. What does not fit is cut
+ * between two characters, never inside an escape or a UTF-8 sequence.
+ * out is NUL-terminated; returns its length. Every place that writes text
+ * taken from input into a line (the log, replies to clients, .err files)
+ * goes through it. */
+size_t vg_escape_line(char *out, size_t cap, const char *s, size_t n);
 
 #define vg_debug(...) vg_log(VG_LOG_DEBUG, __VA_ARGS__)
 #define vg_info(...) vg_log(VG_LOG_INFO, __VA_ARGS__)

@@ -276,6 +276,7 @@ send_tcp() {
 DB=$T/vigil.db
 SOCK=$T/vigil.sock
 SPOOL=$T/spool
+TCP_HOST=127.0.0.1 # the address the TCP listener binds; clients use 127.0.0.1
 PORT=
 DPID=
 DLOG=
@@ -298,7 +299,7 @@ daemon_running() {
 }
 
 # start_daemon [ARG...]: runs `vigil run` on $DB, $SOCK, $SPOOL and a TCP port
-# picked at random from 20000-39999 (another one if that is taken), with the
+# on $TCP_HOST picked at random from 20000-39999 (another one if that is taken), with the
 # extra arguments, its log in $DLOG. One check: the daemon logged "ready" and
 # its socket exists within 10 s. Sets DPID and PORT. Returns 0 when ready.
 start_daemon() {
@@ -312,7 +313,7 @@ start_daemon() {
     _pid_file=$T/daemon.$_runs.pid
     DRC=
     (
-      "$VIGIL" run --db "$DB" --socket "$SOCK" --listen "127.0.0.1:$PORT" --spool "$SPOOL" \
+      "$VIGIL" run --db "$DB" --socket "$SOCK" --listen "$TCP_HOST:$PORT" --spool "$SPOOL" \
         "$@" >"$DLOG" 2>&1 &
       echo $! >"$_pid_file"
       wait $!

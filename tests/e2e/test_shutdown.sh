@@ -1,7 +1,13 @@
 #!/bin/sh
 # End-to-end: SIGTERM while a client streams lines into `vigil run`. Every
-# line the daemon acknowledged must be in the database, the database must be
-# sound, and after a restart the whole stream sent again is stored once.
+# line the daemon acknowledged must be in the database, every other line
+# it received is answered "not stored", the database must be sound, and
+# after a restart the whole stream sent again is stored once. Then SIGTERM
+# while the work thread is deep in a long batch of slow rules (a rule slow
+# on purpose, within its budget), from a client and from a spool file: the
+# daemon stops after the entry in hand, within a generous bound rather than
+# after the whole batch, having committed and answered what it did; the
+# spool file stays and the next start goes on from where it stopped.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -69,15 +75,22 @@ check "SIGTERM mid-stream: the log says stopped cleanly" grep -q "stopped cleanl
 check "the client finishes" wait_for 30 test -f "$T/client1.done"
 
 acked=$(line_count "$T/replies1")
-waiting=$(sed -n 's/.*stopping; \([0-9]*\) lines waiting.*/\1/p' "$DLOG")
+waiting=$(sed -n 's/.*stopping after the entry in hand; \([0-9]*\) lines waiting.*/\1/p' "$DLOG")
 diag "stopped with ${waiting:-?} lines waiting; the client got $acked replies for $N lines"
 isnt "some lines were answered" "$acked" 0
-is "every reply is 'ok ID'" "$(count_matching '^ok [0-9]+$' "$T/replies1")" "$acked"
+replies=$acked
+acked=$(count_matching '^ok [0-9]+$' "$T/replies1")
+is "every reply is 'ok ID', or 'not stored' for a line received as it stopped" \
+  "$((acked + $(count_matching '^error: not stored: the daemon is stopping$' "$T/replies1")))" "$replies"
+check "... the 'ok' ones first" \
+  sh -c "head -n $acked '$T/replies1' | grep -Evq '^ok [0-9]+\$' && exit 1 || exit 0"
 sed -n 's/^ok //p' "$T/replies1" | sort >"$T/acked-ids"
 sq 'select id from entries' | sort >"$T/stored-ids"
 comm -23 "$T/acked-ids" "$T/stored-ids" >"$T/lost-ids"
 is "every acknowledged id is in the database" "$(line_count "$T/lost-ids")" 0
-check_replies_name_lines "every acknowledged id holds the line it answered" "$T/replies1"
+grep '^ok ' "$T/replies1" >"$T/replies1-ok"
+check_replies_name_lines "every acknowledged id holds the line it answered" "$T/replies1-ok"
+is "the lines answered 'not stored' are not stored" "$(sq 'select count(*) from entries')" "$acked"
 is "the database passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
 check "the full-text index matches the entries" \
   sq "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"
@@ -91,7 +104,7 @@ is "after the restart every line gets a reply" "$(line_count "$T/replies2")" "$N
 is "... which is 'ok' or 'duplicate'" "$(count_matching '^(ok|duplicate) [0-9]+$' "$T/replies2")" "$N"
 is "... 'duplicate' exactly for the lines stored before the stop" \
   "$(count_matching '^duplicate ' "$T/replies2")" "$stored"
-sed 's/^ok /duplicate /' "$T/replies1" >"$T/expected-dups"
+sed 's/^ok /duplicate /' "$T/replies1-ok" >"$T/expected-dups"
 head -n "$acked" "$T/replies2" >"$T/replies2-head"
 check "lines acknowledged before the stop are duplicates of the same ids" \
   cmp "$T/expected-dups" "$T/replies2-head"
@@ -100,5 +113,96 @@ is "the database holds each distinct line once" "$(sq 'select count(*) from entr
 stop_daemon TERM
 is "the restarted daemon exits 0 on SIGTERM" "$DRC" 0
 is "the database still passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
+
+# ---- SIGTERM inside a long batch of slow rules ----
+
+# 50 ms of processor time per entry, well within the budget set below: a
+# batch of 4000 lines takes over 200 s, a stop should take a moment.
+mkdir "$T/slow-rules"
+cat >"$T/slow-rules/slow.lua" <<'EOF'
+rule "slow-on-purpose" {
+  description = "spends 50 ms on each entry, and says so",
+  when = function(e)
+    local t = os.clock()
+    while os.clock() - t < 0.05 do end
+    print("slow rule done with " .. e.text)
+    return false
+  end,
+  tags = {"never-set"},
+}
+EOF
+printf 'rule_budget = 100000000\n' >"$T/slow.conf"
+STOP_CAP=60 # seconds a stop may take here; the batch alone takes 200 s or more
+M=4000
+awk -v m=$M 'BEGIN { for (i = 1; i <= m; i++) printf "2023-07-%02d: slow line %d\n", i % 28 + 1, i }' \
+  >"$T/slow.txt"
+
+# ran_on TEXT N: the slow rule is done with N entries whose text starts with TEXT.
+ran_on() {
+  [ "$(grep -c "print: slow rule done with $1" "$DLOG")" -ge "$2" ]
+}
+
+# sigterm_in_work WHAT: sends SIGTERM, and checks that the daemon exits 0
+# within STOP_CAP seconds.
+sigterm_in_work() {
+  _t0=$(date +%s)
+  kill -TERM "$DPID"
+  if wait_for $STOP_CAP _daemon_exited; then
+    ok "$1: the daemon exits within $STOP_CAP s of SIGTERM (in $(($(date +%s) - _t0)) s)"
+  else
+    fail "$1: the daemon exits within $STOP_CAP s of SIGTERM" "$(tail -n 5 "$DLOG")"
+  fi
+  stop_daemon TERM
+  is "$1: exit status 0" "$DRC" 0
+}
+
+DB=$T/slow.db
+start_daemon --rules "$T/slow-rules" --config "$T/slow.conf" || done_testing
+send_unix <"$T/slow.txt" >"$T/slow.replies" &
+bg_started $!
+check "the slow rule runs on the client's lines" wait_running 60 ran_on "slow line" 3
+sigterm_in_work "a client's long batch"
+check "the client gets a reply for each line" \
+  wait_for 30 sh -c "[ \"\$(wc -l <'$T/slow.replies')\" -eq $M ]"
+slow_acked=$(count_matching '^ok [0-9]+$' "$T/slow.replies")
+diag "$slow_acked lines of $M were stored before the stop"
+check "... 'ok ID' for the lines stored, first" \
+  sh -c "head -n $slow_acked '$T/slow.replies' | grep -Evq '^ok [0-9]+\$' && exit 1 || exit 0"
+is "... then 'not stored' for each of the others" \
+  "$(tail -n +$((slow_acked + 1)) "$T/slow.replies" | sort | uniq -c | sed 's/^ *//')" \
+  "$((M - slow_acked)) error: not stored: the daemon is stopping"
+check "... which are far more than those stored" test "$slow_acked" -lt $((M / 2))
+is "every line acknowledged is stored, and none other" \
+  "$(sq 'select count(*) from entries')" "$slow_acked"
+sed -n 's/^ok //p' "$T/slow.replies" | sort >"$T/slow-acked"
+sq 'select id from entries' | sort >"$T/slow-stored"
+check "... the same ids" cmp "$T/slow-acked" "$T/slow-stored"
+like "the log says how many were not stored" \
+  "$(grep 'lines received were not stored' "$DLOG")" "^[^ ]+ info +stopping: $((M - slow_acked)) lines received"
+is "the database passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
+
+# The same from a spool file: it stays, and the next start goes on.
+DB=$T/slow-spool.db
+SPOOL=$T/slow-spool
+mkdir -p "$SPOOL"
+start_daemon --rules "$T/slow-rules" --config "$T/slow.conf" || done_testing
+sed 's/slow line/spooled slow line/' "$T/slow.txt" >"$SPOOL/.long"
+mv "$SPOOL/.long" "$SPOOL/long.txt"
+check "the slow rule runs on the spool file's lines" wait_running 60 ran_on "spooled slow line" 3
+sigterm_in_work "a spool file's long batch"
+check "the spool file stays in the spool" test -f "$SPOOL/long.txt"
+like "the log says where it stopped" "$(grep 'spool: long.txt: stopping after line' "$DLOG")" \
+  'stopping after line [0-9]+; it stays in the spool'
+stored=$(sq 'select count(*) from entries')
+is "what it stored is what its mark says was read" \
+  "$(sq "select line from spool_files where name = 'long.txt'")" "$stored"
+mkdir "$T/no-rules"
+start_daemon --rules "$T/no-rules" || done_testing
+check "restarted, it reads the rest and moves the file to done/" \
+  wait_running 120 test -f "$SPOOL/done/long.txt"
+is "every line of the file is stored once" \
+  "$(sq "select count(*) || ' ' || count(distinct text) from entries")" "$M $M"
+stop_daemon TERM
+is "... and the database passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
 
 done_testing

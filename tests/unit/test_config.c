@@ -4,8 +4,9 @@
  * left alone), and each way a file is refused — a syntax error, a setting
  * of the wrong type, a use of the absent io and os libraries, a bad value —
  * with a message naming the file or the setting, and the configuration left
- * exactly as it was; and follow_redirects, global and per feed. Each test
- * writes its file in a temporary directory. */
+ * exactly as it was; follow_redirects, global and per feed; the TCP token,
+ * inline or from a file, and the tokens refused; and the queue bound of
+ * command sinks. Each test writes its file in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -86,7 +88,9 @@ static void assert_defaults(const vg_config *c) {
   assert_string_equal(c->db, "var/vigil.db");
   assert_string_equal(c->socket, "var/vigil.sock");
   assert_string_equal(c->socket_group, "");
-  assert_string_equal(c->listen, "127.0.0.1:7433");
+  assert_string_equal(c->listen, ""); /* TCP only on request */
+  assert_string_equal(c->tcp_token, "");
+  assert_string_equal(c->tcp_token_file, "");
   assert_string_equal(c->spool, "var/spool");
   assert_string_equal(c->rules, "rules");
   assert_string_equal(c->log_level, "info");
@@ -116,7 +120,7 @@ static void test_file_settings_are_taken(void **state) {
   assert_int_equal(fx->cfg.format, VG_FORMAT_JSON);
   /* What the file does not set keeps its default. */
   assert_string_equal(fx->cfg.socket, "var/vigil.sock");
-  assert_string_equal(fx->cfg.listen, "127.0.0.1:7433");
+  assert_string_equal(fx->cfg.listen, "");
   assert_int_equal(fx->cfg.max_line, 1048576);
 }
 
@@ -303,6 +307,76 @@ static void test_runtime_error_keeps_config(void **state) {
   assert_defaults(&fx->cfg);
 }
 
+/* The TCP token: none by default; from tcp_token or the first line of
+ * tcp_token_file; refused when both are set, too short, too long, or not
+ * printable characters without spaces, saying where it came from. */
+static void test_tcp_token(void **state) {
+  fixture *fx = *state;
+  char token[VG_TOKEN_MAX + 1], err[512] = "";
+  const char *warn = "unset";
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, &warn, err, sizeof err), 0);
+  assert_string_equal(token, "");
+  assert_null(warn);
+
+  load_ok(fx, "tcp_token = 'a-token-of-24-characters'\n");
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, NULL, err, sizeof err), 24);
+  assert_string_equal(token, "a-token-of-24-characters");
+
+  static const char *const bad[] = {"'short-token'", "'a token with spaces in it'",
+                                    "'a-token-with-a-newline\\n-in-it'", "string.rep('x', 257)"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[128];
+    snprintf(text, sizeof text, "tcp_token = %s\n", bad[i]);
+    load_ok(fx, text);
+    err[0] = '\0';
+    if (vg_config_tcp_token(&fx->cfg, token, NULL, err, sizeof err) != VG_EINVAL)
+      fail_msg("token %s taken", bad[i]);
+    assert_contains(err, "tcp_token: a token is 16 to 256 printable characters without spaces");
+  }
+
+  /* From a file: its first line, a CR LF ending left out; a file others may
+   * read is taken, and said. */
+  char tpath[160], text[256];
+  snprintf(tpath, sizeof tpath, "%s/token", fx->dir);
+  assert_int_equal(support_write_file(fx->dir, "token", "token-from-a-file-0123\r\nsecond\n"), 0);
+  assert_int_equal(chmod(tpath, 0644), 0);
+  snprintf(text, sizeof text, "tcp_token = ''\ntcp_token_file = '%s'\n", tpath);
+  load_ok(fx, text);
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, &warn, err, sizeof err), 22);
+  assert_string_equal(token, "token-from-a-file-0123");
+  assert_non_null(warn);
+  assert_int_equal(chmod(tpath, 0600), 0);
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, &warn, err, sizeof err), 22);
+  assert_null(warn);
+
+  snprintf(text, sizeof text, "tcp_token = 'a-token-of-24-characters'\ntcp_token_file = '%s'\n",
+           tpath);
+  load_ok(fx, text);
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, NULL, err, sizeof err), VG_EINVAL);
+  assert_contains(err, "give tcp_token or tcp_token_file, not both");
+
+  snprintf(text, sizeof text, "tcp_token = ''\ntcp_token_file = '%s/missing'\n", fx->dir);
+  load_ok(fx, text);
+  assert_int_equal(vg_config_tcp_token(&fx->cfg, token, NULL, err, sizeof err), VG_EINVAL);
+  assert_contains(err, "/missing: No such file or directory");
+}
+
+/* A command sink holds queue_max alerts at most: 10,000 unless it says. */
+static void test_sink_queue_max(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "sinks = { a = { command = {'true'} },\n"
+              "          b = { command = {'true'}, queue_max = 5 } }\n");
+  assert_int_equal(fx->cfg.nsinks, 2);
+  for (size_t i = 0; i < 2; i++)
+    assert_int_equal(fx->cfg.sinks[i].queue_max,
+                     strcmp(fx->cfg.sinks[i].name, "b") == 0 ? 5 : VG_SINK_QUEUE_MAX);
+  char err[256];
+  load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 0 } }\n", err, sizeof err);
+  assert_contains(err, "sink 'c': 'queue_max' must be a whole number from 1");
+  load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 'many' } }\n", err, sizeof err);
+  assert_contains(err, "'queue_max' must be a whole number from 1");
+}
+
 static void test_error_that_is_not_a_string_names_file(void **state) {
   fixture *fx = *state;
   char err[512];
@@ -363,6 +437,8 @@ int main(void) {
       T(test_runtime_error_keeps_config),
       T(test_error_that_is_not_a_string_names_file),
       T(test_follow_redirects),
+      T(test_tcp_token),
+      T(test_sink_queue_max),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,7 +84,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, &fx->out};
+  fx->ig = (vg_ingest){fx->st, NULL, &fx->out, NULL};
   *state = fx;
   return 0;
 }

@@ -1,14 +1,18 @@
 /* test_ingest.c — from raw lines to stored entries or kept rejects.
  *
  * Covers vg_ingest_line inside a caller's transaction (stored, duplicate and
- * rejected results with their counts and reasons, the overlong-line flag)
+ * rejected results with their counts and reasons, a reason quoting control
+ * characters kept as one line (and vg_escape_line, which makes it one), the
+ * overlong-line flag)
  * and vg_ingest_fd reading a file or a pipe of mixed good and bad lines: the
  * counts, the line numbers handed to on_reject, a last line without a
- * newline, and commits every `batch` lines; and vg_ingest_feed with the
- * items of a parsed feed and the lines of a chronology feed: an item over
- * max_line rejected and the others stored, and a rejected item or line kept
- * in rejects once for what it said, however often the feed is polled. Each
- * test has its own database in a temporary directory. */
+ * newline, commits every `batch` lines, and a stop flag honoured between
+ * two lines (what was read committed, the rest read by the next call); and
+ * vg_ingest_feed with the items of a parsed feed and the lines of a
+ * chronology feed: an item over max_line rejected and the others stored,
+ * and a rejected item or line kept in rejects once for what it said,
+ * however often the feed is polled. Each test has its own database in a
+ * temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,7 +64,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL};
   *state = fx;
   return 0;
 }
@@ -164,6 +168,44 @@ static void test_bad_line_rejected_and_kept(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 12 AND"
                                      " source = 'desk' AND reason LIKE '%Octember%'"),
                    1);
+}
+
+/* A reason that quotes the line (here a JSON date string holding escaped
+ * newlines) stays one line: a client reading replies line by line, or a
+ * .err file, must not find a false "ok 5" in it. */
+static void test_reason_quoting_the_line_is_one_line(void **state) {
+  fixture *fx = *state;
+  vg_result r;
+  vg_line l = line_of("{\"date\":\"2023-11-21\\nok 5\\rok 6\\u001b[2J\",\"text\":\"x\"}", 3);
+  assert_int_equal(vg_store_begin(fx->st), 0);
+  assert_int_equal(vg_ingest_line(&fx->ig, &l, &r, NULL), 0);
+  assert_int_equal(vg_store_commit(fx->st), 0);
+  assert_int_equal(r.status, VG_REJECTED);
+  for (const char *p = r.reason; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) fail_msg("control character in \"%s\"", r.reason);
+  assert_contains(r.reason, "\\x0aok 5\\x0dok 6\\x1b[2J");
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE line = 3 AND"
+                                     " instr(reason, char(10)) = 0 AND reason LIKE '%\\x0aok 5%'"),
+                   1);
+}
+
+/* vg_escape_line: control characters and DEL as \xHH, tabs and UTF-8 as
+ * they are, and a cut that never splits an escape or a character. */
+static void test_escape_line(void **state) {
+  (void)state;
+  char out[64];
+  assert_int_equal(vg_escape_line(out, sizeof out, "a\nb\r\tc\x7f\x01", 8), 20);
+  assert_string_equal(out, "a\\x0ab\\x0d\tc\\x7f\\x01");
+  /* Room for "ab" and a NUL only: the escape is left out whole. */
+  assert_int_equal(vg_escape_line(out, 5, "ab\ncd", 5), 2);
+  assert_string_equal(out, "ab");
+  /* "é" is two bytes: cut before it, not between them. */
+  assert_int_equal(vg_escape_line(out, 3, "a\xc3\xa9", 3), 1);
+  assert_string_equal(out, "a");
+  assert_int_equal(vg_escape_line(out, 4, "a\xc3\xa9", 3), 3);
+  assert_string_equal(out, "a\xc3\xa9");
+  assert_int_equal(vg_escape_line(out, 1, "abc", 3), 0);
+  assert_string_equal(out, "");
 }
 
 static void test_overlong_line_rejected_naming_the_cap(void **state) {
@@ -300,6 +342,59 @@ static void test_fd_pipe_with_mixed_lines(void **state) {
   close(p[0]);
   if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
   assert_mixed_result(fx, &c, &seen);
+}
+
+/* A stop flag that the first commit raises, as a stop signal would between
+ * two batches, and where the commits said the file was read to. */
+typedef struct {
+  atomic_int stop;
+  int commits;
+  uint64_t lines, offset;
+} stop_after_first;
+
+static int raise_stop(void *ud, uint64_t lines, uint64_t offset) {
+  stop_after_first *s = ud;
+  s->commits++;
+  s->lines = lines;
+  s->offset = offset;
+  atomic_store(&s->stop, 1);
+  return 0;
+}
+
+/* Once the stop flag is up, vg_ingest_fd takes no further line: it commits
+ * what it read, says where the rest begins, and returns VG_INGEST_MORE; a
+ * second call from there reads the rest, each line once. */
+static void test_fd_stops_between_lines(void **state) {
+  fixture *fx = *state;
+  const char in[] = "2023-01-01: one\n2023-01-02: two\n2023-01-03: three\n"
+                    "2023-01-04: four\n2023-01-05: five\n";
+  stop_after_first s = {0};
+  vg_ingest ig = fx->ig;
+  ig.stop = &s.stop;
+  vg_file_opts o = {.format = VG_FORMAT_AUTO, .source = "file", .max_line = 1024, .batch = 2,
+                    .before_commit = raise_stop, .ud = &s};
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, in, sizeof in - 1);
+  int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
+  if (rc != VG_INGEST_MORE) fail_msg("vg_ingest_fd returned %d, not VG_INGEST_MORE: %s", rc, err);
+  /* The batch of two, then the stop before line three: nothing more. */
+  assert_int_equal(c.stored, 2);
+  assert_int_equal(s.lines, 2);
+  assert_int_equal(s.offset, 32);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 2);
+
+  atomic_store(&s.stop, 0);
+  ig.stop = NULL;
+  o.before_commit = NULL;
+  o.first_line = s.lines;
+  o.offset = s.offset;
+  assert_int_equal(lseek(fd, (off_t)s.offset, SEEK_SET), (off_t)s.offset);
+  rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
+  close(fd);
+  if (rc != 0) fail_msg("vg_ingest_fd returned %d: %s", rc, err);
+  assert_int_equal(c.stored, 5);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 5);
 }
 
 static void test_fd_commits_every_batch(void **state) {
@@ -565,11 +660,14 @@ int main(void) {
       T(test_line_stored_then_duplicate),
       T(test_json_source_names_the_entry),
       T(test_bad_line_rejected_and_kept),
+      T(test_reason_quoting_the_line_is_one_line),
+      cmocka_unit_test(test_escape_line),
       T(test_overlong_line_rejected_naming_the_cap),
       T(test_line_work_undone_by_rollback),
       T(test_fd_file_with_mixed_lines),
       T(test_fd_pipe_with_mixed_lines),
       T(test_fd_commits_every_batch),
+      T(test_fd_stops_between_lines),
       T(test_fd_large_batch_commits_at_end),
       T(test_fd_empty_input),
       T(test_fd_read_error_is_reported),

@@ -5,7 +5,8 @@
  * a commit (a child process that exits there, as a crash would) is read on
  * from its last committed line by the next attempt: every line is stored
  * once, every bad line is kept once, and the .err file lists the bad lines
- * from both attempts. A mark left by another file of the same name is not
+ * from both attempts. A name or a reason holding a newline leaves each line
+ * of the .err file whole. A mark left by another file of the same name is not
  * trusted, a long file can be read a few lines a call, and the marks of
  * files that moved on are dropped by vg_spool_tidy. Each test has its own
  * database and spool directory. */
@@ -59,7 +60,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL};
   *state = fx;
   return 0;
 }
@@ -158,6 +159,158 @@ static void test_bad_lines_listed_in_err_file(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects WHERE origin = 'spool:b.txt'"), 2);
 }
 
+/* A file whose name holds a newline, and a line whose reason quotes one:
+ * the .err file still has one line per rejected line, and nothing else. */
+static void test_err_file_lines_stay_whole(void **state) {
+  fixture *fx = *state;
+  const char *name = "two\nlines.txt";
+  static const char text[] = "{\"date\":\"2023-01-01\\nspool.txt:7: forged\",\"text\":\"x\"}\n"
+                             "2023-01-02: a good line\n";
+  assert_int_equal(support_write_file(fx->dir, name, text), 0);
+  vg_file_opts o = opts(10, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, name, &o, 0, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.counts.rejected, 1);
+  assert_true(exists(fx, "failed", name));
+  char err_name[64];
+  snprintf(err_name, sizeof err_name, "%s.err", name);
+  const char *err = read_text(fx, "failed", err_name);
+  const char *nl = strchr(err, '\n');
+  if (!nl || nl[1]) fail_msg(".err is not one line: \"%s\"", err);
+  if (strncmp(err, "two\\x0alines.txt:1: ", 20) != 0 || !strstr(err, "\\x0aspool.txt:7: forged"))
+    fail_msg("unexpected .err line: \"%s\"", err);
+}
+
+/* ---- names that are not files the spool takes ---- */
+
+/* In a child, since opening a FIFO the old way never returns: ingests the
+ * name "swapped" and exits with the result's rc. */
+static int ingest_swapped(void *ud) {
+  const fixture *fx = ud;
+  char err[256];
+  vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
+  if (!st) return 99;
+  vg_ingest ig = {st, NULL, NULL, NULL};
+  vg_file_opts o = opts(10, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&ig, fx->dir, "swapped", &o, 0, &r);
+  vg_store_close(st);
+  return r.rc;
+}
+
+/* Ingests "swapped" in a child and checks that it was refused unread: moved
+ * to failed/ with a .err naming what it was, nothing stored or kept. */
+static void assert_swap_refused(fixture *fx, const char *what) {
+  int rc = support_in_child(ingest_swapped, fx, 20);
+  if (rc == -1) fail_msg("still reading the swapped name after 20 s");
+  assert_int_equal(rc, VG_SPOOL_REFUSED);
+  struct stat sb;
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/failed/swapped", fx->dir);
+  assert_int_equal(lstat(p, &sb), 0);
+  assert_false(exists(fx, "", "swapped"));
+  const char *err = read_text(fx, "failed", "swapped.err");
+  if (!strstr(err, "swapped: refused: ") || !strstr(err, what))
+    fail_msg(".err does not say '%s': \"%s\"", what, err);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM rejects"), 0);
+}
+
+static void test_fifo_is_refused_without_waiting(void **state) {
+  fixture *fx = *state;
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/swapped", fx->dir);
+  assert_int_equal(mkfifo(p, 0600), 0);
+  assert_swap_refused(fx, "a FIFO, not a regular file");
+}
+
+/* A file of someone else's, not for the daemon's eyes. */
+static void write_secret(char *path, size_t cap) {
+  snprintf(path, cap, "/tmp/vigil-secret-XXXXXX");
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  static const char secret[] = "2023-01-01: the one line that parses\n"
+                               "root:$6$salt$not-a-real-hash:19000:0:99999:7:::\n"
+                               "token=0123456789abcdef\n";
+  assert_int_equal(write(fd, secret, sizeof secret - 1), (ssize_t)(sizeof secret - 1));
+  assert_int_equal(fchmod(fd, 0600), 0);
+  close(fd);
+}
+
+static void test_symlink_is_refused_unfollowed(void **state) {
+  fixture *fx = *state;
+  char secret[64], p[PATH_MAX];
+  write_secret(secret, sizeof secret);
+  snprintf(p, sizeof p, "%s/swapped", fx->dir);
+  assert_int_equal(symlink(secret, p), 0);
+  assert_swap_refused(fx, "a symbolic link, not a regular file");
+  /* The link itself was moved; what it pointed to is where it was. */
+  char to[PATH_MAX];
+  snprintf(p, sizeof p, "%s/failed/swapped", fx->dir);
+  ssize_t n = readlink(p, to, sizeof to - 1);
+  assert_true(n > 0);
+  to[n] = '\0';
+  assert_string_equal(to, secret);
+  assert_int_equal(access(secret, F_OK), 0);
+  unlink(secret);
+}
+
+static void test_hard_link_is_refused(void **state) {
+  fixture *fx = *state;
+  char secret[64], p[PATH_MAX];
+  write_secret(secret, sizeof secret);
+  snprintf(p, sizeof p, "%s/swapped", fx->dir);
+  if (link(secret, p) != 0) { /* /tmp on another file system than the spool */
+    unlink(secret);
+    skip();
+  }
+  assert_swap_refused(fx, "it has 2 hard links");
+  unlink(secret);
+}
+
+static void test_directory_is_refused(void **state) {
+  fixture *fx = *state;
+  char p[PATH_MAX];
+  snprintf(p, sizeof p, "%s/swapped", fx->dir);
+  assert_int_equal(mkdir(p, 0700), 0);
+  assert_swap_refused(fx, "a directory, not a regular file");
+  snprintf(p, sizeof p, "%s/failed/swapped", fx->dir);
+  rmdir(p);
+}
+
+static void test_file_of_another_user_is_refused(void **state) {
+  fixture *fx = *state;
+  if (geteuid() != 0) skip(); /* only root can give a file away */
+  char p[PATH_MAX];
+  assert_int_equal(support_write_file(fx->dir, "swapped", "2023-01-01: whose line is it\n"), 0);
+  snprintf(p, sizeof p, "%s/swapped", fx->dir);
+  assert_int_equal(chown(p, 65534, 65534), 0);
+  assert_swap_refused(fx, "owned by uid 65534, not by the daemon's user (uid 0) or root");
+}
+
+/* A link planted where the .err file is first written is replaced, not
+ * written through. */
+static void test_err_file_not_written_through_a_link(void **state) {
+  fixture *fx = *state;
+  char secret[64], p[PATH_MAX];
+  write_secret(secret, sizeof secret);
+  snprintf(p, sizeof p, "%s/failed/g.txt.err.tmp", fx->dir);
+  assert_int_equal(symlink(secret, p), 0);
+  struct stat before, after;
+  assert_int_equal(stat(secret, &before), 0);
+  assert_int_equal(support_write_file(fx->dir, "g.txt", "no date on this line\n"), 0);
+  vg_file_opts o = opts(10, NULL, NULL);
+  vg_spool_result r;
+  vg_spool_ingest(&fx->ig, fx->dir, "g.txt", &o, 0, &r);
+  assert_int_equal(r.rc, 0);
+  assert_int_equal(r.failed, 1);
+  assert_non_null(strstr(read_text(fx, "failed", "g.txt.err"), "g.txt:1: "));
+  assert_int_equal(stat(secret, &after), 0);
+  assert_int_equal(after.st_size, before.st_size);
+  unlink(secret);
+}
+
 /* Exits the process after the second commit: a crash between two batches. */
 static void exit_after_two(void *ud) {
   if (++*(int *)ud == 2) _exit(0);
@@ -169,7 +322,7 @@ static int read_until_second_commit(void *ud) {
   char err[256];
   vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
   if (!st) return 3;
-  vg_ingest ig = {st, NULL, NULL};
+  vg_ingest ig = {st, NULL, NULL, NULL};
   int commits = 0;
   vg_file_opts o = opts(3, exit_after_two, &commits);
   vg_spool_result r;
@@ -275,10 +428,17 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       T(test_clean_file_goes_to_done),
       T(test_bad_lines_listed_in_err_file),
+      T(test_err_file_lines_stay_whole),
       T(test_file_cut_short_goes_on_from_last_commit),
       T(test_mark_of_another_file_is_not_trusted),
       T(test_long_file_in_several_calls),
       T(test_tidy_drops_marks_of_files_gone),
+      T(test_fifo_is_refused_without_waiting),
+      T(test_symlink_is_refused_unfollowed),
+      T(test_hard_link_is_refused),
+      T(test_directory_is_refused),
+      T(test_file_of_another_user_is_refused),
+      T(test_err_file_not_written_through_a_link),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

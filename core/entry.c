@@ -208,14 +208,41 @@ static const char *skip_blank(const char *p, const char *end) {
 }
 
 /* The members of the object at s[0..len) other than date, text and source,
- * each name and value exactly as written (a number keeps every digit, as
- * 1729382256910270465 or 1e999), joined into one object with the blanks
- * between members dropped; NULL when there are none or out of memory (*oom
+ * each name and value as written (a number keeps every digit, as
+ * 1729382256910270465 or 1e999), joined into one compact object (see
+ * put_json); NULL when there are none or out of memory (*oom
  * set). The text must already have parsed as an object: cJSON reads each
  * token, so its end gives the span of each value. */
+/* Copies the JSON text s[0..n) (one name or value that cJSON read) to o as
+ * compact, valid JSON: blanks between tokens dropped, and a control
+ * character inside a string, which cJSON takes but JSON forbids, written
+ * as \u00XX; every other character as it was. Returns the end of what it
+ * wrote (at most 6n bytes). */
+static char *put_json(char *o, const char *s, size_t n) {
+  int in_string = 0, escaped = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!in_string) {
+      if (blank(c)) continue;
+      in_string = c == '"';
+    } else if (escaped) {
+      escaped = 0;
+    } else if (c == '\\') {
+      escaped = 1;
+    } else if (c == '"') {
+      in_string = 0;
+    } else if (c < 0x20) {
+      o += sprintf(o, "\\u%04x", c);
+      continue;
+    }
+    *o++ = (char)c;
+  }
+  return o;
+}
+
 static char *raw_fields(const char *s, size_t len, int *oom) {
   const char *end = s + len, *p = skip_blank(s, end);
-  char *out = malloc(len + 3), *o = out;
+  char *out = malloc(len * 6 + 3), *o = out;
   if (!out) {
     *oom = 1;
     return NULL;
@@ -243,11 +270,9 @@ static char *raw_fields(const char *s, size_t len, int *oom) {
     cJSON_Delete(value);
     if (!skip) {
       if (o > out + 1) *o++ = ',';
-      memcpy(o, name_at, (size_t)(name_end - name_at));
-      o += name_end - name_at;
+      o = put_json(o, name_at, (size_t)(name_end - name_at));
       *o++ = ':';
-      memcpy(o, p, (size_t)(value_end - p));
-      o += value_end - p;
+      o = put_json(o, p, (size_t)(value_end - p));
     }
     p = skip_blank(value_end, end);
     if (p < end && *p == ',') p++;

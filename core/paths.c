@@ -37,7 +37,8 @@ int vg_lock_db(const char *db, char *err, size_t cap) {
   }
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
-    snprintf(err, cap, "cannot open the lock file %s: %s", path, strerror(errno));
+    snprintf(err, cap, "cannot write database %s: the lock file %s cannot be made beside it: %s",
+             db, path, strerror(errno));
     return -1;
   }
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -1085,7 +1085,10 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     int64_t id;
     vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first,
                      entries, n, count};
-    int exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
+    /* A threshold alert of the day stored before windows were counted by
+     * day is taken on, not doubled. */
+    int exists = count >= 0 && replace ? vg_store_alert_adopt(st, &a) : 0;
+    if (exists >= 0) exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
     if (exists == 1) rc = vg_store_alert_move(st, id, &a);
     else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
     if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);

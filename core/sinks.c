@@ -316,8 +316,8 @@ static void command_send(sink *k, const vg_alert *a, const char *json) {
                " until half of them are",
                k->name, k->queued);
       k->dropping = 1;
-      k->first_dropped = a->id;
     }
+    if (k->dropped == 0) k->first_dropped = k->last_dropped = a->id; /* a new count */
     k->dropped++;
     if (a->id < k->first_dropped) k->first_dropped = a->id;
     if (a->id > k->last_dropped) k->last_dropped = a->id;

@@ -51,6 +51,8 @@ enum {
   S_ALERT_NAMED,
   S_ALERT_UNNAME_ONE,
   S_ALERT_BUMP,
+  S_ALERT_ONE,
+  S_ALERT_ADOPT,
   S_ALERT_LAST,
   S_TAG_COUNTS,
   S_RUN_ADD,
@@ -94,6 +96,12 @@ enum {
   " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag)),"\
   " e.day_first, e.day_last"
 
+/* The columns of vg_alert_row, for the statements that list alerts. */
+#define ALERT_COLUMNS                                                                            \
+  "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"                     \
+  " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"               \
+  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version FROM alerts a"
+
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
@@ -118,12 +126,15 @@ static const char *const sql[S_COUNT] = {
                 " ON CONFLICT (dedup_key) DO NOTHING",
     [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
-    [S_ALERTS] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
-                 " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"
-                 " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version FROM alerts a"
-                 " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
-                 " AND (?3 IS NULL OR a.rule = ?3) AND (?5 IS NULL OR a.id = ?5)"
-                 " ORDER BY a.day, a.id LIMIT ?4",
+    [S_ALERTS] = ALERT_COLUMNS " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
+                 " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
+    [S_ALERT_ONE] = ALERT_COLUMNS " WHERE a.id = ?5",
+    /* A threshold alert stored before windows were counted by day (no count,
+     * a dedup key of its own) takes the dedup key of its day's alert. */
+    [S_ALERT_ADOPT] = "UPDATE alerts SET dedup_key = ?4 WHERE id = (SELECT id FROM alerts"
+                      " WHERE rule = ?1 AND day = ?3 AND key = ?2 AND count IS NULL"
+                      " ORDER BY id LIMIT 1)"
+                      " AND NOT EXISTS (SELECT 1 FROM alerts WHERE dedup_key = ?4)",
     [S_MARK] = "INSERT OR IGNORE INTO marks (rule, step, key, day_first, day_last, entry_id,"
                " event) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [S_MARKS] = "SELECT entry_id, day_first, day_last, event FROM marks WHERE rule = ? AND step = ?"
@@ -231,6 +242,8 @@ struct vg_store {
   sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
   char now[32];                /* ingestion time of the open transaction */
   int64_t alerts_before;       /* alerts above this id were raised in the open transaction */
+  int64_t *bumped;             /* the alerts of earlier ones given a new version in it */
+  size_t nbumped, capbumped;
 };
 
 /* A rejected line is kept up to this many bytes; raw_length says the rest. */
@@ -408,6 +421,7 @@ void vg_store_close(vg_store *st) {
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   if (st->db && sqlite3_close(st->db) != SQLITE_OK)
     vg_error("closing the database: %s", sqlite3_errmsg(st->db));
+  free(st->bumped);
   free(st);
 }
 
@@ -436,6 +450,7 @@ int vg_store_begin(vg_store *st) {
     return VG_EDB;
   }
   st->alerts_before = last;
+  st->nbumped = 0;
   return 0;
 }
 
@@ -580,6 +595,18 @@ int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud) {
  * raised in the open transaction is still version 1: no sink has seen it. */
 static int bump(vg_store *st, int64_t id) {
   if (id > st->alerts_before) return VG_AMENDED;
+  /* One new version a transaction, however often it changes in it: the
+   * sinks see what each commit left. */
+  for (size_t i = 0; i < st->nbumped; i++)
+    if (st->bumped[i] == id) return VG_AMENDED;
+  if (st->nbumped == st->capbumped) {
+    size_t cap = st->capbumped ? st->capbumped * 2 : 16;
+    int64_t *v = realloc(st->bumped, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    st->bumped = v;
+    st->capbumped = cap;
+  }
+  st->bumped[st->nbumped++] = id;
   sqlite3_bind_int64(st->stmt[S_ALERT_BUMP], 1, id);
   return run(st, S_ALERT_BUMP) ? VG_EDB : VG_AMENDED;
 }
@@ -622,7 +649,8 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
 }
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[S_ALERTS];
+  /* One alert by its id: a look-up of the rowid, not a scan by day. */
+  sqlite3_stmt *s = st->stmt[q->id > 0 ? S_ALERT_ONE : S_ALERTS];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
@@ -983,6 +1011,15 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
 }
 
 unsigned long vg_store_serial(const vg_store *st) { return st->serial; }
+
+int vg_store_alert_adopt(vg_store *st, const vg_alert_in *a) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_ADOPT];
+  sqlite3_bind_text(s, 1, a->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, a->key ? a->key : "", -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, a->day);
+  sqlite3_bind_text(s, 4, a->dedup, -1, SQLITE_STATIC);
+  return run(st, S_ALERT_ADOPT) ? VG_EDB : sqlite3_changes(st->db) > 0;
+}
 
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id) {
   sqlite3_stmt *f = st->stmt[S_ALERT_FIND];

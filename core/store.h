@@ -122,6 +122,12 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
  * window that changed). Returns VG_AMENDED when that changed anything (its
  * version went up), 0 when the alert was so already, or VG_EDB / VG_ENOMEM. */
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
+/* Gives a's dedup key to the oldest alert of a's rule, key and day that has
+ * no count (a threshold alert stored by a version of vigil that counted its
+ * windows per entry), unless an alert holds that key already; the alert then
+ * goes on as the day's alert instead of a second one beside it. 1 when one
+ * was adopted, 0, or VG_EDB. */
+int vg_store_alert_adopt(vg_store *st, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
 

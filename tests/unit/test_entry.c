@@ -186,8 +186,15 @@ static void test_json_fields_keep_each_value_as_written(void **state) {
            " \"da\\u0074e\x20\x20\": null,\t\"n\": {\"a\": -0.0}}  ",
            VG_FORMAT_JSON, &e);
   assert_string_equal(e.fields, "{\"id\":1729382256910270465,\"big\":1e999,"
-                                "\"list\":[1, 2.50, \"x\"],\"city\":\"Wons\\u00e1n\","
-                                "\"da\\u0074e  \":null,\"n\":{\"a\": -0.0}}");
+                                "\"list\":[1,2.50,\"x\"],\"city\":\"Wons\\u00e1n\","
+                                "\"da\\u0074e  \":null,\"n\":{\"a\":-0.0}}");
+  vg_entry_clear(&e);
+  /* A raw control character in a string (JSON forbids it; cJSON takes it) is
+   * kept escaped, so that the fields are valid JSON and print safely; blanks
+   * and escapes inside strings stay as they were. */
+  parse_ok("{\"date\": \"2023-11-21\", \"text\": \"t\", \"x\": \"a\x1b[31m\tb \\\" c\"}",
+           VG_FORMAT_JSON, &e);
+  assert_string_equal(e.fields, "{\"x\":\"a\\u001b[31m\\u0009b \\\" c\"}");
   vg_entry_clear(&e);
   /* No member but the entry's own: no fields. */
   parse_ok("{\"d\\u0061te\": \"2023-11-21\", \"text\": \"Only the entry.\"}", VG_FORMAT_JSON, &e);

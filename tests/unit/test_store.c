@@ -307,12 +307,44 @@ static void test_alert_amended_only_when_it_changes(void **state) {
   /* Moved to what it already is (in another order): no new version. */
   assert_int_equal(vg_store_alert_move(st, id, &a), 0);
   assert_int_equal(alert_version(st, id), 2);
-  /* Moved to another message and fewer entries: a new version. */
+  /* Changed again in the same transaction: still one new version. */
   a.message = "the late launch, then a drill";
   a.entries = two;
   a.nentries = 2;
   assert_int_equal(vg_store_alert_move(st, id, &a), VG_AMENDED);
+  assert_int_equal(alert_version(st, id), 2);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* In the next transaction, a change is the next version. */
+  assert_int_equal(vg_store_begin(st), 0);
+  a.message = "a launch, then a drill, said again";
+  assert_int_equal(vg_store_alert_move(st, id, &a), VG_AMENDED);
   assert_int_equal(alert_version(st, id), 3);
+  assert_int_equal(vg_store_commit(st), 0);
+}
+
+static void test_old_threshold_alert_is_adopted_by_its_day(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  int64_t e = 0;
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-11-21: North Korea launches a missile.", "desk", &e), VG_STORED);
+  int64_t one[] = {e};
+  /* As an older vigil stored it: a dedup key of its trigger, no count. */
+  vg_alert_in old = {"thr", "", "thr\x1f" "7\x1f", "crit", "3 launches", "2023-11-21", 19682,
+                     one,   1,  -1};
+  int64_t id = 0, found = 0;
+  assert_int_equal(vg_store_alert(st, &old, &id), VG_STORED);
+  vg_alert_in day = old;
+  day.dedup = "thr\x1f" "day\x1f" "19682\x1f\x1f";
+  day.count = 3;
+  assert_int_equal(vg_store_alert_adopt(st, &day), 1);
+  assert_int_equal(vg_store_alert_find(st, day.dedup, &found), 1);
+  assert_int_equal(found, id);
+  assert_int_equal(vg_store_alert_adopt(st, &day), 0); /* once */
+  /* Another day, or an alert that has a count, is not taken. */
+  day.day = 19683;
+  day.dedup = "thr\x1f" "day\x1f" "19683\x1f\x1f";
+  assert_int_equal(vg_store_alert_adopt(st, &day), 0);
   assert_int_equal(vg_store_commit(st), 0);
 }
 
@@ -927,6 +959,7 @@ int main(void) {
       T(test_reopen_keeps_version_and_entries),
       T(test_insert_then_duplicate_gives_same_id),
       T(test_alert_amended_only_when_it_changes),
+      T(test_old_threshold_alert_is_adopted_by_its_day),
       T(test_query_row_holds_the_entry),
       T(test_rollback_keeps_nothing),
       T(test_reject_is_kept),

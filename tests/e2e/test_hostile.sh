@@ -27,12 +27,12 @@ MAX_LINE=1048576
 started=$(date +%s)
 TAB=$(printf '\t')
 
-# cli NAME ARG...: runs `vigil ARG...` (killed after 60 s), its output in
+# cli NAME ARG...: runs `vigil ARG...` (killed after 300 s), its output in
 # $T/NAME.out and $T/NAME.err; sets rc.
 cli() {
   _name=$1
   shift
-  timeout 60 "$VIGIL" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
+  timeout 300 "$VIGIL" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
   rc=$?
   _cli_errs="$_cli_errs $T/$_name.err"
 }

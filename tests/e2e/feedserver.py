@@ -45,7 +45,8 @@ import urllib.parse
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STALL_SECONDS = 20
+# Longer than curl gives a fetch (a minute) and than any test waits for.
+STALL_SECONDS = 600
 
 TYPES = {
     ".xml": "application/rss+xml; charset=utf-8",

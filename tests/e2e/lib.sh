@@ -9,7 +9,11 @@
 # under the sanitizers: every daemon run is one check that its log holds no
 # AddressSanitizer, UndefinedBehaviorSanitizer or LeakSanitizer report.
 #
-# Every wait is bounded: polls give up after a few seconds, clients run under
+# Every wait is bounded, and waits for something it can observe (a log
+# line, a file, a reply), never for a time to pass. The bounds are generous
+# (a minute or more for what takes a second here): the sanitizer build on a
+# slow or busy machine is many times slower, and a bound only costs time
+# when a test fails anyway. Polls give up at their bound, clients run under
 # timeout(1), and a daemon that does not stop is killed.
 
 set -u
@@ -169,31 +173,40 @@ $_at_exit"
 
 # ---- small tools ----
 
+# deadline SECONDS: the time SECONDS from now, in seconds since the epoch,
+# for a loop that tries until then (see before).
+deadline() {
+  echo $(($(date +%s) + $1))
+}
+
+# before DEADLINE: the time DEADLINE (from deadline) has not come yet.
+before() {
+  [ "$(date +%s)" -lt "$1" ]
+}
+
 # wait_for SECONDS COMMAND [ARG...]: polls the command every 50 ms until it
 # succeeds (returns 0) or SECONDS have passed (returns 1).
 wait_for() {
-  _left=$(($1 * 20))
+  _wf_until=$(deadline "$1")
   shift
-  while [ "$_left" -gt 0 ]; do
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    before "$_wf_until" || return 1
     sleep 0.05
-    _left=$((_left - 1))
   done
-  return 1
 }
 
 # wait_running SECONDS COMMAND [ARG...]: like wait_for, but gives up at once
 # when the daemon last started is no longer running.
 wait_running() {
-  _left=$(($1 * 20))
+  _wr_until=$(deadline "$1")
   shift
-  while [ "$_left" -gt 0 ]; do
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
     daemon_running || return 1
+    before "$_wr_until" || return 1
     sleep 0.05
-    _left=$((_left - 1))
   done
-  return 1
 }
 
 # sq [DB] SQL: runs SQL with the sqlite3 shell on DB (default $DB).
@@ -204,7 +217,7 @@ sq() {
   else
     _sqdb=$DB
   fi
-  sqlite3 -batch -cmd '.timeout 5000' "$_sqdb" "$1"
+  sqlite3 -batch -cmd '.timeout 60000' "$_sqdb" "$1"
 }
 
 # measure NAME COMMAND [ARG...]: runs the command (killed after 120 s) with
@@ -261,12 +274,14 @@ check_sanitizers() {
 
 # send_unix / send_tcp: send standard input to the daemon over its Unix socket
 # or TCP port and print its replies. The daemon closes the connection once it
-# has answered every line, which ends socat; timeout bounds the rest.
+# has answered every line, which ends socat; until then socat waits for the
+# replies however long the daemon takes (-t: up to 5 minutes after the last
+# line went out), and timeout bounds the whole.
 send_unix() {
-  timeout 30 socat -t 20 - "UNIX-CONNECT:$SOCK" 2>>"$T/socat.err"
+  timeout 600 socat -t 300 - "UNIX-CONNECT:$SOCK" 2>>"$T/socat.err"
 }
 send_tcp() {
-  timeout 30 socat -t 20 - "TCP:127.0.0.1:$PORT" 2>>"$T/socat.err"
+  timeout 600 socat -t 300 - "TCP:127.0.0.1:$PORT" 2>>"$T/socat.err"
 }
 
 # ---- the daemon ----
@@ -301,7 +316,9 @@ daemon_running() {
 # start_daemon [ARG...]: runs `vigil run` on $DB, $SOCK, $SPOOL and a TCP port
 # on $TCP_HOST picked at random from 20000-39999 (another one if that is taken), with the
 # extra arguments, its log in $DLOG. One check: the daemon logged "ready" and
-# its socket exists within 10 s. Sets DPID and PORT. Returns 0 when ready.
+# its socket exists (waited for up to $READY_SECONDS s). Sets DPID and PORT.
+# Returns 0 when ready.
+READY_SECONDS=120
 start_daemon() {
   _attempt=0
   while [ $_attempt -lt 5 ]; do
@@ -320,22 +337,22 @@ start_daemon() {
       echo $? >"$_drc_file.tmp"
       mv "$_drc_file.tmp" "$_drc_file"
     ) &
-    if ! wait_for 5 test -s "$_pid_file"; then
+    if ! wait_for 60 test -s "$_pid_file"; then
       fail "vigil run #$_runs started" "no process id recorded"
       return 1
     fi
     DPID=$(cat "$_pid_file")
     _daemon_pids="$_daemon_pids $DPID"
     _ready=0
-    _n=200
-    while [ $_n -gt 0 ]; do
+    _sd_until=$(deadline "$READY_SECONDS")
+    while :; do
       if grep -Eq '[[:space:]]ready$' "$DLOG" && [ -S "$SOCK" ]; then
         _ready=1
         break
       fi
       _daemon_exited && break
+      before "$_sd_until" || break
       sleep 0.05
-      _n=$((_n - 1))
     done
     if [ $_ready -eq 1 ]; then
       ok "vigil run #$_runs is ready (unix socket and tcp port $PORT)"
@@ -350,7 +367,7 @@ start_daemon() {
         "$(tail -n 10 "$DLOG")"
     else
       fail "vigil run #$_runs is ready (unix socket and tcp port $PORT)" \
-        "not ready after 10 s; its log ends:" "$(tail -n 10 "$DLOG")"
+        "not ready after $READY_SECONDS s; its log ends:" "$(tail -n 10 "$DLOG")"
     fi
     return 1
   done
@@ -359,18 +376,18 @@ start_daemon() {
 }
 
 # stop_daemon [SIGNAL]: sends SIGNAL (default TERM) to the daemon unless it
-# has exited already, waits up to 20 s for it (then kills it), and sets DRC to
+# has exited already, waits up to 120 s for it (then kills it), and sets DRC to
 # its exit status ("killed" when it had to be killed). One check: its log
 # holds no sanitizer report.
 stop_daemon() {
   _sig=${1:-TERM}
   [ -n "$_drc_file" ] || return 0
   _daemon_exited || kill -"$_sig" "$DPID" 2>/dev/null
-  if wait_for 20 _daemon_exited; then
+  if wait_for 120 _daemon_exited; then
     DRC=$(cat "$_drc_file")
   else
     kill -KILL "$DPID" 2>/dev/null
-    wait_for 5 _daemon_exited
+    wait_for 60 _daemon_exited
     DRC=killed
   fi
   check_sanitizers "vigil run #$_runs: no sanitizer report in its log" "$DLOG"

@@ -49,7 +49,7 @@ FIVE_WORDS='function label(date, text,    w, n, i, s) {
 render() {
   _where="where a.rule in ($CORRELATIONS)"
   [ "${2:-}" = all ] && _where=""
-  sqlite3 -batch -cmd '.timeout 5000' -separator "$TAB" "$1" \
+  sqlite3 -batch -cmd '.timeout 60000' -separator "$TAB" "$1" \
     "select a.id, a.rule, e.date, e.text from alerts a
        left join alert_entries ae on ae.alert_id = a.id
        left join entries e on e.id = ae.entry_id $_where" |
@@ -182,19 +182,25 @@ done <"$T/first.txt"
 is "daemon: the first 10 lines, sent one at a time, are each answered 'ok ID'" \
   "$(count_matching '^ok [0-9]+$' "$T/replies1")" 10
 # The rest on one connection, a line every 0.1 s; SIGKILL once a few of
-# them are answered, in the middle of the stream.
+# them are answered, in the middle of the stream: the client holds back its
+# lines after the eighth until the daemon is killed, however slow the
+# machine is to see the replies.
 (
+  k=0
   while IFS= read -r line; do
+    k=$((k + 1))
+    [ $k -eq 9 ] && wait_for 600 test -f "$T/killed"
     printf '%s\n' "$line"
     sleep 0.1
-  done <"$T/rest.txt" | timeout 20 socat -t 5 - "UNIX-CONNECT:$SOCK" >"$T/replies2" 2>>"$T/socat.err"
+  done <"$T/rest.txt" | timeout 900 socat -t 300 - "UNIX-CONNECT:$SOCK" >"$T/replies2" 2>>"$T/socat.err"
   echo finished >"$T/client2.done"
 ) &
 bg_started $!
-wait_running 10 sh -c "[ -s '$T/replies2' ] && [ \$(wc -l <'$T/replies2') -ge 3 ]"
+wait_running 120 sh -c "[ -s '$T/replies2' ] && [ \$(wc -l <'$T/replies2') -ge 3 ]"
 stop_daemon KILL
+: >"$T/killed"
 is "daemon: SIGKILL ends it (status 137)" "$DRC" 137
-check "daemon: the streaming client finishes" wait_for 25 test -f "$T/client2.done"
+check "daemon: the streaming client finishes" wait_for 120 test -f "$T/client2.done"
 cat "$T/replies1" "$T/replies2" >"$T/replies-before"
 acked=$(count_matching '^ok [0-9]+$' "$T/replies-before")
 diag "killed after $acked of $NLINES lines were answered"

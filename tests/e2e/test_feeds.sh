@@ -50,7 +50,7 @@ touch -d '2023-12-01 00:00:00 UTC' "$WWW"/*
 python3 "$E2E/feedserver.py" "$WWW" "$T/port" 2>"$T/server.err" &
 SPID=$!
 bg_started "$SPID"
-if ! wait_for 10 test -s "$T/port"; then
+if ! wait_for 60 test -s "$T/port"; then
   echo "Bail out! the feed server did not start: $(cat "$T/server.err")"
   exit 1
 fi
@@ -58,18 +58,18 @@ BASE=http://127.0.0.1:$(cat "$T/port")
 ok "the feed server listens on $BASE"
 
 # poll NAME ARG...: `vigil poll --db $DB ARG...` with its output in $T/NAME.out
-# and errors in $T/NAME.err; sets rc. Bounded by timeout(1): curl's own
-# timeouts are longer than any of these checks should take.
+# and errors in $T/NAME.err; sets rc. Bounded by timeout(1), past curl's own
+# timeouts (a minute a fetch), which none of these should come near.
 poll() {
   _name=$1
   shift
-  timeout 30 "$VIGIL" poll --db "$DB" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
+  timeout 300 "$VIGIL" poll --db "$DB" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
   rc=$?
 }
 
 # feeds_out: `vigil feeds` on $DB.
 feeds_out() {
-  timeout 30 "$VIGIL" feeds --db "$DB" 2>>"$T/feeds.err"
+  timeout 300 "$VIGIL" feeds --db "$DB" 2>>"$T/feeds.err"
 }
 
 # count SOURCE: the entries of SOURCE.
@@ -477,7 +477,10 @@ polls_at_least() {
 
 if start_daemon --rules "$RULES" --config "$T/daemon.conf" \
   --feed "$DURL1" --feed "$DURL2" --feed "$DURL3"; then
-  check "the healthy feed is polled 4 times within 10 s" wait_running 10 polls_at_least "$DURL1" 4
+  check "the healthy feed, due every second, is polled 4 times" wait_running 120 polls_at_least "$DURL1" 4
+  # The stalled feed's fetch is still waiting for its answer (the server
+  # holds it far longer, and curl gives up only after a minute).
+  s_polls=$(feed_col "$DURL3" polls)
   h_polls=$(feed_col "$DURL1" polls)
   b_polls=$(feed_col "$DURL2" polls)
   b_fail=$(feed_col "$DURL2" failures)
@@ -487,7 +490,7 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf" \
   like "daemon: ... and its dates are the items' own" \
     "$(sq "select date from entries where source = '$DSRC' order by id limit 1")" '^2023-03-15T22:10:00Z$'
   check "daemon: the configured feed (source, format, interval from the file) is polled too" \
-    wait_running 5 polls_at_least "$DCFG" 2
+    wait_running 60 polls_at_least "$DCFG" 2
   is "daemon: ... and its lines stored" "$(count daemon-cfg)" 4
   like "daemon: the failing feed has failed every poll so far" "$b_fail/$b_polls" '^([1-9][0-9]*)/\1$'
   like "daemon: ... it backs off: fewer polls than the healthy feed ($b_polls vs $h_polls)" \
@@ -496,8 +499,7 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf" \
   is "daemon: ... nothing stored from it" "$(count "${DURL2#http://}")" 0
   like "daemon: ... the log gives its next try" "$(grep -F "$DURL2" "$DLOG" | head -n 1)" \
     'HTTP status 503; next try in [0-9]+ s'
-  is "daemon: the stalled feed holds up no other (it has no health row yet)" \
-    "$(feed_col "$DURL3" polls)" 0
+  is "daemon: the stalled feed holds up no other (it had no health row yet)" "$s_polls" 0
 
   # The shipped rules tag a feed item just like the same text over the socket.
   fid=$(field "$DSRC" pw-2023-03-16-icbm id)
@@ -514,18 +516,20 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf" \
     "$(sq "select group_concat(tag, ' ') from (select tag from tags where entry_id = '${sid:-0}' order by tag)")" \
     "$ftags"
 
+  # A stop takes a second or less here; one that waited for the stalled
+  # fetch would last until curl gives up on it, a minute after it began.
   t0=$(date +%s)
   stop_daemon TERM
   t1=$(date +%s)
   is "daemon: exit status 0 on SIGTERM" "$DRC" 0
-  like "daemon: ... promptly, the stalled fetch cut ($((t1 - t0)) s)" "$((t1 - t0 <= 5))" '^1$'
+  like "daemon: ... promptly, the stalled fetch cut ($((t1 - t0)) s)" "$((t1 - t0 <= 20))" '^1$'
 fi
 
 # A restart picks up the validators: its first poll of the feed is conditional.
 before=$(requests /feed/daemon.xml)
 p0=$(feed_col "$DURL1" polls)
 if start_daemon --rules "$RULES" --feed "$DURL1"; then
-  check "restart: the feed is polled at once" wait_running 10 polls_at_least "$DURL1" $((p0 + 1))
+  check "restart: the feed is polled at once" wait_running 60 polls_at_least "$DURL1" $((p0 + 1))
   first=$(awk -F '\t' '$1 == "/feed/daemon.xml"' "$REQS" | sed -n "$((before + 1))p" | cut -f 2)
   like "restart: the first request sends the stored ETag" "$first" '^"[0-9a-f]{16}"$'
   is "restart: nothing stored twice" "$(count "$DSRC")" 4
@@ -569,22 +573,43 @@ fi
 DB=$MAIN_DB
 
 # feed_interval = 0 must not turn the poller into a busy loop against the
-# server: refused, or at most a handful of polls in two seconds.
+# server: refused, or at most a handful of polls in the two seconds after
+# the first.
 cat >"$T/zero.conf" <<EOF
 feed_interval = 0
 EOF
 ZPATH="/feed/chronology.txt?zero=1"
-timeout -s TERM 2 "$VIGIL" run --db "$T/zero.db" --socket '' --listen '' --spool '' \
-  --rules "$RULES" --config "$T/zero.conf" --feed "$BASE$ZPATH" >"$T/zero.log" 2>&1
-zrc=$?
+(
+  "$VIGIL" run --db "$T/zero.db" --socket '' --listen '' --spool '' \
+    --rules "$RULES" --config "$T/zero.conf" --feed "$BASE$ZPATH" >"$T/zero.log" 2>&1 &
+  echo $! >"$T/zero.pid"
+  wait $!
+  echo $? >"$T/zero.rc.tmp"
+  mv "$T/zero.rc.tmp" "$T/zero.rc"
+) &
+bg_started $!
+wait_for 60 test -s "$T/zero.pid"
+zpid=$(cat "$T/zero.pid")
+# zero_started: the daemon has exited (refusing), or polled the feed.
+# shellcheck disable=SC2317 # called through wait_for
+zero_started() {
+  [ -f "$T/zero.rc" ] || [ "$(requests "$ZPATH")" -ge 1 ]
+}
+wait_for 120 zero_started
+if [ ! -f "$T/zero.rc" ]; then
+  sleep 2 # the window in which a busy loop would poll far more than 5 times
+  kill -TERM "$zpid" 2>/dev/null
+  wait_for 120 test -f "$T/zero.rc" || kill -KILL "$zpid" 2>/dev/null
+fi
+zrc=$(cat "$T/zero.rc" 2>/dev/null || echo killed)
 zn=$(requests "$ZPATH")
 if { [ "$zrc" -eq 2 ] || [ "$zrc" -eq 3 ]; } && grep -q feed_interval "$T/zero.log"; then
   ok "feed_interval = 0 is refused (status $zrc)"
 elif [ "$zn" -le 5 ]; then
-  ok "feed_interval = 0 is refused or polls at a sane pace (status $zrc, $zn requests in 2 s)"
+  ok "feed_interval = 0 is refused or polls at a sane pace (status $zrc, $zn requests)"
 else
   fail "feed_interval = 0 is refused or polls at a sane pace" \
-    "vigil run exited $zrc after it sent $zn requests for one feed in 2 s"
+    "vigil run exited $zrc after it sent $zn requests for one feed, 2 s after the first"
 fi
 check_sanitizers "feed_interval = 0: no sanitizer report" "$T/zero.log"
 

@@ -68,7 +68,7 @@ cat >"$T/hog.txt" <<'EOF'
 2023-01-03: beta closes
 2023-01-04: quiet news
 EOF
-cli hog 60 ingest --rules "$T/hog" --db "$T/hog.db" --config "$T/hog.conf" "$T/hog.txt"
+cli hog 300 ingest --rules "$T/hog" --db "$T/hog.db" --config "$T/hog.conf" "$T/hog.txt"
 is "vigil ingest with a rule that fills the memory: exit status 0" "$rc" 0
 is "... stores every line" "$(sq "$T/hog.db" 'select count(*) from entries')" 8
 like "... disables the rule after its failures" "$(cat "$T/hog.err")" \
@@ -97,7 +97,7 @@ awk 'BEGIN {
   print "\"}"
 }' >"$T/scan.jsonl"
 started=$(date +%s)
-cli scan 20 ingest --rules "$T/scan" --db "$T/scan.db" --config "$T/scan.conf" "$T/scan.jsonl"
+cli scan 300 ingest --rules "$T/scan" --db "$T/scan.db" --config "$T/scan.conf" "$T/scan.jsonl"
 took=$(($(date +%s) - started))
 is "vigil ingest of a 240 KB entry with e:find over 100000 words: exit status 0" "$rc" 0
 is "... the entry is stored" "$(sq "$T/scan.db" 'select count(*) from entries')" 1
@@ -107,7 +107,9 @@ is "... the scanning rule failed, the other tagged it" \
 # (240009 bytes, the blank at its end trimmed).
 like "... stopped by the instruction budget" "$(cat "$T/scan.err")" \
   "rule 'scan' .*instruction budget of $((2000000 + 8 * 240009)) exceeded"
-if [ "$took" -le 10 ]; then
+# A second here, and minutes if the scans were not charged: the bound leaves
+# a machine several times slower, or busy, plenty of room.
+if [ "$took" -le 60 ]; then
   ok "... within seconds ($took s)"
 else
   fail "... within seconds" "took $took s"
@@ -127,7 +129,7 @@ rule "p" {
 }
 EOF
 printf '2023-01-01: news\n' >"$T/print.txt"
-cli print 60 ingest --rules "$T/print" --db "$T/print.db" --config "$T/scan.conf" "$T/print.txt"
+cli print 300 ingest --rules "$T/print" --db "$T/print.db" --config "$T/scan.conf" "$T/print.txt"
 is "vigil ingest with a rule that prints: exit status 0" "$rc" 0
 like "... logs the rule's file and line and what it printed" \
   "$(grep 'print: hi' "$T/print.err")" "p\.lua:3: print: hi$"

@@ -202,10 +202,18 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* How much slower than native this runs: the bounds on how long a refused
- * or budget-stopped call may take are for native code, and valgrind (make
- * test-valgrind sets VIGIL_UNDER_VALGRIND) runs it tens of times slower. */
+/* The bounds on how long a refused or budget-stopped call may take are
+ * many times what it takes here (milliseconds for a refusal, about a second
+ * for the longest budget under the sanitizers), so that a machine several
+ * times slower, or busy with other work, passes; and far below what the
+ * call would take if it were not refused or charged (minutes, or forever),
+ * which is what they tell apart. valgrind (make test-valgrind sets
+ * VIGIL_UNDER_VALGRIND) runs the code tens of times slower again. */
 static double slowdown(void) { return getenv("VIGIL_UNDER_VALGRIND") ? 50.0 : 1.0; }
+
+/* How long a child process may run before it is taken for hung and killed:
+ * a generous bound, which costs time only when a test fails. */
+#define CHILD_SECONDS 120
 
 /* A JSON entry line dated date whose text is head followed by filler
  * repeated up to n bytes of text in all. The caller frees it. */
@@ -419,7 +427,7 @@ static int child_memory_hog(fixture *fx) {
 }
 
 static void test_memory_hog_does_not_abort_and_others_go_on(void **state) {
-  assert_child_ok(*state, child_memory_hog, 30);
+  assert_child_ok(*state, child_memory_hog, CHILD_SECONDS);
 }
 
 /* The same, with vg_rules_run called directly: each run gives 0 or
@@ -465,7 +473,7 @@ static int child_memory_hog_direct(fixture *fx) {
 }
 
 static void test_memory_hog_rules_run_gives_zero_or_enomem(void **state) {
-  assert_child_ok(*state, child_memory_hog_direct, 30);
+  assert_child_ok(*state, child_memory_hog_direct, CHILD_SECONDS);
 }
 
 /* keeper.lua: fills the memory as the hog does, then keeps every entry
@@ -516,7 +524,7 @@ static int child_entry_keeper(fixture *fx) {
 }
 
 static void test_rule_keeping_entry_objects_past_the_cap_does_not_abort(void **state) {
-  assert_child_ok(*state, child_entry_keeper, 60);
+  assert_child_ok(*state, child_entry_keeper, CHILD_SECONDS);
 }
 
 /* ---- what the safe libraries leave out or refuse ---- */
@@ -589,7 +597,7 @@ static void test_long_pattern_on_long_text_is_refused_quickly(void **state) {
     double took = now_seconds() - t0;
     if (rc != LUA_ERRRUN)
       fail_msg("\"%s\" was not refused (status %d, %.2f s)", long_pattern_calls[i], rc, took);
-    if (took > 1.0 * slowdown())
+    if (took > 5.0 * slowdown())
       fail_msg("\"%s\" was refused only after %.2f s", long_pattern_calls[i], took);
     lua_settop(sb->L, 0);
   }
@@ -712,7 +720,7 @@ static int child_long_word_list(fixture *fx) {
   } else if (!log || !strstr(log, "rule 'scan'") || !strstr(log, "instruction budget")) {
     fprintf(stderr, "no instruction budget failure of 'scan' was logged\n");
     problem = 17;
-  } else if (took > 2.0 * slowdown()) {
+  } else if (took > 20.0 * slowdown()) { /* a second here; minutes uncharged */
     fprintf(stderr, "the rules took %.2f s on the entry\n", took);
     problem = 18;
   }
@@ -723,7 +731,7 @@ static int child_long_word_list(fixture *fx) {
 }
 
 static void test_find_with_a_long_word_list_is_charged_to_the_budget(void **state) {
-  assert_child_ok(*state, child_long_word_list, 10);
+  assert_child_ok(*state, child_long_word_list, CHILD_SECONDS);
 }
 
 /* Other library functions that, like table.move, loop in C in proportion
@@ -775,12 +783,12 @@ static void test_c_work_of_library_functions_is_held_to_the_budget(void **state)
   char failed[2048] = "";
   for (size_t i = 0; i < sizeof c_loops / sizeof c_loops[0]; i++) {
     c_loop_body = c_loops[i];
-    int st = in_child(fx, child_c_loop, 4);
+    int st = in_child(fx, child_c_loop, CHILD_SECONDS);
     if (st == 0) continue;
     const char *loop = strchr(c_loops[i], '\n') ? strchr(c_loops[i], '\n') + 1 : c_loops[i];
     size_t used = strlen(failed);
     snprintf(failed + used, sizeof failed - used, "\n  %s: %s", loop,
-             st == -1 ? "still running after 4 s" : st > 128 ? "killed by a signal" : "failed");
+             st == -1 ? "still running" : st > 128 ? "killed by a signal" : "failed");
   }
   if (failed[0]) fail_msg("not stopped by the instruction budget:%s", failed);
 }
@@ -1041,7 +1049,7 @@ static void test_balanced_pattern_on_long_text_is_refused(void **state) {
   double took = now_seconds() - t0;
   assert_int_equal(rc, LUA_ERRRUN);
   assert_contains(lua_tostring(sb->L, -1), "could take too long");
-  if (took > 1.0 * slowdown()) fail_msg("refused only after %.2f s", took);
+  if (took > 5.0 * slowdown()) fail_msg("refused only after %.2f s", took);
   lua_settop(sb->L, 0);
   /* On a short text it is as useful as ever. */
   assert_int_equal(sandbox_run(sb, "return ('f(a(b)c)d'):match('%b()')", 1), LUA_OK);
@@ -1103,13 +1111,13 @@ static int child_regex_over_many_starts(fixture *fx) {
   char *line = json_line("2023-01-01", "runs ", "aaaaaaaaaaaaaaaaaa!", 5000 * 19);
   if (!line) return 9;
   int rc = bad_rule_on_line(fx, &small_limits, "return e:match('(a+)+$') ~= nil", line,
-                            "instruction budget", 2.0);
+                            "instruction budget", 15.0);
   free(line);
   return rc;
 }
 
 static void test_regex_backtracking_over_many_starts_is_held_to_the_budget(void **state) {
-  assert_child_ok(*state, child_regex_over_many_starts, 20);
+  assert_child_ok(*state, child_regex_over_many_starts, CHILD_SECONDS);
 }
 
 /* A thousand captures in a group repeated over 5000 a's: each frame PCRE2
@@ -1121,13 +1129,13 @@ static int child_regex_frames(fixture *fx) {
   memcpy(line + strlen(line) - 2, "!c\"}", 5); /* ...aaa!c" */
   int rc = bad_rule_on_line(fx, &small_limits,
                             "return e:match('^(?:a' .. string.rep('()', 1000) .. ')*c') ~= nil",
-                            line, "no more memory|instruction budget", 5.0);
+                            line, "no more memory|instruction budget", 15.0);
   free(line);
   return rc;
 }
 
 static void test_regex_frames_are_held_to_the_memory_cap(void **state) {
-  assert_child_ok(*state, child_regex_frames, 20);
+  assert_child_ok(*state, child_regex_frames, CHILD_SECONDS);
 }
 
 /* Two equal strings of a megabyte, compared in a loop: each comparison is
@@ -1149,7 +1157,10 @@ static int child_compare_loop(fixture *fx) {
     fprintf(stderr, "status %d: %s\n", rc, msg ? msg : "(no message)");
     return 11;
   }
-  if (took < 1.5 || took > 5.0) {
+  /* Its limit, and at most one stretch of a thousand comparisons past it (a
+   * tenth of a second here); a machine several times slower or busy adds
+   * to that stretch only. */
+  if (took < 1.5 || took > 10.0) {
     fprintf(stderr, "stopped after %.2f s, not about 2 s\n", took);
     return 12;
   }
@@ -1157,7 +1168,7 @@ static int child_compare_loop(fixture *fx) {
 }
 
 static void test_comparing_huge_strings_in_a_loop_meets_the_time_limit(void **state) {
-  assert_child_ok(*state, child_compare_loop, 10);
+  assert_child_ok(*state, child_compare_loop, CHILD_SECONDS);
 }
 
 /* history.entries over 300 rows, in a loop: each look-up is charged by the
@@ -1191,7 +1202,7 @@ static int child_history_loop(fixture *fx) {
   char *log = release_stderr(&c);
   int problem = rc || status != VG_STORED ? 14
                 : !log || !strstr(log, "rule 'bad'") || !strstr(log, "instruction budget") ? 15
-                : took > 2.0 * slowdown() ? 16
+                : took > 20.0 * slowdown() ? 16
                              : 0;
   if (problem) fprintf(stderr, "status %d, %.2f s\n", status, took);
   free(log);
@@ -1200,7 +1211,7 @@ static int child_history_loop(fixture *fx) {
 }
 
 static void test_history_lookups_in_a_loop_are_held_to_the_budget(void **state) {
-  assert_child_ok(*state, child_history_loop, 20);
+  assert_child_ok(*state, child_history_loop, CHILD_SECONDS);
 }
 
 /* A 1 MB entry scanned for 40 words, none there: 40 scans of the text, as

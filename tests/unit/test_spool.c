@@ -333,7 +333,7 @@ static int read_until_second_commit(void *ud) {
 static void test_file_cut_short_goes_on_from_last_commit(void **state) {
   fixture *fx = *state;
   assert_int_equal(support_write_file(fx->dir, "c.txt", ten_lines), 0);
-  assert_int_equal(support_in_child(read_until_second_commit, fx, 20), 0);
+  assert_int_equal(support_in_child(read_until_second_commit, fx, 120), 0);
   /* Two batches of three were committed, with their mark; the file stayed. */
   assert_true(exists(fx, "", "c.txt"));
   assert_int_equal(sql_int(fx->path, "SELECT line FROM spool_files WHERE name = 'c.txt'"), 6);

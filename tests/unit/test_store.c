@@ -828,7 +828,8 @@ static void test_lock_past_the_busy_timeout_is_refused_then_clears(void **state)
   double waited = seconds_now() - t0;
   assert_int_equal(rc, VG_EDB);
   assert_contains(vg_store_errmsg(st), "database is locked");
-  if (waited < 0.15 || waited > 5)
+  /* Not before the timeout; after it, as soon as a busy machine lets it. */
+  if (waited < 0.15 || waited > 30)
     fail_msg("the refused begin took %.3f s, not about 0.2 s", waited);
   vg_store_rollback(st); /* nothing open: does nothing */
   assert_int_equal(vg_store_commit(holder), 0);
@@ -853,7 +854,7 @@ static void test_lock_shorter_than_the_busy_timeout_is_waited_for(void **state) 
   char err[256] = "";
   vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
   if (!st) fail_msg("second open: %s", err);
-  vg_store_busy_timeout(st, 5000);
+  vg_store_busy_timeout(st, 60000); /* far longer than the holder's 150 ms, busy machine or not */
   assert_int_equal(vg_store_begin(holder), 0);
   pthread_t t;
   assert_int_equal(pthread_create(&t, NULL, commit_later, holder), 0);

@@ -5,6 +5,7 @@
 #include "vigil.h"
 
 #include "date.h"
+#include "entry.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -142,12 +143,15 @@ void vg_cli_printf(const char *fmt, ...) {
   if (newline) len--;
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)text[i];
-    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+    long bad = c >= 0x80 ? vg_utf8_check(text + i, len - i < 4 ? len - i : 4) : -1;
+    if (c < 0x20 || c == 0x7f) {
       printf("\\x%02x", c);
     } else if (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
                (unsigned char)text[i + 1] <= 0x9f) {
       printf("\\u00%02x", (unsigned char)text[i + 1]);
       i++;
+    } else if (bad == 0) { /* a byte that starts no UTF-8 character (0x9b is a CSI) */
+      printf("\\x%02x", c);
     } else {
       putchar(c);
     }

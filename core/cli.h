@@ -68,9 +68,10 @@ vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *err
 vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken);
 
 /* printf to standard output for a terminal or a line-based reader: a
- * control character in what the arguments hold (a newline or an escape
- * sequence in an entry's text, a source, a server's error) is written as
- * \xHH, and a C1 control (U+0080 to U+009F) as \u00HH, so that no stored
+ * control character in what the arguments hold (a newline, a tab or an
+ * escape sequence in an entry's text, a source, a server's error) is
+ * written as \xHH, a C1 control (U+0080 to U+009F) as \u00HH, and a byte
+ * that is not UTF-8 as \xHH, so that no stored
  * text can fake a row or drive the terminal. A newline that ends the
  * format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -29,9 +29,34 @@ void vg_make_dirs(const char *path, int is_dir) {
   mkdir(p, 0755);
 }
 
+/* The database's path with every symbolic link resolved (of its directory
+ * when it does not exist yet), so that two names of one file share a lock.
+ * Falls back to the name as given. */
+static void canonical(const char *db, char *out, size_t cap) {
+  char *real = realpath(db, NULL);
+  if (!real) {
+    char dir[4096];
+    const char *slash = strrchr(db, '/');
+    int n = slash ? snprintf(dir, sizeof dir, "%.*s", (int)(slash - db), db)
+                  : snprintf(dir, sizeof dir, ".");
+    char *rdir = n > 0 && (size_t)n < sizeof dir ? realpath(slash == db ? "/" : dir, NULL) : NULL;
+    if (rdir && snprintf(out, cap, "%s/%s", strcmp(rdir, "/") ? rdir : "", slash ? slash + 1 : db) <
+                    (int)cap) {
+      free(rdir);
+      return;
+    }
+    free(rdir);
+    snprintf(out, cap, "%s", db);
+    return;
+  }
+  if (snprintf(out, cap, "%s", real) >= (int)cap) snprintf(out, cap, "%s", db);
+  free(real);
+}
+
 int vg_lock_db(const char *db, char *err, size_t cap) {
-  char path[4200];
-  if (snprintf(path, sizeof path, "%s.lock", db) >= (int)sizeof path) {
+  char path[4200], real[4100];
+  canonical(db, real, sizeof real);
+  if (snprintf(path, sizeof path, "%s.lock", real) >= (int)sizeof path) {
     snprintf(err, cap, "the database path is too long: %.64s...", db);
     return -1;
   }

@@ -9,7 +9,9 @@
 void vg_make_dirs(const char *path, int is_dir);
 
 /* Takes the daemon's lock on the database at db: an exclusive flock(2) on
- * the file "db.lock" beside it, which holds the owner's process id. The
+ * the file "db.lock" beside it (db with its symbolic links resolved, so that
+ * another name of the same file meets the same lock), which holds the
+ * owner's process id. The
  * kernel drops the lock when the process ends, however it ends, so a kill
  * never leaves a stale lock. Returns the lock's descriptor (close-on-exec;
  * the caller keeps it open for the daemon's life), or -1 with the reason in

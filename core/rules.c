@@ -947,6 +947,11 @@ static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, in
   return rc;
 }
 
+static int by_entry(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
 static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, const rule *ru) {
   if (grow((void **)&out->v, &out->cap, out->n, sizeof *out->v)) return VG_ENOMEM;
   vg_alert *c = &out->v[out->n];
@@ -966,6 +971,7 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
     return VG_ENOMEM;
   memcpy(c->entries, a->entries, a->nentries * sizeof *c->entries);
   c->nentries = a->nentries;
+  qsort(c->entries, c->nentries, sizeof *c->entries, by_entry); /* as the store lists them */
   c->count = a->count;
   return 0;
 }

@@ -181,6 +181,11 @@ check "... and never said ready" sh -c '! grep -q "ready" "$1"' sh "$T/same-db.e
 check "... and made no socket" test ! -e "$T/other.sock"
 check_sanitizers "... and has no sanitizer report" "$T/same-db.err"
 is "the lock file beside the database holds the daemon's pid" "$(cat "$DB.lock")" "$DPID"
+ln -s "$DB" "$T/alias.db"
+timeout 60 "$VIGIL" run --db "$T/alias.db" --socket "$T/alias.sock" --listen '' --spool '' \
+  >"$T/alias.err" 2>&1
+is "a second daemon on a symbolic link to the database is refused too" "$?" 3
+check "... naming the first one's pid" grep -q "another vigil daemon (pid $DPID)" "$T/alias.err"
 out=$("$VIGIL" query --db "$DB" 'answered after the second daemon gave up' 2>&1)
 like "a one-shot query works beside the running daemon" "$out" 'answered after the second daemon'
 printf 'Dec. 10, 2023: ingested by the command line beside the daemon\n' >"$T/beside.txt"

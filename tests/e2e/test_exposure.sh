@@ -147,6 +147,11 @@ fi
 is "only the line sent after the token is stored" \
   "$(sq "select group_concat(text, '|') from entries")" "sent after the token"
 is "... and the refused connections left no reject" "$(sq 'select count(*) from rejects')" 1
+printf 'auth %s\nauth %s\n' "$TOKEN" "$TOKEN" | send_tcp >"$T/twice.out"
+like "an auth line sent again is refused as a line" "$(tr '\n' ' ' <"$T/twice.out")" \
+  '^ok auth error line 2: '
+is "... and the token it held is kept nowhere in the rejects" \
+  "$(sq "select count(*) from rejects where instr(cast(raw as text), '$TOKEN') > 0")" 0
 reply=$(printf '%s\n' '2023-11-26: over the Unix socket' | send_unix)
 like "the Unix socket needs no token" "$reply" '^ok [0-9]+$'
 is "the token is never written to the log" "$(grep -c "$TOKEN" "$DLOG")" 0

@@ -50,6 +50,11 @@ is "... and every alert is one row" "$(line_count "$T/alerts.txt")" \
   "$(sq 'select count(*) from alerts')"
 check "... with no escape character in it" sh -c '! grep -q "$1" "$2"' sh "$ESC" "$T/alerts.txt"
 
+printf '%s\n' '2023-11-25: A text with a	tab in it.' >"$T/tab.txt"
+"$VIGIL" ingest --db "$DB" --no-rules "$T/tab.txt" >/dev/null 2>"$T/ingest-tab.err"
+like "a tab prints as \\x09 too" "$("$VIGIL" query --db "$DB" --since 2023-11-25 --until 2023-11-25)" \
+  'A text with a\\x09tab in it\.'
+
 # ---- the Markdown digest ----
 
 printf '%s\n' \

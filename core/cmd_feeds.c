@@ -37,7 +37,6 @@ static void on_fetch(void *ud, vg_fetch *x) {
   vg_feed_result r;
   if (vg_feed_store(&p->ig, x, p->max_line, &r)) {
     vg_cli_printf("%s: %s\n", x->feed->url, r.error);
-    vg_alert_list_clear(p->ig.alerts); /* raised in the transaction that rolled back */
     p->failed = 1;
   } else if (!r.ok) {
     vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);

@@ -32,7 +32,7 @@ typedef struct {
   const char *name;      /* the file as given, for messages */
   int tty;               /* stderr is a terminal: show progress */
   vg_sinks *sinks;       /* where new alerts go after each commit */
-  vg_alert_list *alerts; /* the alerts of the open transaction */
+  vg_alert_list *alerts; /* the alerts committed, not yet sent */
   uv_loop_t *loop;       /* runs the command sinks */
 } ctx;
 
@@ -136,7 +136,6 @@ int vg_cmd_ingest(int argc, char **argv) {
                       .ud = &x, .origin = std ? "stdin" : path};
     vg_counts c = {0};
     int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
-    vg_alert_list_clear(&alerts); /* what a failed transaction raised is gone */
     if (!std) close(fd);
     if (x.tty) fputs("\r\033[K", stderr);
     if (rc) {

@@ -3,6 +3,7 @@
  * against a database in memory; `vigil replay` runs the current rules again
  * over stored entries. */
 #include "cli.h"
+#include "batch.h"
 #include "ingest.h"
 #include "sinks.h"
 #include "vigil.h"
@@ -214,13 +215,18 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   int problems = 0;
   failures fails = {d, ids, 0, 0, 0};
   vg_rules_on_failure(r, on_rule_failure, &fails);
-  vg_store_begin(st);
-  for (size_t j = 0; ids && j < t->ngiven; j++) {
+  vg_batch b;
+  vg_batch_init(&b, &ig);
+  if (vg_batch_begin(&b)) {
+    say(d, "cannot begin a transaction: %s", b.err);
+    problems++;
+  }
+  for (size_t j = 0; b.open && ids && j < t->ngiven; j++) {
     vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
                     VG_FORMAT_AUTO, "test", 1 << 20, NULL};
     vg_result res;
     fails.storing = j + 1;
-    if (vg_ingest_line(&ig, &line, &res, NULL)) {
+    if (vg_ingest_line(&b.ig, &line, &res, NULL)) {
       say(d, "given entry %zu: database error: %s", j + 1, vg_store_errmsg(st));
       problems++;
     } else if (res.status != VG_STORED) {
@@ -232,8 +238,11 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
     fails.stored = j + 1;
   }
   fails.storing = 0;
-  vg_ingest_flush(&ig);
-  vg_store_commit(st);
+  if (b.open && vg_batch_end(&b, 0, NULL, NULL)) {
+    say(d, "the given entries were not committed: %s", b.err);
+    problems++;
+  }
+  vg_batch_free(&b);
   vg_rules_on_failure(r, NULL, NULL);
   problems += fails.n;
   if (vg_rules_exhausted(r))
@@ -430,6 +439,8 @@ int vg_cmd_replay(int argc, char **argv) {
   vg_sinks *sinks = vg_sinks_new(&loop, &cfg, err, sizeof err);
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
+  vg_batch b;
+  vg_batch_init(&b, &(vg_ingest){st, r, &alerts, NULL});
   uint64_t entries = 0, raised = 0, amended = 0;
   int tty = isatty(STDERR_FILENO);
   if (!sinks || !chunk.v) {
@@ -441,15 +452,11 @@ int vg_cmd_replay(int argc, char **argv) {
     chunk.n = 0;
     int rc = vg_store_query(st, &q, copy_row, &chunk);
     if (rc == 0 && chunk.n == 0) break;
-    if (rc == 0) rc = vg_store_begin(st);
+    if (rc == 0) rc = vg_batch_begin(&b);
     for (size_t i = 0; rc == 0 && i < chunk.n; i++)
-      rc = vg_rules_rerun(r, st, &chunk.v[i].e, &alerts);
-    if (rc == 0) rc = vg_rules_flush(r, st, &alerts);
-    if (rc == 0) rc = vg_store_commit(st);
-    if (rc) { /* the message first: the rollback would replace it */
-      fprintf(stderr, "vigil replay: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
-      vg_store_rollback(st);
-      vg_alert_list_clear(&alerts);
+      rc = vg_rules_rerun(r, st, &chunk.v[i].e, b.ig.alerts);
+    if ((rc = vg_batch_end(&b, rc, NULL, NULL))) {
+      fprintf(stderr, "vigil replay: %s\n", b.err);
       status = VG_EXIT_FAIL;
     } else {
       entries += chunk.n;
@@ -475,6 +482,7 @@ int vg_cmd_replay(int argc, char **argv) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   free(chunk.v);
+  vg_batch_free(&b);
   free(alerts.v);
   vg_rules_free(r);
   vg_store_close(st);

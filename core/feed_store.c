@@ -1,6 +1,7 @@
 /* feed_store.c — a fetch into the store; see feed_store.h. */
 #include "feed_store.h"
 
+#include "batch.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -10,6 +11,17 @@
 /* How long parsing one feed may hold the thread that stores it: a feed of
  * the largest size allowed parses in well under a second. */
 #define PARSE_SECONDS 10
+
+typedef struct {
+  vg_store *st;
+  const vg_feed_health *h;
+} health_job;
+
+/* The feed's health goes in the transaction of its items. */
+static int put_health(void *ud) {
+  health_job *j = ud;
+  return vg_store_feed_put(j->st, j->h);
+}
 
 int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r) {
   const vg_feed_conf *f = x->feed;
@@ -37,18 +49,15 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_fe
   struct tm tm;
   gmtime_r(&next, &tm);
   strftime(h.next_poll, sizeof h.next_poll, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  int rc = vg_store_begin(ig->st);
+  vg_batch b;
+  vg_batch_init(&b, ig);
+  int rc = vg_batch_begin(&b);
   if (rc == 0 && r->ok && x->status != 304)
-    rc = vg_ingest_feed(ig, f, &items, time(NULL), max_line, &r->counts, &r->items);
+    rc = vg_ingest_feed(&b.ig, f, &items, time(NULL), max_line, &r->counts, &r->items);
   h.items = r->counts.stored;
-  if (rc == 0) rc = vg_ingest_flush(ig);
-  if (rc == 0) rc = vg_store_feed_put(ig->st, &h);
-  if (rc == 0) rc = vg_store_commit(ig->st);
-  if (rc) { /* the message first: the rollback would replace it */
-    snprintf(r->error, sizeof r->error, "not stored: %s",
-             rc == VG_EDB ? vg_store_errmsg(ig->st) : vg_strerror(rc));
-    vg_store_rollback(ig->st);
-  }
+  rc = vg_batch_end(&b, rc, put_health, &(health_job){ig->st, &h});
+  if (rc) snprintf(r->error, sizeof r->error, "not stored: %s", b.err);
+  vg_batch_free(&b);
   vg_feed_items_free(&items);
   return rc;
 }

@@ -18,8 +18,9 @@ typedef struct {
 } vg_feed_result;
 
 /* Parses x and stores its items and the feed's health through ig in one
- * transaction (rules included; ig->alerts gets their alerts). Returns 0, or
- * VG_EDB / VG_ENOMEM with nothing stored. */
+ * transaction (a vg_batch: rules included, and ig->alerts gets their alerts
+ * once it commits). Returns 0, or VG_EDB / VG_ENOMEM with nothing stored
+ * (r->error says why). */
 int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r);
 
 #endif

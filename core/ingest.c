@@ -1,6 +1,7 @@
 /* ingest.c — the shared path from a line to the store; see ingest.h. */
 #include "ingest.h"
 
+#include "batch.h"
 #include "framer.h"
 #include "vigil.h"
 
@@ -83,7 +84,7 @@ int vg_ingest_flush(const vg_ingest *ig) {
 
 /* State of one file while the framer hands its lines on. */
 typedef struct {
-  const vg_ingest *ig;
+  vg_batch b;      /* the open transaction */
   const vg_file_opts *o;
   vg_counts *c;
   size_t in_txn;   /* lines in the open transaction */
@@ -91,11 +92,15 @@ typedef struct {
   uint64_t offset; /* the end of that line in the file */
 } file_job;
 
-/* Ends the batch, tells the caller where it ends, and commits. */
-static int commit(file_job *j) {
-  int rc = vg_ingest_flush(j->ig);
-  if (rc == 0 && j->o->before_commit) rc = j->o->before_commit(j->o->ud, j->line, j->offset);
-  if (rc == 0) rc = vg_store_commit(j->ig->st);
+/* Tells the caller, inside the transaction, where the batch ends. */
+static int before_commit(void *ud) {
+  file_job *j = ud;
+  return j->o->before_commit ? j->o->before_commit(j->o->ud, j->line, j->offset) : 0;
+}
+
+/* Ends the batch with rc (0: commit it) and says so to the caller. */
+static int commit(file_job *j, int rc) {
+  rc = vg_batch_end(&j->b, rc, before_commit, j);
   if (rc == 0 && j->o->on_commit) j->o->on_commit(j->o->ud);
   return rc;
 }
@@ -105,19 +110,19 @@ enum { STOPPED = 2 }; /* file_line: the stop flag is set; this line is not taken
 static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   file_job *j = ud;
-  if (vg_ingest_stopped(j->ig)) return STOPPED;
+  if (vg_ingest_stopped(&j->b.ig)) return STOPPED;
   vg_line line = {data,      len,          total,         line_no, flags,
                   j->o->format, j->o->source, j->o->max_line, j->o->origin};
   vg_result res;
-  int rc = vg_ingest_line(j->ig, &line, &res, j->c);
+  int rc = vg_ingest_line(&j->b.ig, &line, &res, j->c);
   if (rc) return rc;
   j->line = line_no;
   j->offset += total + !(flags & VG_LINE_NO_EOL);
   if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
   if (++j->in_txn >= j->o->batch) {
-    if ((rc = commit(j))) return rc;
+    if ((rc = commit(j, 0))) return rc;
     if (j->o->max_lines && j->line - j->o->first_line >= j->o->max_lines) return VG_INGEST_MORE;
-    if (vg_store_begin(j->ig->st)) return VG_EDB;
+    if ((rc = vg_batch_begin(&j->b))) return rc;
     j->in_txn = 0;
   }
   return 0;
@@ -125,25 +130,25 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
 
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap) {
-  vg_store *st = ig->st;
-  file_job j = {ig, o, c, 0, o->first_line, o->offset};
+  file_job j = {.o = o, .c = c, .line = o->first_line, .offset = o->offset};
+  vg_batch_init(&j.b, ig);
   vg_framer f;
   vg_framer_init(&f, o->max_line);
   f.line_no = o->first_line;
   char buf[65536];
   uint64_t bytes = 0, next_progress = 1 << 22;
-  int rc = vg_store_begin(st);
+  int rc = vg_batch_begin(&j.b);
   while (rc == 0) {
     ssize_t n = read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
                strerror(errno));
-      if ((rc = commit(&j)) == 0) rc = VG_EIO;
+      if ((rc = commit(&j, 0)) == 0) rc = VG_EIO;
       break;
     }
     if (n == 0) {
-      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = commit(&j);
+      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = commit(&j, 0);
       break;
     }
     bytes += (uint64_t)n;
@@ -154,11 +159,12 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     }
   }
   /* Stopped: what was read is committed, with where the rest begins. */
-  if (rc == STOPPED && (rc = commit(&j)) == 0) rc = VG_INGEST_MORE;
-  if (rc == VG_EDB || rc == VG_ENOMEM) { /* the message first: the rollback would replace it */
-    snprintf(err, cap, "%s", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
-    vg_store_rollback(st);
+  if (rc == STOPPED && (rc = commit(&j, 0)) == 0) rc = VG_INGEST_MORE;
+  if (rc == VG_EDB || rc == VG_ENOMEM) {
+    if (j.b.open) vg_batch_end(&j.b, rc, NULL, NULL); /* rolls back, saying why */
+    snprintf(err, cap, "%s", j.b.err);
   }
+  vg_batch_free(&j.b);
   vg_framer_free(&f);
   return rc;
 }

@@ -2,7 +2,9 @@
  *
  * The one path every input takes (CLI files, the spool, sockets): parse the
  * line, store the entry (or find its duplicate), or keep the line in the
- * rejects table with its reason. The caller owns the transaction. */
+ * rejects table with its reason. The caller owns the transaction: a
+ * vg_batch (batch.h) opens and ends it, and vg_ingest_fd uses one of its
+ * own. */
 #ifndef VIGIL_INGEST_H
 #define VIGIL_INGEST_H
 
@@ -46,7 +48,10 @@ typedef struct {
 typedef struct {
   vg_store *st;           /* the store, with the caller's transaction open */
   vg_rules *rules;        /* run on every newly stored entry; NULL for none */
-  vg_alert_list *alerts;  /* collects the new alerts for the sinks; may be NULL */
+  /* Collects the new alerts for the sinks; may be NULL. vg_ingest_line adds
+   * them as they are raised; vg_ingest_fd and vg_batch add them only once
+   * their transaction has committed. */
+  vg_alert_list *alerts;
   /* Set (by another thread) when the work must end: a file or a feed is
    * left between two of its entries, never inside one. NULL: never. */
   const atomic_int *stop;
@@ -93,7 +98,8 @@ typedef struct {
 enum { VG_INGEST_MORE = 1 }; /* vg_ingest_fd stopped at max_lines or ig->stop: the rest is unread */
 
 /* Reads fd to its end and ingests every line, committing every `batch`
- * lines (each commit after vg_ingest_flush) and calling on_commit after
+ * lines through a vg_batch (each commit after vg_ingest_flush; the alerts of
+ * a batch go to ig->alerts once it committed) and calling on_commit after
  * each commit. A last line without a newline is ingested too. Returns 0;
  * VG_INGEST_MORE when it stopped after a commit at o->max_lines, or when
  * ig->stop was set (what was read is then committed before the next line:

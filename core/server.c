@@ -12,6 +12,7 @@
  * on SIGHUP. A spool or rules directory that goes away is looked for every
  * DIR_CHECK_MS and watched again when it is back; the rules in force stay
  * meanwhile. */
+#include "batch.h"
 #include "cli.h"
 #include "framer.h"
 #include "ingest.h"
@@ -161,7 +162,7 @@ struct server {
   uv_timer_t dirs_timer;      /* looks for a spool or rules directory that went away */
   dir_seen spool_dir, rules_dir;
   vg_rules *rules;            /* used only by the running job */
-  vg_alert_list raised;       /* alerts of the job's open transaction */
+  vg_batch txn;               /* the transaction of a job on lines or the clock */
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
   vg_sinks *sinks;
   vg_scheduler *scheduler;    /* the digests' timers */
@@ -598,27 +599,11 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 /* ---- jobs: lines from clients ---- */
 
-/* The open transaction committed: its alerts may go to the sinks. */
-static void committed(server *srv) {
-  vg_alert_list *from = &srv->raised, *to = &srv->committed;
-  for (size_t i = 0; i < from->n; i++) {
-    if (to->n == to->cap) {
-      size_t cap = to->cap ? to->cap * 2 : 16;
-      vg_alert *v = realloc(to->v, cap * sizeof *v);
-      if (!v) { /* stored all the same; only the sinks miss it */
-        vg_error("alert %lld: out of memory for its sinks", (long long)from->v[i].id);
-        continue;
-      }
-      to->v = v;
-      to->cap = cap;
-    }
-    to->v[to->n++] = from->v[i];
-    memset(&from->v[i], 0, sizeof from->v[i]);
-  }
-  vg_alert_list_clear(from);
+/* What a job's work goes through: the store, the rules in force, the
+ * committed alerts' list and the stop flag. Called on the worker. */
+static vg_ingest job_ingest(server *srv) {
+  return (vg_ingest){srv->store, srv->rules, &srv->committed, &srv->stop_now};
 }
-
-static void on_file_commit(void *ud) { committed(ud); }
 
 /* Marks a line that the daemon stops before storing. */
 static void not_stored(item *it) {
@@ -629,30 +614,26 @@ static void not_stored(item *it) {
 static void work_lines(uv_work_t *req) {
   server *srv = req->data;
   item_vec *b = &srv->batch;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
-  int rc = vg_store_begin(srv->store);
+  vg_batch *t = &srv->txn;
+  t->ig.rules = srv->rules; /* a reload may have changed them */
+  int rc = vg_batch_begin(t);
   size_t done = 0;
   /* A stop is honoured between two entries: those done are committed and
    * answered, the rest are answered "not stored" for their clients to send
    * again. */
-  for (; rc == 0 && done < b->n && !vg_ingest_stopped(&ig); done++) {
+  for (; rc == 0 && done < b->n && !vg_ingest_stopped(&t->ig); done++) {
     item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
-    rc = vg_ingest_line(&ig, &line, &it->res, NULL);
+    rc = vg_ingest_line(&t->ig, &line, &it->res, NULL);
   }
   for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
-  if (rc == 0) rc = vg_ingest_flush(&ig);
-  if (rc == 0) rc = vg_store_commit(srv->store);
-  if (rc == 0) committed(srv);
-  else vg_alert_list_clear(&srv->raised);
-  if (rc) {
+  if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
     char why[VG_REASON_MAX];
     if (rc == VG_ENOMEM)
       snprintf(why, sizeof why, "not stored: out of memory");
     else
-      snprintf(why, sizeof why, "not stored: database error: %s", vg_store_errmsg(srv->store));
-    vg_store_rollback(srv->store);
+      snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
     vg_error("a batch of %zu lines was not stored: %s", b->n, why + 12);
     for (size_t i = 0; i < b->n; i++) {
       b->v[i].res.status = VG_EDB;
@@ -747,10 +728,9 @@ static void work_spool(uv_work_t *req) {
   server *srv = req->data;
   vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
                     .max_line = srv->js.max_line, .batch = srv->js.batch,
-                    .max_lines = srv->js.batch, .on_commit = on_file_commit, .ud = srv};
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
+                    .max_lines = srv->js.batch};
+  vg_ingest ig = job_ingest(srv);
   vg_spool_ingest(&ig, srv->js.spool, srv->spool.name, &o, srv->spool.more, &srv->spool.result);
-  vg_alert_list_clear(&srv->raised); /* raised in a transaction that did not commit */
 }
 
 static void after_spool(server *srv) {
@@ -805,24 +785,18 @@ static void work_reload(uv_work_t *req) {
 static void work_tick(uv_work_t *req) {
   server *srv = req->data;
   int32_t today = (int32_t)(time(NULL) / 86400);
-  int rc = vg_store_begin(srv->store);
-  if (rc == 0) rc = vg_rules_tick(srv->rules, srv->store, today, &srv->raised);
-  if (rc == 0) rc = vg_store_commit(srv->store);
-  if (rc == 0) {
-    committed(srv);
-  } else {
-    vg_store_rollback(srv->store);
-    vg_alert_list_clear(&srv->raised);
-    vg_error("rules: the clock tick failed: %s", vg_store_errmsg(srv->store));
-  }
+  vg_batch *t = &srv->txn;
+  t->ig.rules = srv->rules;
+  int rc = vg_batch_begin(t);
+  if (rc == 0) rc = vg_rules_tick(srv->rules, srv->store, today, t->ig.alerts);
+  if ((rc = vg_batch_end(t, rc, NULL, NULL))) vg_error("rules: the clock tick failed: %s", t->err);
 }
 
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work_feed(uv_work_t *req) {
   server *srv = req->data;
-  vg_ingest ig = {srv->store, srv->rules, &srv->raised, &srv->stop_now};
-  if (vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result) == 0) committed(srv);
-  else vg_alert_list_clear(&srv->raised);
+  vg_ingest ig = job_ingest(srv);
+  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result);
 }
 
 static void after_feed(server *srv) {
@@ -1683,6 +1657,8 @@ int vg_cmd_run(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
+  vg_ingest ig = job_ingest(srv);
+  vg_batch_init(&srv->txn, &ig);
   srv->max_clients = client_cap();
   uv_timer_init(srv->loop, &srv->batch_timer);
   uv_timer_init(srv->loop, &srv->spool_timer);
@@ -1713,9 +1689,8 @@ int vg_cmd_run(int argc, char **argv) {
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);
-  vg_alert_list_clear(&srv->raised);
+  vg_batch_free(&srv->txn);
   vg_alert_list_clear(&srv->committed);
-  free(srv->raised.v);
   free(srv->committed.v);
   if (status == VG_EXIT_OK) vg_info("stopped cleanly");
   free(srv->spool.name); /* a file part-way through at the stop */

@@ -14,6 +14,7 @@
  * meanwhile. */
 #include "cli.h"
 #include "framer.h"
+#include "indexer.h"
 #include "ingest.h"
 #include "feed_store.h"
 #include "paths.h"
@@ -139,6 +140,7 @@ struct server {
   vg_config cfg;              /* settings in force */
   const char *config_path;    /* --config, or NULL */
   overrides flags;            /* what the command line set */
+  vg_indexer *indexer;        /* keeps the text index up to date; may be NULL */
   vg_store *store;            /* used only by the running job */
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */
@@ -1670,6 +1672,9 @@ int vg_cmd_run(int argc, char **argv) {
     goto done;
   }
   vg_store_busy_timeout(srv->store, srv->cfg.busy_timeout_ms);
+  if (!(srv->indexer = vg_indexer_start(srv->cfg.db, err, sizeof err)))
+    vg_warn("text index: %s; text searches index what they need", err);
+  vg_store_on_commit(srv->store, srv->indexer ? vg_indexer_poke_fn : NULL, srv->indexer);
   vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
           vg_store_schema_version(srv->store));
   srv->loop = uv_default_loop();
@@ -1679,6 +1684,7 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->rules) vg_error("%s", err);
     else vg_error("rules: cannot set up the rule engine");
     vg_rules_free(srv->rules);
+    vg_indexer_stop(srv->indexer);
     vg_store_close(srv->store);
     status = VG_EXIT_FAIL;
     goto done;
@@ -1711,6 +1717,7 @@ int vg_cmd_run(int argc, char **argv) {
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
+  vg_indexer_stop(srv->indexer);
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);
   vg_alert_list_clear(&srv->raised);

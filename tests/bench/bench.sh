@@ -174,6 +174,20 @@ fresh a
 ingest a "$N" "$B/entries.jsonl" --no-rules
 row "(a) ingest --no-rules" "$rate" "$rss" "-" "fresh store"
 rate_a=$rate rss_a=$rss
+# The text index follows ingest on another thread; a search first indexes
+# what it has not reached. Both together against ingest alone:
+behind=$(( N - $(sqlite3 "$B/a.db-text" 'select upto from text_state' 2>/dev/null || echo 0) ))
+t0=$(now)
+found=$(./vigil query --config "$CONF" --db "$B/a.db" --text "storm warning" 2> "$B/a-text.log" | wc -l)
+t1=$(now)
+want=$(grep -c 'storm warning' "$B/entries.jsonl")
+secs_q=$(elapsed "$t0" "$t1")
+echo "  text index $behind entries behind at exit; the first search took $secs_q s;" \
+     "found $found of $want"
+[ "$found" -eq "$want" ] || { echo "  FAILED: the text search found $found, not $want" >&2; failed=1; }
+rate_aq=$(per_s "$N" "$(awk -v a="$secs" -v b="$secs_q" 'BEGIN { print a + b }')")
+row "(a) + the first text search after it" "$rate_aq" "-" "$want / $found" \
+    "index $behind behind at exit"
 
 say "(b) vigil ingest --rules rules (the shipped rules), first $B_ENTRIES entries"
 # In two halves into the same store, to show how the cost per entry grows.

@@ -1,5 +1,6 @@
 /* cmd_ingest.c — `vigil ingest`: batch ingestion of files or standard input. */
 #include "cli.h"
+#include "indexer.h"
 #include "ingest.h"
 #include "sinks.h"
 #include "vigil.h"
@@ -116,6 +117,10 @@ int vg_cmd_ingest(int argc, char **argv) {
     vg_store_close(st);
     goto done;
   }
+  /* The text index follows on the other core; what it has not reached when
+   * the files are in is left to the daemon or the next text search. */
+  vg_indexer *ix = vg_indexer_start(cfg.db, err, sizeof err);
+  vg_store_on_commit(st, ix ? vg_indexer_poke_fn : NULL, ix);
   vg_ingest ig = {st, rules, &alerts, NULL};
   vg_counts total = {0};
   for (int i = optind; i < argc; i++) {
@@ -150,6 +155,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     total.duplicates += c.duplicates;
     total.rejected += c.rejected;
   }
+  vg_indexer_stop(ix);
   vg_store_close(st);
   printf("%llu stored, %llu duplicates, %llu rejected\n", (unsigned long long)total.stored,
          (unsigned long long)total.duplicates, (unsigned long long)total.rejected);

@@ -17,6 +17,7 @@
 #include "feed_store.h"
 #include "feeds.h"
 #include "framer.h"
+#include "indexer.h"
 #include "ingest.h"
 #include "scheduler.h"
 #include "sinks.h"
@@ -146,6 +147,7 @@ struct server {
   vg_config cfg;              /* settings in force */
   const char *config_path;    /* --config, or NULL */
   overrides flags;            /* what the command line set */
+  vg_indexer *indexer;        /* keeps the text index up to date; may be NULL */
   vg_store *store;            /* used only by the running job */
   uv_pipe_t unix_srv;         /* the Unix socket listener */
   uv_tcp_t tcp_srv;           /* the TCP listener */

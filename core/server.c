@@ -405,6 +405,9 @@ int vg_cmd_run(int argc, char **argv) {
     goto done;
   }
   vg_store_busy_timeout(srv->store, srv->cfg.busy_timeout_ms);
+  if (!(srv->indexer = vg_indexer_start(srv->cfg.db, err, sizeof err)))
+    vg_warn("text index: %s; text searches index what they need", err);
+  vg_store_on_commit(srv->store, srv->indexer ? vg_indexer_poke_fn : NULL, srv->indexer);
   vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
           vg_store_schema_version(srv->store));
   srv->loop = uv_default_loop();
@@ -414,6 +417,7 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->rules) vg_error("%s", err);
     else vg_error("rules: cannot set up the rule engine");
     vg_rules_free(srv->rules);
+    vg_indexer_stop(srv->indexer);
     vg_store_close(srv->store);
     status = VG_EXIT_FAIL;
     goto done;
@@ -447,6 +451,7 @@ int vg_cmd_run(int argc, char **argv) {
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
+  vg_indexer_stop(srv->indexer);
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);
   vg_batch_free(&srv->txn);

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,11 +22,9 @@ enum {
   S_COMMIT,
   S_ROLLBACK,
   S_INSERT,
-  S_FTS,
   S_FIND,
   S_REJECT,
   S_QUERY,
-  S_QUERY_TEXT,
   S_TAG,
   S_CLEAR_TAGS,
   S_ENTRY_TAGS,
@@ -108,16 +107,12 @@ static const char *const sql[S_COUNT] = {
     [S_ROLLBACK] = "ROLLBACK",
     [S_INSERT] = "INSERT INTO entries (date, precision, day_first, day_last, text, source,"
                  " ingested_at, fields, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                 " ON CONFLICT (hash) DO NOTHING",
-    [S_FTS] = "INSERT INTO entries_fts (rowid, text) VALUES (?, ?)",
-    [S_FIND] = "SELECT id FROM entries WHERE hash = ?",
+                 " ON CONFLICT (day_first, hash) DO NOTHING",
+    [S_FIND] = "SELECT id FROM entries WHERE day_first = ? AND hash = ?",
     [S_REJECT] = "INSERT INTO rejects (source, line, reason, raw, raw_length, received_at, origin)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
     [S_QUERY] = QUERY_COLUMNS " FROM entries e" QUERY_FILTERS
                               " ORDER BY e.day_first, e.id LIMIT ?6",
-    [S_QUERY_TEXT] = QUERY_COLUMNS " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
-                                   QUERY_FILTERS " AND entries_fts MATCH ?5"
-                                   " ORDER BY e.day_first, e.id LIMIT ?6",
     [S_TAG] = "INSERT OR IGNORE INTO tags (entry_id, tag, rule) VALUES (?, ?, ?)",
     [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
     [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
@@ -236,15 +231,57 @@ static const char *const sql[S_COUNT] = {
                           " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
 };
 
+/* The full-text index of entry text lives in a database of its own beside
+ * the store's (<path>-text), attached as `ftx` when a search or an indexer
+ * first needs it: ingest never writes it, so storing an entry costs no
+ * tokenizing, and the indexer (core/indexer.c) brings it up to date on
+ * another thread without taking the store's write lock. text_state says up
+ * to which entry it is complete, and holds that entry's hash, so that an
+ * index left beside another database (or an older copy of this one) is
+ * recognised and rebuilt rather than trusted. */
+enum { T_SEARCH, T_STATE, T_LOCK, T_HASH_OF, T_LAST, T_ADD, T_SET, T_CLEAR, T_COUNT };
+static const char *const text_sql[T_COUNT] = {
+    [T_SEARCH] = QUERY_COLUMNS " FROM ftx.entries_text(?5) f JOIN entries e ON e.id = f.rowid"
+                 QUERY_FILTERS " ORDER BY e.day_first, e.id LIMIT ?6",
+    [T_STATE] = "SELECT upto, hash FROM ftx.text_state WHERE id = 1",
+    /* Takes the index's write lock first, so that the transaction never has
+     * to upgrade a read of it (which fails at once when another wrote). */
+    [T_LOCK] = "UPDATE ftx.text_state SET upto = upto WHERE id = 1",
+    [T_HASH_OF] = "SELECT hash FROM entries WHERE id = ?",
+    [T_LAST] = "SELECT max(id) FROM (SELECT id FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2)",
+    [T_ADD] = "INSERT INTO ftx.entries_text (rowid, text) SELECT id, text FROM entries"
+              " WHERE id > ?1 AND id <= ?2",
+    [T_SET] = "INSERT OR REPLACE INTO ftx.text_state (id, upto, hash)"
+              " VALUES (1, ?1, (SELECT hash FROM entries WHERE id = ?1))",
+    [T_CLEAR] = "INSERT INTO ftx.entries_text (entries_text) VALUES ('delete-all')",
+};
+
+/* Its schema (%1$s: the schema name and a dot, or nothing); the tokenizer
+ * is FTS5's default, unicode61. */
+#define TEXT_SCHEMA                                                                              \
+  "PRAGMA %1$sjournal_mode = WAL; PRAGMA %1$ssynchronous = NORMAL;"                              \
+  " CREATE VIRTUAL TABLE IF NOT EXISTS %1$sentries_text USING fts5(text, content = '');"        \
+  " CREATE TABLE IF NOT EXISTS %1$stext_state (id INTEGER PRIMARY KEY CHECK (id = 1),"          \
+  " upto INTEGER NOT NULL, hash BLOB);"                                                          \
+  " INSERT OR IGNORE INTO %1$stext_state (id, upto) VALUES (1, 0);"
+
 struct vg_store {
   sqlite3 *db;                 /* the connection */
+  char *path;                  /* of the database, for the text index beside it */
+  sqlite3_stmt *text[T_COUNT]; /* the text index's statements, once attached */
   unsigned long serial;        /* tells this store from any other opened in the process */
   sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
   char now[32];                /* ingestion time of the open transaction */
   int64_t alerts_before;       /* alerts above this id were raised in the open transaction */
   int64_t *bumped;             /* the alerts of earlier ones given a new version in it */
+  void (*on_commit)(void *);   /* called after each commit; may be NULL */
+  void *on_commit_ud;
   size_t nbumped, capbumped;
 };
+
+/* Pages the write-ahead log may hold before the writer checkpoints it
+ * itself, when another thread does so after each commit (32 MB at 4 KiB). */
+#define WAL_BOUND_PAGES 8192
 
 /* A rejected line is kept up to this many bytes; raw_length says the rest. */
 #define REJECT_KEEP 65536
@@ -281,7 +318,18 @@ static int migration_version(const vg_embedded *m) { return atoi(m->name); }
 
 /* Applies each embedded migration newer than the database, one transaction
  * each, so a failure leaves the database at the last good version. */
+static int migrate_all(vg_store *st, int readonly, char *err, size_t cap);
+
+/* Migrations run with foreign keys off, so that one may rebuild a table
+ * that others refer to (dropping the old one must not cascade). */
 static int migrate(vg_store *st, int readonly, char *err, size_t cap) {
+  sqlite3_exec(st->db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+  int rc = migrate_all(st, readonly, err, cap);
+  sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+  return rc;
+}
+
+static int migrate_all(vg_store *st, int readonly, char *err, size_t cap) {
   int have = vg_store_schema_version(st);
   int know = migration_version(&vg_migrations[vg_migrations_count - 1]);
   if (have < 0) {
@@ -348,13 +396,24 @@ static void why_unwritable(const char *path, const char *otherwise, char *out, s
   snprintf(out, cap, "%s", otherwise);
 }
 
+/* Before SQLite's first use: no global lock around its every allocation to
+ * keep statistics vigil does not read. */
+static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_setup);
   vg_store *st = calloc(1, sizeof *st);
   if (!st) {
     snprintf(err, cap, "out of memory");
     return NULL;
   }
   st->serial = next_serial();
+  if (!(st->path = strdup(path))) {
+    snprintf(err, cap, "out of memory");
+    free(st);
+    return NULL;
+  }
   int readonly = flags & VG_STORE_READONLY;
   /* A reader still opens for writing when it may, so that a database left by
    * an older vigil is migrated rather than refused; it writes nothing else. */
@@ -419,9 +478,11 @@ void vg_store_busy_timeout(vg_store *st, unsigned ms) {
 void vg_store_close(vg_store *st) {
   if (!st) return;
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(st->stmt[i]);
+  for (int i = 0; i < T_COUNT; i++) sqlite3_finalize(st->text[i]);
   if (st->db && sqlite3_close(st->db) != SQLITE_OK)
     vg_error("closing the database: %s", sqlite3_errmsg(st->db));
   free(st->bumped);
+  free(st->path);
   free(st);
 }
 
@@ -454,7 +515,27 @@ int vg_store_begin(vg_store *st) {
   return 0;
 }
 
-int vg_store_commit(vg_store *st) { return run(st, S_COMMIT); }
+int vg_store_commit(vg_store *st) {
+  if (run(st, S_COMMIT)) return VG_EDB;
+  if (st->on_commit) st->on_commit(st->on_commit_ud);
+  return 0;
+}
+
+void vg_store_on_commit(vg_store *st, void (*fn)(void *ud), void *ud) {
+  st->on_commit = fn;
+  st->on_commit_ud = ud;
+  /* SQLite's own checkpoint, after a commit on this thread, then only
+   * bounds the log: it copies what the other thread has not, and lets the
+   * next transaction write the log from its start again. */
+  sqlite3_wal_autocheckpoint(st->db, fn ? WAL_BOUND_PAGES : 1000);
+}
+
+int vg_store_checkpoint(vg_store *st) {
+  int rc = sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) return 0;
+  vg_error("database: checkpoint: %s", sqlite3_errmsg(st->db));
+  return VG_EDB;
+}
 
 void vg_store_rollback(vg_store *st) {
   if (!sqlite3_get_autocommit(st->db)) run(st, S_ROLLBACK);
@@ -478,13 +559,11 @@ int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
   if (run(st, S_INSERT)) return VG_EDB;
   if (sqlite3_changes(st->db) == 1) {
     *id = sqlite3_last_insert_rowid(st->db);
-    sqlite3_stmt *f = st->stmt[S_FTS];
-    sqlite3_bind_int64(f, 1, *id);
-    sqlite3_bind_text(f, 2, e->text, (int)e->text_len, SQLITE_STATIC);
-    return run(st, S_FTS) ? VG_EDB : VG_STORED;
+    return VG_STORED;
   }
   sqlite3_stmt *f = st->stmt[S_FIND];
-  sqlite3_bind_blob(f, 1, e->hash, sizeof e->hash, SQLITE_STATIC);
+  sqlite3_bind_int(f, 1, e->date.first);
+  sqlite3_bind_blob(f, 2, e->hash, sizeof e->hash, SQLITE_STATIC);
   int rc = sqlite3_step(f);
   if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
   sqlite3_reset(f);
@@ -531,6 +610,160 @@ static char *fts_words(const char *text) {
   return q;
 }
 
+/* Attaches the text index at `file` and prepares its statements: 0, or
+ * VG_EDB with the reason in err (the attachment undone). */
+static int text_open(vg_store *st, const char *file, char *err, size_t cap) {
+  int in_memory = strcmp(file, ":memory:") == 0;
+  if (!in_memory) {
+    /* Made on a connection of its own: ATTACH opens a file with the flags
+     * of the store's connection, which may not create one. */
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    char schema[sizeof TEXT_SCHEMA];
+    snprintf(schema, sizeof schema, TEXT_SCHEMA, "");
+    int rc = sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK) {
+      sqlite3_busy_timeout(db, VG_STORE_BUSY_MS);
+      rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
+    }
+    if (rc != SQLITE_OK) snprintf(err, cap, "%s", msg ? msg : db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) return VG_EDB;
+  }
+  char *attach = sqlite3_mprintf("ATTACH %Q AS ftx", file);
+  if (!attach) {
+    snprintf(err, cap, "out of memory");
+    return VG_ENOMEM;
+  }
+  int rc = exec(st, attach, err, cap);
+  sqlite3_free(attach);
+  if (rc) return rc;
+  if (in_memory) {
+    char schema[sizeof TEXT_SCHEMA + 32];
+    snprintf(schema, sizeof schema, TEXT_SCHEMA, "ftx.");
+    if (exec(st, schema, err, cap)) goto fail;
+  }
+  for (int i = 0; i < T_COUNT; i++)
+    if (sqlite3_prepare_v3(st->db, text_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->text[i],
+                           NULL) != SQLITE_OK) {
+      snprintf(err, cap, "%s", sqlite3_errmsg(st->db));
+      goto fail;
+    }
+  return 0;
+fail:
+  for (int i = 0; i < T_COUNT; i++) {
+    sqlite3_finalize(st->text[i]);
+    st->text[i] = NULL;
+  }
+  sqlite3_exec(st->db, "DETACH ftx", NULL, NULL, NULL);
+  return VG_EDB;
+}
+
+/* Attaches the text index once: the file beside the database, or, when that
+ * cannot be written (a read-only directory, an in-memory store), an index
+ * in memory that this connection fills from the first entry. */
+static int text_attach(vg_store *st) {
+  if (st->text[0]) return 0;
+  if (!sqlite3_get_autocommit(st->db)) {
+    vg_error("database: the text index cannot be opened inside a transaction");
+    return VG_EDB;
+  }
+  char err[512];
+  int in_memory = !st->path[0] || strcmp(st->path, ":memory:") == 0;
+  if (!in_memory) {
+    char *file = sqlite3_mprintf("%s-text", st->path);
+    if (!file) return VG_ENOMEM;
+    int rc = text_open(st, file, err, sizeof err);
+    if (rc == 0) vg_debug("text index: %s", file);
+    else vg_warn("text index %s: %s; searching with an index in memory instead", file, err);
+    sqlite3_free(file);
+    if (rc == 0) return 0;
+  }
+  if (text_open(st, ":memory:", err, sizeof err)) {
+    vg_error("text index in memory: %s", err);
+    return VG_EDB;
+  }
+  return 0;
+}
+
+/* One step of a catch-up: the result code of statement t, stepped once. */
+static int text_step(vg_store *st, int t) {
+  sqlite3_stmt *s = st->text[t];
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
+  vg_error("database: %s: %s", text_sql[t], sqlite3_errmsg(st->db));
+  sqlite3_reset(s);
+  return rc;
+}
+
+int vg_store_index_text(vg_store *st, long max, long long *indexed) {
+  *indexed = 0;
+  int rc = text_attach(st);
+  if (rc) return rc;
+  char why[256];
+  if (exec(st, "BEGIN", why, sizeof why)) {
+    vg_error("database: text index: %s", why);
+    return VG_EDB;
+  }
+  sqlite3_stmt *s;
+  int64_t upto = 0, last = 0;
+  /* Where the index stands, and whether it belongs to these entries. */
+  if (text_step(st, T_LOCK) != SQLITE_DONE) goto fail;
+  sqlite3_reset(st->text[T_LOCK]);
+  if (text_step(st, T_STATE) == SQLITE_ROW) {
+    s = st->text[T_STATE];
+    upto = sqlite3_column_int64(s, 0);
+    const void *h = sqlite3_column_blob(s, 1);
+    int hn = sqlite3_column_bytes(s, 1);
+    int same = 0;
+    if (upto > 0) {
+      sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
+      if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
+        const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);
+        same = h && g && hn == sqlite3_column_bytes(st->text[T_HASH_OF], 0) &&
+               memcmp(h, g, (size_t)hn) == 0;
+      }
+      sqlite3_reset(st->text[T_HASH_OF]);
+    }
+    sqlite3_reset(s);
+    if (upto > 0 && !same) {
+      vg_warn("text index of %s: made for other entries; indexing again from the first",
+              st->path);
+      if (text_step(st, T_CLEAR) != SQLITE_DONE) goto fail;
+      sqlite3_reset(st->text[T_CLEAR]);
+      upto = 0;
+    }
+  } else {
+    goto fail;
+  }
+  s = st->text[T_LAST];
+  sqlite3_bind_int64(s, 1, upto);
+  sqlite3_bind_int64(s, 2, max > 0 ? max : -1);
+  if (text_step(st, T_LAST) != SQLITE_ROW) goto fail;
+  last = sqlite3_column_type(s, 0) == SQLITE_NULL ? upto : sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  if (last > upto) {
+    s = st->text[T_ADD];
+    sqlite3_bind_int64(s, 1, upto);
+    sqlite3_bind_int64(s, 2, last);
+    if (text_step(st, T_ADD) != SQLITE_DONE) goto fail;
+    sqlite3_reset(s);
+    sqlite3_bind_int64(st->text[T_SET], 1, last);
+    if (text_step(st, T_SET) != SQLITE_DONE) goto fail;
+    sqlite3_reset(st->text[T_SET]);
+  }
+  if (exec(st, "COMMIT", why, sizeof why)) {
+    vg_error("database: text index: %s", why);
+    goto fail;
+  }
+  *indexed = last - upto;
+  return 0;
+fail:
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  return VG_EDB;
+}
+
 static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
 
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
@@ -542,7 +775,15 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
       words = NULL;
     }
   }
-  sqlite3_stmt *s = st->stmt[words ? S_QUERY_TEXT : S_QUERY];
+  if (words) {
+    long long indexed;
+    int rc = vg_store_index_text(st, 0, &indexed);
+    if (rc) {
+      free(words);
+      return rc;
+    }
+  }
+  sqlite3_stmt *s = words ? st->text[T_SEARCH] : st->stmt[S_QUERY];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->source) sqlite3_bind_text(s, 3, q->source, -1, SQLITE_STATIC);

@@ -44,6 +44,14 @@ const char *vg_store_errmsg(vg_store *st);
 int vg_store_begin(vg_store *st);
 int vg_store_commit(vg_store *st);
 void vg_store_rollback(vg_store *st);
+/* Calls fn(ud) after each successful commit (an indexer's poke); NULL: none.
+ * Whoever fn wakes also checkpoints the write-ahead log (vg_store_checkpoint
+ * on a connection of its own), so that commits here do not: this store then
+ * checkpoints only when the log passes a bound (32 MB). */
+void vg_store_on_commit(vg_store *st, void (*fn)(void *ud), void *ud);
+/* Copies what the write-ahead log holds into the database, as far as it
+ * can without waiting for anyone. 0 or VG_EDB. */
+int vg_store_checkpoint(vg_store *st);
 
 enum { VG_STORED = 1, VG_DUPLICATE = 2, VG_AMENDED = 3 };
 
@@ -85,6 +93,19 @@ typedef int (*vg_row_fn)(void *ud, const vg_row *row);
 /* Calls fn for each matching entry in date order (then id). Returns 0, what
  * fn returned if non-zero, or VG_EDB (message in vg_store_errmsg). */
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud);
+
+/* ---- the full-text index ----
+ * Kept in a database of its own beside the store's (<path>-text), never by
+ * ingest: vg_store_query brings it up to date before a text search, so a
+ * search is always exact, and an indexer thread (indexer.h) keeps it so in
+ * the daemon. An index that cannot be written there is kept in memory. */
+
+/* Indexes up to max (0: all) of the entries the index does not hold yet, in
+ * a transaction of its own on the text index alone (the store's write lock
+ * is not taken; call it outside a transaction). An index made for other
+ * entries is emptied and built again. Sets *indexed to how many it added;
+ * returns 0, or VG_EDB / VG_ENOMEM (nothing added). */
+int vg_store_index_text(vg_store *st, long max, long long *indexed);
 
 /* ---- tags and alerts, written by the rules inside the caller's transaction ---- */
 

@@ -27,12 +27,11 @@ OUT=${SOAK_OUT:-bench/soak.txt}
 PER_MINUTE=$((RATE * 60))
 
 mkdir -p "$B" bench
-rm -f "$B"/soak.db "$B"/soak.db-wal "$B"/soak.db-shm "$B"/vigil.sock "$B"/minute-*.jsonl
+rm -f "$B"/soak.db "$B"/soak.db-wal "$B"/soak.db-shm "$B"/soak.db-text* "$B"/vigil.sock "$B"/minute-*.jsonl
 cc -std=c11 -O2 -Wall -Wextra -o "$B/gen" tests/bench/gen.c
 cc -std=c11 -O2 -Wall -Wextra -pthread -o "$B/flood" tests/bench/flood.c
 cat > "$B/soak.conf" <<'EOF'
--- make soak: the settings of the long run
-durability = "normal"
+-- make soak: the default settings, but for where alerts, digests and input go
 alerts_file = ""
 digests = {}
 listen = ""
@@ -59,7 +58,7 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" "$B/flood.out"; }
 
 {
   echo "# make soak: $(date -u +%Y-%m-%dT%H:%MZ), $MINUTES minutes at $RATE entries/s offered,"
-  echo "# $CONNS connections, shipped rules, durability normal; $(nproc) cores, $(uname -m)"
+  echo "# $CONNS connections, shipped rules, default settings; $(nproc) cores, $(uname -m)"
   printf '%-6s %7s %9s %9s %8s %4s %7s %8s %8s %8s\n' round minute entries acked/s p99_ms fds \
     rss_mb peak_mb db_mb status
 } | tee "$OUT"

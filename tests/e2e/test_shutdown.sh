@@ -91,8 +91,12 @@ grep '^ok ' "$T/replies1" >"$T/replies1-ok"
 check_replies_name_lines "every acknowledged id holds the line it answered" "$T/replies1-ok"
 is "the lines answered 'not stored' are not stored" "$(sq 'select count(*) from entries')" "$acked"
 is "the database passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
-check "the full-text index matches the entries" \
-  sq "INSERT INTO entries_fts (entries_fts) VALUES ('integrity-check')"
+# The daemon's text indexer may have been stopped halfway: a search still
+# finds every stored entry holding its words, and none other.
+is "the full-text search finds every stored entry" \
+  "$("$VIGIL" query --db "$DB" --text "shutdown test" | wc -l | tr -d ' ')" "$acked"
+is "... and each once, for a word of a single line" \
+  "$("$VIGIL" query --db "$DB" --text "line 7 of" | grep -c 'stream line 7 of')" 1
 stored=$(sq 'select count(*) from entries')
 
 # ---- restart on the same database and send everything again ----

@@ -207,8 +207,11 @@ static void test_open_creates_and_migrates(void **state) {
   assert_int_equal(vg_store_schema_version(st), want);
   assert_int_equal(sql_int(fx->path, "PRAGMA user_version"), want);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name IN"
-                                     " ('entries', 'rejects', 'entries_fts')"),
+                                     " ('entries', 'rejects', 'entries_by_day')"),
                    3);
+  /* Ingest writes no full-text index: it lives in a file of its own. */
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%fts%'"),
+                   0);
 }
 
 static void test_reopen_keeps_version_and_entries(void **state) {
@@ -610,6 +613,79 @@ static void test_query_text_with_hyphen(void **state) {
   assert_int_equal(query_count_text(st, "solid-fuel ICBM"), 1);
 }
 
+/* The text index's file beside the fixture's database. */
+static void text_file(const fixture *fx, char *out, size_t cap) {
+  snprintf(out, cap, "%s-text", fx->path);
+}
+
+static void test_text_index_follows_entries_stored_after_it(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  char file[160];
+  text_file(fx, file, sizeof file);
+  assert_int_equal(access(file, F_OK), 0);
+  assert_int_equal(sql_int(file, "SELECT upto FROM text_state"), 3);
+  const char *more[] = {"2024-01-14: North Korea fires a solid-fuel missile with a glide vehicle."};
+  add_all(st, more, 1, "desk");
+  /* Stored after the index was last brought up to date: found all the same. */
+  assert_int_equal(query_count_text(st, "Korea"), 4);
+  assert_int_equal(query_count_text(st, "glide vehicle"), 1);
+  assert_int_equal(sql_int(file, "SELECT upto FROM text_state"), 4);
+}
+
+static void test_text_index_goes_by_chunks(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  long long n = -1;
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 2);
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 0);
+  /* Each entry once: a word of the last appears once. */
+  assert_int_equal(query_count_text(st, "satellite"), 1);
+}
+
+static void test_text_index_of_other_entries_is_rebuilt(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  vg_store_close(st);
+  fx->st = NULL;
+  /* A new database under the same name, beside the old one's index. */
+  unlink(fx->path);
+  char wal[160];
+  snprintf(wal, sizeof wal, "%s-wal", fx->path);
+  unlink(wal);
+  st = open_store(fx);
+  const char *lines[] = {"2024-03-04: Allied forces begin the Freedom Shield exercise.",
+                         "2024-03-18: North Korea fires short-range ballistic missiles.",
+                         "2024-04-02: A hypersonic missile is launched from Pyongyang."};
+  add_all(st, lines, 3, "desk");
+  /* The old index said ids 1-3 hold "Korea" three times: it must not be trusted. */
+  assert_int_equal(query_count_text(st, "Korea"), 1);
+  assert_int_equal(query_count_text(st, "missile"), 1);
+  assert_int_equal(query_count_text(st, "Freedom Shield"), 1);
+  assert_int_equal(query_count_text(st, "satellite"), 0);
+}
+
+static void test_text_index_in_memory_when_its_file_cannot_be_made(void **state) {
+  fixture *fx = *state;
+  char file[160];
+  text_file(fx, file, sizeof file);
+  assert_int_equal(mkdir(file, 0700), 0); /* a directory where the file would go */
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  assert_int_equal(query_count_text(st, "korea north"), 2);
+  assert_int_equal(rmdir(file), 0);
+}
+
 static void test_query_text_with_stray_quote(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
@@ -975,6 +1051,10 @@ int main(void) {
       T(test_query_text_needs_every_word),
       T(test_query_text_with_hyphen),
       T(test_query_text_with_stray_quote),
+      T(test_text_index_follows_entries_stored_after_it),
+      T(test_text_index_goes_by_chunks),
+      T(test_text_index_of_other_entries_is_rebuilt),
+      T(test_text_index_in_memory_when_its_file_cannot_be_made),
       T(test_query_blank_text_is_not_an_error),
       T(test_query_text_with_fts_operators),
       T(test_query_text_combines_with_filters),

@@ -84,7 +84,11 @@ static int any_of(lua_State *L, vg_entry_ctx *ctx, int idx, string_test test) {
  * work an instruction count would not see. */
 static int test_word(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
   vg_sandbox_charge(L, ctx->e->text_len / 16 + n);
-  return vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
+  if (!ctx->paired) {
+    vg_text_pairs_make(&ctx->pairs, ctx->e->text, ctx->e->text_len);
+    ctx->paired = 1;
+  }
+  return vg_text_pairs_may_have(&ctx->pairs, s, n) && vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
 }
 
 static int test_tag(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {

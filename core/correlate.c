@@ -706,11 +706,14 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   mark me = {e->id, e->first, e->last, vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
-    rc = vg_store_mark(st, ru->name, 0, key, &me);
+    rc = vg_store_mark_untallied(st, ru->name, 0, key, &me);
     return rc ? rc : first_seen(r, ru, st, &me, key, out);
   }
+  /* Only a threshold counts the events of spans: the others skip the tally. */
   for (size_t i = 0; i < ru->nsteps && rc == 0; i++)
-    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, &me);
+    if (mask & (1 << i))
+      rc = ru->kind == RK_THRESHOLD ? vg_store_mark(st, ru->name, (int)i, key, &me)
+                                    : vg_store_mark_untallied(st, ru->name, (int)i, key, &me);
   if (rc) return rc;
   switch (ru->kind) {
   case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);

@@ -129,12 +129,25 @@ static int key_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx, 
   return rc;
 }
 
-/* Which steps the entry matches, as a bit mask; -1 when a step failed. */
-static int steps_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx) {
+/* Whether the entry of ctx carries any of tags (a NULL-ended list). */
+static int has_any(const vg_entry_ctx *ctx, char **tags) {
+  for (; *tags; tags++)
+    if (vg_entry_ctx_has_tag(ctx, *tags)) return 1;
+  return 0;
+}
+
+/* Which steps the entry matches, as a bit mask; -1 when a step failed. A
+ * tagged"..." step is read off the entry's tags, without a call. */
+static int steps_of(vg_rules *r, rule *ru, const vg_entry_ctx *ctx, int entry_idx) {
   lua_State *L = r->sb->L;
+  const vg_rule_entry *e = ctx->e;
   int mask = 0;
   if (ru->nsteps == 0) return 1; /* first without match: every entry */
   for (size_t i = 0; i < ru->nsteps; i++) {
+    if (ru->step_tags[i]) {
+      if (has_any(ctx, ru->step_tags[i])) mask |= 1 << i;
+      continue;
+    }
     lua_rawgeti(L, LUA_REGISTRYINDEX, ru->steps[i]);
     lua_pushvalue(L, entry_idx);
     if (vg_rule_call(r, ru, e->id, 1)) return -1;
@@ -687,17 +700,20 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
                  vg_alert_list *out) {
   const vg_rule_entry *e = ctx->e;
   char key[KEY_MAX];
-  int mask = steps_of(r, ru, e, entry_idx);
+  int mask = steps_of(r, ru, ctx, entry_idx);
   if (mask <= 0) return 0;
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
   mark me = {e->id, e->first, e->last, vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
-    rc = vg_store_mark(st, ru->name, 0, key, &me);
+    rc = vg_store_mark_untallied(st, ru->name, 0, key, &me);
     return rc ? rc : first_seen(r, ru, st, &me, key, out);
   }
+  /* Only a threshold counts the events of spans: the others skip the tally. */
   for (size_t i = 0; i < ru->nsteps && rc == 0; i++)
-    if (mask & (1 << i)) rc = vg_store_mark(st, ru->name, (int)i, key, &me);
+    if (mask & (1 << i))
+      rc = ru->kind == RK_THRESHOLD ? vg_store_mark(st, ru->name, (int)i, key, &me)
+                                    : vg_store_mark_untallied(st, ru->name, (int)i, key, &me);
   if (rc) return rc;
   switch (ru->kind) {
   case RK_SEQUENCE: return sequence(r, ru, st, &me, mask, key, out);

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #define ENTRY_MT "vigil.entry"
-#define METHODS_KEY "vigil.entry.methods"
 #define REGEX_MT "vigil.regex"
 #define REGEX_CACHE "vigil.regex.cache"
 #define REGEX_CONTEXTS "vigil.regex.contexts"
@@ -25,6 +24,9 @@
 typedef struct {
   vg_entry_ctx *ctx; /* NULL once invalidated */
 } entry_ud;
+
+/* What an entry object keeps of its entry as Lua values, made on first use. */
+enum { UV_FIELDS = 1, UV_TEXT, UV_COUNT = UV_TEXT };
 
 int vg_entry_ctx_has_tag(const vg_entry_ctx *ctx, const char *tag) {
   for (size_t i = 0; i < ctx->ntags; i++)
@@ -52,8 +54,16 @@ void vg_entry_ctx_clear(vg_entry_ctx *ctx) {
   memset(ctx, 0, sizeof *ctx);
 }
 
+/* The entry object at index 1, for C functions whose first upvalue is the
+ * entry metatable: compared with it directly, not looked up by name. */
 static vg_entry_ctx *check_entry(lua_State *L) {
-  entry_ud *u = luaL_checkudata(L, 1, ENTRY_MT);
+  entry_ud *u = lua_touserdata(L, 1);
+  int ok = 0;
+  if (u && lua_getmetatable(L, 1)) {
+    ok = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!ok) u = luaL_checkudata(L, 1, ENTRY_MT); /* raises the usual error */
   if (!u->ctx) luaL_error(L, "this entry is no longer valid: keep values, not the entry");
   return u->ctx;
 }
@@ -84,7 +94,11 @@ static int any_of(lua_State *L, vg_entry_ctx *ctx, int idx, string_test test) {
  * work an instruction count would not see. */
 static int test_word(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
   vg_sandbox_charge(L, ctx->e->text_len / 16 + n);
-  return vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
+  if (!ctx->paired) {
+    vg_text_pairs_make(&ctx->pairs, ctx->e->text, ctx->e->text_len);
+    ctx->paired = 1;
+  }
+  return vg_text_pairs_may_have(&ctx->pairs, s, n) && vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
 }
 
 static int test_tag(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
@@ -298,7 +312,7 @@ static void push_json(lua_State *L, const cJSON *j, int depth) {
 }
 
 static void push_fields(lua_State *L, vg_entry_ctx *ctx) {
-  if (lua_getiuservalue(L, 1, 1) != LUA_TNIL) return;
+  if (lua_getiuservalue(L, 1, UV_FIELDS) != LUA_TNIL) return;
   lua_pop(L, 1);
   cJSON *j = ctx->e->fields ? cJSON_Parse(ctx->e->fields) : NULL;
   if (j) push_json(L, j, 0);
@@ -309,31 +323,55 @@ static void push_fields(lua_State *L, vg_entry_ctx *ctx) {
   }
   cJSON_Delete(j);
   lua_pushvalue(L, -1);
-  lua_setiuservalue(L, 1, 1);
+  lua_setiuservalue(L, 1, UV_FIELDS);
 }
 
+/* The text, made into a Lua string once per entry object. */
+static void push_text(lua_State *L, const vg_rule_entry *e) {
+  if (lua_getiuservalue(L, 1, UV_TEXT) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_pushlstring(L, e->text, e->text_len);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, UV_TEXT);
+}
+
+/* The fields an entry has, by name; the upvalue table of entry_index maps
+ * each name to its place here. */
+enum { F_TEXT = 1, F_DATE, F_DAY, F_LAST_DAY, F_SOURCE, F_ID, F_PRECISION, F_FIELDS, F_TAGS };
+static const char *const field_names[] = {NULL, "text", "date", "day", "last_day", "source",
+                                          "id", "precision", "fields", "tags"};
+
+/* __index, with upvalues: the entry metatable, the methods table, and the
+ * table of field names. A method is found first, by one raw look-up. */
 static int entry_index(lua_State *L) {
   vg_entry_ctx *ctx = check_entry(L);
   const vg_rule_entry *e = ctx->e;
-  const char *k = luaL_checkstring(L, 2);
-  if (strcmp(k, "text") == 0) lua_pushlstring(L, e->text, e->text_len);
-  else if (strcmp(k, "date") == 0) lua_pushstring(L, e->date);
-  else if (strcmp(k, "day") == 0) lua_pushinteger(L, e->first);
-  else if (strcmp(k, "last_day") == 0) lua_pushinteger(L, e->last);
-  else if (strcmp(k, "source") == 0) lua_pushstring(L, e->source);
-  else if (strcmp(k, "id") == 0) lua_pushinteger(L, e->id);
-  else if (strcmp(k, "precision") == 0) lua_pushstring(L, e->precision);
-  else if (strcmp(k, "fields") == 0) push_fields(L, ctx);
-  else if (strcmp(k, "tags") == 0) {
+  lua_settop(L, 2);
+  lua_pushvalue(L, 2);
+  if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL) return 1;
+  lua_pop(L, 1);
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(3));
+  int field = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  switch (field) {
+  case F_TEXT: push_text(L, e); break;
+  case F_DATE: lua_pushstring(L, e->date); break;
+  case F_DAY: lua_pushinteger(L, e->first); break;
+  case F_LAST_DAY: lua_pushinteger(L, e->last); break;
+  case F_SOURCE: lua_pushstring(L, e->source); break;
+  case F_ID: lua_pushinteger(L, e->id); break;
+  case F_PRECISION: lua_pushstring(L, e->precision); break;
+  case F_FIELDS: push_fields(L, ctx); break;
+  case F_TAGS:
     lua_createtable(L, (int)ctx->ntags, 0);
     for (size_t i = 0; i < ctx->ntags; i++) {
       lua_pushstring(L, ctx->tags[i]);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-  } else {
-    lua_getfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
-    if (lua_getfield(L, -1, k) == LUA_TNIL)
-      return luaL_error(L, "an entry has no field or method '%s'", k);
+    break;
+  default:
+    return luaL_error(L, "an entry has no field or method '%s'", luaL_checkstring(L, 2));
   }
   return 1;
 }
@@ -351,15 +389,13 @@ static int entry_tostring(lua_State *L) {
 
 void vg_lua_entry_open(lua_State *L) {
   luaL_newmetatable(L, ENTRY_MT);
-  lua_pushcfunction(L, entry_index);
-  lua_setfield(L, -2, "__index");
+  int mt = lua_gettop(L);
   lua_pushcfunction(L, entry_newindex);
-  lua_setfield(L, -2, "__newindex");
+  lua_setfield(L, mt, "__newindex");
   lua_pushcfunction(L, entry_tostring);
-  lua_setfield(L, -2, "__tostring");
+  lua_setfield(L, mt, "__tostring");
   lua_pushliteral(L, "entry");
-  lua_setfield(L, -2, "__metatable");
-  lua_pop(L, 1);
+  lua_setfield(L, mt, "__metatable");
   luaL_newmetatable(L, REGEX_MT);
   lua_pushcfunction(L, regex_gc);
   lua_setfield(L, -2, "__gc");
@@ -383,13 +419,24 @@ void vg_lua_entry_open(lua_State *L) {
     pcre2_set_match_limit(c->match, REGEX_MATCH_LIMIT); /* e:match says so when these are missing */
   static const luaL_Reg methods[] = {
       {"find", entry_find}, {"has_tag", entry_has_tag}, {"match", entry_match}, {NULL, NULL}};
-  luaL_newlib(L, methods);
-  lua_pushvalue(L, -1);
-  lua_setfield(L, LUA_REGISTRYINDEX, METHODS_KEY);
+  luaL_newlibtable(L, methods);
+  int m = lua_gettop(L);
+  lua_pushvalue(L, mt);
+  luaL_setfuncs(L, methods, 1); /* each knows the metatable, to check its entry */
+  lua_pushvalue(L, mt);
+  lua_pushvalue(L, m);
+  lua_createtable(L, 0, F_TAGS);
+  for (int f = F_TEXT; f <= F_TAGS; f++) {
+    lua_pushinteger(L, f);
+    lua_setfield(L, -2, field_names[f]);
+  }
+  lua_pushcclosure(L, entry_index, 3);
+  lua_setfield(L, mt, "__index");
+  lua_remove(L, mt); /* the methods table is left */
 }
 
 void vg_lua_entry_push(lua_State *L, vg_entry_ctx *ctx) {
-  entry_ud *u = lua_newuserdatauv(L, sizeof *u, 1);
+  entry_ud *u = lua_newuserdatauv(L, sizeof *u, UV_COUNT);
   u->ctx = ctx;
   luaL_setmetatable(L, ENTRY_MT);
 }
@@ -403,6 +450,8 @@ void vg_lua_entry_reset(lua_State *L, int idx, vg_entry_ctx *ctx) {
   entry_ud *u = luaL_testudata(L, idx, ENTRY_MT);
   if (!u) return;
   u->ctx = ctx;
-  lua_pushnil(L);
-  lua_setiuservalue(L, idx < 0 ? idx - 1 : idx, 1);
+  for (int uv = 1; uv <= UV_COUNT; uv++) {
+    lua_pushnil(L);
+    lua_setiuservalue(L, idx < 0 ? idx - 1 : idx, uv);
+  }
 }

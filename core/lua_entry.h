@@ -9,6 +9,8 @@
 #ifndef VIGIL_LUA_ENTRY_H
 #define VIGIL_LUA_ENTRY_H
 
+#include "textmatch.h"
+
 #include <lua.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,11 +27,14 @@ typedef struct {
   const char *fields;    /* JSON object text, or NULL */
 } vg_rule_entry;
 
-/* One entry while its rules run: the entry and the tags set so far. */
+/* One entry while its rules run: the entry, the tags set so far, and what
+ * the rules' searches of its text share. Start it zeroed but for e. */
 typedef struct {
   const vg_rule_entry *e;
   char **tags;       /* owned copies, in the order they were set */
   size_t ntags, cap;
+  int paired;        /* pairs is made (on the first search of the text) */
+  vg_text_pairs pairs; /* the character pairs of e->text */
 } vg_entry_ctx;
 
 /* Registers the entry metatable and pushes the methods table (kept in the

@@ -24,6 +24,7 @@
 #define TAG_MAX 64        /* bytes in a tag */
 #define MESSAGE_MAX 4096  /* bytes of an alert message kept */
 #define NAME_MAX_LEN 128  /* bytes in a rule or test name */
+#define TAG_STEPS "vigil.tag_steps" /* registry: tagged"..." step -> its tags */
 #define TEXT_UNITS 8      /* budget a call gets besides rule_budget per byte of the entry's text */
 
 static void alert_free(vg_alert *a) {
@@ -114,6 +115,11 @@ static void free_rule(rule *ru, lua_State *L) {
     luaL_unref(L, LUA_REGISTRYINDEX, ru->by);
     for (size_t i = 0; i < ru->nsteps; i++) luaL_unref(L, LUA_REGISTRYINDEX, ru->steps[i]);
   }
+  for (size_t i = 0; ru->step_tags && i < ru->nsteps; i++) {
+    for (size_t k = 0; ru->step_tags[i] && ru->step_tags[i][k]; k++) free(ru->step_tags[i][k]);
+    free(ru->step_tags[i]);
+  }
+  free(ru->step_tags);
   free(ru->steps);
   free(ru->name);
   free(ru->file);
@@ -170,6 +176,30 @@ static int32_t days_field(lua_State *L, const char *rname, const char *k, int32_
   }
   lua_pop(L, 1);
   return (int32_t)v;
+}
+
+/* The tags of the step predicate on top of the stack when tagged"..." made
+ * it (scripts/vigil.lua records them), as a NULL-ended copy; else NULL, and
+ * NULL too when out of memory: the predicate is called then, as any other. */
+static char **tag_list(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
+  lua_pushvalue(L, -2);
+  char **v = NULL;
+  if (lua_istable(L, -2) && lua_rawget(L, -2) == LUA_TTABLE) {
+    size_t n = lua_rawlen(L, -1);
+    v = calloc(n + 1, sizeof *v);
+    for (size_t i = 0; v && i < n; i++) {
+      const char *tag = lua_rawgeti(L, -1, (lua_Integer)i + 1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      if (!tag || !(v[i] = strdup(tag))) {
+        for (size_t k = 0; k < i; k++) free(v[k]);
+        free(v);
+        v = NULL;
+      }
+      lua_pop(L, 1);
+    }
+  }
+  lua_pop(L, 2);
+  return v;
 }
 
 /* rule / sequence / threshold / absence / first "name" { ... }: the second
@@ -322,7 +352,9 @@ static int declare(lua_State *L) {
   if (kind == RK_THRESHOLD || kind == RK_FIRST) {
     if (lua_getfield(L, 1, "match") == LUA_TFUNCTION) {
       ru->steps = malloc(sizeof *ru->steps);
-      if (!ru->steps) return luaL_error(L, "out of memory");
+      ru->step_tags = calloc(1, sizeof *ru->step_tags);
+      if (!ru->steps || !ru->step_tags) return luaL_error(L, "out of memory");
+      ru->step_tags[0] = tag_list(L);
       ru->steps[0] = luaL_ref(L, LUA_REGISTRYINDEX);
       ru->nsteps = 1;
     } else {
@@ -330,10 +362,12 @@ static int declare(lua_State *L) {
     }
   } else if (nsteps) {
     ru->steps = malloc(nsteps * sizeof *ru->steps);
-    if (!ru->steps) return luaL_error(L, "out of memory");
+    ru->step_tags = calloc(nsteps, sizeof *ru->step_tags);
+    if (!ru->steps || !ru->step_tags) return luaL_error(L, "out of memory");
     lua_getfield(L, 1, "steps");
     for (size_t i = 0; i < nsteps; i++) {
       lua_geti(L, -1, (lua_Integer)i + 1);
+      ru->step_tags[i] = tag_list(L);
       ru->steps[i] = luaL_ref(L, LUA_REGISTRYINDEX);
       ru->nsteps++;
     }
@@ -599,7 +633,14 @@ static int setup_api(vg_rules *r) {
     if (luaL_loadbufferx(L, lists, strlen(lists), "=scripts/lists.lua", "t") == LUA_OK &&
         lua_pcall(L, 0, 1, 0) == LUA_OK) {
       lua_pushcfunction(L, readonly_fn);
-      if (lua_pcall(L, 4, 0, 0) == LUA_OK) rc = 0;
+      lua_newtable(L); /* tagged"..." steps -> their tags, weak: see tag_list */
+      lua_createtable(L, 0, 1);
+      lua_pushliteral(L, "k");
+      lua_setfield(L, -2, "__mode");
+      lua_setmetatable(L, -2);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
+      if (lua_pcall(L, 5, 0, 0) == LUA_OK) rc = 0;
     }
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));
@@ -1298,7 +1339,7 @@ static int run_ctx(vg_rules *r, vg_store *st, vg_entry_ctx *ctx, vg_alert_list *
 }
 
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
-  vg_entry_ctx ctx = {e, NULL, 0, 0};
+  vg_entry_ctx ctx = {.e = e};
   int rc = run_ctx(r, st, &ctx, out);
   vg_entry_ctx_clear(&ctx);
   return rc;
@@ -1349,7 +1390,7 @@ static int clear_marks(const vg_rules *r, vg_store *st, int64_t id) {
 int vg_rules_rerun(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out) {
   if (r && r->exhausted) return 0; /* no rule would run: everything stays */
   old_tags old = {0};
-  vg_entry_ctx ctx = {e, NULL, 0, 0};
+  vg_entry_ctx ctx = {.e = e};
   int rc = vg_store_entry_tags(st, e->id, keep_old_tag, &old);
   for (size_t i = 0; rc == 0 && i < old.n; i++) {
     old_tag *t = &old.v[i];

@@ -19,6 +19,8 @@ typedef struct {
   int alert;          /* the alert (function or table), */
   int by;             /* the key function of a correlation */
   int *steps;         /* refs of a correlation's step predicates, in order */
+  char ***step_tags;  /* per step, NULL or the tags of a tagged"..." step (NULL-ended):
+                       * any of them on the entry is a match, seen without a call */
   size_t nsteps;
   int32_t within;     /* days a correlation's window spans */
   int32_t min_gap;    /* days a sequence's steps must be apart at least */

@@ -954,17 +954,30 @@ static int tally(vg_store *st, const char *rule, int step, const char *key, int3
   return run(st, S_SPAN_GONE);
 }
 
-int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m) {
-  int seen = event_seen(st, rule, step, key, m->first, m->event);
-  if (seen < 0) return seen;
+/* Inserts the mark: 1 when added, 0 when there already, or VG_EDB. */
+static int insert_mark(vg_store *st, const char *rule, int step, const char *key,
+                       const vg_mark *m) {
   sqlite3_stmt *s = bind_marks(st, S_MARK, rule, step, key);
   sqlite3_bind_int(s, 4, m->first);
   sqlite3_bind_int(s, 5, m->last);
   sqlite3_bind_int64(s, 6, m->entry);
   sqlite3_bind_int64(s, 7, m->event);
   if (run(st, S_MARK)) return VG_EDB;
-  if (sqlite3_changes(st->db) == 0) return 0; /* there already */
+  return sqlite3_changes(st->db) == 1;
+}
+
+int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m) {
+  int seen = event_seen(st, rule, step, key, m->first, m->event);
+  if (seen < 0) return seen;
+  int added = insert_mark(st, rule, step, key, m);
+  if (added <= 0) return added; /* there already, or failed */
   return tally(st, rule, step, key, m->first, m->last, !seen, m->entry, 0);
+}
+
+int vg_store_mark_untallied(vg_store *st, const char *rule, int step, const char *key,
+                            const vg_mark *m) {
+  int added = insert_mark(st, rule, step, key, m);
+  return added < 0 ? added : 0;
 }
 
 /* Steps s, a look-up of marks, calling fn with each row. */

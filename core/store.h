@@ -185,6 +185,10 @@ typedef struct {
  * The count of events of its span (below) follows, as it does when marks
  * are cleared. */
 int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m);
+/* The same, for a rule that never counts spans (all but thresholds): the
+ * mark alone, with no tally of its span. */
+int vg_store_mark_untallied(vg_store *st, const char *rule, int step, const char *key,
+                            const vg_mark *m);
 typedef int (*vg_mark_fn)(void *ud, const vg_mark *m);
 /* Calls fn for each mark of (rule, step, key) whose first day lies in
  * [from, to], by day then entry (or the latest first). 0, fn's non-zero,

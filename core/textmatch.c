@@ -90,3 +90,44 @@ int vg_text_has(const char *hay, size_t hn, const char *needle, size_t nn) {
   }
   return 0;
 }
+
+/* ---- pairs of characters ---- */
+
+/* A pair's bit: the low six bits of each byte, folded as match_at folds
+ * (or not: an acronym's capitals are compared as written, which folding
+ * both sides only widens). */
+static unsigned pair_bit(unsigned a, unsigned b) { return ((a & 63u) << 6) | (b & 63u); }
+
+static unsigned folded(unsigned char c) { return blank(c) ? ' ' : (unsigned)fold(c, 0); }
+
+void vg_text_pairs_make(vg_text_pairs *p, const char *hay, size_t hn) {
+  const unsigned char *h = (const unsigned char *)hay;
+  for (size_t i = 0; i < 64; i++) p->bits[i] = 0;
+  unsigned prev = 256; /* none yet */
+  for (size_t i = 0; i < hn; i++) {
+    unsigned c = folded(h[i]);
+    if (c == ' ' && prev == ' ') continue; /* a run of blanks is one */
+    if (prev != 256) {
+      unsigned bit = pair_bit(prev, c);
+      p->bits[bit >> 6] |= (uint64_t)1 << (bit & 63);
+    }
+    prev = c;
+  }
+}
+
+int vg_text_pairs_may_have(const vg_text_pairs *p, const char *needle, size_t nn) {
+  const unsigned char *nd = (const unsigned char *)needle;
+  while (nn && blank(nd[0])) nd++, nn--; /* trimmed, as vg_text_has does */
+  while (nn && blank(nd[nn - 1])) nn--;
+  unsigned prev = 256;
+  for (size_t i = 0; i < nn; i++) {
+    unsigned c = folded(nd[i]);
+    if (c == ' ' && prev == ' ') continue;
+    if (prev != 256) {
+      unsigned bit = pair_bit(prev, c);
+      if (!(p->bits[bit >> 6] & ((uint64_t)1 << (bit & 63)))) return 0;
+    }
+    prev = c;
+  }
+  return 1;
+}

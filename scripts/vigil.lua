@@ -2,7 +2,7 @@
 -- each time the rules load, and adds to `safe` (what every rule file sees).
 -- The C half provides rule, test, date, and the entry methods find,
 -- has_tag and match.
-local safe, methods, lists, readonly = ...
+local safe, methods, lists, readonly, tag_steps = ...
 
 -- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
 -- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
@@ -17,12 +17,26 @@ function safe.weeks(n)
 end
 
 -- tagged"launch": a step predicate for correlations, true for entries
--- carrying the tag (or any of a list of tags).
+-- carrying the tag (or any of a list of tags, as the list is now). The
+-- engine reads the tags of such a step from tag_steps and checks them
+-- without calling the predicate: it would say the same.
 function safe.tagged(tag)
   if type(tag) ~= "string" and type(tag) ~= "table" then
     error("tagged(t) needs a tag or a list of tags", 2)
   end
-  return function(e) return e:has_tag(tag) end
+  local list = { tag }
+  if type(tag) == "table" then
+    list = {}
+    for i = 1, #tag do
+      if type(tag[i]) ~= "string" then -- has_tag reports it on each call
+        return function(e) return e:has_tag(tag) end
+      end
+      list[i] = tag[i]
+    end
+  end
+  local step = function(e) return e:has_tag(list) end
+  tag_steps[step] = list
+  return step
 end
 
 local function frozen(t)

@@ -836,7 +836,18 @@ static void test_migration_gives_old_marks_their_events(void **state) {
   vg_mark back = {3, day, day, e3};
   assert_int_equal(vg_store_mark(st, "thr", 0, "", &back), 0);
   assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2);
+  /* A mark of a rule that counts no spans is kept without a tally; clearing
+   * it leaves the tallies of the others as they were. */
+  assert_int_equal(vg_store_mark_untallied(st, "seq", 0, "", &m), 0);
+  assert_int_equal(vg_store_mark_untallied(st, "seq", 0, "", &m), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM marks WHERE rule = 'seq'"), 0); /* uncommitted */
+  assert_int_equal(vg_store_span_events(st, "seq", 0, "", day, day), 0);
+  assert_int_equal(vg_store_clear_rule_marks(st, 2, "seq"), 0);
+  assert_int_equal(vg_store_span_events(st, "thr", 0, "", day, day), 2);
+  assert_int_equal(vg_store_mark_untallied(st, "seq", 0, "", &m), 0);
   assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM marks WHERE rule = 'seq'"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM mark_spans WHERE rule = 'seq'"), 0);
   assert_int_equal(sql_int(fx->path, "SELECT entry FROM mark_spans WHERE rule = 'thr'"), 2);
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM pragma_integrity_check"
                                      " WHERE integrity_check <> 'ok'"),

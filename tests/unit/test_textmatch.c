@@ -18,9 +18,28 @@
 
 #include "textmatch.h"
 
-/* Whether needle occurs in text, both NUL-terminated. */
+/* Whether needle occurs in text, both NUL-terminated. Every case checks
+ * too that the text's character pairs never rule out a needle it holds. */
 static int has(const char *text, const char *needle) {
-  return vg_text_has(text, strlen(text), needle, strlen(needle));
+  int yes = vg_text_has(text, strlen(text), needle, strlen(needle));
+  vg_text_pairs p;
+  vg_text_pairs_make(&p, text, strlen(text));
+  if (yes && !vg_text_pairs_may_have(&p, needle, strlen(needle)))
+    fail_msg("the pairs of \"%s\" rule out \"%s\", which it holds", text, needle);
+  return yes;
+}
+
+static void test_pairs_rule_out_what_cannot_occur(void **state) {
+  (void)state;
+  const char *text = "North  Korea fires a Hwasong-18 ICBM";
+  vg_text_pairs p;
+  vg_text_pairs_make(&p, text, strlen(text));
+  assert_true(vg_text_pairs_may_have(&p, "north korea", 11));
+  assert_true(vg_text_pairs_may_have(&p, " icbm ", 6));
+  assert_true(vg_text_pairs_may_have(&p, "Hwasong-18", 10));
+  assert_false(vg_text_pairs_may_have(&p, "Pyongyang", 9));
+  assert_false(vg_text_pairs_may_have(&p, "Korea  launches", 15));
+  assert_false(vg_text_pairs_may_have(&p, "NorthKorea", 10));
 }
 
 #define assert_has(text, needle)                                                                   \
@@ -260,6 +279,7 @@ int main(void) {
       cmocka_unit_test(test_needle_longer_than_text),
       cmocka_unit_test(test_empty_needle_never_matches),
       cmocka_unit_test(test_only_given_lengths_are_read),
+      cmocka_unit_test(test_pairs_rule_out_what_cannot_occur),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

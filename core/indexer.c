@@ -6,6 +6,7 @@
 #include "vigil.h"
 
 #include <stdio.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <uv.h>
 
@@ -42,6 +43,7 @@ static int stopping(vg_indexer *ix) {
 }
 
 static void run(void *arg) {
+  pthread_setname_np(pthread_self(), "vigil-index"); /* for top -H and perf */
   vg_indexer *ix = arg;
   unsigned long long total = 0;
   int failing = 0;

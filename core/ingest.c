@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "framer.h"
+#include "reader.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -22,9 +23,7 @@ static int run_rules(const vg_ingest *ig, const vg_entry *e, int64_t id) {
   return vg_rules_run(ig->rules, ig->st, &re, ig->alerts);
 }
 
-/* Reads a line into e, or fills res with why not (VG_REJECTED). Returns 0
- * when e was filled (the caller clears it), VG_EPARSE when not. */
-static int parse_line(const vg_line *line, vg_entry *e, vg_result *res) {
+int vg_ingest_parse(const vg_line *line, vg_entry *e, vg_result *res) {
   res->id = 0;
   res->reason[0] = '\0';
   int rc;
@@ -74,8 +73,13 @@ static int store_entry(const vg_ingest *ig, vg_entry *e, vg_result *res, vg_coun
 
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
   vg_entry e;
-  if (parse_line(line, &e, res)) return keep_reject(ig, line, res, c);
+  if (vg_ingest_parse(line, &e, res)) return keep_reject(ig, line, res, c);
   return store_entry(ig, &e, res, c);
+}
+
+int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, vg_entry *e, vg_result *res,
+                     vg_counts *c) {
+  return e ? store_entry(ig, e, res, c) : keep_reject(ig, line, res, c);
 }
 
 int vg_ingest_flush(const vg_ingest *ig) {
@@ -105,20 +109,17 @@ static int commit(file_job *j, int rc) {
   return rc;
 }
 
-enum { STOPPED = 2 }; /* file_line: the stop flag is set; this line is not taken */
+enum { STOPPED = 2 }; /* the stop flag was set before this line: it is not taken */
 
-static int file_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
-                     unsigned flags) {
-  file_job *j = ud;
-  if (vg_ingest_stopped(&j->b.ig)) return STOPPED;
-  vg_line line = {data,      len,          total,         line_no, flags,
-                  j->o->format, j->o->source, j->o->max_line, j->o->origin};
-  vg_result res;
-  int rc = vg_ingest_line(&j->b.ig, &line, &res, j->c);
+/* Stores one parsed line of the file (clearing its entry), then commits
+ * when the batch is full. 0, VG_INGEST_MORE at max_lines, or a failure. */
+static int file_line(file_job *j, vg_parsed *p) {
+  int rc = vg_ingest_parsed(&j->b.ig, &p->line, p->parsed ? &p->e : NULL, &p->res, j->c);
+  p->parsed = 0; /* stored or not, the entry was cleared */
   if (rc) return rc;
-  j->line = line_no;
-  j->offset += total + !(flags & VG_LINE_NO_EOL);
-  if (res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &line, &res);
+  j->line = p->line.line_no;
+  j->offset += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
+  if (p->res.status == VG_REJECTED && j->o->on_reject) j->o->on_reject(j->o->ud, &p->line, &p->res);
   if (++j->in_txn >= j->o->batch) {
     if ((rc = commit(j, 0))) return rc;
     if (j->o->max_lines && j->line - j->o->first_line >= j->o->max_lines) return VG_INGEST_MORE;
@@ -128,44 +129,54 @@ static int file_line(void *ud, const char *data, size_t len, uint64_t total, uin
   return 0;
 }
 
+/* The lines come parsed from a reader thread (reader.h) while this one
+ * stores those before them. */
 int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *c, char *err,
                  size_t cap) {
   file_job j = {.o = o, .c = c, .line = o->first_line, .offset = o->offset};
   vg_batch_init(&j.b, ig);
-  vg_framer f;
-  vg_framer_init(&f, o->max_line);
-  f.line_no = o->first_line;
-  char buf[65536];
+  vg_reader_opts ro = {o->format, o->source, o->origin, o->max_line, o->first_line};
+  vg_reader *r = vg_reader_start(fd, &ro);
+  if (!r) {
+    snprintf(err, cap, "cannot start a thread to read the input");
+    vg_batch_free(&j.b);
+    return VG_ENOMEM;
+  }
   uint64_t bytes = 0, next_progress = 1 << 22;
-  int rc = vg_batch_begin(&j.b);
-  while (rc == 0) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      snprintf(err, cap, "read failed after line %llu: %s", (unsigned long long)f.line_no,
-               strerror(errno));
-      if ((rc = commit(&j, 0)) == 0) rc = VG_EIO;
-      break;
+  int rc = vg_batch_begin(&j.b), end = 0;
+  vg_chunk *ch = NULL;
+  while (rc == 0 && !end && (ch = vg_reader_next(r))) {
+    for (size_t i = 0; rc == 0 && i < ch->n; i++) {
+      /* A stop is honoured between two entries: the rest is left unread. */
+      if (vg_ingest_stopped(&j.b.ig)) {
+        rc = STOPPED;
+        break;
+      }
+      vg_parsed *p = &ch->v[i];
+      bytes += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
+      rc = file_line(&j, p);
     }
-    if (n == 0) {
-      if ((rc = vg_framer_finish(&f, file_line, &j)) == 0) rc = commit(&j, 0);
-      break;
-    }
-    bytes += (uint64_t)n;
-    rc = vg_framer_feed(&f, buf, (size_t)n, file_line, &j);
     if (o->progress && bytes >= next_progress) {
-      o->progress(o->ud, f.line_no, bytes);
+      o->progress(o->ud, j.line, bytes);
       next_progress = bytes + (1 << 22);
     }
+    end = rc == 0 ? ch->end : 0;
+    if (end == VG_CHUNK_LAST) {
+      rc = commit(&j, 0);
+    } else if (end) { /* the read failed after these lines: they are committed */
+      snprintf(err, cap, "%s", ch->why);
+      if ((rc = commit(&j, 0)) == 0) rc = end == VG_EIO ? VG_EIO : VG_ENOMEM;
+    }
+    vg_chunk_free(ch);
   }
-  /* Stopped: what was read is committed, with where the rest begins. */
+  vg_reader_stop(r);
+  /* Stopped: what was stored is committed, with where the rest begins. */
   if (rc == STOPPED && (rc = commit(&j, 0)) == 0) rc = VG_INGEST_MORE;
-  if (rc == VG_EDB || rc == VG_ENOMEM) {
-    if (j.b.open) vg_batch_end(&j.b, rc, NULL, NULL); /* rolls back, saying why */
+  if (rc == VG_EDB || (rc == VG_ENOMEM && j.b.open)) {
+    vg_batch_end(&j.b, rc, NULL, NULL); /* rolls back, saying why */
     snprintf(err, cap, "%s", j.b.err);
   }
   vg_batch_free(&j.b);
-  vg_framer_free(&f);
   return rc;
 }
 
@@ -286,7 +297,7 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       rc = vg_store_entry_update(ig->st, entry, text, record);
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
-    } else if (parse_line(&l, &e, &res)) {
+    } else if (vg_ingest_parse(&l, &e, &res)) {
       rc = item_reject(ig, f, it, &l, &res, c, fc);
     } else if ((rc = store_entry(ig, &e, &res, c)) == 0) {
       rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
@@ -315,7 +326,7 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   vg_entry e;
   if (vg_ingest_stopped(j->ig)) return VG_ESTOPPED;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
-  if (parse_line(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
+  if (vg_ingest_parse(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
   /* A line is named by its bytes (those kept of an overlong one, and its
    * length), whatever its place in the body. */
   uint8_t key[16], content[16];

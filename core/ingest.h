@@ -67,6 +67,16 @@ static inline int vg_ingest_stopped(const vg_ingest *ig) {
  * Returns 0, or VG_EDB / VG_ENOMEM when the store failed: the caller must
  * then roll back, and nothing of the transaction counts. */
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c);
+/* The two halves of vg_ingest_line, for a caller that parses on one thread
+ * and stores on another (reader.h). vg_ingest_parse reads line into e
+ * (which may point into line->data: keep it alive) and returns 0, or fills
+ * res with why it is refused (status VG_REJECTED) and returns VG_EPARSE; it
+ * touches nothing else, so any thread may call it. vg_ingest_parsed then
+ * stores e (and clears it) as vg_ingest_line would, or, when e is NULL,
+ * keeps the line in rejects with res->reason; same returns. */
+int vg_ingest_parse(const vg_line *line, vg_entry *e, vg_result *res);
+int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, vg_entry *e, vg_result *res,
+                     vg_counts *c);
 /* Ends a batch before its commit: the rules conclude what waited for the
  * whole batch (absences). Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_ingest_flush(const vg_ingest *ig);
@@ -97,7 +107,8 @@ typedef struct {
 
 enum { VG_INGEST_MORE = 1 }; /* vg_ingest_fd stopped at max_lines or ig->stop: the rest is unread */
 
-/* Reads fd to its end and ingests every line, committing every `batch`
+/* Reads fd to its end and ingests every line (read and parsed on a thread
+ * of its own, a few chunks ahead: reader.h), committing every `batch`
  * lines through a vg_batch (each commit after vg_ingest_flush; the alerts of
  * a batch go to ig->alerts once it committed) and calling on_commit after
  * each commit. A last line without a newline is ingested too. Returns 0;

@@ -257,10 +257,13 @@ static const char *const text_sql[T_COUNT] = {
 };
 
 /* Its schema (%1$s: the schema name and a dot, or nothing); the tokenizer
- * is FTS5's default, unicode61. */
+ * is FTS5's default, unicode61. Searches are matched and then ordered by
+ * date, never ranked, so no sizes of documents are kept (columnsize=0: one
+ * B-tree fewer to write per entry). */
 #define TEXT_SCHEMA                                                                              \
   "PRAGMA %1$sjournal_mode = WAL; PRAGMA %1$ssynchronous = NORMAL;"                              \
-  " CREATE VIRTUAL TABLE IF NOT EXISTS %1$sentries_text USING fts5(text, content = '');"        \
+  " CREATE VIRTUAL TABLE IF NOT EXISTS %1$sentries_text"                                         \
+  " USING fts5(text, content = '', columnsize = 0);"                                             \
   " CREATE TABLE IF NOT EXISTS %1$stext_state (id INTEGER PRIMARY KEY CHECK (id = 1),"          \
   " upto INTEGER NOT NULL, hash BLOB);"                                                          \
   " INSERT OR IGNORE INTO %1$stext_state (id, upto) VALUES (1, 0);"

@@ -1,0 +1,213 @@
+/* reader.c — reading and parsing a file ahead of its store; see reader.h. */
+#include "reader.h"
+
+#include "framer.h"
+#include "vigil.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+/* A chunk closes at this many lines or bytes, whichever comes first. */
+#define CHUNK_LINES 1024
+#define CHUNK_BYTES (256u << 10)
+/* Chunks read ahead of the store at most. */
+#define QUEUE_MAX 4
+
+struct vg_reader {
+  int fd;
+  vg_reader_opts o;
+  uv_thread_t thread;
+  uv_mutex_t mu;
+  uv_cond_t more, room;        /* a chunk was queued; one was taken (or stop) */
+  vg_chunk *queue[QUEUE_MAX];  /* under mu: the chunks read, oldest first */
+  size_t head, count;
+  int stop;                    /* under mu: the consumer wants no more */
+  int ended;                   /* under mu: the last chunk was queued */
+  vg_chunk *cur;               /* the reader thread's chunk being filled */
+  vg_chunk nomem;              /* handed on when not even a chunk could be made */
+};
+
+enum { STOPPED = 2 }; /* on_line: the consumer stopped the reader */
+
+void vg_chunk_free(vg_chunk *c) {
+  if (!c || c->borrowed) return;
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].parsed) vg_entry_clear(&c->v[i].e);
+  free(c->v);
+  free(c->bytes);
+  free(c);
+}
+
+static vg_chunk *chunk_new(void) {
+  vg_chunk *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->v = malloc(CHUNK_LINES * sizeof *c->v);
+  c->bytes = malloc(c->capbytes = CHUNK_BYTES);
+  if (!c->v || !c->bytes) {
+    vg_chunk_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* Parses every line of c once its bytes are all in (they move no more). */
+static void chunk_parse(vg_chunk *c) {
+  for (size_t i = 0; i < c->n; i++) {
+    vg_parsed *p = &c->v[i];
+    p->line.data = c->bytes + (size_t)p->line.data; /* an offset until now */
+    p->parsed = vg_ingest_parse(&p->line, &p->e, &p->res) == 0;
+  }
+}
+
+/* Queues c, waiting for room; returns STOPPED (c freed) when the consumer
+ * stopped meanwhile. */
+static int push(vg_reader *r, vg_chunk *c) {
+  uv_mutex_lock(&r->mu);
+  while (r->count == QUEUE_MAX && !r->stop) uv_cond_wait(&r->room, &r->mu);
+  int stop = r->stop;
+  if (!stop) {
+    r->queue[(r->head + r->count) % QUEUE_MAX] = c;
+    r->count++;
+    if (c->end) r->ended = 1;
+    uv_cond_signal(&r->more);
+  }
+  uv_mutex_unlock(&r->mu);
+  if (stop) vg_chunk_free(c);
+  return stop ? STOPPED : 0;
+}
+
+/* Closes the chunk being filled with `end` and queues it; a new one follows
+ * unless it was the last. 0, STOPPED or VG_ENOMEM. */
+static int flush(vg_reader *r, int end) {
+  vg_chunk *c = r->cur;
+  r->cur = NULL;
+  c->end = end;
+  chunk_parse(c);
+  int rc = push(r, c);
+  if (rc || end) return rc;
+  return (r->cur = chunk_new()) ? 0 : VG_ENOMEM;
+}
+
+static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
+                   unsigned flags) {
+  vg_reader *r = ud;
+  vg_chunk *c = r->cur;
+  if (c->nbytes + len > c->capbytes) {
+    size_t cap = c->capbytes * 2;
+    while (cap < c->nbytes + len) cap *= 2;
+    char *b = realloc(c->bytes, cap);
+    if (!b) return VG_ENOMEM;
+    c->bytes = b;
+    c->capbytes = cap;
+  }
+  memcpy(c->bytes + c->nbytes, data, len);
+  vg_parsed *p = &c->v[c->n++];
+  p->line = (vg_line){(const char *)(uintptr_t)c->nbytes, len, total, line_no, flags,
+                      r->o.format, r->o.source, r->o.max_line, r->o.origin};
+  c->nbytes += len;
+  if (c->n == CHUNK_LINES || c->nbytes >= CHUNK_BYTES) return flush(r, 0);
+  return 0;
+}
+
+static void run(void *arg) {
+  pthread_setname_np(pthread_self(), "vigil-read"); /* for top -H and perf */
+  vg_reader *r = arg;
+  vg_framer f;
+  vg_framer_init(&f, r->o.max_line);
+  f.line_no = r->o.first_line;
+  static const size_t bufsize = 65536;
+  char *buf = malloc(bufsize);
+  int rc = buf ? 0 : VG_ENOMEM;
+  while (rc == 0) {
+    ssize_t n = read(r->fd, buf, bufsize);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      snprintf(r->cur->why, sizeof r->cur->why, "read failed after line %llu: %s",
+               (unsigned long long)f.line_no, strerror(errno));
+      rc = flush(r, VG_EIO);
+      break;
+    }
+    if (n == 0) {
+      if ((rc = vg_framer_finish(&f, on_line, r)) == 0) rc = flush(r, VG_CHUNK_LAST);
+      break;
+    }
+    rc = vg_framer_feed(&f, buf, (size_t)n, on_line, r);
+  }
+  if (rc == VG_ENOMEM) { /* what was read goes on, then the failure */
+    if (r->cur) {
+      snprintf(r->cur->why, sizeof r->cur->why, "out of memory after line %llu",
+               (unsigned long long)f.line_no);
+      flush(r, VG_ENOMEM);
+    } else {
+      r->nomem.end = VG_ENOMEM;
+      r->nomem.borrowed = 1;
+      snprintf(r->nomem.why, sizeof r->nomem.why, "out of memory after line %llu",
+               (unsigned long long)f.line_no);
+      push(r, &r->nomem);
+    }
+  }
+  vg_chunk_free(r->cur); /* stopped while filling it */
+  r->cur = NULL;
+  free(buf);
+  vg_framer_free(&f);
+}
+
+vg_reader *vg_reader_start(int fd, const vg_reader_opts *o) {
+  vg_reader *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->fd = fd;
+  r->o = *o;
+  if (!(r->cur = chunk_new())) goto no_chunk;
+  if (uv_mutex_init(&r->mu)) goto no_mutex;
+  if (uv_cond_init(&r->more)) goto no_more;
+  if (uv_cond_init(&r->room)) goto no_room;
+  if (uv_thread_create(&r->thread, run, r) == 0) return r;
+  uv_cond_destroy(&r->room);
+no_room:
+  uv_cond_destroy(&r->more);
+no_more:
+  uv_mutex_destroy(&r->mu);
+no_mutex:
+  vg_chunk_free(r->cur);
+no_chunk:
+  free(r);
+  return NULL;
+}
+
+vg_chunk *vg_reader_next(vg_reader *r) {
+  uv_mutex_lock(&r->mu);
+  while (r->count == 0 && !r->ended) uv_cond_wait(&r->more, &r->mu);
+  vg_chunk *c = NULL;
+  if (r->count) {
+    c = r->queue[r->head];
+    r->head = (r->head + 1) % QUEUE_MAX;
+    r->count--;
+    uv_cond_signal(&r->room);
+  }
+  uv_mutex_unlock(&r->mu);
+  return c;
+}
+
+void vg_reader_stop(vg_reader *r) {
+  if (!r) return;
+  uv_mutex_lock(&r->mu);
+  r->stop = 1;
+  uv_cond_signal(&r->room);
+  uv_mutex_unlock(&r->mu);
+  uv_thread_join(&r->thread);
+  while (r->count) {
+    vg_chunk *c = r->queue[r->head];
+    r->head = (r->head + 1) % QUEUE_MAX;
+    r->count--;
+    vg_chunk_free(c);
+  }
+  uv_cond_destroy(&r->room);
+  uv_cond_destroy(&r->more);
+  uv_mutex_destroy(&r->mu);
+  free(r);
+}

@@ -1,0 +1,60 @@
+/* reader.h — a file read and its lines parsed on a thread of their own.
+ *
+ * The first stage of ingesting a file: a thread reads the descriptor, cuts
+ * the bytes into lines (framer.h) and parses each into an entry, or into
+ * the reason it is refused (vg_ingest_parse), while the caller's thread
+ * stores the chunks before it (vg_ingest_fd). Chunks go from one to the
+ * other through a bounded queue, so the reader runs ahead by a few chunks
+ * at most and memory stays bounded whatever the file's size. The reader
+ * touches neither the store nor the rules. */
+#ifndef VIGIL_READER_H
+#define VIGIL_READER_H
+
+#include "ingest.h"
+
+/* One line of a chunk, parsed. */
+typedef struct {
+  vg_line line;  /* its bytes (held by the chunk), number, flags and where it came from */
+  int parsed;    /* 1: e holds its entry; 0: res holds why it is refused (VG_REJECTED) */
+  vg_entry e;    /* points into the chunk */
+  vg_result res;
+} vg_parsed;
+
+/* Lines in the order of the file. */
+typedef struct {
+  vg_parsed *v;
+  size_t n;
+  char *bytes;         /* the lines' bytes, back to back */
+  size_t nbytes, capbytes;
+  /* 0: more chunks follow; VG_CHUNK_LAST: this chunk ends the file; VG_EIO or
+   * VG_ENOMEM: reading failed after these lines, why says so. */
+  int end;
+  char why[256];
+  int borrowed;        /* the reader's own: vg_chunk_free leaves it */
+} vg_chunk;
+
+enum { VG_CHUNK_LAST = 1 };
+
+typedef struct {
+  vg_format format;     /* how lines are read */
+  const char *source;   /* their default source (outlives the reader) */
+  const char *origin;   /* for their rejects; may be NULL (outlives the reader) */
+  size_t max_line;      /* the line cap */
+  uint64_t first_line;  /* lines before the descriptor's position */
+} vg_reader_opts;
+
+typedef struct vg_reader vg_reader;
+
+/* Starts reading fd from where it stands. Returns NULL when the thread
+ * cannot be made (the caller reads on its own thread instead). */
+vg_reader *vg_reader_start(int fd, const vg_reader_opts *o);
+/* The next chunk, waiting for it; the caller owns it (vg_chunk_free). NULL
+ * only after a chunk whose `end` was set. */
+vg_chunk *vg_reader_next(vg_reader *r);
+/* Stops the reader wherever it is (what it read beyond the chunks taken is
+ * dropped), joins its thread and frees it. NULL does nothing. */
+void vg_reader_stop(vg_reader *r);
+/* Frees a chunk and the entries it still holds. */
+void vg_chunk_free(vg_chunk *c);
+
+#endif

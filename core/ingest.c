@@ -56,13 +56,12 @@ static int keep_reject(const vg_ingest *ig, const vg_line *line, vg_result *res,
   return 0;
 }
 
-/* Stores e (and clears it), running the rules on it when it is new. */
-static int store_entry(const vg_ingest *ig, vg_entry *e, vg_result *res, vg_counts *c) {
+/* Stores e, running the rules on it when it is new; the caller clears e. */
+static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, vg_counts *c) {
   int rc;
   res->status = vg_store_insert(ig->st, e, &res->id);
   if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, e, res->id)) < 0)
     res->status = rc;
-  vg_entry_clear(e);
   if (res->status < 0) return res->status;
   if (c) {
     if (res->status == VG_STORED) c->stored++;
@@ -74,11 +73,13 @@ static int store_entry(const vg_ingest *ig, vg_entry *e, vg_result *res, vg_coun
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
   vg_entry e;
   if (vg_ingest_parse(line, &e, res)) return keep_reject(ig, line, res, c);
-  return store_entry(ig, &e, res, c);
+  int rc = store_entry(ig, &e, res, c);
+  vg_entry_clear(&e);
+  return rc;
 }
 
-int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, vg_entry *e, vg_result *res,
-                     vg_counts *c) {
+int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
+                     vg_result *res, vg_counts *c) {
   return e ? store_entry(ig, e, res, c) : keep_reject(ig, line, res, c);
 }
 
@@ -115,7 +116,6 @@ enum { STOPPED = 2 }; /* the stop flag was set before this line: it is not taken
  * when the batch is full. 0, VG_INGEST_MORE at max_lines, or a failure. */
 static int file_line(file_job *j, vg_parsed *p) {
   int rc = vg_ingest_parsed(&j->b.ig, &p->line, p->parsed ? &p->e : NULL, &p->res, j->c);
-  p->parsed = 0; /* stored or not, the entry was cleared */
   if (rc) return rc;
   j->line = p->line.line_no;
   j->offset += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
@@ -167,7 +167,7 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
       snprintf(err, cap, "%s", ch->why);
       if ((rc = commit(&j, 0)) == 0) rc = end == VG_EIO ? VG_EIO : VG_ENOMEM;
     }
-    vg_chunk_free(ch);
+    vg_reader_recycle(r, ch);
   }
   vg_reader_stop(r);
   /* Stopped: what was stored is committed, with where the rest begins. */
@@ -299,8 +299,10 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       if (rc == 0) fc->updated++;
     } else if (vg_ingest_parse(&l, &e, &res)) {
       rc = item_reject(ig, f, it, &l, &res, c, fc);
-    } else if ((rc = store_entry(ig, &e, &res, c)) == 0) {
-      rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
+    } else {
+      rc = store_entry(ig, &e, &res, c);
+      vg_entry_clear(&e);
+      if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, res.id, it->content);
     }
   }
   cJSON_free(record);
@@ -326,7 +328,11 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
   vg_entry e;
   if (vg_ingest_stopped(j->ig)) return VG_ESTOPPED;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
-  if (vg_ingest_parse(&l, &e, &res) == 0) return store_entry(j->ig, &e, &res, j->c);
+  if (vg_ingest_parse(&l, &e, &res) == 0) {
+    int rc = store_entry(j->ig, &e, &res, j->c);
+    vg_entry_clear(&e);
+    return rc;
+  }
   /* A line is named by its bytes (those kept of an overlong one, and its
    * length), whatever its place in the body. */
   uint8_t key[16], content[16];

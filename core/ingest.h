@@ -72,11 +72,12 @@ int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_
  * (which may point into line->data: keep it alive) and returns 0, or fills
  * res with why it is refused (status VG_REJECTED) and returns VG_EPARSE; it
  * touches nothing else, so any thread may call it. vg_ingest_parsed then
- * stores e (and clears it) as vg_ingest_line would, or, when e is NULL,
- * keeps the line in rejects with res->reason; same returns. */
+ * stores e as vg_ingest_line would (the caller still clears e, on whatever
+ * thread suits it), or, when e is NULL, keeps the line in rejects with
+ * res->reason; same returns. */
 int vg_ingest_parse(const vg_line *line, vg_entry *e, vg_result *res);
-int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, vg_entry *e, vg_result *res,
-                     vg_counts *c);
+int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
+                     vg_result *res, vg_counts *c);
 /* Ends a batch before its commit: the rules conclude what waited for the
  * whole batch (absences). Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_ingest_flush(const vg_ingest *ig);

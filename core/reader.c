@@ -28,6 +28,8 @@ struct vg_reader {
   size_t head, count;
   int stop;                    /* under mu: the consumer wants no more */
   int ended;                   /* under mu: the last chunk was queued */
+  vg_chunk *spent[QUEUE_MAX + 2]; /* under mu: chunks stored, for the reader to empty and reuse */
+  size_t nspent;
   vg_chunk *cur;               /* the reader thread's chunk being filled */
   vg_chunk nomem;              /* handed on when not even a chunk could be made */
 };
@@ -43,8 +45,25 @@ void vg_chunk_free(vg_chunk *c) {
   free(c);
 }
 
-static vg_chunk *chunk_new(void) {
-  vg_chunk *c = calloc(1, sizeof *c);
+/* Empties a chunk for reuse: the entries it holds are released here, on
+ * the thread that made them. */
+static void chunk_reset(vg_chunk *c) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].parsed) vg_entry_clear(&c->v[i].e);
+  c->n = c->nbytes = 0;
+  c->end = 0;
+  c->why[0] = '\0';
+}
+
+static vg_chunk *chunk_new(vg_reader *r) {
+  uv_mutex_lock(&r->mu);
+  vg_chunk *c = r->nspent ? r->spent[--r->nspent] : NULL;
+  uv_mutex_unlock(&r->mu);
+  if (c) {
+    chunk_reset(c);
+    return c;
+  }
+  c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->v = malloc(CHUNK_LINES * sizeof *c->v);
   c->bytes = malloc(c->capbytes = CHUNK_BYTES);
@@ -90,7 +109,7 @@ static int flush(vg_reader *r, int end) {
   chunk_parse(c);
   int rc = push(r, c);
   if (rc || end) return rc;
-  return (r->cur = chunk_new()) ? 0 : VG_ENOMEM;
+  return (r->cur = chunk_new(r)) ? 0 : VG_ENOMEM;
 }
 
 static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
@@ -162,8 +181,8 @@ vg_reader *vg_reader_start(int fd, const vg_reader_opts *o) {
   if (!r) return NULL;
   r->fd = fd;
   r->o = *o;
-  if (!(r->cur = chunk_new())) goto no_chunk;
   if (uv_mutex_init(&r->mu)) goto no_mutex;
+  if (!(r->cur = chunk_new(r))) goto no_chunk;
   if (uv_cond_init(&r->more)) goto no_more;
   if (uv_cond_init(&r->room)) goto no_room;
   if (uv_thread_create(&r->thread, run, r) == 0) return r;
@@ -171,10 +190,10 @@ vg_reader *vg_reader_start(int fd, const vg_reader_opts *o) {
 no_room:
   uv_cond_destroy(&r->more);
 no_more:
-  uv_mutex_destroy(&r->mu);
-no_mutex:
   vg_chunk_free(r->cur);
 no_chunk:
+  uv_mutex_destroy(&r->mu);
+no_mutex:
   free(r);
   return NULL;
 }
@@ -193,6 +212,15 @@ vg_chunk *vg_reader_next(vg_reader *r) {
   return c;
 }
 
+void vg_reader_recycle(vg_reader *r, vg_chunk *c) {
+  if (!c) return;
+  uv_mutex_lock(&r->mu);
+  int kept = !c->borrowed && r->nspent < sizeof r->spent / sizeof r->spent[0];
+  if (kept) r->spent[r->nspent++] = c;
+  uv_mutex_unlock(&r->mu);
+  if (!kept) vg_chunk_free(c);
+}
+
 void vg_reader_stop(vg_reader *r) {
   if (!r) return;
   uv_mutex_lock(&r->mu);
@@ -206,6 +234,7 @@ void vg_reader_stop(vg_reader *r) {
     r->count--;
     vg_chunk_free(c);
   }
+  while (r->nspent) vg_chunk_free(r->spent[--r->nspent]);
   uv_cond_destroy(&r->room);
   uv_cond_destroy(&r->more);
   uv_mutex_destroy(&r->mu);

@@ -48,9 +48,13 @@ typedef struct vg_reader vg_reader;
 /* Starts reading fd from where it stands. Returns NULL when the thread
  * cannot be made (the caller reads on its own thread instead). */
 vg_reader *vg_reader_start(int fd, const vg_reader_opts *o);
-/* The next chunk, waiting for it; the caller owns it (vg_chunk_free). NULL
+/* The next chunk, waiting for it; the caller owns it until it gives it
+ * back (vg_reader_recycle) or frees it (vg_chunk_free). NULL
  * only after a chunk whose `end` was set. */
 vg_chunk *vg_reader_next(vg_reader *r);
+/* Gives a chunk the caller is done with back to the reader, which empties
+ * and reuses it (its entries are freed on the thread that made them). */
+void vg_reader_recycle(vg_reader *r, vg_chunk *c);
 /* Stops the reader wherever it is (what it read beyond the chunks taken is
  * dropped), joins its thread and frees it. NULL does nothing. */
 void vg_reader_stop(vg_reader *r);

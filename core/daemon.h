@@ -73,7 +73,9 @@ typedef struct {
   uint64_t total;   /* its full length */
   uint64_t line_no; /* its number on that connection */
   unsigned flags;   /* VG_LINE_* */
-  vg_result res;    /* filled by the job */
+  int parsed;       /* 1: e holds the line's entry (pointing into data) */
+  vg_entry e;       /* parsed on the loop as the line arrives; cleared there once answered */
+  vg_result res;    /* why the line is refused (when not parsed), then what the job made of it */
 } item;
 
 typedef struct {

@@ -295,9 +295,15 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
     data = hidden;
     len = total = sizeof hidden - 1;
   }
-  item it = {c, malloc(len ? len : 1), len, total, line_no, flags, {0}};
+  item it = {.from = c, .data = malloc(len ? len : 1), .len = len, .total = total,
+             .line_no = line_no, .flags = flags};
   if (!it.data) return VG_ENOMEM;
   memcpy(it.data, data, len);
+  /* Parsed here, so that the worker only stores: the loop reads and parses
+   * the next lines while the worker stores a batch. */
+  vg_line line = {it.data,         len, total, line_no, flags, srv->cfg.format, SOCKET_SOURCE,
+                  srv->cfg.max_line, c->name};
+  it.parsed = vg_ingest_parse(&line, &it.e, &it.res) == 0;
   if (!srv->pending.n) srv->pending_since = uv_now(srv->loop); /* a batch starts waiting */
   if (vec_push(&srv->pending, &it)) {
     free(it.data);

@@ -32,7 +32,7 @@ static void work(server *srv) {
     item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
-    rc = vg_ingest_line(&t->ig, &line, &it->res, NULL);
+    rc = vg_ingest_parsed(&t->ig, &line, it->parsed ? &it->e : NULL, &it->res, NULL);
   }
   for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
@@ -74,6 +74,7 @@ static void answer(server *srv, item_vec *b) {
     }
     if (!c->closing) vg_listen_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
     vg_listen_touch(srv, c);
+    if (it->parsed) vg_entry_clear(&it->e);
     free(it->data);
     c->inflight--;
   }

@@ -513,6 +513,60 @@ static void test_event_differs_by_day_span_and_words(void **state) {
   assert_true(event_of("2023-11-21: a b") != event_of("2023-11-21: ab"));
 }
 
+/* Stores deduplicate against hashes and event keys written by earlier
+ * versions: these values, made by the parser as it first shipped, must
+ * never change. The lines cover every precision, a record's own source,
+ * escapes in the text, and a text longer than any buffer of the hash. */
+static void test_hash_and_event_values_are_pinned(void **state) {
+  (void)state;
+  static char long_line[2200];
+  char text[2101];
+  for (int i = 0; i < 2100; i++) text[i] = "abcdefghij klmnopqrstuvwxyz, ABC."[i % 33];
+  text[2100] = '\0';
+  snprintf(long_line, sizeof long_line, "1999-02-03: %s", text);
+  static const struct {
+    const char *line, *hash;
+    long long event;
+  } pins[] = {
+      {"2023-11-21: A satellite reaches orbit.", "b8cdf1896dd6fc0293e97fbf9829cf34",
+       4990708756504825971LL},
+      {"{\"date\":\"2023-11-21T10:30:00+09:00\",\"text\":\" Caf\\u00e9 \\\"quoted\\\"\\tend "
+       "\\ud83d\\ude00\",\"source\":\"wire\",\"k\":[1,{\"a\":\"b\"}]}",
+       "98353f58935ccf7bcf1c573b7053d93e", 646521489555318291LL},
+      {"{\"date\": \"Dec. 5-7, 2023\", \"text\": \"Drills \xeb\x82\xa8\xeb\xb6\x81\"}",
+       "c5696eec5efcab228ad82ab4dc7a5e58", 7434026247056134658LL},
+      {"December 2023: a month", "c8ee3ea6677f730921d9e54e3a760d1c", -514311963841897795LL},
+      {"2023: a year", "e610bfc973b9c4579dd85ba11f4783ea", 619734031860757816LL},
+      {"mid-December 2023: part of a month", "508be2deccddf078bc111c826694bd2e",
+       1435089504003569517LL},
+      {"{\"date\":\"2000-01-01\",\"text\":\"The weather service issues a storm warning (report "
+       "a-0000000)\",\"region\":\"r41\"}",
+       "33ca402419d07e718eb451ae32141a39", -1613464381855077166LL},
+      {long_line, "59df055fd8f7bc1293d9045296d3118d", 4166422500599914843LL},
+  };
+  for (size_t i = 0; i < sizeof pins / sizeof pins[0]; i++) {
+    vg_entry e;
+    char why[VG_REASON_MAX] = "";
+    if (vg_entry_parse(pins[i].line, strlen(pins[i].line), VG_FORMAT_AUTO, "desk", &e, why))
+      fail_msg("\"%s\" was refused: %s", pins[i].line, why);
+    char hex[33];
+    for (int k = 0; k < 16; k++) snprintf(hex + 2 * k, 3, "%02x", e.hash[k]);
+    long long event = vg_entry_event(e.text, e.text_len, e.date.first, e.date.last);
+    vg_entry_clear(&e);
+    assert_string_equal(hex, pins[i].hash);
+    assert_true(event == pins[i].event);
+  }
+  /* Event keys of bare texts: separators outside ASCII, bytes that are not
+   * UTF-8, no words at all, and a text longer than the key's buffer. */
+  const char *curly = "\xe2\x80\x9cNorth Korea\xe2\x80\x9d launches\xc2\xa0"
+                      "a satellite \xe2\x80\x94";
+  const char *stray = "\xff\xfe abc \xe3\x80\x80 Ch\xc3\xb6llima";
+  assert_true(vg_entry_event(curly, strlen(curly), 19682, 19684) == 5619065464877891077LL);
+  assert_true(vg_entry_event(stray, strlen(stray), 19682, 19684) == -5374438902111750268LL);
+  assert_true(vg_entry_event("", 0, 19682, 19684) == 3856027559863029337LL);
+  assert_true(vg_entry_event(text, 2100, -5, 3) == 7482928792447796255LL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chrono_text_is_trimmed),
@@ -556,6 +610,7 @@ int main(void) {
       cmocka_unit_test(test_source_and_text_boundary_in_hash),
       cmocka_unit_test(test_event_ignores_case_spacing_and_punctuation),
       cmocka_unit_test(test_event_differs_by_day_span_and_words),
+      cmocka_unit_test(test_hash_and_event_values_are_pinned),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,10 +21,20 @@ int vg_format_parse(const char *name, vg_format *out) {
   return VG_EINVAL;
 }
 
+/* Whether the eight bytes at p are all ASCII and none is NUL. */
+static int plain_ascii(const unsigned char *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  return ((v | ((v - ones) & ~v)) & highs) == 0;
+}
+
 long vg_utf8_check(const char *s, size_t n) {
   const unsigned char *p = (const unsigned char *)s;
   size_t i = 0;
   while (i < n) {
+    while (i + 8 <= n && plain_ascii(p + i)) i += 8;
+    if (i >= n) break;
     unsigned c = p[i];
     if (c >= 0x01 && c < 0x80) {
       i++;
@@ -88,13 +98,15 @@ static int separates(long cp) {
 }
 
 int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last) {
+  /* The span, then the words lower-cased and joined by one space: hashed in
+   * one call when they fit the buffer, else streamed through it (the same
+   * bytes, so the same key). */
   XXH3_state_t st;
-  XXH3_64bits_reset(&st);
+  int streaming = 0;
+  unsigned char buf[1024];
   int32_t span[2] = {first, last};
-  XXH3_64bits_update(&st, span, sizeof span);
-  /* The words, lower-cased and joined by one space, through a small buffer. */
-  unsigned char buf[256];
-  size_t n = 0;
+  memcpy(buf, span, sizeof span);
+  size_t n = sizeof span;
   int words = 0, gap = 0;
   const unsigned char *p = (const unsigned char *)text;
   for (size_t i = 0; i < len;) {
@@ -113,6 +125,8 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
       continue;
     }
     if (n + used + 1 > sizeof buf) {
+      if (!streaming) XXH3_64bits_reset(&st);
+      streaming = 1;
       XXH3_64bits_update(&st, buf, n);
       n = 0;
     }
@@ -125,6 +139,7 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
     }
     i += used;
   }
+  if (!streaming) return (int64_t)XXH3_64bits(buf, n);
   XXH3_64bits_update(&st, buf, n);
   return (int64_t)XXH3_64bits_digest(&st);
 }

@@ -167,9 +167,26 @@ typedef struct {
   vg_store *st;
   const int64_t *ids;  /* the entries, in order */
   size_t n;
-  vg_loaded *slots;    /* where loaded entries go (room for all of them) */
+  vg_loaded **slots;   /* the entries loaded, each allocated as it loads (room for all) */
   size_t *loaded;      /* slots used so far */
 } lazy;
+
+/* Loads entry id into the next slot of lz, as an object on the stack when
+ * `push`, else only with what a default message reads (no tags). The slot
+ * is counted before the object is made, so that it is released whatever
+ * happens. 0, VG_ENOMEM, VG_EDB or VG_EINVAL. */
+static int load_next(lazy *lz, int64_t id, int push) {
+  vg_loaded *slot = malloc(sizeof *slot);
+  if (!slot) return VG_ENOMEM;
+  int rc = vg_rules_load_stored(lz->st, id, push, slot);
+  if (rc) {
+    free(slot);
+    return rc;
+  }
+  lz->slots[(*lz->loaded)++] = slot;
+  if (push) vg_lua_entry_push(lz->r->sb->L, &slot->ctx);
+  return 0;
+}
 
 static int lazy_len(lua_State *L) {
   lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
@@ -181,9 +198,7 @@ static int lazy_index(lua_State *L) {
   lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
   lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
   if (i < 1 || (size_t)i > lz->n) return 0;
-  vg_loaded *slot = &lz->slots[*lz->loaded];
-  if (vg_rules_push_stored(lz->r, lz->st, lz->ids[i - 1], slot)) return 0;
-  ++*lz->loaded;
+  if (load_next(lz, lz->ids[i - 1], 1)) return 0;
   lua_pushvalue(L, -1); /* kept, to be made invalid after the call */
   lua_rawseti(L, lua_upvalueindex(2), (lua_Integer)*lz->loaded);
   lua_pushvalue(L, -1); /* and cached in the list */
@@ -217,11 +232,11 @@ static void push_lazy_list(lua_State *L, lazy *lz, int keep) {
 static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const int64_t *args,
                  size_t nargs, const int64_t *named, size_t nnamed, int list,
                  const char *dedup_base, const char *key,
-                 const char *(*default_message)(lua_State *, const rule *, vg_loaded *, size_t,
-                                                long long),
+                 const char *(*default_message)(lua_State *, const rule *, vg_loaded **,
+                                                size_t, long long),
                  int replace, long long count, vg_alert_list *out) {
   lua_State *L = r->sb->L;
-  vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
+  vg_loaded **slots = calloc(nargs + nnamed + 1, sizeof *slots);
   if (!slots) return VG_ENOMEM;
   /* Every entry object made here is also kept in this table, so that all
    * of them are invalidated before their slots are freed, even one a rule
@@ -231,15 +246,17 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
   size_t loaded = 0;
   int rc = 0, fn = lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION;
   if (ru->alert == LUA_NOREF) lua_pop(L, 1);
-  for (size_t i = 0; i < nargs && rc == 0; i++)
-    if ((rc = vg_rules_push_stored(r, st, args[i], &slots[loaded])) == 0) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, keep, (lua_Integer)++loaded);
-    }
   lazy lz = {r, st, named, nnamed, slots, &loaded};
+  /* Without a function, no object is made: the default message and the
+   * alert read the entries' dates and texts alone. */
+  for (size_t i = 0; i < nargs && rc == 0; i++)
+    if ((rc = load_next(&lz, args[i], fn)) == 0 && fn) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, keep, (lua_Integer)loaded);
+    }
   if (rc == 0 && list && fn) push_lazy_list(L, &lz, keep);
   if (rc) goto cleanup;
-  const vg_rule_entry anchor = slots[anchor_at].e;
+  const vg_rule_entry anchor = slots[anchor_at]->e;
   int64_t anchor_id = args[anchor_at];
   if (fn) {
     if (list == 2) { /* the list alone: drop the argument objects below it */
@@ -262,14 +279,15 @@ cleanup:
     lua_rawgeti(L, keep, (lua_Integer)i + 1);
     vg_lua_entry_invalidate(L, -1);
     lua_pop(L, 1);
-    vg_rules_unload(&slots[i]);
+    vg_rules_unload(slots[i]);
+    free(slots[i]);
   }
   free(slots);
   lua_settop(L, keep - 1);
   return rc;
 }
 
-static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *seq_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                long long count) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -277,37 +295,37 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
   (void)count;
   for (size_t i = 0; i < n; i++) {
     if (i) luaL_addstring(&b, ", then ");
-    luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
+    luaL_addlstring(&b, s[i]->e.date, strlen(s[i]->e.date));
     luaL_addstring(&b, " ");
-    luaL_addlstring(&b, s[i].e.text, s[i].e.text_len);
+    luaL_addlstring(&b, s[i]->e.text, s[i]->e.text_len);
   }
   luaL_pushresult(&b);
   return lua_tostring(L, -1);
 }
 
-static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                      long long count) {
   (void)n;
   lua_pushfstring(L, "%I events within %d days, up to %s", (LUAI_UACINT)count, (int)ru->within,
-                  s[0].e.date);
+                  s[0]->e.date);
   return lua_tostring(L, -1);
 }
 
-static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *absence_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                    long long count) {
   (void)n;
   (void)count;
   lua_pushfstring(L, "nothing followed within %d days: %s %s", (int)ru->within,
-                  s[0].e.date, s[0].e.text);
+                  s[0]->e.date, s[0]->e.text);
   return lua_tostring(L, -1);
 }
 
-static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *first_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                  long long count) {
   (void)n;
   (void)ru;
   (void)count;
-  lua_pushfstring(L, "first seen: %s %s", s[0].e.date, s[0].e.text);
+  lua_pushfstring(L, "first seen: %s %s", s[0]->e.date, s[0]->e.text);
   return lua_tostring(L, -1);
 }
 

@@ -39,6 +39,7 @@ enum {
   S_SPAN,
   S_CLEAR_MARKS,
   S_ENTRY,
+  S_ENTRY_UNTAGGED,
   S_ALERT_NEAR,
   S_ABSENCE_ADD,
   S_ABSENCE_SET,
@@ -145,6 +146,8 @@ static const char *const sql[S_COUNT] = {
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?1 AND (?2 IS NULL OR rule = ?2)",
     [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
+    [S_ENTRY_UNTAGGED] = "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at,"
+                         " e.fields, NULL, e.day_first, e.day_last FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
                      " AND dedup_key <> ?",
     [S_ABSENCE_ADD] = "INSERT OR IGNORE INTO absences (rule, key, entry_id, deadline) VALUES (?, ?, ?, ?)",
@@ -877,8 +880,9 @@ int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
   return clear_marks(st, entry, rule);
 }
 
-int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[S_ENTRY];
+/* One entry by id, with its tags or (untagged) without them. */
+static int entry_by_id(vg_store *st, int which, int64_t id, vg_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[which];
   sqlite3_bind_int64(s, 1, id);
   int rc = sqlite3_step(s), out;
   if (rc == SQLITE_ROW) {
@@ -891,6 +895,14 @@ int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
   }
   sqlite3_reset(s);
   return out;
+}
+
+int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
+  return entry_by_id(st, S_ENTRY, id, fn, ud);
+}
+
+int vg_store_entry_untagged(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
+  return entry_by_id(st, S_ENTRY_UNTAGGED, id, fn, ud);
 }
 
 /* Runs a one-row, one-integer statement; -1 on error. */

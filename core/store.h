@@ -209,6 +209,8 @@ int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule);
 /* Calls fn with the stored entry id: fn's result, VG_EINVAL if there is no
  * such entry, or VG_EDB. */
 int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud);
+/* The same without the tags (the row's tags are NULL): a narrower look-up. */
+int vg_store_entry_untagged(vg_store *st, int64_t id, vg_row_fn fn, void *ud);
 /* How many alerts of rule and key have a day in [from, to], other than the
  * one with dedup key except_dedup; or VG_EDB. */
 int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_t from,

@@ -22,9 +22,11 @@
  * first report and names all of them.
  *
  * A threshold's window is counted on the store's per-span tally of events
- * (vg_store_span_events), a row per day of the window whatever the number of
+ * (vg_store_spans), a row per day of the window whatever the number of
  * entries, and its alert, one per day the window ends on, names at most
- * NAMED_MAX entries and says how many events there were. */
+ * NAMED_MAX entries and says how many events there were. The windows a new
+ * mark falls in are counted and named together, on one reading of the spans
+ * and one of the marks. */
 #include "rules_impl.h"
 
 #include "entry.h"
@@ -512,68 +514,121 @@ static int name_mark(void *ud, const vg_mark *m) {
   return 0;
 }
 
-/* Raises (or amends) the alert of the window that ends on `day`, when it
- * holds `count` events or more; anchor is the first report of the
- * latest-starting span that ends that day. */
-static int threshold_day(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t day,
-                         int64_t anchor, vg_alert_list *out) {
-  int32_t start = day - ru->within;
-  long long count = vg_store_span_events(st, ru->name, 0, key, start, day);
-  if (count < 0) return VG_EDB;
-  if (count < ru->count || anchor <= 0) return 0;
-  namer *nm = calloc(1, sizeof *nm);
-  if (!nm) return VG_ENOMEM;
-  nm->day = day;
-  int rc = vg_store_marks_by_event(st, ru->name, 0, key, start, day, name_mark, nm);
-  if (rc < 0) goto done;
-  /* An event cut short by the end of the reading may lack reports: not named. */
-  if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
-  int64_t named[NAMED_MAX];
-  for (size_t i = 0; i < nm->n; i++) named[i] = nm->v[nm->n - 1 - i]; /* in date order */
-  char base[600];
-  snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)day, key);
-  rc = raise(r, ru, st, 0, &anchor, 1, named, nm->n, 2, base, key, threshold_message, 1, count,
-             out);
-done:
-  free(nm);
-  return rc < 0 ? rc : 0;
+/* The spans of days of a threshold's marks, as the store tallies them. */
+typedef struct {
+  int32_t last, first;
+  long long events;
+  int64_t entry;
+} span;
+
+typedef struct {
+  span *v;
+  size_t n, cap;
+} spans;
+
+static int collect_span(void *ud, int32_t last, int32_t first, long long events, int64_t entry) {
+  spans *sp = ud;
+  if (sp->n == sp->cap) {
+    size_t cap = sp->cap ? sp->cap * 2 : 32;
+    span *v = realloc(sp->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    sp->v = v;
+    sp->cap = cap;
+  }
+  sp->v[sp->n++] = (span){last, first, events, entry};
+  return 0;
 }
 
+/* The events of the window [start, day]: those of the spans lying wholly in it. */
+static long long window_events(const spans *sp, int32_t start, int32_t day) {
+  long long n = 0;
+  for (size_t i = 0; i < sp->n; i++)
+    if (sp->v[i].last >= start && sp->v[i].last <= day && sp->v[i].first >= start)
+      n += sp->v[i].events;
+  return n;
+}
+
+/* A window to raise the alert of, and the entries it names. */
 typedef struct {
-  int32_t day;
   int64_t anchor;
-} window_end;
+  long long count;
+  namer nm;
+} window;
 
+/* Feeds one reading of the marks, latest first, to every window's namer:
+ * each sees the marks of its own days, in the order a reading of those
+ * days alone would give. Stops once every namer is done. */
 typedef struct {
-  window_end *v;
-  size_t n, cap;
-} window_ends;
+  window *v;
+  size_t n;
+  int32_t within;
+  unsigned char *done;
+} windows;
 
-static int collect_day(void *ud, int32_t day, int64_t anchor) {
-  window_ends *w = ud;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 8;
-    window_end *v = realloc(w->v, cap * sizeof *v);
-    if (!v) return VG_ENOMEM;
-    w->v = v;
-    w->cap = cap;
+static int name_windows(void *ud, const vg_mark *m) {
+  windows *ws = ud;
+  int busy = 0;
+  for (size_t i = 0; i < ws->n; i++) {
+    namer *nm = &ws->v[i].nm;
+    if (ws->done[i]) continue;
+    if (m->first > nm->day) busy = 1; /* its days are still to come */
+    else if (m->first < nm->day - ws->within) ws->done[i] = 1; /* its days are over */
+    else if (name_mark(nm, m)) ws->done[i] = 1;
+    else busy = 1;
   }
-  w->v[w->n++] = (window_end){day, anchor};
-  return 0;
+  return !busy;
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                      vg_alert_list *out) {
   /* Every window the new entry falls in: those ending on a day in
    * [e.last, e.first + within] on which some matching entry ends. All the
-   * entries that end on one day share a window, and so one alert. */
-  window_ends w = {0};
+   * entries that end on one day share a window, and so one alert. One
+   * reading of the spans counts them all, and one of the marks names the
+   * entries of all that reach the count. */
+  spans sp = {0};
+  windows ws = {0};
   int32_t to = e->first + ru->within;
-  int rc = vg_store_span_days(st, ru->name, 0, key, e->last, to, collect_day, &w);
-  for (size_t i = 0; rc == 0 && i < w.n; i++)
-    rc = threshold_day(r, ru, st, key, w.v[i].day, w.v[i].anchor, out);
-  free(w.v);
-  return rc;
+  int rc = vg_store_spans(st, ru->name, 0, key, e->last - ru->within, to, collect_span, &sp);
+  if (rc == 0 && sp.n) {
+    ws.v = calloc(sp.n, sizeof *ws.v);
+    ws.done = calloc(sp.n, 1);
+    if (!ws.v || !ws.done) rc = VG_ENOMEM;
+  }
+  /* The spans come by last day then first day: the last of a day's is the
+   * latest-starting, whose first report anchors the window's alert. */
+  for (size_t i = 0; rc == 0 && i < sp.n; i++) {
+    int32_t day = sp.v[i].last;
+    if (day < e->last || (i + 1 < sp.n && sp.v[i + 1].last == day)) continue;
+    long long count = window_events(&sp, day - ru->within, day);
+    if (count < ru->count || sp.v[i].entry <= 0) continue;
+    window *w = &ws.v[ws.n++];
+    w->anchor = sp.v[i].entry;
+    w->count = count;
+    w->nm.day = day;
+  }
+  ws.within = ru->within;
+  if (rc == 0 && ws.n)
+    rc = vg_store_marks_by_event(st, ru->name, 0, key, ws.v[0].nm.day - ru->within,
+                                 ws.v[ws.n - 1].nm.day, name_windows, &ws);
+  if (rc > 0) rc = 0;
+  for (size_t i = 0; rc == 0 && i < ws.n; i++) {
+    window *w = &ws.v[i];
+    namer *nm = &w->nm;
+    /* An event cut short by the end of the reading may lack reports: not named. */
+    if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
+    int64_t named[NAMED_MAX];
+    for (size_t k = 0; k < nm->n; k++) named[k] = nm->v[nm->n - 1 - k]; /* in date order */
+    char base[600];
+    snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)nm->day, key);
+    rc = raise(r, ru, st, 0, &w->anchor, 1, named, nm->n, 2, base, key, threshold_message, 1,
+               w->count, out);
+    if (rc > 0) rc = 0;
+  }
+  free(ws.v);
+  free(ws.done);
+  free(sp.v);
+  return rc < 0 ? rc : 0;
 }
 
 /* ---- absence ---- */

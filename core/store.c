@@ -72,7 +72,7 @@ enum {
   S_SPAN_GONE,
   S_REPORTS,
   S_MARKS_EVENTS,
-  S_SPAN_DAYS,
+  S_SPANS,
   S_SPAN_EVENTS,
   S_ABSENCE_STATE,
   S_SPOOL_GET,
@@ -218,10 +218,9 @@ static const char *const sql[S_COUNT] = {
                        " INDEXED BY marks_by_event WHERE rule = ? AND step = ? AND key = ?"
                        " AND day_first BETWEEN ? AND ?"
                        " ORDER BY day_first DESC, event DESC, day_last DESC, entry_id DESC",
-    /* The bare column `entry` comes from the row holding max(day_first). */
-    [S_SPAN_DAYS] = "SELECT day_last, max(day_first), entry FROM mark_spans WHERE rule = ?"
-                    " AND step = ? AND key = ? AND day_last BETWEEN ? AND ?"
-                    " GROUP BY day_last ORDER BY day_last",
+    [S_SPANS] = "SELECT day_last, day_first, events, entry FROM mark_spans WHERE rule = ?"
+                " AND step = ? AND key = ? AND day_last BETWEEN ? AND ?"
+                " ORDER BY day_last, day_first",
     [S_SPAN_EVENTS] = "SELECT coalesce(sum(events), 0) FROM mark_spans WHERE rule = ?1"
                       " AND step = ?2 AND key = ?3 AND day_last BETWEEN ?4 AND ?5"
                       " AND day_first >= ?4",
@@ -795,14 +794,16 @@ int vg_store_event_reports(vg_store *st, const char *rule, int step, const char 
   return out;
 }
 
-int vg_store_span_days(vg_store *st, const char *rule, int step, const char *key, int32_t from,
-                       int32_t to, vg_span_day_fn fn, void *ud) {
-  sqlite3_stmt *s = bind_marks(st, S_SPAN_DAYS, rule, step, key);
+int vg_store_spans(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                   int32_t to, vg_span_fn fn, void *ud) {
+  sqlite3_stmt *s = bind_marks(st, S_SPANS, rule, step, key);
   sqlite3_bind_int(s, 4, from);
   sqlite3_bind_int(s, 5, to);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if ((out = fn(ud, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 2)))) break;
+    if ((out = fn(ud, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
+                  sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3))))
+      break;
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;

@@ -640,7 +640,8 @@ static int setup_api(vg_rules *r) {
       lua_setmetatable(L, -2);
       lua_pushvalue(L, -1);
       lua_setfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
-      if (lua_pcall(L, 5, 0, 0) == LUA_OK) rc = 0;
+      vg_lua_entry_push_views(L);
+      if (lua_pcall(L, 6, 0, 0) == LUA_OK) rc = 0;
     }
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));

@@ -590,9 +590,12 @@ static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const c
   windows ws = {0};
   int32_t to = e->first + ru->within;
   int rc = vg_store_spans(st, ru->name, 0, key, e->last - ru->within, to, collect_span, &sp);
-  if (rc == 0 && sp.n) {
-    ws.v = calloc(sp.n, sizeof *ws.v);
-    ws.done = calloc(sp.n, 1);
+  size_t most = 0; /* windows: at most one per day the spans end on */
+  for (size_t i = 0; rc == 0 && i < sp.n; i++)
+    most += i + 1 == sp.n || sp.v[i + 1].last != sp.v[i].last;
+  if (rc == 0 && most) {
+    ws.v = malloc(most * sizeof *ws.v); /* a namer's lists need no clearing */
+    ws.done = calloc(most, 1);
     if (!ws.v || !ws.done) rc = VG_ENOMEM;
   }
   /* The spans come by last day then first day: the last of a day's is the
@@ -606,6 +609,8 @@ static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const c
     w->anchor = sp.v[i].entry;
     w->count = count;
     w->nm.day = day;
+    w->nm.n = w->nm.ngroup = w->nm.read = 0;
+    w->nm.full = w->nm.cut = 0;
   }
   ws.within = ru->within;
   if (rc == 0 && ws.n)

@@ -249,10 +249,11 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
   int rc = 0, fn = lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION;
   if (ru->alert == LUA_NOREF) lua_pop(L, 1);
   lazy lz = {r, st, named, nnamed, slots, &loaded};
-  /* Without a function, no object is made: the default message and the
-   * alert read the entries' dates and texts alone. */
+  /* The argument objects are made for a function that gets them; else the
+   * default message and the alert read the entries' dates and texts alone. */
+  int objects = fn && list != 2;
   for (size_t i = 0; i < nargs && rc == 0; i++)
-    if ((rc = load_next(&lz, args[i], fn)) == 0 && fn) {
+    if ((rc = load_next(&lz, args[i], objects)) == 0 && objects) {
       lua_pushvalue(L, -1);
       lua_rawseti(L, keep, (lua_Integer)loaded);
     }
@@ -261,9 +262,6 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
   const vg_rule_entry anchor = slots[anchor_at]->e;
   int64_t anchor_id = args[anchor_at];
   if (fn) {
-    if (list == 2) { /* the list alone: drop the argument objects below it */
-      for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
-    }
     lua_pushstring(L, key);
     if (count >= 0) lua_pushinteger(L, (lua_Integer)count);
     int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1 + (count >= 0);

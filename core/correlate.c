@@ -553,9 +553,7 @@ typedef struct {
   namer nm;
 } window;
 
-/* Feeds one reading of the marks, latest first, to every window's namer:
- * each sees the marks of its own days, in the order a reading of those
- * days alone would give. Stops once every namer is done. */
+/* The windows of one new mark, and which of them have named all they will. */
 typedef struct {
   window *v;
   size_t n;
@@ -563,6 +561,9 @@ typedef struct {
   unsigned char *done;
 } windows;
 
+/* Feeds one reading of the marks, latest first, to every window's namer:
+ * each sees the marks of its own days, in the order a reading of those
+ * days alone would give. Stops once every namer is done. */
 static int name_windows(void *ud, const vg_mark *m) {
   windows *ws = ud;
   int busy = 0;

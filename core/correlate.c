@@ -22,9 +22,11 @@
  * first report and names all of them.
  *
  * A threshold's window is counted on the store's per-span tally of events
- * (vg_store_span_events), a row per day of the window whatever the number of
+ * (vg_store_spans), a row per day of the window whatever the number of
  * entries, and its alert, one per day the window ends on, names at most
- * NAMED_MAX entries and says how many events there were. */
+ * NAMED_MAX entries and says how many events there were. The windows a new
+ * mark falls in are counted and named together, on one reading of the spans
+ * and one of the marks. */
 #include "rules_impl.h"
 
 #include "entry.h"
@@ -167,9 +169,26 @@ typedef struct {
   vg_store *st;
   const int64_t *ids;  /* the entries, in order */
   size_t n;
-  vg_loaded *slots;    /* where loaded entries go (room for all of them) */
+  vg_loaded **slots;   /* the entries loaded, each allocated as it loads (room for all) */
   size_t *loaded;      /* slots used so far */
 } lazy;
+
+/* Loads entry id into the next slot of lz, as an object on the stack when
+ * `push`, else only with what a default message reads (no tags). The slot
+ * is counted before the object is made, so that it is released whatever
+ * happens. 0, VG_ENOMEM, VG_EDB or VG_EINVAL. */
+static int load_next(lazy *lz, int64_t id, int push) {
+  vg_loaded *slot = malloc(sizeof *slot);
+  if (!slot) return VG_ENOMEM;
+  int rc = vg_rules_load_stored(lz->st, id, push, slot);
+  if (rc) {
+    free(slot);
+    return rc;
+  }
+  lz->slots[(*lz->loaded)++] = slot;
+  if (push) vg_lua_entry_push(lz->r->sb->L, &slot->ctx);
+  return 0;
+}
 
 static int lazy_len(lua_State *L) {
   lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
@@ -181,9 +200,7 @@ static int lazy_index(lua_State *L) {
   lazy *lz = lua_touserdata(L, lua_upvalueindex(1));
   lua_Integer i = lua_isinteger(L, 2) ? lua_tointeger(L, 2) : 0;
   if (i < 1 || (size_t)i > lz->n) return 0;
-  vg_loaded *slot = &lz->slots[*lz->loaded];
-  if (vg_rules_push_stored(lz->r, lz->st, lz->ids[i - 1], slot)) return 0;
-  ++*lz->loaded;
+  if (load_next(lz, lz->ids[i - 1], 1)) return 0;
   lua_pushvalue(L, -1); /* kept, to be made invalid after the call */
   lua_rawseti(L, lua_upvalueindex(2), (lua_Integer)*lz->loaded);
   lua_pushvalue(L, -1); /* and cached in the list */
@@ -217,11 +234,11 @@ static void push_lazy_list(lua_State *L, lazy *lz, int keep) {
 static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const int64_t *args,
                  size_t nargs, const int64_t *named, size_t nnamed, int list,
                  const char *dedup_base, const char *key,
-                 const char *(*default_message)(lua_State *, const rule *, vg_loaded *, size_t,
-                                                long long),
+                 const char *(*default_message)(lua_State *, const rule *, vg_loaded **,
+                                                size_t, long long),
                  int replace, long long count, vg_alert_list *out) {
   lua_State *L = r->sb->L;
-  vg_loaded *slots = calloc(nargs + nnamed + 1, sizeof *slots);
+  vg_loaded **slots = calloc(nargs + nnamed + 1, sizeof *slots);
   if (!slots) return VG_ENOMEM;
   /* Every entry object made here is also kept in this table, so that all
    * of them are invalidated before their slots are freed, even one a rule
@@ -231,20 +248,20 @@ static int raise(vg_rules *r, rule *ru, vg_store *st, size_t anchor_at, const in
   size_t loaded = 0;
   int rc = 0, fn = lua_rawgeti(L, LUA_REGISTRYINDEX, ru->alert) == LUA_TFUNCTION;
   if (ru->alert == LUA_NOREF) lua_pop(L, 1);
-  for (size_t i = 0; i < nargs && rc == 0; i++)
-    if ((rc = vg_rules_push_stored(r, st, args[i], &slots[loaded])) == 0) {
-      lua_pushvalue(L, -1);
-      lua_rawseti(L, keep, (lua_Integer)++loaded);
-    }
   lazy lz = {r, st, named, nnamed, slots, &loaded};
+  /* The argument objects are made for a function that gets them; else the
+   * default message and the alert read the entries' dates and texts alone. */
+  int objects = fn && list != 2;
+  for (size_t i = 0; i < nargs && rc == 0; i++)
+    if ((rc = load_next(&lz, args[i], objects)) == 0 && objects) {
+      lua_pushvalue(L, -1);
+      lua_rawseti(L, keep, (lua_Integer)loaded);
+    }
   if (rc == 0 && list && fn) push_lazy_list(L, &lz, keep);
   if (rc) goto cleanup;
-  const vg_rule_entry anchor = slots[anchor_at].e;
+  const vg_rule_entry anchor = slots[anchor_at]->e;
   int64_t anchor_id = args[anchor_at];
   if (fn) {
-    if (list == 2) { /* the list alone: drop the argument objects below it */
-      for (size_t i = 0; i < nargs; i++) lua_remove(L, base + 2);
-    }
     lua_pushstring(L, key);
     if (count >= 0) lua_pushinteger(L, (lua_Integer)count);
     int n = (list == 2 ? 0 : (int)nargs) + (list ? 1 : 0) + 1 + (count >= 0);
@@ -262,14 +279,15 @@ cleanup:
     lua_rawgeti(L, keep, (lua_Integer)i + 1);
     vg_lua_entry_invalidate(L, -1);
     lua_pop(L, 1);
-    vg_rules_unload(&slots[i]);
+    vg_rules_unload(slots[i]);
+    free(slots[i]);
   }
   free(slots);
   lua_settop(L, keep - 1);
   return rc;
 }
 
-static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *seq_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                long long count) {
   luaL_Buffer b;
   luaL_buffinit(L, &b);
@@ -277,37 +295,37 @@ static const char *seq_message(lua_State *L, const rule *ru, vg_loaded *s, size_
   (void)count;
   for (size_t i = 0; i < n; i++) {
     if (i) luaL_addstring(&b, ", then ");
-    luaL_addlstring(&b, s[i].e.date, strlen(s[i].e.date));
+    luaL_addlstring(&b, s[i]->e.date, strlen(s[i]->e.date));
     luaL_addstring(&b, " ");
-    luaL_addlstring(&b, s[i].e.text, s[i].e.text_len);
+    luaL_addlstring(&b, s[i]->e.text, s[i]->e.text_len);
   }
   luaL_pushresult(&b);
   return lua_tostring(L, -1);
 }
 
-static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *threshold_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                      long long count) {
   (void)n;
   lua_pushfstring(L, "%I events within %d days, up to %s", (LUAI_UACINT)count, (int)ru->within,
-                  s[0].e.date);
+                  s[0]->e.date);
   return lua_tostring(L, -1);
 }
 
-static const char *absence_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *absence_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                    long long count) {
   (void)n;
   (void)count;
   lua_pushfstring(L, "nothing followed within %d days: %s %s", (int)ru->within,
-                  s[0].e.date, s[0].e.text);
+                  s[0]->e.date, s[0]->e.text);
   return lua_tostring(L, -1);
 }
 
-static const char *first_message(lua_State *L, const rule *ru, vg_loaded *s, size_t n,
+static const char *first_message(lua_State *L, const rule *ru, vg_loaded **s, size_t n,
                                  long long count) {
   (void)n;
   (void)ru;
   (void)count;
-  lua_pushfstring(L, "first seen: %s %s", s[0].e.date, s[0].e.text);
+  lua_pushfstring(L, "first seen: %s %s", s[0]->e.date, s[0]->e.text);
   return lua_tostring(L, -1);
 }
 
@@ -494,68 +512,127 @@ static int name_mark(void *ud, const vg_mark *m) {
   return 0;
 }
 
-/* Raises (or amends) the alert of the window that ends on `day`, when it
- * holds `count` events or more; anchor is the first report of the
- * latest-starting span that ends that day. */
-static int threshold_day(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t day,
-                         int64_t anchor, vg_alert_list *out) {
-  int32_t start = day - ru->within;
-  long long count = vg_store_span_events(st, ru->name, 0, key, start, day);
-  if (count < 0) return VG_EDB;
-  if (count < ru->count || anchor <= 0) return 0;
-  namer *nm = calloc(1, sizeof *nm);
-  if (!nm) return VG_ENOMEM;
-  nm->day = day;
-  int rc = vg_store_marks_by_event(st, ru->name, 0, key, start, day, name_mark, nm);
-  if (rc < 0) goto done;
-  /* An event cut short by the end of the reading may lack reports: not named. */
-  if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
-  int64_t named[NAMED_MAX];
-  for (size_t i = 0; i < nm->n; i++) named[i] = nm->v[nm->n - 1 - i]; /* in date order */
-  char base[600];
-  snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)day, key);
-  rc = raise(r, ru, st, 0, &anchor, 1, named, nm->n, 2, base, key, threshold_message, 1, count,
-             out);
-done:
-  free(nm);
-  return rc < 0 ? rc : 0;
+/* The spans of days of a threshold's marks, as the store tallies them. */
+typedef struct {
+  int32_t last, first;
+  long long events;
+  int64_t entry;
+} span;
+
+typedef struct {
+  span *v;
+  size_t n, cap;
+} spans;
+
+static int collect_span(void *ud, int32_t last, int32_t first, long long events, int64_t entry) {
+  spans *sp = ud;
+  if (sp->n == sp->cap) {
+    size_t cap = sp->cap ? sp->cap * 2 : 32;
+    span *v = realloc(sp->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    sp->v = v;
+    sp->cap = cap;
+  }
+  sp->v[sp->n++] = (span){last, first, events, entry};
+  return 0;
 }
 
+/* The events of the window [start, day]: those of the spans lying wholly in it. */
+static long long window_events(const spans *sp, int32_t start, int32_t day) {
+  long long n = 0;
+  for (size_t i = 0; i < sp->n; i++)
+    if (sp->v[i].last >= start && sp->v[i].last <= day && sp->v[i].first >= start)
+      n += sp->v[i].events;
+  return n;
+}
+
+/* A window to raise the alert of, and the entries it names. */
 typedef struct {
-  int32_t day;
   int64_t anchor;
-} window_end;
+  long long count;
+  namer nm;
+} window;
 
+/* The windows of one new mark, and which of them have named all they will. */
 typedef struct {
-  window_end *v;
-  size_t n, cap;
-} window_ends;
+  window *v;
+  size_t n;
+  int32_t within;
+  unsigned char *done;
+} windows;
 
-static int collect_day(void *ud, int32_t day, int64_t anchor) {
-  window_ends *w = ud;
-  if (w->n == w->cap) {
-    size_t cap = w->cap ? w->cap * 2 : 8;
-    window_end *v = realloc(w->v, cap * sizeof *v);
-    if (!v) return VG_ENOMEM;
-    w->v = v;
-    w->cap = cap;
+/* Feeds one reading of the marks, latest first, to every window's namer:
+ * each sees the marks of its own days, in the order a reading of those
+ * days alone would give. Stops once every namer is done. */
+static int name_windows(void *ud, const vg_mark *m) {
+  windows *ws = ud;
+  int busy = 0;
+  for (size_t i = 0; i < ws->n; i++) {
+    namer *nm = &ws->v[i].nm;
+    if (ws->done[i]) continue;
+    if (m->first > nm->day) busy = 1; /* its days are still to come */
+    else if (m->first < nm->day - ws->within) ws->done[i] = 1; /* its days are over */
+    else if (name_mark(nm, m)) ws->done[i] = 1;
+    else busy = 1;
   }
-  w->v[w->n++] = (window_end){day, anchor};
-  return 0;
+  return !busy;
 }
 
 static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const char *key,
                      vg_alert_list *out) {
   /* Every window the new entry falls in: those ending on a day in
    * [e.last, e.first + within] on which some matching entry ends. All the
-   * entries that end on one day share a window, and so one alert. */
-  window_ends w = {0};
+   * entries that end on one day share a window, and so one alert. One
+   * reading of the spans counts them all, and one of the marks names the
+   * entries of all that reach the count. */
+  spans sp = {0};
+  windows ws = {0};
   int32_t to = e->first + ru->within;
-  int rc = vg_store_span_days(st, ru->name, 0, key, e->last, to, collect_day, &w);
-  for (size_t i = 0; rc == 0 && i < w.n; i++)
-    rc = threshold_day(r, ru, st, key, w.v[i].day, w.v[i].anchor, out);
-  free(w.v);
-  return rc;
+  int rc = vg_store_spans(st, ru->name, 0, key, e->last - ru->within, to, collect_span, &sp);
+  size_t most = 0; /* windows: at most one per day the spans end on */
+  for (size_t i = 0; rc == 0 && i < sp.n; i++)
+    most += i + 1 == sp.n || sp.v[i + 1].last != sp.v[i].last;
+  if (rc == 0 && most) {
+    ws.v = malloc(most * sizeof *ws.v); /* a namer's lists need no clearing */
+    ws.done = calloc(most, 1);
+    if (!ws.v || !ws.done) rc = VG_ENOMEM;
+  }
+  /* The spans come by last day then first day: the last of a day's is the
+   * latest-starting, whose first report anchors the window's alert. */
+  for (size_t i = 0; rc == 0 && i < sp.n; i++) {
+    int32_t day = sp.v[i].last;
+    if (day < e->last || (i + 1 < sp.n && sp.v[i + 1].last == day)) continue;
+    long long count = window_events(&sp, day - ru->within, day);
+    if (count < ru->count || sp.v[i].entry <= 0) continue;
+    window *w = &ws.v[ws.n++];
+    w->anchor = sp.v[i].entry;
+    w->count = count;
+    w->nm.day = day;
+    w->nm.n = w->nm.ngroup = w->nm.read = 0;
+    w->nm.full = w->nm.cut = 0;
+  }
+  ws.within = ru->within;
+  if (rc == 0 && ws.n)
+    rc = vg_store_marks_by_event(st, ru->name, 0, key, ws.v[0].nm.day - ru->within,
+                                 ws.v[ws.n - 1].nm.day, name_windows, &ws);
+  if (rc > 0) rc = 0;
+  for (size_t i = 0; rc == 0 && i < ws.n; i++) {
+    window *w = &ws.v[i];
+    namer *nm = &w->nm;
+    /* An event cut short by the end of the reading may lack reports: not named. */
+    if (!nm->full && (!nm->cut || nm->n == 0)) name_group(nm);
+    int64_t named[NAMED_MAX];
+    for (size_t k = 0; k < nm->n; k++) named[k] = nm->v[nm->n - 1 - k]; /* in date order */
+    char base[600];
+    snprintf(base, sizeof base, "%s\x1f%s\x1f%d\x1f%s", ru->name, "day", (int)nm->day, key);
+    rc = raise(r, ru, st, 0, &w->anchor, 1, named, nm->n, 2, base, key, threshold_message, 1,
+               w->count, out);
+    if (rc > 0) rc = 0;
+  }
+  free(ws.v);
+  free(ws.done);
+  free(sp.v);
+  return rc < 0 ? rc : 0;
 }
 
 /* ---- absence ---- */

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #define ENTRY_MT "vigil.entry"
+#define FROZEN_VIEWS "vigil.frozen_views" /* registry: read-only view -> the copy it shows */
+#define NEEDLES "vigil.needles"           /* registry: frozen view -> its strings (weak) */
 #define REGEX_MT "vigil.regex"
 #define REGEX_CACHE "vigil.regex.cache"
 #define REGEX_CONTEXTS "vigil.regex.contexts"
@@ -68,6 +70,55 @@ static vg_entry_ctx *check_entry(lua_State *L) {
   return u->ctx;
 }
 
+/* The strings of a frozen list, in order. */
+typedef struct {
+  size_t n;
+  struct {
+    const char *s;
+    size_t len;
+  } v[];
+} needles;
+
+/* The strings of the list at idx when it is a frozen view (see
+ * vg_lua_entry_push_views), made once per list: such a list never changes
+ * and its items are read without a look-up each. NULL for any other table,
+ * and for a frozen list holding something other than strings (read item by
+ * item then, as any list is, which reports the item). For the entry
+ * methods, whose upvalues 2 and 3 are the NEEDLES and FROZEN_VIEWS tables. */
+static const needles *frozen_needles(lua_State *L, int idx) {
+  const needles *nd = NULL;
+  int top = lua_gettop(L), cache = lua_upvalueindex(2);
+  lua_pushvalue(L, idx);
+  if (lua_rawget(L, cache) == LUA_TUSERDATA) {
+    nd = lua_touserdata(L, -1);
+  } else {
+    lua_pushvalue(L, idx);
+    int strings = lua_rawget(L, lua_upvalueindex(3)) == LUA_TTABLE, copy = lua_gettop(L);
+    size_t n = strings ? lua_rawlen(L, copy) : 0;
+    for (size_t i = 1; strings && i <= n; i++) {
+      strings = lua_rawgeti(L, copy, (lua_Integer)i) == LUA_TSTRING;
+      lua_pop(L, 1);
+    }
+    if (strings) {
+      needles *made = lua_newuserdatauv(L, sizeof *made + n * sizeof made->v[0], 1);
+      made->n = n;
+      for (size_t i = 0; i < n; i++) { /* the copy, kept by the userdata, keeps the strings */
+        lua_rawgeti(L, copy, (lua_Integer)i + 1);
+        made->v[i].s = lua_tolstring(L, -1, &made->v[i].len);
+        lua_pop(L, 1);
+      }
+      lua_pushvalue(L, copy);
+      lua_setiuservalue(L, -2, 1);
+      lua_pushvalue(L, idx);
+      lua_pushvalue(L, -2);
+      lua_rawset(L, cache);
+      nd = made;
+    }
+  }
+  lua_settop(L, top);
+  return nd;
+}
+
 /* Calls test(ctx, s, n) for the string at idx, or for each string of the
  * list at idx; returns whether any call said yes. */
 typedef int (*string_test)(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n);
@@ -78,6 +129,12 @@ static int any_of(lua_State *L, vg_entry_ctx *ctx, int idx, string_test test) {
     return test(L, ctx, s, n);
   }
   luaL_argexpected(L, lua_type(L, idx) == LUA_TTABLE, idx, "string or list of strings");
+  const needles *nd = frozen_needles(L, idx);
+  if (nd) {
+    for (size_t i = 0; i < nd->n; i++)
+      if (test(L, ctx, nd->v[i].s, nd->v[i].len)) return 1;
+    return 0;
+  }
   lua_Integer len = luaL_len(L, idx);
   for (lua_Integer i = 1; i <= len; i++) {
     if (lua_geti(L, idx, i) != LUA_TSTRING)
@@ -387,7 +444,23 @@ static int entry_tostring(lua_State *L) {
   return 1;
 }
 
+void vg_lua_entry_push_views(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, FROZEN_VIEWS);
+}
+
+/* A new registry table at name, with weak keys. */
+static void weak_table(lua_State *L, const char *name) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "k");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, LUA_REGISTRYINDEX, name);
+}
+
 void vg_lua_entry_open(lua_State *L) {
+  weak_table(L, FROZEN_VIEWS);
+  weak_table(L, NEEDLES);
   luaL_newmetatable(L, ENTRY_MT);
   int mt = lua_gettop(L);
   lua_pushcfunction(L, entry_newindex);
@@ -422,7 +495,11 @@ void vg_lua_entry_open(lua_State *L) {
   luaL_newlibtable(L, methods);
   int m = lua_gettop(L);
   lua_pushvalue(L, mt);
-  luaL_setfuncs(L, methods, 1); /* each knows the metatable, to check its entry */
+  lua_getfield(L, LUA_REGISTRYINDEX, NEEDLES);
+  lua_getfield(L, LUA_REGISTRYINDEX, FROZEN_VIEWS);
+  /* Each knows the metatable, to check its entry, and the tables of
+   * frozen lists. */
+  luaL_setfuncs(L, methods, 3);
   lua_pushvalue(L, mt);
   lua_pushvalue(L, m);
   lua_createtable(L, 0, F_TAGS);

@@ -40,6 +40,11 @@ typedef struct {
 /* Registers the entry metatable and pushes the methods table (kept in the
  * registry too), for setup code to extend. */
 void vg_lua_entry_open(lua_State *L);
+/* Pushes the table of frozen lists (weak keys), for setup code: each key a
+ * read-only view, its value the table the view shows, which nothing else
+ * reaches and nobody changes. e:find and e:has_tag read such a list's
+ * strings once, not at each call. */
+void vg_lua_entry_push_views(lua_State *L);
 /* Pushes a new entry object for ctx. */
 void vg_lua_entry_push(lua_State *L, vg_entry_ctx *ctx);
 /* Makes the entry object at idx unusable from now on. */

@@ -640,7 +640,8 @@ static int setup_api(vg_rules *r) {
       lua_setmetatable(L, -2);
       lua_pushvalue(L, -1);
       lua_setfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
-      if (lua_pcall(L, 5, 0, 0) == LUA_OK) rc = 0;
+      vg_lua_entry_push_views(L);
+      if (lua_pcall(L, 6, 0, 0) == LUA_OK) rc = 0;
     }
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));
@@ -1189,16 +1190,19 @@ static int load_row(void *ud, const vg_row *row) {
   return 0;
 }
 
-int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot) {
+int vg_rules_load_stored(vg_store *st, int64_t id, int tagged, vg_loaded *slot) {
   memset(slot, 0, sizeof *slot);
-  int rc = vg_store_entry(st, id, load_row, slot);
-  if (rc) {
-    vg_rules_unload(slot);
-    return rc;
-  }
-  slot->ctx.e = &slot->e;
-  vg_lua_entry_push(r->sb->L, &slot->ctx);
-  return 0;
+  int rc = tagged ? vg_store_entry(st, id, load_row, slot)
+                  : vg_store_entry_untagged(st, id, load_row, slot);
+  if (rc) vg_rules_unload(slot);
+  else slot->ctx.e = &slot->e;
+  return rc;
+}
+
+int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot) {
+  int rc = vg_rules_load_stored(st, id, 1, slot);
+  if (rc == 0) vg_lua_entry_push(r->sb->L, &slot->ctx);
+  return rc;
 }
 
 void vg_rules_unload(vg_loaded *slot) {

@@ -89,14 +89,18 @@ int vg_rule_call(vg_rules *r, rule *ru, int64_t entry, int nargs);
 int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anchor,
                   const int64_t *entries, size_t n, const char *dedup_base, const char *by_key,
                   int replace, long long count, vg_alert_list *out);
-/* Pushes stored entry id as an entry object, filling *slot, which the caller
- * releases with vg_rules_unload after invalidating the object. Returns 0, or
- * VG_EDB / VG_EINVAL (no such entry). */
+/* A stored entry, loaded: vg_rules_load_stored fills *slot (with the
+ * entry's tags in ctx when `tagged`; without them it is the narrower
+ * look-up), vg_rules_push_stored also pushes it as an entry object; either
+ * way the caller releases the slot with vg_rules_unload, after invalidating
+ * the object. Return 0, or VG_EDB / VG_EINVAL (no such entry) /
+ * VG_ENOMEM. */
 typedef struct {
   vg_rule_entry e;
   char *owned;
   vg_entry_ctx ctx;
 } vg_loaded;
+int vg_rules_load_stored(vg_store *st, int64_t id, int tagged, vg_loaded *slot);
 int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot);
 void vg_rules_unload(vg_loaded *slot);
 

@@ -38,6 +38,7 @@ enum {
   S_SPAN,
   S_CLEAR_MARKS,
   S_ENTRY,
+  S_ENTRY_UNTAGGED,
   S_ALERT_NEAR,
   S_ABSENCE_ADD,
   S_ABSENCE_SET,
@@ -70,7 +71,7 @@ enum {
   S_SPAN_GONE,
   S_REPORTS,
   S_MARKS_EVENTS,
-  S_SPAN_DAYS,
+  S_SPANS,
   S_SPAN_EVENTS,
   S_ABSENCE_STATE,
   S_SPOOL_GET,
@@ -140,6 +141,8 @@ static const char *const sql[S_COUNT] = {
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?1 AND (?2 IS NULL OR rule = ?2)",
     [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
+    [S_ENTRY_UNTAGGED] = "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at,"
+                         " e.fields, NULL, e.day_first, e.day_last FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
                      " AND dedup_key <> ?",
     [S_ABSENCE_ADD] = "INSERT OR IGNORE INTO absences (rule, key, entry_id, deadline) VALUES (?, ?, ?, ?)",
@@ -210,10 +213,9 @@ static const char *const sql[S_COUNT] = {
                        " INDEXED BY marks_by_event WHERE rule = ? AND step = ? AND key = ?"
                        " AND day_first BETWEEN ? AND ?"
                        " ORDER BY day_first DESC, event DESC, day_last DESC, entry_id DESC",
-    /* The bare column `entry` comes from the row holding max(day_first). */
-    [S_SPAN_DAYS] = "SELECT day_last, max(day_first), entry FROM mark_spans WHERE rule = ?"
-                    " AND step = ? AND key = ? AND day_last BETWEEN ? AND ?"
-                    " GROUP BY day_last ORDER BY day_last",
+    [S_SPANS] = "SELECT day_last, day_first, events, entry FROM mark_spans WHERE rule = ?"
+                " AND step = ? AND key = ? AND day_last BETWEEN ? AND ?"
+                " ORDER BY day_last, day_first",
     [S_SPAN_EVENTS] = "SELECT coalesce(sum(events), 0) FROM mark_spans WHERE rule = ?1"
                       " AND step = ?2 AND key = ?3 AND day_last BETWEEN ?4 AND ?5"
                       " AND day_first >= ?4",
@@ -1036,14 +1038,16 @@ int vg_store_event_reports(vg_store *st, const char *rule, int step, const char 
   return out;
 }
 
-int vg_store_span_days(vg_store *st, const char *rule, int step, const char *key, int32_t from,
-                       int32_t to, vg_span_day_fn fn, void *ud) {
-  sqlite3_stmt *s = bind_marks(st, S_SPAN_DAYS, rule, step, key);
+int vg_store_spans(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                   int32_t to, vg_span_fn fn, void *ud) {
+  sqlite3_stmt *s = bind_marks(st, S_SPANS, rule, step, key);
   sqlite3_bind_int(s, 4, from);
   sqlite3_bind_int(s, 5, to);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-    if ((out = fn(ud, sqlite3_column_int(s, 0), sqlite3_column_int64(s, 2)))) break;
+    if ((out = fn(ud, sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
+                  sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3))))
+      break;
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
@@ -1121,8 +1125,9 @@ int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
   return clear_marks(st, entry, rule);
 }
 
-int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[S_ENTRY];
+/* One entry by id, with its tags or (untagged) without them. */
+static int entry_by_id(vg_store *st, int which, int64_t id, vg_row_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[which];
   sqlite3_bind_int64(s, 1, id);
   int rc = sqlite3_step(s), out;
   if (rc == SQLITE_ROW) {
@@ -1135,6 +1140,14 @@ int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
   }
   sqlite3_reset(s);
   return out;
+}
+
+int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
+  return entry_by_id(st, S_ENTRY, id, fn, ud);
+}
+
+int vg_store_entry_untagged(vg_store *st, int64_t id, vg_row_fn fn, void *ud) {
+  return entry_by_id(st, S_ENTRY_UNTAGGED, id, fn, ud);
 }
 
 /* Runs a one-row, one-integer statement; -1 on error. */

@@ -209,13 +209,15 @@ typedef int (*vg_id_fn)(void *ud, int64_t id);
  * event's first report. 0, fn's non-zero, or VG_EDB. */
 int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
                            int32_t first, int64_t event, vg_id_fn fn, void *ud);
-typedef int (*vg_span_day_fn)(void *ud, int32_t day, int64_t anchor);
-/* Calls fn, in order, for each day in [from, to] on which the span of a
- * mark of (rule, step, key) ends, with `anchor` the first entry stored with
- * the latest-starting of those spans. Reads a row per span, not per mark.
- * 0, fn's non-zero, or VG_EDB. */
-int vg_store_span_days(vg_store *st, const char *rule, int step, const char *key, int32_t from,
-                       int32_t to, vg_span_day_fn fn, void *ud);
+typedef int (*vg_span_fn)(void *ud, int32_t last, int32_t first, long long events,
+                          int64_t entry);
+/* Calls fn for each span of days of the marks of (rule, step, key) whose
+ * last day lies in [from, to], by last day then first day, with the count
+ * of events its marks report and `entry` the first entry stored with it (0
+ * when unknown). Reads a row per span, not per mark. 0, fn's non-zero, or
+ * VG_EDB. */
+int vg_store_spans(vg_store *st, const char *rule, int step, const char *key, int32_t from,
+                   int32_t to, vg_span_fn fn, void *ud);
 /* How many distinct events the marks of (rule, step, key) lying wholly in
  * [from, to] report, reading a row per span of days, not per mark; -1 on
  * error. */
@@ -230,6 +232,8 @@ int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule);
 /* Calls fn with the stored entry id: fn's result, VG_EINVAL if there is no
  * such entry, or VG_EDB. */
 int vg_store_entry(vg_store *st, int64_t id, vg_row_fn fn, void *ud);
+/* The same without the tags (the row's tags are NULL): a narrower look-up. */
+int vg_store_entry_untagged(vg_store *st, int64_t id, vg_row_fn fn, void *ud);
 /* How many alerts of rule and key have a day in [from, to], other than the
  * one with dedup key except_dedup; or VG_EDB. */
 int vg_store_alerts_near(vg_store *st, const char *rule, const char *key, int32_t from,

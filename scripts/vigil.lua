@@ -2,7 +2,7 @@
 -- each time the rules load, and adds to `safe` (what every rule file sees).
 -- The C half provides rule, test, date, and the entry methods find,
 -- has_tag and match.
-local safe, methods, lists, readonly, tag_steps = ...
+local safe, methods, lists, readonly, tag_steps, frozen_views = ...
 
 -- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
 -- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
@@ -39,18 +39,26 @@ function safe.tagged(tag)
   return step
 end
 
+-- A read-only view of a copy of t; frozen_views knows the copy, which
+-- nothing else reaches, so that e:find reads such a list once.
 local function frozen(t)
   local copy = {}
   for k, v in pairs(t) do copy[k] = type(v) == "table" and frozen(v) or v end
-  return readonly(copy)
+  local view = readonly(copy)
+  frozen_views[view] = copy
+  return view
 end
 safe.lists = frozen(lists)
+
+-- The names of each actor as the frozen lists have them, which e:find
+-- reads once.
+local actor_names = safe.lists.actors
 
 -- Every name of an actor, found by its key or by any of its names.
 local names_of = {}
 for key, names in pairs(lists.actors) do
-  names_of[key:lower()] = names
-  for _, name in ipairs(names) do names_of[name:lower()] = names end
+  names_of[key:lower()] = actor_names[key]
+  for _, name in ipairs(names) do names_of[name:lower()] = actor_names[key] end
 end
 
 -- e:mentions(x): x is an actor's key ("north-korea") or one of its names
@@ -75,7 +83,7 @@ table.sort(actor_keys)
 function methods.actors(e)
   local found = {}
   for _, key in ipairs(actor_keys) do
-    if e:find(lists.actors[key]) then found[#found + 1] = key end
+    if e:find(actor_names[key]) then found[#found + 1] = key end
   end
   return found
 end

@@ -865,6 +865,19 @@ static void test_find_takes_a_word_or_a_list(void **state) {
   assert_string_equal(tags_of(fx, run_line(fx, "2023-11-21: a Missile flies")), "list,weapons,word");
 }
 
+static void test_find_reads_lists_as_they_are_now(void **state) {
+  fixture *fx = *state;
+  /* A frozen list is read once; a list that can change is read at each call. */
+  write_rules(fx, "a.lua", "rule \"grow\" { when = function(e) table.insert(lists.weapons, \"flies\") end, tags = { \"grew\" } }\n"
+                           "rule \"weapons\" { after = { \"grow\" }, when = function(e) return e:find(lists.weapons) end, tags = { \"weapons\" } }\n"
+                           "local t = { \"nothing\" }\n"
+                           "rule \"changing\" { when = function(e) local was = e:find(t); t[1] = \"flies\"; return not was and e:find(t) end, tags = { \"changing\" } }\n");
+  load_clean(fx);
+  assert_string_equal(tags_of(fx, run_line(fx, "2023-11-21: a missile flies")), "changing,weapons");
+  assert_string_equal(tags_of(fx, run_line(fx, "2023-11-22: a bird flies")), "");
+  assert_string_equal(tags_of(fx, run_line(fx, "2023-11-23: a rocket")), "weapons");
+}
+
 static void test_find_with_a_bad_argument_fails_the_rule(void **state) {
   fixture *fx = *state;
   write_rules(fx, "a.lua", "rule \"bad\" { when = function(e) return e:find({ \"x\", 3 }) end, tags = { \"bad\" } }\n"
@@ -1491,6 +1504,7 @@ int main(void) {
       T(test_entry_tags_start_empty_for_each_entry),
       T(test_has_tag_takes_a_list),
       T(test_find_takes_a_word_or_a_list),
+      T(test_find_reads_lists_as_they_are_now),
       T(test_find_with_a_bad_argument_fails_the_rule),
       T(test_mentions_an_actor_by_any_of_its_names),
       T(test_mentions_other_words_as_written),

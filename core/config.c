@@ -52,7 +52,7 @@ void vg_config_defaults(vg_config *c) {
   c->busy_timeout_ms = 10000; /* VG_STORE_BUSY_MS */
   c->format = VG_FORMAT_AUTO;
   c->max_line = 1 << 20;
-  c->batch_max = 4096;
+  c->batch_max = 16384;
   c->batch_ms = 2;
   c->max_pending = 65536;
   vg_config_set(&c->alerts_file, "var/alerts.jsonl");

@@ -112,7 +112,8 @@ static int commit(file_job *j, int rc) {
 
 enum { STOPPED = 2 }; /* the stop flag was set before this line: it is not taken */
 
-/* Stores one parsed line of the file (clearing its entry), then commits
+/* Stores one parsed line of the file (the reader clears its entry once the
+ * chunk comes back to it), then commits
  * when the batch is full. 0, VG_INGEST_MORE at max_lines, or a failure. */
 static int file_line(file_job *j, vg_parsed *p) {
   int rc = vg_ingest_parsed(&j->b.ig, &p->line, p->parsed ? &p->e : NULL, &p->res, j->c);
@@ -135,7 +136,10 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
                  size_t cap) {
   file_job j = {.o = o, .c = c, .line = o->first_line, .offset = o->offset};
   vg_batch_init(&j.b, ig);
-  vg_reader_opts ro = {o->format, o->source, o->origin, o->max_line, o->first_line};
+  /* The reader reads no further than the commit that ends at max_lines. */
+  size_t batch = o->batch ? o->batch : 1;
+  uint64_t upto = o->max_lines ? (o->max_lines + batch - 1) / batch * batch : 0;
+  vg_reader_opts ro = {o->format, o->source, o->origin, o->max_line, o->first_line, upto};
   vg_reader *r = vg_reader_start(fd, &ro);
   if (!r) {
     snprintf(err, cap, "cannot start a thread to read the input");
@@ -163,6 +167,8 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     end = rc == 0 ? ch->end : 0;
     if (end == VG_CHUNK_LAST) {
       rc = commit(&j, 0);
+    } else if (end == VG_CHUNK_LIMIT) { /* max_lines: the rest is for the next call */
+      if ((rc = commit(&j, 0)) == 0) rc = VG_INGEST_MORE;
     } else if (end) { /* the read failed after these lines: they are committed */
       snprintf(err, cap, "%s", ch->why);
       if ((rc = commit(&j, 0)) == 0) rc = end == VG_EIO ? VG_EIO : VG_ENOMEM;
@@ -172,9 +178,10 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
   vg_reader_stop(r);
   /* Stopped: what was stored is committed, with where the rest begins. */
   if (rc == STOPPED && (rc = commit(&j, 0)) == 0) rc = VG_INGEST_MORE;
-  if (rc == VG_EDB || (rc == VG_ENOMEM && j.b.open)) {
-    vg_batch_end(&j.b, rc, NULL, NULL); /* rolls back, saying why */
-    snprintf(err, cap, "%s", j.b.err);
+  if (rc == VG_EDB || rc == VG_ENOMEM) {
+    if (j.b.open) vg_batch_end(&j.b, rc, NULL, NULL); /* rolls back, saying why */
+    /* A failed commit said why already (and rolled back): kept as it said. */
+    if (j.b.err[0]) snprintf(err, cap, "%s", j.b.err);
   }
   vg_batch_free(&j.b);
   return rc;

@@ -306,6 +306,7 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
   it.parsed = vg_ingest_parse(&line, &it.e, &it.res) == 0;
   if (!srv->pending.n) srv->pending_since = uv_now(srv->loop); /* a batch starts waiting */
   if (vec_push(&srv->pending, &it)) {
+    if (it.parsed) vg_entry_clear(&it.e);
     free(it.data);
     return VG_ENOMEM;
   }

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -20,6 +22,8 @@
 
 struct vg_reader {
   int fd;
+  int wake;                    /* an eventfd: vg_reader_stop wakes a read that waits */
+  uint64_t lines;              /* lines handed on so far (reader thread) */
   vg_reader_opts o;
   uv_thread_t thread;
   uv_mutex_t mu;
@@ -34,7 +38,7 @@ struct vg_reader {
   vg_chunk nomem;              /* handed on when not even a chunk could be made */
 };
 
-enum { STOPPED = 2 }; /* on_line: the consumer stopped the reader */
+enum { STOPPED = 2, LIMIT = 3 }; /* on_line: the consumer stopped it; max_lines reached */
 
 void vg_chunk_free(vg_chunk *c) {
   if (!c || c->borrowed) return;
@@ -129,8 +133,21 @@ static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint6
   p->line = (vg_line){(const char *)(uintptr_t)c->nbytes, len, total, line_no, flags,
                       r->o.format, r->o.source, r->o.max_line, r->o.origin};
   c->nbytes += len;
+  if (r->o.max_lines && ++r->lines == r->o.max_lines) {
+    int rc = flush(r, VG_CHUNK_LIMIT);
+    return rc ? rc : LIMIT;
+  }
   if (c->n == CHUNK_LINES || c->nbytes >= CHUNK_BYTES) return flush(r, 0);
   return 0;
+}
+
+/* Waits until fd can be read or the consumer stops the reader: a pipe or a
+ * terminal may hold a read for ever. 0, or STOPPED. */
+static int wait_input(vg_reader *r) {
+  struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->wake, .events = POLLIN}};
+  while (poll(p, 2, -1) < 0)
+    if (errno != EINTR) return 0; /* the read says what is wrong */
+  return p[1].revents ? STOPPED : 0;
 }
 
 static void run(void *arg) {
@@ -143,6 +160,7 @@ static void run(void *arg) {
   char *buf = malloc(bufsize);
   int rc = buf ? 0 : VG_ENOMEM;
   while (rc == 0) {
+    if ((rc = wait_input(r))) break;
     ssize_t n = read(r->fd, buf, bufsize);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -181,6 +199,7 @@ vg_reader *vg_reader_start(int fd, const vg_reader_opts *o) {
   if (!r) return NULL;
   r->fd = fd;
   r->o = *o;
+  if ((r->wake = eventfd(0, EFD_CLOEXEC)) < 0) goto no_wake;
   if (uv_mutex_init(&r->mu)) goto no_mutex;
   if (!(r->cur = chunk_new(r))) goto no_chunk;
   if (uv_cond_init(&r->more)) goto no_more;
@@ -194,6 +213,8 @@ no_more:
 no_chunk:
   uv_mutex_destroy(&r->mu);
 no_mutex:
+  close(r->wake);
+no_wake:
   free(r);
   return NULL;
 }
@@ -227,7 +248,10 @@ void vg_reader_stop(vg_reader *r) {
   r->stop = 1;
   uv_cond_signal(&r->room);
   uv_mutex_unlock(&r->mu);
+  uint64_t one = 1;
+  if (write(r->wake, &one, sizeof one) < 0) vg_error("reader: cannot wake its thread: %s", strerror(errno));
   uv_thread_join(&r->thread);
+  close(r->wake);
   while (r->count) {
     vg_chunk *c = r->queue[r->head];
     r->head = (r->head + 1) % QUEUE_MAX;

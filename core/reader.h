@@ -26,14 +26,18 @@ typedef struct {
   size_t n;
   char *bytes;         /* the lines' bytes, back to back */
   size_t nbytes, capbytes;
-  /* 0: more chunks follow; VG_CHUNK_LAST: this chunk ends the file; VG_EIO or
-   * VG_ENOMEM: reading failed after these lines, why says so. */
+  /* 0: more chunks follow; VG_CHUNK_LAST or VG_CHUNK_LIMIT: no more (the
+   * file ended, or max_lines were read); VG_EIO or VG_ENOMEM: reading failed
+   * after these lines, why says so. */
   int end;
   char why[256];
   int borrowed;        /* the reader's own: vg_chunk_free leaves it */
 } vg_chunk;
 
-enum { VG_CHUNK_LAST = 1 };
+enum {
+  VG_CHUNK_LAST = 1,  /* the file ends after this chunk */
+  VG_CHUNK_LIMIT = 2, /* the reader stopped after max_lines: the rest is unread */
+};
 
 typedef struct {
   vg_format format;     /* how lines are read */
@@ -41,6 +45,7 @@ typedef struct {
   const char *origin;   /* for their rejects; may be NULL (outlives the reader) */
   size_t max_line;      /* the line cap */
   uint64_t first_line;  /* lines before the descriptor's position */
+  uint64_t max_lines;   /* read no more lines than this; 0: to the end */
 } vg_reader_opts;
 
 typedef struct vg_reader vg_reader;
@@ -55,8 +60,9 @@ vg_chunk *vg_reader_next(vg_reader *r);
 /* Gives a chunk the caller is done with back to the reader, which empties
  * and reuses it (its entries are freed on the thread that made them). */
 void vg_reader_recycle(vg_reader *r, vg_chunk *c);
-/* Stops the reader wherever it is (what it read beyond the chunks taken is
- * dropped), joins its thread and frees it. NULL does nothing. */
+/* Stops the reader wherever it is, even waiting in a read of a pipe (what it
+ * read beyond the chunks taken is dropped), joins its thread and frees it.
+ * NULL does nothing. */
 void vg_reader_stop(vg_reader *r);
 /* Frees a chunk and the entries it still holds. */
 void vg_chunk_free(vg_chunk *c);

@@ -452,9 +452,9 @@ int vg_cmd_run(int argc, char **argv) {
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_indexer_stop(srv->indexer);
+  vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);
-  vg_batch_free(&srv->txn);
   vg_alert_list_clear(&srv->committed);
   free(srv->committed.v);
   if (status == VG_EXIT_OK) vg_info("stopped cleanly");

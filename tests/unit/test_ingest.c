@@ -397,6 +397,31 @@ static void test_fd_stops_between_lines(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 5);
 }
 
+/* A write inside the commit that breaks a foreign key: the commit fails
+ * with SQLite's own reason. */
+static int break_commit(void *ud, uint64_t lines, uint64_t offset) {
+  (void)lines;
+  (void)offset;
+  return vg_store_tag(ud, 999999, "no-such-entry", "test") ? VG_EDB : 0;
+}
+
+/* A commit that fails is reported with its reason (not with what SQLite
+ * says after the rollback), and nothing of its batch is kept. */
+static void test_fd_failed_commit_says_why(void **state) {
+  fixture *fx = *state;
+  const char in[] = "2023-01-01: one\n2023-01-02: two\n";
+  vg_file_opts o = {.format = VG_FORMAT_AUTO, .source = "file", .max_line = 1024, .batch = 10,
+                    .before_commit = break_commit, .ud = fx->ig.st};
+  vg_counts c = {0};
+  char err[256] = "";
+  int fd = temp_file(fx, in, sizeof in - 1);
+  int rc = vg_ingest_fd(&fx->ig, fd, &o, &c, err, sizeof err);
+  close(fd);
+  assert_int_equal(rc, VG_EDB);
+  if (!strstr(err, "FOREIGN KEY")) fail_msg("the failure says \"%s\"", err);
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM entries"), 0);
+}
+
 static void test_fd_commits_every_batch(void **state) {
   fixture *fx = *state;
   /* Good, good, bad, good, good, bad: with batches of two lines, lines 1-2
@@ -657,6 +682,7 @@ int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
+      T(test_fd_failed_commit_says_why),
       T(test_line_stored_then_duplicate),
       T(test_json_source_names_the_entry),
       T(test_bad_line_rejected_and_kept),

@@ -10,9 +10,6 @@
 #include <stdlib.h>
 #include <uv.h>
 
-/* Entries indexed in one transaction of the text index: short enough that a
- * search waiting for its lock waits little, long enough to batch. */
-#define CHUNK 20000
 /* How long it sleeps when nothing pokes it; after a failure, before trying
  * again. */
 #define IDLE_MS 1000
@@ -50,13 +47,13 @@ static void run(void *arg) {
   do {
     long long n = 0;
     int rc;
-    while ((rc = vg_store_index_text(ix->st, CHUNK, &n)) == 0 && n > 0) {
+    while ((rc = vg_store_index_text(ix->st, VG_TEXT_CHUNK, &n)) == 0 && n > 0) {
       total += (unsigned long long)n;
       if (stopping(ix)) break;
     }
     if (rc == 0) rc = vg_store_checkpoint(ix->st);
-    /* Said once a spell of failures: the next search indexes what is left. */
-    if (rc && !failing) vg_warn("text index: cannot bring it up to date; trying again");
+    /* The store said why, once a spell; the next search indexes what is left. */
+    if (rc && !failing) vg_warn("text index: not brought up to date; trying again");
     failing = rc != 0;
   } while (!wait_work(ix));
   vg_debug("text index: %llu entries indexed", total);
@@ -68,7 +65,7 @@ vg_indexer *vg_indexer_start(const char *path, char *err, size_t cap) {
     snprintf(err, cap, "out of memory");
     return NULL;
   }
-  if (!(ix->st = vg_store_open(path, VG_STORE_READONLY, err, cap))) {
+  if (!(ix->st = vg_store_open(path, VG_STORE_READONLY | VG_STORE_TEXT_FILE, err, cap))) {
     free(ix);
     return NULL;
   }

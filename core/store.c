@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -274,6 +275,11 @@ struct vg_store {
   sqlite3 *db;                 /* the connection */
   char *path;                  /* of the database, for the text index beside it */
   sqlite3_stmt *text[T_COUNT]; /* the text index's statements, once attached */
+  int text_in_memory;          /* the one attached is in memory, not the file */
+  int text_file_only;          /* VG_STORE_TEXT_FILE: never one in memory */
+  int text_warned;             /* a failure of the text index was said, none since */
+  dev_t text_dev;              /* the file attached, to notice it replaced */
+  ino_t text_ino;
   unsigned long serial;        /* tells this store from any other opened in the process */
   sqlite3_stmt *stmt[S_COUNT]; /* prepared statements, by the enum above */
   char now[32];                /* ingestion time of the open transaction */
@@ -420,6 +426,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
     return NULL;
   }
   int readonly = flags & VG_STORE_READONLY;
+  st->text_file_only = (flags & VG_STORE_TEXT_FILE) != 0;
   /* A reader still opens for writing when it may, so that a database left by
    * an older vigil is migrated rather than refused; it writes nothing else. */
   int oflags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -445,8 +452,10 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   const char *setup = flags & VG_STORE_SYNC_NORMAL
                           ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
                             " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
+                            " PRAGMA journal_size_limit = 67108864;"
                           : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;";
+                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
+                            " PRAGMA journal_size_limit = 67108864;";
   if (!readonly && exec(st, setup, why, sizeof why)) {
     int code = sqlite3_errcode(st->db) & 0xff;
     if (code == SQLITE_READONLY || code == SQLITE_CANTOPEN) {
@@ -615,10 +624,18 @@ static char *fts_words(const char *text) {
   return q;
 }
 
+/* Whether SQLite's last code says a file is not a sound database. */
+static int damaged(int code) {
+  code &= 0xff;
+  return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 /* Attaches the text index at `file` and prepares its statements: 0, or
- * VG_EDB with the reason in err (the attachment undone). */
-static int text_open(vg_store *st, const char *file, char *err, size_t cap) {
+ * VG_EDB with the reason in err and SQLite's code in *code (the attachment
+ * undone). */
+static int text_open(vg_store *st, const char *file, char *err, size_t cap, int *code) {
   int in_memory = strcmp(file, ":memory:") == 0;
+  *code = SQLITE_OK;
   if (!in_memory) {
     /* Made on a connection of its own: ATTACH opens a file with the flags
      * of the store's connection, which may not create one. */
@@ -631,7 +648,10 @@ static int text_open(vg_store *st, const char *file, char *err, size_t cap) {
       sqlite3_busy_timeout(db, VG_STORE_BUSY_MS);
       rc = sqlite3_exec(db, schema, NULL, NULL, &msg);
     }
-    if (rc != SQLITE_OK) snprintf(err, cap, "%s", msg ? msg : db ? sqlite3_errmsg(db) : "out of memory");
+    if (rc != SQLITE_OK) {
+      snprintf(err, cap, "%s", msg ? msg : db ? sqlite3_errmsg(db) : "out of memory");
+      *code = rc;
+    }
     sqlite3_free(msg);
     sqlite3_close(db);
     if (rc != SQLITE_OK) return VG_EDB;
@@ -643,7 +663,10 @@ static int text_open(vg_store *st, const char *file, char *err, size_t cap) {
   }
   int rc = exec(st, attach, err, cap);
   sqlite3_free(attach);
-  if (rc) return rc;
+  if (rc) {
+    *code = sqlite3_errcode(st->db);
+    return rc;
+  }
   if (in_memory) {
     char schema[sizeof TEXT_SCHEMA + 32];
     snprintf(schema, sizeof schema, TEXT_SCHEMA, "ftx.");
@@ -655,8 +678,10 @@ static int text_open(vg_store *st, const char *file, char *err, size_t cap) {
       snprintf(err, cap, "%s", sqlite3_errmsg(st->db));
       goto fail;
     }
+  st->text_in_memory = in_memory;
   return 0;
 fail:
+  *code = sqlite3_errcode(st->db);
   for (int i = 0; i < T_COUNT; i++) {
     sqlite3_finalize(st->text[i]);
     st->text[i] = NULL;
@@ -665,27 +690,80 @@ fail:
   return VG_EDB;
 }
 
-/* Attaches the text index once: the file beside the database, or, when that
- * cannot be written (a read-only directory, an in-memory store), an index
- * in memory that this connection fills from the first entry. */
+/* Lets go of the text index; the next use attaches it again. */
+static void text_detach(vg_store *st) {
+  if (!st->text[0]) return;
+  for (int i = 0; i < T_COUNT; i++) {
+    sqlite3_finalize(st->text[i]);
+    st->text[i] = NULL;
+  }
+  sqlite3_exec(st->db, "DETACH ftx", NULL, NULL, NULL);
+}
+
+/* The text index's file, for messages and for removing it (sqlite3_free). */
+static char *text_file(const vg_store *st) { return sqlite3_mprintf("%s-text", st->path); }
+
+/* Removes a damaged text index, its log and shared memory, for a new one. */
+static void text_remove(const vg_store *st, const char *why) {
+  char *file = text_file(st);
+  if (!file) return;
+  vg_warn("text index %s is damaged (%s); building it again", file, why);
+  static const char *const tails[] = {"", "-wal", "-shm"};
+  for (size_t i = 0; i < 3; i++) {
+    char *f = sqlite3_mprintf("%s%s", file, tails[i]);
+    if (f && unlink(f) != 0 && errno != ENOENT)
+      vg_error("text index: cannot remove %s: %s", f, strerror(errno));
+    sqlite3_free(f);
+  }
+  sqlite3_free(file);
+}
+
+/* Whether the file attached is no longer the one at its path (removed or
+ * replaced while this connection held it). */
+static int text_moved(const vg_store *st) {
+  if (st->text_in_memory) return 0;
+  char *file = text_file(st);
+  struct stat sb;
+  int moved = file && (stat(file, &sb) != 0 || sb.st_ino != st->text_ino ||
+                       sb.st_dev != st->text_dev);
+  sqlite3_free(file);
+  return moved;
+}
+
+/* Attaches the text index: the file beside the database (made again when
+ * it is damaged), or, when that cannot be, an index in memory that this
+ * connection fills from the first entry (unless VG_STORE_TEXT_FILE). */
 static int text_attach(vg_store *st) {
+  if (st->text[0] && text_moved(st)) text_detach(st);
   if (st->text[0]) return 0;
   if (!sqlite3_get_autocommit(st->db)) {
     vg_error("database: the text index cannot be opened inside a transaction");
     return VG_EDB;
   }
   char err[512];
-  int in_memory = !st->path[0] || strcmp(st->path, ":memory:") == 0;
+  int code, in_memory = !st->path[0] || strcmp(st->path, ":memory:") == 0;
   if (!in_memory) {
-    char *file = sqlite3_mprintf("%s-text", st->path);
+    char *file = text_file(st);
     if (!file) return VG_ENOMEM;
-    int rc = text_open(st, file, err, sizeof err);
-    if (rc == 0) vg_debug("text index: %s", file);
-    else vg_warn("text index %s: %s; searching with an index in memory instead", file, err);
+    int rc = text_open(st, file, err, sizeof err, &code);
+    if (rc && damaged(code)) {
+      text_remove(st, err);
+      rc = text_open(st, file, err, sizeof err, &code);
+    }
+    struct stat sb;
+    if (rc == 0 && stat(file, &sb) == 0) {
+      st->text_ino = sb.st_ino;
+      st->text_dev = sb.st_dev;
+    }
+    if (rc && st->text_file_only && !st->text_warned) vg_warn("text index %s: %s", file, err);
+    else if (rc && !st->text_file_only)
+      vg_warn("text index %s: %s; searching with an index in memory instead", file, err);
+    st->text_warned |= rc != 0;
     sqlite3_free(file);
     if (rc == 0) return 0;
+    if (st->text_file_only) return VG_EDB;
   }
-  if (text_open(st, ":memory:", err, sizeof err)) {
+  if (text_open(st, ":memory:", err, sizeof err, &code)) {
     vg_error("text index in memory: %s", err);
     return VG_EDB;
   }
@@ -697,13 +775,15 @@ static int text_step(vg_store *st, int t) {
   sqlite3_stmt *s = st->text[t];
   int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW || rc == SQLITE_DONE) return rc;
-  vg_error("database: %s: %s", text_sql[t], sqlite3_errmsg(st->db));
+  vg_debug("text index: %s: %s", text_sql[t], sqlite3_errmsg(st->db));
   sqlite3_reset(s);
   return rc;
 }
 
-int vg_store_index_text(vg_store *st, long max, long long *indexed) {
+/* One transaction of vg_store_index_text; on failure, *code is SQLite's. */
+static int index_text(vg_store *st, long max, long long *indexed, int *code) {
   *indexed = 0;
+  *code = SQLITE_OK;
   int rc = text_attach(st);
   if (rc) return rc;
   char why[256];
@@ -716,31 +796,27 @@ int vg_store_index_text(vg_store *st, long max, long long *indexed) {
   /* Where the index stands, and whether it belongs to these entries. */
   if (text_step(st, T_LOCK) != SQLITE_DONE) goto fail;
   sqlite3_reset(st->text[T_LOCK]);
-  if (text_step(st, T_STATE) == SQLITE_ROW) {
-    s = st->text[T_STATE];
-    upto = sqlite3_column_int64(s, 0);
-    const void *h = sqlite3_column_blob(s, 1);
-    int hn = sqlite3_column_bytes(s, 1);
-    int same = 0;
-    if (upto > 0) {
-      sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
-      if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
-        const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);
-        same = h && g && hn == sqlite3_column_bytes(st->text[T_HASH_OF], 0) &&
-               memcmp(h, g, (size_t)hn) == 0;
-      }
-      sqlite3_reset(st->text[T_HASH_OF]);
+  if (text_step(st, T_STATE) != SQLITE_ROW) goto fail;
+  s = st->text[T_STATE];
+  upto = sqlite3_column_int64(s, 0);
+  const void *h = sqlite3_column_blob(s, 1);
+  int hn = sqlite3_column_bytes(s, 1), same = 0;
+  if (upto > 0) {
+    sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
+    if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
+      const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);
+      same = h && g && hn == sqlite3_column_bytes(st->text[T_HASH_OF], 0) &&
+             memcmp(h, g, (size_t)hn) == 0;
     }
-    sqlite3_reset(s);
-    if (upto > 0 && !same) {
-      vg_warn("text index of %s: made for other entries; indexing again from the first",
-              st->path);
-      if (text_step(st, T_CLEAR) != SQLITE_DONE) goto fail;
-      sqlite3_reset(st->text[T_CLEAR]);
-      upto = 0;
-    }
-  } else {
-    goto fail;
+    sqlite3_reset(st->text[T_HASH_OF]);
+  }
+  sqlite3_reset(s);
+  if (upto > 0 && !same) {
+    vg_warn("text index of %s: made for other entries; indexing again from the first",
+            st->path);
+    if (text_step(st, T_CLEAR) != SQLITE_DONE) goto fail;
+    sqlite3_reset(st->text[T_CLEAR]);
+    upto = 0;
   }
   s = st->text[T_LAST];
   sqlite3_bind_int64(s, 1, upto);
@@ -765,8 +841,39 @@ int vg_store_index_text(vg_store *st, long max, long long *indexed) {
   *indexed = last - upto;
   return 0;
 fail:
+  *code = sqlite3_errcode(st->db);
   sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
   return VG_EDB;
+}
+
+int vg_store_index_text(vg_store *st, long max, long long *indexed) {
+  int code, rc = index_text(st, max, indexed, &code);
+  if (rc == 0 || code == SQLITE_OK || (code & 0xff) == SQLITE_BUSY) return rc;
+  /* Anything else may be the file's fault (damaged, removed, unwritable):
+   * it is opened again, built anew when damaged, and tried once more. */
+  int was_file = !st->text_in_memory;
+  text_detach(st);
+  if (was_file && damaged(code)) text_remove(st, sqlite3_errstr(code));
+  if ((rc = index_text(st, max, indexed, &code)) == 0) {
+    st->text_warned = 0;
+  } else if (!st->text_warned) { /* once a spell of failures */
+    char *file = text_file(st);
+    vg_warn("text index %s: %s", file ? file : "", sqlite3_errstr(code));
+    sqlite3_free(file);
+    st->text_warned = 1;
+  }
+  return rc;
+}
+
+/* Brings the text index up to date for a search, one chunk a transaction,
+ * so that another search or the indexer waiting for its lock waits for one
+ * chunk at most. */
+static int text_catch_up(vg_store *st) {
+  long long n;
+  int rc;
+  while ((rc = vg_store_index_text(st, VG_TEXT_CHUNK, &n)) == 0 && n == VG_TEXT_CHUNK) {
+  }
+  return rc;
 }
 
 static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
@@ -781,8 +888,7 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
     }
   }
   if (words) {
-    long long indexed;
-    int rc = vg_store_index_text(st, 0, &indexed);
+    int rc = text_catch_up(st);
     if (rc) {
       free(words);
       return rc;

@@ -15,6 +15,7 @@ typedef struct vg_store vg_store;
 enum {
   VG_STORE_READONLY = 1,    /* open for reading only; no migration */
   VG_STORE_SYNC_NORMAL = 2, /* commit without fsync of the WAL (survives a crash, not a power cut) */
+  VG_STORE_TEXT_FILE = 4,   /* the text index in its file only, never in memory (an indexer) */
 };
 
 /* How long a write waits by default for another process's lock. */
@@ -46,8 +47,11 @@ int vg_store_commit(vg_store *st);
 void vg_store_rollback(vg_store *st);
 /* Calls fn(ud) after each successful commit (an indexer's poke); NULL: none.
  * Whoever fn wakes also checkpoints the write-ahead log (vg_store_checkpoint
- * on a connection of its own), so that commits here do not: this store then
- * checkpoints only when the log passes a bound (32 MB). */
+ * on a connection of its own), so that commits here mostly do not: this
+ * store then checkpoints itself once the log passes 32 MB. The log starts
+ * over only when a checkpoint finds no reader on an older snapshot, so it
+ * can grow past that while searches run; once it starts over, its file is
+ * cut back to 64 MB. */
 void vg_store_on_commit(vg_store *st, void (*fn)(void *ud), void *ud);
 /* Copies what the write-ahead log holds into the database, as far as it
  * can without waiting for anyone. 0 or VG_EDB. */
@@ -103,9 +107,13 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud);
 /* Indexes up to max (0: all) of the entries the index does not hold yet, in
  * a transaction of its own on the text index alone (the store's write lock
  * is not taken; call it outside a transaction). An index made for other
- * entries is emptied and built again. Sets *indexed to how many it added;
- * returns 0, or VG_EDB / VG_ENOMEM (nothing added). */
+ * entries is emptied and built again; a damaged file is removed and made
+ * again; a file removed or replaced meanwhile is opened again. Sets
+ * *indexed to how many it added; returns 0, or VG_EDB / VG_ENOMEM (nothing
+ * added). */
 int vg_store_index_text(vg_store *st, long max, long long *indexed);
+/* Entries a search or the indexer adds to the text index per transaction. */
+#define VG_TEXT_CHUNK 20000
 
 /* ---- tags and alerts, written by the rules inside the caller's transaction ---- */
 

@@ -686,6 +686,61 @@ static void test_text_index_in_memory_when_its_file_cannot_be_made(void **state)
   assert_int_equal(rmdir(file), 0);
 }
 
+static void test_text_index_damaged_is_built_again(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  vg_store_close(st);
+  fx->st = NULL;
+  char file[160];
+  text_file(fx, file, sizeof file);
+  FILE *f = fopen(file, "r+b"); /* its header and first pages overwritten */
+  assert_non_null(f);
+  char junk[8192];
+  memset(junk, 'x', sizeof junk);
+  assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+  assert_int_equal(fclose(f), 0);
+  st = open_store(fx);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  assert_int_equal(query_count_text(st, "satellite"), 1);
+  assert_int_equal(sql_int(file, "SELECT upto FROM text_state"), 3);
+}
+
+static void test_text_index_removed_while_open_is_made_again(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "Korea"), 3);
+  char file[160];
+  text_file(fx, file, sizeof file);
+  assert_int_equal(unlink(file), 0);
+  const char *more[] = {"2024-01-14: North Korea fires a missile with a glide vehicle."};
+  add_all(st, more, 1, "desk");
+  assert_int_equal(query_count_text(st, "Korea"), 4);
+  assert_int_equal(access(file, F_OK), 0);
+  assert_int_equal(sql_int(file, "SELECT upto FROM text_state"), 4);
+}
+
+static void test_text_index_file_only_never_in_memory(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  vg_store_close(st);
+  fx->st = NULL;
+  char file[160];
+  text_file(fx, file, sizeof file);
+  assert_int_equal(mkdir(file, 0700), 0);
+  char err[256];
+  st = vg_store_open(fx->path, VG_STORE_READONLY | VG_STORE_TEXT_FILE, err, sizeof err);
+  assert_non_null(st);
+  long long n = -1;
+  assert_int_equal(vg_store_index_text(st, 0, &n), VG_EDB);
+  assert_int_equal(n, 0);
+  vg_store_close(st);
+  assert_int_equal(rmdir(file), 0);
+}
+
 static void test_query_text_with_stray_quote(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
@@ -1066,6 +1121,9 @@ int main(void) {
       T(test_text_index_goes_by_chunks),
       T(test_text_index_of_other_entries_is_rebuilt),
       T(test_text_index_in_memory_when_its_file_cannot_be_made),
+      T(test_text_index_damaged_is_built_again),
+      T(test_text_index_removed_while_open_is_made_again),
+      T(test_text_index_file_only_never_in_memory),
       T(test_query_blank_text_is_not_an_error),
       T(test_query_text_with_fts_operators),
       T(test_query_text_combines_with_filters),

@@ -243,10 +243,12 @@ static const char *const sql[S_COUNT] = {
  * index left beside another database (or an older copy of this one) is
  * recognised and rebuilt rather than trusted. */
 enum { T_SEARCH, T_STATE, T_LOCK, T_HASH_OF, T_LAST, T_ADD, T_SET, T_CLEAR, T_COUNT };
+/* The database's own number, which text_state must hold (db/010). */
+#define STORE_ID "(SELECT value FROM main.state WHERE name = 'store_id')"
 static const char *const text_sql[T_COUNT] = {
     [T_SEARCH] = QUERY_COLUMNS " FROM ftx.entries_text(?5) f JOIN entries e ON e.id = f.rowid"
                  QUERY_FILTERS " ORDER BY e.day_first, e.id LIMIT ?6",
-    [T_STATE] = "SELECT upto, hash FROM ftx.text_state WHERE id = 1",
+    [T_STATE] = "SELECT upto, hash, store IS " STORE_ID " FROM ftx.text_state WHERE id = 1",
     /* Takes the index's write lock first, so that the transaction never has
      * to upgrade a read of it (which fails at once when another wrote). */
     [T_LOCK] = "UPDATE ftx.text_state SET upto = upto WHERE id = 1",
@@ -254,8 +256,8 @@ static const char *const text_sql[T_COUNT] = {
     [T_LAST] = "SELECT max(id) FROM (SELECT id FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2)",
     [T_ADD] = "INSERT INTO ftx.entries_text (rowid, text) SELECT id, text FROM entries"
               " WHERE id > ?1 AND id <= ?2",
-    [T_SET] = "INSERT OR REPLACE INTO ftx.text_state (id, upto, hash)"
-              " VALUES (1, ?1, (SELECT hash FROM entries WHERE id = ?1))",
+    [T_SET] = "INSERT OR REPLACE INTO ftx.text_state (id, upto, hash, store)"
+              " VALUES (1, ?1, (SELECT hash FROM entries WHERE id = ?1), " STORE_ID ")",
     [T_CLEAR] = "INSERT INTO ftx.entries_text (entries_text) VALUES ('delete-all')",
 };
 
@@ -268,7 +270,7 @@ static const char *const text_sql[T_COUNT] = {
   " CREATE VIRTUAL TABLE IF NOT EXISTS %1$sentries_text"                                         \
   " USING fts5(text, content = '', columnsize = 0);"                                             \
   " CREATE TABLE IF NOT EXISTS %1$stext_state (id INTEGER PRIMARY KEY CHECK (id = 1),"          \
-  " upto INTEGER NOT NULL, hash BLOB);"                                                          \
+  " upto INTEGER NOT NULL, hash BLOB, store INTEGER);"                                          \
   " INSERT OR IGNORE INTO %1$stext_state (id, upto) VALUES (1, 0);"
 
 struct vg_store {
@@ -801,7 +803,8 @@ static int index_text(vg_store *st, long max, long long *indexed, int *code) {
   upto = sqlite3_column_int64(s, 0);
   const void *h = sqlite3_column_blob(s, 1);
   int hn = sqlite3_column_bytes(s, 1), same = 0;
-  if (upto > 0) {
+  /* This database's index, up to an entry this database holds as it was. */
+  if (upto > 0 && sqlite3_column_int(s, 2)) {
     sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
     if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
       const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);

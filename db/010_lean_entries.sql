@@ -13,6 +13,11 @@
 --   (<database>-text), kept up to date off the ingest path by the daemon
 --   and brought up to date by `vigil query --text` before it searches.
 --
+-- The text index's file says which database it indexes: this one's own
+-- number, drawn once here (a copy of the database keeps it, with the same
+-- entries; a new database under the same name gets another).
+INSERT OR IGNORE INTO state (name, value) VALUES ('store_id', abs(random()));
+
 -- The table is rebuilt to lose the UNIQUE constraint on hash (vigil turns
 -- foreign keys off while migrating, so dropping it cascades nothing).
 

@@ -686,6 +686,28 @@ static void test_text_index_in_memory_when_its_file_cannot_be_made(void **state)
   assert_int_equal(rmdir(file), 0);
 }
 
+/* A new database under the old name whose last entry is the old one's last:
+ * the index beside it is still not its own. */
+static void test_text_index_of_a_new_database_ending_alike_is_rebuilt(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *old[] = {"2023-01-01: the volcano erupts", "2023-01-02: talks resume in Geneva"};
+  add_all(st, old, 2, "desk");
+  assert_int_equal(query_count_text(st, "volcano"), 1);
+  vg_store_close(st);
+  fx->st = NULL;
+  unlink(fx->path);
+  char wal[160];
+  snprintf(wal, sizeof wal, "%s-wal", fx->path);
+  unlink(wal);
+  st = open_store(fx);
+  const char *now[] = {"2023-01-01: the earthquake strikes", "2023-01-02: talks resume in Geneva"};
+  add_all(st, now, 2, "desk");
+  assert_int_equal(query_count_text(st, "volcano"), 0);
+  assert_int_equal(query_count_text(st, "earthquake"), 1);
+  assert_int_equal(query_count_text(st, "Geneva"), 1);
+}
+
 static void test_text_index_damaged_is_built_again(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
@@ -1121,6 +1143,7 @@ int main(void) {
       T(test_text_index_goes_by_chunks),
       T(test_text_index_of_other_entries_is_rebuilt),
       T(test_text_index_in_memory_when_its_file_cannot_be_made),
+      T(test_text_index_of_a_new_database_ending_alike_is_rebuilt),
       T(test_text_index_damaged_is_built_again),
       T(test_text_index_removed_while_open_is_made_again),
       T(test_text_index_file_only_never_in_memory),

@@ -54,7 +54,7 @@ void vg_config_defaults(vg_config *c) {
   c->max_line = 1 << 20;
   c->batch_max = 16384;
   c->batch_ms = 2;
-  c->max_pending = 65536;
+  c->max_pending = 16384;
   vg_config_set(&c->alerts_file, "var/alerts.jsonl");
   c->rule_memory = 32u << 20;
   c->rule_budget = 1000000;

@@ -453,10 +453,10 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   }
   const char *setup = flags & VG_STORE_SYNC_NORMAL
                           ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
+                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;"
                             " PRAGMA journal_size_limit = 67108864;"
                           : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -24576;"
+                            " PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;"
                             " PRAGMA journal_size_limit = 67108864;";
   if (!readonly && exec(st, setup, why, sizeof why)) {
     int code = sqlite3_errcode(st->db) & 0xff;

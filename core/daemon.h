@@ -74,8 +74,10 @@ typedef struct {
   uint64_t line_no; /* its number on that connection */
   unsigned flags;   /* VG_LINE_* */
   int parsed;       /* 1: e holds the line's entry (pointing into data) */
+  int status;       /* what the job made of it: VG_STORED, VG_DUPLICATE, VG_REJECTED, VG_E* */
+  int64_t id;       /* the entry's id, when stored or a duplicate */
+  char *reason;     /* why it is refused or was not stored (owned; NULL: said by status) */
   vg_entry e;       /* parsed on the loop as the line arrives; cleared there once answered */
-  vg_result res;    /* why the line is refused (when not parsed), then what the job made of it */
 } item;
 
 typedef struct {

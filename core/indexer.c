@@ -5,11 +5,17 @@
 #include "store.h"
 #include "vigil.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <uv.h>
 
+/* How much lower than ingest the indexer's thread runs (nice). */
+#define INDEX_NICE 10
 /* How long it sleeps when nothing pokes it; after a failure, before trying
  * again. */
 #define IDLE_MS 1000
@@ -41,6 +47,10 @@ static int stopping(vg_indexer *ix) {
 
 static void run(void *arg) {
   pthread_setname_np(pthread_self(), "vigil-index"); /* for top -H and perf */
+  /* Ingest first: the index takes the CPU that storing leaves (searches
+   * index what it has not reached, so they never depend on it). */
+  if (setpriority(PRIO_PROCESS, (id_t)gettid(), INDEX_NICE) != 0)
+    vg_debug("text index: cannot lower its thread's priority: %s", strerror(errno));
   vg_indexer *ix = arg;
   unsigned long long total = 0;
   int failing = 0;

@@ -303,10 +303,16 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
    * the next lines while the worker stores a batch. */
   vg_line line = {it.data,         len, total, line_no, flags, srv->cfg.format, SOCKET_SOURCE,
                   srv->cfg.max_line, c->name};
-  it.parsed = vg_ingest_parse(&line, &it.e, &it.res) == 0;
+  vg_result res;
+  it.parsed = vg_ingest_parse(&line, &it.e, &res) == 0;
+  if (!it.parsed && !(it.reason = strdup(res.reason))) {
+    free(it.data);
+    return VG_ENOMEM;
+  }
   if (!srv->pending.n) srv->pending_since = uv_now(srv->loop); /* a batch starts waiting */
   if (vec_push(&srv->pending, &it)) {
     if (it.parsed) vg_entry_clear(&it.e);
+    free(it.reason);
     free(it.data);
     return VG_ENOMEM;
   }

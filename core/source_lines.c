@@ -14,10 +14,7 @@
 
 
 /* Marks a line that the daemon stops before storing. */
-static void not_stored(item *it) {
-  it->res.status = VG_ESTOPPED;
-  snprintf(it->res.reason, sizeof it->res.reason, "not stored: %s", vg_strerror(VG_ESTOPPED));
-}
+static void not_stored(item *it) { it->status = VG_ESTOPPED; }
 
 static void work(server *srv) {
   item_vec *b = &srv->batch;
@@ -32,7 +29,11 @@ static void work(server *srv) {
     item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
                     srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
-    rc = vg_ingest_parsed(&t->ig, &line, it->parsed ? &it->e : NULL, &it->res, NULL);
+    vg_result res = {.status = VG_REJECTED};
+    if (!it->parsed) snprintf(res.reason, sizeof res.reason, "%s", it->reason);
+    rc = vg_ingest_parsed(&t->ig, &line, it->parsed ? &it->e : NULL, &res, NULL);
+    it->status = res.status;
+    it->id = res.id;
   }
   for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
@@ -42,9 +43,10 @@ static void work(server *srv) {
     else
       snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
     vg_error("a batch of %zu lines was not stored: %s", b->n, why + 12);
-    for (size_t i = 0; i < b->n; i++) {
-      b->v[i].res.status = VG_EDB;
-      snprintf(b->v[i].res.reason, sizeof b->v[i].res.reason, "%s", why);
+    for (size_t i = 0; i < b->n; i++) { /* said whole, or in short when out of memory */
+      b->v[i].status = rc == VG_ENOMEM ? VG_ENOMEM : VG_EDB;
+      free(b->v[i].reason);
+      b->v[i].reason = strdup(why);
     }
   }
 }
@@ -56,14 +58,16 @@ static void answer(server *srv, item_vec *b) {
   for (size_t i = 0; i < b->n; i++) {
     item *it = &b->v[i];
     client *c = it->from;
-    left += it->res.status == VG_ESTOPPED;
-    char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48];
+    left += it->status == VG_ESTOPPED;
+    char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48], said[VG_REASON_MAX];
     int n;
+    if (it->reason) snprintf(said, sizeof said, "%s", it->reason);
+    else snprintf(said, sizeof said, "not stored: %s", vg_strerror(it->status));
     /* One reply a line, whatever the reason quotes. */
-    vg_escape_line(reason, sizeof reason, it->res.reason, strnlen(it->res.reason, VG_REASON_MAX));
-    switch (it->res.status) {
-    case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->res.id); stored++; break;
-    case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->res.id); dups++; break;
+    vg_escape_line(reason, sizeof reason, said, strnlen(said, sizeof said));
+    switch (it->status) {
+    case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->id); stored++; break;
+    case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->id); dups++; break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
                    reason);
@@ -75,6 +79,7 @@ static void answer(server *srv, item_vec *b) {
     if (!c->closing) vg_listen_append(&c->out, &c->out_len, &c->out_cap, reply, (size_t)n);
     vg_listen_touch(srv, c);
     if (it->parsed) vg_entry_clear(&it->e);
+    free(it->reason);
     free(it->data);
     c->inflight--;
   }

@@ -613,6 +613,18 @@ static void test_query_text_with_hyphen(void **state) {
   assert_int_equal(query_count_text(st, "solid-fuel ICBM"), 1);
 }
 
+/* Closes the fixture's store and removes its database (and log), leaving
+ * what lies beside it; opens a new, empty one under the same name. */
+static vg_store *new_database(fixture *fx) {
+  vg_store_close(fx->st);
+  fx->st = NULL;
+  unlink(fx->path);
+  char wal[160];
+  snprintf(wal, sizeof wal, "%s-wal", fx->path);
+  unlink(wal);
+  return open_store(fx);
+}
+
 /* The text index's file beside the fixture's database. */
 static void text_file(const fixture *fx, char *out, size_t cap) {
   snprintf(out, cap, "%s-text", fx->path);
@@ -655,14 +667,8 @@ static void test_text_index_of_other_entries_is_rebuilt(void **state) {
   vg_store *st = open_store(fx);
   add_text_entries(st);
   assert_int_equal(query_count_text(st, "Korea"), 3);
-  vg_store_close(st);
-  fx->st = NULL;
   /* A new database under the same name, beside the old one's index. */
-  unlink(fx->path);
-  char wal[160];
-  snprintf(wal, sizeof wal, "%s-wal", fx->path);
-  unlink(wal);
-  st = open_store(fx);
+  st = new_database(fx);
   const char *lines[] = {"2024-03-04: Allied forces begin the Freedom Shield exercise.",
                          "2024-03-18: North Korea fires short-range ballistic missiles.",
                          "2024-04-02: A hypersonic missile is launched from Pyongyang."};
@@ -694,13 +700,7 @@ static void test_text_index_of_a_new_database_ending_alike_is_rebuilt(void **sta
   const char *old[] = {"2023-01-01: the volcano erupts", "2023-01-02: talks resume in Geneva"};
   add_all(st, old, 2, "desk");
   assert_int_equal(query_count_text(st, "volcano"), 1);
-  vg_store_close(st);
-  fx->st = NULL;
-  unlink(fx->path);
-  char wal[160];
-  snprintf(wal, sizeof wal, "%s-wal", fx->path);
-  unlink(wal);
-  st = open_store(fx);
+  st = new_database(fx);
   const char *now[] = {"2023-01-01: the earthquake strikes", "2023-01-02: talks resume in Geneva"};
   add_all(st, now, 2, "desk");
   assert_int_equal(query_count_text(st, "volcano"), 0);

@@ -268,9 +268,12 @@ is "no alert is stored twice (the alerts = their distinct renderings)" \
 # part read. A file cut short goes on after its last committed line, so no
 # line is stored twice, no bad line is kept twice, and each .err file lists
 # its own two. Each round commits at least one batch, so the number of kills
-# follows the number of batches (about 18 at the default batch size); at
-# least SPOOL_KILLS are required.
+# follows the number of batches: the daemon commits these files every
+# SPOOL_BATCH lines (six batches a file, 36 in all), whatever its default;
+# at least SPOOL_KILLS kills are required.
 SPOOL_KILLS=5
+SPOOL_BATCH=2000
+printf 'batch_max = %d\n' "$SPOOL_BATCH" >"$T/spool.conf.lua"
 FILES=6
 mkdir -p "$T/spool-in"
 awk -v dir="$T/spool-in" -v files="$FILES" '
@@ -340,7 +343,7 @@ while [ "$(spool_left)" -gt 0 ] && [ "$round" -lt "$MAX_ROUNDS" ] &&
   [ $(($(date +%s) - started_at)) -lt "$CAP" ]; do
   round=$((round + 1))
   before=$(entries_now)
-  start_daemon --rules "$RULES" 2>>"$T/shell.err" || break
+  start_daemon --rules "$RULES" --config "$T/spool.conf.lua" 2>>"$T/shell.err" || break
   t0=$(now_ms)
   if ! wait_running 300 committed_since "$before"; then
     fail "spool round $round: a commit is seen" "$(tail -n 5 "$DLOG")"
@@ -358,7 +361,7 @@ diag "spool: $round rounds, $kills kills, $(($(date +%s) - started_at)) s; the f
 diag "$(head -n 3 "$T/spool-rounds")"
 # One more start, and a clean stop once the spool is empty: what the last
 # kill left half done is finished or tidied by then.
-start_daemon --rules "$RULES" 2>>"$T/shell.err"
+start_daemon --rules "$RULES" --config "$T/spool.conf.lua" 2>>"$T/shell.err"
 wait_running "$CAP" spool_empty || fail "spool: the last run empties the spool" "$(tail -n 5 "$DLOG")"
 stop_daemon TERM
 is "spool: after one more start, a clean stop" "$DRC" 0

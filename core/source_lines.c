@@ -13,8 +13,14 @@
 #include <string.h>
 
 
-/* Marks a line that the daemon stops before storing. */
-static void not_stored(item *it) { it->status = VG_ESTOPPED; }
+/* Marks a line that the daemon stops before storing (a line refused by the
+ * parser too: it is neither stored nor kept in rejects, and its client is
+ * to send it again). */
+static void not_stored(item *it) {
+  it->status = VG_ESTOPPED;
+  free(it->reason);
+  it->reason = NULL;
+}
 
 static void work(server *srv) {
   item_vec *b = &srv->batch;

@@ -208,4 +208,25 @@ is "every line of the file is stored once" \
 stop_daemon TERM
 is "... and the database passes integrity_check" "$(sq 'PRAGMA integrity_check' 2>&1)" ok
 
+# Lines still waiting for their batch when the stop comes, a line the parser
+# refuses among them: each is answered "not stored", for its client to send
+# again, and none is kept, not even in rejects. The batch waits ten minutes
+# to fill, and two waiting lines are a backlog the log names.
+DB=$T/waiting.db
+SPOOL=
+printf 'batch_ms = 600000\nbatch_max = 100000\nmax_pending = 2\n' >"$T/waiting.conf"
+start_daemon --rules "$T/no-rules" --config "$T/waiting.conf" || done_testing
+printf 'a line without any date\n2023-05-01: a good line that waits\n' >"$T/waiting.txt"
+send_unix <"$T/waiting.txt" >"$T/waiting.replies" &
+client=$!
+check "the two lines wait for their batch" \
+  wait_running 120 grep -q 'backlog of 2 lines' "$DLOG"
+stop_daemon TERM
+wait "$client"
+is "each waiting line is answered 'not stored', the refused one too" \
+  "$(sort "$T/waiting.replies" | uniq -c | sed 's/^ *//')" \
+  "2 error: not stored: the daemon is stopping"
+is "... and nothing of them is kept" \
+  "$(sq 'select (select count(*) from entries) || " " || (select count(*) from rejects)')" "0 0"
+
 done_testing

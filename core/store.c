@@ -239,9 +239,9 @@ static const char *const sql[S_COUNT] = {
  * first needs it: ingest never writes it, so storing an entry costs no
  * tokenizing, and the indexer (core/indexer.c) brings it up to date on
  * another thread without taking the store's write lock. text_state says up
- * to which entry it is complete, and holds that entry's hash, so that an
- * index left beside another database (or an older copy of this one) is
- * recognised and rebuilt rather than trusted. */
+ * to which entry it is complete, and holds that entry's hash and the
+ * database's own number, so that an index left beside another database (or
+ * a newer one than this copy) is recognised and rebuilt rather than trusted. */
 enum { T_SEARCH, T_STATE, T_LOCK, T_HASH_OF, T_LAST, T_ADD, T_SET, T_CLEAR, T_COUNT };
 /* The database's own number, which text_state must hold (db/010). */
 #define STORE_ID "(SELECT value FROM main.state WHERE name = 'store_id')"

@@ -120,6 +120,7 @@ int vg_cmd_ingest(int argc, char **argv) {
   /* The text index follows on the other core; what it has not reached when
    * the files are in is left to the daemon or the next text search. */
   vg_indexer *ix = vg_indexer_start(cfg.db, err, sizeof err);
+  if (!ix) vg_warn("text index: %s; text searches index what they need", err);
   vg_store_on_commit(st, ix ? vg_indexer_poke_fn : NULL, ix);
   vg_ingest ig = {st, rules, &alerts, NULL};
   vg_counts total = {0};

@@ -21,6 +21,35 @@ const char *vg_cli_config_path(int argc, char **argv) {
   return NULL;
 }
 
+vg_cli_flags vg_cli;
+
+static const struct option global_options[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
+
+int vg_cli_global_word(const char *word) {
+  if (strncmp(word, "--", 2) != 0) {
+    if (word[0] == '-' && word[1] && strspn(word + 1, VG_CLI_SHORT) == strlen(word + 1)) return 0;
+    return -1;
+  }
+  const char *name = word + 2, *eq = strchr(name, '=');
+  size_t n = eq ? (size_t)(eq - name) : strlen(name);
+  for (const struct option *o = global_options; o->name; o++)
+    if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
+      return o->has_arg == required_argument && !eq ? 1 : 0;
+  return -1;
+}
+
+/* The level the flags and the configuration ask for; see vg_cli_global. */
+static void apply_log_level(const vg_config *cfg) {
+  int level = vg_log_level_parse(cfg->log_level);
+  if (level < 0) level = VG_LOG_INFO; /* vg_config_check says why where it matters */
+  int daemon = vg_cli.command && strcmp(vg_cli.command, "run") == 0;
+  if (!daemon && level < VG_LOG_WARN) level = VG_LOG_WARN;
+  if (vg_cli.verbose && level > VG_LOG_INFO) level = VG_LOG_INFO;
+  if (vg_cli.quiet) level = VG_LOG_ERROR;
+  if (vg_cli.log_level) level = vg_log_level_parse(vg_cli.log_level);
+  vg_log_set_level(level);
+}
+
 int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
   vg_config_defaults(cfg);
   const char *path = vg_cli_config_path(argc, argv);
@@ -30,6 +59,7 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
     vg_config_free(cfg); /* the caller returns at once */
     return VG_EXIT_USAGE;
   }
+  apply_log_level(cfg);
   return 0;
 }
 
@@ -37,8 +67,20 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
   switch (opt) {
   case 'D': vg_config_set(&cfg->db, arg); return 1;
   case 'C': return 1; /* read by vg_cli_setup */
+  case 'j': vg_cli.json = 1; return 1;
+  case 'q': vg_cli.quiet = 1, vg_cli.verbose = 0; break;
+  case 'v': vg_cli.verbose = 1, vg_cli.quiet = 0; break;
+  case VG_OPT_LOG_LEVEL:
+    if (vg_log_level_parse(arg) < 0) {
+      fprintf(stderr, "vigil: --log-level must be debug, info, warn or error, not '%s'\n", arg);
+      exit(VG_EXIT_USAGE);
+    }
+    vg_cli.log_level = arg;
+    break;
   default: return 0;
   }
+  apply_log_level(cfg);
+  return 1;
 }
 
 

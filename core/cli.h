@@ -14,16 +14,40 @@
 /* Exit statuses of every command. */
 enum { VG_EXIT_OK = 0, VG_EXIT_REJECTS = 1, VG_EXIT_USAGE = 2, VG_EXIT_FAIL = 3 };
 
-/* Global options every command accepts, to append to its own table. */
+/* Global options every command accepts, before or after its name, to append
+ * to its own table (and VG_CLI_SHORT to its short options). */
+enum { VG_OPT_LOG_LEVEL = 0x100 };
 #define VG_CLI_GLOBAL_OPTIONS                                                                    \
   {"db", required_argument, NULL, 'D'}, {"config", required_argument, NULL, 'C'},               \
-      {"help", no_argument, NULL, 'h'}
+      {"log-level", required_argument, NULL, VG_OPT_LOG_LEVEL},                                  \
+      {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                    \
+      {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}
+#define VG_CLI_SHORT "hqv"
+
+/* What the global flags ask of every command's output. */
+typedef struct {
+  const char *command; /* the command word ("run", "query"...), set by main */
+  int json;            /* --json: records and summaries as one JSON object a line */
+  int quiet;           /* --quiet: errors only; no summary, no progress */
+  int verbose;         /* -v, --verbose: informational lines too */
+  const char *log_level; /* --log-level, or NULL */
+} vg_cli_flags;
+extern vg_cli_flags vg_cli;
+
+/* Whether name (an argv word such as "--db" or "--db=x") is a global option:
+ * -1 when not, 0 for one without a value, 1 for one whose value is the next
+ * word (it has none after '='). */
+int vg_cli_global_word(const char *word);
 
 /* Fills cfg: defaults, then the file named by --config (found anywhere in
  * argv), so that the command's own flag parsing overrides both. Returns 0 or
  * prints why, frees what it filled and returns VG_EXIT_USAGE. */
 int vg_cli_setup(vg_config *cfg, int argc, char **argv);
-/* Handles a global option met by getopt_long; returns 1 if it was one. */
+/* Handles a global option met by getopt_long; returns 1 if it was one. The
+ * log level follows at once: the daemon's is the configuration's
+ * log_level; a one-shot command's is at least warn unless -v; --quiet makes
+ * it error; --log-level wins over both. A bad --log-level is said on stderr
+ * and the process exits with VG_EXIT_USAGE. */
 int vg_cli_global(vg_config *cfg, int opt, const char *arg);
 /* The --config path given on the command line, or NULL. */
 const char *vg_cli_config_path(int argc, char **argv);

@@ -61,19 +61,18 @@ int vg_cmd_alerts(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {
       VG_CLI_RANGE_OPTIONS, {"rule", required_argument, NULL, 'r'},
-      {"json", no_argument, NULL, 'j'}, VG_CLI_GLOBAL_OPTIONS, {0}};
+      VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_alert_query q = {0};
   vg_cli_range rg = {0};
-  int opt, json = 0, status = VG_EXIT_OK;
+  int opt, status = VG_EXIT_OK;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     int range = vg_cli_range_opt("vigil alerts", &rg, opt, optarg);
     if (range < 0) goto usage;
     if (range) continue;
     switch (opt) {
     case 'r': q.rule = optarg; break;
-    case 'j': json = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;
     }
@@ -92,7 +91,7 @@ int vg_cmd_alerts(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rc = vg_store_alerts(st, &q, json ? print_json : print_text, NULL);
+  int rc = vg_store_alerts(st, &q, vg_cli.json ? print_json : print_text, NULL);
   if (rc) {
     fprintf(stderr, "vigil alerts: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;

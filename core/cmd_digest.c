@@ -60,7 +60,7 @@ int vg_cmd_digest(int argc, char **argv) {
   const char *at = NULL, *out = NULL;
   int opt, status = VG_EXIT_OK, listing = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
     case 'a': at = optarg; break;

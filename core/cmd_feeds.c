@@ -67,7 +67,7 @@ int vg_cmd_poll(int argc, char **argv) {
   const char *format = "auto", *source = NULL;
   int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
     case 'f': {
@@ -174,7 +174,7 @@ int vg_cmd_feeds(int argc, char **argv) {
   static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt, status = VG_EXIT_OK;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     if (opt == 'h') {
       puts("usage: vigil feeds [--db PATH] [--config FILE]\n"

@@ -79,7 +79,7 @@ int vg_cmd_ingest(int argc, char **argv) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "f:s:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "f:s:" VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
     case 'f':

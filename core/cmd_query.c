@@ -60,12 +60,12 @@ int vg_cmd_query(int argc, char **argv) {
   static const struct option opts[] = {
       VG_CLI_RANGE_OPTIONS, {"source", required_argument, NULL, 'S'},
       {"tag", required_argument, NULL, 't'}, {"text", required_argument, NULL, 'x'},
-      {"json", no_argument, NULL, 'j'}, VG_CLI_GLOBAL_OPTIONS, {0}};
+      VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
   vg_cli_range rg = {0};
-  int opt, json = 0, status = VG_EXIT_OK;
+  int opt, status = VG_EXIT_OK;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     int range = vg_cli_range_opt("vigil query", &rg, opt, optarg);
     if (range < 0) goto usage;
@@ -74,7 +74,6 @@ int vg_cmd_query(int argc, char **argv) {
     case 'S': q.source = optarg; break;
     case 't': q.tag = optarg; break;
     case 'x': q.text = optarg; break;
-    case 'j': json = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;
     }
@@ -93,7 +92,7 @@ int vg_cmd_query(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rc = vg_store_query(st, &q, json ? print_json : print_text, NULL);
+  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, NULL);
   if (rc) {
     fprintf(stderr, "vigil query: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;

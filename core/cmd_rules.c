@@ -23,15 +23,13 @@ static void print_report(void *ud, const char *file, const char *msg) {
 }
 
 /* Parses the flags of check and test: the global ones and one DIR. */
-static int dir_args(vg_config *cfg, int argc, char **argv, const char *help, int *verbose) {
-  static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
-                                       VG_CLI_GLOBAL_OPTIONS, {0}};
+static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
+  static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(cfg, opt, optarg)) continue;
-    if (opt == 'v' && verbose) *verbose = 1;
-    else if (opt == 'h') {
+    if (opt == 'h') {
       fputs(help, stdout);
       return 1;
     } else {
@@ -55,7 +53,7 @@ static const char check_help[] =
 int vg_cmd_check(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  int status = dir_args(&cfg, argc, argv, check_help, NULL);
+  int status = dir_args(&cfg, argc, argv, check_help);
   if (status) {
     vg_config_free(&cfg);
     return status == 1 ? VG_EXIT_OK : status;
@@ -320,13 +318,13 @@ static const char test_help[] =
 int vg_cmd_test(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  int verbose = 0;
-  int status = dir_args(&cfg, argc, argv, test_help, &verbose);
+  int status = dir_args(&cfg, argc, argv, test_help);
   if (status) {
     vg_config_free(&cfg);
     return status == 1 ? VG_EXIT_OK : status;
   }
-  if (!verbose) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
+  int verbose = vg_cli.verbose;
+  if (!verbose && !vg_cli.log_level) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
   int errors = 0, reported = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
   lim.max_failures = 0; /* a rule failing in one case still runs in the next */
@@ -400,7 +398,7 @@ int vg_cmd_replay(int argc, char **argv) {
   vg_cli_range rg = {0};
   int opt, status = VG_EXIT_OK, skip_broken = 0;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     int range = vg_cli_range_opt("vigil replay", &rg, opt, optarg);
     if (range < 0) goto usage;

@@ -26,11 +26,58 @@ static void usage(FILE *to) {
   fprintf(to, "usage: vigil COMMAND [OPTIONS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].what);
-  fprintf(to, "\nglobal options: --db PATH, --config FILE, --help (on each command)\n"
+  fprintf(to, "\nglobal options, before or after the command word:\n"
+              "  --db PATH         the database (default var/vigil.db)\n"
+              "  --config FILE     a configuration file (Lua)\n"
+              "  --log-level L     debug, info, warn or error\n"
+              "  -q, --quiet       errors only: no summary, no progress\n"
+              "  -v, --verbose     informational lines too\n"
+              "  --json            records and summaries as one JSON object a line\n"
+              "  --help            on each command, what it does and takes\n"
               "vigil COMMAND --help tells more.\n");
 }
 
+/* Moves the global options written before the command word to just after
+ * it, where the command's getopt_long takes them: `vigil --db x query` is
+ * `vigil query --db x`. Returns the index of the command word in argv, or
+ * 0 after saying why when a word before it is no global option. */
+static int hoist_globals(int argc, char **argv) {
+  int i = 1;
+  while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "--help") != 0 &&
+         strcmp(argv[i], "--version") != 0) {
+    int kind = vg_cli_global_word(argv[i]);
+    if (kind < 0) {
+      fprintf(stderr, "vigil: '%s' is no global option; a command's own options follow it\n",
+              argv[i]);
+      return 0;
+    }
+    if (kind == 1 && ++i >= argc) {
+      fprintf(stderr, "vigil: %s needs a value\n", argv[i - 1]);
+      return 0;
+    }
+    i++;
+  }
+  if (i >= argc || argv[i][0] == '-') return i < argc ? i : -1;
+  char *command = argv[i]; /* rotate: argv[1..i-1] after the command word */
+  memmove(argv + 2, argv + 1, (size_t)(i - 1) * sizeof *argv);
+  argv[1] = command;
+  return 1;
+}
+
 int main(int argc, char **argv) {
+  int at = hoist_globals(argc, argv);
+  if (at == 0) {
+    usage(stderr);
+    return VG_EXIT_USAGE;
+  }
+  if (at < 0) { /* global options and no command */
+    fprintf(stderr, "vigil: which command?\n");
+    usage(stderr);
+    return VG_EXIT_USAGE;
+  }
+  if (at > 1) { /* --help or --version after global options */
+    argv[1] = argv[at];
+  }
   if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? VG_EXIT_USAGE : VG_EXIT_OK;
@@ -40,7 +87,10 @@ int main(int argc, char **argv) {
     return VG_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    if (strcmp(argv[1], commands[i].name) == 0) {
+      vg_cli.command = commands[i].name;
+      return commands[i].run(argc - 1, argv + 1);
+    }
   fprintf(stderr, "vigil: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return VG_EXIT_USAGE;

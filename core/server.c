@@ -338,16 +338,17 @@ int vg_cmd_run(int argc, char **argv) {
   static const struct option opts[] = {
       {"socket", required_argument, NULL, 'S'}, {"listen", required_argument, NULL, 'L'},
       {"spool", required_argument, NULL, 'P'}, {"rules", required_argument, NULL, 'R'},
-      {"format", required_argument, NULL, 'f'}, {"log-level", required_argument, NULL, 'l'},
+      {"format", required_argument, NULL, 'f'},
       {"feed", required_argument, NULL, 'F'},
       VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt, status = VG_EXIT_OK;
   optind = 1;
   overrides *o = &srv->flags;
-  while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     switch (opt) {
     case 'D': o->db = optarg; break;
     case 'C': break;
+    case 'q': case 'v': case 'j': case VG_OPT_LOG_LEVEL: vg_cli_global(&srv->cfg, opt, optarg); break;
     case 'S': o->socket = optarg; break;
     case 'L': o->listen = optarg; break;
     case 'P': o->spool = optarg; break;
@@ -360,7 +361,6 @@ int vg_cmd_run(int argc, char **argv) {
       }
       o->format = optarg;
       break;
-    case 'l': o->log_level = optarg; break;
     case 'F': {
       char **v = realloc(o->feeds, (o->nfeeds + 1) * sizeof *v);
       if (!v) abort();
@@ -377,6 +377,7 @@ int vg_cmd_run(int argc, char **argv) {
     status = VG_EXIT_USAGE;
     goto done;
   }
+  o->log_level = vg_cli.log_level ? vg_cli.log_level : vg_cli.quiet ? "error" : NULL;
   apply_overrides(&srv->cfg, o);
   for (size_t i = 0; i < o->nfeeds; i++) vg_config_add_feed(&srv->cfg, o->feeds[i], NULL, NULL, 0);
   char err[512];

@@ -43,7 +43,7 @@ static void apply_log_level(const vg_config *cfg) {
   int level = vg_log_level_parse(cfg->log_level);
   if (level < 0) level = VG_LOG_INFO; /* vg_config_check says why where it matters */
   int daemon = vg_cli.command && strcmp(vg_cli.command, "run") == 0;
-  if (!daemon && level < VG_LOG_WARN) level = VG_LOG_WARN;
+  if (!daemon && level < VG_LOG_NOTICE) level = VG_LOG_NOTICE;
   if (vg_cli.verbose && level > VG_LOG_INFO) level = VG_LOG_INFO;
   if (vg_cli.quiet) level = VG_LOG_ERROR;
   if (vg_cli.log_level) level = vg_log_level_parse(vg_cli.log_level);
@@ -72,7 +72,7 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
   case 'v': vg_cli.verbose = 1, vg_cli.quiet = 0; break;
   case VG_OPT_LOG_LEVEL:
     if (vg_log_level_parse(arg) < 0) {
-      fprintf(stderr, "vigil: --log-level must be debug, info, warn or error, not '%s'\n", arg);
+      fprintf(stderr, "vigil: --log-level must be debug, info, notice, warn or error, not '%s'\n", arg);
       exit(VG_EXIT_USAGE);
     }
     vg_cli.log_level = arg;

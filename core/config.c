@@ -590,7 +590,7 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
 
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
-    snprintf(err, cap, "log_level must be debug, info, warn or error, not '%s'", c->log_level);
+    snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'", c->log_level);
     return VG_EINVAL;
   }
   if (strcmp(c->durability, "full") != 0 && strcmp(c->durability, "normal") != 0) {

@@ -65,7 +65,7 @@ typedef struct {
   char *tcp_token_file; /* or a file whose first line is that token; "" for none */
   char *spool;        /* spool directory; "" for none */
   char *rules;        /* rules directory */
-  char *log_level;    /* debug, info, warn, error */
+  char *log_level;    /* debug, info, notice, warn, error */
   char *durability;   /* "full" (fsync each commit) or "normal" */
   unsigned busy_timeout_ms; /* how long a write waits for another process's lock */
   vg_format format;   /* how input lines are read */

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 static int min_level = VG_LOG_INFO;
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
+static const char *const level_names[] = {"debug", "info", "notice", "warn", "error"};
 
 const char *vg_strerror(int code) {
   switch (code) {
@@ -49,7 +49,7 @@ size_t vg_escape_line(char *out, size_t cap, const char *s, size_t n) {
 void vg_log_set_level(int level) { min_level = level; }
 
 int vg_log_level_parse(const char *name) {
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 5; i++)
     if (strcmp(name, level_names[i]) == 0) return i;
   return -1;
 }

@@ -29,7 +29,7 @@ static void usage(FILE *to) {
   fprintf(to, "\nglobal options, before or after the command word:\n"
               "  --db PATH         the database (default var/vigil.db)\n"
               "  --config FILE     a configuration file (Lua)\n"
-              "  --log-level L     debug, info, warn or error\n"
+              "  --log-level L     debug, info, notice, warn or error\n"
               "  -q, --quiet       errors only: no summary, no progress\n"
               "  -v, --verbose     informational lines too\n"
               "  --json            records and summaries as one JSON object a line\n"

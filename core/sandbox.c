@@ -169,7 +169,7 @@ static int safe_print(lua_State *L) {
     snprintf(at, sizeof at, "%s:%d", ar.short_src, ar.currentline);
     where = at;
   }
-  vg_info("%s: print: %s", where, lua_tostring(L, -1));
+  vg_notice("%s: print: %s", where, lua_tostring(L, -1));
   return 0;
 }
 

@@ -317,7 +317,7 @@ static const char help[] =
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
     "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
     "  --rules DIR         rule files (default rules/)\n"
-    "  --log-level L       debug, info, warn or error (default info)\n"
+    "  --log-level L       debug, info, notice, warn or error (default info)\n"
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
     "                      every feed_interval seconds (default 300); repeatable\n"
     "SIGHUP reloads the configuration file and the rules, reopens the alert files and\n"

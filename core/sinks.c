@@ -108,7 +108,7 @@ static void log_send(sink *k, const vg_alert *a, const char *json) {
   (void)json;
   int level = strcmp(a->severity, "crit") == 0   ? VG_LOG_ERROR
               : strcmp(a->severity, "warn") == 0 ? VG_LOG_WARN
-                                                 : VG_LOG_INFO;
+                                                 : VG_LOG_NOTICE;
   if (a->version > 1)
     vg_log(level, "alert %lld amended (version %d) [%s] %s: %s (%s)", (long long)a->id,
            a->version, a->severity, a->rule, a->message, a->date);

@@ -24,7 +24,9 @@ enum {
 /* Returns a static, human sentence for a VG_E* code. */
 const char *vg_strerror(int code);
 
-enum { VG_LOG_DEBUG, VG_LOG_INFO, VG_LOG_WARN, VG_LOG_ERROR };
+/* The levels, as syslog has them: notice is what a user asked to see (a
+ * rule's print(), an alert) and shows where informational lines do not. */
+enum { VG_LOG_DEBUG, VG_LOG_INFO, VG_LOG_NOTICE, VG_LOG_WARN, VG_LOG_ERROR };
 
 /* Writes one line to stderr: UTC time, level, message. Thread-safe: each
  * line is written with a single write(2). Lines below the level are dropped. */
@@ -45,6 +47,7 @@ size_t vg_escape_line(char *out, size_t cap, const char *s, size_t n);
 
 #define vg_debug(...) vg_log(VG_LOG_DEBUG, __VA_ARGS__)
 #define vg_info(...) vg_log(VG_LOG_INFO, __VA_ARGS__)
+#define vg_notice(...) vg_log(VG_LOG_NOTICE, __VA_ARGS__)
 #define vg_warn(...) vg_log(VG_LOG_WARN, __VA_ARGS__)
 #define vg_error(...) vg_log(VG_LOG_ERROR, __VA_ARGS__)
 

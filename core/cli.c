@@ -195,8 +195,10 @@ void vg_cli_printf(const char *fmt, ...) {
       i++;
     } else if (bad == 0) { /* a byte that starts no UTF-8 character (0x9b is a CSI) */
       printf("\\x%02x", c);
-    } else {
-      putchar(c);
+    } else { /* a character, written whole: its continuation bytes start none */
+      size_t k = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      fwrite(text + i, 1, k, stdout);
+      i += k - 1;
     }
   }
   if (newline) putchar('\n');

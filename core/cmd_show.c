@@ -251,11 +251,15 @@ static void print_entry(const cJSON *o) {
 
   vg_cli_printf("fields\n");
   rows = cJSON_CreateArray();
-  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "fields")) {
+  /* Kept as stored in the object (raw JSON): parsed again to be listed. */
+  const cJSON *raw = cJSON_GetObjectItemCaseSensitive(o, "fields");
+  cJSON *fields = cJSON_IsRaw(raw) ? cJSON_Parse(raw->valuestring) : NULL;
+  cJSON_ArrayForEach(it, fields) {
     char *v = field_text(it);
     add_row(rows, 2, (const char *[]){it->string, v ? v : ""});
     free(v);
   }
+  cJSON_Delete(fields);
   print_rows(rows);
   cJSON_Delete(rows);
 

@@ -846,7 +846,7 @@ static long long index_updates(vg_store *st, long long budget, int clear) {
   int held = sqlite3_column_int(s, 1);
   sqlite3_reset(s);
   if (upto > 0 && (clear || !held)) {
-    if (!held)
+    if (!held && !clear)
       vg_warn("text index of %s: holds updates the database has not; indexing them again",
               st->path);
     if (text_step(st, T_UPD_CLEAR) != SQLITE_DONE) return -1;

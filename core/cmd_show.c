@@ -29,7 +29,7 @@ static const char help[] =
     "status is then 1.\n"
     "  --json   one JSON object a line per entry: the fields of `vigil query --json`\n"
     "           (id, date, precision, text (the latest), source, ingested_at, tags,\n"
-    "           updated, updated_at, original_text, fields) and\n"
+    "           updated, fields; updated_at and original_text when updated) and\n"
     "           first_day, last_day   the span of days of its date (YYYY-MM-DD)\n"
     "           tag_rules             {tag: the rule that set it}\n"
     "           marks                 [{rule, step (1 for a rule's first step), key}]\n"
@@ -46,8 +46,8 @@ static int entry_member(const char *name) {
 
 /* What gathering one entry keeps between the store's callbacks. */
 typedef struct {
-  cJSON *o;          /* the entry's object, once found */
-  char *prev_text;   /* the text of the version before the next update */
+  cJSON *o;           /* the entry's object, once found */
+  char *prev_text;    /* the text of the version before the next update */
   cJSON *prev_fields; /* its fields (an object) */
 } gather;
 
@@ -131,8 +131,7 @@ static int got_update(void *ud, const vg_update_row *u) {
   }
   cJSON_AddStringToObject(o, "seen_at", u->seen_at);
   cJSON *changed = cJSON_AddArrayToObject(o, "changed");
-  if (strcmp(g->prev_text, u->text) != 0)
-    cJSON_AddItemToArray(changed, cJSON_CreateString("text"));
+  if (strcmp(g->prev_text, u->text) != 0) cJSON_AddItemToArray(changed, cJSON_CreateString("text"));
   add_changed(changed, g->prev_fields, fields);
   cJSON_AddStringToObject(o, "text", u->text);
   cJSON_AddItemToObject(o, "fields", cJSON_Duplicate(fields, 1));
@@ -180,7 +179,8 @@ static const char *str(const cJSON *o, const char *name) {
 /* The columns a terminal gives s: its characters, not its bytes. */
 static size_t width(const char *s) {
   size_t n = 0;
-  for (; *s; s++) n += ((unsigned char)*s & 0xc0) != 0x80;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
   return n;
 }
 
@@ -207,7 +207,8 @@ static void print_rows(const cJSON *rows) {
     cJSON_ArrayForEach(cell, row) {
       fprintf(f, " %s", cell->valuestring);
       if (cell->next && c < 8)
-        for (size_t pad = width(cell->valuestring); pad <= w[c]; pad++) fputc(' ', f);
+        for (size_t pad = width(cell->valuestring); pad <= w[c]; pad++)
+          fputc(' ', f);
       c++;
     }
     fclose(f);
@@ -242,8 +243,8 @@ static void print_entry(const cJSON *o) {
   add_row(rows, 2, (const char *[]){"text", str(o, updated ? "original_text" : "text")});
   if (updated) {
     int n = cJSON_GetArraySize(updates);
-    snprintf(count, sizeof count, "%s (the latest of %d update%s, below)", str(o, "updated_at"),
-             n, n == 1 ? "" : "s");
+    snprintf(count, sizeof count, "%s (the latest of %d update%s, below)", str(o, "updated_at"), n,
+             n == 1 ? "" : "s");
     add_row(rows, 2, (const char *[]){"updated", count});
   }
   print_rows(rows);
@@ -295,8 +296,9 @@ static void print_entry(const cJSON *o) {
              cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
     snprintf(version, sizeof version, v > 1 ? "version %.0f, amended" : "version %.0f", v);
     snprintf(key, sizeof key, *str(it, "key") ? "key %s" : "no key%s", str(it, "key"));
-    add_row(rows, 6, (const char *[]){id, str(it, "severity"), str(it, "rule"), key, version,
-                                      str(it, "message")});
+    add_row(rows, 6,
+            (const char *[]){id, str(it, "severity"), str(it, "rule"), key, version,
+                             str(it, "message")});
   }
   print_rows(rows);
   cJSON_Delete(rows);
@@ -369,6 +371,10 @@ int vg_cmd_show(int argc, char **argv) {
   }
   int shown = 0;
   for (int i = optind; i < argc && status != VG_EXIT_FAIL; i++) {
+    if (!argv[i][strspn(argv[i], ",")]) {
+      fprintf(stderr, "vigil show: '%s' is no entry id (a positive whole number)\n", argv[i]);
+      status = worse(status, VG_EXIT_MISSING);
+    }
     /* An argument holds ids joined by commas, as `vigil alerts` prints them. */
     for (const char *p = argv[i]; *p && status != VG_EXIT_FAIL;) {
       const char *at = p;
@@ -380,7 +386,8 @@ int vg_cmd_show(int argc, char **argv) {
       errno = 0;
       long long id = strtoll(word, &end, 10);
       if (*end || errno || id <= 0 || n >= sizeof word) {
-        fprintf(stderr, "vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n, at);
+        fprintf(stderr, "vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n,
+                at);
         status = worse(status, VG_EXIT_MISSING);
         continue;
       }

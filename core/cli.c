@@ -7,6 +7,7 @@
 #include "date.h"
 #include "entry.h"
 
+#include <cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,10 +195,71 @@ void vg_cli_printf(const char *fmt, ...) {
       i++;
     } else if (bad == 0) { /* a byte that starts no UTF-8 character (0x9b is a CSI) */
       printf("\\x%02x", c);
-    } else {
-      putchar(c);
+    } else { /* a character, written whole: its continuation bytes start none */
+      size_t k = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      fwrite(text + i, 1, k, stdout);
+      i += k - 1;
     }
   }
   if (newline) putchar('\n');
   free(text);
+}
+
+struct cJSON *vg_cli_entry_json(const vg_row *r) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "id", (double)r->id);
+  cJSON_AddStringToObject(o, "date", r->date);
+  cJSON_AddStringToObject(o, "precision", r->precision);
+  cJSON_AddStringToObject(o, "text", r->update_text ? r->update_text : r->text);
+  cJSON_AddStringToObject(o, "source", r->source);
+  cJSON_AddStringToObject(o, "ingested_at", r->ingested_at);
+  cJSON *tags = cJSON_AddArrayToObject(o, "tags");
+  if (r->tags) {
+    char *copy = strdup(r->tags), *save = NULL;
+    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+      cJSON_AddItemToArray(tags, cJSON_CreateString(t));
+    free(copy);
+  }
+  cJSON_AddBoolToObject(o, "updated", r->update_text != NULL);
+  if (r->update_text) {
+    cJSON_AddStringToObject(o, "updated_at", r->updated_at ? r->updated_at : "");
+    cJSON_AddStringToObject(o, "original_text", r->text);
+  }
+  if (r->fields) { /* as stored, so that numbers keep every digit; if it parses */
+    cJSON *f = cJSON_Parse(r->fields);
+    if (f) cJSON_AddRawToObject(o, "fields", r->fields);
+    cJSON_Delete(f);
+  }
+  return o;
+}
+
+struct cJSON *vg_cli_alert_json(const vg_alert_row *a) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "id", (double)a->id);
+  cJSON_AddStringToObject(o, "rule", a->rule);
+  cJSON_AddStringToObject(o, "key", a->key);
+  cJSON_AddStringToObject(o, "severity", a->severity);
+  cJSON_AddStringToObject(o, "message", a->message);
+  cJSON_AddStringToObject(o, "date", a->date);
+  cJSON_AddStringToObject(o, "created_at", a->created_at);
+  cJSON_AddNumberToObject(o, "version", a->version);
+  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
+  cJSON *e = cJSON_AddArrayToObject(o, "entries");
+  for (const char *p = a->entries; p && *p;) {
+    char *end;
+    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)strtoll(p, &end, 10)));
+    p = *end == ',' ? end + 1 : end;
+    if (end == p && *p) break;
+  }
+  return o;
+}
+
+int vg_cli_print_json(struct cJSON *o) {
+  char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+  if (s) puts(s);
+  cJSON_free(s);
+  cJSON_Delete(o);
+  return s ? 0 : VG_ENOMEM;
 }

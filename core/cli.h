@@ -12,7 +12,13 @@
 #include <getopt.h>
 
 /* Exit statuses of every command. */
-enum { VG_EXIT_OK = 0, VG_EXIT_REJECTS = 1, VG_EXIT_USAGE = 2, VG_EXIT_FAIL = 3 };
+enum {
+  VG_EXIT_OK = 0,
+  VG_EXIT_REJECTS = 1, /* input was rejected, the rest went through */
+  VG_EXIT_MISSING = 1, /* an id asked for names nothing, the rest were shown */
+  VG_EXIT_USAGE = 2,
+  VG_EXIT_FAIL = 3
+};
 
 /* Global options every command accepts, before or after its name, to append
  * to its own table (and VG_CLI_SHORT to its short options). */
@@ -100,6 +106,21 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
  * format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The JSON object of an entry, as `vigil query --json` prints it a line
+ * (and `vigil show --json` adds to it): id, date, precision, text, source,
+ * ingested_at, tags (an array), updated; for an updated entry text is its
+ * latest update's, updated_at says when that was seen and original_text
+ * holds what it first said; fields, as stored, when it has any. NULL when
+ * out of memory. */
+struct cJSON *vg_cli_entry_json(const vg_row *r);
+/* The JSON object of an alert, as `vigil alerts --json` prints it a line:
+ * id, rule, key, severity, message, date, created_at, version, count (a
+ * threshold's) and entries (an array of ids). NULL when out of memory. */
+struct cJSON *vg_cli_alert_json(const vg_alert_row *a);
+/* Prints o on one line of standard output and frees it. 0, or VG_ENOMEM
+ * when o is NULL or cannot be printed. */
+int vg_cli_print_json(struct cJSON *o);
+
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);
@@ -109,6 +130,7 @@ int vg_cmd_digest(int argc, char **argv);
 int vg_cmd_poll(int argc, char **argv);
 int vg_cmd_feeds(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
+int vg_cmd_show(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 
 #endif

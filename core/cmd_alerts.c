@@ -4,7 +4,6 @@
 #include "store.h"
 #include "vigil.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,8 @@
 static const char help[] =
     "usage: vigil alerts [--since DATE] [--until DATE] [--rule R] [--limit N] [--json]\n"
     "                    [--db PATH] [--config FILE]\n"
-    "Lists stored alerts by the event date of the entry that raised them.\n"
+    "Lists stored alerts by the event date of the entry that raised them, each\n"
+    "with [entries ID,...]: the entries it concerns, which `vigil show ID,...` shows.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
     "           created_at, version (1, and one more each time it was amended),\n"
     "           entries (the ids of the entries it concerns) and, for a threshold,\n"
@@ -31,30 +31,8 @@ static int print_text(void *ud, const vg_alert_row *a) {
 
 static int print_json(void *ud, const vg_alert_row *a) {
   (void)ud;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "id", (double)a->id);
-  cJSON_AddStringToObject(o, "rule", a->rule);
-  cJSON_AddStringToObject(o, "key", a->key);
-  cJSON_AddStringToObject(o, "severity", a->severity);
-  cJSON_AddStringToObject(o, "message", a->message);
-  cJSON_AddStringToObject(o, "date", a->date);
-  cJSON_AddStringToObject(o, "created_at", a->created_at);
-  cJSON_AddNumberToObject(o, "version", a->version);
-  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
-  cJSON *e = cJSON_AddArrayToObject(o, "entries");
-  for (const char *p = a->entries; p && *p;) {
-    char *end;
-    cJSON_AddItemToArray(e, cJSON_CreateNumber((double)strtoll(p, &end, 10)));
-    p = *end == ',' ? end + 1 : end;
-    if (end == p && *p) break;
-  }
-  char *s = cJSON_PrintUnformatted(o);
-  if (s) puts(s);
-  cJSON_free(s);
-  cJSON_Delete(o);
-  return s ? 0 : VG_ENOMEM;
+  return vg_cli_print_json(vg_cli_alert_json(a));
 }
-
 
 int vg_cmd_alerts(int argc, char **argv) {
   vg_config cfg;

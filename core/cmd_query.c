@@ -4,7 +4,6 @@
 #include "store.h"
 #include "vigil.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,47 +11,35 @@
 static const char help[] =
     "usage: vigil query [--since DATE] [--until DATE] [--source S] [--tag T]\n"
     "                   [--text WORDS] [--limit N] [--json] [--db PATH] [--config FILE]\n"
-    "Lists stored entries in date order. An entry matches --since and --until when\n"
-    "the span of its date overlaps them: a month-precision entry (2023-12) is listed\n"
-    "by --since 2023-12-15. --text finds entries holding all the words (full-text).\n"
-    "  --json   one JSON object a line: id, date, precision, text, source,\n"
-    "           ingested_at, tags, and the entry's extra fields under \"fields\"\n";
+    "Lists stored entries in date order, one a line: its id (what `vigil show` takes),\n"
+    "date, source, text and [tags]. An entry matches --since and --until when the span\n"
+    "of its date overlaps them: a month-precision entry (2023-12) is listed by\n"
+    "--since 2023-12-15. --text finds entries holding all the words (full-text).\n"
+    "An entry whose feed item changed since it was stored shows the item's latest\n"
+    "text, after \"(updated TIME)\"; --text finds it by its first text and by each\n"
+    "later one.\n"
+    "  --json   one JSON object a line: id, date, precision, text (the latest),\n"
+    "           source, ingested_at, tags, updated (true or false), the entry's\n"
+    "           extra fields under \"fields\", and for an updated entry updated_at\n"
+    "           (when the change was seen) and original_text (what it first said,\n"
+    "           which its rules saw)\n";
 
 static int print_text(void *ud, const vg_row *r) {
   (void)ud;
-  if (r->tags) vg_cli_printf("%s  %s  %s  [%s]\n", r->date, r->source, r->text, r->tags);
-  else vg_cli_printf("%s  %s  %s\n", r->date, r->source, r->text);
+  const char *text = r->update_text ? r->update_text : r->text;
+  char mark[64] = "";
+  if (r->update_text) snprintf(mark, sizeof mark, "(updated %s) ", r->updated_at);
+  if (r->tags)
+    vg_cli_printf("%lld  %s  %s  %s%s  [%s]\n", (long long)r->id, r->date, r->source, mark, text,
+                  r->tags);
+  else vg_cli_printf("%lld  %s  %s  %s%s\n", (long long)r->id, r->date, r->source, mark, text);
   return 0;
 }
 
 static int print_json(void *ud, const vg_row *r) {
   (void)ud;
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddNumberToObject(o, "id", (double)r->id);
-  cJSON_AddStringToObject(o, "date", r->date);
-  cJSON_AddStringToObject(o, "precision", r->precision);
-  cJSON_AddStringToObject(o, "text", r->text);
-  cJSON_AddStringToObject(o, "source", r->source);
-  cJSON_AddStringToObject(o, "ingested_at", r->ingested_at);
-  cJSON *tags = cJSON_AddArrayToObject(o, "tags");
-  if (r->tags) {
-    char *copy = strdup(r->tags), *save = NULL;
-    for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
-      cJSON_AddItemToArray(tags, cJSON_CreateString(t));
-    free(copy);
-  }
-  if (r->fields) { /* as stored, so that numbers keep every digit; if it parses */
-    cJSON *f = cJSON_Parse(r->fields);
-    if (f) cJSON_AddRawToObject(o, "fields", r->fields);
-    cJSON_Delete(f);
-  }
-  char *s = cJSON_PrintUnformatted(o);
-  if (s) puts(s);
-  cJSON_free(s);
-  cJSON_Delete(o);
-  return s ? 0 : VG_ENOMEM;
+  return vg_cli_print_json(vg_cli_entry_json(r));
 }
-
 
 int vg_cmd_query(int argc, char **argv) {
   vg_config cfg;

@@ -149,7 +149,8 @@ static int push_alert(void *ud, const vg_alert_row *a) {
 /* d.alerts{rule = ...}: the alerts dated in the period, in date order. */
 static int api_alerts(lua_State *L) {
   render_ctx *c = ctx_of(L);
-  vg_alert_query q = {1, 1, c->p.first, c->p.last, opt_string(L, "rule"), 0, 0};
+  vg_alert_query q = {.has_since = 1, .has_until = 1, .since = c->p.first, .until = c->p.last,
+                      .rule = opt_string(L, "rule")};
   lua_newtable(L);
   if (vg_store_alerts(c->st, &q, push_alert, L)) return luaL_error(L, "%s", vg_store_errmsg(c->st));
   return 1;

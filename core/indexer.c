@@ -66,7 +66,7 @@ static void run(void *arg) {
     if (rc && !failing) vg_warn("text index: not brought up to date; trying again");
     failing = rc != 0;
   } while (!wait_work(ix));
-  vg_debug("text index: %llu entries indexed", total);
+  vg_debug("text index: %llu texts of entries and updates indexed", total);
 }
 
 vg_indexer *vg_indexer_start(const char *path, char *err, size_t cap) {

@@ -1,10 +1,11 @@
 /* indexer.h — keeps the full-text index up to date on a thread of its own.
  *
- * Ingest stores entries without indexing their text (store.h); the indexer
- * reads what has been committed, on its own connection, and adds it to the
- * text index in chunks, off the ingest path and on the other core, then
- * checkpoints the write-ahead log (store.h: vg_store_on_commit). A text
- * search does not wait for it: vg_store_query indexes what is left first. */
+ * Ingest stores entries (and the updates of feed items) without indexing
+ * their text (store.h); the indexer reads what has been committed, on its
+ * own connection, and adds it to the text index in chunks, off the ingest
+ * path and on the other core, then checkpoints the write-ahead log
+ * (store.h: vg_store_on_commit). A text search does not wait for it:
+ * vg_store_query indexes what is left first. */
 #ifndef VIGIL_INDEXER_H
 #define VIGIL_INDEXER_H
 

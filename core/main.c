@@ -13,6 +13,7 @@ static const struct {
     {"run", vg_cmd_run, "run the daemon: sockets, spool, feeds, rules, digests"},
     {"ingest", vg_cmd_ingest, "store the entries of files or standard input"},
     {"query", vg_cmd_query, "list stored entries in date order"},
+    {"show", vg_cmd_show, "show entries in full by id: tags, alerts, updates"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
     {"poll", vg_cmd_poll, "fetch feeds once and store their new items"},
     {"feeds", vg_cmd_feeds, "show the health of the feeds polled"},

@@ -83,12 +83,15 @@ enum {
   S_REJECTS_OF,
   S_FEED_REJECT_GET,
   S_FEED_REJECT_PUT,
+  S_ENTRY_UPDATES,
+  S_ENTRY_MARKS,
+  S_ENTRY_ALERTS,
   S_COUNT
 };
 
 /* Optional filters are bound as NULL when unset, so one statement serves. */
 #define QUERY_FILTERS                                                                            \
-  " WHERE (?1 IS NULL OR e.day_last >= ?1) AND (?2 IS NULL OR e.day_first <= ?2)"               \
+  " (?1 IS NULL OR e.day_last >= ?1) AND (?2 IS NULL OR e.day_first <= ?2)"                     \
   " AND (?3 IS NULL OR e.source = ?3)"                                                           \
   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"    \
   " AND (?7 IS NULL OR (e.day_first, e.id) > (?7, ?8))"
@@ -96,6 +99,12 @@ enum {
   "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at, e.fields,"                 \
   " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag)),"\
   " e.day_first, e.day_last"
+/* What vg_store_query and vg_store_entry add: the latest update of entry e
+ * (u.text, u.seen_at; NULL when it has none), after QUERY_COLUMNS and the
+ * FROM clause respectively. */
+#define UPDATE_COLUMNS ", u.text, u.seen_at"
+#define LATEST_UPDATE                                                                            \
+  " LEFT JOIN entry_updates u ON u.id = (SELECT max(id) FROM entry_updates WHERE entry_id = e.id)"
 
 /* The columns of vg_alert_row, for the statements that list alerts. */
 #define ALERT_COLUMNS                                                                            \
@@ -113,8 +122,8 @@ static const char *const sql[S_COUNT] = {
     [S_FIND] = "SELECT id FROM entries WHERE day_first = ? AND hash = ?",
     [S_REJECT] = "INSERT INTO rejects (source, line, reason, raw, raw_length, received_at, origin)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
-    [S_QUERY] = QUERY_COLUMNS " FROM entries e" QUERY_FILTERS
-                              " ORDER BY e.day_first, e.id LIMIT ?6",
+    [S_QUERY] = QUERY_COLUMNS UPDATE_COLUMNS " FROM entries e" LATEST_UPDATE " WHERE" QUERY_FILTERS
+                " ORDER BY e.day_first, e.id LIMIT ?6",
     [S_TAG] = "INSERT OR IGNORE INTO tags (entry_id, tag, rule) VALUES (?, ?, ?)",
     [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
     [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
@@ -141,7 +150,7 @@ static const char *const sql[S_COUNT] = {
                      " ORDER BY day_first DESC, entry_id DESC",
     [S_SPAN] = "SELECT day_first, day_last FROM entries WHERE id = ?",
     [S_CLEAR_MARKS] = "DELETE FROM marks WHERE entry_id = ?1 AND (?2 IS NULL OR rule = ?2)",
-    [S_ENTRY] = QUERY_COLUMNS " FROM entries e WHERE e.id = ?",
+    [S_ENTRY] = QUERY_COLUMNS UPDATE_COLUMNS " FROM entries e" LATEST_UPDATE " WHERE e.id = ?",
     [S_ENTRY_UNTAGGED] = "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at,"
                          " e.fields, NULL, e.day_first, e.day_last FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
@@ -232,6 +241,14 @@ static const char *const sql[S_COUNT] = {
     [S_FEED_REJECT_GET] = "SELECT content = ?3 FROM feed_rejects WHERE feed = ?1 AND key = ?2",
     [S_FEED_REJECT_PUT] = "INSERT INTO feed_rejects (feed, key, content) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
+    [S_ENTRY_UPDATES] = "SELECT id, seen_at, text, fields FROM entry_updates WHERE entry_id = ?"
+                        " ORDER BY id",
+    [S_ENTRY_MARKS] = "SELECT rule, step, key FROM marks WHERE entry_id = ?"
+                      " ORDER BY rule, step, key",
+    /* alert_entries has no index by entry: this reads all of it, which a
+     * look-up by hand (vigil show) can afford. */
+    [S_ENTRY_ALERTS] = ALERT_COLUMNS " WHERE a.id IN (SELECT alert_id FROM alert_entries"
+                       " WHERE entry_id = ?6) ORDER BY a.day, a.id",
 };
 
 /* The full-text index of entry text lives in a database of its own beside
@@ -241,13 +258,35 @@ static const char *const sql[S_COUNT] = {
  * another thread without taking the store's write lock. text_state says up
  * to which entry it is complete, and holds that entry's hash and the
  * database's own number, so that an index left beside another database (or
- * a newer one than this copy) is recognised and rebuilt rather than trusted. */
-enum { T_SEARCH, T_STATE, T_LOCK, T_HASH_OF, T_LAST, T_ADD, T_SET, T_CLEAR, T_COUNT };
+ * a newer one than this copy) is recognised and rebuilt rather than trusted.
+ * The text of each update of an entry (entry_updates) is indexed beside it,
+ * under the update's id, once every entry is: update_state says up to which
+ * update, and an index that holds updates the database has not is rebuilt. */
+enum {
+  T_SEARCH,
+  T_STATE,
+  T_LOCK,
+  T_HASH_OF,
+  T_LAST,
+  T_ADD,
+  T_SET,
+  T_CLEAR,
+  T_UPD_STATE,
+  T_UPD_LAST,
+  T_UPD_ADD,
+  T_UPD_SET,
+  T_UPD_CLEAR,
+  T_COUNT
+};
 /* The database's own number, which text_state must hold (db/010). */
 #define STORE_ID "(SELECT value FROM main.state WHERE name = 'store_id')"
 static const char *const text_sql[T_COUNT] = {
-    [T_SEARCH] = QUERY_COLUMNS " FROM ftx.entries_text(?5) f JOIN entries e ON e.id = f.rowid"
-                 QUERY_FILTERS " ORDER BY e.day_first, e.id LIMIT ?6",
+    /* The entries whose first text, or the text of one of whose updates,
+     * holds the words; the matches lead (CROSS JOIN), then the filters. */
+    [T_SEARCH] = QUERY_COLUMNS UPDATE_COLUMNS " FROM (SELECT rowid AS id FROM ftx.entries_text(?5)"
+                 " UNION SELECT x.entry_id FROM ftx.updates_text(?5) f"
+                 " JOIN entry_updates x ON x.id = f.rowid) m CROSS JOIN entries e ON e.id = m.id"
+                 LATEST_UPDATE " WHERE" QUERY_FILTERS " ORDER BY e.day_first, e.id LIMIT ?6",
     [T_STATE] = "SELECT upto, hash, store IS " STORE_ID " FROM ftx.text_state WHERE id = 1",
     /* Takes the index's write lock first, so that the transaction never has
      * to upgrade a read of it (which fails at once when another wrote). */
@@ -259,6 +298,15 @@ static const char *const text_sql[T_COUNT] = {
     [T_SET] = "INSERT OR REPLACE INTO ftx.text_state (id, upto, hash, store)"
               " VALUES (1, ?1, (SELECT hash FROM entries WHERE id = ?1), " STORE_ID ")",
     [T_CLEAR] = "INSERT INTO ftx.entries_text (entries_text) VALUES ('delete-all')",
+    /* Where the updates stand, and whether the database holds them all. */
+    [T_UPD_STATE] = "SELECT upto, upto <= (SELECT coalesce(max(id), 0) FROM main.entry_updates)"
+                    " FROM ftx.update_state WHERE id = 1",
+    [T_UPD_LAST] = "SELECT max(id) FROM (SELECT id FROM entry_updates WHERE id > ?1 ORDER BY id"
+                   " LIMIT ?2)",
+    [T_UPD_ADD] = "INSERT INTO ftx.updates_text (rowid, text) SELECT id, text FROM entry_updates"
+                  " WHERE id > ?1 AND id <= ?2",
+    [T_UPD_SET] = "UPDATE ftx.update_state SET upto = ?1 WHERE id = 1",
+    [T_UPD_CLEAR] = "INSERT INTO ftx.updates_text (updates_text) VALUES ('delete-all')",
 };
 
 /* Its schema (%1$s: the schema name and a dot, or nothing); the tokenizer
@@ -271,7 +319,12 @@ static const char *const text_sql[T_COUNT] = {
   " USING fts5(text, content = '', columnsize = 0);"                                             \
   " CREATE TABLE IF NOT EXISTS %1$stext_state (id INTEGER PRIMARY KEY CHECK (id = 1),"          \
   " upto INTEGER NOT NULL, hash BLOB, store INTEGER);"                                          \
-  " INSERT OR IGNORE INTO %1$stext_state (id, upto) VALUES (1, 0);"
+  " INSERT OR IGNORE INTO %1$stext_state (id, upto) VALUES (1, 0);"                              \
+  " CREATE VIRTUAL TABLE IF NOT EXISTS %1$supdates_text"                                         \
+  " USING fts5(text, content = '', columnsize = 0);"                                             \
+  " CREATE TABLE IF NOT EXISTS %1$supdate_state (id INTEGER PRIMARY KEY CHECK (id = 1),"        \
+  " upto INTEGER NOT NULL);"                                                                    \
+  " INSERT OR IGNORE INTO %1$supdate_state (id, upto) VALUES (1, 0);"
 
 struct vg_store {
   sqlite3 *db;                 /* the connection */
@@ -782,6 +835,45 @@ static int text_step(vg_store *st, int t) {
   return rc;
 }
 
+/* Inside index_text's transaction: indexes up to `budget` (-1: all) of the
+ * updates the index does not hold yet, after emptying what it holds of
+ * them when `clear` (its entries are indexed again from the first) or when
+ * it holds updates the database has not. How many it added, or -1. */
+static long long index_updates(vg_store *st, long long budget, int clear) {
+  sqlite3_stmt *s = st->text[T_UPD_STATE];
+  if (text_step(st, T_UPD_STATE) != SQLITE_ROW) return -1;
+  int64_t stored = sqlite3_column_int64(s, 0), upto = stored;
+  int held = sqlite3_column_int(s, 1);
+  sqlite3_reset(s);
+  if (upto > 0 && (clear || !held)) {
+    if (!held && !clear)
+      vg_warn("text index of %s: holds updates the database has not; indexing them again",
+              st->path);
+    if (text_step(st, T_UPD_CLEAR) != SQLITE_DONE) return -1;
+    sqlite3_reset(st->text[T_UPD_CLEAR]);
+    upto = 0;
+  }
+  s = st->text[T_UPD_LAST];
+  sqlite3_bind_int64(s, 1, upto);
+  sqlite3_bind_int64(s, 2, budget);
+  if (text_step(st, T_UPD_LAST) != SQLITE_ROW) return -1;
+  int64_t last = sqlite3_column_type(s, 0) == SQLITE_NULL ? upto : sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  if (last > upto) {
+    s = st->text[T_UPD_ADD];
+    sqlite3_bind_int64(s, 1, upto);
+    sqlite3_bind_int64(s, 2, last);
+    if (text_step(st, T_UPD_ADD) != SQLITE_DONE) return -1;
+    sqlite3_reset(s);
+  }
+  if (last != stored) {
+    sqlite3_bind_int64(st->text[T_UPD_SET], 1, last);
+    if (text_step(st, T_UPD_SET) != SQLITE_DONE) return -1;
+    sqlite3_reset(st->text[T_UPD_SET]);
+  }
+  return last - upto;
+}
+
 /* One transaction of vg_store_index_text; on failure, *code is SQLite's. */
 static int index_text(vg_store *st, long max, long long *indexed, int *code) {
   *indexed = 0;
@@ -814,7 +906,8 @@ static int index_text(vg_store *st, long max, long long *indexed, int *code) {
     sqlite3_reset(st->text[T_HASH_OF]);
   }
   sqlite3_reset(s);
-  if (upto > 0 && !same) {
+  int cleared = upto > 0 && !same;
+  if (cleared) {
     vg_warn("text index of %s: made for other entries; indexing again from the first",
             st->path);
     if (text_step(st, T_CLEAR) != SQLITE_DONE) goto fail;
@@ -837,11 +930,15 @@ static int index_text(vg_store *st, long max, long long *indexed, int *code) {
     if (text_step(st, T_SET) != SQLITE_DONE) goto fail;
     sqlite3_reset(st->text[T_SET]);
   }
+  /* The updates with what is left of max, once every entry is indexed. */
+  long long added = last - upto;
+  long long more = index_updates(st, max <= 0 ? -1 : added < max ? max - added : 0, cleared);
+  if (more < 0) goto fail;
   if (exec(st, "COMMIT", why, sizeof why)) {
     vg_error("database: text index: %s", why);
     goto fail;
   }
-  *indexed = last - upto;
+  *indexed = added + more;
   return 0;
 fail:
   *code = sqlite3_errcode(st->db);
@@ -881,6 +978,27 @@ static int text_catch_up(vg_store *st) {
 
 static const char *col(sqlite3_stmt *s, int i) { return (const char *)sqlite3_column_text(s, i); }
 
+/* The entry of the row s stands on, from QUERY_COLUMNS (and UPDATE_COLUMNS
+ * when s has them); its strings live until s steps again. */
+static vg_row row_of(sqlite3_stmt *s) {
+  vg_row r = {.id = sqlite3_column_int64(s, 0),
+              .date = col(s, 1),
+              .precision = col(s, 2),
+              .text = col(s, 3),
+              .source = col(s, 4),
+              .ingested_at = col(s, 5),
+              .fields = col(s, 6),
+              .tags = col(s, 7),
+              .day_first = sqlite3_column_int(s, 8),
+              .day_last = sqlite3_column_int(s, 9),
+              .text_len = (size_t)sqlite3_column_bytes(s, 3)};
+  if (sqlite3_column_count(s) > 11) {
+    r.update_text = col(s, 10);
+    r.updated_at = col(s, 11);
+  }
+  return r;
+}
+
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
   char *words = NULL;
   if (q->text) {
@@ -910,9 +1028,7 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
   sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
-                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
+    vg_row r = row_of(s);
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
@@ -941,6 +1057,30 @@ int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud) {
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if ((out = fn(ud, col(s, 0), col(s, 1)))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_entry_updates(vg_store *st, int64_t entry, vg_update_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_UPDATES];
+  sqlite3_bind_int64(s, 1, entry);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_update_row u = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3)};
+    if ((out = fn(ud, &u))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_entry_marks(vg_store *st, int64_t entry, vg_entry_mark_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_MARKS];
+  sqlite3_bind_int64(s, 1, entry);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, col(s, 0), sqlite3_column_int(s, 1), col(s, 2)))) break;
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
@@ -1005,12 +1145,13 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
   /* One alert by its id: a look-up of the rowid, not a scan by day. */
-  sqlite3_stmt *s = st->stmt[q->id > 0 ? S_ALERT_ONE : S_ALERTS];
+  sqlite3_stmt *s = st->stmt[q->entry > 0 ? S_ENTRY_ALERTS : q->id > 0 ? S_ALERT_ONE : S_ALERTS];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
   if (q->id > 0) sqlite3_bind_int64(s, 5, q->id);
+  if (q->entry > 0) sqlite3_bind_int64(s, 6, q->entry);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
@@ -1240,9 +1381,7 @@ static int entry_by_id(vg_store *st, int which, int64_t id, vg_row_fn fn, void *
   sqlite3_bind_int64(s, 1, id);
   int rc = sqlite3_step(s), out;
   if (rc == SQLITE_ROW) {
-    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
-                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
+    vg_row r = row_of(s);
     out = fn(ud, &r);
   } else {
     out = rc == SQLITE_DONE ? VG_EINVAL : VG_EDB;
@@ -1379,9 +1518,7 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
   sqlite3_bind_int64(s, 4, limit > 0 ? limit : -1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    vg_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                col(s, 5), col(s, 6), col(s, 7), sqlite3_column_int(s, 8),
-                sqlite3_column_int(s, 9), (size_t)sqlite3_column_bytes(s, 3)};
+    vg_row r = row_of(s);
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;

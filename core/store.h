@@ -90,21 +90,30 @@ typedef struct {
   const char *tags;          /* the tags joined by ',' or NULL */
   int32_t day_first, day_last; /* the span of the date */
   size_t text_len;           /* bytes of text */
+  /* The entry's latest update (a feed item that changed, db/005_feeds.sql),
+   * filled by vg_store_query and vg_store_entry only; NULL when it has none.
+   * text stays what the entry first said, which is what its rules saw. */
+  const char *update_text;   /* the text the item says now */
+  const char *updated_at;    /* UTC, when that was seen */
 } vg_row;
 
 typedef int (*vg_row_fn)(void *ud, const vg_row *row);
 
 /* Calls fn for each matching entry in date order (then id). Returns 0, what
- * fn returned if non-zero, or VG_EDB (message in vg_store_errmsg). */
+ * fn returned if non-zero, or VG_EDB (message in vg_store_errmsg). The text
+ * filter finds an updated entry by its first text and by the text of each
+ * of its updates: an entry matches when one of them holds all the words. */
 int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud);
 
 /* ---- the full-text index ----
  * Kept in a database of its own beside the store's (<path>-text), never by
  * ingest: vg_store_query brings it up to date before a text search, so a
  * search is always exact, and an indexer thread (indexer.h) keeps it so in
- * the daemon. An index that cannot be written there is kept in memory. */
+ * the daemon. An index that cannot be written there is kept in memory. It
+ * holds the text of each entry and of each of its updates. */
 
-/* Indexes up to max (0: all) of the entries the index does not hold yet, in
+/* Indexes up to max (0: all) of the entries, then of the updates, that the
+ * index does not hold yet (max counts both), in
  * a transaction of its own on the text index alone (the store's write lock
  * is not taken; call it outside a transaction). An index made for other
  * entries is emptied and built again; a damaged file is removed and made
@@ -125,6 +134,23 @@ int vg_store_clear_tags(vg_store *st, int64_t entry);
 typedef int (*vg_tag_fn)(void *ud, const char *tag, const char *rule);
 /* Calls fn for each tag of entry, by tag name. 0, fn's non-zero, or VG_EDB. */
 int vg_store_entry_tags(vg_store *st, int64_t entry, vg_tag_fn fn, void *ud);
+
+/* One later version of an entry (db/005_feeds.sql). */
+typedef struct {
+  int64_t id;          /* its own id, in the order they were seen */
+  const char *seen_at; /* UTC, when the changed item was polled */
+  const char *text;    /* the entry's text as the item then said it */
+  const char *fields;  /* the item as its JSON record (date, text, title, url...), or NULL */
+} vg_update_row;
+typedef int (*vg_update_fn)(void *ud, const vg_update_row *u);
+/* Calls fn for each update of entry, oldest first. 0, fn's non-zero, or
+ * VG_EDB. */
+int vg_store_entry_updates(vg_store *st, int64_t entry, vg_update_fn fn, void *ud);
+
+typedef int (*vg_entry_mark_fn)(void *ud, const char *rule, int step, const char *key);
+/* Calls fn for each correlation mark of entry (a step of a rule it matched,
+ * under a key), by rule, step and key. 0, fn's non-zero, or VG_EDB. */
+int vg_store_entry_marks(vg_store *st, int64_t entry, vg_entry_mark_fn fn, void *ud);
 
 /* An alert to store. */
 typedef struct {
@@ -166,6 +192,8 @@ typedef struct {
   const char *rule;     /* or NULL */
   long limit;           /* <= 0: no limit */
   int64_t id;           /* > 0: that alert only */
+  int64_t entry;        /* > 0: the alerts that name this entry only (the other
+                           filters then do not apply) */
 } vg_alert_query;
 
 typedef struct {

@@ -42,7 +42,7 @@ is "a record whose text holds a line break and escape sequences is stored" "$?" 
 is "vigil query prints it as one row" "$(line_count "$T/query.txt")" 1
 check "... with no escape character in it" sh -c '! grep -q "$1" "$2"' sh "$ESC" "$T/query.txt"
 like "... and the line break and escapes written as \\xHH" "$(cat "$T/query.txt")" \
-  '^2023-11-23  desk\\x1b\]0;title\\x07  North Korea launches a ballistic missile\.\\x0a2023-11-24  forged  A row that is not there\\x1b\[31m'
+  '^[0-9]+  2023-11-23  desk\\x1b\]0;title\\x07  North Korea launches a ballistic missile\.\\x0a2023-11-24  forged  A row that is not there\\x1b\[31m'
 "$VIGIL" alerts --db "$DB" >"$T/alerts.txt" 2>"$T/alerts.err"
 check "vigil alerts: the launch alert quoting that text is present" \
   grep -q 'dprk-launch' "$T/alerts.txt"

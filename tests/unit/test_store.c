@@ -13,7 +13,11 @@
  * the busy timeout, then fails saying the database is locked, and works
  * again once the lock is gone), or leave it unwritable (a writer's open is
  * refused, naming the file or its directory; run as root, that case drops
- * to the nobody user in a child process, since root ignores file modes). */
+ * to the nobody user in a child process, since root ignores file modes).
+ * And what `vigil show` and `vigil query` read of one entry: its latest
+ * update beside its first text, its updates oldest first, its marks and the
+ * alerts that name it; a text search finds an entry by any version of its
+ * text, and an index holding updates of another database is rebuilt. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,6 +122,8 @@ typedef struct {
   char ingested_at[MAX_ROWS][40];
   int has_fields[MAX_ROWS];
   char fields[MAX_ROWS][160];
+  char update_text[MAX_ROWS][160]; /* "" when it has no update */
+  char updated_at[MAX_ROWS][40];
 } rows;
 
 static int collect(void *ud, const vg_row *r) {
@@ -132,6 +138,9 @@ static int collect(void *ud, const vg_row *r) {
   snprintf(out->ingested_at[i], sizeof out->ingested_at[i], "%s", r->ingested_at);
   out->has_fields[i] = r->fields != NULL;
   snprintf(out->fields[i], sizeof out->fields[i], "%s", r->fields ? r->fields : "");
+  snprintf(out->update_text[i], sizeof out->update_text[i], "%s",
+           r->update_text ? r->update_text : "");
+  snprintf(out->updated_at[i], sizeof out->updated_at[i], "%s", r->updated_at ? r->updated_at : "");
   return 0;
 }
 
@@ -1115,6 +1124,212 @@ static void test_open_refuses_a_directory_it_cannot_write_in(void **state) {
   assert_contains(err, want);
 }
 
+/* ---- updates, marks and alerts of one entry ---- */
+
+/* Keeps a later version of entry's text, as a feed item that changed does. */
+static void add_update(vg_store *st, int64_t entry, const char *text) {
+  char record[256];
+  snprintf(record, sizeof record, "{\"date\":\"2023-03-16\",\"text\":\"%s\",\"guid\":\"g-%lld\"}",
+           text, (long long)entry);
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_entry_update(st, entry, text, record), 0);
+  assert_int_equal(vg_store_commit(st), 0);
+}
+
+/* What vg_store_entry_updates gave, copied out. */
+typedef struct {
+  size_t n;
+  char text[4][80];
+  char fields[4][160];
+  int has_seen_at[4];
+} updates;
+
+static int collect_update(void *ud, const vg_update_row *u) {
+  updates *out = ud;
+  if (out->n == 4) return -100;
+  snprintf(out->text[out->n], sizeof out->text[0], "%s", u->text);
+  snprintf(out->fields[out->n], sizeof out->fields[0], "%s", u->fields ? u->fields : "");
+  out->has_seen_at[out->n++] = u->seen_at && strlen(u->seen_at) == 20;
+  return 0;
+}
+
+static int first_row(void *ud, const vg_row *r) { return collect(ud, r); }
+
+static void test_updated_entry_shows_its_latest_text(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *lines[] = {"2023-03-16: The missile flew for about 70 minutes.",
+                         "2023-03-17: The allies condemn the launch."};
+  add_all(st, lines, 2, "feed");
+  add_update(st, 1, "The missile flew for about 69 minutes.");
+  add_update(st, 1, "The missile flew for 69 minutes and fell west of Oshima.");
+  rows r;
+  vg_query q = {0};
+  query(st, &q, &r);
+  assert_int_equal(r.n, 2);
+  /* The entry keeps what it first said; the row adds the latest update. */
+  assert_string_equal(r.text[0], "The missile flew for about 70 minutes.");
+  assert_string_equal(r.update_text[0], "The missile flew for 69 minutes and fell west of Oshima.");
+  assert_int_equal(strlen(r.updated_at[0]), 20);
+  assert_string_equal(r.update_text[1], "");
+  assert_string_equal(r.updated_at[1], "");
+  /* One entry by id says the same. */
+  rows one = {0};
+  assert_int_equal(vg_store_entry(st, 1, first_row, &one), 0);
+  assert_string_equal(one.update_text[0], r.update_text[0]);
+  /* Every update, oldest first, with the item's record. */
+  updates u = {0};
+  assert_int_equal(vg_store_entry_updates(st, 1, collect_update, &u), 0);
+  assert_int_equal(u.n, 2);
+  assert_string_equal(u.text[0], "The missile flew for about 69 minutes.");
+  assert_string_equal(u.text[1], "The missile flew for 69 minutes and fell west of Oshima.");
+  assert_contains(u.fields[0], "\"guid\":\"g-1\"");
+  assert_true(u.has_seen_at[0] && u.has_seen_at[1]);
+  memset(&u, 0, sizeof u);
+  assert_int_equal(vg_store_entry_updates(st, 2, collect_update, &u), 0);
+  assert_int_equal(u.n, 0);
+}
+
+static void test_text_search_finds_each_version_of_an_entry(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(query_count_text(st, "satellite"), 1); /* indexed before the update */
+  add_update(st, 3, "North Korea says Malligyong-1 reached orbit on the third try.");
+  /* Its first text and its update's; the words of one version, not spread over two. */
+  assert_int_equal(query_count_text(st, "reconnaissance satellite"), 1);
+  assert_int_equal(query_count_text(st, "Malligyong-1 orbit"), 1);
+  assert_int_equal(query_count_text(st, "Malligyong-1 satellite"), 0);
+  /* Found once, though both versions hold the word, and shown as it is now. */
+  rows r;
+  vg_query q = {0};
+  q.text = "orbit";
+  query(st, &q, &r);
+  assert_int_equal(r.n, 1);
+  assert_string_equal(r.update_text[0], "North Korea says Malligyong-1 reached orbit on the third try.");
+  char file[160];
+  snprintf(file, sizeof file, "%s-text", fx->path);
+  assert_int_equal(sql_int(file, "SELECT upto FROM update_state"), 1);
+  /* The other filters still apply to a match by an update. */
+  q.text = "Malligyong-1";
+  q.source = "elsewhere";
+  query(st, &q, &r);
+  assert_int_equal(r.n, 0);
+}
+
+static void test_text_index_takes_updates_within_its_chunk(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  add_update(st, 1, "North Korea launches a Hwasong-18 missile, its second.");
+  long long n = -1;
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 2); /* entries first */
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 2); /* the last entry, then the update */
+  assert_int_equal(vg_store_index_text(st, 2, &n), 0);
+  assert_int_equal(n, 0);
+  assert_int_equal(query_count_text(st, "second"), 1);
+}
+
+static void test_text_index_of_other_updates_is_rebuilt(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  add_update(st, 2, "South Korea and the United States end the volcano drills.");
+  assert_int_equal(query_count_text(st, "volcano"), 1);
+  /* A new database under the same name, whose update has the old one's id. */
+  st = new_database(fx);
+  add_text_entries(st);
+  add_update(st, 1, "North Korea launches a Hwasong-18 again.");
+  assert_int_equal(query_count_text(st, "volcano"), 0);
+  assert_int_equal(query_count_text(st, "again"), 1);
+}
+
+/* Copies file from to file to; fails the test on error. */
+static void copy_file(const char *from, const char *to) {
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  if (!in || !out) fail_msg("cannot copy %s to %s", from, to);
+  char buf[8192];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+  fclose(in);
+  assert_int_equal(fclose(out), 0);
+}
+
+static void test_text_index_ahead_of_its_database_updates_is_rebuilt(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  vg_store_close(st); /* the log goes into the file */
+  fx->st = NULL;
+  char backup[160];
+  snprintf(backup, sizeof backup, "%s/backup.db", fx->dir);
+  copy_file(fx->path, backup);
+  st = open_store(fx);
+  add_update(st, 2, "South Korea and the United States end the volcano drills.");
+  assert_int_equal(query_count_text(st, "volcano"), 1);
+  vg_store_close(st);
+  fx->st = NULL;
+  /* The database as it was before its update, beside the index made after. */
+  copy_file(backup, fx->path);
+  st = open_store(fx);
+  assert_int_equal(query_count_text(st, "drills"), 1);
+  /* Its next update takes the id the index holds another text under. */
+  add_update(st, 1, "North Korea launches a Hwasong-18 again.");
+  assert_int_equal(query_count_text(st, "volcano"), 0);
+  assert_int_equal(query_count_text(st, "again"), 1);
+}
+
+/* Marks and alerts of an entry, as strings. */
+static int collect_mark(void *ud, const char *rule, int step, const char *key) {
+  char *out = ud;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%s/%d/%s;", rule, step, key);
+  return 0;
+}
+static int collect_alert(void *ud, const vg_alert_row *a) {
+  char *out = ud;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%lld:%s:%s:v%d;", (long long)a->id, a->rule, a->entries, a->version);
+  return 0;
+}
+
+static void test_marks_and_alerts_of_an_entry(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  assert_int_equal(vg_store_begin(st), 0);
+  vg_mark m1 = {1, 0, 0, 11}, m3 = {3, 0, 0, 33};
+  assert_int_equal(vg_store_mark(st, "pair", 0, "korea", &m1), 0);
+  assert_int_equal(vg_store_mark(st, "pair", 1, "korea", &m3), 0);
+  assert_int_equal(vg_store_mark_untallied(st, "first", 0, "", &m1), 0);
+  int64_t one[] = {1}, both[] = {1, 3}, id = 0;
+  vg_alert_in a = {"launch", "", "launch\x1f" "1", "warn", "a launch", "2023-07-12", 0, one, 1, -1};
+  assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
+  vg_alert_in p = {"pair", "korea", "pair\x1f" "3", "info", "a pair", "2023-11-21", 0, both, 2, -1};
+  assert_int_equal(vg_store_alert(st, &p, &id), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  char got[256] = "";
+  assert_int_equal(vg_store_entry_marks(st, 1, collect_mark, got), 0);
+  assert_string_equal(got, "first/0/;pair/0/korea;");
+  got[0] = '\0';
+  assert_int_equal(vg_store_entry_marks(st, 2, collect_mark, got), 0);
+  assert_string_equal(got, "");
+  got[0] = '\0';
+  vg_alert_query q = {.entry = 1};
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert, got), 0);
+  assert_string_equal(got, "1:launch:1:v1;2:pair:1,3:v1;");
+  got[0] = '\0';
+  q.entry = 3;
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert, got), 0);
+  assert_string_equal(got, "2:pair:1,3:v1;");
+  got[0] = '\0';
+  q.entry = 2;
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert, got), 0);
+  assert_string_equal(got, "");
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1157,6 +1372,12 @@ int main(void) {
       T(test_lock_shorter_than_the_busy_timeout_is_waited_for),
       T(test_open_refuses_a_file_it_cannot_write),
       T(test_open_refuses_a_directory_it_cannot_write_in),
+      T(test_updated_entry_shows_its_latest_text),
+      T(test_text_search_finds_each_version_of_an_entry),
+      T(test_text_index_takes_updates_within_its_chunk),
+      T(test_text_index_of_other_updates_is_rebuilt),
+      T(test_text_index_ahead_of_its_database_updates_is_rebuilt),
+      T(test_marks_and_alerts_of_an_entry),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

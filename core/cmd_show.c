@@ -1,0 +1,406 @@
+/* cmd_show.c — `vigil show ID...`: stored entries in full, by id.
+ *
+ * For each id it gathers, through the store, the entry, the span of days of
+ * its date, its fields, its tags with the rule that set each, its
+ * correlation marks, the alerts that name it and the updates of its feed
+ * item into one JSON object; --json prints that object on a line, and the
+ * text output is drawn from the same object, so the two never differ. */
+#include "cli.h"
+#include "date.h"
+#include "store.h"
+#include "vigil.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char help[] =
+    "usage: vigil show [--json] [--db PATH] [--config FILE] ID [ID...]\n"
+    "Shows stored entries in full: the ids that `vigil query` lists first on each\n"
+    "line and that `vigil alerts` prints as [entries 3,24] (an argument may hold\n"
+    "several ids joined by commas). For each entry: its date, precision and span of\n"
+    "days, source, when it was stored, its text, its fields, its tags with the rule\n"
+    "that set each, the correlation marks it left (a step of a rule it matched, under\n"
+    "a key), the alerts that name it, and the updates of its feed item (each with\n"
+    "when it was seen, which of text and fields changed, and the new text). An id\n"
+    "that names no entry is said on stderr and the others are still shown; the exit\n"
+    "status is then 1.\n"
+    "  --json   one JSON object a line per entry: the fields of `vigil query --json`\n"
+    "           (id, date, precision, text (the latest), source, ingested_at, tags,\n"
+    "           updated, fields; updated_at and original_text when updated) and\n"
+    "           first_day, last_day   the span of days of its date (YYYY-MM-DD)\n"
+    "           tag_rules             {tag: the rule that set it}\n"
+    "           marks                 [{rule, step (1 for a rule's first step), key}]\n"
+    "           alerts                [the objects of `vigil alerts --json`, each with\n"
+    "                                 amended: true once its version is above 1]\n"
+    "           updates               [{seen_at, changed (\"text\" and the names of the\n"
+    "                                 fields that differ from the version before),\n"
+    "                                 text, fields}], oldest first\n";
+
+/* The members of an item's record that are not among an entry's fields. */
+static int entry_member(const char *name) {
+  return !strcmp(name, "date") || !strcmp(name, "text") || !strcmp(name, "source");
+}
+
+/* What gathering one entry keeps between the store's callbacks. */
+typedef struct {
+  cJSON *o;           /* the entry's object, once found */
+  char *prev_text;    /* the text of the version before the next update */
+  cJSON *prev_fields; /* its fields (an object) */
+} gather;
+
+static int got_entry(void *ud, const vg_row *r) {
+  gather *g = ud;
+  if (!(g->o = vg_cli_entry_json(r))) return VG_ENOMEM;
+  char day[11];
+  vg_day_format(r->day_first, day);
+  cJSON_AddStringToObject(g->o, "first_day", day);
+  vg_day_format(r->day_last, day);
+  cJSON_AddStringToObject(g->o, "last_day", day);
+  g->prev_text = strdup(r->text);
+  g->prev_fields = r->fields ? cJSON_Parse(r->fields) : NULL;
+  if (!cJSON_IsObject(g->prev_fields)) {
+    cJSON_Delete(g->prev_fields);
+    g->prev_fields = cJSON_CreateObject();
+  }
+  return g->prev_text && g->prev_fields ? 0 : VG_ENOMEM;
+}
+
+static int got_tag(void *ud, const char *tag, const char *rule) {
+  return cJSON_AddStringToObject(ud, tag, rule) ? 0 : VG_ENOMEM;
+}
+
+static int got_mark(void *ud, const char *rule, int step, const char *key) {
+  cJSON *m = cJSON_CreateObject();
+  if (!m || !cJSON_AddItemToArray(ud, m)) {
+    cJSON_Delete(m);
+    return VG_ENOMEM;
+  }
+  cJSON_AddStringToObject(m, "rule", rule);
+  cJSON_AddNumberToObject(m, "step", step + 1);
+  cJSON_AddStringToObject(m, "key", key);
+  return 0;
+}
+
+static int got_alert(void *ud, const vg_alert_row *a) {
+  cJSON *o = vg_cli_alert_json(a);
+  if (!o || !cJSON_AddItemToArray(ud, o)) {
+    cJSON_Delete(o);
+    return VG_ENOMEM;
+  }
+  cJSON_AddBoolToObject(o, "amended", a->version > 1);
+  return 0;
+}
+
+/* Adds to `changed` the name of each member that is in one of a and b and
+ * not the same in the other. */
+static void add_changed(cJSON *changed, const cJSON *a, const cJSON *b) {
+  const cJSON *m;
+  cJSON_ArrayForEach(m, a) {
+    if (!cJSON_Compare(m, cJSON_GetObjectItemCaseSensitive(b, m->string), 1))
+      cJSON_AddItemToArray(changed, cJSON_CreateString(m->string));
+  }
+  cJSON_ArrayForEach(m, b) {
+    if (!cJSON_GetObjectItemCaseSensitive(a, m->string))
+      cJSON_AddItemToArray(changed, cJSON_CreateString(m->string));
+  }
+}
+
+static int got_update(void *ud, const vg_update_row *u) {
+  gather *g = ud;
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(g->o, "updates");
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(list, o)) {
+    cJSON_Delete(o);
+    return VG_ENOMEM;
+  }
+  cJSON *record = u->fields ? cJSON_Parse(u->fields) : NULL;
+  cJSON *fields = cJSON_CreateObject(), *m;
+  char *text = strdup(u->text);
+  if (!fields || !text) {
+    cJSON_Delete(record);
+    cJSON_Delete(fields);
+    free(text);
+    return VG_ENOMEM;
+  }
+  cJSON_ArrayForEach(m, record) {
+    if (m->string && !entry_member(m->string))
+      cJSON_AddItemToObject(fields, m->string, cJSON_Duplicate(m, 1));
+  }
+  cJSON_AddStringToObject(o, "seen_at", u->seen_at);
+  cJSON *changed = cJSON_AddArrayToObject(o, "changed");
+  if (strcmp(g->prev_text, u->text) != 0) cJSON_AddItemToArray(changed, cJSON_CreateString("text"));
+  add_changed(changed, g->prev_fields, fields);
+  cJSON_AddStringToObject(o, "text", u->text);
+  cJSON_AddItemToObject(o, "fields", cJSON_Duplicate(fields, 1));
+  cJSON_Delete(record);
+  free(g->prev_text);
+  cJSON_Delete(g->prev_fields);
+  g->prev_text = text;
+  g->prev_fields = fields;
+  return 0;
+}
+
+/* Gathers entry id into *out (the caller deletes it). 0, VG_EINVAL when
+ * there is no such entry, VG_ENOMEM or VG_EDB. */
+static int gather_entry(vg_store *st, int64_t id, cJSON **out) {
+  gather g = {0};
+  int rc = vg_store_entry(st, id, got_entry, &g);
+  cJSON *tags = NULL, *marks = NULL, *alerts = NULL;
+  if (rc == 0 && (!(tags = cJSON_AddObjectToObject(g.o, "tag_rules")) ||
+                  !(marks = cJSON_AddArrayToObject(g.o, "marks")) ||
+                  !(alerts = cJSON_AddArrayToObject(g.o, "alerts")) ||
+                  !cJSON_AddArrayToObject(g.o, "updates")))
+    rc = VG_ENOMEM;
+  if (rc == 0) rc = vg_store_entry_tags(st, id, got_tag, tags);
+  if (rc == 0) rc = vg_store_entry_marks(st, id, got_mark, marks);
+  vg_alert_query q = {.entry = id};
+  if (rc == 0) rc = vg_store_alerts(st, &q, got_alert, alerts);
+  if (rc == 0) rc = vg_store_entry_updates(st, id, got_update, &g);
+  free(g.prev_text);
+  cJSON_Delete(g.prev_fields);
+  if (rc) {
+    cJSON_Delete(g.o);
+    g.o = NULL;
+  }
+  *out = g.o;
+  return rc;
+}
+
+/* ---- text ---- */
+
+static const char *str(const cJSON *o, const char *name) {
+  const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+  return s ? s : "";
+}
+
+/* The columns a terminal gives s: its characters, not its bytes. */
+static size_t width(const char *s) {
+  size_t n = 0;
+  for (; *s; s++)
+    n += ((unsigned char)*s & 0xc0) != 0x80;
+  return n;
+}
+
+/* Prints rows (an array of arrays of strings) indented by two spaces, each
+ * column but the last padded to the widest of its cells; "(none)" when
+ * there are none. */
+static void print_rows(const cJSON *rows) {
+  size_t w[8] = {0};
+  const cJSON *row, *cell;
+  cJSON_ArrayForEach(row, rows) {
+    size_t c = 0;
+    cJSON_ArrayForEach(cell, row) {
+      if (c < 8 && width(cell->valuestring) > w[c]) w[c] = width(cell->valuestring);
+      c++;
+    }
+  }
+  if (!cJSON_GetArraySize(rows)) vg_cli_printf("  (none)\n");
+  cJSON_ArrayForEach(row, rows) {
+    char *line = NULL;
+    size_t len = 0, c = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (!f) return;
+    fputs(" ", f);
+    cJSON_ArrayForEach(cell, row) {
+      fprintf(f, " %s", cell->valuestring);
+      if (cell->next && c < 8)
+        for (size_t pad = width(cell->valuestring); pad <= w[c]; pad++)
+          fputc(' ', f);
+      c++;
+    }
+    fclose(f);
+    vg_cli_printf("%s\n", line);
+    free(line);
+  }
+}
+
+/* Appends a row of n strings to rows. */
+static void add_row(cJSON *rows, int n, const char *const *cells) {
+  cJSON_AddItemToArray(rows, cJSON_CreateStringArray(cells, n));
+}
+
+/* A value of a field as a line shows it: a string as it is, else its JSON. */
+static char *field_text(const cJSON *v) {
+  return cJSON_IsString(v) ? strdup(v->valuestring) : cJSON_PrintUnformatted(v);
+}
+
+static void print_entry(const cJSON *o) {
+  const cJSON *updates = cJSON_GetObjectItemCaseSensitive(o, "updates"), *it;
+  int updated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "updated"));
+  cJSON *rows = cJSON_CreateArray();
+  if (!rows) return;
+  char days[40], count[64];
+  snprintf(days, sizeof days, "%s to %s", str(o, "first_day"), str(o, "last_day"));
+  vg_cli_printf("entry %.0f\n", cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "id")));
+  add_row(rows, 2, (const char *[]){"date", str(o, "date")});
+  add_row(rows, 2, (const char *[]){"precision", str(o, "precision")});
+  add_row(rows, 2, (const char *[]){"days", days});
+  add_row(rows, 2, (const char *[]){"source", str(o, "source")});
+  add_row(rows, 2, (const char *[]){"ingested at", str(o, "ingested_at")});
+  add_row(rows, 2, (const char *[]){"text", str(o, updated ? "original_text" : "text")});
+  if (updated) {
+    int n = cJSON_GetArraySize(updates);
+    snprintf(count, sizeof count, "%s (the latest of %d update%s, below)", str(o, "updated_at"), n,
+             n == 1 ? "" : "s");
+    add_row(rows, 2, (const char *[]){"updated", count});
+  }
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  vg_cli_printf("fields\n");
+  rows = cJSON_CreateArray();
+  /* Kept as stored in the object (raw JSON): parsed again to be listed. */
+  const cJSON *raw = cJSON_GetObjectItemCaseSensitive(o, "fields");
+  cJSON *fields = cJSON_IsRaw(raw) ? cJSON_Parse(raw->valuestring) : NULL;
+  cJSON_ArrayForEach(it, fields) {
+    char *v = field_text(it);
+    add_row(rows, 2, (const char *[]){it->string, v ? v : ""});
+    free(v);
+  }
+  cJSON_Delete(fields);
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  vg_cli_printf("tags\n");
+  rows = cJSON_CreateArray();
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "tag_rules")) {
+    char *by = NULL;
+    if (asprintf(&by, "set by rule %s", cJSON_GetStringValue(it)) < 0) by = NULL;
+    add_row(rows, 2, (const char *[]){it->string, by ? by : ""});
+    free(by);
+  }
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  vg_cli_printf("correlation marks\n");
+  rows = cJSON_CreateArray();
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "marks")) {
+    char step[32], key[512];
+    snprintf(step, sizeof step, "step %.0f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "step")));
+    snprintf(key, sizeof key, *str(it, "key") ? "key %s" : "no key%s", str(it, "key"));
+    add_row(rows, 3, (const char *[]){str(it, "rule"), step, key});
+  }
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  vg_cli_printf("alerts\n");
+  rows = cJSON_CreateArray();
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "alerts")) {
+    char id[32], version[48], key[512];
+    double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "version"));
+    snprintf(id, sizeof id, "alert %.0f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
+    snprintf(version, sizeof version, v > 1 ? "version %.0f, amended" : "version %.0f", v);
+    snprintf(key, sizeof key, *str(it, "key") ? "key %s" : "no key%s", str(it, "key"));
+    add_row(rows, 6,
+            (const char *[]){id, str(it, "severity"), str(it, "rule"), key, version,
+                             str(it, "message")});
+  }
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  vg_cli_printf("updates\n");
+  if (!cJSON_GetArraySize(updates)) vg_cli_printf("  (none)\n");
+  cJSON_ArrayForEach(it, updates) {
+    char *changed = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&changed, &len);
+    if (!f) break;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "changed")) {
+      fprintf(f, "%s%s", c == cJSON_GetObjectItemCaseSensitive(it, "changed")->child ? "" : ", ",
+              c->valuestring);
+    }
+    fclose(f);
+    vg_cli_printf("  %s  changed: %s\n", str(it, "seen_at"), *changed ? changed : "nothing");
+    vg_cli_printf("    %s\n", str(it, "text"));
+    free(changed);
+  }
+}
+
+/* ---- the command ---- */
+
+/* Shows entry id; says on stderr why it cannot. The exit status it asks for. */
+static int show_one(vg_store *st, int64_t id, int first) {
+  cJSON *o = NULL;
+  int rc = gather_entry(st, id, &o);
+  if (rc == VG_EINVAL) {
+    fprintf(stderr, "vigil show: no entry %lld\n", (long long)id);
+    return VG_EXIT_MISSING;
+  }
+  if (rc) {
+    fprintf(stderr, "vigil show: entry %lld: %s\n", (long long)id,
+            rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    return VG_EXIT_FAIL;
+  }
+  if (vg_cli.json) return vg_cli_print_json(o) ? VG_EXIT_FAIL : VG_EXIT_OK;
+  if (!first) putchar('\n');
+  print_entry(o);
+  cJSON_Delete(o);
+  return VG_EXIT_OK;
+}
+
+/* The worse of two exit statuses (a failure over a missing id). */
+static int worse(int a, int b) { return a > b ? a : b; }
+
+int vg_cmd_show(int argc, char **argv) {
+  vg_config cfg;
+  if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
+  int opt, status = VG_EXIT_OK;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
+    if (vg_cli_global(&cfg, opt, optarg)) continue;
+    switch (opt) {
+    case 'h': fputs(help, stdout); goto done;
+    default: fputs(help, stderr); goto usage;
+    }
+  }
+  if (optind >= argc) {
+    fprintf(stderr, "vigil show: which entry? Give one id or more (vigil query lists them)\n");
+    goto usage;
+  }
+  vg_store *st = vg_cli_open_store("vigil show", &cfg, VG_STORE_READONLY);
+  if (!st) {
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
+  int shown = 0;
+  for (int i = optind; i < argc && status != VG_EXIT_FAIL; i++) {
+    if (!argv[i][strspn(argv[i], ",")]) {
+      fprintf(stderr, "vigil show: '%s' is no entry id (a positive whole number)\n", argv[i]);
+      status = worse(status, VG_EXIT_MISSING);
+    }
+    /* An argument holds ids joined by commas, as `vigil alerts` prints them. */
+    for (const char *p = argv[i]; *p && status != VG_EXIT_FAIL;) {
+      const char *at = p;
+      size_t n = strcspn(p, ",");
+      char word[64], *end;
+      snprintf(word, sizeof word, "%.*s", (int)(n < sizeof word - 1 ? n : sizeof word - 1), p);
+      p += n + (p[n] == ',');
+      if (!n) continue;
+      errno = 0;
+      long long id = strtoll(word, &end, 10);
+      if (*end || errno || id <= 0 || n >= sizeof word) {
+        fprintf(stderr, "vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n,
+                at);
+        status = worse(status, VG_EXIT_MISSING);
+        continue;
+      }
+      int rc = show_one(st, id, !shown);
+      shown += rc == VG_EXIT_OK;
+      status = worse(status, rc);
+    }
+  }
+  vg_store_close(st);
+  goto done;
+usage:
+  status = VG_EXIT_USAGE;
+done:
+  vg_config_free(&cfg);
+  return status;
+}

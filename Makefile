@@ -8,7 +8,7 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 CC ?= cc
-PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

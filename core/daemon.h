@@ -19,6 +19,7 @@
 #include "framer.h"
 #include "indexer.h"
 #include "ingest.h"
+#include "notify.h"
 #include "scheduler.h"
 #include "sinks.h"
 #include "spool.h"
@@ -179,6 +180,8 @@ struct server {
   vg_sinks *sinks;
   vg_scheduler *scheduler;    /* the digests' timers */
   vg_feeds *feeds;            /* the feed poller */
+  vg_notify *notify;          /* tells a service manager how it fares; NULL: none */
+  uint64_t alerts_raised;     /* alerts committed since the start, for the manager */
   vg_fetch **fetched;         /* fetches waiting to be stored, oldest first */
   size_t nfetched, fetched_cap;
   vg_fetch *feed_job;         /* the fetch the running job stores */

@@ -97,8 +97,12 @@ static int take_reload(server *srv) {
 
 static void no_news(server *srv) { (void)srv; }
 
+/* The rules of a reload are in force (or the ones before stay): a reload
+ * the manager was told of is done. */
+static void reloaded(server *srv) { vg_notify_reloaded(srv->notify); }
+
 const vg_source vg_source_reload = {
-    .name = "reload", .take = take_reload, .work = work_reload, .done = no_news};
+    .name = "reload", .take = take_reload, .work = work_reload, .done = reloaded};
 
 static int take_tick(server *srv) {
   if (!srv->tick_due || srv->stopping) return SOURCE_NONE;

@@ -79,9 +79,11 @@ FUZZ_SECONDS ?= 30
 test: build/asan/vigil $(UNIT_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build/asan
 
-# The unit names the installed paths; sysusers.d makes its user, at once when
-# installing as root on this machine (no DESTDIR) with systemd at hand.
+# The unit names the installed paths; $(SYSUSERS) makes its user from the
+# sysusers.d file at once when installing as root on this machine (no
+# DESTDIR); SYSUSERS= leaves that to the next boot.
 D = $(DESTDIR)
+SYSUSERS ?= systemd-sysusers
 install: vigil
 	install -d "$(D)$(BINDIR)" "$(D)$(DATADIR)/rules" "$(D)$(DATADIR)/scripts/digests" \
 	  "$(D)$(SYSCONFDIR)/vigil" "$(D)$(MANDIR)/man1" "$(D)$(COMPLETIONDIR)" \
@@ -100,8 +102,8 @@ install: vigil
 	mv "$(D)$(UNITDIR)/vigil.service.tmp" "$(D)$(UNITDIR)/vigil.service"
 	chmod 644 "$(D)$(UNITDIR)/vigil.service"
 	install -m 644 scripts/dist/vigil.sysusers "$(D)$(SYSUSERSDIR)/vigil.conf"
-	@if [ -z "$(D)" ] && [ "$$(id -u)" -eq 0 ] && command -v systemd-sysusers >/dev/null; then \
-	  systemd-sysusers "$(SYSUSERSDIR)/vigil.conf"; fi
+	@if [ -z "$(D)" ] && [ -n "$(SYSUSERS)" ] && [ "$$(id -u)" -eq 0 ] && \
+	  command -v "$(SYSUSERS)" >/dev/null; then "$(SYSUSERS)" "$(SYSUSERSDIR)/vigil.conf"; fi
 
 uninstall:
 	rm -f "$(D)$(BINDIR)/vigil" "$(D)$(MANDIR)/man1/vigil.1" "$(D)$(COMPLETIONDIR)/vigil" \

@@ -290,8 +290,8 @@ struct vg_store {
   void (*on_commit)(void *);   /* called after each commit; may be NULL */
   void *on_commit_ud;
   size_t nbumped, capbumped;
-  uint64_t stored;             /* entries inserted by transactions that committed */
-  uint64_t stored_open;        /* entries inserted by the open transaction */
+  uint64_t stored;      /* entries inserted by transactions that committed */
+  uint64_t stored_open; /* entries inserted by the open transaction */
 };
 
 /* Pages the write-ahead log may hold before the writer checkpoints it

@@ -172,6 +172,8 @@ struct server {
   uv_timer_t rules_timer;     /* lets a burst of edits settle */
   int have_rules_watch;
   int rules_dirty;            /* the rules must be loaded again */
+  int reload_asked;           /* a SIGHUP came since a reload job was last taken */
+  int reload_job_asked;       /* the reload job running is the one a SIGHUP asked for */
   uv_timer_t dirs_timer;      /* looks for a spool or rules directory that went away */
   dir_seen spool_dir, rules_dir;
   vg_rules *rules;            /* used only by the running job */

@@ -94,7 +94,7 @@ void vg_notify_ready(vg_notify *n) {
 }
 
 void vg_notify_reloading(vg_notify *n) {
-  if (!n || n->reloading) return;
+  if (!n || n->reloading || n->stopping) return;
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   char buf[128];

@@ -44,7 +44,7 @@ void vg_notify_ready(vg_notify *n);
 
 /* RELOADING=1 (with MONOTONIC_USEC=, which systemd 253 and later want): a
  * reload began. vg_notify_reloaded then says READY=1 once it is done; a
- * second RELOADING=1 before that is not said again. */
+ * second RELOADING=1 before that is not said again, nor one once stopping. */
 void vg_notify_reloading(vg_notify *n);
 /* READY=1 when a reload is under way (said by vg_notify_reloading); else
  * nothing. */

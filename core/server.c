@@ -238,6 +238,7 @@ static void reload(server *srv) {
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */
   vg_sinks_reopen(srv->sinks);
   srv->rules_dirty = 1;
+  srv->reload_asked = 1; /* its job's end tells the manager the reload is done */
   vg_source_spool_scan(srv);
   vg_daemon_kick(srv);
 }

@@ -3,12 +3,23 @@
 #   make run        start the daemon in the foreground on embedded defaults (its Unix
 #                   socket var/vigil.sock alone: TCP only with --listen)
 #   make test       sanitizer build, unit and end-to-end tests, short fuzz runs
-#   make install    into $(DESTDIR)$(PREFIX)/bin
+#   make install    the binary, the shipped rules and scripts, the man page, bash
+#                   completion, an example configuration and the systemd unit, under
+#                   $(DESTDIR)$(PREFIX) (the configuration under SYSCONFDIR);
+#                   make uninstall takes them away again (but the configuration)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+# The binary finds its rules as <its directory>/../share/vigil (core/paths.h):
+# DATADIR follows PREFIX, and BINDIR is best left at $(PREFIX)/bin.
+DATADIR = $(PREFIX)/share/vigil
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
-PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -27,7 +38,7 @@ REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) $(GEN:%=build/release
 SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) $(GEN:%=build/asan/%.o)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
 
-.PHONY: all deps test-deps run test unit e2e install clean
+.PHONY: all deps test-deps run test unit e2e install uninstall clean
 all: vigil
 
 deps:
@@ -68,9 +79,37 @@ FUZZ_SECONDS ?= 30
 test: build/asan/vigil $(UNIT_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build/asan
 
+# The unit names the installed paths; $(SYSUSERS) makes its user from the
+# sysusers.d file at once when installing as root on this machine (no
+# DESTDIR); SYSUSERS= leaves that to the next boot.
+D = $(DESTDIR)
+SYSUSERS ?= systemd-sysusers
 install: vigil
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 755 vigil $(DESTDIR)$(BINDIR)/vigil
+	install -d "$(D)$(BINDIR)" "$(D)$(DATADIR)/rules" "$(D)$(DATADIR)/scripts/digests" \
+	  "$(D)$(SYSCONFDIR)/vigil" "$(D)$(MANDIR)/man1" "$(D)$(COMPLETIONDIR)" \
+	  "$(D)$(UNITDIR)" "$(D)$(SYSUSERSDIR)"
+	install -m 755 vigil "$(D)$(BINDIR)/vigil"
+	install -m 644 rules/*.lua "$(D)$(DATADIR)/rules/"
+	install -m 644 scripts/*.lua "$(D)$(DATADIR)/scripts/"
+	install -m 644 scripts/digests/*.lua "$(D)$(DATADIR)/scripts/digests/"
+	install -m 644 scripts/dist/vigil.conf "$(D)$(DATADIR)/vigil.conf.example"
+	[ -e "$(D)$(SYSCONFDIR)/vigil/vigil.conf" ] || \
+	  install -m 644 scripts/dist/vigil.conf "$(D)$(SYSCONFDIR)/vigil/vigil.conf"
+	install -m 644 scripts/dist/vigil.1 "$(D)$(MANDIR)/man1/vigil.1"
+	install -m 644 scripts/dist/vigil.bash "$(D)$(COMPLETIONDIR)/vigil"
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  scripts/dist/vigil.service.in > "$(D)$(UNITDIR)/vigil.service.tmp"
+	mv "$(D)$(UNITDIR)/vigil.service.tmp" "$(D)$(UNITDIR)/vigil.service"
+	chmod 644 "$(D)$(UNITDIR)/vigil.service"
+	install -m 644 scripts/dist/vigil.sysusers "$(D)$(SYSUSERSDIR)/vigil.conf"
+	@if [ -z "$(D)" ] && [ -n "$(SYSUSERS)" ] && [ "$$(id -u)" -eq 0 ] && \
+	  command -v "$(SYSUSERS)" >/dev/null; then "$(SYSUSERS)" "$(SYSUSERSDIR)/vigil.conf"; fi
+
+uninstall:
+	rm -f "$(D)$(BINDIR)/vigil" "$(D)$(MANDIR)/man1/vigil.1" "$(D)$(COMPLETIONDIR)/vigil" \
+	  "$(D)$(UNITDIR)/vigil.service" "$(D)$(SYSUSERSDIR)/vigil.conf"
+	rm -rf "$(D)$(DATADIR)"
+	@echo "kept: $(D)$(SYSCONFDIR)/vigil/vigil.conf, and the user vigil if it was made"
 
 clean:
 	rm -rf build vigil

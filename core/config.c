@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "feed_parse.h"
+#include "paths.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -46,7 +47,7 @@ void vg_config_defaults(vg_config *c) {
   vg_config_set(&c->tcp_token, "");
   vg_config_set(&c->tcp_token_file, "");
   vg_config_set(&c->spool, "var/spool");
-  vg_config_set(&c->rules, "rules");
+  vg_config_set(&c->rules, vg_default_rules()); /* installed: its own */
   vg_config_set(&c->log_level, "info");
   vg_config_set(&c->durability, "full");
   c->busy_timeout_ms = 10000; /* VG_STORE_BUSY_MS */

@@ -64,7 +64,7 @@ typedef struct {
   char *tcp_token;    /* what a TCP client sends first as "auth TOKEN"; "" for none */
   char *tcp_token_file; /* or a file whose first line is that token; "" for none */
   char *spool;        /* spool directory; "" for none */
-  char *rules;        /* rules directory */
+  char *rules;        /* rules directory (default: vg_default_rules()) */
   char *log_level;    /* debug, info, notice, warn, error */
   char *durability;   /* "full" (fsync each commit) or "normal" */
   unsigned busy_timeout_ms; /* how long a write waits for another process's lock */

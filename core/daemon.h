@@ -19,6 +19,7 @@
 #include "framer.h"
 #include "indexer.h"
 #include "ingest.h"
+#include "notify.h"
 #include "scheduler.h"
 #include "sinks.h"
 #include "spool.h"
@@ -171,6 +172,8 @@ struct server {
   uv_timer_t rules_timer;     /* lets a burst of edits settle */
   int have_rules_watch;
   int rules_dirty;            /* the rules must be loaded again */
+  int reload_asked;           /* a SIGHUP came since a reload job was last taken */
+  int reload_job_asked;       /* the reload job running is the one a SIGHUP asked for */
   uv_timer_t dirs_timer;      /* looks for a spool or rules directory that went away */
   dir_seen spool_dir, rules_dir;
   vg_rules *rules;            /* used only by the running job */
@@ -179,6 +182,8 @@ struct server {
   vg_sinks *sinks;
   vg_scheduler *scheduler;    /* the digests' timers */
   vg_feeds *feeds;            /* the feed poller */
+  vg_notify *notify;          /* tells a service manager how it fares; NULL: none */
+  uint64_t alerts_raised;     /* alerts committed since the start, for the manager */
   vg_fetch **fetched;         /* fetches waiting to be stored, oldest first */
   size_t nfetched, fetched_cap;
   vg_fetch *feed_job;         /* the fetch the running job stores */

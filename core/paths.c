@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +91,40 @@ int vg_lock_db(const char *db, char *err, size_t cap) {
   if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
     vg_warn("cannot write the process id into %s: %s", path, strerror(errno));
   return fd;
+}
+
+static char data_dir[PATH_MAX];      /* "" when not installed */
+static char default_rules[PATH_MAX]; /* data_dir/rules, or "rules" */
+static pthread_once_t data_once = PTHREAD_ONCE_INIT;
+
+/* Fills data_dir and default_rules; see vg_data_dir. */
+static void find_data_dir(void) {
+  snprintf(default_rules, sizeof default_rules, "rules");
+  char exe[PATH_MAX], share[PATH_MAX + 32];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  exe[n] = '\0';
+  char *slash = strrchr(exe, '/');
+  if (!slash) return;
+  *slash = '\0';
+  snprintf(share, sizeof share, "%s/../share/vigil", exe);
+  char *real = realpath(share, NULL);
+  struct stat sb;
+  char rules[PATH_MAX + 8];
+  if (real && snprintf(rules, sizeof rules, "%s/rules", real) < (int)sizeof rules &&
+      stat(rules, &sb) == 0 && S_ISDIR(sb.st_mode) && strlen(real) < sizeof data_dir - 8) {
+    snprintf(data_dir, sizeof data_dir, "%s", real);
+    snprintf(default_rules, sizeof default_rules, "%s/rules", real);
+  }
+  free(real);
+}
+
+const char *vg_data_dir(void) {
+  pthread_once(&data_once, find_data_dir);
+  return data_dir[0] ? data_dir : NULL;
+}
+
+const char *vg_default_rules(void) {
+  pthread_once(&data_once, find_data_dir);
+  return default_rules;
 }

@@ -1,4 +1,5 @@
-/* paths.h — file-system helpers shared by the daemon and the CLI. */
+/* paths.h — file-system helpers shared by the daemon and the CLI, and where
+ * vigil's shipped files are. */
 #ifndef VIGIL_PATHS_H
 #define VIGIL_PATHS_H
 
@@ -18,5 +19,20 @@ void vg_make_dirs(const char *path, int is_dir);
  * err: another process holds it (naming its pid), or the file cannot be
  * opened. */
 int vg_lock_db(const char *db, char *err, size_t cap);
+
+/* The directory of the files vigil ships (rules/, scripts/, the example
+ * configuration) when the binary runs installed: PREFIX/share/vigil, found
+ * beside the executable as <its directory>/../share/vigil (through
+ * /proc/self/exe, so an install moved elsewhere, or made under DESTDIR,
+ * finds its own), with symbolic links resolved. It counts only when it holds
+ * a rules/ directory. NULL when the binary is not installed (./vigil in a
+ * checkout, a test build): its defaults are then relative to the working
+ * directory. Worked out once; any thread may call it. */
+const char *vg_data_dir(void);
+
+/* Where the rules are unless the configuration or a flag says otherwise:
+ * vg_data_dir()/rules when installed, "rules" (in the working directory)
+ * otherwise. */
+const char *vg_default_rules(void);
 
 #endif

@@ -12,9 +12,11 @@
  * rules directory changes or on SIGHUP. A spool or rules directory that
  * goes away is looked for every DIR_CHECK_MS and watched again when it is
  * back; the rules in force stay meanwhile. SIGTERM and SIGINT stop the
- * daemon after the entry in hand: lines not stored are answered so. */
+ * daemon after the entry in hand: lines not stored are answered so. A
+ * service manager is told of each step (notify.h). */
 #include "cli.h"
 #include "daemon.h"
+#include "notify.h"
 #include "paths.h"
 #include "vigil.h"
 
@@ -46,11 +48,21 @@ static void on_work(uv_work_t *req) {
   srv->job->work(srv);
 }
 
+/* Hands the counts of what the daemon did to the notifier; on the loop,
+ * while no job runs. */
+static void count(server *srv) {
+  vg_notify_counts c = {vg_store_stored(srv->store), srv->alerts_raised,
+                        vg_rules_count(srv->rules)};
+  vg_notify_counts_set(srv->notify, &c);
+}
+
 static void on_work_done(uv_work_t *req, int status) {
   server *srv = req->data;
   (void)status;
   const vg_source *was = srv->job;
   srv->job = NULL;
+  srv->alerts_raised += srv->committed.n;
+  count(srv);
   was->done(srv);
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
@@ -175,19 +187,24 @@ static void apply_overrides(vg_config *c, const overrides *o) {
   if (o->format) vg_format_parse(o->format, &c->format);
 }
 
+/* Reads the configuration again; the rules follow in a job of their own,
+ * whose end tells the manager the reload is done (source_rules.c). */
 static void reload(server *srv) {
+  vg_notify_reloading(srv->notify);
   vg_config next;
   vg_config_defaults(&next);
   char err[512];
   if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
     vg_error("reload: %s; keeping the settings in force", err);
     vg_config_free(&next);
+    vg_notify_reloaded(srv->notify);
     return;
   }
   apply_overrides(&next, &srv->flags);
   if (vg_config_check(&next, err, sizeof err)) {
     vg_error("reload: %s; keeping the settings in force", err);
     vg_config_free(&next);
+    vg_notify_reloaded(srv->notify);
     return;
   }
   /* Digests keep their schedule until a restart: their jobs read them. */
@@ -221,6 +238,7 @@ static void reload(server *srv) {
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */
   vg_sinks_reopen(srv->sinks);
   srv->rules_dirty = 1;
+  srv->reload_asked = 1; /* its job's end tells the manager the reload is done */
   vg_source_spool_scan(srv);
   vg_daemon_kick(srv);
 }
@@ -254,6 +272,8 @@ void vg_daemon_maybe_finish(server *srv) {
   close_if((uv_handle_t *)&srv->sig_int);
   close_if((uv_handle_t *)&srv->sig_term);
   close_if((uv_handle_t *)&srv->sig_hup);
+  vg_notify_close(srv->notify);
+  srv->notify = NULL;
 }
 
 /* The grace period is over: clients that have not taken their replies are
@@ -274,6 +294,7 @@ static void begin_stop(server *srv, const char *why) {
   }
   srv->stopping = 1;
   atomic_store(&srv->stop_now, 1);
+  vg_notify_stopping(srv->notify);
   vg_info("%s: stopping after the entry in hand; %zu lines waiting are not stored", why,
           srv->pending.n);
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
@@ -448,6 +469,9 @@ int vg_cmd_run(int argc, char **argv) {
     vg_source_rules_start(srv);
     uv_timer_start(&srv->dirs_timer, on_dirs_timer, DIR_CHECK_MS, DIR_CHECK_MS);
     srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
+    srv->notify = vg_notify_start(srv->loop);
+    count(srv);
+    vg_notify_ready(srv->notify);
     vg_info("ready");
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);

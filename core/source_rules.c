@@ -92,13 +92,23 @@ static void work_tick(server *srv) {
 static int take_reload(server *srv) {
   if (!srv->rules_dirty || srv->stopping) return SOURCE_NONE;
   srv->rules_dirty = 0;
+  srv->reload_job_asked = srv->reload_asked;
+  srv->reload_asked = 0;
   return SOURCE_TAKEN;
 }
 
 static void no_news(server *srv) { (void)srv; }
 
+/* The rules of a reload are in force (or the ones before stay): when a
+ * SIGHUP asked for it, the reload the manager was told of is done (a job
+ * taken before the SIGHUP, for an edited file, does not count). */
+static void reloaded(server *srv) {
+  if (srv->reload_job_asked) vg_notify_reloaded(srv->notify);
+  srv->reload_job_asked = 0;
+}
+
 const vg_source vg_source_reload = {
-    .name = "reload", .take = take_reload, .work = work_reload, .done = no_news};
+    .name = "reload", .take = take_reload, .work = work_reload, .done = reloaded};
 
 static int take_tick(server *srv) {
   if (!srv->tick_due || srv->stopping) return SOURCE_NONE;

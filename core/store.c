@@ -343,6 +343,8 @@ struct vg_store {
   void (*on_commit)(void *);   /* called after each commit; may be NULL */
   void *on_commit_ud;
   size_t nbumped, capbumped;
+  uint64_t stored;      /* entries inserted by transactions that committed */
+  uint64_t stored_open; /* entries inserted by the open transaction */
 };
 
 /* Pages the write-ahead log may hold before the writer checkpoints it
@@ -581,11 +583,14 @@ int vg_store_begin(vg_store *st) {
   }
   st->alerts_before = last;
   st->nbumped = 0;
+  st->stored_open = 0;
   return 0;
 }
 
 int vg_store_commit(vg_store *st) {
   if (run(st, S_COMMIT)) return VG_EDB;
+  st->stored += st->stored_open;
+  st->stored_open = 0;
   if (st->on_commit) st->on_commit(st->on_commit_ud);
   return 0;
 }
@@ -628,6 +633,7 @@ int vg_store_insert(vg_store *st, const vg_entry *e, int64_t *id) {
   if (run(st, S_INSERT)) return VG_EDB;
   if (sqlite3_changes(st->db) == 1) {
     *id = sqlite3_last_insert_rowid(st->db);
+    st->stored_open++;
     return VG_STORED;
   }
   sqlite3_stmt *f = st->stmt[S_FIND];
@@ -1527,6 +1533,8 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
 }
 
 unsigned long vg_store_serial(const vg_store *st) { return st->serial; }
+
+uint64_t vg_store_stored(const vg_store *st) { return st->stored; }
 
 int vg_store_alert_adopt(vg_store *st, const vg_alert_in *a) {
   sqlite3_stmt *s = st->stmt[S_ALERT_ADOPT];

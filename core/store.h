@@ -37,6 +37,9 @@ int vg_store_schema_version(vg_store *st);
 /* A number no other store opened by this process has; it changes on every
  * rollback, so that what a caller cached about the store is read again. */
 unsigned long vg_store_serial(const vg_store *st);
+/* The entries this store inserted in transactions that committed, since it
+ * was opened (duplicates not counted). */
+uint64_t vg_store_stored(const vg_store *st);
 /* The last error SQLite reported on this store. */
 const char *vg_store_errmsg(vg_store *st);
 

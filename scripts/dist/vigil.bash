@@ -1,0 +1,91 @@
+# bash completion for vigil(1): commands, their options and the values those
+# take, files where files go, and digest names from `vigil digest --list`.
+# Installed as PREFIX/share/bash-completion/completions/vigil; it needs no
+# other completion helper.
+
+# _vigil_files [-d]: completes the current word as a path (a directory with -d).
+_vigil_files() {
+  compopt -o filenames 2>/dev/null
+  mapfile -t COMPREPLY < <(compgen "${1:--f}" -- "$cur")
+}
+
+# _vigil_digests: the digest names the configuration of the line has.
+_vigil_digests() {
+  local -a args=()
+  local i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+    --db | --config) args+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
+    esac
+  done
+  "${COMP_WORDS[0]}" digest --list "${args[@]}" 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
+
+_vigil() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local commands="run ingest query show alerts poll feeds digest check test replay config"
+  local globals="--db --config --log-level --quiet --verbose --json --help"
+  COMPREPLY=()
+
+  # The command word: the first that is neither an option nor a global
+  # option's value.
+  local cmd="" i
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case ${COMP_WORDS[i]} in
+    --db | --config | --log-level) ((i++)) ;;
+    -*) ;;
+    *)
+      cmd=${COMP_WORDS[i]}
+      break
+      ;;
+    esac
+  done
+
+  # The value of the option before the cursor.
+  case $prev in
+  --db | --config | --socket) _vigil_files; return ;;
+  --spool | --out) _vigil_files -d; return ;;
+  --rules) _vigil_files; return ;;
+  --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info warn error" -- "$cur"); return ;;
+  --format)
+    local formats="auto chrono json"
+    [[ $cmd == poll ]] && formats="auto rss atom json chrono"
+    mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur")
+    return
+    ;;
+  --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
+  --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed)
+    return ;;
+  esac
+
+  if [[ -z $cmd ]]; then
+    if [[ $cur == -* ]]; then
+      mapfile -t COMPREPLY < <(compgen -W "$globals --version" -- "$cur")
+    else
+      mapfile -t COMPREPLY < <(compgen -W "$commands help" -- "$cur")
+    fi
+    return
+  fi
+
+  local opts=""
+  case $cmd in
+  run) opts="--socket --listen --spool --rules --feed --format" ;;
+  ingest) opts="--format --source --rules --no-rules --skip-broken" ;;
+  query) opts="--since --until --source --tag --text --limit" ;;
+  alerts) opts="--since --until --rule --limit" ;;
+  poll) opts="--format --source --rules --no-rules --skip-broken --follow-redirects" ;;
+  digest) opts="--at --out --list" ;;
+  check | test) opts="--rules" ;;
+  replay) opts="--since --until --rules --skip-broken" ;;
+  config) opts="--check --show" ;;
+  esac
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$opts $globals" -- "$cur")
+    return
+  fi
+  case $cmd in
+  ingest | check | test | config) _vigil_files ;;
+  digest) mapfile -t COMPREPLY < <(compgen -W "$(_vigil_digests)" -- "$cur") ;;
+  esac
+}
+complete -F _vigil vigil

@@ -95,6 +95,7 @@ int vg_cmd_poll(int argc, char **argv) {
     default: fputs(poll_help, stderr); status = VG_EXIT_USAGE; goto done;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind >= argc) {
     fputs(poll_help, stderr);
     status = VG_EXIT_USAGE;
@@ -185,6 +186,7 @@ int vg_cmd_feeds(int argc, char **argv) {
     status = VG_EXIT_USAGE;
     goto done;
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   vg_store *st = vg_cli_open_store("vigil feeds", &cfg, VG_STORE_READONLY);
   if (!st) {
     status = VG_EXIT_FAIL;

@@ -390,6 +390,12 @@ int vg_cmd_run(int argc, char **argv) {
     status = VG_EXIT_USAGE;
     goto done;
   }
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++)
+    if (vg_feed_url_check(srv->cfg.feeds[i].url, err, sizeof err)) {
+      fprintf(stderr, "vigil run: feeds: %s\n", err);
+      status = VG_EXIT_USAGE;
+      goto done;
+    }
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   signal(SIGPIPE, SIG_IGN);
   if (srv->cfg.timezone[0]) { /* digests' schedules and periods are in this zone */

@@ -204,8 +204,7 @@ static int print_feed(void *ud, const vg_feed_row *f) {
 int vg_cmd_feeds(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, VG_CLI_GLOBAL_OPTIONS,
-                                       {0}};
+  static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt, status = VG_EXIT_OK, all = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {

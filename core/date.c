@@ -340,8 +340,7 @@ static int worded(scan *sc, vg_date *out) {
     scan after = *sc;
     after.i += len;
     skip_blanks(&after);
-    if (len && (part >= 0 || isdigit(peek(&after))))
-      return no_month(sc, at, len);
+    if (len && (part >= 0 || isdigit(peek(&after)))) return no_month(sc, at, len);
     return fail(sc, "no date at the start of the line");
   }
   skip_blanks(sc);

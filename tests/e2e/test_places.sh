@@ -119,6 +119,7 @@ run_daemon() {
   bg_started "$DPID"
   wait_for 120 _ready_here
 }
+# shellcheck disable=SC2317 # called through wait_for
 _ready_here() {
   grep -Eq '[[:space:]]ready$' "$DLOG" && [ -S "$SOCK" ]
 }
@@ -129,6 +130,7 @@ end_daemon() {
   DRC=$?
   check_sanitizers "vigil run #$RUNS: no sanitizer report in its log" "$DLOG"
 }
+# shellcheck disable=SC2317 # called through wait_for
 caught_up_none() {
   grep -q "digest morning: not caught up: 32 runs due before the database was made" "$DLOG"
 }
@@ -186,6 +188,7 @@ fi
 
 # The same database, made three days ago: the three runs since are caught up.
 sq "update state set value = value - 3 * 86400 where name = 'created_at'"
+# shellcheck disable=SC2317 # called through wait_for
 three_written() {
   [ "$(sq "select count(*) from digest_runs where name = 'morning'")" -ge 3 ]
 }

@@ -55,6 +55,7 @@ int vg_cmd_alerts(int argc, char **argv) {
     default: fputs(help, stderr); goto usage;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind < argc) {
     fprintf(stderr, "vigil alerts: unexpected argument '%s'\n", argv[optind]);
     goto usage;

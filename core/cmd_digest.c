@@ -15,7 +15,8 @@ static const char help[] =
     "usage: vigil digest NAME [--at DATE] [--out DIR] [--db PATH] [--config FILE]\n"
     "       vigil digest --list\n"
     "Writes digest NAME for the period that ends the day before DATE (default: today),\n"
-    "in the formats it is configured with, into DIR (default: its configured directory),\n"
+    "in the formats it is configured with, into DIR (default: its configured `out`, or\n"
+    "digests/ in state_dir, or beside the database: var/digests for var/vigil.db),\n"
     "and prints the files written. --list shows each digest's schedule, last and next run.\n";
 
 /* Sets TZ to the configured zone, so local times are the digests' times. */
@@ -70,6 +71,7 @@ int vg_cmd_digest(int argc, char **argv) {
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   use_timezone(&cfg);
   if (listing) {
     status = list(&cfg);

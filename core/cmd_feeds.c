@@ -1,5 +1,6 @@
 /* cmd_feeds.c — `vigil poll URL...`: fetch feeds once and ingest their new
- * items; `vigil feeds`: the health of the feeds polled so far. */
+ * items, scheduling nothing; `vigil feeds`: the health of the configured
+ * feeds (and with --all of every feed the database knows). */
 #include "cli.h"
 #include "feed_store.h"
 #include "sinks.h"
@@ -18,8 +19,11 @@ static const char poll_help[] =
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
     "in the configuration) says otherwise. A rule file that does not load stops it before\n"
-    "any fetch, unless --skip-broken runs the rules that loaded. Exit status 0 when every\n"
-    "feed could be read, 1 when one could not, 3 when the rules or the database failed.\n";
+    "any fetch, unless --skip-broken runs the rules that loaded. A poll here schedules\n"
+    "nothing: a URL the configuration does not list is not shown by `vigil feeds` (but by\n"
+    "`vigil feeds --all`). Exit status 0 when every feed could be read, 1 when one could\n"
+    "not, 2 when a URL is no http or https URL (nothing is polled then), 3 when the rules\n"
+    "or the database failed.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
@@ -35,7 +39,7 @@ typedef struct {
 static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
   vg_feed_result r;
-  if (vg_feed_store(&p->ig, x, p->max_line, &r)) {
+  if (vg_feed_store(&p->ig, x, p->max_line, 0, &r)) {
     vg_cli_printf("%s: %s\n", x->feed->url, r.error);
     p->failed = 1;
   } else if (!r.ok) {
@@ -95,10 +99,20 @@ int vg_cmd_poll(int argc, char **argv) {
     default: fputs(poll_help, stderr); status = VG_EXIT_USAGE; goto done;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind >= argc) {
     fputs(poll_help, stderr);
     status = VG_EXIT_USAGE;
     goto done;
+  }
+  /* A URL that cannot be polled stops it before anything is touched. */
+  for (int i = optind; i < argc; i++) {
+    char why[300];
+    if (vg_feed_url_check(argv[i], why, sizeof why)) {
+      fprintf(stderr, "vigil poll: %s; nothing polled\n", why);
+      status = VG_EXIT_USAGE;
+      goto done;
+    }
   }
   /* The URLs given replace the configured feeds. */
   vg_config only = {0};
@@ -156,12 +170,31 @@ done:
   return status;
 }
 
+/* What `vigil feeds` lists: the configured feeds (those the daemon polls),
+ * and with --all every other feed the database knows. */
+typedef struct {
+  const vg_config *cfg;
+  int all;
+  char *shown; /* per configured feed: listed already */
+} feeds_list;
+
+/* The index of url among the configured feeds, or -1. */
+static long configured(const vg_config *cfg, const char *url) {
+  for (size_t i = 0; i < cfg->nfeeds; i++)
+    if (strcmp(cfg->feeds[i].url, url) == 0) return (long)i;
+  return -1;
+}
+
 static int print_feed(void *ud, const vg_feed_row *f) {
-  (void)ud;
+  feeds_list *l = ud;
+  long i = configured(l->cfg, f->url);
+  if (i < 0 && !l->all) return 0;
+  if (i >= 0) l->shown[i] = 1;
   vg_cli_printf("%s\n", f->url);
-  vg_cli_printf("  source %s; %lld polls, %lld items; last success %s; next poll %s\n", f->source,
-                f->polls, f->items_seen, f->last_success ? f->last_success : "never",
-                f->next_poll ? f->next_poll : "-");
+  vg_cli_printf("  source %s; %lld polls, %lld items; last success %s; ", f->source, f->polls,
+                f->items_seen, f->last_success ? f->last_success : "never");
+  if (i < 0) vg_cli_printf("not scheduled: not a configured feed\n");
+  else vg_cli_printf("next poll %s\n", f->next_poll ? f->next_poll : "when the daemon starts");
   if (f->last_error)
     vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
                   f->last_error_at ? f->last_error_at : "?", f->last_error);
@@ -171,29 +204,45 @@ static int print_feed(void *ud, const vg_feed_row *f) {
 int vg_cmd_feeds(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
-  int opt, status = VG_EXIT_OK;
+  static const struct option opts[] = {{"all", no_argument, NULL, 'a'}, VG_CLI_GLOBAL_OPTIONS, {0}};
+  int opt, status = VG_EXIT_OK, all = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
+    if (opt == 'a') {
+      all = 1;
+      continue;
+    }
     if (opt == 'h') {
-      puts("usage: vigil feeds [--db PATH] [--config FILE]\n"
-           "The health of every feed polled: last success, last error, failures in a row,\n"
-           "items seen, next poll.");
+      puts("usage: vigil feeds [--all] [--db PATH] [--config FILE]\n"
+           "The health of every configured feed (those `vigil run` polls): last success,\n"
+           "last error, failures in a row, items seen, next poll. --all adds every other\n"
+           "feed the database knows (polled once with `vigil poll`, or no longer\n"
+           "configured), shown as not scheduled.");
       goto done;
     }
     status = VG_EXIT_USAGE;
     goto done;
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   vg_store *st = vg_cli_open_store("vigil feeds", &cfg, VG_STORE_READONLY);
   if (!st) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  if (vg_store_feeds(st, print_feed, NULL)) {
+  feeds_list l = {&cfg, all, calloc(cfg.nfeeds + 1, 1)};
+  if (!l.shown) abort();
+  if (vg_store_feeds(st, print_feed, &l)) {
     fprintf(stderr, "vigil feeds: %s\n", vg_store_errmsg(st));
     status = VG_EXIT_FAIL;
   }
+  for (size_t i = 0; i < cfg.nfeeds && status == VG_EXIT_OK; i++)
+    if (!l.shown[i]) {
+      vg_cli_printf("%s\n", cfg.feeds[i].url);
+      vg_cli_printf("  source %s; never polled; next poll when the daemon starts\n",
+                    cfg.feeds[i].source);
+    }
+  free(l.shown);
   vg_store_close(st);
 done:
   vg_config_free(&cfg);

@@ -95,6 +95,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind >= argc) {
     fputs(help, stderr);
     status = VG_EXIT_USAGE;

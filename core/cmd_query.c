@@ -65,6 +65,7 @@ int vg_cmd_query(int argc, char **argv) {
     default: fputs(help, stderr); goto usage;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind < argc) {
     fprintf(stderr, "vigil query: unexpected argument '%s'\n", argv[optind]);
     goto usage;

@@ -42,6 +42,7 @@ static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
     fprintf(stderr, "%s", help);
     return VG_EXIT_USAGE;
   }
+  vg_config_resolve(cfg); /* every layer is in: derive the paths */
   return 0;
 }
 
@@ -410,6 +411,7 @@ int vg_cmd_replay(int argc, char **argv) {
     default: fputs(replay_help, stderr); goto usage;
     }
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind < argc) {
     fprintf(stderr, "vigil replay: unexpected argument '%s'\n", argv[optind]);
     goto usage;

@@ -39,14 +39,12 @@ void vg_config_set(char **field, const char *value) {
 }
 
 void vg_config_defaults(vg_config *c) {
-  memset(c, 0, sizeof *c);
-  vg_config_set(&c->db, "var/vigil.db");
-  vg_config_set(&c->socket, "var/vigil.sock");
+  memset(c, 0, sizeof *c); /* db, socket, spool, alerts_file, digests' out: derived */
+  vg_config_set(&c->state_dir, "");
   vg_config_set(&c->socket_group, "");
   vg_config_set(&c->listen, ""); /* TCP only on request: the Unix socket has file modes */
   vg_config_set(&c->tcp_token, "");
   vg_config_set(&c->tcp_token_file, "");
-  vg_config_set(&c->spool, "var/spool");
   vg_config_set(&c->rules, vg_default_rules()); /* installed: its own */
   vg_config_set(&c->log_level, "info");
   vg_config_set(&c->durability, "full");
@@ -56,7 +54,6 @@ void vg_config_defaults(vg_config *c) {
   c->batch_max = 16384;
   c->batch_ms = 2;
   c->max_pending = 16384;
-  vg_config_set(&c->alerts_file, "var/alerts.jsonl");
   c->rule_memory = 32u << 20;
   c->rule_budget = 1000000;
   c->rule_failures = 10;
@@ -72,10 +69,37 @@ void vg_config_defaults(vg_config *c) {
     vg_config_set(&d->name, shipped[i].name);
     vg_config_set(&d->schedule, shipped[i].schedule);
     vg_config_set(&d->template, shipped[i].name);
-    vg_config_set(&d->out, "var/digests");
     d->days = shipped[i].days;
     d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
   }
+}
+
+/* dir/name, or name alone when dir is "" or ".". */
+static char *join(const char *dir, const char *name) {
+  char *out;
+  if (!dir[0] || strcmp(dir, ".") == 0) out = strdup(name);
+  else if (asprintf(&out, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name) < 0)
+    out = NULL;
+  if (!out) abort(); /* a few bytes at start-up */
+  return out;
+}
+
+void vg_config_resolve(vg_config *c) {
+  const char *state = c->state_dir ? c->state_dir : "";
+  if (!c->db) c->db = join(state[0] ? state : "var", "vigil.db");
+  char *beside = NULL; /* the database's directory */
+  if (!state[0]) {
+    const char *slash = strrchr(c->db, '/');
+    beside = slash ? strndup(c->db, slash == c->db ? 1 : (size_t)(slash - c->db)) : strdup("");
+    if (!beside) abort();
+  }
+  const char *base = state[0] ? state : beside;
+  if (!c->socket) c->socket = join(base, "vigil.sock");
+  if (!c->spool) c->spool = join(base, "spool");
+  if (!c->alerts_file) c->alerts_file = join(base, "alerts.jsonl");
+  for (size_t i = 0; i < c->ndigests; i++)
+    if (!c->digests[i].out) c->digests[i].out = join(base, "digests");
+  free(beside);
 }
 
 static void free_strings(char **v) {
@@ -146,6 +170,7 @@ static void free_sinks(vg_sink_conf *v, size_t n) {
 }
 
 void vg_config_free(vg_config *c) {
+  free(c->state_dir);
   free(c->db);
   free(c->socket);
   free(c->socket_group);
@@ -184,6 +209,7 @@ static const setting settings[] = {
     S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
     S(follow_redirects, T_REDIRECTS),
     S(tcp_token, T_STRING),   S(tcp_token_file, T_STRING),
+    S(state_dir, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -283,8 +309,8 @@ static char **strings_at(lua_State *L) {
 /* Reads the `digests` table: name = { schedule = "0 8 * * mon", days = 7,
  * template = "weekly", formats = {"md", "html", "json"}, out = DIR,
  * command = {argv}, catch_up = "latest" | "all" }. */
-static int load_digests(lua_State *L, const char *path, const char *out_default,
-                        vg_digest_conf **out, size_t *nout, char *err, size_t cap) {
+static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, size_t *nout,
+                        char *err, size_t cap) {
   size_t n = 0;
   vg_digest_conf *v = NULL;
   lua_pushnil(L);
@@ -316,8 +342,9 @@ static int load_digests(lua_State *L, const char *path, const char *out_default,
     lua_pop(L, 1);
     d->template = strdup(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
     lua_pop(L, 1);
-    d->out = strdup(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : out_default);
-    lua_pop(L, 1);
+    if (lua_getfield(L, -1, "out") == LUA_TSTRING && !(d->out = strdup(lua_tostring(L, -1))))
+      why = "out of memory";
+    lua_pop(L, 1); /* no `out`: vg_config_resolve derives it */
     if (lua_getfield(L, -1, "formats") != LUA_TNIL) {
       char **f = strings_at(L);
       d->formats = 0;
@@ -340,7 +367,7 @@ static int load_digests(lua_State *L, const char *path, const char *out_default,
       else d->catch_up_all = strcmp(cu, "all") == 0;
     }
     lua_pop(L, 2);
-    if (why || !d->name || !d->template || !d->out) {
+    if (why || !d->name || !d->template) {
       snprintf(err, cap, "%s: digest '%s' %s", path, name, why ? why : "out of memory");
       lua_pop(L, 1);
       free_digests(v, n);
@@ -437,7 +464,7 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   size_t ndigests = 0;
   int has_digests = lua_getglobal(L, "digests") != LUA_TNIL;
   if (has_digests &&
-      (!lua_istable(L, -1) || load_digests(L, path, "var/digests", &digests, &ndigests, err, cap))) {
+      (!lua_istable(L, -1) || load_digests(L, path, &digests, &ndigests, err, cap))) {
     if (!lua_istable(L, -1)) snprintf(err, cap, "%s: 'digests' must be a table", path);
     free_sinks(sinks, nsinks);
     goto cleanup;
@@ -598,7 +625,7 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
     snprintf(err, cap, "durability must be full or normal, not '%s'", c->durability);
     return VG_EINVAL;
   }
-  if (!c->db[0]) {
+  if (c->db && !c->db[0]) {
     snprintf(err, cap, "db must name a file");
     return VG_EINVAL;
   }

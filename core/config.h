@@ -2,7 +2,11 @@
  *
  * Settings come from three layers, later ones winning: the defaults below,
  * the configuration file (a Lua script that assigns globals, run with no
- * libraries that touch the system), and command-line flags. */
+ * libraries that touch the system), and command-line flags. The paths of
+ * the database, socket, spool, alerts file and digests that no layer set
+ * are derived after all three (vg_config_resolve): under state_dir when it
+ * is set, else beside the database; never from the working directory
+ * unless the database is there. */
 #ifndef VIGIL_CONFIG_H
 #define VIGIL_CONFIG_H
 
@@ -32,7 +36,7 @@ typedef struct {
   int days;           /* the period: the days before the date it runs on */
   char *template;     /* a shipped template (daily, weekly) or a path to a .lua file */
   int formats;        /* VG_DIGEST_* bits */
-  char *out;          /* the directory it is written to */
+  char *out;          /* the directory it is written to (NULL until resolved) */
   char **command;     /* run after writing, the files appended (NULL-ended), or NULL */
   int catch_up_all;   /* after downtime, every missed period, not only the latest */
 } vg_digest_conf;
@@ -56,8 +60,10 @@ typedef struct {
   vg_redirects redirects; /* which redirects its polls follow */
 } vg_feed_conf;
 
+/* A path setting left NULL by the defaults is derived by vg_config_resolve. */
 typedef struct {
-  char *db;           /* database path */
+  char *state_dir;    /* where derived paths go; "" (the default): beside the database */
+  char *db;           /* database path (default var/vigil.db, or state_dir/vigil.db) */
   char *socket;       /* Unix socket path; "" for none */
   char *socket_group; /* when set, the socket is 0660 and owned by this group; "" for 0600 */
   char *listen;       /* TCP HOST:PORT; "" (the default) for none */
@@ -97,8 +103,16 @@ void vg_config_add_feed(vg_config *c, const char *url, const char *source, const
 /* The digest named name, or NULL. */
 const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name);
 
-/* Fills c with the embedded defaults (strings are owned by c). */
+/* Fills c with the embedded defaults (strings are owned by c); the derived
+ * paths are left NULL for vg_config_resolve. */
 void vg_config_defaults(vg_config *c);
+/* Derives the paths no layer set, once all of them are applied (every
+ * command calls it after its flags, the daemon after each load): db is
+ * state_dir/vigil.db, or var/vigil.db without state_dir; the socket
+ * (vigil.sock), spool (spool/), alerts file (alerts.jsonl) and each
+ * digest's directory (digests/) go in state_dir, or without it in the
+ * database's directory. A path set explicitly, "" included, is kept. */
+void vg_config_resolve(vg_config *c);
 /* Runs the Lua file at path and takes the settings it assigns. Returns 0, or
  * VG_EINVAL with "file:line: why" in err; c is then left as it was. */
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap);

@@ -143,10 +143,52 @@ static int check_year(scan *sc, int ndigits, int y) {
   return 0;
 }
 
+/* A month's name as a sentence writes it: "November". */
+static const char *month_title(int m, char buf[12]) {
+  snprintf(buf, 12, "%c%s", toupper((unsigned char)month_names[m - 1][0]), month_names[m - 1] + 1);
+  return buf;
+}
+
 static int check_day(scan *sc, int y, int m, int d) {
-  if (d < 1 || d > vg_days_in_month(y, m))
-    return fail(sc, "impossible date: %s %d has %d days, not %d",
-                month_names[m - 1], y, vg_days_in_month(y, m), d);
+  char name[12];
+  if (d < 1) return fail(sc, "impossible date: there is no day %d of a month", d);
+  if (d > vg_days_in_month(y, m))
+    return fail(sc, "impossible date: day %d is past the end of %s %d (%d days)", d,
+                month_title(m, name), y, vg_days_in_month(y, m));
+  return 0;
+}
+
+static int check_month(scan *sc, int m) {
+  if (m < 1 || m > 12) return fail(sc, "impossible date: there is no month %d (1 to 12)", m);
+  return 0;
+}
+
+/* The suffix after a day of the month written as an ordinal ("1st", "22nd",
+ * "13th"), which starts at `from`: consumed when it is the one the number
+ * takes, refused (naming it) when it is another. Anything else is left. */
+static int ordinal(scan *sc, size_t from, int d) {
+  static const char *const suffix[] = {"th", "st", "nd", "rd"};
+  if (word_len(sc) != 2) return 0;
+  int want = d % 100 / 10 == 1 || d % 10 > 3 ? 0 : d % 10;
+  for (int k = 0; k < 4; k++)
+    if (strncasecmp(sc->s + sc->i, suffix[k], 2) == 0) {
+      if (k != want)
+        return fail(sc, "'%.*s' is no ordinal: %d is written %d%s", (int)(sc->i + 2 - from),
+                    sc->s + from, d, d, suffix[want]);
+      sc->i += 2;
+      return 0;
+    }
+  return 0;
+}
+
+/* A day of the month after a month's name (1 or 2 digits, read into *d),
+ * with its ordinal suffix if it has one; letters stuck to it are refused. */
+static int month_day(scan *sc, size_t from, int *d) {
+  if (ordinal(sc, from, *d)) return VG_EPARSE;
+  size_t len = word_len(sc);
+  if (len)
+    return fail(sc, "'%.*s' is no day of the month", (int)(sc->i + (len > 20 ? 20 : len) - from),
+                sc->s + from);
   return 0;
 }
 
@@ -176,19 +218,44 @@ static int zone(scan *sc, int *offset) {
   return 0;
 }
 
-/* YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][zone], and a
- * range of days YYYY-MM-DD/YYYY-MM-DD. */
+/* YYYY/MM/DD and YYYY/MM (the month and the day of one or two digits),
+ * after the year y and its slash. */
+static int slashed(scan *sc, int y, vg_date *out) {
+  int m, d;
+  int k = digits(sc, 3, &m);
+  if (k > 2) return fail(sc, "'%.*s' is no month: write one or two digits", k, sc->s + sc->i - k);
+  if (check_month(sc, m)) return VG_EPARSE;
+  if (peek(sc) != '/' || sc->i + 1 >= sc->n || !isdigit((unsigned char)sc->s[sc->i + 1])) {
+    set_span(out, VG_PREC_MONTH, vg_days_from_civil(y, m, 1),
+             vg_days_from_civil(y, m, vg_days_in_month(y, m)));
+    return 0;
+  }
+  sc->i++;
+  k = digits(sc, 3, &d);
+  if (k > 2) return fail(sc, "'%.*s' is no day: write one or two digits", k, sc->s + sc->i - k);
+  if (check_day(sc, y, m, d)) return VG_EPARSE;
+  int32_t day = vg_days_from_civil(y, m, d);
+  set_span(out, VG_PREC_DAY, day, day);
+  return 0;
+}
+
+/* YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][zone], a range of
+ * days YYYY-MM-DD/YYYY-MM-DD, and the slashed YYYY/MM/DD and YYYY/MM. */
 static int iso(scan *sc, vg_date *out) {
   int y, m, d;
   int k = digits(sc, 5, &y);
   if (check_year(sc, k, y)) return VG_EPARSE;
+  if (peek(sc) == '/' && sc->i + 1 < sc->n && isdigit((unsigned char)sc->s[sc->i + 1])) {
+    sc->i++;
+    return slashed(sc, y, out);
+  }
   if (peek(sc) != '-' || sc->i + 1 >= sc->n || !isdigit((unsigned char)sc->s[sc->i + 1])) {
     set_span(out, VG_PREC_YEAR, vg_days_from_civil(y, 1, 1), vg_days_from_civil(y, 12, 31));
     return 0;
   }
   sc->i++;
   if (digits(sc, 3, &m) != 2) return fail(sc, "a month must have two digits");
-  if (m < 1 || m > 12) return fail(sc, "impossible date: there is no month %d", m);
+  if (check_month(sc, m)) return VG_EPARSE;
   if (peek(sc) != '-' || sc->i + 1 >= sc->n || !isdigit((unsigned char)sc->s[sc->i + 1])) {
     set_span(out, VG_PREC_MONTH, vg_days_from_civil(y, m, 1),
              vg_days_from_civil(y, m, vg_days_in_month(y, m)));
@@ -249,7 +316,12 @@ static int year_after(scan *sc, int *y) {
   return check_year(sc, k, *y);
 }
 
-/* [early|mid|late][-| ]Month[.] [D[-D],] YYYY */
+/* A word where a month's name belongs. */
+static int no_month(scan *sc, size_t at, size_t len) {
+  return fail(sc, "'%.*s' is no month name", (int)(len > 20 ? 20 : len), sc->s + at);
+}
+
+/* [early|mid|late][-| ]Month[.] [D[st|nd|rd|th][-D[...]],] YYYY */
 static int worded(scan *sc, vg_date *out) {
   static const char *const parts[] = {"early", "mid", "late"};
   int part = -1;
@@ -268,8 +340,7 @@ static int worded(scan *sc, vg_date *out) {
     scan after = *sc;
     after.i += len;
     skip_blanks(&after);
-    if (len && (part >= 0 || isdigit(peek(&after))))
-      return fail(sc, "unknown month '%.*s'", (int)(len > 20 ? 20 : len), sc->s + at);
+    if (len && (part >= 0 || isdigit(peek(&after)))) return no_month(sc, at, len);
     return fail(sc, "no date at the start of the line");
   }
   skip_blanks(sc);
@@ -277,6 +348,7 @@ static int worded(scan *sc, vg_date *out) {
   size_t before_num = sc->i;
   int k = digits(sc, 5, &d1);
   if (part < 0 && (k == 1 || k == 2) && peek(sc) != ':') {
+    if (month_day(sc, before_num, &d1)) return VG_EPARSE;
     if (peek(sc) == '-' || peek(sc) == 0xe2) { /* 5-7 or 5–7 (en dash) */
       if (peek(sc) == 0xe2) {
         if (sc->i + 2 >= sc->n || memcmp(sc->s + sc->i, "\xe2\x80\x93", 3) != 0)
@@ -284,7 +356,9 @@ static int worded(scan *sc, vg_date *out) {
         sc->i += 2;
       }
       sc->i++;
+      size_t second = sc->i;
       if (digits(sc, 2, &d2) == 0) return fail(sc, "bad day range");
+      if (month_day(sc, second, &d2)) return VG_EPARSE;
     }
     if (year_after(sc, &y)) return VG_EPARSE;
     if (check_day(sc, y, m, d1)) return VG_EPARSE;
@@ -311,16 +385,64 @@ static int worded(scan *sc, vg_date *out) {
   return 0;
 }
 
-/* D Month[.][,] YYYY */
+/* 13/12/2023, 12/13/2023, 03.04.2023: the day first in most of the world,
+ * the month first in the United States. Neither is guessed: the reason
+ * names the form to write, and the date it would be when only one reading
+ * is a date. Called with the first number `a` read and the separator next. */
+static int numeric(scan *sc, int a) {
+  size_t from = 0; /* a date of this form starts the text */
+  char sep = sc->s[sc->i++];
+  int b, y = 0, kb = digits(sc, 3, &b), ky = 0;
+  if (peek(sc) == sep) {
+    sc->i++;
+    ky = digits(sc, 5, &y);
+  }
+  char write[64] = "YYYY-MM-DD";
+  if (kb >= 1 && kb <= 2 && ky == 4 && y >= 1) {
+    int day_first = b >= 1 && b <= 12 && a >= 1 && a <= vg_days_in_month(y, b);
+    int month_first = a >= 1 && a <= 12 && b >= 1 && b <= vg_days_in_month(y, a);
+    if (day_first && month_first && a != b)
+      snprintf(write, sizeof write, "%04d-%02d-%02d or %04d-%02d-%02d", y, b, a, y, a, b);
+    else if (day_first)
+      snprintf(write, sizeof write, "%04d-%02d-%02d", y, b, a);
+    else if (month_first)
+      snprintf(write, sizeof write, "%04d-%02d-%02d", y, a, b);
+  }
+  return fail(sc,
+              "'%.*s' is ambiguous: day or month first? Write the year first, as %s, or the "
+              "month's name",
+              (int)(sc->i - from > 20 ? 20 : sc->i - from), sc->s + from, write);
+}
+
+/* Whether the number just read goes on as a numeric date: a slash and a
+ * digit, or a dot or hyphen, digits and the same again (so that "5-7
+ * December" is not taken for one). */
+static int numeric_next(const scan *sc) {
+  int c = peek(sc);
+  size_t k = sc->i + 1;
+  if ((c != '/' && c != '.' && c != '-') || k >= sc->n || !isdigit((unsigned char)sc->s[k]))
+    return 0;
+  if (c == '/') return 1;
+  while (k < sc->n && isdigit((unsigned char)sc->s[k])) k++;
+  return k < sc->n && sc->s[k] == c;
+}
+
+/* D[st|nd|rd|th] [of] Month[.][,] YYYY */
 static int day_first(scan *sc, vg_date *out) {
   int d, y;
   digits(sc, 2, &d);
+  if (numeric_next(sc)) return numeric(sc, d);
+  if (ordinal(sc, 0, d)) return VG_EPARSE;
   skip_blanks(sc);
+  if (word_len(sc) == 2 && strncasecmp(sc->s + sc->i, "of", 2) == 0) {
+    sc->i += 2;
+    skip_blanks(sc);
+  }
   size_t at = sc->i;
   int m = month_word(sc);
   if (!m) {
     size_t len = word_len(sc);
-    if (len) return fail(sc, "unknown month '%.*s'", (int)(len > 20 ? 20 : len), sc->s + at);
+    if (len) return no_month(sc, at, len);
     return fail(sc, "no date at the start of the line");
   }
   if (year_after(sc, &y) || check_day(sc, y, m, d)) return VG_EPARSE;

@@ -4,7 +4,11 @@
  * month, "mid-December 2023" the days 11 to 20, "Dec. 5-7, 2023" a range, and
  * "2023-11-21T10:30:00+09:00" an instant (kept in UTC). Every date is a span
  * of whole days [first, last], counted from 1970-01-01, so windows compare
- * integers. Pure functions; no allocation; safe from any thread. */
+ * integers. A day may be an ordinal ("December 13th, 2023", "13th of
+ * December 2023"); numbers alone put the year first ("2023/12/13",
+ * "2023/12"), and "13/12/2023" or "03/04/2023", day or month first, are
+ * refused as ambiguous. A refusal names the part that is wrong. Pure
+ * functions; no allocation; safe from any thread. */
 #ifndef VIGIL_DATE_H
 #define VIGIL_DATE_H
 

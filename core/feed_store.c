@@ -23,7 +23,8 @@ static int put_health(void *ud) {
   return vg_store_feed_put(j->st, j->h);
 }
 
-int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r) {
+int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, int scheduled,
+                  vg_feed_result *r) {
   const vg_feed_conf *f = x->feed;
   memset(r, 0, sizeof *r);
   vg_feed_items items = {0};
@@ -47,8 +48,8 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_fe
   vg_feed_health h = {f->url, f->source, r->ok ? x->etag : NULL, r->ok ? x->last_modified : NULL,
                       r->ok ? NULL : r->error, r->failures, 0, ""};
   struct tm tm;
-  gmtime_r(&next, &tm);
-  strftime(h.next_poll, sizeof h.next_poll, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (scheduled && gmtime_r(&next, &tm))
+    strftime(h.next_poll, sizeof h.next_poll, "%Y-%m-%dT%H:%M:%SZ", &tm);
   vg_batch b;
   vg_batch_init(&b, ig);
   int rc = vg_batch_begin(&b);

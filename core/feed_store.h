@@ -19,8 +19,12 @@ typedef struct {
 
 /* Parses x and stores its items and the feed's health through ig in one
  * transaction (a vg_batch: rules included, and ig->alerts gets their alerts
- * once it commits). Returns 0, or VG_EDB / VG_ENOMEM with nothing stored
+ * once it commits). `scheduled`: the daemon polls the feed again in
+ * r->delay seconds, which is stored as its next poll; a one-off poll
+ * (vigil poll) leaves the stored next poll as it was, none for a feed new
+ * to the database. Returns 0, or VG_EDB / VG_ENOMEM with nothing stored
  * (r->error says why). */
-int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, vg_feed_result *r);
+int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, int scheduled,
+                  vg_feed_result *r);
 
 #endif

@@ -215,6 +215,27 @@ static int url_parts(const char *url, char **scheme, char **host, char **port) {
   return rc;
 }
 
+int vg_feed_url_check(const char *url, char *err, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL;
+  CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+  if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+  if (rc == CURLUE_OK) rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+  int bad = VG_EINVAL;
+  if (rc == CURLUE_BAD_SCHEME || (rc != CURLUE_OK && !strstr(url, "://")))
+    snprintf(err, cap, "'%.200s' is no feed URL: it must start with http:// or https://", url);
+  else if (rc != CURLUE_OK)
+    snprintf(err, cap, "'%.200s' is no feed URL: %s", url, curl_url_strerror(rc));
+  else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+    snprintf(err, cap, "'%.200s': only http and https feeds are polled, not %s", url, scheme);
+  else
+    bad = 0;
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return bad;
+}
+
 /* Whether the poll of a feed may go on from `from` to `to`, where a
  * redirect sends it; if not, why in x->error. Same host means the same
  * name (or address) as the URL it came from, on the same port or on the

@@ -35,6 +35,10 @@ typedef struct {
 
 void vg_fetch_free(vg_fetch *f);
 
+/* Whether url can be polled: an http or https URL with a host, as curl's
+ * URL parser reads it. Returns 0, or VG_EINVAL with why in err. */
+int vg_feed_url_check(const char *url, char *err, size_t cap);
+
 typedef void (*vg_fetch_fn)(void *ud, vg_fetch *f);
 
 /* Starts polling feeds[0..n) (which must outlive the poller) at once, each

@@ -28,7 +28,8 @@ static void usage(FILE *to) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     fprintf(to, "  %-8s %s\n", commands[i].name, commands[i].what);
   fprintf(to, "\nglobal options, before or after the command word:\n"
-              "  --db PATH         the database (default var/vigil.db)\n"
+              "  --db PATH         the database (default var/vigil.db, or vigil.db in state_dir);\n"
+              "                    the socket, spool, alerts and digests default to beside it\n"
               "  --config FILE     a configuration file (Lua)\n"
               "  --log-level L     debug, info, notice, warn or error\n"
               "  -q, --quiet       errors only: no summary, no progress\n"

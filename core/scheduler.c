@@ -40,6 +40,8 @@ struct slot {
   char err[512];
   char *files;       /* what it wrote, one per line */
   int written;       /* how many periods it wrote */
+  int before_db;     /* missed runs left out: they fell due before the database was made */
+  time_t created;    /* when the database was made (0: not known) */
 };
 
 static void maybe_free(vg_scheduler *s) {
@@ -74,8 +76,20 @@ static void work(uv_work_t *req) {
   if (found == 1 && vg_date_parse(last, strlen(last), &dt, err, sizeof err) == 0) last_day = dt.first;
   time_t runs[CATCH_UP_MAX];
   int n;
+  sl->before_db = 0;
   if (sl->catching_up) {
     n = vg_digest_due(sl->d, &sl->cron, last_day, time(NULL), runs, CATCH_UP_MAX);
+    /* A run that fell due before the database was made was not missed by
+     * it: a new database writes no digest of the days before it existed. */
+    int64_t created;
+    if (vg_store_state_get(st, "created_at", &created) == 1) {
+      sl->created = (time_t)created;
+      int keep = 0;
+      for (int i = 0; i < n; i++)
+        if (runs[i] >= sl->created) runs[keep++] = runs[i];
+      sl->before_db = n - keep;
+      n = keep;
+    }
   } else {
     runs[0] = sl->at;
     n = vg_digest_period(sl->d, sl->at).last > last_day; /* not written yet */
@@ -154,6 +168,14 @@ static void after_work(uv_work_t *req, int status) {
     hand_off(sl);
   } else if (!sl->catching_up) {
     vg_info("digest %s: this period is written already", sl->d->name);
+  }
+  if (sl->before_db) {
+    char made[40];
+    struct tm tm;
+    localtime_r(&sl->created, &tm);
+    strftime(made, sizeof made, "%Y-%m-%d %H:%M %Z", &tm);
+    vg_info("digest %s: not caught up: %d run%s due before the database was made (%s)",
+            sl->d->name, sl->before_db, sl->before_db == 1 ? "" : "s", made);
   }
   free(sl->files);
   sl->files = NULL;

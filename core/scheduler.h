@@ -3,7 +3,9 @@
  * polling). Rendering runs in the thread pool on a database connection of
  * its own, so ingestion never waits for a digest. Each run is recorded, so
  * a period is written once, across restarts; periods missed while the
- * daemon was down are caught up at start (the latest, or all of them). */
+ * daemon was down are caught up at start (the latest, or all of them), but
+ * only runs that fell due after the database was made (its created_at,
+ * db/011_created.sql): a new database gets no digests of the days before. */
 #ifndef VIGIL_SCHEDULER_H
 #define VIGIL_SCHEDULER_H
 

@@ -201,6 +201,7 @@ static void reload(server *srv) {
     return;
   }
   apply_overrides(&next, &srv->flags);
+  vg_config_resolve(&next);
   if (vg_config_check(&next, err, sizeof err)) {
     vg_error("reload: %s; keeping the settings in force", err);
     vg_config_free(&next);
@@ -329,14 +330,16 @@ static const char help[] =
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
     "runs the rules, sends alerts to the sinks, polls feeds and writes scheduled digests.\n"
-    "  --socket PATH       Unix socket for newline-delimited entries (default var/vigil.sock;\n"
-    "                      '' for none). Each line is answered once stored: 'ok ID',\n"
+    "  --socket PATH       Unix socket for newline-delimited entries (default vigil.sock\n"
+    "                      in state_dir, or beside the database: var/vigil.sock; '' for\n"
+    "                      none). Each line is answered once stored: 'ok ID',\n"
     "                      'duplicate ID' or 'error line N: reason'.\n"
     "  --listen HOST:PORT  the same protocol over TCP (default: none). Off loopback it\n"
     "                      needs tcp_token (or tcp_token_file) in the configuration, and\n"
     "                      with a token a client sends 'auth TOKEN' first\n"
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
-    "                      DIR/failed/ with a .err file saying why (default var/spool)\n"
+    "                      DIR/failed/ with a .err file saying why (default spool/ in\n"
+    "                      state_dir, or beside the database: var/spool)\n"
     "  --rules DIR         rule files (default rules/)\n"
     "  --log-level L       debug, info, notice, warn or error (default info)\n"
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
@@ -401,12 +404,19 @@ int vg_cmd_run(int argc, char **argv) {
   o->log_level = vg_cli.log_level ? vg_cli.log_level : vg_cli.quiet ? "error" : NULL;
   apply_overrides(&srv->cfg, o);
   for (size_t i = 0; i < o->nfeeds; i++) vg_config_add_feed(&srv->cfg, o->feeds[i], NULL, NULL, 0);
+  vg_config_resolve(&srv->cfg); /* every layer is in: derive the paths */
   char err[512];
   if (vg_config_check(&srv->cfg, err, sizeof err)) {
     fprintf(stderr, "vigil run: %s\n", err);
     status = VG_EXIT_USAGE;
     goto done;
   }
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++)
+    if (vg_feed_url_check(srv->cfg.feeds[i].url, err, sizeof err)) {
+      fprintf(stderr, "vigil run: feeds: %s\n", err);
+      status = VG_EXIT_USAGE;
+      goto done;
+    }
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
   signal(SIGPIPE, SIG_IGN);
   if (srv->cfg.timezone[0]) { /* digests' schedules and periods are in this zone */

@@ -53,7 +53,7 @@ int vg_source_feed_start(server *srv) {
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work(server *srv) {
   vg_ingest ig = vg_daemon_ingest(srv);
-  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, &srv->feed_result);
+  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, 1, &srv->feed_result);
 }
 
 static void done(server *srv) {

@@ -196,7 +196,8 @@ static const char *const sql[S_COUNT] = {
                    " last_modified = coalesce(?4, last_modified),"
                    " last_success = coalesce(?5, last_success), last_error = ?6,"
                    " last_error_at = coalesce(?7, last_error_at), failures = ?8,"
-                   " polls = polls + 1, items_seen = items_seen + ?9, next_poll = ?10",
+                   " polls = polls + 1, items_seen = items_seen + ?9,"
+                   " next_poll = coalesce(?10, next_poll)",
     [S_FEEDS] = "SELECT url, source, last_success, last_error, last_error_at, failures, polls,"
                 " items_seen, next_poll FROM feeds ORDER BY url",
     [S_MARK_EVENT] = "SELECT event FROM marks WHERE rule = ? AND step = ? AND key = ?"

@@ -347,7 +347,7 @@ typedef struct {
   const char *error;                /* NULL after a good poll */
   int failures;                     /* consecutive failures now */
   uint64_t items;                   /* items ingested by this poll */
-  char next_poll[32];               /* UTC, or "" */
+  char next_poll[32];               /* UTC, or "": keep the stored one (none for a new feed) */
 } vg_feed_health;
 /* The stored validators and failure count of a feed (strings malloc'd, or
  * NULL): 1, 0 if never polled, or VG_EDB. */

@@ -131,7 +131,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/vigil-e2e.XXXXXX") || {
 # The project's shipped rules, for the tests that use them.
 RULES=$(cd "$E2E/../../rules" && pwd)
 # Work inside the scratch directory, so that the relative defaults (rules/,
-# var/alerts.jsonl) land there and never in the source tree.
+# and what goes beside a database given by a relative path) land there and
+# never in the source tree.
 cd "$T" || exit 1
 _daemon_pids=""
 _bg_pids=""

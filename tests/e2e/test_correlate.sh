@@ -343,7 +343,7 @@ is "routes: repeated-launches says how many launches it counted" \
 cli routes-json alerts --db "$DB" --json --rule repeated-launches
 like "routes: vigil alerts --json gives the count" "$(head -n 1 "$T/routes-json.out")" '"count":3,'
 like "routes: so does the alerts file" \
-  "$(grep '"rule":"repeated-launches"' var/alerts.jsonl | tail -n 2 | head -n 1)" '"count":3,'
+  "$(grep '"rule":"repeated-launches"' alerts.jsonl | tail -n 2 | head -n 1)" '"count":3,'
 is "routes: the database passes integrity_check" "$(integrity)" ok
 
 # shellcheck disable=SC2086 # one argument per file

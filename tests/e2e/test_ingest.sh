@@ -107,8 +107,8 @@ while IFS='|' read -r n why; do
 done <<'EOF'
 2|empty line
 3|no date
-4|impossible date: february 2023 has 28 days, not 30
-5|unknown month 'Smarch'
+4|impossible date: day 30 is past the end of February 2023 (28 days)
+5|'Smarch' is no month name
 6|no "text"
 7|must be an object
 9|expected ':' after the date
@@ -116,7 +116,7 @@ done <<'EOF'
 11|no text after the date
 12|four digits
 13|"date" must be a string
-14|impossible date: september 2023 has 30 days, not 31
+14|impossible date: day 31 is past the end of September 2023 (30 days)
 EOF
 is "rejects: one row per bad line, with its line number" \
   "$(sq "select group_concat(line, ' ') from (select line from rejects where source = 'bad.txt' order by line)")" \

@@ -6,7 +6,9 @@
  * with a message naming the file or the setting, and the configuration left
  * exactly as it was; follow_redirects, global and per feed; the TCP token,
  * inline or from a file, and the tokens refused; and the queue bound of
- * command sinks. Each test writes its file in a temporary directory. */
+ * command sinks; the paths derived once every layer is in (beside the
+ * database, or under state_dir) and the explicit ones kept. Each test writes
+ * its file in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,15 +85,18 @@ static void load_ok(fixture *fx, const char *text) {
   if (rc != 0) fail_msg("load gave %d: %s", rc, err);
 }
 
-/* The configuration still holds every default. */
+/* The configuration still holds every default (the derived paths not yet
+ * derived). */
 static void assert_defaults(const vg_config *c) {
-  assert_string_equal(c->db, "var/vigil.db");
-  assert_string_equal(c->socket, "var/vigil.sock");
+  assert_string_equal(c->state_dir, "");
+  assert_null(c->db);
+  assert_null(c->socket);
+  assert_null(c->spool);
+  assert_null(c->alerts_file);
   assert_string_equal(c->socket_group, "");
   assert_string_equal(c->listen, ""); /* TCP only on request */
   assert_string_equal(c->tcp_token, "");
   assert_string_equal(c->tcp_token_file, "");
-  assert_string_equal(c->spool, "var/spool");
   assert_string_equal(c->rules, "rules");
   assert_string_equal(c->log_level, "info");
   assert_int_equal(c->format, VG_FORMAT_AUTO);
@@ -118,8 +123,10 @@ static void test_file_settings_are_taken(void **state) {
   assert_int_equal(fx->cfg.batch_max, 500);
   assert_int_equal(fx->cfg.busy_timeout_ms, 1500);
   assert_int_equal(fx->cfg.format, VG_FORMAT_JSON);
-  /* What the file does not set keeps its default. */
-  assert_string_equal(fx->cfg.socket, "var/vigil.sock");
+  /* What the file does not set keeps its default, and the socket goes
+   * beside the database the file names. */
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(fx->cfg.socket, "data/vigil.sock");
   assert_string_equal(fx->cfg.listen, "");
   assert_int_equal(fx->cfg.max_line, 1048576);
 }
@@ -414,11 +421,97 @@ static void test_follow_redirects(void **state) {
   assert_int_equal(fx->cfg.follow_redirects, VG_REDIRECT_NONE); /* as the good file left it */
 }
 
+/* The derived paths of c, one string: db socket spool alerts_file and each
+ * digest's name=out. */
+static const char *derived(const vg_config *c) {
+  static char buf[1024];
+  int n = snprintf(buf, sizeof buf, "%s %s %s %s", c->db, c->socket, c->spool, c->alerts_file);
+  for (size_t i = 0; i < c->ndigests && n > 0 && (size_t)n < sizeof buf; i++)
+    n += snprintf(buf + n, sizeof buf - (size_t)n, " %s=%s", c->digests[i].name,
+                  c->digests[i].out);
+  return buf;
+}
+
+static void test_resolve_defaults_keep_the_checkout_layout(void **state) {
+  fixture *fx = *state;
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "var/vigil.db var/vigil.sock var/spool var/alerts.jsonl daily=var/digests "
+                      "weekly=var/digests");
+  vg_config_resolve(&fx->cfg); /* a second call changes nothing */
+  assert_string_equal(derived(&fx->cfg),
+                      "var/vigil.db var/vigil.sock var/spool var/alerts.jsonl daily=var/digests "
+                      "weekly=var/digests");
+}
+
+static void test_resolve_beside_the_database(void **state) {
+  fixture *fx = *state;
+  vg_config_set(&fx->cfg.db, "/elsewhere/x.db"); /* as --db does, after the file */
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "/elsewhere/x.db /elsewhere/vigil.sock /elsewhere/spool "
+                      "/elsewhere/alerts.jsonl daily=/elsewhere/digests weekly=/elsewhere/digests");
+  vg_config_free(&fx->cfg);
+  vg_config_defaults(&fx->cfg);
+  vg_config_set(&fx->cfg.db, "x.db"); /* in the working directory: the others there too */
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "x.db vigil.sock spool alerts.jsonl daily=digests weekly=digests");
+  vg_config_free(&fx->cfg);
+  vg_config_defaults(&fx->cfg);
+  vg_config_set(&fx->cfg.db, "/x.db");
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "/x.db /vigil.sock /spool /alerts.jsonl daily=/digests weekly=/digests");
+}
+
+static void test_resolve_under_state_dir(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "state_dir = '/var/lib/vigil'\n");
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "/var/lib/vigil/vigil.db /var/lib/vigil/vigil.sock /var/lib/vigil/spool "
+                      "/var/lib/vigil/alerts.jsonl daily=/var/lib/vigil/digests "
+                      "weekly=/var/lib/vigil/digests");
+  /* A database given apart (--db): the rest still under state_dir. */
+  vg_config_free(&fx->cfg);
+  vg_config_defaults(&fx->cfg);
+  load_ok(fx, "state_dir = '/var/lib/vigil/'\n");
+  vg_config_set(&fx->cfg.db, "/srv/big/vigil.db");
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "/srv/big/vigil.db /var/lib/vigil/vigil.sock /var/lib/vigil/spool "
+                      "/var/lib/vigil/alerts.jsonl daily=/var/lib/vigil/digests "
+                      "weekly=/var/lib/vigil/digests");
+}
+
+static void test_resolve_keeps_what_is_set(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "state_dir = '/var/lib/vigil'\n"
+              "socket = '/run/vigil/vigil.sock'\n"
+              "spool = ''\n"
+              "alerts_file = ''\n"
+              "digests = {\n"
+              "  weekly = { schedule = '0 8 * * mon', days = 7, out = '/srv/www/digests' },\n"
+              "}\n");
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(derived(&fx->cfg),
+                      "/var/lib/vigil/vigil.db /run/vigil/vigil.sock   "
+                      "weekly=/srv/www/digests");
+  load_ok(fx, "digests = { daily = { schedule = '0 7 * * *' } }\n");
+  vg_config_resolve(&fx->cfg);
+  assert_string_equal(fx->cfg.digests[0].out, "/var/lib/vigil/digests");
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
       T(test_defaults),
+      T(test_resolve_defaults_keep_the_checkout_layout),
+      T(test_resolve_beside_the_database),
+      T(test_resolve_under_state_dir),
+      T(test_resolve_keeps_what_is_set),
       T(test_file_settings_are_taken),
       T(test_file_may_compute_values),
       T(test_second_load_replaces_first),

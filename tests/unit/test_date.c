@@ -1,7 +1,8 @@
 /* test_date.c — the date parser and day arithmetic of date.h.
  *
- * Covers every accepted written form (chronology style, day first, ISO days,
- * months, years, parts of a month, day ranges, date-times with zones), the
+ * Covers every accepted written form (chronology style, day first, ordinal
+ * days, ISO days, months and years, year-first slashed days and months,
+ * parts of a month, day ranges, date-times with zones), the
  * normalised text vg_date_format writes for each, the errors for impossible
  * or unreadable dates with the reason a user would read, and the conversion
  * between calendar dates and day numbers over a wide range. */
@@ -299,6 +300,112 @@ static void test_unknown_month_is_named(void **state) {
   assert_contains(err, "Octember");
 }
 
+static void test_ordinal_days(void **state) {
+  (void)state;
+  assert_one_day("December 13th, 2023", "2023-12-13");
+  assert_one_day("Dec. 13th, 2023", "2023-12-13");
+  assert_one_day("13th December 2023", "2023-12-13");
+  assert_one_day("13th of December, 2023", "2023-12-13");
+  assert_one_day("1st March 2024", "2024-03-01");
+  assert_one_day("March 2nd, 2024", "2024-03-02");
+  assert_one_day("3RD May 2024", "2024-05-03");
+  assert_one_day("May 4th 2024", "2024-05-04");
+  assert_one_day("Jan. 11th, 2024", "2024-01-11");
+  assert_one_day("Jan. 12th, 2024", "2024-01-12");
+  assert_one_day("21st June 2024", "2024-06-21");
+  assert_one_day("June 22nd, 2024", "2024-06-22");
+  assert_one_day("23rd June 2024", "2024-06-23");
+  assert_one_day("Oct. 30th, 2024", "2024-10-30");
+  assert_one_day("Oct. 31st, 2024", "2024-10-31");
+  char text[VG_DATE_TEXT_MAX];
+  format_of("Dec. 5th-7th, 2023", text);
+  assert_string_equal(text, "2023-12-05/2023-12-07");
+  /* A line of a chronology keeps its text after the ordinal's date. */
+  const char *line = "December 13th, 2023: The assembly meets.";
+  vg_date d;
+  size_t used = 0;
+  char err[160] = "";
+  assert_int_equal(vg_date_parse_prefix(line, strlen(line), &used, &d, err, sizeof err), 0);
+  assert_int_equal(used, strlen("December 13th, 2023"));
+}
+
+static void test_wrong_ordinal_is_named(void **state) {
+  (void)state;
+  char err[160];
+  static const struct { const char *date, *named, *right; } cases[] = {
+      {"December 13st, 2023", "'13st'", "13th"}, {"11st May 2024", "'11st'", "11th"},
+      {"May 2th, 2024", "'2th'", "2nd"},         {"12nd May 2024", "'12nd'", "12th"},
+      {"Dec. 23th, 2023", "'23th'", "23rd"},     {"Dec. 5th-7st, 2023", "'7st'", "7th"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    parse_bad(cases[i].date, err, sizeof err);
+    assert_contains(err, cases[i].named);
+    assert_contains(err, cases[i].right);
+  }
+  parse_bad("December 13xy, 2023", err, sizeof err);
+  assert_contains(err, "'13xy' is no day of the month");
+  parse_bad("December 31st, 2023x", err, sizeof err);
+  assert_contains(err, "'x'");
+}
+
+static void test_slashed_year_first(void **state) {
+  (void)state;
+  assert_one_day("2023/12/13", "2023-12-13");
+  assert_one_day("2024/2/9", "2024-02-09");
+  char text[VG_DATE_TEXT_MAX];
+  vg_date d = parse_ok("2023/12");
+  assert_int_equal(d.precision, VG_PREC_MONTH);
+  format_of("2023/12", text);
+  assert_string_equal(text, "2023-12");
+  const char *line = "2023/12/13: The assembly meets.";
+  size_t used = 0;
+  char err[160] = "";
+  assert_int_equal(vg_date_parse_prefix(line, strlen(line), &used, &d, err, sizeof err), 0);
+  assert_int_equal(used, 10);
+  parse_bad("2023/11/31", err, sizeof err);
+  assert_contains(err, "day 31 is past the end of November 2023");
+  parse_bad("2023/13/01", err, sizeof err);
+  assert_contains(err, "no month 13");
+  parse_bad("2023/123/01", err, sizeof err);
+  assert_contains(err, "'123' is no month");
+}
+
+static void test_day_or_month_first_is_ambiguous(void **state) {
+  (void)state;
+  char err[200];
+  parse_bad("13/12/2023", err, sizeof err);
+  assert_contains(err, "'13/12/2023' is ambiguous");
+  assert_contains(err, "2023-12-13");
+  parse_bad("12/13/2023", err, sizeof err);
+  assert_contains(err, "'12/13/2023' is ambiguous");
+  assert_contains(err, "2023-12-13");
+  parse_bad("03/04/2023", err, sizeof err);
+  assert_contains(err, "ambiguous");
+  assert_contains(err, "2023-04-03 or 2023-03-04");
+  parse_bad("03.04.2023", err, sizeof err);
+  assert_contains(err, "ambiguous");
+  parse_bad("13-12-2023", err, sizeof err);
+  assert_contains(err, "2023-12-13");
+  parse_bad("12/13", err, sizeof err);
+  assert_contains(err, "ambiguous");
+  assert_contains(err, "YYYY-MM-DD");
+}
+
+static void test_refusals_name_the_wrong_part(void **state) {
+  (void)state;
+  char err[160];
+  parse_bad("November 31, 2023", err, sizeof err);
+  assert_contains(err, "day 31 is past the end of November 2023");
+  parse_bad("2023-11-31", err, sizeof err);
+  assert_contains(err, "day 31 is past the end of November 2023");
+  parse_bad("Decembr 13, 2023", err, sizeof err);
+  assert_contains(err, "'Decembr' is no month name");
+  parse_bad("13 Decembr 2023", err, sizeof err);
+  assert_contains(err, "'Decembr' is no month name");
+  parse_bad("0 December 2023", err, sizeof err);
+  assert_contains(err, "no day 0");
+}
+
 static void test_line_without_a_date(void **state) {
   (void)state;
   char err[128];
@@ -466,6 +573,11 @@ int main(void) {
       cmocka_unit_test(test_civil_from_days_known_days),
       cmocka_unit_test(test_day_numbers_round_trip_and_advance_one_day),
       cmocka_unit_test(test_days_in_month),
+      cmocka_unit_test(test_ordinal_days),
+      cmocka_unit_test(test_wrong_ordinal_is_named),
+      cmocka_unit_test(test_slashed_year_first),
+      cmocka_unit_test(test_day_or_month_first_is_ambiguous),
+      cmocka_unit_test(test_refusals_name_the_wrong_part),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,11 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
  * format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints o as one line of JSON on standard output (the --json output of
+ * every command) and deletes it. 0, or VG_ENOMEM (o is deleted all the same). */
+struct cJSON;
+int vg_cli_json_line(struct cJSON *o);
+
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);

@@ -48,11 +48,7 @@ static int print_json(void *ud, const vg_alert_row *a) {
     p = *end == ',' ? end + 1 : end;
     if (end == p && *p) break;
   }
-  char *s = cJSON_PrintUnformatted(o);
-  if (s) puts(s);
-  cJSON_free(s);
-  cJSON_Delete(o);
-  return s ? 0 : VG_ENOMEM;
+  return vg_cli_json_line(o);
 }
 
 

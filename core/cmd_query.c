@@ -46,11 +46,7 @@ static int print_json(void *ud, const vg_row *r) {
     if (f) cJSON_AddRawToObject(o, "fields", r->fields);
     cJSON_Delete(f);
   }
-  char *s = cJSON_PrintUnformatted(o);
-  if (s) puts(s);
-  cJSON_free(s);
-  cJSON_Delete(o);
-  return s ? 0 : VG_ENOMEM;
+  return vg_cli_json_line(o);
 }
 
 

@@ -84,7 +84,8 @@ int vg_ingest_flush(const vg_ingest *ig);
 
 /* Called for each line of a file that was rejected, with its result. */
 typedef void (*vg_reject_fn)(void *ud, const vg_line *line, const vg_result *res);
-/* Called now and then while a file is read, with the lines read so far. */
+/* Called after each chunk of a file (a thousand lines or 256 KiB) with the
+ * last line number stored and the bytes read so far by this call. */
 typedef void (*vg_progress_fn)(void *ud, uint64_t lines, uint64_t bytes);
 
 typedef struct {

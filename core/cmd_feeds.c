@@ -3,8 +3,10 @@
 #include "cli.h"
 #include "feed_store.h"
 #include "sinks.h"
+#include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,11 @@ static const char poll_help[] =
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
     "in the configuration) says otherwise. A rule file that does not load stops it before\n"
     "any fetch, unless --skip-broken runs the rules that loaded. Exit status 0 when every\n"
-    "feed could be read, 1 when one could not, 3 when the rules or the database failed.\n";
+    "feed could be read, 1 when one could not, 3 when the rules or the database failed.\n"
+    "  --json   one JSON object a line: each feed {\"type\":\"feed\", url, status (stored,\n"
+    "           not_modified or failed), error (when failed), stored, duplicates,\n"
+    "           rejected, updated, unchanged}, then {\"type\":\"summary\", feeds, failed,\n"
+    "           stored, duplicates, rejected}. Items refused are named in the log.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
@@ -30,17 +36,47 @@ typedef struct {
   size_t pending;  /* fetches not back yet */
   int failed;
   size_t max_line;
+  vg_counts total;  /* over every feed */
+  size_t nfailed;   /* feeds that could not be read */
 } poll_run;
+
+/* One feed's outcome as a JSON object: status "stored", "not_modified" or
+ * "failed" (with error), and its counts. */
+static void poll_json(const char *url, const char *status, const char *error,
+                      const vg_feed_result *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "feed");
+  cJSON_AddStringToObject(o, "url", url);
+  cJSON_AddStringToObject(o, "status", status);
+  if (error) cJSON_AddStringToObject(o, "error", error);
+  cJSON_AddNumberToObject(o, "stored", (double)r->counts.stored);
+  cJSON_AddNumberToObject(o, "duplicates", (double)r->counts.duplicates);
+  cJSON_AddNumberToObject(o, "rejected", (double)r->counts.rejected);
+  cJSON_AddNumberToObject(o, "updated", (double)r->items.updated);
+  cJSON_AddNumberToObject(o, "unchanged", (double)r->items.unchanged);
+  vg_cli_json_line(o);
+}
 
 static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
   vg_feed_result r;
-  if (vg_feed_store(&p->ig, x, p->max_line, &r)) {
-    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
+  int stored = vg_feed_store(&p->ig, x, p->max_line, &r) == 0;
+  if (!stored) memset(&r.counts, 0, sizeof r.counts); /* rolled back: none of them counts */
+  if (!stored || !r.ok) {
     p->failed = 1;
+    p->nfailed++;
+  } else {
+    p->total.stored += r.counts.stored;
+    p->total.duplicates += r.counts.duplicates;
+    p->total.rejected += r.counts.rejected;
+  }
+  if (vg_cli.json) {
+    poll_json(x->feed->url, stored && r.ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
+              stored && r.ok ? NULL : r.error, &r);
+  } else if (!stored) {
+    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
   } else if (!r.ok) {
     vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
-    p->failed = 1;
   } else if (x->status == 304) {
     vg_cli_printf("%s: not modified\n", x->feed->url);
   } else {
@@ -136,6 +172,16 @@ int vg_cmd_poll(int argc, char **argv) {
       }
       uv_run(&loop, UV_RUN_DEFAULT);
       if (p.failed) status = VG_EXIT_REJECTS;
+      if (vg_cli.json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", "summary");
+        cJSON_AddNumberToObject(o, "feeds", (double)only.nfeeds);
+        cJSON_AddNumberToObject(o, "failed", (double)p.nfailed);
+        cJSON_AddNumberToObject(o, "stored", (double)p.total.stored);
+        cJSON_AddNumberToObject(o, "duplicates", (double)p.total.duplicates);
+        cJSON_AddNumberToObject(o, "rejected", (double)p.total.rejected);
+        vg_cli_json_line(o);
+      }
     }
   }
   vg_sinks_close(p.sinks);
@@ -154,6 +200,45 @@ int vg_cmd_poll(int argc, char **argv) {
 done:
   vg_config_free(&cfg);
   return status;
+}
+
+/* Adds s to o under key, or null when there is none. */
+static void add_text(cJSON *o, const char *key, const char *s) {
+  if (s) cJSON_AddStringToObject(o, key, s);
+  else cJSON_AddNullToObject(o, key);
+}
+
+static int print_feed_json(void *ud, const vg_feed_row *f) {
+  (void)ud;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "url", f->url);
+  cJSON_AddStringToObject(o, "source", f->source);
+  cJSON_AddNumberToObject(o, "polls", (double)f->polls);
+  cJSON_AddNumberToObject(o, "items", (double)f->items_seen);
+  add_text(o, "last_success", f->last_success);
+  add_text(o, "next_poll", f->next_poll);
+  cJSON_AddNumberToObject(o, "failures", f->failures);
+  add_text(o, "last_error", f->last_error);
+  add_text(o, "last_error_at", f->last_error_at);
+  return vg_cli_json_line(o);
+}
+
+/* On a terminal, one row a feed under a header, its state coloured; else
+ * the lines below. */
+static int print_feed_row(void *ud, const vg_feed_row *f) {
+  vg_table *t = ud;
+  vg_table_cell(t, VG_STYLE_NONE, "%s", f->url);
+  vg_table_cell(t, VG_STYLE_DIM, "%s", f->source);
+  vg_table_cell(t, VG_STYLE_NONE, "%lld", f->polls);
+  vg_table_cell(t, VG_STYLE_NONE, "%lld", f->items_seen);
+  vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
+  vg_table_cell(t, VG_STYLE_NONE, "%s", f->next_poll ? f->next_poll : "-");
+  if (f->last_error)
+    vg_table_cell(t, VG_STYLE_RED, "failing (%d in a row): %s", f->failures, f->last_error);
+  else
+    vg_table_cell(t, VG_STYLE_GREEN, "ok");
+  vg_table_row(t);
+  return 0;
 }
 
 static int print_feed(void *ud, const vg_feed_row *f) {
@@ -177,9 +262,12 @@ int vg_cmd_feeds(int argc, char **argv) {
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     if (opt == 'h') {
-      puts("usage: vigil feeds [--db PATH] [--config FILE]\n"
+      puts("usage: vigil feeds [--json] [--db PATH] [--config FILE]\n"
            "The health of every feed polled: last success, last error, failures in a row,\n"
-           "items seen, next poll.");
+           "items seen, next poll; on a terminal, one row a feed.\n"
+           "  --json   one JSON object a feed: url, source, polls, items, last_success,\n"
+           "           next_poll, failures (in a row), last_error, last_error_at (null\n"
+           "           when there is none)");
       goto done;
     }
     status = VG_EXIT_USAGE;
@@ -190,7 +278,21 @@ int vg_cmd_feeds(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  if (vg_store_feeds(st, print_feed, NULL)) {
+  vg_table t;
+  vg_table_init(&t, stdout, "  ");
+  int (*print)(void *, const vg_feed_row *) = print_feed;
+  if (vg_cli.json) {
+    print = print_feed_json;
+  } else if (t.layout) {
+    print = print_feed_row;
+    static const char *const head[] = {"feed", "source", "polls", "items", "last success",
+                                       "next poll", "state"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) vg_table_cell(&t, VG_STYLE_BOLD, "%s", head[i]);
+    vg_table_row(&t);
+  }
+  int rc = vg_store_feeds(st, print, &t);
+  vg_table_free(&t);
+  if (rc) {
     fprintf(stderr, "vigil feeds: %s\n", vg_store_errmsg(st));
     status = VG_EXIT_FAIL;
   }

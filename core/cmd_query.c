@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "date.h"
 #include "store.h"
+#include "term.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -18,10 +19,14 @@ static const char help[] =
     "  --json   one JSON object a line: id, date, precision, text, source,\n"
     "           ingested_at, tags, and the entry's extra fields under \"fields\"\n";
 
+/* date  source  text  [tags]: aligned on a terminal (term.h). */
 static int print_text(void *ud, const vg_row *r) {
-  (void)ud;
-  if (r->tags) vg_cli_printf("%s  %s  %s  [%s]\n", r->date, r->source, r->text, r->tags);
-  else vg_cli_printf("%s  %s  %s\n", r->date, r->source, r->text);
+  vg_table *t = ud;
+  vg_table_cell(t, VG_STYLE_NONE, "%s", r->date);
+  vg_table_cell(t, VG_STYLE_DIM, "%s", r->source);
+  vg_table_cell(t, VG_STYLE_NONE, "%s", r->text);
+  if (r->tags) vg_table_cell(t, VG_STYLE_CYAN, "[%s]", r->tags);
+  vg_table_row(t);
   return 0;
 }
 
@@ -88,7 +93,10 @@ int vg_cmd_query(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, NULL);
+  vg_table t;
+  vg_table_init(&t, stdout, "  ");
+  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, &t);
+  vg_table_free(&t);
   if (rc) {
     fprintf(stderr, "vigil query: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;

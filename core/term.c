@@ -151,7 +151,7 @@ void vg_table_flush(vg_table *t) {
   /* the row being built moves to the front */
   size_t held = t->row_start;
   for (size_t i = 0; i < held; i++) free(t->cells[i].text);
-  memmove(t->cells, t->cells + held, (t->ncells - held) * sizeof *t->cells);
+  if (held) memmove(t->cells, t->cells + held, (t->ncells - held) * sizeof *t->cells);
   t->ncells -= held;
   t->row_start = 0;
   t->nrows = 0;

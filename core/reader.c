@@ -134,6 +134,7 @@ static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint6
   vg_parsed *p = &c->v[c->n++];
   p->line = (vg_line){(const char *)(uintptr_t)c->nbytes, len, total, line_no, flags,
                       r->o.format, r->o.source, r->o.max_line, r->o.origin};
+  p->parsed = 0; /* until chunk_parse: a chunk freed before then holds no entry */
   c->nbytes += len;
   if (r->o.max_lines && ++r->lines == r->o.max_lines) {
     int rc = flush(r, VG_CHUNK_LIMIT);

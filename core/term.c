@@ -19,8 +19,8 @@ int vg_term_color(FILE *f) {
 }
 
 static const char *const style_on[] = {
-    [VG_STYLE_NONE] = "",          [VG_STYLE_BOLD] = "\033[1m",   [VG_STYLE_DIM] = "\033[2m",
-    [VG_STYLE_RED] = "\033[31m",   [VG_STYLE_YELLOW] = "\033[33m", [VG_STYLE_GREEN] = "\033[32m",
+    [VG_STYLE_NONE] = "",         [VG_STYLE_BOLD] = "\033[1m",    [VG_STYLE_DIM] = "\033[2m",
+    [VG_STYLE_RED] = "\033[31m",  [VG_STYLE_YELLOW] = "\033[33m", [VG_STYLE_GREEN] = "\033[32m",
     [VG_STYLE_CYAN] = "\033[36m",
 };
 
@@ -87,13 +87,15 @@ static void print_row(vg_table *t, const struct vg_table_cell *c, size_t n) {
     if (i) fputs(t->sep, t->out);
     fprintf(t->out, "%s%s%s", vg_term_on(t->out, c[i].style), c[i].text,
             vg_term_off(t->out, c[i].style));
-    for (size_t w = c[i].cols; i + 1 < n && w < col_width(t, i); w++) putc(' ', t->out);
+    for (size_t w = c[i].cols; i + 1 < n && w < col_width(t, i); w++)
+      putc(' ', t->out);
   }
   putc('\n', t->out);
 }
 
 static void drop_cells(vg_table *t, size_t from) {
-  for (size_t i = from; i < t->ncells; i++) free(t->cells[i].text);
+  for (size_t i = from; i < t->ncells; i++)
+    free(t->cells[i].text);
   t->ncells = from;
 }
 
@@ -126,7 +128,8 @@ void vg_table_cell(vg_table *t, vg_style style, const char *fmt, ...) {
 void vg_table_row(vg_table *t) {
   size_t n = t->ncells - t->row_start;
   for (size_t i = 0; t->layout && i + 1 < n && i < VG_TABLE_COLS; i++)
-    if (t->cells[t->row_start + i].cols > t->width[i]) t->width[i] = t->cells[t->row_start + i].cols;
+    if (t->cells[t->row_start + i].cols > t->width[i])
+      t->width[i] = t->cells[t->row_start + i].cols;
   if (t->layout && t->nrows == t->caprows) {
     size_t cap = t->caprows ? t->caprows * 2 : 64;
     size_t *v = realloc(t->rows, cap * sizeof *v);
@@ -150,7 +153,8 @@ void vg_table_flush(vg_table *t) {
   }
   /* the row being built moves to the front */
   size_t held = t->row_start;
-  for (size_t i = 0; i < held; i++) free(t->cells[i].text);
+  for (size_t i = 0; i < held; i++)
+    free(t->cells[i].text);
   if (held) memmove(t->cells, t->cells + held, (t->ncells - held) * sizeof *t->cells);
   t->ncells -= held;
   t->row_start = 0;

@@ -54,19 +54,19 @@ size_t vg_term_escape(FILE *f, const char *s, size_t n);
 #define VG_TABLE_MAX_PAD 48
 typedef struct {
   FILE *out;
-  const char *sep;              /* between two cells */
-  int layout;                   /* out is a terminal: widths from the cells */
-  size_t min[VG_TABLE_COLS];    /* widths set by the command, kept always */
-  size_t width[VG_TABLE_COLS];  /* widths seen so far (layout only) */
-  struct vg_table_cell {        /* the row being built, then the held ones */
-    char *text;                 /* escaped */
-    size_t cols;                /* its display width */
+  const char *sep;             /* between two cells */
+  int layout;                  /* out is a terminal: widths from the cells */
+  size_t min[VG_TABLE_COLS];   /* widths set by the command, kept always */
+  size_t width[VG_TABLE_COLS]; /* widths seen so far (layout only) */
+  struct vg_table_cell {       /* the row being built, then the held ones */
+    char *text;                /* escaped */
+    size_t cols;               /* its display width */
     vg_style style;
-  } *cells;
+  } * cells;
   size_t ncells, capcells;
-  size_t *rows;                 /* held rows: the index of each one's first cell */
+  size_t *rows; /* held rows: the index of each one's first cell */
   size_t nrows, caprows;
-  size_t row_start;             /* the first cell of the row being built */
+  size_t row_start; /* the first cell of the row being built */
 } vg_table;
 
 /* Sets t up to print to out with cells joined by sep (which outlives t). */
@@ -88,12 +88,12 @@ void vg_table_free(vg_table *t);
  * total is known. Drawn only when standard error is a terminal and not
  * quiet, and at most a few times a second. */
 typedef struct {
-  int on;              /* standard error is a terminal, and progress is wanted */
-  int drawn;           /* a line is on the screen */
-  const char *label;   /* what is being done: a file's name, "replay" */
-  const char *unit;    /* "lines", "entries" */
-  uint64_t total;      /* bytes to read; 0: unknown */
-  double start, last;  /* monotonic seconds: when it began, when it was drawn */
+  int on;             /* standard error is a terminal, and progress is wanted */
+  int drawn;          /* a line is on the screen */
+  const char *label;  /* what is being done: a file's name, "replay" */
+  const char *unit;   /* "lines", "entries" */
+  uint64_t total;     /* bytes to read; 0: unknown */
+  double start, last; /* monotonic seconds: when it began, when it was drawn */
 } vg_progress;
 
 void vg_progress_init(vg_progress *p, const char *label, const char *unit, uint64_t total,

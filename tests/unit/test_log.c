@@ -36,7 +36,8 @@ static char *log_once(int format) {
   close(p[1]);
   char *buf = calloc(1, 8192);
   ssize_t n, got = 0;
-  while ((n = read(p[0], buf + got, 8191 - (size_t)got)) > 0) got += n;
+  while ((n = read(p[0], buf + got, 8191 - (size_t)got)) > 0)
+    got += n;
   close(p[0]);
   return buf;
 }

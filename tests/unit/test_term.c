@@ -46,8 +46,7 @@ static void test_escape_keeps_utf8_and_escapes_the_rest(void **state) {
   sink_open(&s);
   const char in[] = "Caf\xc3\xa9 \xe2\x80\x94 a\nb\x1b[2J\xc2\x9b\xff\x7f";
   size_t cols = vg_term_escape(s.f, in, sizeof in - 1);
-  assert_string_equal(sink_close(&s),
-                      "Caf\xc3\xa9 \xe2\x80\x94 a\\x0ab\\x1b[2J\\u009b\\xff\\x7f");
+  assert_string_equal(sink_close(&s), "Caf\xc3\xa9 \xe2\x80\x94 a\\x0ab\\x1b[2J\\u009b\\xff\\x7f");
   /* "Café — a" is 8 characters, then 4+1+4+3+6+4+4 escaped */
   assert_int_equal(cols, 8 + 4 + 1 + 4 + 3 + 6 + 4 + 4);
   free(s.text);

@@ -96,8 +96,8 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
  * escape sequence in an entry's text, a source, a server's error) is
  * written as \xHH, a C1 control (U+0080 to U+009F) as \u00HH, and a byte
  * that is not UTF-8 as \xHH, so that no stored
- * text can fake a row or drive the terminal. A newline that ends the
- * format is written as one. */
+ * text can fake a row or drive the terminal (term.h's vg_term_escape).
+ * A newline that ends the format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints o as one line of JSON on standard output (the --json output of

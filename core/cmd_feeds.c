@@ -14,7 +14,7 @@
 static const char poll_help[] =
     "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
     "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
-    "                  [--db PATH] [--config FILE] URL...\n"
+    "                  [--json] [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"

@@ -18,7 +18,7 @@
 
 static const char help[] =
     "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules DIR | --no-rules]\n"
-    "                    [--skip-broken] [--db PATH] [--config FILE] FILE...|-\n"
+    "                    [--skip-broken] [--json] [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"

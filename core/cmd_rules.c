@@ -70,7 +70,7 @@ static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
 }
 
 static const char check_help[] =
-    "usage: vigil check [DIR]\n"
+    "usage: vigil check [--json] [DIR]\n"
     "Loads every rule file of DIR (default: the configured rules directory, rules/)\n"
     "in a sandbox and reports each error as FILE:LINE: message. Exit status 1 on any.\n"
     "  --json   one JSON object a line: each error {\"type\":\"error\", file, line (when\n"
@@ -374,7 +374,7 @@ static void print_case(const vg_rule_test *t, int bad, const char *diff) {
 }
 
 static const char test_help[] =
-    "usage: vigil test [--verbose] [DIR]\n"
+    "usage: vigil test [--verbose] [--json] [DIR]\n"
     "Runs the test cases of the rule files of DIR (default: the configured rules\n"
     "directory, rules/). Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"
@@ -462,7 +462,7 @@ static int copy_row(void *ud, const vg_row *r) {
 
 static const char replay_help[] =
     "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--skip-broken]\n"
-    "                    [--db PATH] [--config FILE]\n"
+    "                    [--json] [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"

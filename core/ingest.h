@@ -52,8 +52,9 @@ typedef struct {
    * them as they are raised; vg_ingest_fd and vg_batch add them only once
    * their transaction has committed. */
   vg_alert_list *alerts;
-  /* Set (by another thread) when the work must end: a file or a feed is
-   * left between two of its entries, never inside one. NULL: never. */
+  /* Set (by another thread, or a signal handler: interrupt.h) when the work
+   * must end: a file or a feed is left between two of its entries, never
+   * inside one, and a file waiting for input stops waiting. NULL: never. */
   const atomic_int *stop;
 } vg_ingest;
 

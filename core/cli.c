@@ -6,6 +6,7 @@
 
 #include "date.h"
 #include "entry.h"
+#include "term.h"
 
 #include <cJSON.h>
 #include <stdarg.h>
@@ -49,6 +50,8 @@ static void apply_log_level(const vg_config *cfg) {
   if (vg_cli.quiet) level = VG_LOG_ERROR;
   if (vg_cli.log_level) level = vg_log_level_parse(vg_cli.log_level);
   vg_log_set_level(level);
+  int format = vg_log_format_parse(cfg->log_format); /* vg_config_check says why it is bad */
+  vg_log_set_format(format < 0 ? VG_LOG_TEXT : format);
 }
 
 int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
@@ -183,24 +186,7 @@ void vg_cli_printf(const char *fmt, ...) {
   if (n < 0) return;
   size_t len = (size_t)n, fmt_len = strlen(fmt);
   int newline = fmt_len && fmt[fmt_len - 1] == '\n' && len && text[len - 1] == '\n';
-  if (newline) len--;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)text[i];
-    long bad = c >= 0x80 ? vg_utf8_check(text + i, len - i < 4 ? len - i : 4) : -1;
-    if (c < 0x20 || c == 0x7f) {
-      printf("\\x%02x", c);
-    } else if (c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] >= 0x80 &&
-               (unsigned char)text[i + 1] <= 0x9f) {
-      printf("\\u00%02x", (unsigned char)text[i + 1]);
-      i++;
-    } else if (bad == 0) { /* a byte that starts no UTF-8 character (0x9b is a CSI) */
-      printf("\\x%02x", c);
-    } else { /* a character, written whole: its continuation bytes start none */
-      size_t k = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-      fwrite(text + i, 1, k, stdout);
-      i += k - 1;
-    }
-  }
+  vg_term_escape(stdout, text, newline ? len - 1 : len);
   if (newline) putchar('\n');
   free(text);
 }
@@ -256,7 +242,7 @@ struct cJSON *vg_cli_alert_json(const vg_alert_row *a) {
   return o;
 }
 
-int vg_cli_print_json(struct cJSON *o) {
+int vg_cli_json_line(cJSON *o) {
   char *s = o ? cJSON_PrintUnformatted(o) : NULL;
   if (s) puts(s);
   cJSON_free(s);

@@ -102,8 +102,8 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
  * escape sequence in an entry's text, a source, a server's error) is
  * written as \xHH, a C1 control (U+0080 to U+009F) as \u00HH, and a byte
  * that is not UTF-8 as \xHH, so that no stored
- * text can fake a row or drive the terminal. A newline that ends the
- * format is written as one. */
+ * text can fake a row or drive the terminal (term.h's vg_term_escape).
+ * A newline that ends the format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The JSON object of an entry, as `vigil query --json` prints it a line
@@ -112,6 +112,7 @@ void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * latest update's, updated_at says when that was seen and original_text
  * holds what it first said; fields, as stored, when it has any. NULL when
  * out of memory. */
+struct cJSON;
 struct cJSON *vg_cli_entry_json(const vg_row *r);
 /* The JSON object of an alert, as `vigil alerts --json` prints it a line:
  * id, rule, key, severity, message, date, created_at, version, count (a
@@ -119,7 +120,7 @@ struct cJSON *vg_cli_entry_json(const vg_row *r);
 struct cJSON *vg_cli_alert_json(const vg_alert_row *a);
 /* Prints o on one line of standard output and frees it. 0, or VG_ENOMEM
  * when o is NULL or cannot be printed. */
-int vg_cli_print_json(struct cJSON *o);
+int vg_cli_json_line(struct cJSON *o);
 
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);

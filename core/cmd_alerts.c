@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "date.h"
 #include "store.h"
+#include "term.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -18,20 +19,26 @@ static const char help[] =
     "           entries (the ids of the entries it concerns) and, for a threshold,\n"
     "           count (the events of its window)\n";
 
+/* date  severity  rule  message  [...]: aligned, the severity coloured, on
+ * a terminal (term.h). */
 static int print_text(void *ud, const vg_alert_row *a) {
-  (void)ud;
+  vg_table *t = ud;
+  vg_table_cell(t, VG_STYLE_NONE, "%s", a->date);
+  vg_table_cell(t, vg_term_severity(a->severity), "%s", a->severity);
+  vg_table_cell(t, VG_STYLE_BOLD, "%s", a->rule);
+  vg_table_cell(t, VG_STYLE_NONE, "%s", a->message);
   if (a->count >= 0)
-    vg_cli_printf("%s  %-4s  %s  %s  [%lld events; entries %s]\n", a->date, a->severity,
-                  a->rule, a->message, a->count, a->entries ? a->entries : "");
-  else
-    vg_cli_printf("%s  %-4s  %s  %s  [entries %s]\n", a->date, a->severity, a->rule, a->message,
+    vg_table_cell(t, VG_STYLE_DIM, "[%lld events; entries %s]", a->count,
                   a->entries ? a->entries : "");
+  else
+    vg_table_cell(t, VG_STYLE_DIM, "[entries %s]", a->entries ? a->entries : "");
+  vg_table_row(t);
   return 0;
 }
 
 static int print_json(void *ud, const vg_alert_row *a) {
   (void)ud;
-  return vg_cli_print_json(vg_cli_alert_json(a));
+  return vg_cli_json_line(vg_cli_alert_json(a));
 }
 
 int vg_cmd_alerts(int argc, char **argv) {
@@ -70,7 +77,11 @@ int vg_cmd_alerts(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rc = vg_store_alerts(st, &q, vg_cli.json ? print_json : print_text, NULL);
+  vg_table t;
+  vg_table_init(&t, stdout, "  ");
+  vg_table_min(&t, 1, 4); /* the severity */
+  int rc = vg_store_alerts(st, &q, vg_cli.json ? print_json : print_text, &t);
+  vg_table_free(&t);
   if (rc) {
     fprintf(stderr, "vigil alerts: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;

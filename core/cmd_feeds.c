@@ -4,8 +4,10 @@
 #include "cli.h"
 #include "feed_store.h"
 #include "sinks.h"
+#include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +15,7 @@
 static const char poll_help[] =
     "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
     "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
-    "                  [--db PATH] [--config FILE] URL...\n"
+    "                  [--json] [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
@@ -23,7 +25,11 @@ static const char poll_help[] =
     "nothing: a URL the configuration does not list is not shown by `vigil feeds` (but by\n"
     "`vigil feeds --all`). Exit status 0 when every feed could be read, 1 when one could\n"
     "not, 2 when a URL is no http or https URL (nothing is polled then), 3 when the rules\n"
-    "or the database failed.\n";
+    "or the database failed.\n"
+    "  --json   one JSON object a line: each feed {\"type\":\"feed\", url, status (stored,\n"
+    "           not_modified or failed), error (when failed), stored, duplicates,\n"
+    "           rejected, updated, unchanged}, then {\"type\":\"summary\", feeds, failed,\n"
+    "           stored, duplicates, rejected}. Items refused are named in the log.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
@@ -34,17 +40,47 @@ typedef struct {
   size_t pending;  /* fetches not back yet */
   int failed;
   size_t max_line;
+  vg_counts total;  /* over every feed */
+  size_t nfailed;   /* feeds that could not be read */
 } poll_run;
+
+/* One feed's outcome as a JSON object: status "stored", "not_modified" or
+ * "failed" (with error), and its counts. */
+static void poll_json(const char *url, const char *status, const char *error,
+                      const vg_feed_result *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "feed");
+  cJSON_AddStringToObject(o, "url", url);
+  cJSON_AddStringToObject(o, "status", status);
+  if (error) cJSON_AddStringToObject(o, "error", error);
+  cJSON_AddNumberToObject(o, "stored", (double)r->counts.stored);
+  cJSON_AddNumberToObject(o, "duplicates", (double)r->counts.duplicates);
+  cJSON_AddNumberToObject(o, "rejected", (double)r->counts.rejected);
+  cJSON_AddNumberToObject(o, "updated", (double)r->items.updated);
+  cJSON_AddNumberToObject(o, "unchanged", (double)r->items.unchanged);
+  vg_cli_json_line(o);
+}
 
 static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
   vg_feed_result r;
-  if (vg_feed_store(&p->ig, x, p->max_line, 0, &r)) {
-    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
+  int stored = vg_feed_store(&p->ig, x, p->max_line, 0, &r) == 0;
+  if (!stored) memset(&r.counts, 0, sizeof r.counts); /* rolled back: none of them counts */
+  if (!stored || !r.ok) {
     p->failed = 1;
+    p->nfailed++;
+  } else {
+    p->total.stored += r.counts.stored;
+    p->total.duplicates += r.counts.duplicates;
+    p->total.rejected += r.counts.rejected;
+  }
+  if (vg_cli.json) {
+    poll_json(x->feed->url, stored && r.ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
+              stored && r.ok ? NULL : r.error, &r);
+  } else if (!stored) {
+    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
   } else if (!r.ok) {
     vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
-    p->failed = 1;
   } else if (x->status == 304) {
     vg_cli_printf("%s: not modified\n", x->feed->url);
   } else {
@@ -150,6 +186,16 @@ int vg_cmd_poll(int argc, char **argv) {
       }
       uv_run(&loop, UV_RUN_DEFAULT);
       if (p.failed) status = VG_EXIT_REJECTS;
+      if (vg_cli.json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "type", "summary");
+        cJSON_AddNumberToObject(o, "feeds", (double)only.nfeeds);
+        cJSON_AddNumberToObject(o, "failed", (double)p.nfailed);
+        cJSON_AddNumberToObject(o, "stored", (double)p.total.stored);
+        cJSON_AddNumberToObject(o, "duplicates", (double)p.total.duplicates);
+        cJSON_AddNumberToObject(o, "rejected", (double)p.total.rejected);
+        vg_cli_json_line(o);
+      }
     }
   }
   vg_sinks_close(p.sinks);
@@ -175,7 +221,8 @@ done:
 typedef struct {
   const vg_config *cfg;
   int all;
-  char *shown; /* per configured feed: listed already */
+  char *shown;  /* per configured feed: listed already */
+  vg_table *t;  /* the layout of the text */
 } feeds_list;
 
 /* The index of url among the configured feeds, or -1. */
@@ -185,19 +232,67 @@ static long configured(const vg_config *cfg, const char *url) {
   return -1;
 }
 
+/* Adds s to o under key, or null when there is none. */
+static void add_text(cJSON *o, const char *key, const char *s) {
+  if (s) cJSON_AddStringToObject(o, key, s);
+  else cJSON_AddNullToObject(o, key);
+}
+
+static void print_feed_json(const vg_feed_row *f, int scheduled) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "url", f->url);
+  cJSON_AddStringToObject(o, "source", f->source);
+  cJSON_AddBoolToObject(o, "scheduled", scheduled);
+  cJSON_AddNumberToObject(o, "polls", (double)f->polls);
+  cJSON_AddNumberToObject(o, "items", (double)f->items_seen);
+  add_text(o, "last_success", f->last_success);
+  add_text(o, "next_poll", scheduled ? f->next_poll : NULL);
+  cJSON_AddNumberToObject(o, "failures", f->failures);
+  add_text(o, "last_error", f->last_error);
+  add_text(o, "last_error_at", f->last_error_at);
+  vg_cli_json_line(o);
+}
+
+/* On a terminal, one row a feed under a header, its state coloured. */
+static void print_feed_row(vg_table *t, const vg_feed_row *f, int scheduled) {
+  vg_table_cell(t, VG_STYLE_NONE, "%s", f->url);
+  vg_table_cell(t, VG_STYLE_DIM, "%s", f->source);
+  vg_table_cell(t, VG_STYLE_NONE, "%lld", f->polls);
+  vg_table_cell(t, VG_STYLE_NONE, "%lld", f->items_seen);
+  vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
+  if (!scheduled) vg_table_cell(t, VG_STYLE_DIM, "not scheduled");
+  else vg_table_cell(t, VG_STYLE_NONE, "%s", f->next_poll ? f->next_poll : "at start");
+  if (f->last_error)
+    vg_table_cell(t, VG_STYLE_RED, "failing (%d in a row): %s", f->failures, f->last_error);
+  else
+    vg_table_cell(t, VG_STYLE_GREEN, "%s", f->polls ? "ok" : "-");
+  vg_table_row(t);
+}
+
+/* The plain lines scripts read. */
+static void print_feed_lines(const vg_feed_row *f, int scheduled) {
+  vg_cli_printf("%s\n", f->url);
+  if (!f->polls && !f->last_success && !f->last_error) {
+    vg_cli_printf("  source %s; never polled; next poll when the daemon starts\n", f->source);
+    return;
+  }
+  vg_cli_printf("  source %s; %lld polls, %lld items; last success %s; ", f->source, f->polls,
+                f->items_seen, f->last_success ? f->last_success : "never");
+  if (!scheduled) vg_cli_printf("not scheduled: not a configured feed\n");
+  else vg_cli_printf("next poll %s\n", f->next_poll ? f->next_poll : "when the daemon starts");
+  if (f->last_error)
+    vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
+                  f->last_error_at ? f->last_error_at : "?", f->last_error);
+}
+
 static int print_feed(void *ud, const vg_feed_row *f) {
   feeds_list *l = ud;
   long i = configured(l->cfg, f->url);
   if (i < 0 && !l->all) return 0;
   if (i >= 0) l->shown[i] = 1;
-  vg_cli_printf("%s\n", f->url);
-  vg_cli_printf("  source %s; %lld polls, %lld items; last success %s; ", f->source, f->polls,
-                f->items_seen, f->last_success ? f->last_success : "never");
-  if (i < 0) vg_cli_printf("not scheduled: not a configured feed\n");
-  else vg_cli_printf("next poll %s\n", f->next_poll ? f->next_poll : "when the daemon starts");
-  if (f->last_error)
-    vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
-                  f->last_error_at ? f->last_error_at : "?", f->last_error);
+  if (vg_cli.json) print_feed_json(f, i >= 0);
+  else if (l->t->layout) print_feed_row(l->t, f, i >= 0);
+  else print_feed_lines(f, i >= 0);
   return 0;
 }
 
@@ -214,11 +309,14 @@ int vg_cmd_feeds(int argc, char **argv) {
       continue;
     }
     if (opt == 'h') {
-      puts("usage: vigil feeds [--all] [--db PATH] [--config FILE]\n"
+      puts("usage: vigil feeds [--all] [--json] [--db PATH] [--config FILE]\n"
            "The health of every configured feed (those `vigil run` polls): last success,\n"
-           "last error, failures in a row, items seen, next poll. --all adds every other\n"
-           "feed the database knows (polled once with `vigil poll`, or no longer\n"
-           "configured), shown as not scheduled.");
+           "last error, failures in a row, items seen, next poll; on a terminal, one row a\n"
+           "feed. --all adds every other feed the database knows (polled once with\n"
+           "`vigil poll`, or no longer configured), shown as not scheduled.\n"
+           "  --json   one JSON object a feed: url, source, scheduled (true or false), polls,\n"
+           "           items, last_success, next_poll, failures (in a row), last_error,\n"
+           "           last_error_at (null when there is none)");
       goto done;
     }
     status = VG_EXIT_USAGE;
@@ -230,18 +328,27 @@ int vg_cmd_feeds(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  feeds_list l = {&cfg, all, calloc(cfg.nfeeds + 1, 1)};
+  vg_table t;
+  vg_table_init(&t, stdout, "  ");
+  feeds_list l = {&cfg, all, calloc(cfg.nfeeds + 1, 1), &t};
   if (!l.shown) abort();
+  if (!vg_cli.json && t.layout) {
+    static const char *const head[] = {"feed", "source", "polls", "items", "last success",
+                                       "next poll", "state"};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++)
+      vg_table_cell(&t, VG_STYLE_BOLD, "%s", head[i]);
+    vg_table_row(&t);
+  }
   if (vg_store_feeds(st, print_feed, &l)) {
     fprintf(stderr, "vigil feeds: %s\n", vg_store_errmsg(st));
     status = VG_EXIT_FAIL;
   }
   for (size_t i = 0; i < cfg.nfeeds && status == VG_EXIT_OK; i++)
-    if (!l.shown[i]) {
-      vg_cli_printf("%s\n", cfg.feeds[i].url);
-      vg_cli_printf("  source %s; never polled; next poll when the daemon starts\n",
-                    cfg.feeds[i].source);
+    if (!l.shown[i]) { /* configured, never polled */
+      vg_feed_row never = {.url = cfg.feeds[i].url, .source = cfg.feeds[i].source};
+      print_feed(&l, &never);
     }
+  vg_table_free(&t);
   free(l.shown);
   vg_store_close(st);
 done:

@@ -2,11 +2,15 @@
 #include "cli.h"
 #include "indexer.h"
 #include "ingest.h"
+#include "interrupt.h"
 #include "sinks.h"
+#include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +18,7 @@
 
 static const char help[] =
     "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules DIR | --no-rules]\n"
-    "                    [--skip-broken] [--db PATH] [--config FILE] FILE...|-\n"
+    "                    [--skip-broken] [--json] [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"
@@ -25,13 +29,22 @@ static const char help[] =
     "  --no-rules     store only\n"
     "  --skip-broken  run the rules that load even if others do not (by default a\n"
     "                 rule file that does not load stops the command before any line)\n"
+    "  --json         one JSON object a line on standard output: each rejected line\n"
+    "                 {\"type\":\"reject\", file, line, reason}, each file {\"type\":\"file\",\n"
+    "                 file, stored, duplicates, rejected}, then {\"type\":\"summary\", files,\n"
+    "                 stored, duplicates, rejected, interrupted, and signal (SIGINT or\n"
+    "                 SIGTERM) when it was}\n"
+    "On a terminal, a progress line on standard error (lines, lines/s, and the percent\n"
+    "and time left of a regular file); none with --quiet, which also drops the text\n"
+    "summary. SIGINT or SIGTERM stops it cleanly: what was read is committed, the\n"
+    "summary says it was interrupted, and the exit status is 130 (143 for SIGTERM).\n"
     "Exit status: 0 when every line was stored or a duplicate, 1 when any was\n"
     "rejected, 2 on a usage error, 3 when a rule file, a file or the database failed.\n";
 
 /* What the callbacks of one file need. */
 typedef struct {
   const char *name;      /* the file as given, for messages */
-  int tty;               /* stderr is a terminal: show progress */
+  vg_progress progress;  /* on standard error, when it is a terminal */
   vg_sinks *sinks;       /* where new alerts go after each commit */
   vg_alert_list *alerts; /* the alerts committed, not yet sent */
   uv_loop_t *loop;       /* runs the command sinks */
@@ -44,16 +57,56 @@ static void on_commit(void *ud) {
 }
 
 static void on_reject(void *ud, const vg_line *line, const vg_result *res) {
-  const ctx *x = ud;
-  if (x->tty) fputs("\r\033[K", stderr);
+  ctx *x = ud;
+  if (vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "reject");
+    cJSON_AddStringToObject(o, "file", x->name);
+    cJSON_AddNumberToObject(o, "line", (double)line->line_no);
+    cJSON_AddStringToObject(o, "reason", res->reason);
+    vg_cli_json_line(o);
+    return;
+  }
+  vg_progress_clear(&x->progress);
   fprintf(stderr, "%s:%llu: %s\n", x->name, (unsigned long long)line->line_no, res->reason);
 }
 
 static void on_progress(void *ud, uint64_t lines, uint64_t bytes) {
-  const ctx *x = ud;
-  if (x->tty)
-    fprintf(stderr, "\r\033[K%s: %llu lines, %.1f MiB", x->name, (unsigned long long)lines,
-            (double)bytes / (1 << 20));
+  ctx *x = ud;
+  vg_progress_show(&x->progress, lines, bytes);
+}
+
+/* The bytes of fd from where it stands to its end, when it is a regular
+ * file; 0 when that is not known. */
+static uint64_t bytes_left(int fd) {
+  struct stat sb;
+  off_t at = lseek(fd, 0, SEEK_CUR);
+  if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || at < 0 || sb.st_size <= at) return 0;
+  return (uint64_t)(sb.st_size - at);
+}
+
+/* Says what became of the lines of one file (name) or of all (NULL): as
+ * text, or as one JSON object. */
+static void print_counts(const char *name, const vg_counts *c, int files, const char *signal) {
+  if (vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", name ? "file" : "summary");
+    if (name) cJSON_AddStringToObject(o, "file", name);
+    else cJSON_AddNumberToObject(o, "files", files);
+    cJSON_AddNumberToObject(o, "stored", (double)c->stored);
+    cJSON_AddNumberToObject(o, "duplicates", (double)c->duplicates);
+    cJSON_AddNumberToObject(o, "rejected", (double)c->rejected);
+    if (!name) cJSON_AddBoolToObject(o, "interrupted", signal != NULL);
+    if (signal) cJSON_AddStringToObject(o, "signal", signal);
+    vg_cli_json_line(o);
+    return;
+  }
+  if (vg_cli.quiet) return;
+  if (name) vg_cli_printf("%s: ", name);
+  printf("%llu stored, %llu duplicates, %llu rejected", (unsigned long long)c->stored,
+         (unsigned long long)c->duplicates, (unsigned long long)c->rejected);
+  if (signal) printf("; interrupted by %s: the rest was not read", signal);
+  putchar('\n');
 }
 
 static const char *base_name(const char *path) {
@@ -123,18 +176,20 @@ int vg_cmd_ingest(int argc, char **argv) {
   vg_indexer *ix = vg_indexer_start(cfg.db, err, sizeof err);
   if (!ix) vg_warn("text index: %s; text searches index what they need", err);
   vg_store_on_commit(st, ix ? vg_indexer_poke_fn : NULL, ix);
-  vg_ingest ig = {st, rules, &alerts, NULL};
+  vg_ingest ig = {st, rules, &alerts, vg_interrupt_catch()};
   vg_counts total = {0};
-  for (int i = optind; i < argc; i++) {
+  int files = 0;
+  for (int i = optind; i < argc && !vg_interrupt_signal(); i++) {
     const char *path = argv[i];
     int std = strcmp(path, "-") == 0;
-    ctx x = {std ? "stdin" : path, isatty(STDERR_FILENO), sinks, &alerts, &loop};
+    ctx x = {.name = std ? "stdin" : path, .sinks = sinks, .alerts = &alerts, .loop = &loop};
     int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
       status = VG_EXIT_FAIL;
       continue;
     }
+    vg_progress_init(&x.progress, x.name, "lines", bytes_left(fd), vg_cli.quiet);
     vg_file_opts o = {.format = cfg.format,
                       .source = source ? source : std ? "stdin" : base_name(path),
                       .max_line = cfg.max_line,
@@ -144,24 +199,22 @@ int vg_cmd_ingest(int argc, char **argv) {
     vg_counts c = {0};
     int rc = vg_ingest_fd(&ig, fd, &o, &c, err, sizeof err);
     if (!std) close(fd);
-    if (x.tty) fputs("\r\033[K", stderr);
-    if (rc) {
+    vg_progress_clear(&x.progress);
+    if (rc < 0) { /* VG_INGEST_MORE: interrupted, said in the summary */
       fprintf(stderr, "%s: %s\n", x.name, err);
       status = VG_EXIT_FAIL;
     }
-    if (argc - optind > 1)
-      printf("%s: %llu stored, %llu duplicates, %llu rejected\n", x.name,
-             (unsigned long long)c.stored, (unsigned long long)c.duplicates,
-             (unsigned long long)c.rejected);
+    files++;
+    if (argc - optind > 1 || vg_cli.json) print_counts(x.name, &c, 0, NULL);
     total.stored += c.stored;
     total.duplicates += c.duplicates;
     total.rejected += c.rejected;
   }
   vg_indexer_stop(ix);
   vg_store_close(st);
-  printf("%llu stored, %llu duplicates, %llu rejected\n", (unsigned long long)total.stored,
-         (unsigned long long)total.duplicates, (unsigned long long)total.rejected);
+  print_counts(NULL, &total, files, vg_interrupt_name());
   if (status == VG_EXIT_OK && total.rejected) status = VG_EXIT_REJECTS;
+  status = vg_interrupt_status(status);
 done:
   vg_sinks_close(sinks); /* commands still running finish below */
   uv_run(&loop, UV_RUN_DEFAULT);

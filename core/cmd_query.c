@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "date.h"
 #include "store.h"
+#include "term.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -24,21 +25,23 @@ static const char help[] =
     "           (when the change was seen) and original_text (what it first said,\n"
     "           which its rules saw)\n";
 
+/* id  date  source  text  [tags]: aligned on a terminal (term.h). */
 static int print_text(void *ud, const vg_row *r) {
-  (void)ud;
-  const char *text = r->update_text ? r->update_text : r->text;
-  char mark[64] = "";
-  if (r->update_text) snprintf(mark, sizeof mark, "(updated %s) ", r->updated_at);
-  if (r->tags)
-    vg_cli_printf("%lld  %s  %s  %s%s  [%s]\n", (long long)r->id, r->date, r->source, mark, text,
-                  r->tags);
-  else vg_cli_printf("%lld  %s  %s  %s%s\n", (long long)r->id, r->date, r->source, mark, text);
+  vg_table *t = ud;
+  vg_table_cell(t, VG_STYLE_BOLD, "%lld", (long long)r->id);
+  vg_table_cell(t, VG_STYLE_NONE, "%s", r->date);
+  vg_table_cell(t, VG_STYLE_DIM, "%s", r->source);
+  if (r->update_text)
+    vg_table_cell(t, VG_STYLE_NONE, "(updated %s) %s", r->updated_at, r->update_text);
+  else vg_table_cell(t, VG_STYLE_NONE, "%s", r->text);
+  if (r->tags) vg_table_cell(t, VG_STYLE_CYAN, "[%s]", r->tags);
+  vg_table_row(t);
   return 0;
 }
 
 static int print_json(void *ud, const vg_row *r) {
   (void)ud;
-  return vg_cli_print_json(vg_cli_entry_json(r));
+  return vg_cli_json_line(vg_cli_entry_json(r));
 }
 
 int vg_cmd_query(int argc, char **argv) {
@@ -80,7 +83,10 @@ int vg_cmd_query(int argc, char **argv) {
     status = VG_EXIT_FAIL;
     goto done;
   }
-  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, NULL);
+  vg_table t;
+  vg_table_init(&t, stdout, "  ");
+  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, &t);
+  vg_table_free(&t);
   if (rc) {
     fprintf(stderr, "vigil query: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;

@@ -5,9 +5,12 @@
 #include "cli.h"
 #include "batch.h"
 #include "ingest.h"
+#include "interrupt.h"
 #include "sinks.h"
+#include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,11 +18,32 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Where the rules are, for the reports that name no file. */
+typedef struct {
+  const char *dir;
+} report_ctx;
+
+/* A rule file's error: FILE:LINE: message on standard error, or with --json
+ * one object {"type":"error", file, line (when it has one), message} on
+ * standard output. */
 static void print_report(void *ud, const char *file, const char *msg) {
-  (void)file;
-  int *count = ud;
-  (*count)++;
-  fprintf(stderr, "%s\n", msg);
+  const report_ctx *rc = ud;
+  if (!vg_cli.json) {
+    fprintf(stderr, "%s\n", msg);
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "error");
+  cJSON_AddStringToObject(o, "file", file ? file : rc->dir);
+  size_t n = file ? strlen(file) : 0;
+  if (file && strncmp(msg, file, n) == 0 && msg[n] == ':') { /* FILE:LINE: or FILE: */
+    char *end;
+    long line = strtol(msg + n + 1, &end, 10);
+    if (end > msg + n + 1 && *end == ':') cJSON_AddNumberToObject(o, "line", (double)line), n = (size_t)(end - msg);
+    msg += n + 1 + (msg[n + 1] == ' ');
+  }
+  cJSON_AddStringToObject(o, "message", msg);
+  vg_cli_json_line(o);
 }
 
 /* Parses the flags of check and test: the global ones and one DIR. */
@@ -47,9 +71,12 @@ static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
 }
 
 static const char check_help[] =
-    "usage: vigil check [DIR]\n"
+    "usage: vigil check [--json] [DIR]\n"
     "Loads every rule file of DIR (default: the configured rules directory, rules/)\n"
-    "in a sandbox and reports each error as FILE:LINE: message. Exit status 1 on any.\n";
+    "in a sandbox and reports each error as FILE:LINE: message. Exit status 1 on any.\n"
+    "  --json   one JSON object a line: each error {\"type\":\"error\", file, line (when\n"
+    "           it has one), message}, then {\"type\":\"summary\", dir, rules, tests,\n"
+    "           errors}\n";
 
 int vg_cmd_check(int argc, char **argv) {
   vg_config cfg;
@@ -59,17 +86,29 @@ int vg_cmd_check(int argc, char **argv) {
     vg_config_free(&cfg);
     return status == 1 ? VG_EXIT_OK : status;
   }
-  int errors = 0, reported = 0;
+  int errors = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
-  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
+  report_ctx rep = {cfg.rules};
+  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &rep, &errors);
   if (!r) {
     fprintf(stderr, "vigil check: cannot set up the rule engine\n");
     status = VG_EXIT_FAIL;
+  } else if (vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "summary");
+    cJSON_AddStringToObject(o, "dir", cfg.rules);
+    cJSON_AddNumberToObject(o, "rules", (double)vg_rules_count(r));
+    cJSON_AddNumberToObject(o, "tests", (double)vg_rules_test_count(r));
+    cJSON_AddNumberToObject(o, "errors", errors);
+    vg_cli_json_line(o);
   } else {
-    printf("%s: %zu rules, %zu test cases, %d error%s\n", cfg.rules, vg_rules_count(r),
-           vg_rules_test_count(r), errors, errors == 1 ? "" : "s");
-    status = errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
+    vg_style style = errors ? VG_STYLE_RED : VG_STYLE_GREEN;
+    vg_cli_printf("%s", cfg.rules);
+    printf(": %zu rules, %zu test cases, %s%d error%s%s\n", vg_rules_count(r),
+           vg_rules_test_count(r), vg_term_on(stdout, style), errors, errors == 1 ? "" : "s",
+           vg_term_off(stdout, style));
   }
+  if (r) status = errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
   vg_rules_free(r);
   vg_config_free(&cfg);
   return status;
@@ -306,15 +345,48 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   return problems;
 }
 
+/* One case's verdict: "ok  " or "FAIL" (green or red on a terminal) with
+ * its file, line and name, then its differences, one a line; or one JSON
+ * object {"type":"case", file, line, name, passed, differences}. */
+static void print_case(const vg_rule_test *t, int bad, const char *diff) {
+  if (vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "case");
+    cJSON_AddStringToObject(o, "file", t->file ? t->file : "");
+    cJSON_AddNumberToObject(o, "line", t->line);
+    cJSON_AddStringToObject(o, "name", t->name ? t->name : "");
+    cJSON_AddBoolToObject(o, "passed", !bad);
+    cJSON *v = cJSON_AddArrayToObject(o, "differences");
+    for (const char *p = diff; p && *p;) {
+      const char *nl = strchr(p, '\n');
+      size_t n = nl ? (size_t)(nl - p) : strlen(p);
+      char *one = strndup(p, n);
+      if (one) cJSON_AddItemToArray(v, cJSON_CreateString(one));
+      free(one);
+      p += n + (nl != NULL);
+    }
+    vg_cli_json_line(o);
+    return;
+  }
+  vg_style style = bad ? VG_STYLE_RED : VG_STYLE_GREEN;
+  printf("%s%s%s ", vg_term_on(stdout, style), bad ? "FAIL" : "ok  ", vg_term_off(stdout, style));
+  vg_cli_printf("%s:%d %s\n", t->file, t->line, t->name);
+  if (bad) fputs(diff ? diff : "", stdout);
+}
+
 static const char test_help[] =
-    "usage: vigil test [--verbose] [DIR]\n"
+    "usage: vigil test [--verbose] [--json] [DIR]\n"
     "Runs the test cases of the rule files of DIR (default: the configured rules\n"
     "directory, rules/). Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"
     "own file produced with what it expects, and no others. A rule that fails on\n"
     "one of the entries (an error, a loop, too much memory) fails the case too.\n"
     "Prints each case as ok or FAIL with the differences and rule errors, and a last\n"
-    "line 'N passed, N failed'.\n";
+    "line 'N passed, N failed'.\n"
+    "  --json   one JSON object a line: each case {\"type\":\"case\", file, line, name,\n"
+    "           passed, differences (a list of sentences)}, each rule file error\n"
+    "           {\"type\":\"error\", file, line, message}, then {\"type\":\"summary\",\n"
+    "           passed, failed, errors}\n";
 
 int vg_cmd_test(int argc, char **argv) {
   vg_config cfg;
@@ -326,10 +398,11 @@ int vg_cmd_test(int argc, char **argv) {
   }
   int verbose = vg_cli.verbose;
   if (!verbose && !vg_cli.log_level) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
-  int errors = 0, reported = 0;
+  int errors = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
   lim.max_failures = 0; /* a rule failing in one case still runs in the next */
-  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &reported, &errors);
+  report_ctx rep = {cfg.rules};
+  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &rep, &errors);
   if (!r) {
     fprintf(stderr, "vigil test: cannot set up the rule engine\n");
     vg_config_free(&cfg);
@@ -342,14 +415,24 @@ int vg_cmd_test(int argc, char **argv) {
     char err[256];
     int bad = vg_rules_test_get(r, i, &t, err, sizeof err) ? (say(&d, "%s", err), 1)
                                                            : run_case(r, &t, &d);
-    printf("%s %s:%d %s\n", bad ? "FAIL" : "ok  ", t.file, t.line, t.name);
-    if (bad) fputs(d.text ? d.text : "", stdout);
+    print_case(&t, bad, d.text);
     bad ? failed++ : passed++;
     free(d.text);
     vg_rule_test_free(&t);
   }
-  if (errors) printf("%d rule file error%s (above)\n", errors, errors == 1 ? "" : "s");
-  printf("%d passed, %d failed\n", passed, failed);
+  if (vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "summary");
+    cJSON_AddNumberToObject(o, "passed", passed);
+    cJSON_AddNumberToObject(o, "failed", failed);
+    cJSON_AddNumberToObject(o, "errors", errors);
+    vg_cli_json_line(o);
+  } else {
+    if (errors) printf("%d rule file error%s (above)\n", errors, errors == 1 ? "" : "s");
+    vg_style style = failed || errors ? VG_STYLE_RED : VG_STYLE_GREEN;
+    printf("%s%d passed, %d failed%s\n", vg_term_on(stdout, style), passed, failed,
+           vg_term_off(stdout, style));
+  }
   vg_rules_free(r);
   vg_config_free(&cfg);
   return failed || errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
@@ -380,12 +463,18 @@ static int copy_row(void *ud, const vg_row *r) {
 
 static const char replay_help[] =
     "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--skip-broken]\n"
-    "                    [--db PATH] [--config FILE]\n"
+    "                    [--json] [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"
     "second time. A rule file that does not load stops it before any entry; with\n"
-    "--skip-broken the rules that loaded run, and what the others set is kept.\n";
+    "--skip-broken the rules that loaded run, and what the others set is kept.\n"
+    "  --json   the summary as one JSON object: type \"summary\", entries, rules,\n"
+    "           new_alerts, amended, interrupted, and signal when it was\n"
+    "On a terminal, a progress line on standard error (entries, entries/s); none with\n"
+    "--quiet, which also drops the text summary. SIGINT or SIGTERM stops it between two\n"
+    "entries: those replayed are committed, the summary says it was interrupted, and\n"
+    "the exit status is 130 (143 for SIGTERM); running it again replays the whole range.\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;
@@ -440,26 +529,29 @@ int vg_cmd_replay(int argc, char **argv) {
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
   vg_batch b;
-  vg_batch_init(&b, &(vg_ingest){st, r, &alerts, NULL});
+  vg_batch_init(&b, &(vg_ingest){st, r, &alerts, vg_interrupt_catch()});
   uint64_t entries = 0, raised = 0, amended = 0;
-  int tty = isatty(STDERR_FILENO);
+  vg_progress progress;
+  vg_progress_init(&progress, "replay", "entries", 0, vg_cli.quiet);
   if (!sinks || !chunk.v) {
     fprintf(stderr, "vigil replay: %s\n", sinks ? "out of memory" : err);
     status = VG_EXIT_FAIL;
   }
   q.limit = REPLAY_CHUNK;
-  while (status == VG_EXIT_OK) {
+  while (status == VG_EXIT_OK && !vg_ingest_stopped(&b.ig)) {
     chunk.n = 0;
     int rc = vg_store_query(st, &q, copy_row, &chunk);
     if (rc == 0 && chunk.n == 0) break;
     if (rc == 0) rc = vg_batch_begin(&b);
-    for (size_t i = 0; rc == 0 && i < chunk.n; i++)
-      rc = vg_rules_rerun(r, st, &chunk.v[i].e, b.ig.alerts);
+    size_t done = 0; /* a stop is honoured between two entries; those run are committed */
+    for (; rc == 0 && done < chunk.n && !vg_ingest_stopped(&b.ig); done++)
+      rc = vg_rules_rerun(r, st, &chunk.v[done].e, b.ig.alerts);
     if ((rc = vg_batch_end(&b, rc, NULL, NULL))) {
+      vg_progress_clear(&progress);
       fprintf(stderr, "vigil replay: %s\n", b.err);
       status = VG_EXIT_FAIL;
-    } else {
-      entries += chunk.n;
+    } else if (done) {
+      entries += done;
       for (size_t i = 0; i < alerts.n; i++) {
         if (alerts.v[i].version > 1) amended++;
         else raised++;
@@ -467,17 +559,32 @@ int vg_cmd_replay(int argc, char **argv) {
       vg_sinks_send_all(sinks, &alerts);
       uv_run(&loop, UV_RUN_NOWAIT);
       q.has_after = 1;
-      q.after_day = chunk.v[chunk.n - 1].e.first;
-      q.after_id = chunk.v[chunk.n - 1].e.id;
-      if (tty) fprintf(stderr, "\r\033[Kreplay: %llu entries", (unsigned long long)entries);
+      q.after_day = chunk.v[done - 1].e.first;
+      q.after_id = chunk.v[done - 1].e.id;
+      vg_progress_show(&progress, entries, 0);
     }
     for (size_t i = 0; i < chunk.n; i++) free(chunk.v[i].owned);
   }
-  if (tty) fputs("\r\033[K", stderr);
-  if (status == VG_EXIT_OK)
-    printf("replayed %llu entries with %zu rules: %llu new alerts, %llu amended\n",
+  vg_progress_clear(&progress);
+  const char *signal = vg_interrupt_name();
+  if (status == VG_EXIT_OK && vg_cli.json) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "summary");
+    cJSON_AddNumberToObject(o, "entries", (double)entries);
+    cJSON_AddNumberToObject(o, "rules", (double)vg_rules_count(r));
+    cJSON_AddNumberToObject(o, "new_alerts", (double)raised);
+    cJSON_AddNumberToObject(o, "amended", (double)amended);
+    cJSON_AddBoolToObject(o, "interrupted", signal != NULL);
+    if (signal) cJSON_AddStringToObject(o, "signal", signal);
+    vg_cli_json_line(o);
+  } else if (status == VG_EXIT_OK && !vg_cli.quiet) {
+    printf("replayed %llu entries with %zu rules: %llu new alerts, %llu amended",
            (unsigned long long)entries, vg_rules_count(r), (unsigned long long)raised,
            (unsigned long long)amended);
+    if (signal) printf("; interrupted by %s: the later entries were not replayed", signal);
+    putchar('\n');
+  }
+  status = vg_interrupt_status(status);
   vg_sinks_close(sinks);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);

@@ -337,7 +337,7 @@ static int show_one(vg_store *st, int64_t id, int first) {
             rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     return VG_EXIT_FAIL;
   }
-  if (vg_cli.json) return vg_cli_print_json(o) ? VG_EXIT_FAIL : VG_EXIT_OK;
+  if (vg_cli.json) return vg_cli_json_line(o) ? VG_EXIT_FAIL : VG_EXIT_OK;
   if (!first) putchar('\n');
   print_entry(o);
   cJSON_Delete(o);

@@ -47,6 +47,7 @@ void vg_config_defaults(vg_config *c) {
   vg_config_set(&c->tcp_token_file, "");
   vg_config_set(&c->rules, vg_default_rules()); /* installed: its own */
   vg_config_set(&c->log_level, "info");
+  vg_config_set(&c->log_format, "text");
   vg_config_set(&c->durability, "full");
   c->busy_timeout_ms = 10000; /* VG_STORE_BUSY_MS */
   c->format = VG_FORMAT_AUTO;
@@ -181,6 +182,7 @@ void vg_config_free(vg_config *c) {
   free(c->spool);
   free(c->rules);
   free(c->log_level);
+  free(c->log_format);
   free(c->durability);
   free(c->alerts_file);
   free(c->timezone);
@@ -210,6 +212,7 @@ static const setting settings[] = {
     S(follow_redirects, T_REDIRECTS),
     S(tcp_token, T_STRING),   S(tcp_token_file, T_STRING),
     S(state_dir, T_STRING),
+    S(log_format, T_STRING),
 };
 #undef S
 #define NSETTINGS (sizeof settings / sizeof settings[0])
@@ -619,6 +622,10 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
     snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'", c->log_level);
+    return VG_EINVAL;
+  }
+  if (vg_log_format_parse(c->log_format) < 0) {
+    snprintf(err, cap, "log_format must be text or json, not '%s'", c->log_format);
     return VG_EINVAL;
   }
   if (strcmp(c->durability, "full") != 0 && strcmp(c->durability, "normal") != 0) {

@@ -72,6 +72,7 @@ typedef struct {
   char *spool;        /* spool directory; "" for none */
   char *rules;        /* rules directory (default: vg_default_rules()) */
   char *log_level;    /* debug, info, notice, warn, error */
+  char *log_format;   /* text or json: the log's lines */
   char *durability;   /* "full" (fsync each commit) or "normal" */
   unsigned busy_timeout_ms; /* how long a write waits for another process's lock */
   vg_format format;   /* how input lines are read */

@@ -58,6 +58,13 @@ long vg_utf8_check(const char *s, size_t n) {
   return -1;
 }
 
+size_t vg_utf8_char(const char *s, size_t n) {
+  unsigned char c = n ? (unsigned char)s[0] : 0;
+  size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  return c && len && len <= n && vg_utf8_check(s, len) < 0 ? len : 0;
+}
+
 static void hash_entry(vg_entry *e) {
   size_t dn = vg_date_format(&e->date, e->date_text);
   XXH3_state_t st;

@@ -55,5 +55,8 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
 /* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
  * the offset of the first bad byte. */
 long vg_utf8_check(const char *s, size_t n);
+/* The length of the UTF-8 character that starts s (n bytes there), or 0
+ * when s[0] starts none (a NUL, a stray or cut-short sequence). */
+size_t vg_utf8_char(const char *s, size_t n);
 
 #endif

@@ -139,14 +139,14 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
   /* The reader reads no further than the commit that ends at max_lines. */
   size_t batch = o->batch ? o->batch : 1;
   uint64_t upto = o->max_lines ? (o->max_lines + batch - 1) / batch * batch : 0;
-  vg_reader_opts ro = {o->format, o->source, o->origin, o->max_line, o->first_line, upto};
+  vg_reader_opts ro = {o->format, o->source, o->origin, o->max_line, o->first_line, upto, ig->stop};
   vg_reader *r = vg_reader_start(fd, &ro);
   if (!r) {
     snprintf(err, cap, "cannot start a thread to read the input");
     vg_batch_free(&j.b);
     return VG_ENOMEM;
   }
-  uint64_t bytes = 0, next_progress = 1 << 22;
+  uint64_t bytes = 0;
   int rc = vg_batch_begin(&j.b), end = 0;
   vg_chunk *ch = NULL;
   while (rc == 0 && !end && (ch = vg_reader_next(r))) {
@@ -160,10 +160,7 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
       bytes += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
       rc = file_line(&j, p);
     }
-    if (o->progress && bytes >= next_progress) {
-      o->progress(o->ud, j.line, bytes);
-      next_progress = bytes + (1 << 22);
-    }
+    if (o->progress) o->progress(o->ud, j.line, bytes);
     end = rc == 0 ? ch->end : 0;
     if (end == VG_CHUNK_LAST) {
       rc = commit(&j, 0);
@@ -175,6 +172,7 @@ int vg_ingest_fd(const vg_ingest *ig, int fd, const vg_file_opts *o, vg_counts *
     }
     vg_reader_recycle(r, ch);
   }
+  if (rc == 0 && !end && !ch) rc = STOPPED; /* stopped while waiting for input */
   vg_reader_stop(r);
   /* Stopped: what was stored is committed, with where the rest begins. */
   if (rc == STOPPED && (rc = commit(&j, 0)) == 0) rc = VG_INGEST_MORE;

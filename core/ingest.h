@@ -52,8 +52,9 @@ typedef struct {
    * them as they are raised; vg_ingest_fd and vg_batch add them only once
    * their transaction has committed. */
   vg_alert_list *alerts;
-  /* Set (by another thread) when the work must end: a file or a feed is
-   * left between two of its entries, never inside one. NULL: never. */
+  /* Set (by another thread, or a signal handler: interrupt.h) when the work
+   * must end: a file or a feed is left between two of its entries, never
+   * inside one, and a file waiting for input stops waiting. NULL: never. */
   const atomic_int *stop;
 } vg_ingest;
 
@@ -84,7 +85,8 @@ int vg_ingest_flush(const vg_ingest *ig);
 
 /* Called for each line of a file that was rejected, with its result. */
 typedef void (*vg_reject_fn)(void *ud, const vg_line *line, const vg_result *res);
-/* Called now and then while a file is read, with the lines read so far. */
+/* Called after each chunk of a file (a thousand lines or 256 KiB) with the
+ * last line number stored and the bytes read so far by this call. */
 typedef void (*vg_progress_fn)(void *ud, uint64_t lines, uint64_t bytes);
 
 typedef struct {

@@ -19,6 +19,8 @@
 #define CHUNK_BYTES (256u << 10)
 /* Chunks read ahead of the store at most. */
 #define QUEUE_MAX 4
+/* How often a consumer waiting for a chunk looks at the stop flag. */
+#define STOP_POLL_NS (100 * 1000 * 1000ull)
 
 struct vg_reader {
   int fd;
@@ -132,6 +134,7 @@ static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint6
   vg_parsed *p = &c->v[c->n++];
   p->line = (vg_line){(const char *)(uintptr_t)c->nbytes, len, total, line_no, flags,
                       r->o.format, r->o.source, r->o.max_line, r->o.origin};
+  p->parsed = 0; /* until chunk_parse: a chunk freed before then holds no entry */
   c->nbytes += len;
   if (r->o.max_lines && ++r->lines == r->o.max_lines) {
     int rc = flush(r, VG_CHUNK_LIMIT);
@@ -221,7 +224,15 @@ no_wake:
 
 vg_chunk *vg_reader_next(vg_reader *r) {
   uv_mutex_lock(&r->mu);
-  while (r->count == 0 && !r->ended) uv_cond_wait(&r->more, &r->mu);
+  while (r->count == 0 && !r->ended) {
+    if (!r->o.stop) {
+      uv_cond_wait(&r->more, &r->mu);
+    } else if (atomic_load(r->o.stop)) {
+      break;
+    } else {
+      (void)uv_cond_timedwait(&r->more, &r->mu, STOP_POLL_NS);
+    }
+  }
   vg_chunk *c = NULL;
   if (r->count) {
     c = r->queue[r->head];

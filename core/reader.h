@@ -12,6 +12,8 @@
 
 #include "ingest.h"
 
+#include <stdatomic.h>
+
 /* One line of a chunk, parsed. */
 typedef struct {
   vg_line line;  /* its bytes (held by the chunk), number, flags and where it came from */
@@ -46,6 +48,9 @@ typedef struct {
   size_t max_line;      /* the line cap */
   uint64_t first_line;  /* lines before the descriptor's position */
   uint64_t max_lines;   /* read no more lines than this; 0: to the end */
+  /* Set (by another thread or a signal handler) when the consumer must not
+   * wait for more; NULL: never. */
+  const atomic_int *stop;
 } vg_reader_opts;
 
 typedef struct vg_reader vg_reader;
@@ -54,8 +59,9 @@ typedef struct vg_reader vg_reader;
  * cannot be made (the caller reads on its own thread instead). */
 vg_reader *vg_reader_start(int fd, const vg_reader_opts *o);
 /* The next chunk, waiting for it; the caller owns it until it gives it
- * back (vg_reader_recycle) or frees it (vg_chunk_free). NULL
- * only after a chunk whose `end` was set. */
+ * back (vg_reader_recycle) or frees it (vg_chunk_free). NULL after a chunk
+ * whose `end` was set, or when *stop is set while none is ready (the wait
+ * looks at it a few times a second: a pipe may hold it for ever). */
 vg_chunk *vg_reader_next(vg_reader *r);
 /* Gives a chunk the caller is done with back to the reader, which empties
  * and reuses it (its entries are freed on the thread that made them). */

@@ -234,6 +234,7 @@ static void reload(server *srv) {
   vg_config_free(&srv->cfg);
   srv->cfg = next;
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
+  vg_log_set_format(vg_log_format_parse(srv->cfg.log_format));
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */

@@ -28,12 +28,20 @@ const char *vg_strerror(int code);
  * rule's print(), an alert) and shows where informational lines do not. */
 enum { VG_LOG_DEBUG, VG_LOG_INFO, VG_LOG_NOTICE, VG_LOG_WARN, VG_LOG_ERROR };
 
-/* Writes one line to stderr: UTC time, level, message. Thread-safe: each
- * line is written with a single write(2). Lines below the level are dropped. */
+/* Writes one line to stderr: UTC time, level, message; or, in the JSON
+ * format, one object {"ts", "level", "msg"} (cJSON escapes the message and
+ * bytes that are not UTF-8 become U+FFFD, so the line always parses).
+ * Thread-safe: each line is written with a single write(2). Lines below the
+ * level are dropped. */
 void vg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vg_log_set_level(int level);
 /* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
 int vg_log_level_parse(const char *name);
+enum { VG_LOG_TEXT, VG_LOG_JSON };
+/* Parses "text" or "json" (the log_format setting); -1 for anything else. */
+int vg_log_format_parse(const char *name);
+/* VG_LOG_TEXT (the default) or VG_LOG_JSON, for every line from now on. */
+void vg_log_set_format(int format);
 
 /* Copies s[0..n) to out (cap bytes, at least 1) as one line of text: every
  * control character but tab (a newline, a carriage return, an escape) and

@@ -347,7 +347,7 @@ start_daemon() {
     _ready=0
     _sd_until=$(deadline "$READY_SECONDS")
     while :; do
-      if grep -Eq '[[:space:]]ready$' "$DLOG" && [ -S "$SOCK" ]; then
+      if grep -Eq '[[:space:]]ready$|"msg":"ready"}$' "$DLOG" && [ -S "$SOCK" ]; then
         _ready=1
         break
       fi

@@ -3,8 +3,9 @@
  * Covers that every line comes, in order and numbered from first_line, in
  * chunks that end with the file; that a line that does not parse comes with
  * its reason; that max_lines stops the reader there; that a failed read is
- * handed on with what came before it; and that stopping the reader returns
- * while its thread waits on a pipe nobody writes to. */
+ * handed on with what came before it; that stopping the reader returns
+ * while its thread waits on a pipe nobody writes to; and that the stop flag
+ * ends a consumer's wait for a chunk that does not come. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,15 +14,18 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "reader.h"
 #include "vigil.h"
 
-static const vg_reader_opts opts = {VG_FORMAT_AUTO, "desk", "test", 1 << 20, 0, 0};
+static const vg_reader_opts opts = {VG_FORMAT_AUTO, "desk", "test", 1 << 20, 0, 0, NULL};
 
 /* An unlinked file holding text, read from its start. */
 static int file_of(const char *text) {
@@ -131,6 +135,36 @@ static void test_stop_while_waiting_on_a_silent_pipe(void **state) {
   close(p[1]);
 }
 
+/* Sets *stop after a tenth of a second, from another thread (as a signal
+ * handler would). */
+static void stop_soon(void *arg) {
+  struct timespec ts = {0, 100 * 1000 * 1000};
+  nanosleep(&ts, NULL);
+  atomic_store((atomic_int *)arg, 1);
+}
+
+static void test_stop_flag_ends_a_wait_for_a_silent_pipe(void **state) {
+  (void)state;
+  int p[2];
+  assert_int_equal(pipe(p), 0);
+  assert_int_equal(write(p[1], "2023-07-12: one line, then nothing\n", 35), 35);
+  atomic_int stop = 0;
+  vg_reader_opts o = opts;
+  o.stop = &stop;
+  vg_reader *r = vg_reader_start(p[0], &o);
+  uv_thread_t t;
+  assert_int_equal(uv_thread_create(&t, stop_soon, &stop), 0);
+  alarm(120); /* a hang fails the test rather than the suite */
+  /* No chunk is ready (the line waits for more to fill one): the flag ends the wait. */
+  assert_null(vg_reader_next(r));
+  alarm(0);
+  assert_int_equal(atomic_load(&stop), 1);
+  uv_thread_join(&t);
+  vg_reader_stop(r);
+  close(p[0]);
+  close(p[1]);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
   const struct CMUnitTest tests[] = {
@@ -139,6 +173,7 @@ int main(void) {
       cmocka_unit_test(test_max_lines_stops_the_reader),
       cmocka_unit_test(test_failed_read_comes_after_the_lines_before_it),
       cmocka_unit_test(test_stop_while_waiting_on_a_silent_pipe),
+      cmocka_unit_test(test_stop_flag_ends_a_wait_for_a_silent_pipe),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

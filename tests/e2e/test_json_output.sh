@@ -137,10 +137,10 @@ if wait_for 60 test -s "$T/port"; then
   is "... the summary's stored count is what the feed stored" \
     "$(pj "$T/poll.out" '[(o["feeds"], o["failed"], o["stored"]) for o in L if o["type"] == "summary"]')" \
     "[(2, 1, $(sq "select count(*) from feed_items"))]"
-  cli feeds feeds --json --db "$DB"
-  is "feeds --json: each feed's health" \
-    "$(pj "$T/feeds.out" 'sorted((o["url"].split("/")[-1], o["polls"], o["failures"], o["last_error"] is None) for o in L)')" \
-    "[('missing.xml', 1, 1, False), ('rss.xml', 1, 0, True)]"
+  cli feeds feeds --all --json --db "$DB"
+  is "feeds --all --json: each feed's health, polled once and so not scheduled" \
+    "$(pj "$T/feeds.out" 'sorted((o["url"].split("/")[-1], o["polls"], o["failures"], o["last_error"] is None, o["scheduled"], o["next_poll"]) for o in L)')" \
+    "[('missing.xml', 1, 1, False, False, None), ('rss.xml', 1, 0, True, False, None)]"
 else
   fail "the feed server started" "$(cat "$T/server.err")"
 fi
@@ -176,7 +176,7 @@ check "the daemon answered the three lines" test "$(line_count "$T/replies.txt")
 stop_daemon
 is "the daemon stopped cleanly" "$DRC" 0
 is "every line of its log parses as JSON with ts, level and msg" \
-  "$(pj "$DLOG" 'all(set(o) >= {"ts", "level", "msg"} and o["level"] in ("debug", "info", "warn", "error") for o in L) and len(L) > 3')" True
+  "$(pj "$DLOG" 'all(set(o) >= {"ts", "level", "msg"} and o["level"] in ("debug", "info", "notice", "warn", "error") for o in L) and len(L) > 3')" True
 like "... it said ready" "$(pj "$DLOG" '[o["msg"] for o in L]')" "'ready'"
 is "... and the alert quoting the entry holds its escape character, escaped by JSON" \
   "$(pj "$DLOG" 'any(o["msg"].startswith("alert ") and "ICBM \x1b[31mred" in o["msg"] for o in L)')" True

@@ -236,7 +236,7 @@ like "... the bad one named with its line" "$(cat "$T/ingest-dates.err")" \
   "dates\\.txt:4: '11st' is no ordinal: 11 is written 11th"
 cli query-dates query --db "$D" --since "December 11th, 2023" --until 2023/12/12
 is "vigil query --since 'December 11th, 2023' --until 2023/12/12" \
-  "$(cut -c 1-10 "$T/query-dates.out" | tr '\n' ' ')" "2023-12-11 2023-12-12 "
+  "$(cut -d ' ' -f 3 "$T/query-dates.out" | tr '\n' ' ')" "2023-12-11 2023-12-12 "
 cli query-bad query --db "$D" --since 13/12/2023
 is "vigil query --since 13/12/2023: exit status 2" "$rc" 2
 like "... says it is ambiguous and what to write" "$(cat "$T/query-bad.err")" \

@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char poll_help[] =
-    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
+    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules PATH... |\n"
     "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
     "                  [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
@@ -18,7 +18,8 @@ static const char poll_help[] =
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
     "in the configuration) says otherwise. A rule file that does not load stops it before\n"
-    "any fetch, unless --skip-broken runs the rules that loaded. Exit status 0 when every\n"
+    "any fetch, unless --skip-broken runs the rules that loaded. --rules (repeatable, a\n"
+    "directory or a file each) replaces the configured rules. Exit status 0 when every\n"
     "feed could be read, 1 when one could not, 3 when the rules or the database failed.\n";
 
 /* The state of one `vigil poll` run. */
@@ -59,7 +60,7 @@ int vg_cmd_poll(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"source", required_argument, NULL, 's'},
-                                       {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_RULES_OPTION,
                                        {"no-rules", no_argument, NULL, 'n'},
                                        {"follow-redirects", required_argument, NULL, 'L'},
                                        VG_CLI_SKIP_BROKEN_OPTION,
@@ -88,7 +89,7 @@ int vg_cmd_poll(int argc, char **argv) {
         goto done;
       }
       break;
-    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'r': vg_cli_flag("vigil poll", &cfg, "rules", optarg); break;
     case 'n': no_rules = 1; break;
     case 'B': skip_broken = 1; break;
     case 'h': fputs(poll_help, stdout); goto done;

@@ -138,7 +138,10 @@ int vg_cli_rules_paths(const char *cmd, const vg_config *cfg) {
   for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) {
     const char *p = cfg->rules[i];
     struct stat sb;
-    if (stat(p, &sb) != 0) {
+    if (stat(p, &sb) != 0 && cfg->origin[vg_config_find("rules")] == VG_ORIGIN_DEFAULT) {
+      vg_warn("rules: the default rules directory %s: %s; set `rules` or give --rules", p,
+              strerror(errno)); /* no path was given: no path is wrong */
+    } else if (stat(p, &sb) != 0) {
       fprintf(stderr, "%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));
       bad = 1;
     } else if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {

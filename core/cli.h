@@ -84,7 +84,9 @@ vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags);
 #define VG_CLI_RULES_OPTION {"rules", required_argument, NULL, 'r'}
 /* Checks that every rules path of cfg is a directory or a file, saying on
  * stderr "cmd: PATH: cannot read the rules path: why" of each that is not,
- * and warning of a directory without *.lua files. Returns 0 or -1. */
+ * and warning of a directory without *.lua files. The default path, when
+ * missing, is only warned of (the loader then reports it as it loads).
+ * Returns 0 or -1. */
 int vg_cli_rules_paths(const char *cmd, const vg_config *cfg);
 /* The rule limits the configuration sets. */
 vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);

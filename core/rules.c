@@ -890,7 +890,7 @@ static void load_path(loading *ld, const char *source) {
   }
   if (!(d = opendir(source))) {
     snprintf(msg, sizeof msg, "%s: cannot read the rules path: %s%s", source, strerror(errno),
-             ld->prev && ld->prev->nfiles ? "; the rules loaded from it before stay in force"
+             ld->prev && ld->prev->nfiles ? "; the rules loaded before stay in force"
                                           : "");
     ld->report(ld->ud, NULL, msg);
     ld->errors++;

@@ -185,7 +185,7 @@ static void apply_overrides(vg_config *c, const overrides *o) {
   if (o->listen) vg_config_set(&c->listen, o->listen);
   if (o->spool) vg_config_set(&c->spool, o->spool);
   char err[256];
-  for (size_t i = 0; i < o->nrules; i++) /* checked when the command line was read */
+  for (size_t i = 0; i < o->nrules; i++) /* not empty: checked when the command line was read */
     if (vg_config_set_flag(c, "rules", o->rules[i], err, sizeof err)) vg_error("%s", err);
   if (o->log_level) vg_config_set(&c->log_level, o->log_level);
   if (o->format) vg_format_parse(o->format, &c->format);
@@ -194,9 +194,12 @@ static void apply_overrides(vg_config *c, const overrides *o) {
 static void reload(server *srv) {
   vg_config next;
   vg_config_defaults(&next);
-  char err[512];
+  char err[4096];
   if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
-    vg_error("reload: %s; keeping the settings in force", err);
+    char *save = NULL;
+    for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+      vg_error("reload: %s", line);
+    vg_error("reload: keeping the settings in force");
     vg_config_free(&next);
     return;
   }
@@ -377,7 +380,11 @@ int vg_cmd_run(int argc, char **argv) {
       if (!v) abort();
       o->rules = v;
       o->rules[o->nrules++] = optarg;
-      vg_cli_flag("vigil run", &srv->cfg, "rules", optarg); /* a bad one said now */
+      if (!optarg[0]) {
+        fprintf(stderr, "vigil run: --rules needs a path\n");
+        status = VG_EXIT_USAGE;
+        goto done;
+      }
       break;
     }
     case 'f':

@@ -58,7 +58,7 @@ void vg_source_rules_check(server *srv) {
   for (size_t i = 0; i < srv->nrules_watches; i++) {
     rules_watch *w = srv->rules_watches[i];
     back |= vg_daemon_dir_back(srv, "rules", w->path, &w->seen, 1, watch_rules, w,
-                               "the rules loaded from it stay until it is back",
+                               "the rules in force stay until it is back",
                                " and loading its rules");
   }
   if (!back) return;

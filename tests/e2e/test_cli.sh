@@ -177,7 +177,7 @@ is "... and never says ready" "$(count_matching 'ready$' "$T/run-none.err")" 0
 
 SPOOL=
 if start_daemon --rules "$T/base" --rules "$T/mine"; then
-  like "the daemon loads the rules of both" "$(cat "$DLOG")" "rules: 2 loaded from $T/base, $T/mine"
+  like "the daemon loads the rules of both" "$(cat "$DLOG")" "rules: 2 loaded from $T/base, $T/mine$"
   printf '%s\n' "$ARMS" | send_unix >/dev/null
   is "the daemon tags with the rules of both" \
     "$(tags_of 'Envoys hold talks on missile ranges.')" "arms-talks meeting"

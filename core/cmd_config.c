@@ -62,15 +62,11 @@ static const char *origin_name(const vg_config *cfg, size_t i) {
 
 static int show(const vg_config *cfg) {
   const vg_setting_info *s;
-  int width = 0, owidth = 0;
-  char origin[VG_CONFIG_MAX][4200];
+  int width = 0, owidth = (int)strlen("default");
   for (size_t i = 0; (s = vg_config_setting(i)); i++) {
     if ((int)strlen(s->name) > width) width = (int)strlen(s->name);
-    if (cfg->origin[i] == VG_ORIGIN_FILE)
-      snprintf(origin[i], sizeof origin[i], "file %s", cfg->file);
-    else
-      snprintf(origin[i], sizeof origin[i], "%s", origin_name(cfg, i));
-    if ((int)strlen(origin[i]) > owidth) owidth = (int)strlen(origin[i]);
+    if (cfg->origin[i] == VG_ORIGIN_FILE && (int)strlen(cfg->file) + 5 > owidth)
+      owidth = (int)strlen(cfg->file) + 5;
   }
   for (size_t i = 0; (s = vg_config_setting(i)); i++) {
     cJSON *v = vg_config_value(cfg, i);
@@ -92,7 +88,9 @@ static int show(const vg_config *cfg) {
     }
     char *text = cJSON_IsString(v) ? NULL : cJSON_PrintUnformatted(v);
     const char *shown = text ? text : cJSON_GetStringValue(v);
-    vg_cli_printf("%-*s  %-*s  %s\n", width, s->name, owidth, origin[i],
+    int file = cfg->origin[i] == VG_ORIGIN_FILE;
+    vg_cli_printf("%-*s  %s%s%-*s  %s\n", width, s->name, origin_name(cfg, i), file ? " " : "",
+                  owidth - (int)strlen(origin_name(cfg, i)) - file, file ? cfg->file : "",
                   shown && shown[0] ? shown : "''");
     free(text);
     cJSON_Delete(v);

@@ -506,15 +506,17 @@ static int distance(const char *a, const char *b) {
   return row[lb];
 }
 
-/* Of the n names name(i), the nearest to word, or NULL when none is near:
- * at most a third of its letters changed (one at least). */
-static const char *nearest(const char *word, size_t n, const char *(*name)(size_t)) {
+/* Of the n names of a table (each element `stride` bytes, its name the
+ * `const char *` it starts with), the nearest to word, or NULL when none is
+ * near: at most a third of its letters changed (one at least). */
+static const char *nearest(const char *word, const void *table, size_t n, size_t stride) {
   const char *best = NULL;
   int best_d = (int)(strlen(word) + 2) / 3;
   if (best_d < 1) best_d = 1;
   for (size_t i = 0; i < n; i++) {
-    int d = distance(word, name(i));
-    if (d <= best_d && (!best || d < best_d)) best = name(i), best_d = d;
+    const char *name = *(const char *const *)(const void *)((const char *)table + i * stride);
+    int d = distance(word, name);
+    if (d <= best_d && (!best || d < best_d)) best = name, best_d = d;
   }
   return best;
 }
@@ -591,9 +593,6 @@ static const field feed_fields[] = {
     {"url", LUA_TSTRING}, {"source", LUA_TSTRING}, {"format", LUA_TSTRING},
     {"interval", LUA_TNUMBER}, {"follow_redirects", LUA_TSTRING}, {NULL, 0}};
 
-static const field *fields_now; /* what field_name reads; set just before nearest() */
-static const char *field_name(size_t i) { return fields_now[i].name; }
-static const char *setting_name(size_t i) { return settings[i].info.name; }
 
 /* Checks that the table at the top of the stack has only known fields, of
  * their types; `what` names it ("sink 'x'"). Returns the problems found. */
@@ -611,8 +610,7 @@ static int check_fields(lua_State *L, const field *fields, const char *what, pro
     if (!key) {
       problem(p, line, "%s: its fields are named (name = value)", what), bad++;
     } else if (!f) {
-      fields_now = fields;
-      const char *near = nearest(key, n, field_name);
+      const char *near = nearest(key, fields, n, sizeof *fields);
       problem(p, line, "%s: unknown field '%s'%s%s%s", what, key, near ? " (did you mean '" : "",
               near ? near : "", near ? "'?)" : ""), bad++;
     } else if (lua_type(L, -1) != f->type) {
@@ -642,6 +640,12 @@ static int check_entries(lua_State *L, kind type, problems *p, int line) {
       snprintf(name, sizeof name, "%s '%.64s'", what, lua_tostring(L, -2));
     else
       name[0] = '\0'; /* the loader says what is wrong with it */
+    if (type == T_FEEDS && !name[0]) {
+      problem(p, line, "'feeds' must be a list of { url = ... }, not a table with a key %s%s",
+              lua_type(L, -2) == LUA_TSTRING ? "" : "of type ",
+              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2));
+      bad++;
+    }
     if (name[0] && lua_istable(L, -1)) bad += check_fields(L, fields, name, p, line);
     lua_pop(L, 1);
   }
@@ -998,16 +1002,16 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   lua_pushnil(L);
   while (lua_next(L, 2)) { /* the globals that are no setting */
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
-    const char *near = key ? nearest(key, NSETTINGS, setting_name) : NULL;
-    if (!key)
+    if (!key) {
       problem(&p, 0, "a global that is no name (a %s) is no setting", luaL_typename(L, -2));
-    else if (vg_config_find(key) >= 0)
-      ;
-    else if (near)
-      problem(&p, line_of(L, key), "unknown setting '%s' (did you mean '%s'?)", key, near);
-    else
-      problem(&p, line_of(L, key),
-              "unknown setting '%s' (a variable of the file's own is declared 'local')", key);
+    } else if (vg_config_find(key) < 0) {
+      const char *near = nearest(key, settings, NSETTINGS, sizeof *settings);
+      if (near)
+        problem(&p, line_of(L, key), "unknown setting '%s' (did you mean '%s'?)", key, near);
+      else
+        problem(&p, line_of(L, key),
+                "unknown setting '%s' (a variable of the file's own is declared 'local')", key);
+    }
     lua_pop(L, 1);
   }
   for (size_t i = 0; i < NSETTINGS; i++) {

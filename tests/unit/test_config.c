@@ -500,6 +500,8 @@ static void test_nested_tables_are_checked(void **state) {
   load_bad(fx, "feeds = { { url = 'http://a.test/rss', colour = 'red' } }\n", err, sizeof err);
   assert_contains(err, "feed 1: unknown field 'colour'");
   assert_null(strstr(err, "did you mean"));
+  load_bad(fx, "feeds = { url = 'http://a.test/rss' }\n", err, sizeof err); /* one, not a list */
+  assert_contains(err, "'feeds' must be a list of { url = ... }, not a table with a key url");
   assert_int_equal(fx->cfg.nsinks, 0);
   assert_int_equal(fx->cfg.nfeeds, 0);
   assert_int_equal(fx->cfg.ndigests, 2); /* the shipped ones */

@@ -145,8 +145,8 @@ int vg_cli_rules_paths(const char *cmd, const vg_config *cfg) {
       fprintf(stderr, "%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));
       bad = 1;
     } else if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
-      fprintf(stderr, "%s: %s: cannot read the rules path: neither a directory nor a file\n",
-              cmd, p);
+      fprintf(stderr, "%s: %s: cannot read the rules path: neither a directory nor a file\n", cmd,
+              p);
       bad = 1;
     } else if (S_ISDIR(sb.st_mode) && !has_rule_files(p)) {
       vg_warn("rules: %s holds no rule files (*.lua)", p);

@@ -101,11 +101,15 @@ static int show(const vg_config *cfg) {
 int vg_cmd_config(int argc, char **argv) {
   int checking = has_word(argc, argv, "--check");
   vg_config cfg;
-  if (checking) vg_config_defaults(&cfg); /* the file is what --check looks at */
-  else if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
+  if (checking)
+    vg_config_defaults(&cfg); /* the file is what --check looks at */
+  else if (vg_cli_setup(&cfg, argc, argv))
+    return VG_EXIT_USAGE;
   static const struct option opts[] = {{"check", no_argument, NULL, 'c'},
                                        {"show", no_argument, NULL, 's'},
-                                       VG_CLI_RULES_OPTION, VG_CLI_GLOBAL_OPTIONS, {0}};
+                                       VG_CLI_RULES_OPTION,
+                                       VG_CLI_GLOBAL_OPTIONS,
+                                       {0}};
   int opt, status = VG_EXIT_OK, showing = 0;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
@@ -115,7 +119,10 @@ int vg_cmd_config(int argc, char **argv) {
     case 's': showing = 1; break;
     case 'r': vg_cli_flag("vigil config", &cfg, "rules", optarg); break;
     case 'h': fputs(help, stdout); goto done;
-    default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
+    default:
+      fputs(help, stderr);
+      status = VG_EXIT_USAGE;
+      goto done;
     }
   }
   const char *file = optind < argc ? argv[optind] : vg_cli_config_path(argc, argv);

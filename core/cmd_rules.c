@@ -25,17 +25,18 @@
  * them, so that `after` names and lists resolve as the daemon would see
  * them; only the named files' problems, rules and test cases count. */
 typedef struct {
-  const char *cmd;    /* "vigil check" */
-  char **load;        /* NULL-ended: what is loaded, in order (strings not owned) */
-  char **named;       /* NULL-ended real paths of the named files; NULL: all count */
-  char *names;        /* what is spoken of, for the summary */
-  int shown;          /* problems of named files, said on stderr */
-  int hidden;         /* problems of the other files loaded with them */
+  const char *cmd; /* "vigil check" */
+  char **load;     /* NULL-ended: what is loaded, in order (strings not owned) */
+  char **named;    /* NULL-ended real paths of the named files; NULL: all count */
+  char *names;     /* what is spoken of, for the summary */
+  int shown;       /* problems of named files, said on stderr */
+  int hidden;      /* problems of the other files loaded with them */
 } rule_set;
 
 static void rule_set_free(rule_set *rs) {
   free(rs->load);
-  for (size_t i = 0; rs->named && rs->named[i]; i++) free(rs->named[i]);
+  for (size_t i = 0; rs->named && rs->named[i]; i++)
+    free(rs->named[i]);
   free(rs->named);
   free(rs->names);
 }
@@ -54,7 +55,8 @@ static int named(const rule_set *rs, const char *file) {
   if (!file) return 1; /* a path that could not be read: said */
   char *real = realpath(file, NULL);
   int yes = 0;
-  for (size_t i = 0; real && rs->named[i] && !yes; i++) yes = strcmp(rs->named[i], real) == 0;
+  for (size_t i = 0; real && rs->named[i] && !yes; i++)
+    yes = strcmp(rs->named[i], real) == 0;
   free(real);
   return yes;
 }
@@ -93,7 +95,8 @@ static void name_files(rule_set *rs, size_t *n, const char *path) {
 /* Joins v with ", " into a new string. */
 static char *joined(char *const *v) {
   size_t len = 1;
-  for (size_t i = 0; v && v[i]; i++) len += strlen(v[i]) + 2;
+  for (size_t i = 0; v && v[i]; i++)
+    len += strlen(v[i]) + 2;
   char *out = calloc(1, len);
   if (!out) abort();
   for (size_t i = 0; v && v[i]; i++) {
@@ -124,7 +127,8 @@ static int set_args(vg_config *cfg, rule_set *rs, int argc, char **argv, const c
   size_t nload = 0, nnamed = 0;
   if (optind == argc) { /* the rules themselves */
     if (vg_cli_rules_paths(rs->cmd, cfg)) return VG_EXIT_USAGE;
-    for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) push(&rs->load, &nload, cfg->rules[i]);
+    for (size_t i = 0; cfg->rules && cfg->rules[i]; i++)
+      push(&rs->load, &nload, cfg->rules[i]);
     rs->names = joined(cfg->rules);
     return 0;
   }
@@ -133,10 +137,11 @@ static int set_args(vg_config *cfg, rule_set *rs, int argc, char **argv, const c
   int rules = vg_config_find("rules");
   for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) {
     struct stat sb;
-    if (stat(cfg->rules[i], &sb) == 0) push(&rs->load, &nload, cfg->rules[i]);
+    if (stat(cfg->rules[i], &sb) == 0)
+      push(&rs->load, &nload, cfg->rules[i]);
     else if (cfg->origin[rules] != VG_ORIGIN_DEFAULT) /* a default not there is no mistake */
-      fprintf(stderr, "%s: the rules path %s: %s; checking without it\n", rs->cmd,
-              cfg->rules[i], strerror(errno));
+      fprintf(stderr, "%s: the rules path %s: %s; checking without it\n", rs->cmd, cfg->rules[i],
+              strerror(errno));
   }
   rs->named = calloc(1, sizeof *rs->named);
   if (!rs->named) abort();
@@ -193,7 +198,8 @@ int vg_cmd_check(int argc, char **argv) {
     status = VG_EXIT_FAIL;
   } else {
     size_t nrules = 0, ntests = 0;
-    for (size_t i = 0; i < vg_rules_count(r); i++) nrules += named(&rs, vg_rules_rule_file(r, i));
+    for (size_t i = 0; i < vg_rules_count(r); i++)
+      nrules += named(&rs, vg_rules_rule_file(r, i));
     for (size_t i = 0; i < vg_rules_test_count(r); i++)
       ntests += named(&rs, vg_rules_test_file(r, i));
     say_hidden(&rs);

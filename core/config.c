@@ -43,7 +43,8 @@ void vg_config_set(char **field, const char *value) {
 /* ---- the values of table settings: freeing and copying ---- */
 
 static void free_strings(char **v) {
-  for (size_t k = 0; v && v[k]; k++) free(v[k]);
+  for (size_t k = 0; v && v[k]; k++)
+    free(v[k]);
   free(v);
 }
 
@@ -51,7 +52,8 @@ static void free_strings(char **v) {
 static char **copy_strings(char *const *v) {
   if (!v) return NULL;
   size_t n = 0;
-  while (v[n]) n++;
+  while (v[n])
+    n++;
   char **out = calloc(n + 1, sizeof *out);
   if (!out) abort(); /* a few bytes at start-up: nothing sensible is left to do */
   for (size_t k = 0; k < n; k++)
@@ -101,7 +103,8 @@ static void *copy_array(const void *v, size_t n, size_t size, void (*fix)(void *
   char *out = malloc(n * size);
   if (!out) abort();
   memcpy(out, v, n * size);
-  for (size_t i = 0; i < n; i++) fix(out + i * size);
+  for (size_t i = 0; i < n; i++)
+    fix(out + i * size);
   return out;
 }
 
@@ -135,7 +138,8 @@ static char *feed_source(const char *url) {
   char *out = strdup(s);
   if (!out) abort();
   size_t n = strlen(out);
-  while (n && out[n - 1] == '/') out[--n] = '\0';
+  while (n && out[n - 1] == '/')
+    out[--n] = '\0';
   return out;
 }
 
@@ -162,7 +166,8 @@ const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
 
 size_t vg_config_nrules(const vg_config *c) {
   size_t n = 0;
-  while (c->rules && c->rules[n]) n++;
+  while (c->rules && c->rules[n])
+    n++;
   return n;
 }
 
@@ -185,8 +190,8 @@ typedef enum {
 typedef struct {
   vg_setting_info info; /* what vg_config_setting shows */
   kind type;
-  size_t offset;        /* of its field in vg_config */
-  int secret;           /* shown as "(hidden)" and wiped when freed */
+  size_t offset; /* of its field in vg_config */
+  int secret;    /* shown as "(hidden)" and wiped when freed */
 } setting;
 
 #define TN_T_STRING "string"
@@ -199,8 +204,10 @@ typedef struct {
 #define TN_T_SINKS "table"
 #define TN_T_DIGESTS "table"
 #define TN_T_FEEDS "table"
-#define S(field, t, def, help) {{#field, TN_##t, def, help}, t, offsetof(vg_config, field), 0}
-#define SECRET(field, t, def, help) {{#field, TN_##t, def, help}, t, offsetof(vg_config, field), 1}
+#define S(field, t, def, help)                                                                     \
+  { {#field, TN_##t, def, help}, t, offsetof(vg_config, field), 0 }
+#define SECRET(field, t, def, help)                                                                \
+  { {#field, TN_##t, def, help}, t, offsetof(vg_config, field), 1 }
 
 /* Every setting, once. The tables come last: the feeds list reads
  * feed_interval and follow_redirects as the same file sets them. */
@@ -278,7 +285,8 @@ static void clear(vg_config *c, const setting *s) {
 }
 
 void vg_config_free(vg_config *c) {
-  for (size_t i = 0; i < NSETTINGS; i++) clear(c, &settings[i]);
+  for (size_t i = 0; i < NSETTINGS; i++)
+    clear(c, &settings[i]);
   free(c->file);
   memset(c, 0, sizeof *c);
 }
@@ -289,8 +297,10 @@ static void copy_config(vg_config *out, const vg_config *c) {
   for (size_t i = 0; i < NSETTINGS; i++) {
     const setting *s = &settings[i];
     void *f = field_of(out, s);
-    if (s->type == T_STRING) *(char **)f = copy_text(*(char **)f);
-    else if (s->type == T_PATHS) *(char ***)f = copy_strings(*(char ***)f);
+    if (s->type == T_STRING)
+      *(char **)f = copy_text(*(char **)f);
+    else if (s->type == T_PATHS)
+      *(char ***)f = copy_strings(*(char ***)f);
   }
   out->sinks = copy_array(c->sinks, c->nsinks, sizeof *c->sinks, fix_sink);
   out->digests = copy_array(c->digests, c->ndigests, sizeof *c->digests, fix_digest);
@@ -310,15 +320,19 @@ static int take_number(vg_config *c, const setting *s, long long v, char *err, s
     snprintf(err, cap, "'%s' must be at most %d, not %lld", s->info.name, INT_MAX, v);
     return VG_EINVAL;
   }
-  if (s->type == T_SIZE) *(size_t *)f = (size_t)v;
-  else if (s->type == T_LONG) *(long *)f = (long)v;
-  else *(unsigned *)f = (unsigned)v;
+  if (s->type == T_SIZE)
+    *(size_t *)f = (size_t)v;
+  else if (s->type == T_LONG)
+    *(long *)f = (long)v;
+  else
+    *(unsigned *)f = (unsigned)v;
   return 0;
 }
 
 static void append_path(char ***list, const char *path) {
   size_t n = 0;
-  while (*list && (*list)[n]) n++;
+  while (*list && (*list)[n])
+    n++;
   char **v = realloc(*list, (n + 2) * sizeof *v);
   if (!v) abort();
   v[n] = copy_text(path);
@@ -344,7 +358,9 @@ static int set_text(vg_config *c, const setting *s, const char *v, char *err, si
     if (vg_redirects_parse(v, f) == 0) return 0;
     snprintf(err, cap, "'%s' must be same-host, any or none, not '%s'", s->info.name, v);
     return VG_EINVAL;
-  case T_SIZE: case T_UINT: case T_LONG: {
+  case T_SIZE:
+  case T_UINT:
+  case T_LONG: {
     char *end;
     errno = 0;
     long long n = strtoll(v, &end, 10);
@@ -386,8 +402,10 @@ void vg_config_defaults(vg_config *c) {
   for (size_t i = 0; i < NSETTINGS; i++)
     if (settings[i].info.def && set_text(c, &settings[i], settings[i].info.def, err, sizeof err))
       abort(); /* the table's own default is wrong */
-  static const struct { const char *name, *schedule; int days; } shipped[] = {
-      {"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
+  static const struct {
+    const char *name, *schedule;
+    int days;
+  } shipped[] = {{"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
   c->digests = calloc(2, sizeof *c->digests);
   if (!c->digests) abort();
   for (int i = 0; i < 2; i++) {
@@ -405,7 +423,8 @@ void vg_config_defaults(vg_config *c) {
 
 static cJSON *json_strings(char *const *v) {
   cJSON *a = cJSON_CreateArray();
-  for (size_t k = 0; a && v && v[k]; k++) cJSON_AddItemToArray(a, cJSON_CreateString(v[k]));
+  for (size_t k = 0; a && v && v[k]; k++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(v[k]));
   return a;
 }
 
@@ -489,7 +508,8 @@ static int distance(const char *a, const char *b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la > 63 || lb > 63) return INT_MAX;
   int row[64];
-  for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = (int)j;
   for (size_t i = 1; i <= la; i++) {
     int diag = row[0];
     row[0] = (int)i;
@@ -530,7 +550,7 @@ typedef struct {
     int line;
     size_t seq;
     char *text;
-  } *v;
+  } * v;
   size_t n;
   const char *path;
 } problems;
@@ -543,8 +563,10 @@ static void problem(problems *p, int line, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
   va_end(ap);
-  if (line > 0) snprintf(where, sizeof where, "%s:%d: %s", p->path, line, why);
-  else snprintf(where, sizeof where, "%s: %s", p->path, why);
+  if (line > 0)
+    snprintf(where, sizeof where, "%s:%d: %s", p->path, line, why);
+  else
+    snprintf(where, sizeof where, "%s: %s", p->path, why);
   struct problem *v = realloc(p->v, (p->n + 1) * sizeof *v);
   if (!v) abort();
   p->v = v;
@@ -582,17 +604,20 @@ typedef struct {
   int type;
 } field;
 
-static const field sink_fields[] = {
-    {"file", LUA_TSTRING}, {"command", LUA_TTABLE}, {"timeout_ms", LUA_TNUMBER},
-    {"retries", LUA_TNUMBER}, {"queue_max", LUA_TNUMBER}, {"default", LUA_TBOOLEAN}, {NULL, 0}};
-static const field digest_fields[] = {
-    {"schedule", LUA_TSTRING}, {"days", LUA_TNUMBER}, {"template", LUA_TSTRING},
-    {"formats", LUA_TTABLE}, {"out", LUA_TSTRING}, {"command", LUA_TTABLE},
-    {"catch_up", LUA_TSTRING}, {NULL, 0}};
+static const field sink_fields[] = {{"file", LUA_TSTRING},
+                                    {"command", LUA_TTABLE},
+                                    {"timeout_ms", LUA_TNUMBER},
+                                    {"retries", LUA_TNUMBER},
+                                    {"queue_max", LUA_TNUMBER},
+                                    {"default", LUA_TBOOLEAN},
+                                    {NULL, 0}};
+static const field digest_fields[] = {{"schedule", LUA_TSTRING}, {"days", LUA_TNUMBER},
+                                      {"template", LUA_TSTRING}, {"formats", LUA_TTABLE},
+                                      {"out", LUA_TSTRING},      {"command", LUA_TTABLE},
+                                      {"catch_up", LUA_TSTRING}, {NULL, 0}};
 static const field feed_fields[] = {
-    {"url", LUA_TSTRING}, {"source", LUA_TSTRING}, {"format", LUA_TSTRING},
+    {"url", LUA_TSTRING},      {"source", LUA_TSTRING},           {"format", LUA_TSTRING},
     {"interval", LUA_TNUMBER}, {"follow_redirects", LUA_TSTRING}, {NULL, 0}};
-
 
 /* Checks that the table at the top of the stack has only known fields, of
  * their types; `what` names it ("sink 'x'"). Returns the problems found. */
@@ -600,7 +625,8 @@ static int check_fields(lua_State *L, const field *fields, const char *what, pro
                         int line) {
   int bad = 0;
   size_t n = 0;
-  while (fields[n].name) n++;
+  while (fields[n].name)
+    n++;
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
@@ -612,11 +638,12 @@ static int check_fields(lua_State *L, const field *fields, const char *what, pro
     } else if (!f) {
       const char *near = nearest(key, fields, n, sizeof *fields);
       problem(p, line, "%s: unknown field '%s'%s%s%s", what, key, near ? " (did you mean '" : "",
-              near ? near : "", near ? "'?)" : ""), bad++;
+              near ? near : "", near ? "'?)" : ""),
+          bad++;
     } else if (lua_type(L, -1) != f->type) {
       problem(p, line, "%s: '%s' must be a %s, not a %s", what, key,
-              f->type == LUA_TTABLE ? "list" : lua_typename(L, f->type),
-              luaL_typename(L, -1)), bad++;
+              f->type == LUA_TTABLE ? "list" : lua_typename(L, f->type), luaL_typename(L, -1)),
+          bad++;
     }
     lua_pop(L, 1);
   }
@@ -628,7 +655,9 @@ static int check_fields(lua_State *L, const field *fields, const char *what, pro
  * feeds in a list. Returns the number of problems. */
 static int check_entries(lua_State *L, kind type, problems *p, int line) {
   if (!lua_istable(L, -1)) return 0;
-  const field *fields = type == T_SINKS ? sink_fields : type == T_DIGESTS ? digest_fields : feed_fields;
+  const field *fields = type == T_SINKS     ? sink_fields
+                        : type == T_DIGESTS ? digest_fields
+                                            : feed_fields;
   const char *what = type == T_SINKS ? "sink" : type == T_DIGESTS ? "digest" : "feed";
   int bad = 0;
   lua_pushnil(L);
@@ -692,8 +721,10 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
       lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
       k->command = calloc((size_t)len + 1, sizeof *k->command);
       for (lua_Integer i = 1; k->command && i <= len; i++) {
-        if (lua_rawgeti(L, -1, i) == LUA_TSTRING) k->command[i - 1] = copy_text(lua_tostring(L, -1));
-        else why = "'command' must be a list of strings: the program and its arguments";
+        if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+          k->command[i - 1] = copy_text(lua_tostring(L, -1));
+        else
+          why = "'command' must be a list of strings: the program and its arguments";
         lua_pop(L, 1);
       }
       if (len == 0) why = "'command' must name a program";
@@ -703,8 +734,10 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     if (lua_getfield(L, -1, "queue_max") != LUA_TNIL) {
       int isint;
       lua_Integer q = lua_tointegerx(L, -1, &isint);
-      if (!isint || q < 1 || q > 100000000) why = "'queue_max' must be a whole number from 1";
-      else k->queue_max = (unsigned)q;
+      if (!isint || q < 1 || q > 100000000)
+        why = "'queue_max' must be a whole number from 1";
+      else
+        k->queue_max = (unsigned)q;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "timeout_ms") != LUA_TNIL &&
@@ -747,8 +780,8 @@ static char **strings_at(lua_State *L) {
  * "0 8 * * mon", days = 7, template = "weekly", formats = {"md", "html",
  * "json"}, out = DIR, command = {argv}, catch_up = "latest" | "all" }.
  * Returns as load_sinks. */
-static int load_digests(lua_State *L, const char *out_default, vg_digest_conf **out,
-                        size_t *nout, char *err, size_t cap) {
+static int load_digests(lua_State *L, const char *out_default, vg_digest_conf **out, size_t *nout,
+                        char *err, size_t cap) {
   size_t n = 0;
   vg_digest_conf *v = NULL;
   lua_pushnil(L);
@@ -768,8 +801,10 @@ static int load_digests(lua_State *L, const char *out_default, vg_digest_conf **
     d->days = 1;
     d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
     const char *why = NULL;
-    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING) d->schedule = copy_text(lua_tostring(L, -1));
-    else why = "needs 'schedule', five cron fields";
+    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING)
+      d->schedule = copy_text(lua_tostring(L, -1));
+    else
+      why = "needs 'schedule', five cron fields";
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "days") != LUA_TNIL) {
       int isint;
@@ -778,18 +813,24 @@ static int load_digests(lua_State *L, const char *out_default, vg_digest_conf **
       d->days = (int)days;
     }
     lua_pop(L, 1);
-    d->template = copy_text(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
+    d->template =
+        copy_text(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
     lua_pop(L, 1);
-    d->out = copy_text(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : out_default);
+    d->out =
+        copy_text(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : out_default);
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "formats") != LUA_TNIL) {
       char **f = strings_at(L);
       d->formats = 0;
       for (size_t k = 0; f && f[k]; k++) {
-        if (strcmp(f[k], "md") == 0 || strcmp(f[k], "markdown") == 0) d->formats |= VG_DIGEST_MD;
-        else if (strcmp(f[k], "html") == 0) d->formats |= VG_DIGEST_HTML;
-        else if (strcmp(f[k], "json") == 0) d->formats |= VG_DIGEST_JSON;
-        else why = "'formats' lists md, html and json";
+        if (strcmp(f[k], "md") == 0 || strcmp(f[k], "markdown") == 0)
+          d->formats |= VG_DIGEST_MD;
+        else if (strcmp(f[k], "html") == 0)
+          d->formats |= VG_DIGEST_HTML;
+        else if (strcmp(f[k], "json") == 0)
+          d->formats |= VG_DIGEST_JSON;
+        else
+          why = "'formats' lists md, html and json";
       }
       if (!f || !d->formats) why = "'formats' lists md, html and json";
       free_strings(f);
@@ -800,8 +841,10 @@ static int load_digests(lua_State *L, const char *out_default, vg_digest_conf **
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "catch_up") != LUA_TNIL) {
       const char *cu = lua_tostring(L, -1);
-      if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all"))) why = "'catch_up' is latest or all";
-      else d->catch_up_all = strcmp(cu, "all") == 0;
+      if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all")))
+        why = "'catch_up' is latest or all";
+      else
+        d->catch_up_all = strcmp(cu, "all") == 0;
     }
     lua_pop(L, 2);
     if (why) {
@@ -827,8 +870,10 @@ static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
   const char *why = lua_istable(L, -1) ? NULL : "'feeds' must be a list of {url = ...}";
   lua_Integer len = why ? 0 : (lua_Integer)lua_rawlen(L, -1);
   for (lua_Integer i = 1; i <= len && !why; i++) {
-    if (lua_rawgeti(L, -1, i) != LUA_TTABLE) why = "each feed is {url = ..., interval = ...}";
-    else if (lua_getfield(L, -1, "url") != LUA_TSTRING) why = "a feed needs a url";
+    if (lua_rawgeti(L, -1, i) != LUA_TTABLE)
+      why = "each feed is {url = ..., interval = ...}";
+    else if (lua_getfield(L, -1, "url") != LUA_TSTRING)
+      why = "a feed needs a url";
     else {
       lua_getfield(L, -2, "source");
       lua_getfield(L, -3, "format");
@@ -870,14 +915,18 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
   const char *name = s->info.name;
   int t = lua_type(L, -1);
   switch (s->type) {
-  case T_STRING: case T_FORMAT: case T_REDIRECTS:
+  case T_STRING:
+  case T_FORMAT:
+  case T_REDIRECTS:
     if (t != LUA_TSTRING) {
       problem(p, line, "'%s' must be a string, not a %s", name, luaL_typename(L, -1));
       return -1;
     }
     if (set_text(c, s, lua_tostring(L, -1), why, sizeof why) == 0) return 0;
     break;
-  case T_SIZE: case T_UINT: case T_LONG: {
+  case T_SIZE:
+  case T_UINT:
+  case T_LONG: {
     int isint = 0;
     lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
     if (!isint) {
@@ -897,7 +946,8 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
       return 0;
     }
     int empty = 0;
-    for (size_t k = 0; list && list[k]; k++) empty |= !list[k][0];
+    for (size_t k = 0; list && list[k]; k++)
+      empty |= !list[k][0];
     if (list && !empty) {
       clear(c, s);
       *(char ***)field_of(c, s) = list;
@@ -907,7 +957,9 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
     snprintf(why, sizeof why, "'%s' must be a path or a list of paths (strings, not empty)", name);
     break;
   }
-  case T_SINKS: case T_DIGESTS: case T_FEEDS: {
+  case T_SINKS:
+  case T_DIGESTS:
+  case T_FEEDS: {
     if (t != LUA_TTABLE) {
       problem(p, line, "'%s' must be a table, not a %s", name, luaL_typename(L, -1));
       return -1;
@@ -921,7 +973,8 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
       c->sinks = sinks, c->nsinks = n;
       return 0;
     }
-    if (s->type == T_DIGESTS && load_digests(L, "var/digests", &digests, &n, why, sizeof why) == 0) {
+    if (s->type == T_DIGESTS &&
+        load_digests(L, "var/digests", &digests, &n, why, sizeof why) == 0) {
       clear(c, s);
       c->digests = digests, c->ndigests = n;
       return 0;
@@ -995,8 +1048,10 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   }
   if (!ran) {
     const char *msg = lua_tostring(L, -1);
-    if (msg) snprintf(err, cap, "%s", msg);
-    else snprintf(err, cap, "%s: raised an error that is not a message", path);
+    if (msg)
+      snprintf(err, cap, "%s", msg);
+    else
+      snprintf(err, cap, "%s: raised an error that is not a message", path);
     goto cleanup;
   }
   lua_pushnil(L);

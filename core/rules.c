@@ -833,7 +833,7 @@ typedef struct {
   struct file_id {
     dev_t dev;
     ino_t ino;
-  } *seen;
+  } * seen;
   size_t nseen, seen_cap;
 } loading;
 
@@ -858,8 +858,10 @@ static void load_file(loading *ld, const char *source, const char *path, const s
     /* Lua names file:line where it knows them; a failure it cannot place
      * (the parser's C stack overflow, out of memory) is named here. */
     const char *why = lua_tostring(L, -1);
-    if (strncmp(why, path, strlen(path)) == 0) snprintf(msg, sizeof msg, "%s", why);
-    else snprintf(msg, sizeof msg, "%s: %s", path, why);
+    if (strncmp(why, path, strlen(path)) == 0)
+      snprintf(msg, sizeof msg, "%s", why);
+    else
+      snprintf(msg, sizeof msg, "%s: %s", path, why);
     lua_pop(L, 1);
   }
   free(text);
@@ -890,8 +892,7 @@ static void load_path(loading *ld, const char *source) {
   }
   if (!(d = opendir(source))) {
     snprintf(msg, sizeof msg, "%s: cannot read the rules path: %s%s", source, strerror(errno),
-             ld->prev && ld->prev->nfiles ? "; the rules loaded before stay in force"
-                                          : "");
+             ld->prev && ld->prev->nfiles ? "; the rules loaded before stay in force" : "");
     ld->report(ld->ud, NULL, msg);
     ld->errors++;
     ld->r->unloaded++; /* which files it holds is unknown */
@@ -919,9 +920,8 @@ static void load_path(loading *ld, const char *source) {
   free(names);
 }
 
-vg_rules *vg_rules_load_paths(char *const *paths, const vg_rules *prev,
-                              const vg_rules_limits *lim, vg_rules_report_fn report, void *ud,
-                              int *errors) {
+vg_rules *vg_rules_load_paths(char *const *paths, const vg_rules *prev, const vg_rules_limits *lim,
+                              vg_rules_report_fn report, void *ud, int *errors) {
   vg_rules *r = calloc(1, sizeof *r);
   *errors = 0;
   if (!r) return NULL;
@@ -931,7 +931,8 @@ vg_rules *vg_rules_load_paths(char *const *paths, const vg_rules *prev,
     return NULL;
   }
   loading ld = {r, prev, report, ud, 0, NULL, 0, 0};
-  for (size_t i = 0; paths && paths[i]; i++) load_path(&ld, paths[i]);
+  for (size_t i = 0; paths && paths[i]; i++)
+    load_path(&ld, paths[i]);
   free(ld.seen);
   *errors = ld.errors + order_rules(r, report, ud);
   return r;

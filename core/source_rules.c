@@ -24,7 +24,8 @@ static void on_rules_timer(uv_timer_t *t) {
   /* A path that went away keeps its rules (the load keeps what it had);
    * with every path gone there is nothing to load. */
   size_t lost = 0;
-  for (size_t i = 0; i < srv->nrules_watches; i++) lost += srv->rules_watches[i]->seen.lost;
+  for (size_t i = 0; i < srv->nrules_watches; i++)
+    lost += srv->rules_watches[i]->seen.lost;
   if (srv->nrules_watches && lost == srv->nrules_watches) return;
   srv->rules_dirty = 1;
   vg_daemon_kick(srv);
@@ -57,9 +58,9 @@ void vg_source_rules_check(server *srv) {
   int back = 0;
   for (size_t i = 0; i < srv->nrules_watches; i++) {
     rules_watch *w = srv->rules_watches[i];
-    back |= vg_daemon_dir_back(srv, "rules", w->path, &w->seen, 1, watch_rules, w,
-                               "the rules in force stay until it is back",
-                               " and loading its rules");
+    back |=
+        vg_daemon_dir_back(srv, "rules", w->path, &w->seen, 1, watch_rules, w,
+                           "the rules in force stay until it is back", " and loading its rules");
   }
   if (!back) return;
   srv->rules_dirty = 1;
@@ -100,7 +101,8 @@ static void watch_all(server *srv) {
     int rc = watch_rules(srv, w);
     if (rc) {
       vg_warn("rules: cannot watch %s (%s); it is looked for every %d s, and SIGHUP reloads"
-              " the rules", w->path, uv_strerror(rc), DIR_CHECK_MS / 1000);
+              " the rules",
+              w->path, uv_strerror(rc), DIR_CHECK_MS / 1000);
       w->seen.lost = 1;
     }
   }
@@ -125,8 +127,10 @@ void vg_source_rules_start(server *srv) {
 
 /* Loads the rule files again; a broken file keeps its previous version. */
 static void work_reload(server *srv) {
-  vg_config c = {.rules = srv->js.rules, .rule_memory = srv->js.limits.mem_max,
-                 .rule_budget = srv->js.limits.budget, .rule_failures = srv->js.limits.max_failures};
+  vg_config c = {.rules = srv->js.rules,
+                 .rule_memory = srv->js.limits.mem_max,
+                 .rule_budget = srv->js.limits.budget,
+                 .rule_failures = srv->js.limits.max_failures};
   int errors;
   vg_rules *next = vg_cli_load_rules(&c, srv->rules, &errors);
   if (!next) {

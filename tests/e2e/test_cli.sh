@@ -175,19 +175,37 @@ is "... and never says ready" "$(count_matching 'ready$' "$T/run-none.err")" 0
 
 # ---- the daemon on two rule directories ----
 
+# log_has REGEX: the daemon's log has a line matching REGEX.
+log_has() {
+  grep -Eq -- "$1" "$DLOG"
+}
+
 SPOOL=
-if start_daemon --rules "$T/base" --rules "$T/mine"; then
-  like "the daemon loads the rules of both" "$(cat "$DLOG")" "rules: 2 loaded from $T/base, $T/mine$"
+printf 'rules = { "%s" }\n' "$T/base" >"$T/daemon.lua"
+if start_daemon --config "$T/daemon.lua"; then
+  like "the daemon loads the configured rules" "$(cat "$DLOG")" "rules: 1 loaded from $T/base$"
   printf '%s\n' "$ARMS" | send_unix >/dev/null
-  is "the daemon tags with the rules of both" \
-    "$(tags_of 'Envoys hold talks on missile ranges.')" "arms-talks meeting"
-  printf -- '-- broken\nrule "arms-talks" {\n' >"$T/mine/armed.lua"
+  is "... and tags with them alone" "$(tags_of 'Envoys hold talks on missile ranges.')" "meeting"
+
+  printf 'rulez = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
   kill -HUP "$DPID"
-  wait_running 120 grep -q 'armed\.lua.*previous version stays in force' "$DLOG"
-  like "a broken file of the second directory: its last good version stays" "$(cat "$DLOG")" \
-    'armed\.lua:3: .*\(its previous version stays in force\)'
+  check "SIGHUP with a misspelt setting: the log names the file, line, key and nearest one" \
+    wait_running 120 log_has "reload: $T/daemon\\.lua:1: unknown setting 'rulez' \\(did you mean 'rules'\\?\\)"
+  like "... and keeps the settings in force" "$(cat "$DLOG")" 'reload: keeping the settings in force'
+
+  printf 'rules = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
+  kill -HUP "$DPID"
+  check "SIGHUP with a second rules directory: the rules of both are loaded" \
+    wait_running 120 log_has "rules: 2 loaded from $T/base, $T/mine$"
   printf '2024-03-08: More talks on missile ranges.\n' | send_unix >/dev/null
-  is "... and still tags" "$(tags_of 'More talks on missile ranges.')" "arms-talks meeting"
+  is "... and tag as one set" "$(tags_of 'More talks on missile ranges.')" "arms-talks meeting"
+
+  # The new directory is watched: an edit there reloads without a signal.
+  printf -- '-- broken\nrule "arms-talks" {\n' >"$T/mine/armed.lua"
+  check "a broken edit in the second directory is noticed; its last good version stays" \
+    wait_running 120 log_has 'armed\.lua:3: .*\(its previous version stays in force\)'
+  printf '2024-03-09: Talks on missile ranges resume.\n' | send_unix >/dev/null
+  is "... and still tags" "$(tags_of 'Talks on missile ranges resume.')" "arms-talks meeting"
   stop_daemon
   is "the daemon stops: exit status 0" "$DRC" 0
 fi

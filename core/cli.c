@@ -139,7 +139,7 @@ int vg_cli_rules_paths(const char *cmd, const vg_config *cfg) {
     const char *p = cfg->rules[i];
     struct stat sb;
     if (stat(p, &sb) != 0 && cfg->origin[vg_config_find("rules")] == VG_ORIGIN_DEFAULT) {
-      vg_warn("rules: the default rules directory %s: %s; set `rules` or give --rules", p,
+      vg_warn("rules: no rules at the default path %s (%s); set `rules` or give --rules", p,
               strerror(errno)); /* no path was given: no path is wrong */
     } else if (stat(p, &sb) != 0) {
       fprintf(stderr, "%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));

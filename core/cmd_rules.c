@@ -106,8 +106,10 @@ static char *joined(char *const *v) {
   return out;
 }
 
-/* Parses the flags and paths of check and test into cfg and rs. Returns 0,
- * 1 after --help, or an exit status. */
+/* Parses the flags and paths of check and test into cfg and rs. A path
+ * named, or one of the rules, that cannot be read stops them with
+ * VG_EXIT_USAGE; only the default rules path may be missing (it is warned
+ * of and left out). Returns 0, 1 after --help, or an exit status. */
 static int set_args(vg_config *cfg, rule_set *rs, int argc, char **argv, const char *help) {
   static const struct option opts[] = {VG_CLI_RULES_OPTION, VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt;
@@ -132,16 +134,15 @@ static int set_args(vg_config *cfg, rule_set *rs, int argc, char **argv, const c
     rs->names = joined(cfg->rules);
     return 0;
   }
-  vg_config only = {.rules = argv + optind};
-  if (vg_cli_rules_paths(rs->cmd, &only)) return VG_EXIT_USAGE;
+  vg_config named_paths = {.rules = argv + optind};
   int rules = vg_config_find("rules");
+  named_paths.origin[rules] = VG_ORIGIN_FLAG;
+  if (vg_cli_rules_paths(rs->cmd, &named_paths) || vg_cli_rules_paths(rs->cmd, cfg))
+    return VG_EXIT_USAGE;
   for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) {
     struct stat sb;
-    if (stat(cfg->rules[i], &sb) == 0)
+    if (stat(cfg->rules[i], &sb) == 0) /* a default that is not there: warned of */
       push(&rs->load, &nload, cfg->rules[i]);
-    else if (cfg->origin[rules] != VG_ORIGIN_DEFAULT) /* a default not there is no mistake */
-      fprintf(stderr, "%s: the rules path %s: %s; checking without it\n", rs->cmd, cfg->rules[i],
-              strerror(errno));
   }
   rs->named = calloc(1, sizeof *rs->named);
   if (!rs->named) abort();

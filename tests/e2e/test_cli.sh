@@ -80,6 +80,7 @@ test "a flood is tagged" {
 }
 EOF
 printf 'rules = "%s"\n' "$T/base" >"$T/site.lua"
+printf 'rules = "%s"\n' "$T/no-such-configured" >"$T/none-conf.lua"
 
 # ---- global options before or after the command word ----
 
@@ -163,6 +164,14 @@ like "... both loaded" "$(cat "$T/check-one-rules.out")" ': 2 rules, 2 test case
 cli check-none check --rules "$T/no-such"
 is "check --rules on a missing path: exit status 2" "$rc" 2
 like "... names the path" "$(cat "$T/check-none.err")" 'no-such: cannot read the rules path: No such file'
+cli check-none-named check "$T/no-such.lua"
+is "check on a missing file: exit status 2" "$rc" 2
+like "... names it" "$(cat "$T/check-none-named.err")" 'no-such\.lua: cannot read the rules path'
+cli check-none-context check --rules "$T/no-such" "$T/one.lua"
+is "check FILE with a missing --rules path beside it: exit status 2" "$rc" 2
+cli test-none-config test --config "$T/none-conf.lua" "$T/one.lua"
+is "test FILE with a configured rules path that is missing: exit status 2" "$rc" 2
+like "... names it" "$(cat "$T/test-none-config.err")" 'no-such-configured: cannot read the rules path'
 cli ingest-none ingest --db "$T/none.db" --rules "$T/base" --rules "$T/no-such" --skip-broken \
   "$T/three.txt"
 is "ingest with a missing rules path, even with --skip-broken: exit status 3" "$rc" 3

@@ -9,10 +9,13 @@
 #include "term.h"
 
 #include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *vg_cli_config_path(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
@@ -57,9 +60,9 @@ static void apply_log_level(const vg_config *cfg) {
 int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
   vg_config_defaults(cfg);
   const char *path = vg_cli_config_path(argc, argv);
-  char err[512];
+  char err[4096];
   if (path && vg_config_load(cfg, path, err, sizeof err)) {
-    fprintf(stderr, "vigil: config: %s\n", err);
+    vg_cli_say_lines("vigil", err);
     vg_config_free(cfg); /* the caller returns at once */
     return VG_EXIT_USAGE;
   }
@@ -69,7 +72,7 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
 
 int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
   switch (opt) {
-  case 'D': vg_config_set(&cfg->db, arg); return 1;
+  case 'D': vg_cli_flag("vigil", cfg, "db", arg); return 1;
   case 'C': return 1; /* read by vg_cli_setup */
   case 'j': vg_cli.json = 1; return 1;
   case 'q': vg_cli.quiet = 1, vg_cli.verbose = 0; break;
@@ -80,6 +83,7 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
       exit(VG_EXIT_USAGE);
     }
     vg_cli.log_level = arg;
+    vg_cli_flag("vigil", cfg, "log_level", arg);
     break;
   default: return 0;
   }
@@ -93,6 +97,68 @@ vg_rules_limits vg_cli_rule_limits(const vg_config *cfg) {
   return lim;
 }
 
+void vg_cli_say_lines(const char *who, const char *text) {
+  for (const char *p = text; *p;) {
+    size_t n = strcspn(p, "\n");
+    fprintf(stderr, "%s: %.*s\n", who, (int)n, p);
+    p += n + (p[n] == '\n');
+  }
+}
+
+void vg_cli_flag(const char *cmd, vg_config *cfg, const char *name, const char *value) {
+  char err[512];
+  if (vg_config_set_flag(cfg, name, value, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", cmd, err);
+    exit(VG_EXIT_USAGE);
+  }
+}
+
+/* The rules paths of cfg joined by ", ", into buf. */
+static const char *rules_names(const vg_config *cfg, char *buf, size_t cap) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; cfg->rules && cfg->rules[i] && used < cap; i++) {
+    int n = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", cfg->rules[i]);
+    used += n < 0 ? 0 : (size_t)n;
+  }
+  return buf;
+}
+
+/* Whether the directory at path holds a *.lua file. */
+static int has_rule_files(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *de;
+  int found = 0;
+  while (d && !found && (de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    found = de->d_name[0] != '.' && len > 4 && strcmp(de->d_name + len - 4, ".lua") == 0;
+  }
+  if (d) closedir(d);
+  return found;
+}
+
+int vg_cli_rules_paths(const char *cmd, const vg_config *cfg) {
+  int bad = 0;
+  for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) {
+    const char *p = cfg->rules[i];
+    struct stat sb;
+    if (stat(p, &sb) != 0 && cfg->origin[vg_config_find("rules")] == VG_ORIGIN_DEFAULT) {
+      vg_warn("rules: no rules at the default path %s (%s); set `rules` or give --rules", p,
+              strerror(errno)); /* no path was given: no path is wrong */
+    } else if (stat(p, &sb) != 0) {
+      fprintf(stderr, "%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));
+      bad = 1;
+    } else if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
+      fprintf(stderr, "%s: %s: cannot read the rules path: neither a directory nor a file\n", cmd,
+              p);
+      bad = 1;
+    } else if (S_ISDIR(sb.st_mode) && !has_rule_files(p)) {
+      vg_warn("rules: %s holds no rule files (*.lua)", p);
+    }
+  }
+  return bad ? -1 : 0;
+}
+
 static void log_report(void *ud, const char *file, const char *msg) {
   (void)ud;
   (void)file;
@@ -101,9 +167,10 @@ static void log_report(void *ud, const char *file, const char *msg) {
 
 vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors) {
   vg_rules_limits lim = vg_cli_rule_limits(cfg);
-  vg_rules *r = vg_rules_load(cfg->rules, prev, &lim, log_report, NULL, errors);
+  vg_rules *r = vg_rules_load_paths(cfg->rules, prev, &lim, log_report, NULL, errors);
+  char names[1024];
   if (r)
-    vg_info("rules: %zu loaded from %s%s", vg_rules_count(r), cfg->rules,
+    vg_info("rules: %zu loaded from %s%s", vg_rules_count(r), rules_names(cfg, names, sizeof names),
             *errors ? " (with errors, above)" : "");
   return r;
 }
@@ -117,7 +184,13 @@ static void print_report(void *ud, const char *file, const char *msg) {
 vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken) {
   vg_rules_limits lim = vg_cli_rule_limits(cfg);
   int errors = 0;
-  vg_rules *r = vg_rules_load(cfg->rules, NULL, &lim, print_report, NULL, &errors);
+  char names[1024];
+  rules_names(cfg, names, sizeof names);
+  if (vg_cli_rules_paths(cmd, cfg)) {
+    fprintf(stderr, "%s: nothing done: a rules path is wrong (above)\n", cmd);
+    return NULL;
+  }
+  vg_rules *r = vg_rules_load_paths(cfg->rules, NULL, &lim, print_report, NULL, &errors);
   if (!r) {
     fprintf(stderr, "%s: cannot set up the rule engine\n", cmd);
     return NULL;
@@ -125,9 +198,9 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
   const char *s = errors == 1 ? "" : "s";
   if (errors && !skip_broken) {
     fprintf(stderr,
-            "%s: nothing done: %d error%s in the rules directory %s (above). Fix %s, or give "
+            "%s: nothing done: %d error%s in the rules (%s, above). Fix %s, or give "
             "--skip-broken to run only the rules that loaded.\n",
-            cmd, errors, s, cfg->rules, errors == 1 ? "it" : "them");
+            cmd, errors, s, names, errors == 1 ? "it" : "them");
     vg_rules_free(r);
     return NULL;
   }
@@ -135,8 +208,8 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
     fprintf(stderr,
             "%s: --skip-broken: running the %zu rules that loaded from %s, despite %d "
             "error%s (above)\n",
-            cmd, vg_rules_count(r), cfg->rules, errors, s);
-  vg_info("rules: %zu loaded from %s", vg_rules_count(r), cfg->rules);
+            cmd, vg_rules_count(r), names, errors, s);
+  vg_info("rules: %zu loaded from %s", vg_rules_count(r), names);
   return r;
 }
 

@@ -55,6 +55,11 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv);
  * it error; --log-level wins over both. A bad --log-level is said on stderr
  * and the process exits with VG_EXIT_USAGE. */
 int vg_cli_global(vg_config *cfg, int opt, const char *arg);
+/* Sets the setting `name` from a flag's value (see vg_config_set_flag), or
+ * says "cmd: why" on stderr and exits with VG_EXIT_USAGE. */
+void vg_cli_flag(const char *cmd, vg_config *cfg, const char *name, const char *value);
+/* Writes each line of text to stderr as "who: line". */
+void vg_cli_say_lines(const char *who, const char *text);
 /* The --config path given on the command line, or NULL. */
 const char *vg_cli_config_path(int argc, char **argv);
 
@@ -80,9 +85,18 @@ int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg)
  * returns NULL. */
 vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags);
 
+/* The --rules option of the commands that load rules: repeatable, each a
+ * directory or a file; the first replaces the configured `rules`. */
+#define VG_CLI_RULES_OPTION {"rules", required_argument, NULL, 'r'}
+/* Checks that every rules path of cfg is a directory or a file, saying on
+ * stderr "cmd: PATH: cannot read the rules path: why" of each that is not,
+ * and warning of a directory without *.lua files. The default path, when
+ * missing, is only warned of (the loader then reports it as it loads).
+ * Returns 0 or -1. */
+int vg_cli_rules_paths(const char *cmd, const vg_config *cfg);
 /* The rule limits the configuration sets. */
 vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);
-/* Loads the rules of cfg->rules, logging each problem; *errors counts them.
+/* Loads the rules of cfg->rules as one set, logging each problem; *errors counts them.
  * `prev` (may be NULL) supplies the last good version of a broken file. */
 vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors);
 
@@ -90,11 +104,12 @@ vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *err
 #define VG_CLI_SKIP_BROKEN_OPTION {"skip-broken", no_argument, NULL, 'B'}
 /* Loads the rules of cfg->rules for a one-shot command that runs them over
  * entries (ingest, poll, replay), printing each problem on stderr as
- * FILE:LINE: message. Any problem (a file that does not load, an unknown
- * `after` name, a directory that cannot be read) makes it say that `cmd`
- * refuses to run and return NULL, unless skip_broken: it then says what is
- * left out and returns the rules that loaded. NULL too, saying so, when
- * the rule engine cannot be set up. */
+ * FILE:LINE: message. A rules path that does not exist makes it say so and
+ * return NULL, whatever skip_broken says. Any other problem (a file that
+ * does not load, an unknown `after` name) makes it say that `cmd` refuses
+ * to run and return NULL, unless skip_broken: it then says what is left out
+ * and returns the rules that loaded. NULL too, saying so, when the rule
+ * engine cannot be set up. */
 vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken);
 
 /* printf to standard output for a terminal or a line-based reader: a
@@ -133,5 +148,6 @@ int vg_cmd_feeds(int argc, char **argv);
 int vg_cmd_query(int argc, char **argv);
 int vg_cmd_show(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
+int vg_cmd_config(int argc, char **argv);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char poll_help[] =
-    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules DIR |\n"
+    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules PATH... |\n"
     "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
     "                  [--json] [--db PATH] [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
@@ -21,7 +21,8 @@ static const char poll_help[] =
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
     "in the configuration) says otherwise. A rule file that does not load stops it before\n"
-    "any fetch, unless --skip-broken runs the rules that loaded. A poll here schedules\n"
+    "any fetch, unless --skip-broken runs the rules that loaded. --rules (repeatable, a\n"
+    "directory or a file each) replaces the configured rules. A poll here schedules\n"
     "nothing: a URL the configuration does not list is not shown by `vigil feeds` (but by\n"
     "`vigil feeds --all`). Exit status 0 when every feed could be read, 1 when one could\n"
     "not, 2 when a URL is no http or https URL (nothing is polled then), 3 when the rules\n"
@@ -99,7 +100,7 @@ int vg_cmd_poll(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"source", required_argument, NULL, 's'},
-                                       {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_RULES_OPTION,
                                        {"no-rules", no_argument, NULL, 'n'},
                                        {"follow-redirects", required_argument, NULL, 'L'},
                                        VG_CLI_SKIP_BROKEN_OPTION,
@@ -128,7 +129,7 @@ int vg_cmd_poll(int argc, char **argv) {
         goto done;
       }
       break;
-    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'r': vg_cli_flag("vigil poll", &cfg, "rules", optarg); break;
     case 'n': no_rules = 1; break;
     case 'B': skip_broken = 1; break;
     case 'h': fputs(poll_help, stdout); goto done;

@@ -17,15 +17,16 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules DIR | --no-rules]\n"
+    "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules PATH... | --no-rules]\n"
     "                    [--skip-broken] [--json] [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"
     "  --format F     chrono lines, JSON records, or auto (per line; the default)\n"
     "  --source NAME  the source of the entries (default: the file's name, or stdin)\n"
-    "  --rules DIR    run the rules of DIR on each new entry, as the daemon does\n"
-    "                 (default rules/); their alerts go to the configured sinks\n"
+    "  --rules PATH   run the rules of PATH (a directory or a file; repeat it for more,\n"
+    "                 loaded as one set) on each new entry, as the daemon does (default:\n"
+    "                 the configured rules); their alerts go to the configured sinks\n"
     "  --no-rules     store only\n"
     "  --skip-broken  run the rules that load even if others do not (by default a\n"
     "                 rule file that does not load stops the command before any line)\n"
@@ -119,7 +120,7 @@ int vg_cmd_ingest(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
                                        {"source", required_argument, NULL, 's'},
-                                       {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_RULES_OPTION,
                                        {"no-rules", no_argument, NULL, 'n'},
                                        VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS,
@@ -141,7 +142,7 @@ int vg_cmd_ingest(int argc, char **argv) {
       status = VG_EXIT_USAGE;
       goto done;
     case 's': source = optarg; break;
-    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'r': vg_cli_flag("vigil ingest", &cfg, "rules", optarg); break;
     case 'n': no_rules = 1; break;
     case 'B': skip_broken = 1; break;
     case 'h': fputs(help, stdout); goto done;

@@ -11,49 +11,138 @@
 #include "vigil.h"
 
 #include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Where the rules are, for the reports that name no file. */
+/* What check and test load, and which of it they speak of. With no path
+ * named, the rules (configured, or --rules) are loaded and spoken of
+ * whole. With paths named, those are loaded after the rules, as part of
+ * them, so that `after` names and lists resolve as the daemon would see
+ * them; only the named files' problems, rules and test cases count. */
 typedef struct {
-  const char *dir;
-} report_ctx;
+  const char *cmd; /* "vigil check" */
+  char **load;     /* NULL-ended: what is loaded, in order (strings not owned) */
+  char **named;    /* NULL-ended real paths of the named files; NULL: all count */
+  char *names;     /* what is spoken of, for the summary */
+  int shown;       /* problems of named files, said on stderr */
+  int hidden;      /* problems of the other files loaded with them */
+} rule_set;
 
-/* A rule file's error: FILE:LINE: message on standard error, or with --json
- * one object {"type":"error", file, line (when it has one), message} on
- * standard output. */
-static void print_report(void *ud, const char *file, const char *msg) {
-  const report_ctx *rc = ud;
+static void rule_set_free(rule_set *rs) {
+  free(rs->load);
+  for (size_t i = 0; rs->named && rs->named[i]; i++)
+    free(rs->named[i]);
+  free(rs->named);
+  free(rs->names);
+}
+
+static void push(char ***v, size_t *n, char *s) {
+  char **nv = realloc(*v, (*n + 2) * sizeof *nv);
+  if (!nv) abort(); /* a few pointers: nothing sensible is left to do */
+  nv[(*n)++] = s;
+  nv[*n] = NULL;
+  *v = nv;
+}
+
+/* Whether file is one the command speaks of. */
+static int named(const rule_set *rs, const char *file) {
+  if (!rs->named) return 1;
+  if (!file) return 1; /* a path that could not be read: said */
+  char *real = realpath(file, NULL);
+  int yes = 0;
+  for (size_t i = 0; real && rs->named[i] && !yes; i++)
+    yes = strcmp(rs->named[i], real) == 0;
+  free(real);
+  return yes;
+}
+
+/* A rule file's problem that counts: FILE:LINE: message on standard error,
+ * or with --json one object {"type":"error", file, line (when it has one),
+ * message} on standard output. */
+static void set_report(void *ud, const char *file, const char *msg) {
+  rule_set *rs = ud;
+  if (!named(rs, file)) {
+    rs->hidden++;
+    return;
+  }
+  rs->shown++;
   if (!vg_cli.json) {
     fprintf(stderr, "%s\n", msg);
     return;
   }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "type", "error");
-  cJSON_AddStringToObject(o, "file", file ? file : rc->dir);
+  cJSON_AddStringToObject(o, "file", file ? file : rs->names ? rs->names : "");
   size_t n = file ? strlen(file) : 0;
   if (file && strncmp(msg, file, n) == 0 && msg[n] == ':') { /* FILE:LINE: or FILE: */
     char *end;
     long line = strtol(msg + n + 1, &end, 10);
-    if (end > msg + n + 1 && *end == ':') cJSON_AddNumberToObject(o, "line", (double)line), n = (size_t)(end - msg);
+    if (end > msg + n + 1 && *end == ':') {
+      cJSON_AddNumberToObject(o, "line", (double)line);
+      n = (size_t)(end - msg);
+    }
     msg += n + 1 + (msg[n + 1] == ' ');
   }
   cJSON_AddStringToObject(o, "message", msg);
   vg_cli_json_line(o);
 }
 
-/* Parses the flags of check and test: the global ones and one DIR. */
-static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
-  static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
+/* Adds the real paths of the rule files of path (a directory's *.lua, or
+ * the file) to the named ones. */
+static void name_files(rule_set *rs, size_t *n, const char *path) {
+  DIR *d = opendir(path);
+  if (!d) {
+    char *real = realpath(path, NULL);
+    if (real) push(&rs->named, n, real);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    size_t len = strlen(de->d_name);
+    if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".lua") != 0) continue;
+    char file[4096];
+    snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+    char *real = realpath(file, NULL);
+    if (real) push(&rs->named, n, real);
+  }
+  closedir(d);
+}
+
+/* Joins v with ", " into a new string. */
+static char *joined(char *const *v) {
+  size_t len = 1;
+  for (size_t i = 0; v && v[i]; i++)
+    len += strlen(v[i]) + 2;
+  char *out = calloc(1, len);
+  if (!out) abort();
+  for (size_t i = 0; v && v[i]; i++) {
+    if (i) strcat(out, ", ");
+    strcat(out, v[i]);
+  }
+  return out;
+}
+
+/* Parses the flags and paths of check and test into cfg and rs. A path
+ * named, or one of the rules, that cannot be read stops them with
+ * VG_EXIT_USAGE; only the default rules path may be missing (it is warned
+ * of and left out). Returns 0, 1 after --help, or an exit status. */
+static int set_args(vg_config *cfg, rule_set *rs, int argc, char **argv, const char *help) {
+  static const struct option opts[] = {VG_CLI_RULES_OPTION, VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(cfg, opt, optarg)) continue;
-    if (opt == 'h') {
+    if (opt == 'r') {
+      vg_cli_flag(rs->cmd, cfg, "rules", optarg);
+    } else if (opt == 'h') {
       fputs(help, stdout);
       return 1;
     } else {
@@ -61,55 +150,108 @@ static int dir_args(vg_config *cfg, int argc, char **argv, const char *help) {
       return VG_EXIT_USAGE;
     }
   }
-  if (optind < argc) vg_config_set(&cfg->rules, argv[optind++]);
-  if (optind < argc) {
-    fprintf(stderr, "%s", help);
-    return VG_EXIT_USAGE;
+  size_t nload = 0, nnamed = 0;
+  if (optind == argc) { /* the rules themselves */
+    if (vg_cli_rules_paths(rs->cmd, cfg)) return VG_EXIT_USAGE;
+    for (size_t i = 0; cfg->rules && cfg->rules[i]; i++)
+      push(&rs->load, &nload, cfg->rules[i]);
+    rs->names = joined(cfg->rules);
+    vg_config_resolve(cfg); /* every layer is in: derive the paths */
+    return 0;
   }
-  vg_config_resolve(cfg); /* every layer is in: derive the paths */
+  vg_config named_paths = {.rules = argv + optind};
+  int rules = vg_config_find("rules");
+  named_paths.origin[rules] = VG_ORIGIN_FLAG;
+  if (vg_cli_rules_paths(rs->cmd, &named_paths) || vg_cli_rules_paths(rs->cmd, cfg))
+    return VG_EXIT_USAGE;
+  for (size_t i = 0; cfg->rules && cfg->rules[i]; i++) {
+    struct stat sb;
+    if (stat(cfg->rules[i], &sb) == 0) /* a default that is not there: warned of */
+      push(&rs->load, &nload, cfg->rules[i]);
+  }
+  rs->named = calloc(1, sizeof *rs->named);
+  if (!rs->named) abort();
+  for (int i = optind; i < argc; i++) {
+    push(&rs->load, &nload, argv[i]);
+    name_files(rs, &nnamed, argv[i]);
+  }
+  rs->names = joined(argv + optind);
+  vg_config_resolve(cfg);
   return 0;
 }
 
+/* Loads what rs says with lim; NULL (said) when the engine cannot start. */
+static vg_rules *set_load(rule_set *rs, const vg_rules_limits *lim) {
+  int errors = 0;
+  vg_rules *r = vg_rules_load_paths(rs->load, NULL, lim, set_report, rs, &errors);
+  if (!r) fprintf(stderr, "%s: cannot set up the rule engine\n", rs->cmd);
+  return r;
+}
+
+/* Says on stderr how many problems of the other rules were not shown. */
+static void say_hidden(const rule_set *rs) {
+  if (rs->hidden)
+    fprintf(stderr,
+            "%s: the other rules loaded with them have %d error%s, not shown (%s with no path "
+            "shows them)\n",
+            rs->cmd, rs->hidden, rs->hidden == 1 ? "" : "s", rs->cmd);
+}
+
 static const char check_help[] =
-    "usage: vigil check [--json] [DIR]\n"
-    "Loads every rule file of DIR (default: the configured rules directory, rules/)\n"
-    "in a sandbox and reports each error as FILE:LINE: message. Exit status 1 on any.\n"
+    "usage: vigil check [--rules PATH]... [PATH...]\n"
+    "Loads rule files in a sandbox and reports each error as FILE:LINE: message.\n"
+    "With no PATH it checks the rules: the configured `rules` (default rules/), or the\n"
+    "--rules paths (repeatable, a directory or a file each), loaded as one set.\n"
+    "A PATH (a directory of *.lua files, or a file) is checked as part of those rules:\n"
+    "they are loaded too, so that its `after` names and a rule name it repeats are seen\n"
+    "as the daemon would see them, but only the errors, rules and test cases of the\n"
+    "files named count. To check a directory alone, give it as --rules PATH.\n"
+    "Prints 'PATHS: N rules, N test cases, N errors'. Exit status 0, 1 on any error,\n"
+    "2 when a path cannot be read.\n"
     "  --json   one JSON object a line: each error {\"type\":\"error\", file, line (when\n"
-    "           it has one), message}, then {\"type\":\"summary\", dir, rules, tests,\n"
+    "           it has one), message}, then {\"type\":\"summary\", paths, rules, tests,\n"
     "           errors}\n";
 
 int vg_cmd_check(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  int status = dir_args(&cfg, argc, argv, check_help);
+  rule_set rs = {.cmd = "vigil check"};
+  int status = set_args(&cfg, &rs, argc, argv, check_help);
   if (status) {
+    rule_set_free(&rs);
     vg_config_free(&cfg);
     return status == 1 ? VG_EXIT_OK : status;
   }
-  int errors = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
-  report_ctx rep = {cfg.rules};
-  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &rep, &errors);
+  vg_rules *r = set_load(&rs, &lim);
   if (!r) {
-    fprintf(stderr, "vigil check: cannot set up the rule engine\n");
     status = VG_EXIT_FAIL;
-  } else if (vg_cli.json) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "type", "summary");
-    cJSON_AddStringToObject(o, "dir", cfg.rules);
-    cJSON_AddNumberToObject(o, "rules", (double)vg_rules_count(r));
-    cJSON_AddNumberToObject(o, "tests", (double)vg_rules_test_count(r));
-    cJSON_AddNumberToObject(o, "errors", errors);
-    vg_cli_json_line(o);
   } else {
-    vg_style style = errors ? VG_STYLE_RED : VG_STYLE_GREEN;
-    vg_cli_printf("%s", cfg.rules);
-    printf(": %zu rules, %zu test cases, %s%d error%s%s\n", vg_rules_count(r),
-           vg_rules_test_count(r), vg_term_on(stdout, style), errors, errors == 1 ? "" : "s",
-           vg_term_off(stdout, style));
+    size_t nrules = 0, ntests = 0;
+    for (size_t i = 0; i < vg_rules_count(r); i++)
+      nrules += named(&rs, vg_rules_rule_file(r, i));
+    for (size_t i = 0; i < vg_rules_test_count(r); i++)
+      ntests += named(&rs, vg_rules_test_file(r, i));
+    say_hidden(&rs);
+    if (vg_cli.json) {
+      cJSON *o = cJSON_CreateObject();
+      cJSON_AddStringToObject(o, "type", "summary");
+      cJSON_AddStringToObject(o, "paths", rs.names);
+      cJSON_AddNumberToObject(o, "rules", (double)nrules);
+      cJSON_AddNumberToObject(o, "tests", (double)ntests);
+      cJSON_AddNumberToObject(o, "errors", rs.shown);
+      vg_cli_json_line(o);
+    } else {
+      vg_style style = rs.shown ? VG_STYLE_RED : VG_STYLE_GREEN;
+      vg_cli_printf("%s", rs.names);
+      printf(": %zu rules, %zu test cases, %s%d error%s%s\n", nrules, ntests,
+             vg_term_on(stdout, style), rs.shown, rs.shown == 1 ? "" : "s",
+             vg_term_off(stdout, style));
+    }
+    status = rs.shown ? VG_EXIT_REJECTS : VG_EXIT_OK;
   }
-  if (r) status = errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
   vg_rules_free(r);
+  rule_set_free(&rs);
   vg_config_free(&cfg);
   return status;
 }
@@ -375,9 +517,11 @@ static void print_case(const vg_rule_test *t, int bad, const char *diff) {
 }
 
 static const char test_help[] =
-    "usage: vigil test [--verbose] [--json] [DIR]\n"
-    "Runs the test cases of the rule files of DIR (default: the configured rules\n"
-    "directory, rules/). Each case feeds its `given` entries through every rule into\n"
+    "usage: vigil test [--verbose] [--rules PATH]... [PATH...]\n"
+    "Runs the test cases of the rule files: with no PATH, those of the rules (the\n"
+    "configured `rules`, default rules/, or the --rules paths, repeatable); with PATHs\n"
+    "(directories of *.lua files, or files), those of the files named, loaded as part of\n"
+    "the rules as `vigil check` does. Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"
     "own file produced with what it expects, and no others. A rule that fails on\n"
     "one of the entries (an error, a loop, too much memory) fails the case too.\n"
@@ -391,25 +535,26 @@ static const char test_help[] =
 int vg_cmd_test(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  int status = dir_args(&cfg, argc, argv, test_help);
+  rule_set rs = {.cmd = "vigil test"};
+  int status = set_args(&cfg, &rs, argc, argv, test_help);
   if (status) {
+    rule_set_free(&rs);
     vg_config_free(&cfg);
     return status == 1 ? VG_EXIT_OK : status;
   }
   int verbose = vg_cli.verbose;
   if (!verbose && !vg_cli.log_level) vg_log_set_level(VG_LOG_ERROR); /* rule failures show as differences */
-  int errors = 0;
   vg_rules_limits lim = vg_cli_rule_limits(&cfg);
   lim.max_failures = 0; /* a rule failing in one case still runs in the next */
-  report_ctx rep = {cfg.rules};
-  vg_rules *r = vg_rules_load(cfg.rules, NULL, &lim, print_report, &rep, &errors);
+  vg_rules *r = set_load(&rs, &lim);
   if (!r) {
-    fprintf(stderr, "vigil test: cannot set up the rule engine\n");
+    rule_set_free(&rs);
     vg_config_free(&cfg);
     return VG_EXIT_FAIL;
   }
   int passed = 0, failed = 0;
   for (size_t i = 0; i < vg_rules_test_count(r); i++) {
+    if (!named(&rs, vg_rules_test_file(r, i))) continue;
     vg_rule_test t;
     diffs d = {0};
     char err[256];
@@ -420,22 +565,24 @@ int vg_cmd_test(int argc, char **argv) {
     free(d.text);
     vg_rule_test_free(&t);
   }
+  say_hidden(&rs);
   if (vg_cli.json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "summary");
     cJSON_AddNumberToObject(o, "passed", passed);
     cJSON_AddNumberToObject(o, "failed", failed);
-    cJSON_AddNumberToObject(o, "errors", errors);
+    cJSON_AddNumberToObject(o, "errors", rs.shown);
     vg_cli_json_line(o);
   } else {
-    if (errors) printf("%d rule file error%s (above)\n", errors, errors == 1 ? "" : "s");
-    vg_style style = failed || errors ? VG_STYLE_RED : VG_STYLE_GREEN;
+    if (rs.shown) printf("%d rule file error%s (above)\n", rs.shown, rs.shown == 1 ? "" : "s");
+    vg_style style = failed || rs.shown ? VG_STYLE_RED : VG_STYLE_GREEN;
     printf("%s%d passed, %d failed%s\n", vg_term_on(stdout, style), passed, failed,
            vg_term_off(stdout, style));
   }
   vg_rules_free(r);
+  rule_set_free(&rs);
   vg_config_free(&cfg);
-  return failed || errors ? VG_EXIT_REJECTS : VG_EXIT_OK;
+  return failed || rs.shown ? VG_EXIT_REJECTS : VG_EXIT_OK;
 }
 
 /* ---- vigil replay ---- */
@@ -462,12 +609,13 @@ static int copy_row(void *ud, const vg_row *r) {
 }
 
 static const char replay_help[] =
-    "usage: vigil replay [--since DATE] [--until DATE] [--rules DIR] [--skip-broken]\n"
+    "usage: vigil replay [--since DATE] [--until DATE] [--rules PATH]... [--skip-broken]\n"
     "                    [--json] [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"
-    "second time. A rule file that does not load stops it before any entry; with\n"
+    "second time. --rules (repeatable, a directory or a file each) replaces the configured\n"
+    "rules. A rule file that does not load stops it before any entry; with\n"
     "--skip-broken the rules that loaded run, and what the others set is kept.\n"
     "  --json   the summary as one JSON object: type \"summary\", entries, rules,\n"
     "           new_alerts, amended, interrupted, and signal when it was\n"
@@ -481,7 +629,7 @@ int vg_cmd_replay(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {{"since", required_argument, NULL, 's'},
                                        {"until", required_argument, NULL, 'u'},
-                                       {"rules", required_argument, NULL, 'r'},
+                                       VG_CLI_RULES_OPTION,
                                        VG_CLI_SKIP_BROKEN_OPTION,
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
@@ -494,7 +642,7 @@ int vg_cmd_replay(int argc, char **argv) {
     if (range < 0) goto usage;
     if (range) continue;
     switch (opt) {
-    case 'r': vg_config_set(&cfg.rules, optarg); break;
+    case 'r': vg_cli_flag("vigil replay", &cfg, "rules", optarg); break;
     case 'B': skip_broken = 1; break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;

@@ -1,17 +1,20 @@
-/* config.c — defaults and the Lua configuration file; see config.h. */
+/* config.c — the table of settings, their defaults, the Lua configuration
+ * file and its checks; see config.h. */
 #include "config.h"
 
 #include "feed_parse.h"
 #include "paths.h"
 #include "vigil.h"
 
+#include <cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
 #include <limits.h>
-#include <sys/stat.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +41,384 @@ void vg_config_set(char **field, const char *value) {
   *field = copy;
 }
 
+/* ---- the values of table settings: freeing and copying ---- */
+
+static void free_strings(char **v) {
+  for (size_t k = 0; v && v[k]; k++)
+    free(v[k]);
+  free(v);
+}
+
+/* A copy of a NULL-ended list of strings (NULL for NULL). */
+static char **copy_strings(char *const *v) {
+  if (!v) return NULL;
+  size_t n = 0;
+  while (v[n])
+    n++;
+  char **out = calloc(n + 1, sizeof *out);
+  if (!out) abort(); /* a few bytes at start-up: nothing sensible is left to do */
+  for (size_t k = 0; k < n; k++)
+    if (!(out[k] = strdup(v[k]))) abort();
+  return out;
+}
+
+static char *copy_text(const char *s) {
+  char *out = s ? strdup(s) : NULL;
+  if (s && !out) abort();
+  return out;
+}
+
+static void free_sinks(vg_sink_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].name);
+    free(v[i].file);
+    free_strings(v[i].command);
+  }
+  free(v);
+}
+
+static void free_digests(vg_digest_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].name);
+    free(v[i].schedule);
+    free(v[i].template);
+    free(v[i].out);
+    free_strings(v[i].command);
+  }
+  free(v);
+}
+
+static void free_feeds(vg_feed_conf *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].url);
+    free(v[i].source);
+    free(v[i].format);
+  }
+  free(v);
+}
+
+/* Copies n elements of size `size` at v, then has fix() copy what each
+ * points to. */
+static void *copy_array(const void *v, size_t n, size_t size, void (*fix)(void *)) {
+  if (!n) return NULL;
+  char *out = malloc(n * size);
+  if (!out) abort();
+  memcpy(out, v, n * size);
+  for (size_t i = 0; i < n; i++)
+    fix(out + i * size);
+  return out;
+}
+
+static void fix_sink(void *p) {
+  vg_sink_conf *k = p;
+  k->name = copy_text(k->name);
+  k->file = copy_text(k->file);
+  k->command = copy_strings(k->command);
+}
+
+static void fix_digest(void *p) {
+  vg_digest_conf *d = p;
+  d->name = copy_text(d->name);
+  d->schedule = copy_text(d->schedule);
+  d->template = copy_text(d->template);
+  d->out = copy_text(d->out);
+  d->command = copy_strings(d->command);
+}
+
+static void fix_feed(void *p) {
+  vg_feed_conf *f = p;
+  f->url = copy_text(f->url);
+  f->source = copy_text(f->source);
+  f->format = copy_text(f->format);
+}
+
+/* The default source of a feed: its host and path, without the scheme. */
+static char *feed_source(const char *url) {
+  const char *s = strstr(url, "://");
+  s = s ? s + 3 : url;
+  char *out = strdup(s);
+  if (!out) abort();
+  size_t n = strlen(out);
+  while (n && out[n - 1] == '/')
+    out[--n] = '\0';
+  return out;
+}
+
+void vg_config_add_feed(vg_config *c, const char *url, const char *source, const char *format,
+                        unsigned interval) {
+  vg_feed_conf *v = realloc(c->feeds, (c->nfeeds + 1) * sizeof *v);
+  if (!v) abort();
+  c->feeds = v;
+  vg_feed_conf *f = &v[c->nfeeds++];
+  memset(f, 0, sizeof *f);
+  vg_config_set(&f->url, url);
+  f->source = source ? strdup(source) : feed_source(url);
+  vg_config_set(&f->format, format ? format : "auto");
+  f->interval = interval ? interval : c->feed_interval;
+  f->redirects = c->follow_redirects;
+  if (!f->source) abort();
+}
+
+const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
+  for (size_t i = 0; i < c->ndigests; i++)
+    if (strcmp(c->digests[i].name, name) == 0) return &c->digests[i];
+  return NULL;
+}
+
+size_t vg_config_nrules(const vg_config *c) {
+  size_t n = 0;
+  while (c->rules && c->rules[n])
+    n++;
+  return n;
+}
+
+/* ---- the table of settings ---- */
+
+/* How a setting is stored in vg_config and read from the file. */
+typedef enum {
+  T_STRING,    /* char *: a Lua string */
+  T_SIZE,      /* size_t: a whole number from 1 */
+  T_UINT,      /* unsigned: a whole number from 0 to INT_MAX */
+  T_LONG,      /* long: a whole number from 0 */
+  T_FORMAT,    /* vg_format: auto, chrono or json */
+  T_REDIRECTS, /* vg_redirects: same-host, any or none */
+  T_PATHS,     /* char ** (NULL-ended): a string or a list of strings */
+  T_SINKS,     /* the sinks table */
+  T_DIGESTS,   /* the digests table */
+  T_FEEDS,     /* the feeds list */
+} kind;
+
+typedef struct {
+  vg_setting_info info; /* what vg_config_setting shows */
+  kind type;
+  size_t offset; /* of its field in vg_config */
+  int secret;    /* shown as "(hidden)" and wiped when freed */
+} setting;
+
+#define TN_T_STRING "string"
+#define TN_T_SIZE "integer"
+#define TN_T_UINT "integer"
+#define TN_T_LONG "integer"
+#define TN_T_FORMAT "format"
+#define TN_T_REDIRECTS "redirects"
+#define TN_T_PATHS "paths"
+#define TN_T_SINKS "table"
+#define TN_T_DIGESTS "table"
+#define TN_T_FEEDS "table"
+#define S(field, t, def, help)                                                                     \
+  { {#field, TN_##t, def, help}, t, offsetof(vg_config, field), 0 }
+#define SECRET(field, t, def, help)                                                                \
+  { {#field, TN_##t, def, help}, t, offsetof(vg_config, field), 1 }
+
+/* Every setting, once. The tables come last: the feeds list reads
+ * feed_interval and follow_redirects as the same file sets them. */
+static const setting settings[] = {
+    S(state_dir, T_STRING, "",
+      "where the paths not set go (database, socket, spool, alerts file, digests); '' for "
+      "beside the database"),
+    S(db, T_STRING, NULL,
+      "the SQLite database of entries, tags and alerts (default: vigil.db in state_dir, or "
+      "var/vigil.db)"),
+    S(socket, T_STRING, NULL,
+      "the Unix socket the daemon reads entries from (default: vigil.sock beside the "
+      "database); '' for none"),
+    S(socket_group, T_STRING, "",
+      "a group that may use the socket, which is then 0660; '' for 0600"),
+    S(listen, T_STRING, "", "a TCP HOST:PORT the daemon reads entries from too; '' for none"),
+    SECRET(tcp_token, T_STRING, "", "what a TCP client sends first, as 'auth TOKEN'; '' for none"),
+    S(tcp_token_file, T_STRING, "", "a file whose first line is that token; '' for none"),
+    S(spool, T_STRING, NULL,
+      "a directory whose files the daemon ingests (default: spool/ beside the database); '' "
+      "for none"),
+    S(rules, T_PATHS, NULL,
+      "rule directories and files, loaded as one set: a path or a list of paths (default: "
+      "the shipped rules)"),
+    S(log_level, T_STRING, "info", "debug, info, notice, warn or error"),
+    S(log_format, T_STRING, "text", "the log's lines: text, or json (one object a line)"),
+    S(durability, T_STRING, "full", "full (each commit reaches the disk) or normal"),
+    S(busy_timeout_ms, T_UINT, "10000",
+      "how long a write waits for another process's lock, in milliseconds"),
+    S(format, T_FORMAT, "auto", "how input lines are read: auto, chrono or json"),
+    S(max_line, T_SIZE, "1048576", "the longest input line taken, in bytes"),
+    S(batch_max, T_SIZE, "16384", "entries one transaction holds at most"),
+    S(batch_ms, T_UINT, "2", "how long a batch may wait to fill, in milliseconds"),
+    S(max_pending, T_SIZE, "16384", "lines waiting before the daemon stops reading clients"),
+    S(alerts_file, T_STRING, NULL,
+      "the JSON Lines file every alert is appended to (default: alerts.jsonl beside the "
+      "database); '' for none"),
+    S(rule_memory, T_SIZE, "33554432", "bytes the rules' Lua state may hold"),
+    S(rule_budget, T_LONG, "1000000", "Lua instructions one call of a rule may run"),
+    S(rule_failures, T_UINT, "10", "failures that disable a rule until the rules reload"),
+    S(timezone, T_STRING, "UTC", "the time zone of digest schedules and periods"),
+    S(feed_interval, T_UINT, "300", "seconds between the polls of a feed that names none"),
+    S(feed_max_body, T_SIZE, "10485760", "bytes a feed's body may have"),
+    S(follow_redirects, T_REDIRECTS, "same-host",
+      "the redirects a feed's poll follows: same-host, any or none"),
+    S(sinks, T_SINKS, NULL,
+      "named alert sinks: name = { file = PATH } or { command = {PROGRAM, ARG...}, ... }"),
+    S(digests, T_DIGESTS, NULL,
+      "scheduled digests: name = { schedule = CRON, days = N, template = ..., ... }"),
+    S(feeds, T_FEEDS, NULL, "feeds polled: { { url = URL, interval = SECONDS, ... }, ... }"),
+};
+#undef S
+#undef SECRET
+#define NSETTINGS (sizeof settings / sizeof settings[0])
+_Static_assert(NSETTINGS <= VG_CONFIG_MAX, "raise VG_CONFIG_MAX");
+
+const vg_setting_info *vg_config_setting(size_t i) {
+  return i < NSETTINGS ? &settings[i].info : NULL;
+}
+
+int vg_config_find(const char *name) {
+  for (size_t i = 0; i < NSETTINGS; i++)
+    if (strcmp(settings[i].info.name, name) == 0) return (int)i;
+  return -1;
+}
+
+static void *field_of(const vg_config *c, const setting *s) { return (char *)c + s->offset; }
+
+/* Frees the value of setting s in c and sets it empty. */
+static void clear(vg_config *c, const setting *s) {
+  void *f = field_of(c, s);
+  switch (s->type) {
+  case T_STRING: {
+    char **p = f;
+    if (*p && s->secret) memset(*p, 0, strlen(*p));
+    free(*p);
+    *p = NULL;
+    break;
+  }
+  case T_PATHS: free_strings(*(char ***)f), *(char ***)f = NULL; break;
+  case T_SINKS: free_sinks(c->sinks, c->nsinks), c->sinks = NULL, c->nsinks = 0; break;
+  case T_DIGESTS: free_digests(c->digests, c->ndigests), c->digests = NULL, c->ndigests = 0; break;
+  case T_FEEDS: free_feeds(c->feeds, c->nfeeds), c->feeds = NULL, c->nfeeds = 0; break;
+  default: break;
+  }
+}
+
+void vg_config_free(vg_config *c) {
+  for (size_t i = 0; i < NSETTINGS; i++)
+    clear(c, &settings[i]);
+  free(c->file);
+  memset(c, 0, sizeof *c);
+}
+
+/* A deep copy of c into out. */
+static void copy_config(vg_config *out, const vg_config *c) {
+  *out = *c;
+  for (size_t i = 0; i < NSETTINGS; i++) {
+    const setting *s = &settings[i];
+    void *f = field_of(out, s);
+    if (s->type == T_STRING)
+      *(char **)f = copy_text(*(char **)f);
+    else if (s->type == T_PATHS)
+      *(char ***)f = copy_strings(*(char ***)f);
+  }
+  out->sinks = copy_array(c->sinks, c->nsinks, sizeof *c->sinks, fix_sink);
+  out->digests = copy_array(c->digests, c->ndigests, sizeof *c->digests, fix_digest);
+  out->feeds = copy_array(c->feeds, c->nfeeds, sizeof *c->feeds, fix_feed);
+  out->file = copy_text(c->file);
+}
+
+/* Takes the whole number v for setting s, or says why not in err. */
+static int take_number(vg_config *c, const setting *s, long long v, char *err, size_t cap) {
+  void *f = field_of(c, s);
+  if (v < 0 || (s->type == T_SIZE && v == 0)) {
+    snprintf(err, cap, "'%s' must be a %s integer", s->info.name,
+             s->type == T_SIZE ? "positive" : "non-negative");
+    return VG_EINVAL;
+  }
+  if (s->type == T_UINT && v > INT_MAX) { /* never wrapped into a small number */
+    snprintf(err, cap, "'%s' must be at most %d, not %lld", s->info.name, INT_MAX, v);
+    return VG_EINVAL;
+  }
+  if (s->type == T_SIZE)
+    *(size_t *)f = (size_t)v;
+  else if (s->type == T_LONG)
+    *(long *)f = (long)v;
+  else
+    *(unsigned *)f = (unsigned)v;
+  return 0;
+}
+
+static void append_path(char ***list, const char *path) {
+  size_t n = 0;
+  while (*list && (*list)[n])
+    n++;
+  char **v = realloc(*list, (n + 2) * sizeof *v);
+  if (!v) abort();
+  v[n] = copy_text(path);
+  v[n + 1] = NULL;
+  *list = v;
+}
+
+/* Sets setting s of c from text, as a flag or the default spells it; a
+ * paths setting is appended to. Returns 0 or VG_EINVAL with why in err. */
+static int set_text(vg_config *c, const setting *s, const char *v, char *err, size_t cap) {
+  void *f = field_of(c, s);
+  switch (s->type) {
+  case T_STRING: vg_config_set(f, v); return 0;
+  case T_PATHS:
+    if (!v[0]) break;
+    append_path(f, v);
+    return 0;
+  case T_FORMAT:
+    if (vg_format_parse(v, f) == 0) return 0;
+    snprintf(err, cap, "'%s' must be auto, chrono or json, not '%s'", s->info.name, v);
+    return VG_EINVAL;
+  case T_REDIRECTS:
+    if (vg_redirects_parse(v, f) == 0) return 0;
+    snprintf(err, cap, "'%s' must be same-host, any or none, not '%s'", s->info.name, v);
+    return VG_EINVAL;
+  case T_SIZE:
+  case T_UINT:
+  case T_LONG: {
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (v[0] && !*end && errno == 0) return take_number(c, s, n, err, cap);
+    break;
+  }
+  default:
+    snprintf(err, cap, "'%s' is a table: set it in the configuration file", s->info.name);
+    return VG_EINVAL;
+  }
+  snprintf(err, cap, "'%s' must be %s, not '%s'", s->info.name,
+           s->type == T_PATHS ? "a path" : "a whole number", v);
+  return VG_EINVAL;
+}
+
+int vg_config_set_flag(vg_config *c, const char *name, const char *value, char *err, size_t cap) {
+  int i = vg_config_find(name);
+  if (i < 0) {
+    snprintf(err, cap, "unknown setting '%s'", name);
+    return VG_EINVAL;
+  }
+  const setting *s = &settings[i];
+  vg_config next;
+  copy_config(&next, c); /* c unchanged on failure */
+  if (s->type == T_PATHS && c->origin[i] != VG_ORIGIN_FLAG) clear(&next, s);
+  if (set_text(&next, s, value, err, cap)) {
+    vg_config_free(&next);
+    return VG_EINVAL;
+  }
+  next.origin[i] = VG_ORIGIN_FLAG;
+  vg_config_free(c);
+  *c = next;
+  return 0;
+}
+
 void vg_config_defaults(vg_config *c) {
-  memset(c, 0, sizeof *c); /* db, socket, spool, alerts_file, digests' out: derived */
-  vg_config_set(&c->state_dir, "");
-  vg_config_set(&c->socket_group, "");
-  vg_config_set(&c->listen, ""); /* TCP only on request: the Unix socket has file modes */
-  vg_config_set(&c->tcp_token, "");
-  vg_config_set(&c->tcp_token_file, "");
-  vg_config_set(&c->rules, vg_default_rules()); /* installed: its own */
-  vg_config_set(&c->log_level, "info");
-  vg_config_set(&c->log_format, "text");
-  vg_config_set(&c->durability, "full");
-  c->busy_timeout_ms = 10000; /* VG_STORE_BUSY_MS */
-  c->format = VG_FORMAT_AUTO;
-  c->max_line = 1 << 20;
-  c->batch_max = 16384;
-  c->batch_ms = 2;
-  c->max_pending = 16384;
-  c->rule_memory = 32u << 20;
-  c->rule_budget = 1000000;
-  c->rule_failures = 10;
-  vg_config_set(&c->timezone, "UTC");
-  c->feed_interval = 300;
-  c->feed_max_body = 10u << 20;
-  static const struct { const char *name, *schedule; int days; } shipped[] = {
-      {"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
+  memset(c, 0, sizeof *c);
+  char err[256];
+  for (size_t i = 0; i < NSETTINGS; i++)
+    if (settings[i].info.def && set_text(c, &settings[i], settings[i].info.def, err, sizeof err))
+      abort(); /* the table's own default is wrong */
+  append_path(&c->rules, vg_default_rules()); /* installed: its own */
+  static const struct {
+    const char *name, *schedule;
+    int days;
+  } shipped[] = {{"daily", "0 7 * * *", 1}, {"weekly", "0 8 * * mon", 7}};
   c->digests = calloc(2, sizeof *c->digests);
   if (!c->digests) abort();
   for (int i = 0; i < 2; i++) {
@@ -103,119 +459,267 @@ void vg_config_resolve(vg_config *c) {
   free(beside);
 }
 
-static void free_strings(char **v) {
-  for (size_t k = 0; v && v[k]; k++) free(v[k]);
-  free(v);
+/* ---- showing a value ---- */
+
+static cJSON *json_strings(char *const *v) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t k = 0; a && v && v[k]; k++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(v[k]));
+  return a;
 }
 
-static void free_digests(vg_digest_conf *v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(v[i].name);
-    free(v[i].schedule);
-    free(v[i].template);
-    free(v[i].out);
-    free_strings(v[i].command);
+static cJSON *json_sinks(const vg_config *c) {
+  cJSON *o = cJSON_CreateObject();
+  for (size_t i = 0; o && i < c->nsinks; i++) {
+    const vg_sink_conf *k = &c->sinks[i];
+    cJSON *e = cJSON_AddObjectToObject(o, k->name);
+    if (k->file) cJSON_AddStringToObject(e, "file", k->file);
+    if (k->command) cJSON_AddItemToObject(e, "command", json_strings(k->command));
+    cJSON_AddNumberToObject(e, "timeout_ms", k->timeout_ms);
+    cJSON_AddNumberToObject(e, "retries", k->retries);
+    cJSON_AddNumberToObject(e, "queue_max", k->queue_max);
+    cJSON_AddBoolToObject(e, "default", k->is_default);
   }
-  free(v);
+  return o;
 }
 
-static void free_feeds(vg_feed_conf *v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(v[i].url);
-    free(v[i].source);
-    free(v[i].format);
+static cJSON *json_digests(const vg_config *c) {
+  cJSON *o = cJSON_CreateObject();
+  for (size_t i = 0; o && i < c->ndigests; i++) {
+    const vg_digest_conf *d = &c->digests[i];
+    cJSON *e = cJSON_AddObjectToObject(o, d->name);
+    cJSON_AddStringToObject(e, "schedule", d->schedule);
+    cJSON_AddNumberToObject(e, "days", d->days);
+    cJSON_AddStringToObject(e, "template", d->template);
+    cJSON *f = cJSON_AddArrayToObject(e, "formats");
+    static const char *const names[] = {"md", "html", "json"};
+    for (int b = 0; b < 3; b++)
+      if (d->formats & (1 << b)) cJSON_AddItemToArray(f, cJSON_CreateString(names[b]));
+    cJSON_AddStringToObject(e, "out", d->out);
+    if (d->command) cJSON_AddItemToObject(e, "command", json_strings(d->command));
+    cJSON_AddStringToObject(e, "catch_up", d->catch_up_all ? "all" : "latest");
   }
-  free(v);
+  return o;
 }
 
-/* The default source of a feed: its host and path, without the scheme. */
-static char *feed_source(const char *url) {
-  const char *s = strstr(url, "://");
-  s = s ? s + 3 : url;
-  char *out = strdup(s);
-  if (!out) abort();
-  size_t n = strlen(out);
-  while (n && out[n - 1] == '/') out[--n] = '\0';
-  return out;
+static cJSON *json_feeds(const vg_config *c) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < c->nfeeds; i++) {
+    const vg_feed_conf *f = &c->feeds[i];
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "url", f->url);
+    cJSON_AddStringToObject(e, "source", f->source);
+    cJSON_AddStringToObject(e, "format", f->format);
+    cJSON_AddNumberToObject(e, "interval", f->interval);
+    cJSON_AddStringToObject(e, "follow_redirects", vg_redirects_name(f->redirects));
+    cJSON_AddItemToArray(a, e);
+  }
+  return a;
 }
 
-void vg_config_add_feed(vg_config *c, const char *url, const char *source, const char *format,
-                        unsigned interval) {
-  vg_feed_conf *v = realloc(c->feeds, (c->nfeeds + 1) * sizeof *v);
-  if (!v) abort();
-  c->feeds = v;
-  vg_feed_conf *f = &v[c->nfeeds++];
-  memset(f, 0, sizeof *f);
-  vg_config_set(&f->url, url);
-  f->source = source ? strdup(source) : feed_source(url);
-  vg_config_set(&f->format, format ? format : "auto");
-  f->interval = interval ? interval : c->feed_interval;
-  f->redirects = c->follow_redirects;
-  if (!f->source) abort();
-}
-
-const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
-  for (size_t i = 0; i < c->ndigests; i++)
-    if (strcmp(c->digests[i].name, name) == 0) return &c->digests[i];
+cJSON *vg_config_value(const vg_config *c, size_t i) {
+  if (i >= NSETTINGS) return NULL;
+  const setting *s = &settings[i];
+  const void *f = field_of(c, s);
+  static const char *const formats[] = {"auto", "chrono", "json"};
+  switch (s->type) {
+  case T_STRING: {
+    const char *v = *(char *const *)f;
+    return cJSON_CreateString(s->secret && v && v[0] ? "(hidden)" : v ? v : "");
+  }
+  case T_SIZE: return cJSON_CreateNumber((double)*(const size_t *)f);
+  case T_UINT: return cJSON_CreateNumber(*(const unsigned *)f);
+  case T_LONG: return cJSON_CreateNumber((double)*(const long *)f);
+  case T_FORMAT: return cJSON_CreateString(formats[*(const vg_format *)f]);
+  case T_REDIRECTS: return cJSON_CreateString(vg_redirects_name(*(const vg_redirects *)f));
+  case T_PATHS: return json_strings(*(char **const *)f);
+  case T_SINKS: return json_sinks(c);
+  case T_DIGESTS: return json_digests(c);
+  case T_FEEDS: return json_feeds(c);
+  }
   return NULL;
 }
 
-static void free_sinks(vg_sink_conf *v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(v[i].name);
-    free(v[i].file);
-    for (size_t k = 0; v[i].command && v[i].command[k]; k++) free(v[i].command[k]);
-    free(v[i].command);
+/* ---- the nearest name ---- */
+
+/* The edit distance of a and b (insertions, deletions, substitutions; case
+ * ignored), or INT_MAX for words longer than any setting. */
+static int distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return INT_MAX;
+  int row[64];
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = (int)j;
+  for (size_t i = 1; i <= la; i++) {
+    int diag = row[0];
+    row[0] = (int)i;
+    for (size_t j = 1; j <= lb; j++) {
+      int up = row[j];
+      int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+      int best = diag + cost;
+      if (up + 1 < best) best = up + 1;
+      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
   }
-  free(v);
+  return row[lb];
 }
 
-void vg_config_free(vg_config *c) {
-  free(c->state_dir);
-  free(c->db);
-  free(c->socket);
-  free(c->socket_group);
-  free(c->listen);
-  if (c->tcp_token) memset(c->tcp_token, 0, strlen(c->tcp_token));
-  free(c->tcp_token);
-  free(c->tcp_token_file);
-  free(c->spool);
-  free(c->rules);
-  free(c->log_level);
-  free(c->log_format);
-  free(c->durability);
-  free(c->alerts_file);
-  free(c->timezone);
-  free_sinks(c->sinks, c->nsinks);
-  free_digests(c->digests, c->ndigests);
-  free_feeds(c->feeds, c->nfeeds);
-  memset(c, 0, sizeof *c);
+/* Of the n names of a table (each element `stride` bytes, its name the
+ * `const char *` it starts with), the nearest to word, or NULL when none is
+ * near: at most a third of its letters changed (one at least). */
+static const char *nearest(const char *word, const void *table, size_t n, size_t stride) {
+  const char *best = NULL;
+  int best_d = (int)(strlen(word) + 2) / 3;
+  if (best_d < 1) best_d = 1;
+  for (size_t i = 0; i < n; i++) {
+    const char *name = *(const char *const *)(const void *)((const char *)table + i * stride);
+    int d = distance(word, name);
+    if (d <= best_d && (!best || d < best_d)) best = name, best_d = d;
+  }
+  return best;
 }
 
-/* The settings a file may assign, each with its type. */
-typedef enum { T_STRING, T_SIZE, T_MS, T_LONG, T_FORMAT, T_REDIRECTS } kind;
+/* ---- reading the file ---- */
+
+/* The problems found in a file, each with the line it is on (0: unknown),
+ * to be said in line order. */
+typedef struct {
+  struct problem {
+    int line;
+    size_t seq;
+    char *text;
+  } * v;
+  size_t n;
+  const char *path;
+} problems;
+
+static void problem(problems *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void problem(problems *p, int line, const char *fmt, ...) {
+  char why[1024], where[4200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  if (line > 0)
+    snprintf(where, sizeof where, "%s:%d: %s", p->path, line, why);
+  else
+    snprintf(where, sizeof where, "%s: %s", p->path, why);
+  struct problem *v = realloc(p->v, (p->n + 1) * sizeof *v);
+  if (!v) abort();
+  p->v = v;
+  v[p->n] = (struct problem){line, p->n, copy_text(where)};
+  p->n++;
+}
+
+static int by_line(const void *a, const void *b) {
+  const struct problem *x = a, *y = b;
+  if (x->line != y->line) return x->line < y->line ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes the problems into err, one a line, in line order, and frees them. */
+static void say_problems(problems *p, char *err, size_t cap) {
+  if (p->n) qsort(p->v, p->n, sizeof *p->v, by_line);
+  size_t used = 0;
+  if (cap) err[0] = '\0';
+  for (size_t i = 0; i < p->n; i++) {
+    if (used + 1 < cap) {
+      int w = snprintf(err + used, cap - used, "%s%s", i ? "\n" : "", p->v[i].text);
+      used += w < 0 ? 0 : (size_t)w;
+      if (used >= cap && cap > 4) memcpy(err + cap - 4, "...", 4), used = cap;
+    }
+    free(p->v[i].text);
+  }
+  free(p->v);
+  p->v = NULL;
+  p->n = 0;
+}
+
+/* The fields an entry of a table setting may have, with their Lua types. */
 typedef struct {
   const char *name;
-  kind type;
-  size_t offset;
-} setting;
+  int type;
+} field;
 
-#define S(field, t) {#field, t, offsetof(vg_config, field)}
-static const setting settings[] = {
-    S(db, T_STRING),        S(socket, T_STRING),     S(listen, T_STRING),
-    S(spool, T_STRING),     S(rules, T_STRING),      S(log_level, T_STRING),
-    S(durability, T_STRING), S(format, T_FORMAT),    S(max_line, T_SIZE),
-    S(batch_max, T_SIZE),   S(batch_ms, T_MS),       S(max_pending, T_SIZE),
-    S(alerts_file, T_STRING), S(rule_memory, T_SIZE), S(rule_budget, T_LONG),
-    S(rule_failures, T_MS),   S(timezone, T_STRING), S(feed_interval, T_MS),
-    S(feed_max_body, T_SIZE), S(socket_group, T_STRING), S(busy_timeout_ms, T_MS),
-    S(follow_redirects, T_REDIRECTS),
-    S(tcp_token, T_STRING),   S(tcp_token_file, T_STRING),
-    S(state_dir, T_STRING),
-    S(log_format, T_STRING),
-};
-#undef S
-#define NSETTINGS (sizeof settings / sizeof settings[0])
+static const field sink_fields[] = {{"file", LUA_TSTRING},
+                                    {"command", LUA_TTABLE},
+                                    {"timeout_ms", LUA_TNUMBER},
+                                    {"retries", LUA_TNUMBER},
+                                    {"queue_max", LUA_TNUMBER},
+                                    {"default", LUA_TBOOLEAN},
+                                    {NULL, 0}};
+static const field digest_fields[] = {{"schedule", LUA_TSTRING}, {"days", LUA_TNUMBER},
+                                      {"template", LUA_TSTRING}, {"formats", LUA_TTABLE},
+                                      {"out", LUA_TSTRING},      {"command", LUA_TTABLE},
+                                      {"catch_up", LUA_TSTRING}, {NULL, 0}};
+static const field feed_fields[] = {
+    {"url", LUA_TSTRING},      {"source", LUA_TSTRING},           {"format", LUA_TSTRING},
+    {"interval", LUA_TNUMBER}, {"follow_redirects", LUA_TSTRING}, {NULL, 0}};
+
+/* Checks that the table at the top of the stack has only known fields, of
+ * their types; `what` names it ("sink 'x'"). Returns the problems found. */
+static int check_fields(lua_State *L, const field *fields, const char *what, problems *p,
+                        int line) {
+  int bad = 0;
+  size_t n = 0;
+  while (fields[n].name)
+    n++;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    const field *f = NULL;
+    for (size_t i = 0; key && i < n && !f; i++)
+      if (strcmp(fields[i].name, key) == 0) f = &fields[i];
+    if (!key) {
+      problem(p, line, "%s: its fields are named (name = value)", what), bad++;
+    } else if (!f) {
+      const char *near = nearest(key, fields, n, sizeof *fields);
+      problem(p, line, "%s: unknown field '%s'%s%s%s", what, key, near ? " (did you mean '" : "",
+              near ? near : "", near ? "'?)" : ""),
+          bad++;
+    } else if (lua_type(L, -1) != f->type) {
+      problem(p, line, "%s: '%s' must be a %s, not a %s", what, key,
+              f->type == LUA_TTABLE ? "list" : lua_typename(L, f->type), luaL_typename(L, -1)),
+          bad++;
+    }
+    lua_pop(L, 1);
+  }
+  return bad;
+}
+
+/* Checks the fields of each entry of the table setting at the top of the
+ * stack (a table, else the loader says so): sinks and digests by name,
+ * feeds in a list. Returns the number of problems. */
+static int check_entries(lua_State *L, kind type, problems *p, int line) {
+  if (!lua_istable(L, -1)) return 0;
+  const field *fields = type == T_SINKS     ? sink_fields
+                        : type == T_DIGESTS ? digest_fields
+                                            : feed_fields;
+  const char *what = type == T_SINKS ? "sink" : type == T_DIGESTS ? "digest" : "feed";
+  int bad = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    char name[128];
+    if (type == T_FEEDS && lua_isinteger(L, -2))
+      snprintf(name, sizeof name, "feed %lld", (long long)lua_tointeger(L, -2));
+    else if (type != T_FEEDS && lua_type(L, -2) == LUA_TSTRING)
+      snprintf(name, sizeof name, "%s '%.64s'", what, lua_tostring(L, -2));
+    else
+      name[0] = '\0'; /* the loader says what is wrong with it */
+    if (type == T_FEEDS && !name[0]) {
+      problem(p, line, "'feeds' must be a list of { url = ... }, not a table with a key %s%s",
+              lua_type(L, -2) == LUA_TSTRING ? "" : "of type ",
+              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2));
+      bad++;
+    }
+    if (name[0] && lua_istable(L, -1)) bad += check_fields(L, fields, name, p, line);
+    lua_pop(L, 1);
+  }
+  return bad;
+}
 
 /* Whether the value at idx is a whole number from lo to hi; stores it. */
 static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsigned *out) {
@@ -226,11 +730,11 @@ static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsig
   return 1;
 }
 
-/* Reads the `sinks` table: name = { file = PATH } or { command = {argv},
- * timeout_ms = N, retries = N, queue_max = N }, with default = true to take
- * every alert. */
-static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t *nout,
-                      char *err, size_t cap) {
+/* Reads the `sinks` table at the top of the stack: name = { file = PATH }
+ * or { command = {argv}, timeout_ms = N, retries = N, queue_max = N }, with
+ * default = true to take every alert. Returns 0, or VG_EINVAL with why in
+ * err and nothing kept. */
+static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err, size_t cap) {
   size_t n = 0;
   vg_sink_conf *v = NULL;
   lua_pushnil(L);
@@ -238,8 +742,7 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     vg_sink_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
     if (!nv) {
-      snprintf(err, cap, "%s: sinks: each sink is name = { file = ... } or { command = {...} }",
-               path);
+      snprintf(err, cap, "sinks: each sink is name = { file = ... } or { command = {...} }");
       lua_pop(L, 2);
       free_sinks(v, n);
       return VG_EINVAL;
@@ -247,19 +750,21 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     v = nv;
     vg_sink_conf *k = &v[n++];
     memset(k, 0, sizeof *k);
-    k->name = strdup(name);
+    k->name = copy_text(name);
     k->timeout_ms = 10000;
     k->retries = 3;
     k->queue_max = VG_SINK_QUEUE_MAX;
     const char *why = NULL;
-    if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = strdup(lua_tostring(L, -1));
+    if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = copy_text(lua_tostring(L, -1));
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "command") == LUA_TTABLE) {
-      lua_Integer len = luaL_len(L, -1);
+      lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
       k->command = calloc((size_t)len + 1, sizeof *k->command);
       for (lua_Integer i = 1; k->command && i <= len; i++) {
-        if (lua_geti(L, -1, i) == LUA_TSTRING) k->command[i - 1] = strdup(lua_tostring(L, -1));
-        else why = "'command' must be a list of strings: the program and its arguments";
+        if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
+          k->command[i - 1] = copy_text(lua_tostring(L, -1));
+        else
+          why = "'command' must be a list of strings: the program and its arguments";
         lua_pop(L, 1);
       }
       if (len == 0) why = "'command' must name a program";
@@ -269,8 +774,10 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     if (lua_getfield(L, -1, "queue_max") != LUA_TNIL) {
       int isint;
       lua_Integer q = lua_tointegerx(L, -1, &isint);
-      if (!isint || q < 1 || q > 100000000) why = "'queue_max' must be a whole number from 1";
-      else k->queue_max = (unsigned)q;
+      if (!isint || q < 1 || q > 100000000)
+        why = "'queue_max' must be a whole number from 1";
+      else
+        k->queue_max = (unsigned)q;
     }
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "timeout_ms") != LUA_TNIL &&
@@ -281,7 +788,7 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
     k->is_default = lua_getfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);
     lua_pop(L, 4);
     if (why) {
-      snprintf(err, cap, "%s: sink '%s': %s", path, name, why);
+      snprintf(err, cap, "sink '%s': %s", name, why);
       lua_pop(L, 1);
       free_sinks(v, n);
       return VG_EINVAL;
@@ -295,24 +802,25 @@ static int load_sinks(lua_State *L, const char *path, vg_sink_conf **out, size_t
 /* A list of strings at the top of the stack, NULL-ended; NULL if not one. */
 static char **strings_at(lua_State *L) {
   if (!lua_istable(L, -1)) return NULL;
-  lua_Integer len = luaL_len(L, -1);
+  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
   char **v = calloc((size_t)len + 1, sizeof *v);
   for (lua_Integer i = 1; v && i <= len; i++) {
-    if (lua_geti(L, -1, i) != LUA_TSTRING) {
+    if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
       lua_pop(L, 1);
       free_strings(v);
       return NULL;
     }
-    v[i - 1] = strdup(lua_tostring(L, -1));
+    v[i - 1] = copy_text(lua_tostring(L, -1));
     lua_pop(L, 1);
   }
   return v;
 }
 
-/* Reads the `digests` table: name = { schedule = "0 8 * * mon", days = 7,
- * template = "weekly", formats = {"md", "html", "json"}, out = DIR,
- * command = {argv}, catch_up = "latest" | "all" }. */
-static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, size_t *nout,
+/* Reads the `digests` table at the top of the stack: name = { schedule =
+ * "0 8 * * mon", days = 7, template = "weekly", formats = {"md", "html",
+ * "json"}, out = DIR, command = {argv}, catch_up = "latest" | "all" }.
+ * Returns as load_sinks. */
+static int load_digests(lua_State *L, vg_digest_conf **out, size_t *nout,
                         char *err, size_t cap) {
   size_t n = 0;
   vg_digest_conf *v = NULL;
@@ -321,7 +829,7 @@ static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, si
     const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     vg_digest_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
     if (!nv) {
-      snprintf(err, cap, "%s: digests: each digest is name = { schedule = ..., ... }", path);
+      snprintf(err, cap, "digests: each digest is name = { schedule = ..., ... }");
       lua_pop(L, 2);
       free_digests(v, n);
       return VG_EINVAL;
@@ -329,12 +837,14 @@ static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, si
     v = nv;
     vg_digest_conf *d = &v[n++];
     memset(d, 0, sizeof *d);
-    d->name = strdup(name);
+    d->name = copy_text(name);
     d->days = 1;
     d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
     const char *why = NULL;
-    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING) d->schedule = strdup(lua_tostring(L, -1));
-    else why = "needs 'schedule', five cron fields";
+    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING)
+      d->schedule = copy_text(lua_tostring(L, -1));
+    else
+      why = "needs 'schedule', five cron fields";
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "days") != LUA_TNIL) {
       int isint;
@@ -343,19 +853,23 @@ static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, si
       d->days = (int)days;
     }
     lua_pop(L, 1);
-    d->template = strdup(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
+    d->template =
+        copy_text(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "out") == LUA_TSTRING && !(d->out = strdup(lua_tostring(L, -1))))
-      why = "out of memory";
+    d->out = copy_text(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : NULL);
     lua_pop(L, 1); /* no `out`: vg_config_resolve derives it */
     if (lua_getfield(L, -1, "formats") != LUA_TNIL) {
       char **f = strings_at(L);
       d->formats = 0;
       for (size_t k = 0; f && f[k]; k++) {
-        if (strcmp(f[k], "md") == 0 || strcmp(f[k], "markdown") == 0) d->formats |= VG_DIGEST_MD;
-        else if (strcmp(f[k], "html") == 0) d->formats |= VG_DIGEST_HTML;
-        else if (strcmp(f[k], "json") == 0) d->formats |= VG_DIGEST_JSON;
-        else why = "'formats' lists md, html and json";
+        if (strcmp(f[k], "md") == 0 || strcmp(f[k], "markdown") == 0)
+          d->formats |= VG_DIGEST_MD;
+        else if (strcmp(f[k], "html") == 0)
+          d->formats |= VG_DIGEST_HTML;
+        else if (strcmp(f[k], "json") == 0)
+          d->formats |= VG_DIGEST_JSON;
+        else
+          why = "'formats' lists md, html and json";
       }
       if (!f || !d->formats) why = "'formats' lists md, html and json";
       free_strings(f);
@@ -366,12 +880,14 @@ static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, si
     lua_pop(L, 1);
     if (lua_getfield(L, -1, "catch_up") != LUA_TNIL) {
       const char *cu = lua_tostring(L, -1);
-      if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all"))) why = "'catch_up' is latest or all";
-      else d->catch_up_all = strcmp(cu, "all") == 0;
+      if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all")))
+        why = "'catch_up' is latest or all";
+      else
+        d->catch_up_all = strcmp(cu, "all") == 0;
     }
     lua_pop(L, 2);
-    if (why || !d->name || !d->template) {
-      snprintf(err, cap, "%s: digest '%s' %s", path, name, why ? why : "out of memory");
+    if (why) {
+      snprintf(err, cap, "digest '%s' %s", name, why);
       lua_pop(L, 1);
       free_digests(v, n);
       return VG_EINVAL;
@@ -380,6 +896,155 @@ static int load_digests(lua_State *L, const char *path, vg_digest_conf **out, si
   *out = v;
   *nout = n;
   return 0;
+}
+
+/* Reads the `feeds` list at the top of the stack into c's feeds: { {url =
+ * ..., interval = ..., source = ..., format = ..., follow_redirects = ...},
+ * ... }, taking c's feed_interval and follow_redirects as their defaults.
+ * Returns as load_sinks. */
+static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
+  vg_config fed = {0};
+  fed.feed_interval = c->feed_interval;
+  fed.follow_redirects = c->follow_redirects;
+  const char *why = lua_istable(L, -1) ? NULL : "'feeds' must be a list of {url = ...}";
+  lua_Integer len = why ? 0 : (lua_Integer)lua_rawlen(L, -1);
+  for (lua_Integer i = 1; i <= len && !why; i++) {
+    if (lua_rawgeti(L, -1, i) != LUA_TTABLE)
+      why = "each feed is {url = ..., interval = ...}";
+    else if (lua_getfield(L, -1, "url") != LUA_TSTRING)
+      why = "a feed needs a url";
+    else {
+      lua_getfield(L, -2, "source");
+      lua_getfield(L, -3, "format");
+      lua_getfield(L, -4, "interval");
+      lua_getfield(L, -5, "follow_redirects");
+      vg_feed_format f;
+      vg_redirects redirects = fed.follow_redirects;
+      const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
+      unsigned interval = 0;
+      if (format && vg_feed_format_parse(format, &f))
+        why = "a feed's format is auto, rss, atom, json or chrono";
+      else if (!lua_isnil(L, -2) && !whole_in(L, -2, 1, INT_MAX, &interval))
+        why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
+      else if (!lua_isnil(L, -1) && (!follow || vg_redirects_parse(follow, &redirects)))
+        why = "a feed's follow_redirects is same-host, any or none";
+      else {
+        vg_config_add_feed(&fed, lua_tostring(L, -5), lua_tostring(L, -4), format, interval);
+        fed.feeds[fed.nfeeds - 1].redirects = redirects;
+      }
+      lua_pop(L, 4);
+    }
+    lua_pop(L, 2);
+  }
+  if (why) {
+    snprintf(err, cap, "%s", why);
+    free_feeds(fed.feeds, fed.nfeeds);
+    return VG_EINVAL;
+  }
+  free_feeds(c->feeds, c->nfeeds);
+  c->feeds = fed.feeds;
+  c->nfeeds = fed.nfeeds;
+  return 0;
+}
+
+/* Takes the value at the top of the stack for setting s into c, or notes
+ * why not in p (line: where the file assigned it). Returns 0 or -1. */
+static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, problems *p) {
+  char why[1024];
+  const char *name = s->info.name;
+  int t = lua_type(L, -1);
+  switch (s->type) {
+  case T_STRING:
+  case T_FORMAT:
+  case T_REDIRECTS:
+    if (t != LUA_TSTRING) {
+      problem(p, line, "'%s' must be a string, not a %s", name, luaL_typename(L, -1));
+      return -1;
+    }
+    if (set_text(c, s, lua_tostring(L, -1), why, sizeof why) == 0) return 0;
+    break;
+  case T_SIZE:
+  case T_UINT:
+  case T_LONG: {
+    int isint = 0;
+    lua_Integer v = t == LUA_TNUMBER ? lua_tointegerx(L, -1, &isint) : 0;
+    if (!isint) {
+      problem(p, line, "'%s' must be a %s integer, not %s%s", name,
+              s->type == T_SIZE ? "positive" : "non-negative",
+              t == LUA_TNUMBER ? "a fraction" : "a ", t == LUA_TNUMBER ? "" : luaL_typename(L, -1));
+      return -1;
+    }
+    if (take_number(c, s, (long long)v, why, sizeof why) == 0) return 0;
+    break;
+  }
+  case T_PATHS: {
+    char **list = t == LUA_TSTRING ? NULL : strings_at(L);
+    if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) {
+      clear(c, s);
+      append_path(field_of(c, s), lua_tostring(L, -1));
+      return 0;
+    }
+    int empty = 0;
+    for (size_t k = 0; list && list[k]; k++)
+      empty |= !list[k][0];
+    if (list && !empty) {
+      clear(c, s);
+      *(char ***)field_of(c, s) = list;
+      return 0;
+    }
+    free_strings(list);
+    snprintf(why, sizeof why, "'%s' must be a path or a list of paths (strings, not empty)", name);
+    break;
+  }
+  case T_SINKS:
+  case T_DIGESTS:
+  case T_FEEDS: {
+    if (t != LUA_TTABLE) {
+      problem(p, line, "'%s' must be a table, not a %s", name, luaL_typename(L, -1));
+      return -1;
+    }
+    if (check_entries(L, s->type, p, line)) return -1;
+    vg_sink_conf *sinks;
+    vg_digest_conf *digests;
+    size_t n;
+    if (s->type == T_SINKS && load_sinks(L, &sinks, &n, why, sizeof why) == 0) {
+      clear(c, s);
+      c->sinks = sinks, c->nsinks = n;
+      return 0;
+    }
+    if (s->type == T_DIGESTS &&
+        load_digests(L, &digests, &n, why, sizeof why) == 0) {
+      clear(c, s);
+      c->digests = digests, c->ndigests = n;
+      return 0;
+    }
+    if (s->type == T_FEEDS && load_feeds(L, c, why, sizeof why) == 0) return 0;
+    break;
+  }
+  }
+  problem(p, line, "%s", why);
+  return -1;
+}
+
+/* __newindex of the file's globals: sets the global and notes the line
+ * that assigned it, in the table that is its upvalue. */
+static int note_global(lua_State *L) {
+  lua_Debug ar;
+  int line = lua_getstack(L, 1, &ar) && lua_getinfo(L, "l", &ar) ? ar.currentline : 0;
+  lua_settop(L, 3);
+  lua_pushvalue(L, 2);
+  lua_pushinteger(L, line);
+  lua_rawset(L, lua_upvalueindex(1));
+  lua_rawset(L, 1);
+  return 0;
+}
+
+/* The line that assigned the global `name` (0: unknown); the table of lines is at 1. */
+static int line_of(lua_State *L, const char *name) {
+  lua_getfield(L, 1, name);
+  int line = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return line;
 }
 
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
@@ -399,153 +1064,72 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
     lua_pushnil(L);
     lua_setglobal(L, unsafe[i]);
   }
+  /* The file's globals land in a table of their own (at 2), which reads
+   * through to the libraries; the line of each assignment goes to 1. */
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_createtable(L, 0, 2);
+  lua_pushglobaltable(L);
+  lua_setfield(L, -2, "__index");
+  lua_pushvalue(L, 1);
+  lua_pushcclosure(L, note_global, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, 2);
   int rc = VG_EINVAL;
-  vg_config next = *c; /* strings are shared until replaced below */
-  char *fresh[NSETTINGS] = {0};
-  if (luaL_loadfilex(L, path, "t") || lua_pcall(L, 0, 0, 0)) {
+  problems p = {NULL, 0, path};
+  vg_config next;
+  copy_config(&next, c);
+  int ran = luaL_loadfilex(L, path, "t") == LUA_OK;
+  if (ran) {
+    lua_pushvalue(L, 2);
+    lua_setupvalue(L, -2, 1); /* its _ENV */
+    ran = lua_pcall(L, 0, 0, 0) == LUA_OK;
+  }
+  if (!ran) {
     const char *msg = lua_tostring(L, -1);
-    snprintf(err, cap, "%s", msg ? msg : "the file raised an error that is not a message");
-    if (!msg) snprintf(err, cap, "%s: raised an error that is not a message", path);
+    if (msg)
+      snprintf(err, cap, "%s", msg);
+    else
+      snprintf(err, cap, "%s: raised an error that is not a message", path);
     goto cleanup;
   }
-  for (size_t i = 0; i < NSETTINGS; i++) {
-    const setting *s = &settings[i];
-    int t = lua_getglobal(L, s->name);
-    char *field = (char *)&next + s->offset;
-    if (t == LUA_TNIL) {
-      lua_pop(L, 1);
-      continue;
-    }
-    if (s->type == T_STRING || s->type == T_FORMAT || s->type == T_REDIRECTS) {
-      if (t != LUA_TSTRING) {
-        snprintf(err, cap, "%s: '%s' must be a string", path, s->name);
-        goto cleanup;
-      }
-      const char *v = lua_tostring(L, -1);
-      if (s->type == T_REDIRECTS) {
-        if (vg_redirects_parse(v, (vg_redirects *)(void *)field)) {
-          snprintf(err, cap, "%s: '%s' must be same-host, any or none, not '%s'", path, s->name, v);
-          goto cleanup;
-        }
-      } else if (s->type == T_FORMAT) {
-        if (vg_format_parse(v, (vg_format *)(void *)field)) {
-          snprintf(err, cap, "%s: 'format' must be auto, chrono or json, not '%s'", path, v);
-          goto cleanup;
-        }
-      } else {
-        if (!(fresh[i] = strdup(v))) goto cleanup;
-        *(char **)(void *)field = fresh[i];
-      }
-    } else {
-      int isnum;
-      lua_Integer v = lua_tointegerx(L, -1, &isnum);
-      if (!isnum || v < 0 || (s->type == T_SIZE && v == 0)) {
-        snprintf(err, cap, "%s: '%s' must be a %s integer", path, s->name,
-                 s->type == T_SIZE ? "positive" : "non-negative");
-        goto cleanup;
-      }
-      if (s->type == T_MS && v > INT_MAX) { /* never wrapped into a small number */
-        snprintf(err, cap, "%s: '%s' must be at most %d, not %lld", path, s->name, INT_MAX,
-                 (long long)v);
-        goto cleanup;
-      }
-      if (s->type == T_SIZE) *(size_t *)(void *)field = (size_t)v;
-      else if (s->type == T_LONG) *(long *)(void *)field = (long)v;
-      else *(unsigned *)(void *)field = (unsigned)v;
+  lua_pushnil(L);
+  while (lua_next(L, 2)) { /* the globals that are no setting */
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    if (!key) {
+      problem(&p, 0, "a global that is no name (a %s) is no setting", luaL_typename(L, -2));
+    } else if (vg_config_find(key) < 0) {
+      const char *near = nearest(key, settings, NSETTINGS, sizeof *settings);
+      if (near)
+        problem(&p, line_of(L, key), "unknown setting '%s' (did you mean '%s'?)", key, near);
+      else
+        problem(&p, line_of(L, key),
+                "unknown setting '%s' (a variable of the file's own is declared 'local')", key);
     }
     lua_pop(L, 1);
   }
-  vg_sink_conf *sinks = NULL;
-  size_t nsinks = 0;
-  int has_sinks = lua_getglobal(L, "sinks") != LUA_TNIL;
-  if (has_sinks && (!lua_istable(L, -1) || load_sinks(L, path, &sinks, &nsinks, err, cap))) {
-    if (!lua_istable(L, -1)) snprintf(err, cap, "%s: 'sinks' must be a table", path);
-    goto cleanup;
+  for (size_t i = 0; i < NSETTINGS; i++) {
+    const setting *s = &settings[i];
+    lua_pushstring(L, s->info.name);
+    if (lua_rawget(L, 2) != LUA_TNIL && take_lua(&next, s, L, line_of(L, s->info.name), &p) == 0)
+      next.origin[i] = VG_ORIGIN_FILE;
+    lua_settop(L, 2);
   }
-  lua_pop(L, 1);
-  vg_digest_conf *digests = NULL;
-  size_t ndigests = 0;
-  int has_digests = lua_getglobal(L, "digests") != LUA_TNIL;
-  if (has_digests &&
-      (!lua_istable(L, -1) || load_digests(L, path, &digests, &ndigests, err, cap))) {
-    if (!lua_istable(L, -1)) snprintf(err, cap, "%s: 'digests' must be a table", path);
-    free_sinks(sinks, nsinks);
-    goto cleanup;
-  }
-  lua_pop(L, 1);
-  /* feeds = { {url = ..., interval = ..., source = ..., format = ...,
-   *            follow_redirects = ...}, ... } */
-  vg_config fed = {0};
-  fed.feed_interval = next.feed_interval;
-  fed.follow_redirects = next.follow_redirects;
-  int has_feeds = lua_getglobal(L, "feeds") != LUA_TNIL;
-  if (has_feeds) {
-    const char *why = lua_istable(L, -1) ? NULL : "'feeds' must be a list of {url = ...}";
-    lua_Integer len = why ? 0 : luaL_len(L, -1);
-    for (lua_Integer i = 1; i <= len && !why; i++) {
-      if (lua_geti(L, -1, i) != LUA_TTABLE) why = "each feed is {url = ..., interval = ...}";
-      else if (lua_getfield(L, -1, "url") != LUA_TSTRING) why = "a feed needs a url";
-      else {
-        lua_getfield(L, -2, "source");
-        lua_getfield(L, -3, "format");
-        lua_getfield(L, -4, "interval");
-        lua_getfield(L, -5, "follow_redirects");
-        vg_feed_format f;
-        vg_redirects redirects = fed.follow_redirects;
-        const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
-        unsigned interval = 0;
-        if (format && vg_feed_format_parse(format, &f))
-          why = "a feed's format is auto, rss, atom, json or chrono";
-        else if (!lua_isnil(L, -2) && !whole_in(L, -2, 1, INT_MAX, &interval))
-          why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
-        else if (!lua_isnil(L, -1) && (!follow || vg_redirects_parse(follow, &redirects)))
-          why = "a feed's follow_redirects is same-host, any or none";
-        else {
-          vg_config_add_feed(&fed, lua_tostring(L, -5), lua_tostring(L, -4), format, interval);
-          fed.feeds[fed.nfeeds - 1].redirects = redirects;
-        }
-        lua_pop(L, 4);
-      }
-      lua_pop(L, 2);
-    }
-    if (why) {
-      snprintf(err, cap, "%s: %s", path, why);
-      free_feeds(fed.feeds, fed.nfeeds);
-      free_sinks(sinks, nsinks);
-      free_digests(digests, ndigests);
-      goto cleanup;
-    }
-  }
-  lua_pop(L, 1);
-  char why[256];
-  if ((rc = vg_config_check(&next, why, sizeof why)) != 0) {
-    free_feeds(fed.feeds, fed.nfeeds);
+  char why[512];
+  if (p.n) {
+    say_problems(&p, err, cap);
+  } else if (vg_config_check(&next, why, sizeof why)) {
     snprintf(err, cap, "%s: %s", path, why);
-    free_sinks(sinks, nsinks);
-    free_digests(digests, ndigests);
   } else {
-    if (has_sinks) {
-      free_sinks(c->sinks, c->nsinks);
-      next.sinks = sinks;
-      next.nsinks = nsinks;
-    }
-    if (has_digests) {
-      free_digests(c->digests, c->ndigests);
-      next.digests = digests;
-      next.ndigests = ndigests;
-    }
-    if (has_feeds) {
-      free_feeds(c->feeds, c->nfeeds);
-      next.feeds = fed.feeds;
-      next.nfeeds = fed.nfeeds;
-    }
-    for (size_t i = 0; i < NSETTINGS; i++) /* free the strings that were replaced */
-      if (fresh[i]) free(*(char **)(void *)((char *)c + settings[i].offset));
+    vg_config_set(&next.file, path);
+    vg_config_free(c);
     *c = next;
+    memset(&next, 0, sizeof next);
+    rc = 0;
   }
 cleanup:
-  if (rc)
-    for (size_t i = 0; i < NSETTINGS; i++) free(fresh[i]);
+  say_problems(&p, err, 0);
+  vg_config_free(&next);
   lua_close(L);
   return rc;
 }
@@ -621,7 +1205,8 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
 
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
-    snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'", c->log_level);
+    snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'",
+             c->log_level);
     return VG_EINVAL;
   }
   if (vg_log_format_parse(c->log_format) < 0) {

@@ -1,18 +1,25 @@
 /* config.h — every setting, its embedded default, and the Lua config file.
  *
- * Settings come from three layers, later ones winning: the defaults below,
- * the configuration file (a Lua script that assigns globals, run with no
- * libraries that touch the system), and command-line flags. The paths of
- * the database, socket, spool, alerts file and digests that no layer set
- * are derived after all three (vg_config_resolve): under state_dir when it
- * is set, else beside the database; never from the working directory
- * unless the database is there. */
+ * Settings come from three layers, later ones winning: the defaults, the
+ * configuration file (a Lua script that assigns globals, run with no
+ * libraries that touch the system), and command-line flags. config.c
+ * declares each setting once (name, type, default, help text); the loader,
+ * the checks, flags and `vigil config --show` all read that one table. A
+ * global the file assigns that is no setting, or a value of the wrong type,
+ * refuses the whole file, the nearest setting's name suggested; `local`
+ * variables are the file's own. The paths of the database, socket, spool,
+ * alerts file and digests that no layer set are derived after all three
+ * (vg_config_resolve): under state_dir when it is set, else beside the
+ * database; never from the working directory unless the database is there. */
 #ifndef VIGIL_CONFIG_H
 #define VIGIL_CONFIG_H
 
 #include "entry.h"
 
 #include <stddef.h>
+
+/* How many settings there may be at most (config.c asserts it). */
+#define VG_CONFIG_MAX 64
 
 /* The alerts a command sink holds at most, by default (see sinks.h). */
 #define VG_SINK_QUEUE_MAX 10000
@@ -70,7 +77,8 @@ typedef struct {
   char *tcp_token;    /* what a TCP client sends first as "auth TOKEN"; "" for none */
   char *tcp_token_file; /* or a file whose first line is that token; "" for none */
   char *spool;        /* spool directory; "" for none */
-  char *rules;        /* rules directory (default: vg_default_rules()) */
+  char **rules;       /* rule directories and files, NULL-ended: loaded as one set
+                         (default: vg_default_rules()) */
   char *log_level;    /* debug, info, notice, warn, error */
   char *log_format;   /* text or json: the log's lines */
   char *durability;   /* "full" (fsync each commit) or "normal" */
@@ -94,7 +102,33 @@ typedef struct {
   unsigned feed_interval; /* the default seconds between polls */
   size_t feed_max_body;   /* bytes a feed body may have */
   vg_redirects follow_redirects; /* the redirects a feed follows unless it says otherwise */
+  char *file;         /* the configuration file loaded last, or NULL */
+  unsigned char origin[VG_CONFIG_MAX]; /* per setting (vg_config_setting's index): vg_origin */
 } vg_config;
+
+/* Where a setting in force came from. */
+typedef enum { VG_ORIGIN_DEFAULT, VG_ORIGIN_FILE, VG_ORIGIN_FLAG } vg_origin;
+
+/* What the table of settings says of one. */
+typedef struct {
+  const char *name; /* as the file spells it */
+  const char *type; /* string, integer, paths, format, redirects or table */
+  const char *def;  /* the default as a flag would spell it, or NULL (a table) */
+  const char *help; /* one sentence */
+} vg_setting_info;
+
+/* Setting i of the table (0, 1, ...), or NULL past the last. */
+const vg_setting_info *vg_config_setting(size_t i);
+/* The index of the setting called name, or -1. */
+int vg_config_find(const char *name);
+/* The value of setting i in c as a new JSON value (a secret is "(hidden)"
+ * when set); NULL when out of memory. The caller deletes it. */
+struct cJSON *vg_config_value(const vg_config *c, size_t i);
+/* Sets setting `name` from the text of a command-line flag and marks it as
+ * the flag's. A `paths` setting (rules) is appended to, the first flag
+ * replacing what the file or default gave. Returns 0, or VG_EINVAL with why
+ * in err (an unknown name, a bad value, a table). */
+int vg_config_set_flag(vg_config *c, const char *name, const char *value, char *err, size_t cap);
 
 /* Adds a feed (copies url, source and format; NULL source or format take
  * the defaults; it follows the redirects c->follow_redirects allows). */
@@ -115,10 +149,15 @@ void vg_config_defaults(vg_config *c);
  * database's directory. A path set explicitly, "" included, is kept. */
 void vg_config_resolve(vg_config *c);
 /* Runs the Lua file at path and takes the settings it assigns. Returns 0, or
- * VG_EINVAL with "file:line: why" in err; c is then left as it was. */
+ * VG_EINVAL with every problem found in err, one a line, each naming the
+ * file ("file:line: why" where the line is known) and the setting, with
+ * the nearest known name for one that is unknown; c is then left as it
+ * was. A message cut short by cap ends in "...". */
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap);
-/* Replaces a string setting with a copy of value. */
+/* Replaces a string setting with a copy of value (its origin unchanged). */
 void vg_config_set(char **field, const char *value);
+/* The number of rule paths of c. */
+size_t vg_config_nrules(const vg_config *c);
 /* The bounds of a TCP token, in bytes of printable ASCII without spaces. */
 #define VG_TOKEN_MIN 16
 #define VG_TOKEN_MAX 256

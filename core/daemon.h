@@ -121,6 +121,15 @@ typedef struct {
   int lost;     /* missing or not watched when last looked at; said once */
 } dir_seen;
 
+/* The watch on one rules path (a directory or a file), allocated alone and
+ * freed by its close callback. */
+typedef struct {
+  uv_fs_event_t h;   /* h.data points back here */
+  server *srv;
+  char *path;        /* the path as configured */
+  dir_seen seen;
+} rules_watch;
+
 /* The spool file a job is ingesting, and what became of it. A long file
  * takes several jobs, one batch each, so that lines from clients and other
  * work get their turn between them. */
@@ -136,13 +145,15 @@ typedef struct {
   size_t max_line;
   size_t batch;
   char spool[4096];
-  char rules[4096];
+  char **rules;   /* the rules paths, NULL-ended (owned) */
   vg_rules_limits limits;
 } job_settings;
 
 /* Command-line settings, re-applied over the config file on reload. */
 typedef struct {
-  const char *db, *socket, *listen, *spool, *rules, *log_level, *format;
+  const char *db, *socket, *listen, *spool, *log_level, *format;
+  char **rules;   /* --rules paths, in order */
+  size_t nrules;
   char **feeds;   /* --feed URLs */
   size_t nfeeds;
 } overrides;
@@ -168,14 +179,15 @@ struct server {
   uv_timer_t tick_timer;      /* lets wall-clock absences fire without new entries */
   int tick_due;
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
-  uv_fs_event_t rules_watch;  /* notices edits in the rules directory */
+  rules_watch **rules_watches; /* one per rules path: notice edits in them */
+  size_t nrules_watches;
   uv_timer_t rules_timer;     /* lets a burst of edits settle */
-  int have_rules_watch;
+  int have_rules_watch;       /* the watches are set up (and not yet closed) */
   int rules_dirty;            /* the rules must be loaded again */
   int reload_asked;           /* a SIGHUP came since a reload job was last taken */
   int reload_job_asked;       /* the reload job running is the one a SIGHUP asked for */
   uv_timer_t dirs_timer;      /* looks for a spool or rules directory that went away */
-  dir_seen spool_dir, rules_dir;
+  dir_seen spool_dir;
   vg_rules *rules;            /* used only by the running job */
   vg_batch txn;               /* the transaction of a job on lines or the clock */
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
@@ -222,8 +234,9 @@ vg_ingest vg_daemon_ingest(server *srv);
 void vg_daemon_kick(server *srv);
 void vg_daemon_maybe_finish(server *srv);
 int vg_daemon_watch_dir(uv_fs_event_t *h, uv_fs_event_cb cb, const char *path, dir_seen *d);
-int vg_daemon_dir_back(server *srv, const char *what, const char *path, dir_seen *d,
-                       int (*rewatch)(server *), const char *meanwhile, const char *then);
+int vg_daemon_dir_back(server *srv, const char *what, const char *path, dir_seen *d, int file_ok,
+                       int (*rewatch)(server *, void *), void *ud, const char *meanwhile,
+                       const char *then);
 
 /* listen.c */
 int vg_listen_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n);
@@ -254,5 +267,9 @@ int vg_source_feed_start(server *srv);
 /* source_rules.c */
 void vg_source_rules_start(server *srv);
 void vg_source_rules_check(server *srv);
+/* Watches the rules paths of srv->cfg anew when they are not those watched. */
+void vg_source_rules_rewatch(server *srv);
+/* Closes the watches on the rules paths. */
+void vg_source_rules_stop(server *srv);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define TAG_MAX 64        /* bytes in a tag */
 #define MESSAGE_MAX 4096  /* bytes of an alert message kept */
@@ -679,13 +680,16 @@ static int load_text(vg_rules *r, const char *path, const char *text, size_t len
   return -1;
 }
 
-static int keep_good(vg_rules *r, const char *path, const char *text, size_t len) {
+static int keep_good(vg_rules *r, const char *source, const char *path, const char *text,
+                     size_t len) {
   if (grow((void **)&r->files, &r->fcap, r->nfiles, sizeof *r->files)) return VG_ENOMEM;
   good_file *g = &r->files[r->nfiles];
   g->path = strdup(path);
+  g->source = strdup(source);
   g->text = malloc(len + 1);
-  if (!g->path || !g->text) {
+  if (!g->path || !g->source || !g->text) {
     free(g->path);
+    free(g->source);
     free(g->text);
     return VG_ENOMEM;
   }
@@ -792,16 +796,19 @@ static int order_rules(vg_rules *r, vg_rules_report_fn report, void *ud) {
   return errors;
 }
 
-/* Loads again every file prev loaded, in the version prev kept, for a rules
- * directory that cannot be read: a directory that vanished has not had its
- * files removed one by one. Returns the number of problems reported. */
-static int keep_previous(vg_rules *r, const vg_rules *prev, vg_rules_report_fn report, void *ud) {
+/* Loads again every file prev loaded from `source`, in the version prev
+ * kept, for a rules path that cannot be read: a directory that vanished has
+ * not had its files removed one by one. Returns the number of problems
+ * reported. */
+static int keep_previous(vg_rules *r, const char *source, const vg_rules *prev,
+                         vg_rules_report_fn report, void *ud) {
   int errors = 0;
   lua_State *L = r->sb->L;
   for (size_t k = 0; prev && k < prev->nfiles; k++) {
     const good_file *g = &prev->files[k];
+    if (strcmp(g->source, source) != 0) continue;
     if (load_text(r, g->path, g->text, g->len) == 0) {
-      keep_good(r, g->path, g->text, g->len);
+      keep_good(r, source, g->path, g->text, g->len);
       continue;
     }
     char msg[8192];
@@ -812,29 +819,85 @@ static int keep_previous(vg_rules *r, const vg_rules *prev, vg_rules_report_fn r
     report(ud, g->path, msg);
     errors++;
   }
-  return errors + order_rules(r, report, ud);
+  return errors;
 }
 
-vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_limits *lim,
-                        vg_rules_report_fn report, void *ud, int *errors) {
-  vg_rules *r = calloc(1, sizeof *r);
-  *errors = 0;
-  if (!r) return NULL;
-  r->lim = *lim;
-  if (!(r->sb = vg_sandbox_new(lim->mem_max, lim->budget)) || setup_api(r)) {
-    vg_rules_free(r);
-    return NULL;
-  }
+/* What one load is doing: where problems go, and the files loaded so far
+ * (by device and inode), so that a file named twice loads once. */
+typedef struct {
+  vg_rules *r;
+  const vg_rules *prev;
+  vg_rules_report_fn report;
+  void *ud;
+  int errors;
+  struct file_id {
+    dev_t dev;
+    ino_t ino;
+  } * seen;
+  size_t nseen, seen_cap;
+} loading;
+
+/* Loads the rule file at path (found through `source`); a file that fails
+ * is reported, and its version in prev (if any) loaded instead. */
+static void load_file(loading *ld, const char *source, const char *path, const struct stat *sb) {
+  vg_rules *r = ld->r;
+  for (size_t i = 0; i < ld->nseen; i++)
+    if (ld->seen[i].dev == sb->st_dev && ld->seen[i].ino == sb->st_ino) return;
+  if (grow((void **)&ld->seen, &ld->seen_cap, ld->nseen, sizeof *ld->seen) == 0)
+    ld->seen[ld->nseen++] = (struct file_id){sb->st_dev, sb->st_ino};
   char msg[8192];
-  DIR *d = opendir(dir);
-  if (!d) {
-    snprintf(msg, sizeof msg, "%s: cannot read the rules directory: %s%s", dir, strerror(errno),
-             prev && prev->nfiles ? "; the rules loaded before stay in force" : "");
-    report(ud, NULL, msg);
-    (*errors)++;
-    r->unloaded = 1; /* which files it holds is unknown */
-    *errors += keep_previous(r, prev, report, ud);
-    return r;
+  lua_State *L = r->sb->L;
+  size_t len = 0;
+  char *text = read_file(path, &len, msg, sizeof msg);
+  if (text && load_text(r, path, text, len) == 0) {
+    keep_good(r, source, path, text, len);
+    free(text);
+    return;
+  }
+  if (text) {
+    /* Lua names file:line where it knows them; a failure it cannot place
+     * (the parser's C stack overflow, out of memory) is named here. */
+    const char *why = lua_tostring(L, -1);
+    if (strncmp(why, path, strlen(path)) == 0)
+      snprintf(msg, sizeof msg, "%s", why);
+    else
+      snprintf(msg, sizeof msg, "%s: %s", path, why);
+    lua_pop(L, 1);
+  }
+  free(text);
+  ld->errors++;
+  const good_file *old = NULL;
+  for (size_t k = 0; ld->prev && k < ld->prev->nfiles; k++)
+    if (strcmp(ld->prev->files[k].path, path) == 0) old = &ld->prev->files[k];
+  if (old && load_text(r, path, old->text, old->len) == 0) {
+    keep_good(r, source, path, old->text, old->len);
+    size_t used = strlen(msg);
+    snprintf(msg + used, sizeof msg - used, " (its previous version stays in force)");
+  } else {
+    if (old) lua_pop(L, 1);
+    r->unloaded++;
+  }
+  ld->report(ld->ud, path, msg);
+}
+
+/* Loads the rules of one path: a directory's *.lua files in name order, or
+ * a file. */
+static void load_path(loading *ld, const char *source) {
+  char msg[8192];
+  struct stat sb;
+  DIR *d = NULL;
+  if (stat(source, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+    load_file(ld, source, source, &sb);
+    return;
+  }
+  if (!(d = opendir(source))) {
+    snprintf(msg, sizeof msg, "%s: cannot read the rules path: %s%s", source, strerror(errno),
+             ld->prev && ld->prev->nfiles ? "; the rules loaded before stay in force" : "");
+    ld->report(ld->ud, NULL, msg);
+    ld->errors++;
+    ld->r->unloaded++; /* which files it holds is unknown */
+    ld->errors += keep_previous(ld->r, source, ld->prev, ld->report, ld->ud);
+    return;
   }
   char **names = NULL;
   size_t nnames = 0, cap = 0;
@@ -848,44 +911,37 @@ vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_li
   }
   closedir(d);
   if (nnames) qsort(names, nnames, sizeof *names, by_name);
-  lua_State *L = r->sb->L;
   for (size_t i = 0; i < nnames; i++) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    snprintf(path, sizeof path, "%s/%s", source, names[i]);
     free(names[i]);
-    size_t len = 0;
-    char *text = read_file(path, &len, msg, sizeof msg);
-    if (text && load_text(r, path, text, len) == 0) {
-      keep_good(r, path, text, len);
-      free(text);
-      continue;
-    }
-    if (text) {
-      /* Lua names file:line where it knows them; a failure it cannot place
-       * (the parser's C stack overflow, out of memory) is named here. */
-      const char *why = lua_tostring(L, -1);
-      if (strncmp(why, path, strlen(path)) == 0) snprintf(msg, sizeof msg, "%s", why);
-      else snprintf(msg, sizeof msg, "%s: %s", path, why);
-      lua_pop(L, 1);
-    }
-    free(text);
-    (*errors)++;
-    const good_file *old = NULL;
-    for (size_t k = 0; prev && k < prev->nfiles; k++)
-      if (strcmp(prev->files[k].path, path) == 0) old = &prev->files[k];
-    if (old && load_text(r, path, old->text, old->len) == 0) {
-      keep_good(r, path, old->text, old->len);
-      size_t used = strlen(msg);
-      snprintf(msg + used, sizeof msg - used, " (its previous version stays in force)");
-    } else {
-      if (old) lua_pop(L, 1);
-      r->unloaded++;
-    }
-    report(ud, path, msg);
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) load_file(ld, source, path, &sb);
   }
   free(names);
-  *errors += order_rules(r, report, ud);
+}
+
+vg_rules *vg_rules_load_paths(char *const *paths, const vg_rules *prev, const vg_rules_limits *lim,
+                              vg_rules_report_fn report, void *ud, int *errors) {
+  vg_rules *r = calloc(1, sizeof *r);
+  *errors = 0;
+  if (!r) return NULL;
+  r->lim = *lim;
+  if (!(r->sb = vg_sandbox_new(lim->mem_max, lim->budget)) || setup_api(r)) {
+    vg_rules_free(r);
+    return NULL;
+  }
+  loading ld = {r, prev, report, ud, 0, NULL, 0, 0};
+  for (size_t i = 0; paths && paths[i]; i++)
+    load_path(&ld, paths[i]);
+  free(ld.seen);
+  *errors = ld.errors + order_rules(r, report, ud);
   return r;
+}
+
+vg_rules *vg_rules_load(const char *path, const vg_rules *prev, const vg_rules_limits *lim,
+                        vg_rules_report_fn report, void *ud, int *errors) {
+  char *paths[] = {(char *)path, NULL};
+  return vg_rules_load_paths(paths, prev, lim, report, ud, errors);
 }
 
 void vg_rules_free(vg_rules *r) {
@@ -893,6 +949,7 @@ void vg_rules_free(vg_rules *r) {
   for (size_t i = 0; i < r->n; i++) free_rule(&r->v[i], NULL);
   for (size_t i = 0; i < r->nfiles; i++) {
     free(r->files[i].path);
+    free(r->files[i].source);
     free(r->files[i].text);
   }
   for (size_t i = 0; i < r->ntests; i++) {
@@ -913,6 +970,14 @@ size_t vg_rules_unloaded(const vg_rules *r) { return r ? r->unloaded : 0; }
 void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud) {
   r->on_failure = fn;
   r->failure_ud = ud;
+}
+
+const char *vg_rules_rule_file(const vg_rules *r, size_t i) {
+  return r && i < r->n ? r->v[i].file : NULL;
+}
+
+const char *vg_rules_test_file(const vg_rules *r, size_t i) {
+  return r && i < r->ntests ? r->tests[i].file : NULL;
 }
 
 const char *vg_rules_file_of(const vg_rules *r, const char *name) {

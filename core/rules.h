@@ -1,5 +1,5 @@
-/* rules.h — the rule engine: loads the rule files of a directory into one
- * sandboxed Lua state and runs their rules on each entry as it is stored.
+/* rules.h — the rule engine: loads the rule files of directories and files
+ * into one sandboxed Lua state and runs their rules on each entry as it is stored.
  *
  * A rule file declares rules and test cases:
  *   rule "name" { when = fn(e), tags = {...} | fn(e), alert = fn(e) | {...},
@@ -49,21 +49,32 @@ typedef struct {
  * (0 when unknown) and the message, which already names file:line. */
 typedef void (*vg_rules_report_fn)(void *ud, const char *file, const char *msg);
 
-/* Loads every *.lua file of dir in name order. A file that fails to load is
- * reported; if `prev` holds a good version of it, that version is loaded
- * instead, so a broken edit never takes rules away. A dir that cannot be
- * read (missing, say) gives one report and the rules of prev as they were,
- * or no rules without prev. Sets *errors to the number of reports. Returns
- * NULL only when the Lua state cannot be made. */
-vg_rules *vg_rules_load(const char *dir, const vg_rules *prev, const vg_rules_limits *lim,
+/* Loads the rule files of every path of `paths` (NULL-ended) as one set,
+ * so that `after` names and every rule see across them: the paths in the
+ * order given, a directory's *.lua files in name order (not its
+ * subdirectories), a file as it is. A file reached twice (named itself and
+ * through its directory, say) loads once, at its first place. A rule name
+ * declared twice is an error of the second file, naming the first file
+ * and line; that file then does not load. Files of the same name in two
+ * directories are two files.
+ * A file that fails to load is reported; if `prev` holds a good version of
+ * it, that version is loaded instead, so a broken edit never takes rules
+ * away. A path that cannot be read (missing, say) gives one report and the
+ * rules prev loaded from it, as they were. Sets *errors to the number of
+ * reports. Returns NULL only when the Lua state cannot be made. */
+vg_rules *vg_rules_load_paths(char *const *paths, const vg_rules *prev,
+                              const vg_rules_limits *lim, vg_rules_report_fn report, void *ud,
+                              int *errors);
+/* vg_rules_load_paths of the one path `path`. */
+vg_rules *vg_rules_load(const char *path, const vg_rules *prev, const vg_rules_limits *lim,
                         vg_rules_report_fn report, void *ud, int *errors);
 void vg_rules_free(vg_rules *r);
 /* How many rules and test cases are loaded. */
 size_t vg_rules_count(const vg_rules *r);
 size_t vg_rules_test_count(const vg_rules *r);
-/* How many files of the directory have no version loaded (they failed and
- * prev had none of them); 1 when the directory could not be read. The
- * rules they declare are unknown: see vg_rules_rerun. */
+/* How many files have no version loaded (they failed and prev had none of
+ * them), plus the rules paths that could not be read. The rules they
+ * declare are unknown: see vg_rules_rerun. */
 size_t vg_rules_unloaded(const vg_rules *r);
 
 /* Told about each failure of a rule on an entry (0 when none), besides the
@@ -131,6 +142,10 @@ typedef struct {
 /* Reads test case i. Returns 0, or VG_EINVAL with why in err. */
 int vg_rules_test_get(vg_rules *r, size_t i, vg_rule_test *t, char *err, size_t cap);
 void vg_rule_test_free(vg_rule_test *t);
+/* The file that declared rule i (in run order), or test case i; NULL past
+ * the last. */
+const char *vg_rules_rule_file(const vg_rules *r, size_t i);
+const char *vg_rules_test_file(const vg_rules *r, size_t i);
 /* The file a rule was declared in, or NULL for an unknown rule. */
 const char *vg_rules_file_of(const vg_rules *r, const char *rule);
 

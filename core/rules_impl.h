@@ -38,7 +38,8 @@ typedef struct {
 } rule;
 
 typedef struct {
-  char *path; /* as found in the directory */
+  char *path;   /* as found in the directory, or as given */
+  char *source; /* the rules path (a directory or the file) it was found through */
   char *text; /* the last version that loaded */
   size_t len;
 } good_file;
@@ -58,8 +59,8 @@ struct vg_rules {
   size_t nfiles, fcap;
   test_decl *tests;
   size_t ntests, tcap;
-  size_t unloaded;      /* files of the directory of which no version loaded (the
-                         * directory itself, when it could not be read) */
+  size_t unloaded;      /* files of which no version loaded, and rules paths that
+                         * could not be read */
   const char *loading;  /* the file being loaded, while it runs */
   vg_store *store;      /* the store of the running call, for history queries */
   int entry_ref;        /* registry slot of the entry object of the running pass */

@@ -84,12 +84,23 @@ static void on_work_done(uv_work_t *req, int status) {
   }
 }
 
+static void free_paths(char **v) {
+  for (size_t i = 0; v && v[i]; i++) free(v[i]);
+  free(v);
+}
+
 static void set_job_settings(server *srv) {
   srv->js.format = srv->cfg.format;
   srv->js.max_line = srv->cfg.max_line;
   srv->js.batch = srv->cfg.batch_max > 1000 ? srv->cfg.batch_max : 1000;
   snprintf(srv->js.spool, sizeof srv->js.spool, "%s", srv->cfg.spool);
-  snprintf(srv->js.rules, sizeof srv->js.rules, "%s", srv->cfg.rules);
+  size_t n = vg_config_nrules(&srv->cfg);
+  char **rules = calloc(n + 1, sizeof *rules);
+  for (size_t i = 0; rules && i < n; i++)
+    if (!(rules[i] = strdup(srv->cfg.rules[i]))) abort();
+  if (!rules) abort(); /* a few bytes: nothing sensible is left to do */
+  free_paths(srv->js.rules);
+  srv->js.rules = rules;
   srv->js.limits = vg_cli_rule_limits(&srv->cfg);
 }
 
@@ -117,9 +128,11 @@ void vg_daemon_kick(server *srv) {
 
 /* ---- watched directories ---- */
 
-/* Why path is no directory now, or NULL when it is one (then in *sb). */
-static const char *dir_gone(const char *path, struct stat *sb) {
+/* Why path is no directory (nor, with file_ok, a file) now, or NULL when it
+ * is one (then in *sb). */
+static const char *dir_gone(const char *path, int file_ok, struct stat *sb) {
   if (stat(path, sb) != 0) return strerror(errno);
+  if (file_ok && S_ISREG(sb->st_mode)) return NULL;
   return S_ISDIR(sb->st_mode) ? NULL : "not a directory";
 }
 
@@ -141,14 +154,15 @@ int vg_daemon_watch_dir(uv_fs_event_t *h, uv_fs_event_cb cb, const char *path, d
 }
 
 /* Looks again at the directory `what` watches (the spool, the rules) at
- * path: when it is gone, says so once, with what goes on `meanwhile`; when
- * it is back, or another directory took its place, watches that one with
- * rewatch, says so and what it does `then`, and returns 1 (the caller then
- * does it); 0 otherwise. */
-int vg_daemon_dir_back(server *srv, const char *what, const char *path, dir_seen *d,
-                    int (*rewatch)(server *), const char *meanwhile, const char *then) {
+ * path (a file too, with file_ok): when it is gone, says so once, with what
+ * goes on `meanwhile`; when it is back, or another took its place, watches
+ * that one with rewatch(srv, ud), says so and what it does `then`, and
+ * returns 1 (the caller then does it); 0 otherwise. */
+int vg_daemon_dir_back(server *srv, const char *what, const char *path, dir_seen *d, int file_ok,
+                       int (*rewatch)(server *, void *), void *ud, const char *meanwhile,
+                       const char *then) {
   struct stat sb;
-  const char *gone = dir_gone(path, &sb);
+  const char *gone = dir_gone(path, file_ok, &sb);
   if (gone) {
     if (!d->lost)
       vg_warn("%s: %s is gone (%s); %s (looked for every %d s)", what, path, gone, meanwhile,
@@ -157,7 +171,7 @@ int vg_daemon_dir_back(server *srv, const char *what, const char *path, dir_seen
     return 0;
   }
   if (!d->lost && same_dir(d, &sb)) return 0;
-  int rc = rewatch(srv);
+  int rc = rewatch(srv, ud);
   if (rc) {
     if (!d->lost) vg_warn("%s: cannot watch %s: %s", what, path, uv_strerror(rc));
     d->lost = 1;
@@ -182,7 +196,9 @@ static void apply_overrides(vg_config *c, const overrides *o) {
   if (o->socket) vg_config_set(&c->socket, o->socket);
   if (o->listen) vg_config_set(&c->listen, o->listen);
   if (o->spool) vg_config_set(&c->spool, o->spool);
-  if (o->rules) vg_config_set(&c->rules, o->rules);
+  char err[256];
+  for (size_t i = 0; i < o->nrules; i++) /* not empty: checked when the command line was read */
+    if (vg_config_set_flag(c, "rules", o->rules[i], err, sizeof err)) vg_error("%s", err);
   if (o->log_level) vg_config_set(&c->log_level, o->log_level);
   if (o->format) vg_format_parse(o->format, &c->format);
 }
@@ -193,9 +209,12 @@ static void reload(server *srv) {
   vg_notify_reloading(srv->notify);
   vg_config next;
   vg_config_defaults(&next);
-  char err[512];
+  char err[4096];
   if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
-    vg_error("reload: %s; keeping the settings in force", err);
+    char *save = NULL;
+    for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+      vg_error("reload: %s", line);
+    vg_error("reload: keeping the settings in force");
     vg_config_free(&next);
     vg_notify_reloaded(srv->notify);
     return;
@@ -239,6 +258,7 @@ static void reload(server *srv) {
           srv->config_path ? srv->config_path : "");
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */
   vg_sinks_reopen(srv->sinks);
+  vg_source_rules_rewatch(srv);
   srv->rules_dirty = 1;
   srv->reload_asked = 1; /* its job's end tells the manager the reload is done */
   vg_source_spool_scan(srv);
@@ -302,7 +322,7 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
-  if (srv->have_rules_watch) close_if((uv_handle_t *)&srv->rules_watch);
+  vg_source_rules_stop(srv);
   vg_scheduler_stop(srv->scheduler);
   srv->scheduler = NULL;
   vg_feeds_stop(srv->feeds); /* a fetch in flight is cut; its feed is polled next time */
@@ -326,7 +346,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* ---- the command ---- */
 
 static const char help[] =
-    "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--spool DIR] [--rules DIR]\n"
+    "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--spool DIR] [--rules PATH]...\n"
     "                 [--feed URL]... [--format auto|chrono|json] [--log-level L]\n"
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
@@ -341,7 +361,10 @@ static const char help[] =
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
     "                      DIR/failed/ with a .err file saying why (default spool/ in\n"
     "                      state_dir, or beside the database: var/spool)\n"
-    "  --rules DIR         rule files (default rules/)\n"
+    "  --rules PATH        a directory of rule files (*.lua) or one rule file;\n"
+    "                      repeatable: all are loaded as one set, replacing the\n"
+    "                      configured `rules` (default: the shipped rules). A path that\n"
+    "                      does not exist stops the daemon before it starts\n"
     "  --log-level L       debug, info, notice, warn or error (default info)\n"
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
     "                      every feed_interval seconds (default 300); repeatable\n"
@@ -377,7 +400,18 @@ int vg_cmd_run(int argc, char **argv) {
     case 'S': o->socket = optarg; break;
     case 'L': o->listen = optarg; break;
     case 'P': o->spool = optarg; break;
-    case 'R': o->rules = optarg; break;
+    case 'R': {
+      char **v = realloc(o->rules, (o->nrules + 1) * sizeof *v);
+      if (!v) abort();
+      o->rules = v;
+      o->rules[o->nrules++] = optarg;
+      if (!optarg[0]) {
+        fprintf(stderr, "vigil run: --rules needs a path\n");
+        status = VG_EXIT_USAGE;
+        goto done;
+      }
+      break;
+    }
     case 'f':
       if (vg_format_parse(optarg, &(vg_format){0})) {
         fprintf(stderr, "vigil run: --format must be auto, chrono or json\n");
@@ -419,6 +453,11 @@ int vg_cmd_run(int argc, char **argv) {
       goto done;
     }
   vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
+  if (vg_cli_rules_paths("vigil run", &srv->cfg)) { /* not `ready` with rules missing */
+    vg_error("not starting: a rules path is wrong (above)");
+    status = VG_EXIT_USAGE;
+    goto done;
+  }
   signal(SIGPIPE, SIG_IGN);
   if (srv->cfg.timezone[0]) { /* digests' schedules and periods are in this zone */
     setenv("TZ", srv->cfg.timezone, 1);
@@ -508,6 +547,8 @@ done:
   memset(srv->tcp_token, 0, sizeof srv->tcp_token);
   if (srv->lock_fd >= 0) close(srv->lock_fd);
   free(o->feeds);
+  free(o->rules);
+  free_paths(srv->js.rules);
   vg_config_free(&srv->cfg);
   return status;
 }

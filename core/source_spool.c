@@ -94,7 +94,8 @@ static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int s
 /* Watches the spool directory as it is now, done/ and failed/ made in it,
  * and notes which directory that is. Returns 0 or a libuv error (the handle,
  * initialized by the caller, stays open either way). */
-static int watch_spool(server *srv) {
+static int watch_spool(server *srv, void *ud) {
+  (void)ud;
   char sub[4200];
   snprintf(sub, sizeof sub, "%s/done", srv->cfg.spool);
   mkdir(sub, 0755);
@@ -105,7 +106,7 @@ static int watch_spool(server *srv) {
 
 void vg_source_spool_check(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
-  if (vg_daemon_dir_back(srv, "spool", srv->cfg.spool, &srv->spool_dir, watch_spool,
+  if (vg_daemon_dir_back(srv, "spool", srv->cfg.spool, &srv->spool_dir, 0, watch_spool, NULL,
                "the sockets are still served, and files put in it are ingested once it is back",
                ""))
     vg_source_spool_scan(srv);
@@ -119,7 +120,7 @@ int vg_source_spool_start(server *srv) {
   uv_fs_event_init(srv->loop, &srv->spool_watch);
   srv->spool_watch.data = srv;
   srv->have_spool = 1; /* the handle is closed on the way out */
-  int rc = watch_spool(srv);
+  int rc = watch_spool(srv, NULL);
   if (rc) {
     vg_error("spool: cannot watch %s: %s", srv->cfg.spool, uv_strerror(rc));
     return -1;

@@ -274,7 +274,7 @@ is "... and the daemon stops cleanly: exit status 0" "$DRC" 0
 # ---- 3. a read-only database ----
 
 RO=$T/readonly
-mkdir "$RO"
+mkdir "$RO" "$RO/rules" # no rules needed, but the path given must exist
 printf '%s\n' 'May 1, 2024: stored before the file was made read-only' >"$T/ro.in"
 "$VIGIL" ingest --no-rules --db "$RO/vigil.db" "$T/ro.in" >/dev/null 2>"$T/ro-make.err"
 chmod 0444 "$RO/vigil.db"
@@ -385,7 +385,7 @@ reloads=$(count_matching 'rules: [0-9]+ loaded from' "$DLOG")
 kill -HUP "$DPID" 2>/dev/null
 check "... a SIGHUP while it is gone says the rules loaded before stay" \
   wait_running 60 log_has \
-  "$DRULES: cannot read the rules directory: No such file or directory; the rules loaded before stay"
+  "$DRULES: cannot read the rules path: No such file or directory; the rules loaded before stay"
 wait_running 60 sh -c "[ \$(grep -Ec 'rules: [0-9]+ loaded from' '$DLOG') -gt $reloads ]"
 is "... and after it, entries are still tagged" \
   "$(tags_of "$(send 'Jul. 3, 2024: probe after a SIGHUP while the rules directory is gone')")" probe

@@ -424,7 +424,7 @@ is "vigil replay with a rule file that does not load: exit status 3" "$rc" 3
 like "... and it names the file and the line" "$(cat "$T/replay-broken.err")" \
   "events\\.lua:$broken_line: "
 like "... and says that it did nothing, and how to go on" "$(cat "$T/replay-broken.err")" \
-  '^vigil replay: nothing done: [0-9]+ errors? in the rules directory .*--skip-broken'
+  '^vigil replay: nothing done: [0-9]+ errors? in the rules \(.*--skip-broken'
 is "... and replays nothing" "$(cat "$T/replay-broken.out")" ""
 is "... every tag stays" "$(tag_rows "$IDB")" "$tags_before"
 is "... and every mark" "$(mark_rows "$IDB")" "$marks_before"
@@ -444,7 +444,7 @@ is "... and no alert is added" "$(sq "$IDB" 'select count(*) from alerts')" "$al
 cli replay-nodir replay --db "$IDB" --rules "$T/no-such-rules" --config "$T/ingest.conf"
 is "vigil replay with a rules directory that does not exist: exit status 3" "$rc" 3
 like "... and it names the directory" "$(cat "$T/replay-nodir.err")" \
-  'no-such-rules: cannot read the rules directory'
+  'no-such-rules: cannot read the rules path'
 is "... and every tag stays" "$(tag_rows "$IDB")" "$tags_before"
 
 cli ingest-broken ingest --rules "$T/broken" --db "$T/broken.db" --config "$T/ingest.conf" \

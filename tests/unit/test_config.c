@@ -5,10 +5,13 @@
  * of the wrong type, a use of the absent io and os libraries, a bad value —
  * with a message naming the file or the setting, and the configuration left
  * exactly as it was; follow_redirects, global and per feed; the TCP token,
- * inline or from a file, and the tokens refused; and the queue bound of
+ * inline or from a file, and the tokens refused; the queue bound of
  * command sinks; the paths derived once every layer is in (beside the
- * database, or under state_dir) and the explicit ones kept. Each test writes
- * its file in a temporary directory. */
+ * database, or under state_dir) and the explicit ones kept; unknown
+ * settings and fields (with the nearest name) and values of the wrong type,
+ * at the top and inside sinks, digests and feeds; rules as one path or a
+ * list, with flags; where each setting came from, and the values shown.
+ * Each test writes its file in a temporary directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +25,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cJSON.h>
 
 #include "config.h"
 #include "vigil.h"
@@ -97,7 +102,9 @@ static void assert_defaults(const vg_config *c) {
   assert_string_equal(c->listen, ""); /* TCP only on request */
   assert_string_equal(c->tcp_token, "");
   assert_string_equal(c->tcp_token_file, "");
-  assert_string_equal(c->rules, "rules");
+  assert_non_null(c->rules);
+  assert_string_equal(c->rules[0], "rules");
+  assert_null(c->rules[1]);
   assert_string_equal(c->log_level, "info");
   assert_int_equal(c->format, VG_FORMAT_AUTO);
   assert_int_equal(c->max_line, 1048576);
@@ -381,7 +388,7 @@ static void test_sink_queue_max(void **state) {
   load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 0 } }\n", err, sizeof err);
   assert_contains(err, "sink 'c': 'queue_max' must be a whole number from 1");
   load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 'many' } }\n", err, sizeof err);
-  assert_contains(err, "'queue_max' must be a whole number from 1");
+  assert_contains(err, "sink 'c': 'queue_max' must be a number, not a string");
 }
 
 static void test_error_that_is_not_a_string_names_file(void **state) {
@@ -416,6 +423,9 @@ static void test_follow_redirects(void **state) {
   assert_contains(err, "follow_redirects");
   assert_contains(err, "same-host, any or none");
   load_bad(fx, "feeds = { { url = 'http://a.test/rss', follow_redirects = true } }\n", err,
+           sizeof err);
+  assert_contains(err, "feed 1: 'follow_redirects' must be a string, not a boolean");
+  load_bad(fx, "feeds = { { url = 'http://a.test/rss', follow_redirects = 'sometimes' } }\n", err,
            sizeof err);
   assert_contains(err, "follow_redirects is same-host, any or none");
   assert_int_equal(fx->cfg.follow_redirects, VG_REDIRECT_NONE); /* as the good file left it */
@@ -503,6 +513,142 @@ static void test_resolve_keeps_what_is_set(void **state) {
   assert_string_equal(fx->cfg.digests[0].out, "/var/lib/vigil/digests");
 }
 
+/* "FILE:LINE: " for the fixture's file, into buf. */
+static const char *at(const fixture *fx, int line, char *buf, size_t cap) {
+  snprintf(buf, cap, "%s:%d: ", fx->path, line);
+  return buf;
+}
+
+/* A global that is no setting refuses the file, naming the line and the
+ * nearest setting; every such global is named, in line order; a local
+ * variable is the file's own. */
+static void test_unknown_setting_names_the_nearest(void **state) {
+  fixture *fx = *state;
+  char err[2048], want[256], where[200];
+  load_bad(fx,
+           "local dir = 'var/site'\n"
+           "db = dir .. '/site.db'\n"
+           "log_levl = 'debug'\n"
+           "batchmax = 10\n"
+           "helper = 3\n",
+           err, sizeof err);
+  snprintf(want, sizeof want, "%sunknown setting 'log_levl' (did you mean 'log_level'?)\n",
+           at(fx, 3, where, sizeof where));
+  assert_contains(err, want);
+  snprintf(want, sizeof want, "%sunknown setting 'batchmax' (did you mean 'batch_max'?)\n",
+           at(fx, 4, where, sizeof where));
+  assert_contains(err, want);
+  snprintf(want, sizeof want, "%sunknown setting 'helper' (a variable of the file's own",
+           at(fx, 5, where, sizeof where));
+  assert_contains(err, want);
+  assert_true(strstr(err, "'log_levl'") < strstr(err, "'batchmax'")); /* in line order */
+  assert_null(strstr(err, "'dir'"));
+  assert_defaults(&fx->cfg); /* nothing of the file taken, not even db */
+  /* Case is no excuse, and it is said so. */
+  load_bad(fx, "Timezone = 'UTC'\n", err, sizeof err);
+  assert_contains(err, "unknown setting 'Timezone' (did you mean 'timezone'?)");
+}
+
+/* A value of the wrong type names the setting, its line and both types. */
+static void test_wrong_type_names_setting_and_line(void **state) {
+  fixture *fx = *state;
+  char err[2048], want[256], where[200];
+  load_bad(fx, "socket = {}\nrules = 5\nsinks = 'all'\nbatch_ms = '2'\n", err, sizeof err);
+  snprintf(want, sizeof want, "%s'socket' must be a string, not a table",
+           at(fx, 1, where, sizeof where));
+  assert_contains(err, want);
+  snprintf(want, sizeof want, "%s'rules' must be a path or a list of paths",
+           at(fx, 2, where, sizeof where));
+  assert_contains(err, want);
+  snprintf(want, sizeof want, "%s'sinks' must be a table, not a string",
+           at(fx, 3, where, sizeof where));
+  assert_contains(err, want);
+  snprintf(want, sizeof want, "%s'batch_ms' must be a non-negative integer, not a string",
+           at(fx, 4, where, sizeof where));
+  assert_contains(err, want);
+  assert_defaults(&fx->cfg);
+}
+
+/* The entries of sinks, digests and feeds have known fields of known types. */
+static void test_nested_tables_are_checked(void **state) {
+  fixture *fx = *state;
+  char err[2048];
+  load_bad(fx, "sinks = { pager = { command = {'notify'}, timout_ms = 500 } }\n", err, sizeof err);
+  assert_contains(err, "sink 'pager': unknown field 'timout_ms' (did you mean 'timeout_ms'?)");
+  load_bad(fx, "digests = { morning = { schedul = '0 6 * * *' } }\n", err, sizeof err);
+  assert_contains(err, "digest 'morning': unknown field 'schedul' (did you mean 'schedule'?)");
+  load_bad(fx, "digests = { morning = { schedule = '0 6 * * *', days = 'seven' } }\n", err,
+           sizeof err);
+  assert_contains(err, "digest 'morning': 'days' must be a number, not a string");
+  load_bad(fx,
+           "feeds = { { url = 'http://a.test/rss' },\n"
+           "          { url = 'http://b.test/rss', intervall = 60 } }\n",
+           err, sizeof err);
+  assert_contains(err, "feed 2: unknown field 'intervall' (did you mean 'interval'?)");
+  load_bad(fx, "feeds = { { url = 'http://a.test/rss', colour = 'red' } }\n", err, sizeof err);
+  assert_contains(err, "feed 1: unknown field 'colour'");
+  assert_null(strstr(err, "did you mean"));
+  load_bad(fx, "feeds = { url = 'http://a.test/rss' }\n", err, sizeof err); /* one, not a list */
+  assert_contains(err, "'feeds' must be a list of { url = ... }, not a table with a key url");
+  assert_int_equal(fx->cfg.nsinks, 0);
+  assert_int_equal(fx->cfg.nfeeds, 0);
+  assert_int_equal(fx->cfg.ndigests, 2); /* the shipped ones */
+}
+
+/* rules is a path or a list of paths; a flag replaces the file's list,
+ * then adds to it. Where each setting came from is kept. */
+static void test_rules_paths_and_origins(void **state) {
+  fixture *fx = *state;
+  int rules = vg_config_find("rules"), db = vg_config_find("db");
+  assert_true(rules >= 0 && db >= 0);
+  assert_int_equal(fx->cfg.origin[rules], VG_ORIGIN_DEFAULT);
+  load_ok(fx, "rules = { 'rules', 'site/rules', 'extra.lua' }\n");
+  assert_int_equal(vg_config_nrules(&fx->cfg), 3);
+  assert_string_equal(fx->cfg.rules[1], "site/rules");
+  assert_string_equal(fx->cfg.rules[2], "extra.lua");
+  assert_null(fx->cfg.rules[3]);
+  assert_int_equal(fx->cfg.origin[rules], VG_ORIGIN_FILE);
+  assert_int_equal(fx->cfg.origin[db], VG_ORIGIN_DEFAULT);
+  assert_string_equal(fx->cfg.file, fx->path);
+  load_ok(fx, "rules = 'mine'\n");
+  assert_int_equal(vg_config_nrules(&fx->cfg), 1);
+  assert_string_equal(fx->cfg.rules[0], "mine");
+  char err[512];
+  assert_int_equal(vg_config_set_flag(&fx->cfg, "rules", "a", err, sizeof err), 0);
+  assert_int_equal(vg_config_set_flag(&fx->cfg, "rules", "b", err, sizeof err), 0);
+  assert_int_equal(vg_config_nrules(&fx->cfg), 2);
+  assert_string_equal(fx->cfg.rules[0], "a");
+  assert_string_equal(fx->cfg.rules[1], "b");
+  assert_int_equal(fx->cfg.origin[rules], VG_ORIGIN_FLAG);
+  assert_int_equal(vg_config_set_flag(&fx->cfg, "batch_max", "none", err, sizeof err), VG_EINVAL);
+  assert_contains(err, "'batch_max' must be a whole number, not 'none'");
+  assert_int_equal(vg_config_set_flag(&fx->cfg, "colour", "red", err, sizeof err), VG_EINVAL);
+  load_bad(fx, "rules = { 'a', 3 }\n", err, sizeof err);
+  assert_contains(err, "'rules' must be a path or a list of paths");
+  load_bad(fx, "rules = ''\n", err, sizeof err);
+  assert_contains(err, "'rules' must be a path or a list of paths");
+  assert_string_equal(fx->cfg.rules[1], "b"); /* as the flags left it */
+}
+
+/* The value shown of a setting; a token is never shown. */
+static void test_values_shown(void **state) {
+  fixture *fx = *state;
+  load_ok(fx, "tcp_token = 'a-token-of-24-characters'\nrules = { 'x', 'y' }\n");
+  for (size_t i = 0; vg_config_setting(i); i++) {
+    cJSON *v = vg_config_value(&fx->cfg, i);
+    assert_non_null(v);
+    char *text = cJSON_PrintUnformatted(v);
+    const char *name = vg_config_setting(i)->name;
+    if (strcmp(name, "tcp_token") == 0) assert_string_equal(text, "\"(hidden)\"");
+    if (strcmp(name, "rules") == 0) assert_string_equal(text, "[\"x\",\"y\"]");
+    if (strcmp(name, "max_line") == 0) assert_string_equal(text, "1048576");
+    assert_null(strstr(text, "a-token"));
+    free(text);
+    cJSON_Delete(v);
+  }
+  assert_null(vg_config_setting(VG_CONFIG_MAX));
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -532,6 +678,11 @@ int main(void) {
       T(test_follow_redirects),
       T(test_tcp_token),
       T(test_sink_queue_max),
+      T(test_unknown_setting_names_the_nearest),
+      T(test_wrong_type_names_setting_and_line),
+      T(test_nested_tables_are_checked),
+      T(test_rules_paths_and_origins),
+      T(test_values_shown),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

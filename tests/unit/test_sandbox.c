@@ -1078,7 +1078,7 @@ static void test_vanished_directory_keeps_the_rules_in_force(void **state) {
   vg_rules_free(first);
   assert_non_null(second);
   assert_int_equal(fx->errors, 1);
-  assert_contains(fx->rep.text, "cannot read the rules directory");
+  assert_contains(fx->rep.text, "cannot read the rules path");
   assert_contains(fx->rep.text, "stay in force");
   assert_int_equal(vg_rules_count(second), 2);
   /* And again, from what the second load kept. */

@@ -271,7 +271,8 @@ is "db came from the flag" "$(origin db)" "flag \"$T/flag.db\" -"
 is "log_level came from the file" "$(origin log_level)" "file \"warn\" $T/show.lua"
 is "rules came from the file, as a list" "$(origin rules)" \
   "file [\"$T/base\", \"$T/mine\"] $T/show.lua"
-is "socket is the default" "$(origin socket)" 'default "var/vigil.sock" -'
+is "socket is the default, derived: beside the database" "$(origin socket)" \
+  "default \"$T/vigil.sock\" -"
 is "max_line is the default, a number" "$(origin max_line)" 'default 1048576 -'
 is "every line is a setting: as many lines as the text output has" \
   "$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)["key"]))' \

@@ -4,6 +4,7 @@
 
 #include "feed_parse.h"
 #include "paths.h"
+#include "sandbox.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -12,7 +13,6 @@
 #include <fcntl.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -721,6 +721,15 @@ static int check_entries(lua_State *L, kind type, problems *p, int line) {
   return bad;
 }
 
+/* Pushes t[name] of the table at idx without metamethods, so that no code
+ * of the file runs once it has returned (an __index that raises or loops);
+ * returns its type, as lua_getfield does. */
+static int rawfield(lua_State *L, int idx, const char *name) {
+  idx = lua_absindex(L, idx);
+  lua_pushstring(L, name);
+  return lua_rawget(L, idx);
+}
+
 /* Whether the value at idx is a whole number from lo to hi; stores it. */
 static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsigned *out) {
   int isint;
@@ -755,9 +764,9 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     k->retries = 3;
     k->queue_max = VG_SINK_QUEUE_MAX;
     const char *why = NULL;
-    if (lua_getfield(L, -1, "file") == LUA_TSTRING) k->file = copy_text(lua_tostring(L, -1));
+    if (rawfield(L, -1, "file") == LUA_TSTRING) k->file = copy_text(lua_tostring(L, -1));
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "command") == LUA_TTABLE) {
+    if (rawfield(L, -1, "command") == LUA_TTABLE) {
       lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
       k->command = calloc((size_t)len + 1, sizeof *k->command);
       for (lua_Integer i = 1; k->command && i <= len; i++) {
@@ -771,7 +780,7 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     }
     lua_pop(L, 1);
     if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
-    if (lua_getfield(L, -1, "queue_max") != LUA_TNIL) {
+    if (rawfield(L, -1, "queue_max") != LUA_TNIL) {
       int isint;
       lua_Integer q = lua_tointegerx(L, -1, &isint);
       if (!isint || q < 1 || q > 100000000)
@@ -780,12 +789,12 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
         k->queue_max = (unsigned)q;
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "timeout_ms") != LUA_TNIL &&
+    if (rawfield(L, -1, "timeout_ms") != LUA_TNIL &&
         !whole_in(L, -1, 1, INT_MAX, &k->timeout_ms))
       why = "'timeout_ms' must be a whole number of milliseconds from 1 to 2147483647";
-    if (lua_getfield(L, -2, "retries") != LUA_TNIL && !whole_in(L, -1, 0, 1000, &k->retries))
+    if (rawfield(L, -2, "retries") != LUA_TNIL && !whole_in(L, -1, 0, 1000, &k->retries))
       why = "'retries' must be a whole number from 0 to 1000";
-    k->is_default = lua_getfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);
+    k->is_default = rawfield(L, -3, "default") != LUA_TNIL && lua_toboolean(L, -1);
     lua_pop(L, 4);
     if (why) {
       snprintf(err, cap, "sink '%s': %s", name, why);
@@ -841,12 +850,12 @@ static int load_digests(lua_State *L, vg_digest_conf **out, size_t *nout,
     d->days = 1;
     d->formats = VG_DIGEST_MD | VG_DIGEST_HTML | VG_DIGEST_JSON;
     const char *why = NULL;
-    if (lua_getfield(L, -1, "schedule") == LUA_TSTRING)
+    if (rawfield(L, -1, "schedule") == LUA_TSTRING)
       d->schedule = copy_text(lua_tostring(L, -1));
     else
       why = "needs 'schedule', five cron fields";
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "days") != LUA_TNIL) {
+    if (rawfield(L, -1, "days") != LUA_TNIL) {
       int isint;
       lua_Integer days = lua_tointegerx(L, -1, &isint);
       if (!isint || days < 1 || days > 3660) why = "'days' must be a whole number from 1";
@@ -854,11 +863,11 @@ static int load_digests(lua_State *L, vg_digest_conf **out, size_t *nout,
     }
     lua_pop(L, 1);
     d->template =
-        copy_text(lua_getfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
+        copy_text(rawfield(L, -1, "template") == LUA_TSTRING ? lua_tostring(L, -1) : name);
     lua_pop(L, 1);
-    d->out = copy_text(lua_getfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : NULL);
+    d->out = copy_text(rawfield(L, -1, "out") == LUA_TSTRING ? lua_tostring(L, -1) : NULL);
     lua_pop(L, 1); /* no `out`: vg_config_resolve derives it */
-    if (lua_getfield(L, -1, "formats") != LUA_TNIL) {
+    if (rawfield(L, -1, "formats") != LUA_TNIL) {
       char **f = strings_at(L);
       d->formats = 0;
       for (size_t k = 0; f && f[k]; k++) {
@@ -875,10 +884,10 @@ static int load_digests(lua_State *L, vg_digest_conf **out, size_t *nout,
       free_strings(f);
     }
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "command") != LUA_TNIL && !(d->command = strings_at(L)))
+    if (rawfield(L, -1, "command") != LUA_TNIL && !(d->command = strings_at(L)))
       why = "'command' must be a list of strings: the program and its arguments";
     lua_pop(L, 1);
-    if (lua_getfield(L, -1, "catch_up") != LUA_TNIL) {
+    if (rawfield(L, -1, "catch_up") != LUA_TNIL) {
       const char *cu = lua_tostring(L, -1);
       if (!cu || (strcmp(cu, "latest") && strcmp(cu, "all")))
         why = "'catch_up' is latest or all";
@@ -911,13 +920,13 @@ static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
   for (lua_Integer i = 1; i <= len && !why; i++) {
     if (lua_rawgeti(L, -1, i) != LUA_TTABLE)
       why = "each feed is {url = ..., interval = ...}";
-    else if (lua_getfield(L, -1, "url") != LUA_TSTRING)
+    else if (rawfield(L, -1, "url") != LUA_TSTRING)
       why = "a feed needs a url";
     else {
-      lua_getfield(L, -2, "source");
-      lua_getfield(L, -3, "format");
-      lua_getfield(L, -4, "interval");
-      lua_getfield(L, -5, "follow_redirects");
+      rawfield(L, -2, "source");
+      rawfield(L, -3, "format");
+      rawfield(L, -4, "interval");
+      rawfield(L, -5, "follow_redirects");
       vg_feed_format f;
       vg_redirects redirects = fed.follow_redirects;
       const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
@@ -1041,35 +1050,52 @@ static int note_global(lua_State *L) {
 
 /* The line that assigned the global `name` (0: unknown); the table of lines is at 1. */
 static int line_of(lua_State *L, const char *name) {
-  lua_getfield(L, 1, name);
+  rawfield(L, 1, name);
   int line = (int)lua_tointeger(L, -1);
   lua_pop(L, 1);
   return line;
 }
 
+/* What a configuration file may use, at most: it computes a few values, so
+ * a file that loops or piles up memory is refused rather than left to hang
+ * the command, or the daemon reading it again on SIGHUP. */
+#define CONFIG_MEMORY (64u << 20)
+#define CONFIG_BUDGET 10000000L /* instructions; the sandbox stops it after 10 s too */
+
+/* Pushes what the file's globals read through to: the sandbox's safe
+ * functions and libraries but os, as a table of its own. */
+static void push_libraries(vg_sandbox *sb) {
+  lua_State *L = sb->L;
+  lua_newtable(L);
+  vg_sandbox_push_safe(sb);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "os") == 0) {
+      lua_pop(L, 1);
+      continue;
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -5);
+  }
+  lua_pop(L, 1);
+}
+
 int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
-  lua_State *L = luaL_newstate();
-  if (!L) {
+  /* The file runs in a sandbox (sandbox.h): no library that touches the
+   * system or loads code, no finalizer, capped memory and instructions. */
+  vg_sandbox *sb = vg_sandbox_new(CONFIG_MEMORY, CONFIG_BUDGET);
+  if (!sb) {
     snprintf(err, cap, "%s: out of memory", path);
     return VG_ENOMEM;
   }
-  /* Only pure libraries: a config file computes values, it does no I/O. */
-  luaL_requiref(L, "_G", luaopen_base, 1);
-  luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-  luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-  luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-  lua_settop(L, 0);
-  static const char *const unsafe[] = {"dofile", "loadfile", "load", "require", "collectgarbage"};
-  for (size_t i = 0; i < sizeof unsafe / sizeof unsafe[0]; i++) {
-    lua_pushnil(L);
-    lua_setglobal(L, unsafe[i]);
-  }
+  lua_State *L = sb->L;
   /* The file's globals land in a table of their own (at 2), which reads
    * through to the libraries; the line of each assignment goes to 1. */
   lua_newtable(L);
   lua_newtable(L);
   lua_createtable(L, 0, 2);
-  lua_pushglobaltable(L);
+  push_libraries(sb);
   lua_setfield(L, -2, "__index");
   lua_pushvalue(L, 1);
   lua_pushcclosure(L, note_global, 1);
@@ -1083,16 +1109,20 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   if (ran) {
     lua_pushvalue(L, 2);
     lua_setupvalue(L, -2, 1); /* its _ENV */
-    ran = lua_pcall(L, 0, 0, 0) == LUA_OK;
+    ran = vg_sandbox_call(sb, 0, 0) == LUA_OK;
   }
   if (!ran) {
     const char *msg = lua_tostring(L, -1);
-    if (msg)
+    /* A message without the file's name (a raised table, memory refused)
+     * gets it; Lua shortens a long name to "...its end". */
+    if (!msg) msg = "raised an error that is not a message";
+    if (strncmp(msg, path, strlen(path)) == 0 || strncmp(msg, "...", 3) == 0)
       snprintf(err, cap, "%s", msg);
     else
-      snprintf(err, cap, "%s: raised an error that is not a message", path);
+      snprintf(err, cap, "%s: %s", path, msg);
     goto cleanup;
   }
+  lua_settop(L, 2);
   lua_pushnil(L);
   while (lua_next(L, 2)) { /* the globals that are no setting */
     const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
@@ -1130,7 +1160,7 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
 cleanup:
   say_problems(&p, err, 0);
   vg_config_free(&next);
-  lua_close(L);
+  vg_sandbox_free(sb);
   return rc;
 }
 

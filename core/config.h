@@ -1,8 +1,10 @@
 /* config.h — every setting, its embedded default, and the Lua config file.
  *
  * Settings come from three layers, later ones winning: the defaults, the
- * configuration file (a Lua script that assigns globals, run with no
- * libraries that touch the system), and command-line flags. config.c
+ * configuration file (a Lua script that assigns globals, run in a sandbox:
+ * no library that touches the system or loads code, capped instructions
+ * and memory, and its tables read without their metamethods), and
+ * command-line flags. config.c
  * declares each setting once (name, type, default, help text); the loader,
  * the checks, flags and `vigil config --show` all read that one table. A
  * global the file assigns that is no setting, or a value of the wrong type,

@@ -400,6 +400,45 @@ static void test_error_that_is_not_a_string_names_file(void **state) {
   assert_defaults(&fx->cfg);
 }
 
+/* A file is held to a budget of instructions and of memory, and cannot
+ * reach past its globals: a loop without end, a pile of memory, a finalizer
+ * or a metamethod that the loader would run after the file returned, and
+ * the metatable of its own globals are refused with the file and line,
+ * the configuration left as it was. The alarm turns a hang into a failure. */
+static void test_file_is_held_to_a_budget(void **state) {
+  fixture *fx = *state;
+  char err[512], where[256];
+  alarm(60);
+  snprintf(where, sizeof where, "%s:2:", fx->path);
+  load_bad(fx, "db = 'other.db'\nwhile true do end\n", err, sizeof err);
+  assert_contains(err, where);
+  assert_contains(err, "instruction budget");
+  load_bad(fx, "db = 'other.db'\nlocal t = {}\nfor i = 1, 1e9 do t[i] = {i, i, i} end\n", err,
+           sizeof err);
+  assert_contains(err, fx->path);
+  load_bad(fx, "db = 'other.db'\nlocal t = {}\nfor i = 1, 200 do t[i] = string.rep('x', 1e6) .. i end\n",
+           err, sizeof err);
+  assert_contains(err, fx->path);
+  load_bad(fx, "db = 'other.db'\nsetmetatable({}, {__gc = function() while true do end end})\n", err,
+           sizeof err);
+  assert_contains(err, where);
+  load_bad(fx, "db = 'other.db'\ngetmetatable(_ENV).__newindex(1, 'x', 2)\n", err, sizeof err);
+  assert_contains(err, where);
+  assert_contains(err, "getmetatable");
+  alarm(0);
+  assert_defaults(&fx->cfg);
+  /* The loader reads the tables a file sets without their metamethods. */
+  load_bad(fx, "sinks = { a = setmetatable({}, {__index = function() error('ran') end}) }\n", err,
+           sizeof err);
+  assert_contains(err, "give either 'file' or 'command'");
+  load_ok(fx, "feeds = setmetatable({}, {__index = function() error('ran') end})\n"
+              "digests = { d = setmetatable({ schedule = '0 7 * * *' },\n"
+              "  {__index = function() error('ran') end}) }\n");
+  assert_int_equal(fx->cfg.nfeeds, 0);
+  assert_int_equal(fx->cfg.ndigests, 1);
+  assert_string_equal(fx->cfg.digests[0].template, "d");
+}
+
 /* Feeds follow redirects to their own host unless the file says otherwise,
  * for all feeds or for one. */
 static void test_follow_redirects(void **state) {
@@ -675,6 +714,7 @@ int main(void) {
       T(test_missing_file_rejected),
       T(test_runtime_error_keeps_config),
       T(test_error_that_is_not_a_string_names_file),
+      T(test_file_is_held_to_a_budget),
       T(test_follow_redirects),
       T(test_tcp_token),
       T(test_sink_queue_max),

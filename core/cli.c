@@ -100,7 +100,7 @@ vg_rules_limits vg_cli_rule_limits(const vg_config *cfg) {
 void vg_cli_say_lines(const char *who, const char *text) {
   for (const char *p = text; *p;) {
     size_t n = strcspn(p, "\n");
-    fprintf(stderr, "%s: %.*s\n", who, (int)n, p);
+    vg_cli_eprintf("%s: %.*s\n", who, (int)n, p);
     p += n + (p[n] == '\n');
   }
 }
@@ -146,11 +146,11 @@ int vg_cli_rules_paths(const char *cmd, const vg_config *cfg) {
       vg_warn("rules: no rules at the default path %s (%s); set `rules` or give --rules", p,
               strerror(errno)); /* no path was given: no path is wrong */
     } else if (stat(p, &sb) != 0) {
-      fprintf(stderr, "%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));
+      vg_cli_eprintf("%s: %s: cannot read the rules path: %s\n", cmd, p, strerror(errno));
       bad = 1;
     } else if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) {
-      fprintf(stderr, "%s: %s: cannot read the rules path: neither a directory nor a file\n", cmd,
-              p);
+      vg_cli_eprintf("%s: %s: cannot read the rules path: neither a directory nor a file\n", cmd,
+                     p);
       bad = 1;
     } else if (S_ISDIR(sb.st_mode) && !has_rule_files(p)) {
       vg_warn("rules: %s holds no rule files (*.lua)", p);
@@ -178,7 +178,7 @@ vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *err
 static void print_report(void *ud, const char *file, const char *msg) {
   (void)ud;
   (void)file;
-  fprintf(stderr, "%s\n", msg);
+  vg_cli_eprintf("%s\n", msg);
 }
 
 vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_broken) {
@@ -243,6 +243,10 @@ int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg)
 
 vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
   char err[512];
+  if (vg_config_check_db(cfg->db, err, sizeof err)) {
+    fprintf(stderr, "%s: %s\n", cmd, err);
+    return NULL;
+  }
   if (strcmp(cfg->durability, "normal") == 0) flags |= VG_STORE_SYNC_NORMAL;
   vg_store *st = vg_store_open(cfg->db, flags, err, sizeof err);
   if (!st) fprintf(stderr, "%s: %s\n", cmd, err);
@@ -250,18 +254,30 @@ vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
   return st;
 }
 
-void vg_cli_printf(const char *fmt, ...) {
+/* vg_cli_printf and vg_cli_eprintf: the text escaped onto f. */
+static void print_escaped(FILE *f, const char *fmt, va_list ap) {
   char *text = NULL;
-  va_list ap;
-  va_start(ap, fmt);
   int n = vasprintf(&text, fmt, ap);
-  va_end(ap);
   if (n < 0) return;
   size_t len = (size_t)n, fmt_len = strlen(fmt);
   int newline = fmt_len && fmt[fmt_len - 1] == '\n' && len && text[len - 1] == '\n';
-  vg_term_escape(stdout, text, newline ? len - 1 : len);
-  if (newline) putchar('\n');
+  vg_term_escape(f, text, newline ? len - 1 : len);
+  if (newline) putc('\n', f);
   free(text);
+}
+
+void vg_cli_printf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  print_escaped(stdout, fmt, ap);
+  va_end(ap);
+}
+
+void vg_cli_eprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  print_escaped(stderr, fmt, ap);
+  va_end(ap);
 }
 
 struct cJSON *vg_cli_entry_json(const vg_row *r) {

@@ -82,7 +82,8 @@ typedef struct {
  * (after saying why on stderr) if its value is bad. */
 int vg_cli_range_opt(const char *cmd, vg_cli_range *r, int opt, const char *arg);
 /* Opens cfg->db with flags and its busy_timeout_ms, or says why on stderr and
- * returns NULL. */
+ * returns NULL: a name SQLite takes for no file ("", ":memory:", a "file:"
+ * URI) is refused before anything is stored (vg_config_check_db). */
 vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags);
 
 /* The --rules option of the commands that load rules: repeatable, each a
@@ -120,6 +121,10 @@ vg_rules *vg_cli_command_rules(const char *cmd, const vg_config *cfg, int skip_b
  * text can fake a row or drive the terminal (term.h's vg_term_escape).
  * A newline that ends the format is written as one. */
 void vg_cli_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same to standard error, for a message that quotes what came from
+ * outside (a file's name, a rules path, an argument, a rule's error), so
+ * that each message stays one line and cannot drive the terminal. */
+void vg_cli_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The JSON object of an entry, as `vigil query --json` prints it a line
  * (and `vigil show --json` adds to it): id, date, precision, text, source,

@@ -64,7 +64,7 @@ int vg_cmd_alerts(int argc, char **argv) {
   }
   vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind < argc) {
-    fprintf(stderr, "vigil alerts: unexpected argument '%s'\n", argv[optind]);
+    vg_cli_eprintf("vigil alerts: unexpected argument '%s'\n", argv[optind]);
     goto usage;
   }
   q.has_since = rg.has_since;

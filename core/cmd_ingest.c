@@ -69,7 +69,7 @@ static void on_reject(void *ud, const vg_line *line, const vg_result *res) {
     return;
   }
   vg_progress_clear(&x->progress);
-  fprintf(stderr, "%s:%llu: %s\n", x->name, (unsigned long long)line->line_no, res->reason);
+  vg_cli_eprintf("%s:%llu: %s\n", x->name, (unsigned long long)line->line_no, res->reason);
 }
 
 static void on_progress(void *ud, uint64_t lines, uint64_t bytes) {
@@ -186,7 +186,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     ctx x = {.name = std ? "stdin" : path, .sinks = sinks, .alerts = &alerts, .loop = &loop};
     int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-      fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+      vg_cli_eprintf("%s: cannot open: %s\n", path, strerror(errno));
       status = VG_EXIT_FAIL;
       continue;
     }
@@ -202,7 +202,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     if (!std) close(fd);
     vg_progress_clear(&x.progress);
     if (rc < 0) { /* VG_INGEST_MORE: interrupted, said in the summary */
-      fprintf(stderr, "%s: %s\n", x.name, err);
+      vg_cli_eprintf("%s: %s\n", x.name, err);
       status = VG_EXIT_FAIL;
     }
     files++;

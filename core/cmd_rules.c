@@ -75,7 +75,7 @@ static void set_report(void *ud, const char *file, const char *msg) {
   }
   rs->shown++;
   if (!vg_cli.json) {
-    fprintf(stderr, "%s\n", msg);
+    vg_cli_eprintf("%s\n", msg);
     return;
   }
   cJSON *o = cJSON_CreateObject();
@@ -650,7 +650,7 @@ int vg_cmd_replay(int argc, char **argv) {
   }
   vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   if (optind < argc) {
-    fprintf(stderr, "vigil replay: unexpected argument '%s'\n", argv[optind]);
+    vg_cli_eprintf("vigil replay: unexpected argument '%s'\n", argv[optind]);
     goto usage;
   }
   char err[512];

@@ -372,7 +372,7 @@ int vg_cmd_show(int argc, char **argv) {
   int shown = 0;
   for (int i = optind; i < argc && status != VG_EXIT_FAIL; i++) {
     if (!argv[i][strspn(argv[i], ",")]) {
-      fprintf(stderr, "vigil show: '%s' is no entry id (a positive whole number)\n", argv[i]);
+      vg_cli_eprintf("vigil show: '%s' is no entry id (a positive whole number)\n", argv[i]);
       status = worse(status, VG_EXIT_MISSING);
     }
     /* An argument holds ids joined by commas, as `vigil alerts` prints them. */
@@ -386,7 +386,7 @@ int vg_cmd_show(int argc, char **argv) {
       errno = 0;
       long long id = strtoll(word, &end, 10);
       if (*end || errno || id <= 0 || n >= sizeof word) {
-        fprintf(stderr, "vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n,
+        vg_cli_eprintf("vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n,
                 at);
         status = worse(status, VG_EXIT_MISSING);
         continue;

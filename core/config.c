@@ -598,7 +598,7 @@ typedef struct {
 static void problem(problems *p, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void problem(problems *p, int line, const char *fmt, ...) {
-  char why[1024], where[4200];
+  char why[1024], where[4200], line_text[4200];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(why, sizeof why, fmt, ap);
@@ -607,10 +607,13 @@ static void problem(problems *p, int line, const char *fmt, ...) {
     snprintf(where, sizeof where, "%s:%d: %s", p->path, line, why);
   else
     snprintf(where, sizeof where, "%s: %s", p->path, why);
+  /* One line each, whatever a name it quotes holds (a global named with a
+   * newline): the problems are said one a line. */
+  vg_escape_line(line_text, sizeof line_text, where, strlen(where));
   struct problem *v = realloc(p->v, (p->n + 1) * sizeof *v);
   if (!v) abort();
   p->v = v;
-  v[p->n] = (struct problem){line, p->n, copy_text(where)};
+  v[p->n] = (struct problem){line, p->n, copy_text(line_text)};
   p->n++;
 }
 
@@ -1233,6 +1236,23 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
   return (int)n;
 }
 
+int vg_config_check_db(const char *db, char *err, size_t cap) {
+  if (!db[0] || strcmp(db, ":memory:") == 0) {
+    snprintf(err, cap,
+             "db must name a file, not '%s': SQLite would keep the entries in %s, lost at exit",
+             db, db[0] ? "memory" : "a temporary file");
+    return VG_EINVAL;
+  }
+  if (strncmp(db, "file:", 5) == 0) {
+    snprintf(err, cap,
+             "db '%.200s' would be read by SQLite as a URI, not a file name; write ./%.200s for "
+             "a file of that name",
+             db, db);
+    return VG_EINVAL;
+  }
+  return 0;
+}
+
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
     snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'",
@@ -1247,10 +1267,7 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
     snprintf(err, cap, "durability must be full or normal, not '%s'", c->durability);
     return VG_EINVAL;
   }
-  if (c->db && !c->db[0]) {
-    snprintf(err, cap, "db must name a file");
-    return VG_EINVAL;
-  }
+  if (c->db && vg_config_check_db(c->db, err, cap)) return VG_EINVAL;
   if (c->feed_interval < 1) {
     snprintf(err, cap, "feed_interval must be at least 1 second");
     return VG_EINVAL;

@@ -173,6 +173,13 @@ size_t vg_config_nrules(const vg_config *c);
 int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
                         char *err, size_t cap);
 
+/* Whether db names a database file, as SQLite reads the name: "" (a
+ * temporary file), ":memory:" and a "file:" URI name none, and what was
+ * stored there would be gone at exit. Returns 0, or VG_EINVAL with why in
+ * err. vg_config_check asks it, and so do the commands before they open
+ * the database. */
+int vg_config_check_db(const char *db, char *err, size_t cap);
+
 /* Checks values that need it; returns 0 or VG_EINVAL with why in err. */
 int vg_config_check(const vg_config *c, char *err, size_t cap);
 void vg_config_free(vg_config *c);

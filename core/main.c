@@ -50,8 +50,8 @@ static int hoist_globals(int argc, char **argv) {
          strcmp(argv[i], "--version") != 0) {
     int kind = vg_cli_global_word(argv[i]);
     if (kind < 0) {
-      fprintf(stderr, "vigil: '%s' is no global option; a command's own options follow it\n",
-              argv[i]);
+      vg_cli_eprintf("vigil: '%s' is no global option; a command's own options follow it\n",
+                     argv[i]);
       return 0;
     }
     if (kind == 1 && ++i >= argc) {
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
       vg_cli.command = commands[i].name;
       return commands[i].run(argc - 1, argv + 1);
     }
-  fprintf(stderr, "vigil: unknown command '%s'\n", argv[1]);
+  vg_cli_eprintf("vigil: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return VG_EXIT_USAGE;
 }

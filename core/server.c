@@ -432,7 +432,7 @@ int vg_cmd_run(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vigil run: unexpected argument '%s'\n", argv[optind]);
+    vg_cli_eprintf("vigil run: unexpected argument '%s'\n", argv[optind]);
     status = VG_EXIT_USAGE;
     goto done;
   }

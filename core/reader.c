@@ -145,9 +145,16 @@ static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint6
 }
 
 /* Waits until fd can be read or the consumer stops the reader: a pipe or a
- * terminal may hold a read for ever. 0, or STOPPED. */
+ * terminal may hold a read for ever. The lines read before such a wait are
+ * handed on first: what came from a pipe cannot be read again, so a stop
+ * during the wait must find them with the consumer, to be committed, not in
+ * a chunk half filled. 0, STOPPED or VG_ENOMEM. */
 static int wait_input(vg_reader *r) {
   struct pollfd p[2] = {{.fd = r->fd, .events = POLLIN}, {.fd = r->wake, .events = POLLIN}};
+  if (r->cur && r->cur->n && poll(p, 1, 0) == 0) {
+    int rc = flush(r, 0);
+    if (rc) return rc;
+  }
   while (poll(p, 2, -1) < 0)
     if (errno != EINTR) return 0; /* the read says what is wrong */
   return p[1].revents ? STOPPED : 0;

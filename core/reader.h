@@ -5,8 +5,11 @@
  * the reason it is refused (vg_ingest_parse), while the caller's thread
  * stores the chunks before it (vg_ingest_fd). Chunks go from one to the
  * other through a bounded queue, so the reader runs ahead by a few chunks
- * at most and memory stays bounded whatever the file's size. The reader
- * touches neither the store nor the rules. */
+ * at most and memory stays bounded whatever the file's size. A chunk is
+ * handed on when it is full, and before the reader waits for input (a pipe
+ * or a terminal, which may hold it for ever): a line read is never left
+ * behind in a chunk half filled. The reader touches neither the store nor
+ * the rules. */
 #ifndef VIGIL_READER_H
 #define VIGIL_READER_H
 

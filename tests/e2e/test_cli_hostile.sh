@@ -92,6 +92,26 @@ if start_daemon --config "$T/daemon.lua"; then
   is "... and stops cleanly" "$DRC" 0
 fi
 
+# ---- a clean stop while waiting on a pipe ----
+
+# Lines read from a FIFO whose writer stays open are committed when SIGINT
+# stops the wait: they cannot be read again. The line without a date is
+# reported as soon as the ingest has it, which is what the test waits for.
+mkfifo "$T/fifo"
+exec 3<>"$T/fifo" # held open (Linux opens a FIFO read-write without waiting)
+printf '2024-05-04: First line of the pipe.\nno date\n2024-05-05: Second line.\n' >&3
+"$VIGIL" ingest --no-rules --db "$T/fifo.db" "$T/fifo" >"$T/fifo.out" 2>"$T/fifo.err" &
+ingester=$!
+_cli_errs="$_cli_errs $T/fifo.err"
+check "the lines of a FIFO are taken before more come" \
+  wait_for 60 grep -q 'fifo:2: no date' "$T/fifo.err"
+kill -INT "$ingester"
+wait "$ingester"
+is "SIGINT while a FIFO is waited on: status 130" "$?" 130
+is "... the two lines read are stored" "$(sq "$T/fifo.db" 'select count(*) from entries')" 2
+like "... and the summary says so" "$(cat "$T/fifo.out")" '^2 stored, 0 duplicates, 1 rejected; interrupted by SIGINT'
+exec 3>&-
+
 # ---- names with a newline and an escape sequence ----
 
 ESC=$(printf '\033')

@@ -386,8 +386,7 @@ int vg_cmd_show(int argc, char **argv) {
       errno = 0;
       long long id = strtoll(word, &end, 10);
       if (*end || errno || id <= 0 || n >= sizeof word) {
-        vg_cli_eprintf("vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n,
-                at);
+        vg_cli_eprintf("vigil show: '%.*s' is no entry id (a positive whole number)\n", (int)n, at);
         status = worse(status, VG_EXIT_MISSING);
         continue;
       }

@@ -792,8 +792,7 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
         k->queue_max = (unsigned)q;
     }
     lua_pop(L, 1);
-    if (rawfield(L, -1, "timeout_ms") != LUA_TNIL &&
-        !whole_in(L, -1, 1, INT_MAX, &k->timeout_ms))
+    if (rawfield(L, -1, "timeout_ms") != LUA_TNIL && !whole_in(L, -1, 1, INT_MAX, &k->timeout_ms))
       why = "'timeout_ms' must be a whole number of milliseconds from 1 to 2147483647";
     if (rawfield(L, -2, "retries") != LUA_TNIL && !whole_in(L, -1, 0, 1000, &k->retries))
       why = "'retries' must be a whole number from 0 to 1000";
@@ -1239,8 +1238,8 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
 int vg_config_check_db(const char *db, char *err, size_t cap) {
   if (!db[0] || strcmp(db, ":memory:") == 0) {
     snprintf(err, cap,
-             "db must name a file, not '%s': SQLite would keep the entries in %s, lost at exit",
-             db, db[0] ? "memory" : "a temporary file");
+             "db must name a file, not '%s': SQLite would keep the entries in %s, lost at exit", db,
+             db[0] ? "memory" : "a temporary file");
     return VG_EINVAL;
   }
   if (strncmp(db, "file:", 5) == 0) {

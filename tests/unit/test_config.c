@@ -416,11 +416,12 @@ static void test_file_is_held_to_a_budget(void **state) {
   load_bad(fx, "db = 'other.db'\nlocal t = {}\nfor i = 1, 1e9 do t[i] = {i, i, i} end\n", err,
            sizeof err);
   assert_contains(err, fx->path);
-  load_bad(fx, "db = 'other.db'\nlocal t = {}\nfor i = 1, 200 do t[i] = string.rep('x', 1e6) .. i end\n",
-           err, sizeof err);
+  load_bad(
+      fx, "db = 'other.db'\nlocal t = {}\nfor i = 1, 200 do t[i] = string.rep('x', 1e6) .. i end\n",
+      err, sizeof err);
   assert_contains(err, fx->path);
-  load_bad(fx, "db = 'other.db'\nsetmetatable({}, {__gc = function() while true do end end})\n", err,
-           sizeof err);
+  load_bad(fx, "db = 'other.db'\nsetmetatable({}, {__gc = function() while true do end end})\n",
+           err, sizeof err);
   assert_contains(err, where);
   load_bad(fx, "db = 'other.db'\ngetmetatable(_ENV).__newindex(1, 'x', 2)\n", err, sizeof err);
   assert_contains(err, where);

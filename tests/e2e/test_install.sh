@@ -243,7 +243,7 @@ EOF
     "$(bash "$T/complete.bash" 2>&1)" "query
 query
 --tag
-debug info warn error
+debug info notice warn error
 auto atom
 daily weekly"
 fi

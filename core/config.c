@@ -398,7 +398,9 @@ int vg_config_set_flag(vg_config *c, const char *name, const char *value, char *
   vg_config next;
   copy_config(&next, c); /* c unchanged on failure */
   if (s->type == T_PATHS && c->origin[i] != VG_ORIGIN_FLAG) clear(&next, s);
-  if (set_text(&next, s, value, err, cap)) {
+  /* The checks a file's values meet, so that a flag cannot slip past them
+   * (an empty --db would be a database in memory, gone at exit). */
+  if (set_text(&next, s, value, err, cap) || vg_config_check(&next, err, cap)) {
     vg_config_free(&next);
     return VG_EINVAL;
   }

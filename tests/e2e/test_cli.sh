@@ -97,6 +97,13 @@ cli qj-after query --db "$T/opts.db" --json
 is "vigil --json --db X query is vigil query --db X --json" \
   "$(cat "$T/qj-before.out")" "$(cat "$T/qj-after.out")"
 is "... two JSON lines" "$(grep -c '^{' "$T/qj-before.out")" 2
+# An empty --db would be a database in memory: what ingest stored would
+# vanish, and query would list nothing, both saying all went well.
+cli empty-db ingest --no-rules --db "" "$T/few.txt"
+is "vigil ingest --db '': exit status 2" "$rc" 2
+like "... and why" "$(cat "$T/empty-db.err")" "vigil: db must name a file"
+cli empty-db-q query --db ""
+is "vigil query --db '': exit status 2" "$rc" 2
 
 # ---- two rule directories as one set ----
 

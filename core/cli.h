@@ -1,8 +1,10 @@
 /* cli.h — the subcommands of the vigil binary and what they share.
  *
- * main.c dispatches `vigil COMMAND ...` to one vg_cmd_* function; each
- * parses its own flags, on top of the global ones (--db, --config, --help)
- * that vg_cli_setup handles, and returns the process exit status. */
+ * main.c dispatches `vigil COMMAND ...` to one vg_cmd_* function (after
+ * moving the global options written before the command word behind it);
+ * each loads the configuration with vg_cli_setup, parses its own flags and
+ * the global ones (VG_CLI_GLOBAL_OPTIONS, taken by vg_cli_global), derives
+ * the paths with vg_config_resolve, and returns the process exit status. */
 #ifndef VIGIL_CLI_H
 #define VIGIL_CLI_H
 

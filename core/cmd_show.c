@@ -364,6 +364,7 @@ int vg_cmd_show(int argc, char **argv) {
     fprintf(stderr, "vigil show: which entry? Give one id or more (vigil query lists them)\n");
     goto usage;
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   vg_store *st = vg_cli_open_store("vigil show", &cfg, VG_STORE_READONLY);
   if (!st) {
     status = VG_EXIT_FAIL;

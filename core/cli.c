@@ -43,8 +43,7 @@ int vg_cli_global_word(const char *word) {
   return -1;
 }
 
-/* The level the flags and the configuration ask for; see vg_cli_global. */
-static void apply_log_level(const vg_config *cfg) {
+void vg_cli_log_setup(const vg_config *cfg) {
   int level = vg_log_level_parse(cfg->log_level);
   if (level < 0) level = VG_LOG_INFO; /* vg_config_check says why where it matters */
   int daemon = vg_cli.command && strcmp(vg_cli.command, "run") == 0;
@@ -66,7 +65,7 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
     vg_config_free(cfg); /* the caller returns at once */
     return VG_EXIT_USAGE;
   }
-  apply_log_level(cfg);
+  vg_cli_log_setup(cfg);
   return 0;
 }
 
@@ -87,7 +86,7 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
     break;
   default: return 0;
   }
-  apply_log_level(cfg);
+  vg_cli_log_setup(cfg);
   return 1;
 }
 

@@ -1,8 +1,10 @@
 /* cli.h — the subcommands of the vigil binary and what they share.
  *
- * main.c dispatches `vigil COMMAND ...` to one vg_cmd_* function; each
- * parses its own flags, on top of the global ones (--db, --config, --help)
- * that vg_cli_setup handles, and returns the process exit status. */
+ * main.c dispatches `vigil COMMAND ...` to one vg_cmd_* function (after
+ * moving the global options written before the command word behind it);
+ * each loads the configuration with vg_cli_setup, parses its own flags and
+ * the global ones (VG_CLI_GLOBAL_OPTIONS, taken by vg_cli_global), derives
+ * the paths with vg_config_resolve, and returns the process exit status. */
 #ifndef VIGIL_CLI_H
 #define VIGIL_CLI_H
 
@@ -51,10 +53,16 @@ int vg_cli_global_word(const char *word);
 int vg_cli_setup(vg_config *cfg, int argc, char **argv);
 /* Handles a global option met by getopt_long; returns 1 if it was one. The
  * log level follows at once: the daemon's is the configuration's
- * log_level; a one-shot command's is at least warn unless -v; --quiet makes
- * it error; --log-level wins over both. A bad --log-level is said on stderr
+ * log_level; a one-shot command's is at least notice (what a rule prints,
+ * an alert, warnings); -v lowers either to info; --quiet makes it error;
+ * --log-level wins over all. A bad --log-level is said on stderr
  * and the process exits with VG_EXIT_USAGE. */
 int vg_cli_global(vg_config *cfg, int opt, const char *arg);
+/* Sets the log's level and format from cfg's log_level and log_format and
+ * the global flags met so far, by the rule vg_cli_global states. The
+ * daemon calls it again after each reload, so that -v, --quiet and
+ * --log-level still hold over the file's new level. */
+void vg_cli_log_setup(const vg_config *cfg);
 /* Sets the setting `name` from a flag's value (see vg_config_set_flag), or
  * says "cmd: why" on stderr and exits with VG_EXIT_USAGE. */
 void vg_cli_flag(const char *cmd, vg_config *cfg, const char *name, const char *value);

@@ -206,12 +206,7 @@ int vg_cmd_poll(int argc, char **argv) {
   vg_alert_list_clear(&alerts);
   free(alerts.v);
   vg_store_close(p.st);
-  for (size_t i = 0; i < only.nfeeds; i++) {
-    free(only.feeds[i].url);
-    free(only.feeds[i].source);
-    free(only.feeds[i].format);
-  }
-  free(only.feeds);
+  vg_config_free(&only); /* its feeds alone */
 done:
   vg_config_free(&cfg);
   return status;

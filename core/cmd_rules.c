@@ -200,7 +200,7 @@ static void say_hidden(const rule_set *rs) {
 static const char check_help[] =
     "usage: vigil check [--rules PATH]... [PATH...]\n"
     "Loads rule files in a sandbox and reports each error as FILE:LINE: message.\n"
-    "With no PATH it checks the rules: the configured `rules` (default rules/), or the\n"
+    "With no PATH it checks the rules: the configured `rules` (default: the shipped ones), or the\n"
     "--rules paths (repeatable, a directory or a file each), loaded as one set.\n"
     "A PATH (a directory of *.lua files, or a file) is checked as part of those rules:\n"
     "they are loaded too, so that its `after` names and a rule name it repeats are seen\n"
@@ -519,7 +519,7 @@ static void print_case(const vg_rule_test *t, int bad, const char *diff) {
 static const char test_help[] =
     "usage: vigil test [--verbose] [--rules PATH]... [PATH...]\n"
     "Runs the test cases of the rule files: with no PATH, those of the rules (the\n"
-    "configured `rules`, default rules/, or the --rules paths, repeatable); with PATHs\n"
+    "configured `rules`, default the shipped ones, or the --rules paths, repeatable); with PATHs\n"
     "(directories of *.lua files, or files), those of the files named, loaded as part of\n"
     "the rules as `vigil check` does. Each case feeds its `given` entries through every rule into\n"
     "a database in memory, then compares the tags and alerts that the rules of its\n"

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "date.h"
 #include "store.h"
+#include "term.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -176,44 +177,48 @@ static const char *str(const cJSON *o, const char *name) {
   return s ? s : "";
 }
 
-/* The columns a terminal gives s: its characters, not its bytes. */
-static size_t width(const char *s) {
-  size_t n = 0;
-  for (; *s; s++)
-    n += ((unsigned char)*s & 0xc0) != 0x80;
-  return n;
+/* s as vg_cli_printf writes it (control characters as \xHH...), with the
+ * columns a terminal gives it in *cols; NULL when out of memory. */
+static char *escaped(const char *s, size_t *cols) {
+  *cols = 0;
+  char *out = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&out, &len);
+  if (!f) return NULL;
+  *cols = vg_term_escape(f, s, strlen(s));
+  fclose(f);
+  return out;
 }
 
 /* Prints rows (an array of arrays of strings) indented by two spaces, each
- * column but the last padded to the widest of its cells; "(none)" when
- * there are none. */
+ * column but the last padded to the widest of its cells as printed; "(none)"
+ * when there are none. */
 static void print_rows(const cJSON *rows) {
-  size_t w[8] = {0};
+  size_t w[8] = {0}, cols;
   const cJSON *row, *cell;
   cJSON_ArrayForEach(row, rows) {
     size_t c = 0;
     cJSON_ArrayForEach(cell, row) {
-      if (c < 8 && width(cell->valuestring) > w[c]) w[c] = width(cell->valuestring);
+      char *e = escaped(cell->valuestring, &cols);
+      if (e && c < 8 && cols > w[c]) w[c] = cols;
+      free(e);
       c++;
     }
   }
-  if (!cJSON_GetArraySize(rows)) vg_cli_printf("  (none)\n");
+  if (!cJSON_GetArraySize(rows)) fputs("  (none)\n", stdout);
   cJSON_ArrayForEach(row, rows) {
-    char *line = NULL;
-    size_t len = 0, c = 0;
-    FILE *f = open_memstream(&line, &len);
-    if (!f) return;
-    fputs(" ", f);
+    size_t c = 0;
+    fputs(" ", stdout);
     cJSON_ArrayForEach(cell, row) {
-      fprintf(f, " %s", cell->valuestring);
+      char *e = escaped(cell->valuestring, &cols);
+      printf(" %s", e ? e : "?");
+      free(e);
       if (cell->next && c < 8)
-        for (size_t pad = width(cell->valuestring); pad <= w[c]; pad++)
-          fputc(' ', f);
+        for (size_t pad = cols; pad <= w[c]; pad++)
+          putchar(' ');
       c++;
     }
-    fclose(f);
-    vg_cli_printf("%s\n", line);
-    free(line);
+    putchar('\n');
   }
 }
 
@@ -364,6 +369,7 @@ int vg_cmd_show(int argc, char **argv) {
     fprintf(stderr, "vigil show: which entry? Give one id or more (vigil query lists them)\n");
     goto usage;
   }
+  vg_config_resolve(&cfg); /* every layer is in: derive the paths */
   vg_store *st = vg_cli_open_store("vigil show", &cfg, VG_STORE_READONLY);
   if (!st) {
     status = VG_EXIT_FAIL;

@@ -398,7 +398,9 @@ int vg_config_set_flag(vg_config *c, const char *name, const char *value, char *
   vg_config next;
   copy_config(&next, c); /* c unchanged on failure */
   if (s->type == T_PATHS && c->origin[i] != VG_ORIGIN_FLAG) clear(&next, s);
-  if (set_text(&next, s, value, err, cap)) {
+  /* The checks a file's values meet, so that a flag cannot slip past them
+   * (an empty --db would be a database in memory, gone at exit). */
+  if (set_text(&next, s, value, err, cap) || vg_config_check(&next, err, cap)) {
     vg_config_free(&next);
     return VG_EINVAL;
   }
@@ -742,6 +744,23 @@ static int whole_in(lua_State *L, int idx, lua_Integer lo, lua_Integer hi, unsig
   return 1;
 }
 
+/* A list of strings at the top of the stack, NULL-ended; NULL if not one. */
+static char **strings_at(lua_State *L) {
+  if (!lua_istable(L, -1)) return NULL;
+  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
+  char **v = calloc((size_t)len + 1, sizeof *v);
+  for (lua_Integer i = 1; v && i <= len; i++) {
+    if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
+      lua_pop(L, 1);
+      free_strings(v);
+      return NULL;
+    }
+    v[i - 1] = copy_text(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return v;
+}
+
 /* Reads the `sinks` table at the top of the stack: name = { file = PATH }
  * or { command = {argv}, timeout_ms = N, retries = N, queue_max = N }, with
  * default = true to take every alert. Returns 0, or VG_EINVAL with why in
@@ -770,16 +789,10 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     if (rawfield(L, -1, "file") == LUA_TSTRING) k->file = copy_text(lua_tostring(L, -1));
     lua_pop(L, 1);
     if (rawfield(L, -1, "command") == LUA_TTABLE) {
-      lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-      k->command = calloc((size_t)len + 1, sizeof *k->command);
-      for (lua_Integer i = 1; k->command && i <= len; i++) {
-        if (lua_rawgeti(L, -1, i) == LUA_TSTRING)
-          k->command[i - 1] = copy_text(lua_tostring(L, -1));
-        else
-          why = "'command' must be a list of strings: the program and its arguments";
-        lua_pop(L, 1);
-      }
-      if (len == 0) why = "'command' must name a program";
+      if (!(k->command = strings_at(L)))
+        why = "'command' must be a list of strings: the program and its arguments";
+      else if (!k->command[0])
+        why = "'command' must name a program";
     }
     lua_pop(L, 1);
     if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
@@ -808,23 +821,6 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
   *out = v;
   *nout = n;
   return 0;
-}
-
-/* A list of strings at the top of the stack, NULL-ended; NULL if not one. */
-static char **strings_at(lua_State *L) {
-  if (!lua_istable(L, -1)) return NULL;
-  lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-  char **v = calloc((size_t)len + 1, sizeof *v);
-  for (lua_Integer i = 1; v && i <= len; i++) {
-    if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
-      lua_pop(L, 1);
-      free_strings(v);
-      return NULL;
-    }
-    v[i - 1] = copy_text(lua_tostring(L, -1));
-    lua_pop(L, 1);
-  }
-  return v;
 }
 
 /* Reads the `digests` table at the top of the stack: name = { schedule =

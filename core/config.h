@@ -129,7 +129,8 @@ struct cJSON *vg_config_value(const vg_config *c, size_t i);
 /* Sets setting `name` from the text of a command-line flag and marks it as
  * the flag's. A `paths` setting (rules) is appended to, the first flag
  * replacing what the file or default gave. Returns 0, or VG_EINVAL with why
- * in err (an unknown name, a bad value, a table). */
+ * in err (an unknown name, a bad value, a table, or one that
+ * vg_config_check refuses, such as an empty db) and c unchanged. */
 int vg_config_set_flag(vg_config *c, const char *name, const char *value, char *err, size_t cap);
 
 /* Adds a feed (copies url, source and format; NULL source or format take

@@ -11,8 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static int min_level = VG_LOG_INFO;
-static atomic_int log_format = VG_LOG_TEXT; /* set on reload while threads log */
+/* Both are set on reload while other threads log. */
+static atomic_int min_level = VG_LOG_INFO;
+static atomic_int log_format = VG_LOG_TEXT;
 static const char *const level_names[] = {"debug", "info", "notice", "warn", "error"};
 
 const char *vg_strerror(int code) {
@@ -52,7 +53,7 @@ size_t vg_escape_line(char *out, size_t cap, const char *s, size_t n) {
   return o;
 }
 
-void vg_log_set_level(int level) { min_level = level; }
+void vg_log_set_level(int level) { atomic_store(&min_level, level); }
 
 int vg_log_level_parse(const char *name) {
   for (int i = 0; i < 5; i++)
@@ -101,7 +102,7 @@ static char *json_line(const char *ts, int level, const char *msg, size_t len) {
 }
 
 void vg_log(int level, const char *fmt, ...) {
-  if (level < min_level) return;
+  if (level < atomic_load(&min_level)) return;
   char line[2048], ts[40];
   struct timespec now;
   struct tm tm;

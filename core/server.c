@@ -252,8 +252,7 @@ static void reload(server *srv) {
     }
   vg_config_free(&srv->cfg);
   srv->cfg = next;
-  vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
-  vg_log_set_format(vg_log_format_parse(srv->cfg.log_format));
+  vg_cli_log_setup(&srv->cfg);
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */
@@ -452,7 +451,7 @@ int vg_cmd_run(int argc, char **argv) {
       status = VG_EXIT_USAGE;
       goto done;
     }
-  vg_log_set_level(vg_log_level_parse(srv->cfg.log_level));
+  vg_cli_log_setup(&srv->cfg);
   if (vg_cli_rules_paths("vigil run", &srv->cfg)) { /* not `ready` with rules missing */
     vg_error("not starting: a rules path is wrong (above)");
     status = VG_EXIT_USAGE;

@@ -174,6 +174,8 @@ void vg_table_free(vg_table *t) {
 
 /* Draws no more often than this, in seconds. */
 #define PROGRESS_EVERY 0.25
+/* The longest time left shown, in seconds: 100 days. */
+#define ETA_MAX (100 * 86400.0)
 
 static double now_s(void) {
   struct timespec ts;
@@ -202,8 +204,10 @@ void vg_progress_show(vg_progress *p, uint64_t done, uint64_t bytes) {
           spent > 0 ? (double)done / spent : 0.0, p->unit);
   if (p->total && bytes <= p->total) {
     fprintf(stderr, ", %.0f%%", 100.0 * (double)bytes / (double)p->total);
-    if (bytes && spent > 0) {
-      double left = spent * (double)(p->total - bytes) / (double)bytes;
+    /* No estimate past ETA_MAX: it would say nothing, and a double that
+     * large does not convert to a long (a huge sparse file barely begun). */
+    double left = bytes ? spent * (double)(p->total - bytes) / (double)bytes : 0;
+    if (bytes && spent > 0 && left < ETA_MAX) {
       long s = (long)(left + 0.5);
       fprintf(stderr, ", ETA %ld:%02ld", s / 60, s % 60);
     }

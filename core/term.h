@@ -85,7 +85,7 @@ void vg_table_free(vg_table *t);
 
 /* A progress line on standard error, rewritten in place: what has been
  * done, its rate, the percent of `total` bytes and the time left when the
- * total is known. Drawn only when standard error is a terminal and not
+ * total is known (as minutes:seconds, and none past 100 days). Drawn only when standard error is a terminal and not
  * quiet, and at most a few times a second. */
 typedef struct {
   int on;             /* standard error is a terminal, and progress is wanted */

@@ -34,8 +34,11 @@ enum { VG_LOG_DEBUG, VG_LOG_INFO, VG_LOG_NOTICE, VG_LOG_WARN, VG_LOG_ERROR };
  * Thread-safe: each line is written with a single write(2). Lines below the
  * level are dropped. */
 void vg_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The level from which lines are written, for every line from now on (the
+ * daemon changes it on reload while other threads log). */
 void vg_log_set_level(int level);
-/* Parses "debug", "info", "warn" or "error"; returns -1 for anything else. */
+/* Parses "debug", "info", "notice", "warn" or "error"; returns -1 for
+ * anything else. */
 int vg_log_level_parse(const char *name);
 enum { VG_LOG_TEXT, VG_LOG_JSON };
 /* Parses "text" or "json" (the log_format setting); -1 for anything else. */

@@ -46,7 +46,7 @@ _vigil() {
   --db | --config | --socket) _vigil_files; return ;;
   --spool | --out) _vigil_files -d; return ;;
   --rules) _vigil_files; return ;;
-  --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info warn error" -- "$cur"); return ;;
+  --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info notice warn error" -- "$cur"); return ;;
   --format)
     local formats="auto chrono json"
     [[ $cmd == poll ]] && formats="auto rss atom json chrono"
@@ -74,10 +74,11 @@ _vigil() {
   query) opts="--since --until --source --tag --text --limit" ;;
   alerts) opts="--since --until --rule --limit" ;;
   poll) opts="--format --source --rules --no-rules --skip-broken --follow-redirects" ;;
+  feeds) opts="--all" ;;
   digest) opts="--at --out --list" ;;
   check | test) opts="--rules" ;;
   replay) opts="--since --until --rules --skip-broken" ;;
-  config) opts="--check --show" ;;
+  config) opts="--check --show --rules" ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$opts $globals" -- "$cur")

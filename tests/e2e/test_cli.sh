@@ -97,6 +97,13 @@ cli qj-after query --db "$T/opts.db" --json
 is "vigil --json --db X query is vigil query --db X --json" \
   "$(cat "$T/qj-before.out")" "$(cat "$T/qj-after.out")"
 is "... two JSON lines" "$(grep -c '^{' "$T/qj-before.out")" 2
+# An empty --db would be a database in memory: what ingest stored would
+# vanish, and query would list nothing, both saying all went well.
+cli empty-db ingest --no-rules --db "" "$T/few.txt"
+is "vigil ingest --db '': exit status 2" "$rc" 2
+like "... and why" "$(cat "$T/empty-db.err")" "vigil: db must name a file"
+cli empty-db-q query --db ""
+is "vigil query --db '': exit status 2" "$rc" 2
 
 # ---- two rule directories as one set ----
 
@@ -189,20 +196,22 @@ log_has() {
   grep -Eq -- "$1" "$DLOG"
 }
 
+# The file asks for warnings only; -v on the command line still shows the
+# informational lines (ready, what the rules loaded), after each reload too.
 SPOOL=
-printf 'rules = { "%s" }\n' "$T/base" >"$T/daemon.lua"
-if start_daemon --config "$T/daemon.lua"; then
+printf 'log_level = "warn"\nrules = { "%s" }\n' "$T/base" >"$T/daemon.lua"
+if start_daemon -v --config "$T/daemon.lua"; then
   like "the daemon loads the configured rules" "$(cat "$DLOG")" "rules: 1 loaded from $T/base$"
   printf '%s\n' "$ARMS" | send_unix >/dev/null
   is "... and tags with them alone" "$(tags_of 'Envoys hold talks on missile ranges.')" "meeting"
 
-  printf 'rulez = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
+  printf 'log_level = "warn"\nrulez = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
   kill -HUP "$DPID"
   check "SIGHUP with a misspelt setting: the log names the file, line, key and nearest one" \
-    wait_running 120 log_has "reload: $T/daemon\\.lua:1: unknown setting 'rulez' \\(did you mean 'rules'\\?\\)"
+    wait_running 120 log_has "reload: $T/daemon\\.lua:2: unknown setting 'rulez' \\(did you mean 'rules'\\?\\)"
   like "... and keeps the settings in force" "$(cat "$DLOG")" 'reload: keeping the settings in force'
 
-  printf 'rules = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
+  printf 'log_level = "warn"\nrules = { "%s", "%s" }\n' "$T/base" "$T/mine" >"$T/daemon.lua"
   kill -HUP "$DPID"
   check "SIGHUP with a second rules directory: the rules of both are loaded" \
     wait_running 120 log_has "rules: 2 loaded from $T/base, $T/mine$"

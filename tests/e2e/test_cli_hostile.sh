@@ -28,13 +28,19 @@ printf '2024-05-01: Envoys meet in Geneva.\n' >"$T/one.txt"
 
 for db in '' ':memory:' 'file:kept.db?mode=memory'; do
   cli nodb ingest --no-rules --db "$db" "$T/one.txt"
-  is "ingest --db '$db': refused as a failure" "$rc" 3
+  is "ingest --db '$db': refused as a usage error" "$rc" 2
   like "... saying the name is no file" "$(cat "$T/nodb.err")" \
-    "^vigil ingest: db .*(''|':memory:'|URI)"
+    "^vigil: db .*(''|':memory:'|URI)"
   is "... and nothing said to be stored" "$(cat "$T/nodb.out")" ""
 done
 cli nodb-query query --db=
-is "query --db= (empty): refused" "$rc" 3
+is "query --db= (empty): refused" "$rc" 2
+printf "state_dir = 'file:state'\n" >"$T/state.lua"
+cli nodb-state ingest --no-rules --config "$T/state.lua" "$T/one.txt"
+is "a state_dir that makes the database a URI: refused before anything is stored" "$rc" 3
+like "... saying so" "$(cat "$T/nodb-state.err")" \
+  "^vigil ingest: db 'file:state/vigil\\.db' would be read by SQLite as a URI"
+is "... and nothing said to be stored" "$(cat "$T/nodb-state.out")" ""
 cli nodb-run run --db ':memory:' --socket '' --spool ''
 is "run --db :memory:: refused before it starts" "$rc" 2
 like "... saying why" "$(cat "$T/nodb-run.err")" "^vigil run: db must name a file, not ':memory:'"

@@ -203,6 +203,18 @@ for c in "" $commands; do
   printf '%s\n' "$text" | grep -q "^\.SS \"vigil $c[ \"]" || [ -z "$c" ] || absent="$absent $c"
 done
 is "vigil(1) documents every command and every option their --help prints" "$absent" ""
+# Every setting `vigil config --show` knows is an item of CONFIGURATION.
+settings=$("$BIN" config --show --json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    print(json.loads(line)["key"])')
+like "vigil config --show lists the settings" "$settings" '^state_dir$'
+conf=$(printf '%s\n' "$text" | sed -n '/^\.SH CONFIGURATION/,/^\.SH /p')
+absent=""
+for k in $settings; do
+  printf '%s\n' "$conf" | grep -A1 '^\.TP' | grep -q "^\.B $k\$" || absent="$absent $k"
+done
+is "vigil(1) documents every setting under CONFIGURATION" "$absent" ""
 
 # ---- bash completion ----
 
@@ -231,7 +243,7 @@ EOF
     "$(bash "$T/complete.bash" 2>&1)" "query
 query
 --tag
-debug info warn error
+debug info notice warn error
 auto atom
 daily weekly"
 fi

@@ -80,6 +80,14 @@ is "vigil ingest with state_dir: exit status 0" "$rc" 0
 is "... the database is state_dir/vigil.db" \
   "$(sq "$ST/vigil.db" "select count(*) from entries")" 2
 check "... and the alerts file state_dir/alerts.jsonl" grep -q '"rule":"dprk-launch"' "$ST/alerts.jsonl"
+for c in query show alerts feeds; do
+  arg=""
+  [ "$c" = show ] && arg=1
+  cli "$c-st" "$c" --config "$T/state.conf" $arg
+  is "vigil $c with state_dir alone: exit status 0" "$rc" 0
+done
+like "... vigil show reads the entry from state_dir/vigil.db" "$(cat "$T/show-st.out")" \
+  'council of ministers'
 cli digest-st digest weekly --config "$T/state.conf" --at 2023-12-20
 is "vigil digest with state_dir: into state_dir/digests" "$(head -n 1 "$T/digest-st.out")" \
   "$ST/digests/$WEEK.md"

@@ -143,6 +143,19 @@ print([json.loads(l)["id"] for l in open(sys.argv[1])])')" "[$first]"
 cli show-none show
 is "no id at all: a usage error (exit status 2)" "$rc" 2
 
+# ---- stored text cannot misalign the rows ----
+
+printf '%s\n' '{"date": "2023-05-02", "text": "A field with an escape.", "k\u001b[2J": "x", "bbbbbbb": "z"}' \
+  >"$T/escape.jsonl"
+cli escape-in ingest --no-rules "$T/escape.jsonl"
+esc=$(sq "$DB" "select id from entries where text = 'A field with an escape.'")
+cli escape show "$esc"
+like "a field name's control character is shown escaped" "$(cat "$T/escape.out")" 'k\\x1b\[2J'
+is "... and the values of the fields still start in one column" "$(py escape 'import sys
+rows = [l.rstrip("\n") for l in open(sys.argv[1])]
+i = rows.index("fields")
+print(rows[i + 1].rindex(" x"), rows[i + 2].rindex(" z"))')" "11 11"
+
 # ---- query: ids first ----
 
 cli query-text query --limit 5

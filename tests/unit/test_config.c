@@ -389,6 +389,11 @@ static void test_sink_queue_max(void **state) {
   assert_contains(err, "sink 'c': 'queue_max' must be a whole number from 1");
   load_bad(fx, "sinks = { c = { command = {'true'}, queue_max = 'many' } }\n", err, sizeof err);
   assert_contains(err, "sink 'c': 'queue_max' must be a number, not a string");
+  /* A hole in the list: refused, and the strings after it freed as well. */
+  load_bad(fx, "sinks = { c = { command = {'prog', 5, 'arg'} } }\n", err, sizeof err);
+  assert_contains(err, "sink 'c': 'command' must be a list of strings");
+  load_bad(fx, "sinks = { c = { command = {} } }\n", err, sizeof err);
+  assert_contains(err, "sink 'c': 'command' must name a program");
 }
 
 static void test_error_that_is_not_a_string_names_file(void **state) {

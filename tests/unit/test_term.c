@@ -6,7 +6,9 @@
  * command's printf would (cells joined, padded only to the set minimum);
  * that a table laid out for a terminal pads every column but the last to
  * its widest cell, capped, and keeps the minimums; and that NO_COLOR and a
- * stream that is no terminal mean no escape sequence. */
+ * stream that is no terminal mean no escape sequence; that the progress
+ * line gives the time left as minutes and seconds, and none when the
+ * estimate is past any sense (a huge sparse file barely begun). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,8 @@
 #include <string.h>
 
 #include "term.h"
+
+#include <unistd.h>
 
 /* A stream into memory and what it holds. */
 typedef struct {
@@ -130,12 +134,51 @@ static void test_no_colour_off_a_terminal_or_with_no_color(void **state) {
   assert_int_equal(vg_term_severity("whatever"), VG_STYLE_NONE);
 }
 
+/* What vg_progress_show draws for `done` lines and `bytes` of `total`,
+ * `spent` seconds after it began (standard error caught in a file). */
+static char *progress_line(uint64_t total, uint64_t bytes, double spent) {
+  fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  dup2(fileno(tmp), STDERR_FILENO);
+  vg_progress p;
+  vg_progress_init(&p, "big.txt", "lines", total, 0);
+  p.on = 1; /* as on a terminal */
+  p.start -= spent;
+  p.last -= spent;
+  vg_progress_show(&p, 1000, bytes);
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  long n = ftell(tmp);
+  char *out = calloc(1, (size_t)n + 1);
+  assert_non_null(out);
+  rewind(tmp);
+  assert_int_equal(fread(out, 1, (size_t)n, tmp), (size_t)n);
+  fclose(tmp);
+  return out;
+}
+
+static void test_progress_time_left(void **state) {
+  (void)state;
+  char *line = progress_line(4000, 1000, 10.0); /* a quarter in 10 s: 30 s left */
+  assert_non_null(strstr(line, ", 25%, ETA 0:30"));
+  free(line);
+  line = progress_line(UINT64_MAX, 1, 10.0);
+  assert_non_null(strstr(line, "big.txt: 1000 lines"));
+  assert_null(strstr(line, "ETA"));
+  assert_null(strstr(line, "-"));
+  free(line);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape_keeps_utf8_and_escapes_the_rest),
       cmocka_unit_test(test_plain_table_is_the_printf_format),
       cmocka_unit_test(test_laid_out_table_aligns_columns),
       cmocka_unit_test(test_no_colour_off_a_terminal_or_with_no_color),
+      cmocka_unit_test(test_progress_time_left),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,7 +207,7 @@ static const char check_help[] =
     "as the daemon would see them, but only the errors, rules and test cases of the\n"
     "files named count. To check a directory alone, give it as --rules PATH.\n"
     "Prints 'PATHS: N rules, N test cases, N errors'. Exit status 0, 1 on any error,\n"
-    "2 when a path cannot be read.\n"
+    "2 when a path cannot be read, 3 when the rule engine cannot start.\n"
     "  --json   one JSON object a line: each error {\"type\":\"error\", file, line (when\n"
     "           it has one), message}, then {\"type\":\"summary\", paths, rules, tests,\n"
     "           errors}\n";

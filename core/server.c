@@ -368,7 +368,9 @@ static const char help[] =
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
     "                      every feed_interval seconds (default 300); repeatable\n"
     "SIGHUP reloads the configuration file and the rules, reopens the alert files and\n"
-    "rescans the spool. Rule files are also reloaded when they change.\n";
+    "rescans the spool. Rule files are also reloaded when they change.\n"
+    "-v logs the informational lines even when log_level is warn; -q errors only.\n"
+    "The global options (vigil --help) apply too.\n";
 
 static int init_signal(server *srv, uv_signal_t *s, int signum) {
   uv_signal_init(srv->loop, s);

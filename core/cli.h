@@ -162,5 +162,6 @@ int vg_cmd_query(int argc, char **argv);
 int vg_cmd_show(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
+int vg_cmd_eval(int argc, char **argv);
 
 #endif

@@ -21,6 +21,7 @@ static const struct {
     {"check", vg_cmd_check, "load every rule file and report its errors"},
     {"test", vg_cmd_test, "run the test cases the rule files carry"},
     {"replay", vg_cmd_replay, "run the current rules again over stored entries"},
+    {"eval", vg_cmd_eval, "measure rules against labelled entries"},
     {"config", vg_cmd_config, "check a configuration file, or show the settings in force"},
 };
 

@@ -23,7 +23,7 @@ _vigil_digests() {
 
 _vigil() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run ingest query show alerts poll feeds digest check test replay config"
+  local commands="run ingest query show alerts poll feeds digest check test eval replay config"
   local globals="--db --config --log-level --quiet --verbose --json --help"
   COMPREPLY=()
 
@@ -77,6 +77,7 @@ _vigil() {
   feeds) opts="--all" ;;
   digest) opts="--at --out --list" ;;
   check | test) opts="--rules" ;;
+  eval) opts="--rules --against --min-f1" ;;
   replay) opts="--since --until --rules --skip-broken" ;;
   config) opts="--check --show --rules" ;;
   esac
@@ -85,7 +86,7 @@ _vigil() {
     return
   fi
   case $cmd in
-  ingest | check | test | config) _vigil_files ;;
+  ingest | check | test | eval | config) _vigil_files ;;
   digest) mapfile -t COMPREPLY < <(compgen -W "$(_vigil_digests)" -- "$cur") ;;
   esac
 }

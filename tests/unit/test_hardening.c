@@ -1204,7 +1204,9 @@ static int child_history_loop(fixture *fx) {
                 : !log || !strstr(log, "rule 'bad'") || !strstr(log, "instruction budget") ? 15
                 : took > 20.0 * slowdown() ? 16
                              : 0;
-  if (problem) fprintf(stderr, "status %d, %.2f s\n", status, took);
+  if (problem) /* which check failed, for a run that shows only this process's output */
+    fprintf(stderr, "# history loop: check %d failed: rc %d, status %d, %.2f s; log: %.300s\n",
+            problem, rc, status, took, log ? log : "(none)");
   free(log);
   vg_store_rollback(fx->st);
   return problem;

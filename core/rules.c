@@ -599,8 +599,9 @@ static int readonly_fn(lua_State *L) {
   return 1;
 }
 
-/* Runs the embedded scripts/lists.lua and scripts/vigil.lua (trusted code)
- * to finish the safe table: the Lua half of the rule API. */
+/* Runs the embedded scripts/lists.lua, scripts/vigil.lua and
+ * scripts/sense.lua (trusted code) to finish the safe table: the Lua half of
+ * the rule API. */
 static int setup_api(vg_rules *r) {
   lua_State *L = r->sb->L;
   vg_sandbox_push_safe(r->sb);
@@ -624,10 +625,10 @@ static int setup_api(vg_rules *r) {
   lua_setfield(L, safe, "test");
   lua_pushcfunction(L, date_fn);
   lua_setfield(L, safe, "date");
-  const char *lists = script("lists.lua"), *api = script("vigil.lua");
+  const char *lists = script("lists.lua"), *api = script("vigil.lua"), *sense = script("sense.lua");
   int rc = VG_EINVAL;
-  if (!lists || !api) {
-    lua_pushliteral(L, "scripts/lists.lua or scripts/vigil.lua is not embedded");
+  if (!lists || !api || !sense) {
+    lua_pushliteral(L, "scripts/lists.lua, vigil.lua or sense.lua is not embedded");
   } else if (luaL_loadbufferx(L, api, strlen(api), "=scripts/vigil.lua", "t") == LUA_OK) {
     lua_pushvalue(L, safe);
     vg_lua_entry_open(L); /* pushes the entry methods table */
@@ -642,7 +643,9 @@ static int setup_api(vg_rules *r) {
       lua_pushvalue(L, -1);
       lua_setfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
       vg_lua_entry_push_views(L);
-      if (lua_pcall(L, 6, 0, 0) == LUA_OK) rc = 0;
+      if (luaL_loadbufferx(L, sense, strlen(sense), "=scripts/sense.lua", "t") == LUA_OK &&
+          lua_pcall(L, 7, 0, 0) == LUA_OK)
+        rc = 0;
     }
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));

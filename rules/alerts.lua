@@ -3,8 +3,8 @@
 
 rule "dprk-launch" {
   description = "every North Korean launch",
-  after = { "tag-launch", "tag-actors" },
-  when = function(e) return e:has_tag("launch") and e:has_tag("actor:north-korea") end,
+  after = { "tag-launch" },
+  when = function(e) return e:has_tag("launch") end,
   severity = "warn",
   alert = function(e) return { message = "North Korean launch: " .. e.text } end,
 }

@@ -2,15 +2,13 @@
 -- after every tagging rule, so they read the tags of events.lua and
 -- actors.lua.
 
-local function dprk_launch(e)
-  return e:has_tag("launch") and e:has_tag("actor:north-korea")
-end
+-- A North Korean launch as it happens (tag-launch: its reports on later
+-- days are launch-report and never count as launches).
+local dprk_launch = tagged "launch"
 
--- A show of force by the allies: an exercise involving the US, South Korea
--- or Japan (a drill North Korea holds alone is not one).
-local function allied_exercise(e)
-  return e:has_tag("exercise") and e:has_tag({ "actor:us", "actor:south-korea", "actor:japan" })
-end
+-- A show of force by the allies: the US, South Korea or Japan carrying it
+-- out (tag-show-of-force; the North's own drills, and plans, are not).
+local allied_exercise = tagged "show-of-force"
 
 sequence "launch-then-exercise" {
   description = "a North Korean launch followed within 14 days by an allied show of force",

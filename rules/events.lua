@@ -3,23 +3,156 @@
 -- repatriation. Each rule looks for the event itself, not for talk about it:
 -- a briefing on a launch is not a launch.
 
--- A launch: a launch verb with a weapon or launch vehicle as its object.
+-- How the shipped rules read a line (scripts/sense.lua): e:mode() says
+-- whether it tells the event itself ("event"), a plan or threat ("plan"), a
+-- statement about an earlier day's event ("report") or a reaction;
+-- e:agents() says who carries out its main action; e:action() gives the
+-- verb of its main clause.
+
+local function words(s)
+  local t = {}
+  for w in s:gmatch("%S+") do t[w] = true end
+  return t
+end
+
+-- Verbs that tell a launch, and verbs that tell what a launched missile or
+-- rocket did ("exploded", "flew", "fell").
+local LAUNCH_VERBS = words [[launch launches launched fire fires fired test-fire test-fires
+  test-fired test-launch test-launches test-launched shoot shoots shot test tests tested]]
+local FLIGHT_VERBS = words [[flew flies fly exploded explodes failed fails crashed crashes fell
+  falls landed lands lifted lifts blew ended ends reached reaches crossed crosses appeared
+  lost splashed rose sounded made makes attempt attempts claims claimed put puts carried
+  carries flown involved]]
+
+-- The line speaks of a launch at all: a launch word and a weapon or launch
+-- vehicle, and not only artillery.
+local function speaks_of_launch(e)
+  return e:find(lists.weapons)
+    and e:match("(?i)\\b(launch\\w*|fir(e|es|ed|ing)|test-?fir\\w*|test(s|ed|ing)?|lift(s|ed)? off|liftoff|takeoff|blew up|explod\\w*|salvo|put up|into orbit)\\b")
+    and not (e:find(lists.artillery) and not e:find(lists.missiles))
+end
+
+-- North Korea carries it out: named as the agent, or nobody is (a line that
+-- says only "Two missiles were fired from ..." speaks of the North in a
+-- chronology of the peninsula).
+local function by_north_korea(e)
+  local agents = e:agents()
+  if #agents == 0 then return true end
+  for _, a in ipairs(agents) do
+    if a == "north-korea" then return true end
+  end
+  return false
+end
+
+-- A launch: North Korea launches, fires or test-fires a missile, rocket or
+-- satellite, told as the news of the day (failed launches included).
 rule "tag-launch" {
-  description = "missile, ICBM, SLBM, satellite and rocket launches and test-fires",
+  description = "North Korean missile, rocket and satellite launches, as they happen",
   when = function(e)
-    return e:match("(?i)\\b(launch(es|ed)|test-?fir(es|ed)|test-launch(es|ed)|fir(es|ed)|shoots|shot)\\b")
-      and e:find(lists.weapons)
-      and not e:find({ "briefing", "condemns", "condemn", "denounces", "resolution", "criticizes",
-                       "plans to", "preparing to" })
+    if e:mode() ~= "event" or not speaks_of_launch(e) then return false end
+    local verb = e:action()
+    return (LAUNCH_VERBS[verb] or FLIGHT_VERBS[verb] or verb == "") and by_north_korea(e)
   end,
   tags = { "launch" },
 }
 
--- An exercise or another show of force: drills, maneuvers, bomber flights,
+-- A launch report: a statement, on a later day, about a North Korean launch
+-- ("state media said Sunday's missile was ..."). It carries on:YYYY-MM-DD,
+-- the day of the launch, when the line names it. Correlations count the
+-- launch, never its reports.
+rule "tag-launch-report" {
+  description = "statements about a North Korean launch of an earlier day",
+  when = function(e)
+    local mode = e:mode()
+    return mode == "report" and speaks_of_launch(e) and by_north_korea(e)
+  end,
+  tags = function(e)
+    local _, day = e:mode()
+    return day and { "launch-report", "on:" .. day } or { "launch-report" }
+  end,
+}
+
+-- An allied show of force: the US, South Korea or Japan (alone or together)
+-- holds a drill or exercise, flies bombers, brings a carrier or a strategic
+-- submarine, or fires missiles in answer to the North, on that day. Not
+-- plans, announcements or agreements, not the North's drills, not
+-- weapons tests or space launches of their own.
+local ALLIES = { us = true, ["south-korea"] = true, japan = true }
+local function allied_agents(e)
+  local agents, allied = e:agents(), false
+  for _, a in ipairs(agents) do
+    if ALLIES[a] then allied = true elseif a ~= "" then return false end
+  end
+  return allied
+end
+
+rule "tag-show-of-force" {
+  description = "allied drills, exercises, bomber flights, carrier and submarine visits, answering fire",
+  when = function(e)
+    if e:mode() ~= "event" or not allied_agents(e) then return false end
+    if e:find(lists.shows_of_force) or e:find(lists.strategic_assets) then return true end
+    -- Allied missile firings answer the North; their own tests and space
+    -- launches are not shows of force.
+    local verb = e:action()
+    return LAUNCH_VERBS[verb] ~= nil and e:find(lists.answers) and not e:find(lists.space)
+  end,
+  tags = { "show-of-force" },
+}
+
+-- North Korea's own military drills: artillery firing, air force
+-- formations, special forces and tank exercises, also when staged in
+-- answer to allied drills. Missile launches are launches.
+rule "tag-north-korea-drill" {
+  description = "North Korean artillery, air force and ground drills",
+  after = { "tag-launch", "tag-launch-report" },
+  when = function(e)
+    local mode = e:mode()
+    if mode ~= "event" and mode ~= "report" then return false end
+    if e:has_tag("launch") then return false end
+    local agents = e:agents()
+    local nk = #agents == 0 and e:mentions("north-korea")
+    for _, a in ipairs(agents) do
+      if a == "north-korea" then nk = true end
+    end
+    if not nk or not e:find(lists.north_korea_drills) then return false end
+    return not e:find(lists.missiles) or e:find(lists.artillery)
+  end,
+  tags = { "north-korea-drill" },
+}
+
+-- A reaction: condemnation, denunciation, protest, calling it a
+-- provocation, a Security Council meeting or sanctions about it, and
+-- measures short of force taken in retaliation.
+rule "tag-reaction" {
+  description = "condemnations, protests, Security Council action and retaliation short of force",
+  when = function(e)
+    return e:mode() == "reaction" or e:find(lists.reactions)
+      or e:match("(?i)\\bcall(s|ed|ing) (it|them|the \\S+( \\S+)?) (an? )?(\\S+ )?(provocation|threat|violation|unacceptable|intolerable|outrageous|reckless)") ~= nil
+  end,
+  tags = { "reaction" },
+}
+
+-- A plan: something planned, announced, agreed or threatened rather than
+-- done: drills announced, extended or suspended, launch windows notified,
+-- warnings of countermeasures.
+rule "tag-plan" {
+  description = "plans, announcements, agreements and threats",
+  when = function(e)
+    return e:mode() == "plan" or e:find(lists.threats)
+  end,
+  tags = { "plan" },
+}
+
+-- Any exercise or other display of military force, whoever holds it (the
+-- weekly digest lists them together): drills, maneuvers, bomber flights,
 -- carrier and submarine visits, incursions into an air defense zone.
 rule "tag-exercise" {
-  description = "drills, exercises and other shows of force",
+  description = "drills, exercises and other shows of force, by anyone, as they happen",
+  after = { "tag-show-of-force", "tag-north-korea-drill" },
   when = function(e)
+    if e:has_tag({ "show-of-force", "north-korea-drill" }) then return true end
+    local mode = e:mode()
+    if mode ~= "event" and mode ~= "report" then return false end
     return e:find(lists.shows_of_force)
       or (e:find({ "military planes", "warplanes", "bombers", "warships" })
           and e:find({ "enter", "enters", "fly", "flies", "flew", "sail", "sails" }))
@@ -64,26 +197,55 @@ test "a test-fire is a launch" {
   tags = { { "launch" } },
 }
 
-test "a satellite launch is a launch, a briefing on it is not" {
+test "a satellite launch is a launch, a Security Council briefing on it a reaction" {
   given = {
     "Nov. 21, 2023: North Korea launches a reconnaissance satellite on its third try.",
     "Nov. 27, 2023: The UN Security Council holds a briefing on the satellite launch.",
   },
-  tags = { { "launch" }, { "meeting" } },
+  tags = { { "launch" }, { "meeting", "reaction" } },
 }
 
-test "a condemnation of a launch is not a launch" {
+test "a condemnation of a launch is a reaction, not a launch" {
   given = { "2023-07-12: Seoul and Tokyo condemn the ICBM North Korea launched that morning." },
-  tags = { {} },
+  tags = { { "reaction" } },
 }
 
-test "drills and bomber flights are exercises" {
+test "who acted: allied firings and the North's own drills" {
   given = {
-    "Aug. 21, 2023: South Korea and the US begin the Ulchi Freedom Shield exercise.",
+    "2022-10-05: South Korea and the US fire missiles into the sea in response to the North's launch.",
+    "2022-10-08: North Korea stages artillery drills in response to US-South Korea drills.",
+    "2024-03-05: North Korea denounces planned US-South Korea live-fire drills.",
+    "2023-03-13: Two short-range missiles were fired from Jangyon toward the Yellow Sea.",
+  },
+  tags = { { "exercise", "show-of-force" }, { "exercise", "north-korea-drill" }, { "reaction" },
+           { "launch" } },
+}
+
+test "what happened: plans, agreements and reports of earlier launches" {
+  given = {
+    "2022-05-21: South Korea and the US agree to expand their combined exercises.",
+    "2024-02-27: The allies announce that Freedom Shield will start on March 4.",
+    "2023-03-13: North Korea says it conducted a cruise missile test over the weekend.",
+    "2022-01-06: Pyongyang said the missile fired on Wednesday carried a hypersonic glide vehicle.",
+  },
+  tags = { { "plan" }, { "plan" }, { "launch-report", "on:2023-03-11" },
+           { "launch-report", "on:2022-01-05" } },
+}
+
+test "shows of force in other words: carriers, submarines, bombers" {
+  given = {
+    "2023-07-18: The USS Kentucky makes a port call at Busan.",
     "Oct. 17, 2023: A US B-52 bomber lands in South Korea for the first time.",
+    "2023-11-21: The aircraft carrier USS Carl Vinson arrives in Busan.",
     "Dec. 14, 2023: Chinese and Russian military planes enter the air defense identification zone.",
   },
-  tags = { { "exercise" }, { "exercise" }, { "exercise" } },
+  tags = { { "exercise", "show-of-force" }, { "exercise", "show-of-force" },
+           { "exercise", "show-of-force" }, { "exercise" } },
+}
+
+test "drills are exercises; allied ones shows of force" {
+  given = { "Aug. 21, 2023: South Korea and the US begin the Ulchi Freedom Shield exercise." },
+  tags = { { "exercise", "show-of-force" } },
 }
 
 test "meetings and visits, not letters" {
@@ -102,5 +264,5 @@ test "sanctions and repatriations" {
     "Oct. 9, 2023: China repatriates hundreds of North Korean defectors.",
     "Nov. 23, 2023: South Korea returns the remains of 25 Chinese soldiers.",
   },
-  tags = { { "sanctions" }, { "repatriation" }, { "repatriation" } },
+  tags = { { "reaction", "sanctions" }, { "repatriation" }, { "repatriation" } },
 }

@@ -1,8 +1,9 @@
 -- vigil.lua — the Lua half of the rule API. It runs once, as trusted code,
 -- each time the rules load, and adds to `safe` (what every rule file sees).
 -- The C half provides rule, test, date, and the entry methods find,
--- has_tag and match.
-local safe, methods, lists, readonly, tag_steps, frozen_views = ...
+-- has_tag and match; sense.lua (passed in as `sense`) adds agents, action
+-- and mode.
+local safe, methods, lists, readonly, tag_steps, frozen_views, sense = ...
 
 -- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
 -- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
@@ -87,3 +88,5 @@ function methods.actors(e)
   end
   return found
 end
+
+sense(methods, lists)

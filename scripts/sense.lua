@@ -1,0 +1,469 @@
+-- sense.lua — reading an entry the way an analyst reads a chronology line:
+-- who carries out its main action (e:agents()), what that action is
+-- (e:action()) and how the line tells it (e:mode()). vigil.lua runs it once
+-- per load, as trusted code, with the entry methods and the word lists.
+--
+-- It is a shallow reading of English news style, not a parser:
+--
+--   [label:] [lead-in,] SUBJECT VERB ...[; more clauses]
+--
+-- * The first clause is the text up to the first ';' or ' — '. A short
+--   label before a colon ("Failed launch: ...") is set aside, and so is a
+--   lead-in ending in a comma ("In response to the launch, ...", "Hours
+--   after the Kentucky docked, ...").
+-- * The verb is the first word of that clause that is a finite verb: a
+--   word of the verb lexicon below, or a lower-case word ending in -ed,
+--   unless a determiner, number or possessive before it makes it a noun
+--   ("Monday's launches", "the test"). The subject is what comes before it.
+-- * "X said (that) Y ..." reports Y: the reading goes on in Y, and a pronoun
+--   subject there ("it", "they") stands for X.
+-- * The agents are the actors the subject names (lists.actors). A subject
+--   naming none ("Three missiles were fired ...", "The USS Michigan
+--   docked ...") takes the actor of a "by X" phrase, else the owner of a
+--   weapon, ship, exercise or place it names (lists.owners), else the owner
+--   of one named in the rest of the clause.
+-- * The mode comes from the verb: a reaction verb (condemns, denounces,
+--   protests, calls it a provocation) gives "reaction"; a verb of intent,
+--   announcement, agreement or threat (will, plans, agrees, announces,
+--   warns, vows, postpones) gives "plan"; otherwise the action happened on
+--   the entry's date ("event") unless the text places it on an earlier day
+--   ("report", with that day when the text names one).
+local methods, lists = ...
+
+local lower, sub, find, gmatch = string.lower, string.sub, string.find, string.gmatch
+
+local function set(...)
+  local s = {}
+  for _, list in ipairs({ ... }) do
+    for w in gmatch(list, "%S+") do s[w] = true end
+  end
+  return s
+end
+
+-- Verb forms by what they tell. A word may be a verb or a noun ("fires",
+-- "plans"): it is read as a verb only where no determiner, number or
+-- possessive stands before it.
+local REACTION = set [[condemn condemns condemned denounce denounces denounced protest
+  protests protested lodge lodges lodged slam slams slammed criticize criticizes criticized
+  criticise criticises criticised rebuke rebukes rebuked decry decries decried deplore
+  deplores deplored blast blasts blasted oppose opposes opposed accuse accuses accused
+  sanction sanctions sanctioned]]
+local PLAN = set [[will would shall plan plans planned intend intends intended agree agrees
+  agreed announce announces announced notify notifies notified warn warns warned vow vows
+  vowed threaten threatens threatened pledge pledges pledged prepare prepares prepared
+  schedule schedules scheduled postpone postpones postponed suspend suspends suspended
+  cancel cancels canceled cancelled extend extends extended decide decides decided propose
+  proposes proposed consider considers considered examine examines examining reschedule
+  reschedules rescheduled threatening warning vowing planning preparing sign signs signed]]
+local REPORT = set [[say says said report reports reported confirm confirms confirmed claim
+  claims claimed tell tells told add adds added disclose discloses disclosed reveal reveals
+  revealed]]
+local ACT = set [[launch launches launched fire fires fired test-fire test-fires test-fired
+  test-launch test-launches test-launched shoot shoots shot test tests tested hold holds
+  held conduct conducts conducted stage stages staged begin begins began start starts
+  started open opens opened kick kicks kicked fly flies flew flown sail sails sailed arrive
+  arrives arrived dock docks docked make makes made join joins joined drop drops dropped
+  carry carries carried deploy deploys deployed send sends sent mobilize mobilizes mobilized
+  scramble scrambles scrambled dispatch dispatches dispatched visit visits visited land
+  lands landed fall falls fell explode explodes exploded fail fails failed crash crashes
+  crashed blew blow blows lift lifts lifted cross crosses crossed reach reaches reached put
+  puts detonate detonates detonated watch watches watched oversee oversees oversaw guide
+  guides guided supervise supervises supervised hail hails hailed appear appears appeared
+  got gets end ends ended conclude concludes concluded resume resumes resumed pass passes
+  passed adopt adopts adopted meet meets met activate activates activated
+  unveil unveils unveiled showcase showcases showcased sound sounds sounded lose loses lost
+  deliver delivers delivered draw draws drew take takes took trigger triggers triggered
+  answer answers answered press presses pressed move moves moved call calls called drive
+  drives drove return returns returned enter enters entered go goes went set sets ran run
+  runs mark marks marked send hit hits struck rose rise rises sent pass
+  moves flew practice practices practiced train trains trained perform performs performed
+  carries shut shuts close closes closed blew destroy destroys destroyed host hosts hosted]]
+local AUX = set [[is are was were be been being has have had do does did]]
+local PRONOUN = set [[it its they their he she we]]
+local DET = set [[the a an its their his her our this that these those new first second
+  third fourth fifth sixth latest recent several more further other another last next
+  annual same such each every any no two three four five six seven eight nine ten dozen
+  some many few both one of to for and or with]]
+-- Words that make a following noun-or-verb word ("launch", "test") a noun:
+-- "the missile test", "the ICBM launch". Other verbs follow them freely
+-- ("the missile crossed").
+local NOUNMOD = set [[missile missiles rocket rockets satellite ballistic cruise icbm weapons
+  weapon nuclear artillery space military test launch day night morning]]
+local AMBIG = set [[launch launches fire fires test tests plan plans call calls protest
+  protests visit visits drop drops sign signs land lands hold holds start starts watch
+  watches guide guides answer answers end ends return returns move moves mark marks set
+  sets report reports claim claims warning order orders dock docks run runs
+  press presses sound sounds train trains practice practices]]
+-- -ed words that describe a noun rather than tell an action.
+local ADJ = set [[combined allied guided suspected unarmed armed nuclear-powered
+  nuclear-armed computer-simulated scaled-down scaled-back advanced improved planned
+  expected unprecedented unspecified detailed armoured armored enriched so-called
+  self-declared unidentified missile-armed]]
+
+-- Words that place the action on an earlier day than the entry's.
+local WEEKDAYS = { sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday = 4,
+                   friday = 5, saturday = 6 }
+
+-- A word list as a map from the first word of each name to the names
+-- starting with it, each as its words (pieces split at anything but
+-- letters and digits) and the key it stands for. Names written in capitals
+-- of at most six characters match only in capitals, as e:find has it.
+local function pieces(s)
+  local p = {}
+  for w in gmatch(s, "[%w]+") do p[#p + 1] = w end
+  return p
+end
+
+local function name_index(by_key)
+  local index = {}
+  for key, names in pairs(by_key) do
+    for _, name in ipairs(names) do
+      local ps = pieces(name)
+      local exact = #name <= 6 and name:upper() == name and name:lower() ~= name
+      if not exact then
+        for i, w in ipairs(ps) do ps[i] = lower(w) end
+      end
+      if #ps > 0 then
+        local first = ps[1]
+        index[first] = index[first] or {}
+        table.insert(index[first], { words = ps, exact = exact, key = key })
+      end
+    end
+  end
+  return index
+end
+
+local actor_index = name_index(lists.actors)
+local owner_index = name_index(lists.owners)
+
+-- The keys the names of `index` find in text s, in a set.
+local function keys_in(index, s, found)
+  found = found or {}
+  local ps = pieces(s)
+  local low = {}
+  for i, w in ipairs(ps) do low[i] = lower(w) end
+  local function try(cands, i)
+    for _, c in ipairs(cands) do
+      if not found[c.key] then
+        local ok = true
+        for k = 1, #c.words do
+          local w = c.exact and ps[i + k - 1] or low[i + k - 1]
+          if w ~= c.words[k] then ok = false break end
+        end
+        if ok then found[c.key] = true end
+      end
+    end
+  end
+  for i = 1, #ps do
+    local cands = index[ps[i]]
+    if cands then try(cands, i) end
+    if ps[i] ~= low[i] then
+      cands = index[low[i]]
+      if cands then try(cands, i) end
+    end
+  end
+  return found
+end
+
+local function sorted_keys(s)
+  local v = {}
+  for k in pairs(s) do v[#v + 1] = k end
+  table.sort(v)
+  return v
+end
+
+-- The words of s with where each begins and ends, and their lower-case
+-- form without a possessive 's.
+local function words(s)
+  local v = {}
+  for b, w, e in gmatch(s, "()([%w][%w%-'’%.]*)()") do
+    w = w:gsub("%.$", "")
+    local l = lower(w)
+    local poss = l:find("['’]s?$") ~= nil
+    l = l:gsub("['’]s?$", "")
+    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss }
+  end
+  return v
+end
+
+local function nounlike(prev, l)
+  return prev and (DET[prev.l] or prev.poss
+                   or (AMBIG[l] and (NOUNMOD[prev.l] or prev.l:find("^%d") ~= nil)))
+end
+
+-- The first verb of words v from index i on: its index, or nil.
+local function verb_at(v, i)
+  for k = i, #v do
+    local t, prev = v[k], v[k - 1]
+    local l = t.l
+    if k > i or i > 1 then
+      if PLAN[l] or REACTION[l] or REPORT[l] or AUX[l] then
+        if not nounlike(prev, l) or AUX[l] or l == "will" or l == "would" then return k end
+      elseif ACT[l] then
+        if not nounlike(prev, l) then return k end
+      elseif t.w == l and l:find("%led$") and not ADJ[l] and not nounlike(prev, l) then
+        return k
+      end
+    end
+  end
+end
+
+-- The clause an entry's reading starts from: its first clause without a
+-- label or lead-in.
+local LEADS = set [[in after hours days minutes within as amid following while despite during
+  on at earlier later meanwhile separately according with before since ahead just shortly
+  moments]]
+-- ... and those that lead in only before a span of time ("A day after ...,").
+local COUNTS = set [[a an one two three four five six several]]
+local SPANS = set [[day days week weeks month months hour hours minute minutes few year
+  morning afternoon evening night]]
+
+local function first_clause(text)
+  local c = text
+  local cut = c:find(";", 1, true) or c:find(" \xe2\x80[\x93\x94] ")
+  if cut then c = sub(c, 1, cut - 1) end
+  local colon = find(c, ": ", 1, true)
+  local label
+  if colon and #pieces(sub(c, 1, colon - 1)) <= 4 then
+    label = sub(c, 1, colon - 1)
+    c = sub(c, colon + 2)
+  end
+  for _ = 1, 2 do
+    local v = words(sub(c, 1, 40))
+    local lead = v[1] and v[1].l or ""
+    local comma = c:find(",", 1, true)
+    if (LEADS[lead] or (COUNTS[lead] and v[2] and SPANS[v[2].l])) and comma and comma < #c * 0.7 then
+      c = c:sub(comma + 1):gsub("^%s+", "")
+    else
+      break
+    end
+  end
+  return c, label
+end
+
+-- Days, counted from 1970-01-01 as e.day counts them, as YYYY-MM-DD.
+local function iso(day)
+  local z = day + 719468
+  local era = (z >= 0 and z or z - 146096) // 146097
+  local doe = z - era * 146097
+  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+  local mp = (5 * doy + 2) // 153
+  local d = doy - (153 * mp + 2) // 5 + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return ("%04d-%02d-%02d"):format(y, m, d)
+end
+
+-- The days text places actions on, relative to the entry's day: the
+-- earliest day before it that the text names (a date string, or true when
+-- the text says "earlier" without a day), and whether it also names the
+-- entry's own day. A day named as when something was said ("said on
+-- Monday", "state media reported Tuesday") is not the action's.
+local SAID = set [[said says reported reports confirmed announced told added claimed stated]]
+local function days_named(text, day)
+  local earliest, same
+  local v = words(text)
+  local weekday = (day + 4) % 7
+  local function earlier(d)
+    if earliest == nil or earliest == true or (type(d) == "number" and d < earliest) then
+      if type(d) == "number" or earliest == nil then earliest = d end
+    end
+  end
+  for k, t in ipairs(v) do
+    local wd = WEEKDAYS[t.l]
+    if wd then
+      local p1, p2 = v[k - 1], v[k - 2]
+      local said = not t.poss and p1 and (SAID[p1.l] or (p1.l == "on" and p2 and SAID[p2.l]))
+      if not said then
+        local back = (weekday - wd) % 7
+        if back == 0 then same = true else earlier(day - back) end
+      end
+    end
+  end
+  local l = lower(text)
+  local function has(p) return find(l, p) ~= nil end
+  local function day_before()
+    for _, p in ipairs({ "the day before", "a day before" }) do
+      local _, e = find(l, p, 1, true)
+      if e then
+        local next_word = l:match("^%s+(%a+)", e + 1)
+        if not next_word or not DET[next_word] then return true end
+      end
+    end
+  end
+  if has("the previous day") or has("the previous night") or has("a day earlier")
+    or has("%f[%a]yesterday") or day_before() then
+    earlier(day - 1)
+  end
+  if has("over the weekend") or has("at the weekend") then
+    local back = (weekday - 6) % 7
+    if back == 0 then back = 7 end
+    earlier(day - back)
+  end
+  if has("last week") or has("earlier this week") or has("days earlier")
+    or has("the previous week") or has("over the previous") or has("last month") then
+    earlier(true)
+  end
+  return earliest, same
+end
+
+-- Whether s holds a word of reproach (lists.reproach).
+local function reproaches(s)
+  s = lower(s)
+  for _, w in ipairs(lists.reproach) do
+    if find(s, "%f[%w]" .. w) then return true end
+  end
+  return false
+end
+
+-- Reads text (of an entry on `day`, or nil): a table with subject, verb,
+-- predicate (strings), agents (a set of actor keys) and mode.
+local function read(text, day, outer_agents)
+  local clause, label = first_clause(text)
+  clause = clause:gsub("\xe2\x80\x99", "'"):gsub("\xe2\x80[\x93\x94]", ", ")
+  local v = words(clause)
+  local r = { subject = "", verb = "", predicate = clause, agents = {}, mode = "event" }
+  local k = verb_at(v, 1)
+  if not k then
+    r.agents = keys_in(actor_index, clause)
+    return r
+  end
+  local subject = sub(clause, 1, v[k].b - 1)
+  r.subject = subject
+  local verb = v[k].l
+  -- An auxiliary tells the mode of the verb after it ("will launch", "has
+  -- notified", "was postponed"); "had" over a reported action tells of an
+  -- earlier one.
+  local pluperfect = false
+  local READY = { ready = true, set = true, expected = true, going = true, due = true,
+                  about = true, poised = true, likely = true, prepared = true }
+  if AUX[verb] and v[k + 1] and READY[v[k + 1].l] and v[k + 2] and v[k + 2].l == "to" then
+    r.verb, r.subject, r.predicate = v[k + 1].l, subject, sub(clause, v[k + 1].e)
+    r.agents = keys_in(actor_index, subject)
+    if next(r.agents) == nil and outer_agents then r.agents = outer_agents end
+    r.mode = "plan"
+    return r
+  end
+  if AUX[verb] then
+    if verb == "had" then pluperfect = true end
+    for j = k + 1, math.min(k + 3, #v) do
+      local l = v[j].l
+      if DET[l] then break end -- "was a warning": a noun phrase follows
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or l:find("%led$") or l:find("%ling$") then
+        k, verb = j, l
+        break
+      end
+    end
+  end
+  r.verb = verb
+  r.predicate = sub(clause, v[k].e)
+  r.pluperfect = pluperfect
+  -- "X said (on Monday) (that) Y ...": read on in Y.
+  if REPORT[verb] then
+    local j = k + 1
+    for t = k + 1, math.min(k + 8, #v) do
+      if v[t].l == "that" and not (v[t + 1] and SPANS[v[t + 1].l]) then j = t + 1 break end
+    end
+    while v[j] and (v[j].l == "on" or WEEKDAYS[v[j].l] or v[j].l == "that"
+                    or v[j].l == "in" or v[j].l == "a" or v[j].l == "statement") do
+      j = j + 1
+    end
+    if v[j] then
+      local rest = sub(clause, v[j].b)
+      local kj = verb_at(words(rest), 1)
+      if kj and kj > 1 then
+        local own = keys_in(actor_index, subject)
+        local inner = read(rest, day, own)
+        inner.reported_by = own
+        -- "X said the drill was a provocation": X's reproach.
+        if inner.mode == "event" and AUX[inner.verb] and reproaches(inner.predicate) then
+          inner.mode, inner.agents = "reaction", own
+        end
+        return inner
+      end
+    end
+  end
+  -- Agents: the subject's actors; a pronoun subject stands for the one who
+  -- said it.
+  local agents = keys_in(actor_index, subject)
+  local first = words(subject)[1]
+  if next(agents) == nil and outer_agents and first and PRONOUN[first.l] then
+    agents = outer_agents
+  end
+  if next(agents) == nil then
+    local by = find(clause, "%f[%a]by ")
+    if by then
+      local after = words(sub(clause, by + 3, by + 40))
+      local upto = after[3] and after[3].e or (after[#after] and after[#after].e) or 1
+      agents = keys_in(actor_index, sub(clause, by + 3, by + 2 + upto))
+    end
+  end
+  if next(agents) == nil then agents = keys_in(owner_index, subject) end
+  if next(agents) == nil then
+    local upto = find(r.predicate, ",", 1, true)
+    local rest = upto and sub(r.predicate, 1, upto - 1) or r.predicate
+    agents = keys_in(owner_index, (label or "") .. " " .. subject .. " " .. rest)
+  end
+  r.agents = agents
+  -- The mode.
+  if REACTION[verb] then
+    r.mode = "reaction"
+  elseif verb == "call" or verb == "calls" or verb == "called" or verb == "calling" then
+    local l = lower(r.predicate)
+    if l:find("^%s*for%f[%A]") then
+      r.mode = "plan"
+    elseif reproaches(l) then
+      r.mode = "reaction"
+    end
+  elseif PLAN[verb] then
+    r.mode = "plan"
+  end
+  if r.mode == "event" and lower(r.predicate):find("^%s*to%s") then r.mode = "plan" end
+  return r
+end
+
+-- The reading of entry e, made once per entry.
+local cache = setmetatable({}, { __mode = "k" })
+local function reading(e)
+  local text, id = e.text, e.id
+  local c = cache[e]
+  if c and c.id == id and c.text == text then return c.r end
+  local day = e.day
+  local r = read(text, day)
+  if r.mode == "event" and day == e.last_day then
+    local earliest, same = days_named(text, day)
+    if earliest ~= nil and (not same or r.pluperfect) then
+      r.mode = "report"
+      if type(earliest) == "number" then r.date = iso(earliest) end
+    elseif r.pluperfect and r.reported_by then
+      r.mode = "report"
+    end
+  end
+  r.agent_list = sorted_keys(r.agents)
+  cache[e] = { id = id, text = text, r = r }
+  return r
+end
+
+-- e:agents(): the keys of the actors who carry out the entry's main
+-- action, sorted: the subject of its first main clause.
+function methods.agents(e)
+  local v = {}
+  for i, k in ipairs(reading(e).agent_list) do v[i] = k end
+  return v
+end
+
+-- e:mode(): "event", "plan", "report" or "reaction"; for a report, the
+-- day of the earlier action (YYYY-MM-DD) when the text gives it.
+function methods.mode(e)
+  local r = reading(e)
+  return r.mode, r.date
+end
+
+-- e:action(): the verb of the main clause (lower case, "" when none was
+-- found), then the subject and the rest of the clause after the verb.
+function methods.action(e)
+  local r = reading(e)
+  return r.verb, r.subject, r.predicate
+end

@@ -21,15 +21,18 @@ local LAUNCH_VERBS = words [[launch launches launched fire fires fired test-fire
   test-fired test-launch test-launches test-launched shoot shoots shot test tests tested]]
 local FLIGHT_VERBS = words [[flew flies fly exploded explodes failed fails crashed crashes fell
   falls landed lands lifted lifts blew ended ends reached reaches crossed crosses appeared
-  lost splashed rose sounded made makes attempt attempts claims claimed put puts carried
-  carries flown involved]]
+  lost splashed rose made makes attempt attempts claims claimed put puts carried carries
+  flown fallen involved succeeded]]
 
--- The line speaks of a launch at all: a launch word and a weapon or launch
--- vehicle, and not only artillery.
+-- The line speaks of a launch: a weapon or launch vehicle, or a launch
+-- named as such ("Sunday's launch", "the salvo"), and not only artillery or
+-- a nuclear test.
+local LAUNCHES = { "launch", "launches", "salvo", "barrage", "test-fire", "test-firing", "test",
+                   "tests" }
 local function speaks_of_launch(e)
-  return e:find(lists.weapons)
-    and e:match("(?i)\\b(launch\\w*|fir(e|es|ed|ing)|test-?fir\\w*|test(s|ed|ing)?|lift(s|ed)? off|liftoff|takeoff|blew up|explod\\w*|salvo|put up|into orbit)\\b")
-    and not (e:find(lists.artillery) and not e:find(lists.missiles))
+  if not (e:find(lists.weapons) or e:find(LAUNCHES)) then return false end
+  if e:find(lists.missiles) then return true end
+  return not e:find(lists.artillery) and not e:find(lists.nuclear_tests)
 end
 
 -- North Korea carries it out: named as the agent, or nobody is (a line that
@@ -86,15 +89,20 @@ local function allied_agents(e)
   return allied
 end
 
+local ANSWER_VERBS = words [[answered answers answer responded responds retaliated]]
+
 rule "tag-show-of-force" {
   description = "allied drills, exercises, bomber flights, carrier and submarine visits, answering fire",
   when = function(e)
     if e:mode() ~= "event" or not allied_agents(e) then return false end
-    if e:find(lists.shows_of_force) or e:find(lists.strategic_assets) then return true end
-    -- Allied missile firings answer the North; their own tests and space
-    -- launches are not shows of force.
     local verb = e:action()
-    return LAUNCH_VERBS[verb] ~= nil and e:find(lists.answers) and not e:find(lists.space)
+    local firing = (LAUNCH_VERBS[verb] or ANSWER_VERBS[verb]) and e:find(lists.missiles)
+    -- Their own weapons tests and space launches are not shows of force,
+    -- unless they answer the North.
+    if firing or LAUNCH_VERBS[verb] or (e:find(lists.tests) and e:find(lists.missiles)) then
+      return e:find(lists.answers) or (firing and not e:find(lists.tests) and not e:find(lists.space))
+    end
+    return e:find(lists.shows_of_force) or e:find(lists.strategic_assets)
   end,
   tags = { "show-of-force" },
 }
@@ -108,7 +116,9 @@ rule "tag-north-korea-drill" {
   when = function(e)
     local mode = e:mode()
     if mode ~= "event" and mode ~= "report" then return false end
-    if e:has_tag("launch") then return false end
+    if e:has_tag({ "launch", "launch-report" }) and not e:find(lists.artillery) then
+      return false
+    end
     local agents = e:agents()
     local nk = #agents == 0 and e:mentions("north-korea")
     for _, a in ipairs(agents) do

@@ -99,7 +99,9 @@ lists.weapons = {
   "missile", "missiles", "ballistic missile", "cruise missile", "ICBM", "ICBMs", "IRBM",
   "SRBM", "SRBMs", "SLBM", "SLBMs", "hypersonic", "rocket", "rockets", "satellite",
   "projectile", "projectiles", "Hwasong", "Hwasong-15", "Hwasong-17", "Hwasong-18",
-  "Pukguksong", "KN-23", "Chollima-1", "warhead", "nuclear device",
+  "Pukguksong", "KN-23", "Chollima-1", "warhead", "warheads", "Musudan", "Musudans", "Rodong",
+  "Scud", "Hyunmoo", "Pulhwasal", "Kwangmyongsong", "Kwangmyongsong-4", "Malligyong-1",
+  "Unha", "strategic weapon", "guided weapon", "tactical guided weapon", "SLV",
 }
 
 -- Strategic assets: deploying one near the peninsula (a carrier strike group
@@ -130,13 +132,20 @@ lists.force_actions = {
 lists.missiles = {
   "missile", "missiles", "ballistic missile", "cruise missile", "ICBM", "ICBMs", "IRBM",
   "SRBM", "SRBMs", "SLBM", "SLBMs", "hypersonic", "satellite", "Hwasong", "Pukguksong",
-  "KN-23", "Chollima-1", "Musudan", "Rodong", "Scud",
+  "KN-23", "Chollima-1", "Musudan", "Rodong", "Scud", "projectile", "projectiles",
 }
 
 -- Guns and what they fire: artillery drills, not launches.
 lists.artillery = {
   "artillery", "shells", "rounds", "warning shots", "howitzer", "howitzers", "coastal guns",
-  "gun", "guns", "multiple rocket launcher",
+  "gun", "guns",
+}
+
+-- Nuclear tests: not launches (the shipped vocabulary has no tag of their
+-- own for them).
+lists.nuclear_tests = {
+  "nuclear test", "nuclear tests", "nuclear device", "hydrogen bomb", "nuclear explosion",
+  "nuclear blast", "underground nuclear",
 }
 
 -- Words that make an allied missile firing an answer to the North rather
@@ -144,10 +153,17 @@ lists.artillery = {
 lists.answers = {
   "in response", "response", "responding", "answered", "answer", "retaliation", "retaliatory",
   "drill", "exercise", "strike drill", "precision strike", "show of force", "matching",
-  "after the North's", "hours after", "minutes after", "a day after",
+  "after the North's", "hours after", "minutes after", "a day after", "days after",
 }
 
--- Space launches and tests of one's own: not shows of force.
+-- Tests of one's own weapons: an allied firing that is a test is a show of
+-- force only when it answers the North (lists.answers).
+lists.tests = {
+  "test", "tests", "tested", "test-fired", "test-fires", "test-fire", "test flight",
+  "test-launched", "scheduled test",
+}
+
+-- Space launches: not shows of force.
 lists.space = {
   "satellite", "orbit", "space", "Nuri", "space launch vehicle", "spaceport", "Falcon 9",
 }
@@ -182,8 +198,11 @@ lists.shows_of_force = {
   "drill", "drills", "exercise", "exercises", "maneuvers", "manoeuvres", "war games",
   "wargames", "live-fire", "joint patrol", "bomber", "bombers", "B-52", "B-52H", "B-1B",
   "aircraft carrier", "carrier strike group", "nuclear submarine", "submarine visit",
-  "show of force", "air defense identification zone", "ADIZ", "Freedom Shield",
-  "Ulchi Freedom Shield", "Freedom Edge", "Vigilant Defense",
+  "show of force", "air defense identification zone", "ADIZ", "training", "firing range",
+  "bombing", "joint flight", "formation flight", "Freedom Shield", "Ulchi Freedom Shield",
+  "Ulchi Freedom Guardian", "Freedom Edge", "Vigilant Defense", "Vigilant Storm",
+  "Vigilant Ace", "Key Resolve", "Foal Eagle", "Max Thunder", "Dong Maeng", "Hoguk",
+  "Invincible Spirit", "Pacific Dragon",
 }
 
 return lists

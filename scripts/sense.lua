@@ -98,9 +98,11 @@ local AMBIG = set [[launch launches fire fires test tests plan plans call calls 
 local ADJ = set [[combined allied guided suspected unarmed armed nuclear-powered
   nuclear-armed computer-simulated scaled-down scaled-back advanced improved planned
   expected unprecedented unspecified detailed armoured armored enriched so-called
-  self-declared unidentified missile-armed]]
+  self-declared unidentified missile-armed believed]]
 
 -- Words that place the action on an earlier day than the entry's.
+local MONTHS = set [[january february march april may june july august september october
+  november december]]
 local WEEKDAYS = { sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday = 4,
                    friday = 5, saturday = 6 }
 
@@ -302,12 +304,25 @@ local function days_named(text, day)
     if back == 0 then back = 7 end
     earlier(day - back)
   end
+  if has("in late %a+") or has("in early %a+") or has("in mid%-%a+") then
+    for m in gmatch(l, "in %a+%-?(%a+)") do
+      if MONTHS[m] then earlier(true) end
+    end
+  end
   if has("last week") or has("earlier this week") or has("days earlier")
     or has("the previous week") or has("over the previous") or has("last month") then
     earlier(true)
   end
   return earliest, same
 end
+
+-- Prepositions that end the head of a subject: "Tuesday's launch over
+-- Japan" is not Japan's.
+local PREP = set [[over from near off toward towards into at in on against with during after
+  before above across]]
+
+-- Verbs whose "to" tells no intent: "appeared to explode".
+local SEEM = set [[appear appears appeared seem seems seemed]]
 
 -- Whether s holds a word of reproach (lists.reproach).
 local function reproaches(s)
@@ -351,7 +366,8 @@ local function read(text, day, outer_agents)
     for j = k + 1, math.min(k + 3, #v) do
       local l = v[j].l
       if DET[l] then break end -- "was a warning": a noun phrase follows
-      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or l:find("%led$") or l:find("%ling$") then
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or l:find("%led$") or l:find("%ling$")
+        or l == "fallen" or l == "blown" or l == "flown" or l == "shown" then
         k, verb = j, l
         break
       end
@@ -387,12 +403,18 @@ local function read(text, day, outer_agents)
   end
   -- Agents: the subject's actors; a pronoun subject stands for the one who
   -- said it.
-  local agents = keys_in(actor_index, subject)
-  local first = words(subject)[1]
+  local sw = words(subject)
+  local head = subject
+  for j = 2, #sw do
+    if PREP[sw[j].l] then head = sub(subject, 1, sw[j].b - 1) break end
+  end
+  local agents = keys_in(actor_index, head)
+  local first = sw[1]
   if next(agents) == nil and outer_agents and first and PRONOUN[first.l] then
     agents = outer_agents
   end
-  if next(agents) == nil then
+  local participle = verb:find("ed$") or verb == "shot" or verb == "flown" or verb == "sent"
+  if next(agents) == nil and participle then
     local by = find(clause, "%f[%a]by ")
     if by then
       local after = words(sub(clause, by + 3, by + 40))
@@ -420,7 +442,9 @@ local function read(text, day, outer_agents)
   elseif PLAN[verb] then
     r.mode = "plan"
   end
-  if r.mode == "event" and lower(r.predicate):find("^%s*to%s") then r.mode = "plan" end
+  if r.mode == "event" and lower(r.predicate):find("^%s*to%s") and not SEEM[verb] then
+    r.mode = "plan"
+  end
   return r
 end
 

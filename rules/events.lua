@@ -22,7 +22,11 @@ local LAUNCH_VERBS = words [[launch launches launched fire fires fired test-fire
 local FLIGHT_VERBS = words [[flew flies fly exploded explodes failed fails crashed crashes fell
   falls landed lands lifted lifts blew ended ends reached reaches crossed crosses appeared
   lost splashed rose made makes attempt attempts claims claimed put puts carried carries
-  flown fallen involved succeeded]]
+  flown fallen involved succeeded conduct conducts conducted stage stages staged]]
+
+-- Kim "watched" or "oversaw" a launch: a launch when the line names one.
+local WATCH_VERBS = words [[watched watches oversaw oversees supervised supervises guided guides
+  observed observes attended attends]]
 
 -- The line speaks of a launch: a weapon or launch vehicle, or a launch
 -- named as such ("Sunday's launch", "the salvo"), and not only artillery or
@@ -54,7 +58,9 @@ rule "tag-launch" {
   when = function(e)
     if e:mode() ~= "event" or not speaks_of_launch(e) then return false end
     local verb = e:action()
-    return (LAUNCH_VERBS[verb] or FLIGHT_VERBS[verb] or verb == "") and by_north_korea(e)
+    if WATCH_VERBS[verb] then return e:find(LAUNCHES) and by_north_korea(e) end
+    if verb == "" then return e:agents()[1] == "north-korea" end
+    return (LAUNCH_VERBS[verb] or FLIGHT_VERBS[verb]) and by_north_korea(e)
   end,
   tags = { "launch" },
 }
@@ -99,7 +105,7 @@ rule "tag-show-of-force" {
     local firing = (LAUNCH_VERBS[verb] or ANSWER_VERBS[verb]) and e:find(lists.missiles)
     -- Their own weapons tests and space launches are not shows of force,
     -- unless they answer the North.
-    if firing or LAUNCH_VERBS[verb] or (e:find(lists.tests) and e:find(lists.missiles)) then
+    if e:find(lists.missiles) and (firing or LAUNCH_VERBS[verb] or e:find(lists.tests)) then
       return e:find(lists.answers) or (firing and not e:find(lists.tests) and not e:find(lists.space))
     end
     return e:find(lists.shows_of_force) or e:find(lists.strategic_assets)
@@ -133,10 +139,21 @@ rule "tag-north-korea-drill" {
 -- A reaction: condemnation, denunciation, protest, calling it a
 -- provocation, a Security Council meeting or sanctions about it, and
 -- measures short of force taken in retaliation.
+-- "in protest of the drills" gives the reason for something else.
+local reactions_but_protest = {}
+for _, w in ipairs(lists.reactions) do
+  if not w:find("protest") then reactions_but_protest[#reactions_but_protest + 1] = w end
+end
+
 rule "tag-reaction" {
   description = "condemnations, protests, Security Council action and retaliation short of force",
   when = function(e)
-    return e:mode() == "reaction" or e:find(lists.reactions)
+    if e:mode() == "reaction" then return true end
+    local said = e:find(lists.reactions)
+    if said and e:match("(?i)\\bin protest (of|at|against|over)\\b") then
+      said = e:find(reactions_but_protest)
+    end
+    return said
       or e:match("(?i)\\bcall(s|ed|ing) (it|them|the \\S+( \\S+)?) (an? )?(\\S+ )?(provocation|threat|violation|unacceptable|intolerable|outrageous|reckless)") ~= nil
   end,
   tags = { "reaction" },

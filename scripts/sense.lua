@@ -57,7 +57,7 @@ local PLAN = set [[will would shall plan plans planned intend intends intended a
   reschedules rescheduled threatening warning vowing planning preparing sign signs signed]]
 local REPORT = set [[say says said report reports reported confirm confirms confirmed claim
   claims claimed tell tells told add adds added disclose discloses disclosed reveal reveals
-  revealed]]
+  revealed write writes wrote]]
 local ACT = set [[launch launches launched fire fires fired test-fire test-fires test-fired
   test-launch test-launches test-launched shoot shoots shot test tests tested hold holds
   held conduct conducts conducted stage stages staged begin begins began start starts
@@ -194,11 +194,22 @@ local function nounlike(prev, l)
 end
 
 -- The first verb of words v from index i on: its index, or nil.
+local RELATIVE = set [[that which who whose]]
 local function verb_at(v, i)
+  local relative = false -- inside "a missile that may be ...": its verb is not the main one
   for k = i, #v do
     local t, prev = v[k], v[k - 1]
     local l = t.l
-    if k > i or i > 1 then
+    if k > i and RELATIVE[l] and not relative then
+      relative = true
+    elseif relative then
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (t.w == l and l:find("%led$")) then
+        relative = "verb"
+      elseif relative == "verb" then
+        relative = false
+      end
+    end
+    if not relative and (k > i or i > 1) then
       if PLAN[l] or REACTION[l] or REPORT[l] or AUX[l] then
         if not nounlike(prev, l) or AUX[l] or l == "will" or l == "would" then return k end
       elseif ACT[l] then
@@ -304,9 +315,9 @@ local function days_named(text, day)
     if back == 0 then back = 7 end
     earlier(day - back)
   end
-  if has("in late %a+") or has("in early %a+") or has("in mid%-%a+") then
-    for m in gmatch(l, "in %a+%-?(%a+)") do
-      if MONTHS[m] then earlier(true) end
+  if has("in late ") or has("in early ") or has("in mid%-") then
+    for m in pairs(MONTHS) do
+      if has("in late " .. m) or has("in early " .. m) or has("in mid%-" .. m) then earlier(true) end
     end
   end
   if has("last week") or has("earlier this week") or has("days earlier")
@@ -379,8 +390,11 @@ local function read(text, day, outer_agents)
   -- "X said (on Monday) (that) Y ...": read on in Y.
   if REPORT[verb] then
     local j = k + 1
-    for t = k + 1, math.min(k + 8, #v) do
-      if v[t].l == "that" and not (v[t + 1] and SPANS[v[t + 1].l]) then j = t + 1 break end
+    -- "said in his New Year address that ...", "told reporters that ...".
+    if v[j] and (PREP[v[j].l] or verb == "told" or verb == "tells" or verb == "tell") then
+      for t = j, math.min(k + 8, #v) do
+        if v[t].l == "that" and not (v[t + 1] and SPANS[v[t + 1].l]) then j = t + 1 break end
+      end
     end
     while v[j] and (v[j].l == "on" or WEEKDAYS[v[j].l] or v[j].l == "that"
                     or v[j].l == "in" or v[j].l == "a" or v[j].l == "statement") do
@@ -413,13 +427,16 @@ local function read(text, day, outer_agents)
   if next(agents) == nil and outer_agents and first and PRONOUN[first.l] then
     agents = outer_agents
   end
+  -- A passive names its agent after "by" ("was condemned by the G7", "missiles
+  -- launched by Pyongyang"), or leaves the subject's owner to stand for it.
   local participle = verb:find("ed$") or verb == "shot" or verb == "flown" or verb == "sent"
-  if next(agents) == nil and participle then
-    local by = find(clause, "%f[%a]by ")
+  if participle then
+    local by = find(clause, "%f[%a]by ", v[k].b)
     if by then
       local after = words(sub(clause, by + 3, by + 40))
       local upto = after[3] and after[3].e or (after[#after] and after[#after].e) or 1
-      agents = keys_in(actor_index, sub(clause, by + 3, by + 2 + upto))
+      local by_agents = keys_in(actor_index, sub(clause, by + 3, by + 2 + upto))
+      if passive or next(agents) == nil then agents = by_agents end
     end
   end
   if next(agents) == nil then agents = keys_in(owner_index, subject) end
@@ -442,7 +459,13 @@ local function read(text, day, outer_agents)
   elseif PLAN[verb] then
     r.mode = "plan"
   end
-  if r.mode == "event" and lower(r.predicate):find("^%s*to%s") and not SEEM[verb] then
+  -- "moved to suspend", "was ordered to sail": an intent; not "responded to
+  -- the launch" nor "sailed to Busan".
+  local pv = words(sub(r.predicate, 1, 40))
+  local to_what = pv[1] and pv[1].l == "to" and pv[2] and pv[2].w
+  if r.mode == "event" and to_what and to_what == lower(to_what) and not DET[to_what]
+    and not WEEKDAYS[to_what]
+    and not SEEM[verb] then
     r.mode = "plan"
   end
   return r

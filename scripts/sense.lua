@@ -275,7 +275,7 @@ end
 -- entry's own day. A day named as when something was said ("said on
 -- Monday", "state media reported Tuesday") is not the action's.
 local SAID = set [[said says reported reports confirmed announced told added claimed stated]]
-local function days_named(text, day)
+local function days_named(text, day, reported)
   local earliest, same
   local v = words(text)
   local weekday = (day + 4) % 7
@@ -310,7 +310,19 @@ local function days_named(text, day)
     or has("%f[%a]yesterday") or day_before() then
     earlier(day - 1)
   end
-  if has("over the weekend") or has("at the weekend") then
+  -- "A day after the launch, state media said ...": the launch was the day
+  -- before (said of a new action, it only dates that one).
+  for _, span in ipairs(reported and { "a day after ", "the day after ", "days after " } or {}) do
+    local _, e = find(l, span, 1, true)
+    if e then
+      local what = sub(l, e + 1, e + 30)
+      if find(what, "launch", 1, true) or find(what, "test", 1, true) or find(what, "firing", 1, true) then
+        earlier(span == "days after " and true or day - 1)
+      end
+    end
+  end
+  if has("weekend") and not has("this weekend") and not has("next weekend") and weekday ~= 0
+    and weekday ~= 6 then
     local back = (weekday - 6) % 7
     if back == 0 then back = 7 end
     earlier(day - back)
@@ -480,7 +492,7 @@ local function reading(e)
   local day = e.day
   local r = read(text, day)
   if r.mode == "event" and day == e.last_day then
-    local earliest, same = days_named(text, day)
+    local earliest, same = days_named(text, day, r.reported_by ~= nil)
     if earliest ~= nil and (not same or r.pluperfect) then
       r.mode = "report"
       if type(earliest) == "number" then r.date = iso(earliest) end

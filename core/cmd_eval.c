@@ -65,8 +65,9 @@ typedef struct {
   char *text;            /* its "text", for the reports */
   char *entry;           /* the line without its labels, as compact JSON */
   int32_t first, second; /* its date, for the order */
-  strv expect, reject, alerts;
-  int has_alerts;      /* it carries expect_alerts: its list is complete */
+  strv expect, reject, alerts, reject_alerts;
+  int has_alerts;        /* it carries expect_alerts ... */
+  int has_reject_alerts; /* ... and reject_alerts: it scores the rules they name, else all */
   int64_t id_in[SETS]; /* its entry's id in each set's database */
   strv got[SETS];      /* the tags each set gave it */
   strv raised[SETS];   /* the rules whose alerts name it, in each set */
@@ -130,8 +131,10 @@ static int read_sample(const char *data, size_t len, sample *s, size_t max_line,
   int rc = 0;
   if (take_labels(o, "expect_tags", &s->expect, why, cap) < 0 ||
       take_labels(o, "reject_tags", &s->reject, why, cap) < 0 ||
-      (s->has_alerts = take_labels(o, "expect_alerts", &s->alerts, why, cap)) < 0)
+      (s->has_alerts = take_labels(o, "expect_alerts", &s->alerts, why, cap)) < 0 ||
+      (s->has_reject_alerts = take_labels(o, "reject_alerts", &s->reject_alerts, why, cap)) < 0)
     rc = -1;
+  if (rc == 0 && s->has_reject_alerts) s->has_alerts = 1;
   cJSON *id = cJSON_DetachItemFromObjectCaseSensitive(o, "id");
   if (cJSON_IsString(id))
     s->id = strdup(id->valuestring);
@@ -168,6 +171,7 @@ static void sample_free(sample *s) {
   strv_free(&s->expect);
   strv_free(&s->reject);
   strv_free(&s->alerts);
+  strv_free(&s->reject_alerts);
   for (int k = 0; k < SETS; k++) {
     strv_free(&s->got[k]);
     strv_free(&s->raised[k]);
@@ -292,8 +296,9 @@ typedef enum { NOT_SCORED, TRUE_POS, FALSE_POS, MISS, TRUE_NEG } verdict;
 typedef enum { KIND_TAG, KIND_ALERT } kind;
 
 /* What set k did on s for the tag or alert rule `name`. A line scores a tag
- * it names in expect_tags or reject_tags; it scores every alert rule when
- * it carries expect_alerts (its list is then the complete one). */
+ * it names in expect_tags or reject_tags. It scores an alert rule it names
+ * in expect_alerts or reject_alerts; with expect_alerts alone, every alert
+ * rule (its list is then the complete one). */
 static verdict judge(const sample *s, kind kd, const char *name, int k) {
   int want, got;
   if (kd == KIND_TAG) {
@@ -303,6 +308,7 @@ static verdict judge(const sample *s, kind kd, const char *name, int k) {
   } else {
     if (!s->has_alerts) return NOT_SCORED;
     want = strv_has(&s->alerts, name);
+    if (!want && s->has_reject_alerts && !strv_has(&s->reject_alerts, name)) return NOT_SCORED;
     got = strv_has(&s->raised[k], name);
   }
   return want ? (got ? TRUE_POS : MISS) : (got ? FALSE_POS : TRUE_NEG);
@@ -445,21 +451,24 @@ static const char eval_help[] =
     "  expect_tags    tags a correct rule set sets on it\n"
     "  reject_tags    tags it must not get\n"
     "  expect_alerts  names of the alert rules that should raise an alert naming it\n"
-    "                 (a line carrying it, even empty, lists them all)\n"
+    "  reject_alerts  names of alert rules that must not name it; without it, a line\n"
+    "                 carrying expect_alerts (even empty) lists them all\n"
     "  id             a name for the line, shown beside its file:line\n"
     "The entries, without those members, go in date order through the rules (the\n"
     "configured `rules`, or the --rules paths, repeatable) into a database in memory.\n"
     "A line scores a tag it names in expect_tags or reject_tags: a true positive when\n"
     "an expected tag is set, a miss (fn) when it is not, a false positive (fp) when a\n"
-    "rejected one is set. Lines carrying expect_alerts score every alert rule alike.\n"
+    "rejected one is set. Alert rules are scored alike on the lines that name them\n"
+    "(or on every line carrying expect_alerts without reject_alerts).\n"
     "Prints per tag and per alert rule tp, fp, fn, precision, recall and F1 (a\n"
     "ratio over nothing is 1), then each miss and false positive as FILE:LINE: text.\n"
     "  --rules PATH     the rules to measure (a directory or a file; repeatable)\n"
     "  --against PATH   a second rule set run on the same corpus (repeatable): both\n"
     "                   sets' figures side by side, and the lines fixed (wrong with\n"
     "                   --against, right with the rules) and broken (the reverse)\n"
-    "  --min-f1 TAG=X   exit status 1, saying so, when TAG's F1 with the rules is below X\n"
-    "                   (0 to 1; repeatable); a TAG no line scores fails it too\n"
+    "  --min-f1 NAME=X  exit status 1, saying so, when the F1 of tag or alert rule NAME\n"
+    "                   with the rules is below X (0 to 1; repeatable); a NAME no line\n"
+    "                   scores fails it too\n"
     "  --json   one JSON object a line: {\"type\":\"tag\", tag, tp, fp, fn, precision,\n"
     "           recall, f1} per tag and {\"type\":\"alert\", rule, ...} per alert rule (with\n"
     "           --against, two each with \"set\":\"rules\" or \"against\");\n"
@@ -484,28 +493,32 @@ static int parse_floor(const char *arg, floor_f1 *f) {
       return (int)(eq - arg);
     }
   }
-  vg_cli_eprintf("vigil eval: --min-f1 '%s': TAG=X is needed, X from 0 to 1\n", arg);
+  vg_cli_eprintf("vigil eval: --min-f1 '%s': NAME=X is needed, X from 0 to 1\n", arg);
   return -1;
 }
 
-/* Checks the floors against the rules' figures; the number below theirs. */
-static int check_floors(const corpus *c, const strv *tags, floor_f1 *floors, int *lens, size_t n) {
+/* Checks the floors against the rules' figures, each on the tag or else
+ * the alert rule of its name; the number below theirs. */
+static int check_floors(const corpus *c, const strv *tags, const strv *alerts, floor_f1 *floors,
+                        int *lens, size_t n) {
   int below = 0;
   for (size_t i = 0; i < n; i++) {
-    char *tag = strndup(floors[i].tag, (size_t)lens[i]);
-    if (!tag) abort();
-    if (!strv_has(tags, tag)) {
-      vg_cli_eprintf("vigil eval: --min-f1 %s: no corpus line names this tag\n", tag);
+    char *name = strndup(floors[i].tag, (size_t)lens[i]);
+    if (!name) abort();
+    kind kd = strv_has(tags, name) ? KIND_TAG : KIND_ALERT;
+    if (kd == KIND_ALERT && !strv_has(alerts, name)) {
+      vg_cli_eprintf("vigil eval: --min-f1 %s: no corpus line scores this tag or alert rule\n",
+                     name);
       below++;
     } else {
-      double got = f1(score_of(c, KIND_TAG, tag, 0));
+      double got = f1(score_of(c, kd, name, 0));
       if (got + 1e-9 < floors[i].min) {
-        vg_cli_eprintf("vigil eval: tag '%s': F1 %.3f is below its floor %.3f\n", tag, got,
-                       floors[i].min);
+        vg_cli_eprintf("vigil eval: %s '%s': F1 %.3f is below its floor %.3f\n",
+                       kd == KIND_TAG ? "tag" : "alert rule", name, got, floors[i].min);
         below++;
       }
     }
-    free(tag);
+    free(name);
   }
   return below;
 }
@@ -580,7 +593,9 @@ int vg_cmd_eval(int argc, char **argv) {
       strv_add_new(&tags, s->reject.v[j]);
     for (size_t j = 0; j < s->alerts.n; j++)
       strv_add_new(&alerts, s->alerts.v[j]);
-    for (int k = 0; s->has_alerts && k < sets; k++)
+    for (size_t j = 0; j < s->reject_alerts.n; j++)
+      strv_add_new(&alerts, s->reject_alerts.v[j]);
+    for (int k = 0; s->has_alerts && !s->has_reject_alerts && k < sets; k++)
       for (size_t j = 0; j < s->raised[k].n; j++)
         strv_add_new(&alerts, s->raised[k].v[j]);
   }
@@ -589,7 +604,7 @@ int vg_cmd_eval(int argc, char **argv) {
   report(&c, KIND_TAG, &tags, sets);
   if (tags.n && alerts.n && !vg_cli.json) putchar('\n');
   report(&c, KIND_ALERT, &alerts, sets);
-  int below = check_floors(&c, &tags, floors, lens, nfloors);
+  int below = check_floors(&c, &tags, &alerts, floors, lens, nfloors);
   if (vg_cli.json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "summary");

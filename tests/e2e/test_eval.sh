@@ -181,9 +181,39 @@ like "--json: the summary counts the floors failed" "$(tail -n 1 "$T/floor_json.
   '"below_floor":1'
 cli floor_unknown eval --rules "$T/new" --min-f1 wether=0.5 "$T/clean.jsonl"
 is "--min-f1 on a tag no line scores fails" "$rc" 1
-like "and says so" "$(cat "$T/floor_unknown.err")" "min-f1 wether: no corpus line names this tag"
+like "and says so" "$(cat "$T/floor_unknown.err")" \
+  "min-f1 wether: no corpus line scores this tag or alert rule"
 cli floor_bad eval --rules "$T/new" --min-f1 weather=high "$T/clean.jsonl"
 is "--min-f1 without a number is a usage error" "$rc" 2
+
+# ---- reject_alerts, and floors on alert rules ----
+# A line naming reject_alerts scores only the alert rules it names, in
+# either list: ferry-alert fires on line 1 but no line names it.
+mkdir -p "$T/alerts"
+cat >"$T/alerts/alerts.lua" <<'EOF'
+rule "flood-alert" {
+  when = function(e) return e:find({ "floods" }) end,
+  alert = "something floods",
+}
+rule "ferry-alert" {
+  when = function(e) return e:find({ "ferry" }) end,
+  alert = "ferry news",
+}
+EOF
+cat >"$T/alerts.jsonl" <<'EOF'
+{"date":"2024-04-01","text":"The river floods the ferry landing","expect_alerts":["flood-alert"],"reject_alerts":[]}
+{"date":"2024-04-02","text":"Rain floods the square","expect_alerts":[],"reject_alerts":["flood-alert"]}
+EOF
+cli named_alerts eval --rules "$T/alerts" "$T/alerts.jsonl"
+like "reject_alerts: the named rule is scored (tp 1, fp 1)" \
+  "$(grep '^flood-alert ' "$T/named_alerts.out")" '^flood-alert +1 +1 +0 +0\.500 +1\.000 +0\.667$'
+is "reject_alerts: a rule no line names is not scored" "$(grep -c '^ferry-alert' "$T/named_alerts.out")" 0
+cli alert_floor eval --rules "$T/alerts" --min-f1 flood-alert=0.6 "$T/alerts.jsonl"
+is "--min-f1 on an alert rule at or under its F1: exit status 0" "$rc" 0
+cli alert_floor_low eval --rules "$T/alerts" --min-f1 flood-alert=0.9 "$T/alerts.jsonl"
+is "--min-f1 on an alert rule above its F1: exit status 1" "$rc" 1
+like "it names the alert rule below its floor" "$(cat "$T/alert_floor_low.err")" \
+  "alert rule 'flood-alert': F1 0\.667 is below its floor 0\.900"
 
 cli nothing eval --rules "$T/new"
 is "no corpus named is a usage error" "$rc" 2

@@ -183,7 +183,7 @@ local function words(s)
     local l = lower(w)
     local poss = l:find("['’]s?$") ~= nil
     l = l:gsub("['’]s?$", "")
-    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss }
+    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss, comma = sub(s, e, e) == "," }
   end
   return v
 end
@@ -195,12 +195,28 @@ end
 
 -- The first verb of words v from index i on: its index, or nil.
 local RELATIVE = set [[that which who whose]]
+-- Words that open an aside between commas after the subject: "USS
+-- Michigan, a nuclear submarine, arrived", "A missile, believed to be a
+-- Scud, exploded".
+local ASIDE = set [[a an believed including likely possibly apparently reportedly]]
+local function aside_at(v, k)
+  local l = v[k].l
+  if not (ASIDE[l] or (v[k].w == l and (l:find("%led$") or l:find("%ling$")))) then return nil end
+  for j = k, #v do
+    if v[j].comma then return j end
+  end
+end
+
 local function verb_at(v, i)
   local relative = false -- inside "a missile that may be ...": its verb is not the main one
+  local skip_to = 0
   for k = i, #v do
     local t, prev = v[k], v[k - 1]
     local l = t.l
-    if k > i and RELATIVE[l] and not relative then
+    if k > i and prev.comma and k > skip_to then skip_to = aside_at(v, k) or 0 end
+    if k <= skip_to then
+      -- inside an aside
+    elseif k > i and RELATIVE[l] and not relative then
       relative = true
     elseif relative then
       if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (t.w == l and l:find("%led$")) then
@@ -209,7 +225,7 @@ local function verb_at(v, i)
         relative = false
       end
     end
-    if not relative and (k > i or i > 1) then
+    if k > skip_to and not relative and (k > i or i > 1) then
       if PLAN[l] or REACTION[l] or REPORT[l] or AUX[l] then
         if not nounlike(prev, l) or AUX[l] or l == "will" or l == "would" then return k end
       elseif ACT[l] then
@@ -374,7 +390,7 @@ local function read(text, day, outer_agents)
   -- An auxiliary tells the mode of the verb after it ("will launch", "has
   -- notified", "was postponed"); "had" over a reported action tells of an
   -- earlier one.
-  local pluperfect = false
+  local pluperfect, passive = false, false
   local READY = { ready = true, set = true, expected = true, going = true, due = true,
                   about = true, poised = true, likely = true, prepared = true }
   if AUX[verb] and v[k + 1] and READY[v[k + 1].l] and v[k + 2] and v[k + 2].l == "to" then
@@ -386,12 +402,15 @@ local function read(text, day, outer_agents)
   end
   if AUX[verb] then
     if verb == "had" then pluperfect = true end
+    local be = verb ~= "had" and verb ~= "has" and verb ~= "have" and verb ~= "do"
+      and verb ~= "does" and verb ~= "did"
     for j = k + 1, math.min(k + 3, #v) do
       local l = v[j].l
       if DET[l] then break end -- "was a warning": a noun phrase follows
       if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or l:find("%led$") or l:find("%ling$")
         or l == "fallen" or l == "blown" or l == "flown" or l == "shown" then
         k, verb = j, l
+        passive = be and not l:find("ing$")
         break
       end
     end

@@ -57,7 +57,7 @@ typedef struct {
   vg_rules *r;
   int errors; /* what the last load said */
   support_reports rep;
-  stored entries[8];
+  stored entries[32];
   size_t nentries;
   vg_alert_list out; /* alerts handed on by the runs */
 } fixture;
@@ -915,6 +915,85 @@ static void test_actors_are_sorted_keys(void **state) {
   assert_string_equal(tags_of(fx, run_line(fx, "2023-11-22: officials tell us nothing")), "actors:");
 }
 
+/* e:agents(), e:mode() and e:action() on lines written to trap a reader
+ * that looks only for names and verbs anywhere in the text. */
+static void test_agents_mode_and_action_read_the_main_clause(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua",
+              "rule \"read\" { tags = function(e)\n"
+              "  local m, d = e:mode()\n"
+              "  return { \"a:\" .. table.concat(e:agents(), \"+\"), \"m:\" .. m, \"d:\" .. (d or \"-\"),\n"
+              "           \"v:\" .. e:action() }\n"
+              "end }\n");
+  load_clean(fx);
+  static const struct {
+    const char *line, *tags;
+  } cases[] = {
+      /* who acts: the subject, "X and Y" both, not everyone named */
+      {"2022-10-05: South Korea and the US fire missiles in response to North Korea's launch.",
+       "a:south-korea+us,d:-,m:event,v:fire"},
+      {"2022-10-08: North Korea stages air drills in answer to US-South Korea exercises.",
+       "a:north-korea,d:-,m:event,v:stages"},
+      /* "X says Y did": Y acts; "it" stands for X */
+      {"2023-03-14: Japan says North Korea fired a missile that morning.",
+       "a:north-korea,d:-,m:event,v:fired"},
+      /* no actor in the subject: the owner of a ship, a place */
+      {"2023-07-18: The USS Kentucky docks at Busan.", "a:us,d:-,m:event,v:docks"},
+      /* a passive's agent follows "by" */
+      {"2023-04-30: The North's launch was condemned by the G7.", "a:,d:-,m:reaction,v:condemned"},
+      /* reactions */
+      {"2024-03-05: North Korea denounces planned US-South Korea live-fire drills.",
+       "a:north-korea,d:-,m:reaction,v:denounces"},
+      {"2023-05-01: Kim Yo Jong called the drills a rehearsal for invasion.",
+       "a:north-korea,d:-,m:reaction,v:called"},
+      /* plans, agreements, intents; not "responded to the launch" */
+      {"2022-05-21: South Korea and the US agree to expand their drills.",
+       "a:south-korea+us,d:-,m:plan,v:agree"},
+      {"2023-05-03: The allies will hold drills in August.", "a:south-korea+us,d:-,m:plan,v:will"},
+      {"2023-05-02: Kim Jong Un called for more satellite launches.",
+       "a:north-korea,d:-,m:plan,v:called"},
+      {"2023-05-05: The carrier was ordered to sail toward the peninsula.",
+       "a:,d:-,m:plan,v:ordered"},
+      {"2023-05-04: US and South Korean forces responded to the launch by firing missiles.",
+       "a:south-korea+us,d:-,m:event,v:responded"},
+      {"2023-05-06: A missile, believed to be a Scud, appeared to explode on launch.",
+       "a:north-korea,d:-,m:event,v:appeared"},
+      /* reports of an earlier day, dated when the text names the day */
+      {"2023-03-13: North Korea says it conducted a cruise missile test over the weekend.",
+       "a:north-korea,d:2023-03-11,m:report,v:conducted"},
+      {"2023-05-09: Pyongyang says Monday's missile was a new type.", "a:,d:2023-05-08,m:report,v:was"},
+      {"2023-03-20: Three missiles were fired from Sunan on Sunday.",
+       "a:north-korea,d:2023-03-19,m:report,v:fired"},
+      {"2023-04-05: North Korea said it had tested a glide vehicle last week.",
+       "a:north-korea,d:-,m:report,v:tested"},
+      /* the day named is the entry's own, or the day the saying was made */
+      {"2023-03-14: North Korea fired a missile on Tuesday, Seoul said.",
+       "a:north-korea,d:-,m:event,v:fired"},
+      {"2023-03-14: Seoul said on Tuesday that North Korea fired a missile.",
+       "a:north-korea,d:-,m:event,v:fired"},
+      /* a month has no day to count back from */
+      {"2023-05: North Korea says it fired a missile on Monday.", "a:north-korea,d:-,m:event,v:fired"},
+      /* no verb found: everyone named, as they are told */
+      {"2023-05-07: Kim and Putin at the cosmodrome.", "a:north-korea+russia,d:-,m:event,v:"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *got = tags_of(fx, run_line(fx, cases[i].line));
+    if (strcmp(got, cases[i].tags) != 0)
+      fail_msg("%s\n  got  %s\n  want %s", cases[i].line, got, cases[i].tags);
+  }
+}
+
+/* What e:agents() returns is the rule's own: changing it changes nothing
+ * for the next rule. */
+static void test_agents_returns_a_copy(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", "rule \"spoil\" { tags = function(e) local a = e:agents(); a[1] = \"x\"; return {} end }\n"
+                           "rule \"read\" { after = { \"spoil\" }, tags = function(e)\n"
+                           "  return { \"a:\" .. table.concat(e:agents(), \"+\") } end }\n");
+  load_clean(fx);
+  assert_string_equal(tags_of(fx, run_line(fx, "2023-11-21: North Korea fires a missile")), "a:north-korea");
+}
+
 static void test_match_returns_captures(void **state) {
   fixture *fx = *state;
   write_rules(fx, "a.lua", "rule \"caps\" { tags = function(e)\n"
@@ -1509,6 +1588,8 @@ int main(void) {
       T(test_mentions_an_actor_by_any_of_its_names),
       T(test_mentions_other_words_as_written),
       T(test_actors_are_sorted_keys),
+      T(test_agents_mode_and_action_read_the_main_clause),
+      T(test_agents_returns_a_copy),
       T(test_match_returns_captures),
       T(test_match_without_groups_returns_whole_match),
       T(test_match_no_match_is_nil),

@@ -56,7 +56,7 @@ end
 rule "tag-launch" {
   description = "North Korean missile, rocket and satellite launches, as they happen",
   when = function(e)
-    if e:mode() ~= "event" or not speaks_of_launch(e) then return false end
+    if not speaks_of_launch(e) or e:mode() ~= "event" then return false end
     local verb = e:action()
     if WATCH_VERBS[verb] then return e:find(LAUNCHES) and by_north_korea(e) end
     if verb == "" then return e:agents()[1] == "north-korea" end
@@ -72,8 +72,7 @@ rule "tag-launch" {
 rule "tag-launch-report" {
   description = "statements about a North Korean launch of an earlier day",
   when = function(e)
-    local mode = e:mode()
-    return mode == "report" and speaks_of_launch(e) and by_north_korea(e)
+    return speaks_of_launch(e) and e:mode() == "report" and by_north_korea(e)
   end,
   tags = function(e)
     local _, day = e:mode()
@@ -100,6 +99,10 @@ local ANSWER_VERBS = words [[answered answers answer responded responds retaliat
 rule "tag-show-of-force" {
   description = "allied drills, exercises, bomber flights, carrier and submarine visits, answering fire",
   when = function(e)
+    if not (e:find(lists.shows_of_force) or e:find(lists.strategic_assets)
+            or e:find(lists.missiles)) then
+      return false
+    end
     if e:mode() ~= "event" or not allied_agents(e) then return false end
     local verb = e:action()
     local firing = (LAUNCH_VERBS[verb] or ANSWER_VERBS[verb]) and e:find(lists.missiles)
@@ -120,6 +123,7 @@ rule "tag-north-korea-drill" {
   description = "North Korean artillery, air force and ground drills",
   after = { "tag-launch", "tag-launch-report" },
   when = function(e)
+    if not e:find(lists.north_korea_drills) then return false end
     local mode = e:mode()
     if mode ~= "event" and mode ~= "report" then return false end
     if e:has_tag({ "launch", "launch-report" }) and not e:find(lists.artillery) then
@@ -139,6 +143,16 @@ rule "tag-north-korea-drill" {
 -- A reaction: condemnation, denunciation, protest, calling it a
 -- provocation, a Security Council meeting or sanctions about it, and
 -- measures short of force taken in retaliation.
+-- The words e:mode() reads a reaction or a plan from (scripts/sense.lua): a
+-- line holding none of them is neither, and is not read for it.
+local CALLS = { "call", "calls", "called", "calling" }
+local function may_react(e)
+  return e:find(lists.reaction_verbs) or e:find(CALLS) or e:find(lists.reproach)
+end
+local function may_plan(e)
+  return e:find(lists.plan_verbs) or e:find(CALLS) or e:find({ "to" })
+end
+
 -- "in protest of the drills" gives the reason for something else.
 local reactions_but_protest = {}
 for _, w in ipairs(lists.reactions) do
@@ -148,7 +162,7 @@ end
 rule "tag-reaction" {
   description = "condemnations, protests, Security Council action and retaliation short of force",
   when = function(e)
-    if e:mode() == "reaction" then return true end
+    if may_react(e) and e:mode() == "reaction" then return true end
     local said = e:find(lists.reactions)
     if said and e:match("(?i)\\bin protest (of|at|against|over)\\b") then
       said = e:find(reactions_but_protest)
@@ -165,7 +179,7 @@ rule "tag-reaction" {
 rule "tag-plan" {
   description = "plans, announcements, agreements and threats",
   when = function(e)
-    return e:mode() == "plan" or e:find(lists.threats)
+    return e:find(lists.threats) or (may_plan(e) and e:mode() == "plan")
   end,
   tags = { "plan" },
 }
@@ -178,11 +192,13 @@ rule "tag-exercise" {
   after = { "tag-show-of-force", "tag-north-korea-drill" },
   when = function(e)
     if e:has_tag({ "show-of-force", "north-korea-drill" }) then return true end
+    if not (e:find(lists.shows_of_force)
+            or (e:find({ "military planes", "warplanes", "bombers", "warships" })
+                and e:find({ "enter", "enters", "fly", "flies", "flew", "sail", "sails" }))) then
+      return false
+    end
     local mode = e:mode()
-    if mode ~= "event" and mode ~= "report" then return false end
-    return e:find(lists.shows_of_force)
-      or (e:find({ "military planes", "warplanes", "bombers", "warships" })
-          and e:find({ "enter", "enters", "fly", "flies", "flew", "sail", "sails" }))
+    return mode == "event" or mode == "report"
   end,
   tags = { "exercise" },
 }

@@ -207,4 +207,44 @@ lists.shows_of_force = {
   "Invincible Spirit", "Pacific Dragon",
 }
 
+-- Verbs that tell a reaction when they are the main verb of a line (e:mode()
+-- reads them): condemning, protesting, sanctioning.
+lists.reaction_verbs = {
+  "condemn", "condemns", "condemned", "denounce", "denounces", "denounced", "protest",
+  "protests", "protested", "lodge", "lodges", "lodged", "slam", "slams", "slammed",
+  "criticize", "criticizes", "criticized", "criticise", "criticises", "criticised", "rebuke",
+  "rebukes", "rebuked", "decry", "decries", "decried", "deplore", "deplores", "deplored",
+  "blast", "blasts", "blasted", "oppose", "opposes", "opposed", "accuse", "accuses", "accused",
+  "sanction", "sanctions", "sanctioned",
+}
+
+-- Verbs (and auxiliaries) that tell something intended rather than done:
+-- will, plans, agrees, announces, warns, postpones, signs.
+lists.plan_verbs = {
+  "will", "would", "shall", "plan", "plans", "planned", "intend", "intends", "intended",
+  "agree", "agrees", "agreed", "announce", "announces", "announced", "notify", "notifies",
+  "notified", "warn", "warns", "warned", "vow", "vows", "vowed", "threaten", "threatens",
+  "threatened", "pledge", "pledges", "pledged", "prepare", "prepares", "prepared", "schedule",
+  "schedules", "scheduled", "postpone", "postpones", "postponed", "suspend", "suspends",
+  "suspended", "cancel", "cancels", "canceled", "cancelled", "extend", "extends", "extended",
+  "decide", "decides", "decided", "propose", "proposes", "proposed", "consider", "considers",
+  "considered", "examine", "examines", "examining", "reschedule", "reschedules", "rescheduled",
+  "threatening", "warning", "vowing", "planning", "preparing", "sign", "signs", "signed",
+}
+
+-- Verbs of saying: "X said (that) Y ..." reports Y (e:agents() and e:mode()
+-- read on in Y).
+lists.report_verbs = {
+  "say", "says", "said", "report", "reports", "reported", "confirm", "confirms", "confirmed",
+  "claim", "claims", "claimed", "tell", "tells", "told", "add", "adds", "added", "disclose",
+  "discloses", "disclosed", "reveal", "reveals", "revealed", "write", "writes", "wrote",
+}
+
+-- Every name of lists.owners in one list, for e:find.
+lists.owner_names = {}
+for _, names in pairs(lists.owners) do
+  for _, name in ipairs(names) do lists.owner_names[#lists.owner_names + 1] = name end
+end
+table.sort(lists.owner_names)
+
 return lists

@@ -30,12 +30,21 @@
 --   ("report", with that day when the text names one).
 local methods, lists = ...
 
-local lower, sub, find, gmatch = string.lower, string.sub, string.find, string.gmatch
+-- The string functions are called as functions, never as methods: a method
+-- goes through the rules' copy of the library, which charges each call.
+local lower, upper, sub, find, gmatch, gsub, match, byte, format =
+  string.lower, string.upper, string.sub, string.find, string.gmatch, string.gsub, string.match,
+  string.byte, string.format
 
-local function set(...)
+local function ends(s, tail) return sub(s, -#tail) == tail end
+
+-- A set of words: from a string of words, or from a list of them.
+local function set(words_of)
   local s = {}
-  for _, list in ipairs({ ... }) do
-    for w in gmatch(list, "%S+") do s[w] = true end
+  if type(words_of) == "table" then
+    for _, w in ipairs(words_of) do s[w] = true end
+  else
+    for w in gmatch(words_of, "%S+") do s[w] = true end
   end
   return s
 end
@@ -43,21 +52,9 @@ end
 -- Verb forms by what they tell. A word may be a verb or a noun ("fires",
 -- "plans"): it is read as a verb only where no determiner, number or
 -- possessive stands before it.
-local REACTION = set [[condemn condemns condemned denounce denounces denounced protest
-  protests protested lodge lodges lodged slam slams slammed criticize criticizes criticized
-  criticise criticises criticised rebuke rebukes rebuked decry decries decried deplore
-  deplores deplored blast blasts blasted oppose opposes opposed accuse accuses accused
-  sanction sanctions sanctioned]]
-local PLAN = set [[will would shall plan plans planned intend intends intended agree agrees
-  agreed announce announces announced notify notifies notified warn warns warned vow vows
-  vowed threaten threatens threatened pledge pledges pledged prepare prepares prepared
-  schedule schedules scheduled postpone postpones postponed suspend suspends suspended
-  cancel cancels canceled cancelled extend extends extended decide decides decided propose
-  proposes proposed consider considers considered examine examines examining reschedule
-  reschedules rescheduled threatening warning vowing planning preparing sign signs signed]]
-local REPORT = set [[say says said report reports reported confirm confirms confirmed claim
-  claims claimed tell tells told add adds added disclose discloses disclosed reveal reveals
-  revealed write writes wrote]]
+local REACTION = set(lists.reaction_verbs)
+local PLAN = set(lists.plan_verbs)
+local REPORT = set(lists.report_verbs)
 local ACT = set [[launch launches launched fire fires fired test-fire test-fires test-fired
   test-launch test-launches test-launched shoot shoots shot test tests tested hold holds
   held conduct conducts conducted stage stages staged begin begins began start starts
@@ -121,7 +118,7 @@ local function name_index(by_key)
   for key, names in pairs(by_key) do
     for _, name in ipairs(names) do
       local ps = pieces(name)
-      local exact = #name <= 6 and name:upper() == name and name:lower() ~= name
+      local exact = #name <= 6 and upper(name) == name and lower(name) ~= name
       if not exact then
         for i, w in ipairs(ps) do ps[i] = lower(w) end
       end
@@ -178,19 +175,23 @@ end
 -- form without a possessive 's.
 local function words(s)
   local v = {}
-  for b, w, e in gmatch(s, "()([%w][%w%-'’%.]*)()") do
-    w = w:gsub("%.$", "")
+  for b, w, e in gmatch(s, "()([%w][%w%-'%.]*)()") do
+    if byte(w, -1) == 46 then w = sub(w, 1, -2) end -- a full stop
     local l = lower(w)
-    local poss = l:find("['’]s?$") ~= nil
-    l = l:gsub("['’]s?$", "")
-    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss, comma = sub(s, e, e) == "," }
+    local poss = false
+    if ends(l, "'s") then
+      poss, l = true, sub(l, 1, -3)
+    elseif ends(l, "'") then
+      poss, l = true, sub(l, 1, -2)
+    end
+    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss, comma = byte(s, e) == 44 }
   end
   return v
 end
 
 local function nounlike(prev, l)
   return prev and (DET[prev.l] or prev.poss
-                   or (AMBIG[l] and (NOUNMOD[prev.l] or prev.l:find("^%d") ~= nil)))
+                   or (AMBIG[l] and (NOUNMOD[prev.l] or find(prev.l, "^%d") ~= nil)))
 end
 
 -- The first verb of words v from index i on: its index, or nil.
@@ -201,7 +202,7 @@ local RELATIVE = set [[that which who whose]]
 local ASIDE = set [[a an believed including likely possibly apparently reportedly]]
 local function aside_at(v, k)
   local l = v[k].l
-  if not (ASIDE[l] or (v[k].w == l and (l:find("%led$") or l:find("%ling$")))) then return nil end
+  if not (ASIDE[l] or (v[k].w == l and (ends(l, "ed") or ends(l, "ing")))) then return nil end
   for j = k, #v do
     if v[j].comma then return j end
   end
@@ -219,7 +220,7 @@ local function verb_at(v, i)
     elseif k > i and RELATIVE[l] and not relative then
       relative = true
     elseif relative then
-      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (t.w == l and l:find("%led$")) then
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (t.w == l and ends(l, "ed")) then
         relative = "verb"
       elseif relative == "verb" then
         relative = false
@@ -230,7 +231,7 @@ local function verb_at(v, i)
         if not nounlike(prev, l) or AUX[l] or l == "will" or l == "would" then return k end
       elseif ACT[l] then
         if not nounlike(prev, l) then return k end
-      elseif t.w == l and l:find("%led$") and not ADJ[l] and not nounlike(prev, l) then
+      elseif t.w == l and ends(l, "ed") and not ADJ[l] and not nounlike(prev, l) then
         return k
       end
     end
@@ -249,7 +250,7 @@ local SPANS = set [[day days week weeks month months hour hours minute minutes f
 
 local function first_clause(text)
   local c = text
-  local cut = c:find(";", 1, true) or c:find(" \xe2\x80[\x93\x94] ")
+  local cut = find(c, ";", 1, true) or find(c, " \xe2\x80[\x93\x94] ")
   if cut then c = sub(c, 1, cut - 1) end
   local colon = find(c, ": ", 1, true)
   local label
@@ -260,9 +261,9 @@ local function first_clause(text)
   for _ = 1, 2 do
     local v = words(sub(c, 1, 40))
     local lead = v[1] and v[1].l or ""
-    local comma = c:find(",", 1, true)
+    local comma = find(c, ",", 1, true)
     if (LEADS[lead] or (COUNTS[lead] and v[2] and SPANS[v[2].l])) and comma and comma < #c * 0.7 then
-      c = c:sub(comma + 1):gsub("^%s+", "")
+      c = gsub(sub(c, comma + 1), "^%s+", "")
     else
       break
     end
@@ -282,7 +283,7 @@ local function iso(day)
   local d = doy - (153 * mp + 2) // 5 + 1
   local m = mp < 10 and mp + 3 or mp - 9
   if m <= 2 then y = y + 1 end
-  return ("%04d-%02d-%02d"):format(y, m, d)
+  return format("%04d-%02d-%02d", y, m, d)
 end
 
 -- The days text places actions on, relative to the entry's day: the
@@ -293,6 +294,13 @@ end
 local SAID = set [[said says reported reports confirmed announced told added claimed stated]]
 local function days_named(text, day, reported)
   local earliest, same
+  local l = lower(text)
+  -- Every phrase below holds one of these: most lines hold none.
+  if not (find(l, "day", 1, true) or find(l, "week", 1, true) or find(l, "night", 1, true)
+          or find(l, "in late ", 1, true) or find(l, "in early ", 1, true)
+          or find(l, "in mid-", 1, true)) then
+    return nil, nil
+  end
   local v = words(text)
   local weekday = (day + 4) % 7
   local function earlier(d)
@@ -311,13 +319,12 @@ local function days_named(text, day, reported)
       end
     end
   end
-  local l = lower(text)
   local function has(p) return find(l, p) ~= nil end
   local function day_before()
     for _, p in ipairs({ "the day before", "a day before" }) do
       local _, e = find(l, p, 1, true)
       if e then
-        local next_word = l:match("^%s+(%a+)", e + 1)
+        local next_word = match(l, "^%s+(%a+)", e + 1)
         if not next_word or not DET[next_word] then return true end
       end
     end
@@ -376,7 +383,7 @@ end
 -- predicate (strings), agents (a set of actor keys) and mode.
 local function read(text, day, outer_agents)
   local clause, label = first_clause(text)
-  clause = clause:gsub("\xe2\x80\x99", "'"):gsub("\xe2\x80[\x93\x94]", ", ")
+  clause = gsub(clause, "\xe2\x80[\x93\x94]", ", ")
   local v = words(clause)
   local r = { subject = "", verb = "", predicate = clause, agents = {}, mode = "event" }
   local k = verb_at(v, 1)
@@ -407,10 +414,10 @@ local function read(text, day, outer_agents)
     for j = k + 1, math.min(k + 3, #v) do
       local l = v[j].l
       if DET[l] then break end -- "was a warning": a noun phrase follows
-      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or l:find("%led$") or l:find("%ling$")
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or ends(l, "ed") or ends(l, "ing")
         or l == "fallen" or l == "blown" or l == "flown" or l == "shown" then
         k, verb = j, l
-        passive = be and not l:find("ing$")
+        passive = be and not ends(l, "ing")
         break
       end
     end
@@ -460,7 +467,7 @@ local function read(text, day, outer_agents)
   end
   -- A passive names its agent after "by" ("was condemned by the G7", "missiles
   -- launched by Pyongyang"), or leaves the subject's owner to stand for it.
-  local participle = verb:find("ed$") or verb == "shot" or verb == "flown" or verb == "sent"
+  local participle = ends(verb, "ed") or verb == "shot" or verb == "flown" or verb == "sent"
   if participle then
     local by = find(clause, "%f[%a]by ", v[k].b)
     if by then
@@ -482,7 +489,7 @@ local function read(text, day, outer_agents)
     r.mode = "reaction"
   elseif verb == "call" or verb == "calls" or verb == "called" or verb == "calling" then
     local l = lower(r.predicate)
-    if l:find("^%s*for%f[%A]") then
+    if find(l, "^%s*for%f[%A]") then
       r.mode = "plan"
     elseif reproaches(l) then
       r.mode = "reaction"
@@ -502,14 +509,15 @@ local function read(text, day, outer_agents)
   return r
 end
 
--- The reading of entry e, made once per entry.
-local cache = setmetatable({}, { __mode = "k" })
+-- The reading of entry e, made once per entry: the rules run one entry at
+-- a time, so the last reading is the one asked for again (a table keyed by
+-- entry would make the collector's work grow with the entries it holds).
+local last_e, last_id, last_text, last_r
 local function reading(e)
   local text, id = e.text, e.id
-  local c = cache[e]
-  if c and c.id == id and c.text == text then return c.r end
+  if rawequal(e, last_e) and id == last_id and text == last_text then return last_r end
   local day = e.day
-  local r = read(text, day)
+  local r = read(gsub(text, "\xe2\x80\x99", "'"), day)
   if r.mode == "event" and day == e.last_day then
     local earliest, same = days_named(text, day, r.reported_by ~= nil)
     if earliest ~= nil and (not same or r.pluperfect) then
@@ -520,7 +528,7 @@ local function reading(e)
     end
   end
   r.agent_list = sorted_keys(r.agents)
-  cache[e] = { id = id, text = text, r = r }
+  last_e, last_id, last_text, last_r = e, id, text, r
   return r
 end
 

@@ -9,6 +9,7 @@
 
 #include "embedded.h"
 #include "lua_json.h"
+#include "lua_sense.h"
 #include "rules_impl.h"
 #include "vigil.h"
 
@@ -643,9 +644,10 @@ static int setup_api(vg_rules *r) {
       lua_pushvalue(L, -1);
       lua_setfield(L, LUA_REGISTRYINDEX, TAG_STEPS);
       vg_lua_entry_push_views(L);
-      if (luaL_loadbufferx(L, sense, strlen(sense), "=scripts/sense.lua", "t") == LUA_OK &&
-          lua_pcall(L, 7, 0, 0) == LUA_OK)
-        rc = 0;
+      if (luaL_loadbufferx(L, sense, strlen(sense), "=scripts/sense.lua", "t") == LUA_OK) {
+        vg_lua_sense_push(L);
+        if (lua_pcall(L, 8, 0, 0) == LUA_OK) rc = 0;
+      }
     }
   }
   if (rc) vg_error("rules: cannot set up the rule API: %s", lua_tostring(L, -1));

@@ -146,11 +146,19 @@ rule "tag-north-korea-drill" {
 -- The words e:mode() reads a reaction or a plan from (scripts/sense.lua): a
 -- line holding none of them is neither, and is not read for it.
 local CALLS = { "call", "calls", "called", "calling" }
+-- Reactions and plans are tagged on lines about the peninsula's security:
+-- naming an actor, a weapon or a show of force ("The council will vote on
+-- the budget" is no plan of interest).
+local function about_security(e)
+  return e:find(lists.owner_names) or e:find(lists.weapons) or e:find(lists.shows_of_force)
+    or e:find(lists.strategic_assets) or #e:actors() > 0
+end
 local function may_react(e)
-  return e:find(lists.reaction_verbs) or e:find(CALLS) or e:find(lists.reproach)
+  return (e:find(lists.reaction_verbs) or e:find(CALLS) or e:find(lists.reproach))
+    and about_security(e)
 end
 local function may_plan(e)
-  return e:find(lists.plan_verbs) or e:find(CALLS) or e:find({ "to" })
+  return (e:find(lists.plan_verbs) or e:find(CALLS) or e:find({ "to" })) and about_security(e)
 end
 
 -- "in protest of the drills" gives the reason for something else.
@@ -179,7 +187,7 @@ rule "tag-reaction" {
 rule "tag-plan" {
   description = "plans, announcements, agreements and threats",
   when = function(e)
-    return e:find(lists.threats) or (may_plan(e) and e:mode() == "plan")
+    return (e:find(lists.threats) and about_security(e)) or (may_plan(e) and e:mode() == "plan")
   end,
   tags = { "plan" },
 }

@@ -28,7 +28,7 @@
 --   warns, vows, postpones) gives "plan"; otherwise the action happened on
 --   the entry's date ("event") unless the text places it on an earlier day
 --   ("report", with that day when the text names one).
-local methods, lists = ...
+local methods, lists, native = ...
 
 -- The string functions are called as functions, never as methods: a method
 -- goes through the rules' copy of the library, which charges each call.
@@ -74,7 +74,8 @@ local ACT = set [[launch launches launched fire fires fired test-fire test-fires
   drives drove return returns returned enter enters entered go goes went set sets ran run
   runs mark marks marked send hit hits struck rose rise rises sent pass
   moves flew practice practices practiced train trains trained perform performs performed
-  carries shut shuts close closes closed blew destroy destroys destroyed host hosts hosted]]
+  carries shut shuts close closes closed blew destroy destroys destroyed host hosts hosted
+  issue issues issued]]
 local AUX = set [[is are was were be been being has have had do does did]]
 local PRONOUN = set [[it its they their he she we]]
 local DET = set [[the a an its their his her our this that these those new first second
@@ -107,11 +108,9 @@ local WEEKDAYS = { sunday = 0, monday = 1, tuesday = 2, wednesday = 3, thursday 
 -- starting with it, each as its words (pieces split at anything but
 -- letters and digits) and the key it stands for. Names written in capitals
 -- of at most six characters match only in capitals, as e:find has it.
-local function pieces(s)
-  local p = {}
-  for w in gmatch(s, "[%w]+") do p[#p + 1] = w end
-  return p
-end
+-- pieces(s): the runs of letters and digits of s, and the same in lower
+-- case (core/lua_sense.c).
+local pieces = native.pieces
 
 local function name_index(by_key)
   local index = {}
@@ -138,9 +137,7 @@ local owner_index = name_index(lists.owners)
 -- The keys the names of `index` find in text s, in a set.
 local function keys_in(index, s, found)
   found = found or {}
-  local ps = pieces(s)
-  local low = {}
-  for i, w in ipairs(ps) do low[i] = lower(w) end
+  local ps, low = pieces(s)
   local function try(cands, i)
     for _, c in ipairs(cands) do
       if not found[c.key] then
@@ -164,6 +161,46 @@ local function keys_in(index, s, found)
   return found
 end
 
+-- The keys the names of `index` find in words i to j of v (as words()
+-- gives them), added to the set `found`, which it returns.
+local function keys_of(index, v, i, j, found)
+  found = found or {}
+  local ps, low, n = {}, {}, 0
+  for k = i, j do
+    local w, l = v.w[k], v.l[k]
+    if v.plain[k] then
+      n = n + 1
+      ps[n], low[n] = #w == #l and w or sub(w, 1, #l), l
+    else -- "US-South", "U.S", "Jong-un": their pieces
+      local p2, l2 = pieces(w)
+      for x = 1, #p2 do
+        n = n + 1
+        ps[n], low[n] = p2[x], l2[x]
+      end
+    end
+  end
+  local function try(cands, at)
+    for _, c in ipairs(cands) do
+      if not found[c.key] then
+        local ok = true
+        for x = 1, #c.words do
+          if (c.exact and ps[at + x - 1] or low[at + x - 1]) ~= c.words[x] then ok = false break end
+        end
+        if ok then found[c.key] = true end
+      end
+    end
+  end
+  for x = 1, n do
+    local cands = index[ps[x]]
+    if cands then try(cands, x) end
+    if ps[x] ~= low[x] then
+      cands = index[low[x]]
+      if cands then try(cands, x) end
+    end
+  end
+  return found
+end
+
 local function sorted_keys(s)
   local v = {}
   for k in pairs(s) do v[#v + 1] = k end
@@ -171,27 +208,18 @@ local function sorted_keys(s)
   return v
 end
 
--- The words of s with where each begins and ends, and their lower-case
--- form without a possessive 's.
-local function words(s)
-  local v = {}
-  for b, w, e in gmatch(s, "()([%w][%w%-'%.]*)()") do
-    if byte(w, -1) == 46 then w = sub(w, 1, -2) end -- a full stop
-    local l = lower(w)
-    local poss = false
-    if ends(l, "'s") then
-      poss, l = true, sub(l, 1, -3)
-    elseif ends(l, "'") then
-      poss, l = true, sub(l, 1, -2)
-    end
-    v[#v + 1] = { b = b, e = e, w = w, l = l, poss = poss, comma = byte(s, e) == 44 }
-  end
-  return v
-end
+-- The words of s (core/lua_sense.c), as lists side by side: v.n words,
+-- where word k begins (v.b[k]) and ends (v.e[k], the byte after it), as
+-- written (v.w[k]) and in lower case without a possessive 's (v.l[k]),
+-- whether it had a possessive (v.poss[k]) and whether a comma follows it
+-- (v.comma[k]).
+local words = native.words
 
-local function nounlike(prev, l)
-  return prev and (DET[prev.l] or prev.poss
-                   or (AMBIG[l] and (NOUNMOD[prev.l] or find(prev.l, "^%d") ~= nil)))
+-- Whether word j of v, standing before a word l, makes l a noun.
+local function nounlike(v, j, l)
+  if j < 1 then return false end
+  local p = v.l[j]
+  return DET[p] or v.poss[j] or (AMBIG[l] and (NOUNMOD[p] or find(p, "^%d") ~= nil))
 end
 
 -- The first verb of words v from index i on: its index, or nil.
@@ -201,26 +229,25 @@ local RELATIVE = set [[that which who whose]]
 -- Scud, exploded".
 local ASIDE = set [[a an believed including likely possibly apparently reportedly]]
 local function aside_at(v, k)
-  local l = v[k].l
-  if not (ASIDE[l] or (v[k].w == l and (ends(l, "ed") or ends(l, "ing")))) then return nil end
-  for j = k, #v do
-    if v[j].comma then return j end
+  local l = v.l[k]
+  if not (ASIDE[l] or (v.w[k] == l and (ends(l, "ed") or ends(l, "ing")))) then return nil end
+  for j = k, v.n do
+    if v.comma[j] then return j end
   end
 end
 
 local function verb_at(v, i)
   local relative = false -- inside "a missile that may be ...": its verb is not the main one
   local skip_to = 0
-  for k = i, #v do
-    local t, prev = v[k], v[k - 1]
-    local l = t.l
-    if k > i and prev.comma and k > skip_to then skip_to = aside_at(v, k) or 0 end
+  for k = i, v.n do
+    local l, w = v.l[k], v.w[k]
+    if k > i and v.comma[k - 1] and k > skip_to then skip_to = aside_at(v, k) or 0 end
     if k <= skip_to then
       -- inside an aside
     elseif k > i and RELATIVE[l] and not relative then
       relative = true
     elseif relative then
-      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (t.w == l and ends(l, "ed")) then
+      if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or AUX[l] or (w == l and ends(l, "ed")) then
         relative = "verb"
       elseif relative == "verb" then
         relative = false
@@ -228,10 +255,10 @@ local function verb_at(v, i)
     end
     if k > skip_to and not relative and (k > i or i > 1) then
       if PLAN[l] or REACTION[l] or REPORT[l] or AUX[l] then
-        if not nounlike(prev, l) or AUX[l] or l == "will" or l == "would" then return k end
+        if not nounlike(v, k - 1, l) or AUX[l] or l == "will" or l == "would" then return k end
       elseif ACT[l] then
-        if not nounlike(prev, l) then return k end
-      elseif t.w == l and ends(l, "ed") and not ADJ[l] and not nounlike(prev, l) then
+        if not nounlike(v, k - 1, l) then return k end
+      elseif w == l and ends(l, "ed") and not ADJ[l] and not nounlike(v, k - 1, l) then
         return k
       end
     end
@@ -250,7 +277,8 @@ local SPANS = set [[day days week weeks month months hour hours minute minutes f
 
 local function first_clause(text)
   local c = text
-  local cut = find(c, ";", 1, true) or find(c, " \xe2\x80[\x93\x94] ")
+  local cut = find(c, ";", 1, true) or find(c, " \xe2\x80\x94 ", 1, true)
+    or find(c, " \xe2\x80\x93 ", 1, true)
   if cut then c = sub(c, 1, cut - 1) end
   local colon = find(c, ": ", 1, true)
   local label
@@ -259,10 +287,11 @@ local function first_clause(text)
     c = sub(c, colon + 2)
   end
   for _ = 1, 2 do
-    local v = words(sub(c, 1, 40))
-    local lead = v[1] and v[1].l or ""
     local comma = find(c, ",", 1, true)
-    if (LEADS[lead] or (COUNTS[lead] and v[2] and SPANS[v[2].l])) and comma and comma < #c * 0.7 then
+    if not comma then break end
+    local first, second = match(c, "^(%a+)%s+(%a*)")
+    first, second = lower(first or ""), lower(second or "")
+    if (LEADS[first] or (COUNTS[first] and SPANS[second])) and comma < #c * 0.7 then
       c = gsub(sub(c, comma + 1), "^%s+", "")
     else
       break
@@ -301,25 +330,31 @@ local function days_named(text, day, reported)
           or find(l, "in mid-", 1, true)) then
     return nil, nil
   end
-  local v = words(text)
   local weekday = (day + 4) % 7
   local function earlier(d)
     if earliest == nil or earliest == true or (type(d) == "number" and d < earliest) then
       if type(d) == "number" or earliest == nil then earliest = d end
     end
   end
-  for k, t in ipairs(v) do
-    local wd = WEEKDAYS[t.l]
-    if wd then
-      local p1, p2 = v[k - 1], v[k - 2]
-      local said = not t.poss and p1 and (SAID[p1.l] or (p1.l == "on" and p2 and SAID[p2.l]))
-      if not said then
+  -- A weekday named, unless as the day something was said: the last such
+  -- day on or before the entry's.
+  for name, wd in pairs(WEEKDAYS) do
+    local from = 1
+    while true do
+      local p, q = find(l, name, from, true)
+      if not p then break end
+      from = q + 1
+      local possessive = byte(l, q + 1) == 39
+      local p1, p2 = match(sub(l, p > 30 and p - 30 or 1, p - 1), "(%a+)%s+$"), nil
+      if p1 then p2 = match(sub(l, p > 30 and p - 30 or 1, p - 1), "(%a+)%s+%a+%s+$") end
+      local said = not possessive and p1 and (SAID[p1] or (p1 == "on" and p2 and SAID[p2]))
+      if (p == 1 or not find(sub(l, p - 1, p - 1), "%a")) and not said then
         local back = (weekday - wd) % 7
         if back == 0 then same = true else earlier(day - back) end
       end
     end
   end
-  local function has(p) return find(l, p) ~= nil end
+  local function has(p) return find(l, p, 1, true) ~= nil end
   local function day_before()
     for _, p in ipairs({ "the day before", "a day before" }) do
       local _, e = find(l, p, 1, true)
@@ -330,7 +365,7 @@ local function days_named(text, day, reported)
     end
   end
   if has("the previous day") or has("the previous night") or has("a day earlier")
-    or has("%f[%a]yesterday") or day_before() then
+    or has("yesterday") or day_before() then
     earlier(day - 1)
   end
   -- "A day after the launch, state media said ...": the launch was the day
@@ -350,9 +385,9 @@ local function days_named(text, day, reported)
     if back == 0 then back = 7 end
     earlier(day - back)
   end
-  if has("in late ") or has("in early ") or has("in mid%-") then
+  if has("in late ") or has("in early ") or has("in mid-") then
     for m in pairs(MONTHS) do
-      if has("in late " .. m) or has("in early " .. m) or has("in mid%-" .. m) then earlier(true) end
+      if has("in late " .. m) or has("in early " .. m) or has("in mid-" .. m) then earlier(true) end
     end
   end
   if has("last week") or has("earlier this week") or has("days earlier")
@@ -374,7 +409,8 @@ local SEEM = set [[appear appears appeared seem seems seemed]]
 local function reproaches(s)
   s = lower(s)
   for _, w in ipairs(lists.reproach) do
-    if find(s, "%f[%w]" .. w) then return true end
+    local p = find(s, w, 1, true)
+    if p and (p == 1 or not find(sub(s, p - 1, p - 1), "%w")) then return true end
   end
   return false
 end
@@ -383,26 +419,27 @@ end
 -- predicate (strings), agents (a set of actor keys) and mode.
 local function read(text, day, outer_agents)
   local clause, label = first_clause(text)
-  clause = gsub(clause, "\xe2\x80[\x93\x94]", ", ")
+  if find(clause, "\xe2\x80", 1, true) then clause = gsub(clause, "\xe2\x80[\x93\x94]", ", ") end
   local v = words(clause)
   local r = { subject = "", verb = "", predicate = clause, agents = {}, mode = "event" }
   local k = verb_at(v, 1)
   if not k then
-    r.agents = keys_in(actor_index, clause)
+    r.agents = keys_of(actor_index, v, 1, v.n)
     return r
   end
-  local subject = sub(clause, 1, v[k].b - 1)
+  local subject = sub(clause, 1, v.b[k] - 1)
+  local k0 = k -- the subject is v[1] .. v[k0 - 1]
   r.subject = subject
-  local verb = v[k].l
+  local verb = v.l[k]
   -- An auxiliary tells the mode of the verb after it ("will launch", "has
   -- notified", "was postponed"); "had" over a reported action tells of an
   -- earlier one.
   local pluperfect, passive = false, false
   local READY = { ready = true, set = true, expected = true, going = true, due = true,
                   about = true, poised = true, likely = true, prepared = true }
-  if AUX[verb] and v[k + 1] and READY[v[k + 1].l] and v[k + 2] and v[k + 2].l == "to" then
-    r.verb, r.subject, r.predicate = v[k + 1].l, subject, sub(clause, v[k + 1].e)
-    r.agents = keys_in(actor_index, subject)
+  if AUX[verb] and READY[v.l[k + 1]] and v.l[k + 2] == "to" then
+    r.verb, r.subject, r.predicate = v.l[k + 1], subject, sub(clause, v.e[k + 1])
+    r.agents = keys_of(actor_index, v, 1, k0 - 1)
     if next(r.agents) == nil and outer_agents then r.agents = outer_agents end
     r.mode = "plan"
     return r
@@ -411,8 +448,8 @@ local function read(text, day, outer_agents)
     if verb == "had" then pluperfect = true end
     local be = verb ~= "had" and verb ~= "has" and verb ~= "have" and verb ~= "do"
       and verb ~= "does" and verb ~= "did"
-    for j = k + 1, math.min(k + 3, #v) do
-      local l = v[j].l
+    for j = k + 1, math.min(k + 3, v.n) do
+      local l = v.l[j]
       if DET[l] then break end -- "was a warning": a noun phrase follows
       if PLAN[l] or REACTION[l] or REPORT[l] or ACT[l] or ends(l, "ed") or ends(l, "ing")
         or l == "fallen" or l == "blown" or l == "flown" or l == "shown" then
@@ -423,26 +460,26 @@ local function read(text, day, outer_agents)
     end
   end
   r.verb = verb
-  r.predicate = sub(clause, v[k].e)
+  r.predicate = sub(clause, v.e[k])
   r.pluperfect = pluperfect
   -- "X said (on Monday) (that) Y ...": read on in Y.
   if REPORT[verb] then
     local j = k + 1
     -- "said in his New Year address that ...", "told reporters that ...".
-    if v[j] and (PREP[v[j].l] or verb == "told" or verb == "tells" or verb == "tell") then
-      for t = j, math.min(k + 8, #v) do
-        if v[t].l == "that" and not (v[t + 1] and SPANS[v[t + 1].l]) then j = t + 1 break end
+    if v.l[j] and (PREP[v.l[j]] or verb == "told" or verb == "tells" or verb == "tell") then
+      for t = j, math.min(k + 8, v.n) do
+        if v.l[t] == "that" and not SPANS[v.l[t + 1]] then j = t + 1 break end
       end
     end
-    while v[j] and (v[j].l == "on" or WEEKDAYS[v[j].l] or v[j].l == "that"
-                    or v[j].l == "in" or v[j].l == "a" or v[j].l == "statement") do
+    while v.l[j] and (v.l[j] == "on" or WEEKDAYS[v.l[j]] or v.l[j] == "that"
+                      or v.l[j] == "in" or v.l[j] == "a" or v.l[j] == "statement") do
       j = j + 1
     end
-    if v[j] then
-      local rest = sub(clause, v[j].b)
+    if v.l[j] then
+      local rest = sub(clause, v.b[j])
       local kj = verb_at(words(rest), 1)
       if kj and kj > 1 then
-        local own = keys_in(actor_index, subject)
+        local own = keys_of(actor_index, v, 1, k0 - 1)
         local inner = read(rest, day, own)
         inner.reported_by = own
         -- "X said the drill was a provocation": X's reproach.
@@ -455,33 +492,33 @@ local function read(text, day, outer_agents)
   end
   -- Agents: the subject's actors; a pronoun subject stands for the one who
   -- said it.
-  local sw = words(subject)
-  local head = subject
-  for j = 2, #sw do
-    if PREP[sw[j].l] then head = sub(subject, 1, sw[j].b - 1) break end
+  local head_end = k0 - 1
+  for j = 2, k0 - 1 do
+    if PREP[v.l[j]] then head_end = j - 1 break end
   end
-  local agents = keys_in(actor_index, head)
-  local first = sw[1]
-  if next(agents) == nil and outer_agents and first and PRONOUN[first.l] then
+  local agents = keys_of(actor_index, v, 1, head_end)
+  local first = k0 > 1 and v.l[1] or nil
+  if next(agents) == nil and outer_agents and first and PRONOUN[first] then
     agents = outer_agents
   end
   -- A passive names its agent after "by" ("was condemned by the G7", "missiles
   -- launched by Pyongyang"), or leaves the subject's owner to stand for it.
   local participle = ends(verb, "ed") or verb == "shot" or verb == "flown" or verb == "sent"
   if participle then
-    local by = find(clause, "%f[%a]by ", v[k].b)
-    if by then
-      local after = words(sub(clause, by + 3, by + 40))
-      local upto = after[3] and after[3].e or (after[#after] and after[#after].e) or 1
-      local by_agents = keys_in(actor_index, sub(clause, by + 3, by + 2 + upto))
-      if passive or next(agents) == nil then agents = by_agents end
+    for j = k + 1, v.n - 1 do
+      if v.l[j] == "by" then
+        local by_agents = keys_of(actor_index, v, j + 1, math.min(j + 3, v.n))
+        if passive or next(agents) == nil then agents = by_agents end
+        break
+      end
     end
   end
-  if next(agents) == nil then agents = keys_in(owner_index, subject) end
-  if next(agents) == nil then
-    local upto = find(r.predicate, ",", 1, true)
-    local rest = upto and sub(r.predicate, 1, upto - 1) or r.predicate
-    agents = keys_in(owner_index, (label or "") .. " " .. subject .. " " .. rest)
+  if next(agents) == nil then agents = keys_of(owner_index, v, 1, k0 - 1) end
+  if next(agents) == nil then -- the clause up to the first comma after the verb
+    local upto = k
+    while upto < v.n and not v.comma[upto] do upto = upto + 1 end
+    agents = keys_of(owner_index, v, 1, upto)
+    if label then keys_in(owner_index, label, agents) end
   end
   r.agents = agents
   -- The mode.
@@ -499,8 +536,7 @@ local function read(text, day, outer_agents)
   end
   -- "moved to suspend", "was ordered to sail": an intent; not "responded to
   -- the launch" nor "sailed to Busan".
-  local pv = words(sub(r.predicate, 1, 40))
-  local to_what = pv[1] and pv[1].l == "to" and pv[2] and pv[2].w
+  local to_what = v.l[k + 1] == "to" and v.w[k + 2]
   if r.mode == "event" and to_what and to_what == lower(to_what) and not DET[to_what]
     and not WEEKDAYS[to_what]
     and not SEEM[verb] then
@@ -517,7 +553,7 @@ local function reading(e)
   local text, id = e.text, e.id
   if rawequal(e, last_e) and id == last_id and text == last_text then return last_r end
   local day = e.day
-  local r = read(gsub(text, "\xe2\x80\x99", "'"), day)
+  local r = read(find(text, "\xe2\x80\x99", 1, true) and gsub(text, "\xe2\x80\x99", "'") or text, day)
   if r.mode == "event" and day == e.last_day then
     local earliest, same = days_named(text, day, r.reported_by ~= nil)
     if earliest ~= nil and (not same or r.pluperfect) then
@@ -553,3 +589,9 @@ function methods.action(e)
   local r = reading(e)
   return r.verb, r.subject, r.predicate
 end
+
+-- The three run as trusted code, without the sandbox's count hook (they are
+-- bounded by the length of the text): core/lua_sense.c.
+methods.agents = native.trusted(methods.agents)
+methods.mode = native.trusted(methods.mode)
+methods.action = native.trusted(methods.action)

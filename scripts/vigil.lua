@@ -1,9 +1,9 @@
 -- vigil.lua — the Lua half of the rule API. It runs once, as trusted code,
 -- each time the rules load, and adds to `safe` (what every rule file sees).
 -- The C half provides rule, test, date, and the entry methods find,
--- has_tag and match; sense.lua (passed in as `sense`) adds agents, action
--- and mode.
-local safe, methods, lists, readonly, tag_steps, frozen_views, sense = ...
+-- has_tag and match; sense.lua (passed in as `sense`, with its C half
+-- sense_native) adds agents, action and mode.
+local safe, methods, lists, readonly, tag_steps, frozen_views, sense, sense_native = ...
 
 -- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
 -- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
@@ -89,4 +89,4 @@ function methods.actors(e)
   return found
 end
 
-sense(methods, lists)
+sense(methods, lists, sense_native)

@@ -35,6 +35,8 @@ typedef struct {
   size_t ntags, cap;
   int paired;        /* pairs is made (on the first search of the text) */
   vg_text_pairs pairs; /* the character pairs of e->text */
+  int grouped;       /* event is known (core/events.c, once its tags are set) */
+  int64_t event;     /* the event the entry reports, grouped with other reports */
 } vg_entry_ctx;
 
 /* Registers the entry metatable and pushes the methods table (kept in the

@@ -41,9 +41,10 @@ typedef struct {
   size_t mem_max;       /* bytes the Lua state may hold */
   long budget;          /* instructions per rule call */
   unsigned max_failures; /* a rule failing this often is disabled until reload */
+  double event_similarity; /* how alike two reports must be to be one event (events.h) */
 } vg_rules_limits;
 
-#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10}
+#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10, 0.1}
 
 /* Told about each problem met while loading: file (may be NULL), the line
  * (0 when unknown) and the message, which already names file:line. */

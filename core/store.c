@@ -185,9 +185,15 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
     [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
-    [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
-                     " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
+    /* An event counts once: the reports grouped into one (entry_events)
+     * share a key; any other entry is its own. */
+    [S_TAG_COUNTS] = "SELECT t.tag,"
+                     " count(DISTINCT CASE WHEN e.day_last >= ?1 AND e.day_first <= ?2"
+                     " THEN coalesce('e' || x.event, 'n' || e.id) END),"
+                     " count(DISTINCT CASE WHEN e.day_last >= ?3 AND e.day_first <= ?4"
+                     " THEN coalesce('e' || x.event, 'n' || e.id) END)"
                      " FROM tags t JOIN entries e ON e.id = t.entry_id"
+                     " LEFT JOIN entry_events x ON x.entry_id = e.id"
                      " WHERE e.day_last >= min(?1, ?3) AND e.day_first <= max(?2, ?4)"
                      " GROUP BY t.tag ORDER BY t.tag",
     [S_RUN_ADD] = "INSERT OR IGNORE INTO digest_runs (name, period_first, period_last, ran_at, files)"

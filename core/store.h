@@ -344,8 +344,9 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
 /* ---- digests ---- */
 
 typedef int (*vg_count_fn)(void *ud, const char *tag, long long count, long long before);
-/* Calls fn for each tag, by name, with how many entries carrying it overlap
- * [from, to] and how many overlap [before_from, before_to]. 0, fn's
+/* Calls fn for each tag, by name, with how many events carrying it overlap
+ * [from, to] and how many overlap [before_from, before_to] (the reports
+ * grouped into one event count once, vg_store_event_merge). 0, fn's
  * non-zero, or VG_EDB. */
 int vg_store_tag_counts(vg_store *st, int32_t from, int32_t to, int32_t before_from,
                         int32_t before_to, vg_count_fn fn, void *ud);

@@ -193,18 +193,22 @@ static size_t word_set(const char *text, size_t len, uint64_t *v) {
   size_t at = 0, start, n = 0;
   while (n < VG_SIMILAR_WORDS && next_word(p, len, &at, &start)) {
     /* The word in lower case (its first 63 bytes), and where its first
-     * VG_SIMILAR_PREFIX characters end: the part compared. */
+     * VG_SIMILAR_PREFIX characters end: the part compared, unless it holds
+     * a digit. */
     char w[64];
     size_t wn = 0, chars = 0, cut = 0;
+    int digits = 0;
     for (size_t k = start; k < at;) {
       size_t used = p[k] < 0x80 ? 1 : vg_utf8_char((const char *)p + k, at - k);
       if (used == 0) used = 1;
       if (wn + used >= sizeof w) break;
+      digits |= p[k] >= '0' && p[k] <= '9';
       for (size_t b = 0; b < used; b++) w[wn++] = (char)lower(p[k + b]);
       k += used;
       if (++chars <= VG_SIMILAR_PREFIX) cut = wn;
     }
     w[wn] = '\0';
+    if (digits) cut = wn; /* a number or a name with one (KN-23, 0000123) counts whole */
     if (bsearch(w, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words,
                 by_word))
       continue;

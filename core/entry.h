@@ -57,7 +57,8 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
  * vg_entry_event splits them and lower-cased; common words that say nothing
  * of an event (articles, prepositions, "is", "said"...) are dropped; a word
  * is compared on its first VG_SIMILAR_PREFIX characters, so that "launched"
- * and "launches" or "missile" and "missiles" agree (a stemmer in a line).
+ * and "launches" or "missile" and "missiles" agree (a stemmer in a line),
+ * but a word with a digit (a number, KN-23's "23") is compared whole.
  * A text counts its first VG_SIMILAR_WORDS words. 0 when either text has no
  * word left (empty, only punctuation or only common words); 1 for texts that
  * differ only in case, punctuation, common words and word endings. */

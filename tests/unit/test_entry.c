@@ -591,6 +591,13 @@ static void test_similarity_reworded_report_scores_between(void **state) {
   assert_true(s > 4.0 / 12 - 1e-9 && s < 4.0 / 12 + 1e-9);
 }
 
+static void test_similarity_compares_numbers_whole(void **state) {
+  (void)state;
+  /* Cut to five characters, the serials would be one word. */
+  assert_true(sim("launch (report a-0000123)", "launch (report a-0000145)") == 0.5);
+  assert_true(sim("Hwasong-17 ICBM", "Hwasong-18 ICBM") == 0.5);
+}
+
 static void test_similarity_unrelated_texts_are_zero(void **state) {
   (void)state;
   assert_true(sim("North Korea fired a ballistic missile.",
@@ -665,6 +672,7 @@ int main(void) {
       cmocka_unit_test(test_similarity_identical_texts_are_one),
       cmocka_unit_test(test_similarity_reworded_report_scores_between),
       cmocka_unit_test(test_similarity_unrelated_texts_are_zero),
+      cmocka_unit_test(test_similarity_compares_numbers_whole),
       cmocka_unit_test(test_similarity_of_texts_without_words_is_zero),
       cmocka_unit_test(test_similarity_keeps_utf8_words_whole),
   };

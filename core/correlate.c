@@ -105,7 +105,7 @@ static int add_report(void *ud, int64_t id) {
 static int reports_of(vg_store *st, const rule *ru, int step, const char *key, const mark *m,
                       reports *rp) {
   rp->n = 0;
-  int rc = vg_store_event_reports(st, ru->name, step, key, m->event, add_report, rp);
+  int rc = vg_store_event_reports(st, ru->name, step, key, m->first, m->event, add_report, rp);
   if (rc < 0) return rc;
   if (rp->n == 0) rp->v[rp->n++] = m->entry;
   return 0;
@@ -783,7 +783,7 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   /* The event its reports share: grouped with reports in other words
    * (core/events.c) once the tagging rules have run. */
   mark me = {e->id, e->first, e->last,
-             ctx->grouped ? ctx->event : vg_entry_event(e->text, e->text_len, e->first, e->last)};
+             ctx->has_event ? ctx->event : vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
     rc = vg_store_mark_untallied(st, ru->name, 0, key, &me);

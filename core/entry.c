@@ -186,9 +186,7 @@ static int by_hash(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* The normalised words of text, as sorted distinct hashes in v (room for
- * VG_SIMILAR_WORDS); returns how many. */
-static size_t word_set(const char *text, size_t len, uint64_t *v) {
+size_t vg_text_words(const char *text, size_t len, uint64_t *v) {
   const unsigned char *p = (const unsigned char *)text;
   size_t at = 0, start, n = 0;
   while (n < VG_SIMILAR_WORDS && next_word(p, len, &at, &start)) {
@@ -221,9 +219,7 @@ static size_t word_set(const char *text, size_t len, uint64_t *v) {
   return k;
 }
 
-double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen) {
-  static _Thread_local uint64_t x[VG_SIMILAR_WORDS], y[VG_SIMILAR_WORDS];
-  size_t nx = word_set(a, alen, x), ny = word_set(b, blen, y);
+double vg_words_similarity(const uint64_t *x, size_t nx, const uint64_t *y, size_t ny) {
   if (nx == 0 || ny == 0) return 0.0;
   size_t i = 0, k = 0, both = 0;
   while (i < nx && k < ny) {
@@ -232,6 +228,15 @@ double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen
     else k++;
   }
   return (double)both / (double)(nx + ny - both);
+}
+
+double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen) {
+  uint64_t *x = malloc(2 * VG_SIMILAR_WORDS * sizeof *x);
+  if (!x) return 0.0;
+  uint64_t *y = x + VG_SIMILAR_WORDS;
+  double s = vg_words_similarity(x, vg_text_words(a, alen, x), y, vg_text_words(b, blen, y));
+  free(x);
+  return s;
 }
 
 static int blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

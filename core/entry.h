@@ -65,6 +65,12 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
 #define VG_SIMILAR_PREFIX 5
 #define VG_SIMILAR_WORDS 256
 double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen);
+/* The same in two steps, for a text compared with many: the normalised
+ * words of a text as sorted distinct 64-bit hashes (XXH3 of each word's
+ * compared part) in v, which has room for VG_SIMILAR_WORDS; returns how
+ * many. Then the similarity of two such sets. */
+size_t vg_text_words(const char *text, size_t len, uint64_t *v);
+double vg_words_similarity(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
 /* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
  * the offset of the first bad byte. */

@@ -11,8 +11,15 @@ static int by_text(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The entry's event tags, sorted and joined by ',', in a new string ("" for
- * none); NULL when out of memory. */
+/* Whether the entry of ctx has an event tag. */
+static int has_kind(const vg_entry_ctx *ctx) {
+  for (size_t i = 0; i < ctx->ntags; i++)
+    if (!strchr(ctx->tags[i], ':')) return 1;
+  return 0;
+}
+
+/* The entry's event tags, sorted and joined by ',', in a new string; NULL
+ * when out of memory. */
 static char *kind_of(const vg_entry_ctx *ctx) {
   const char **v = malloc((ctx->ntags + 1) * sizeof *v);
   if (!v) return NULL;
@@ -38,10 +45,30 @@ static char *kind_of(const vg_entry_ctx *ctx) {
   return kind;
 }
 
+/* An entry's words as they are recorded: each hash in 8 bytes, least
+ * significant first, so that a database reads the same on any machine. */
+static void encode(const uint64_t *v, size_t n, unsigned char *out) {
+  for (size_t i = 0; i < n; i++)
+    for (int b = 0; b < 8; b++) out[i * 8 + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
+}
+
+static size_t decode(const void *words, size_t len, uint64_t *v) {
+  const unsigned char *p = words;
+  size_t n = len / 8 < VG_SIMILAR_WORDS ? len / 8 : VG_SIMILAR_WORDS;
+  for (size_t i = 0; i < n; i++) {
+    v[i] = 0;
+    for (int b = 0; b < 8; b++) v[i] |= (uint64_t)p[i * 8 + (size_t)b] << (8 * b);
+  }
+  return n;
+}
+
 /* The events of the candidates a new entry is like. */
 typedef struct {
   const vg_rule_entry *e;
   double similarity;
+  const uint64_t *words; /* the new entry's */
+  size_t nwords;
+  uint64_t other[VG_SIMILAR_WORDS]; /* a candidate's */
   int64_t v[VG_EVENT_CANDIDATES];
   size_t n;
 } linked;
@@ -51,7 +78,8 @@ static int consider(void *ud, const vg_event_candidate *c) {
   const vg_rule_entry *e = lk->e;
   if (llabs((long long)c->last - e->last) > 1) return 0; /* first days: the look-up's */
   /* Texts with no word in common are never one event, whatever the setting. */
-  double alike = vg_text_similarity(e->text, e->text_len, c->text, c->text_len);
+  size_t n = decode(c->words, c->words_len, lk->other);
+  double alike = vg_words_similarity(lk->words, lk->nwords, lk->other, n);
   if (alike <= 0.0 || alike < lk->similarity) return 0;
   for (size_t i = 0; i < lk->n; i++)
     if (lk->v[i] == c->event) return 0;
@@ -61,34 +89,47 @@ static int consider(void *ud, const vg_event_candidate *c) {
 
 int vg_events_group(vg_store *st, const vg_entry_ctx *ctx, double similarity, int64_t *event) {
   const vg_rule_entry *e = ctx->e;
+  if (!has_kind(ctx)) return 0; /* only exact duplicates are one event: nothing to look up */
   int64_t own = vg_entry_event(e->text, e->text_len, e->first, e->last);
-  *event = own;
   char *kind = kind_of(ctx);
   if (!kind) return VG_ENOMEM;
-  if (!kind[0]) { /* no event tag: only exact duplicates are one event */
+  /* The words once, kept with the entry for the entries to come. */
+  uint64_t *words = malloc(VG_SIMILAR_WORDS * sizeof *words);
+  unsigned char *bytes = malloc(VG_SIMILAR_WORDS * 8);
+  linked *lk = malloc(sizeof *lk);
+  if (!words || !bytes || !lk) {
+    free(words);
+    free(bytes);
+    free(lk);
     free(kind);
-    return 0;
+    return VG_ENOMEM;
   }
-  linked lk = {.e = e, .similarity = similarity};
-  int rc = vg_store_event_candidates(st, kind, e->first, e->id, VG_EVENT_CANDIDATES, consider, &lk);
+  *lk = (linked){.e = e, .similarity = similarity, .words = words};
+  lk->nwords = vg_text_words(e->text, e->text_len, words);
+  encode(words, lk->nwords, bytes);
+  int rc = vg_store_event_candidates(st, kind, e->first, e->id, VG_EVENT_CANDIDATES, consider, lk);
   /* The merged event is named by its least member: this entry, or the
    * least member of one of the events it links. */
   int32_t head_first = e->first;
   int64_t head = own;
-  for (size_t i = 0; rc == 0 && i < lk.n; i++) {
+  for (size_t i = 0; rc == 0 && i < lk->n; i++) {
     int32_t first;
     int64_t value;
-    int found = vg_store_event_head(st, lk.v[i], &first, &value);
+    int found = vg_store_event_head(st, lk->v[i], &first, &value);
     if (found < 0) rc = found;
     else if (found && (first < head_first || (first == head_first && value < head))) {
       head_first = first;
       head = value;
     }
   }
-  if (rc == 0) rc = vg_store_event_put(st, e->id, kind, e->first, e->last, own, head);
-  for (size_t i = 0; rc == 0 && i < lk.n; i++) rc = vg_store_event_merge(st, lk.v[i], head);
+  if (rc == 0)
+    rc = vg_store_event_put(st, e->id, kind, e->first, e->last, own, head, bytes, lk->nwords * 8);
+  for (size_t i = 0; rc == 0 && i < lk->n; i++) rc = vg_store_event_merge(st, lk->v[i], head);
+  free(words);
+  free(bytes);
+  free(lk);
   free(kind);
   if (rc > 0) rc = 0;
   if (rc == 0) *event = head;
-  return rc;
+  return rc == 0 ? 1 : rc;
 }

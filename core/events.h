@@ -28,11 +28,12 @@
 /* Stored entries a new entry is compared with at most. */
 #define VG_EVENT_CANDIDATES 64
 
-/* The event the entry of ctx reports, with the tags it has now, into
- * *event. An entry without an event tag reports the event vg_entry_event
- * gives it and nothing is recorded; otherwise the entry is recorded with
- * its event, and the events it links are merged into one (their marks and
- * counts too: vg_store_event_merge). Returns 0, or VG_EDB / VG_ENOMEM. */
+/* The event the entry of ctx reports, with the tags it has now. An entry
+ * without an event tag reports the event vg_entry_event gives it: nothing
+ * is looked up or recorded, and 0 is returned. Otherwise the entry is
+ * recorded with its event, which goes to *event, the events it links are
+ * merged into one (their marks and counts too: vg_store_event_merge), and
+ * 1 is returned. VG_EDB / VG_ENOMEM on failure. */
 int vg_events_group(vg_store *st, const vg_entry_ctx *ctx, double similarity, int64_t *event);
 
 #endif

@@ -1323,7 +1323,9 @@ typedef struct {
 /* Finds and records the event the entry of ctx reports (core/events.c). */
 static int group(vg_rules *r, vg_store *st, vg_entry_ctx *ctx) {
   ctx->grouped = 1;
-  return vg_events_group(st, ctx, r->lim.event_similarity, &ctx->event);
+  int rc = vg_events_group(st, ctx, r->lim.event_similarity, &ctx->event);
+  ctx->has_event = rc == 1;
+  return rc < 0 ? rc : 0;
 }
 
 /* Runs every rule on the entry object at index 2. Called through lua_pcall,

@@ -235,10 +235,16 @@ static const char *const sql[S_COUNT] = {
                     " AND day_last = ?4 AND day_first = ?5 AND NOT EXISTS (SELECT 1 FROM marks"
                     " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_first = ?5"
                     " AND day_last = ?4)",
-    /* The reports of an event, whatever their days (a grouped event's lie
-     * on a few): by day, then entry. */
-    [S_REPORTS] = "SELECT entry_id FROM marks INDEXED BY marks_by_event_id WHERE rule = ?"
-                  " AND step = ? AND key = ? AND event = ? ORDER BY day_first, entry_id",
+    /* The reports of an event: those of a grouped event through its
+     * members (on a few days; CROSS JOIN: members first, then each one's
+     * mark by its key), and those of an event reported word for word on day
+     * ?4; by day, then entry. */
+    [S_REPORTS] = "SELECT m.entry_id, m.day_first FROM entry_events x CROSS JOIN marks m"
+                  " ON m.rule = ?1 AND m.step = ?2 AND m.key = ?3 AND m.day_first = x.day_first"
+                  " AND m.entry_id = x.entry_id WHERE x.event = ?5 AND m.event = ?5"
+                  " UNION SELECT entry_id, day_first FROM marks INDEXED BY marks_by_event"
+                  " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_first = ?4 AND event = ?5"
+                  " ORDER BY 2, 1",
     [S_MARKS_EVENTS] = "SELECT entry_id, day_first, day_last, event FROM marks"
                        " INDEXED BY marks_by_event WHERE rule = ? AND step = ? AND key = ?"
                        " AND day_first BETWEEN ? AND ?"
@@ -269,19 +275,24 @@ static const char *const sql[S_COUNT] = {
      * look-up by hand (vigil show) can afford. */
     [S_ENTRY_ALERTS] = ALERT_COLUMNS " WHERE a.id IN (SELECT alert_id FROM alert_entries"
                        " WHERE entry_id = ?6) ORDER BY a.day, a.id",
-    /* The first report of an event under (rule, step, key): its span counts it. */
-    [S_EVENT_FIRST] = "SELECT day_first, day_last, entry_id FROM marks INDEXED BY marks_by_event_id"
-                      " WHERE rule = ? AND step = ? AND key = ? AND event = ?"
-                      " ORDER BY day_first, day_last, entry_id LIMIT 1",
+    /* The first report of an event under (rule, step, key), found as
+     * S_REPORTS finds them: its span counts it. */
+    [S_EVENT_FIRST] = "SELECT m.day_first, m.day_last, m.entry_id FROM entry_events x CROSS JOIN marks m"
+                      " ON m.rule = ?1 AND m.step = ?2 AND m.key = ?3"
+                      " AND m.day_first = x.day_first AND m.entry_id = x.entry_id"
+                      " WHERE x.event = ?5 AND m.event = ?5"
+                      " UNION ALL SELECT day_first, day_last, entry_id FROM marks"
+                      " INDEXED BY marks_by_event WHERE rule = ?1 AND step = ?2 AND key = ?3"
+                      " AND day_first = ?4 AND event = ?5"
+                      " ORDER BY 1, 2, 3 LIMIT 1",
     [S_EVENT_PUT] = "INSERT OR REPLACE INTO entry_events (entry_id, kind, day_first, day_last, own,"
-                    " event) VALUES (?, ?, ?, ?, ?, ?)",
+                    " event, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [S_EVENT_FORGET] = "DELETE FROM entry_events WHERE entry_id = ?",
     /* Same kind, first day within [?2, ?3]: the nearest days first, then the
      * latest stored, at most ?6 of them. */
-    [S_EVENT_CANDIDATES] = "SELECT x.entry_id, x.day_first, x.day_last, x.own, x.event, e.text"
-                           " FROM entry_events x JOIN entries e ON e.id = x.entry_id"
-                           " WHERE x.kind = ?1 AND x.day_first BETWEEN ?2 AND ?3"
-                           " AND x.entry_id <> ?4 ORDER BY abs(x.day_first - ?5), x.entry_id DESC"
+    [S_EVENT_CANDIDATES] = "SELECT entry_id, day_first, day_last, own, event, words"
+                           " FROM entry_events WHERE kind = ?1 AND day_first BETWEEN ?2 AND ?3"
+                           " AND entry_id <> ?4 ORDER BY abs(day_first - ?5), entry_id DESC"
                            " LIMIT ?6",
     [S_EVENT_HEAD] = "SELECT day_first, own FROM entry_events WHERE event = ?"
                      " ORDER BY day_first, own LIMIT 1",
@@ -1232,16 +1243,19 @@ static sqlite3_stmt *bind_marks(vg_store *st, int which, const char *rule, int s
 
 /* The span of the first report of event under (rule, step, key), by day
  * then entry: 1 with it in *f (its entry too), 0 when the event has no
- * mark there, or VG_EDB. That span is the one that counts the event. */
+ * mark there, or VG_EDB. That span is the one that counts the event. Its
+ * reports are those of its grouped members and those marked on `day` (a
+ * day of one of its marks, for an event reported word for word). */
 typedef struct {
   int32_t first, last;
   int64_t entry;
 } first_span;
 
-static int event_first(vg_store *st, const char *rule, int step, const char *key, int64_t event,
-                       first_span *f) {
+static int event_first(vg_store *st, const char *rule, int step, const char *key, int32_t day,
+                       int64_t event, first_span *f) {
   sqlite3_stmt *s = bind_marks(st, S_EVENT_FIRST, rule, step, key);
-  sqlite3_bind_int64(s, 4, event);
+  sqlite3_bind_int(s, 4, day);
+  sqlite3_bind_int64(s, 5, event);
   int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
   if (found)
     *f = (first_span){sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
@@ -1282,11 +1296,12 @@ static int insert_mark(vg_store *st, const char *rule, int step, const char *key
 }
 
 /* Moves the count of event from span `was` (its first report's before a
- * change; had: whether it had one) to the span of its first report now. */
-static int recount(vg_store *st, const char *rule, int step, const char *key, int64_t event,
-                   int had, const first_span *was) {
+ * change; had: whether it had one) to the span of its first report now
+ * (day: as event_first takes it). */
+static int recount(vg_store *st, const char *rule, int step, const char *key, int32_t day,
+                   int64_t event, int had, const first_span *was) {
   first_span now;
-  int has = event_first(st, rule, step, key, event, &now);
+  int has = event_first(st, rule, step, key, day, event, &now);
   if (has < 0) return has;
   if (had && has && now.first == was->first && now.last == was->last) return 0;
   if (had && tally(st, rule, step, key, was->first, was->last, 1, 0, 1)) return VG_EDB;
@@ -1296,7 +1311,7 @@ static int recount(vg_store *st, const char *rule, int step, const char *key, in
 
 int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m) {
   first_span was;
-  int had = event_first(st, rule, step, key, m->event, &was);
+  int had = event_first(st, rule, step, key, m->first, m->event, &was);
   if (had < 0) return had;
   int added = insert_mark(st, rule, step, key, m);
   if (added <= 0) return added; /* there already, or failed */
@@ -1304,7 +1319,7 @@ int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, con
    * its event's first report lies elsewhere), then the event is counted
    * where its first report is now. */
   if (tally(st, rule, step, key, m->first, m->last, 0, m->entry, 0)) return VG_EDB;
-  return recount(st, rule, step, key, m->event, had, &was);
+  return recount(st, rule, step, key, m->first, m->event, had, &was);
 }
 
 int vg_store_mark_untallied(vg_store *st, const char *rule, int step, const char *key,
@@ -1354,9 +1369,10 @@ int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *ke
 }
 
 int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
-                           int64_t event, vg_id_fn fn, void *ud) {
+                           int32_t first, int64_t event, vg_id_fn fn, void *ud) {
   sqlite3_stmt *s = bind_marks(st, S_REPORTS, rule, step, key);
-  sqlite3_bind_int64(s, 4, event);
+  sqlite3_bind_int(s, 4, first);
+  sqlite3_bind_int64(s, 5, event);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW)
     if ((out = fn(ud, sqlite3_column_int64(s, 0)))) break;
@@ -1440,7 +1456,7 @@ static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
   int *had = n ? calloc(n, sizeof *had) : NULL;
   if (!out && n && (!was || !had)) out = VG_ENOMEM;
   for (size_t i = 0; i < n && !out; i++) {
-    had[i] = event_first(st, v[i].rule, v[i].step, v[i].key, v[i].event, &was[i]);
+    had[i] = event_first(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event, &was[i]);
     if (had[i] < 0) out = had[i];
   }
   if (!out) {
@@ -1453,7 +1469,9 @@ static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
     /* Only a threshold's marks are tallied: the others have no span rows. */
     if (!out && spans_kept(st, v[i].rule, v[i].step, v[i].key)) {
       out = tally(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].last, 0, entry, 1);
-      if (!out) out = recount(st, v[i].rule, v[i].step, v[i].key, v[i].event, had[i], &was[i]);
+      if (!out)
+        out = recount(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event, had[i],
+                      &was[i]);
     }
     free(v[i].rule);
     free(v[i].key);
@@ -1473,7 +1491,8 @@ int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
 /* ---- events grouped across reports (db/012_event_groups.sql) ---- */
 
 int vg_store_event_put(vg_store *st, int64_t entry, const char *kind, int32_t first,
-                       int32_t last, int64_t own, int64_t event) {
+                       int32_t last, int64_t own, int64_t event, const void *words,
+                       size_t words_len) {
   sqlite3_stmt *s = st->stmt[S_EVENT_PUT];
   sqlite3_bind_int64(s, 1, entry);
   sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
@@ -1481,6 +1500,7 @@ int vg_store_event_put(vg_store *st, int64_t entry, const char *kind, int32_t fi
   sqlite3_bind_int(s, 4, last);
   sqlite3_bind_int64(s, 5, own);
   sqlite3_bind_int64(s, 6, event);
+  sqlite3_bind_blob(s, 7, words_len ? words : "", (int)words_len, SQLITE_STATIC);
   return run(st, S_EVENT_PUT);
 }
 
@@ -1502,7 +1522,7 @@ int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_event_candidate c = {sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
                             sqlite3_column_int(s, 2),   sqlite3_column_int64(s, 3),
-                            sqlite3_column_int64(s, 4), col(s, 5),
+                            sqlite3_column_int64(s, 4), sqlite3_column_blob(s, 5),
                             (size_t)sqlite3_column_bytes(s, 5)};
     if ((out = fn(ud, &c))) break;
   }
@@ -1562,8 +1582,9 @@ int vg_store_event_merge(vg_store *st, int64_t from, int64_t to) {
   for (size_t i = 0; i < n && !out; i++) {
     merged *m = &v[i];
     if (!spans_kept(st, m->rule, m->step, m->key)) continue;
-    m->had_from = event_first(st, m->rule, m->step, m->key, from, &m->was_from);
-    m->had_to = event_first(st, m->rule, m->step, m->key, to, &m->was_to);
+    /* Both are grouped events: their members find their marks. */
+    m->had_from = event_first(st, m->rule, m->step, m->key, INT32_MIN, from, &m->was_from);
+    m->had_to = event_first(st, m->rule, m->step, m->key, INT32_MIN, to, &m->was_to);
     if (m->had_from < 0 || m->had_to < 0) out = VG_EDB;
   }
   /* Every mark of every rule moves to the merged event, then so do the
@@ -1573,18 +1594,18 @@ int vg_store_event_merge(vg_store *st, int64_t from, int64_t to) {
     sqlite3_bind_int64(st->stmt[S_EVENT_MARKS_MOVE], 2, to);
     out = run(st, S_EVENT_MARKS_MOVE);
   }
+  if (!out) {
+    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 1, from);
+    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 2, to);
+    out = run(st, S_EVENT_MOVE);
+  }
   for (size_t i = 0; i < n && !out; i++) {
     merged *m = &v[i];
     if (m->had_from && tally(st, m->rule, m->step, m->key, m->was_from.first, m->was_from.last,
                              1, 0, 1))
       out = VG_EDB;
     if (!out && (m->had_from || m->had_to))
-      out = recount(st, m->rule, m->step, m->key, to, m->had_to, &m->was_to);
-  }
-  if (!out) {
-    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 1, from);
-    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 2, to);
-    out = run(st, S_EVENT_MOVE);
+      out = recount(st, m->rule, m->step, m->key, INT32_MIN, to, m->had_to, &m->was_to);
   }
   for (size_t i = 0; i < n; i++) {
     free(v[i].rule);

@@ -246,10 +246,13 @@ int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *ke
                         int64_t entry, int64_t *event);
 typedef int (*vg_id_fn)(void *ud, int64_t id);
 /* Calls fn with each entry that reports `event` among the marks of (rule,
- * step, key), whatever their days, by first day then id: the first one is
- * the event's first report. 0, fn's non-zero, or VG_EDB. */
+ * step, key), by first day then id: the first one is the event's first
+ * report. They are the reports of a grouped event (vg_store_event_merge),
+ * whatever their days, and the marks of `event` whose first day is
+ * `first` (the day of one of its marks: an event reported word for word
+ * has all its reports on that day). 0, fn's non-zero, or VG_EDB. */
 int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
-                           int64_t event, vg_id_fn fn, void *ud);
+                           int32_t first, int64_t event, vg_id_fn fn, void *ud);
 typedef int (*vg_span_fn)(void *ud, int32_t last, int32_t first, long long events,
                           int64_t entry);
 /* Calls fn for each span of days of the marks of (rule, step, key) whose
@@ -267,10 +270,12 @@ long long vg_store_span_events(vg_store *st, const char *rule, int step, const c
 /* ---- events grouped across reports (db/012_event_groups.sql, core/events.c) ---- */
 
 /* Records that entry, of event kind `kind` (its event tags joined by ','),
- * dated first..last, with vg_entry_event value own, reports `event`
- * (replacing what was recorded for it). 0 or VG_EDB. */
+ * dated first..last, with vg_entry_event value own and its text's words
+ * (words_len bytes, kept as given), reports `event` (replacing what was
+ * recorded for it). 0 or VG_EDB. */
 int vg_store_event_put(vg_store *st, int64_t entry, const char *kind, int32_t first,
-                       int32_t last, int64_t own, int64_t event);
+                       int32_t last, int64_t own, int64_t event, const void *words,
+                       size_t words_len);
 /* Forgets the event of entry (before its rules run again); the other
  * reports of its event keep it. 0 or VG_EDB. */
 int vg_store_event_forget(vg_store *st, int64_t entry);
@@ -279,8 +284,8 @@ typedef struct {
   int64_t entry;
   int32_t first, last;
   int64_t own, event;
-  const char *text; /* valid until the callback returns */
-  size_t text_len;
+  const void *words; /* as recorded, valid until the callback returns */
+  size_t words_len;  /* its bytes */
 } vg_event_candidate;
 typedef int (*vg_event_candidate_fn)(void *ud, const vg_event_candidate *c);
 /* Calls fn for each recorded entry of kind `kind` other than `except`

@@ -7,23 +7,30 @@
 -- An event is a connected component of that relation; its id is the
 -- vg_entry_event value of its member least by (day_first, that value), so
 -- neither the groups nor their ids depend on the order entries came in.
+-- The reports of a grouped event may lie on different days: its marks are
+-- found through its members here, each by the key of marks (rule, step,
+-- key, day, entry), and those of an event reported word for word, all on
+-- one day, by marks_by_event as before.
 --
 -- A row per entry that has an event tag; an entry without one reports the
 -- event vg_entry_event gives it, as before. Entries stored before this
 -- migration get their row when `vigil replay` runs their rules again.
+--
+-- Rows lie in the order a new entry's candidates are read in (the same
+-- kind, first days within a day of its own), so that reading them reads
+-- a few neighbouring pages and nothing else.
 CREATE TABLE entry_events (
-  entry_id  INTEGER PRIMARY KEY REFERENCES entries(id) ON DELETE CASCADE,
   kind      TEXT    NOT NULL,       -- its event tags, sorted, joined by ','
   day_first INTEGER NOT NULL,       -- the span of its date
+  entry_id  INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
   day_last  INTEGER NOT NULL,
   own       INTEGER NOT NULL,       -- vg_entry_event of the entry alone
-  event     INTEGER NOT NULL        -- the event of its group
-);
--- The candidates of a new entry: the same kind, within a day of it.
-CREATE INDEX entry_events_by_kind ON entry_events(kind, day_first);
+  event     INTEGER NOT NULL,       -- the event of its group
+  words     BLOB    NOT NULL,       -- its text's words as vg_text_words gives them, each
+                                    -- hash 8 bytes little-endian: compared without
+                                    -- reading the text again
+  PRIMARY KEY (kind, day_first, entry_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX entry_events_by_entry ON entry_events(entry_id);
 -- The members of an event, its least member first (that member names it).
 CREATE INDEX entry_events_by_event ON entry_events(event, day_first, own);
--- The marks of one event under a rule, step and key, whatever their days
--- (a grouped event's reports may lie on different days): its first report,
--- whose span counts the event in mark_spans, and all its reports.
-CREATE INDEX marks_by_event_id ON marks(rule, step, key, event, day_first, day_last);

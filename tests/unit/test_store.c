@@ -897,7 +897,7 @@ static void test_migration_gives_old_marks_their_events(void **state) {
   assert_true(e1 == e2);
   assert_true(e1 != e3);
   int64_t ids = 0;
-  assert_int_equal(vg_store_event_reports(st, "thr", 0, "", e1, sum_ids, &ids), 0);
+  assert_int_equal(vg_store_event_reports(st, "thr", 0, "", day, e1, sum_ids, &ids), 0);
   assert_int_equal(ids, 1 + 2);
   assert_int_equal(vg_store_span_events(st, "thr", 0, "", day - 30, day), 2);
   assert_int_equal(vg_store_span_events(st, "thr", 0, "", day + 1, day + 30), 0);

@@ -62,6 +62,15 @@ static size_t decode(const void *words, size_t len, uint64_t *v) {
   return n;
 }
 
+/* The id an entry would give its event as its least member: its first day
+ * in the high 32 bits, the low 32 bits of its vg_entry_event value below.
+ * Ids of events so grow with their days, so that the store's index of
+ * events by id is written near its end, as entries mostly come in date
+ * order (a random key would land every insert on a page of its own). */
+static int64_t id_of(int32_t first, int64_t own) {
+  return (int64_t)(((uint64_t)(int64_t)first << 32) | (uint32_t)(uint64_t)own);
+}
+
 /* The events of the candidates a new entry is like. */
 typedef struct {
   const vg_rule_entry *e;
@@ -109,19 +118,10 @@ int vg_events_group(vg_store *st, const vg_entry_ctx *ctx, double similarity, in
   encode(words, lk->nwords, bytes);
   int rc = vg_store_event_candidates(st, kind, e->first, e->id, VG_EVENT_CANDIDATES, consider, lk);
   /* The merged event is named by its least member: this entry, or the
-   * least member of one of the events it links. */
-  int32_t head_first = e->first;
-  int64_t head = own;
-  for (size_t i = 0; rc == 0 && i < lk->n; i++) {
-    int32_t first;
-    int64_t value;
-    int found = vg_store_event_head(st, lk->v[i], &first, &value);
-    if (found < 0) rc = found;
-    else if (found && (first < head_first || (first == head_first && value < head))) {
-      head_first = first;
-      head = value;
-    }
-  }
+   * least member of one of the events it links, which names that event. */
+  int64_t head = id_of(e->first, own);
+  for (size_t i = 0; i < lk->n; i++)
+    if (lk->v[i] < head) head = lk->v[i];
   if (rc == 0)
     rc = vg_store_event_put(st, e->id, kind, e->first, e->last, own, head, bytes, lk->nwords * 8);
   for (size_t i = 0; rc == 0 && i < lk->n; i++) rc = vg_store_event_merge(st, lk->v[i], head);

@@ -9,8 +9,10 @@
  * `actor:us` describe an entry, not the kind of event), and their texts are
  * at least `similarity` alike (vg_text_similarity). An event is a connected
  * component of that relation, so one entry that is like two groups joins
- * them; its id is the vg_entry_event value of its member least by (first
- * day, that value). Neither depends on the order entries came in, as long
+ * them; its id is the least of its members' ids, a member's id being its
+ * first day (high 32 bits) and the low 32 bits of its vg_entry_event value:
+ * the id of its earliest report. Neither depends on the order entries came
+ * in, as long
  * as no day holds more than VG_EVENT_CANDIDATES entries of one kind within
  * a day of each other (past that, the nearest are compared: a bound on the
  * cost per entry on a dense feed).

@@ -89,7 +89,6 @@ enum {
   S_EVENT_PUT,
   S_EVENT_FORGET,
   S_EVENT_CANDIDATES,
-  S_EVENT_HEAD,
   S_EVENT_TRIPLES,
   S_EVENT_MARKS_MOVE,
   S_EVENT_MOVE,
@@ -294,8 +293,6 @@ static const char *const sql[S_COUNT] = {
                            " FROM entry_events WHERE kind = ?1 AND day_first BETWEEN ?2 AND ?3"
                            " AND entry_id <> ?4 ORDER BY abs(day_first - ?5), entry_id DESC"
                            " LIMIT ?6",
-    [S_EVENT_HEAD] = "SELECT day_first, own FROM entry_events WHERE event = ?"
-                     " ORDER BY day_first, own LIMIT 1",
     [S_EVENT_TRIPLES] = "SELECT DISTINCT m.rule, m.step, m.key FROM entry_events x"
                         " JOIN marks m ON m.entry_id = x.entry_id WHERE x.event = ?"
                         " ORDER BY 1, 2, 3",
@@ -1529,18 +1526,6 @@ int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
-}
-
-int vg_store_event_head(vg_store *st, int64_t event, int32_t *first, int64_t *own) {
-  sqlite3_stmt *s = st->stmt[S_EVENT_HEAD];
-  sqlite3_bind_int64(s, 1, event);
-  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
-  if (found) {
-    *first = sqlite3_column_int(s, 0);
-    *own = sqlite3_column_int64(s, 1);
-  }
-  sqlite3_reset(s);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
 /* A (rule, step, key) that holds marks of an event being merged, with

@@ -293,9 +293,6 @@ typedef int (*vg_event_candidate_fn)(void *ud, const vg_event_candidate *c);
  * the latest stored, at most `limit` of them. 0, fn's non-zero, or VG_EDB. */
 int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64_t except,
                               int limit, vg_event_candidate_fn fn, void *ud);
-/* The member of event least by (first day, own value): 1 with its first day
- * and own value, 0 when the event has no recorded member, or VG_EDB. */
-int vg_store_event_head(vg_store *st, int64_t event, int32_t *first, int64_t *own);
 /* Merges event `from` into `to`: the entries and the marks (of every rule)
  * of `from` report `to` from now on, and the per-span counts of events
  * follow. Alerts stay as they were. 0, VG_ENOMEM or VG_EDB. */

@@ -4,9 +4,11 @@
 -- event tags (the tags without a ':', which say what kind of event an
 -- entry is: launch, show-of-force, reaction...) and their texts are alike
 -- at least as much as the setting event_similarity asks (core/events.c).
--- An event is a connected component of that relation; its id is the
--- vg_entry_event value of its member least by (day_first, that value), so
--- neither the groups nor their ids depend on the order entries came in.
+-- An event is a connected component of that relation; its id is the least
+-- of its members' ids (a member's: its first day in the high 32 bits, the
+-- low 32 bits of its vg_entry_event value below), so neither the groups
+-- nor their ids depend on the order entries came in, and ids grow with
+-- days: the index of events by id is written near its end.
 -- The reports of a grouped event may lie on different days: its marks are
 -- found through its members here, each by the key of marks (rule, step,
 -- key, day, entry), and those of an event reported word for word, all on
@@ -32,5 +34,5 @@ CREATE TABLE entry_events (
   PRIMARY KEY (kind, day_first, entry_id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX entry_events_by_entry ON entry_events(entry_id);
--- The members of an event, its least member first (that member names it).
-CREATE INDEX entry_events_by_event ON entry_events(event, day_first, own);
+-- The members of an event.
+CREATE INDEX entry_events_by_event ON entry_events(event);

@@ -8,7 +8,8 @@
 # their ids are the same whatever order the entries arrive in (all in one
 # run, backwards, or a run per entry), a report like two groups merges them
 # when it arrives last (and the threshold's count of events follows), a
-# later run and `vigil replay` keep the groups, two launches of one day in
+# later run, `vigil replay` and a daemon restarted half-way keep the groups
+# (the daemon's are those of `vigil ingest`), two launches of one day in
 # unrelated words stay two events, and entries with different event tags
 # are never one. `vigil show` lists an event's reports, in text and JSON,
 # and the weekly digest lists the launch once, with its three sources.
@@ -192,6 +193,29 @@ cli replay-bwd "$T/bwd.db" replay --rules "$RULES_EV"
 groups "$T/bwd.db" >"$T/bwd-replay.groups"
 check "vigil replay of the backward store: the groups of a fresh ingest" \
   diff -u "$T/fwd.groups" "$T/bwd-replay.groups"
+
+# ---- the daemon groups as vigil ingest does, and keeps it across a restart ----
+
+DB=$T/daemon.db
+# shellcheck disable=SC2034 # read by start_daemon: no spool directory
+SPOOL=
+head -n 8 "$T/all.jsonl" >"$T/daemon-first.jsonl"
+tail -n +9 "$T/all.jsonl" >"$T/daemon-rest.jsonl"
+if start_daemon --rules "$RULES_EV" --format json 2>>"$T/shell.err"; then
+  send_unix <"$T/daemon-first.jsonl" >"$T/daemon-replies1"
+  is "daemon: the first eight lines are each answered 'ok ID'" \
+    "$(count_matching '^ok [0-9]+$' "$T/daemon-replies1")" 8
+  stop_daemon TERM
+fi
+if start_daemon --rules "$RULES_EV" --format json 2>>"$T/shell.err"; then
+  send_unix <"$T/daemon-rest.jsonl" >"$T/daemon-replies2"
+  is "daemon restarted: the other five are each answered 'ok ID'" \
+    "$(count_matching '^ok [0-9]+$' "$T/daemon-replies2")" 5
+  stop_daemon TERM
+fi
+groups "$DB" >"$T/daemon.groups"
+check "the daemon, across a restart: the groups of vigil ingest" \
+  diff -u "$T/fwd.groups" "$T/daemon.groups"
 
 # ---- the sanitizers ----
 

@@ -49,7 +49,8 @@ static char *kind_of(const vg_entry_ctx *ctx) {
  * significant first, so that a database reads the same on any machine. */
 static void encode(const uint64_t *v, size_t n, unsigned char *out) {
   for (size_t i = 0; i < n; i++)
-    for (int b = 0; b < 8; b++) out[i * 8 + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
+    for (int b = 0; b < 8; b++)
+      out[i * 8 + (size_t)b] = (unsigned char)(v[i] >> (8 * b));
 }
 
 static size_t decode(const void *words, size_t len, uint64_t *v) {
@@ -57,7 +58,8 @@ static size_t decode(const void *words, size_t len, uint64_t *v) {
   size_t n = len / 8 < VG_SIMILAR_WORDS ? len / 8 : VG_SIMILAR_WORDS;
   for (size_t i = 0; i < n; i++) {
     v[i] = 0;
-    for (int b = 0; b < 8; b++) v[i] |= (uint64_t)p[i * 8 + (size_t)b] << (8 * b);
+    for (int b = 0; b < 8; b++)
+      v[i] |= (uint64_t)p[i * 8 + (size_t)b] << (8 * b);
   }
   return n;
 }
@@ -124,7 +126,8 @@ int vg_events_group(vg_store *st, const vg_entry_ctx *ctx, double similarity, in
     if (lk->v[i] < head) head = lk->v[i];
   if (rc == 0)
     rc = vg_store_event_put(st, e->id, kind, e->first, e->last, own, head, bytes, lk->nwords * 8);
-  for (size_t i = 0; rc == 0 && i < lk->n; i++) rc = vg_store_event_merge(st, lk->v[i], head);
+  for (size_t i = 0; rc == 0 && i < lk->n; i++)
+    rc = vg_store_event_merge(st, lk->v[i], head);
   free(words);
   free(bytes);
   free(lk);

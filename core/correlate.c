@@ -16,10 +16,11 @@
  * date, message and entries), under the same dedup key.
  *
  * Correlations are about events, and one event may come as several entries
- * (the same line from two sources). Each mark carries the event its entry
- * reports (vg_entry_event): an event never pairs with itself, a threshold
- * counts events, not entries, and an alert about an event is anchored on its
- * first report and names all of them.
+ * (the same line from two sources, or reports in other words grouped by
+ * core/events.c before the correlations run). Each mark carries the event
+ * its entry reports: an event never pairs with itself, a threshold counts
+ * events, not entries (each in the span of its first report), and an alert
+ * about an event is anchored on its first report and names all of them.
  *
  * A threshold's window is counted on the store's per-span tally of events
  * (vg_store_spans), a row per day of the window whatever the number of

@@ -7,6 +7,7 @@
  * text output is drawn from the same object, so the two never differ. */
 #include "cli.h"
 #include "date.h"
+#include "entry.h"
 #include "store.h"
 #include "term.h"
 #include "vigil.h"
@@ -38,7 +39,14 @@ static const char help[] =
     "                                 amended: true once its version is above 1]\n"
     "           updates               [{seen_at, changed (\"text\" and the names of the\n"
     "                                 fields that differ from the version before),\n"
-    "                                 text, fields}], oldest first\n";
+    "                                 text, fields}], oldest first\n"
+    "           event                 {id (a decimal string: a 64-bit number), grouped\n"
+    "                                 (true when reports in other words were looked for:\n"
+    "                                 the entry has an event tag), reports [{id, date,\n"
+    "                                 source}] by date then id, this entry among them}\n"
+    "The event of an entry is the event it reports, which the correlations count\n"
+    "once: its reports in other words, by other sources, a day apart at most (see\n"
+    "event_similarity in vigil(1)). An entry without an event tag is its own report.\n";
 
 /* The members of an item's record that are not among an entry's fields. */
 static int entry_member(const char *name) {
@@ -48,6 +56,7 @@ static int entry_member(const char *name) {
 /* What gathering one entry keeps between the store's callbacks. */
 typedef struct {
   cJSON *o;           /* the entry's object, once found */
+  int64_t event;      /* the event its text and date alone say (vg_entry_event) */
   char *prev_text;    /* the text of the version before the next update */
   cJSON *prev_fields; /* its fields (an object) */
 } gather;
@@ -60,6 +69,7 @@ static int got_entry(void *ud, const vg_row *r) {
   cJSON_AddStringToObject(g->o, "first_day", day);
   vg_day_format(r->day_last, day);
   cJSON_AddStringToObject(g->o, "last_day", day);
+  g->event = vg_entry_event(r->text, r->text_len, r->day_first, r->day_last);
   g->prev_text = strdup(r->text);
   g->prev_fields = r->fields ? cJSON_Parse(r->fields) : NULL;
   if (!cJSON_IsObject(g->prev_fields)) {
@@ -144,6 +154,46 @@ static int got_update(void *ud, const vg_update_row *u) {
   return 0;
 }
 
+/* The reports of an event, looked up as they are listed. */
+typedef struct {
+  vg_store *st;
+  cJSON *reports;
+} event_reports;
+
+static int got_report_row(void *ud, const vg_row *r) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(ud, o)) {
+    cJSON_Delete(o);
+    return VG_ENOMEM;
+  }
+  return cJSON_AddNumberToObject(o, "id", (double)r->id) &&
+                 cJSON_AddStringToObject(o, "date", r->date) &&
+                 cJSON_AddStringToObject(o, "source", r->source)
+             ? 0
+             : VG_ENOMEM;
+}
+
+static int got_report(void *ud, int64_t id) {
+  event_reports *er = ud;
+  return vg_store_entry_untagged(er->st, id, got_report_row, er->reports);
+}
+
+/* Adds the "event" object of entry id, whose own event is `own`. */
+static int add_event(vg_store *st, cJSON *o, int64_t id, int64_t own) {
+  int64_t event = own;
+  int grouped = vg_store_entry_event(st, id, &event);
+  if (grouped < 0) return grouped;
+  char text[24];
+  snprintf(text, sizeof text, "%lld", (long long)event);
+  cJSON *ev = cJSON_AddObjectToObject(o, "event");
+  event_reports er = {st, NULL};
+  if (!ev || !cJSON_AddStringToObject(ev, "id", text) ||
+      !cJSON_AddBoolToObject(ev, "grouped", grouped) ||
+      !(er.reports = cJSON_AddArrayToObject(ev, "reports")))
+    return VG_ENOMEM;
+  return grouped ? vg_store_event_members(st, event, got_report, &er) : got_report(&er, id);
+}
+
 /* Gathers entry id into *out (the caller deletes it). 0, VG_EINVAL when
  * there is no such entry, VG_ENOMEM or VG_EDB. */
 static int gather_entry(vg_store *st, int64_t id, cJSON **out) {
@@ -160,6 +210,7 @@ static int gather_entry(vg_store *st, int64_t id, cJSON **out) {
   vg_alert_query q = {.entry = id};
   if (rc == 0) rc = vg_store_alerts(st, &q, got_alert, alerts);
   if (rc == 0) rc = vg_store_entry_updates(st, id, got_update, &g);
+  if (rc == 0) rc = add_event(st, g.o, id, g.event);
   free(g.prev_text);
   cJSON_Delete(g.prev_fields);
   if (rc) {
@@ -304,6 +355,20 @@ static void print_entry(const cJSON *o) {
     add_row(rows, 6,
             (const char *[]){id, str(it, "severity"), str(it, "rule"), key, version,
                              str(it, "message")});
+  }
+  print_rows(rows);
+  cJSON_Delete(rows);
+
+  const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+  const cJSON *reports = cJSON_GetObjectItemCaseSensitive(ev, "reports");
+  vg_cli_printf("event %s: %d report%s\n", str(ev, "id"), cJSON_GetArraySize(reports),
+                cJSON_GetArraySize(reports) == 1 ? "" : "s");
+  rows = cJSON_CreateArray();
+  cJSON_ArrayForEach(it, reports) {
+    char id[32];
+    snprintf(id, sizeof id, "entry %.0f",
+             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
+    add_row(rows, 3, (const char *[]){id, str(it, "date"), str(it, "source")});
   }
   print_rows(rows);
   cJSON_Delete(rows);

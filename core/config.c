@@ -180,6 +180,7 @@ typedef enum {
   T_SIZE,      /* size_t: a whole number from 1 */
   T_UINT,      /* unsigned: a whole number from 0 to INT_MAX */
   T_LONG,      /* long: a whole number from 0 */
+  T_FRACTION,  /* double: a number from 0 to 1 */
   T_FORMAT,    /* vg_format: auto, chrono or json */
   T_REDIRECTS, /* vg_redirects: same-host, any or none */
   T_PATHS,     /* char ** (NULL-ended): a string or a list of strings */
@@ -199,6 +200,7 @@ typedef struct {
 #define TN_T_SIZE "integer"
 #define TN_T_UINT "integer"
 #define TN_T_LONG "integer"
+#define TN_T_FRACTION "number"
 #define TN_T_FORMAT "format"
 #define TN_T_REDIRECTS "redirects"
 #define TN_T_PATHS "paths"
@@ -249,6 +251,8 @@ static const setting settings[] = {
     S(rule_memory, T_SIZE, "33554432", "bytes the rules' Lua state may hold"),
     S(rule_budget, T_LONG, "1000000", "Lua instructions one call of a rule may run"),
     S(rule_failures, T_UINT, "10", "failures that disable a rule until the rules reload"),
+    S(event_similarity, T_FRACTION, "0.1",
+      "how alike (0 to 1) two texts must be for reports of one kind a day apart to be one event"),
     S(timezone, T_STRING, "UTC", "the time zone of digest schedules and periods"),
     S(feed_interval, T_UINT, "300", "seconds between the polls of a feed that names none"),
     S(feed_max_body, T_SIZE, "10485760", "bytes a feed's body may have"),
@@ -341,6 +345,16 @@ static int take_number(vg_config *c, const setting *s, long long v, char *err, s
   return 0;
 }
 
+/* Takes the number v for fraction setting s, or says why not in err. */
+static int take_fraction(vg_config *c, const setting *s, double v, char *err, size_t cap) {
+  if (!(v >= 0.0 && v <= 1.0)) {
+    snprintf(err, cap, "'%s' must be a number from 0 to 1, not %g", s->info.name, v);
+    return VG_EINVAL;
+  }
+  *(double *)field_of(c, s) = v;
+  return 0;
+}
+
 static void append_path(char ***list, const char *path) {
   size_t n = 0;
   while (*list && (*list)[n])
@@ -378,6 +392,14 @@ static int set_text(vg_config *c, const setting *s, const char *v, char *err, si
     long long n = strtoll(v, &end, 10);
     if (v[0] && !*end && errno == 0) return take_number(c, s, n, err, cap);
     break;
+  }
+  case T_FRACTION: {
+    char *end;
+    errno = 0;
+    double n = strtod(v, &end);
+    if (v[0] && !*end && errno == 0) return take_fraction(c, s, n, err, cap);
+    snprintf(err, cap, "'%s' must be a number from 0 to 1, not '%s'", s->info.name, v);
+    return VG_EINVAL;
   }
   default:
     snprintf(err, cap, "'%s' is a table: set it in the configuration file", s->info.name);
@@ -532,6 +554,7 @@ cJSON *vg_config_value(const vg_config *c, size_t i) {
   case T_SIZE: return cJSON_CreateNumber((double)*(const size_t *)f);
   case T_UINT: return cJSON_CreateNumber(*(const unsigned *)f);
   case T_LONG: return cJSON_CreateNumber((double)*(const long *)f);
+  case T_FRACTION: return cJSON_CreateNumber(*(const double *)f);
   case T_FORMAT: return cJSON_CreateString(formats[*(const vg_format *)f]);
   case T_REDIRECTS: return cJSON_CreateString(vg_redirects_name(*(const vg_redirects *)f));
   case T_PATHS: return json_strings(*(char **const *)f);
@@ -984,6 +1007,14 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
     if (take_number(c, s, (long long)v, why, sizeof why) == 0) return 0;
     break;
   }
+  case T_FRACTION:
+    if (t != LUA_TNUMBER) {
+      problem(p, line, "'%s' must be a number from 0 to 1, not a %s", name,
+              luaL_typename(L, -1));
+      return -1;
+    }
+    if (take_fraction(c, s, lua_tonumber(L, -1), why, sizeof why) == 0) return 0;
+    break;
   case T_PATHS: {
     char **list = t == LUA_TSTRING ? NULL : strings_at(L);
     if (t == LUA_TSTRING && lua_rawlen(L, -1) > 0) {

@@ -96,6 +96,7 @@ typedef struct {
   size_t rule_memory; /* bytes the rules' Lua state may use */
   long rule_budget;   /* instructions per rule call */
   unsigned rule_failures; /* failures that disable a rule until reload */
+  double event_similarity; /* how alike two reports' texts must be to be one event, 0..1 */
   vg_digest_conf *digests; /* the scheduled digests */
   size_t ndigests;
   char *timezone;     /* of digest schedules and periods */

@@ -16,10 +16,11 @@
  * date, message and entries), under the same dedup key.
  *
  * Correlations are about events, and one event may come as several entries
- * (the same line from two sources). Each mark carries the event its entry
- * reports (vg_entry_event): an event never pairs with itself, a threshold
- * counts events, not entries, and an alert about an event is anchored on its
- * first report and names all of them.
+ * (the same line from two sources, or reports in other words grouped by
+ * core/events.c before the correlations run). Each mark carries the event
+ * its entry reports: an event never pairs with itself, a threshold counts
+ * events, not entries (each in the span of its first report), and an alert
+ * about an event is anchored on its first report and names all of them.
  *
  * A threshold's window is counted on the store's per-span tally of events
  * (vg_store_spans), a row per day of the window whatever the number of
@@ -780,7 +781,10 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   int mask = steps_of(r, ru, ctx, entry_idx);
   if (mask <= 0) return 0;
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
-  mark me = {e->id, e->first, e->last, vg_entry_event(e->text, e->text_len, e->first, e->last)};
+  /* The event its reports share: grouped with reports in other words
+   * (core/events.c) once the tagging rules have run. */
+  mark me = {e->id, e->first, e->last,
+             ctx->has_event ? ctx->event : vg_entry_event(e->text, e->text_len, e->first, e->last)};
   int rc = 0;
   if (ru->kind == RK_FIRST) {
     rc = vg_store_mark_untallied(st, ru->name, 0, key, &me);

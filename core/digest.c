@@ -1,6 +1,8 @@
 /* digest.c — due periods, the template API, and writing the formats. */
 #include "digest.h"
 
+#include "entry.h"
+
 #include "date.h"
 #include "embedded.h"
 #include "lua_json.h"
@@ -86,9 +88,46 @@ static void push_list(lua_State *L, const char *s, int numbers) {
   }
 }
 
+/* Lists entries as d.entries gives them: one item per event, its first
+ * report in date order, that names the sources of all its reports. */
+typedef struct {
+  lua_State *L;
+  vg_store *st;
+  int list;     /* stack index of the list made */
+  int by_event; /* stack index of a table: event id -> its item */
+} lister;
+
 static int push_entry(void *ud, const vg_row *r) {
-  lua_State *L = ud;
-  lua_createtable(L, 0, 9);
+  lister *ls = ud;
+  lua_State *L = ls->L;
+  int64_t event = vg_entry_event(r->text, r->text_len, r->day_first, r->day_last);
+  if (vg_store_entry_event(ls->st, r->id, &event) < 0) return VG_EDB;
+  char key[24];
+  snprintf(key, sizeof key, "%lld", (long long)event);
+  if (lua_getfield(L, ls->by_event, key) == LUA_TTABLE) {
+    /* Another report of an event listed already: its source, once. */
+    lua_getfield(L, -1, "sources");
+    int known = 0;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= n && !known; i++) {
+      lua_rawgeti(L, -1, i);
+      known = strcmp(lua_tostring(L, -1), r->source) == 0;
+      lua_pop(L, 1);
+    }
+    if (!known) {
+      lua_pushstring(L, r->source);
+      lua_rawseti(L, -2, n + 1);
+    }
+    lua_pop(L, 1); /* the sources */
+    lua_getfield(L, -1, "reports");
+    lua_Integer reports = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    set_int(L, "reports", reports + 1);
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 12);
   set_int(L, "id", r->id);
   set_str(L, "date", r->date);
   set_str(L, "precision", r->precision);
@@ -97,9 +136,17 @@ static int push_entry(void *ud, const vg_row *r) {
   lua_pushlstring(L, r->text, r->text_len);
   lua_setfield(L, -2, "text");
   set_str(L, "source", r->source);
+  set_str(L, "event", key);
+  set_int(L, "reports", 1);
+  lua_createtable(L, 1, 0);
+  lua_pushstring(L, r->source);
+  lua_rawseti(L, -2, 1);
+  lua_setfield(L, -2, "sources");
   push_list(L, r->tags, 0);
   lua_setfield(L, -2, "tags");
-  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, ls->by_event, key);
+  lua_rawseti(L, ls->list, (lua_Integer)lua_rawlen(L, ls->list) + 1);
   return 0;
 }
 
@@ -112,7 +159,10 @@ static const char *opt_string(lua_State *L, const char *k) {
 }
 
 /* d.entries{tag = ..., source = ..., limit = ...}: the entries whose date
- * overlaps the period, in date order. */
+ * overlaps the period, in date order, an event once: the reports of one
+ * event (core/events.c) are one item, the first of them, with `sources`
+ * (every report's, in date order), `reports` (how many) and `event` (its
+ * id). The limit counts entries read. */
 static int api_entries(lua_State *L) {
   render_ctx *c = ctx_of(L);
   vg_query q = {.has_since = 1, .since = c->p.first, .has_until = 1, .until = c->p.last};
@@ -124,7 +174,10 @@ static int api_entries(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_newtable(L);
-  if (vg_store_query(c->st, &q, push_entry, L)) return luaL_error(L, "%s", vg_store_errmsg(c->st));
+  lister ls = {L, c->st, lua_gettop(L), lua_gettop(L) + 1};
+  lua_newtable(L);
+  if (vg_store_query(c->st, &q, push_entry, &ls)) return luaL_error(L, "%s", vg_store_errmsg(c->st));
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -166,8 +219,9 @@ static int add_count(void *ud, const char *tag, long long count, long long befor
   return 0;
 }
 
-/* d.counts(): by tag name, {tag, count, previous}: how many entries carry
- * it in the period, and in the period of the same length just before. */
+/* d.counts(): by tag name, {tag, count, previous}: how many events carry
+ * it in the period, and in the period of the same length just before (the
+ * reports of one event count once). */
 static int api_counts(lua_State *L) {
   render_ctx *c = ctx_of(L);
   lua_newtable(L);

@@ -104,6 +104,36 @@ static int separates(long cp) {
          (cp >= 0x3000 && cp <= 0x3003);
 }
 
+/* The next word of text[0..len) at or after *at: 1 with it in
+ * text[*start, *at), or 0 at the end. A word is as vg_entry_event says. */
+static int next_word(const unsigned char *p, size_t len, size_t *at, size_t *start) {
+  size_t i = *at;
+  int in = 0;
+  while (i < len) {
+    unsigned c = p[i];
+    size_t used = 1;
+    int word;
+    if (c < 0x80) {
+      word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    } else {
+      long cp = decode(p + i, len - i, &used);
+      word = cp < 0 || !separates(cp);
+    }
+    if (!word && in) break;
+    if (word && !in) {
+      in = 1;
+      *start = i;
+    }
+    i += used;
+  }
+  *at = i;
+  return in;
+}
+
+static unsigned char lower(unsigned char b) {
+  return b >= 'A' && b <= 'Z' ? (unsigned char)(b - 'A' + 'a') : b;
+}
+
 int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last) {
   /* The span, then the words lower-cased and joined by one space: hashed in
    * one call when they fit the buffer, else streamed through it (the same
@@ -114,41 +144,99 @@ int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last
   int32_t span[2] = {first, last};
   memcpy(buf, span, sizeof span);
   size_t n = sizeof span;
-  int words = 0, gap = 0;
+  int words = 0;
   const unsigned char *p = (const unsigned char *)text;
-  for (size_t i = 0; i < len;) {
-    unsigned c = p[i];
-    size_t used = 1;
-    int word;
-    if (c < 0x80) {
-      word = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-    } else {
-      long cp = decode(p + i, len - i, &used);
-      word = cp < 0 || !separates(cp);
+  size_t at = 0, start;
+  while (next_word(p, len, &at, &start)) {
+    for (size_t k = start; k < at; k++) {
+      if (n + 2 > sizeof buf) {
+        if (!streaming) XXH3_64bits_reset(&st);
+        streaming = 1;
+        XXH3_64bits_update(&st, buf, n);
+        n = 0;
+      }
+      if (k == start && words) buf[n++] = ' ';
+      buf[n++] = lower(p[k]);
     }
-    if (!word) {
-      gap = 1;
-      i += used;
-      continue;
-    }
-    if (n + used + 1 > sizeof buf) {
-      if (!streaming) XXH3_64bits_reset(&st);
-      streaming = 1;
-      XXH3_64bits_update(&st, buf, n);
-      n = 0;
-    }
-    if (gap && words) buf[n++] = ' ';
-    gap = 0;
     words = 1;
-    for (size_t k = 0; k < used; k++) {
-      unsigned char b = p[i + k];
-      buf[n++] = b >= 'A' && b <= 'Z' ? (unsigned char)(b - 'A' + 'a') : b;
-    }
-    i += used;
   }
   if (!streaming) return (int64_t)XXH3_64bits(buf, n);
   XXH3_64bits_update(&st, buf, n);
   return (int64_t)XXH3_64bits_digest(&st);
+}
+
+/* ---- how alike two texts are ---- */
+
+/* Words that say nothing of which event a report is about: articles,
+ * prepositions, forms of "be" and of "say" (sorted, for bsearch). */
+static const char *const stop_words[] = {
+    "a",     "after", "an",   "and",   "are",  "as",    "at",   "be",   "been",
+    "before", "by",   "for",  "from",  "her",  "his",   "in",   "into", "is",
+    "it",    "its",   "of",   "on",    "or",   "over",  "said", "say",  "says",
+    "than",  "that",  "the",  "their", "then", "these", "this", "those", "to",
+    "was",   "were",  "with",
+};
+
+static int by_word(const void *key, const void *elem) {
+  return strcmp(key, *(const char *const *)elem);
+}
+
+static int by_hash(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
+size_t vg_text_words(const char *text, size_t len, uint64_t *v) {
+  const unsigned char *p = (const unsigned char *)text;
+  size_t at = 0, start, n = 0;
+  while (n < VG_SIMILAR_WORDS && next_word(p, len, &at, &start)) {
+    /* The word in lower case (its first 63 bytes), and where its first
+     * VG_SIMILAR_PREFIX characters end: the part compared, unless it holds
+     * a digit. */
+    char w[64];
+    size_t wn = 0, chars = 0, cut = 0;
+    int digits = 0;
+    for (size_t k = start; k < at;) {
+      size_t used = p[k] < 0x80 ? 1 : vg_utf8_char((const char *)p + k, at - k);
+      if (used == 0) used = 1;
+      if (wn + used >= sizeof w) break;
+      digits |= p[k] >= '0' && p[k] <= '9';
+      for (size_t b = 0; b < used; b++) w[wn++] = (char)lower(p[k + b]);
+      k += used;
+      if (++chars <= VG_SIMILAR_PREFIX) cut = wn;
+    }
+    w[wn] = '\0';
+    if (digits) cut = wn; /* a number or a name with one (KN-23, 0000123) counts whole */
+    if (bsearch(w, stop_words, sizeof stop_words / sizeof *stop_words, sizeof *stop_words,
+                by_word))
+      continue;
+    v[n++] = XXH3_64bits(w, cut);
+  }
+  qsort(v, n, sizeof *v, by_hash);
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++)
+    if (k == 0 || v[k - 1] != v[i]) v[k++] = v[i];
+  return k;
+}
+
+double vg_words_similarity(const uint64_t *x, size_t nx, const uint64_t *y, size_t ny) {
+  if (nx == 0 || ny == 0) return 0.0;
+  size_t i = 0, k = 0, both = 0;
+  while (i < nx && k < ny) {
+    if (x[i] == y[k]) both++, i++, k++;
+    else if (x[i] < y[k]) i++;
+    else k++;
+  }
+  return (double)both / (double)(nx + ny - both);
+}
+
+double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen) {
+  uint64_t *x = malloc(2 * VG_SIMILAR_WORDS * sizeof *x);
+  if (!x) return 0.0;
+  uint64_t *y = x + VG_SIMILAR_WORDS;
+  double s = vg_words_similarity(x, vg_text_words(a, alen, x), y, vg_text_words(b, blen, y));
+  free(x);
+  return s;
 }
 
 static int blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }

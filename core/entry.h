@@ -52,6 +52,26 @@ void vg_entry_clear(vg_entry *e);
  * separates words. Works on any bytes; equal keys, one event. */
 int64_t vg_entry_event(const char *text, size_t len, int32_t first, int32_t last);
 
+/* How alike two texts are, from 0 to 1: the Jaccard index of their sets of
+ * normalised words (shared words over words in either). Words are split as
+ * vg_entry_event splits them and lower-cased; common words that say nothing
+ * of an event (articles, prepositions, "is", "said"...) are dropped; a word
+ * is compared on its first VG_SIMILAR_PREFIX characters, so that "launched"
+ * and "launches" or "missile" and "missiles" agree (a stemmer in a line),
+ * but a word with a digit (a number, KN-23's "23") is compared whole.
+ * A text counts its first VG_SIMILAR_WORDS words. 0 when either text has no
+ * word left (empty, only punctuation or only common words); 1 for texts that
+ * differ only in case, punctuation, common words and word endings. */
+#define VG_SIMILAR_PREFIX 5
+#define VG_SIMILAR_WORDS 256
+double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen);
+/* The same in two steps, for a text compared with many: the normalised
+ * words of a text as sorted distinct 64-bit hashes (XXH3 of each word's
+ * compared part) in v, which has room for VG_SIMILAR_WORDS; returns how
+ * many. Then the similarity of two such sets. */
+size_t vg_text_words(const char *text, size_t len, uint64_t *v);
+double vg_words_similarity(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
+
 /* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
  * the offset of the first bad byte. */
 long vg_utf8_check(const char *s, size_t n);

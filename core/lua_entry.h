@@ -35,6 +35,10 @@ typedef struct {
   size_t ntags, cap;
   int paired;        /* pairs is made (on the first search of the text) */
   vg_text_pairs pairs; /* the character pairs of e->text */
+  int grouped;       /* its event was looked for (core/events.c, once its tags are set) */
+  int has_event;     /* and found: event is the event it reports, grouped with other
+                      * reports; else it is the one vg_entry_event gives it */
+  int64_t event;
 } vg_entry_ctx;
 
 /* Registers the entry metatable and pushes the methods table (kept in the

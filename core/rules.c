@@ -11,6 +11,8 @@
 #include "lua_json.h"
 #include "lua_sense.h"
 #include "rules_impl.h"
+
+#include "events.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -1323,6 +1325,14 @@ typedef struct {
   int rc;
 } pass;
 
+/* Finds and records the event the entry of ctx reports (core/events.c). */
+static int group(vg_rules *r, vg_store *st, vg_entry_ctx *ctx) {
+  ctx->grouped = 1;
+  int rc = vg_events_group(st, ctx, r->lim.event_similarity, &ctx->event);
+  ctx->has_event = rc == 1;
+  return rc < 0 ? rc : 0;
+}
+
 /* Runs every rule on the entry object at index 2. Called through lua_pcall,
  * so that an error raised by the host's own Lua calls (out of memory, once
  * a rule has filled the state) ends the pass instead of the process. */
@@ -1338,7 +1348,10 @@ static int rule_pass(lua_State *L) {
     rule *ru = &r->v[i];
     if (ru->disabled) continue;
     if (ru->kind != RK_RULE) {
-      p->rc = vg_correlate(r, ru, p->st, p->ctx, entry_idx, p->out);
+      /* The tagging rules have run (they come first): the entry's tags say
+       * what kind of event it reports, and so which reports it joins. */
+      if (!p->ctx->grouped) p->rc = group(r, p->st, p->ctx);
+      if (p->rc == 0) p->rc = vg_correlate(r, ru, p->st, p->ctx, entry_idx, p->out);
       continue;
     }
     if (ru->when != LUA_NOREF) {
@@ -1352,6 +1365,7 @@ static int rule_pass(lua_State *L) {
     if (p->rc == 0 && ru->alert != LUA_NOREF)
       p->rc = raise_alert(r, ru, p->st, p->ctx, entry_idx, p->out);
   }
+  if (p->rc == 0 && !p->ctx->grouped) p->rc = group(r, p->st, p->ctx); /* no correlation ran */
   return 0;
 }
 
@@ -1475,6 +1489,9 @@ int vg_rules_rerun(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_l
   }
   if (rc == 0) rc = vg_store_clear_tags(st, e->id);
   if (rc == 0) rc = clear_marks(r, st, e->id);
+  /* Its event is found again with the tags it gets now; the other reports
+   * of its old event keep theirs. */
+  if (rc == 0) rc = vg_store_event_forget(st, e->id);
   if (rc == 0) rc = run_ctx(r, st, &ctx, out);
   /* Back go the tags of rules that did not run, or failed on this entry,
    * or were all skipped when the rule state ran out of memory; a tag set

@@ -41,9 +41,10 @@ typedef struct {
   size_t mem_max;       /* bytes the Lua state may hold */
   long budget;          /* instructions per rule call */
   unsigned max_failures; /* a rule failing this often is disabled until reload */
+  double event_similarity; /* how alike two reports must be to be one event (events.h) */
 } vg_rules_limits;
 
-#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10}
+#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10, 0.1}
 
 /* Told about each problem met while loading: file (may be NULL), the line
  * (0 when unknown) and the message, which already names file:line. */
@@ -87,13 +88,16 @@ void vg_rules_on_failure(vg_rules *r, vg_rules_failure_fn fn, void *ud);
 
 /* Runs each enabled rule on e, inside the caller's open transaction: stores
  * the tags and alerts it sets and appends the alerts that are new to out
- * (may be NULL). A rule that fails is logged with file:line and the entry's
+ * (may be NULL). Once the tagging rules have run, and before the
+ * correlations, the event e reports is found and stored (core/events.h,
+ * with the limits' event_similarity). A rule that fails is logged with file:line and the entry's
  * id, counted, and skipped. Returns 0, or VG_EDB / VG_ENOMEM (roll back). */
 int vg_rules_run(vg_rules *r, vg_store *st, const vg_rule_entry *e, vg_alert_list *out);
 
 /* Runs the rules again on a stored entry (vigil replay), inside the
- * caller's open transaction: its tags and correlation marks are set anew by
- * the rules that run, as vg_rules_run would set them. What a rule that does
+ * caller's open transaction: its tags, its event and its correlation marks
+ * are set anew by the rules that run, as vg_rules_run would set them (the
+ * other reports of its old event keep it). What a rule that does
  * not run set is kept: the tags of a disabled rule or of a rule that fails
  * on this entry, and, when a file did not load (vg_rules_unloaded), the
  * tags of every rule not loaded and the marks of every correlation not

@@ -130,7 +130,8 @@ static void work_reload(server *srv) {
   vg_config c = {.rules = srv->js.rules,
                  .rule_memory = srv->js.limits.mem_max,
                  .rule_budget = srv->js.limits.budget,
-                 .rule_failures = srv->js.limits.max_failures};
+                 .rule_failures = srv->js.limits.max_failures,
+                 .event_similarity = srv->js.limits.event_similarity};
   int errors;
   vg_rules *next = vg_cli_load_rules(&c, srv->rules, &errors);
   if (!next) {

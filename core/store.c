@@ -65,7 +65,6 @@ enum {
   S_FEED_PUT,
   S_FEEDS,
   S_MARK_EVENT,
-  S_EVENT_SEEN,
   S_SPAN_ADD,
   S_MARKS_OF,
   S_SPAN_DROP,
@@ -86,6 +85,16 @@ enum {
   S_ENTRY_UPDATES,
   S_ENTRY_MARKS,
   S_ENTRY_ALERTS,
+  S_EVENT_FIRST,
+  S_EVENT_PUT,
+  S_EVENT_FORGET,
+  S_EVENT_CANDIDATES,
+  S_EVENT_TRIPLES,
+  S_EVENT_MARKS_MOVE,
+  S_EVENT_MOVE,
+  S_EVENT_OF,
+  S_EVENT_MEMBERS,
+  S_SPANS_KEPT,
   S_COUNT
 };
 
@@ -175,9 +184,15 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
     [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
-    [S_TAG_COUNTS] = "SELECT t.tag, sum(e.day_last >= ?1 AND e.day_first <= ?2),"
-                     " sum(e.day_last >= ?3 AND e.day_first <= ?4)"
+    /* An event counts once: the reports grouped into one (entry_events)
+     * share a key; any other entry is its own. */
+    [S_TAG_COUNTS] = "SELECT t.tag,"
+                     " count(DISTINCT CASE WHEN e.day_last >= ?1 AND e.day_first <= ?2"
+                     " THEN coalesce('e' || x.event, 'n' || e.id) END),"
+                     " count(DISTINCT CASE WHEN e.day_last >= ?3 AND e.day_first <= ?4"
+                     " THEN coalesce('e' || x.event, 'n' || e.id) END)"
                      " FROM tags t JOIN entries e ON e.id = t.entry_id"
+                     " LEFT JOIN entry_events x ON x.entry_id = e.id"
                      " WHERE e.day_last >= min(?1, ?3) AND e.day_first <= max(?2, ?4)"
                      " GROUP BY t.tag ORDER BY t.tag",
     [S_RUN_ADD] = "INSERT OR IGNORE INTO digest_runs (name, period_first, period_last, ran_at, files)"
@@ -202,8 +217,6 @@ static const char *const sql[S_COUNT] = {
                 " items_seen, next_poll FROM feeds ORDER BY url",
     [S_MARK_EVENT] = "SELECT event FROM marks WHERE rule = ? AND step = ? AND key = ?"
                      " AND day_first = ? AND entry_id = ?",
-    [S_EVENT_SEEN] = "SELECT 1 FROM marks INDEXED BY marks_by_event WHERE rule = ? AND step = ?"
-                     " AND key = ? AND day_first = ? AND event = ? LIMIT 1",
     [S_SPAN_ADD] = "INSERT INTO mark_spans (rule, step, key, day_last, day_first, events, entry)"
                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
                    " ON CONFLICT (rule, step, key, day_last, day_first)"
@@ -215,11 +228,22 @@ static const char *const sql[S_COUNT] = {
                     " AND key = ?3 AND day_first = ?5 AND day_last = ?4) ELSE entry END"
                     " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_last = ?4"
                     " AND day_first = ?5",
+    /* A span goes with its last mark; it may hold marks and count no event
+     * (their events are counted in the span of their first reports). */
     [S_SPAN_GONE] = "DELETE FROM mark_spans WHERE rule = ?1 AND step = ?2 AND key = ?3"
-                    " AND day_last = ?4 AND day_first = ?5 AND events <= 0",
-    /* The reports of an event share its day_last: by entry, in the index's order. */
-    [S_REPORTS] = "SELECT entry_id FROM marks INDEXED BY marks_by_event WHERE rule = ? AND step = ?"
-                  " AND key = ? AND day_first = ? AND event = ? ORDER BY day_last, entry_id",
+                    " AND day_last = ?4 AND day_first = ?5 AND NOT EXISTS (SELECT 1 FROM marks"
+                    " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_first = ?5"
+                    " AND day_last = ?4)",
+    /* The reports of an event: those of a grouped event through its
+     * members (on a few days; CROSS JOIN: members first, then each one's
+     * mark by its key), and those of an event reported word for word on day
+     * ?4; by day, then entry. */
+    [S_REPORTS] = "SELECT m.entry_id, m.day_first FROM entry_events x CROSS JOIN marks m"
+                  " ON m.rule = ?1 AND m.step = ?2 AND m.key = ?3 AND m.day_first = x.day_first"
+                  " AND m.entry_id = x.entry_id WHERE x.event = ?5 AND m.event = ?5"
+                  " UNION SELECT entry_id, day_first FROM marks INDEXED BY marks_by_event"
+                  " WHERE rule = ?1 AND step = ?2 AND key = ?3 AND day_first = ?4 AND event = ?5"
+                  " ORDER BY 2, 1",
     [S_MARKS_EVENTS] = "SELECT entry_id, day_first, day_last, event FROM marks"
                        " INDEXED BY marks_by_event WHERE rule = ? AND step = ? AND key = ?"
                        " AND day_first BETWEEN ? AND ?"
@@ -250,6 +274,35 @@ static const char *const sql[S_COUNT] = {
      * look-up by hand (vigil show) can afford. */
     [S_ENTRY_ALERTS] = ALERT_COLUMNS " WHERE a.id IN (SELECT alert_id FROM alert_entries"
                        " WHERE entry_id = ?6) ORDER BY a.day, a.id",
+    /* The first report of an event under (rule, step, key), found as
+     * S_REPORTS finds them: its span counts it. */
+    [S_EVENT_FIRST] = "SELECT m.day_first, m.day_last, m.entry_id FROM entry_events x CROSS JOIN marks m"
+                      " ON m.rule = ?1 AND m.step = ?2 AND m.key = ?3"
+                      " AND m.day_first = x.day_first AND m.entry_id = x.entry_id"
+                      " WHERE x.event = ?5 AND m.event = ?5"
+                      " UNION ALL SELECT day_first, day_last, entry_id FROM marks"
+                      " INDEXED BY marks_by_event WHERE rule = ?1 AND step = ?2 AND key = ?3"
+                      " AND day_first = ?4 AND event = ?5"
+                      " ORDER BY 1, 2, 3 LIMIT 1",
+    [S_EVENT_PUT] = "INSERT OR REPLACE INTO entry_events (entry_id, kind, day_first, day_last, own,"
+                    " event, words) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [S_EVENT_FORGET] = "DELETE FROM entry_events WHERE entry_id = ?",
+    /* Same kind, first day within [?2, ?3]: the nearest days first, then the
+     * latest stored, at most ?6 of them. */
+    [S_EVENT_CANDIDATES] = "SELECT entry_id, day_first, day_last, own, event, words"
+                           " FROM entry_events WHERE kind = ?1 AND day_first BETWEEN ?2 AND ?3"
+                           " AND entry_id <> ?4 ORDER BY abs(day_first - ?5), entry_id DESC"
+                           " LIMIT ?6",
+    [S_EVENT_TRIPLES] = "SELECT DISTINCT m.rule, m.step, m.key FROM entry_events x"
+                        " JOIN marks m ON m.entry_id = x.entry_id WHERE x.event = ?"
+                        " ORDER BY 1, 2, 3",
+    [S_EVENT_MARKS_MOVE] = "UPDATE marks SET event = ?2 WHERE event = ?1 AND entry_id IN"
+                           " (SELECT entry_id FROM entry_events WHERE event = ?1)",
+    [S_EVENT_MOVE] = "UPDATE entry_events SET event = ?2 WHERE event = ?1",
+    [S_EVENT_OF] = "SELECT event FROM entry_events WHERE entry_id = ?",
+    [S_EVENT_MEMBERS] = "SELECT x.entry_id FROM entry_events x JOIN entries e ON e.id = x.entry_id"
+                        " WHERE x.event = ? ORDER BY e.day_first, e.id",
+    [S_SPANS_KEPT] = "SELECT 1 FROM mark_spans WHERE rule = ? AND step = ? AND key = ? LIMIT 1",
 };
 
 /* The full-text index of entry text lives in a database of its own beside
@@ -1185,16 +1238,27 @@ static sqlite3_stmt *bind_marks(vg_store *st, int which, const char *rule, int s
   return s;
 }
 
-/* Whether a mark of (rule, step, key) with first day `first` reports event:
- * 1, 0, or VG_EDB. */
-static int event_seen(vg_store *st, const char *rule, int step, const char *key, int32_t first,
-                      int64_t event) {
-  sqlite3_stmt *s = bind_marks(st, S_EVENT_SEEN, rule, step, key);
-  sqlite3_bind_int(s, 4, first);
+/* The span of the first report of event under (rule, step, key), by day
+ * then entry: 1 with it in *f (its entry too), 0 when the event has no
+ * mark there, or VG_EDB. That span is the one that counts the event. Its
+ * reports are those of its grouped members and those marked on `day` (a
+ * day of one of its marks, for an event reported word for word). */
+typedef struct {
+  int32_t first, last;
+  int64_t entry;
+} first_span;
+
+static int event_first(vg_store *st, const char *rule, int step, const char *key, int32_t day,
+                       int64_t event, first_span *f) {
+  sqlite3_stmt *s = bind_marks(st, S_EVENT_FIRST, rule, step, key);
+  sqlite3_bind_int(s, 4, day);
   sqlite3_bind_int64(s, 5, event);
-  int rc = sqlite3_step(s);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found)
+    *f = (first_span){sqlite3_column_int(s, 0), sqlite3_column_int(s, 1),
+                      sqlite3_column_int64(s, 2)};
   sqlite3_reset(s);
-  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
 /* Adds `events` (1 or 0) to the tally of the span (first, last) of (rule,
@@ -1228,12 +1292,31 @@ static int insert_mark(vg_store *st, const char *rule, int step, const char *key
   return sqlite3_changes(st->db) == 1;
 }
 
+/* Moves the count of event from span `was` (its first report's before a
+ * change; had: whether it had one) to the span of its first report now
+ * (day: as event_first takes it). */
+static int recount(vg_store *st, const char *rule, int step, const char *key, int32_t day,
+                   int64_t event, int had, const first_span *was) {
+  first_span now;
+  int has = event_first(st, rule, step, key, day, event, &now);
+  if (has < 0) return has;
+  if (had && has && now.first == was->first && now.last == was->last) return 0;
+  if (had && tally(st, rule, step, key, was->first, was->last, 1, 0, 1)) return VG_EDB;
+  if (has && tally(st, rule, step, key, now.first, now.last, 1, now.entry, 0)) return VG_EDB;
+  return 0;
+}
+
 int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m) {
-  int seen = event_seen(st, rule, step, key, m->first, m->event);
-  if (seen < 0) return seen;
+  first_span was;
+  int had = event_first(st, rule, step, key, m->first, m->event, &was);
+  if (had < 0) return had;
   int added = insert_mark(st, rule, step, key, m);
   if (added <= 0) return added; /* there already, or failed */
-  return tally(st, rule, step, key, m->first, m->last, !seen, m->entry, 0);
+  /* The new mark's span holds it (with no event of its own to count, when
+   * its event's first report lies elsewhere), then the event is counted
+   * where its first report is now. */
+  if (tally(st, rule, step, key, m->first, m->last, 0, m->entry, 0)) return VG_EDB;
+  return recount(st, rule, step, key, m->first, m->event, had, &was);
 }
 
 int vg_store_mark_untallied(vg_store *st, const char *rule, int step, const char *key,
@@ -1322,6 +1405,14 @@ int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last)
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
+/* Whether (rule, step, key) has its spans tallied: a threshold's marks. */
+static int spans_kept(vg_store *st, const char *rule, int step, const char *key) {
+  sqlite3_stmt *s = bind_marks(st, S_SPANS_KEPT, rule, step, key);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW;
+}
+
 /* Removes the marks of entry (of rule alone, when not NULL), keeping the
  * tally of events per span true. 0, VG_ENOMEM or VG_EDB. */
 static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
@@ -1356,6 +1447,15 @@ static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
+  /* Where each mark's event was counted before the marks go (an entry has
+   * one mark per rule, step and key, so each is an event's of its own). */
+  first_span *was = n ? calloc(n, sizeof *was) : NULL;
+  int *had = n ? calloc(n, sizeof *had) : NULL;
+  if (!out && n && (!was || !had)) out = VG_ENOMEM;
+  for (size_t i = 0; i < n && !out; i++) {
+    had[i] = event_first(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event, &was[i]);
+    if (had[i] < 0) out = had[i];
+  }
   if (!out) {
     sqlite3_bind_int64(st->stmt[S_CLEAR_MARKS], 1, entry);
     if (rule) sqlite3_bind_text(st->stmt[S_CLEAR_MARKS], 2, rule, -1, SQLITE_STATIC);
@@ -1363,15 +1463,18 @@ static int clear_marks(vg_store *st, int64_t entry, const char *rule) {
     out = run(st, S_CLEAR_MARKS);
   }
   for (size_t i = 0; i < n; i++) {
-    if (!out) {
-      int seen = event_seen(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event);
-      out = seen < 0 ? seen
-                     : tally(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].last, !seen,
-                             entry, 1);
+    /* Only a threshold's marks are tallied: the others have no span rows. */
+    if (!out && spans_kept(st, v[i].rule, v[i].step, v[i].key)) {
+      out = tally(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].last, 0, entry, 1);
+      if (!out)
+        out = recount(st, v[i].rule, v[i].step, v[i].key, v[i].first, v[i].event, had[i],
+                      &was[i]);
     }
     free(v[i].rule);
     free(v[i].key);
   }
+  free(was);
+  free(had);
   free(v);
   return out;
 }
@@ -1380,6 +1483,141 @@ int vg_store_clear_marks(vg_store *st, int64_t entry) { return clear_marks(st, e
 
 int vg_store_clear_rule_marks(vg_store *st, int64_t entry, const char *rule) {
   return clear_marks(st, entry, rule);
+}
+
+/* ---- events grouped across reports (db/012_event_groups.sql) ---- */
+
+int vg_store_event_put(vg_store *st, int64_t entry, const char *kind, int32_t first,
+                       int32_t last, int64_t own, int64_t event, const void *words,
+                       size_t words_len) {
+  sqlite3_stmt *s = st->stmt[S_EVENT_PUT];
+  sqlite3_bind_int64(s, 1, entry);
+  sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 3, first);
+  sqlite3_bind_int(s, 4, last);
+  sqlite3_bind_int64(s, 5, own);
+  sqlite3_bind_int64(s, 6, event);
+  sqlite3_bind_blob(s, 7, words_len ? words : "", (int)words_len, SQLITE_STATIC);
+  return run(st, S_EVENT_PUT);
+}
+
+int vg_store_event_forget(vg_store *st, int64_t entry) {
+  sqlite3_bind_int64(st->stmt[S_EVENT_FORGET], 1, entry);
+  return run(st, S_EVENT_FORGET);
+}
+
+int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64_t except,
+                              int limit, vg_event_candidate_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_EVENT_CANDIDATES];
+  sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, day - 1);
+  sqlite3_bind_int(s, 3, day + 1);
+  sqlite3_bind_int64(s, 4, except);
+  sqlite3_bind_int(s, 5, day);
+  sqlite3_bind_int(s, 6, limit);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_event_candidate c = {sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
+                            sqlite3_column_int(s, 2),   sqlite3_column_int64(s, 3),
+                            sqlite3_column_int64(s, 4), sqlite3_column_blob(s, 5),
+                            (size_t)sqlite3_column_bytes(s, 5)};
+    if ((out = fn(ud, &c))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+/* A (rule, step, key) that holds marks of an event being merged, with
+ * where each of the two events was counted before. */
+typedef struct {
+  char *rule, *key;
+  int step;
+  first_span was_from, was_to;
+  int had_from, had_to;
+} merged;
+
+int vg_store_event_merge(vg_store *st, int64_t from, int64_t to) {
+  if (from == to) return 0;
+  merged *v = NULL;
+  size_t n = 0, cap = 0;
+  int rc, out = 0;
+  /* The tallied rules, steps and keys that hold marks of `from`: where the
+   * two events are counted there now. */
+  sqlite3_stmt *s = st->stmt[S_EVENT_TRIPLES];
+  sqlite3_bind_int64(s, 1, from);
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      merged *nv = realloc(v, (cap = cap ? cap * 2 : 8) * sizeof *v);
+      if (!nv) {
+        out = VG_ENOMEM;
+        break;
+      }
+      v = nv;
+    }
+    merged *m = &v[n++];
+    memset(m, 0, sizeof *m);
+    m->rule = strdup(col(s, 0));
+    m->step = sqlite3_column_int(s, 1);
+    m->key = strdup(col(s, 2));
+    if (!m->rule || !m->key) out = VG_ENOMEM;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  for (size_t i = 0; i < n && !out; i++) {
+    merged *m = &v[i];
+    if (!spans_kept(st, m->rule, m->step, m->key)) continue;
+    /* Both are grouped events: their members find their marks. */
+    m->had_from = event_first(st, m->rule, m->step, m->key, INT32_MIN, from, &m->was_from);
+    m->had_to = event_first(st, m->rule, m->step, m->key, INT32_MIN, to, &m->was_to);
+    if (m->had_from < 0 || m->had_to < 0) out = VG_EDB;
+  }
+  /* Every mark of every rule moves to the merged event, then so do the
+   * entries; each event is then counted once, at its first report. */
+  if (!out) {
+    sqlite3_bind_int64(st->stmt[S_EVENT_MARKS_MOVE], 1, from);
+    sqlite3_bind_int64(st->stmt[S_EVENT_MARKS_MOVE], 2, to);
+    out = run(st, S_EVENT_MARKS_MOVE);
+  }
+  if (!out) {
+    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 1, from);
+    sqlite3_bind_int64(st->stmt[S_EVENT_MOVE], 2, to);
+    out = run(st, S_EVENT_MOVE);
+  }
+  for (size_t i = 0; i < n && !out; i++) {
+    merged *m = &v[i];
+    if (m->had_from && tally(st, m->rule, m->step, m->key, m->was_from.first, m->was_from.last,
+                             1, 0, 1))
+      out = VG_EDB;
+    if (!out && (m->had_from || m->had_to))
+      out = recount(st, m->rule, m->step, m->key, INT32_MIN, to, m->had_to, &m->was_to);
+  }
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].rule);
+    free(v[i].key);
+  }
+  free(v);
+  return out;
+}
+
+int vg_store_entry_event(vg_store *st, int64_t entry, int64_t *event) {
+  sqlite3_stmt *s = st->stmt[S_EVENT_OF];
+  sqlite3_bind_int64(s, 1, entry);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) *event = sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_event_members(vg_store *st, int64_t event, vg_id_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_EVENT_MEMBERS];
+  sqlite3_bind_int64(s, 1, event);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+    if ((out = fn(ud, sqlite3_column_int64(s, 0)))) break;
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
 }
 
 /* One entry by id, with its tags or (untagged) without them. */

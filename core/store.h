@@ -222,7 +222,9 @@ typedef struct {
 
 /* Records that m's entry matched step `step` of rule under key. 0 or VG_EDB.
  * The count of events of its span (below) follows, as it does when marks
- * are cleared. */
+ * are cleared and events merged: an event is counted once, in the span of
+ * its first report (by first day, last day, then entry), since the reports
+ * of a grouped event may lie on different days. */
 int vg_store_mark(vg_store *st, const char *rule, int step, const char *key, const vg_mark *m);
 /* The same, for a rule that never counts spans (all but thresholds): the
  * mark alone, with no tally of its span. */
@@ -244,8 +246,11 @@ int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *ke
                         int64_t entry, int64_t *event);
 typedef int (*vg_id_fn)(void *ud, int64_t id);
 /* Calls fn with each entry that reports `event` among the marks of (rule,
- * step, key) whose first day is `first`, by id: the first one is the
- * event's first report. 0, fn's non-zero, or VG_EDB. */
+ * step, key), by first day then id: the first one is the event's first
+ * report. They are the reports of a grouped event (vg_store_event_merge),
+ * whatever their days, and the marks of `event` whose first day is
+ * `first` (the day of one of its marks: an event reported word for word
+ * has all its reports on that day). 0, fn's non-zero, or VG_EDB. */
 int vg_store_event_reports(vg_store *st, const char *rule, int step, const char *key,
                            int32_t first, int64_t event, vg_id_fn fn, void *ud);
 typedef int (*vg_span_fn)(void *ud, int32_t last, int32_t first, long long events,
@@ -262,6 +267,42 @@ int vg_store_spans(vg_store *st, const char *rule, int step, const char *key, in
  * error. */
 long long vg_store_span_events(vg_store *st, const char *rule, int step, const char *key,
                                int32_t from, int32_t to);
+/* ---- events grouped across reports (db/012_event_groups.sql, core/events.c) ---- */
+
+/* Records that entry, of event kind `kind` (its event tags joined by ','),
+ * dated first..last, with vg_entry_event value own and its text's words
+ * (words_len bytes, kept as given), reports `event` (replacing what was
+ * recorded for it). 0 or VG_EDB. */
+int vg_store_event_put(vg_store *st, int64_t entry, const char *kind, int32_t first,
+                       int32_t last, int64_t own, int64_t event, const void *words,
+                       size_t words_len);
+/* Forgets the event of entry (before its rules run again); the other
+ * reports of its event keep it. 0 or VG_EDB. */
+int vg_store_event_forget(vg_store *st, int64_t entry);
+/* An entry that may report the same event as a new one. */
+typedef struct {
+  int64_t entry;
+  int32_t first, last;
+  int64_t own, event;
+  const void *words; /* as recorded, valid until the callback returns */
+  size_t words_len;  /* its bytes */
+} vg_event_candidate;
+typedef int (*vg_event_candidate_fn)(void *ud, const vg_event_candidate *c);
+/* Calls fn for each recorded entry of kind `kind` other than `except`
+ * whose first day lies within a day of `day`: those of that day first, then
+ * the latest stored, at most `limit` of them. 0, fn's non-zero, or VG_EDB. */
+int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64_t except,
+                              int limit, vg_event_candidate_fn fn, void *ud);
+/* Merges event `from` into `to`: the entries and the marks (of every rule)
+ * of `from` report `to` from now on, and the per-span counts of events
+ * follow. Alerts stay as they were. 0, VG_ENOMEM or VG_EDB. */
+int vg_store_event_merge(vg_store *st, int64_t from, int64_t to);
+/* The event recorded for entry: 1 with it, 0 when none (the entry has no
+ * event tag, or was stored before events were grouped), or VG_EDB. */
+int vg_store_entry_event(vg_store *st, int64_t entry, int64_t *event);
+/* Calls fn with each entry recorded as reporting event, by date then id. */
+int vg_store_event_members(vg_store *st, int64_t event, vg_id_fn fn, void *ud);
+
 /* The span of days of a stored entry: 1, 0 if there is none, or VG_EDB. */
 int vg_store_entry_span(vg_store *st, int64_t id, int32_t *first, int32_t *last);
 /* Removes every mark of entry (before its rules run again). */
@@ -305,8 +346,9 @@ int vg_store_entries_tag(vg_store *st, const char *tag, int32_t from, int32_t to
 /* ---- digests ---- */
 
 typedef int (*vg_count_fn)(void *ud, const char *tag, long long count, long long before);
-/* Calls fn for each tag, by name, with how many entries carrying it overlap
- * [from, to] and how many overlap [before_from, before_to]. 0, fn's
+/* Calls fn for each tag, by name, with how many events carrying it overlap
+ * [from, to] and how many overlap [before_from, before_to] (the reports
+ * grouped into one event count once, vg_store_event_merge). 0, fn's
  * non-zero, or VG_EDB. */
 int vg_store_tag_counts(vg_store *st, int32_t from, int32_t to, int32_t before_from,
                         int32_t before_to, vg_count_fn fn, void *ud);

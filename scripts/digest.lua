@@ -5,9 +5,17 @@
 -- The document: { title, summary, empty, period = {first, last, days,
 -- first_day, last_day}, alerts = {{rule, severity, message, date, day}},
 -- sections = {{heading, tag, entries = {{id, date, day, text, source,
--- tags}}}}, counts = {{tag, count, previous}} (optional) }.
+-- tags, sources (optional: of every report of its event)}}}}, counts =
+-- {{tag, count, previous}} (optional) }.
 
 local M = {}
+
+-- Who reported an entry's event: its source, or "reported by a, b" when
+-- the event came from several (d.entries lists an event once).
+local function reported_by(e)
+  if e.sources and #e.sources > 1 then return "reported by " .. table.concat(e.sources, ", ") end
+  return e.source
+end
 
 local function change(c)
   local d = c.count - c.previous
@@ -43,7 +51,7 @@ function M.markdown(doc)
     put("")
     for _, e in ipairs(s.entries) do
       local tags = #e.tags > 0 and (" `" .. table.concat(e.tags, " ") .. "`") or ""
-      put(("- %s: %s *(%s)*%s"):format(e.date, md_escape(e.text), md_escape(e.source), tags))
+      put(("- %s: %s *(%s)*%s"):format(e.date, md_escape(e.text), md_escape(reported_by(e)), tags))
     end
     put("")
   end
@@ -179,7 +187,7 @@ function M.html(doc)
       put("<ul>")
       for _, e in ipairs(s.entries) do
         put(('<li>%s: %s <span class="src">(%s)</span> <span class="tags">%s</span></li>')
-          :format(h(e.date), h(e.text), h(e.source), h(table.concat(e.tags, " "))))
+          :format(h(e.date), h(e.text), h(reported_by(e)), h(table.concat(e.tags, " "))))
       end
       put("</ul>")
     end

@@ -76,8 +76,10 @@ like "... its mark at the first step of the sequence" "$(cat "$T/show-text.out")
 like "... and the alert that named it" "$(cat "$T/show-text.out")" \
   "  alert $alert +warn +launch-then-exercise +no key +version 1 "
 is "... every section, in order" \
-  "$(grep -E '^[a-z]' "$T/show-text.out" | sed 's/ [0-9]*$//' | tr '\n' '|')" \
-  "entry|fields|tags|correlation marks|alerts|updates|"
+  "$(grep -E '^[a-z]' "$T/show-text.out" | sed 's/ [0-9]*$//; s/^event .*/event/' | tr '\n' '|')" \
+  "entry|fields|tags|correlation marks|alerts|event|updates|"
+like "... its event, of which it is a report" "$(cat "$T/show-text.out")" \
+  "  entry $first +$(sq "select date from entries where id = $first")"
 
 # The JSON, against what the database holds.
 sq "select tag || '=' || rule from tags where entry_id = $first order by tag" >"$T/want-tags"

@@ -567,6 +567,64 @@ static void test_hash_and_event_values_are_pinned(void **state) {
   assert_true(vg_entry_event(text, 2100, -5, 3) == 7482928792447796255LL);
 }
 
+/* ---- vg_text_similarity ---- */
+
+static double sim(const char *a, const char *b) {
+  return vg_text_similarity(a, strlen(a), b, strlen(b));
+}
+
+static void test_similarity_identical_texts_are_one(void **state) {
+  (void)state;
+  const char *t = "North Korea fired a ballistic missile toward the East Sea.";
+  assert_true(sim(t, t) == 1.0);
+  /* Case, punctuation, common words and word endings do not count. */
+  assert_true(sim("NORTH KOREA FIRED BALLISTIC MISSILES; TOWARDS EAST SEA", t) == 1.0);
+}
+
+static void test_similarity_reworded_report_scores_between(void **state) {
+  (void)state;
+  /* Words, cut to five letters: north korea fired balli missi towar east
+   * sea (8) against pyong launc balli missi east sea early monda (8): 4
+   * shared of 12. */
+  double s = sim("North Korea fired a ballistic missile toward the East Sea.",
+                 "Pyongyang launched a ballistic missile into the East Sea early Monday.");
+  assert_true(s > 4.0 / 12 - 1e-9 && s < 4.0 / 12 + 1e-9);
+}
+
+static void test_similarity_compares_numbers_whole(void **state) {
+  (void)state;
+  /* Cut to five characters, the serials would be one word. */
+  assert_true(sim("launch (report a-0000123)", "launch (report a-0000145)") == 0.5);
+  assert_true(sim("Hwasong-17 ICBM", "Hwasong-18 ICBM") == 0.5);
+}
+
+static void test_similarity_unrelated_texts_are_zero(void **state) {
+  (void)state;
+  assert_true(sim("North Korea fired a ballistic missile.",
+                  "Allied warships held a drill near Busan on Tuesday.") == 0.0);
+  /* Symmetric. */
+  double a = sim("B-52 bombers flew over Osan", "Bombers flew near Osan and Gunsan"),
+         b = sim("Bombers flew near Osan and Gunsan", "B-52 bombers flew over Osan");
+  assert_true(a == b && a > 0.0 && a < 1.0);
+}
+
+static void test_similarity_of_texts_without_words_is_zero(void **state) {
+  (void)state;
+  assert_true(sim("", "") == 0.0);
+  assert_true(sim("", "North Korea fired a missile") == 0.0);
+  assert_true(sim("?!... -- ;;", "?!... -- ;;") == 0.0);
+  assert_true(sim("the of and", "the of and") == 0.0); /* common words alone */
+}
+
+static void test_similarity_keeps_utf8_words_whole(void **state) {
+  (void)state;
+  /* A UTF-8 letter is part of its word, cut on a character boundary. */
+  assert_true(sim("Пхеньян запустил ракету", "Пхеньян запустил ракеты") == 1.0);
+  assert_true(sim("Пхеньян запустил ракету", "Сеул провел учения") == 0.0);
+  assert_true(sim("Pyongyang\xc2\xa0" "fired", "Pyongyang fired") == 1.0); /* no-break space */
+  assert_true(sim("北朝鮮", "北朝鮮 ") == 1.0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chrono_text_is_trimmed),
@@ -611,6 +669,12 @@ int main(void) {
       cmocka_unit_test(test_event_ignores_case_spacing_and_punctuation),
       cmocka_unit_test(test_event_differs_by_day_span_and_words),
       cmocka_unit_test(test_hash_and_event_values_are_pinned),
+      cmocka_unit_test(test_similarity_identical_texts_are_one),
+      cmocka_unit_test(test_similarity_reworded_report_scores_between),
+      cmocka_unit_test(test_similarity_unrelated_texts_are_zero),
+      cmocka_unit_test(test_similarity_compares_numbers_whole),
+      cmocka_unit_test(test_similarity_of_texts_without_words_is_zero),
+      cmocka_unit_test(test_similarity_keeps_utf8_words_whole),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -343,7 +343,7 @@ like "... and it raises no new alert" "$(cat "$T/replay1.out")" ': 0 new alerts,
 is "... the tags the shipped rules set are the same" "$(other_tags)" "$tags_before"
 is "... the tags of the removed balloon rule are gone" \
   "$(sq "select count(*) from tags where tag = 'balloon'")" 0
-is "... the ICBM entry keeps its tags" "$(tags_of "$icbm")" "actor:north-korea launch"
+is "... the ICBM entry keeps its tags" "$(tags_of "$icbm")" "actor:north-korea by:north-korea launch"
 is "... no alert is stored twice" "$(sq 'select count(*) from alerts')" "$alerts_before"
 is "... and none is sent again" "$(line_count "$T/alerts.jsonl")" "$jsonl_before"
 all_tags=$(sq 'select count(*) from tags')
@@ -374,7 +374,7 @@ cli ingest-rules ingest --rules "$RULES" --db "$IDB" --config "$T/ingest.conf" "
 is "vigil ingest --rules: exit status 0" "$rc" 0
 is "... stores every line" "$(sq "$IDB" 'select count(*) from entries')" 4
 icbm2=$(sq "$IDB" "select id from entries where text like '%Hwasong-18%'")
-is "... and tags them" "$(tags_of "$icbm2" "$IDB")" "actor:north-korea launch"
+is "... and tags them" "$(tags_of "$icbm2" "$IDB")" "actor:north-korea by:north-korea launch"
 is "... and the others too" "$(sq "$IDB" 'select count(distinct entry_id) from tags')" 4
 is "... and raises their alerts" \
   "$(sq "$IDB" 'select rule from alerts order by rule' | tr '\n' ' ')" \
@@ -461,7 +461,7 @@ cli ingest-skip ingest --skip-broken --rules "$T/broken" --db "$T/skip.db" \
 is "vigil ingest --skip-broken with that file: exit status 0" "$rc" 0
 is "... stores every line" "$(sq "$T/skip.db" 'select count(*) from entries')" 4
 icbm3=$(sq "$T/skip.db" "select id from entries where text like '%Hwasong-18%'")
-is "... and the rules that loaded tag them" "$(tags_of "$icbm3" "$T/skip.db")" "actor:north-korea"
+is "... and the rules that loaded tag them" "$(tags_of "$icbm3" "$T/skip.db")" "actor:north-korea by:north-korea"
 
 cli poll-broken timeout 30 "$VIGIL" poll --rules "$T/broken" --db "$T/poll.db" \
   --config "$T/ingest.conf" http://127.0.0.1:9/news.rss

@@ -526,7 +526,7 @@ static void test_render_weekly_writes_three_files(void **state) {
   assert_contains(md, "## Alerts (3)");
   assert_contains(md, "- **crit** 2023-12-18, icbm-launch: strategic missile launch");
   assert_contains(md, "## Launches (1)\n\n- 2023-12-18: North Korea launched a solid-fuel "
-                      "Hwasong-18 ICBM. *(desk)* `actor:north-korea launch`\n");
+                      "Hwasong-18 ICBM. *(desk)* `actor:north-korea by:north-korea launch`\n");
   assert_contains(md, "## Exercises and shows of force (1)\n\n- 2023-12-14: Two Chinese");
   assert_contains(md, "## Meetings and visits (1)\n\n- 2023-12-15: South Korean and American");
   assert_contains(md, "## Other entries (1)\n\n- 2023-12-19: South Korea, Japan and the US");

@@ -417,7 +417,12 @@ end
 
 -- Reads text (of an entry on `day`, or nil): a table with subject, verb,
 -- predicate (strings), agents (a set of actor keys) and mode.
-local function read(text, day, outer_agents)
+-- Reports of reports ("A said B said ...") are followed this deep, no
+-- further: each level reads the rest of the line again.
+local REPORT_DEPTH = 3
+
+local function read(text, day, outer_agents, depth)
+  depth = depth or 0
   local clause, label = first_clause(text)
   if find(clause, "\xe2\x80", 1, true) then clause = gsub(clause, "\xe2\x80[\x93\x94]", ", ") end
   local v = words(clause)
@@ -463,7 +468,7 @@ local function read(text, day, outer_agents)
   r.predicate = sub(clause, v.e[k])
   r.pluperfect = pluperfect
   -- "X said (on Monday) (that) Y ...": read on in Y.
-  if REPORT[verb] then
+  if REPORT[verb] and depth < REPORT_DEPTH then
     local j = k + 1
     -- "said in his New Year address that ...", "told reporters that ...".
     if v.l[j] and (PREP[v.l[j]] or verb == "told" or verb == "tells" or verb == "tell") then
@@ -480,7 +485,7 @@ local function read(text, day, outer_agents)
       local kj = verb_at(words(rest), 1)
       if kj and kj > 1 then
         local own = keys_of(actor_index, v, 1, k0 - 1)
-        local inner = read(rest, day, own)
+        local inner = read(rest, day, own, depth + 1)
         inner.reported_by = own
         -- "X said the drill was a provocation": X's reproach.
         if inner.mode == "event" and AUX[inner.verb] and reproaches(inner.predicate) then
@@ -549,13 +554,17 @@ end
 -- a time, so the last reading is the one asked for again (a table keyed by
 -- entry would make the collector's work grow with the entries it holds).
 local last_e, last_id, last_text, last_r
+local READ_MAX = 2000
 local function reading(e)
   local text, id = e.text, e.id
   if rawequal(e, last_e) and id == last_id and text == last_text then return last_r end
   local day = e.day
-  local r = read(find(text, "\xe2\x80\x99", 1, true) and gsub(text, "\xe2\x80\x99", "'") or text, day)
+  -- A line is read from its first READ_MAX bytes: its first clause, and the
+  -- days it names, lie there; a longer line costs no more.
+  local head = #text > READ_MAX and sub(text, 1, READ_MAX) or text
+  local r = read(find(head, "\xe2\x80\x99", 1, true) and gsub(head, "\xe2\x80\x99", "'") or head, day)
   if r.mode == "event" and day == e.last_day then
-    local earliest, same = days_named(text, day, r.reported_by ~= nil)
+    local earliest, same = days_named(head, day, r.reported_by ~= nil)
     if earliest ~= nil and (not same or r.pluperfect) then
       r.mode = "report"
       if type(earliest) == "number" then r.date = iso(earliest) end

@@ -983,6 +983,25 @@ static void test_agents_mode_and_action_read_the_main_clause(void **state) {
   }
 }
 
+/* A line of reports of reports, 32 KB long, is read within a small budget:
+ * reports are followed three deep, and a line is read from its first
+ * 2000 bytes. */
+static void test_a_long_line_of_reports_is_read_within_the_budget(void **state) {
+  fixture *fx = *state;
+  write_rules(fx, "a.lua", "rule \"read\" { tags = function(e)\n"
+                           "  return { \"a:\" .. table.concat(e:agents(), \"+\"), \"m:\" .. e:mode() } end }\n");
+  load_clean(fx);
+  static const char head[] = "2023-03-14: ", said[] = "Seoul said that ", tail[] = "North Korea fired.";
+  size_t n = 2000, len = strlen(head) + n * strlen(said) + strlen(tail) + 1;
+  char *line = malloc(len);
+  assert_non_null(line);
+  strcpy(line, head);
+  for (size_t i = 0; i < n; i++) strcat(line, said);
+  strcat(line, tail);
+  assert_string_equal(tags_of(fx, run_line(fx, line)), "a:south-korea,m:event");
+  free(line);
+}
+
 /* What e:agents() returns is the rule's own: changing it changes nothing
  * for the next rule. */
 static void test_agents_returns_a_copy(void **state) {
@@ -1590,6 +1609,7 @@ int main(void) {
       T(test_actors_are_sorted_keys),
       T(test_agents_mode_and_action_read_the_main_clause),
       T(test_agents_returns_a_copy),
+      T(test_a_long_line_of_reports_is_read_within_the_budget),
       T(test_match_returns_captures),
       T(test_match_without_groups_returns_whole_match),
       T(test_match_no_match_is_nil),

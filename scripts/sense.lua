@@ -134,51 +134,9 @@ end
 local actor_index = name_index(lists.actors)
 local owner_index = name_index(lists.owners)
 
--- The keys the names of `index` find in text s, in a set.
-local function keys_in(index, s, found)
-  found = found or {}
-  local ps, low = pieces(s)
-  local function try(cands, i)
-    for _, c in ipairs(cands) do
-      if not found[c.key] then
-        local ok = true
-        for k = 1, #c.words do
-          local w = c.exact and ps[i + k - 1] or low[i + k - 1]
-          if w ~= c.words[k] then ok = false break end
-        end
-        if ok then found[c.key] = true end
-      end
-    end
-  end
-  for i = 1, #ps do
-    local cands = index[ps[i]]
-    if cands then try(cands, i) end
-    if ps[i] ~= low[i] then
-      cands = index[low[i]]
-      if cands then try(cands, i) end
-    end
-  end
-  return found
-end
-
--- The keys the names of `index` find in words i to j of v (as words()
--- gives them), added to the set `found`, which it returns.
-local function keys_of(index, v, i, j, found)
-  found = found or {}
-  local ps, low, n = {}, {}, 0
-  for k = i, j do
-    local w, l = v.w[k], v.l[k]
-    if v.plain[k] then
-      n = n + 1
-      ps[n], low[n] = #w == #l and w or sub(w, 1, #l), l
-    else -- "US-South", "U.S", "Jong-un": their pieces
-      local p2, l2 = pieces(w)
-      for x = 1, #p2 do
-        n = n + 1
-        ps[n], low[n] = p2[x], l2[x]
-      end
-    end
-  end
+-- The keys the names of `index` find among pieces ps[1..n] (low: the same
+-- in lower case), added to the set `found`, which it returns.
+local function match_names(index, ps, low, n, found)
   local function try(cands, at)
     for _, c in ipairs(cands) do
       if not found[c.key] then
@@ -199,6 +157,31 @@ local function keys_of(index, v, i, j, found)
     end
   end
   return found
+end
+
+-- The keys the names of `index` find in text s, added to the set `found`.
+local function keys_in(index, s, found)
+  local ps, low = pieces(s)
+  return match_names(index, ps, low, #ps, found or {})
+end
+
+-- The same in words i to j of v (as words() gives them).
+local function keys_of(index, v, i, j, found)
+  local ps, low, n = {}, {}, 0
+  for k = i, j do
+    local w, l = v.w[k], v.l[k]
+    if v.plain[k] then
+      n = n + 1
+      ps[n], low[n] = #w == #l and w or sub(w, 1, #l), l
+    else -- "US-South", "U.S", "Jong-un": their pieces
+      local p2, l2 = pieces(w)
+      for x = 1, #p2 do
+        n = n + 1
+        ps[n], low[n] = p2[x], l2[x]
+      end
+    end
+  end
+  return match_names(index, ps, low, n, found or {})
 end
 
 local function sorted_keys(s)

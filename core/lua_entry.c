@@ -147,15 +147,21 @@ static int any_of(lua_State *L, vg_entry_ctx *ctx, int idx, string_test test) {
   return 0;
 }
 
-/* Each test is charged to the rule's budget: a scan of the text in C is
- * work an instruction count would not see. */
+/* Each test is charged to the rule's budget, as work an instruction count
+ * would not see: making the text's letter pairs (once an entry), looking a
+ * word's pairs up, and each scan of the text the pairs do not rule out. A
+ * list of words absent from a long text so costs little more than the
+ * pairs, and a word in it a scan. */
 static int test_word(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {
-  vg_sandbox_charge(L, ctx->e->text_len / 16 + n);
   if (!ctx->paired) {
+    vg_sandbox_charge(L, ctx->e->text_len / 16 + 1);
     vg_text_pairs_make(&ctx->pairs, ctx->e->text, ctx->e->text_len);
     ctx->paired = 1;
   }
-  return vg_text_pairs_may_have(&ctx->pairs, s, n) && vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
+  vg_sandbox_charge(L, n + 1);
+  if (!vg_text_pairs_may_have(&ctx->pairs, s, n)) return 0;
+  vg_sandbox_charge(L, ctx->e->text_len / 16);
+  return vg_text_has(ctx->e->text, ctx->e->text_len, s, n);
 }
 
 static int test_tag(lua_State *L, vg_entry_ctx *ctx, const char *s, size_t n) {

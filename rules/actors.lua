@@ -10,9 +10,10 @@ rule "tag-actors" {
   tags = function(e)
     local tags = {}
     for _, key in ipairs(e:actors()) do tags[#tags + 1] = "actor:" .. key end
-    -- A line naming no actor may still have agents (the owner of a ship, a
-    -- place): lists.owners says whom.
-    if #tags > 0 or e:find(lists.owner_names) then
+    -- A line naming no actor may still have agents: the owner of a ship, a
+    -- weapon or an exercise it names (lists.owners).
+    if #tags > 0 or e:find(lists.shows_of_force) or e:find(lists.strategic_assets)
+      or e:find(lists.weapons) then
       for _, key in ipairs(e:agents()) do tags[#tags + 1] = "by:" .. key end
     end
     return tags

@@ -22,7 +22,15 @@ local LAUNCH_VERBS = words [[launch launches launched fire fires fired test-fire
 local FLIGHT_VERBS = words [[flew flies fly exploded explodes failed fails crashed crashes fell
   falls landed lands lifted lifts blew ended ends reached reaches crossed crosses appeared
   lost splashed rose made makes attempt attempts claims claimed put puts carried carries
-  flown fallen involved succeeded conduct conducts conducted stage stages staged]]
+  flown fallen involved succeeded conduct conducts conducted stage stages staged lasted]]
+
+-- Verbs that frame a launch told later in the line ("opened the year with a
+-- missile fired into the sea").
+local FRAME_VERBS = words [[opened opens began begins started starts marked marks greeted greets
+  ended ends closed closes welcomed welcomes celebrated celebrates]]
+
+-- A launch verb in any form but the noun.
+local LAUNCHED = { "fired", "fires", "launched", "test-fired", "test-launched", "lifted off" }
 
 -- Kim "watched" or "oversaw" a launch: a launch when the line names one.
 local WATCH_VERBS = words [[watched watches oversaw oversees supervised supervises guided guides
@@ -58,9 +66,15 @@ rule "tag-launch" {
   when = function(e)
     if not speaks_of_launch(e) or e:mode() ~= "event" then return false end
     local verb = e:action()
-    if WATCH_VERBS[verb] then return e:find(LAUNCHES) and by_north_korea(e) end
-    if verb == "" then return e:agents()[1] == "north-korea" end
-    return (LAUNCH_VERBS[verb] or FLIGHT_VERBS[verb]) and by_north_korea(e)
+    if LAUNCH_VERBS[verb] or FLIGHT_VERBS[verb] then return by_north_korea(e) end
+    -- Kim "watched as North Korea launched ...", North Korea "opened the
+    -- year with a missile fired into the sea": the North named as the
+    -- agent and a launch told in the rest of the line.
+    if WATCH_VERBS[verb] or FRAME_VERBS[verb] or verb == "" then
+      local agents = e:agents()
+      if #agents == 1 and agents[1] == "north-korea" and e:find(LAUNCHED) then return true end
+    end
+    return false
   end,
   tags = { "launch" },
 }
@@ -95,6 +109,8 @@ local function allied_agents(e)
 end
 
 local ANSWER_VERBS = words [[answered answers answer responded responds retaliated]]
+local MEETING_VERBS = words [[met meet meets talk talks talked discuss discusses discussed confer
+  confers conferred]]
 
 rule "tag-show-of-force" {
   description = "allied drills, exercises, bomber flights, carrier and submarine visits, answering fire",
@@ -105,6 +121,7 @@ rule "tag-show-of-force" {
     end
     if e:mode() ~= "event" or not allied_agents(e) then return false end
     local verb = e:action()
+    if MEETING_VERBS[verb] then return false end -- "met and agreed to hold drills"
     local firing = (LAUNCH_VERBS[verb] or ANSWER_VERBS[verb]) and e:find(lists.missiles)
     -- Their own weapons tests and space launches are not shows of force,
     -- unless they answer the North.
@@ -150,8 +167,8 @@ local CALLS = { "call", "calls", "called", "calling" }
 -- naming an actor, a weapon or a show of force ("The council will vote on
 -- the budget" is no plan of interest).
 local function about_security(e)
-  return e:find(lists.owner_names) or e:find(lists.weapons) or e:find(lists.shows_of_force)
-    or e:find(lists.strategic_assets) or #e:actors() > 0
+  return #e:actors() > 0 or e:find(lists.weapons) or e:find(lists.shows_of_force)
+    or e:find(lists.strategic_assets)
 end
 local function may_react(e)
   return (e:find(lists.reaction_verbs) or e:find(CALLS) or e:find(lists.reproach))

@@ -385,6 +385,10 @@ end
 local PREP = set [[over from near off toward towards into at in on against with during after
   before above across]]
 
+-- Words that open a time before the subject when no comma closes it.
+local TIME_START = set [[late early on in at during later earlier overnight shortly just hours
+  minutes moments]]
+
 -- Verbs whose "to" tells no intent: "appeared to explode".
 local SEEM = set [[appear appears appeared seem seems seemed]]
 
@@ -485,6 +489,11 @@ local function read(text, day, outer_agents, depth)
     if PREP[v.l[j]] then head_end = j - 1 break end
   end
   local agents = keys_of(actor_index, v, 1, head_end)
+  -- "Late in the evening North Korea fired ...": a subject that opens with
+  -- a time is all read.
+  if next(agents) == nil and k0 > 1 and TIME_START[v.l[1]] then
+    agents = keys_of(actor_index, v, 1, k0 - 1)
+  end
   local first = k0 > 1 and v.l[1] or nil
   if next(agents) == nil and outer_agents and first and PRONOUN[first] then
     agents = outer_agents

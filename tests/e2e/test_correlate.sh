@@ -117,13 +117,12 @@ is "correlation.txt is in date order (by the last day of each date)" \
 is "13 entries are North Korean launches" \
   "$(sq "select count(*) from tags l join tags n on n.entry_id = l.entry_id
          where l.tag = 'launch' and n.tag = 'actor:north-korea'")" 13
-is "7 entries are allied exercises" \
-  "$(sq "select count(distinct x.entry_id) from tags x join tags a on a.entry_id = x.entry_id
-         where x.tag = 'exercise' and a.tag in ('actor:us', 'actor:south-korea', 'actor:japan')")" 7
-is "the North Korean drill is an exercise of North Korea alone" \
+is "7 entries are allied shows of force" \
+  "$(sq "select count(*) from tags where tag = 'show-of-force'")" 7
+is "the North Korean drill that names the South is the North's drill, no allied show of force" \
   "$(sq "select group_concat(tag, ' ') from (select t.tag from tags t join entries e on e.id = t.entry_id
          where e.text like 'Kim Jong Un oversees a command post drill%' order by t.tag)")" \
-  "actor:north-korea exercise"
+  "actor:north-korea actor:south-korea by:north-korea exercise north-korea-drill"
 render "$DDB" >"$T/date.alerts"
 for rule in launch-then-exercise repeated-launches launch-without-response new-weapon; do
   grep "^$rule$TAB" "$T/date.alerts" >"$T/got.$rule"

@@ -84,10 +84,19 @@ typedef struct {
   size_t n;
 } linked;
 
+/* The first day of event ev: its earliest report's (id_of). */
+static int32_t first_day_of(int64_t ev) { return (int32_t)(ev >> 32); }
+
 static int consider(void *ud, const vg_event_candidate *c) {
   linked *lk = ud;
   const vg_rule_entry *e = lk->e;
   if (llabs((long long)c->last - e->last) > 1) return 0; /* first days: the look-up's */
+  /* Joining an event that began more than a day away would chain reports
+   * of launches on successive days into one event. */
+  if (llabs((long long)first_day_of(c->event) - e->first) > 1) return 0;
+  /* A source tells an event once: what it tells on another day is another
+   * event (a daily chronology's launches on successive days). */
+  if ((c->first != e->first || c->last != e->last) && strcmp(c->source, e->source) == 0) return 0;
   /* Texts with no word in common are never one event, whatever the setting. */
   size_t n = decode(c->words, c->words_len, lk->other);
   double alike = vg_words_similarity(lk->words, lk->nwords, lk->other, n);
@@ -119,6 +128,15 @@ int vg_events_group(vg_store *st, const vg_entry_ctx *ctx, double similarity, in
   lk->nwords = vg_text_words(e->text, e->text_len, words);
   encode(words, lk->nwords, bytes);
   int rc = vg_store_event_candidates(st, kind, e->first, e->id, VG_EVENT_CANDIDATES, consider, lk);
+  /* The events it links, and the entry, must begin within a day of the
+   * earliest of them: those beginning later stay apart. */
+  int32_t earliest = e->first;
+  for (size_t i = 0; i < lk->n; i++)
+    if (first_day_of(lk->v[i]) < earliest) earliest = first_day_of(lk->v[i]);
+  size_t kept = 0;
+  for (size_t i = 0; i < lk->n; i++)
+    if (first_day_of(lk->v[i]) <= earliest + 1) lk->v[kept++] = lk->v[i];
+  lk->n = kept;
   /* The merged event is named by its least member: this entry, or the
    * least member of one of the events it links, which names that event. */
   int64_t head = id_of(e->first, own);

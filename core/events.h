@@ -7,15 +7,22 @@
  * each differ by a day at most, they carry the same non-empty set of event
  * tags (the tags without a ':': `launch`, `reaction`...; tags such as
  * `actor:us` describe an entry, not the kind of event), and their texts are
- * at least `similarity` alike (vg_text_similarity). An event is a connected
+ * at least `similarity` alike (vg_text_similarity); reports dated apart
+ * come from different sources too (one source tells an event once: a daily
+ * chronology's launches on successive days are as many events). An event is a connected
  * component of that relation, so one entry that is like two groups joins
- * them; its id is the least of its members' ids, a member's id being its
+ * them, with one bound: every report of an event begins within a day of its
+ * earliest, so that launches on successive days told alike never chain into
+ * one event (an entry joins no event that began more than a day from it,
+ * and links only events that begin within a day of the earliest it links).
+ * An event's id is the least of its members' ids, a member's id being its
  * first day (high 32 bits) and the low 32 bits of its vg_entry_event value:
  * the id of its earliest report. Neither depends on the order entries came
- * in, as long
- * as no day holds more than VG_EVENT_CANDIDATES entries of one kind within
- * a day of each other (past that, the nearest are compared: a bound on the
- * cost per entry on a dense feed).
+ * in, as long as the reports alike lie within a day of one another and no
+ * day holds more than VG_EVENT_CANDIDATES entries of one kind within a day
+ * of each other (past that, the nearest are compared: a bound on the cost
+ * per entry on a dense feed). Reports alike over three days or more may
+ * group by their order of arrival.
  *
  * rules.c calls it once per entry, after its tagging rules and before its
  * correlations, inside the caller's open transaction. */

@@ -289,9 +289,10 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_FORGET] = "DELETE FROM entry_events WHERE entry_id = ?",
     /* Same kind, first day within [?2, ?3]: the nearest days first, then the
      * latest stored, at most ?6 of them. */
-    [S_EVENT_CANDIDATES] = "SELECT entry_id, day_first, day_last, own, event, words"
-                           " FROM entry_events WHERE kind = ?1 AND day_first BETWEEN ?2 AND ?3"
-                           " AND entry_id <> ?4 ORDER BY abs(day_first - ?5), entry_id DESC"
+    [S_EVENT_CANDIDATES] = "SELECT x.entry_id, x.day_first, x.day_last, x.own, x.event, x.words,"
+                           " e.source FROM entry_events x JOIN entries e ON e.id = x.entry_id"
+                           " WHERE x.kind = ?1 AND x.day_first BETWEEN ?2 AND ?3"
+                           " AND x.entry_id <> ?4 ORDER BY abs(x.day_first - ?5), x.entry_id DESC"
                            " LIMIT ?6",
     [S_EVENT_TRIPLES] = "SELECT DISTINCT m.rule, m.step, m.key FROM entry_events x"
                         " JOIN marks m ON m.entry_id = x.entry_id WHERE x.event = ?"
@@ -1517,10 +1518,15 @@ int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64
   sqlite3_bind_int(s, 6, limit);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    vg_event_candidate c = {sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1),
-                            sqlite3_column_int(s, 2),   sqlite3_column_int64(s, 3),
-                            sqlite3_column_int64(s, 4), sqlite3_column_blob(s, 5),
-                            (size_t)sqlite3_column_bytes(s, 5)};
+    const unsigned char *source = sqlite3_column_text(s, 6);
+    vg_event_candidate c = {sqlite3_column_int64(s, 0),
+                            sqlite3_column_int(s, 1),
+                            sqlite3_column_int(s, 2),
+                            sqlite3_column_int64(s, 3),
+                            sqlite3_column_int64(s, 4),
+                            sqlite3_column_blob(s, 5),
+                            (size_t)sqlite3_column_bytes(s, 5),
+                            source ? (const char *)source : ""};
     if ((out = fn(ud, &c))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;

@@ -286,6 +286,7 @@ typedef struct {
   int64_t own, event;
   const void *words; /* as recorded, valid until the callback returns */
   size_t words_len;  /* its bytes */
+  const char *source; /* the entry's, valid until the callback returns */
 } vg_event_candidate;
 typedef int (*vg_event_candidate_fn)(void *ud, const vg_event_candidate *c);
 /* Calls fn for each recorded entry of kind `kind` other than `except`

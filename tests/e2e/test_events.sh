@@ -220,6 +220,37 @@ check "the daemon, across a restart: the groups of vigil ingest" \
 # ---- the sanitizers ----
 
 # shellcheck disable=SC2086 # the list of files, split on purpose
+# ---- launches on successive days are as many events ----
+# One source tells each launch once: alike lines of a daily chronology on
+# four days are four events, and the threshold fires on them. Reports from
+# other sources a day apart join an event, but never one begun more than a
+# day before: no chain of days makes one event of a week of launches.
+cat >"$T/daily.jsonl" <<'EOF'
+{"date":"2022-11-01","source":"daily","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-02","source":"daily","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-03","source":"daily","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-04","source":"daily","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+EOF
+cli daily "$T/daily.db" ingest --rules "$RULES_EV" "$T/daily.jsonl"
+is "a daily chronology: exit status 0" "$rc" 0
+is "... four launches on four days from one source are four events" \
+  "$(sq "$T/daily.db" 'select count(distinct event) from entry_events')" 4
+is "... and the threshold of three launches fires on the third and on the fourth" \
+  "$(sq "$T/daily.db" "select count(*) from alerts where rule = 'three-launches'")" 2
+cat >"$T/chain.jsonl" <<'EOF'
+{"date":"2022-11-01","source":"wire-a","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-02","source":"wire-b","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-03","source":"wire-c","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+{"date":"2022-11-04","source":"wire-d","text":"North Korea fires a ballistic missile into the sea off its east coast."}
+EOF
+cli chain "$T/chain.db" ingest --rules "$RULES_EV" "$T/chain.jsonl"
+is "alike reports from four sources on four days: exit status 0" "$rc" 0
+is "... make two events of two days each, not one of four" \
+  "$(sq "$T/chain.db" 'select count(distinct event) from entry_events')" 2
+is "... none spanning more than two days" \
+  "$(sq "$T/chain.db" 'select max(span) from (select max(e.day_first) - min(e.day_first) as span
+                        from entry_events x join entries e on e.id = x.entry_id group by x.event)')" 1
+
 check_sanitizers "no sanitizer report in any command's errors" $_cli_errs
 
 done_testing

@@ -524,6 +524,11 @@ void vg_lua_entry_push(lua_State *L, vg_entry_ctx *ctx) {
   luaL_setmetatable(L, ENTRY_MT);
 }
 
+const vg_entry_ctx *vg_lua_entry_at(lua_State *L, int idx) {
+  entry_ud *u = luaL_testudata(L, idx, ENTRY_MT);
+  return u ? u->ctx : NULL;
+}
+
 void vg_lua_entry_invalidate(lua_State *L, int idx) {
   entry_ud *u = luaL_testudata(L, idx, ENTRY_MT);
   if (u) u->ctx = NULL;

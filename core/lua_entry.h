@@ -53,6 +53,10 @@ void vg_lua_entry_push_views(lua_State *L);
 void vg_lua_entry_push(lua_State *L, vg_entry_ctx *ctx);
 /* Makes the entry object at idx unusable from now on. */
 void vg_lua_entry_invalidate(lua_State *L, int idx);
+/* The entry of the entry object at idx while its rules run; NULL when the
+ * value there is no entry object (a table passed for one) or is no longer
+ * valid. */
+const vg_entry_ctx *vg_lua_entry_at(lua_State *L, int idx);
 /* Points the entry object at idx at ctx (NULL: unusable) and forgets what it
  * cached of the entry before. Allocates nothing, so it is safe outside a
  * protected call. */

@@ -1,6 +1,7 @@
 /* lua_sense.c — the C half of scripts/sense.lua; see lua_sense.h. */
 #include "lua_sense.h"
 
+#include "lua_entry.h"
 #include "sandbox.h"
 
 #include <lauxlib.h>
@@ -100,12 +101,22 @@ static int sense_pieces(lua_State *L) {
 }
 
 /* Calls upvalue 1 with the arguments, the count hook off: sense.lua is
- * trusted, and its loops are bounded by the length of the text, while the
- * hook would make each of its instructions cost a call. The call is charged
- * a fixed amount instead. */
-#define TRUSTED_CALL_UNITS 2000
+ * trusted, and its loops are bounded by the length of the text it reads
+ * (at most READ_MAX_CHARGED bytes of it), while the hook would make each of
+ * its instructions cost a call. The call is charged by that length
+ * instead. Only an entry object is taken as the entry: anything else could
+ * run a rule's own code (a table's __index) with the hook off. */
+#define TRUSTED_CALL_UNITS 1000
+#define READ_MAX_CHARGED 2000 /* scripts/sense.lua's READ_MAX */
+#define UNITS_PER_BYTE 20
 
 static int call_unhooked(lua_State *L) {
+  const vg_entry_ctx *ctx = vg_lua_entry_at(L, 1);
+  if (!ctx)
+    return luaL_error(L, "e:agents(), e:mode() and e:action() take the entry a rule is given, "
+                         "while its rules run: call them as e:mode()");
+  size_t len = ctx->e->text_len < READ_MAX_CHARGED ? ctx->e->text_len : READ_MAX_CHARGED;
+  vg_sandbox_charge(L, TRUSTED_CALL_UNITS + len * UNITS_PER_BYTE);
   lua_Hook hook = lua_gethook(L);
   int mask = lua_gethookmask(L), count = lua_gethookcount(L);
   lua_pushvalue(L, lua_upvalueindex(1));
@@ -114,7 +125,6 @@ static int call_unhooked(lua_State *L) {
   int rc = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
   lua_sethook(L, hook, mask, count);
   if (rc != LUA_OK) return lua_error(L);
-  vg_sandbox_charge(L, TRUSTED_CALL_UNITS);
   return lua_gettop(L);
 }
 

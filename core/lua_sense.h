@@ -17,9 +17,11 @@
  *               is letters and digits only;
  *   pieces(s) -> a list of the runs of ASCII letters and digits of s, and a
  *               list of the same in lower case.
- *   trusted(f) -> a function calling f with the sandbox's count hook off
- *               and charging a fixed 2000 units a call: for sense.lua's
- *               own functions, whose work is bounded by the text's length.
+ *   trusted(f) -> a function calling f(e, ...) with the sandbox's count
+ *               hook off, charging 1000 units and 20 a byte of the first
+ *               2000 of e's text: for sense.lua's methods, whose work is
+ *               bounded by that. e must be an entry object, valid: anything
+ *               else is an error, raised before the hook goes off.
  * words and pieces charge the sandbox for the length of s. */
 void vg_lua_sense_push(lua_State *L);
 

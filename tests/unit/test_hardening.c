@@ -795,6 +795,52 @@ static void test_c_work_of_library_functions_is_held_to_the_budget(void **state)
   if (failed[0]) fail_msg("not stopped by the instruction budget:%s", failed);
 }
 
+/* e:agents(), e:mode() and e:action() run with the count hook off: given a
+ * table for the entry, whose __index loops, they must refuse it before the
+ * hook goes off, not run the rule's loop unbounded. In a child, so that a
+ * loop that got through is killed rather than hanging the suite. */
+static const char *const fake_entry_calls[] = {
+    "e.agents(setmetatable({}, { __index = function() while true do end end }))",
+    "e.mode(setmetatable({}, { __index = function() while true do end end }))",
+    "e.action(setmetatable({ text = 'x' }, { __len = function() while true do end end }))",
+};
+static const char *fake_entry_call;
+
+static int child_fake_entry(fixture *fx) {
+  char text[1024];
+  snprintf(text, sizeof text,
+           "rule \"bad\" { when = function(e) %s return true end, tags = { \"bad-ran\" } }\n"
+           "rule \"good\" { tags = { \"good\" } }\n",
+           fake_entry_call);
+  if (write_rules(fx, "bad.lua", text)) return 10;
+  if (load_rules(fx, &small_limits)) return 11;
+  int status;
+  int64_t id = 0;
+  char tags[512];
+  if (vg_store_begin(fx->st) || ingest(fx, "2023-01-01: news", &status, &id) || status != VG_STORED)
+    return 12;
+  if (vg_ingest_flush(&fx->ig) || vg_store_commit(fx->st)) return 13;
+  if (strcmp(tags_of(fx, id, tags), "good") != 0) {
+    fprintf(stderr, "the entry has tags \"%s\", not \"good\"\n", tags);
+    return 14;
+  }
+  return 0;
+}
+
+static void test_sense_methods_refuse_a_table_for_the_entry(void **state) {
+  fixture *fx = *state;
+  char failed[2048] = "";
+  for (size_t i = 0; i < sizeof fake_entry_calls / sizeof fake_entry_calls[0]; i++) {
+    fake_entry_call = fake_entry_calls[i];
+    int st = in_child(fx, child_fake_entry, CHILD_SECONDS);
+    if (st == 0) continue;
+    size_t used = strlen(failed);
+    snprintf(failed + used, sizeof failed - used, "\n  %s: %s", fake_entry_calls[i],
+             st == -1 ? "still running" : st > 128 ? "killed by a signal" : "failed");
+  }
+  if (failed[0]) fail_msg("a fake entry got through:%s", failed);
+}
+
 /* ---- history after a memory error ---- */
 
 /* The probe fills the memory in 64 KB pieces, then asks for the entries
@@ -1354,6 +1400,7 @@ int main(void) {
       T(test_rule_with_long_pattern_fails),
       T(test_find_with_a_long_word_list_is_charged_to_the_budget),
       T(test_c_work_of_library_functions_is_held_to_the_budget),
+      T(test_sense_methods_refuse_a_table_for_the_entry),
       T(test_history_after_a_memory_error_answers_its_own_query),
       T(test_history_queries_one_after_another),
       T(test_absence_with_more_than_a_thousand_first_steps_in_a_day),

@@ -186,7 +186,8 @@ lists.reactions = {
   "denouncing", "protest", "protests", "protested", "protesting", "lodged a protest", "rebuke",
   "deplored", "slammed", "Security Council", "sanctions on", "new sanctions", "loudspeaker",
   "loudspeakers", "Kaesong industrial complex", "violated UN resolutions",
-  "violation of UN resolutions", "emergency meeting", "emergency session",
+  "violation of UN resolutions", "emergency meeting", "emergency session", "urges restraint",
+  "urged restraint", "expressed concern", "expresses concern", "deep regret",
 }
 
 -- Threats and warnings: a line carrying one tells of something intended.
@@ -201,7 +202,7 @@ lists.shows_of_force = {
   "wargames", "live-fire", "joint patrol", "bomber", "bombers", "B-52", "B-52H", "B-1B",
   "aircraft carrier", "carrier strike group", "nuclear submarine", "submarine visit",
   "show of force", "air defense identification zone", "ADIZ", "training", "firing range",
-  "bombing", "joint flight", "formation flight", "Freedom Shield", "Ulchi Freedom Shield",
+  "bombing", "bombs", "joint flight", "formation flight", "Freedom Shield", "Ulchi Freedom Shield",
   "Ulchi Freedom Guardian", "Freedom Edge", "Vigilant Defense", "Vigilant Storm",
   "Vigilant Ace", "Key Resolve", "Foal Eagle", "Max Thunder", "Dong Maeng", "Hoguk",
   "Invincible Spirit", "Pacific Dragon",

@@ -309,6 +309,7 @@ local function days_named(text, day, reported)
   local l = lower(text)
   -- Every phrase below holds one of these: most lines hold none.
   if not (find(l, "day", 1, true) or find(l, "week", 1, true) or find(l, "night", 1, true)
+          or find(l, "month", 1, true) or find(l, "earlier", 1, true)
           or find(l, "in late ", 1, true) or find(l, "in early ", 1, true)
           or find(l, "in mid-", 1, true)) then
     return nil, nil
@@ -333,6 +334,7 @@ local function days_named(text, day, reported)
       local said = not possessive and p1 and (SAID[p1] or (p1 == "on" and p2 and SAID[p2]))
       if (p == 1 or not find(sub(l, p - 1, p - 1), "%a")) and not said then
         local back = (weekday - wd) % 7
+        if back == 0 and p1 == "last" then back = 7 end -- "last Friday", said on a Friday
         if back == 0 then same = true else earlier(day - back) end
       end
     end
@@ -374,7 +376,8 @@ local function days_named(text, day, reported)
     end
   end
   if has("last week") or has("earlier this week") or has("days earlier")
-    or has("the previous week") or has("over the previous") or has("last month") then
+    or has("the previous week") or has("over the previous") or has("last month")
+    or has("earlier this month") or has("earlier this year") then
     earlier(true)
   end
   return earliest, same
@@ -388,6 +391,13 @@ local PREP = set [[over from near off toward towards into at in on against with 
 -- Words that open a time before the subject when no comma closes it.
 local TIME_START = set [[late early on in at during later earlier overnight shortly just hours
   minutes moments]]
+
+-- Verbs of motion, whose "to" is where ("flew to 6,000 km", "sailed to
+-- Busan"), and words of degree after "to" ("rose to about 2,000 km").
+local MOTION = set [[flew fly flies flown rose rise rises fell fall falls sailed sail sails
+  climbed climbs traveled travelled travels went go goes came come comes returned returns
+  moved moves headed heads]]
+local DEGREE = set [[about around nearly some almost roughly over under up]]
 
 -- Verbs whose "to" tells no intent: "appeared to explode".
 local SEEM = set [[appear appears appeared seem seems seemed]]
@@ -535,7 +545,8 @@ local function read(text, day, outer_agents, depth)
   -- the launch" nor "sailed to Busan".
   local to_what = v.l[k + 1] == "to" and v.w[k + 2]
   if r.mode == "event" and to_what and to_what == lower(to_what) and not DET[to_what]
-    and not WEEKDAYS[to_what]
+    and not WEEKDAYS[to_what] and not DEGREE[to_what] and not find(to_what, "^%d")
+    and not MOTION[verb]
     and not SEEM[verb] then
     r.mode = "plan"
   end

@@ -971,6 +971,15 @@ static void test_agents_mode_and_action_read_the_main_clause(void **state) {
        "a:north-korea,d:-,m:event,v:fired"},
       {"2023-03-14: Seoul said on Tuesday that North Korea fired a missile.",
        "a:north-korea,d:-,m:event,v:fired"},
+      /* "to" after a motion or before a number is no intent */
+      {"2023-05-10: A North Korean missile rose to about 2,000 km.",
+       "a:north-korea,d:-,m:event,v:rose"},
+      {"2023-05-11: North Korea's ICBM flew to 6,000 km.", "a:north-korea,d:-,m:event,v:flew"},
+      /* earlier days without a weekday; "last Friday" said on a Friday */
+      {"2023-05-12: North Korea launched two missiles last month.",
+       "a:north-korea,d:-,m:report,v:launched"},
+      {"2023-05-12: North Korea fired a missile last Friday.",
+       "a:north-korea,d:2023-05-05,m:report,v:fired"},
       /* a month has no day to count back from */
       {"2023-05: North Korea says it fired a missile on Monday.", "a:north-korea,d:-,m:event,v:fired"},
       /* no verb found: everyone named, as they are told */

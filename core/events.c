@@ -94,9 +94,10 @@ static int consider(void *ud, const vg_event_candidate *c) {
   /* Joining an event that began more than a day away would chain reports
    * of launches on successive days into one event. */
   if (llabs((long long)first_day_of(c->event) - e->first) > 1) return 0;
-  /* A source tells an event once: what it tells on another day is another
-   * event (a daily chronology's launches on successive days). */
-  if ((c->first != e->first || c->last != e->last) && strcmp(c->source, e->source) == 0) return 0;
+  /* A source tells an event once: what else it tells is another event (a
+   * daily chronology's launches on successive days, a feed's launches of
+   * one day). Word for word the same, it is the one event already. */
+  if (strcmp(c->source, e->source) == 0) return 0;
   /* Texts with no word in common are never one event, whatever the setting. */
   size_t n = decode(c->words, c->words_len, lk->other);
   double alike = vg_words_similarity(lk->words, lk->nwords, lk->other, n);

@@ -7,9 +7,10 @@
  * each differ by a day at most, they carry the same non-empty set of event
  * tags (the tags without a ':': `launch`, `reaction`...; tags such as
  * `actor:us` describe an entry, not the kind of event), and their texts are
- * at least `similarity` alike (vg_text_similarity); reports dated apart
- * come from different sources too (one source tells an event once: a daily
- * chronology's launches on successive days are as many events). An event is a connected
+ * at least `similarity` alike (vg_text_similarity), and they come from
+ * different sources (one source tells an event once: a daily chronology's
+ * launches on successive days, or a feed's on one day, are as many events;
+ * exact duplicates are one event by vg_entry_event all the same). An event is a connected
  * component of that relation, so one entry that is like two groups joins
  * them, with one bound: every report of an event begins within a day of its
  * earliest, so that launches on successive days told alike never chain into

@@ -289,11 +289,13 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_FORGET] = "DELETE FROM entry_events WHERE entry_id = ?",
     /* Same kind, first day within [?2, ?3]: the nearest days first, then the
      * latest stored, at most ?6 of them. */
+    /* Same kind, first day ?2, the latest stored first, at most ?4 of
+     * them: read in the primary key's order, so that a day dense with one
+     * kind costs no sort. */
     [S_EVENT_CANDIDATES] = "SELECT x.entry_id, x.day_first, x.day_last, x.own, x.event, x.words,"
                            " e.source FROM entry_events x JOIN entries e ON e.id = x.entry_id"
-                           " WHERE x.kind = ?1 AND x.day_first BETWEEN ?2 AND ?3"
-                           " AND x.entry_id <> ?4 ORDER BY abs(x.day_first - ?5), x.entry_id DESC"
-                           " LIMIT ?6",
+                           " WHERE x.kind = ?1 AND x.day_first = ?2 AND x.entry_id <> ?3"
+                           " ORDER BY x.entry_id DESC LIMIT ?4",
     [S_EVENT_TRIPLES] = "SELECT DISTINCT m.rule, m.step, m.key FROM entry_events x"
                         " JOIN marks m ON m.entry_id = x.entry_id WHERE x.event = ?"
                         " ORDER BY 1, 2, 3",
@@ -1510,27 +1512,31 @@ int vg_store_event_forget(vg_store *st, int64_t entry) {
 int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64_t except,
                               int limit, vg_event_candidate_fn fn, void *ud) {
   sqlite3_stmt *s = st->stmt[S_EVENT_CANDIDATES];
-  sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
-  sqlite3_bind_int(s, 2, day - 1);
-  sqlite3_bind_int(s, 3, day + 1);
-  sqlite3_bind_int64(s, 4, except);
-  sqlite3_bind_int(s, 5, day);
-  sqlite3_bind_int(s, 6, limit);
-  int rc, out = 0;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    const unsigned char *source = sqlite3_column_text(s, 6);
-    vg_event_candidate c = {sqlite3_column_int64(s, 0),
-                            sqlite3_column_int(s, 1),
-                            sqlite3_column_int(s, 2),
-                            sqlite3_column_int64(s, 3),
-                            sqlite3_column_int64(s, 4),
-                            sqlite3_column_blob(s, 5),
-                            (size_t)sqlite3_column_bytes(s, 5),
-                            source ? (const char *)source : ""};
-    if ((out = fn(ud, &c))) break;
+  int out = 0, left = limit;
+  /* The day itself first, then the day before and the day after. */
+  const int32_t days[] = {day, day - 1, day + 1};
+  for (int d = 0; d < 3 && out == 0 && left > 0; d++) {
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, days[d]);
+    sqlite3_bind_int64(s, 3, except);
+    sqlite3_bind_int(s, 4, left);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      left--;
+      const unsigned char *source = sqlite3_column_text(s, 6);
+      vg_event_candidate c = {sqlite3_column_int64(s, 0),
+                              sqlite3_column_int(s, 1),
+                              sqlite3_column_int(s, 2),
+                              sqlite3_column_int64(s, 3),
+                              sqlite3_column_int64(s, 4),
+                              sqlite3_column_blob(s, 5),
+                              (size_t)sqlite3_column_bytes(s, 5),
+                              source ? (const char *)source : ""};
+      if ((out = fn(ud, &c))) break;
+    }
+    if (!out && rc != SQLITE_DONE) out = VG_EDB;
+    sqlite3_reset(s);
   }
-  if (!out && rc != SQLITE_DONE) out = VG_EDB;
-  sqlite3_reset(s);
   return out;
 }
 

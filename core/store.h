@@ -291,7 +291,8 @@ typedef struct {
 typedef int (*vg_event_candidate_fn)(void *ud, const vg_event_candidate *c);
 /* Calls fn for each recorded entry of kind `kind` other than `except`
  * whose first day lies within a day of `day`: those of that day first, then
- * the latest stored, at most `limit` of them. 0, fn's non-zero, or VG_EDB. */
+ * of the day before, then of the day after, the latest stored first within
+ * a day, at most `limit` of them. 0, fn's non-zero, or VG_EDB. */
 int vg_store_event_candidates(vg_store *st, const char *kind, int32_t day, int64_t except,
                               int limit, vg_event_candidate_fn fn, void *ud);
 /* Merges event `from` into `to`: the entries and the marks (of every rule)

@@ -222,7 +222,8 @@ check "the daemon, across a restart: the groups of vigil ingest" \
 # shellcheck disable=SC2086 # the list of files, split on purpose
 # ---- launches on successive days are as many events ----
 # One source tells each launch once: alike lines of a daily chronology on
-# four days are four events, and the threshold fires on them. Reports from
+# four days are four events, and the threshold fires on them; two of one
+# day from one feed are two. Reports from
 # other sources a day apart join an event, but never one begun more than a
 # day before: no chain of days makes one event of a week of launches.
 cat >"$T/daily.jsonl" <<'EOF'
@@ -237,6 +238,13 @@ is "... four launches on four days from one source are four events" \
   "$(sq "$T/daily.db" 'select count(distinct event) from entry_events')" 4
 is "... and the threshold of three launches fires on the third and on the fourth" \
   "$(sq "$T/daily.db" "select count(*) from alerts where rule = 'three-launches'")" 2
+cat >"$T/oneday.jsonl" <<'EOF'
+{"date":"2022-11-02","source":"feed","text":"North Korea fires a ballistic missile into the sea off its east coast, the morning launch."}
+{"date":"2022-11-02","source":"feed","text":"North Korea fires a ballistic missile into the sea off its east coast, the evening launch."}
+EOF
+cli oneday "$T/oneday.db" ingest --rules "$RULES_EV" "$T/oneday.jsonl"
+is "two alike launches of one day from one source are two events" \
+  "$(sq "$T/oneday.db" 'select count(distinct event) from entry_events')" 2
 cat >"$T/chain.jsonl" <<'EOF'
 {"date":"2022-11-01","source":"wire-a","text":"North Korea fires a ballistic missile into the sea off its east coast."}
 {"date":"2022-11-02","source":"wire-b","text":"North Korea fires a ballistic missile into the sea off its east coast."}

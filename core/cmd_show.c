@@ -45,7 +45,7 @@ static const char help[] =
     "                                 the entry has an event tag), reports [{id, date,\n"
     "                                 source}] by date then id, this entry among them}\n"
     "The event of an entry is the event it reports, which the correlations count\n"
-    "once: its reports in other words, by other sources, a day apart at most (see\n"
+    "once: its reports in other words, by other sources, within a day of its first (see\n"
     "event_similarity in vigil(1)). An entry without an event tag is its own report.\n";
 
 /* The members of an item's record that are not among an entry's fields. */

@@ -79,11 +79,13 @@ is "... and the sequence still raises its alert" \
 is "... which goes to the alerts file" "$(count_matching '"seq"' "$T/hog-alerts.jsonl")" 1
 
 # ---- e:find over a long list of words ----
+# The word is absent, but each pair of its letters is in the text, so that
+# every one of the 100000 is a scan of it.
 
 mkdir "$T/scan"
 cat >"$T/scan/scan.lua" <<'EOF'
 local words = {}
-for i = 1, 100000 do words[i] = "absent" end
+for i = 1, 100000 do words[i] = "absenews" end
 rule "scan" { when = function(e) return e:find(words) end, tags = { "scanned" } }
 rule "good" { tags = { "good" } }
 EOF

@@ -1,7 +1,8 @@
--- events.lua — what kind of event an entry reports. Digests and alert rules
--- rely on these tag names: launch, exercise, meeting, sanctions,
--- repatriation. Each rule looks for the event itself, not for talk about it:
--- a briefing on a launch is not a launch.
+-- events.lua — what kind of event an entry reports. Digests, alert rules
+-- and correlations rely on these tag names: launch, launch-report,
+-- show-of-force, north-korea-drill, reaction, plan, exercise, meeting,
+-- sanctions, repatriation. Each rule looks for the event itself, not for
+-- talk about it: a briefing on a launch is not a launch.
 
 -- How the shipped rules read a line (scripts/sense.lua): e:mode() says
 -- whether it tells the event itself ("event"), a plan or threat ("plan"), a
@@ -72,7 +73,8 @@ rule "tag-launch" {
     -- agent and a launch told in the rest of the line.
     if WATCH_VERBS[verb] or FRAME_VERBS[verb] or verb == "" then
       local agents = e:agents()
-      if #agents == 1 and agents[1] == "north-korea" and e:find(LAUNCHED) then return true end
+      local told = e:find(LAUNCHED) or (WATCH_VERBS[verb] and e:find(LAUNCHES))
+      return #agents == 1 and agents[1] == "north-korea" and told
     end
     return false
   end,
@@ -287,6 +289,16 @@ test "who acted: allied firings and the North's own drills" {
   },
   tags = { { "exercise", "show-of-force" }, { "exercise", "north-korea-drill" }, { "reaction" },
            { "launch" } },
+}
+
+test "launches told around another verb" {
+  given = {
+    "2023-03-26: Kim Jong Un watched the launch of two strategic cruise missiles.",
+    "2023-01-01: North Korea opened the year with a ballistic missile fired into the sea.",
+    "2023-07-12: A second Hwasong-18 flight lasted about 74 minutes.",
+    "2023-09-06: North Korea held a launch ceremony for a new submarine.",
+  },
+  tags = { { "launch" }, { "launch" }, { "launch" }, {} },
 }
 
 test "what happened: plans, agreements and reports of earlier launches" {

@@ -12,7 +12,8 @@
 --   lead-in ending in a comma ("In response to the launch, ...", "Hours
 --   after the Kentucky docked, ...").
 -- * The verb is the first word of that clause that is a finite verb: a
---   word of the verb lexicon below, or a lower-case word ending in -ed,
+--   word of the verb lexicons (lists.reaction_verbs, plan_verbs and
+--   report_verbs, and ACT below), or a lower-case word ending in -ed,
 --   unless a determiner, number or possessive before it makes it a noun
 --   ("Monday's launches", "the test"). The subject is what comes before it.
 -- * "X said (that) Y ..." reports Y: the reading goes on in Y, and a pronoun
@@ -28,6 +29,11 @@
 --   warns, vows, postpones) gives "plan"; otherwise the action happened on
 --   the entry's date ("event") unless the text places it on an earlier day
 --   ("report", with that day when the text names one).
+--
+-- The methods run without the sandbox's count hook (core/lua_sense.c), so
+-- their work must stay bounded whatever the text: a line is read from its
+-- first READ_MAX bytes, reports are followed REPORT_DEPTH deep, and every
+-- loop is over the words read.
 local methods, lists, native = ...
 
 -- The string functions are called as functions, never as methods: a method

@@ -145,8 +145,8 @@ rm -f "$ROWS" "$NOTES" "$B/preload.log" "$B"/*.db "$B"/*.db-wal "$B"/*.db-shm
 say "build"
 cc -std=c11 -O2 -Wall -Wextra -o "$B/gen" tests/bench/gen.c
 cc -std=c11 -O2 -Wall -Wextra -pthread -o "$B/flood" tests/bench/flood.c
-./vigil check tests/bench/rules
-./vigil test tests/bench/rules | tail -1
+./vigil check --rules tests/bench/rules
+./vigil test --rules tests/bench/rules | tail -1
 
 # ---- input and reference ----
 say "generating $N entries (seed $SEED)"

@@ -23,7 +23,8 @@ local LAUNCH_VERBS = words [[launch launches launched fire fires fired test-fire
 local FLIGHT_VERBS = words [[flew flies fly exploded explodes failed fails crashed crashes fell
   falls landed lands lifted lifts blew ended ends reached reaches crossed crosses appeared
   lost splashed rose made makes attempt attempts claims claimed put puts carried carries
-  flown fallen involved succeeded conduct conducts conducted stage stages staged lasted]]
+  flown fallen involved succeeded conduct conducts conducted stage stages staged lasted place
+  places placed]]
 
 -- Verbs that frame a launch told later in the line ("opened the year with a
 -- missile fired into the sea").

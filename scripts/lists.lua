@@ -230,7 +230,8 @@ lists.plan_verbs = {
   "suspended", "cancel", "cancels", "canceled", "cancelled", "extend", "extends", "extended",
   "decide", "decides", "decided", "propose", "proposes", "proposed", "consider", "considers",
   "considered", "examine", "examines", "examining", "reschedule", "reschedules", "rescheduled",
-  "threatening", "warning", "vowing", "planning", "preparing", "sign", "signs", "signed",
+  "threatening", "warning", "vowing", "planning", "preparing", "considering", "intending",
+  "sign", "signs", "signed",
 }
 
 -- Verbs of saying: "X said (that) Y ..." reports Y (e:agents() and e:mode()

@@ -81,7 +81,7 @@ local ACT = set [[launch launches launched fire fires fired test-fire test-fires
   runs mark marks marked send hit hits struck rose rise rises sent pass
   moves flew practice practices practiced train trains trained perform performs performed
   carries shut shuts close closes closed blew destroy destroys destroyed host hosts hosted
-  issue issues issued]]
+  issue issues issued respond responds responded place places placed become becomes became]]
 local AUX = set [[is are was were be been being has have had do does did]]
 local PRONOUN = set [[it its they their he she we]]
 local DET = set [[the a an its their his her our this that these those new first second

@@ -310,6 +310,9 @@ end
 -- entry's own day. A day named as when something was said ("said on
 -- Monday", "state media reported Tuesday") is not the action's.
 local SAID = set [[said says reported reports confirmed announced told added claimed stated]]
+-- ... and "state media on Monday released photos of Sunday's launch".
+local PUBLISHED = set [[released releases published publishes aired airs showed shows broadcast
+  unveiled]]
 local function days_named(text, day, reported)
   local earliest, same
   local l = lower(text)
@@ -337,7 +340,9 @@ local function days_named(text, day, reported)
       local possessive = byte(l, q + 1) == 39
       local p1, p2 = match(sub(l, p > 30 and p - 30 or 1, p - 1), "(%a+)%s+$"), nil
       if p1 then p2 = match(sub(l, p > 30 and p - 30 or 1, p - 1), "(%a+)%s+%a+%s+$") end
-      local said = not possessive and p1 and (SAID[p1] or (p1 == "on" and p2 and SAID[p2]))
+      local after = match(sub(l, q + 1, q + 30), "^%s+(%a+)")
+      local said = not possessive and ((p1 and (SAID[p1] or (p1 == "on" and p2 and SAID[p2])))
+                                       or (after and (SAID[after] or PUBLISHED[after])))
       if (p == 1 or not find(sub(l, p - 1, p - 1), "%a")) and not said then
         local back = (weekday - wd) % 7
         if back == 0 and p1 == "last" then back = 7 end -- "last Friday", said on a Friday

@@ -980,6 +980,9 @@ static void test_agents_mode_and_action_read_the_main_clause(void **state) {
        "a:north-korea,d:-,m:report,v:launched"},
       {"2023-05-12: North Korea fired a missile last Friday.",
        "a:north-korea,d:2023-05-05,m:report,v:fired"},
+      /* the day something was said or published is not the action's */
+      {"2023-03-20: North Korea's state media on Monday released photos of Sunday's launch.",
+       "a:north-korea,d:2023-03-19,m:report,v:released"},
       /* a month has no day to count back from */
       {"2023-05: North Korea says it fired a missile on Monday.", "a:north-korea,d:-,m:event,v:fired"},
       /* no verb found: everyone named, as they are told */

@@ -313,21 +313,61 @@ local SAID = set [[said says reported reports confirmed announced told added cla
 -- ... and "state media on Monday released photos of Sunday's launch".
 local PUBLISHED = set [[released releases published publishes aired airs showed shows broadcast
   unveiled]]
+-- Day numbers (from 1970-01-01) of a civil date.
+local function day_of(y, m, d)
+  y = m <= 2 and y - 1 or y
+  local era = (y >= 0 and y or y - 399) // 400
+  local yoe = y - era * 400
+  local doy = (153 * (m > 2 and m - 3 or m + 9) + 2) // 5 + d - 1
+  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+  return era * 146097 + doe - 719468
+end
+
+-- Months by the first three letters of their names, as chronologies write
+-- them ("Nov. 21", "March 5").
+local MONTH_OF = { jan = 1, feb = 2, mar = 3, apr = 4, may = 5, jun = 6, jul = 7, aug = 8,
+                   sep = 9, oct = 10, nov = 11, dec = 12 }
+
+-- The days a line names as month and day ("on March 5") that lie on or
+-- before the entry's day, to fn: a date in the coming half year is a date
+-- to come (passed over), one further on is the year before's ("Dec. 30",
+-- said on January 3).
+local function dates_named(l, day, fn)
+  local y = tonumber(sub(iso(day), 1, 4))
+  for at, name, d in gmatch(l, "()(%a%a%a)%a*%.? (%d%d?)%f[^%d]") do
+    local m = MONTH_OF[name]
+    if m and (at == 1 or not find(sub(l, at - 1, at - 1), "%a")) then
+      local n = tonumber(d)
+      if n >= 1 and n <= 31 then
+        local dd = day_of(y, m, n)
+        if dd > day + 183 then dd = day_of(y - 1, m, n) end
+        if dd <= day then fn(dd) end
+      end
+    end
+  end
+end
+
 local function days_named(text, day, reported)
   local earliest, same
   local l = lower(text)
-  -- Every phrase below holds one of these: most lines hold none.
-  if not (find(l, "day", 1, true) or find(l, "week", 1, true) or find(l, "night", 1, true)
-          or find(l, "month", 1, true) or find(l, "earlier", 1, true)
-          or find(l, "in late ", 1, true) or find(l, "in early ", 1, true)
-          or find(l, "in mid-", 1, true)) then
-    return nil, nil
-  end
   local weekday = (day + 4) % 7
   local function earlier(d)
     if earliest == nil or earliest == true or (type(d) == "number" and d < earliest) then
       if type(d) == "number" or earliest == nil then earliest = d end
     end
+  end
+  -- "fired on March 5", said on March 7.
+  if find(l, "%a%.? %d") then
+    dates_named(l, day, function(d)
+      if d == day then same = true else earlier(d) end
+    end)
+  end
+  -- Every phrase below holds one of these: most lines hold none.
+  if not (find(l, "day", 1, true) or find(l, "week", 1, true) or find(l, "night", 1, true)
+          or find(l, "month", 1, true) or find(l, "earlier", 1, true)
+          or find(l, "in late ", 1, true) or find(l, "in early ", 1, true)
+          or find(l, "in mid-", 1, true)) then
+    return earliest, same
   end
   -- A weekday named, unless as the day something was said: the last such
   -- day on or before the entry's.

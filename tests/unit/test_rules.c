@@ -983,6 +983,13 @@ static void test_agents_mode_and_action_read_the_main_clause(void **state) {
       /* the day something was said or published is not the action's */
       {"2023-03-20: North Korea's state media on Monday released photos of Sunday's launch.",
        "a:north-korea,d:2023-03-19,m:report,v:released"},
+      /* a date named by month and day: earlier, or the entry's own */
+      {"2023-03-07: North Korea said it fired a cruise missile on March 5.",
+       "a:north-korea,d:2023-03-05,m:report,v:fired"},
+      {"2023-03-07: North Korea fired a cruise missile on March 7.",
+       "a:north-korea,d:-,m:event,v:fired"},
+      {"2024-01-03: Pyongyang said the rocket launched on Dec. 30 carried a satellite.",
+       "a:,d:2023-12-30,m:report,v:launched"},
       /* a month has no day to count back from */
       {"2023-05: North Korea says it fired a missile on Monday.", "a:north-korea,d:-,m:event,v:fired"},
       /* no verb found: everyone named, as they are told */

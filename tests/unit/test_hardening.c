@@ -780,19 +780,27 @@ static int child_c_loop(fixture *fx) {
   return 0;
 }
 
-static void test_c_work_of_library_functions_is_held_to_the_budget(void **state) {
-  fixture *fx = *state;
+/* Runs fn in a child once for each of the n bodies, with *current set to
+ * it; fails the test naming each body whose child did not end well (its
+ * last line, for a body of several). */
+static void each_in_child(fixture *fx, const char *const *bodies, size_t n, const char **current,
+                          child_fn fn, const char *what) {
   char failed[2048] = "";
-  for (size_t i = 0; i < sizeof c_loops / sizeof c_loops[0]; i++) {
-    c_loop_body = c_loops[i];
-    int st = in_child(fx, child_c_loop, CHILD_SECONDS);
+  for (size_t i = 0; i < n; i++) {
+    *current = bodies[i];
+    int st = in_child(fx, fn, CHILD_SECONDS);
     if (st == 0) continue;
-    const char *loop = strchr(c_loops[i], '\n') ? strchr(c_loops[i], '\n') + 1 : c_loops[i];
+    const char *shown = strchr(bodies[i], '\n') ? strchr(bodies[i], '\n') + 1 : bodies[i];
     size_t used = strlen(failed);
-    snprintf(failed + used, sizeof failed - used, "\n  %s: %s", loop,
+    snprintf(failed + used, sizeof failed - used, "\n  %s: %s", shown,
              st == -1 ? "still running" : st > 128 ? "killed by a signal" : "failed");
   }
-  if (failed[0]) fail_msg("not stopped by the instruction budget:%s", failed);
+  if (failed[0]) fail_msg("%s:%s", what, failed);
+}
+
+static void test_c_work_of_library_functions_is_held_to_the_budget(void **state) {
+  each_in_child(*state, c_loops, sizeof c_loops / sizeof c_loops[0], &c_loop_body, child_c_loop,
+                "not stopped by the instruction budget");
 }
 
 /* e:agents(), e:mode() and e:action() run with the count hook off: given a
@@ -828,17 +836,8 @@ static int child_fake_entry(fixture *fx) {
 }
 
 static void test_sense_methods_refuse_a_table_for_the_entry(void **state) {
-  fixture *fx = *state;
-  char failed[2048] = "";
-  for (size_t i = 0; i < sizeof fake_entry_calls / sizeof fake_entry_calls[0]; i++) {
-    fake_entry_call = fake_entry_calls[i];
-    int st = in_child(fx, child_fake_entry, CHILD_SECONDS);
-    if (st == 0) continue;
-    size_t used = strlen(failed);
-    snprintf(failed + used, sizeof failed - used, "\n  %s: %s", fake_entry_calls[i],
-             st == -1 ? "still running" : st > 128 ? "killed by a signal" : "failed");
-  }
-  if (failed[0]) fail_msg("a fake entry got through:%s", failed);
+  each_in_child(*state, fake_entry_calls, sizeof fake_entry_calls / sizeof fake_entry_calls[0],
+                &fake_entry_call, child_fake_entry, "a fake entry got through");
 }
 
 /* ---- history after a memory error ---- */

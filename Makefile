@@ -23,8 +23,14 @@ PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 li
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# llhttp, Node's HTTP parser: Debian's node-llhttp ships its C sources (three files),
+# built here with their own flags beside vigil's.
+LLHTTP_DIR := /usr/share/llhttp
+LLHTTP_INC := /usr/share/include/llhttp
+LLHTTP := api http llhttp
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -MMD -MP $(WARN) -Icore -Ibuild $(PKG_CFLAGS)
+BASE_CFLAGS = -std=c11 -D_GNU_SOURCE -g -MMD -MP $(WARN) -Icore -Ibuild -I$(LLHTTP_INC) $(PKG_CFLAGS)
+LLHTTP_CFLAGS = -std=c11 -g -Wall -I$(LLHTTP_INC)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS := $(wildcard core/*.c)
@@ -34,8 +40,11 @@ LUA_SCRIPTS := $(sort $(wildcard scripts/*.lua scripts/digests/*.lua))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 GEN := migrations scripts
-REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) $(GEN:%=build/release/%.o)
-SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) $(GEN:%=build/asan/%.o)
+VENDOR := $(LLHTTP:%=llhttp_%)
+REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) $(GEN:%=build/release/%.o) \
+  $(VENDOR:%=build/release/%.o)
+SAN_LIB_OBJS := $(patsubst core/%.c,build/asan/%.o,$(LIB_SRCS)) $(GEN:%=build/asan/%.o) \
+  $(VENDOR:%=build/asan/%.o)
 UNIT_BINS := $(patsubst tests/unit/%.c,build/asan/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps run test unit e2e install uninstall clean
@@ -53,6 +62,17 @@ build/scripts.c: scripts/embed.sh $(LUA_SCRIPTS) | build
 
 build build/release build/asan:
 	mkdir -p $@
+
+# The vendored sources come with their package: deps.sh installs it.
+$(LLHTTP:%=$(LLHTTP_DIR)/%.c):
+	@scripts/deps.sh build
+
+build/release/llhttp_%.o: $(LLHTTP_DIR)/%.c | build/release deps
+	$(CC) $(LLHTTP_CFLAGS) -O2 -c $< -o $@
+build/asan/llhttp_%.o: $(LLHTTP_DIR)/%.c | build/asan test-deps
+	$(CC) $(LLHTTP_CFLAGS) -O1 $(SAN) -c $< -o $@
+build/plain/llhttp_%.o: $(LLHTTP_DIR)/%.c | build/plain test-deps
+	$(CC) $(LLHTTP_CFLAGS) -O1 -c $< -o $@
 
 build/release/%.o: core/%.c | build/release deps
 	$(CC) $(BASE_CFLAGS) -O2 -c $< -o $@
@@ -136,7 +156,8 @@ fuzz: vigil
 	bash tests/fuzz/run.sh
 
 # The unit tests without sanitizers, under valgrind's memcheck: no leak, no error.
-PLAIN_LIB_OBJS := $(patsubst core/%.c,build/plain/%.o,$(LIB_SRCS)) $(GEN:%=build/plain/%.o)
+PLAIN_LIB_OBJS := $(patsubst core/%.c,build/plain/%.o,$(LIB_SRCS)) $(GEN:%=build/plain/%.o) \
+  $(VENDOR:%=build/plain/%.o)
 PLAIN_UNIT_BINS := $(patsubst tests/unit/%.c,build/plain/%,$(UNIT_SRCS))
 build/plain:
 	mkdir -p $@

@@ -207,6 +207,8 @@ typedef struct {
 #define TN_T_SINKS "table"
 #define TN_T_DIGESTS "table"
 #define TN_T_FEEDS "table"
+#define NAMES(field, help)                                                                         \
+  { {#field, "names", NULL, help}, T_PATHS, offsetof(vg_config, field), 0 }
 #define S(field, t, def, help)                                                                     \
   { {#field, TN_##t, def, help}, t, offsetof(vg_config, field), 0 }
 #define SECRET(field, t, def, help)                                                                \
@@ -232,6 +234,18 @@ static const setting settings[] = {
     S(spool, T_STRING, NULL,
       "a directory whose files the daemon ingests (default: spool/ beside the database); '' "
       "for none"),
+    S(http_listen, T_STRING, "127.0.0.1:7434",
+      "the HTTP API's HOST:PORT (JSON API, live alerts, metrics, dashboard); '' for none"),
+    S(http_token_file, T_STRING, "",
+      "a file whose first line is the token HTTP writes must bear (needed off loopback)"),
+    NAMES(http_hosts, "more names a request's Host may give besides localhost and the address"),
+    NAMES(http_origins, "web origins (https://host:port) allowed CORS and writes"),
+    S(http_max_body, T_SIZE, "16777216", "bytes an HTTP request body may have"),
+    S(http_max_connections, T_SIZE, "256", "HTTP connections served at once"),
+    S(http_timeout_ms, T_UINT, "30000",
+      "how long an HTTP request may take to arrive, and a reply to be taken, in milliseconds"),
+    S(public_url, T_STRING, "",
+      "the base URL of alerts' links (https://vigil.example.org); '' for http_listen's"),
     S(rules, T_PATHS, NULL,
       "rule directories and files, loaded as one set: a path or a list of paths (default: "
       "the shipped rules)"),
@@ -265,6 +279,7 @@ static const setting settings[] = {
     S(feeds, T_FEEDS, NULL, "feeds polled: { { url = URL, interval = SECONDS, ... }, ... }"),
 };
 #undef S
+#undef NAMES
 #undef SECRET
 #define NSETTINGS (sizeof settings / sizeof settings[0])
 _Static_assert(NSETTINGS <= VG_CONFIG_MAX, "raise VG_CONFIG_MAX");
@@ -1210,23 +1225,25 @@ static int known_zone(const char *name) {
   return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
-                        char *err, size_t cap) {
+/* A token given inline (setting `iname`, value `inl`) or by the first line
+ * of a file (setting `fname`, path `file`); see vg_config_tcp_token. */
+static int read_token(const char *iname, const char *inl, const char *fname, const char *file,
+                      char out[VG_TOKEN_MAX + 1], const char **warn, char *err, size_t cap) {
   char buf[VG_TOKEN_MAX + 2];
-  const char *from = "tcp_token";
+  const char *from = iname;
   size_t n = 0;
   out[0] = '\0';
   if (warn) *warn = NULL;
-  if (c->tcp_token[0] && c->tcp_token_file[0]) {
-    snprintf(err, cap, "give tcp_token or tcp_token_file, not both");
+  if (inl[0] && file[0]) {
+    snprintf(err, cap, "give %s or %s, not both", iname, fname);
     return VG_EINVAL;
   }
-  if (c->tcp_token_file[0]) {
-    from = c->tcp_token_file;
-    int fd = open(c->tcp_token_file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (file[0]) {
+    from = file;
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct stat sb;
     if (fd < 0 || fstat(fd, &sb) != 0) {
-      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      snprintf(err, cap, "%s %s: %s", fname, file, strerror(errno));
       if (fd >= 0) close(fd);
       return VG_EINVAL;
     }
@@ -1235,7 +1252,7 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
     ssize_t got = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (got < 0) {
-      snprintf(err, cap, "tcp_token_file %s: %s", c->tcp_token_file, strerror(errno));
+      snprintf(err, cap, "%s %s: %s", fname, file, strerror(errno));
       return VG_EINVAL;
     }
     n = (size_t)got;
@@ -1243,9 +1260,9 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
     char *eol = strpbrk(buf, "\r\n"); /* the first line alone */
     if (eol) *eol = '\0';
     n = strlen(buf);
-  } else if (c->tcp_token[0]) {
-    n = strlen(c->tcp_token);
-    if (n <= VG_TOKEN_MAX) memcpy(buf, c->tcp_token, n + 1);
+  } else if (inl[0]) {
+    n = strlen(inl);
+    if (n <= VG_TOKEN_MAX) memcpy(buf, inl, n + 1);
   } else {
     return 0;
   }
@@ -1260,6 +1277,17 @@ int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const ch
   memcpy(out, buf, n + 1);
   memset(buf, 0, sizeof buf);
   return (int)n;
+}
+
+int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                        char *err, size_t cap) {
+  return read_token("tcp_token", c->tcp_token, "tcp_token_file", c->tcp_token_file, out, warn, err,
+                    cap);
+}
+
+int vg_config_http_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                         char *err, size_t cap) {
+  return read_token("http_token", "", "http_token_file", c->http_token_file, out, warn, err, cap);
 }
 
 int vg_config_check_db(const char *db, char *err, size_t cap) {

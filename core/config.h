@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 /* How many settings there may be at most (config.c asserts it). */
-#define VG_CONFIG_MAX 64
+#define VG_CONFIG_MAX 96
 
 /* The alerts a command sink holds at most, by default (see sinks.h). */
 #define VG_SINK_QUEUE_MAX 10000
@@ -79,6 +79,14 @@ typedef struct {
   char *tcp_token;    /* what a TCP client sends first as "auth TOKEN"; "" for none */
   char *tcp_token_file; /* or a file whose first line is that token; "" for none */
   char *spool;        /* spool directory; "" for none */
+  char *http_listen;  /* the HTTP API's HOST:PORT; "" for none */
+  char *http_token_file; /* a file whose first line is the token HTTP writes bear; "" for none */
+  char **http_hosts;  /* more names requests' Host may give (NULL-ended, may be NULL) */
+  char **http_origins; /* web origins allowed CORS and writes (NULL-ended, may be NULL) */
+  size_t http_max_body; /* bytes an HTTP request body may have */
+  size_t http_max_connections; /* HTTP connections served at once */
+  unsigned http_timeout_ms; /* a request must arrive, and a reply be taken, within this */
+  char *public_url;   /* the base URL alerts' links are built on; "" for the listen address */
   char **rules;       /* rule directories and files, NULL-ended: loaded as one set
                          (default: vg_default_rules()) */
   char *log_level;    /* debug, info, notice, warn, error */
@@ -174,6 +182,11 @@ size_t vg_config_nrules(const vg_config *c);
  * *warn (a static sentence) but taken; warn may be NULL. */
 int vg_config_tcp_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
                         char *err, size_t cap);
+
+/* The HTTP token c names: the first line of http_token_file, under the
+ * rules of vg_config_tcp_token. */
+int vg_config_http_token(const vg_config *c, char out[VG_TOKEN_MAX + 1], const char **warn,
+                         char *err, size_t cap);
 
 /* Whether db names a database file, as SQLite reads the name: "" (a
  * temporary file), ":memory:" and a "file:" URI name none, and what was

@@ -6,6 +6,7 @@
  *   source_spool.c  files moved into the spool directory
  *   source_feed.c   what the feed poller fetched
  *   source_rules.c  the rules: reloads when their files change, and the clock tick
+ *   api*.c          the HTTP API (api.h)
  * Everything here runs on the loop thread, but for a source's work(), which
  * runs on the worker while no other job runs, and alone touches the store,
  * the rules and srv->committed. */
@@ -151,7 +152,7 @@ typedef struct {
 
 /* Command-line settings, re-applied over the config file on reload. */
 typedef struct {
-  const char *db, *socket, *listen, *spool, *log_level, *format;
+  const char *db, *socket, *listen, *http_listen, *spool, *log_level, *format;
   char **rules;   /* --rules paths, in order */
   size_t nrules;
   char **feeds;   /* --feed URLs */
@@ -195,6 +196,7 @@ struct server {
   vg_scheduler *scheduler;    /* the digests' timers */
   vg_feeds *feeds;            /* the feed poller */
   vg_notify *notify;          /* tells a service manager how it fares; NULL: none */
+  struct vg_http *http;       /* the HTTP API's server (api.c), or NULL */
   uint64_t alerts_raised;     /* alerts committed since the start, for the manager */
   vg_fetch **fetched;         /* fetches waiting to be stored, oldest first */
   size_t nfetched, fetched_cap;

@@ -256,13 +256,20 @@ static int first_line(client *c, const char *data, size_t len, unsigned flags) {
     vg_escape_line(shown, sizeof shown, data, len < 80 ? len : 80);
     vg_warn("%s (%s): an HTTP request (%s): this port speaks the line protocol; refused,"
             " nothing stored", c->name, c->peer, shown);
-    static const char body[] = "This port speaks vigil's line protocol (one dated entry a"
-                               " line), not HTTP. Nothing was stored.\n";
+    char body[256];
+    if (srv->http)
+      snprintf(body, sizeof body,
+               "This port speaks vigil's line protocol (one dated entry a line), not HTTP."
+               " Nothing was stored. The HTTP API is at http://%s/\n", srv->cfg.http_listen);
+    else
+      snprintf(body, sizeof body,
+               "This port speaks vigil's line protocol (one dated entry a line), not HTTP."
+               " Nothing was stored. The HTTP API is off (http_listen).\n");
     char answer[512];
     snprintf(answer, sizeof answer,
              "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-             sizeof body - 1, body);
+             strlen(body), body);
     return refuse(c, answer);
   }
   if (!srv->tcp_token_len) return 0;

@@ -14,6 +14,7 @@
  * back; the rules in force stay meanwhile. SIGTERM and SIGINT stop the
  * daemon after the entry in hand: lines not stored are answered so. A
  * service manager is told of each step (notify.h). */
+#include "api.h"
 #include "cli.h"
 #include "daemon.h"
 #include "notify.h"
@@ -195,6 +196,7 @@ static void apply_overrides(vg_config *c, const overrides *o) {
   if (o->db) vg_config_set(&c->db, o->db);
   if (o->socket) vg_config_set(&c->socket, o->socket);
   if (o->listen) vg_config_set(&c->listen, o->listen);
+  if (o->http_listen) vg_config_set(&c->http_listen, o->http_listen);
   if (o->spool) vg_config_set(&c->spool, o->spool);
   char err[256];
   for (size_t i = 0; i < o->nrules; i++) /* not empty: checked when the command line was read */
@@ -240,10 +242,12 @@ static void reload(server *srv) {
   srv->cfg.nfeeds = next.nfeeds;
   next.feeds = kept_feeds;
   next.nfeeds = nkept;
-  static const char *const fixed[] = {"db", "socket", "socket_group", "listen", "spool"};
-  const char *was[] = {srv->cfg.db, srv->cfg.socket, srv->cfg.socket_group, srv->cfg.listen,
-                       srv->cfg.spool};
-  char **now[] = {&next.db, &next.socket, &next.socket_group, &next.listen, &next.spool};
+  static const char *const fixed[] = {"db",    "socket",      "socket_group",
+                                      "listen", "http_listen", "spool"};
+  const char *was[] = {srv->cfg.db,     srv->cfg.socket,      srv->cfg.socket_group,
+                       srv->cfg.listen, srv->cfg.http_listen, srv->cfg.spool};
+  char **now[] = {&next.db,     &next.socket,      &next.socket_group,
+                  &next.listen, &next.http_listen, &next.spool};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
@@ -256,6 +260,7 @@ static void reload(server *srv) {
   vg_info("reloaded configuration%s%s", srv->config_path ? " from " : "",
           srv->config_path ? srv->config_path : "");
   if (srv->have_tcp) vg_listen_token_load(srv, "reload: "); /* a new token for new connections */
+  vg_api_reload(srv);
   vg_sinks_reopen(srv->sinks);
   vg_source_rules_rewatch(srv);
   srv->rules_dirty = 1;
@@ -320,6 +325,7 @@ static void begin_stop(server *srv, const char *why) {
           srv->pending.n);
   if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
+  vg_api_stop(srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
   vg_source_rules_stop(srv);
   vg_scheduler_stop(srv->scheduler);
@@ -345,8 +351,9 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* ---- the command ---- */
 
 static const char help[] =
-    "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--spool DIR] [--rules PATH]...\n"
-    "                 [--feed URL]... [--format auto|chrono|json] [--log-level L]\n"
+    "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--http-listen HOST:PORT]\n"
+    "                 [--spool DIR] [--rules PATH]... [--feed URL]...\n"
+    "                 [--format auto|chrono|json] [--log-level L]\n"
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
     "runs the rules, sends alerts to the sinks, polls feeds and writes scheduled digests.\n"
@@ -357,6 +364,9 @@ static const char help[] =
     "  --listen HOST:PORT  the same protocol over TCP (default: none). Off loopback it\n"
     "                      needs tcp_token (or tcp_token_file) in the configuration, and\n"
     "                      with a token a client sends 'auth TOKEN' first\n"
+    "  --http-listen HOST:PORT  the HTTP API, live alerts, metrics and the dashboard\n"
+    "                      (default 127.0.0.1:7434; '' for none). Off loopback it needs\n"
+    "                      http_token_file, whose token writes bear\n"
     "  --spool DIR         files moved into DIR are ingested, then moved to DIR/done/, or to\n"
     "                      DIR/failed/ with a .err file saying why (default spool/ in\n"
     "                      state_dir, or beside the database: var/spool)\n"
@@ -386,6 +396,7 @@ int vg_cmd_run(int argc, char **argv) {
   srv->config_path = vg_cli_config_path(argc, argv);
   static const struct option opts[] = {
       {"socket", required_argument, NULL, 'S'}, {"listen", required_argument, NULL, 'L'},
+      {"http-listen", required_argument, NULL, 'H'},
       {"spool", required_argument, NULL, 'P'}, {"rules", required_argument, NULL, 'R'},
       {"format", required_argument, NULL, 'f'},
       {"feed", required_argument, NULL, 'F'},
@@ -400,6 +411,7 @@ int vg_cmd_run(int argc, char **argv) {
     case 'q': case 'v': case 'j': case VG_OPT_LOG_LEVEL: vg_cli_global(&srv->cfg, opt, optarg); break;
     case 'S': o->socket = optarg; break;
     case 'L': o->listen = optarg; break;
+    case 'H': o->http_listen = optarg; break;
     case 'P': o->spool = optarg; break;
     case 'R': {
       char **v = realloc(o->rules, (o->nrules + 1) * sizeof *v);
@@ -508,11 +520,12 @@ int vg_cmd_run(int argc, char **argv) {
   srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || vg_listen_unix(srv) || vg_listen_tcp(srv) ||
-      vg_source_feed_start(srv) || vg_source_spool_start(srv)) {
+      vg_api_start(srv) || vg_source_feed_start(srv) || vg_source_spool_start(srv)) {
     status = VG_EXIT_FAIL;
     srv->stopping = 1; /* close what was opened, then leave */
     if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
     if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
+    vg_api_stop(srv);
     if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
     if (srv->socket_path) unlink(srv->socket_path);
     vg_daemon_maybe_finish(srv);
@@ -527,6 +540,7 @@ int vg_cmd_run(int argc, char **argv) {
   }
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
+  vg_api_free(srv);
   vg_indexer_stop(srv->indexer);
   vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);

@@ -294,6 +294,8 @@ SOCK=$T/vigil.sock
 SPOOL=$T/spool
 TCP_HOST=127.0.0.1 # the address the TCP listener binds; clients use 127.0.0.1
 PORT=
+HTTP_PORT=
+HTTP=
 DPID=
 DLOG=
 DRC=
@@ -326,13 +328,15 @@ start_daemon() {
     _attempt=$((_attempt + 1))
     _runs=$((_runs + 1))
     PORT=$(_random_port)
+    HTTP_PORT=$((PORT + 1))
+    HTTP=http://127.0.0.1:$HTTP_PORT
     DLOG=$T/daemon.$_runs.log
     _drc_file=$T/daemon.$_runs.status
     _pid_file=$T/daemon.$_runs.pid
     DRC=
     (
       "$VIGIL" run --db "$DB" --socket "$SOCK" --listen "$TCP_HOST:$PORT" --spool "$SPOOL" \
-        "$@" >"$DLOG" 2>&1 &
+        --http-listen "127.0.0.1:$HTTP_PORT" "$@" >"$DLOG" 2>&1 &
       echo $! >"$_pid_file"
       wait $!
       echo $? >"$_drc_file.tmp"
@@ -359,7 +363,7 @@ start_daemon() {
       ok "vigil run #$_runs is ready (unix socket and tcp port $PORT)"
       return 0
     fi
-    if _daemon_exited && grep -q 'cannot listen on tcp.*address already in use' "$DLOG"; then
+    if _daemon_exited && grep -Eq 'cannot listen on (tcp|http).*address already in use' "$DLOG"; then
       continue # the port was taken: try another
     fi
     if _daemon_exited; then

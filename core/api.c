@@ -1,0 +1,374 @@
+/* api.c — the HTTP API's routes and what they share (see api.h): JSON
+ * replies and errors, read jobs on read-only connections, /healthz,
+ * /readyz, and alerts' links. Each group of endpoints lives in a file of
+ * its own and adds its rows to the table below. */
+#include "api.h"
+#include "vigil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READERS 8 /* read-only connections at most (libuv's pool has 4 threads) */
+
+/* The API's own state, beside the server's. */
+typedef struct {
+  vg_http *http;
+  uv_mutex_t lock;          /* guards the readers */
+  vg_store *readers[READERS]; /* open read-only connections, NULL when not opened */
+  int busy[READERS];        /* in use by a job */
+  char base[512];           /* the links' base URL, without a trailing '/' */
+} api_state;
+
+static api_state state;
+
+/* ---- replies ---- */
+
+void vg_api_out_json(vg_api_out *out, int status, cJSON *o) {
+  out->status = status;
+  out->body = o ? cJSON_PrintUnformatted(o) : NULL;
+  cJSON_Delete(o);
+  if (!out->body) {
+    out->status = 500;
+    out->body = strdup("{\"error\":\"out of memory\",\"status\":500}");
+  }
+  out->len = out->body ? strlen(out->body) : 0;
+  if (out->body) { /* a newline after the document, for the shell */
+    char *b = realloc(out->body, out->len + 2);
+    if (b) {
+      b[out->len++] = '\n';
+      b[out->len] = '\0';
+      out->body = b;
+    }
+  }
+  out->ctype = "application/json";
+}
+
+static void out_verror(vg_api_out *out, int status, const char *fmt, va_list ap) {
+  char msg[1024];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", msg);
+  cJSON_AddNumberToObject(o, "status", status);
+  vg_api_out_json(out, status, o);
+}
+
+void vg_api_out_error(vg_api_out *out, int status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  out_verror(out, status, fmt, ap);
+  va_end(ap);
+}
+
+static void send_out(vg_http_req *r, vg_api_out *out) {
+  if (!out->status) vg_api_out_error(out, 500, "the request failed inside the server");
+  vg_http_reply(r, out->status, out->ctype ? out->ctype : "application/json", out->body,
+                out->len, out->headers[0] ? out->headers : NULL);
+  free(out->body);
+  out->body = NULL;
+}
+
+void vg_api_json(vg_http_req *r, int status, cJSON *o) {
+  vg_api_out out = {0};
+  vg_api_out_json(&out, status, o);
+  send_out(r, &out);
+}
+
+void vg_api_error(vg_http_req *r, int status, const char *fmt, ...) {
+  vg_api_out out = {0};
+  va_list ap;
+  va_start(ap, fmt);
+  out_verror(&out, status, fmt, ap);
+  va_end(ap);
+  send_out(r, &out);
+}
+
+int vg_api_unknown_params(vg_http_req *r, const char *const *names) {
+  char bad[128];
+  if (!vg_http_query_unknown(r->query, names, bad, sizeof bad)) return 0;
+  char known[512] = "";
+  for (size_t i = 0; names[i]; i++)
+    snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "",
+             names[i]);
+  vg_api_error(r, 400, "unknown parameter '%s' (this endpoint takes: %s)", bad,
+               known[0] ? known : "none");
+  return 1;
+}
+
+/* ---- read jobs ---- */
+
+typedef struct {
+  uv_work_t work;
+  server *srv;
+  vg_http_req *req;
+  vg_api_read_fn fn;
+  void *ud;
+  void (*ud_free)(void *);
+  vg_api_out out;
+} read_job;
+
+/* A read-only connection for a worker; NULL when none can be opened. */
+static vg_store *reader_take(server *srv, int *slot, char *err, size_t cap) {
+  uv_mutex_lock(&state.lock);
+  int i = 0;
+  while (i < READERS && state.busy[i]) i++;
+  if (i == READERS) { /* more jobs than the pool has threads: cannot happen; said so */
+    uv_mutex_unlock(&state.lock);
+    snprintf(err, cap, "every read connection is busy");
+    return NULL;
+  }
+  state.busy[i] = 1;
+  vg_store *st = state.readers[i];
+  uv_mutex_unlock(&state.lock);
+  if (!st) {
+    st = vg_store_open(srv->cfg.db, VG_STORE_READONLY, err, cap);
+    if (st) vg_store_busy_timeout(st, srv->cfg.busy_timeout_ms);
+    uv_mutex_lock(&state.lock);
+    state.readers[i] = st;
+    if (!st) state.busy[i] = 0;
+    uv_mutex_unlock(&state.lock);
+  }
+  *slot = i;
+  return st;
+}
+
+static void reader_give(int slot) {
+  uv_mutex_lock(&state.lock);
+  state.busy[slot] = 0;
+  uv_mutex_unlock(&state.lock);
+}
+
+static void on_read_work(uv_work_t *w) {
+  read_job *j = w->data;
+  char err[512];
+  int slot;
+  vg_store *st = reader_take(j->srv, &slot, err, sizeof err);
+  if (!st) {
+    vg_api_out_error(&j->out, 503, "the database cannot be read: %s", err);
+    snprintf(j->out.headers, sizeof j->out.headers, "Retry-After: 1\r\n");
+    return;
+  }
+  j->fn(st, j->ud, &j->out);
+  reader_give(slot);
+}
+
+static void on_read_done(uv_work_t *w, int status) {
+  read_job *j = w->data;
+  if (status == UV_ECANCELED) vg_api_out_error(&j->out, 503, "the daemon is stopping");
+  send_out(j->req, &j->out);
+  if (j->ud_free) j->ud_free(j->ud);
+  free(j);
+}
+
+void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
+                 void (*ud_free)(void *)) {
+  read_job *j = calloc(1, sizeof *j);
+  if (!j) {
+    if (ud_free) ud_free(ud);
+    vg_api_error(r, 500, "out of memory");
+    return;
+  }
+  *j = (read_job){.srv = srv, .req = r, .fn = fn, .ud = ud, .ud_free = ud_free};
+  j->work.data = j;
+  if (uv_queue_work(srv->loop, &j->work, on_read_work, on_read_done) != 0) {
+    if (ud_free) ud_free(ud);
+    free(j);
+    vg_api_error(r, 500, "cannot start the read");
+  }
+}
+
+size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap) {
+  (void)srv;
+  int n = snprintf(out, cap, "%s%s", state.base, path);
+  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- health ---- */
+
+static void healthz(server *srv, vg_http_req *r, char *const *args) {
+  (void)srv, (void)args;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "status", "ok");
+  vg_api_json(r, 200, o);
+}
+
+/* Ready: not stopping, rules loaded, the database's file and directory
+ * writable. */
+static void readyz(server *srv, vg_http_req *r, char *const *args) {
+  (void)args;
+  cJSON *o = cJSON_CreateObject(), *why = cJSON_AddArrayToObject(o, "problems");
+  if (srv->stopping) cJSON_AddItemToArray(why, cJSON_CreateString("the daemon is stopping"));
+  if (!srv->rules) cJSON_AddItemToArray(why, cJSON_CreateString("no rules are loaded"));
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", srv->cfg.db);
+  char *slash = strrchr(dir, '/');
+  if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+  else snprintf(dir, sizeof dir, ".");
+  if (access(srv->cfg.db, W_OK) != 0 || access(dir, W_OK) != 0)
+    cJSON_AddItemToArray(why, cJSON_CreateString("the database is not writable"));
+  int ready = cJSON_GetArraySize(why) == 0;
+  cJSON_AddStringToObject(o, "status", ready ? "ready" : "not ready");
+  cJSON_AddNumberToObject(o, "rules", (double)vg_rules_count(srv->rules));
+  vg_api_json(r, ready ? 200 : 503, o);
+}
+
+/* ---- routes ---- */
+
+typedef struct {
+  const char *method;  /* GET also answers HEAD */
+  const char *pattern; /* segments; "*" captures one */
+  vg_api_fn fn;
+} route;
+
+static const route routes[] = {
+    {"GET", "/healthz", healthz},
+    {"GET", "/readyz", readyz},
+};
+
+/* Whether path matches pattern, capturing the "*" segments into args. */
+static int match(const char *pattern, const char *path, char **args, size_t *nargs) {
+  *nargs = 0;
+  while (*pattern && *path) {
+    if (*pattern != '/' || *path != '/') return 0;
+    pattern++, path++;
+    size_t pl = strcspn(pattern, "/"), sl = strcspn(path, "/");
+    if (pl == 1 && *pattern == '*') {
+      if (!sl || *nargs == VG_API_ARGS) return 0;
+      args[(*nargs)++] = strndup(path, sl);
+    } else if (pl != sl || memcmp(pattern, path, pl) != 0) {
+      return 0;
+    }
+    pattern += pl;
+    path += sl;
+  }
+  return !*pattern && !*path;
+}
+
+static void free_args(char **args, size_t n) {
+  for (size_t i = 0; i < n; i++) free(args[i]);
+}
+
+static void handle(vg_http_req *r, void *ud) {
+  server *srv = ud;
+  char *args[VG_API_ARGS + 1] = {0};
+  size_t nargs = 0;
+  int path_known = 0;
+  char allow[128] = "";
+  for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
+    const route *rt = &routes[i];
+    if (!match(rt->pattern, r->path, args, &nargs)) {
+      free_args(args, nargs);
+      continue;
+    }
+    path_known = 1;
+    int same = strcmp(rt->method, r->method) == 0 ||
+               (r->head && strcmp(rt->method, "GET") == 0);
+    if (!same) {
+      if (!strstr(allow, rt->method))
+        snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                 rt->method);
+      free_args(args, nargs);
+      continue;
+    }
+    args[nargs] = NULL;
+    rt->fn(srv, r, args);
+    free_args(args, nargs);
+    return;
+  }
+  if (path_known) {
+    char h[160];
+    snprintf(h, sizeof h, "Allow: %s\r\n", allow);
+    vg_api_out out = {0};
+    vg_api_out_error(&out, 405, "%s is not allowed here (allowed: %s)", r->method, allow);
+    snprintf(out.headers, sizeof out.headers, "%s", h);
+    send_out(r, &out);
+    return;
+  }
+  vg_api_error(r, 404, "no such endpoint: %s", r->path);
+}
+
+/* ---- start and stop ---- */
+
+int vg_api_start(server *srv) {
+  if (!srv->cfg.http_listen[0]) return 0;
+  uv_mutex_init(&state.lock);
+  char token[VG_TOKEN_MAX + 1], err[512];
+  const char *warn;
+  int n = vg_config_http_token(&srv->cfg, token, &warn, err, sizeof err);
+  if (n < 0) {
+    vg_error("%s", err);
+    return -1;
+  }
+  if (warn) vg_warn("http_token_file %s: %s", srv->cfg.http_token_file, warn);
+  vg_http_conf c = {
+      .listen = srv->cfg.http_listen,
+      .token = token,
+      .hosts = srv->cfg.http_hosts,
+      .origins = srv->cfg.http_origins,
+      .max_body = srv->cfg.http_max_body,
+      .max_conns = srv->cfg.http_max_connections,
+      .request_timeout_ms = srv->cfg.http_timeout_ms,
+      .idle_timeout_ms = srv->cfg.http_timeout_ms,
+  };
+  state.http = vg_http_start(srv->loop, &c, handle, srv, err, sizeof err);
+  memset(token, 0, sizeof token);
+  int dflt = srv->cfg.origin[vg_config_find("http_listen")] == VG_ORIGIN_DEFAULT;
+  if (!state.http) {
+    if (dflt && strstr(err, "cannot listen")) {
+      vg_warn("%s; going on without the HTTP API (set http_listen to another port, or '' for"
+              " none)", err);
+      return 0;
+    }
+    vg_error("%s", err);
+    return -1;
+  }
+  if (!vg_http_loopback(state.http) && n == 0) {
+    vg_error("http_listen '%s' is not loopback: set http_token_file, or anyone who can reach the"
+             " port can write to the daemon", srv->cfg.http_listen);
+    vg_http_stop(state.http);
+    state.http = NULL;
+    return -1;
+  }
+  srv->http = state.http;
+  const char *pub = srv->cfg.public_url;
+  if (pub[0]) snprintf(state.base, sizeof state.base, "%s", pub);
+  else snprintf(state.base, sizeof state.base, "http://%s", srv->cfg.http_listen);
+  size_t bl = strlen(state.base);
+  while (bl && state.base[bl - 1] == '/') state.base[--bl] = '\0';
+  vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
+          srv->cfg.http_listen, n ? "; writes bear the token" : "");
+  return 0;
+}
+
+void vg_api_reload(server *srv) {
+  if (!state.http) return;
+  char token[VG_TOKEN_MAX + 1], err[512];
+  const char *warn;
+  int n = vg_config_http_token(&srv->cfg, token, &warn, err, sizeof err);
+  if (n < 0 || (n == 0 && !vg_http_loopback(state.http))) {
+    if (n < 0) vg_error("reload: %s; the HTTP token in force stays", err);
+    else vg_error("reload: an HTTP listener off loopback needs a token; the token in force stays");
+    return;
+  }
+  if (warn) vg_warn("http_token_file %s: %s", srv->cfg.http_token_file, warn);
+  vg_http_set_token(state.http, token);
+  memset(token, 0, sizeof token);
+}
+
+void vg_api_stop(server *srv) {
+  vg_http_stop(state.http);
+  state.http = NULL;
+  srv->http = NULL;
+}
+
+void vg_api_free(server *srv) {
+  (void)srv;
+  if (!srv->cfg.http_listen[0]) return;
+  for (size_t i = 0; i < READERS; i++) {
+    vg_store_close(state.readers[i]);
+    state.readers[i] = NULL;
+  }
+  uv_mutex_destroy(&state.lock);
+}

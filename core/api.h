@@ -1,0 +1,72 @@
+/* api.h — vigil's HTTP API on the daemon's HTTP server (http.h); private to
+ * the daemon's files:
+ *   api.c          the routes, JSON replies and errors, read jobs, /healthz
+ *                  and /readyz, alerts' links
+ * Handlers run on the loop. What reads the store runs as a read job
+ * (vg_api_read): on a libuv worker thread, through a read-only connection
+ * of its own, beside the daemon's writing job (the store is in WAL mode),
+ * and its reply is sent from the loop. Writes go through the daemon's
+ * sources, as lines from clients do. */
+#ifndef VIGIL_API_H
+#define VIGIL_API_H
+
+#include "daemon.h"
+#include "http.h"
+#include "store.h"
+
+#include <cjson/cJSON.h>
+
+#define VG_API_ARGS 4 /* captured path segments ({id}, ...) at most */
+
+/* What a read job gives back. */
+typedef struct {
+  int status;        /* the HTTP status; 0 is answered 500 */
+  char *body;        /* malloc'd, or NULL for none */
+  size_t len;
+  const char *ctype; /* a static string, or NULL for application/json */
+  char headers[256]; /* extra header lines ("Name: value\r\n"...) */
+} vg_api_out;
+
+/* A read job's work, on a worker thread: reads st, fills out. */
+typedef void (*vg_api_read_fn)(vg_store *st, void *ud, vg_api_out *out);
+
+/* A route's handler, on the loop: args are the path's captured segments,
+ * percent-decoded, NULL-ended, valid during the call only. It answers r
+ * now or later. */
+typedef void (*vg_api_fn)(server *srv, vg_http_req *r, char *const *args);
+
+/* Starts the HTTP API on http_listen (nothing when it is ""). 0, or -1
+ * when it cannot, logged: the daemon does not start. When http_listen is
+ * the default and its port is taken, it warns and goes on without. */
+int vg_api_start(server *srv);
+/* A reload: takes the token anew. */
+void vg_api_reload(server *srv);
+/* Stops taking requests (vg_http_stop). */
+void vg_api_stop(server *srv);
+/* Closes the read-only connections; after the loop has ended. */
+void vg_api_free(server *srv);
+
+/* Answers r with JSON o (deleted). */
+void vg_api_json(vg_http_req *r, int status, cJSON *o);
+/* Answers r with {"error": MESSAGE, "status": STATUS}. */
+void vg_api_error(vg_http_req *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fills out as vg_api_json / vg_api_error would answer. */
+void vg_api_out_json(vg_api_out *out, int status, cJSON *o);
+void vg_api_out_error(vg_api_out *out, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Runs fn(st, ud, out) on a worker through a read-only connection, then
+ * answers r with out on the loop; ud_free(ud) after (may be NULL). */
+void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
+                 void (*ud_free)(void *));
+
+/* The link to path ("/v1/alerts/12") under public_url, or under the HTTP
+ * listen address when public_url is "". Writes into out; its length. */
+size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
+
+/* Refuses r with 400 when its query has a parameter not in names
+ * (NULL-ended), naming it; 1 when refused. */
+int vg_api_unknown_params(vg_http_req *r, const char *const *names);
+
+#endif

@@ -3,6 +3,7 @@
  * /readyz, and alerts' links. Each group of endpoints lives in a file of
  * its own and adds its rows to the table below. */
 #include "api.h"
+#include "cli.h"
 #include "vigil.h"
 
 #include <stdarg.h>
@@ -183,6 +184,18 @@ size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap) {
   (void)srv;
   int n = snprintf(out, cap, "%s%s", state.base, path);
   return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+cJSON *vg_api_alert_json(const vg_alert_row *a) {
+  cJSON *o = vg_cli_alert_json(a);
+  char path[64], url[sizeof state.base + 64];
+  snprintf(path, sizeof path, "/v1/alerts/%lld", (long long)a->id);
+  vg_api_url(NULL, path, url, sizeof url);
+  if (o && !cJSON_AddStringToObject(o, "url", url)) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
 }
 
 /* ---- health ---- */

@@ -65,6 +65,10 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
  * listen address when public_url is "". Writes into out; its length. */
 size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
 
+/* An alert as JSON: what `vigil alerts --json` prints, and its link (url).
+ * Safe on a worker. */
+cJSON *vg_api_alert_json(const vg_alert_row *a);
+
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */
 int vg_api_unknown_params(vg_http_req *r, const char *const *names);

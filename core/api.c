@@ -327,7 +327,8 @@ int vg_api_start(server *srv) {
   };
   state.http = vg_http_start(srv->loop, &c, handle, srv, err, sizeof err);
   memset(token, 0, sizeof token);
-  int dflt = srv->cfg.origin[vg_config_find("http_listen")] == VG_ORIGIN_DEFAULT;
+  int dflt = !srv->flags.http_listen &&
+             srv->cfg.origin[vg_config_find("http_listen")] == VG_ORIGIN_DEFAULT;
   if (!state.http) {
     if (dflt && strstr(err, "cannot listen")) {
       vg_warn("%s; going on without the HTTP API (set http_listen to another port, or '' for"

@@ -136,6 +136,27 @@ out=$(printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1
   raw "$HTTP_PORT" 30 | grep '^HTTP/1.1' | tr -d '\r' | tr '\n' ';')
 is "pipelined requests are answered in order" "$out" "HTTP/1.1 200 OK;HTTP/1.1 404 Not Found;"
 
+# A client pipelines thousands of requests before it reads a byte: each is
+# answered, in order, without the server nesting or holding them all.
+python3 - "$HTTP_PORT" >"$T/flood.out" 2>&1 <<'EOF'
+import socket, sys, threading
+port, n = int(sys.argv[1]), 5000
+s = socket.create_connection(("127.0.0.1", port), timeout=120)
+req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+last = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+t = threading.Thread(target=lambda: s.sendall(req * (n - 1) + last))
+t.start()
+out = b""
+while True:
+    chunk = s.recv(1 << 16)
+    if not chunk:
+        break
+    out += chunk
+t.join()
+print(out.count(b"HTTP/1.1 200 OK"))
+EOF
+is "5000 pipelined requests are each answered" "$(cat "$T/flood.out")" 5000
+
 # ---- slow and idle clients, limits ----
 
 out=$(printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n' | raw "$HTTP_PORT" 60 | head -n 1 | tr -d '\r')

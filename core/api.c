@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READERS 8 /* read-only connections at most (libuv's pool has 4 threads) */
+/* Read jobs running at once: libuv's pool has 4 threads, and one is kept
+ * for the daemon's own job, so that reads never hold up what is written. */
+#define READERS 3
+#define READS_WAITING_MAX 256 /* read jobs queued behind them; more are answered 503 */
 
 /* The API's own state, beside the server's. */
 typedef struct {
@@ -21,6 +24,9 @@ typedef struct {
   vg_store *readers[READERS]; /* open read-only connections, NULL when not opened */
   int busy[READERS];        /* in use by a job */
   char base[512];           /* the links' base URL, without a trailing '/' */
+  size_t running;           /* read jobs on a worker */
+  struct read_job *waiting, *waiting_tail; /* read jobs queued, oldest first */
+  size_t nwaiting;
 } api_state;
 
 static api_state state;
@@ -100,7 +106,7 @@ int vg_api_unknown_params(vg_http_req *r, const char *const *names) {
 
 /* ---- read jobs ---- */
 
-typedef struct {
+typedef struct read_job {
   uv_work_t work;
   server *srv;
   vg_http_req *req;
@@ -108,6 +114,7 @@ typedef struct {
   void *ud;
   void (*ud_free)(void *);
   vg_api_out out;
+  struct read_job *next; /* in the queue */
 } read_job;
 
 /* A read-only connection for a worker; NULL when none can be opened. */
@@ -115,7 +122,7 @@ static vg_store *reader_take(server *srv, int *slot, char *err, size_t cap) {
   uv_mutex_lock(&state.lock);
   int i = 0;
   while (i < READERS && state.busy[i]) i++;
-  if (i == READERS) { /* more jobs than the pool has threads: cannot happen; said so */
+  if (i == READERS) { /* more jobs than READERS: cannot happen; said so */
     uv_mutex_unlock(&state.lock);
     snprintf(err, cap, "every read connection is busy");
     return NULL;
@@ -155,12 +162,33 @@ static void on_read_work(uv_work_t *w) {
   reader_give(slot);
 }
 
+static void start_read(read_job *j);
+
 static void on_read_done(uv_work_t *w, int status) {
   read_job *j = w->data;
+  state.running--;
   if (status == UV_ECANCELED) vg_api_out_error(&j->out, 503, "the daemon is stopping");
   send_out(j->req, &j->out);
   if (j->ud_free) j->ud_free(j->ud);
   free(j);
+  read_job *next = state.waiting;
+  if (next && state.running < READERS) {
+    state.waiting = next->next;
+    if (!state.waiting) state.waiting_tail = NULL;
+    state.nwaiting--;
+    start_read(next);
+  }
+}
+
+static void start_read(read_job *j) {
+  j->work.data = j;
+  if (uv_queue_work(j->srv->loop, &j->work, on_read_work, on_read_done) != 0) {
+    vg_api_error(j->req, 500, "cannot start the read");
+    if (j->ud_free) j->ud_free(j->ud);
+    free(j);
+    return;
+  }
+  state.running++;
 }
 
 void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
@@ -172,12 +200,23 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
     return;
   }
   *j = (read_job){.srv = srv, .req = r, .fn = fn, .ud = ud, .ud_free = ud_free};
-  j->work.data = j;
-  if (uv_queue_work(srv->loop, &j->work, on_read_work, on_read_done) != 0) {
+  if (state.running < READERS) {
+    start_read(j);
+    return;
+  }
+  if (state.nwaiting >= READS_WAITING_MAX) {
+    vg_api_out out = {0};
+    vg_api_out_error(&out, 503, "too many reads waiting; try again");
+    snprintf(out.headers, sizeof out.headers, "Retry-After: 1\r\n");
+    send_out(r, &out);
     if (ud_free) ud_free(ud);
     free(j);
-    vg_api_error(r, 500, "cannot start the read");
+    return;
   }
+  if (state.waiting_tail) state.waiting_tail->next = j;
+  else state.waiting = j;
+  state.waiting_tail = j;
+  state.nwaiting++;
 }
 
 size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap) {

@@ -33,9 +33,9 @@ typedef void (*write_fn)(vg_store *st, void *ud, vg_api_out *out);
 typedef struct {
   uv_work_t work;
   vg_http_req *req;
-  char *db;           /* the database's path, copied on the loop */
-  int flags;          /* vg_store_open's */
-  unsigned busy_ms;   /* busy_timeout_ms */
+  char *db;         /* the database's path, copied on the loop */
+  int flags;        /* vg_store_open's */
+  unsigned busy_ms; /* busy_timeout_ms */
   write_fn fn;
   void *ud;
   void (*ud_free)(void *); /* called on ud after the reply */
@@ -72,8 +72,7 @@ static void on_write_done(uv_work_t *w, int status) {
 
 /* Runs fn(st, ud, out) on a worker through a writable connection, then
  * answers r with out; ud_free(ud) after. */
-static void api_write(server *srv, vg_http_req *r, write_fn fn, void *ud,
-                      void (*ud_free)(void *)) {
+static void api_write(server *srv, vg_http_req *r, write_fn fn, void *ud, void (*ud_free)(void *)) {
   write_job *j = calloc(1, sizeof *j);
   char *db = strdup(srv->cfg.db);
   if (!j || !db) {
@@ -81,7 +80,11 @@ static void api_write(server *srv, vg_http_req *r, write_fn fn, void *ud,
     vg_api_error(r, 500, "out of memory");
     return;
   }
-  *j = (write_job){.req = r, .db = db, .busy_ms = srv->cfg.busy_timeout_ms, .fn = fn, .ud = ud,
+  *j = (write_job){.req = r,
+                   .db = db,
+                   .busy_ms = srv->cfg.busy_timeout_ms,
+                   .fn = fn,
+                   .ud = ud,
                    .ud_free = ud_free};
   if (strcmp(srv->cfg.durability, "normal") == 0) j->flags |= VG_STORE_SYNC_NORMAL;
   j->work.data = j;
@@ -124,8 +127,10 @@ static void out_silence(vg_store *st, int64_t id, int status, int location, vg_a
     vg_api_out_error(out, 404, "no silence %lld", (long long)id);
   } else if (rc < 0) {
     cJSON_Delete(x.o);
-    if (rc == VG_EDB) db_failed(st, out);
-    else vg_api_out_error(out, 500, "%s", vg_strerror(rc));
+    if (rc == VG_EDB)
+      db_failed(st, out);
+    else
+      vg_api_out_error(out, 500, "%s", vg_strerror(rc));
   } else {
     vg_api_out_json(out, status, x.o);
     if (location) {
@@ -202,8 +207,8 @@ typedef struct {
   long limit;
   cJSON *list;
   long n;
-  int64_t last;  /* the id of the last one listed */
-  int more;      /* one more than limit was found */
+  int64_t last; /* the id of the last one listed */
+  int more;     /* one more than limit was found */
 } page;
 
 static int got_page(void *ud, const vg_silence_row *s) {
@@ -234,14 +239,18 @@ static void read_page(vg_store *st, void *ud, vg_api_out *out) {
   int rc = vg_store_silences(st, p->all, p->after, p->limit + 1, got_page, p);
   if (rc < 0) {
     cJSON_Delete(o);
-    if (rc == VG_EDB) db_failed(st, out);
-    else vg_api_out_error(out, 500, "%s", vg_strerror(rc));
+    if (rc == VG_EDB)
+      db_failed(st, out);
+    else
+      vg_api_out_error(out, 500, "%s", vg_strerror(rc));
     return;
   }
   char next[32];
   snprintf(next, sizeof next, "%lld", (long long)p->last);
-  if (p->more) cJSON_AddStringToObject(o, "next", next);
-  else cJSON_AddNullToObject(o, "next");
+  if (p->more)
+    cJSON_AddStringToObject(o, "next", next);
+  else
+    cJSON_AddNullToObject(o, "next");
   vg_api_out_json(out, 200, o);
 }
 
@@ -269,9 +278,9 @@ void vg_api_silences_list(server *srv, vg_http_req *r, char *const *args) {
   char buf[8];
   int has_all = vg_http_query(r->query, "all", buf, sizeof buf);
   if (has_all != 0) { /* ?all, ?all=1, ?all=true; ?all=0, ?all=false */
-    if (has_all < 0 || !(strcmp(buf, "") == 0 || strcmp(buf, "1") == 0 ||
-                         strcmp(buf, "true") == 0 || strcmp(buf, "0") == 0 ||
-                         strcmp(buf, "false") == 0)) {
+    if (has_all < 0 ||
+        !(strcmp(buf, "") == 0 || strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0 ||
+          strcmp(buf, "0") == 0 || strcmp(buf, "false") == 0)) {
       vg_api_error(r, 400, "parameter 'all' must be 1 or 0 (true or false)");
       return;
     }
@@ -352,8 +361,10 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
   cJSON *o = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
   if (!o) {
     size_t at = end && end >= r->body ? (size_t)(end - r->body) : 0;
-    vg_api_error(r, 400, "the body is not JSON (at byte %zu): send an object such as"
-                 " {\"rule\": ..., \"until\": ..., \"author\": ..., \"reason\": ...}", at);
+    vg_api_error(r, 400,
+                 "the body is not JSON (at byte %zu): send an object such as"
+                 " {\"rule\": ..., \"until\": ..., \"author\": ..., \"reason\": ...}",
+                 at);
     return;
   }
   if (!cJSON_IsObject(o)) {
@@ -365,10 +376,13 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
   const cJSON *m;
   cJSON_ArrayForEach(m, o) {
     size_t i = 0;
-    while (i < sizeof known / sizeof *known && strcmp(m->string, known[i]) != 0) i++;
+    while (i < sizeof known / sizeof *known && strcmp(m->string, known[i]) != 0)
+      i++;
     if (i == sizeof known / sizeof *known) {
-      vg_api_error(r, 400, "unknown member '%s' (a silence takes: rule, key, until or for,"
-                   " author, reason)", m->string);
+      vg_api_error(r, 400,
+                   "unknown member '%s' (a silence takes: rule, key, until or for,"
+                   " author, reason)",
+                   m->string);
       cJSON_Delete(o);
       return;
     }
@@ -384,12 +398,17 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
     cJSON_Delete(o);
     return;
   }
-  const char *missing = !rule ? "rule" : !author ? "author" : !reason ? "reason"
-                        : !until && !dur ? "until (or for)" : NULL;
+  const char *missing = !rule            ? "rule"
+                        : !author        ? "author"
+                        : !reason        ? "reason"
+                        : !until && !dur ? "until (or for)"
+                                         : NULL;
   if (missing || (until && dur)) {
     cJSON_Delete(o);
-    if (missing) vg_api_error(r, 400, "'%s' is required", missing);
-    else vg_api_error(r, 400, "give 'until' or 'for', not both");
+    if (missing)
+      vg_api_error(r, 400, "'%s' is required", missing);
+    else
+      vg_api_error(r, 400, "give 'until' or 'for', not both");
     return;
   }
   adding *a = calloc(1, sizeof *a);
@@ -404,8 +423,7 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
     adding_free(a);
     /* A time that cannot be read is a bad parameter; one in the past, or
      * too far ahead, a request that cannot be done. */
-    vg_api_error(r, strstr(err, "is not in the future") || strstr(err, "further ahead") ? 422
-                                                                                          : 400,
+    vg_api_error(r, strstr(err, "is not in the future") || strstr(err, "further ahead") ? 422 : 400,
                  "%s", err);
     return;
   }

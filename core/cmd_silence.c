@@ -40,9 +40,12 @@ static int usage_error(const char *fmt, const char *arg) {
 static int print_text(void *ud, const vg_silence_row *s) {
   vg_table *t = ud;
   char state[64];
-  if (s->active) snprintf(state, sizeof state, "active");
-  else if (s->expired_at) snprintf(state, sizeof state, "expired %s", s->expired_at);
-  else snprintf(state, sizeof state, "lapsed");
+  if (s->active)
+    snprintf(state, sizeof state, "active");
+  else if (s->expired_at)
+    snprintf(state, sizeof state, "expired %s", s->expired_at);
+  else
+    snprintf(state, sizeof state, "lapsed");
   vg_table_cell(t, VG_STYLE_NONE, "%lld", (long long)s->id);
   vg_table_cell(t, s->active ? VG_STYLE_BOLD : VG_STYLE_DIM, "%s", state);
   vg_table_cell(t, VG_STYLE_BOLD, "%s", s->rule);
@@ -66,16 +69,15 @@ enum { OPT_RULE = 0x200, OPT_KEY, OPT_UNTIL, OPT_FOR, OPT_AUTHOR, OPT_REASON, OP
 int vg_cmd_silence(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  static const struct option opts[] = {
-      {"rule", required_argument, NULL, OPT_RULE},
-      {"key", required_argument, NULL, OPT_KEY},
-      {"until", required_argument, NULL, OPT_UNTIL},
-      {"for", required_argument, NULL, OPT_FOR},
-      {"author", required_argument, NULL, OPT_AUTHOR},
-      {"reason", required_argument, NULL, OPT_REASON},
-      {"all", no_argument, NULL, OPT_ALL},
-      VG_CLI_GLOBAL_OPTIONS,
-      {0}};
+  static const struct option opts[] = {{"rule", required_argument, NULL, OPT_RULE},
+                                       {"key", required_argument, NULL, OPT_KEY},
+                                       {"until", required_argument, NULL, OPT_UNTIL},
+                                       {"for", required_argument, NULL, OPT_FOR},
+                                       {"author", required_argument, NULL, OPT_AUTHOR},
+                                       {"reason", required_argument, NULL, OPT_REASON},
+                                       {"all", no_argument, NULL, OPT_ALL},
+                                       VG_CLI_GLOBAL_OPTIONS,
+                                       {0}};
   vg_silence_in in = {0};
   const char *until = NULL, *dur = NULL;
   int all = 0, opt, status = VG_EXIT_OK;
@@ -108,10 +110,14 @@ int vg_cmd_silence(int argc, char **argv) {
     goto done;
   }
   /* Each action's own options, and only those. */
-  const char *stray = !adding && in.rule ? "--rule" : !adding && in.key ? "--key"
-                      : !adding && until ? "--until" : !adding && dur ? "--for"
-                      : !adding && in.author ? "--author" : !adding && in.reason ? "--reason"
-                      : !listing && all ? "--all" : NULL;
+  const char *stray = !adding && in.rule     ? "--rule"
+                      : !adding && in.key    ? "--key"
+                      : !adding && until     ? "--until"
+                      : !adding && dur       ? "--for"
+                      : !adding && in.author ? "--author"
+                      : !adding && in.reason ? "--reason"
+                      : !listing && all      ? "--all"
+                                             : NULL;
   if (stray) {
     char msg[128];
     snprintf(msg, sizeof msg, "vigil silence %s: %s is not an option of it\n", verb, stray);
@@ -167,8 +173,10 @@ int vg_cmd_silence(int argc, char **argv) {
       fprintf(stderr, "vigil silence add: --until is not in the future\n");
       goto usage;
     }
-    if (rc == 0 && vg_cli.json) rc = vg_store_silence(st, id, print_json, NULL) == 1 ? 0 : VG_EDB;
-    else if (rc == 0) printf("%lld\n", (long long)id);
+    if (rc == 0 && vg_cli.json)
+      rc = vg_store_silence(st, id, print_json, NULL) == 1 ? 0 : VG_EDB;
+    else if (rc == 0)
+      printf("%lld\n", (long long)id);
   } else if (listing) {
     vg_table t;
     vg_table_init(&t, stdout, "  ");
@@ -177,8 +185,10 @@ int vg_cmd_silence(int argc, char **argv) {
   } else {
     rc = vg_store_silence_expire(st, id);
     if (rc == 1) {
-      if (vg_cli.json) rc = vg_store_silence(st, id, print_json, NULL) == 1 ? 0 : VG_EDB;
-      else rc = 0, printf("silence %lld expired\n", (long long)id);
+      if (vg_cli.json)
+        rc = vg_store_silence(st, id, print_json, NULL) == 1 ? 0 : VG_EDB;
+      else
+        rc = 0, printf("silence %lld expired\n", (long long)id);
     } else if (rc == 0) {
       vg_table t;
       vg_table_init(&t, stderr, "  ");

@@ -23,8 +23,7 @@ int vg_silence_parse_time(const char *text, time_t *t, char *err, size_t cap) {
   int y, mo, d, h, mi, s = 0, oh = 0, om = 0, sign = 0;
   const char *form = "give a UTC time such as 2026-12-04T08:00:00Z (or one with its offset, "
                      "+09:00)";
-  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-      digits(&p, 2, &d)) {
+  if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d)) {
     snprintf(err, cap, "'%s' is no time: %s", text, form);
     return -1;
   }
@@ -69,8 +68,8 @@ int vg_silence_parse_time(const char *text, time_t *t, char *err, size_t cap) {
     snprintf(err, cap, "'%s' is no time: a field is out of range", text);
     return -1;
   }
-  struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
-                  .tm_min = mi, .tm_sec = s};
+  struct tm tm = {
+      .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi, .tm_sec = s};
   time_t v = timegm(&tm);
   if (tm.tm_mday != d) { /* timegm carried 31 April into May */
     snprintf(err, cap, "'%s' is no time: there is no such day", text);
@@ -94,8 +93,12 @@ int vg_silence_parse_duration(const char *text, long long *secs, char *err, size
     }
     char *end;
     long long n = strtoll(p, &end, 10);
-    long long unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600
-                     : *end == 'd' ? 86400 : *end == 'w' ? 7 * 86400 : 0;
+    long long unit = *end == 's'   ? 1
+                     : *end == 'm' ? 60
+                     : *end == 'h' ? 3600
+                     : *end == 'd' ? 86400
+                     : *end == 'w' ? 7 * 86400
+                                   : 0;
     if (!unit) {
       snprintf(err, cap, "'%s': a number needs its unit (s, m, h, d or w), as in 2h", text);
       return -1;

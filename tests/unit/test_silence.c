@@ -119,10 +119,15 @@ static void test_until(void **state) {
 
 static void test_json(void **state) {
   (void)state;
-  vg_silence_row r = {.id = 3, .rule = "border-incident", .key = NULL,
-                      .until = "2026-12-04T08:00:00Z", .author = "duty officer",
-                      .reason = "a drill", .created_at = "2026-12-03T19:45:25Z",
-                      .expired_at = NULL, .active = 1};
+  vg_silence_row r = {.id = 3,
+                      .rule = "border-incident",
+                      .key = NULL,
+                      .until = "2026-12-04T08:00:00Z",
+                      .author = "duty officer",
+                      .reason = "a drill",
+                      .created_at = "2026-12-03T19:45:25Z",
+                      .expired_at = NULL,
+                      .active = 1};
   cJSON *o = vg_silence_json(&r);
   char *s = cJSON_PrintUnformatted(o);
   assert_string_equal(s, "{\"id\":3,\"rule\":\"border-incident\",\"key\":null,"

@@ -19,6 +19,7 @@ JSONL=$T/alerts.jsonl
 cat >"$T/vigil.conf" <<EOF
 alerts_file = "$JSONL"
 log_level = "info"
+busy_timeout_ms = 500
 EOF
 mkdir -p "$T/rules"
 cat >"$T/rules/border.lua" <<'EOF'
@@ -183,6 +184,28 @@ is "GET /v1/silences?active=1: 400" \
   "$(curl -s -o "$T/err.json" -w '%{http_code}' "$HTTP/v1/silences?active=1")" 400
 is "PUT /v1/silences/1: 405" \
   "$(curl -s -o "$T/err.json" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' -d '{}' "$HTTP/v1/silences/1")" 405
+
+# Another process holds the write lock past the busy timeout: 503, to retry.
+mkfifo "$T/lock.fifo"
+sqlite3 -batch "$DB" <"$T/lock.fifo" >"$T/lock.out" 2>&1 &
+bg_started $!
+exec 3>"$T/lock.fifo"
+echo 'BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS held (x);' >&3
+locked() { ! sqlite3 -batch -cmd '.timeout 0' "$DB" 'BEGIN IMMEDIATE; ROLLBACK;' >/dev/null 2>&1; }
+check "another process holds the write lock" wait_for 60 locked
+code=$(curl -s -o "$T/busy.json" -D "$T/busy.head" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/json' \
+  -d '{"rule":"border-incident","for":"1h","author":"x","reason":"while locked"}' \
+  "$HTTP/v1/silences")
+is "POST while the database stays locked: 503" "$code" 503
+like "... with Retry-After" "$(tr -d '\r' <"$T/busy.head")" 'Retry-After: 1'
+like "... saying the database is busy" "$(cat "$T/busy.json")" 'database is busy: database is locked'
+echo 'ROLLBACK;' >&3
+exec 3>&-
+unlocked() { ! locked; }
+check "the lock is let go" wait_for 60 unlocked
+is "POST once it is let go: 201" \
+  "$(post '{"rule":"border-incident","key":"Dora","for":"1h","author":"x","reason":"after the lock"}')" 201
 check "the daemon is still running" daemon_running
 # The file sink got every alert not silenced, and none of the silenced.
 is "the alerts file holds the alerts not silenced, and only those" \

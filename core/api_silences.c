@@ -162,8 +162,8 @@ void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
   int64_t id = path_id(r, args[0]);
-  int64_t *ud = id ? malloc(sizeof *ud) : NULL;
   if (!id) return;
+  int64_t *ud = malloc(sizeof *ud);
   if (!ud) {
     vg_api_error(r, 500, "out of memory");
     return;
@@ -189,8 +189,8 @@ void vg_api_silence_delete(server *srv, vg_http_req *r, char *const *args) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
   int64_t id = path_id(r, args[0]);
-  int64_t *ud = id ? malloc(sizeof *ud) : NULL;
   if (!id) return;
+  int64_t *ud = malloc(sizeof *ud);
   if (!ud) {
     vg_api_error(r, 500, "out of memory");
     return;
@@ -418,13 +418,13 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
     vg_api_error(r, 500, "out of memory");
     return;
   }
-  if (vg_silence_until(until, dur, time(NULL), a->until, err, sizeof err)) {
+  int bad = vg_silence_until(until, dur, time(NULL), a->until, err, sizeof err);
+  if (bad) {
     cJSON_Delete(o);
     adding_free(a);
-    /* A time that cannot be read is a bad parameter; one in the past, or
-     * too far ahead, a request that cannot be done. */
-    vg_api_error(r, strstr(err, "is not in the future") || strstr(err, "further ahead") ? 422 : 400,
-                 "%s", err);
+    /* A time that cannot be read is a bad parameter; one past, or too far
+     * ahead, a request that cannot be done. */
+    vg_api_error(r, bad == -2 ? 422 : 400, "%s", err);
     return;
   }
   a->rule = strdup(rule);

@@ -144,12 +144,12 @@ int vg_silence_until(const char *until_text, const char *for_text, time_t now,
     vg_silence_format_time(now, at);
     if (t <= now) {
       snprintf(err, cap, "until: '%s' is not in the future (it is %s now)", until_text, at);
-      return -1;
+      return -2;
     }
     if (t - now > VG_SILENCE_MAX_SECONDS) {
       snprintf(err, cap, "until: '%s' is further ahead than a silence may last (ten years)",
                until_text);
-      return -1;
+      return -2;
     }
   }
   vg_silence_format_time(t, out);

@@ -30,8 +30,9 @@ int vg_silence_parse_duration(const char *text, long long *secs, char *err, size
 void vg_silence_format_time(time_t t, char out[VG_SILENCE_TIME_MAX]);
 /* The `until` of a new silence, from a time (until_text) or a duration from
  * now (for_text); exactly one of them is not NULL. It must lie after now
- * and at most VG_SILENCE_MAX_SECONDS ahead. 0 with it in out, or -1 with
- * why in err (naming "until" or "for"). */
+ * and at most VG_SILENCE_MAX_SECONDS ahead. 0 with it in out; -1 when the
+ * text cannot be read, -2 when it is read but not after now or too far
+ * ahead; why in err, naming "until" or "for". */
 int vg_silence_until(const char *until_text, const char *for_text, time_t now,
                      char out[VG_SILENCE_TIME_MAX], char *err, size_t cap);
 

@@ -4,7 +4,8 @@
  * with a field out of range or a day that does not exist; durations (one
  * unit or several, each of s, m, h, d, w) and their refusals (no unit, a
  * unit unknown, zero, longer than ten years); an end from a duration or a
- * time, refused when not after the instant given; and the JSON object of a
+ * time, refused when not after the instant given or too far ahead (-2),
+ * apart from one that cannot be read (-1); and the JSON object of a
  * silence, with null for any key and for not expired. Every instant is
  * given, never read from the clock. */
 #include <setjmp.h>
@@ -109,10 +110,12 @@ static void test_until(void **state) {
   assert_int_equal(vg_silence_until("2026-12-04T08:00Z", NULL, INSTANT, out, err, sizeof err), 0);
   assert_string_equal(out, "2026-12-04T08:00:00Z");
   assert_int_equal(vg_silence_until("2026-12-03T19:45:25Z", NULL, INSTANT, out, err, sizeof err),
-                   -1);
+                   -2);
   assert_contains(err, "until: '2026-12-03T19:45:25Z' is not in the future");
-  assert_int_equal(vg_silence_until("2046-12-03T19:45Z", NULL, INSTANT, out, err, sizeof err), -1);
+  assert_int_equal(vg_silence_until("2046-12-03T19:45Z", NULL, INSTANT, out, err, sizeof err), -2);
   assert_contains(err, "further ahead");
+  assert_int_equal(vg_silence_until("tomorrow", NULL, INSTANT, out, err, sizeof err), -1);
+  assert_contains(err, "until: 'tomorrow' is no time");
   assert_int_equal(vg_silence_until(NULL, "soon", INSTANT, out, err, sizeof err), -1);
   assert_contains(err, "for: ");
 }

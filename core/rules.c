@@ -1218,8 +1218,9 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
        * for the transaction. */
       if (rc == 0 && vg_store_silence_match(st, a.rule, a.key, &out->v[out->n - 1].silence_id) < 0)
         rc = VG_EDB;
+    } else if (rc == VG_AMENDED && out) {
+      rc = amend_alert(out, st, id, ru);
     }
-    else if (rc == VG_AMENDED && out) rc = amend_alert(out, st, id, ru);
   }
   lua_settop(L, top);
   return rc < 0 ? rc : 0;

@@ -277,6 +277,10 @@ typedef struct {
 static const route routes[] = {
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
+    {"POST", "/v1/silences", vg_api_silences_post},
+    {"GET", "/v1/silences", vg_api_silences_list},
+    {"GET", "/v1/silences/*", vg_api_silence_get},
+    {"DELETE", "/v1/silences/*", vg_api_silence_delete},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */

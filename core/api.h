@@ -2,6 +2,7 @@
  * the daemon's files:
  *   api.c          the routes, JSON replies and errors, read jobs, /healthz
  *                  and /readyz, alerts' links
+ *   api_silences.c /v1/silences
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -68,6 +69,14 @@ size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
 /* An alert as JSON: what `vigil alerts --json` prints, and its link (url).
  * Safe on a worker. */
 cJSON *vg_api_alert_json(const vg_alert_row *a);
+
+/* api_silences.c: POST and GET /v1/silences, GET and DELETE
+ * /v1/silences/{id}. Its writes run on a worker through a writable
+ * connection of their own (see the file). */
+void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silences_list(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silence_delete(server *srv, vg_http_req *r, char *const *args);
 
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */

@@ -144,7 +144,9 @@ struct cJSON;
 struct cJSON *vg_cli_entry_json(const vg_row *r);
 /* The JSON object of an alert, as `vigil alerts --json` prints it a line:
  * id, rule, key, severity, message, date, created_at, version, count (a
- * threshold's) and entries (an array of ids). NULL when out of memory. */
+ * threshold's), silenced (the id of the silence that marked it, or null),
+ * state ("active" or "silenced") and entries (an array of ids). NULL when
+ * out of memory. */
 struct cJSON *vg_cli_alert_json(const vg_alert_row *a);
 /* Prints o on one line of standard output and frees it. 0, or VG_ENOMEM
  * when o is NULL or cannot be printed. */
@@ -163,5 +165,6 @@ int vg_cmd_show(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 int vg_cmd_eval(int argc, char **argv);
+int vg_cmd_silence(int argc, char **argv);
 
 #endif

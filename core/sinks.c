@@ -403,6 +403,14 @@ static int named(const char *list, const char *name) {
 }
 
 void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
+  if (a->silence_id) { /* stored and listed, as silenced; not sent */
+    if (a->version > 1)
+      vg_info("alert %lld amended (version %d) silenced by silence %lld", (long long)a->id,
+              a->version, (long long)a->silence_id);
+    else
+      vg_info("alert %lld silenced by silence %lld", (long long)a->id, (long long)a->silence_id);
+    return;
+  }
   char *json = vg_alert_json(a);
   if (!json) {
     vg_error("alert %lld: out of memory for its sinks", (long long)a->id);

@@ -21,7 +21,8 @@ typedef struct vg_sinks vg_sinks;
 /* Opens the sinks the configuration describes, on loop. Returns NULL with
  * the reason in err when one cannot be opened. */
 vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t cap);
-/* Hands an alert to its sinks. */
+/* Hands an alert to its sinks; a silenced one (silence_id) is only logged,
+ * at info: "alert N silenced by silence S". */
 void vg_sinks_send(vg_sinks *s, const vg_alert *a);
 /* Sends each alert of the list, then empties it. */
 void vg_sinks_send_all(vg_sinks *s, vg_alert_list *l);

@@ -17,7 +17,12 @@
  * And what `vigil show` and `vigil query` read of one entry: its latest
  * update beside its first text, its updates oldest first, its marks and the
  * alerts that name it; a text search finds an entry by any version of its
- * text, and an index holding updates of another database is rebuilt. */
+ * text, and an index holding updates of another database is rebuilt.
+ * Silences: added (a time past or an empty field refused), listed (active,
+ * or all, by pages), expired once and kept; a new alert is marked with the
+ * first active silence of its rule and key (or any key), one added by
+ * another connection is seen at the next transaction, and an amended alert
+ * keeps the silence it had. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1330,6 +1335,198 @@ static void test_marks_and_alerts_of_an_entry(void **state) {
   assert_string_equal(got, "");
 }
 
+/* ---- silences (db/013_silences.sql) ---- */
+
+static int silence_cb(void *ud, const vg_alert_row *row) {
+  *(int64_t *)ud = row->silence_id;
+  return 0;
+}
+/* The silence alert id was marked with (0: none). */
+static int64_t alert_silence(vg_store *st, int64_t id) {
+  int64_t v = -1;
+  vg_alert_query q = {.id = id};
+  assert_int_equal(vg_store_alerts(st, &q, silence_cb, &v), 0);
+  return v;
+}
+
+/* What a listing of silences gave, copied out of the callback. */
+typedef struct {
+  size_t n;
+  int64_t id[8];
+  int active[8];
+  int expired[8]; /* expired_at is set */
+  int any_key[8];
+  char author[8][32];
+} silences_seen;
+
+static int silence_row_cb(void *ud, const vg_silence_row *r) {
+  silences_seen *s = ud;
+  if (s->n == 8) return 1;
+  s->id[s->n] = r->id;
+  s->active[s->n] = r->active;
+  s->expired[s->n] = r->expired_at != NULL;
+  s->any_key[s->n] = r->key == NULL;
+  snprintf(s->author[s->n], sizeof s->author[0], "%s", r->author);
+  s->n++;
+  return 0;
+}
+
+/* A UTC time `secs` from now, as silences keep them. */
+static void from_now(long secs, char out[32]) {
+  time_t t = time(NULL) + secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void test_silences_added_listed_and_expired(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  char hour[32], past[32];
+  from_now(3600, hour);
+  from_now(-60, past);
+  vg_silence_in a = {"border-incident", "Panmunjom", hour, "duty officer", "a drill"};
+  int64_t id = 0;
+  assert_int_equal(vg_store_silence_add(st, &a, &id), 0);
+  assert_int_equal(id, 1);
+  vg_silence_in any = {"border-incident", NULL, hour, "kim", "every key"};
+  assert_int_equal(vg_store_silence_add(st, &any, &id), 0);
+  assert_int_equal(id, 2);
+  /* Refused, nothing written: a time past, an empty author or key. */
+  vg_silence_in bad = a;
+  bad.until = past;
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+  bad = a;
+  bad.author = "";
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+  bad = a;
+  bad.key = "";
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+
+  silences_seen s = {0};
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.id[0], 1);
+  assert_true(s.active[0] && !s.expired[0] && !s.any_key[0]);
+  assert_true(s.any_key[1]);
+  assert_string_equal(s.author[0], "duty officer");
+
+  /* Expired: once; again, or one absent, changes nothing. */
+  assert_int_equal(vg_store_silence_expire(st, 1), 1);
+  assert_int_equal(vg_store_silence_expire(st, 1), 0);
+  assert_int_equal(vg_store_silence_expire(st, 99), 0);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.id[0], 2);
+  /* Every one, kept for the record; by pages. */
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 1, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 2);
+  assert_true(!s.active[0] && s.expired[0]);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 1, 1, 1, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.id[0], 2);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silence(st, 1, silence_row_cb, &s), 1);
+  assert_true(s.expired[0]);
+  assert_int_equal(vg_store_silence(st, 99, silence_row_cb, &s), 0);
+
+  /* A silence that lapsed (until passed, never expired by hand) is not
+   * active, and expiring it changes nothing. */
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+  char sql[256];
+  snprintf(sql, sizeof sql, "UPDATE silences SET until = '%s' WHERE id = 2", past);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 0);
+  assert_int_equal(vg_store_silence_expire(st, 2), 0);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silence(st, 2, silence_row_cb, &s), 1);
+  assert_true(!s.active[0] && !s.expired[0]);
+}
+
+static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  char hour[32];
+  from_now(3600, hour);
+  int64_t e[2];
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2024-03-03: Soldiers cross the border at Panmunjom.", "desk", &e[0]),
+                   VG_STORED);
+  assert_int_equal(add(st, "2024-03-04: Warning shots at Cheorwon.", "desk", &e[1]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+
+  /* Added by another connection, as `vigil silence add` does beside the
+   * daemon: the next transaction here sees it. */
+  char err[256];
+  vg_store *cli = vg_store_open(fx->path, 0, err, sizeof err);
+  assert_non_null(cli);
+  vg_silence_in s = {"border", "Panmunjom", hour, "duty officer", "a drill"};
+  int64_t sid;
+  assert_int_equal(vg_store_silence_add(cli, &s, &sid), 0);
+  assert_int_equal(sid, 1);
+
+  int64_t one[] = {e[0]}, both[] = {e[0], e[1]}, id[4];
+  vg_alert_in a = {"border", "Panmunjom", "border\x1f" "1", "warn", "a crossing", "2024-03-03",
+                   0, one, 1, -1};
+  vg_alert_in other_key = {"border", "Cheorwon", "border\x1f" "2", "warn", "shots", "2024-03-04",
+                           0, one, 1, -1};
+  vg_alert_in no_key = {"border", NULL, "border\x1f" "3", "warn", "shots", "2024-03-04",
+                        0, one, 1, -1};
+  vg_alert_in other_rule = {"shots", "Panmunjom", "shots\x1f" "1", "warn", "shots", "2024-03-04",
+                            0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_alert(st, &a, &id[0]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &other_key, &id[1]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &no_key, &id[2]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &other_rule, &id[3]), VG_STORED);
+  int64_t match = -1;
+  assert_int_equal(vg_store_silence_match(st, "border", "Panmunjom", &match), 1);
+  assert_int_equal(match, 1);
+  assert_int_equal(vg_store_silence_match(st, "border", "", &match), 0);
+  assert_int_equal(match, 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[0]), 1);
+  assert_int_equal(alert_silence(st, id[1]), 0);
+  assert_int_equal(alert_silence(st, id[2]), 0);
+  assert_int_equal(alert_silence(st, id[3]), 0);
+
+  /* A silence of any key, then the first one expired: a new alert takes
+   * the silence still active; the amended one keeps the one it had. */
+  vg_silence_in any = {"border", NULL, hour, "kim", "every key"};
+  assert_int_equal(vg_store_silence_add(cli, &any, &sid), 0);
+  assert_int_equal(sid, 2);
+  assert_int_equal(vg_store_silence_expire(cli, 1), 1);
+  vg_alert_in later = {"border", "Panmunjom", "border\x1f" "4", "warn", "again", "2024-03-05",
+                       0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  a.entries = both;
+  a.nentries = 2;
+  int64_t again;
+  assert_int_equal(vg_store_alert(st, &a, &again), VG_AMENDED);
+  assert_int_equal(again, id[0]);
+  assert_int_equal(vg_store_alert(st, &later, &id[1]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[0]), 1);
+  assert_int_equal(alert_silence(st, id[1]), 2);
+
+  /* Both expired: alerts go unsilenced again. */
+  assert_int_equal(vg_store_silence_expire(cli, 2), 1);
+  vg_alert_in last = {"border", "Panmunjom", "border\x1f" "5", "warn", "once more", "2024-03-06",
+                      0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_alert(st, &last, &id[2]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[2]), 0);
+  vg_store_close(cli);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1378,6 +1575,8 @@ int main(void) {
       T(test_text_index_of_other_updates_is_rebuilt),
       T(test_text_index_ahead_of_its_database_updates_is_rebuilt),
       T(test_marks_and_alerts_of_an_entry),
+      T(test_silences_added_listed_and_expired),
+      T(test_silence_marks_new_alerts_of_its_rule_and_key),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

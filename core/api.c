@@ -238,6 +238,12 @@ typedef struct {
 static const route routes[] = {
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
+    /* alerts: after any /v1/alerts/NAME of its own (the stream), which "*" would take */
+    {"GET", "/v1/alerts", vg_api_alerts},
+    {"GET", "/v1/alerts/*", vg_api_alert},
+    {"GET", "/v1/feeds", vg_api_feeds},
+    {"GET", "/v1/digests", vg_api_digests},
+    {"GET", "/v1/digests/*/*", vg_api_digest_file},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */
@@ -332,6 +338,7 @@ int vg_api_start(server *srv) {
     if (dflt && strstr(err, "cannot listen")) {
       vg_warn("%s; going on without the HTTP API (set http_listen to another port, or '' for"
               " none)", err);
+      vg_sinks_links(srv->sinks, ""); /* a link to the port would reach whoever holds it */
       return 0;
     }
     vg_error("%s", err);
@@ -345,11 +352,7 @@ int vg_api_start(server *srv) {
     return -1;
   }
   srv->http = state.http;
-  const char *pub = srv->cfg.public_url;
-  if (pub[0]) snprintf(state.base, sizeof state.base, "%s", pub);
-  else snprintf(state.base, sizeof state.base, "http://%s", srv->cfg.http_listen);
-  size_t bl = strlen(state.base);
-  while (bl && state.base[bl - 1] == '/') state.base[--bl] = '\0';
+  vg_config_link_base(&srv->cfg, state.base, sizeof state.base);
   vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
           srv->cfg.http_listen, n ? "; writes bear the token" : "");
   return 0;

@@ -26,8 +26,7 @@
 static int param(vg_http_req *r, const char *name, char *out, size_t cap) {
   int got = vg_http_query(r->query, name, out, cap);
   if (got < 0) {
-    vg_api_error(r, 400, "parameter '%s' is badly encoded or longer than %zu bytes", name,
-                 cap - 1);
+    vg_api_error(r, 400, "parameter '%s' is badly encoded or longer than %zu bytes", name, cap - 1);
     return -1;
   }
   if (got && !out[0]) {
@@ -63,8 +62,7 @@ static int param_limit(vg_http_req *r, long *limit) {
   errno = 0;
   long n = strtol(v, &end, 10);
   if (*end || errno || v[0] == '-' || v[0] == '+' || n < 1 || n > LIMIT_MAX) {
-    vg_api_error(r, 400, "parameter 'limit' must be a number from 1 to %d, not '%s'", LIMIT_MAX,
-                 v);
+    vg_api_error(r, 400, "parameter 'limit' must be a number from 1 to %d, not '%s'", LIMIT_MAX, v);
     return -1;
   }
   *limit = n;
@@ -108,11 +106,11 @@ static int parse_id(const char *s, int64_t *id) {
 typedef struct {
   vg_alert_query q;
   char rule[RULE_MAX];
-  char severity[32];   /* the severities asked, each once, joined by ',' */
-  cJSON *alerts;       /* the page's alerts */
-  long n;              /* in it */
-  int more;            /* an alert follows the page */
-  int32_t last_day;    /* the page's last alert */
+  char severity[32]; /* the severities asked, each once, joined by ',' */
+  cJSON *alerts;     /* the page's alerts */
+  long n;            /* in it */
+  int more;          /* an alert follows the page */
+  int32_t last_day;  /* the page's last alert */
   int64_t last_id;
 } list_job;
 
@@ -169,7 +167,8 @@ static int param_severity(vg_http_req *r, list_job *j) {
   char *save = NULL;
   for (char *s = strtok_r(v, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
     size_t i = 0;
-    while (i < 3 && strcmp(s, known[i]) != 0) i++;
+    while (i < 3 && strcmp(s, known[i]) != 0)
+      i++;
     if (i == 3) {
       vg_api_error(r, 400, "parameter 'severity': '%s' is not info, warn or crit", s);
       return -1;
@@ -178,8 +177,8 @@ static int param_severity(vg_http_req *r, list_job *j) {
   }
   for (size_t i = 0; i < 3; i++)
     if (want[i])
-      snprintf(j->severity + strlen(j->severity), sizeof j->severity - strlen(j->severity),
-               "%s%s", j->severity[0] ? "," : "", known[i]);
+      snprintf(j->severity + strlen(j->severity), sizeof j->severity - strlen(j->severity), "%s%s",
+               j->severity[0] ? "," : "", known[i]);
   if (!j->severity[0]) {
     vg_api_error(r, 400, "parameter 'severity' names no severity (info, warn, crit)");
     return -1;
@@ -190,8 +189,8 @@ static int param_severity(vg_http_req *r, list_job *j) {
 
 void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
-  static const char *const names[] = {"since", "until", "rule", "severity", "state",
-                                      "limit", "cursor", NULL};
+  static const char *const names[] = {"since", "until", "rule",   "severity",
+                                      "state", "limit", "cursor", NULL};
   if (vg_api_unknown_params(r, names)) return;
   list_job *j = calloc(1, sizeof *j);
   if (!j) {
@@ -211,8 +210,10 @@ void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
   if (param_severity(r, j) < 0) goto answered;
   if ((got = param(r, "state", v, sizeof v)) < 0) goto answered;
   if (got) {
-    if (strcmp(v, "active") == 0) j->q.state = VG_ALERT_ACTIVE;
-    else if (strcmp(v, "silenced") == 0) j->q.state = VG_ALERT_SILENCED;
+    if (strcmp(v, "active") == 0)
+      j->q.state = VG_ALERT_ACTIVE;
+    else if (strcmp(v, "silenced") == 0)
+      j->q.state = VG_ALERT_SILENCED;
     else {
       vg_api_error(r, 400, "parameter 'state' must be active or silenced, not '%s'", v);
       goto answered;
@@ -223,8 +224,10 @@ void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
   if ((got = param(r, "cursor", v, sizeof v)) < 0) goto answered;
   if (got) {
     if (cursor_read(v, &j->q.after_day, &j->q.after_id)) {
-      vg_api_error(r, 400, "parameter 'cursor': '%s' is not a cursor this endpoint gave (its"
-                   " 'next')", v);
+      vg_api_error(r, 400,
+                   "parameter 'cursor': '%s' is not a cursor this endpoint gave (its"
+                   " 'next')",
+                   v);
       goto answered;
     }
     j->q.has_after = 1;
@@ -239,7 +242,7 @@ answered:
 
 typedef struct {
   int64_t id;
-  cJSON *alert; /* found, or NULL */
+  cJSON *alert;  /* found, or NULL */
   char *entries; /* the ids it names, joined by ',' (copied) */
 } one_job;
 

@@ -43,8 +43,8 @@ static const struct {
 /* What a served page may do: show itself, its inline style and its inline
  * SVG timeline; nothing else (no script, no request to the API). The
  * server adds nosniff to every reply. */
-#define FILE_HEADERS                                                                             \
-  "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:;"      \
+#define FILE_HEADERS                                                                               \
+  "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; img-src data:;"         \
   " sandbox\r\n"
 
 /* The format of extension ext[0..n), or -1. */
@@ -70,8 +70,7 @@ static int day_at(const char *s, int32_t *day) {
 static int period_ok(const char *s, size_t n) {
   int32_t a, b;
   if (n == 10) return day_at(s, &a) == 0;
-  return n == PERIOD_MAX && s[10] == '_' && day_at(s, &a) == 0 && day_at(s + 11, &b) == 0 &&
-         a < b;
+  return n == PERIOD_MAX && s[10] == '_' && day_at(s, &a) == 0 && day_at(s + 11, &b) == 0 && a < b;
 }
 
 /* s percent-encoded for a path segment (all but A-Z a-z 0-9 - . _ ~). */
@@ -154,7 +153,8 @@ static long periods_of(const digest_copy *d, period_seen **out) {
          !S_ISREG(sb.st_mode)))
       continue;
     size_t i = 0;
-    while (i < n && strncmp(v[i].period, p, (size_t)(dot - p)) != 0) i++;
+    while (i < n && strncmp(v[i].period, p, (size_t)(dot - p)) != 0)
+      i++;
     if (i == n) { /* a linear search: a page of listing, read once a request */
       if (n == cap) {
         period_seen *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
@@ -187,8 +187,7 @@ static void iso_utc(time_t t, char out[32]) {
 /* One digest as JSON: its settings, its last run as the store recorded it,
  * its next run, and its periods on disk with their links. NULL on error,
  * with why in err. */
-static cJSON *digest_json(vg_store *st, const digest_copy *d, long limit, char *err,
-                          size_t cap) {
+static cJSON *digest_json(vg_store *st, const digest_copy *d, long limit, char *err, size_t cap) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "name", d->name);
   cJSON_AddStringToObject(o, "schedule", d->schedule);
@@ -220,8 +219,10 @@ static cJSON *digest_json(vg_store *st, const digest_copy *d, long limit, char *
     time_t at = vg_cron_next(&c, time(NULL));
     if (at != (time_t)-1) iso_utc(at, next);
   }
-  if (next[0]) cJSON_AddStringToObject(o, "next_run", next);
-  else cJSON_AddNullToObject(o, "next_run");
+  if (next[0])
+    cJSON_AddStringToObject(o, "next_run", next);
+  else
+    cJSON_AddNullToObject(o, "next_run");
   period_seen *v;
   long n = periods_of(d, &v);
   if (n < 0) {
@@ -287,8 +288,10 @@ void vg_api_digests(server *srv, vg_http_req *r, char *const *args) {
     errno = 0;
     limit = got > 0 && v[0] >= '0' && v[0] <= '9' ? strtol(v, &end, 10) : 0;
     if (got < 0 || errno || *end || limit < 1 || limit > PERIODS_MAX) {
-      vg_api_error(r, 400, "parameter 'limit' must be a number from 1 to %d (the periods listed"
-                   " per digest)", PERIODS_MAX);
+      vg_api_error(r, 400,
+                   "parameter 'limit' must be a number from 1 to %d (the periods listed"
+                   " per digest)",
+                   PERIODS_MAX);
       return;
     }
   }
@@ -318,8 +321,8 @@ void vg_api_digests(server *srv, vg_http_req *r, char *const *args) {
 /* ---- GET /v1/digests/{name}/{period}.{ext} ---- */
 
 typedef struct {
-  char *path;        /* built from the configured directory and checked pieces */
-  char shown[256];   /* what the client asked, for an error */
+  char *path;      /* built from the configured directory and checked pieces */
+  char shown[256]; /* what the client asked, for an error */
   int format;
 } file_job;
 
@@ -337,8 +340,10 @@ static void file_work(vg_store *st, void *ud, vg_api_out *out) {
   if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
     int e = fd < 0 ? errno : ENOENT;
     if (fd >= 0) close(fd);
-    if (e == ENOENT || e == ENOTDIR || e == ELOOP) vg_api_out_error(out, 404, "no digest file %s", j->shown);
-    else vg_api_out_error(out, 500, "digest file %s: %s", j->shown, strerror(e));
+    if (e == ENOENT || e == ENOTDIR || e == ELOOP)
+      vg_api_out_error(out, 404, "no digest file %s", j->shown);
+    else
+      vg_api_out_error(out, 500, "digest file %s: %s", j->shown, strerror(e));
     return;
   }
   if (sb.st_size > FILE_MAX) {
@@ -382,8 +387,10 @@ void vg_api_digest_file(server *srv, vg_http_req *r, char *const *args) {
   const char *file = args[1], *dot = strrchr(file, '.');
   int fmt = dot ? format_of(dot + 1, strlen(dot + 1)) : -1;
   if (fmt < 0 || !period_ok(file, (size_t)(dot - file))) {
-    vg_api_error(r, 404, "no digest file '%s': a file is PERIOD.md, .html or .json, the period"
-                 " YYYY-MM-DD or YYYY-MM-DD_YYYY-MM-DD", shown);
+    vg_api_error(r, 404,
+                 "no digest file '%s': a file is PERIOD.md, .html or .json, the period"
+                 " YYYY-MM-DD or YYYY-MM-DD_YYYY-MM-DD",
+                 shown);
     return;
   }
   file_job *j = calloc(1, sizeof *j);

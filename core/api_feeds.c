@@ -57,7 +57,8 @@ void vg_api_feeds(server *srv, vg_http_req *r, char *const *args) {
   char v[16];
   int all = 0, got = vg_http_query(r->query, "all", v, sizeof v);
   if (got) {
-    if (got > 0 && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)) all = 1;
+    if (got > 0 && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0))
+      all = 1;
     else if (got < 0 || (strcmp(v, "false") != 0 && strcmp(v, "0") != 0)) {
       vg_api_error(r, 400, "parameter 'all' must be true or false");
       return;

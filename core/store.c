@@ -1222,6 +1222,9 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
 }
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
+  char sev[64]; /* the severities as ",warn,crit,": each found between commas */
+  if (q->severity && snprintf(sev, sizeof sev, ",%s,", q->severity) >= (int)sizeof sev)
+    return VG_EINVAL;
   /* One alert by its id: a look-up of the rowid, not a scan by day. */
   sqlite3_stmt *s = st->stmt[q->entry > 0  ? S_ENTRY_ALERTS
                              : q->id > 0     ? S_ALERT_ONE
@@ -1233,12 +1236,8 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
   if (q->id > 0) sqlite3_bind_int64(s, 5, q->id);
   if (q->entry > 0) sqlite3_bind_int64(s, 6, q->entry);
-  char sev[64];
   if (q->entry <= 0 && q->id <= 0) {
-    if (q->severity) {
-      if (snprintf(sev, sizeof sev, ",%s,", q->severity) >= (int)sizeof sev) return VG_EINVAL;
-      sqlite3_bind_text(s, 7, sev, -1, SQLITE_STATIC);
-    }
+    if (q->severity) sqlite3_bind_text(s, 7, sev, -1, SQLITE_STATIC);
     if (q->state) sqlite3_bind_int(s, 8, q->state == VG_ALERT_SILENCED);
     if (q->has_after) {
       sqlite3_bind_int(s, 9, q->after_day);

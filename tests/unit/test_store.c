@@ -1371,7 +1371,11 @@ static void test_alerts_latest_first_filtered_and_paged(void **state) {
   q.severity = "info";
   q.rule = "r2";
   assert_string_equal(alerts_of(st, &q), "3@200;");
+  q.severity = "info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit";
+  char got[256] = "";
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert_day, got), VG_EINVAL);
   q.severity = NULL;
+  assert_string_equal(alerts_of(st, &q), "5@50;3@200;"); /* nothing of it stays bound */
   q.rule = NULL;
   q.state = VG_ALERT_SILENCED; /* none is, before silences exist */
   assert_string_equal(alerts_of(st, &q), "");

@@ -152,28 +152,30 @@ static long periods_of(const digest_copy *d, period_seen **out) {
         (de->d_type != DT_UNKNOWN || fstatat(dirfd(dir), f, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
          !S_ISREG(sb.st_mode)))
       continue;
-    size_t i = 0;
-    while (i < n && strncmp(v[i].period, p, (size_t)(dot - p)) != 0)
-      i++;
-    if (i == n) { /* a linear search: a page of listing, read once a request */
-      if (n == cap) {
-        period_seen *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
-        if (!nv) {
-          free(v);
-          closedir(dir);
-          errno = ENOMEM;
-          return -1;
-        }
-        v = nv;
+    if (n == cap) { /* one a file; the files of a period are merged once sorted */
+      period_seen *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof *v);
+      if (!nv) {
+        free(v);
+        closedir(dir);
+        errno = ENOMEM;
+        return -1;
       }
-      memcpy(v[n].period, p, (size_t)(dot - p));
-      v[n].period[dot - p] = '\0';
-      v[n++].formats = 0;
+      v = nv;
     }
-    v[i].formats |= formats[fmt].bit;
+    memcpy(v[n].period, p, (size_t)(dot - p));
+    v[n].period[dot - p] = '\0';
+    v[n++].formats = formats[fmt].bit;
   }
   closedir(dir);
   if (n) qsort(v, n, sizeof *v, newest_first);
+  size_t k = 0; /* the periods, each once, with all their formats */
+  for (size_t i = 0; i < n; i++) {
+    if (k && strcmp(v[k - 1].period, v[i].period) == 0)
+      v[k - 1].formats |= v[i].formats;
+    else
+      v[k++] = v[i];
+  }
+  n = k;
   *out = v;
   return (long)n;
 }

@@ -392,9 +392,13 @@ for p in \
     fail "$p: refused" "status $code: $(head -c 200 "$T/trick.json")"
   fi
 done
+# A period of another length under the same name (its days were changed
+# since): a period of its own, beside the one it starts like.
+cp "$DG/daily-2023-12-17.md" "$DG/daily-2023-12-17_2023-12-23.md"
 get digests2 /v1/digests
-is "... and the planted links are not listed" \
-  "$(js digests2 "[p['period'] for p in d['digests'][0]['periods']]")" '["2023-12-18", "2023-12-17"]'
+is "the planted links are not listed; a week under the daily name is a period of its own" \
+  "$(js digests2 "[(p['period'], sorted(p['files'])) for p in d['digests'][0]['periods']]")" \
+  '[["2023-12-17_2023-12-23", ["md"]], ["2023-12-18", ["html", "json", "md"]], ["2023-12-17", ["html", "json", "md"]]]'
 
 check "the daemon is still running" daemon_running
 stop_daemon

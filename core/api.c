@@ -4,6 +4,7 @@
  * its own and adds its rows to the table below. */
 #include "api.h"
 #include "cli.h"
+#include "entry.h"
 #include "vigil.h"
 
 #include <stdarg.h>
@@ -50,6 +51,13 @@ void vg_api_out_json(vg_api_out *out, int status, cJSON *o) {
 static void out_verror(vg_api_out *out, int status, const char *fmt, va_list ap) {
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  /* A message quotes what came (a path, a parameter): a byte that is not
+   * UTF-8 becomes '?', so that the reply stays JSON a strict reader takes. */
+  for (size_t i = 0, n = strlen(msg); i < n;) {
+    size_t c = vg_utf8_char(msg + i, n - i);
+    if (!c) msg[i] = '?';
+    i += c ? c : 1;
+  }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "error", msg);
   cJSON_AddNumberToObject(o, "status", status);

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "cli.h"
 #include "date.h"
+#include "entry.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -22,7 +23,8 @@
 /* ---- parameters (on the loop) ---- */
 
 /* The value of parameter name into out: 1 found, 0 absent, or -1 after
- * answering r 400 (badly encoded, too long, or empty). */
+ * answering r 400 (badly encoded, too long, empty, or holding what a
+ * message could not quote as it is). */
 static int param(vg_http_req *r, const char *name, char *out, size_t cap) {
   int got = vg_http_query(r->query, name, out, cap);
   if (got < 0) {
@@ -31,6 +33,15 @@ static int param(vg_http_req *r, const char *name, char *out, size_t cap) {
   }
   if (got && !out[0]) {
     vg_api_error(r, 400, "parameter '%s' is empty", name);
+    return -1;
+  }
+  /* What a message may quote as it came: UTF-8 without control characters. */
+  char same[4 * RULE_MAX + 1];
+  size_t n = strlen(out);
+  if (got && (vg_utf8_check(out, n) >= 0 || n * 4 >= sizeof same ||
+              vg_escape_line(same, sizeof same, out, n) != n)) {
+    vg_api_error(r, 400, "parameter '%s' holds a control character or a byte that is not UTF-8",
+                 name);
     return -1;
   }
   return got;

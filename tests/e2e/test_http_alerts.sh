@@ -237,12 +237,20 @@ refused "/v1/alerts?limit=0" "parameter 'limit'"
 refused "/v1/alerts?limit=1001" "parameter 'limit'"
 refused "/v1/alerts?limit=ten" "parameter 'limit'"
 refused "/v1/alerts?cursor=nonsense" "parameter 'cursor'"
+refused "/v1/alerts?rule=%1B%5B31mlaunch" "parameter 'rule' holds a control character"
+refused "/v1/alerts?severity=%FFwarn" "parameter 'severity' holds a control character"
 refused "/v1/alerts?cursor=19000.0" "parameter 'cursor'"
 refused "/v1/alerts/abc" "bad alert id"
 refused "/v1/alerts/0" "bad alert id"
 refused "/v1/alerts/-3" "bad alert id"
 refused "/v1/alerts/99999999999999999999" "bad alert id"
 refused "/v1/alerts/$id1?full=1" "unknown parameter 'full'"
+
+get bytes "/v1/alerts/%FF%FE"
+is "an id that is not UTF-8: 400, the reply still strict UTF-8 JSON" "$code $(python3 -c '
+import json, sys
+print(json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))["status"])' \
+  "$T/bytes.json" 2>&1)" "400 400"
 
 get one "/v1/alerts/$id1"
 is "GET /v1/alerts/$id1: 200" "$code" 200

@@ -4,6 +4,7 @@
  * its own and adds its rows to the table below. */
 #include "api.h"
 #include "cli.h"
+#include "entry.h"
 #include "vigil.h"
 
 #include <stdarg.h>
@@ -56,6 +57,13 @@ void vg_api_out_json(vg_api_out *out, int status, cJSON *o) {
 static void out_verror(vg_api_out *out, int status, const char *fmt, va_list ap) {
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  /* A message quotes what came (a path, a parameter): a byte that is not
+   * UTF-8 becomes '?', so that the reply stays JSON a strict reader takes. */
+  for (size_t i = 0, n = strlen(msg); i < n;) {
+    size_t c = vg_utf8_char(msg + i, n - i);
+    if (!c) msg[i] = '?';
+    i += c ? c : 1;
+  }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "error", msg);
   cJSON_AddNumberToObject(o, "status", status);
@@ -281,6 +289,12 @@ static const route routes[] = {
     {"GET", "/v1/silences", vg_api_silences_list},
     {"GET", "/v1/silences/*", vg_api_silence_get},
     {"DELETE", "/v1/silences/*", vg_api_silence_delete},
+    /* alerts: after any /v1/alerts/NAME of its own (the stream), which "*" would take */
+    {"GET", "/v1/alerts", vg_api_alerts},
+    {"GET", "/v1/alerts/*", vg_api_alert},
+    {"GET", "/v1/feeds", vg_api_feeds},
+    {"GET", "/v1/digests", vg_api_digests},
+    {"GET", "/v1/digests/*/*", vg_api_digest_file},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */
@@ -376,6 +390,7 @@ int vg_api_start(server *srv) {
     if (dflt && strstr(err, "cannot listen")) {
       vg_warn("%s; going on without the HTTP API (set http_listen to another port, or '' for"
               " none)", err);
+      vg_sinks_links(srv->sinks, ""); /* a link to the port would reach whoever holds it */
       return 0;
     }
     vg_error("%s", err);
@@ -389,11 +404,7 @@ int vg_api_start(server *srv) {
     return -1;
   }
   srv->http = state.http;
-  const char *pub = srv->cfg.public_url;
-  if (pub[0]) snprintf(state.base, sizeof state.base, "%s", pub);
-  else snprintf(state.base, sizeof state.base, "http://%s", srv->cfg.http_listen);
-  size_t bl = strlen(state.base);
-  while (bl && state.base[bl - 1] == '/') state.base[--bl] = '\0';
+  vg_config_link_base(&srv->cfg, state.base, sizeof state.base);
   vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
           srv->cfg.http_listen, n ? "; writes bear the token" : "");
   return 0;

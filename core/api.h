@@ -77,6 +77,15 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args);
 void vg_api_silences_list(server *srv, vg_http_req *r, char *const *args);
 void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args);
 void vg_api_silence_delete(server *srv, vg_http_req *r, char *const *args);
+/* api_alerts.c: GET /v1/alerts (since, until, rule, severity, state, limit,
+ * cursor; the latest first) and GET /v1/alerts/{id} (with its entries). */
+void vg_api_alerts(server *srv, vg_http_req *r, char *const *args);
+void vg_api_alert(server *srv, vg_http_req *r, char *const *args);
+/* api_feeds.c: GET /v1/feeds (all). */
+void vg_api_feeds(server *srv, vg_http_req *r, char *const *args);
+/* api_digests.c: GET /v1/digests (limit) and GET /v1/digests/{name}/{file}. */
+void vg_api_digests(server *srv, vg_http_req *r, char *const *args);
+void vg_api_digest_file(server *srv, vg_http_req *r, char *const *args);
 
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */

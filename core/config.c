@@ -165,6 +165,16 @@ const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
   return NULL;
 }
 
+size_t vg_config_link_base(const vg_config *c, char *out, size_t cap) {
+  if (!cap) return 0;
+  out[0] = '\0';
+  if (c->public_url && c->public_url[0]) snprintf(out, cap, "%s", c->public_url);
+  else if (c->http_listen && c->http_listen[0]) snprintf(out, cap, "http://%s", c->http_listen);
+  size_t n = strlen(out);
+  while (n && out[n - 1] == '/') out[--n] = '\0';
+  return n;
+}
+
 size_t vg_config_nrules(const vg_config *c) {
   size_t n = 0;
   while (c->rules && c->rules[n])

@@ -149,6 +149,10 @@ void vg_config_add_feed(vg_config *c, const char *url, const char *source, const
 
 /* The digest named name, or NULL. */
 const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name);
+/* The base URL of alerts' links: public_url without a trailing '/', or
+ * http://HTTP_LISTEN, or "" when http_listen is "" (no links). Writes it
+ * into out (cut at cap) and returns its length. */
+size_t vg_config_link_base(const vg_config *c, char *out, size_t cap);
 
 /* Fills c with the embedded defaults (strings are owned by c); the derived
  * paths are left NULL for vg_config_resolve. */

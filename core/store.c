@@ -33,6 +33,7 @@ enum {
   S_ALERT_FIND,
   S_ALERT_ENTRY,
   S_ALERTS,
+  S_ALERTS_NEWEST,
   S_MARK,
   S_MARKS,
   S_MARKS_DESC,
@@ -124,7 +125,16 @@ enum {
 #define ALERT_COLUMNS                                                                            \
   "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"                     \
   " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"               \
-  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version, a.silence_id FROM alerts a"
+  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version, a.day, a.silence_id" \
+  " FROM alerts a"
+/* Whether alert a is silenced, for the state filter (?8: 1 silenced, 0
+ * active). */
+#define ALERT_SILENCED "(a.silence_id IS NOT NULL)"
+/* The filters of vg_alert_query; severity ?7 is a list such as ",warn,crit,". */
+#define ALERT_FILTERS                                                                            \
+  " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"                          \
+  " AND (?3 IS NULL OR a.rule = ?3) AND (?7 IS NULL OR instr(?7, ',' || a.severity || ',') > 0)" \
+  " AND (?8 IS NULL OR ?8 = " ALERT_SILENCED ")"
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -146,8 +156,13 @@ static const char *const sql[S_COUNT] = {
                 " ON CONFLICT (dedup_key) DO NOTHING",
     [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
-    [S_ALERTS] = ALERT_COLUMNS " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
-                 " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
+    /* The cursor (?9, ?10) is always bound (from the first or the last
+     * possible alert when there is none), so that a page starts with a seek
+     * on alerts_by_day rather than a scan of the pages before it. */
+    [S_ALERTS] = ALERT_COLUMNS ALERT_FILTERS " AND (a.day, a.id) > (?9, ?10)"
+                 " ORDER BY a.day, a.id LIMIT ?4",
+    [S_ALERTS_NEWEST] = ALERT_COLUMNS ALERT_FILTERS " AND (a.day, a.id) < (?9, ?10)"
+                        " ORDER BY a.day DESC, a.id DESC LIMIT ?4",
     [S_ALERT_ONE] = ALERT_COLUMNS " WHERE a.id = ?5",
     /* A threshold alert stored before windows were counted by day (no count,
      * a dedup key of its own) takes the dedup key of its day's alert. */
@@ -1251,20 +1266,38 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
 }
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
+  char sev[64]; /* the severities as ",warn,crit,": each found between commas */
+  if (q->severity && snprintf(sev, sizeof sev, ",%s,", q->severity) >= (int)sizeof sev)
+    return VG_EINVAL;
   /* One alert by its id: a look-up of the rowid, not a scan by day. */
-  sqlite3_stmt *s = st->stmt[q->entry > 0 ? S_ENTRY_ALERTS : q->id > 0 ? S_ALERT_ONE : S_ALERTS];
+  sqlite3_stmt *s = st->stmt[q->entry > 0  ? S_ENTRY_ALERTS
+                             : q->id > 0     ? S_ALERT_ONE
+                             : q->newest_first ? S_ALERTS_NEWEST
+                                               : S_ALERTS];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
   if (q->id > 0) sqlite3_bind_int64(s, 5, q->id);
   if (q->entry > 0) sqlite3_bind_int64(s, 6, q->entry);
+  if (q->entry <= 0 && q->id <= 0) {
+    if (q->severity) sqlite3_bind_text(s, 7, sev, -1, SQLITE_STATIC);
+    if (q->state) sqlite3_bind_int(s, 8, q->state == VG_ALERT_SILENCED);
+    if (q->has_after) {
+      sqlite3_bind_int(s, 9, q->after_day);
+      sqlite3_bind_int64(s, 10, q->after_id);
+    } else { /* before the first alert, or after the last, in the order asked */
+      sqlite3_bind_int(s, 9, q->newest_first ? INT32_MAX : INT32_MIN);
+      sqlite3_bind_int64(s, 10, q->newest_first ? INT64_MAX : INT64_MIN);
+    }
+  }
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
                       col(s, 5), col(s, 6), col(s, 7),
                       sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
-                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 10)};
+                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 11),
+                      sqlite3_column_int(s, 10)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;

@@ -191,10 +191,19 @@ int vg_store_alert_adopt(vg_store *st, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
 
+/* Which alerts vg_alert_query.state selects (0: all). */
+enum { VG_ALERT_ACTIVE = 1, VG_ALERT_SILENCED = 2 };
+
 typedef struct {
   int has_since, has_until;
   int32_t since, until; /* day numbers, on the alert's day */
   const char *rule;     /* or NULL */
+  const char *severity; /* the severities listed, joined by ',' ("warn,crit"), or NULL: all */
+  int state;            /* VG_ALERT_ACTIVE or VG_ALERT_SILENCED alone; 0: both */
+  int newest_first;     /* the latest day first (then the highest id), not date order */
+  int has_after;        /* resume after the alert (after_day, after_id), in the order asked */
+  int32_t after_day;
+  int64_t after_id;
   long limit;           /* <= 0: no limit */
   int64_t id;           /* > 0: that alert only */
   int64_t entry;        /* > 0: the alerts that name this entry only (the other
@@ -208,10 +217,13 @@ typedef struct {
   long long count;     /* how many events its window held (a threshold), or -1 */
   int version;         /* 1, and one more each time it was amended */
   int64_t silence_id;  /* the silence active when it was raised; 0: none */
+  int32_t day;         /* the day number of date's first day */
 } vg_alert_row;
 
 typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);
-/* Calls fn for each matching alert in date order. 0, fn's non-zero, or VG_EDB. */
+/* Calls fn for each matching alert in date order (the day, then the id), or
+ * the reverse with newest_first. 0, fn's non-zero, VG_EINVAL (a severity
+ * list too long to be one), or VG_EDB. */
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud);
 
 /* ---- silences (db/013_silences.sql) ----

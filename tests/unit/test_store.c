@@ -1527,6 +1527,81 @@ static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
   vg_store_close(cli);
 }
 
+/* The ids (and days) of the alerts q selects, as "ID@DAY;...". */
+static int collect_alert_day(void *ud, const vg_alert_row *a) {
+  char *out = ud;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%lld@%d;", (long long)a->id, (int)a->day);
+  return 0;
+}
+static const char *alerts_of(vg_store *st, const vg_alert_query *q) {
+  static char got[256];
+  got[0] = '\0';
+  assert_int_equal(vg_store_alerts(st, q, collect_alert_day, got), 0);
+  return got;
+}
+
+static void test_alerts_latest_first_filtered_and_paged(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  int64_t one[] = {1}, id;
+  static const struct { const char *rule, *dedup, *severity; int32_t day; } in[] = {
+      {"r1", "a1", "warn", 100}, {"r1", "a2", "crit", 300}, {"r2", "a3", "info", 200},
+      {"r1", "a4", "warn", 300}, {"r2", "a5", "warn", 50}};
+  assert_int_equal(vg_store_begin(st), 0);
+  for (size_t i = 0; i < 5; i++) {
+    vg_alert_in a = {in[i].rule, "", in[i].dedup, in[i].severity, "m", "1970-01-01",
+                     in[i].day, one, 1, -1};
+    assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
+    assert_int_equal(id, (int64_t)i + 1);
+  }
+  assert_int_equal(vg_store_commit(st), 0);
+  vg_alert_query q = {0};
+  assert_string_equal(alerts_of(st, &q), "5@50;1@100;3@200;2@300;4@300;");
+  q.newest_first = 1;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;3@200;1@100;5@50;");
+  q.severity = "warn";
+  assert_string_equal(alerts_of(st, &q), "4@300;1@100;5@50;");
+  q.severity = "warn,crit";
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;1@100;5@50;");
+  q.severity = "info";
+  q.rule = "r2";
+  assert_string_equal(alerts_of(st, &q), "3@200;");
+  q.severity = "info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit";
+  char got[256] = "";
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert_day, got), VG_EINVAL);
+  q.severity = NULL;
+  assert_string_equal(alerts_of(st, &q), "3@200;5@50;"); /* nothing of it stays bound */
+  q.rule = NULL;
+  q.state = VG_ALERT_SILENCED; /* none is, before silences exist */
+  assert_string_equal(alerts_of(st, &q), "");
+  q.state = VG_ALERT_ACTIVE;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;3@200;1@100;5@50;");
+  /* Pages of two: each resumes after the last alert of the one before. */
+  q.limit = 2;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;");
+  q.has_after = 1;
+  q.after_day = 300;
+  q.after_id = 2;
+  assert_string_equal(alerts_of(st, &q), "3@200;1@100;");
+  q.after_day = 100;
+  q.after_id = 1;
+  assert_string_equal(alerts_of(st, &q), "5@50;");
+  q.after_day = 50;
+  q.after_id = 5;
+  assert_string_equal(alerts_of(st, &q), "");
+  /* In date order, after comes later. */
+  q.newest_first = 0;
+  q.after_day = 200;
+  q.after_id = 3;
+  assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+  q.has_since = 1;
+  q.since = 300;
+  q.limit = 0;
+  assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1577,6 +1652,7 @@ int main(void) {
       T(test_marks_and_alerts_of_an_entry),
       T(test_silences_added_listed_and_expired),
       T(test_silence_marks_new_alerts_of_its_rule_and_key),
+      T(test_alerts_latest_first_filtered_and_paged),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

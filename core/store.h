@@ -211,6 +211,15 @@ typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);
 /* Calls fn for each matching alert in date order. 0, fn's non-zero, or VG_EDB. */
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud);
 
+/* Calls fn for each alert change (db/014_alert_log.sql) with a seq after
+ * `after`, in seq order, at most limit (<= 0: no limit): kind is "alert"
+ * (new) or "amend", row the alert as it is now, or NULL when it is no
+ * longer stored. 0, fn's non-zero, or VG_EDB. */
+typedef int (*vg_alert_log_fn)(void *ud, int64_t seq, const char *kind, const vg_alert_row *row);
+int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn fn, void *ud);
+/* The seq of the last alert change, 0 when there is none, or VG_EDB. */
+int64_t vg_store_alert_log_last(vg_store *st);
+
 /* ---- correlation state (see db/002_marks.sql) ---- */
 
 /* A mark: entry, with the span of its date, matched a step of a rule. */

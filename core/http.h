@@ -102,6 +102,8 @@ void vg_http_stream_start(vg_http_req *r, const char *ctype, const char *headers
 /* Writes to a stream. 0, or -1 when the client has more than max_queued
  * bytes not taken yet: the stream is then cut (gone runs first). */
 int vg_http_stream_write(vg_http_req *r, const char *data, size_t len, size_t max_queued);
+/* Bytes written to a stream that its client has not taken yet. */
+size_t vg_http_stream_queued(const vg_http_req *r);
 /* Ends a stream from the server's side (gone runs). */
 void vg_http_stream_end(vg_http_req *r);
 

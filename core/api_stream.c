@@ -22,20 +22,24 @@
  * the hub knows `last` (the hub's first read), so what they miss the hub
  * fetches. A subscriber without a seq starts at the hub's `last`.
  *
- * A subscriber whose client does not take SSE_MAX_QUEUED bytes is cut off
- * (it can resume and lose nothing); a catch-up waits while its client has
- * half that unread. Everything here runs on the loop but the reads. */
+ * A client may leave SSE_MAX_QUEUED bytes unread. Past that its subscriber
+ * is paused: nothing more is sent or held for it; once its client took
+ * most of it, it catches up from the store as a resuming one does. A
+ * client that takes nothing for http_timeout_ms while paused is cut off (it
+ * can resume, and loses nothing). Everything here runs on the loop but the
+ * reads. */
 #include "api.h"
 #include "vigil.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SSE_MAX_SUBS 1000          /* subscribers at once; more are answered 503 */
-#define SSE_MAX_QUEUED (1u << 20)  /* bytes a client may leave unread before it is cut off */
+#define SSE_MAX_QUEUED (1u << 20)  /* bytes a client may leave unread; then it is paused */
 #define SSE_PAGE 256               /* changes one read takes */
 #define SSE_RETRY_MS 2000          /* how soon a client should reconnect */
 #define SSE_PUMP_MS 50             /* how often a paused catch-up looks at its client again */
@@ -58,7 +62,7 @@ typedef struct {
 enum {
   SUB_WAITING, /* for the hub to know its `last` */
   SUB_READING, /* a catch-up read is in flight */
-  SUB_PAUSED,  /* its client has much unread: the next page waits */
+  SUB_PAUSED,  /* its client has much unread: it reads from the store once it took it */
   SUB_LIVE,    /* caught up: gets what the hub broadcasts */
 };
 
@@ -71,6 +75,7 @@ struct sub {
   ev_list held;      /* broadcast while it caught up */
   char rule[128];    /* filters; "" for any */
   char severity[8];
+  uint64_t paused_at; /* loop time it was paused */
   int busy;          /* a read or a send holds it: freed after, not when its client leaves */
   int unlinked;      /* off the hub's list (its client left) */
   sub *prev, *next;
@@ -84,6 +89,8 @@ typedef struct {
   int64_t last;      /* init: the last seq */
   int failed;
   int more;          /* a full page: more may follow */
+  int first;         /* a subscriber's first read */
+  int restart;       /* its seq was past the last change (a database made anew): from 0 */
   ev_list got;
 } read_ctx;
 
@@ -164,6 +171,10 @@ static void read_work(vg_store *st, void *ud) {
     x->failed = x->last < 0;
     return;
   }
+  if (x->first && x->after > 0) {
+    int64_t last = vg_store_alert_log_last(st);
+    if (last >= 0 && x->after > last) x->restart = 1, x->after = 0;
+  }
   long page = x->s ? SSE_PAGE : 4 * SSE_PAGE;
   int rc = vg_store_alert_log(st, x->after, page, on_change, x);
   x->failed = rc != 0;
@@ -196,28 +207,50 @@ static void on_gone(vg_http_req *r, void *ud) {
   if (!s->busy) sub_free(s); /* else once what holds it is over */
 }
 
-/* Sends e to s when s has not had it and it passes s's filters. -1 when
- * s is gone (cut off or left). */
+/* Sends e to s when s has not had it and it passes s's filters: 0; 1 when
+ * its client has too much unread to take it now (not sent); -1 when s is
+ * gone (cut off or left). */
 static int sub_send(sub *s, const ev *e) {
   if (!s->r) return -1;
   if (e->seq <= s->sent) return 0;
-  s->sent = e->seq;
   if (!e->len || (s->rule[0] && strcmp(s->rule, e->rule) != 0) ||
-      (s->severity[0] && strcmp(s->severity, e->severity) != 0))
+      (s->severity[0] && strcmp(s->severity, e->severity) != 0)) {
+    s->sent = e->seq;
     return 0;
-  return vg_http_stream_write(s->r, e->text, e->len, SSE_MAX_QUEUED);
+  }
+  size_t queued = vg_http_stream_queued(s->r);
+  if (queued && queued + e->len > SSE_MAX_QUEUED) return 1;
+  if (vg_http_stream_write(s->r, e->text, e->len, SIZE_MAX)) return -1;
+  s->sent = e->seq;
+  return 0;
 }
 
 static void catch_up(sub *s);
 static void fetch(void);
-
 static void pump_start(void);
+
+/* s's client has too much unread: what comes meanwhile is not held; once
+ * it took most of it, s reads from the store what it has not had. */
+static void sub_pause(sub *s) {
+  s->paused_at = uv_now(hub.srv->loop);
+  s->state = SUB_PAUSED;
+  ev_clear(&s->held);
+  pump_start();
+}
+
+/* Reads on when s's client has taken most of what it had. */
+static void sub_resume(sub *s) {
+  if (vg_http_stream_queued(s->r) <= SSE_MAX_QUEUED / 4) catch_up(s);
+  else pump_start();
+}
 
 static void on_catch_up_done(void *ud, int ran) {
   read_ctx *x = ud;
   sub *s = x->s;
-  int ok = ran && !x->failed, more = x->more;
-  for (size_t i = 0; ok && s->r && i < x->got.n; i++) sub_send(s, x->got.v[i]);
+  int ok = ran && !x->failed, more = x->more, full = 0;
+  if (ok && x->restart) s->sent = 0;
+  for (size_t i = 0; ok && !full && s->r && i < x->got.n; i++)
+    full = sub_send(s, x->got.v[i]) == 1;
   if (s->r && !ok) {
     vg_warn("http %s: the alert stream cannot read the database; ended (the client may resume)",
             s->r->peer);
@@ -225,34 +258,33 @@ static void on_catch_up_done(void *ud, int ran) {
   }
   ev_clear(&x->got);
   free(x);
+  if (s->r && !full && !more) { /* caught up: what was held meanwhile, then live */
+    s->state = SUB_LIVE;
+    for (size_t i = 0; !full && s->r && i < s->held.n; i++) full = sub_send(s, s->held.v[i]) == 1;
+    ev_clear(&s->held);
+  }
   s->busy = 0;
   if (!s->r) {
     sub_free(s);
     return;
   }
-  if (more) {
+  if (full) {
+    sub_pause(s);
+  } else if (more) { /* the next page, now or once its client took most of what it has */
+    s->paused_at = uv_now(hub.srv->loop);
     s->state = SUB_PAUSED;
-    if (vg_http_stream_queued(s->r) <= SSE_MAX_QUEUED / 2) catch_up(s);
-    else pump_start();
-    return;
+    ev_clear(&s->held);
+    sub_resume(s);
   }
-  s->state = SUB_LIVE; /* caught up: what was held meanwhile, then live */
-  s->busy = 1;
-  for (size_t i = 0; s->r && i < s->held.n; i++) sub_send(s, s->held.v[i]);
-  s->busy = 0;
-  if (!s->r) {
-    sub_free(s);
-    return;
-  }
-  ev_clear(&s->held);
 }
 
 /* Reads the next page of changes s has not had. s may be gone after. */
 static void catch_up(sub *s) {
   read_ctx *x = calloc(1, sizeof *x);
+  int first = s->state == SUB_WAITING;
   s->state = SUB_READING;
   s->busy = 1;
-  if (x) *x = (read_ctx){.s = s, .after = s->sent};
+  if (x) *x = (read_ctx){.s = s, .after = s->sent, .first = first};
   if (!x || vg_api_work(hub.srv, read_work, on_catch_up_done, x)) {
     free(x);
     s->busy = 0;
@@ -271,15 +303,27 @@ static void sub_begin(sub *s) {
   catch_up(s);
 }
 
-/* Paused catch-ups go on once their clients took half of what they had. */
+/* Paused subscribers read on once their clients took most of what they
+ * had; one that took nothing for http_timeout_ms is cut off (it may
+ * resume, and loses nothing). */
 static void on_pump(uv_timer_t *t) {
   (void)t;
   int paused = 0;
+  uint64_t now = uv_now(hub.srv->loop);
   for (sub *s = hub.subs, *next; s; s = next) {
     next = s->next;
     if (s->state != SUB_PAUSED) continue;
-    if (vg_http_stream_queued(s->r) <= SSE_MAX_QUEUED / 2) catch_up(s);
-    else paused = 1;
+    size_t queued = vg_http_stream_queued(s->r);
+    if (queued <= SSE_MAX_QUEUED / 4) {
+      catch_up(s);
+    } else if (now - s->paused_at >= hub.srv->cfg.http_timeout_ms) {
+      vg_warn("http %s: the alert stream's client leaves %zu bytes unread for %u ms; cut off"
+              " (it may resume with Last-Event-ID)",
+              s->r->peer, queued, hub.srv->cfg.http_timeout_ms);
+      vg_http_stream_cut(s->r);
+    } else {
+      paused = 1;
+    }
   }
   if (!paused) {
     uv_timer_stop(&hub.pump);
@@ -317,8 +361,9 @@ static void on_fetch_done(void *ud, int ran) {
       ev *e = x->got.v[i];
       for (sub *s = hub.subs, *next; s; s = next) {
         next = s->next;
-        if (s->state == SUB_LIVE) sub_send(s, e);
-        else if (s->state != SUB_WAITING && ev_push(&s->held, e)) {
+        if (s->state == SUB_LIVE) {
+          if (sub_send(s, e) == 1) sub_pause(s);
+        } else if (s->state == SUB_READING && ev_push(&s->held, e)) {
           vg_warn("http %s: out of memory for the alert stream; ended", s->r->peer);
           vg_http_stream_end(s->r);
         }
@@ -356,7 +401,7 @@ static void on_beat(uv_timer_t *t) {
   static const char beat[] = ": heartbeat\n\n";
   for (sub *s = hub.subs, *next; s; s = next) {
     next = s->next;
-    vg_http_stream_write(s->r, beat, sizeof beat - 1, SSE_MAX_QUEUED);
+    vg_http_stream_write(s->r, beat, sizeof beat - 1, SIZE_MAX);
   }
   fetch(); /* what other processes stored */
   unsigned ms = hub.srv->cfg.sse_heartbeat_ms ? hub.srv->cfg.sse_heartbeat_ms : SSE_HEARTBEAT_MS;
@@ -455,7 +500,7 @@ void vg_api_stream(server *srv, vg_http_req *r, char *const *args) {
                        on_gone, s);
   char retry[32];
   int n = snprintf(retry, sizeof retry, "retry: %d\n\n", SSE_RETRY_MS);
-  if (s->r) vg_http_stream_write(r, retry, (size_t)n, SSE_MAX_QUEUED);
+  if (s->r) vg_http_stream_write(r, retry, (size_t)n, SIZE_MAX);
   s->busy = 0;
   if (!s->r) {
     sub_free(s);

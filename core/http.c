@@ -344,6 +344,10 @@ void vg_http_stream_end(vg_http_req *r) {
   conn_finish(c);
 }
 
+void vg_http_stream_cut(vg_http_req *r) {
+  conn_close((conn *)((char *)r - offsetof(conn, req)));
+}
+
 /* Answers an error before any handler saw the request, as JSON, and closes
  * the connection after it when close is set. */
 static void refuse(conn *c, int status, const char *why, const char *headers, int close) {

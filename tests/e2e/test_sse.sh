@@ -32,6 +32,7 @@ first "stream-new-weapon" {
 EOF
 cat >"$T/vigil.conf" <<'EOF'
 sse_heartbeat_ms = 300
+http_timeout_ms = 3000
 EOF
 
 # stream NAME [CURL ARG...]: a client reading the stream into $T/NAME
@@ -173,9 +174,48 @@ r=$(send 'Apr. 2, 2024: North Korea fires a Hwasong-16 missile again.')
 check "... gets the next change" wait_running 60 has_id fresh 12
 is "... and nothing from before it came" "$(events fresh | ids)" "12 "
 
+stream past -H 'Last-Event-ID: 999'
+check "a client with an id past the last change (a database made anew)" \
+  wait_running 60 has_id past 12
+is "... gets every change from the first" "$(events past | ids)" "1 2 3 4 5 6 7 8 9 10 11 12 "
+
+# ---- a client that does not read ----
+
+# It asks for the stream with a tiny receive buffer, then reads nothing;
+# long alerts follow, more than the daemon queues for one client.
+python3 - "$HTTP_PORT" "$T/slow.state" <<'EOF' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /v1/alerts/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+open(sys.argv[2], "w").write("on\n")
+time.sleep(300)
+EOF
+slow=$!
+bg_started "$slow"
+check "a client that does not read is on the stream" wait_for 60 test -s "$T/slow.state"
+python3 - "$T/long.txt" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(1000):
+        f.write("2024-06-%02d: North Korea fires missile number %d, says a report of %s\n"
+                % (1 + i % 28, i, " ".join("word%d" % (i * 1000 + k) for k in range(700))))
+EOF
+"$VIGIL" ingest --db "$DB" --rules "$T/rules" "$T/long.txt" >"$T/ingest3.out" 2>"$T/ingest3.err"
+is "1000 long alerts are stored beside the daemon" "$(cat "$T/ingest3.out")" \
+  "1000 stored, 0 duplicates, 0 rejected"
+check "the client that does not read is cut off" \
+  wait_running 60 grep -q "the alert stream's client leaves [0-9]* bytes unread for 3000 ms; cut off" "$DLOG"
+check "... while the others get every change" wait_running 60 has_id fresh 1012
+is "... once each, in order" "$(events fresh | ids | wc -w)" 1001
+kill "$slow" 2>/dev/null
+
 stream_stop restart
 stream_stop fresh
+stream_stop past
 stop_daemon TERM
 is "the daemon stops cleanly" "$DRC" 0
-check_sanitizers "no sanitizer report from the one-shot commands" "$T/ingest.err" "$T/ingest2.err"
+check_sanitizers "no sanitizer report from the one-shot commands" "$T/ingest.err" \
+  "$T/ingest2.err" "$T/ingest3.err"
 done_testing

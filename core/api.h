@@ -2,6 +2,7 @@
  * the daemon's files:
  *   api.c          the routes, JSON replies and errors, read jobs, /healthz
  *                  and /readyz, alerts' links
+ *   api_stream.c   GET /v1/alerts/stream: alert changes as Server-Sent Events
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),

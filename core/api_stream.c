@@ -20,7 +20,9 @@
  * caught up, the held changes follow, each change only when its seq is past
  * the last one sent: no gap and no duplicate. Its reads start only after
  * the hub knows `last` (the hub's first read), so what they miss the hub
- * fetches. A subscriber without a seq starts at the hub's `last`.
+ * fetches. A subscriber without a seq starts at the hub's `last`; one
+ * whose seq is past the last change (the database was made anew) starts
+ * from the first.
  *
  * A client may leave SSE_MAX_QUEUED bytes unread. Past that its subscriber
  * is paused: nothing more is sent or held for it; once its client took
@@ -31,7 +33,6 @@
 #include "api.h"
 #include "vigil.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -227,6 +227,48 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
   state.nwaiting++;
 }
 
+typedef struct {
+  uv_work_t work;
+  server *srv;
+  void (*fn)(vg_store *, void *);
+  void (*done)(void *, int);
+  void *ud;
+  int ran;
+} plain_job;
+
+static void on_plain_work(uv_work_t *w) {
+  plain_job *j = w->data;
+  char err[512];
+  int slot;
+  vg_store *st = reader_take(j->srv, &slot, err, sizeof err);
+  if (!st) {
+    vg_warn("http: the database cannot be read: %s", err);
+    return;
+  }
+  j->fn(st, j->ud);
+  j->ran = 1;
+  reader_give(slot);
+}
+
+static void on_plain_done(uv_work_t *w, int status) {
+  plain_job *j = w->data;
+  j->done(j->ud, status == 0 && j->ran);
+  free(j);
+}
+
+int vg_api_work(server *srv, void (*fn)(vg_store *, void *), void (*done)(void *, int),
+                void *ud) {
+  plain_job *j = calloc(1, sizeof *j);
+  if (!j) return -1;
+  *j = (plain_job){.srv = srv, .fn = fn, .done = done, .ud = ud};
+  j->work.data = j;
+  if (uv_queue_work(srv->loop, &j->work, on_plain_work, on_plain_done) != 0) {
+    free(j);
+    return -1;
+  }
+  return 0;
+}
+
 size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap) {
   (void)srv;
   int n = snprintf(out, cap, "%s%s", state.base, path);
@@ -290,6 +332,7 @@ static const route routes[] = {
     {"GET", "/v1/silences/*", vg_api_silence_get},
     {"DELETE", "/v1/silences/*", vg_api_silence_delete},
     /* alerts: after any /v1/alerts/NAME of its own (the stream), which "*" would take */
+    {"GET", "/v1/alerts/stream", vg_api_stream}, /* api_stream.c */
     {"GET", "/v1/alerts", vg_api_alerts},
     {"GET", "/v1/alerts/*", vg_api_alert},
     {"GET", "/v1/feeds", vg_api_feeds},
@@ -405,6 +448,7 @@ int vg_api_start(server *srv) {
   }
   srv->http = state.http;
   vg_config_link_base(&srv->cfg, state.base, sizeof state.base);
+  vg_api_stream_start(srv);
   vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
           srv->cfg.http_listen, n ? "; writes bear the token" : "");
   return 0;
@@ -426,6 +470,7 @@ void vg_api_reload(server *srv) {
 }
 
 void vg_api_stop(server *srv) {
+  vg_api_stream_stop(srv);
   vg_http_stop(state.http);
   state.http = NULL;
   srv->http = NULL;

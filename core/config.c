@@ -254,6 +254,9 @@ static const setting settings[] = {
     S(http_max_connections, T_SIZE, "256", "HTTP connections served at once"),
     S(http_timeout_ms, T_UINT, "30000",
       "how long an HTTP request may take to arrive, and a reply to be taken, in milliseconds"),
+    S(sse_heartbeat_ms, T_UINT, "15000",
+      "how often the live alert stream sends a heartbeat and looks for alerts other processes"
+      " stored, in milliseconds"),
     S(public_url, T_STRING, "",
       "the base URL of alerts' links (https://vigil.example.org); '' for http_listen's"),
     S(rules, T_PATHS, NULL,

@@ -86,6 +86,7 @@ typedef struct {
   size_t http_max_body; /* bytes an HTTP request body may have */
   size_t http_max_connections; /* HTTP connections served at once */
   unsigned http_timeout_ms; /* a request must arrive, and a reply be taken, within this */
+  unsigned sse_heartbeat_ms; /* the live alert stream's heartbeat, and look for others' alerts */
   char *public_url;   /* the base URL alerts' links are built on; "" for the listen address */
   char **rules;       /* rule directories and files, NULL-ended: loaded as one set
                          (default: vg_default_rules()) */

@@ -339,10 +339,19 @@ int vg_http_stream_write(vg_http_req *r, const char *data, size_t len, size_t ma
   return conn_write(c, data, len);
 }
 
+size_t vg_http_stream_queued(const vg_http_req *r) {
+  const conn *c = (const conn *)((const char *)r - offsetof(conn, req));
+  return c->queued;
+}
+
 void vg_http_stream_end(vg_http_req *r) {
   conn *c = (conn *)((char *)r - offsetof(conn, req));
   stream_gone(c);
   conn_finish(c);
+}
+
+void vg_http_stream_cut(vg_http_req *r) {
+  conn_close((conn *)((char *)r - offsetof(conn, req)));
 }
 
 /* Answers an error before any handler saw the request, as JSON, and closes

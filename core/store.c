@@ -56,6 +56,8 @@ enum {
   S_ALERT_ONE,
   S_ALERT_ADOPT,
   S_ALERT_LAST,
+  S_ALERT_LOG,
+  S_ALERT_LOG_LAST,
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
@@ -204,6 +206,14 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
     [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
+    /* The changes after a seq, each with its alert as it is now (NULLs when
+     * the alert is no longer stored). */
+    [S_ALERT_LOG] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
+                    " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM"
+                    " alert_entries WHERE alert_id = a.id ORDER BY entry_id)), a.count,"
+                    " a.version, l.seq, l.kind FROM alert_log l LEFT JOIN alerts a"
+                    " ON a.id = l.alert_id WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
+    [S_ALERT_LOG_LAST] = "SELECT coalesce(max(seq), 0) FROM alert_log",
     /* An event counts once: the reports grouped into one (entry_events)
      * share a key; any other entry is its own. */
     [S_TAG_COUNTS] = "SELECT t.tag,"
@@ -1304,6 +1314,31 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   return out;
+}
+
+int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_LOG];
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                      col(s, 5), col(s, 6), col(s, 7),
+                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
+                      sqlite3_column_int(s, 9)};
+    int stored = sqlite3_column_type(s, 0) != SQLITE_NULL;
+    const char *kind = col(s, 11);
+    if ((out = fn(ud, sqlite3_column_int64(s, 10), kind ? kind : "", stored ? &r : NULL))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
+}
+
+int64_t vg_store_alert_log_last(vg_store *st) {
+  long long v = scalar(st, S_ALERT_LOG_LAST);
+  return v < 0 ? VG_EDB : v;
 }
 
 /* ---- correlation state ---- */

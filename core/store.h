@@ -274,6 +274,15 @@ int vg_store_silence(vg_store *st, int64_t id, vg_silence_row_fn fn, void *ud);
  * its first call, and kept until the next begins: no query per alert. */
 int vg_store_silence_match(vg_store *st, const char *rule, const char *key, int64_t *id);
 
+/* Calls fn for each alert change (db/014_alert_log.sql) with a seq after
+ * `after`, in seq order, at most limit (<= 0: no limit): kind is "alert"
+ * (new) or "amend", row the alert as it is now, or NULL when it is no
+ * longer stored. 0, fn's non-zero, or VG_EDB. */
+typedef int (*vg_alert_log_fn)(void *ud, int64_t seq, const char *kind, const vg_alert_row *row);
+int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn fn, void *ud);
+/* The seq of the last alert change, 0 when there is none, or VG_EDB. */
+int64_t vg_store_alert_log_last(vg_store *st);
+
 /* ---- correlation state (see db/002_marks.sql) ---- */
 
 /* A mark: entry, with the span of its date, matched a step of a rule. */

@@ -1600,6 +1600,91 @@ static void test_alerts_latest_first_filtered_and_paged(void **state) {
   q.since = 300;
   q.limit = 0;
   assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+static int collect_change(void *ud, int64_t seq, const char *kind, const vg_alert_row *a) {
+  char *out = ud;
+  size_t n = strlen(out);
+  if (a) snprintf(out + n, 256 - n, "%lld:%s:%lld:v%d;", (long long)seq, kind, (long long)a->id,
+                  a->version);
+  else snprintf(out + n, 256 - n, "%lld:%s:gone;", (long long)seq, kind);
+  return 0;
+}
+
+/* Each new alert and each new version of one is a change in the alert log,
+ * in the transaction that makes it: none when it rolls back. */
+static void test_alert_log_holds_new_and_amended_alerts(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  assert_int_equal(vg_store_alert_log_last(st), 0);
+  int64_t e[3];
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-11-21: North Korea launches a missile.", "desk", &e[0]),
+                   VG_STORED);
+  assert_int_equal(add(st, "2023-12-01: The allies hold a drill.", "desk", &e[1]), VG_STORED);
+  int64_t one[] = {e[0]}, two[] = {e[0], e[1]};
+  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "a launch", "2023-11-21", 0, one, 1, -1};
+  vg_alert_in b = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01", 0,
+                   one, 1, -1};
+  int64_t ida = 0, idb = 0;
+  assert_int_equal(vg_store_alert(st, &a, &ida), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* Amended in a later transaction: a change of its own. */
+  assert_int_equal(vg_store_begin(st), 0);
+  b.entries = two;
+  b.nentries = 2;
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_AMENDED);
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_DUPLICATE);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* Rolled back: no change. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-12-02: North Korea launches again.", "desk", &e[2]), VG_STORED);
+  vg_alert_in c = {"launch", "", "launch\x1f" "2", "warn", "again", "2023-12-02", 0, e + 2, 1, -1};
+  int64_t idc = 0;
+  assert_int_equal(vg_store_alert(st, &c, &idc), VG_STORED);
+  vg_store_rollback(st);
+
+  char got[256] = "", want[256];
+  assert_int_equal(vg_store_alert_log(st, 0, 0, collect_change, got), 0);
+  /* The alert as it is now: version 2 for the second even at its first change. */
+  snprintf(want, sizeof want, "1:alert:%lld:v1;2:alert:%lld:v2;3:amend:%lld:v2;",
+           (long long)ida, (long long)idb, (long long)idb);
+  assert_string_equal(got, want);
+  got[0] = '\0';
+  assert_int_equal(vg_store_alert_log(st, 1, 1, collect_change, got), 0);
+  snprintf(want, sizeof want, "2:alert:%lld:v2;", (long long)idb);
+  assert_string_equal(got, want);
+  assert_int_equal(vg_store_alert_log_last(st), 3);
+  assert_int_equal(sql_int(fx->path, "SELECT version FROM alert_log WHERE seq = 2"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT version FROM alert_log WHERE seq = 3"), 2);
+  /* A change whose alert is no longer stored is still given, without it. */
+  sql_exec(fx->path, "PRAGMA foreign_keys = ON; DELETE FROM alerts WHERE rule = 'launch'");
+  got[0] = '\0';
+  assert_int_equal(vg_store_alert_log(st, 0, 2, collect_change, got), 0);
+  snprintf(want, sizeof want, "1:alert:gone;2:alert:%lld:v2;", (long long)idb);
+  assert_string_equal(got, want);
+}
+
+/* The alerts a database holds when the log comes in are its first changes,
+ * in id order, at their version. */
+static void test_migration_logs_the_alerts_there(void **state) {
+  fixture *fx = *state;
+  vg_store_close(open_store(fx)); /* then as vigil left it before the log */
+  fx->st = NULL;
+  sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
+                     "DROP TABLE alert_log; PRAGMA user_version = 12;"
+                     "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
+  sql_exec(fx->path,
+           "INSERT INTO alerts (id, rule, dedup_key, date, day, severity, message, created_at,"
+           " version) VALUES"
+           " (7, 'b', 'b', '2023-03-02', 0, 'info', 'later', '2023-03-02T10:00:00Z', 2),"
+           " (4, 'a', 'a', '2023-03-01', 0, 'warn', 'earlier', '2023-03-01T10:00:00Z', 1)");
+  vg_store *st = open_store(fx);
+  char got[256] = "";
+  assert_int_equal(vg_store_alert_log(st, 0, 0, collect_change, got), 0);
+  assert_string_equal(got, "1:alert:4:v1;2:alert:7:v2;");
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alert_log WHERE seq = 1"
+                                     " AND at = '2023-03-01T10:00:00Z' AND version = 1"), 1);
+  assert_int_equal(vg_store_alert_log_last(st), 2);
 }
 
 int main(void) {
@@ -1611,6 +1696,8 @@ int main(void) {
       T(test_reopen_keeps_version_and_entries),
       T(test_insert_then_duplicate_gives_same_id),
       T(test_alert_amended_only_when_it_changes),
+      T(test_alert_log_holds_new_and_amended_alerts),
+      T(test_migration_logs_the_alerts_there),
       T(test_old_threshold_alert_is_adopted_by_its_day),
       T(test_query_row_holds_the_entry),
       T(test_rollback_keeps_nothing),

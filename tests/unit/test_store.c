@@ -1600,6 +1600,8 @@ static void test_alerts_latest_first_filtered_and_paged(void **state) {
   q.since = 300;
   q.limit = 0;
   assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+}
+
 static int collect_change(void *ud, int64_t seq, const char *kind, const vg_alert_row *a) {
   char *out = ud;
   size_t n = strlen(out);

@@ -1673,7 +1673,7 @@ static void test_migration_logs_the_alerts_there(void **state) {
   vg_store_close(open_store(fx)); /* then as vigil left it before the log */
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
-                     "DROP TABLE alert_log; PRAGMA user_version = 12;"
+                     "DROP TABLE alert_log; PRAGMA user_version = 13;"
                      "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
   sql_exec(fx->path,
            "INSERT INTO alerts (id, rule, dedup_key, date, day, severity, message, created_at,"

@@ -238,6 +238,9 @@ typedef struct {
 static const route routes[] = {
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
+    {"GET", "/metrics", vg_api_metrics},
+    {"GET", "/v1/rules", vg_api_rules_list},
+    {"POST", "/v1/rules/reload", vg_api_rules_reload},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */
@@ -371,6 +374,7 @@ void vg_api_reload(server *srv) {
 }
 
 void vg_api_stop(server *srv) {
+  vg_api_rules_stop(srv);
   vg_http_stop(state.http);
   state.http = NULL;
   srv->http = NULL;

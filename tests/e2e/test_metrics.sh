@@ -32,6 +32,13 @@ rule "talks" {
   alert = "talks held",
   severity = "info",
 }
+rule "fragile" {
+  when = function(e)
+    if e.text:find("Panmunjom") then error("cannot read this one") end
+    return false
+  end,
+  tags = {"never"},
+}
 LUA
 
 # scrape NAME: GET /metrics into $T/NAME.prom (headers in $T/NAME.head).
@@ -91,7 +98,7 @@ for reason in no_date bad_date bad_json too_long empty encoding other; do
     "$(sample start "vigil_entries_rejected_total{reason=\"$reason\"}")" 0
 done
 is "duplicates at zero" "$(sample start vigil_entries_duplicate_total)" 0
-for rule in launch talks; do
+for rule in launch talks fragile; do
   for sev in info warn crit; do
     is "alerts{rule=$rule,severity=$sev} at zero" \
       "$(sample start "vigil_alerts_total{rule=\"$rule\",severity=\"$sev\"}")" 0
@@ -175,7 +182,9 @@ is "the log sink delivered each alert" \
   "$(sample after 'vigil_sink_deliveries_total{sink="log",result="ok"}')" 3
 is "ack latency: one observation a line" "$(sample after vigil_ack_latency_seconds_count)" 10
 like "a commit was timed" "$(sample after vigil_batch_commit_seconds_count)" '^[1-9][0-9]*$'
-is "rule calls: two rules on three new entries" "$(sample after vigil_rule_call_seconds_count)" 6
+is "rule calls: three rules on three new entries" "$(sample after vigil_rule_call_seconds_count)" 9
+is "rule errors: fragile failed once" "$(sample after 'vigil_rule_errors_total{rule="fragile"}')" 1
+is "rule errors: launch never" "$(sample after 'vigil_rule_errors_total{rule="launch"}')" 0
 promtool_ok after
 
 timeout 60 curl -s -o "$T/rules.json" "$HTTP/v1/rules"
@@ -184,6 +193,8 @@ is "/v1/rules: launch matched two" "$(rule_field launch matches)" 2
 is "/v1/rules: launch raised two alerts" "$(rule_field launch alerts)" 2
 is "/v1/rules: talks set two tags" "$(rule_field talks tags_set)" 2
 is "/v1/rules: no failure" "$(rule_field talks failures)" 0
+is "/v1/rules: fragile failed once" "$(rule_field fragile failures)" 1
+is "/v1/rules: ... and is not disabled" "$(rule_field fragile disabled)" false
 like "/v1/rules: seconds per call" "$(rule_field launch seconds_per_call)" '^[0-9.e-]+$'
 
 # ---- reload ----
@@ -204,7 +215,7 @@ post_reload broken
 is "a reload with a broken file is answered 422" "$status" 422
 like "... naming the file and line" "$(cat "$T/broken.json")" "$RULES/watch.lua:3:"
 like "... in its errors list" "$(cat "$T/broken.json")" '"errors":\[\{"file":'
-like "... and the rules still in force" "$(cat "$T/broken.json")" '"rules":2'
+like "... and the rules still in force" "$(cat "$T/broken.json")" '"rules":3'
 printf '%s\n' '2023-08-24: North Korea launched a missile carrying a satellite.' | send_unix \
   >"$T/after_broken"
 like "the old rules still work" "$(cat "$T/after_broken")" '^ok '
@@ -215,7 +226,7 @@ is "... the old launch rule alerted (the log sink)" "$(count_matching '\[crit\] 
 cp "$T/watch.good" "$RULES/watch.lua"
 post_reload fixed
 is "a reload once fixed is answered 200" "$status" 200
-like "... with the rules loaded" "$(cat "$T/fixed.json")" '"rules":2'
+like "... with the rules loaded" "$(cat "$T/fixed.json")" '"rules":3'
 like "... and no error" "$(cat "$T/fixed.json")" '"errors":\[\]'
 timeout 60 curl -s -o "$T/rules.json" "$HTTP/v1/rules"
 is "/v1/rules: counters survive the reloads for a rule that keeps its name" \
@@ -226,4 +237,22 @@ promtool_ok end
 
 stop_daemon
 is "the daemon stopped cleanly" "$DRC" 0
+
+# ---- a reload is a write: with a token set, it must bear it ----
+
+printf 'a-token-for-the-test\n' >"$T/token"
+chmod 600 "$T/token"
+printf 'http_token_file = "%s"\n' "$T/token" >"$T/vigil.conf"
+start_daemon --config "$T/vigil.conf" --rules "$RULES" || {
+  done_testing
+  exit 1
+}
+post_reload untokened
+is "a reload without the token is refused" "$status" 401
+post_reload tokened -H 'Authorization: Bearer a-token-for-the-test'
+is "a reload with the token is done" "$status" 200
+scrape tokened
+is "a scrape needs no token" "$(sample tokened 'vigil_rule_errors_total{rule="fragile"}')" 0
+stop_daemon
+is "the second daemon stopped cleanly" "$DRC" 0
 done_testing

@@ -64,9 +64,12 @@ static void on_work_done(uv_work_t *req, int status) {
   const vg_source *was = srv->job;
   srv->job = NULL;
   srv->alerts_raised += srv->committed.n;
-  for (size_t i = 0; i < srv->committed.n; i++) /* an amendment is no new alert */
-    if (srv->committed.v[i].version == 1)
-      vg_metrics_alert(srv->committed.v[i].rule, srv->committed.v[i].severity);
+  for (size_t i = 0; i < srv->committed.n; i++) { /* an amendment is no new alert */
+    const vg_alert *a = &srv->committed.v[i];
+    if (a->version != 1) continue;
+    vg_metrics_alert(a->rule, a->severity);
+    if (a->silence_id) vg_metrics_alert_silenced(a->rule);
+  }
   count(srv);
   was->done(srv);
   if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */

@@ -238,6 +238,9 @@ typedef struct {
 static const route routes[] = {
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
+    {"GET", "/v1/entries", vg_api_entries_list},
+    {"POST", "/v1/entries", vg_api_entries_post},
+    {"GET", "/v1/entries/*", vg_api_entry_get},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */

@@ -2,6 +2,8 @@
  * the daemon's files:
  *   api.c          the routes, JSON replies and errors, read jobs, /healthz
  *                  and /readyz, alerts' links
+ *   api_entries.c  GET /v1/entries and /v1/entries/{id}
+ *   source_http.c  POST /v1/entries (a source of the daemon: daemon.h)
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -72,5 +74,11 @@ cJSON *vg_api_alert_json(const vg_alert_row *a);
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */
 int vg_api_unknown_params(vg_http_req *r, const char *const *names);
+
+/* api_entries.c */
+void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args);
+void vg_api_entry_get(server *srv, vg_http_req *r, char *const *args);
+/* source_http.c */
+void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args);
 
 #endif

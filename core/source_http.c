@@ -13,8 +13,10 @@
  * daemon stops before all its lines are stored, 503 with the same account
  * (the lines stored are said stored, the others not stored). A client that
  * leaves before its answer loses nothing: its lines are stored all the
- * same. Too many lines waiting, a throttled or a stopping daemon: 503 with
- * Retry-After, nothing stored. See daemon.h for what a source is. */
+ * same. Too many lines waiting (max_pending, with the socket's), a
+ * throttled or a stopping daemon: 503 with Retry-After, nothing stored; a
+ * body of more than max_pending lines: 413. See daemon.h for what a source
+ * is. */
 #include "api.h"
 #include "vigil.h"
 
@@ -89,7 +91,10 @@ typedef struct {
   post *p;
   vg_format format;
   size_t max_line;
+  size_t max_lines; /* lines a body may hold: max_pending */
 } cutter;
+
+enum { TOO_MANY = 1 }; /* add_line: the body holds more than max_lines */
 
 /* Adds one line to the body's list, parsed. 0 or VG_ENOMEM. */
 static int add_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
@@ -97,6 +102,7 @@ static int add_line(void *ud, const char *data, size_t len, uint64_t total, uint
   cutter *k = ud;
   post *p = k->p;
   (void)line_no;
+  if (p->n == k->max_lines) return TOO_MANY;
   if (p->n == p->cap) {
     size_t cap = p->cap ? p->cap * 2 : 16;
     post_line *nv = realloc(p->v, cap * sizeof *nv);
@@ -356,7 +362,7 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   p->req = r;
   snprintf(p->source, sizeof p->source, "%s", source);
   snprintf(p->origin, sizeof p->origin, "http %s", r->peer);
-  cutter k = {p, fmt, srv->cfg.max_line};
+  cutter k = {p, fmt, srv->cfg.max_line, srv->cfg.max_pending};
   int rc = json_doc ? cut_json(r, &k, err, sizeof err) : cut_lines(r, &k);
   if (rc == 0 && p->n == 0) {
     snprintf(err, sizeof err, json_doc ? "the array is empty: send one entry or more"
@@ -366,6 +372,9 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   if (rc) {
     post_free(p);
     if (rc == VG_EPARSE) vg_api_error(r, 400, "%s", err);
+    else if (rc == TOO_MANY)
+      vg_api_error(r, 413, "the body holds more than %zu lines (max_pending): send it in parts",
+                   srv->cfg.max_pending);
     else vg_api_error(r, 500, "out of memory");
     return;
   }
@@ -449,7 +458,10 @@ static int take(server *srv) {
     q.waiting -= k;
     room -= k;
   }
-  return q.job.n ? SOURCE_TAKEN : SOURCE_WAIT;
+  if (q.job.n) return SOURCE_TAKEN;
+  q.timer_started = 1; /* out of memory: again soon */
+  uv_timer_start(&srv->http_timer, on_timer, 100, 0);
+  return SOURCE_WAIT;
 }
 
 static void work(server *srv) {

@@ -40,7 +40,10 @@ js() {
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$T/$1.out"
 }
 
-start_daemon --rules "$RULES" || { done_testing; exit 1; }
+# batch_max = 10: a body of 25 lines is stored in three transactions, and
+# answered once the last has committed.
+echo 'batch_max = 10' >"$T/first.conf"
+start_daemon --rules "$RULES" --config "$T/first.conf" || { done_testing; exit 1; }
 
 # ---- POST: each content type ----
 
@@ -123,7 +126,9 @@ for i in range(25):
     print("{\"date\": \"2023-%02d-%02d\", \"text\": \"Artillery drill number %d on the western islands\"}"
           % (1 + i % 12, 1 + i, i))' >"$T/many.jsonl"
 post many application/x-ndjson "$T/many.jsonl" '?source=drills'
-is "25 more entries stored" "$code $(js many 'd["stored"]')" "200 25"
+is "25 more entries stored, over three batches, in one reply" \
+  "$code $(js many 'd["stored"], [r["line"] for r in d["results"]] == list(range(1, 26))')" "200 25 True"
+is "and all 25 are in the database" "$(sq "SELECT count(*) FROM entries WHERE source = 'drills'")" 25
 
 cursor=
 pages=0
@@ -204,6 +209,9 @@ for i in range(30):
   >"$T/big.jsonl"
 post big application/x-ndjson "$T/big.jsonl"
 is "a body over http_max_body: 413" "$code" 413
+head -n 2 "$T/big.jsonl" >"$T/two.jsonl"
+post two application/x-ndjson "$T/two.jsonl"
+like "a body of more lines than max_pending: 413" "$code $(js two 'd["error"]')" '^413 .*max_pending'
 
 printf '{"date": "2022-02-01", "text": "A patrol boat crossed the northern limit line"}\n' >"$T/a.jsonl"
 timeout 120 curl -s -o "$T/a.out" -H 'Content-Type: application/x-ndjson' \

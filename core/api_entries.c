@@ -28,9 +28,9 @@ typedef struct {
   vg_query q;
   char source[PARAM_MAX], tag[PARAM_MAX], text[PARAM_MAX];
   long limit;
-  cJSON *list;     /* the page's entries */
-  long n;          /* how many */
-  int more;        /* an entry follows the page */
+  cJSON *list;      /* the page's entries */
+  long n;           /* how many */
+  int more;         /* an entry follows the page */
   int32_t last_day; /* the page's last entry */
   int64_t last_id;
 } list_job;
@@ -63,8 +63,10 @@ static void list_read(vg_store *st, void *ud, vg_api_out *out) {
   int rc = vg_store_query(st, &j->q, got_row, j);
   if (rc < 0) {
     cJSON_Delete(o);
-    if (rc == VG_EDB) vg_api_out_error(out, 500, "database error: %s", vg_store_errmsg(st));
-    else vg_api_out_error(out, 500, "%s", vg_strerror(rc));
+    if (rc == VG_EDB)
+      vg_api_out_error(out, 500, "database error: %s", vg_store_errmsg(st));
+    else
+      vg_api_out_error(out, 500, "%s", vg_strerror(rc));
     return;
   }
   if (j->more) {
@@ -117,7 +119,7 @@ static int parse_cursor(const char *s, int32_t *day, int64_t *id) {
 
 void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
-  static const char *const names[] = {"since", "until", "tag",    "text",
+  static const char *const names[] = {"since",  "until", "tag",    "text",
                                       "source", "limit", "cursor", NULL};
   if (vg_api_unknown_params(r, names)) return;
   list_job *j = calloc(1, sizeof *j);
@@ -143,8 +145,7 @@ void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args) {
     errno = 0;
     long n = strtol(v, &end, 10);
     if (end == v || *end || errno || n < 1 || n > PAGE_MAX) {
-      vg_api_error(r, 400, "parameter 'limit': '%.64s' is not a number from 1 to %d", v,
-                   PAGE_MAX);
+      vg_api_error(r, 400, "parameter 'limit': '%.64s' is not a number from 1 to %d", v, PAGE_MAX);
       goto refused;
     }
     j->limit = n;
@@ -152,8 +153,10 @@ void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args) {
   if ((rc = param(r, "cursor", v, sizeof v)) < 0) goto refused;
   if (rc) {
     if (parse_cursor(v, &j->q.after_day, &j->q.after_id)) {
-      vg_api_error(r, 400, "parameter 'cursor': '%.64s' is not a cursor (give the 'next' of the"
-                   " page before)", v);
+      vg_api_error(r, 400,
+                   "parameter 'cursor': '%.64s' is not a cursor (give the 'next' of the"
+                   " page before)",
+                   v);
       goto refused;
     }
     j->q.has_after = 1;
@@ -180,8 +183,10 @@ static void one_read(vg_store *st, void *ud, vg_api_out *out) {
     return;
   }
   if (rc) {
-    if (rc == VG_EDB) vg_api_out_error(out, 500, "database error: %s", vg_store_errmsg(st));
-    else vg_api_out_error(out, 500, "%s", vg_strerror(rc));
+    if (rc == VG_EDB)
+      vg_api_out_error(out, 500, "database error: %s", vg_store_errmsg(st));
+    else
+      vg_api_out_error(out, 500, "%s", vg_strerror(rc));
     return;
   }
   char path[64], url[1024];

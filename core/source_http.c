@@ -31,28 +31,28 @@
 
 /* One line of a body, and what became of it. */
 typedef struct {
-  char *data;       /* the line, owned */
-  size_t len;       /* its length (capped at max_line) */
-  uint64_t total;   /* its full length */
-  unsigned flags;   /* VG_LINE_* */
-  int parsed;       /* 1: e holds its entry (pointing into data) */
-  int status;       /* 0 while not done; VG_STORED, VG_DUPLICATE, VG_REJECTED or VG_E* */
-  int64_t id;       /* the entry's id when stored or a duplicate */
-  char *reason;     /* why it was refused (owned), or NULL */
+  char *data;     /* the line, owned */
+  size_t len;     /* its length (capped at max_line) */
+  uint64_t total; /* its full length */
+  unsigned flags; /* VG_LINE_* */
+  int parsed;     /* 1: e holds its entry (pointing into data) */
+  int status;     /* 0 while not done; VG_STORED, VG_DUPLICATE, VG_REJECTED or VG_E* */
+  int64_t id;     /* the entry's id when stored or a duplicate */
+  char *reason;   /* why it was refused (owned), or NULL */
   vg_entry e;
 } post_line;
 
 /* One body waiting, in a job, or being answered. */
 typedef struct post {
-  vg_http_req *req;            /* answered once every line is done */
+  vg_http_req *req; /* answered once every line is done */
   char source[SOURCE_NAME_MAX + 2];
-  char origin[80];             /* kept with its rejects: "http PEER" */
+  char origin[80]; /* kept with its rejects: "http PEER" */
   post_line *v;
   size_t n, cap;
-  size_t next;                 /* its first line not yet taken by a job */
-  size_t done;                 /* its lines whose job has ended */
-  uint64_t since;              /* loop time it arrived */
-  struct post *later;          /* the next body in arrival order */
+  size_t next;        /* its first line not yet taken by a job */
+  size_t done;        /* its lines whose job has ended */
+  uint64_t since;     /* loop time it arrived */
+  struct post *later; /* the next body in arrival order */
 } post;
 
 /* A run of one body's lines inside a job. */
@@ -67,11 +67,11 @@ typedef struct {
 } segment_vec;
 
 static struct {
-  post *first, *last;      /* bodies not yet answered, in arrival order */
-  size_t waiting;          /* their lines not yet taken by a job */
-  segment_vec job;         /* the running job's lines */
-  segment_vec answering;   /* the lines of the job just done */
-  int timer_started;       /* srv->http_timer runs for the oldest body */
+  post *first, *last;    /* bodies not yet answered, in arrival order */
+  size_t waiting;        /* their lines not yet taken by a job */
+  segment_vec job;       /* the running job's lines */
+  segment_vec answering; /* the lines of the job just done */
+  int timer_started;     /* srv->http_timer runs for the oldest body */
 } q;
 
 static void post_free(post *p) {
@@ -115,8 +115,7 @@ static int add_line(void *ud, const char *data, size_t len, uint64_t total, uint
   if (!l->data) return VG_ENOMEM;
   memcpy(l->data, data, len);
   p->n++;
-  vg_line line = {l->data, len,         total,         p->n, flags, k->format, p->source,
-                  k->max_line, p->origin};
+  vg_line line = {l->data, len, total, p->n, flags, k->format, p->source, k->max_line, p->origin};
   vg_result res;
   l->parsed = vg_ingest_parse(&line, &l->e, &res) == 0;
   if (!l->parsed && !(l->reason = strdup(res.reason))) return VG_ENOMEM;
@@ -146,12 +145,12 @@ static int cut_json(vg_http_req *r, cutter *k, char *err, size_t cap) {
   cJSON *doc = nul ? NULL : cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1);
   if (nul) end = nul;
   if (!doc) {
-    size_t off = end && end >= r->body && end <= r->body + r->body_len ? (size_t)(end - r->body)
-                                                                         : 0;
+    size_t off =
+        end && end >= r->body && end <= r->body + r->body_len ? (size_t)(end - r->body) : 0;
     size_t line, col;
     position(r->body, off, &line, &col);
-    snprintf(err, cap, "the body is not valid JSON: at line %zu, column %zu (byte %zu)", line,
-             col, off + 1);
+    snprintf(err, cap, "the body is not valid JSON: at line %zu, column %zu (byte %zu)", line, col,
+             off + 1);
     return VG_EPARSE;
   }
   int rc = 0;
@@ -196,7 +195,8 @@ static int cut_lines(vg_http_req *r, cutter *k) {
 static int body_format(const char *ctype, vg_format *fmt, int *json_doc, char *err, size_t cap) {
   char type[64];
   size_t n = strcspn(ctype, ";");
-  while (n && isspace((unsigned char)ctype[n - 1])) n--;
+  while (n && isspace((unsigned char)ctype[n - 1]))
+    n--;
   snprintf(type, sizeof type, "%.*s", (int)(n < sizeof type ? n : sizeof type - 1), ctype);
   *json_doc = 0;
   if (!strcasecmp(type, "application/json")) {
@@ -209,12 +209,14 @@ static int body_format(const char *ctype, vg_format *fmt, int *json_doc, char *e
   } else {
     snprintf(err, cap,
              "Content-Type '%.64s' is not taken: send application/json, application/x-ndjson,"
-             " application/jsonl or text/x-chronology", ctype);
+             " application/jsonl or text/x-chronology",
+             ctype);
     return -1;
   }
   for (const char *p = strchr(ctype, ';'); p; p = strchr(p + 1, ';')) {
     const char *v = p + 1;
-    while (isspace((unsigned char)*v)) v++;
+    while (isspace((unsigned char)*v))
+      v++;
     if (strncasecmp(v, "charset=", 8) != 0) continue;
     v += 8;
     size_t vl = strcspn(v, "; \t");
@@ -256,8 +258,10 @@ static void answer(server *srv, post *p) {
     case VG_DUPLICATE:
       cJSON_AddStringToObject(x, "status", l->status == VG_STORED ? "stored" : "duplicate");
       cJSON_AddNumberToObject(x, "id", (double)l->id);
-      if (l->status == VG_STORED) stored++;
-      else dups++;
+      if (l->status == VG_STORED)
+        stored++;
+      else
+        dups++;
       break;
     case VG_REJECTED:
       cJSON_AddStringToObject(x, "status", "rejected");
@@ -265,8 +269,11 @@ static void answer(server *srv, post *p) {
       bad++;
       break;
     default:
-      if (l->reason) snprintf(why, sizeof why, "%s", l->reason);
-      else snprintf(why, sizeof why, "not stored: %s", vg_strerror(l->status ? l->status : VG_ESTOPPED));
+      if (l->reason)
+        snprintf(why, sizeof why, "%s", l->reason);
+      else
+        snprintf(why, sizeof why, "not stored: %s",
+                 vg_strerror(l->status ? l->status : VG_ESTOPPED));
       cJSON_AddStringToObject(x, "status", "not stored");
       cJSON_AddStringToObject(x, "reason", why);
       if (failed == 0 || l->status != VG_ESTOPPED) failed = l->status ? l->status : VG_ESTOPPED;
@@ -292,10 +299,12 @@ static void answer(server *srv, post *p) {
   }
   if (vg_http_gone(p->req))
     vg_info("http %s: left before its answer; its %llu lines stored, %llu duplicates, %llu"
-            " rejected all the same", p->req->peer, (unsigned long long)stored,
-            (unsigned long long)dups, (unsigned long long)bad);
+            " rejected all the same",
+            p->req->peer, (unsigned long long)stored, (unsigned long long)dups,
+            (unsigned long long)bad);
   vg_debug("http %s: body of %zu lines: %llu stored, %llu duplicates, %llu rejected, %llu not"
-           " stored", p->req->peer, p->n, (unsigned long long)stored, (unsigned long long)dups,
+           " stored",
+           p->req->peer, p->n, (unsigned long long)stored, (unsigned long long)dups,
            (unsigned long long)bad, (unsigned long long)unstored);
   vg_api_out out = {0};
   vg_api_out_json(&out, status, o);
@@ -325,8 +334,7 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   char source[SOURCE_NAME_MAX + 2] = HTTP_SOURCE;
   int has = vg_http_query(r->query, "source", source, sizeof source);
   if (has < 0 || (has && !source_ok(source))) {
-    vg_api_error(r, 400,
-                 "parameter 'source': a source is 1 to %d letters, digits or - _ . : / @",
+    vg_api_error(r, 400, "parameter 'source': a source is 1 to %d letters, digits or - _ . : / @",
                  SOURCE_NAME_MAX);
     return;
   }
@@ -365,22 +373,26 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   cutter k = {p, fmt, srv->cfg.max_line, srv->cfg.max_pending};
   int rc = json_doc ? cut_json(r, &k, err, sizeof err) : cut_lines(r, &k);
   if (rc == 0 && p->n == 0) {
-    snprintf(err, sizeof err, json_doc ? "the array is empty: send one entry or more"
-                                       : "the body holds no line");
+    snprintf(err, sizeof err,
+             json_doc ? "the array is empty: send one entry or more" : "the body holds no line");
     rc = VG_EPARSE;
   }
   if (rc) {
     post_free(p);
-    if (rc == VG_EPARSE) vg_api_error(r, 400, "%s", err);
+    if (rc == VG_EPARSE)
+      vg_api_error(r, 400, "%s", err);
     else if (rc == TOO_MANY)
       vg_api_error(r, 413, "the body holds more than %zu lines (max_pending): send it in parts",
                    srv->cfg.max_pending);
-    else vg_api_error(r, 500, "out of memory");
+    else
+      vg_api_error(r, 500, "out of memory");
     return;
   }
   p->since = uv_now(srv->loop);
-  if (q.last) q.last->later = p;
-  else q.first = p;
+  if (q.last)
+    q.last->later = p;
+  else
+    q.first = p;
   q.last = p;
   q.waiting += p->n;
   vg_debug("http %s: a body of %zu lines waits to be stored", r->peer, p->n);
@@ -424,7 +436,8 @@ static void on_timer(uv_timer_t *t) {
  * answered now. */
 static void answer_stopped(server *srv) {
   for (post *p = q.first; p; p = p->later) {
-    for (size_t i = p->next; i < p->n; i++) p->v[i].status = VG_ESTOPPED;
+    for (size_t i = p->next; i < p->n; i++)
+      p->v[i].status = VG_ESTOPPED;
     q.waiting -= p->n - p->next;
     p->next = p->done = p->n;
   }
@@ -479,8 +492,8 @@ static void work(server *srv) {
         l->status = VG_ESTOPPED;
         continue;
       }
-      vg_line line = {l->data, l->len, l->total, i + 1, l->flags, srv->js.format,
-                      p->source, srv->js.max_line, p->origin};
+      vg_line line = {l->data,        l->len,    l->total,         i + 1,    l->flags,
+                      srv->js.format, p->source, srv->js.max_line, p->origin};
       vg_result res = {.status = VG_REJECTED};
       if (!l->parsed) snprintf(res.reason, sizeof res.reason, "%s", l->reason);
       rc = vg_ingest_parsed(&t->ig, &line, l->parsed ? &l->e : NULL, &res, NULL);
@@ -490,8 +503,10 @@ static void work(server *srv) {
   }
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
     char why[VG_REASON_MAX];
-    if (rc == VG_ENOMEM) snprintf(why, sizeof why, "not stored: out of memory");
-    else snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
+    if (rc == VG_ENOMEM)
+      snprintf(why, sizeof why, "not stored: out of memory");
+    else
+      snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
     vg_error("http: a batch of lines was not stored: %s", why + 12);
     for (size_t k = 0; k < q.job.n; k++)
       for (size_t j = q.job.v[k].from; j < q.job.v[k].to; j++) {

@@ -245,6 +245,55 @@ is "the body refused 503 was not stored" \
 stop_daemon
 is "vigil run #2 stopped cleanly" "$DRC" 0
 
+# ---- turns by arrival: a body that came before a socket line goes first ----
+
+cat >"$T/order.conf" <<'X'
+max_pending = 2
+batch_ms = 600000
+X
+start_daemon --rules "$RULES" --config "$T/order.conf" --log-level debug || { done_testing; exit 1; }
+printf '{"date": "2022-04-01", "text": "Posted first: a drone crossed into the capital region"}\n' \
+  >"$T/first.jsonl"
+timeout 120 curl -s -o "$T/first.out" -H 'Content-Type: application/x-ndjson' \
+  --data-binary "@$T/first.jsonl" "$HTTP/v1/entries" &
+fpid=$!
+bg_started $fpid
+if wait_for 60 grep -q 'a body of 1 lines waits to be stored' "$DLOG"; then
+  ok "the body waits for its batch"
+else
+  fail "the body waits for its batch" "$(tail -n 5 "$DLOG")"
+fi
+printf '{"date": "2022-04-01", "text": "Sent second: the drone was tracked by radar"}\n' |
+  send_unix >"$T/second.out" &
+spid=$!
+bg_started $spid
+# Two lines waiting (the body's and the socket's) answer 503 before a body
+# is looked at; one alone lets this body of three lines be refused 413.
+head -n 3 "$T/big.jsonl" >"$T/three.jsonl"
+socket_line_waits() {
+  post probe application/x-ndjson "$T/three.jsonl"
+  [ "$code" = 503 ]
+}
+if wait_for 60 socket_line_waits; then
+  ok "the socket line waits too"
+else
+  fail "the socket line waits too" "last probe: $code $(cat "$T/probe.out")"
+fi
+sed 's/^batch_ms = .*/batch_ms = 2/' "$T/order.conf" >"$T/order2.conf" && mv "$T/order2.conf" "$T/order.conf"
+kill -HUP "$DPID"
+wait "$fpid"
+wait "$spid"
+like "the socket line is stored" "$(cat "$T/second.out")" '^ok [0-9]+$'
+first_id=$(js first 'd["results"][0]["id"]')
+second_id=$(sed -n 's/^ok //p' "$T/second.out")
+if [ "${first_id:-0}" -gt 0 ] && [ "$first_id" -lt "${second_id:-0}" ]; then
+  ok "the body that came first is stored first"
+else
+  fail "the body that came first is stored first" "body: entry $first_id, socket line: entry $second_id"
+fi
+stop_daemon
+is "vigil run #3 stopped cleanly" "$DRC" 0
+
 # ---- a stop before the body is stored ----
 
 sed 's/^batch_ms = .*/batch_ms = 600000/' "$T/small.conf" >"$T/small2.conf" && mv "$T/small2.conf" "$T/small.conf"
@@ -267,6 +316,6 @@ is "stopped before it was stored: 503, the line not stored" \
 like "with Retry-After" "$(cat "$T/c.hdr")" 'Retry-After: 1'
 is "nothing of it is in the database" \
   "$(sq "SELECT count(*) FROM entries WHERE text LIKE 'Loudspeaker%'")" 0
-is "vigil run #3 stopped cleanly" "$DRC" 0
+is "vigil run #4 stopped cleanly" "$DRC" 0
 
 done_testing

@@ -288,12 +288,14 @@ static void answer(server *srv, post *p) {
   if (failed) {
     status = failed == VG_ESTOPPED ? 503 : 500;
     cJSON_AddNumberToObject(o, "not_stored", (double)unstored);
-    char msg[160];
-    snprintf(msg, sizeof msg,
-             failed == VG_ESTOPPED ? "the daemon is stopping: %llu lines were not stored; send"
-                                     " them again"
-                                   : "%llu lines were not stored: the database failed",
-             (unsigned long long)unstored);
+    char msg[256];
+    if (failed == VG_ESTOPPED)
+      snprintf(msg, sizeof msg,
+               "the daemon is stopping: %llu lines were not stored; send them again",
+               (unsigned long long)unstored);
+    else
+      snprintf(msg, sizeof msg, "%llu lines were not stored: %s", (unsigned long long)unstored,
+               vg_strerror(failed));
     cJSON_AddStringToObject(o, "error", msg);
     cJSON_AddNumberToObject(o, "status", status);
   }

@@ -341,6 +341,9 @@ static const route routes[] = {
     {"GET", "/metrics", vg_api_metrics},
     {"GET", "/v1/rules", vg_api_rules_list},
     {"POST", "/v1/rules/reload", vg_api_rules_reload},
+    {"GET", "/v1/entries", vg_api_entries_list},
+    {"POST", "/v1/entries", vg_api_entries_post},
+    {"GET", "/v1/entries/*", vg_api_entry_get},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */

@@ -6,6 +6,8 @@
  *   api_stream.c   GET /v1/alerts/stream: alert changes as Server-Sent Events
  *   api_metrics.c  GET /metrics (metrics.h)
  *   api_rules.c    GET /v1/rules, POST /v1/rules/reload
+ *   api_entries.c  GET /v1/entries and /v1/entries/{id}
+ *   source_http.c  POST /v1/entries (a source of the daemon: daemon.h)
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -128,5 +130,10 @@ void vg_api_stream_start(server *srv);
 void vg_api_stream_poke(server *srv);
 /* Stops the hub (the streams end with the HTTP server); by vg_api_stop. */
 void vg_api_stream_stop(server *srv);
+/* api_entries.c */
+void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args);
+void vg_api_entry_get(server *srv, vg_http_req *r, char *const *args);
+/* source_http.c */
+void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args);
 
 #endif

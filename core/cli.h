@@ -145,6 +145,12 @@ void vg_cli_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * out of memory. */
 struct cJSON;
 struct cJSON *vg_cli_entry_json(const vg_row *r);
+/* Entry id in full, as `vigil show --json` prints it (cmd_show.c): the
+ * object above with first_day, last_day, tag_rules, marks, alerts, updates
+ * and event, into *out (the caller deletes it). 0, VG_EINVAL when there is
+ * no such entry, VG_ENOMEM or VG_EDB. Reads st alone: safe on any thread
+ * that owns st. */
+int vg_cli_entry_full(vg_store *st, int64_t id, struct cJSON **out);
 /* The JSON object of an alert, as `vigil alerts --json` prints it a line:
  * id, rule, key, severity, message, date, created_at, version, count (a
  * threshold's), silenced (the id of the silence that marked it, or null),

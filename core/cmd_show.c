@@ -194,9 +194,7 @@ static int add_event(vg_store *st, cJSON *o, int64_t id, int64_t own) {
   return grouped ? vg_store_event_members(st, event, got_report, &er) : got_report(&er, id);
 }
 
-/* Gathers entry id into *out (the caller deletes it). 0, VG_EINVAL when
- * there is no such entry, VG_ENOMEM or VG_EDB. */
-static int gather_entry(vg_store *st, int64_t id, cJSON **out) {
+int vg_cli_entry_full(vg_store *st, int64_t id, cJSON **out) {
   gather g = {0};
   int rc = vg_store_entry(st, id, got_entry, &g);
   cJSON *tags = NULL, *marks = NULL, *alerts = NULL;
@@ -401,7 +399,7 @@ static void print_entry(const cJSON *o) {
 /* Shows entry id; says on stderr why it cannot. The exit status it asks for. */
 static int show_one(vg_store *st, int64_t id, int first) {
   cJSON *o = NULL;
-  int rc = gather_entry(st, id, &o);
+  int rc = vg_cli_entry_full(st, id, &o);
   if (rc == VG_EINVAL) {
     fprintf(stderr, "vigil show: no entry %lld\n", (long long)id);
     return VG_EXIT_MISSING;

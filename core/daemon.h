@@ -5,6 +5,7 @@
  *   source_lines.c  lines from clients, in batches, answered once committed
  *   source_spool.c  files moved into the spool directory
  *   source_feed.c   what the feed poller fetched
+ *   source_http.c   entries posted to the HTTP API (POST /v1/entries)
  *   source_rules.c  the rules: reloads when their files change, and the clock tick
  *   api*.c          the HTTP API (api.h)
  * Everything here runs on the loop thread, but for a source's work(), which
@@ -177,6 +178,7 @@ struct server {
   char *socket_path;          /* bound path, unlinked at exit */
   uv_signal_t sig_int, sig_term, sig_hup;
   uv_timer_t batch_timer;     /* lets a small batch wait batch_ms to fill */
+  uv_timer_t http_timer;      /* the same for posted entries (source_http.c) */
   uv_timer_t stop_timer;      /* bounds how long a stop waits for slow clients */
   uv_timer_t tick_timer;      /* lets wall-clock absences fire without new entries */
   int tick_due;
@@ -256,8 +258,15 @@ int vg_listen_tcp(server *srv);
 int vg_listen_token_load(server *srv, const char *when);
 
 /* the sources, in the order kick() asks them */
-extern const vg_source vg_source_reload, vg_source_lines, vg_source_feed, vg_source_tick,
-    vg_source_spool;
+extern const vg_source vg_source_reload, vg_source_lines, vg_source_http, vg_source_feed,
+    vg_source_tick, vg_source_spool;
+
+/* source_http.c */
+/* Whether a posted body waiting came before loop time `since` (the oldest
+ * line from a client): it goes first. */
+int vg_source_http_first(server *srv, uint64_t since);
+/* Frees what the source keeps; after the loop has ended. */
+void vg_source_http_free(void);
 
 /* source_spool.c */
 int vg_source_spool_start(server *srv);

@@ -33,9 +33,10 @@
 
 /* Who is asked for the next job, first first: a rules reload goes before
  * anything, then lines from clients (nothing else starts while they wait
- * for their batch to fill), fetched feeds, the clock, spool files. */
-static const vg_source *const sources[] = {&vg_source_reload, &vg_source_lines, &vg_source_feed,
-                                           &vg_source_tick, &vg_source_spool};
+ * for their batch to fill), entries posted over HTTP (the same; the two
+ * take turns by arrival), fetched feeds, the clock, spool files. */
+static const vg_source *const sources[] = {&vg_source_reload, &vg_source_lines, &vg_source_http,
+                                           &vg_source_feed,   &vg_source_tick,  &vg_source_spool};
 
 /* What a job's work goes through: the store, the rules in force, the
  * committed alerts' list and the stop flag. Called on the worker. */
@@ -301,6 +302,7 @@ void vg_daemon_maybe_finish(server *srv) {
   close_if((uv_handle_t *)&srv->rules_timer);
   close_if((uv_handle_t *)&srv->tick_timer);
   close_if((uv_handle_t *)&srv->batch_timer);
+  close_if((uv_handle_t *)&srv->http_timer);
   close_if((uv_handle_t *)&srv->spool_timer);
   close_if((uv_handle_t *)&srv->dirs_timer);
   close_if((uv_handle_t *)&srv->sig_int);
@@ -526,12 +528,14 @@ int vg_cmd_run(int argc, char **argv) {
   vg_batch_init(&srv->txn, &ig);
   srv->max_clients = vg_listen_client_cap();
   uv_timer_init(srv->loop, &srv->batch_timer);
+  uv_timer_init(srv->loop, &srv->http_timer);
   uv_timer_init(srv->loop, &srv->spool_timer);
   uv_timer_init(srv->loop, &srv->stop_timer);
   uv_timer_init(srv->loop, &srv->rules_timer);
   uv_timer_init(srv->loop, &srv->tick_timer);
   uv_timer_init(srv->loop, &srv->dirs_timer);
   srv->batch_timer.data = srv->spool_timer.data = srv->stop_timer.data = srv;
+  srv->http_timer.data = srv;
   srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || vg_listen_unix(srv) || vg_listen_tcp(srv) ||
@@ -557,6 +561,7 @@ int vg_cmd_run(int argc, char **argv) {
   uv_run(srv->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_api_free(srv);
+  vg_source_http_free();
   vg_indexer_stop(srv->indexer);
   vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);

@@ -157,6 +157,7 @@ static int take(server *srv) {
     uv_timer_start(&srv->batch_timer, on_batch_timer, 100, 0); /* out of memory: again soon */
     return SOURCE_WAIT;
   }
+  if (vg_source_http_first(srv, srv->pending_since)) return SOURCE_NONE; /* a body came first */
   uint64_t waited = uv_now(srv->loop) - srv->pending_since;
   if (srv->pending.n >= srv->cfg.batch_max || waited >= srv->cfg.batch_ms || srv->lines_due) {
     uv_timer_stop(&srv->batch_timer);

@@ -6,7 +6,8 @@
 # reference (reference.py), then times, each on a fresh database:
 #   (a) vigil ingest --no-rules            (b) vigil ingest --rules rules
 #   (c) vigil ingest --rules tests/bench/rules, alerts checked exactly
-#   (d) the daemon over its Unix socket, 4 connections, unpaced and paced
+#   (d) the daemon over its Unix socket, 4 connections, unpaced and paced;
+#       and over HTTP, 4 clients POSTing JSON Lines bodies of 1,000 entries
 #   (e) SEC doing the same event-time correlation, count checked exactly
 #   (f) 1M more entries into stores already holding 0, 1M and 5M entries
 #   (g) the live alert stream: alerts at a steady rate to 100 subscribers
@@ -25,6 +26,7 @@ SEED=20240521
 B_ENTRIES=200000      # (b) runs on this many first entries: see its note
 PACED_RATE=50000
 CONNS=4
+HTTP_BODY=1000       # (d) over HTTP: entries a POST carries
 CONF=$B/bench.conf.lua
 ROWS=$B/rows.txt
 NOTES=$B/notes.txt
@@ -113,18 +115,30 @@ stop_daemon() {
 }
 trap 'stop_daemon || true' EXIT
 
-# daemon NAME RATE: starts `vigil run` on a fresh NAME.db with the bench
-# rules, floods it with the entries, stops it with SIGTERM.
+# daemon NAME RATE [http]: starts `vigil run` on a fresh NAME.db with the
+# bench rules, floods it with the entries (over its Unix socket, or with
+# http, POSTed in bodies of HTTP_BODY lines), stops it with SIGTERM.
 daemon() {
-  local name=$1 offered=$2 sock=$B/vigil.sock
+  local name=$1 offered=$2 via=${3:-socket} sock=$B/vigil.sock http_port
   fresh "$name"
   rm -f "$sock"
+  http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   /usr/bin/time -v -o "$B/$name.time" ./vigil run --config "$CONF" --db "$B/$name.db" \
-    --socket "$sock" --listen '' --spool '' --rules tests/bench/rules 2> "$B/$name.log" &
+    --socket "$sock" --listen '' --spool '' --http-listen "127.0.0.1:$http_port" \
+    --rules tests/bench/rules 2> "$B/$name.log" &
   DAEMON_TIME_PID=$!
   for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.1; done
+  [ "$via" = http ] && for _ in $(seq 100); do
+    python3 -c 'import http.client, sys; c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5); c.request("GET", "/healthz"); sys.exit(c.getresponse().status != 200)' "$http_port" 2>/dev/null && break
+    sleep 0.1
+  done
   local rc=0
-  "$B/flood" "$sock" "$B/entries.jsonl" "$CONNS" "$offered" > "$B/$name.out" || rc=$?
+  if [ "$via" = http ]; then
+    python3 tests/bench/http_flood.py "127.0.0.1:$http_port" "$B/entries.jsonl" "$CONNS" \
+      "$HTTP_BODY" > "$B/$name.out" || rc=$?
+  else
+    "$B/flood" "$sock" "$B/entries.jsonl" "$CONNS" "$offered" > "$B/$name.out" || rc=$?
+  fi
   cat "$B/$name.out"
   local drc=0
   stop_daemon || drc=$?
@@ -229,6 +243,9 @@ row "(d) daemon, $CONNS conns, as fast as it takes" "$rate" "$rss" "$verdict" "p
 say "(d) vigil run, $CONNS connections, paced at $PACED_RATE entries/s"
 daemon d2 "$PACED_RATE"
 row "(d) daemon, $CONNS conns, offered $(group "$PACED_RATE")/s" "$rate" "$rss" "$verdict" "p50 $p50 ms, p99 $p99 ms"
+say "(d) vigil run, $CONNS HTTP clients, bodies of $HTTP_BODY entries"
+daemon d3 0 http
+row "(d) daemon, HTTP, $CONNS clients, bodies of $(group "$HTTP_BODY")" "$rate" "$rss" "$verdict" "a body's p50 $p50 ms, p99 $p99 ms"
 
 # ---- (e) SEC ----
 say "(e) SEC, the same correlation"
@@ -322,7 +339,10 @@ total=$SECONDS
   echo "daemon:   vigil run --socket only (no TCP, no spool), rules tests/bench/rules;"
   echo "          flood (tests/bench/flood.c): $CONNS Unix-socket connections, the 1M lines dealt"
   echo "          round-robin; entries/s = replies / (first send to last reply); latency ="
-  echo "          reply time - send time (paced: - time due); a fresh store each run"
+  echo "          reply time - send time (paced: - time due); a fresh store each run;"
+  echo "          HTTP: tests/bench/http_flood.py, $CONNS clients (threads, keep-alive), each"
+  echo "          POSTing application/x-ndjson bodies of $HTTP_BODY lines, one at a time;"
+  echo "          entries/s = lines answered / (first send to last reply), latency per body"
   echo "SEC:      sec --conf=tests/bench/sec.rules --input=FILE --notail --intevents --nochildterm"
   echo "          (--fromstart has no effect with --notail); event-time logic in Perl (lcall)"
   echo

@@ -236,6 +236,7 @@ typedef struct {
 } route;
 
 static const route routes[] = {
+    {"GET", "/", vg_api_dashboard},
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
 };

@@ -2,6 +2,7 @@
  * the daemon's files:
  *   api.c          the routes, JSON replies and errors, read jobs, /healthz
  *                  and /readyz, alerts' links
+ *   api_dashboard.c  the dashboard's page at /
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -68,6 +69,10 @@ size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
 /* An alert as JSON: what `vigil alerts --json` prints, and its link (url).
  * Safe on a worker. */
 cJSON *vg_api_alert_json(const vg_alert_row *a);
+
+/* api_dashboard.c: GET /, the dashboard's page (text/html, with its
+ * Content-Security-Policy). */
+void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);
 
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */

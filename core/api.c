@@ -4,6 +4,7 @@
  * its own and adds its rows to the table below. */
 #include "api.h"
 #include "cli.h"
+#include "entry.h"
 #include "vigil.h"
 
 #include <stdarg.h>
@@ -12,7 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#define READERS 8 /* read-only connections at most (libuv's pool has 4 threads) */
+/* Read jobs running at once: libuv's pool has 4 threads, and one is kept
+ * for the daemon's own job, so that reads never hold up what is written. */
+#define READERS 3
+#define READS_WAITING_MAX 256 /* read jobs queued behind them; more are answered 503 */
 
 /* The API's own state, beside the server's. */
 typedef struct {
@@ -21,6 +25,9 @@ typedef struct {
   vg_store *readers[READERS]; /* open read-only connections, NULL when not opened */
   int busy[READERS];        /* in use by a job */
   char base[512];           /* the links' base URL, without a trailing '/' */
+  size_t running;           /* read jobs on a worker */
+  struct read_job *waiting, *waiting_tail; /* read jobs queued, oldest first */
+  size_t nwaiting;
 } api_state;
 
 static api_state state;
@@ -50,6 +57,13 @@ void vg_api_out_json(vg_api_out *out, int status, cJSON *o) {
 static void out_verror(vg_api_out *out, int status, const char *fmt, va_list ap) {
   char msg[1024];
   vsnprintf(msg, sizeof msg, fmt, ap);
+  /* A message quotes what came (a path, a parameter): a byte that is not
+   * UTF-8 becomes '?', so that the reply stays JSON a strict reader takes. */
+  for (size_t i = 0, n = strlen(msg); i < n;) {
+    size_t c = vg_utf8_char(msg + i, n - i);
+    if (!c) msg[i] = '?';
+    i += c ? c : 1;
+  }
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "error", msg);
   cJSON_AddNumberToObject(o, "status", status);
@@ -100,7 +114,7 @@ int vg_api_unknown_params(vg_http_req *r, const char *const *names) {
 
 /* ---- read jobs ---- */
 
-typedef struct {
+typedef struct read_job {
   uv_work_t work;
   server *srv;
   vg_http_req *req;
@@ -108,6 +122,7 @@ typedef struct {
   void *ud;
   void (*ud_free)(void *);
   vg_api_out out;
+  struct read_job *next; /* in the queue */
 } read_job;
 
 /* A read-only connection for a worker; NULL when none can be opened. */
@@ -115,7 +130,7 @@ static vg_store *reader_take(server *srv, int *slot, char *err, size_t cap) {
   uv_mutex_lock(&state.lock);
   int i = 0;
   while (i < READERS && state.busy[i]) i++;
-  if (i == READERS) { /* more jobs than the pool has threads: cannot happen; said so */
+  if (i == READERS) { /* more jobs than READERS: cannot happen; said so */
     uv_mutex_unlock(&state.lock);
     snprintf(err, cap, "every read connection is busy");
     return NULL;
@@ -155,12 +170,33 @@ static void on_read_work(uv_work_t *w) {
   reader_give(slot);
 }
 
+static void start_read(read_job *j);
+
 static void on_read_done(uv_work_t *w, int status) {
   read_job *j = w->data;
+  state.running--;
   if (status == UV_ECANCELED) vg_api_out_error(&j->out, 503, "the daemon is stopping");
   send_out(j->req, &j->out);
   if (j->ud_free) j->ud_free(j->ud);
   free(j);
+  read_job *next = state.waiting;
+  if (next && state.running < READERS) {
+    state.waiting = next->next;
+    if (!state.waiting) state.waiting_tail = NULL;
+    state.nwaiting--;
+    start_read(next);
+  }
+}
+
+static void start_read(read_job *j) {
+  j->work.data = j;
+  if (uv_queue_work(j->srv->loop, &j->work, on_read_work, on_read_done) != 0) {
+    vg_api_error(j->req, 500, "cannot start the read");
+    if (j->ud_free) j->ud_free(j->ud);
+    free(j);
+    return;
+  }
+  state.running++;
 }
 
 void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
@@ -172,12 +208,65 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
     return;
   }
   *j = (read_job){.srv = srv, .req = r, .fn = fn, .ud = ud, .ud_free = ud_free};
-  j->work.data = j;
-  if (uv_queue_work(srv->loop, &j->work, on_read_work, on_read_done) != 0) {
+  if (state.running < READERS) {
+    start_read(j);
+    return;
+  }
+  if (state.nwaiting >= READS_WAITING_MAX) {
+    vg_api_out out = {0};
+    vg_api_out_error(&out, 503, "too many reads waiting; try again");
+    snprintf(out.headers, sizeof out.headers, "Retry-After: 1\r\n");
+    send_out(r, &out);
     if (ud_free) ud_free(ud);
     free(j);
-    vg_api_error(r, 500, "cannot start the read");
+    return;
   }
+  if (state.waiting_tail) state.waiting_tail->next = j;
+  else state.waiting = j;
+  state.waiting_tail = j;
+  state.nwaiting++;
+}
+
+typedef struct {
+  uv_work_t work;
+  server *srv;
+  void (*fn)(vg_store *, void *);
+  void (*done)(void *, int);
+  void *ud;
+  int ran;
+} plain_job;
+
+static void on_plain_work(uv_work_t *w) {
+  plain_job *j = w->data;
+  char err[512];
+  int slot;
+  vg_store *st = reader_take(j->srv, &slot, err, sizeof err);
+  if (!st) {
+    vg_warn("http: the database cannot be read: %s", err);
+    return;
+  }
+  j->fn(st, j->ud);
+  j->ran = 1;
+  reader_give(slot);
+}
+
+static void on_plain_done(uv_work_t *w, int status) {
+  plain_job *j = w->data;
+  j->done(j->ud, status == 0 && j->ran);
+  free(j);
+}
+
+int vg_api_work(server *srv, void (*fn)(vg_store *, void *), void (*done)(void *, int),
+                void *ud) {
+  plain_job *j = calloc(1, sizeof *j);
+  if (!j) return -1;
+  *j = (plain_job){.srv = srv, .fn = fn, .done = done, .ud = ud};
+  j->work.data = j;
+  if (uv_queue_work(srv->loop, &j->work, on_plain_work, on_plain_done) != 0) {
+    free(j);
+    return -1;
+  }
+  return 0;
 }
 
 size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap) {
@@ -239,6 +328,17 @@ static const route routes[] = {
     {"GET", "/", vg_api_dashboard},
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
+    {"POST", "/v1/silences", vg_api_silences_post},
+    {"GET", "/v1/silences", vg_api_silences_list},
+    {"GET", "/v1/silences/*", vg_api_silence_get},
+    {"DELETE", "/v1/silences/*", vg_api_silence_delete},
+    /* alerts: after any /v1/alerts/NAME of its own (the stream), which "*" would take */
+    {"GET", "/v1/alerts/stream", vg_api_stream}, /* api_stream.c */
+    {"GET", "/v1/alerts", vg_api_alerts},
+    {"GET", "/v1/alerts/*", vg_api_alert},
+    {"GET", "/v1/feeds", vg_api_feeds},
+    {"GET", "/v1/digests", vg_api_digests},
+    {"GET", "/v1/digests/*/*", vg_api_digest_file},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */
@@ -328,11 +428,13 @@ int vg_api_start(server *srv) {
   };
   state.http = vg_http_start(srv->loop, &c, handle, srv, err, sizeof err);
   memset(token, 0, sizeof token);
-  int dflt = srv->cfg.origin[vg_config_find("http_listen")] == VG_ORIGIN_DEFAULT;
+  int dflt = !srv->flags.http_listen &&
+             srv->cfg.origin[vg_config_find("http_listen")] == VG_ORIGIN_DEFAULT;
   if (!state.http) {
     if (dflt && strstr(err, "cannot listen")) {
       vg_warn("%s; going on without the HTTP API (set http_listen to another port, or '' for"
               " none)", err);
+      vg_sinks_links(srv->sinks, ""); /* a link to the port would reach whoever holds it */
       return 0;
     }
     vg_error("%s", err);
@@ -346,11 +448,8 @@ int vg_api_start(server *srv) {
     return -1;
   }
   srv->http = state.http;
-  const char *pub = srv->cfg.public_url;
-  if (pub[0]) snprintf(state.base, sizeof state.base, "%s", pub);
-  else snprintf(state.base, sizeof state.base, "http://%s", srv->cfg.http_listen);
-  size_t bl = strlen(state.base);
-  while (bl && state.base[bl - 1] == '/') state.base[--bl] = '\0';
+  vg_config_link_base(&srv->cfg, state.base, sizeof state.base);
+  vg_api_stream_start(srv);
   vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
           srv->cfg.http_listen, n ? "; writes bear the token" : "");
   return 0;
@@ -372,6 +471,7 @@ void vg_api_reload(server *srv) {
 }
 
 void vg_api_stop(server *srv) {
+  vg_api_stream_stop(srv);
   vg_http_stop(state.http);
   state.http = NULL;
   srv->http = NULL;

@@ -2,7 +2,9 @@
  * the daemon's files:
  *   api.c          the routes, JSON replies and errors, read jobs, /healthz
  *                  and /readyz, alerts' links
- *   api_dashboard.c  the dashboard's page at /
+ *   api_silences.c /v1/silences
+ *   api_stream.c   GET /v1/alerts/stream: alert changes as Server-Sent Events
+ *   api_dashboard.c GET /, the dashboard's page
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -57,6 +59,13 @@ void vg_api_out_json(vg_api_out *out, int status, cJSON *o);
 void vg_api_out_error(vg_api_out *out, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Runs fn(st, ud) on a worker through a read-only connection, then
+ * done(ud, ran) on the loop: ran is 0 when fn did not run (no connection,
+ * or the daemon stopping). 0, or -1 when it cannot start (done is not
+ * called). For reads that answer no request of their own. */
+int vg_api_work(server *srv, void (*fn)(vg_store *st, void *ud), void (*done)(void *ud, int ran),
+                void *ud);
+
 /* Runs fn(st, ud, out) on a worker through a read-only connection, then
  * answers r with out on the loop; ud_free(ud) after (may be NULL). */
 void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
@@ -70,6 +79,22 @@ size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
  * Safe on a worker. */
 cJSON *vg_api_alert_json(const vg_alert_row *a);
 
+/* api_silences.c: POST and GET /v1/silences, GET and DELETE
+ * /v1/silences/{id}. Its writes run on a worker through a writable
+ * connection of their own (see the file). */
+void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silences_list(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args);
+void vg_api_silence_delete(server *srv, vg_http_req *r, char *const *args);
+/* api_alerts.c: GET /v1/alerts (since, until, rule, severity, state, limit,
+ * cursor; the latest first) and GET /v1/alerts/{id} (with its entries). */
+void vg_api_alerts(server *srv, vg_http_req *r, char *const *args);
+void vg_api_alert(server *srv, vg_http_req *r, char *const *args);
+/* api_feeds.c: GET /v1/feeds (all). */
+void vg_api_feeds(server *srv, vg_http_req *r, char *const *args);
+/* api_digests.c: GET /v1/digests (limit) and GET /v1/digests/{name}/{file}. */
+void vg_api_digests(server *srv, vg_http_req *r, char *const *args);
+void vg_api_digest_file(server *srv, vg_http_req *r, char *const *args);
 /* api_dashboard.c: GET /, the dashboard's page (text/html, with its
  * Content-Security-Policy). */
 void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);
@@ -77,5 +102,14 @@ void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */
 int vg_api_unknown_params(vg_http_req *r, const char *const *names);
+
+/* api_stream.c: GET /v1/alerts/stream, alert changes as Server-Sent Events */
+void vg_api_stream(server *srv, vg_http_req *r, char *const *args);
+/* Sets up the stream's hub; called by vg_api_start. */
+void vg_api_stream_start(server *srv);
+/* Alerts were committed: subscribers get them soon. On the loop. */
+void vg_api_stream_poke(server *srv);
+/* Stops the hub (the streams end with the HTTP server); by vg_api_stop. */
+void vg_api_stream_stop(server *srv);
 
 #endif

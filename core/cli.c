@@ -321,6 +321,9 @@ struct cJSON *vg_cli_alert_json(const vg_alert_row *a) {
   cJSON_AddStringToObject(o, "created_at", a->created_at);
   cJSON_AddNumberToObject(o, "version", a->version);
   if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
+  if (a->silence_id) cJSON_AddNumberToObject(o, "silenced", (double)a->silence_id);
+  else cJSON_AddNullToObject(o, "silenced");
+  cJSON_AddStringToObject(o, "state", a->silence_id ? "silenced" : "active");
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (const char *p = a->entries; p && *p;) {
     char *end;

@@ -144,8 +144,21 @@ struct cJSON;
 struct cJSON *vg_cli_entry_json(const vg_row *r);
 /* The JSON object of an alert, as `vigil alerts --json` prints it a line:
  * id, rule, key, severity, message, date, created_at, version, count (a
- * threshold's) and entries (an array of ids). NULL when out of memory. */
+ * threshold's), silenced (the id of the silence that marked it, or null),
+ * state ("active" or "silenced") and entries (an array of ids). NULL when
+ * out of memory. */
 struct cJSON *vg_cli_alert_json(const vg_alert_row *a);
+/* The JSON object of a feed's health, as `vigil feeds --json` prints it a
+ * line: url, source, scheduled (whether it is configured), polls, items,
+ * last_success, next_poll, failures (in a row), last_error, last_error_at
+ * (null when there is none). NULL when out of memory. */
+struct cJSON *vg_cli_feed_json(const vg_feed_row *f, int scheduled);
+/* Calls fn with each feed `vigil feeds` lists: those the database knows
+ * (by URL) that are among feeds[0..n) (scheduled), or any with `all`, then
+ * the configured ones never polled. 0, fn's non-zero, VG_ENOMEM or VG_EDB. */
+typedef int (*vg_cli_feed_fn)(void *ud, const vg_feed_row *f, int scheduled);
+int vg_cli_feeds(vg_store *st, const vg_feed_conf *feeds, size_t n, int all, vg_cli_feed_fn fn,
+                 void *ud);
 /* Prints o on one line of standard output and frees it. 0, or VG_ENOMEM
  * when o is NULL or cannot be printed. */
 int vg_cli_json_line(struct cJSON *o);
@@ -163,5 +176,6 @@ int vg_cmd_show(int argc, char **argv);
 int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 int vg_cmd_eval(int argc, char **argv);
+int vg_cmd_silence(int argc, char **argv);
 
 #endif

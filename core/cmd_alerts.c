@@ -16,8 +16,10 @@ static const char help[] =
     "with [entries ID,...]: the entries it concerns, which `vigil show ID,...` shows.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
     "           created_at, version (1, and one more each time it was amended),\n"
-    "           entries (the ids of the entries it concerns) and, for a threshold,\n"
-    "           count (the events of its window)\n";
+    "           entries (the ids of the entries it concerns), silenced (the id of\n"
+    "           the silence that kept it from the sinks, or null), state (active or\n"
+    "           silenced) and, for a threshold, count (the events of its window)\n"
+    "A silenced alert ends with [silenced by ID] (`vigil silence list --all`).\n";
 
 /* date  severity  rule  message  [...]: aligned, the severity coloured, on
  * a terminal (term.h). */
@@ -32,6 +34,7 @@ static int print_text(void *ud, const vg_alert_row *a) {
                   a->entries ? a->entries : "");
   else
     vg_table_cell(t, VG_STYLE_DIM, "[entries %s]", a->entries ? a->entries : "");
+  if (a->silence_id) vg_table_cell(t, VG_STYLE_DIM, "[silenced by %lld]", (long long)a->silence_id);
   vg_table_row(t);
   return 0;
 }

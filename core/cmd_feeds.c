@@ -212,30 +212,15 @@ done:
   return status;
 }
 
-/* What `vigil feeds` lists: the configured feeds (those the daemon polls),
- * and with --all every other feed the database knows. */
-typedef struct {
-  const vg_config *cfg;
-  int all;
-  char *shown;  /* per configured feed: listed already */
-  vg_table *t;  /* the layout of the text */
-} feeds_list;
-
-/* The index of url among the configured feeds, or -1. */
-static long configured(const vg_config *cfg, const char *url) {
-  for (size_t i = 0; i < cfg->nfeeds; i++)
-    if (strcmp(cfg->feeds[i].url, url) == 0) return (long)i;
-  return -1;
-}
-
 /* Adds s to o under key, or null when there is none. */
 static void add_text(cJSON *o, const char *key, const char *s) {
   if (s) cJSON_AddStringToObject(o, key, s);
   else cJSON_AddNullToObject(o, key);
 }
 
-static void print_feed_json(const vg_feed_row *f, int scheduled) {
+cJSON *vg_cli_feed_json(const vg_feed_row *f, int scheduled) {
   cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
   cJSON_AddStringToObject(o, "url", f->url);
   cJSON_AddStringToObject(o, "source", f->source);
   cJSON_AddBoolToObject(o, "scheduled", scheduled);
@@ -246,7 +231,47 @@ static void print_feed_json(const vg_feed_row *f, int scheduled) {
   cJSON_AddNumberToObject(o, "failures", f->failures);
   add_text(o, "last_error", f->last_error);
   add_text(o, "last_error_at", f->last_error_at);
-  vg_cli_json_line(o);
+  return o;
+}
+
+/* What vg_cli_feeds walks: the configured feeds, and with `all` every
+ * other feed the database knows. */
+typedef struct {
+  const vg_feed_conf *feeds;
+  size_t nfeeds;
+  int all;
+  char *shown;  /* per configured feed: listed already */
+  vg_cli_feed_fn fn;
+  void *ud;
+} feeds_walk;
+
+/* The index of url among the configured feeds, or -1. */
+static long configured(const feeds_walk *w, const char *url) {
+  for (size_t i = 0; i < w->nfeeds; i++)
+    if (strcmp(w->feeds[i].url, url) == 0) return (long)i;
+  return -1;
+}
+
+static int walk_feed(void *ud, const vg_feed_row *f) {
+  feeds_walk *w = ud;
+  long i = configured(w, f->url);
+  if (i < 0 && !w->all) return 0;
+  if (i >= 0) w->shown[i] = 1;
+  return w->fn(w->ud, f, i >= 0);
+}
+
+int vg_cli_feeds(vg_store *st, const vg_feed_conf *feeds, size_t nfeeds, int all,
+                 vg_cli_feed_fn fn, void *ud) {
+  feeds_walk w = {feeds, nfeeds, all, calloc(nfeeds + 1, 1), fn, ud};
+  if (!w.shown) return VG_ENOMEM;
+  int rc = vg_store_feeds(st, walk_feed, &w);
+  for (size_t i = 0; i < nfeeds && rc == 0; i++)
+    if (!w.shown[i]) { /* configured, never polled */
+      vg_feed_row never = {.url = feeds[i].url, .source = feeds[i].source};
+      rc = fn(ud, &never, 1);
+    }
+  free(w.shown);
+  return rc;
 }
 
 /* On a terminal, one row a feed under a header, its state coloured. */
@@ -281,14 +306,11 @@ static void print_feed_lines(const vg_feed_row *f, int scheduled) {
                   f->last_error_at ? f->last_error_at : "?", f->last_error);
 }
 
-static int print_feed(void *ud, const vg_feed_row *f) {
-  feeds_list *l = ud;
-  long i = configured(l->cfg, f->url);
-  if (i < 0 && !l->all) return 0;
-  if (i >= 0) l->shown[i] = 1;
-  if (vg_cli.json) print_feed_json(f, i >= 0);
-  else if (l->t->layout) print_feed_row(l->t, f, i >= 0);
-  else print_feed_lines(f, i >= 0);
+static int print_feed(void *ud, const vg_feed_row *f, int scheduled) {
+  vg_table *t = ud;
+  if (vg_cli.json) return vg_cli_json_line(vg_cli_feed_json(f, scheduled));
+  if (t->layout) print_feed_row(t, f, scheduled);
+  else print_feed_lines(f, scheduled);
   return 0;
 }
 
@@ -326,8 +348,6 @@ int vg_cmd_feeds(int argc, char **argv) {
   }
   vg_table t;
   vg_table_init(&t, stdout, "  ");
-  feeds_list l = {&cfg, all, calloc(cfg.nfeeds + 1, 1), &t};
-  if (!l.shown) abort();
   if (!vg_cli.json && t.layout) {
     static const char *const head[] = {"feed", "source", "polls", "items", "last success",
                                        "next poll", "state"};
@@ -335,17 +355,12 @@ int vg_cmd_feeds(int argc, char **argv) {
       vg_table_cell(&t, VG_STYLE_BOLD, "%s", head[i]);
     vg_table_row(&t);
   }
-  if (vg_store_feeds(st, print_feed, &l)) {
-    fprintf(stderr, "vigil feeds: %s\n", vg_store_errmsg(st));
+  int rc = vg_cli_feeds(st, cfg.feeds, cfg.nfeeds, all, print_feed, &t);
+  if (rc) {
+    fprintf(stderr, "vigil feeds: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
     status = VG_EXIT_FAIL;
   }
-  for (size_t i = 0; i < cfg.nfeeds && status == VG_EXIT_OK; i++)
-    if (!l.shown[i]) { /* configured, never polled */
-      vg_feed_row never = {.url = cfg.feeds[i].url, .source = cfg.feeds[i].source};
-      print_feed(&l, &never);
-    }
   vg_table_free(&t);
-  free(l.shown);
   vg_store_close(st);
 done:
   vg_config_free(&cfg);

@@ -351,6 +351,10 @@ static void print_entry(const cJSON *o) {
     snprintf(id, sizeof id, "alert %.0f",
              cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
     snprintf(version, sizeof version, v > 1 ? "version %.0f, amended" : "version %.0f", v);
+    const cJSON *silenced = cJSON_GetObjectItemCaseSensitive(it, "silenced");
+    if (cJSON_IsNumber(silenced))
+      snprintf(version + strlen(version), sizeof version - strlen(version), ", silenced by %.0f",
+               cJSON_GetNumberValue(silenced));
     snprintf(key, sizeof key, *str(it, "key") ? "key %s" : "no key%s", str(it, "key"));
     add_row(rows, 6,
             (const char *[]){id, str(it, "severity"), str(it, "rule"), key, version,

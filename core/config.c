@@ -165,6 +165,16 @@ const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name) {
   return NULL;
 }
 
+size_t vg_config_link_base(const vg_config *c, char *out, size_t cap) {
+  if (!cap) return 0;
+  out[0] = '\0';
+  if (c->public_url && c->public_url[0]) snprintf(out, cap, "%s", c->public_url);
+  else if (c->http_listen && c->http_listen[0]) snprintf(out, cap, "http://%s", c->http_listen);
+  size_t n = strlen(out);
+  while (n && out[n - 1] == '/') out[--n] = '\0';
+  return n;
+}
+
 size_t vg_config_nrules(const vg_config *c) {
   size_t n = 0;
   while (c->rules && c->rules[n])
@@ -244,6 +254,9 @@ static const setting settings[] = {
     S(http_max_connections, T_SIZE, "256", "HTTP connections served at once"),
     S(http_timeout_ms, T_UINT, "30000",
       "how long an HTTP request may take to arrive, and a reply to be taken, in milliseconds"),
+    S(sse_heartbeat_ms, T_UINT, "15000",
+      "how often the live alert stream sends a heartbeat and looks for alerts other processes"
+      " stored, in milliseconds"),
     S(public_url, T_STRING, "",
       "the base URL of alerts' links (https://vigil.example.org); '' for http_listen's"),
     S(rules, T_PATHS, NULL,

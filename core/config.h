@@ -86,6 +86,7 @@ typedef struct {
   size_t http_max_body; /* bytes an HTTP request body may have */
   size_t http_max_connections; /* HTTP connections served at once */
   unsigned http_timeout_ms; /* a request must arrive, and a reply be taken, within this */
+  unsigned sse_heartbeat_ms; /* the live alert stream's heartbeat, and look for others' alerts */
   char *public_url;   /* the base URL alerts' links are built on; "" for the listen address */
   char **rules;       /* rule directories and files, NULL-ended: loaded as one set
                          (default: vg_default_rules()) */
@@ -149,6 +150,10 @@ void vg_config_add_feed(vg_config *c, const char *url, const char *source, const
 
 /* The digest named name, or NULL. */
 const vg_digest_conf *vg_config_digest(const vg_config *c, const char *name);
+/* The base URL of alerts' links: public_url without a trailing '/', or
+ * http://HTTP_LISTEN, or "" when http_listen is "" (no links). Writes it
+ * into out (cut at cap) and returns its length. */
+size_t vg_config_link_base(const vg_config *c, char *out, size_t cap);
 
 /* Fills c with the embedded defaults (strings are owned by c); the derived
  * paths are left NULL for vg_config_resolve. */

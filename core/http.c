@@ -22,6 +22,10 @@
 
 enum { READING, HANDLING, STREAMING };
 
+/* Replies a client has not taken, in bytes, past which its next pipelined
+ * request waits. */
+#define WRITE_HIGH (1u << 20)
+
 typedef struct conn conn;
 
 /* A growable byte buffer. */
@@ -69,6 +73,7 @@ struct conn {
   char *hdr[6];            /* host, origin, content-type, authorization, last-event-id, expect */
   char *path, *query;
   size_t queued;           /* bytes written and not yet taken */
+  int waits_drain;         /* reading waits for queued to fall under WRITE_HIGH / 2 */
   vg_http_req req;
   void (*gone)(vg_http_req *, void *);
   void *gone_ud;
@@ -190,6 +195,7 @@ typedef struct {
 } wreq;
 
 static void on_idle_timer(uv_timer_t *t);
+static void resume_soon(conn *c);
 
 static void on_written(uv_write_t *w, int status) {
   wreq *q = (wreq *)w;
@@ -200,8 +206,8 @@ static void on_written(uv_write_t *w, int status) {
     conn_close(c);
     return;
   }
-  if (!c->queued && c->state == READING && !c->closing)
-    uv_timer_start(&c->timer, on_idle_timer, c->srv->idle_timeout_ms, 0);
+  if (c->closing || c->state != READING) return;
+  if (c->waits_drain && c->queued <= WRITE_HIGH / 2) resume_soon(c);
 }
 
 /* Queues n bytes (copied) on c; -1 when that failed (c is then closing). */
@@ -288,7 +294,7 @@ void vg_http_reply(vg_http_req *r, int status, const char *ctype, const char *bo
     return;
   }
   c->state = READING;
-  conn_read_more(c);
+  resume_soon(c);
 }
 
 int vg_http_gone(const vg_http_req *r) {
@@ -333,10 +339,19 @@ int vg_http_stream_write(vg_http_req *r, const char *data, size_t len, size_t ma
   return conn_write(c, data, len);
 }
 
+size_t vg_http_stream_queued(const vg_http_req *r) {
+  const conn *c = (const conn *)((const char *)r - offsetof(conn, req));
+  return c->queued;
+}
+
 void vg_http_stream_end(vg_http_req *r) {
   conn *c = (conn *)((char *)r - offsetof(conn, req));
   stream_gone(c);
   conn_finish(c);
+}
+
+void vg_http_stream_cut(vg_http_req *r) {
+  conn_close((conn *)((char *)r - offsetof(conn, req)));
 }
 
 /* Answers an error before any handler saw the request, as JSON, and closes
@@ -732,6 +747,22 @@ static void conn_read_more(conn *c) {
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
 
+static void on_resume_timer(uv_timer_t *t) {
+  conn_read_more(t->data);
+}
+
+/* Reads on from the loop's next turn, not from inside the reply (a burst of
+ * pipelined requests answered at once would nest deeply), and only once
+ * the client has taken most of what it was sent. */
+static void resume_soon(conn *c) {
+  c->waits_drain = c->queued > WRITE_HIGH;
+  if (c->waits_drain) {
+    uv_timer_start(&c->timer, on_idle_timer, c->srv->idle_timeout_ms, 0);
+    return;
+  }
+  uv_timer_start(&c->timer, on_resume_timer, 0, 0);
+}
+
 static void on_request_timer(uv_timer_t *t) {
   conn *c = t->data;
   if (c->state != READING) return;
@@ -744,6 +775,7 @@ static void on_request_timer(uv_timer_t *t) {
 static void on_idle_timer(uv_timer_t *t) {
   conn *c = t->data;
   if (c->state != READING) return;
+  c->waits_drain = 0;
   if (c->queued) vg_info("http %s: did not take its reply within %u ms; closed", c->peer,
                          c->srv->idle_timeout_ms);
   conn_close(c);

@@ -103,8 +103,12 @@ void vg_http_stream_start(vg_http_req *r, const char *ctype, const char *headers
 /* Writes to a stream. 0, or -1 when the client has more than max_queued
  * bytes not taken yet: the stream is then cut (gone runs first). */
 int vg_http_stream_write(vg_http_req *r, const char *data, size_t len, size_t max_queued);
+/* Bytes written to a stream that its client has not taken yet. */
+size_t vg_http_stream_queued(const vg_http_req *r);
 /* Ends a stream from the server's side (gone runs). */
 void vg_http_stream_end(vg_http_req *r);
+/* Ends a stream at once, dropping what its client has not taken (gone runs). */
+void vg_http_stream_cut(vg_http_req *r);
 
 /* The value of parameter name in a raw query, percent-decoded (and '+' as
  * a space) into out. 1 when found, 0 when absent, -1 when it does not fit

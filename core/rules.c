@@ -1107,6 +1107,7 @@ static int copy_row(void *ud, const vg_alert_row *row) {
   c->severity = strdup(row->severity);
   c->message = strdup(row->message);
   c->date = strdup(row->date);
+  c->silence_id = row->silence_id;
   c->sinks = x->ru->sinks ? strdup(x->ru->sinks) : NULL;
   if (!c->rule || !c->key || !c->severity || !c->message || !c->date || !c->entries ||
       (x->ru->sinks && !c->sinks))
@@ -1211,8 +1212,15 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     if (exists >= 0) exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
     if (exists == 1) rc = vg_store_alert_move(st, id, &a);
     else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
-    if (rc == VG_STORED && out) rc = copy_alert(out, &a, id, ru);
-    else if (rc == VG_AMENDED && out) rc = amend_alert(out, st, id, ru);
+    if (rc == VG_STORED && out) {
+      rc = copy_alert(out, &a, id, ru);
+      /* The silence vg_store_alert marked it with: the same look-up, kept
+       * for the transaction. */
+      if (rc == 0 && vg_store_silence_match(st, a.rule, a.key, &out->v[out->n - 1].silence_id) < 0)
+        rc = VG_EDB;
+    } else if (rc == VG_AMENDED && out) {
+      rc = amend_alert(out, st, id, ru);
+    }
   }
   lua_settop(L, top);
   return rc < 0 ? rc : 0;

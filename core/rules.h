@@ -27,6 +27,8 @@ typedef struct {
   size_t nentries;
   int version;                  /* 1 when raised; more for an amended alert */
   long long count;              /* the events of a threshold's window, or -1 */
+  int64_t silence_id;           /* the silence that marked it when raised (the sinks skip
+                                   it), or 0 */
 } vg_alert;
 
 typedef struct {

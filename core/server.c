@@ -65,6 +65,7 @@ static void on_work_done(uv_work_t *req, int status) {
   srv->alerts_raised += srv->committed.n;
   count(srv);
   was->done(srv);
+  if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
     vg_warn("rules: reloading them to get a fresh rule state");

@@ -69,6 +69,7 @@ struct vg_sinks {
   delivery *wait_head, *wait_tail; /* waiting for a free slot */
   delivery *all;         /* every delivery not yet over */
   int closing;
+  char base[512];        /* the base URL of the alerts' links, or "" for none */
 };
 
 static void destroy(vg_sinks *s) {
@@ -82,7 +83,7 @@ static void destroy(vg_sinks *s) {
   free(s);
 }
 
-char *vg_alert_json(const vg_alert *a) {
+char *vg_alert_json(const vg_alert *a, const char *base) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "id", (double)a->id);
   cJSON_AddStringToObject(o, "rule", a->rule);
@@ -96,6 +97,11 @@ char *vg_alert_json(const vg_alert *a) {
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
     cJSON_AddItemToArray(e, cJSON_CreateNumber((double)a->entries[i]));
+  if (base && base[0]) {
+    char url[600];
+    snprintf(url, sizeof url, "%s/v1/alerts/%lld", base, (long long)a->id);
+    cJSON_AddStringToObject(o, "url", url);
+  }
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return s;
@@ -359,6 +365,7 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
     return NULL;
   }
   s->loop = loop;
+  vg_config_link_base(cfg, s->base, sizeof s->base);
   sink *k = &s->v[s->n++];
   *k = (sink){.kind = &log_kind, .name = strdup("log"), .fd = -1, .is_default = 1, .owner = s};
   if (cfg->alerts_file && cfg->alerts_file[0]) {
@@ -403,7 +410,15 @@ static int named(const char *list, const char *name) {
 }
 
 void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
-  char *json = vg_alert_json(a);
+  if (a->silence_id) { /* stored and listed, as silenced; not sent */
+    if (a->version > 1)
+      vg_info("alert %lld amended (version %d) silenced by silence %lld", (long long)a->id,
+              a->version, (long long)a->silence_id);
+    else
+      vg_info("alert %lld silenced by silence %lld", (long long)a->id, (long long)a->silence_id);
+    return;
+  }
+  char *json = vg_alert_json(a, s->base);
   if (!json) {
     vg_error("alert %lld: out of memory for its sinks", (long long)a->id);
     return;
@@ -420,6 +435,10 @@ void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
     p = end ? end + 1 : NULL;
   }
   cJSON_free(json);
+}
+
+void vg_sinks_links(vg_sinks *s, const char *base) {
+  if (s) snprintf(s->base, sizeof s->base, "%s", base);
 }
 
 void vg_sinks_send_all(vg_sinks *s, vg_alert_list *l) {

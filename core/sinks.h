@@ -19,9 +19,14 @@
 typedef struct vg_sinks vg_sinks;
 
 /* Opens the sinks the configuration describes, on loop. Returns NULL with
- * the reason in err when one cannot be opened. */
+ * the reason in err when one cannot be opened. The alerts they get carry
+ * their link (url) under the configuration's vg_config_link_base, when it
+ * has one. */
 vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t cap);
-/* Hands an alert to its sinks. */
+/* Sets the base URL of the alerts' links ("" for none). NULL s does nothing. */
+void vg_sinks_links(vg_sinks *s, const char *base);
+/* Hands an alert to its sinks; a silenced one (silence_id) is only logged,
+ * at info: "alert N silenced by silence S". */
 void vg_sinks_send(vg_sinks *s, const vg_alert *a);
 /* Sends each alert of the list, then empties it. */
 void vg_sinks_send_all(vg_sinks *s, vg_alert_list *l);
@@ -32,7 +37,8 @@ void vg_sinks_reopen(vg_sinks *s);
  * NULL does nothing. */
 void vg_sinks_close(vg_sinks *s);
 
-/* The alert as one line of JSON, without the newline (malloc'd). */
-char *vg_alert_json(const vg_alert *a);
+/* The alert as one line of JSON, without the newline (malloc'd), with its
+ * link (url: BASE/v1/alerts/ID) when base is not NULL or "". */
+char *vg_alert_json(const vg_alert *a, const char *base);
 
 #endif

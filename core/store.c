@@ -33,6 +33,7 @@ enum {
   S_ALERT_FIND,
   S_ALERT_ENTRY,
   S_ALERTS,
+  S_ALERTS_NEWEST,
   S_MARK,
   S_MARKS,
   S_MARKS_DESC,
@@ -55,6 +56,8 @@ enum {
   S_ALERT_ONE,
   S_ALERT_ADOPT,
   S_ALERT_LAST,
+  S_ALERT_LOG,
+  S_ALERT_LOG_LAST,
   S_TAG_COUNTS,
   S_RUN_ADD,
   S_RUN_LAST,
@@ -95,6 +98,11 @@ enum {
   S_EVENT_OF,
   S_EVENT_MEMBERS,
   S_SPANS_KEPT,
+  S_SILENCE_ADD,
+  S_SILENCE_EXPIRE,
+  S_SILENCES,
+  S_SILENCE_ONE,
+  S_SILENCES_ACTIVE,
   S_COUNT
 };
 
@@ -119,7 +127,16 @@ enum {
 #define ALERT_COLUMNS                                                                            \
   "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"                     \
   " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"               \
-  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version FROM alerts a"
+  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version, a.day, a.silence_id" \
+  " FROM alerts a"
+/* Whether alert a is silenced, for the state filter (?8: 1 silenced, 0
+ * active). */
+#define ALERT_SILENCED "(a.silence_id IS NOT NULL)"
+/* The filters of vg_alert_query; severity ?7 is a list such as ",warn,crit,". */
+#define ALERT_FILTERS                                                                            \
+  " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"                          \
+  " AND (?3 IS NULL OR a.rule = ?3) AND (?7 IS NULL OR instr(?7, ',' || a.severity || ',') > 0)" \
+  " AND (?8 IS NULL OR ?8 = " ALERT_SILENCED ")"
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -137,12 +154,17 @@ static const char *const sql[S_COUNT] = {
     [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
     [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
     [S_ALERT] = "INSERT INTO alerts (rule, key, dedup_key, date, day, severity, message,"
-                " created_at, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " created_at, count, silence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (dedup_key) DO NOTHING",
     [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
-    [S_ALERTS] = ALERT_COLUMNS " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"
-                 " AND (?3 IS NULL OR a.rule = ?3) ORDER BY a.day, a.id LIMIT ?4",
+    /* The cursor (?9, ?10) is always bound (from the first or the last
+     * possible alert when there is none), so that a page starts with a seek
+     * on alerts_by_day rather than a scan of the pages before it. */
+    [S_ALERTS] = ALERT_COLUMNS ALERT_FILTERS " AND (a.day, a.id) > (?9, ?10)"
+                 " ORDER BY a.day, a.id LIMIT ?4",
+    [S_ALERTS_NEWEST] = ALERT_COLUMNS ALERT_FILTERS " AND (a.day, a.id) < (?9, ?10)"
+                        " ORDER BY a.day DESC, a.id DESC LIMIT ?4",
     [S_ALERT_ONE] = ALERT_COLUMNS " WHERE a.id = ?5",
     /* A threshold alert stored before windows were counted by day (no count,
      * a dedup key of its own) takes the dedup key of its day's alert. */
@@ -184,6 +206,14 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
     [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
+    /* The changes after a seq, each with its alert as it is now (NULLs when
+     * the alert is no longer stored). */
+    [S_ALERT_LOG] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
+                    " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM"
+                    " alert_entries WHERE alert_id = a.id ORDER BY entry_id)), a.count,"
+                    " a.version, l.seq, l.kind FROM alert_log l LEFT JOIN alerts a"
+                    " ON a.id = l.alert_id WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
+    [S_ALERT_LOG_LAST] = "SELECT coalesce(max(seq), 0) FROM alert_log",
     /* An event counts once: the reports grouped into one (entry_events)
      * share a key; any other entry is its own. */
     [S_TAG_COUNTS] = "SELECT t.tag,"
@@ -306,6 +336,19 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_MEMBERS] = "SELECT x.entry_id FROM entry_events x JOIN entries e ON e.id = x.entry_id"
                         " WHERE x.event = ? ORDER BY e.day_first, e.id",
     [S_SPANS_KEPT] = "SELECT 1 FROM mark_spans WHERE rule = ? AND step = ? AND key = ? LIMIT 1",
+    [S_SILENCE_ADD] = "INSERT INTO silences (rule, key, until, author, reason, created_at)"
+                      " VALUES (?, ?, ?, ?, ?, ?)",
+    /* Only an active silence expires: one expired or lapsed stays as it was. */
+    [S_SILENCE_EXPIRE] = "UPDATE silences SET expired_at = ?1 WHERE id = ?2"
+                         " AND expired_at IS NULL AND until > ?1",
+    /* ?1: now; ?2: 1 for every silence, 0 for the active ones; after id ?3. */
+    [S_SILENCES] = "SELECT id, rule, key, until, author, reason, created_at, expired_at"
+                   " FROM silences WHERE id > ?3 AND (?2 OR (expired_at IS NULL AND until > ?1))"
+                   " ORDER BY id LIMIT ?4",
+    [S_SILENCE_ONE] = "SELECT id, rule, key, until, author, reason, created_at, expired_at"
+                      " FROM silences WHERE id = ?",
+    [S_SILENCES_ACTIVE] = "SELECT id, rule, key FROM silences INDEXED BY silences_active"
+                          " WHERE expired_at IS NULL AND until > ? ORDER BY id",
 };
 
 /* The full-text index of entry text lives in a database of its own beside
@@ -402,6 +445,15 @@ struct vg_store {
   size_t nbumped, capbumped;
   uint64_t stored;      /* entries inserted by transactions that committed */
   uint64_t stored_open; /* entries inserted by the open transaction */
+  /* The silences active when the open transaction began (db/013), read
+   * once, at its first alert: no silence can be written meanwhile, since
+   * the transaction holds the write lock. */
+  struct silence {
+    int64_t id;
+    char *rule, *key; /* key NULL: any key */
+  } *silences;
+  size_t nsilences;
+  int silences_read;    /* silences holds the open transaction's */
 };
 
 /* Pages the write-ahead log may hold before the writer checkpoints it
@@ -603,12 +655,24 @@ void vg_store_busy_timeout(vg_store *st, unsigned ms) {
   sqlite3_busy_timeout(st->db, ms > INT_MAX ? INT_MAX : (int)ms);
 }
 
+static void silences_drop(vg_store *st) {
+  for (size_t i = 0; i < st->nsilences; i++) {
+    free(st->silences[i].rule);
+    free(st->silences[i].key);
+  }
+  free(st->silences);
+  st->silences = NULL;
+  st->nsilences = 0;
+  st->silences_read = 0;
+}
+
 void vg_store_close(vg_store *st) {
   if (!st) return;
   for (int i = 0; i < S_COUNT; i++) sqlite3_finalize(st->stmt[i]);
   for (int i = 0; i < T_COUNT; i++) sqlite3_finalize(st->text[i]);
   if (st->db && sqlite3_close(st->db) != SQLITE_OK)
     vg_error("closing the database: %s", sqlite3_errmsg(st->db));
+  silences_drop(st);
   free(st->bumped);
   free(st->path);
   free(st);
@@ -639,6 +703,7 @@ int vg_store_begin(vg_store *st) {
     return VG_EDB;
   }
   st->alerts_before = last;
+  silences_drop(st); /* read again, if an alert comes, as of this transaction */
   st->nbumped = 0;
   st->stored_open = 0;
   return 0;
@@ -1170,6 +1235,8 @@ static int bump(vg_store *st, int64_t id) {
 }
 
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
+  int64_t silence = 0;
+  if (vg_store_silence_match(st, a->rule, a->key, &silence) < 0) return VG_EDB;
   sqlite3_stmt *s = st->stmt[S_ALERT];
   sqlite3_bind_text(s, 1, a->rule, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, a->key ? a->key : "", -1, SQLITE_STATIC);
@@ -1181,6 +1248,8 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
   sqlite3_bind_text(s, 8, st->now, -1, SQLITE_STATIC);
   if (a->count >= 0) sqlite3_bind_int64(s, 9, a->count);
   else sqlite3_bind_null(s, 9);
+  if (silence) sqlite3_bind_int64(s, 10, silence);
+  else sqlite3_bind_null(s, 10);
   if (run(st, S_ALERT)) return VG_EDB;
   int status = VG_STORED;
   if (sqlite3_changes(st->db) == 1) {
@@ -1207,26 +1276,69 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
 }
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
+  char sev[64]; /* the severities as ",warn,crit,": each found between commas */
+  if (q->severity && snprintf(sev, sizeof sev, ",%s,", q->severity) >= (int)sizeof sev)
+    return VG_EINVAL;
   /* One alert by its id: a look-up of the rowid, not a scan by day. */
-  sqlite3_stmt *s = st->stmt[q->entry > 0 ? S_ENTRY_ALERTS : q->id > 0 ? S_ALERT_ONE : S_ALERTS];
+  sqlite3_stmt *s = st->stmt[q->entry > 0  ? S_ENTRY_ALERTS
+                             : q->id > 0     ? S_ALERT_ONE
+                             : q->newest_first ? S_ALERTS_NEWEST
+                                               : S_ALERTS];
   if (q->has_since) sqlite3_bind_int(s, 1, q->since);
   if (q->has_until) sqlite3_bind_int(s, 2, q->until);
   if (q->rule) sqlite3_bind_text(s, 3, q->rule, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 4, q->limit > 0 ? q->limit : -1);
   if (q->id > 0) sqlite3_bind_int64(s, 5, q->id);
   if (q->entry > 0) sqlite3_bind_int64(s, 6, q->entry);
+  if (q->entry <= 0 && q->id <= 0) {
+    if (q->severity) sqlite3_bind_text(s, 7, sev, -1, SQLITE_STATIC);
+    if (q->state) sqlite3_bind_int(s, 8, q->state == VG_ALERT_SILENCED);
+    if (q->has_after) {
+      sqlite3_bind_int(s, 9, q->after_day);
+      sqlite3_bind_int64(s, 10, q->after_id);
+    } else { /* before the first alert, or after the last, in the order asked */
+      sqlite3_bind_int(s, 9, q->newest_first ? INT32_MAX : INT32_MIN);
+      sqlite3_bind_int64(s, 10, q->newest_first ? INT64_MAX : INT64_MIN);
+    }
+  }
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
                       col(s, 5), col(s, 6), col(s, 7),
                       sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
-                      sqlite3_column_int(s, 9)};
+                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 11),
+                      sqlite3_column_int(s, 10)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   return out;
+}
+
+int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_LOG];
+  sqlite3_bind_int64(s, 1, after);
+  sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                      col(s, 5), col(s, 6), col(s, 7),
+                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
+                      sqlite3_column_int(s, 9)};
+    int stored = sqlite3_column_type(s, 0) != SQLITE_NULL;
+    const char *kind = col(s, 11);
+    if ((out = fn(ud, sqlite3_column_int64(s, 10), kind ? kind : "", stored ? &r : NULL))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
+}
+
+int64_t vg_store_alert_log_last(vg_store *st) {
+  long long v = scalar(st, S_ALERT_LOG_LAST);
+  return v < 0 ? VG_EDB : v;
 }
 
 /* ---- correlation state ---- */
@@ -2114,4 +2226,170 @@ int vg_store_rejects_of(vg_store *st, const char *origin, int64_t after, vg_reje
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
   sqlite3_reset(s);
   return out;
+}
+
+/* ---- silences (db/013_silences.sql) ---- */
+
+/* The wall clock, UTC, as the store writes times. */
+static void utc_now(char out[32]) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Reads the silences active at the open transaction's start (or now,
+ * outside one) into st->silences. 0, VG_ENOMEM or VG_EDB. */
+static int silences_read(vg_store *st) {
+  silences_drop(st);
+  char now[32];
+  if (st->now[0] && !sqlite3_get_autocommit(st->db)) snprintf(now, sizeof now, "%s", st->now);
+  else utc_now(now);
+  sqlite3_stmt *s = st->stmt[S_SILENCES_ACTIVE];
+  sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
+  int rc, out = 0;
+  size_t cap = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (st->nsilences == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      struct silence *v = realloc(st->silences, ncap * sizeof *v);
+      if (!v) {
+        out = VG_ENOMEM;
+        break;
+      }
+      st->silences = v;
+      cap = ncap;
+    }
+    struct silence *x = &st->silences[st->nsilences];
+    x->id = sqlite3_column_int64(s, 0);
+    x->rule = strdup(col(s, 1));
+    x->key = sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL : strdup(col(s, 2));
+    st->nsilences++;
+    if (!x->rule || (sqlite3_column_type(s, 2) != SQLITE_NULL && !x->key)) {
+      out = VG_ENOMEM;
+      break;
+    }
+  }
+  if (!out && rc != SQLITE_DONE) {
+    vg_error("database: reading the silences: %s", sqlite3_errmsg(st->db));
+    out = VG_EDB;
+  }
+  sqlite3_reset(s);
+  if (out) silences_drop(st);
+  else st->silences_read = !sqlite3_get_autocommit(st->db); /* outside one: read each time */
+  return out;
+}
+
+int vg_store_silence_match(vg_store *st, const char *rule, const char *key, int64_t *id) {
+  *id = 0;
+  if (!st->silences_read) {
+    int rc = silences_read(st);
+    if (rc) return rc;
+  }
+  const char *k = key ? key : "";
+  for (size_t i = 0; i < st->nsilences; i++) {
+    const struct silence *x = &st->silences[i];
+    if (strcmp(x->rule, rule) == 0 && (!x->key || strcmp(x->key, k) == 0)) {
+      *id = x->id;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int vg_store_silence_add(vg_store *st, const vg_silence_in *in, int64_t *id) {
+  if (!in->rule || !in->rule[0] || (in->key && !in->key[0]) || !in->until || !in->author ||
+      !in->author[0] || !in->reason || !in->reason[0])
+    return VG_EINVAL;
+  if (vg_store_begin(st)) return VG_EDB;
+  if (strcmp(in->until, st->now) <= 0) {
+    vg_store_rollback(st);
+    return VG_EINVAL;
+  }
+  sqlite3_stmt *s = st->stmt[S_SILENCE_ADD];
+  sqlite3_bind_text(s, 1, in->rule, -1, SQLITE_STATIC);
+  if (in->key) sqlite3_bind_text(s, 2, in->key, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 2);
+  sqlite3_bind_text(s, 3, in->until, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 4, in->author, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, in->reason, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 6, st->now, -1, SQLITE_STATIC);
+  if (run(st, S_SILENCE_ADD)) {
+    vg_store_rollback(st);
+    return VG_EDB;
+  }
+  *id = sqlite3_last_insert_rowid(st->db);
+  if (vg_store_commit(st)) {
+    vg_store_rollback(st);
+    return VG_EDB;
+  }
+  return 0;
+}
+
+int vg_store_silence_expire(vg_store *st, int64_t id) {
+  if (vg_store_begin(st)) return VG_EDB;
+  sqlite3_stmt *s = st->stmt[S_SILENCE_EXPIRE];
+  sqlite3_bind_text(s, 1, st->now, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, id);
+  if (run(st, S_SILENCE_EXPIRE)) {
+    vg_store_rollback(st);
+    return VG_EDB;
+  }
+  int changed = sqlite3_changes(st->db);
+  if (vg_store_commit(st)) {
+    vg_store_rollback(st);
+    return VG_EDB;
+  }
+  return changed ? 1 : 0;
+}
+
+/* Calls fn with each row of the silences statement s (bound), then resets it. */
+static int silence_rows(vg_store *st, sqlite3_stmt *s, const char *now, vg_silence_row_fn fn,
+                        void *ud, int *found) {
+  int rc, out = 0;
+  *found = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *until = col(s, 3);
+    vg_silence_row r = {.id = sqlite3_column_int64(s, 0),
+                        .rule = col(s, 1),
+                        .key = col(s, 2),
+                        .until = until,
+                        .author = col(s, 4),
+                        .reason = col(s, 5),
+                        .created_at = col(s, 6),
+                        .expired_at = col(s, 7)};
+    r.active = !r.expired_at && strcmp(until, now) > 0;
+    (*found)++;
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) {
+    vg_error("database: reading the silences: %s", sqlite3_errmsg(st->db));
+    out = VG_EDB;
+  }
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
+}
+
+int vg_store_silences(vg_store *st, int all, int64_t after, long limit, vg_silence_row_fn fn,
+                      void *ud) {
+  char now[32];
+  utc_now(now);
+  sqlite3_stmt *s = st->stmt[S_SILENCES];
+  sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(s, 2, all ? 1 : 0);
+  sqlite3_bind_int64(s, 3, after);
+  sqlite3_bind_int64(s, 4, limit > 0 ? limit : -1);
+  int found;
+  return silence_rows(st, s, now, fn, ud, &found);
+}
+
+int vg_store_silence(vg_store *st, int64_t id, vg_silence_row_fn fn, void *ud) {
+  char now[32];
+  utc_now(now);
+  sqlite3_stmt *s = st->stmt[S_SILENCE_ONE];
+  sqlite3_bind_int64(s, 1, id);
+  int found, rc = silence_rows(st, s, now, fn, ud, &found);
+  return rc ? rc : found ? 1 : 0;
 }

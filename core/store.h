@@ -172,7 +172,9 @@ typedef struct {
 /* Stores a, or finds the alert with its dedup key and adds any entry it
  * did not name yet. Returns VG_STORED (new), VG_AMENDED (it existed and now
  * names more entries: its version went up) or VG_DUPLICATE (it existed and
- * nothing changed), with its id; or VG_EDB. */
+ * nothing changed), with its id; or VG_EDB. A new alert is marked with the
+ * silence vg_store_silence_match gives for its rule and key (an alert that
+ * existed keeps the silence it had, or none). */
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
 
 /* Re-points alert id at a's date, day, message and count, naming a's
@@ -189,10 +191,19 @@ int vg_store_alert_adopt(vg_store *st, const vg_alert_in *a);
 /* Whether an alert with this dedup key exists: 1 with its id, 0, or VG_EDB. */
 int vg_store_alert_find(vg_store *st, const char *dedup, int64_t *id);
 
+/* Which alerts vg_alert_query.state selects (0: all). */
+enum { VG_ALERT_ACTIVE = 1, VG_ALERT_SILENCED = 2 };
+
 typedef struct {
   int has_since, has_until;
   int32_t since, until; /* day numbers, on the alert's day */
   const char *rule;     /* or NULL */
+  const char *severity; /* the severities listed, joined by ',' ("warn,crit"), or NULL: all */
+  int state;            /* VG_ALERT_ACTIVE or VG_ALERT_SILENCED alone; 0: both */
+  int newest_first;     /* the latest day first (then the highest id), not date order */
+  int has_after;        /* resume after the alert (after_day, after_id), in the order asked */
+  int32_t after_day;
+  int64_t after_id;
   long limit;           /* <= 0: no limit */
   int64_t id;           /* > 0: that alert only */
   int64_t entry;        /* > 0: the alerts that name this entry only (the other
@@ -205,11 +216,72 @@ typedef struct {
   const char *entries; /* entry ids joined by ',' */
   long long count;     /* how many events its window held (a threshold), or -1 */
   int version;         /* 1, and one more each time it was amended */
+  int64_t silence_id;  /* the silence active when it was raised; 0: none */
+  int32_t day;         /* the day number of date's first day */
 } vg_alert_row;
 
 typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);
-/* Calls fn for each matching alert in date order. 0, fn's non-zero, or VG_EDB. */
+/* Calls fn for each matching alert in date order (the day, then the id), or
+ * the reverse with newest_first. 0, fn's non-zero, VG_EINVAL (a severity
+ * list too long to be one), or VG_EDB. */
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud);
+
+/* ---- silences (db/013_silences.sql) ----
+ * A silence keeps the alerts of a rule (of one key, or of any) from the
+ * daemon's sinks until a time; they are still stored, marked with it. It
+ * is active while it is not expired and its `until` is after the wall
+ * clock (UTC): silences are about the operators' time, not the entries'
+ * dates. Inside a write transaction "now" is the time it began (the same
+ * instant as the ingestion time it stamps). Times are ISO 8601 UTC text,
+ * "YYYY-MM-DDTHH:MM:SSZ", as the callers normalise them. */
+
+/* A silence to add. */
+typedef struct {
+  const char *rule;   /* not empty */
+  const char *key;    /* NULL: any key; else not empty */
+  const char *until;  /* UTC, "YYYY-MM-DDTHH:MM:SSZ", after now */
+  const char *author, *reason; /* not empty */
+} vg_silence_in;
+
+/* A stored silence; strings live until the callback returns. */
+typedef struct {
+  int64_t id;
+  const char *rule, *key; /* key NULL: any key */
+  const char *until, *author, *reason, *created_at;
+  const char *expired_at; /* NULL until expired by hand */
+  int active;             /* not expired, and until is after the wall clock now */
+} vg_silence_row;
+typedef int (*vg_silence_row_fn)(void *ud, const vg_silence_row *row);
+
+/* Adds a silence in a transaction of its own (call it outside one), made
+ * now: 0 with its id, VG_EINVAL (a field empty, or until not after now:
+ * nothing written) or VG_EDB. */
+int vg_store_silence_add(vg_store *st, const vg_silence_in *in, int64_t *id);
+/* Expires silence id now, in a transaction of its own: 1 when it did, 0
+ * when there is no active silence of that id (absent, expired already, or
+ * lapsed: nothing changes), or VG_EDB. */
+int vg_store_silence_expire(vg_store *st, int64_t id);
+/* Calls fn for the silences whose id is above `after`, by id, at most
+ * limit (<= 0: all): the active ones, or every one when `all`. 0, fn's
+ * non-zero, or VG_EDB. */
+int vg_store_silences(vg_store *st, int all, int64_t after, long limit, vg_silence_row_fn fn,
+                      void *ud);
+/* Calls fn with silence id: 1, 0 when there is none, fn's non-zero, or VG_EDB. */
+int vg_store_silence(vg_store *st, int64_t id, vg_silence_row_fn fn, void *ud);
+/* The first (lowest id) silence active for an alert of rule and key (NULL
+ * or "" for none): 1 with its id, 0 with *id = 0 when none, or VG_EDB /
+ * VG_ENOMEM. Inside a transaction the active silences are read once, at
+ * its first call, and kept until the next begins: no query per alert. */
+int vg_store_silence_match(vg_store *st, const char *rule, const char *key, int64_t *id);
+
+/* Calls fn for each alert change (db/014_alert_log.sql) with a seq after
+ * `after`, in seq order, at most limit (<= 0: no limit): kind is "alert"
+ * (new) or "amend", row the alert as it is now, or NULL when it is no
+ * longer stored. 0, fn's non-zero, or VG_EDB. */
+typedef int (*vg_alert_log_fn)(void *ud, int64_t seq, const char *kind, const vg_alert_row *row);
+int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn fn, void *ud);
+/* The seq of the last alert change, 0 when there is none, or VG_EDB. */
+int64_t vg_store_alert_log_last(vg_store *st);
 
 /* ---- correlation state (see db/002_marks.sql) ---- */
 

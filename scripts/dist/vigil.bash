@@ -23,7 +23,7 @@ _vigil_digests() {
 
 _vigil() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run ingest query show alerts poll feeds digest check test eval replay config"
+  local commands="run ingest query show alerts silence poll feeds digest check test eval replay config"
   local globals="--db --config --log-level --quiet --verbose --json --help"
   COMPREPLY=()
 
@@ -54,7 +54,8 @@ _vigil() {
     return
     ;;
   --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
-  --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed)
+  --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed | \
+    --key | --for | --author | --reason)
     return ;;
   esac
 
@@ -73,6 +74,7 @@ _vigil() {
   ingest) opts="--format --source --rules --no-rules --skip-broken" ;;
   query) opts="--since --until --source --tag --text --limit" ;;
   alerts) opts="--since --until --rule --limit" ;;
+  silence) opts="--rule --key --until --for --author --reason --all" ;;
   poll) opts="--format --source --rules --no-rules --skip-broken --follow-redirects" ;;
   feeds) opts="--all" ;;
   digest) opts="--at --out --list" ;;
@@ -88,6 +90,15 @@ _vigil() {
   case $cmd in
   ingest | check | test | eval | config) _vigil_files ;;
   digest) mapfile -t COMPREPLY < <(compgen -W "$(_vigil_digests)" -- "$cur") ;;
+  silence) # its action, once
+    local j act=""
+    for ((j = i + 1; j < COMP_CWORD; j++)); do
+      case ${COMP_WORDS[j]} in
+      add | list | expire) act=${COMP_WORDS[j]} ;;
+      esac
+    done
+    [[ -z $act ]] && mapfile -t COMPREPLY < <(compgen -W "add list expire" -- "$cur")
+    ;;
   esac
 }
 complete -F _vigil vigil

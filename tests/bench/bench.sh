@@ -9,6 +9,7 @@
 #   (d) the daemon over its Unix socket, 4 connections, unpaced and paced
 #   (e) SEC doing the same event-time correlation, count checked exactly
 #   (f) 1M more entries into stores already holding 0, 1M and 5M entries
+#   (g) the live alert stream: alerts at a steady rate to 100 subscribers
 # and prints one table, also written to bench/results.txt. Exits non-zero
 # when an alert count differs from the reference or a run fails.
 #
@@ -270,6 +271,38 @@ stored=$(sqlite3 "$B/a.db" 'select count(*) from entries')
 ingest a "$N" "$B/grow-5m.jsonl" --no-rules
 row "(f) 1M into a store of 5M" "$rate" "$rss" "-" "store of $(du -m "$B/a.db" | cut -f1) MB after"
 fresh a
+
+# ---- (g) the live alert stream's fan-out ----
+SSE_ALERTS=1000
+SSE_RATE=100
+SSE_SUBS=100
+say "(g) GET /v1/alerts/stream: $SSE_ALERTS alerts at $SSE_RATE/s to $SSE_SUBS subscribers"
+fresh g
+rm -f "$B/vigil.sock"
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/time -v -o "$B/g.time" ./vigil run --config "$CONF" --db "$B/g.db" \
+  --socket "$B/vigil.sock" --listen '' --spool '' --http-listen "127.0.0.1:$http_port" \
+  --rules tests/bench/sse.lua 2> "$B/g.log" &
+DAEMON_TIME_PID=$!
+for _ in $(seq 100); do [ -S "$B/vigil.sock" ] && break; sleep 0.1; done
+rc=0
+python3 tests/bench/sse_fanout.py "127.0.0.1:$http_port" "$B/vigil.sock" "$SSE_ALERTS" \
+  "$SSE_RATE" "$SSE_SUBS" > "$B/g.out" || rc=$?
+cat "$B/g.out"
+drc=0
+stop_daemon || drc=$?
+if [ "$rc" -ne 0 ] || [ "$drc" -ne 0 ]; then
+  echo "  FAILED: sse_fanout exited $rc, the daemon $drc; see $B/g.log" >&2
+  failed=1
+fi
+field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$B/g.out"; }
+row "(g) SSE fan-out, $SSE_SUBS subscribers" "$SSE_RATE" "$(rss_mb "$B/g.time")" \
+    "$((SSE_ALERTS * SSE_SUBS)) / $(field delivered)" \
+    "events; p50 $(field p50_ms) ms, p99 $(field p99_ms) ms, max $(field max_ms) ms"
+note "(g) entries/s is the alerts raised a second; each reached every subscriber"
+note "    (tests/bench/sse_fanout.py: one asyncio process); the delay is from the entry's"
+note "    send on the socket to the event's arrival at a subscriber: batch, commit, read, send."
+fresh g
 
 # ---- the table ----
 total=$SECONDS

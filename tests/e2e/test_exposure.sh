@@ -1,12 +1,13 @@
 #!/bin/sh
 # End-to-end: who can feed the daemon. Checked:
 #
-#   - by default it listens on its Unix socket alone (mode 0600: the user
-#     nobody is refused there), with no TCP port;
+#   - by default it takes entries on its Unix socket alone (mode 0600: the
+#     user nobody is refused there), with no line-protocol TCP port, and its
+#     one TCP listener is the HTTP API on loopback;
 #   - an HTTP request on the TCP port (a browser, or a web page posting to
 #     127.0.0.1) is answered with an HTTP 400 saying the port speaks the line
-#     protocol, and nothing of it is stored: no entry, no reject, no alert
-#     from the shipped rules;
+#     protocol and naming the HTTP API's address, and nothing of it is
+#     stored: no entry, no reject, no alert from the shipped rules;
 #   - a TCP listener off loopback without a token does not start;
 #   - with a token (off loopback, or on it), a client's first line must be
 #     "auth TOKEN": the right one is answered "ok auth" and its lines are
@@ -52,8 +53,13 @@ bg_started $!
 check "a daemon on the defaults is ready" wait_for 20 grep -q ' ready$' "$T/default.log"
 dpid=$(cat "$T/default.pid")
 check "... listening on its Unix socket" grep -q "listening on unix:$T/default.sock" "$T/default.log"
-check "... and on no TCP port (log)" sh -c "! grep -q 'listening on tcp' '$T/default.log'"
-is "... and on no TCP port (ss)" "$(ss -Hltnp 2>/dev/null | grep -c "pid=$dpid,")" 0
+check "... and on no line-protocol TCP port (log)" sh -c "! grep -q 'listening on tcp' '$T/default.log'"
+# Its one TCP listener is the HTTP API on 127.0.0.1:7434, unless another
+# program holds that port (then it warns and has none).
+is "... and on no TCP port off loopback (ss)" \
+  "$(ss -Hltnp 2>/dev/null | grep "pid=$dpid," | grep -vc '127\.0\.0\.1:7434 ')" 0
+like "... the HTTP API on loopback, or said to be off" "$(cat "$T/default.log")" \
+  'listening on http://127\.0\.0\.1:7434/|cannot listen on http:127\.0\.0\.1:7434: .*going on without'
 reply=$(printf '%s\n' "$ICBM" | timeout 30 socat -t 20 - "UNIX-CONNECT:$T/default.sock" 2>&1)
 like "... where its owner is answered" "$reply" '^ok [0-9]+$'
 if [ $can_drop -eq 1 ]; then
@@ -76,6 +82,8 @@ curl -sS -i --max-time 30 -X POST --data-binary "$ICBM
 like "a POST is answered HTTP/1.1 400" "$(head -n 1 "$T/post.out")" '^HTTP/1\.1 400 '
 like "... saying the port speaks the line protocol" "$(cat "$T/post.out")" \
   "speaks vigil's line protocol .*Nothing was stored"
+like "... and where the HTTP API is" "$(cat "$T/post.out")" \
+  "The HTTP API is at http://127\\.0\\.0\\.1:$HTTP_PORT/"
 curl -sS -i --max-time 30 "http://127.0.0.1:$PORT/feed?x=1" >"$T/get.out" 2>"$T/get.err"
 like "a GET is answered HTTP/1.1 400" "$(head -n 1 "$T/get.out")" '^HTTP/1\.1 400 '
 is "nothing of either request is stored, rejected or alerted on" "$(counts)" \

@@ -119,6 +119,22 @@ static void test_defaults(void **state) {
   assert_int_equal(vg_config_check(&fx->cfg, err, sizeof err), 0);
 }
 
+/* Alerts' links: under public_url (its trailing '/' dropped), else the
+ * HTTP listen address, else none. */
+static void test_link_base(void **state) {
+  fixture *fx = *state;
+  char base[64];
+  assert_int_equal(vg_config_link_base(&fx->cfg, base, sizeof base), 21);
+  assert_string_equal(base, "http://127.0.0.1:7434");
+  vg_config_set(&fx->cfg.public_url, "https://vigil.example.org/watch//");
+  assert_int_equal(vg_config_link_base(&fx->cfg, base, sizeof base), 31);
+  assert_string_equal(base, "https://vigil.example.org/watch");
+  vg_config_set(&fx->cfg.public_url, "");
+  vg_config_set(&fx->cfg.http_listen, "");
+  assert_int_equal(vg_config_link_base(&fx->cfg, base, sizeof base), 0);
+  assert_string_equal(base, "");
+}
+
 static void test_file_settings_are_taken(void **state) {
   fixture *fx = *state;
   load_ok(fx, "-- a site configuration\n"
@@ -699,6 +715,7 @@ int main(void) {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
   const struct CMUnitTest tests[] = {
       T(test_defaults),
+      T(test_link_base),
       T(test_resolve_defaults_keep_the_checkout_layout),
       T(test_resolve_beside_the_database),
       T(test_resolve_under_state_dir),

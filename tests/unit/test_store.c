@@ -17,7 +17,12 @@
  * And what `vigil show` and `vigil query` read of one entry: its latest
  * update beside its first text, its updates oldest first, its marks and the
  * alerts that name it; a text search finds an entry by any version of its
- * text, and an index holding updates of another database is rebuilt. */
+ * text, and an index holding updates of another database is rebuilt.
+ * Silences: added (a time past or an empty field refused), listed (active,
+ * or all, by pages), expired once and kept; a new alert is marked with the
+ * first active silence of its rule and key (or any key), one added by
+ * another connection is seen at the next transaction, and an amended alert
+ * keeps the silence it had. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1330,6 +1335,358 @@ static void test_marks_and_alerts_of_an_entry(void **state) {
   assert_string_equal(got, "");
 }
 
+/* ---- silences (db/013_silences.sql) ---- */
+
+static int silence_cb(void *ud, const vg_alert_row *row) {
+  *(int64_t *)ud = row->silence_id;
+  return 0;
+}
+/* The silence alert id was marked with (0: none). */
+static int64_t alert_silence(vg_store *st, int64_t id) {
+  int64_t v = -1;
+  vg_alert_query q = {.id = id};
+  assert_int_equal(vg_store_alerts(st, &q, silence_cb, &v), 0);
+  return v;
+}
+
+/* What a listing of silences gave, copied out of the callback. */
+typedef struct {
+  size_t n;
+  int64_t id[8];
+  int active[8];
+  int expired[8]; /* expired_at is set */
+  int any_key[8];
+  char author[8][32];
+} silences_seen;
+
+static int silence_row_cb(void *ud, const vg_silence_row *r) {
+  silences_seen *s = ud;
+  if (s->n == 8) return 1;
+  s->id[s->n] = r->id;
+  s->active[s->n] = r->active;
+  s->expired[s->n] = r->expired_at != NULL;
+  s->any_key[s->n] = r->key == NULL;
+  snprintf(s->author[s->n], sizeof s->author[0], "%s", r->author);
+  s->n++;
+  return 0;
+}
+
+/* A UTC time `secs` from now, as silences keep them. */
+static void from_now(long secs, char out[32]) {
+  time_t t = time(NULL) + secs;
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void test_silences_added_listed_and_expired(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  char hour[32], past[32];
+  from_now(3600, hour);
+  from_now(-60, past);
+  vg_silence_in a = {"border-incident", "Panmunjom", hour, "duty officer", "a drill"};
+  int64_t id = 0;
+  assert_int_equal(vg_store_silence_add(st, &a, &id), 0);
+  assert_int_equal(id, 1);
+  vg_silence_in any = {"border-incident", NULL, hour, "kim", "every key"};
+  assert_int_equal(vg_store_silence_add(st, &any, &id), 0);
+  assert_int_equal(id, 2);
+  /* Refused, nothing written: a time past, an empty author or key. */
+  vg_silence_in bad = a;
+  bad.until = past;
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+  bad = a;
+  bad.author = "";
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+  bad = a;
+  bad.key = "";
+  assert_int_equal(vg_store_silence_add(st, &bad, &id), VG_EINVAL);
+
+  silences_seen s = {0};
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 2);
+  assert_int_equal(s.id[0], 1);
+  assert_true(s.active[0] && !s.expired[0] && !s.any_key[0]);
+  assert_true(s.any_key[1]);
+  assert_string_equal(s.author[0], "duty officer");
+
+  /* Expired: once; again, or one absent, changes nothing. */
+  assert_int_equal(vg_store_silence_expire(st, 1), 1);
+  assert_int_equal(vg_store_silence_expire(st, 1), 0);
+  assert_int_equal(vg_store_silence_expire(st, 99), 0);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.id[0], 2);
+  /* Every one, kept for the record; by pages. */
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 1, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 2);
+  assert_true(!s.active[0] && s.expired[0]);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 1, 1, 1, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 1);
+  assert_int_equal(s.id[0], 2);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silence(st, 1, silence_row_cb, &s), 1);
+  assert_true(s.expired[0]);
+  assert_int_equal(vg_store_silence(st, 99, silence_row_cb, &s), 0);
+
+  /* A silence that lapsed (until passed, never expired by hand) is not
+   * active, and expiring it changes nothing. */
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+  char sql[256];
+  snprintf(sql, sizeof sql, "UPDATE silences SET until = '%s' WHERE id = 2", past);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silences(st, 0, 0, 0, silence_row_cb, &s), 0);
+  assert_int_equal(s.n, 0);
+  assert_int_equal(vg_store_silence_expire(st, 2), 0);
+  memset(&s, 0, sizeof s);
+  assert_int_equal(vg_store_silence(st, 2, silence_row_cb, &s), 1);
+  assert_true(!s.active[0] && !s.expired[0]);
+}
+
+static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  char hour[32];
+  from_now(3600, hour);
+  int64_t e[2];
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2024-03-03: Soldiers cross the border at Panmunjom.", "desk", &e[0]),
+                   VG_STORED);
+  assert_int_equal(add(st, "2024-03-04: Warning shots at Cheorwon.", "desk", &e[1]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+
+  /* Added by another connection, as `vigil silence add` does beside the
+   * daemon: the next transaction here sees it. */
+  char err[256];
+  vg_store *cli = vg_store_open(fx->path, 0, err, sizeof err);
+  assert_non_null(cli);
+  vg_silence_in s = {"border", "Panmunjom", hour, "duty officer", "a drill"};
+  int64_t sid;
+  assert_int_equal(vg_store_silence_add(cli, &s, &sid), 0);
+  assert_int_equal(sid, 1);
+
+  int64_t one[] = {e[0]}, both[] = {e[0], e[1]}, id[4];
+  vg_alert_in a = {"border", "Panmunjom", "border\x1f" "1", "warn", "a crossing", "2024-03-03",
+                   0, one, 1, -1};
+  vg_alert_in other_key = {"border", "Cheorwon", "border\x1f" "2", "warn", "shots", "2024-03-04",
+                           0, one, 1, -1};
+  vg_alert_in no_key = {"border", NULL, "border\x1f" "3", "warn", "shots", "2024-03-04",
+                        0, one, 1, -1};
+  vg_alert_in other_rule = {"shots", "Panmunjom", "shots\x1f" "1", "warn", "shots", "2024-03-04",
+                            0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_alert(st, &a, &id[0]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &other_key, &id[1]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &no_key, &id[2]), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &other_rule, &id[3]), VG_STORED);
+  int64_t match = -1;
+  assert_int_equal(vg_store_silence_match(st, "border", "Panmunjom", &match), 1);
+  assert_int_equal(match, 1);
+  assert_int_equal(vg_store_silence_match(st, "border", "", &match), 0);
+  assert_int_equal(match, 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[0]), 1);
+  assert_int_equal(alert_silence(st, id[1]), 0);
+  assert_int_equal(alert_silence(st, id[2]), 0);
+  assert_int_equal(alert_silence(st, id[3]), 0);
+
+  /* A silence of any key, then the first one expired: a new alert takes
+   * the silence still active; the amended one keeps the one it had. */
+  vg_silence_in any = {"border", NULL, hour, "kim", "every key"};
+  assert_int_equal(vg_store_silence_add(cli, &any, &sid), 0);
+  assert_int_equal(sid, 2);
+  assert_int_equal(vg_store_silence_expire(cli, 1), 1);
+  vg_alert_in later = {"border", "Panmunjom", "border\x1f" "4", "warn", "again", "2024-03-05",
+                       0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  a.entries = both;
+  a.nentries = 2;
+  int64_t again;
+  assert_int_equal(vg_store_alert(st, &a, &again), VG_AMENDED);
+  assert_int_equal(again, id[0]);
+  assert_int_equal(vg_store_alert(st, &later, &id[1]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[0]), 1);
+  assert_int_equal(alert_silence(st, id[1]), 2);
+
+  /* Both expired: alerts go unsilenced again. */
+  assert_int_equal(vg_store_silence_expire(cli, 2), 1);
+  vg_alert_in last = {"border", "Panmunjom", "border\x1f" "5", "warn", "once more", "2024-03-06",
+                      0, one, 1, -1};
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_alert(st, &last, &id[2]), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(alert_silence(st, id[2]), 0);
+  vg_store_close(cli);
+}
+
+/* The ids (and days) of the alerts q selects, as "ID@DAY;...". */
+static int collect_alert_day(void *ud, const vg_alert_row *a) {
+  char *out = ud;
+  size_t n = strlen(out);
+  snprintf(out + n, 256 - n, "%lld@%d;", (long long)a->id, (int)a->day);
+  return 0;
+}
+static const char *alerts_of(vg_store *st, const vg_alert_query *q) {
+  static char got[256];
+  got[0] = '\0';
+  assert_int_equal(vg_store_alerts(st, q, collect_alert_day, got), 0);
+  return got;
+}
+
+static void test_alerts_latest_first_filtered_and_paged(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  add_text_entries(st);
+  int64_t one[] = {1}, id;
+  static const struct { const char *rule, *dedup, *severity; int32_t day; } in[] = {
+      {"r1", "a1", "warn", 100}, {"r1", "a2", "crit", 300}, {"r2", "a3", "info", 200},
+      {"r1", "a4", "warn", 300}, {"r2", "a5", "warn", 50}};
+  assert_int_equal(vg_store_begin(st), 0);
+  for (size_t i = 0; i < 5; i++) {
+    vg_alert_in a = {in[i].rule, "", in[i].dedup, in[i].severity, "m", "1970-01-01",
+                     in[i].day, one, 1, -1};
+    assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
+    assert_int_equal(id, (int64_t)i + 1);
+  }
+  assert_int_equal(vg_store_commit(st), 0);
+  vg_alert_query q = {0};
+  assert_string_equal(alerts_of(st, &q), "5@50;1@100;3@200;2@300;4@300;");
+  q.newest_first = 1;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;3@200;1@100;5@50;");
+  q.severity = "warn";
+  assert_string_equal(alerts_of(st, &q), "4@300;1@100;5@50;");
+  q.severity = "warn,crit";
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;1@100;5@50;");
+  q.severity = "info";
+  q.rule = "r2";
+  assert_string_equal(alerts_of(st, &q), "3@200;");
+  q.severity = "info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit,info,warn,crit";
+  char got[256] = "";
+  assert_int_equal(vg_store_alerts(st, &q, collect_alert_day, got), VG_EINVAL);
+  q.severity = NULL;
+  assert_string_equal(alerts_of(st, &q), "3@200;5@50;"); /* nothing of it stays bound */
+  q.rule = NULL;
+  q.state = VG_ALERT_SILENCED; /* none is, before silences exist */
+  assert_string_equal(alerts_of(st, &q), "");
+  q.state = VG_ALERT_ACTIVE;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;3@200;1@100;5@50;");
+  /* Pages of two: each resumes after the last alert of the one before. */
+  q.limit = 2;
+  assert_string_equal(alerts_of(st, &q), "4@300;2@300;");
+  q.has_after = 1;
+  q.after_day = 300;
+  q.after_id = 2;
+  assert_string_equal(alerts_of(st, &q), "3@200;1@100;");
+  q.after_day = 100;
+  q.after_id = 1;
+  assert_string_equal(alerts_of(st, &q), "5@50;");
+  q.after_day = 50;
+  q.after_id = 5;
+  assert_string_equal(alerts_of(st, &q), "");
+  /* In date order, after comes later. */
+  q.newest_first = 0;
+  q.after_day = 200;
+  q.after_id = 3;
+  assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+  q.has_since = 1;
+  q.since = 300;
+  q.limit = 0;
+  assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+static int collect_change(void *ud, int64_t seq, const char *kind, const vg_alert_row *a) {
+  char *out = ud;
+  size_t n = strlen(out);
+  if (a) snprintf(out + n, 256 - n, "%lld:%s:%lld:v%d;", (long long)seq, kind, (long long)a->id,
+                  a->version);
+  else snprintf(out + n, 256 - n, "%lld:%s:gone;", (long long)seq, kind);
+  return 0;
+}
+
+/* Each new alert and each new version of one is a change in the alert log,
+ * in the transaction that makes it: none when it rolls back. */
+static void test_alert_log_holds_new_and_amended_alerts(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  assert_int_equal(vg_store_alert_log_last(st), 0);
+  int64_t e[3];
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-11-21: North Korea launches a missile.", "desk", &e[0]),
+                   VG_STORED);
+  assert_int_equal(add(st, "2023-12-01: The allies hold a drill.", "desk", &e[1]), VG_STORED);
+  int64_t one[] = {e[0]}, two[] = {e[0], e[1]};
+  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "a launch", "2023-11-21", 0, one, 1, -1};
+  vg_alert_in b = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01", 0,
+                   one, 1, -1};
+  int64_t ida = 0, idb = 0;
+  assert_int_equal(vg_store_alert(st, &a, &ida), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* Amended in a later transaction: a change of its own. */
+  assert_int_equal(vg_store_begin(st), 0);
+  b.entries = two;
+  b.nentries = 2;
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_AMENDED);
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_DUPLICATE);
+  assert_int_equal(vg_store_commit(st), 0);
+  /* Rolled back: no change. */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2023-12-02: North Korea launches again.", "desk", &e[2]), VG_STORED);
+  vg_alert_in c = {"launch", "", "launch\x1f" "2", "warn", "again", "2023-12-02", 0, e + 2, 1, -1};
+  int64_t idc = 0;
+  assert_int_equal(vg_store_alert(st, &c, &idc), VG_STORED);
+  vg_store_rollback(st);
+
+  char got[256] = "", want[256];
+  assert_int_equal(vg_store_alert_log(st, 0, 0, collect_change, got), 0);
+  /* The alert as it is now: version 2 for the second even at its first change. */
+  snprintf(want, sizeof want, "1:alert:%lld:v1;2:alert:%lld:v2;3:amend:%lld:v2;",
+           (long long)ida, (long long)idb, (long long)idb);
+  assert_string_equal(got, want);
+  got[0] = '\0';
+  assert_int_equal(vg_store_alert_log(st, 1, 1, collect_change, got), 0);
+  snprintf(want, sizeof want, "2:alert:%lld:v2;", (long long)idb);
+  assert_string_equal(got, want);
+  assert_int_equal(vg_store_alert_log_last(st), 3);
+  assert_int_equal(sql_int(fx->path, "SELECT version FROM alert_log WHERE seq = 2"), 1);
+  assert_int_equal(sql_int(fx->path, "SELECT version FROM alert_log WHERE seq = 3"), 2);
+  /* A change whose alert is no longer stored is still given, without it. */
+  sql_exec(fx->path, "PRAGMA foreign_keys = ON; DELETE FROM alerts WHERE rule = 'launch'");
+  got[0] = '\0';
+  assert_int_equal(vg_store_alert_log(st, 0, 2, collect_change, got), 0);
+  snprintf(want, sizeof want, "1:alert:gone;2:alert:%lld:v2;", (long long)idb);
+  assert_string_equal(got, want);
+}
+
+/* The alerts a database holds when the log comes in are its first changes,
+ * in id order, at their version. */
+static void test_migration_logs_the_alerts_there(void **state) {
+  fixture *fx = *state;
+  vg_store_close(open_store(fx)); /* then as vigil left it before the log */
+  fx->st = NULL;
+  sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
+                     "DROP TABLE alert_log; PRAGMA user_version = 12;"
+                     "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
+  sql_exec(fx->path,
+           "INSERT INTO alerts (id, rule, dedup_key, date, day, severity, message, created_at,"
+           " version) VALUES"
+           " (7, 'b', 'b', '2023-03-02', 0, 'info', 'later', '2023-03-02T10:00:00Z', 2),"
+           " (4, 'a', 'a', '2023-03-01', 0, 'warn', 'earlier', '2023-03-01T10:00:00Z', 1)");
+  vg_store *st = open_store(fx);
+  char got[256] = "";
+  assert_int_equal(vg_store_alert_log(st, 0, 0, collect_change, got), 0);
+  assert_string_equal(got, "1:alert:4:v1;2:alert:7:v2;");
+  assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alert_log WHERE seq = 1"
+                                     " AND at = '2023-03-01T10:00:00Z' AND version = 1"), 1);
+  assert_int_equal(vg_store_alert_log_last(st), 2);
+}
+
 int main(void) {
   vg_log_set_level(VG_LOG_WARN);
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1339,6 +1696,8 @@ int main(void) {
       T(test_reopen_keeps_version_and_entries),
       T(test_insert_then_duplicate_gives_same_id),
       T(test_alert_amended_only_when_it_changes),
+      T(test_alert_log_holds_new_and_amended_alerts),
+      T(test_migration_logs_the_alerts_there),
       T(test_old_threshold_alert_is_adopted_by_its_day),
       T(test_query_row_holds_the_entry),
       T(test_rollback_keeps_nothing),
@@ -1378,6 +1737,9 @@ int main(void) {
       T(test_text_index_of_other_updates_is_rebuilt),
       T(test_text_index_ahead_of_its_database_updates_is_rebuilt),
       T(test_marks_and_alerts_of_an_entry),
+      T(test_silences_added_listed_and_expired),
+      T(test_silence_marks_new_alerts_of_its_rule_and_key),
+      T(test_alerts_latest_first_filtered_and_paged),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

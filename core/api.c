@@ -339,6 +339,9 @@ static const route routes[] = {
     {"GET", "/v1/feeds", vg_api_feeds},
     {"GET", "/v1/digests", vg_api_digests},
     {"GET", "/v1/digests/*/*", vg_api_digest_file},
+    {"GET", "/metrics", vg_api_metrics},
+    {"GET", "/v1/rules", vg_api_rules_list},
+    {"POST", "/v1/rules/reload", vg_api_rules_reload},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */
@@ -472,6 +475,7 @@ void vg_api_reload(server *srv) {
 
 void vg_api_stop(server *srv) {
   vg_api_stream_stop(srv);
+  vg_api_rules_stop(srv);
   vg_http_stop(state.http);
   state.http = NULL;
   srv->http = NULL;

@@ -4,6 +4,8 @@
  *                  and /readyz, alerts' links
  *   api_silences.c /v1/silences
  *   api_stream.c   GET /v1/alerts/stream: alert changes as Server-Sent Events
+ *   api_metrics.c  GET /metrics (metrics.h)
+ *   api_rules.c    GET /v1/rules, POST /v1/rules/reload
  *   api_dashboard.c GET /, the dashboard's page
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
@@ -95,6 +97,26 @@ void vg_api_feeds(server *srv, vg_http_req *r, char *const *args);
 /* api_digests.c: GET /v1/digests (limit) and GET /v1/digests/{name}/{file}. */
 void vg_api_digests(server *srv, vg_http_req *r, char *const *args);
 void vg_api_digest_file(server *srv, vg_http_req *r, char *const *args);
+/* ---- api_metrics.c: GET /metrics ---- */
+void vg_api_metrics(server *srv, vg_http_req *r, char *const *args);
+
+/* ---- api_rules.c: GET /v1/rules, POST /v1/rules/reload ---- */
+void vg_api_rules_list(server *srv, vg_http_req *r, char *const *args);
+void vg_api_rules_reload(server *srv, vg_http_req *r, char *const *args);
+/* The rules in force are `rules` (on the loop, while no job runs: at the
+ * start and in a reload job's done()): what GET /v1/rules lists. */
+void vg_api_rules_loaded(server *srv, const vg_rules *rules);
+/* A reload job was taken: the reload requests waiting are its. */
+void vg_api_rules_reload_taken(server *srv);
+/* That job is done: its requests are answered with how it went: `loaded`
+ * rules, and `errors` (a cJSON array of {"file", "message"}, taken), or
+ * failed (no rules could be loaded at all: 500). */
+void vg_api_rules_reload_done(server *srv, size_t loaded, cJSON *errors, int failed);
+/* The daemon stops: reload requests not yet taken are answered 503. */
+void vg_api_rules_stop(server *srv);
+/* Frees the list of rules; after the loop has ended. */
+void vg_api_rules_free(void);
+
 /* api_dashboard.c: GET /, the dashboard's page (text/html, with its
  * Content-Security-Policy). */
 void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);

@@ -1,5 +1,6 @@
 /* batch.c — one transaction of ingestion; see batch.h. */
 #include "batch.h"
+#include "metrics.h"
 
 #include "vigil.h"
 
@@ -26,6 +27,7 @@ int vg_batch_begin(vg_batch *b) {
     return VG_EDB;
   }
   b->open = 1;
+  vg_metrics_rollback(); /* nothing counted outside a transaction carries into it */
   return 0;
 }
 
@@ -53,15 +55,21 @@ static void hand_over(vg_batch *b) {
 int vg_batch_end(vg_batch *b, int rc, int (*before_commit)(void *ud), void *ud) {
   if (b->open && rc == 0) rc = vg_ingest_flush(&b->ig);
   if (b->open && rc == 0 && before_commit) rc = before_commit(ud);
-  if (b->open && rc == 0) rc = vg_store_commit(b->ig.st);
+  if (b->open && rc == 0) {
+    uint64_t t0 = vg_metrics_now_ns();
+    rc = vg_store_commit(b->ig.st);
+    if (rc == 0) vg_metrics_commit_seconds((double)(vg_metrics_now_ns() - t0) / 1e9);
+  }
   if (rc == 0) {
     b->open = 0;
+    vg_metrics_commit(); /* the lines it counted count now */
     hand_over(b);
     return 0;
   }
   say_why(b, rc); /* first: the rollback would replace the store's message */
   if (b->open) vg_store_rollback(b->ig.st);
   b->open = 0;
+  vg_metrics_rollback();
   vg_alert_list_clear(&b->raised);
   return rc;
 }

@@ -166,8 +166,13 @@ static void log_report(void *ud, const char *file, const char *msg) {
 }
 
 vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors) {
+  return vg_cli_load_rules_to(cfg, prev, errors, log_report, NULL);
+}
+
+vg_rules *vg_cli_load_rules_to(const vg_config *cfg, const vg_rules *prev, int *errors,
+                               vg_rules_report_fn report, void *ud) {
   vg_rules_limits lim = vg_cli_rule_limits(cfg);
-  vg_rules *r = vg_rules_load_paths(cfg->rules, prev, &lim, log_report, NULL, errors);
+  vg_rules *r = vg_rules_load_paths(cfg->rules, prev, &lim, report, ud, errors);
   char names[1024];
   if (r)
     vg_info("rules: %zu loaded from %s%s", vg_rules_count(r), rules_names(cfg, names, sizeof names),

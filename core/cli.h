@@ -108,6 +108,9 @@ vg_rules_limits vg_cli_rule_limits(const vg_config *cfg);
 /* Loads the rules of cfg->rules as one set, logging each problem; *errors counts them.
  * `prev` (may be NULL) supplies the last good version of a broken file. */
 vg_rules *vg_cli_load_rules(const vg_config *cfg, const vg_rules *prev, int *errors);
+/* The same, telling each problem to report(ud, ...) instead of the log. */
+vg_rules *vg_cli_load_rules_to(const vg_config *cfg, const vg_rules *prev, int *errors,
+                               vg_rules_report_fn report, void *ud);
 
 /* The --skip-broken flag of the commands that run rules over entries. */
 #define VG_CLI_SKIP_BROKEN_OPTION {"skip-broken", no_argument, NULL, 'B'}

@@ -780,6 +780,7 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   char key[KEY_MAX];
   int mask = steps_of(r, ru, ctx, entry_idx);
   if (mask <= 0) return 0;
+  atomic_fetch_add_explicit(&ru->stats->matches, 1, memory_order_relaxed);
   if (key_of(r, ru, e, entry_idx, key) <= 0) return 0;
   /* The event its reports share: grouped with reports in other words
    * (core/events.c) once the tagging rules have run. */

@@ -80,6 +80,7 @@ typedef struct {
   int64_t id;       /* the entry's id, when stored or a duplicate */
   char *reason;     /* why it is refused or was not stored (owned; NULL: said by status) */
   vg_entry e;       /* parsed on the loop as the line arrives; cleared there once answered */
+  uint64_t arrived; /* uv_hrtime() when it arrived, for vigil_ack_latency_seconds */
 } item;
 
 typedef struct {

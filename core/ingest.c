@@ -3,6 +3,7 @@
 
 #include "batch.h"
 #include "framer.h"
+#include "metrics.h"
 #include "reader.h"
 #include "vigil.h"
 
@@ -53,6 +54,7 @@ static int keep_reject(const vg_ingest *ig, const vg_line *line, vg_result *res,
                       line->len, line->total))
     return res->status = VG_EDB;
   if (c) c->rejected++;
+  vg_metrics_reject(res->reason);
   return 0;
 }
 
@@ -63,6 +65,7 @@ static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, v
   if (res->status == VG_STORED && ig->rules && (rc = run_rules(ig, e, res->id)) < 0)
     res->status = rc;
   if (res->status < 0) return res->status;
+  vg_metrics_entry(e->source, res->status);
   if (c) {
     if (res->status == VG_STORED) c->stored++;
     else c->duplicates++;

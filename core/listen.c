@@ -303,7 +303,7 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
     len = total = sizeof hidden - 1;
   }
   item it = {.from = c, .data = malloc(len ? len : 1), .len = len, .total = total,
-             .line_no = line_no, .flags = flags};
+             .line_no = line_no, .flags = flags, .arrived = uv_hrtime()};
   if (!it.data) return VG_ENOMEM;
   memcpy(it.data, data, len);
   /* Parsed here, so that the worker only stores: the loop reads and parses

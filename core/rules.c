@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <xxhash.h>
 
 #define TAG_MAX 64        /* bytes in a tag */
 #define MESSAGE_MAX 4096  /* bytes of an alert message kept */
@@ -345,6 +346,8 @@ static int declare(lua_State *L) {
   ru->per_pair = per_pair;
   ru->wall_clock = wall;
   ru->when = ru->tags = ru->alert = ru->by = LUA_NOREF;
+  ru->stats = vg_metrics_rule(name);
+  atomic_store(&ru->stats->disabled, 0); /* enabled again by this load */
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", &ru->after, &ru->nafter);
   if (tsinks == LUA_TTABLE && luaL_len(L, -1) > 0) ru->sinks = joined(L, -1);
   lua_settop(L, 1);
@@ -987,6 +990,20 @@ const char *vg_rules_test_file(const vg_rules *r, size_t i) {
   return r && i < r->ntests ? r->tests[i].file : NULL;
 }
 
+int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out) {
+  if (!r || i >= r->n) return -1;
+  const rule *ru = &r->v[i];
+  *out = (vg_rule_info){.name = ru->name, .file = ru->file, .line = ru->line,
+                        .kind = kind_names[ru->kind], .stats = ru->stats};
+  for (size_t k = 0; k < r->nfiles; k++)
+    if (strcmp(r->files[k].path, ru->file) == 0) {
+      XXH128_canonical_t c;
+      XXH128_canonicalFromHash(&c, XXH3_128bits(r->files[k].text, r->files[k].len));
+      for (int b = 0; b < 16; b++) snprintf(out->hash + 2 * b, 3, "%02x", c.digest[b]);
+    }
+  return 0;
+}
+
 const char *vg_rules_file_of(const vg_rules *r, const char *name) {
   const rule *ru = find_rule(r, name);
   return ru ? ru->file : NULL;
@@ -996,11 +1013,14 @@ const char *vg_rules_file_of(const vg_rules *r, const char *name) {
 
 void vg_rule_failed(vg_rules *r, rule *ru, int64_t entry, const char *why) {
   ru->failures++;
+  atomic_fetch_add_explicit(&ru->stats->failures, 1, memory_order_relaxed);
+  vg_series_add(ru->stats->errors, 1);
   vg_warn("rule '%s' (%s:%d) failed on entry %lld: %s", ru->name, ru->file, ru->line,
           (long long)entry, why);
   if (r->on_failure) r->on_failure(r->failure_ud, ru->name, ru->file, ru->line, entry, why);
   if (r->lim.max_failures && ru->failures >= r->lim.max_failures && !ru->disabled) {
     ru->disabled = 1;
+    atomic_store(&ru->stats->disabled, 1);
     vg_error("rule '%s' (%s:%d) disabled after %u failures; fix it and reload", ru->name,
              ru->file, ru->line, ru->failures);
   }
@@ -1055,6 +1075,7 @@ static int apply_tags(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, in
     int added = vg_entry_ctx_add_tag(ctx, tag);
     if (added < 0) rc = VG_ENOMEM;
     else if (added) rc = vg_store_tag(st, ctx->e->id, tag, ru->name);
+    if (added > 0 && rc == 0) atomic_fetch_add_explicit(&ru->stats->tags_set, 1, memory_order_relaxed);
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -1341,6 +1362,24 @@ static int group(vg_rules *r, vg_store *st, vg_entry_ctx *ctx) {
   return rc < 0 ? rc : 0;
 }
 
+/* Runs plain rule ru on the entry object at entry_idx: its predicate, then
+ * its tags and its alert. 0, or VG_EDB / VG_ENOMEM. */
+static int plain_rule(vg_rules *r, rule *ru, pass *p, int entry_idx) {
+  lua_State *L = r->sb->L;
+  if (ru->when != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ru->when);
+    if (call_rule(r, ru, p->ctx->e, entry_idx)) return 0;
+    int yes = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (!yes) return 0;
+  }
+  atomic_fetch_add_explicit(&ru->stats->matches, 1, memory_order_relaxed);
+  int rc = 0;
+  if (ru->tags != LUA_NOREF) rc = apply_tags(r, ru, p->st, p->ctx, entry_idx);
+  if (rc == 0 && ru->alert != LUA_NOREF) rc = raise_alert(r, ru, p->st, p->ctx, entry_idx, p->out);
+  return rc;
+}
+
 /* Runs every rule on the entry object at index 2. Called through lua_pcall,
  * so that an error raised by the host's own Lua calls (out of memory, once
  * a rule has filled the state) ends the pass instead of the process. */
@@ -1359,19 +1398,14 @@ static int rule_pass(lua_State *L) {
       /* The tagging rules have run (they come first): the entry's tags say
        * what kind of event it reports, and so which reports it joins. */
       if (!p->ctx->grouped) p->rc = group(r, p->st, p->ctx);
+      uint64_t t0 = vg_metrics_now_ns();
       if (p->rc == 0) p->rc = vg_correlate(r, ru, p->st, p->ctx, entry_idx, p->out);
+      vg_metrics_rule_call(ru->stats, vg_metrics_now_ns() - t0);
       continue;
     }
-    if (ru->when != LUA_NOREF) {
-      lua_rawgeti(L, LUA_REGISTRYINDEX, ru->when);
-      if (call_rule(r, ru, p->ctx->e, entry_idx)) continue;
-      int yes = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      if (!yes) continue;
-    }
-    if (ru->tags != LUA_NOREF) p->rc = apply_tags(r, ru, p->st, p->ctx, entry_idx);
-    if (p->rc == 0 && ru->alert != LUA_NOREF)
-      p->rc = raise_alert(r, ru, p->st, p->ctx, entry_idx, p->out);
+    uint64_t t0 = vg_metrics_now_ns();
+    p->rc = plain_rule(r, ru, p, entry_idx);
+    vg_metrics_rule_call(ru->stats, vg_metrics_now_ns() - t0);
   }
   if (p->rc == 0 && !p->ctx->grouped) p->rc = group(r, p->st, p->ctx); /* no correlation ran */
   return 0;

@@ -11,6 +11,7 @@
 #define VIGIL_RULES_H
 
 #include "lua_entry.h"
+#include "metrics.h"
 #include "store.h"
 
 #include <stddef.h>
@@ -152,6 +153,17 @@ void vg_rule_test_free(vg_rule_test *t);
  * the last. */
 const char *vg_rules_rule_file(const vg_rules *r, size_t i);
 const char *vg_rules_test_file(const vg_rules *r, size_t i);
+/* What GET /v1/rules shows of loaded rule i (in run order). */
+typedef struct {
+  const char *name, *file; /* r's own strings */
+  int line;
+  const char *kind;        /* "rule", "sequence", "threshold", "absence" or "first" */
+  char hash[33];           /* XXH3-128 of the text of its file as loaded, in hex */
+  vg_rule_stats *stats;    /* what it did since the daemon started (metrics.h) */
+} vg_rule_info;
+/* Fills *out for rule i; 0, or -1 past the last. */
+int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out);
+
 /* The file a rule was declared in, or NULL for an unknown rule. */
 const char *vg_rules_file_of(const vg_rules *r, const char *rule);
 

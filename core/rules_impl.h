@@ -4,6 +4,7 @@
 #ifndef VIGIL_RULES_IMPL_H
 #define VIGIL_RULES_IMPL_H
 
+#include "metrics.h"
 #include "rules.h"
 #include "sandbox.h"
 
@@ -35,6 +36,7 @@ typedef struct {
   char *sinks;        /* extra sinks, joined by ',' or NULL */
   unsigned failures;  /* calls that failed since load */
   int disabled;       /* failed too often: skipped until reload */
+  vg_rule_stats *stats; /* what it did since the daemon started, kept by name (metrics.h) */
 } rule;
 
 typedef struct {

@@ -17,6 +17,7 @@
 #include "api.h"
 #include "cli.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "notify.h"
 #include "paths.h"
 #include "vigil.h"
@@ -63,6 +64,12 @@ static void on_work_done(uv_work_t *req, int status) {
   const vg_source *was = srv->job;
   srv->job = NULL;
   srv->alerts_raised += srv->committed.n;
+  for (size_t i = 0; i < srv->committed.n; i++) { /* an amendment is no new alert */
+    const vg_alert *a = &srv->committed.v[i];
+    if (a->version != 1) continue;
+    vg_metrics_alert(a->rule, a->severity);
+    if (a->silence_id) vg_metrics_alert_silenced(a->rule);
+  }
   count(srv);
   was->done(srv);
   if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */
@@ -497,6 +504,13 @@ int vg_cmd_run(int argc, char **argv) {
   vg_info("vigil %s: database %s (schema version %d)", VIGIL_VERSION, srv->cfg.db,
           vg_store_schema_version(srv->store));
   srv->loop = uv_default_loop();
+  if (vg_metrics_init()) {
+    vg_error("metrics: out of memory");
+    vg_indexer_stop(srv->indexer);
+    vg_store_close(srv->store);
+    status = VG_EXIT_FAIL;
+    goto done;
+  }
   int rule_errors;
   srv->rules = vg_cli_load_rules(&srv->cfg, NULL, &rule_errors);
   if (!srv->rules || !(srv->sinks = vg_sinks_new(srv->loop, &srv->cfg, err, sizeof err))) {
@@ -531,6 +545,7 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->socket_path) unlink(srv->socket_path);
     vg_daemon_maybe_finish(srv);
   } else {
+    vg_api_rules_loaded(srv, srv->rules); /* no job runs yet */
     vg_source_rules_start(srv);
     uv_timer_start(&srv->dirs_timer, on_dirs_timer, DIR_CHECK_MS, DIR_CHECK_MS);
     srv->scheduler = vg_scheduler_start(srv->loop, &srv->cfg);
@@ -560,6 +575,8 @@ int vg_cmd_run(int argc, char **argv) {
   for (size_t i = 0; i < srv->nfetched; i++) vg_fetch_free(srv->fetched[i]);
   free(srv->fetched);
 done:
+  vg_api_rules_free();
+  vg_metrics_shutdown();
   memset(srv->tcp_token, 0, sizeof srv->tcp_token);
   if (srv->lock_fd >= 0) close(srv->lock_fd);
   free(o->feeds);

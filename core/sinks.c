@@ -1,5 +1,6 @@
 /* sinks.c — log, JSON Lines file and command sinks for alerts; see sinks.h. */
 #include "sinks.h"
+#include "metrics.h"
 
 #include "paths.h"
 #include "vigil.h"
@@ -110,8 +111,8 @@ char *vg_alert_json(const vg_alert *a, const char *base) {
 /* ---- log ---- */
 
 static void log_send(sink *k, const vg_alert *a, const char *json) {
-  (void)k;
   (void)json;
+  vg_metrics_sink(k->name, "ok");
   int level = strcmp(a->severity, "crit") == 0   ? VG_LOG_ERROR
               : strcmp(a->severity, "warn") == 0 ? VG_LOG_WARN
                                                  : VG_LOG_NOTICE;
@@ -140,11 +141,15 @@ static int file_open(sink *k, char *err, size_t cap) {
 static void file_send(sink *k, const vg_alert *a, const char *json) {
   size_t n = strlen(json);
   char *line = malloc(n + 1);
-  if (!line) return;
+  if (!line) {
+    vg_metrics_sink(k->name, "failed");
+    return;
+  }
   memcpy(line, json, n);
   line[n] = '\n';
   /* One write per line: appends from several processes do not interleave. */
   ssize_t w = k->fd >= 0 ? write(k->fd, line, n + 1) : -1;
+  vg_metrics_sink(k->name, w == (ssize_t)(n + 1) ? "ok" : "failed");
   if (w != (ssize_t)(n + 1))
     vg_error("sink '%s': alert %lld not written to %s: %s", k->name, (long long)a->id, k->path,
              w < 0 ? strerror(errno) : "short write");
@@ -206,6 +211,7 @@ static void on_retry_closed(uv_handle_t *h) {
   if (s->closing) {
     vg_error("sink '%s': alert %lld not delivered: stopping before its retry", d->k->name,
              (long long)d->alert_id);
+    vg_metrics_sink(d->k->name, "dropped");
     delivery_free(d);
     return;
   }
@@ -225,6 +231,7 @@ static void attempt_over(delivery *d) {
   int ok = !d->timed_out && d->exit_status == 0 && d->term_signal == 0;
   if (ok) {
     vg_debug("sink '%s': alert %lld delivered", d->k->name, (long long)d->alert_id);
+    vg_metrics_sink(d->k->name, "ok");
     delivery_free(d);
   } else {
     char why[96];
@@ -243,6 +250,7 @@ static void attempt_over(delivery *d) {
     } else {
       vg_error("sink '%s': alert %lld not delivered: command %s after %u tries", d->k->name,
                (long long)d->alert_id, why, d->attempt + 1);
+      vg_metrics_sink(d->k->name, "failed");
       delivery_free(d);
     }
   }
@@ -327,6 +335,7 @@ static void command_send(sink *k, const vg_alert *a, const char *json) {
     k->dropped++;
     if (a->id < k->first_dropped) k->first_dropped = a->id;
     if (a->id > k->last_dropped) k->last_dropped = a->id;
+    vg_metrics_sink(k->name, "dropped");
     return;
   }
   delivery *d = calloc(1, sizeof *d);
@@ -334,6 +343,7 @@ static void command_send(sink *k, const vg_alert *a, const char *json) {
   if (d) d->json = malloc(n + 2);
   if (!d || !d->json) {
     vg_error("sink '%s': alert %lld not delivered: out of memory", k->name, (long long)a->id);
+    vg_metrics_sink(k->name, "failed");
     free(d);
     return;
   }
@@ -389,6 +399,7 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
                 .is_default = c->is_default, .owner = s,
                 .queue_max = c->queue_max ? c->queue_max : VG_SINK_QUEUE_MAX};
   }
+  for (size_t i = 0; i < s->n; i++) vg_metrics_sink_declare(s->v[i].name);
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].kind->open && s->v[i].kind->open(&s->v[i], err, cap)) {
       vg_sinks_close(s);
@@ -481,6 +492,7 @@ void vg_sinks_close(vg_sinks *s) {
   while (s->wait_head) {
     delivery *d = s->wait_head;
     s->wait_head = d->next;
+    vg_metrics_sink(d->k->name, "dropped");
     delivery_free(d);
   }
   for (delivery *d = s->all; d; d = d->all_next)

@@ -4,6 +4,7 @@
  * is. See daemon.h. */
 #include "daemon.h"
 #include "feed_store.h"
+#include "metrics.h"
 #include "vigil.h"
 
 #include <stdlib.h>
@@ -31,6 +32,7 @@ static void on_fetch(void *ud, vg_fetch *x) {
  * thread, so it runs before anything can queue a job (the spool does). */
 int vg_source_feed_start(server *srv) {
   if (!srv->cfg.nfeeds) return 0;
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++) vg_metrics_feed_declare(srv->cfg.feeds[i].url);
   srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,
                               0, on_fetch, srv);
   if (!srv->feeds) {
@@ -59,6 +61,8 @@ static void work(server *srv) {
 static void done(server *srv) {
   vg_fetch *x = srv->feed_job;
   vg_feed_result *r = &srv->feed_result;
+  vg_metrics_feed(x->feed->url, !r->ok || r->error[0] ? "failed"
+                                : x->status == 304 ? "not_modified" : "ok");
   if (!r->ok || r->error[0])
     vg_warn("feed %s: %s; next try in %u s", x->feed->url, r->error, r->delay);
   else if (x->status == 304)

@@ -6,6 +6,7 @@
  * come while a batch is stored wait for the next one; the replies of a
  * batch are written while the next batch is stored. See daemon.h. */
 #include "daemon.h"
+#include "metrics.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -60,9 +61,10 @@ static void work(server *srv) {
 /* Answers each line of b, in order on its connection, then sends the
  * replies and frees or finishes the clients that waited only for them. */
 static void answer(server *srv, item_vec *b) {
-  uint64_t stored = 0, dups = 0, bad = 0, left = 0;
+  uint64_t stored = 0, dups = 0, bad = 0, left = 0, now = uv_hrtime();
   for (size_t i = 0; i < b->n; i++) {
     item *it = &b->v[i];
+    vg_metrics_ack_seconds((double)(now - it->arrived) / 1e9); /* its reply is written below */
     client *c = it->from;
     left += it->status == VG_ESTOPPED;
     char reason[4 * VG_REASON_MAX], reply[sizeof reason + 48], said[VG_REASON_MAX];

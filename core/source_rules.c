@@ -4,6 +4,7 @@
  * the clock every minute, so that absences on the wall clock fire when no
  * entry comes. A reload runs between batches, before anything else waits.
  * See daemon.h. */
+#include "api.h"
 #include "cli.h"
 #include "daemon.h"
 #include "vigil.h"
@@ -125,6 +126,26 @@ void vg_source_rules_start(server *srv) {
   uv_timer_start(&srv->tick_timer, on_tick, 60000, 60000);
 }
 
+/* How the last reload job went, for its done() on the loop (the job's
+ * end orders the worker's writes before the loop's reads). */
+static struct {
+  size_t loaded;  /* rules in force after it */
+  cJSON *errors;  /* [{"file", "message"}] */
+  int failed;     /* no rule state could be made: the rules before stay */
+} outcome;
+
+/* Logs a problem of the load, as the daemon always did, and keeps it for
+ * the reload's HTTP reply. */
+static void report(void *ud, const char *file, const char *msg) {
+  (void)ud;
+  vg_error("%s", msg);
+  cJSON *e = cJSON_CreateObject();
+  if (file) cJSON_AddStringToObject(e, "file", file);
+  else cJSON_AddNullToObject(e, "file");
+  cJSON_AddStringToObject(e, "message", msg);
+  cJSON_AddItemToArray(outcome.errors, e);
+}
+
 /* Loads the rule files again; a broken file keeps its previous version. */
 static void work_reload(server *srv) {
   vg_config c = {.rules = srv->js.rules,
@@ -133,11 +154,17 @@ static void work_reload(server *srv) {
                  .rule_failures = srv->js.limits.max_failures,
                  .event_similarity = srv->js.limits.event_similarity};
   int errors;
-  vg_rules *next = vg_cli_load_rules(&c, srv->rules, &errors);
+  cJSON_Delete(outcome.errors);
+  outcome.errors = cJSON_CreateArray();
+  outcome.failed = 0;
+  vg_rules *next = vg_cli_load_rules_to(&c, srv->rules, &errors, report, NULL);
   if (!next) {
     vg_error("rules: cannot reload; the rules in force stay");
+    outcome.failed = 1;
+    outcome.loaded = vg_rules_count(srv->rules);
     return;
   }
+  outcome.loaded = vg_rules_count(next);
   vg_rules_free(srv->rules);
   srv->rules = next;
 }
@@ -157,6 +184,7 @@ static int take_reload(server *srv) {
   srv->rules_dirty = 0;
   srv->reload_job_asked = srv->reload_asked;
   srv->reload_asked = 0;
+  vg_api_rules_reload_taken(srv);
   return SOURCE_TAKEN;
 }
 
@@ -166,6 +194,9 @@ static void no_news(server *srv) { (void)srv; }
  * SIGHUP asked for it, the reload the manager was told of is done (a job
  * taken before the SIGHUP, for an edited file, does not count). */
 static void reloaded(server *srv) {
+  if (!outcome.failed) vg_api_rules_loaded(srv, srv->rules);
+  vg_api_rules_reload_done(srv, outcome.loaded, outcome.errors, outcome.failed);
+  outcome.errors = NULL;
   if (srv->reload_job_asked) vg_notify_reloaded(srv->notify);
   srv->reload_job_asked = 0;
 }

@@ -90,6 +90,8 @@ like "vigil alerts --json shows it silenced" "$("$VIGIL" alerts --db "$DB" --jso
   '"key":"Panmunjom".*"silenced":1,"state":"silenced"'
 like "vigil alerts marks it" "$("$VIGIL" alerts --db "$DB")" 'Panmunjom.*\[silenced by 1\]'
 like "vigil show names the silence" "$("$VIGIL" show --db "$DB" 1)" 'silenced by 1'
+like "the metrics count it silenced" "$(curl -sS --max-time 60 "$HTTP/metrics")" \
+  'vigil_alerts_silenced_total\{rule="border-incident"\} 1'
 
 r=$(printf '%s\n' 'Mar. 4, 2024: A border patrol fires warning shots at Cheorwon.' | send_unix)
 check "an alert of another key reaches the alerts file" \

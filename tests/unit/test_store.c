@@ -1600,6 +1600,8 @@ static void test_alerts_latest_first_filtered_and_paged(void **state) {
   q.since = 300;
   q.limit = 0;
   assert_string_equal(alerts_of(st, &q), "2@300;4@300;");
+}
+
 static int collect_change(void *ud, int64_t seq, const char *kind, const vg_alert_row *a) {
   char *out = ud;
   size_t n = strlen(out);
@@ -1671,7 +1673,7 @@ static void test_migration_logs_the_alerts_there(void **state) {
   vg_store_close(open_store(fx)); /* then as vigil left it before the log */
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
-                     "DROP TABLE alert_log; PRAGMA user_version = 12;"
+                     "DROP TABLE alert_log; PRAGMA user_version = 13;"
                      "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
   sql_exec(fx->path,
            "INSERT INTO alerts (id, rule, dedup_key, date, day, severity, message, created_at,"

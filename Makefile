@@ -38,8 +38,9 @@ LIB_SRCS := $(filter-out core/main.c,$(SRCS))
 MIGRATIONS := $(sort $(wildcard db/[0-9]*.sql))
 LUA_SCRIPTS := $(sort $(wildcard scripts/*.lua scripts/digests/*.lua))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+PAGES := scripts/dashboard.html
 
-GEN := migrations scripts
+GEN := migrations scripts pages
 VENDOR := $(LLHTTP:%=llhttp_%)
 REL_OBJS := $(patsubst core/%.c,build/release/%.o,$(SRCS)) $(GEN:%=build/release/%.o) \
   $(VENDOR:%=build/release/%.o)
@@ -59,6 +60,9 @@ build/migrations.c: scripts/embed.sh $(MIGRATIONS) | build
 	sh scripts/embed.sh vg_migrations $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 build/scripts.c: scripts/embed.sh $(LUA_SCRIPTS) | build
 	sh scripts/embed.sh vg_scripts $(LUA_SCRIPTS) > $@.tmp && mv $@.tmp $@
+build/pages.c: scripts/embed.sh scripts/csp.sh $(PAGES) | build
+	{ sh scripts/embed.sh vg_pages $(PAGES) && sh scripts/csp.sh scripts/dashboard.html; } \
+	  > $@.tmp && mv $@.tmp $@
 
 build build/release build/asan:
 	mkdir -p $@

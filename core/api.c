@@ -325,6 +325,7 @@ typedef struct {
 } route;
 
 static const route routes[] = {
+    {"GET", "/", vg_api_dashboard},
     {"GET", "/healthz", healthz},
     {"GET", "/readyz", readyz},
     {"POST", "/v1/silences", vg_api_silences_post},

@@ -8,6 +8,7 @@
  *   api_rules.c    GET /v1/rules, POST /v1/rules/reload
  *   api_entries.c  GET /v1/entries and /v1/entries/{id}
  *   source_http.c  POST /v1/entries (a source of the daemon: daemon.h)
+ *   api_dashboard.c GET /, the dashboard's page
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -117,6 +118,10 @@ void vg_api_rules_reload_done(server *srv, size_t loaded, cJSON *errors, int fai
 void vg_api_rules_stop(server *srv);
 /* Frees the list of rules; after the loop has ended. */
 void vg_api_rules_free(void);
+
+/* api_dashboard.c: GET /, the dashboard's page (text/html, with its
+ * Content-Security-Policy). */
+void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);
 
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */

@@ -20,7 +20,8 @@
  *   - an OPTIONS request from an Origin of `origins` is a CORS preflight,
  *     answered here; CORS headers go only to the origins listed;
  *   - a write (any method but GET, HEAD and OPTIONS) from an Origin not
- *     listed: 403; with a body whose Content-Type a page may send without a
+ *     listed and not the server's own ("http://" + Host, the dashboard's
+ *     pages): 403; with a body whose Content-Type a page may send without a
  *     preflight (form encodings, text/plain) or none: 415;
  *   - with a token set, a write without `Authorization: Bearer TOKEN`
  *     (compared in constant time): 401.

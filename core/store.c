@@ -211,7 +211,8 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_LOG] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
                     " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM"
                     " alert_entries WHERE alert_id = a.id ORDER BY entry_id)), a.count,"
-                    " a.version, l.seq, l.kind FROM alert_log l LEFT JOIN alerts a"
+                    " a.version, l.seq, l.kind, a.silence_id, a.day FROM alert_log l"
+                    " LEFT JOIN alerts a"
                     " ON a.id = l.alert_id WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
     [S_ALERT_LOG_LAST] = "SELECT coalesce(max(seq), 0) FROM alert_log",
     /* An event counts once: the reports grouped into one (entry_events)
@@ -1325,7 +1326,8 @@ int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn 
     vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
                       col(s, 5), col(s, 6), col(s, 7),
                       sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
-                      sqlite3_column_int(s, 9)};
+                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 12),
+                      sqlite3_column_int(s, 13)};
     int stored = sqlite3_column_type(s, 0) != SQLITE_NULL;
     const char *kind = col(s, 11);
     if ((out = fn(ud, sqlite3_column_int64(s, 10), kind ? kind : "", stored ? &r : NULL))) break;

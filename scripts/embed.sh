@@ -1,6 +1,7 @@
 #!/bin/sh
 # Writes a C file that embeds text files into the vigil binary, so it runs
-# from anywhere: db/NNN_name.sql migrations and the Lua of scripts/. Each
+# from anywhere: db/NNN_name.sql migrations, the Lua of scripts/ and the
+# dashboard's page (scripts/dashboard.html). Each
 # file is named by its path below its top directory (001_init.sql,
 # vigil.lua, digests/weekly.lua).
 # Usage: embed.sh ARRAY FILE... > out.c   (see core/embedded.h)

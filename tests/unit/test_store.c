@@ -1666,6 +1666,40 @@ static void test_alert_log_holds_new_and_amended_alerts(void **state) {
   assert_string_equal(got, want);
 }
 
+static int log_silence(void *ud, int64_t seq, const char *kind, const vg_alert_row *a) {
+  (void)seq, (void)kind;
+  char *out = ud;
+  size_t n = strlen(out);
+  if (a) snprintf(out + n, 256 - n, "%lld:s%lld:d%d;", (long long)a->id, (long long)a->silence_id,
+                  (int)a->day);
+  return 0;
+}
+
+/* The log gives each alert whole, as a listing does: its day, and the
+ * silence it was raised under (what the live stream says of it). */
+static void test_alert_log_gives_day_and_silence(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  char hour[32];
+  from_now(3600, hour);
+  vg_silence_in s = {"reactor", NULL, hour, "duty officer", "known maintenance"};
+  int64_t sid = 0;
+  assert_int_equal(vg_store_silence_add(st, &s, &sid), 0);
+  int64_t e = 0, ida = 0, idb = 0;
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(add(st, "2024-03-09: Steam rises at Yongbyon.", "desk", &e), VG_STORED);
+  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "loud", "2024-03-09", 19791, &e, 1, -1};
+  vg_alert_in b = {"reactor", "", "reactor\x1f", "crit", "quiet", "2024-03-09", 19791, &e, 1, -1};
+  assert_int_equal(vg_store_alert(st, &a, &ida), VG_STORED);
+  assert_int_equal(vg_store_alert(st, &b, &idb), VG_STORED);
+  assert_int_equal(vg_store_commit(st), 0);
+  char got[256] = "", want[256];
+  assert_int_equal(vg_store_alert_log(st, 0, 0, log_silence, got), 0);
+  snprintf(want, sizeof want, "%lld:s0:d19791;%lld:s%lld:d19791;", (long long)ida,
+           (long long)idb, (long long)sid);
+  assert_string_equal(got, want);
+}
+
 /* The alerts a database holds when the log comes in are its first changes,
  * in id order, at their version. */
 static void test_migration_logs_the_alerts_there(void **state) {
@@ -1699,6 +1733,7 @@ int main(void) {
       T(test_insert_then_duplicate_gives_same_id),
       T(test_alert_amended_only_when_it_changes),
       T(test_alert_log_holds_new_and_amended_alerts),
+      T(test_alert_log_gives_day_and_silence),
       T(test_migration_logs_the_alerts_there),
       T(test_old_threshold_alert_is_adopted_by_its_day),
       T(test_query_row_holds_the_entry),

@@ -284,6 +284,12 @@ cJSON *vg_api_alert_json(const vg_alert_row *a) {
     cJSON_Delete(o);
     return NULL;
   }
+  snprintf(path, sizeof path, "/#alert/%lld", (long long)a->id);
+  vg_api_url(NULL, path, url, sizeof url);
+  if (o && !cJSON_AddStringToObject(o, "dashboard_url", url)) {
+    cJSON_Delete(o);
+    return NULL;
+  }
   return o;
 }
 

@@ -79,7 +79,8 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
  * listen address when public_url is "". Writes into out; its length. */
 size_t vg_api_url(const server *srv, const char *path, char *out, size_t cap);
 
-/* An alert as JSON: what `vigil alerts --json` prints, and its link (url).
+/* An alert as JSON: what `vigil alerts --json` prints, and its links: url
+ * (in the API) and dashboard_url (the dashboard's view of it).
  * Safe on a worker. */
 cJSON *vg_api_alert_json(const vg_alert_row *a);
 

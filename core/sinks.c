@@ -102,6 +102,8 @@ char *vg_alert_json(const vg_alert *a, const char *base) {
     char url[600];
     snprintf(url, sizeof url, "%s/v1/alerts/%lld", base, (long long)a->id);
     cJSON_AddStringToObject(o, "url", url);
+    snprintf(url, sizeof url, "%s/#alert/%lld", base, (long long)a->id);
+    cJSON_AddStringToObject(o, "dashboard_url", url);
   }
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);

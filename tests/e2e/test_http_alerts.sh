@@ -139,10 +139,12 @@ is "... every alert, the latest event first" "$(ids all)" "$ALL"
 is "... and next is null" "$(js all "d['next']")" "null"
 is "... each as vigil alerts --json gives it, with its link" \
   "$(js all "sorted(set(k for a in d['alerts'] for k in a))")" \
-  '["created_at", "date", "entries", "id", "key", "message", "rule", "severity", "silenced", "state", "url", "version"]'
+  '["created_at", "dashboard_url", "date", "entries", "id", "key", "message", "rule", "severity", "silenced", "state", "url", "version"]'
 id1=$(sq "select id from alerts where date = '2023-12-18'")
 is "... the url of an alert is under the listen address" \
   "$(js all "[a['url'] for a in d['alerts'] if a['id'] == $id1][0]")" "$HTTP/v1/alerts/$id1"
+is "... and its dashboard_url opens it in the dashboard" \
+  "$(js all "[a['dashboard_url'] for a in d['alerts'] if a['id'] == $id1][0]")" "$HTTP/#alert/$id1"
 "$VIGIL" alerts --json --db "$DB" >"$T/cli-alerts.out" 2>"$T/cli-alerts.err"
 python3 - "$T/cli-alerts.out" "$T/all.json" >"$T/same.out" 2>&1 <<'EOF'
 import json, sys
@@ -150,6 +152,7 @@ cli = {a["id"]: a for a in map(json.loads, open(sys.argv[1]))}
 api = json.load(open(sys.argv[2]))["alerts"]
 for a in api:
     url = a.pop("url")
+    a.pop("dashboard_url")
     assert cli[a["id"]] == a, (cli[a["id"]], a)
 assert len(api) == len(cli)
 EOF
@@ -274,10 +277,11 @@ check "alerts.jsonl holds the fourteen alerts" wait_running 60 \
 python3 - "$T/alerts.jsonl" "$HTTP" >"$T/links.out" 2>&1 <<'EOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
-bad = [a for a in lines if a.get("url") != "%s/v1/alerts/%d" % (sys.argv[2], a["id"])]
+bad = [a for a in lines if a.get("url") != "%s/v1/alerts/%d" % (sys.argv[2], a["id"])
+       or a.get("dashboard_url") != "%s/#alert/%d" % (sys.argv[2], a["id"])]
 print(len(lines), len(bad))
 EOF
-is "... each line with its link, under the listen address" "$(cat "$T/links.out")" "14 0"
+is "... each line with its links (API and dashboard), under the listen address" "$(cat "$T/links.out")" "14 0"
 
 printf '%s\n' "2023-12-18: North Korea fires a solid-fuel ICBM on a lofted path." >"$T/one.txt"
 cat >"$T/public.conf" <<EOF

@@ -4,9 +4,13 @@
  * its own and adds its rows to the table below. */
 #include "api.h"
 #include "cli.h"
+#include "date.h"
+#include "entry.h"
 #include "entry.h"
 #include "vigil.h"
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +114,126 @@ int vg_api_unknown_params(vg_http_req *r, const char *const *names) {
   vg_api_error(r, 400, "unknown parameter '%s' (this endpoint takes: %s)", bad,
                known[0] ? known : "none");
   return 1;
+}
+
+/* ---- query parameters ---- */
+
+int vg_api_param(vg_http_req *r, const char *name, char *out, size_t cap) {
+  int got = vg_http_query(r->query, name, out, cap);
+  if (got < 0) {
+    vg_api_error(r, 400, "parameter '%s' is badly encoded or longer than %zu bytes", name, cap - 1);
+    return -1;
+  }
+  if (!got) return 0;
+  if (!out[0]) {
+    vg_api_error(r, 400, "parameter '%s' is empty", name);
+    return -1;
+  }
+  size_t n = strlen(out);
+  int bad = vg_utf8_check(out, n) >= 0;
+  for (size_t i = 0; !bad && i < n; i++)
+    bad = (unsigned char)out[i] < 0x20 || out[i] == 0x7f;
+  if (bad) {
+    vg_api_error(r, 400, "parameter '%s' holds a control character or a byte that is not UTF-8",
+                 name);
+    return -1;
+  }
+  return 1;
+}
+
+int vg_api_param_day(vg_http_req *r, const char *name, int last, int32_t *day) {
+  char v[128], why[128];
+  int got = vg_api_param(r, name, v, sizeof v);
+  if (got <= 0) return got;
+  vg_date d;
+  if (vg_date_parse(v, strlen(v), &d, why, sizeof why)) {
+    vg_api_error(r, 400, "parameter '%s': '%s' is no date: %s", name, v, why);
+    return -1;
+  }
+  *day = last ? d.last : d.first;
+  return 1;
+}
+
+/* Reads a whole number of digits alone (no sign, no space) into *v. */
+static int whole_number(const char *s, long long *v) {
+  if (*s < '0' || *s > '9') return -1;
+  char *end;
+  errno = 0;
+  long long n = strtoll(s, &end, 10);
+  if (errno || *end) return -1;
+  *v = n;
+  return 0;
+}
+
+int vg_api_param_number(vg_http_req *r, const char *name, long long lo, long long hi,
+                        long long *v) {
+  char buf[32];
+  int got = vg_http_query(r->query, name, buf, sizeof buf);
+  if (got == 0) return 0;
+  long long n;
+  if (got < 0 || whole_number(buf, &n) || n < lo || n > hi) {
+    vg_api_error(r, 400, "parameter '%s' must be a whole number from %lld to %lld", name, lo, hi);
+    return -1;
+  }
+  *v = n;
+  return 1;
+}
+
+int vg_api_param_limit(vg_http_req *r, long *limit) {
+  long long n = VG_API_LIMIT_DEFAULT;
+  int got = vg_api_param_number(r, "limit", 1, VG_API_LIMIT_MAX, &n);
+  *limit = (long)n;
+  return got;
+}
+
+int vg_api_param_bool(vg_http_req *r, const char *name, int *v) {
+  char buf[8];
+  int got = vg_http_query(r->query, name, buf, sizeof buf);
+  if (got == 0) return 0;
+  if (got > 0 && (!buf[0] || strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0)) *v = 1;
+  else if (got > 0 && (strcmp(buf, "0") == 0 || strcmp(buf, "false") == 0)) *v = 0;
+  else {
+    vg_api_error(r, 400, "parameter '%s' must be true or false (1 or 0)", name);
+    return -1;
+  }
+  return 1;
+}
+
+void vg_api_cursor(char *out, size_t cap, int32_t day, int64_t id) {
+  snprintf(out, cap, "%" PRId32 ".%" PRId64, day, id);
+}
+
+int vg_api_param_cursor(vg_http_req *r, int32_t *day, int64_t *id) {
+  char v[64];
+  int got = vg_api_param(r, "cursor", v, sizeof v);
+  if (got <= 0) return got;
+  char *dot = strchr(v, '.');
+  long long d, i;
+  const char *ds = v[0] == '-' ? v + 1 : v;
+  if (dot) *dot = '\0';
+  if (!dot || whole_number(ds, &d) || whole_number(dot + 1, &i) || d > INT32_MAX || i < 1) {
+    if (dot) *dot = '.';
+    vg_api_error(r, 400,
+                 "parameter 'cursor': '%.64s' is not a cursor (give the 'next' of the page"
+                 " before)",
+                 v);
+    return -1;
+  }
+  *day = (int32_t)(ds == v ? d : -d);
+  *id = i;
+  return 1;
+}
+
+int vg_api_path_id(vg_http_req *r, const char *arg, const char *what, int64_t *id) {
+  long long n;
+  if (whole_number(arg, &n) || n < 1) {
+    char shown[64];
+    vg_escape_line(shown, sizeof shown, arg, strlen(arg));
+    vg_api_error(r, 400, "'%s' is no %s id: give a whole number from 1", shown, what);
+    return -1;
+  }
+  *id = n;
+  return 0;
 }
 
 /* ---- read jobs ---- */

@@ -124,6 +124,33 @@ void vg_api_rules_free(void);
  * Content-Security-Policy). */
 void vg_api_dashboard(server *srv, vg_http_req *r, char *const *args);
 
+/* ---- query parameters and path ids ----
+ * Each reads one parameter of r's query. They return 1 when it is there
+ * and good, 0 when absent (the output untouched), or -1 after answering r
+ * 400 with a message naming the parameter and what it must be. */
+
+#define VG_API_LIMIT_DEFAULT 100 /* a page's items when limit is absent */
+#define VG_API_LIMIT_MAX 1000    /* at most */
+
+/* Its text, percent-decoded: not empty, UTF-8 without control characters. */
+int vg_api_param(vg_http_req *r, const char *name, char *out, size_t cap);
+/* A date, as `vigil query --since` reads it, as a day number: its first
+ * day, or its last with `last` (until=2023-12 is all of December). */
+int vg_api_param_day(vg_http_req *r, const char *name, int last, int32_t *day);
+/* A whole number in [lo, hi]. */
+int vg_api_param_number(vg_http_req *r, const char *name, long long lo, long long hi,
+                        long long *v);
+/* limit: 1 to VG_API_LIMIT_MAX; *limit is VG_API_LIMIT_DEFAULT when absent. */
+int vg_api_param_limit(vg_http_req *r, long *limit);
+/* true/1 (or the name alone) or false/0. */
+int vg_api_param_bool(vg_http_req *r, const char *name, int *v);
+/* cursor: what a page's `next` gave, "DAY.ID" (vg_api_cursor writes it). */
+int vg_api_param_cursor(vg_http_req *r, int32_t *day, int64_t *id);
+void vg_api_cursor(char *out, size_t cap, int32_t day, int64_t id);
+/* The {id} of a path, a whole number from 1: 0 with it in *id, or -1 after
+ * answering 400 ("'x' is no <what> id"). */
+int vg_api_path_id(vg_http_req *r, const char *arg, const char *what, int64_t *id);
+
 /* Refuses r with 400 when its query has a parameter not in names
  * (NULL-ended), naming it; 1 when refused. */
 int vg_api_unknown_params(vg_http_req *r, const char *const *names);

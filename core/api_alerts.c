@@ -16,100 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIMIT_DEFAULT 100
-#define LIMIT_MAX 1000
 #define RULE_MAX 1024 /* bytes of a rule's name in a query */
-
-/* ---- parameters (on the loop) ---- */
-
-/* The value of parameter name into out: 1 found, 0 absent, or -1 after
- * answering r 400 (badly encoded, too long, empty, or holding what a
- * message could not quote as it is). */
-static int param(vg_http_req *r, const char *name, char *out, size_t cap) {
-  int got = vg_http_query(r->query, name, out, cap);
-  if (got < 0) {
-    vg_api_error(r, 400, "parameter '%s' is badly encoded or longer than %zu bytes", name, cap - 1);
-    return -1;
-  }
-  if (got && !out[0]) {
-    vg_api_error(r, 400, "parameter '%s' is empty", name);
-    return -1;
-  }
-  /* What a message may quote as it came: UTF-8 without control characters. */
-  char same[4 * RULE_MAX + 1];
-  size_t n = strlen(out);
-  if (got && (vg_utf8_check(out, n) >= 0 || n * 4 >= sizeof same ||
-              vg_escape_line(same, sizeof same, out, n) != n)) {
-    vg_api_error(r, 400, "parameter '%s' holds a control character or a byte that is not UTF-8",
-                 name);
-    return -1;
-  }
-  return got;
-}
-
-/* since or until as a day number: the first day of the date given for
- * since, its last for until (until=2023-12 takes all December), as
- * `vigil alerts --since/--until` read them. 1, 0 absent, -1 answered. */
-static int param_day(vg_http_req *r, const char *name, int last, int32_t *day) {
-  char v[128], why[128];
-  int got = param(r, name, v, sizeof v);
-  if (got <= 0) return got;
-  vg_date d;
-  if (vg_date_parse(v, strlen(v), &d, why, sizeof why)) {
-    vg_api_error(r, 400, "parameter '%s': '%s' is no date: %s", name, v, why);
-    return -1;
-  }
-  *day = last ? d.last : d.first;
-  return 1;
-}
-
-/* limit: 1 to LIMIT_MAX, LIMIT_DEFAULT when absent. 0, or -1 answered. */
-static int param_limit(vg_http_req *r, long *limit) {
-  char v[32];
-  *limit = LIMIT_DEFAULT;
-  int got = param(r, "limit", v, sizeof v);
-  if (got <= 0) return got;
-  char *end;
-  errno = 0;
-  long n = strtol(v, &end, 10);
-  if (*end || errno || v[0] == '-' || v[0] == '+' || n < 1 || n > LIMIT_MAX) {
-    vg_api_error(r, 400, "parameter 'limit' must be a number from 1 to %d, not '%s'", LIMIT_MAX, v);
-    return -1;
-  }
-  *limit = n;
-  return 0;
-}
-
-/* The cursor of a page of alerts: after the alert of day `day` and id
- * `id`, written "DAY.ID". Opaque to clients: only what `next` gave. */
-static void cursor_write(char *out, size_t cap, int32_t day, int64_t id) {
-  snprintf(out, cap, "%" PRId32 ".%" PRId64, day, id);
-}
-
-static int cursor_read(const char *s, int32_t *day, int64_t *id) {
-  char *end;
-  errno = 0;
-  long long d = strtoll(s, &end, 10);
-  if (errno || end == s || *end != '.' || d < INT32_MIN || d > INT32_MAX) return -1;
-  const char *p = end + 1;
-  if (*p < '0' || *p > '9') return -1;
-  long long i = strtoll(p, &end, 10);
-  if (errno || *end || i < 1) return -1;
-  *day = (int32_t)d;
-  *id = i;
-  return 0;
-}
-
-/* An alert's id from the path: digits alone, above 0. 0 or -1. */
-static int parse_id(const char *s, int64_t *id) {
-  if (!s || *s < '1' || *s > '9') return -1;
-  char *end;
-  errno = 0;
-  long long n = strtoll(s, &end, 10);
-  if (errno || *end) return -1;
-  *id = n;
-  return 0;
-}
 
 /* ---- GET /v1/alerts ---- */
 
@@ -159,7 +66,7 @@ static void list_work(vg_store *st, void *ud, vg_api_out *out) {
   }
   if (j->more) {
     char next[48];
-    cursor_write(next, sizeof next, j->last_day, j->last_id);
+    vg_api_cursor(next, sizeof next, j->last_day, j->last_id);
     cJSON_AddStringToObject(o, "next", next);
   } else {
     cJSON_AddNullToObject(o, "next");
@@ -171,7 +78,7 @@ static void list_work(vg_store *st, void *ud, vg_api_out *out) {
  * severity. Writes them, each once, into j->severity. 0, or -1 answered. */
 static int param_severity(vg_http_req *r, list_job *j) {
   char v[64];
-  int got = param(r, "severity", v, sizeof v);
+  int got = vg_api_param(r, "severity", v, sizeof v);
   if (got <= 0) return got;
   static const char *const known[] = {"info", "warn", "crit"};
   int want[3] = {0};
@@ -212,14 +119,14 @@ void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
   char v[64];
   int got;
   long limit;
-  if ((got = param_day(r, "since", 0, &j->q.since)) < 0) goto answered;
+  if ((got = vg_api_param_day(r, "since", 0, &j->q.since)) < 0) goto answered;
   j->q.has_since = got;
-  if ((got = param_day(r, "until", 1, &j->q.until)) < 0) goto answered;
+  if ((got = vg_api_param_day(r, "until", 1, &j->q.until)) < 0) goto answered;
   j->q.has_until = got;
-  if ((got = param(r, "rule", j->rule, sizeof j->rule)) < 0) goto answered;
+  if ((got = vg_api_param(r, "rule", j->rule, sizeof j->rule)) < 0) goto answered;
   if (got) j->q.rule = j->rule;
   if (param_severity(r, j) < 0) goto answered;
-  if ((got = param(r, "state", v, sizeof v)) < 0) goto answered;
+  if ((got = vg_api_param(r, "state", v, sizeof v)) < 0) goto answered;
   if (got) {
     if (strcmp(v, "active") == 0)
       j->q.state = VG_ALERT_ACTIVE;
@@ -230,19 +137,10 @@ void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
       goto answered;
     }
   }
-  if (param_limit(r, &limit) < 0) goto answered;
+  if (vg_api_param_limit(r, &limit) < 0) goto answered;
   j->q.limit = limit + 1; /* one more, to know whether a next page exists */
-  if ((got = param(r, "cursor", v, sizeof v)) < 0) goto answered;
-  if (got) {
-    if (cursor_read(v, &j->q.after_day, &j->q.after_id)) {
-      vg_api_error(r, 400,
-                   "parameter 'cursor': '%s' is not a cursor this endpoint gave (its"
-                   " 'next')",
-                   v);
-      goto answered;
-    }
-    j->q.has_after = 1;
-  }
+  if ((got = vg_api_param_cursor(r, &j->q.after_day, &j->q.after_id)) < 0) goto answered;
+  j->q.has_after = got;
   vg_api_read(srv, r, list_work, j, free);
   return;
 answered:
@@ -316,12 +214,7 @@ void vg_api_alert(server *srv, vg_http_req *r, char *const *args) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
   int64_t id;
-  if (parse_id(args[0], &id)) {
-    char shown[64];
-    vg_escape_line(shown, sizeof shown, args[0], strlen(args[0]));
-    vg_api_error(r, 400, "bad alert id '%s': an alert's id is a number from 1 up", shown);
-    return;
-  }
+  if (vg_api_path_id(r, args[0], "alert", &id)) return;
   one_job *j = calloc(1, sizeof *j);
   if (!j) {
     vg_api_error(r, 500, "out of memory");

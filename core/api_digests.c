@@ -282,21 +282,8 @@ void vg_api_digests(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
   static const char *const names[] = {"limit", NULL};
   if (vg_api_unknown_params(r, names)) return;
-  long limit = PERIODS_DEFAULT;
-  char v[32];
-  int got = vg_http_query(r->query, "limit", v, sizeof v);
-  if (got) {
-    char *end = v;
-    errno = 0;
-    limit = got > 0 && v[0] >= '0' && v[0] <= '9' ? strtol(v, &end, 10) : 0;
-    if (got < 0 || errno || *end || limit < 1 || limit > PERIODS_MAX) {
-      vg_api_error(r, 400,
-                   "parameter 'limit' must be a number from 1 to %d (the periods listed"
-                   " per digest)",
-                   PERIODS_MAX);
-      return;
-    }
-  }
+  long long limit = PERIODS_DEFAULT;
+  if (vg_api_param_number(r, "limit", 1, PERIODS_MAX, &limit) < 0) return;
   list_job *j = calloc(1, sizeof *j);
   int oom = !j || !(j->v = calloc(srv->cfg.ndigests + 1, sizeof *j->v));
   for (size_t i = 0; !oom && i < srv->cfg.ndigests; i++) {

@@ -54,16 +54,8 @@ void vg_api_feeds(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
   static const char *const names[] = {"all", NULL};
   if (vg_api_unknown_params(r, names)) return;
-  char v[16];
-  int all = 0, got = vg_http_query(r->query, "all", v, sizeof v);
-  if (got) {
-    if (got > 0 && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0))
-      all = 1;
-    else if (got < 0 || (strcmp(v, "false") != 0 && strcmp(v, "0") != 0)) {
-      vg_api_error(r, 400, "parameter 'all' must be true or false");
-      return;
-    }
-  }
+  int all = 0;
+  if (vg_api_param_bool(r, "all", &all) < 0) return;
   feeds_job *j = calloc(1, sizeof *j);
   int oom = !j || !(j->feeds = calloc(srv->cfg.nfeeds + 1, sizeof *j->feeds));
   for (size_t i = 0; !oom && i < srv->cfg.nfeeds; i++) {

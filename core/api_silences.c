@@ -23,12 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAGE_DEFAULT 100
-#define PAGE_MAX 1000
 
 /* ---- write jobs ---- */
 
-typedef void (*write_fn)(vg_store *st, void *ud, vg_api_out *out);
+typedef vg_api_read_fn write_fn; /* the same shape: the store is writable */
 
 typedef struct {
   uv_work_t work;
@@ -143,33 +141,27 @@ static void out_silence(vg_store *st, int64_t id, int status, int location, vg_a
   }
 }
 
-/* The {id} of a path: a positive integer, or 0 after answering 400. */
-static int64_t path_id(vg_http_req *r, const char *arg) {
-  char *end;
-  long long id = strtoll(arg, &end, 10);
-  if (*end || id <= 0 || arg[0] == '+' || arg[0] == ' ') {
-    vg_api_error(r, 400, "'%s' is no silence id: give a positive whole number", arg);
-    return 0;
-  }
-  return id;
-}
-
 static void read_one(vg_store *st, void *ud, vg_api_out *out) {
   out_silence(st, *(int64_t *)ud, 200, 0, out);
 }
 
-void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args) {
+/* Runs fn on silence {id} of the path: a read, or a write. */
+static void on_id(server *srv, vg_http_req *r, const char *arg, vg_api_read_fn fn, int write) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
-  int64_t id = path_id(r, args[0]);
-  if (!id) return;
-  int64_t *ud = malloc(sizeof *ud);
-  if (!ud) {
+  int64_t id, *ud;
+  if (vg_api_path_id(r, arg, "silence", &id)) return;
+  if (!(ud = malloc(sizeof *ud))) {
     vg_api_error(r, 500, "out of memory");
     return;
   }
   *ud = id;
-  vg_api_read(srv, r, read_one, ud, free);
+  if (write) api_write(srv, r, fn, ud, free);
+  else vg_api_read(srv, r, fn, ud, free);
+}
+
+void vg_api_silence_get(server *srv, vg_http_req *r, char *const *args) {
+  on_id(srv, r, args[0], read_one, 0);
 }
 
 static void expire_one(vg_store *st, void *ud, vg_api_out *out) {
@@ -186,17 +178,7 @@ static void expire_one(vg_store *st, void *ud, vg_api_out *out) {
 }
 
 void vg_api_silence_delete(server *srv, vg_http_req *r, char *const *args) {
-  static const char *const names[] = {NULL};
-  if (vg_api_unknown_params(r, names)) return;
-  int64_t id = path_id(r, args[0]);
-  if (!id) return;
-  int64_t *ud = malloc(sizeof *ud);
-  if (!ud) {
-    vg_api_error(r, 500, "out of memory");
-    return;
-  }
-  *ud = id;
-  api_write(srv, r, expire_one, ud, free);
+  on_id(srv, r, args[0], expire_one, 1);
 }
 
 /* ---- the list ---- */
@@ -254,49 +236,24 @@ static void read_page(vg_store *st, void *ud, vg_api_out *out) {
   vg_api_out_json(out, 200, o);
 }
 
-/* Reads query parameter name as a whole number in [lo, hi] into *v (kept
- * when absent): 0, or -1 after answering 400 naming it. */
-static int query_number(vg_http_req *r, const char *name, long long lo, long long hi,
-                        long long *v) {
-  char buf[32], *end;
-  int found = vg_http_query(r->query, name, buf, sizeof buf);
-  if (found == 0) return 0;
-  long long n = found > 0 ? strtoll(buf, &end, 10) : 0;
-  if (found < 0 || !buf[0] || *end || n < lo || n > hi) {
-    vg_api_error(r, 400, "parameter '%s' must be a whole number from %lld to %lld", name, lo, hi);
-    return -1;
-  }
-  *v = n;
-  return 0;
-}
-
 void vg_api_silences_list(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
   static const char *const names[] = {"all", "limit", "cursor", NULL};
   if (vg_api_unknown_params(r, names)) return;
-  long long all = 0, limit = PAGE_DEFAULT, after = 0;
-  char buf[8];
-  int has_all = vg_http_query(r->query, "all", buf, sizeof buf);
-  if (has_all != 0) { /* ?all, ?all=1, ?all=true; ?all=0, ?all=false */
-    if (has_all < 0 ||
-        !(strcmp(buf, "") == 0 || strcmp(buf, "1") == 0 || strcmp(buf, "true") == 0 ||
-          strcmp(buf, "0") == 0 || strcmp(buf, "false") == 0)) {
-      vg_api_error(r, 400, "parameter 'all' must be 1 or 0 (true or false)");
-      return;
-    }
-    all = strcmp(buf, "0") != 0 && strcmp(buf, "false") != 0;
-  }
-  if (query_number(r, "limit", 1, PAGE_MAX, &limit) ||
-      query_number(r, "cursor", 0, INT64_MAX, &after))
+  int all = 0;
+  long limit;
+  long long after = 0;
+  if (vg_api_param_bool(r, "all", &all) < 0 || vg_api_param_limit(r, &limit) < 0 ||
+      vg_api_param_number(r, "cursor", 0, INT64_MAX, &after) < 0)
     return;
   page *p = calloc(1, sizeof *p);
   if (!p) {
     vg_api_error(r, 500, "out of memory");
     return;
   }
-  p->all = (int)all;
+  p->all = all;
   p->after = after;
-  p->limit = (long)limit;
+  p->limit = limit;
   vg_api_read(srv, r, read_page, p, free);
 }
 

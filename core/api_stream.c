@@ -459,10 +459,7 @@ void vg_api_stream(server *srv, vg_http_req *r, char *const *args) {
     }
     probe.resume = 1;
   }
-  if (vg_http_query(r->query, "rule", probe.rule, sizeof probe.rule) < 0) {
-    vg_api_error(r, 400, "rule is too long or badly encoded");
-    return;
-  }
+  if (vg_api_param(r, "rule", probe.rule, sizeof probe.rule) < 0) return;
   if (vg_http_query(r->query, "severity", probe.severity, sizeof probe.severity) < 0 ||
       (probe.severity[0] && strcmp(probe.severity, "info") != 0 &&
        strcmp(probe.severity, "warn") != 0 && strcmp(probe.severity, "crit") != 0)) {

@@ -9,6 +9,7 @@
 #include "entry.h"
 #include "vigil.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -17,8 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Read jobs running at once: libuv's pool has 4 threads, and one is kept
- * for the daemon's own job, so that reads never hold up what is written. */
+/* Read jobs running at once. The daemon sets libuv's pool to
+ * VG_API_THREADS threads (server.c), so that beside them the daemon's own
+ * job, silences' writes and digests always find a thread: reads never hold
+ * up what is written. */
 #define READERS 3
 #define READS_WAITING_MAX 256 /* read jobs queued behind them; more are answered 503 */
 
@@ -29,6 +32,8 @@ typedef struct {
   vg_store *readers[READERS]; /* open read-only connections, NULL when not opened */
   int busy[READERS];        /* in use by a job */
   char base[512];           /* the links' base URL, without a trailing '/' */
+  char db[4096];             /* the database's path, copied at start (a reload frees cfg's) */
+  unsigned busy_ms;         /* its busy timeout */
   size_t running;           /* read jobs on a worker */
   struct read_job *waiting, *waiting_tail; /* read jobs queued, oldest first */
   size_t nwaiting;
@@ -238,33 +243,35 @@ int vg_api_path_id(vg_http_req *r, const char *arg, const char *what, int64_t *i
 
 /* ---- read jobs ---- */
 
+/* A read job: a request's (answered with out) or a plain one (done told
+ * whether fn ran). Jobs beyond READERS wait in a queue, oldest first. */
 typedef struct read_job {
   uv_work_t work;
   server *srv;
-  vg_http_req *req;
-  vg_api_read_fn fn;
+  vg_http_req *req;       /* NULL for a plain job */
+  vg_api_read_fn fn;      /* a request's */
+  vg_api_out out;
+  void (*plain)(vg_store *, void *); /* a plain job's */
+  void (*done)(void *, int);
+  int ran;
   void *ud;
   void (*ud_free)(void *);
-  vg_api_out out;
   struct read_job *next; /* in the queue */
 } read_job;
 
-/* A read-only connection for a worker; NULL when none can be opened. */
-static vg_store *reader_take(server *srv, int *slot, char *err, size_t cap) {
+/* A read-only connection for a worker; NULL when none can be opened. At
+ * most READERS jobs run, so one is always free. */
+static vg_store *reader_take(int *slot, char *err, size_t cap) {
   uv_mutex_lock(&state.lock);
   int i = 0;
   while (i < READERS && state.busy[i]) i++;
-  if (i == READERS) { /* more jobs than READERS: cannot happen; said so */
-    uv_mutex_unlock(&state.lock);
-    snprintf(err, cap, "every read connection is busy");
-    return NULL;
-  }
+  assert(i < READERS);
   state.busy[i] = 1;
   vg_store *st = state.readers[i];
   uv_mutex_unlock(&state.lock);
   if (!st) {
-    st = vg_store_open(srv->cfg.db, VG_STORE_READONLY, err, cap);
-    if (st) vg_store_busy_timeout(st, srv->cfg.busy_timeout_ms);
+    st = vg_store_open(state.db, VG_STORE_READONLY, err, cap);
+    if (st) vg_store_busy_timeout(st, state.busy_ms);
     uv_mutex_lock(&state.lock);
     state.readers[i] = st;
     if (!st) state.busy[i] = 0;
@@ -284,13 +291,19 @@ static void on_read_work(uv_work_t *w) {
   read_job *j = w->data;
   char err[512];
   int slot;
-  vg_store *st = reader_take(j->srv, &slot, err, sizeof err);
+  vg_store *st = reader_take(&slot, err, sizeof err);
   if (!st) {
-    vg_api_out_error(&j->out, 503, "the database cannot be read: %s", err);
-    snprintf(j->out.headers, sizeof j->out.headers, "Retry-After: 1\r\n");
+    if (j->req) {
+      vg_api_out_error(&j->out, 503, "the database cannot be read: %s", err);
+      snprintf(j->out.headers, sizeof j->out.headers, "Retry-After: 1\r\n");
+    } else {
+      vg_warn("http: the database cannot be read: %s", err);
+    }
     return;
   }
-  j->fn(st, j->ud, &j->out);
+  if (j->req) j->fn(st, j->ud, &j->out);
+  else j->plain(st, j->ud);
+  j->ran = 1;
   reader_give(slot);
 }
 
@@ -299,9 +312,13 @@ static void start_read(read_job *j);
 static void on_read_done(uv_work_t *w, int status) {
   read_job *j = w->data;
   state.running--;
-  if (status == UV_ECANCELED) vg_api_out_error(&j->out, 503, "the daemon is stopping");
-  send_out(j->req, &j->out);
-  if (j->ud_free) j->ud_free(j->ud);
+  if (j->req) {
+    if (status == UV_ECANCELED) vg_api_out_error(&j->out, 503, "the daemon is stopping");
+    send_out(j->req, &j->out);
+    if (j->ud_free) j->ud_free(j->ud);
+  } else {
+    j->done(j->ud, status == 0 && j->ran);
+  }
   free(j);
   read_job *next = state.waiting;
   if (next && state.running < READERS) {
@@ -315,12 +332,28 @@ static void on_read_done(uv_work_t *w, int status) {
 static void start_read(read_job *j) {
   j->work.data = j;
   if (uv_queue_work(j->srv->loop, &j->work, on_read_work, on_read_done) != 0) {
-    vg_api_error(j->req, 500, "cannot start the read");
-    if (j->ud_free) j->ud_free(j->ud);
+    if (j->req) {
+      vg_api_error(j->req, 500, "cannot start the read");
+      if (j->ud_free) j->ud_free(j->ud);
+    } else {
+      j->done(j->ud, 0);
+    }
     free(j);
     return;
   }
   state.running++;
+}
+
+/* Runs j now, or queues it behind the reads running. */
+static void enqueue(read_job *j) {
+  if (state.running < READERS) {
+    start_read(j);
+    return;
+  }
+  if (state.waiting_tail) state.waiting_tail->next = j;
+  else state.waiting = j;
+  state.waiting_tail = j;
+  state.nwaiting++;
 }
 
 void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
@@ -332,11 +365,7 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
     return;
   }
   *j = (read_job){.srv = srv, .req = r, .fn = fn, .ud = ud, .ud_free = ud_free};
-  if (state.running < READERS) {
-    start_read(j);
-    return;
-  }
-  if (state.nwaiting >= READS_WAITING_MAX) {
+  if (state.running >= READERS && state.nwaiting >= READS_WAITING_MAX) {
     vg_api_out out = {0};
     vg_api_out_error(&out, 503, "too many reads waiting; try again");
     snprintf(out.headers, sizeof out.headers, "Retry-After: 1\r\n");
@@ -345,51 +374,15 @@ void vg_api_read(server *srv, vg_http_req *r, vg_api_read_fn fn, void *ud,
     free(j);
     return;
   }
-  if (state.waiting_tail) state.waiting_tail->next = j;
-  else state.waiting = j;
-  state.waiting_tail = j;
-  state.nwaiting++;
-}
-
-typedef struct {
-  uv_work_t work;
-  server *srv;
-  void (*fn)(vg_store *, void *);
-  void (*done)(void *, int);
-  void *ud;
-  int ran;
-} plain_job;
-
-static void on_plain_work(uv_work_t *w) {
-  plain_job *j = w->data;
-  char err[512];
-  int slot;
-  vg_store *st = reader_take(j->srv, &slot, err, sizeof err);
-  if (!st) {
-    vg_warn("http: the database cannot be read: %s", err);
-    return;
-  }
-  j->fn(st, j->ud);
-  j->ran = 1;
-  reader_give(slot);
-}
-
-static void on_plain_done(uv_work_t *w, int status) {
-  plain_job *j = w->data;
-  j->done(j->ud, status == 0 && j->ran);
-  free(j);
+  enqueue(j);
 }
 
 int vg_api_work(server *srv, void (*fn)(vg_store *, void *), void (*done)(void *, int),
                 void *ud) {
-  plain_job *j = calloc(1, sizeof *j);
+  read_job *j = calloc(1, sizeof *j);
   if (!j) return -1;
-  *j = (plain_job){.srv = srv, .fn = fn, .done = done, .ud = ud};
-  j->work.data = j;
-  if (uv_queue_work(srv->loop, &j->work, on_plain_work, on_plain_done) != 0) {
-    free(j);
-    return -1;
-  }
+  *j = (read_job){.srv = srv, .plain = fn, .done = done, .ud = ud};
+  enqueue(j);
   return 0;
 }
 
@@ -432,7 +425,9 @@ static void readyz(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
   cJSON *o = cJSON_CreateObject(), *why = cJSON_AddArrayToObject(o, "problems");
   if (srv->stopping) cJSON_AddItemToArray(why, cJSON_CreateString("the daemon is stopping"));
-  if (!srv->rules) cJSON_AddItemToArray(why, cJSON_CreateString("no rules are loaded"));
+  size_t nrules; /* as listed on the loop: srv->rules belongs to the running job */
+  if (!vg_api_rules_count(&nrules))
+    cJSON_AddItemToArray(why, cJSON_CreateString("no rules are loaded"));
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", srv->cfg.db);
   char *slash = strrchr(dir, '/');
@@ -442,7 +437,7 @@ static void readyz(server *srv, vg_http_req *r, char *const *args) {
     cJSON_AddItemToArray(why, cJSON_CreateString("the database is not writable"));
   int ready = cJSON_GetArraySize(why) == 0;
   cJSON_AddStringToObject(o, "status", ready ? "ready" : "not ready");
-  cJSON_AddNumberToObject(o, "rules", (double)vg_rules_count(srv->rules));
+  cJSON_AddNumberToObject(o, "rules", (double)nrules);
   vg_api_json(r, ready ? 200 : 503, o);
 }
 
@@ -544,6 +539,8 @@ static void handle(vg_http_req *r, void *ud) {
 int vg_api_start(server *srv) {
   if (!srv->cfg.http_listen[0]) return 0;
   uv_mutex_init(&state.lock);
+  snprintf(state.db, sizeof state.db, "%s", srv->cfg.db);
+  state.busy_ms = srv->cfg.busy_timeout_ms;
   char token[VG_TOKEN_MAX + 1], err[512];
   const char *warn;
   int n = vg_config_http_token(&srv->cfg, token, &warn, err, sizeof err);
@@ -586,8 +583,13 @@ int vg_api_start(server *srv) {
   srv->http = state.http;
   vg_config_link_base(&srv->cfg, state.base, sizeof state.base);
   vg_api_stream_start(srv);
-  vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics)%s",
-          srv->cfg.http_listen, n ? "; writes bear the token" : "");
+  if (n)
+    vg_info("listening on http://%s/ (the API under /v1, metrics at /metrics); writes bear the"
+            " token", srv->cfg.http_listen);
+  else
+    vg_warn("listening on http://%s/ (the API under /v1, metrics at /metrics) without a token:"
+            " any local user can write through it (set http_token_file to require one)",
+            srv->cfg.http_listen);
   return 0;
 }
 

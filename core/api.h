@@ -12,8 +12,9 @@
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
- * and its reply is sent from the loop. Writes go through the daemon's
- * sources, as lines from clients do. */
+ * and its reply is sent from the loop. Entries are written through the
+ * daemon's sources, as lines from clients are; silences through a
+ * connection of their own on a worker (api_silences.c). */
 #ifndef VIGIL_API_H
 #define VIGIL_API_H
 
@@ -24,6 +25,10 @@
 #include <cjson/cJSON.h>
 
 #define VG_API_ARGS 4 /* captured path segments ({id}, ...) at most */
+/* The threads of libuv's pool the daemon asks for (UV_THREADPOOL_SIZE,
+ * unless the environment sets it): three for reads, the rest for the
+ * daemon's job, silences' writes, digests and file work. */
+#define VG_API_THREADS "6"
 
 /* What a read job gives back. */
 typedef struct {
@@ -117,6 +122,8 @@ void vg_api_rules_reload_taken(server *srv);
 void vg_api_rules_reload_done(server *srv, size_t loaded, cJSON *errors, int failed);
 /* The daemon stops: reload requests not yet taken are answered 503. */
 void vg_api_rules_stop(server *srv);
+/* Whether a rule set is loaded, and how many rules it has (on the loop). */
+int vg_api_rules_count(size_t *n);
 /* Frees the list of rules; after the loop has ended. */
 void vg_api_rules_free(void);
 

@@ -66,6 +66,11 @@ void vg_api_rules_loaded(server *srv, const vg_rules *rules) {
   strftime(st.loaded_at, sizeof st.loaded_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+int vg_api_rules_count(size_t *n) {
+  *n = st.n;
+  return st.v != NULL;
+}
+
 void vg_api_rules_free(void) {
   free_list();
   free(st.waiting);

@@ -27,8 +27,8 @@
  * A client may leave SSE_MAX_QUEUED bytes unread. Past that its subscriber
  * is paused: nothing more is sent or held for it; once its client took
  * most of it, it catches up from the store as a resuming one does. A
- * client that takes nothing for http_timeout_ms while paused is cut off (it
- * can resume, and loses nothing). Everything here runs on the loop but the
+ * client that has not taken most of it http_timeout_ms after the pause is
+ * cut off (it can resume, and loses nothing). Everything here runs on the loop but the
  * reads. */
 #include "api.h"
 #include "vigil.h"
@@ -45,6 +45,7 @@
 #define SSE_RETRY_MS 2000          /* how soon a client should reconnect */
 #define SSE_PUMP_MS 50             /* how often a paused catch-up looks at its client again */
 #define SSE_HEARTBEAT_MS 15000     /* sse_heartbeat_ms when it is 0 */
+#define SSE_REFETCH_MS 1000        /* a read that failed is tried again after this */
 
 /* One change, its event made; shared by the subscribers that hold it. */
 typedef struct {
@@ -104,7 +105,7 @@ static struct {
   int64_t last;
   int fetching;      /* the hub's read is in flight */
   int again;         /* fetch once more after it */
-  uv_timer_t beat, pump;
+  uv_timer_t beat, pump, retry; /* retry: a fetch that failed, again after SSE_REFETCH_MS */
   int pumping;
 } hub;
 
@@ -340,6 +341,12 @@ static void pump_start(void) {
 
 /* ---- the hub ---- */
 
+
+static void on_retry(uv_timer_t *t) {
+  (void)t;
+  fetch();
+}
+
 static void on_fetch_done(void *ud, int ran) {
   read_ctx *x = ud;
   hub.fetching = 0;
@@ -376,6 +383,8 @@ static void on_fetch_done(void *ud, int ran) {
   ev_clear(&x->got);
   free(x);
   if (hub.again || more || (hub.nsubs && !hub.ready && ok)) fetch();
+  else if (!ok && hub.nsubs && !hub.stopped)
+    uv_timer_start(&hub.retry, on_retry, SSE_REFETCH_MS, 0);
 }
 
 /* Reads what changed after `last` (or, first, what `last` is), unless a
@@ -414,6 +423,7 @@ void vg_api_stream_start(server *srv) {
   hub.started = 1;
   uv_timer_init(srv->loop, &hub.beat);
   uv_timer_init(srv->loop, &hub.pump);
+  uv_timer_init(srv->loop, &hub.retry);
   unsigned ms = srv->cfg.sse_heartbeat_ms ? srv->cfg.sse_heartbeat_ms : SSE_HEARTBEAT_MS;
   uv_timer_start(&hub.beat, on_beat, ms, ms);
 }
@@ -429,6 +439,7 @@ void vg_api_stream_stop(server *srv) {
   hub.stopped = 1;
   uv_close((uv_handle_t *)&hub.beat, NULL);
   uv_close((uv_handle_t *)&hub.pump, NULL);
+  uv_close((uv_handle_t *)&hub.retry, NULL);
 }
 
 /* ---- the endpoint ---- */

@@ -281,13 +281,21 @@ void vg_http_reply(vg_http_req *r, int status, const char *ctype, const char *bo
     return;
   }
   if (c->srv->stopping) c->keep_alive = 0;
-  char h[2048];
-  int n = head(c, h, sizeof h, status, ctype, (long long)len, headers);
+  int bodiless = status < 200 || status == 204 || status == 304; /* no body, no length */
+  if (bodiless) len = 0;
+  char h[4096];
+  int n = head(c, h, sizeof h, status, bodiless ? NULL : ctype, bodiless ? -1 : (long long)len,
+               headers);
   uint64_t took = uv_now(c->srv->loop) - r->received_ms;
   vg_debug("http %s: %s %s: %d (%llu ms)", c->peer, r->method, r->path ? r->path : "?", status,
            (unsigned long long)took);
-  if (n < 0 || conn_write(c, h, (size_t)n) || (!r->head && len && conn_write(c, body, len)))
+  if (n < 0) { /* the headers do not fit: nothing can be said */
+    vg_error("http %s: %s %s: the reply's headers are too long; closed", c->peer, r->method,
+             r->path ? r->path : "?");
+    conn_close(c);
     return;
+  }
+  if (conn_write(c, h, (size_t)n) || (!r->head && len && conn_write(c, body, len))) return;
   conn_reset(c);
   if (!c->keep_alive) {
     conn_finish(c);
@@ -295,6 +303,13 @@ void vg_http_reply(vg_http_req *r, int status, const char *ctype, const char *bo
   }
   c->state = READING;
   resume_soon(c);
+}
+
+void vg_http_release_body(vg_http_req *r) {
+  conn *c = (conn *)((char *)r - offsetof(conn, req));
+  buf_free(&c->body);
+  r->body = "";
+  r->body_len = 0;
 }
 
 int vg_http_gone(const vg_http_req *r) {
@@ -550,7 +565,10 @@ static int origin_allowed(const vg_http *s, const char *origin) {
  * ("http://" + Host, which passed host_allowed): a page the server itself
  * served (the dashboard), whose writes are its own. */
 static int origin_same(const char *origin, const char *host) {
-  return strncasecmp(origin, "http://", 7) == 0 && host[0] && strcasecmp(origin + 7, host) == 0;
+  size_t skip = strncasecmp(origin, "http://", 7) == 0    ? 7
+                : strncasecmp(origin, "https://", 8) == 0 ? 8 /* behind a TLS proxy */
+                                                          : 0;
+  return skip && host[0] && strcasecmp(origin + skip, host) == 0;
 }
 
 /* Whether a page may send this content type without a preflight: form
@@ -658,10 +676,15 @@ static void dispatch(conn *c) {
       return;
     }
   }
+  if (s->stopping) { /* pipelined behind a request answered as the stop came */
+    refuse(c, 503, "the daemon is stopping", "Retry-After: 1\r\n", 1);
+    return;
+  }
   s->handler(r, s->ud);
   return;
 nomem:
   vg_error("http %s: out of memory", c->peer);
+  c->held = 0;
   conn_close(c);
 }
 
@@ -948,7 +971,11 @@ void vg_http_stop(vg_http *s) {
     next = c->next;
     if (c->state == STREAMING) vg_http_stream_end(&c->req);
     else if (c->state == READING && !c->queued) conn_close(c);
-    else if (c->state == READING) conn_finish(c); /* once its reply is sent */
+    else if (c->state == READING) { /* once its reply is sent; nothing more is read */
+      uv_timer_stop(&c->timer);
+      uv_read_stop((uv_stream_t *)&c->tcp);
+      conn_finish(c);
+    }
     else c->keep_alive = 0; /* answered, then closed */
   }
 }

@@ -90,6 +90,9 @@ void vg_http_stop(vg_http *s);
  * this; when its client left meanwhile, nothing is sent. */
 void vg_http_reply(vg_http_req *r, int status, const char *ctype, const char *body, size_t len,
                    const char *headers);
+/* Frees r's body before the reply (its handler copied what it needs);
+ * r->body is then "" and body_len 0. */
+void vg_http_release_body(vg_http_req *r);
 /* Whether r's client has gone (its reply would go nowhere). */
 int vg_http_gone(const vg_http_req *r);
 

@@ -482,6 +482,7 @@ int vg_cmd_run(int argc, char **argv) {
     goto done;
   }
   signal(SIGPIPE, SIG_IGN);
+  setenv("UV_THREADPOOL_SIZE", VG_API_THREADS, 0); /* before libuv's first queued work */
   if (srv->cfg.timezone[0]) { /* digests' schedules and periods are in this zone */
     setenv("TZ", srv->cfg.timezone, 1);
     tzset();

@@ -154,9 +154,11 @@ static int cut_json(vg_http_req *r, cutter *k, char *err, size_t cap) {
     return VG_EPARSE;
   }
   int rc = 0;
-  if (cJSON_IsObject(doc)) {
+  if (cJSON_IsObject(doc)) { /* held to max_line as each element of an array is */
     char *s = cJSON_PrintUnformatted(doc);
-    rc = s ? add_line(k, s, strlen(s), strlen(s), 1, 0) : VG_ENOMEM;
+    size_t len = s ? strlen(s) : 0;
+    unsigned flags = len > k->max_line ? VG_LINE_TOO_LONG : 0;
+    rc = s ? add_line(k, s, flags ? k->max_line : len, len, 1, flags) : VG_ENOMEM;
     free(s);
   } else if (cJSON_IsArray(doc)) {
     const cJSON *el;
@@ -390,6 +392,18 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
       vg_api_error(r, 500, "out of memory");
     return;
   }
+  if (waiting + p->n > srv->cfg.max_pending) { /* it would go past the bound: all or nothing */
+    post_free(p);
+    vg_api_out out = {0};
+    vg_api_out_error(&out, 503, "too many lines are waiting to be stored; nothing was stored:"
+                                " send it again");
+    snprintf(out.headers, sizeof out.headers, "Retry-After: 1\r\n");
+    vg_info("http %s: too many lines waiting; a body was refused (503)", r->peer);
+    vg_http_reply(r, out.status, out.ctype, out.body, out.len, out.headers);
+    free(out.body);
+    return;
+  }
+  vg_http_release_body(r); /* its lines are copied: the body is not held twice */
   p->since = uv_now(srv->loop);
   if (q.last)
     q.last->later = p;

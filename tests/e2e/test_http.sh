@@ -72,6 +72,8 @@ start_daemon --rules "$T/rules" --config "$T/vigil.conf" || done_testing
 
 # ---- health, 404, 405 ----
 
+check "without a token, the log says any local user can write through it" \
+  grep -q "listening on http://127.0.0.1:$HTTP_PORT/ .*without a token: any local user can write" "$DLOG"
 is "/healthz answers 200" "$(status "$HTTP/healthz")" 200
 is "... with JSON" "$(cat "$T/body")" '{"status":"ok"}'
 is "/readyz answers 200 when ready" "$(status "$HTTP/readyz")" 200
@@ -128,6 +130,11 @@ status -H 'Origin: https://evil.example' "$HTTP/healthz" >/dev/null
 check "... and from another origin none" sh -c "! grep -qi 'Access-Control' '$T/head'"
 
 # ---- keep-alive and pipelining ----
+out=$(printf 'OPTIONS /v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://ops.example.org\r\n\r\nGET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+  raw "$HTTP_PORT" 30 | tr -d '\r')
+is "a 204 has no body, so the next reply on the connection is whole" \
+  "$(printf '%s\n' "$out" | grep -E '^HTTP/1.1|^Content-Length' | tr '\n' ';')" \
+  "HTTP/1.1 204 No Content;HTTP/1.1 404 Not Found;Content-Length: 49;"
 
 conns=$(curl -sS --max-time 60 -o /dev/null -o /dev/null -w '%{num_connects}\n' \
   "$HTTP/healthz" "$HTTP/readyz" 2>>"$T/curl.err" | tr '\n' ' ')

@@ -113,6 +113,19 @@ like "a bad source: 400 naming the parameter" "$code $(js badsrc 'd["error"]')" 
 post unkparam application/x-ndjson "$T/ld.jsonl" '?sauce=x'
 like "an unknown parameter: 400 naming it" "$code $(js unkparam 'd["error"]')" "^400 .*'sauce'"
 
+# One object over max_line (1 MiB) is refused as the same line from the
+# socket or in an array is, and kept in rejects.
+python3 -c '
+import json, sys
+print(json.dumps({"date": "2024-06-02", "text": "A long report. " * 80000}))' >"$T/huge.json"
+rejects_before=$(sq 'select count(*) from rejects')
+post huge application/json "$T/huge.json"
+like "one object over max_line: rejected for its length" \
+  "$code $(js huge 'd["results"][0]["status"] + " " + d["results"][0]["reason"]')" \
+  '^200 rejected .*over the 1048576-byte cap'
+is "... kept in rejects, not stored" "$(sq 'select count(*) from rejects') $(sq "select count(*) from entries where date = '2024-06-02'")" \
+  "$((rejects_before + 1)) 0"
+
 # ---- keep-alive ----
 
 n=$(timeout 120 curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$HTTP/v1/entries?limit=1" \
@@ -263,6 +276,10 @@ if wait_for 60 grep -q 'a body of 1 lines waits to be stored' "$DLOG"; then
 else
   fail "the body waits for its batch" "$(tail -n 5 "$DLOG")"
 fi
+# One line waits and max_pending is 2: a body of two more would go past it.
+head -n 2 "$T/big.jsonl" >"$T/two-more.jsonl"
+post past application/x-ndjson "$T/two-more.jsonl"
+is "a body that would take the lines waiting past max_pending: 503" "$code" 503
 printf '{"date": "2022-04-01", "text": "Sent second: the drone was tracked by radar"}\n' |
   send_unix >"$T/second.out" &
 spid=$!

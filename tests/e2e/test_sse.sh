@@ -226,6 +226,29 @@ done
 is "the daemon still answers after clients left mid-catch-up" \
   "$(curl -s -o /dev/null -w '%{http_code}' "$HTTP/healthz")" 200
 
+# Forty clients catch up at once while ten reads come: every stream gets
+# what it asked for and every read its answer (the reads and the streams'
+# catch-ups share the read connections; none is turned away).
+many=""
+for i in $(seq 1 40); do
+  curl -sN -m 300 "$HTTP/v1/alerts/stream?since=1000" >"$T/many.$i" 2>/dev/null &
+  many="$many $!"
+done
+for i in $(seq 1 10); do
+  curl -s -o /dev/null -m 120 -w '%{http_code}\n' "$HTTP/v1/alerts?limit=100" >"$T/read.$i" &
+  many="$many $!"
+done
+all_caught_up() {
+  for i in $(seq 1 40); do grep -q '^id: 1012$' "$T/many.$i" || return 1; done
+}
+check "forty streams catching up at once each get every change asked for" \
+  wait_running 120 all_caught_up
+check "... while the ten reads beside them are answered" \
+  wait_for 120 sh -c "[ \$(cat '$T'/read.* 2>/dev/null | grep -c '^200\$') -eq 10 ]"
+check "... and no stream was ended for want of a read" \
+  sh -c "! grep -q 'the alert stream cannot read' '$DLOG'"
+for p in $many; do kill "$p" 2>/dev/null; done
+
 stream_stop restart
 stream_stop fresh
 stream_stop past

@@ -180,11 +180,6 @@ static long periods_of(const digest_copy *d, period_seen **out) {
   return (long)n;
 }
 
-/* A UTC time as ISO 8601 (2026-12-03T19:45:25Z). */
-static void iso_utc(time_t t, char out[32]) {
-  struct tm tm;
-  if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm)) out[0] = '\0';
-}
 
 /* One digest as JSON: its settings, its last run as the store recorded it,
  * its next run, and its periods on disk with their links. NULL on error,
@@ -219,7 +214,7 @@ static cJSON *digest_json(vg_store *st, const digest_copy *d, long limit, char *
   char why[200], next[32] = "";
   if (vg_cron_parse(d->schedule, &c, why, sizeof why) == 0) {
     time_t at = vg_cron_next(&c, time(NULL));
-    if (at != (time_t)-1) iso_utc(at, next);
+    if (at != (time_t)-1) vg_utc_iso(at, next);
   }
   if (next[0])
     cJSON_AddStringToObject(o, "next_run", next);

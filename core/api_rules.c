@@ -9,6 +9,7 @@
  * started and survive reloads for a rule that keeps its name. Called
  * through api.c's route table and from source_rules.c. */
 #include "api.h"
+#include "date.h"
 #include "metrics.h"
 #include "vigil.h"
 
@@ -60,10 +61,7 @@ void vg_api_rules_loaded(server *srv, const vg_rules *rules) {
     memcpy(l->hash, info.hash, sizeof l->hash);
     l->stats = info.stats;
   }
-  time_t now = time(NULL);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(st.loaded_at, sizeof st.loaded_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  vg_utc_iso((time_t)-1, st.loaded_at);
 }
 
 int vg_api_rules_count(size_t *n) {

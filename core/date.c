@@ -481,3 +481,10 @@ int vg_date_parse(const char *s, size_t n, vg_date *out, char *err, size_t cap) 
   }
   return 0;
 }
+
+void vg_utc_iso(time_t t, char out[VG_UTC_ISO_MAX]) {
+  struct tm tm;
+  if (t == (time_t)-1) t = time(NULL);
+  if (!gmtime_r(&t, &tm) || !strftime(out, VG_UTC_ISO_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    out[0] = '\0';
+}

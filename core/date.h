@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef enum {
   VG_PREC_TIME,  /* an instant: a day and `second` within it */
@@ -56,5 +57,11 @@ size_t vg_date_format(const vg_date *d, char buf[VG_DATE_TEXT_MAX]);
 void vg_day_format(int32_t day, char buf[11]);
 /* "time", "day", "range", "month" or "year". */
 const char *vg_precision_name(vg_precision p);
+
+/* Bytes vg_utc_iso writes, with its NUL. */
+#define VG_UTC_ISO_MAX 32
+/* t, or the wall clock now when t is (time_t)-1, as ISO 8601 UTC to the
+ * second ("2026-12-03T19:45:25Z"): how vigil writes every time it keeps. */
+void vg_utc_iso(time_t t, char out[VG_UTC_ISO_MAX]);
 
 #endif

@@ -1,5 +1,6 @@
 /* feed_parse.c — RSS and Atom items through libxml2; see feed_parse.h. */
 #include "feed_parse.h"
+#include "date.h"
 
 #include "vigil.h"
 
@@ -278,10 +279,8 @@ static int past_deadline(reader *r) {
 static char *rfc822(const char *s) {
   time_t t = curl_getdate(s, NULL);
   if (t == (time_t)-1) return NULL;
-  struct tm tm;
-  char buf[32];
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char buf[VG_UTC_ISO_MAX];
+  vg_utc_iso(t, buf);
   return strdup(buf);
 }
 

@@ -1,5 +1,6 @@
 /* ingest.c — the shared path from a line to the store; see ingest.h. */
 #include "ingest.h"
+#include "date.h"
 
 #include "batch.h"
 #include "framer.h"
@@ -361,10 +362,8 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
     vg_framer_free(&fr);
     return rc;
   }
-  char when[32];
-  struct tm tm;
-  gmtime_r(&polled, &tm);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char when[VG_UTC_ISO_MAX];
+  vg_utc_iso(polled, when);
   int rc = 0;
   for (size_t i = 0; i < items->n && rc == 0; i++) {
     if (vg_ingest_stopped(ig)) return VG_ESTOPPED;

@@ -1,6 +1,7 @@
 /* silence.c — reading a silence's end time and writing a silence as JSON;
  * see silence.h. Called by cmd_silence.c and api_silences.c. */
 #include "silence.h"
+#include "date.h"
 
 #include <cJSON.h>
 #include <ctype.h>
@@ -118,12 +119,6 @@ int vg_silence_parse_duration(const char *text, long long *secs, char *err, size
   return 0;
 }
 
-void vg_silence_format_time(time_t t, char out[VG_SILENCE_TIME_MAX]) {
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(out, VG_SILENCE_TIME_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int vg_silence_until(const char *until_text, const char *for_text, time_t now,
                      char out[VG_SILENCE_TIME_MAX], char *err, size_t cap) {
   char why[256];
@@ -141,7 +136,7 @@ int vg_silence_until(const char *until_text, const char *for_text, time_t now,
       return -1;
     }
     char at[VG_SILENCE_TIME_MAX];
-    vg_silence_format_time(now, at);
+    vg_utc_iso(now, at);
     if (t <= now) {
       snprintf(err, cap, "until: '%s' is not in the future (it is %s now)", until_text, at);
       return -2;
@@ -152,7 +147,7 @@ int vg_silence_until(const char *until_text, const char *for_text, time_t now,
       return -2;
     }
   }
-  vg_silence_format_time(t, out);
+  vg_utc_iso(t, out);
   return 0;
 }
 

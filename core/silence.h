@@ -7,13 +7,14 @@
 #ifndef VIGIL_SILENCE_H
 #define VIGIL_SILENCE_H
 
+#include "date.h"
 #include "store.h"
 
 #include <stddef.h>
 #include <time.h>
 
 /* Bytes of a time as the store keeps it ("2026-12-03T19:45:25Z"), with its NUL. */
-#define VG_SILENCE_TIME_MAX 32
+#define VG_SILENCE_TIME_MAX VG_UTC_ISO_MAX
 
 /* The longest a silence may last: ten years. */
 #define VG_SILENCE_MAX_SECONDS (10LL * 366 * 86400)
@@ -26,8 +27,6 @@ int vg_silence_parse_time(const char *text, time_t *t, char *err, size_t cap);
  * several ("1d12h"), more than zero and at most VG_SILENCE_MAX_SECONDS.
  * 0 with its seconds in *secs, or -1 with why in err. */
 int vg_silence_parse_duration(const char *text, long long *secs, char *err, size_t cap);
-/* Writes t as the store keeps times, UTC, into out. */
-void vg_silence_format_time(time_t t, char out[VG_SILENCE_TIME_MAX]);
 /* The `until` of a new silence, from a time (until_text) or a duration from
  * now (for_text); exactly one of them is not NULL. It must lie after now
  * and at most VG_SILENCE_MAX_SECONDS ahead. 0 with it in out; -1 when the

@@ -3,6 +3,7 @@
  * All SQL text lives in the statement table below, prepared once at open
  * and bound by parameter; nothing outside this file holds a sqlite3 handle. */
 #include "store.h"
+#include "date.h"
 
 #include "embedded.h"
 #include "vigil.h"
@@ -692,11 +693,7 @@ static int run(vg_store *st, int which) {
 static long long scalar(vg_store *st, int which);
 
 int vg_store_begin(vg_store *st) {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(st->now, sizeof st->now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  vg_utc_iso((time_t)-1, st->now);
   if (run(st, S_BEGIN)) return VG_EDB;
   long long last = scalar(st, S_ALERT_LAST);
   if (last < 0) {
@@ -2007,12 +2004,8 @@ int vg_store_tag_counts(vg_store *st, int32_t from, int32_t to, int32_t before_f
 
 int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const char *last,
                         const char *files) {
-  struct timespec ts;
-  struct tm tm;
-  char now[32];
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  char now[VG_UTC_ISO_MAX];
+  vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_RUN_ADD];
   sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, first, -1, SQLITE_STATIC);
@@ -2036,13 +2029,6 @@ int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran
 
 /* ---- feeds ---- */
 
-static void now_text(char buf[32]) {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 int vg_store_feed_item(vg_store *st, const char *feed, const char *guid, int64_t *entry,
                        uint8_t content[16]) {
@@ -2071,7 +2057,7 @@ int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int
 
 int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields) {
   char now[32];
-  now_text(now);
+  vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_UPDATE_ADD];
   sqlite3_bind_int64(s, 1, entry);
   sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
@@ -2123,7 +2109,7 @@ int vg_store_feed_get(vg_store *st, const char *url, char **etag, char **modifie
 
 int vg_store_feed_put(vg_store *st, const vg_feed_health *h) {
   char now[32];
-  now_text(now);
+  vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_FEED_PUT];
   sqlite3_bind_text(s, 1, h->url, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, h->source, -1, SQLITE_STATIC);
@@ -2232,14 +2218,6 @@ int vg_store_rejects_of(vg_store *st, const char *origin, int64_t after, vg_reje
 
 /* ---- silences (db/013_silences.sql) ---- */
 
-/* The wall clock, UTC, as the store writes times. */
-static void utc_now(char out[32]) {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* Reads the silences active at the open transaction's start (or now,
  * outside one) into st->silences. 0, VG_ENOMEM or VG_EDB. */
@@ -2247,7 +2225,7 @@ static int silences_read(vg_store *st) {
   silences_drop(st);
   char now[32];
   if (st->now[0] && !sqlite3_get_autocommit(st->db)) snprintf(now, sizeof now, "%s", st->now);
-  else utc_now(now);
+  else vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_SILENCES_ACTIVE];
   sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
   int rc, out = 0;
@@ -2377,7 +2355,7 @@ static int silence_rows(vg_store *st, sqlite3_stmt *s, const char *now, vg_silen
 int vg_store_silences(vg_store *st, int all, int64_t after, long limit, vg_silence_row_fn fn,
                       void *ud) {
   char now[32];
-  utc_now(now);
+  vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_SILENCES];
   sqlite3_bind_text(s, 1, now, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int(s, 2, all ? 1 : 0);
@@ -2389,7 +2367,7 @@ int vg_store_silences(vg_store *st, int all, int64_t after, long limit, vg_silen
 
 int vg_store_silence(vg_store *st, int64_t id, vg_silence_row_fn fn, void *ud) {
   char now[32];
-  utc_now(now);
+  vg_utc_iso((time_t)-1, now);
   sqlite3_stmt *s = st->stmt[S_SILENCE_ONE];
   sqlite3_bind_int64(s, 1, id);
   int found, rc = silence_rows(st, s, now, fn, ud, &found);

@@ -36,7 +36,7 @@ static void assert_time(const char *text, const char *want) {
   time_t t;
   char err[256] = "", got[VG_SILENCE_TIME_MAX];
   if (vg_silence_parse_time(text, &t, err, sizeof err)) fail_msg("'%s' refused: %s", text, err);
-  vg_silence_format_time(t, got);
+  vg_utc_iso(t, got);
   assert_string_equal(got, want);
 }
 
@@ -50,7 +50,7 @@ static void assert_bad_time(const char *text, const char *why) {
 static void test_times(void **state) {
   (void)state;
   char got[VG_SILENCE_TIME_MAX];
-  vg_silence_format_time(INSTANT, got);
+  vg_utc_iso(INSTANT, got);
   assert_string_equal(got, "2026-12-03T19:45:25Z");
   assert_time("2026-12-04T08:00:00Z", "2026-12-04T08:00:00Z");
   assert_time("2026-12-04T08:00Z", "2026-12-04T08:00:00Z");

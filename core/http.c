@@ -885,7 +885,7 @@ static void maybe_free_server(vg_http *s) {
   free(s);
 }
 
-static int loopback_addr(const struct sockaddr *addr) {
+int vg_http_addr_loopback(const struct sockaddr *addr) {
   if (addr->sa_family == AF_INET)
     return (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127;
   const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
@@ -928,7 +928,7 @@ vg_http *vg_http_start(uv_loop_t *loop, const vg_http_conf *c, vg_http_handler h
   for (size_t i = 0; host[i] && i < sizeof s->host - 1; i++)
     s->host[i] = (char)tolower((unsigned char)host[i]);
   snprintf(s->port, sizeof s->port, "%ld", port);
-  s->loopback = loopback_addr((struct sockaddr *)&addr);
+  s->loopback = vg_http_addr_loopback((struct sockaddr *)&addr);
   s->max_body = c->max_body;
   s->max_conns = c->max_conns ? c->max_conns : 1;
   s->request_timeout_ms = c->request_timeout_ms;

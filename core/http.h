@@ -77,6 +77,8 @@ vg_http *vg_http_start(uv_loop_t *loop, const vg_http_conf *c, vg_http_handler h
 void vg_http_set_token(vg_http *s, const char *token);
 /* Whether the listener is on a loopback address. */
 int vg_http_loopback(const vg_http *s);
+/* Whether addr is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x). */
+int vg_http_addr_loopback(const struct sockaddr *addr);
 /* Connections open now. */
 size_t vg_http_connections(const vg_http *s);
 /* Stops: the listener closes, idle connections close, streams end (their

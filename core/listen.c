@@ -4,6 +4,7 @@
  * srv->pending for source_lines.c; replies are gathered per client and
  * written once a batch is answered. See daemon.h. */
 #include "daemon.h"
+#include "http.h"
 #include "paths.h"
 #include "vigil.h"
 
@@ -553,14 +554,6 @@ int vg_listen_unix(server *srv) {
   return 0;
 }
 
-/* Whether addr is a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x). */
-static int is_loopback(const struct sockaddr *addr) {
-  if (addr->sa_family == AF_INET)
-    return (ntohl(((const struct sockaddr_in *)addr)->sin_addr.s_addr) >> 24) == 127;
-  const struct in6_addr *a = &((const struct sockaddr_in6 *)addr)->sin6_addr;
-  return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
-}
-
 /* Takes the TCP token the settings name (see vg_config_tcp_token). At a
  * reload (`when` is "reload: "), a token that cannot be read, or none for a
  * listener that needs one, leaves the token in force. 0, or -1 (logged). */
@@ -603,7 +596,7 @@ int vg_listen_tcp(server *srv) {
     vg_error("listen address '%s': '%s' is not an IP address", spec, host);
     return -1;
   }
-  srv->tcp_loopback = is_loopback((struct sockaddr *)&addr);
+  srv->tcp_loopback = vg_http_addr_loopback((struct sockaddr *)&addr);
   if (vg_listen_token_load(srv, "") != 0) return -1;
   if (!srv->tcp_token_len && !srv->tcp_loopback) {
     vg_error("listen address '%s' is not loopback: set tcp_token or tcp_token_file, or anyone"

@@ -315,7 +315,10 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
   const char *end = NULL;
-  cJSON *o = cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0);
+  /* The whole body is the document (its NUL after it): nothing may trail it. */
+  cJSON *o = memchr(r->body, '\0', r->body_len)
+                 ? NULL
+                 : cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1);
   if (!o) {
     size_t at = end && end >= r->body ? (size_t)(end - r->body) : 0;
     vg_api_error(r, 400,

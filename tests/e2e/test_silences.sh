@@ -161,6 +161,8 @@ is "POST with an empty rule: 400" "$(post '{"rule":"","for":"1h","author":"x","r
 is "POST that is no JSON: 400" "$(post '{"rule": ')" 400
 like "... saying so" "$(cat "$T/err.json")" 'not JSON'
 is "POST of an array: 400" "$(post '[1]')" 400
+is "POST of an object with something after it: 400" \
+  "$(post '{"rule":"r","for":"1h","author":"x","reason":"y"} trailing')" 400
 is "POST with an unknown member: 400" \
   "$(post '{"rule":"r","for":"1h","author":"x","reason":"y","ends":"z"}')" 400
 like "... naming it" "$(cat "$T/err.json")" "unknown member 'ends'"

@@ -12,7 +12,7 @@ void vg_api_metrics(server *srv, vg_http_req *r, char *const *args) {
   static const char *const none[] = {NULL};
   if (vg_api_unknown_params(r, none)) return;
   size_t len = 0;
-  char *text = vg_metrics_scrape((double)srv->pending.n, &len);
+  char *text = vg_metrics_scrape((double)(srv->pending.n + vg_source_http_waiting()), &len);
   if (!text) {
     vg_api_error(r, 500, "cannot render the metrics: out of memory");
     return;

@@ -265,6 +265,8 @@ extern const vg_source vg_source_reload, vg_source_lines, vg_source_http, vg_sou
 /* Whether a posted body waiting came before loop time `since` (the oldest
  * line from a client): it goes first. */
 int vg_source_http_first(server *srv, uint64_t since);
+/* Posted lines waiting for a job. */
+size_t vg_source_http_waiting(void);
 /* Frees what the source keeps; after the loop has ended. */
 void vg_source_http_free(void);
 

@@ -531,7 +531,7 @@ int vg_metrics_init(void) {
                           "Polls of a feed, by feed URL and result (ok, not_modified, failed).",
                           VG_COUNTER, l_feed, NULL, 0, 0);
   g.pending =
-      vg_metric_new(r, "vigil_pending_lines", "Lines received from clients, waiting for a batch.",
+      vg_metric_new(r, "vigil_pending_lines", "Lines received (socket and HTTP), waiting for a batch.",
                     VG_GAUGE, NULL, NULL, 0, 0);
   g.commit = vg_metric_new(r, "vigil_batch_commit_seconds",
                            "Time a transaction of ingestion took to commit.", VG_HISTOGRAM, NULL,

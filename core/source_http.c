@@ -557,6 +557,10 @@ static void reply(server *srv) {
   answer_done(srv);
 }
 
+size_t vg_source_http_waiting(void) {
+  return q.waiting;
+}
+
 void vg_source_http_free(void) {
   free(q.job.v);
   free(q.answering.v);

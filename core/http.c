@@ -74,6 +74,13 @@ struct conn {
   char *path, *query;
   size_t queued;           /* bytes written and not yet taken */
   int waits_drain;         /* reading waits for queued to fall under WRITE_HIGH / 2 */
+  int paused;              /* the parser stopped after a whole request: nothing is parsed
+                              until the reply to it lets it go on (conn_read_more) */
+  int timing;              /* the request timer runs for the request coming in */
+  int refusal;             /* the checks refused the request at its head: this status */
+  const char *refusal_why, *refusal_headers;
+  int dup_host;            /* Host was given twice */
+  int finishing;           /* closes once what was written is sent (or the timer runs out) */
   vg_http_req req;
   void (*gone)(vg_http_req *, void *);
   void *gone_ud;
@@ -145,6 +152,9 @@ static void conn_reset(conn *c) {
   c->path = c->query = NULL;
   c->head_bytes = 0;
   c->too_large = 0;
+  c->timing = 0;
+  c->refusal = 0;
+  c->dup_host = 0;
   c->header_is_value = 0;
   c->req = (vg_http_req){0};
 }
@@ -206,7 +216,7 @@ static void on_written(uv_write_t *w, int status) {
     conn_close(c);
     return;
   }
-  if (c->closing || c->state != READING) return;
+  if (c->closing || c->finishing || c->state != READING) return;
   if (c->waits_drain && c->queued <= WRITE_HIGH / 2) resume_soon(c);
 }
 
@@ -238,9 +248,20 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
   conn_close(c);
 }
 
-/* Closes c once what was written to it is sent. */
+static void on_finish_timer(uv_timer_t *t) {
+  conn *c = t->data;
+  vg_info("http %s: did not take the end of its reply within %u ms; closed", c->peer,
+          c->srv->idle_timeout_ms);
+  conn_close(c);
+}
+
+/* Closes c once what was written to it is sent, or after idle_timeout_ms
+ * when the client does not take it. */
 static void conn_finish(conn *c) {
-  if (c->closing) return;
+  if (c->closing || c->finishing) return;
+  c->finishing = 1;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  uv_timer_start(&c->timer, on_finish_timer, c->srv->idle_timeout_ms, 0);
   uv_shutdown_t *req = malloc(sizeof *req);
   if (req) {
     req->data = c;
@@ -339,6 +360,7 @@ void vg_http_stream_start(vg_http_req *r, const char *ctype, const char *headers
   if (conn_write(c, h, (size_t)n)) return;
   uv_timer_stop(&c->timer);
   llhttp_resume(&c->parser);
+  c->paused = 0;
   conn_read_more(c); /* read and dropped: a close is noticed */
 }
 
@@ -403,8 +425,10 @@ static int on_url(llhttp_t *p, const char *at, size_t n) {
 static void header_done(conn *c) {
   if (!c->field.p) return;
   for (size_t i = 0; i < NHDR; i++)
-    if (strcasecmp(c->field.p, hdr_names[i]) == 0 && !c->hdr[i])
-      c->hdr[i] = strdup(c->value.p ? c->value.p : "");
+    if (strcasecmp(c->field.p, hdr_names[i]) == 0) {
+      if (!c->hdr[i]) c->hdr[i] = strdup(c->value.p ? c->value.p : "");
+      else if (i == 0) c->dup_host = 1;
+    }
   c->field.len = c->value.len = 0;
   if (c->field.p) c->field.p[0] = '\0';
   if (c->value.p) c->value.p[0] = '\0';
@@ -423,6 +447,10 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n) {
   return head_add(c, &c->value, at, n);
 }
 
+static int check(conn *c);
+
+/* The head is in: the checks run now, so that the body of a request they
+ * refuse is never read. */
 static int on_headers_complete(llhttp_t *p) {
   conn *c = of(p);
   if (c->header_is_value) header_done(c);
@@ -430,6 +458,7 @@ static int on_headers_complete(llhttp_t *p) {
     c->too_large = 1;
     return HPE_USER;
   }
+  if (check(c)) return HPE_USER;
   if (c->hdr[5] && strcasecmp(c->hdr[5], "100-continue") == 0) /* curl waits for it */
     conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
   return 0;
@@ -595,124 +624,148 @@ static void log_refusal(conn *c, int status, const char *why) {
   vg_warn("http %s: %s %s refused (%d): %s", c->peer, c->req.method, path, status, why);
 }
 
-/* A whole request is in: the checks, then the handler. */
-static void dispatch(conn *c) {
+/* Refuses the request at its head: it is answered once the parser stops. */
+static int refuse_head(conn *c, int status, const char *log, const char *why,
+                       const char *headers) {
+  if (log) log_refusal(c, status, log);
+  c->refusal = status;
+  c->refusal_why = why;
+  c->refusal_headers = headers;
+  return -1;
+}
+
+/* Fills the request from its head, then the checks (see http.h): 0 when
+ * it may go to the handler, -1 when refused (c->refusal says how). */
+static int check(conn *c) {
   vg_http *s = c->srv;
   llhttp_t *p = &c->parser;
-  c->state = HANDLING;
-  c->held = 1;
-  uv_timer_stop(&c->timer);
-  c->keep_alive = llhttp_should_keep_alive(p) && !s->stopping;
   vg_http_req *r = &c->req;
   r->method = llhttp_method_name((llhttp_method_t)p->method);
   r->head = p->method == HTTP_HEAD;
   r->peer = c->peer;
-  r->received_ms = uv_now(s->loop);
   for (size_t i = 0; i < NHDR; i++)
-    if (!c->hdr[i] && !(c->hdr[i] = strdup(""))) goto nomem;
+    if (!c->hdr[i] && !(c->hdr[i] = strdup(""))) return refuse_head(c, 500, NULL, "out of memory", NULL);
   r->host = c->hdr[0];
   r->origin = c->hdr[1];
   r->content_type = c->hdr[2];
   r->authorization = c->hdr[3];
   r->last_event_id = c->hdr[4];
-  if (!c->body.p && buf_add(&c->body, "", 0)) goto nomem;
-  r->body = c->body.p;
-  r->body_len = c->body.len;
   const char *url = c->url.p ? c->url.p : "";
   size_t plen = strcspn(url, "?#");
   c->path = decode(url, plen, 0);
   const char *q = url[plen] == '?' ? url + plen + 1 : "";
-  c->query = strndup(q, strcspn(q, "#"));
-  if (!c->query) goto nomem;
-  r->path = c->path;
+  if (!(c->query = strndup(q, strcspn(q, "#"))))
+    return refuse_head(c, 500, NULL, "out of memory", NULL);
+  r->path = c->path ? c->path : "";
   r->query = c->query;
-  if (!c->path || c->path[0] != '/') {
-    r->path = "";
-    log_refusal(c, 400, "the target is not a path");
-    refuse(c, 400, "the request target is not an absolute path, or is badly encoded", NULL, 1);
-    return;
-  }
-  if (!host_allowed(s, r->host)) {
-    log_refusal(c, 403, "Host names no address of this server (http_hosts lists more)");
-    refuse(c, 403, "Host is not a name of this server (see http_hosts)", NULL, 1);
-    return;
-  }
+  if (!c->path || c->path[0] != '/')
+    return refuse_head(c, 400, "the target is not a path",
+                       "the request target is not an absolute path, or is badly encoded", NULL);
+  if (c->dup_host)
+    return refuse_head(c, 400, "Host given twice", "Host is given more than once", NULL);
+  if (!host_allowed(s, r->host))
+    return refuse_head(c, 403, "Host names no address of this server (http_hosts lists more)",
+                       "Host is not a name of this server (see http_hosts)", NULL);
   int write = !(p->method == HTTP_GET || p->method == HTTP_HEAD || p->method == HTTP_OPTIONS);
+  int body = ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) || (p->flags & F_CHUNKED);
+  if (body && p->method != HTTP_POST) /* only POST takes one: no read buffers a body */
+    return refuse_head(c, 400, "a body on a request that takes none",
+                       "this method takes no body", NULL);
   if (p->method == HTTP_OPTIONS) {
-    if (r->origin[0] && origin_allowed(s, r->origin)) {
-      refuse(c, 204, "", /* a CORS preflight from an origin allowed */
-             "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
-             "Access-Control-Allow-Headers: Authorization, Content-Type, Last-Event-ID\r\n"
-             "Access-Control-Max-Age: 600\r\n", 0);
-      return;
-    }
-    refuse(c, 204, "", "Allow: GET, HEAD, POST, DELETE, OPTIONS\r\n", 0);
-    return;
+    c->keep_alive = 1;
+    if (r->origin[0] && origin_allowed(s, r->origin)) /* a preflight from an origin allowed */
+      return refuse_head(c, 204, NULL, "",
+                         "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
+                         "Access-Control-Allow-Headers: Authorization, Content-Type,"
+                         " Last-Event-ID\r\n"
+                         "Access-Control-Max-Age: 600\r\n");
+    return refuse_head(c, 204, NULL, "", "Allow: GET, HEAD, POST, DELETE, OPTIONS\r\n");
   }
-  if (write && r->origin[0] && !origin_allowed(s, r->origin) &&
-      !origin_same(r->origin, r->host)) {
-    log_refusal(c, 403, "a write from an Origin not allowed (http_origins)");
-    refuse(c, 403, "writes from this Origin are not allowed (see http_origins)", NULL, 1);
-    return;
-  }
-  if (write && r->body_len && (!r->content_type[0] || simple_type(r->content_type))) {
-    log_refusal(c, 415, "a write with a content type a web page may send unasked");
-    refuse(c, 415,
-           r->content_type[0] ? "this Content-Type is not taken for writes: send "
-                                "application/json, application/x-ndjson or text/x-chronology"
-                              : "a body needs a Content-Type",
-           NULL, 1);
-    return;
-  }
+  if (write && r->origin[0] && !origin_allowed(s, r->origin) && !origin_same(r->origin, r->host))
+    return refuse_head(c, 403, "a write from an Origin not allowed (http_origins)",
+                       "writes from this Origin are not allowed (see http_origins)", NULL);
+  if (write && body && (!r->content_type[0] || simple_type(r->content_type)))
+    return refuse_head(c, 415, "a write with a content type a web page may send unasked",
+                       r->content_type[0]
+                           ? "this Content-Type is not taken for writes: send application/json,"
+                             " application/x-ndjson or text/x-chronology"
+                           : "a body needs a Content-Type",
+                       NULL);
   if (write && s->token_len) {
     const char *a = r->authorization;
     int ok = strncasecmp(a, "Bearer ", 7) == 0;
     const char *t = ok ? a + 7 : "";
     while (*t == ' ') t++;
-    if (!same_token(t, strlen(t), s->token, s->token_len) || !ok) {
-      log_refusal(c, 401, a[0] ? "a wrong token" : "no token");
-      refuse(c, 401, "this needs 'Authorization: Bearer TOKEN' (http_token_file)",
-             "WWW-Authenticate: Bearer realm=\"vigil\"\r\n", 1);
-      return;
-    }
+    if (!same_token(t, strlen(t), s->token, s->token_len) || !ok)
+      return refuse_head(c, 401, a[0] ? "a wrong token" : "no token",
+                         "this needs 'Authorization: Bearer TOKEN' (http_token_file)",
+                         "WWW-Authenticate: Bearer realm=\"vigil\"\r\n");
   }
+  return 0;
+}
+
+/* A whole request passed the checks: the handler's now. */
+static void dispatch(conn *c) {
+  vg_http *s = c->srv;
+  c->state = HANDLING;
+  c->held = 1;
+  c->timing = 0;
+  uv_timer_stop(&c->timer);
+  c->keep_alive = llhttp_should_keep_alive(&c->parser) && !s->stopping;
+  vg_http_req *r = &c->req;
+  r->received_ms = uv_now(s->loop);
+  if (!c->body.p && buf_add(&c->body, "", 0)) {
+    vg_error("http %s: out of memory", c->peer);
+    c->held = 0;
+    conn_close(c);
+    return;
+  }
+  r->body = c->body.p;
+  r->body_len = c->body.len;
   if (s->stopping) { /* pipelined behind a request answered as the stop came */
     refuse(c, 503, "the daemon is stopping", "Retry-After: 1\r\n", 1);
     return;
   }
   s->handler(r, s->ud);
-  return;
-nomem:
-  vg_error("http %s: out of memory", c->peer);
-  c->held = 0;
-  conn_close(c);
 }
 
 static void on_request_timer(uv_timer_t *t);
 
 /* Parses what c holds; dispatches a whole request; answers a bad one. */
 static void parse(conn *c) {
-  if (c->state != READING || c->closing || !c->in.len) return;
-  if (!uv_is_active((uv_handle_t *)&c->timer) || c->head_bytes == 0)
+  if (c->state != READING || c->closing || c->paused || !c->in.len) return;
+  if (!c->timing) { /* its first byte (a blank line before it counts) starts its clock */
+    c->timing = 1;
     uv_timer_start(&c->timer, on_request_timer, c->srv->request_timeout_ms, 0);
+  }
   llhttp_errno_t e = llhttp_execute(&c->parser, c->in.p, c->in.len);
   if (e == HPE_OK) {
     c->in.len = 0;
     return;
   }
-  if (e == HPE_PAUSED) {
+  if (e == HPE_PAUSED) { /* a whole request; what follows it waits in c->in */
     const char *at = llhttp_get_error_pos(&c->parser);
-    size_t used = at ? (size_t)(at - c->in.p) : c->in.len;
+    size_t used = at && at >= c->in.p && at <= c->in.p + c->in.len ? (size_t)(at - c->in.p)
+                                                                   : c->in.len;
     memmove(c->in.p, c->in.p + used, c->in.len - used);
     c->in.len -= used;
+    c->paused = 1;
     uv_read_stop((uv_stream_t *)&c->tcp);
     dispatch(c);
     return;
   }
-  c->in.len = 0;
+  int keep = c->refusal == 204; /* a preflight's answer (it has no body): the connection goes on */
+  const char *at = keep ? llhttp_get_error_pos(&c->parser) : NULL;
+  size_t used = at && at >= c->in.p && at <= c->in.p + c->in.len ? (size_t)(at - c->in.p)
+                                                                 : c->in.len;
+  memmove(c->in.p, c->in.p + used, c->in.len - used);
+  c->in.len -= used;
   uv_read_stop((uv_stream_t *)&c->tcp);
-  c->req.path = c->url.p ? "" : NULL;
-  if (c->too_large) {
+  if (!c->req.path) c->req.path = "";
+  if (c->refusal) {
+    if (keep) llhttp_init(&c->parser, HTTP_REQUEST, &settings); /* stopped: a fresh one */
+    refuse(c, c->refusal, c->refusal_why, c->refusal_headers, !keep);
+  } else if (c->too_large) {
     vg_warn("http %s: a request body over %zu bytes refused", c->peer, c->srv->max_body);
     refuse(c, 413, "the body is larger than http_max_body", NULL, 1);
   } else if (c->head_bytes > VG_HTTP_HEAD_MAX) {
@@ -755,17 +808,21 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   if (c->state == STREAMING) return; /* read and dropped */
   c->in.len += (size_t)n;
   parse(c);
+  if (c->paused && c->in.len >= WRITE_HIGH) uv_read_stop(st); /* enough read ahead */
 }
 
 /* Reads on with what is buffered first (a pipelined request). */
 static void conn_read_more(conn *c) {
-  if (c->closing) return;
+  if (c->closing || c->finishing) return;
   if (c->state == READING) {
-    llhttp_resume(&c->parser);
-    uv_timer_start(&c->timer, c->in.len ? on_request_timer : on_idle_timer,
-                   c->in.len ? c->srv->request_timeout_ms : c->srv->idle_timeout_ms, 0);
+    if (c->paused) {
+      llhttp_resume(&c->parser);
+      c->paused = 0;
+    }
+    c->timing = 0;
+    uv_timer_start(&c->timer, on_idle_timer, c->srv->idle_timeout_ms, 0);
     parse(c);
-    if (c->state != READING || c->closing) return;
+    if (c->state != READING || c->closing || c->paused) return;
   }
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -969,7 +1026,10 @@ void vg_http_stop(vg_http *s) {
   uv_close((uv_handle_t *)&s->listener, on_listener_closed);
   for (conn *c = s->conns, *next; c; c = next) {
     next = c->next;
-    if (c->state == STREAMING) vg_http_stream_end(&c->req);
+    if (c->state == STREAMING) { /* what it has not taken is dropped: it resumes later */
+      stream_gone(c);
+      conn_close(c);
+    }
     else if (c->state == READING && !c->queued) conn_close(c);
     else if (c->state == READING) { /* once its reply is sent; nothing more is read */
       uv_timer_stop(&c->timer);

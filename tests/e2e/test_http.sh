@@ -143,16 +143,26 @@ out=$(printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /nope HTTP/1.1
   raw "$HTTP_PORT" 30 | grep '^HTTP/1.1' | tr -d '\r' | tr '\n' ';')
 is "pipelined requests are answered in order" "$out" "HTTP/1.1 200 OK;HTTP/1.1 404 Not Found;"
 
-# A client pipelines thousands of requests before it reads a byte: each is
-# answered, in order, without the server nesting or holding them all.
+# A client pipelines thousands of requests, and reads nothing until it has
+# sent 75,000 of them (megabytes of replies it has not taken): each is answered, in order, without the
+# server nesting, parsing what it has not answered yet, or holding them all.
 python3 - "$HTTP_PORT" >"$T/flood.out" 2>&1 <<'EOF'
 import socket, sys, threading
-port, n = int(sys.argv[1]), 5000
+port, n = int(sys.argv[1]), 100000
 s = socket.create_connection(("127.0.0.1", port), timeout=120)
 req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 last = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-t = threading.Thread(target=lambda: s.sendall(req * (n - 1) + last))
+sent_some = threading.Event()
+def send():
+    for i in range(n // 50 - 1):
+        s.sendall(req * 50)
+        if i == 1500:
+            sent_some.set()
+    s.sendall(req * 49 + last)
+    sent_some.set()
+t = threading.Thread(target=send)
 t.start()
+sent_some.wait(120)
 out = b""
 while True:
     chunk = s.recv(1 << 16)
@@ -162,7 +172,25 @@ while True:
 t.join()
 print(out.count(b"HTTP/1.1 200 OK"))
 EOF
-is "5000 pipelined requests are each answered" "$(cat "$T/flood.out")" 5000
+is "100000 pipelined requests are each answered" "$(cat "$T/flood.out")" 100000
+# One that pipelines 150,000 and never reads: the server answers until its
+# replies wait unread, stops parsing, and cuts the client off in time; it
+# neither reads on into a request it has not answered nor crashes.
+python3 - "$HTTP_PORT" >"$T/noread.out" 2>&1 <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=120)
+req = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+try:
+    for i in range(3000):
+        s.sendall(req * 50)
+    print("sent all")
+except OSError as e:
+    print("cut off")
+EOF
+like "a client that pipelines without reading is served, then cut off" "$(cat "$T/noread.out")" \
+  '^(sent all|cut off)$'
+is "... and the server still answers" "$(status "$HTTP/healthz")" 200
+check "... with no sanitizer report" sh -c "! grep -q 'ERROR: AddressSanitizer' '$DLOG'"
 
 # ---- slow and idle clients, limits ----
 
@@ -190,6 +218,26 @@ is "a connection past http_max_connections is answered 503" "$(tr -d '\r' <"$T/c
   "HTTP/1.1 503 Service Unavailable"
 check "... and logged" grep -q "connections open already (http_max_connections); refused" "$DLOG"
 
+# Blank lines before a request count as its start: sent one at a time, they
+# do not hold the connection past http_timeout_ms.
+python3 - "$HTTP_PORT" >"$T/crlf.out" 2>&1 <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+end = time.time() + 60
+try:
+    while time.time() < end:
+        s.sendall(b"\r\n")
+        s.settimeout(0.5)
+        try:
+            if not s.recv(4096) or True:
+                print("closed")
+                break
+        except socket.timeout:
+            pass
+except OSError:
+    print("closed")
+EOF
+is "a client sending blank lines one by one is closed in time" "$(cat "$T/crlf.out")" closed
 long=$(head -c 20000 /dev/zero | tr '\0' a)
 is "a head over 16 KiB is answered 431" "$(status -H "X-Long: $long" "$HTTP/healthz")" 431
 big=$(head -c 5000 /dev/zero | tr '\0' a)
@@ -211,6 +259,10 @@ start_daemon --rules "$T/rules" --config "$T/token.conf" || done_testing
 is "with a token, a write without it is 401" \
   "$(status -X POST -H 'Content-Type: application/json' --data '{}' "$HTTP/healthz")" 401
 like "... asking for it" "$(cat "$T/head")" 'WWW-Authenticate: Bearer'
+out=$(printf 'POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{' |
+  raw "$HTTP_PORT" 60 | head -n 1 | tr -d '\r')
+is "... refused at its head: the 10 MB body it announces is never awaited nor read" "$out" \
+  "HTTP/1.1 401 Unauthorized"
 is "... a wrong token is 401" \
   "$(status -X POST -H "Authorization: Bearer ${TOKEN}x" -H 'Content-Type: application/json' \
     --data '{}' "$HTTP/healthz")" 401

@@ -249,11 +249,27 @@ check "... and no stream was ended for want of a read" \
   sh -c "! grep -q 'the alert stream cannot read' '$DLOG'"
 for p in $many; do kill "$p" 2>/dev/null; done
 
+# A client catching up on everything that reads nothing is on the stream as
+# the daemon stops: the stop does not wait for it.
+python3 - "$HTTP_PORT" "$T/stuck.state" <<'EOF' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /v1/alerts/stream?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+s.recv(512)
+open(sys.argv[2], "w").write("on\n")
+time.sleep(600)
+EOF
+stuck=$!
+bg_started "$stuck"
+check "a client that reads nothing is on the stream" wait_for 60 test -s "$T/stuck.state"
 stream_stop restart
 stream_stop fresh
 stream_stop past
 stop_daemon TERM
 is "the daemon stops cleanly" "$DRC" 0
+kill "$stuck" 2>/dev/null
 check_sanitizers "no sanitizer report from the one-shot commands" "$T/ingest.err" \
   "$T/ingest2.err" "$T/ingest3.err"
 done_testing

@@ -292,6 +292,9 @@ static void add_one(vg_store *st, void *ud, vg_api_out *out) {
 /* Member name of o as a string: 1 with it in *v, 0 when absent (or null
  * when may_null), -1 after answering 400 naming it. Empty strings are
  * refused: each of these must say something. */
+/* Bytes a silence's rule, key, author or reason may have. */
+#define SILENCE_TEXT_MAX 4096
+
 static int member_string(vg_http_req *r, const cJSON *o, const char *name, int may_null,
                          const char **v) {
   const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -306,6 +309,10 @@ static int member_string(vg_http_req *r, const cJSON *o, const char *name, int m
                  strcmp(name, "key") == 0 ? ": leave it out (or null) to silence every key" : "");
     return -1;
   }
+  if (strlen(m->valuestring) > SILENCE_TEXT_MAX) {
+    vg_api_error(r, 400, "'%s' is longer than %d bytes", name, SILENCE_TEXT_MAX);
+    return -1;
+  }
   *v = m->valuestring;
   return 1;
 }
@@ -315,7 +322,12 @@ void vg_api_silences_post(server *srv, vg_http_req *r, char *const *args) {
   static const char *const names[] = {NULL};
   if (vg_api_unknown_params(r, names)) return;
   const char *end = NULL;
-  /* The whole body is the document (its NUL after it): nothing may trail it. */
+  /* The whole body is the document (its NUL after it): nothing may trail it.
+   * A NUL escaped in a string would cut it short where cJSON keeps it. */
+  if (memmem(r->body, r->body_len, "\\u0000", 6)) {
+    vg_api_error(r, 400, "the body holds a NUL character (\\u0000), which no field may");
+    return;
+  }
   cJSON *o = memchr(r->body, '\0', r->body_len)
                  ? NULL
                  : cJSON_ParseWithLengthOpts(r->body, r->body_len + 1, &end, 1);

@@ -605,8 +605,8 @@ static int origin_same(const char *origin, const char *host) {
 static int simple_type(const char *ct) {
   static const char *const simple[] = {"application/x-www-form-urlencoded", "multipart/form-data",
                                        "text/plain"};
-  while (*ct == ' ') ct++;
-  size_t n = strcspn(ct, "; ");
+  while (*ct == ' ' || *ct == '\t') ct++;
+  size_t n = strcspn(ct, "; \t");
   for (size_t i = 0; i < 3; i++)
     if (strlen(simple[i]) == n && strncasecmp(ct, simple[i], n) == 0) return 1;
   return 0;
@@ -668,6 +668,10 @@ static int check(conn *c) {
                        "Host is not a name of this server (see http_hosts)", NULL);
   int write = !(p->method == HTTP_GET || p->method == HTTP_HEAD || p->method == HTTP_OPTIONS);
   int body = ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) || (p->flags & F_CHUNKED);
+  if (p->method != HTTP_GET && p->method != HTTP_HEAD && p->method != HTTP_POST &&
+      p->method != HTTP_DELETE && p->method != HTTP_OPTIONS) /* no endpoint takes it */
+    return refuse_head(c, 405, NULL, "this method is not served here",
+                       "Allow: GET, HEAD, POST, DELETE, OPTIONS\r\n");
   if (body && p->method != HTTP_POST) /* only POST takes one: no read buffers a body */
     return refuse_head(c, 400, "a body on a request that takes none",
                        "this method takes no body", NULL);

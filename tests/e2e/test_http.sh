@@ -102,7 +102,7 @@ is "a write from an Origin not listed is refused" \
   "$(status -X POST -H 'Origin: https://evil.example' -H 'Content-Type: application/json' \
     --data '{}' "$HTTP/healthz")" 403
 like "... saying why" "$(cat "$T/body")" 'writes from this Origin are not allowed'
-for ct in 'text/plain' 'text/plain; charset=utf-8' 'application/x-www-form-urlencoded' \
+for ct in 'text/plain' 'text/plain; charset=utf-8' 'text/plain	;x' 'application/x-www-form-urlencoded' \
   'multipart/form-data; boundary=x'; do
   is "a write sent as $ct is refused" \
     "$(status -X POST -H "Content-Type: $ct" --data 'a=b' "$HTTP/healthz")" 415

@@ -161,6 +161,10 @@ is "POST with an empty rule: 400" "$(post '{"rule":"","for":"1h","author":"x","r
 is "POST that is no JSON: 400" "$(post '{"rule": ')" 400
 like "... saying so" "$(cat "$T/err.json")" 'not JSON'
 is "POST of an array: 400" "$(post '[1]')" 400
+is "POST with a NUL in a field: 400" \
+  "$(post '{"rule":"r","for":"1h","author":"x","reason":"a\u0000b"}')" 400
+is "POST with a reason over 4096 bytes: 400" \
+  "$(post "{\"rule\":\"r\",\"for\":\"1h\",\"author\":\"x\",\"reason\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}")" 400
 is "POST of an object with something after it: 400" \
   "$(post '{"rule":"r","for":"1h","author":"x","reason":"y"} trailing')" 400
 is "POST with an unknown member: 400" \

@@ -82,3 +82,8 @@ void vg_batch_free(vg_batch *b) {
   b->raised.v = NULL;
   b->raised.cap = 0;
 }
+
+void vg_batch_why(const vg_batch *b, int rc, char *why, size_t cap) {
+  if (rc == VG_ENOMEM) snprintf(why, cap, "not stored: out of memory");
+  else snprintf(why, cap, "not stored: database error: %.120s", b->err);
+}

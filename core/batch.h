@@ -42,6 +42,9 @@ int vg_batch_begin(vg_batch *b);
  * reason in b->err, rolls back what is open and drops the raised alerts.
  * Returns 0, or the failure (rc itself when it was non-zero). */
 int vg_batch_end(vg_batch *b, int rc, int (*before_commit)(void *ud), void *ud);
+/* What a client is told of its lines when vg_batch_end failed with rc:
+ * "not stored: out of memory" or "not stored: database error: ...". */
+void vg_batch_why(const vg_batch *b, int rc, char *why, size_t cap);
 
 /* Frees what b holds; a transaction still open is rolled back. */
 void vg_batch_free(vg_batch *b);

@@ -519,10 +519,7 @@ static void work(server *srv) {
   }
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
     char why[VG_REASON_MAX];
-    if (rc == VG_ENOMEM)
-      snprintf(why, sizeof why, "not stored: out of memory");
-    else
-      snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
+    vg_batch_why(t, rc, why, sizeof why);
     vg_error("http: a batch of lines was not stored: %s", why + 12);
     for (size_t k = 0; k < q.job.n; k++)
       for (size_t j = q.job.v[k].from; j < q.job.v[k].to; j++) {

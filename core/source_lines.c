@@ -45,10 +45,7 @@ static void work(server *srv) {
   for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
     char why[VG_REASON_MAX];
-    if (rc == VG_ENOMEM)
-      snprintf(why, sizeof why, "not stored: out of memory");
-    else
-      snprintf(why, sizeof why, "not stored: database error: %.120s", t->err);
+    vg_batch_why(t, rc, why, sizeof why);
     vg_error("a batch of %zu lines was not stored: %s", b->n, why + 12);
     for (size_t i = 0; i < b->n; i++) { /* said whole, or in short when out of memory */
       b->v[i].status = rc == VG_ENOMEM ? VG_ENOMEM : VG_EDB;

@@ -42,6 +42,16 @@ for tool in socat sqlite3 timeout od; do
   fi
 done
 
+# need TOOL...: bails out unless every tool is installed.
+need() {
+  for _tool in "$@"; do
+    if ! command -v "$_tool" >/dev/null 2>&1; then
+      echo "Bail out! $_tool is needed (make test-deps installs it)"
+      exit 1
+    fi
+  done
+}
+
 # ---- TAP ----
 
 _tap_n=0

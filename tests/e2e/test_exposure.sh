@@ -19,10 +19,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || {
-  echo "Bail out! curl is needed (make test-deps installs it)"
-  exit 1
-}
+need curl
 ICBM='2023-11-21: North Korea launches a Hwasong-18 ICBM.'
 SPOOL=
 

@@ -18,10 +18,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || {
-  echo "Bail out! curl is needed (make test-deps installs it)"
-  exit 1
-}
+need curl
 DB=$T/vigil.db
 SOCK=$T/vigil.sock
 SPOOL=$T/spool

@@ -15,12 +15,7 @@
 #     anything outside the digests' files.
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "Bail out! $tool is needed (make test-deps installs it)"
-    exit 1
-  fi
-done
+need curl python3
 
 # get NAME PATH [CURL ARG...]: GET $HTTP$PATH with the body in $T/NAME.json
 # and the headers in $T/NAME.head; sets code (the status).

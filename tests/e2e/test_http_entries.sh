@@ -15,12 +15,7 @@
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-for tool in curl python3; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "Bail out! $tool is needed (make test-deps installs it)"
-    exit 1
-  fi
-done
+need curl python3
 
 # post NAME CTYPE FILE [QUERY]: POSTs FILE to /v1/entries; the body in
 # $T/NAME.out, the headers in $T/NAME.hdr; sets code.

@@ -458,8 +458,11 @@ static int on_headers_complete(llhttp_t *p) {
     c->too_large = 1;
     return HPE_USER;
   }
+  p->upgrade = 0; /* nothing is upgraded here: the next request is HTTP/1.1 as ever */
   if (check(c)) return HPE_USER;
-  if (c->hdr[5] && strcasecmp(c->hdr[5], "100-continue") == 0) /* curl waits for it */
+  int body = ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) || (p->flags & F_CHUNKED);
+  if (body && !c->srv->stopping && p->http_major == 1 && p->http_minor >= 1 && c->hdr[5] &&
+      strcasecmp(c->hdr[5], "100-continue") == 0) /* curl waits for it */
     conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
   return 0;
 }
@@ -667,7 +670,8 @@ static int check(conn *c) {
     return refuse_head(c, 403, "Host names no address of this server (http_hosts lists more)",
                        "Host is not a name of this server (see http_hosts)", NULL);
   int write = !(p->method == HTTP_GET || p->method == HTTP_HEAD || p->method == HTTP_OPTIONS);
-  int body = ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) || (p->flags & F_CHUNKED);
+  int body = ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0) ||
+             (p->flags & (F_CHUNKED | F_TRANSFER_ENCODING));
   if (p->method != HTTP_GET && p->method != HTTP_HEAD && p->method != HTTP_POST &&
       p->method != HTTP_DELETE && p->method != HTTP_OPTIONS) /* no endpoint takes it */
     return refuse_head(c, 405, NULL, "this method is not served here",
@@ -676,7 +680,7 @@ static int check(conn *c) {
     return refuse_head(c, 400, "a body on a request that takes none",
                        "this method takes no body", NULL);
   if (p->method == HTTP_OPTIONS) {
-    c->keep_alive = 1;
+    c->keep_alive = llhttp_should_keep_alive(p) && !s->stopping;
     if (r->origin[0] && origin_allowed(s, r->origin)) /* a preflight from an origin allowed */
       return refuse_head(c, 204, NULL, "",
                          "Access-Control-Allow-Methods: GET, POST, DELETE\r\n"
@@ -758,7 +762,7 @@ static void parse(conn *c) {
     dispatch(c);
     return;
   }
-  int keep = c->refusal == 204; /* a preflight's answer (it has no body): the connection goes on */
+  int keep = c->refusal == 204 && c->keep_alive; /* a preflight's answer (no body): it goes on */
   const char *at = keep ? llhttp_get_error_pos(&c->parser) : NULL;
   size_t used = at && at >= c->in.p && at <= c->in.p + c->in.len ? (size_t)(at - c->in.p)
                                                                  : c->in.len;
@@ -802,11 +806,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b) {
   conn *c = (conn *)st;
   (void)b;
-  if (n < 0) {
-    if (c->state == READING && c->head_bytes && n == UV_EOF && !c->closing) {
-      llhttp_finish(&c->parser); /* a body up to EOF */
-    }
-    conn_close(c);
+  if (n < 0) { /* the client is done sending: what it is owed still goes out */
+    if (n == UV_EOF && c->state != STREAMING && c->queued) conn_finish(c);
+    else conn_close(c);
     return;
   }
   if (c->state == STREAMING) return; /* read and dropped */
@@ -1028,12 +1030,21 @@ void vg_http_stop(vg_http *s) {
   if (!s || s->stopping) return;
   s->stopping = 1;
   uv_close((uv_handle_t *)&s->listener, on_listener_closed);
-  for (conn *c = s->conns, *next; c; c = next) {
-    next = c->next;
-    if (c->state == STREAMING) { /* what it has not taken is dropped: it resumes later */
+  /* Streams first: their `gone` callbacks run code of their owners, which
+   * may answer requests of other connections; the walk starts over after
+   * each. What a stream's client has not taken is dropped: it resumes. */
+  for (conn *c = s->conns; c;) {
+    if (c->state == STREAMING && !c->closing) {
       stream_gone(c);
       conn_close(c);
+      c = s->conns;
+    } else {
+      c = c->next;
     }
+  }
+  for (conn *c = s->conns, *next; c; c = next) {
+    next = c->next;
+    if (c->closing || c->finishing || c->state == STREAMING) continue; /* on their way out */
     else if (c->state == READING && !c->queued) conn_close(c);
     else if (c->state == READING) { /* once its reply is sent; nothing more is read */
       uv_timer_stop(&c->timer);

@@ -189,6 +189,16 @@ like "a client that pipelines without reading is served, then cut off" "$(cat "$
 is "... and the server still answers" "$(status "$HTTP/healthz")" 200
 check "... with no sanitizer report" sh -c "! grep -q 'ERROR: AddressSanitizer' '$DLOG'"
 
+out=$(printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nGET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+  raw "$HTTP_PORT" 30 | grep '^HTTP/1.1' | tr -d '\r' | tr '\n' ';')
+is "an Upgrade asked for is not made, and the next request on the connection is served" "$out" \
+  "HTTP/1.1 200 OK;HTTP/1.1 200 OK;"
+out=$(printf 'OPTIONS /v1/silences HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' |
+  raw "$HTTP_PORT" 60 | tr -d '\r')
+like "a preflight asking to close is answered and closed" "$out" '^HTTP/1.1 204 No Content'
+check "... at once (the read ended with the connection, not at the timeout)" \
+  sh -c "printf '%s' \"$out\" | grep -q 'Connection: close'"
+
 # ---- slow and idle clients, limits ----
 
 out=$(printf 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n' | raw "$HTTP_PORT" 60 | head -n 1 | tr -d '\r')

@@ -8,8 +8,8 @@
 #
 # Each harness (date, entry, framer, cron, feed) is built with clang and
 # -fsanitize=fuzzer,address,undefined against the core sources (all of
-# core/*.c but main.c, plus the generated build/migrations.c and
-# build/scripts.c), then run for SECONDS seconds (default 30) on its seed
+# core/*.c but main.c, the generated build/migrations.c, build/scripts.c
+# and build/pages.c, and llhttp's C files), then run for SECONDS seconds (default 30) on its seed
 # corpus and dictionary. New inputs go to build/fuzz/corpus/<name>; a crash
 # is saved under tests/fuzz/crashes/<name>/. Prints the executions of each
 # harness as a TAP line and exits non-zero if any of them crashed.
@@ -55,20 +55,27 @@ CLANG=${CLANG:-$(command -v clang || command -v clang-14 || true)}
 [ -n "$CLANG" ] || { echo "run.sh: clang not found" >&2; exit 1; }
 
 # --- build -----------------------------------------------------------------
-if [ ! -f build/migrations.c ] || [ ! -f build/scripts.c ]; then
+if [ ! -f build/migrations.c ] || [ ! -f build/scripts.c ] || [ ! -f build/pages.c ]; then
   make vigil
 fi
 
 PKGS="lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
 PKG_LIBS=$(pkg-config --libs $PKGS)
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Icore -Ibuild $PKG_CFLAGS"
+LLHTTP_DIR=/usr/share/llhttp
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Icore -Ibuild -I/usr/share/include/llhttp $PKG_CFLAGS"
+# llhttp's three C files (Debian's node-llhttp), each under a name of its own
+mkdir -p "$out/llhttp"
+for f in api http llhttp; do
+  [ -f "$out/llhttp/llhttp_$f.c" ] || printf '#include "%s/%s.c"\n' "$LLHTTP_DIR" "$f" >"$out/llhttp/llhttp_$f.c"
+done
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 
 mkdir -p "$out/obj"
 objs=()
 stale=()
-for src in $(ls core/*.c | grep -v '^core/main\.c$') build/migrations.c build/scripts.c; do
+for src in $(ls core/*.c | grep -v '^core/main\.c$') build/migrations.c build/scripts.c build/pages.c \
+  "$out"/llhttp/llhttp_*.c; do
   obj=$out/obj/$(basename "${src%.c}").o
   if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find core -name '*.h' -newer "$obj" | head -1)" ]; then
     stale+=("$src")

@@ -1018,6 +1018,14 @@ void vg_http_set_token(vg_http *s, const char *token) {
   s->token_len = n;
 }
 
+int vg_http_port(const vg_http *s) {
+  struct sockaddr_storage a;
+  int len = sizeof a;
+  if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&a, &len) != 0) return -1;
+  return a.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&a)->sin_port)
+                                : ntohs(((struct sockaddr_in6 *)&a)->sin6_port);
+}
+
 int vg_http_loopback(const vg_http *s) {
   return s->loopback;
 }

@@ -75,6 +75,8 @@ vg_http *vg_http_start(uv_loop_t *loop, const vg_http_conf *c, vg_http_handler h
                        char *err, size_t cap);
 /* Replaces the token writes must bear ("" for none): a reload. */
 void vg_http_set_token(vg_http *s, const char *token);
+/* The port the listener is bound to (the one the system chose for port 0). */
+int vg_http_port(const vg_http *s);
 /* Whether the listener is on a loopback address. */
 int vg_http_loopback(const vg_http *s);
 /* Whether addr is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x). */

@@ -6,7 +6,7 @@
 # FUZZ_JOBS harnesses run at once (default: one a core). `make test` runs
 # every harness for FUZZ_SECONDS (default 30) through tests/run.sh.
 #
-# Each harness (date, entry, framer, cron, feed) is built with clang and
+# Each harness (date, entry, framer, cron, feed, http) is built with clang and
 # -fsanitize=fuzzer,address,undefined against the core sources (all of
 # core/*.c but main.c, the generated build/migrations.c, build/scripts.c
 # and build/pages.c, and llhttp's C files), then run for SECONDS seconds (default 30) on its seed
@@ -29,7 +29,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 here=tests/fuzz
 out=build/fuzz
-all_names="date entry framer cron feed"
+all_names="date entry framer cron feed http"
 names=${*:-$all_names}
 jobs=${FUZZ_JOBS:-$(nproc)}  # harnesses run at once
 

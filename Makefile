@@ -19,7 +19,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
-PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd libnats
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -91,6 +91,9 @@ build/asan/%.o: build/%.c | build/asan
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -c $< -o $@
 build/asan/vigil: $(SAN_LIB_OBJS) build/asan/main.o
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS) -lm
+# The end-to-end tests' JetStream client (no sanitizer: it is a test tool).
+build/asan/natstool: tests/e2e/natstool.c | build/asan test-deps
+	$(CC) $(BASE_CFLAGS) -O1 -o $@ $< $(PKG_LIBS)
 build/asan/test_%: tests/unit/test_%.c $(SAN_LIB_OBJS) | test-deps
 	$(CC) $(BASE_CFLAGS) -O1 $(SAN) -o $@ $< $(SAN_LIB_OBJS) $(PKG_LIBS) -lcmocka -lm
 
@@ -100,7 +103,7 @@ run: vigil
 
 # The fuzz harnesses run FUZZ_SECONDS each (0 skips them).
 FUZZ_SECONDS ?= 30
-test: build/asan/vigil $(UNIT_BINS)
+test: build/asan/vigil build/asan/natstool $(UNIT_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build/asan
 
 # The unit names the installed paths; $(SYSUSERS) makes its user from the

@@ -1,6 +1,7 @@
 /* config.c — the table of settings, their defaults, the Lua configuration
  * file and its checks; see config.h. */
 #include "config.h"
+#include "bus.h"
 
 #include "feed_parse.h"
 #include "paths.h"
@@ -197,6 +198,7 @@ typedef enum {
   T_SINKS,     /* the sinks table */
   T_DIGESTS,   /* the digests table */
   T_FEEDS,     /* the feeds list */
+  T_NATS,      /* the nats table: its fields set the nats_* settings */
 } kind;
 
 typedef struct {
@@ -217,6 +219,7 @@ typedef struct {
 #define TN_T_SINKS "table"
 #define TN_T_DIGESTS "table"
 #define TN_T_FEEDS "table"
+#define TN_T_NATS "table"
 #define NAMES(field, help)                                                                         \
   { {#field, "names", NULL, help}, T_PATHS, offsetof(vg_config, field), 0 }
 #define S(field, t, def, help)                                                                     \
@@ -290,6 +293,24 @@ static const setting settings[] = {
     S(digests, T_DIGESTS, NULL,
       "scheduled digests: name = { schedule = CRON, days = N, template = ..., ... }"),
     S(feeds, T_FEEDS, NULL, "feeds polled: { { url = URL, interval = SECONDS, ... }, ... }"),
+    S(nats_url, T_STRING, "",
+      "the NATS server(s) whose JetStream stream the daemon ingests (nats://HOST:PORT); '' for "
+      "none"),
+    S(nats_stream, T_STRING, "VIGIL_ENTRIES", "the JetStream stream of entries (made if missing)"),
+    NAMES(nats_subjects, "the subjects of the stream of entries, when vigil makes it"),
+    S(nats_durable, T_STRING, "vigil", "the name of the daemon's durable pull consumer"),
+    S(nats_filter, T_STRING, "",
+      "the subject the consumer takes; '' for vigil.entries.P with nats_partition, else all"),
+    S(nats_batch, T_SIZE, "256", "messages one fetch from JetStream asks for at most"),
+    S(nats_dead_letter, T_STRING, "",
+      "a subject rejected messages are republished to; '' for none"),
+    S(nats_partition, T_STRING, "",
+      "the partition (0 to nats_partitions - 1) this daemon consumes; '' for all"),
+    S(nats_partition_by, T_STRING, "",
+      "the entry field the partitions are keyed by: correlation rules should group by it"),
+    S(nats_partitions, T_SIZE, "1", "how many partitions the entries are published to"),
+    S(nats, T_NATS, NULL,
+      "the nats_* settings as one table: nats = { url = ..., stream = ..., partition = ... }"),
 };
 #undef S
 #undef NAMES
@@ -467,6 +488,7 @@ void vg_config_defaults(vg_config *c) {
     if (settings[i].info.def && set_text(c, &settings[i], settings[i].info.def, err, sizeof err))
       abort(); /* the table's own default is wrong */
   append_path(&c->rules, vg_default_rules()); /* installed: its own */
+  append_path(&c->nats_subjects, VG_BUS_ENTRIES_PREFIX ".>");
   static const struct {
     const char *name, *schedule;
     int days;
@@ -569,6 +591,14 @@ static cJSON *json_feeds(const vg_config *c) {
   return a;
 }
 
+static cJSON *json_nats(const vg_config *c) {
+  cJSON *o = cJSON_CreateObject();
+  for (size_t i = 0; o && i < NSETTINGS; i++)
+    if (strncmp(settings[i].info.name, "nats_", 5) == 0 && settings[i].type != T_NATS)
+      cJSON_AddItemToObject(o, settings[i].info.name + 5, vg_config_value(c, i));
+  return o;
+}
+
 cJSON *vg_config_value(const vg_config *c, size_t i) {
   if (i >= NSETTINGS) return NULL;
   const setting *s = &settings[i];
@@ -589,6 +619,7 @@ cJSON *vg_config_value(const vg_config *c, size_t i) {
   case T_SINKS: return json_sinks(c);
   case T_DIGESTS: return json_digests(c);
   case T_FEEDS: return json_feeds(c);
+  case T_NATS: return json_nats(c);
   }
   return NULL;
 }
@@ -1062,6 +1093,34 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
     snprintf(why, sizeof why, "'%s' must be a path or a list of paths (strings, not empty)", name);
     break;
   }
+  case T_NATS: {
+    if (t != LUA_TTABLE) {
+      problem(p, line, "'nats' must be a table { url = ..., stream = ... }, not a %s",
+              luaL_typename(L, -1));
+      return -1;
+    }
+    int bad = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -2)) { /* each field is the nats_ setting of its name */
+      char flat[96];
+      const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+      snprintf(flat, sizeof flat, "nats_%.80s", key ? key : "");
+      int k = key ? vg_config_find(flat) : -1;
+      if (k < 0 || settings[k].type == T_NATS) {
+        problem(p, line, "nats: unknown field '%s' (url, stream, subjects, durable, filter, "
+                "batch, dead_letter, partition, partition_by or partitions)",
+                key ? key : "?");
+        bad = -1;
+      } else {
+        if (lua_type(L, -1) == LUA_TNUMBER && settings[k].type == T_STRING)
+          lua_tolstring(L, -1, NULL); /* partition = 1: the number as text */
+        if (take_lua(c, &settings[k], L, line, p)) bad = -1;
+        else c->origin[k] = VG_ORIGIN_FILE;
+      }
+      lua_pop(L, 1);
+    }
+    return bad;
+  }
   case T_SINKS:
   case T_DIGESTS:
   case T_FEEDS: {
@@ -1350,5 +1409,25 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
              c->timezone, zone_dir());
     return VG_EINVAL;
   }
+  if (vg_config_partition(c) < -1) {
+    snprintf(err, cap, "nats_partition must be a whole number from 0 to %zu (nats_partitions - 1),"
+             " or '' for all, not '%.32s'", c->nats_partitions - 1, c->nats_partition);
+    return VG_EINVAL;
+  }
+  if (c->nats_batch > 10000) {
+    snprintf(err, cap, "nats_batch must be at most 10000");
+    return VG_EINVAL;
+  }
   return 0;
+}
+
+long vg_config_partition(const vg_config *c) {
+  const char *p = c->nats_partition ? c->nats_partition : "";
+  if (!p[0]) return -1;
+  char *end;
+  errno = 0;
+  long v = strtol(p, &end, 10);
+  if (*end || errno || v < 0 || !isdigit((unsigned char)p[0]) || (size_t)v >= c->nats_partitions)
+    return -2;
+  return v;
 }

@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 /* How many settings there may be at most (config.c asserts it). */
-#define VG_CONFIG_MAX 96
+#define VG_CONFIG_MAX 128
 
 /* The alerts a command sink holds at most, by default (see sinks.h). */
 #define VG_SINK_QUEUE_MAX 10000
@@ -114,12 +114,28 @@ typedef struct {
   unsigned feed_interval; /* the default seconds between polls */
   size_t feed_max_body;   /* bytes a feed body may have */
   vg_redirects follow_redirects; /* the redirects a feed follows unless it says otherwise */
+  /* NATS JetStream (bus.h); set one by one or as the table nats = {...} */
+  char *nats_url;       /* the server(s) the JetStream source reads from; "" for none */
+  char *nats_stream;    /* the stream of entries (made when missing) */
+  char **nats_subjects; /* its subjects, when vigil makes it (NULL-ended) */
+  char *nats_durable;   /* the durable pull consumer's name */
+  char *nats_filter;    /* the subject the consumer takes; "" for the partition's or all */
+  size_t nats_batch;    /* messages one fetch asks for at most */
+  char *nats_dead_letter; /* where rejected messages are republished; "" for nowhere */
+  char *nats_partition; /* the partition this daemon consumes ("" for all): a number */
+  char *nats_partition_by; /* the entry field the partitions are keyed by ("" for none) */
+  size_t nats_partitions;  /* how many partitions there are */
+  int nats;             /* unused: the place of the `nats` table in the settings */
   char *file;         /* the configuration file loaded last, or NULL */
   unsigned char origin[VG_CONFIG_MAX]; /* per setting (vg_config_setting's index): vg_origin */
 } vg_config;
 
 /* Where a setting in force came from. */
 typedef enum { VG_ORIGIN_DEFAULT, VG_ORIGIN_FILE, VG_ORIGIN_FLAG } vg_origin;
+
+/* The partition nats_partition names: 0 to nats_partitions - 1, -1 for
+ * none (""), -2 when it is no such number (vg_config_check refuses it). */
+long vg_config_partition(const vg_config *c);
 
 /* What the table of settings says of one. */
 typedef struct {

@@ -407,3 +407,58 @@ stop_daemon() {
   fi
   check_sanitizers "vigil run #$_runs: no sanitizer report in its log" "$DLOG"
 }
+
+# ---- NATS JetStream ----
+
+# natstool: the tests' JetStream client (tests/e2e/natstool.c), built beside vigil.
+NATSTOOL=$(dirname "$VIGIL")/natstool
+NATS_DIR=
+NATS_PID=
+NATS_URL=
+NATS_LOG=
+_nats_runs=0
+
+# start_nats [PORT]: runs `nats-server -js` on 127.0.0.1, on PORT or one
+# picked at random (another one if that is taken), its store in $T/nats
+# (kept across restarts: start_nats "$NATS_PORT" after stop_nats brings the
+# same server back), its log in $NATS_LOG. Sets NATS_URL, NATS_PORT and
+# NATS_PID. One check: the server said it is ready. Returns 0 when it is.
+start_nats() {
+  need nats-server
+  _ns_attempt=0
+  while [ $_ns_attempt -lt 5 ]; do
+    _ns_attempt=$((_ns_attempt + 1))
+    _nats_runs=$((_nats_runs + 1))
+    NATS_PORT=${1:-$(_random_port)}
+    NATS_DIR=$T/nats
+    NATS_LOG=$T/nats.$_nats_runs.log
+    mkdir -p "$NATS_DIR"
+    nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$NATS_DIR" >"$NATS_LOG" 2>&1 &
+    NATS_PID=$!
+    bg_started "$NATS_PID"
+    NATS_URL=nats://127.0.0.1:$NATS_PORT
+    if wait_for 60 grep -q 'Server is ready' "$NATS_LOG"; then
+      ok "nats-server #$_nats_runs is ready on port $NATS_PORT"
+      return 0
+    fi
+    kill "$NATS_PID" 2>/dev/null
+    wait "$NATS_PID" 2>/dev/null
+    if [ $# -eq 0 ] && grep -q 'address already in use' "$NATS_LOG"; then
+      continue
+    fi
+    fail "nats-server #$_nats_runs is ready on port $NATS_PORT" "its log ends:" \
+      "$(tail -n 10 "$NATS_LOG")"
+    return 1
+  done
+  fail "nats-server is ready" "no free port found in 5 attempts"
+  return 1
+}
+
+# stop_nats [SIGNAL]: stops the server last started (TERM by default) and
+# waits for it to exit.
+stop_nats() {
+  [ -n "$NATS_PID" ] || return 0
+  kill -"${1:-TERM}" "$NATS_PID" 2>/dev/null
+  wait "$NATS_PID" 2>/dev/null
+  NATS_PID=
+}

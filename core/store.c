@@ -104,6 +104,10 @@ enum {
   S_SILENCES,
   S_SILENCE_ONE,
   S_SILENCES_ACTIVE,
+  S_NATS_SEEN,
+  S_NATS_PUT,
+  S_NATS_LAST,
+  S_META_GET,
   S_COUNT
 };
 
@@ -338,6 +342,10 @@ static const char *const sql[S_COUNT] = {
     [S_EVENT_MEMBERS] = "SELECT x.entry_id FROM entry_events x JOIN entries e ON e.id = x.entry_id"
                         " WHERE x.event = ? ORDER BY e.day_first, e.id",
     [S_SPANS_KEPT] = "SELECT 1 FROM mark_spans WHERE rule = ? AND step = ? AND key = ? LIMIT 1",
+    [S_NATS_SEEN] = "SELECT entry_id FROM nats_msgs WHERE stream = ?1 AND seq = ?2",
+    [S_NATS_PUT] = "INSERT INTO nats_msgs (stream, seq, entry_id) VALUES (?1, ?2, ?3)",
+    [S_NATS_LAST] = "SELECT coalesce(max(seq), 0) FROM nats_msgs WHERE stream = ?1",
+    [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
     [S_SILENCE_ADD] = "INSERT INTO silences (rule, key, until, author, reason, created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?)",
     /* Only an active silence expires: one expired or lapsed stays as it was. */
@@ -2372,4 +2380,41 @@ int vg_store_silence(vg_store *st, int64_t id, vg_silence_row_fn fn, void *ud) {
   sqlite3_bind_int64(s, 1, id);
   int found, rc = silence_rows(st, s, now, fn, ud, &found);
   return rc ? rc : found ? 1 : 0;
+}
+
+/* ---- JetStream messages (db/015_nats.sql) ---- */
+
+int vg_store_nats_seen(vg_store *st, const char *stream, uint64_t seq, int64_t *entry_id) {
+  sqlite3_stmt *s = st->stmt[S_NATS_SEEN];
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found && entry_id)
+    *entry_id = sqlite3_column_type(s, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 0);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_nats_put(vg_store *st, const char *stream, uint64_t seq, int64_t entry_id) {
+  sqlite3_stmt *s = st->stmt[S_NATS_PUT];
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+  if (entry_id > 0) sqlite3_bind_int64(s, 3, entry_id);
+  else sqlite3_bind_null(s, 3);
+  return run(st, S_NATS_PUT);
+}
+
+int64_t vg_store_nats_last(vg_store *st, const char *stream) {
+  sqlite3_bind_text(st->stmt[S_NATS_LAST], 1, stream, -1, SQLITE_STATIC);
+  long long v = scalar(st, S_NATS_LAST);
+  return v < 0 ? VG_EDB : v;
+}
+
+int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap) {
+  sqlite3_stmt *s = st->stmt[S_META_GET];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }

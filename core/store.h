@@ -511,4 +511,22 @@ typedef int (*vg_reject_row_fn)(void *ud, uint64_t line, const char *reason);
 int vg_store_rejects_of(vg_store *st, const char *origin, int64_t after, vg_reject_row_fn fn,
                         void *ud);
 
+/* ---- JetStream messages (db/015_nats.sql) ---- */
+
+/* Whether message seq of stream was taken before: 1 with the entry it
+ * stored or duplicated in *entry_id (0 when its line was rejected; may be
+ * NULL), 0 when not, or VG_EDB. */
+int vg_store_nats_seen(vg_store *st, const char *stream, uint64_t seq, int64_t *entry_id);
+/* Notes that message seq of stream was taken, as entry_id (<= 0: its line
+ * was rejected), inside the caller's transaction. 0 or VG_EDB (a message
+ * noted twice is VG_EDB: ask vg_store_nats_seen first). */
+int vg_store_nats_put(vg_store *st, const char *stream, uint64_t seq, int64_t entry_id);
+/* The highest seq of stream taken, 0 for none, or VG_EDB. */
+int64_t vg_store_nats_last(vg_store *st, const char *stream);
+
+/* The value of the database's fact `name` (table meta: "db_id", a random
+ * name made once for the database) into out: 1, 0 when there is none, or
+ * VG_EDB. */
+int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap);
+
 #endif

@@ -1707,7 +1707,8 @@ static void test_migration_logs_the_alerts_there(void **state) {
   vg_store_close(open_store(fx)); /* then as vigil left it before the log */
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
-                     "DROP TABLE alert_log; PRAGMA user_version = 13;"
+                     "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
+                     " PRAGMA user_version = 13;"
                      "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
   sql_exec(fx->path,
            "INSERT INTO alerts (id, rule, dedup_key, date, day, severity, message, created_at,"
@@ -1721,6 +1722,37 @@ static void test_migration_logs_the_alerts_there(void **state) {
   assert_int_equal(sql_int(fx->path, "SELECT count(*) FROM alert_log WHERE seq = 1"
                                      " AND at = '2023-03-01T10:00:00Z' AND version = 1"), 1);
   assert_int_equal(vg_store_alert_log_last(st), 2);
+}
+
+/* JetStream messages taken are remembered per stream, in the caller's
+ * transaction: a rollback forgets them; the database names itself. */
+static void test_nats_messages_remembered_per_stream(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  int64_t entry = -1;
+  assert_int_equal(vg_store_nats_last(st, "VIGIL_ENTRIES"), 0);
+  assert_int_equal(vg_store_nats_seen(st, "VIGIL_ENTRIES", 7, &entry), 0);
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_nats_put(st, "VIGIL_ENTRIES", 7, 42), 0);
+  assert_int_equal(vg_store_nats_put(st, "VIGIL_ENTRIES", 9, 0), 0);
+  assert_int_equal(vg_store_nats_put(st, "OTHER", 30, 1), 0);
+  assert_int_equal(vg_store_nats_put(st, "VIGIL_ENTRIES", 7, 43), VG_EDB); /* once only */
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(vg_store_nats_seen(st, "VIGIL_ENTRIES", 7, &entry), 1);
+  assert_int_equal(entry, 42);
+  assert_int_equal(vg_store_nats_seen(st, "VIGIL_ENTRIES", 9, &entry), 1);
+  assert_int_equal(entry, 0); /* rejected */
+  assert_int_equal(vg_store_nats_seen(st, "OTHER", 7, NULL), 0);
+  assert_int_equal(vg_store_nats_last(st, "VIGIL_ENTRIES"), 9);
+  assert_int_equal(vg_store_nats_last(st, "OTHER"), 30);
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_nats_put(st, "VIGIL_ENTRIES", 12, 5), 0);
+  vg_store_rollback(st);
+  assert_int_equal(vg_store_nats_last(st, "VIGIL_ENTRIES"), 9);
+  char id[64] = "", again[64] = "";
+  assert_int_equal(vg_store_meta(st, "db_id", id, sizeof id), 1);
+  assert_int_equal(strlen(id), 16);
+  assert_int_equal(vg_store_meta(st, "no such fact", again, sizeof again), 0);
 }
 
 int main(void) {
@@ -1777,6 +1809,7 @@ int main(void) {
       T(test_silences_added_listed_and_expired),
       T(test_silence_marks_new_alerts_of_its_rule_and_key),
       T(test_alerts_latest_first_filtered_and_paged),
+      T(test_nats_messages_remembered_per_stream),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

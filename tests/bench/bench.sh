@@ -11,11 +11,14 @@
 #   (e) SEC doing the same event-time correlation, count checked exactly
 #   (f) 1M more entries into stores already holding 0, 1M and 5M entries
 #   (g) the live alert stream: alerts at a steady rate to 100 subscribers
+#   (h) NATS JetStream: `vigil publish` of the 1M entries, then one daemon
+#       consuming them; then two daemons on two partitions keyed by region
+#   (i) (c) again with every alert going through the outbox to a file sink
 # and prints one table, also written to bench/results.txt. Exits non-zero
 # when an alert count differs from the reference or a run fails.
 #
 # Run as root on a fresh Debian 12, it installs the packages it needs
-# (sec, time, python3, sqlite3) with apt-get; otherwise it names them.
+# (sec, time, python3, sqlite3, nats-server) with apt-get; otherwise it names them.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -35,7 +38,7 @@ failed=0
 
 # ---- packages ----
 need=""
-for p in sec time python3 sqlite3 gcc; do
+for p in sec time python3 sqlite3 gcc nats-server; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
 done
 if [ -n "$need" ]; then
@@ -239,6 +242,7 @@ row "(c) ingest --rules tests/bench/rules" "$rate" "$rss" "$verdict" "sequence b
 # ---- (d) the daemon ----
 say "(d) vigil run, $CONNS connections, unpaced"
 daemon d1 0
+rate_d1=$rate
 row "(d) daemon, $CONNS conns, as fast as it takes" "$rate" "$rss" "$verdict" "p50 $p50 ms, p99 $p99 ms"
 say "(d) vigil run, $CONNS connections, paced at $PACED_RATE entries/s"
 daemon d2 "$PACED_RATE"
@@ -320,6 +324,110 @@ note "(g) entries/s is the alerts raised a second; each reached every subscriber
 note "    (tests/bench/sse_fanout.py: one asyncio process); the delay is from the entry's"
 note "    send on the socket to the event's arrival at a subscriber: batch, commit, read, send."
 fresh g
+
+# ---- (h) NATS JetStream ----
+# A nats-server of its own (Debian's, JetStream on, a store in build/bench),
+# started afresh for each run so that every run reads a stream of its own.
+NATS_PID=""
+nats_start() {
+  nats_stop
+  rm -rf "$B/nats"
+  NATS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  NATS_URL=nats://127.0.0.1:$NATS_PORT
+  nats-server -js -a 127.0.0.1 -p "$NATS_PORT" -sd "$B/nats" > "$B/nats.log" 2>&1 &
+  NATS_PID=$!
+  for _ in $(seq 200); do grep -q 'Server is ready' "$B/nats.log" && return 0; sleep 0.1; done
+  echo "  FAILED: nats-server did not start; see $B/nats.log" >&2
+  failed=1
+}
+nats_stop() {
+  [ -n "$NATS_PID" ] || return 0
+  kill "$NATS_PID" 2>/dev/null || true
+  wait "$NATS_PID" 2>/dev/null || true
+  NATS_PID=""
+}
+trap 'stop_daemon || true; nats_stop' EXIT
+
+# publish ARGS...: times `vigil publish` of the 1M entries; sets rate.
+publish() {
+  local t0 t1 rc=0
+  t0=$(now)
+  ./vigil publish --config "$CONF" --nats "$NATS_URL" "$@" "$B/entries.jsonl" \
+    > "$B/h-publish.out" 2> "$B/h-publish.log" || rc=$?
+  t1=$(now)
+  rate=$(per_s "$N" "$(elapsed "$t0" "$t1")")
+  echo "  $(head -1 "$B/h-publish.out"): $rate entries/s"
+  [ "$rc" -eq 0 ] || { echo "  FAILED: vigil publish exited $rc; see $B/h-publish.log" >&2; failed=1; }
+}
+
+# consume P...: starts one daemon per partition P ("" for the whole stream)
+# on fresh databases hP.db, each with its own durable consumer, waits until
+# every message is stored, stops them; sets rate (entries / wall time from
+# the start to the last stored) and got (their alerts, summed).
+consume() {
+  local t0 t1 p pids="" total=0 left
+  t0=$(now)
+  for p in "$@"; do
+    fresh "h$p"
+    rm -f "$B/h$p.sock"
+    { cat "$CONF"; echo "nats_durable = \"bench$p\""
+      [ -z "$p" ] || echo "nats = { partition = $p, partitions = 2, partition_by = \"region\" }"
+    } > "$B/h$p.conf.lua"
+    ./vigil run --config "$B/h$p.conf.lua" --db "$B/h$p.db" --socket "$B/h$p.sock" --listen '' \
+      --spool '' --http-listen '' --rules tests/bench/rules --nats "$NATS_URL" 2> "$B/h$p.log" &
+    pids="$pids $!"
+  done
+  for _ in $(seq 36000); do
+    total=0
+    for p in "$@"; do
+      left=$(sqlite3 "$B/h$p.db" 'select count(*) from nats_msgs' 2>/dev/null || echo 0)
+      total=$((total + left))
+    done
+    [ "$total" -ge "$N" ] && break
+    sleep 0.1
+  done
+  t1=$(now)
+  kill -TERM $pids 2>/dev/null || true
+  for p in $pids; do wait "$p" || { echo "  FAILED: a daemon exited $?; see $B/h*.log" >&2; failed=1; }; done
+  rate=$(per_s "$N" "$(elapsed "$t0" "$t1")")
+  got=0
+  for p in "$@"; do got=$((got + $(alerts_in "h$p"))); done
+  echo "  $total of $N messages stored in $(elapsed "$t0" "$t1") s: $rate entries/s"
+  [ "$total" -eq "$N" ] || { echo "  FAILED: $total of $N stored" >&2; failed=1; }
+}
+
+say "(h) JetStream: vigil publish, then one daemon"
+nats_start
+publish
+row "(h) vigil publish to JetStream" "$rate" "-" "-" "acked by the server, file store"
+consume ""
+check "JetStream, one daemon" "$got"
+ratio=$(awk -v a="$rate" -v b="$rate_d1" 'BEGIN { printf "%.2f", a / b }')
+row "(h) daemon, from JetStream" "$rate" "-" "$verdict" "JetStream / socket (d) = $ratio"
+say "(h) JetStream: two daemons on two partitions (by region)"
+nats_start
+publish --partition-by region --partitions 2
+consume 0 1
+check "JetStream, two partitions" "$got"
+ratio=$(awk -v a="$rate" -v b="$rate_d1" 'BEGIN { printf "%.2f", a / b }')
+row "(h) 2 daemons, 2 partitions, from JetStream" "$rate" "-" "$verdict" "together; / socket (d) = $ratio"
+nats_stop
+fresh h; fresh h0; fresh h1
+rm -rf "$B/nats"
+
+# ---- (i) the outbox's cost ----
+say "(i) (c) again, every alert through the outbox to a file sink"
+fresh i
+rm -f "$B/i-alerts.jsonl"
+{ cat "$CONF"; echo "alerts_file = \"$B/i-alerts.jsonl\""; } > "$B/i.conf.lua"
+CONF_SAVED=$CONF
+CONF=$B/i.conf.lua
+ingest i "$N" "$B/entries.jsonl" --rules tests/bench/rules
+CONF=$CONF_SAVED
+check "ingest with the outbox" "$(alerts_in i)"
+cost=$(awk -v a="$rate" -v c="$rate_c" 'BEGIN { printf "%+.1f%%", (a / c - 1) * 100 }')
+row "(i) (c) with alerts_file: the outbox" "$rate" "$rss" "$verdict" "$cost against (c); $(wc -l < "$B/i-alerts.jsonl") lines written"
+fresh i
 
 # ---- the table ----
 total=$SECONDS

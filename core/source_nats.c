@@ -50,6 +50,7 @@ enum { SEEN = 4 }; /* beside VG_STORED, VG_DUPLICATE and VG_REJECTED */
 typedef struct {
   natsMsg *msg;  /* owned; acknowledged once its transaction has committed */
   uint64_t seq;  /* its sequence number in the stream */
+  unsigned gen;  /* the consumer it came from (ns.gen when it was fetched) */
   int status;    /* VG_STORED, VG_DUPLICATE, VG_REJECTED, SEEN, or VG_E* (not acked); 0 before */
   char *reason;  /* why its line was rejected (owned), for the dead-letter subject */
 } nmsg;
@@ -65,11 +66,16 @@ static struct {
   uv_thread_t thread;
   int have_thread;     /* started and not yet joined */
   int have_lock;       /* lock and cond are made */
-  uv_mutex_t lock;     /* guards the four fields below */
+  uv_mutex_t lock;     /* guards the five fields below */
   uv_cond_t cond;      /* the thread waits on it for room, or for a retry */
   nmsg_vec fetched;    /* fetched, not yet in a job */
   size_t inflight;     /* fetched, not yet acknowledged nor dropped */
   uint64_t last;       /* the highest seq committed: where a lost consumer goes on from */
+  /* Counts the consumers this run made: a message is acknowledged only to
+   * the one it came from. An ack meant for a consumer deleted since would
+   * reach its successor of the same name, whose acknowledgement floor it
+   * could move past a message not yet stored. */
+  unsigned gen;
   int stop, ended;     /* the thread is to end; it has */
   nmsg_vec job;        /* the running job's messages (the loop's and the worker's) */
   size_t window;       /* messages in flight at most */
@@ -109,8 +115,15 @@ static int room(void) {
   return want;
 }
 
+/* Ends the subscription; the consumer stays on the server. */
+static void drop_sub(natsSubscription **sub) {
+  if (!*sub) return;
+  natsSubscription_Destroy(*sub);
+  *sub = NULL;
+}
+
 /* Makes the consumer, delivering from seq `from` (0 or 1: from the first). */
-static int add_consumer(uint64_t from, char *err, size_t cap) {
+static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t cap) {
   jsConsumerConfig cc;
   jsConsumerConfig_Init(&cc);
   cc.Durable = ns.durable;
@@ -127,6 +140,13 @@ static int add_consumer(uint64_t from, char *err, size_t cap) {
   }
   jsConsumerInfo *ci = NULL;
   jsErrCode jerr = 0;
+  /* What the old one delivered and the subscription still buffers is not
+   * taken (it comes again from the new one), nor is any ack written from
+   * now on for what was taken from it. */
+  drop_sub(sub);
+  uv_mutex_lock(&ns.lock);
+  ns.gen++;
+  uv_mutex_unlock(&ns.lock);
   natsStatus s = js_AddConsumer(&ci, ns.bus->js, ns.stream, &cc, NULL, &jerr);
   jsConsumerInfo_Destroy(ci);
   if (s != NATS_OK) {
@@ -138,10 +158,14 @@ static int add_consumer(uint64_t from, char *err, size_t cap) {
   return 0;
 }
 
-/* The stream, the consumer and the subscription bound to it. `first`: this
- * is the run's first, when a consumer owing messages is made again. 0, or
- * -1 with why in err. */
-static int setup(natsSubscription **sub, int *first, char *err, size_t cap) {
+/* The stream, the consumer and the subscription bound to it (when *sub is
+ * NULL). With *recheck (at the start, and once the connection is back
+ * after an outage), a consumer that owes more messages than this run holds
+ * (to a run killed before, or lost with the connection) is made again from
+ * its acknowledgement floor: they come again now and in order, rather than
+ * after the AckWait behind later ones; those stored already are recognised.
+ * 0, or -1 with why in err. */
+static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
   if (vg_bus_stream(ns.bus, ns.stream, (const char *const *)ns.subjects,
                     VG_BUS_DUPLICATE_WINDOW_MS, err, cap))
     return -1;
@@ -157,10 +181,13 @@ static int setup(natsSubscription **sub, int *first, char *err, size_t cap) {
               " to have it made again",
               ns.durable, has, ns.filter);
     jsConsumerInfo_Destroy(ci);
-    if (*first && owed) {
-      vg_info("nats: consumer %s owes %llu messages to a run before this one; making it again"
-              " from seq %llu so that they come now, in order",
-              ns.durable, (unsigned long long)owed, (unsigned long long)floor + 1);
+    uv_mutex_lock(&ns.lock);
+    size_t held = ns.inflight;
+    uv_mutex_unlock(&ns.lock);
+    if (*recheck && owed > held) {
+      vg_info("nats: consumer %s owes %llu messages and this run holds %zu; making it again"
+              " from seq %llu so that the others come now, in order",
+              ns.durable, (unsigned long long)owed, held, (unsigned long long)floor + 1);
       jerr = 0;
       s = js_DeleteConsumer(ns.bus->js, ns.stream, ns.durable, NULL, &jerr);
       if (s != NATS_OK && s != NATS_NOT_FOUND) {
@@ -168,13 +195,13 @@ static int setup(natsSubscription **sub, int *first, char *err, size_t cap) {
         vg_bus_why(err, cap, what, s, jerr);
         return -1;
       }
-      if (add_consumer(floor + 1, err, cap)) return -1;
+      if (add_consumer(sub, floor + 1, err, cap)) return -1;
     }
   } else if (s == NATS_NOT_FOUND) {
     uv_mutex_lock(&ns.lock);
     uint64_t from = ns.last + 1;
     uv_mutex_unlock(&ns.lock);
-    if (add_consumer(from, err, cap)) return -1;
+    if (add_consumer(sub, from, err, cap)) return -1;
     vg_notice("nats: made consumer %s of stream %s%s%s, from seq %llu", ns.durable, ns.stream,
               ns.filter[0] ? " on " : "", ns.filter, (unsigned long long)from);
   } else {
@@ -183,6 +210,8 @@ static int setup(natsSubscription **sub, int *first, char *err, size_t cap) {
     vg_bus_why(err, cap, what, s, jerr);
     return -1;
   }
+  *recheck = 0;
+  if (*sub) return 0;
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Stream = ns.stream;
@@ -195,15 +224,7 @@ static int setup(natsSubscription **sub, int *first, char *err, size_t cap) {
     vg_bus_why(err, cap, what, s, jerr);
     return -1;
   }
-  *first = 0;
   return 0;
-}
-
-/* Ends the subscription; the consumer stays on the server. */
-static void drop_sub(natsSubscription **sub) {
-  if (!*sub) return;
-  natsSubscription_Destroy(*sub);
-  *sub = NULL;
 }
 
 /* Queues what a fetch got for the loop, and pokes it. */
@@ -227,7 +248,7 @@ static void hand(natsMsgList *list) {
       v->v = nv;
       v->cap = cap;
     }
-    v->v[v->n++] = (nmsg){.msg = m, .seq = seq};
+    v->v[v->n++] = (nmsg){.msg = m, .seq = seq, .gen = ns.gen};
     list->Msgs[i] = NULL; /* queued: no longer the list's */
     ns.inflight++;
   }
@@ -236,10 +257,22 @@ static void hand(natsMsgList *list) {
   uv_async_send(&ns.async);
 }
 
+/* How many times the connection was made again since it was opened (0
+ * when that cannot be read). */
+static uint64_t reconnects(void) {
+  natsStatistics *st = NULL;
+  uint64_t n = 0;
+  if (natsStatistics_Create(&st) == NATS_OK && natsConnection_GetStats(ns.bus->nc, st) == NATS_OK)
+    natsStatistics_GetCounts(st, NULL, NULL, NULL, NULL, &n);
+  natsStatistics_Destroy(st);
+  return n;
+}
+
 static void fetcher(void *arg) {
   (void)arg;
   natsSubscription *sub = NULL;
-  int first = 1, outage = 0, waiting = 0;
+  int recheck = 1, outage = 0, waiting = 0;
+  uint64_t seen_reconnects = 0;
   int64_t backoff = RETRY_MIN_MS;
   char err[768];
   for (;;) {
@@ -251,8 +284,11 @@ static void fetcher(void *arg) {
       if (pause_ms(RETRY_MIN_MS)) break;
       continue;
     }
+    uint64_t r = reconnects();
+    if (r != seen_reconnects) recheck = 1; /* what was in flight may be lost */
+    seen_reconnects = r;
     waiting = 0;
-    if (!sub && setup(&sub, &first, err, sizeof err)) {
+    if ((!sub || recheck) && setup(&sub, &recheck, err, sizeof err)) {
       if (!outage) vg_warn("%s; trying again (every %d s at most)", err, RETRY_MAX_MS / 1000);
       outage = 1;
       if (pause_ms(backoff)) break;
@@ -512,7 +548,11 @@ static void done(server *srv) {
     nmsg *m = &ns.job.v[i];
     if (m->status >= VG_STORED && m->status <= SEEN) { /* committed */
       if (m->status == VG_REJECTED && ns.dead_letter[0]) dead_letter(m);
-      natsStatus s = natsMsg_Ack(m->msg, NULL);
+      /* Under the lock, so that no consumer is made again between the look
+       * at gen and the ack (a publish: it does not wait). */
+      uv_mutex_lock(&ns.lock);
+      natsStatus s = m->gen == ns.gen ? natsMsg_Ack(m->msg, NULL) : NATS_OK;
+      uv_mutex_unlock(&ns.lock);
       if (s != NATS_OK) /* delivered again later, and recognised then */
         vg_debug("nats: acknowledging seq %llu: %s", (unsigned long long)m->seq,
                  natsStatus_GetText(s));

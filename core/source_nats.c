@@ -29,6 +29,7 @@
  * JetStream delivers them to the next run. */
 #include "bus.h"
 #include "daemon.h"
+#include "metrics.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -403,6 +404,7 @@ int vg_source_nats_start(server *srv) {
     return -1;
   }
   ns.have_thread = 1;
+  vg_metrics_nats_declare();
   vg_info("nats: ingesting stream %s from %s through consumer %s%s%s (%llu messages stored"
           " before)",
           ns.stream, c->nats_url, ns.durable, ns.filter[0] ? " on " : "", ns.filter,
@@ -569,6 +571,10 @@ static void done(server *srv) {
   if (last > ns.last) ns.last = last;
   uv_cond_signal(&ns.cond);
   uv_mutex_unlock(&ns.lock);
+  vg_metrics_nats("stored", counts[VG_STORED]);
+  vg_metrics_nats("duplicate", counts[VG_DUPLICATE]);
+  vg_metrics_nats("rejected", counts[VG_REJECTED]);
+  vg_metrics_nats("redelivered", seen);
   if (seen)
     vg_info("nats: %zu messages of %s delivered again were recognised as stored before;"
             " acknowledged, not stored again",

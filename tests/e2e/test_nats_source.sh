@@ -6,6 +6,7 @@
 # stored twice; messages delivered again are recognised.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
+need curl
 
 [ -x "$NATSTOOL" ] || {
   echo "Bail out! $NATSTOOL is not built (make build/asan/natstool)"
@@ -133,6 +134,20 @@ is "... stored once each" \
   "$(sq "select count(*) from entries where date like '2024-02-%'")" 2
 is "nothing taken before is stored twice" \
   "$(sq 'select count(*) from entries')" "$(($(entries_of "$T/clean.db" | wc -l) + 3 + 2))"
+metrics=$(timeout 60 curl -s "$HTTP/metrics")
+like "the metrics count the messages stored" "$metrics" \
+  "^vigil_nats_messages_total\\{result=\"stored\"\\} $((n - 2))\$"
+like "... and rejected" "$metrics" '^vigil_nats_messages_total\{result="rejected"\} 2$'
+like "... and the entries under their source" "$metrics" \
+  "^vigil_entries_ingested_total\\{source=\"nats\"\\} $((n - 2))\$"
+
+# A reload leaves the JetStream settings as they are, and says so.
+cp "$T/vigil.conf" "$T/vigil.conf.orig"
+echo 'nats_durable = "another"' >>"$T/vigil.conf"
+kill -HUP "$DPID"
+check "a reload says the JetStream settings change only on restart" \
+  wait_running 60 grep -q "reload: 'nats_durable' changes only on restart; still vigil" "$DLOG"
+cp "$T/vigil.conf.orig" "$T/vigil.conf"
 stop_daemon
 is "the daemon stops cleanly" "$DRC" 0
 rejects=$(sq 'select count(*) from rejects')

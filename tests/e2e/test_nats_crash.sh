@@ -94,6 +94,12 @@ run() {
 
 # ---- the server is not there when the daemon starts ----
 
+timeout 120 "$VIGIL" run --db "$T/bad.db" --socket '' --http-listen '' --spool '' \
+  --rules "$RULES" --nats 'nats://127.0.0.1:notaport' >"$T/bad.log" 2>&1
+is "a NATS URL that cannot be read stops the daemon before it starts" "$?" 3
+like "... saying why" "$(cat "$T/bad.log")" 'nats: connecting to nats://127.0.0.1:notaport: .*port'
+check_sanitizers "... with no sanitizer report" "$T/bad.log"
+
 NATS_PORT=$(_random_port)
 NATS_URL=nats://127.0.0.1:$NATS_PORT
 run || exit 1
@@ -107,6 +113,9 @@ check "... and stored" wait_running 120 rows_are 100
 
 # ---- the daemon killed in the middle of the stream ----
 
+# Every fifth time it is stopped (SIGTERM) rather than killed: what it
+# fetched and did not store is left for the next run all the same.
+
 kills=20
 [ -n "${VIGIL_LONG:-}" ] && kills=100
 from=101
@@ -114,6 +123,7 @@ to_kill=$((N - QUIET))
 chunk=$(((to_kill - from + 1) / kills))
 last=$(rows)
 ahead=""    # a kill after which the ack floor was past what was committed
+unclean=""  # a stop (SIGTERM) after which the daemon did not exit 0
 grew=0      # kills after which the count had grown past the one before
 i=0
 while [ "$i" -lt "$kills" ]; do
@@ -124,14 +134,20 @@ while [ "$i" -lt "$kills" ]; do
   from=$((to + 1))
   if [ "$i" -gt 1 ]; then run || break; fi
   wait_running 120 rows_past "$last" && grew=$((grew + 1))
-  stop_daemon KILL
+  if [ $((i % 5)) -eq 0 ]; then
+    stop_daemon TERM
+    [ "$DRC" = 0 ] || unclean="$unclean stop $i: exit status $DRC;"
+  else
+    stop_daemon KILL
+  fi
   floor=$(consumer_field ack_floor)
   committed=$(sq 'select coalesce(max(seq), 0) from nats_msgs')
   [ "${floor:-x}" -le "$committed" ] 2>/dev/null || ahead="$ahead kill $i: ack floor ${floor:-?}, committed $committed;"
   last=$(rows)
 done
-is "the daemon was killed $kills times, each after it stored more" "$grew" "$kills"
-is "... and after each kill no message was acknowledged before it was committed" "$ahead" ""
+is "the daemon was killed or stopped $kills times, each after it stored more" "$grew" "$kills"
+is "... and after each no message was acknowledged before it was committed" "$ahead" ""
+is "... the stops (SIGTERM) each ending cleanly" "$unclean" ""
 
 # ---- the NATS server killed under the daemon ----
 

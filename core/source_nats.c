@@ -37,23 +37,23 @@
 #include <string.h>
 
 #define NATS_SOURCE "nats"
-#define FETCH_MS 1000      /* how long one fetch waits for messages: a stop is seen within it */
-#define ACK_WAIT_S 30      /* how long JetStream waits for an ack before it delivers again */
-#define RETRY_MIN_MS 250   /* the first wait after a failure, doubled each time */
-#define RETRY_MAX_MS 5000  /* up to this */
-#define WINDOW_BATCHES 4   /* fetches in flight at most (within max_pending) */
-#define ORIGIN_MAX 300     /* "nats:STREAM:SEQ" */
+#define FETCH_MS 1000     /* how long one fetch waits for messages: a stop is seen within it */
+#define ACK_WAIT_S 30     /* how long JetStream waits for an ack before it delivers again */
+#define RETRY_MIN_MS 250  /* the first wait after a failure, doubled each time */
+#define RETRY_MAX_MS 5000 /* up to this */
+#define WINDOW_BATCHES 4  /* fetches in flight at most (within max_pending) */
+#define ORIGIN_MAX 300    /* "nats:STREAM:SEQ" */
 
 /* What a message was found to be: taken before this delivery. */
 enum { SEEN = 4 }; /* beside VG_STORED, VG_DUPLICATE and VG_REJECTED */
 
 /* One message fetched, and what its job made of it. */
 typedef struct {
-  natsMsg *msg;  /* owned; acknowledged once its transaction has committed */
-  uint64_t seq;  /* its sequence number in the stream */
-  unsigned gen;  /* the consumer it came from (ns.gen when it was fetched) */
-  int status;    /* VG_STORED, VG_DUPLICATE, VG_REJECTED, SEEN, or VG_E* (not acked); 0 before */
-  char *reason;  /* why its line was rejected (owned), for the dead-letter subject */
+  natsMsg *msg; /* owned; acknowledged once its transaction has committed */
+  uint64_t seq; /* its sequence number in the stream */
+  unsigned gen; /* the consumer it came from (ns.gen when it was fetched) */
+  int status;   /* VG_STORED, VG_DUPLICATE, VG_REJECTED, SEEN, or VG_E* (not acked); 0 before */
+  char *reason; /* why its line was rejected (owned), for the dead-letter subject */
 } nmsg;
 
 typedef struct {
@@ -62,24 +62,24 @@ typedef struct {
 } nmsg_vec;
 
 static struct {
-  vg_bus *bus;         /* NULL: the source is off */
-  uv_async_t async;    /* the thread pokes the loop with it */
+  vg_bus *bus;      /* NULL: the source is off */
+  uv_async_t async; /* the thread pokes the loop with it */
   uv_thread_t thread;
-  int have_thread;     /* started and not yet joined */
-  int have_lock;       /* lock and cond are made */
-  uv_mutex_t lock;     /* guards the five fields below */
-  uv_cond_t cond;      /* the thread waits on it for room, or for a retry */
-  nmsg_vec fetched;    /* fetched, not yet in a job */
-  size_t inflight;     /* fetched, not yet acknowledged nor dropped */
-  uint64_t last;       /* the highest seq committed: where a lost consumer goes on from */
+  int have_thread;  /* started and not yet joined */
+  int have_lock;    /* lock and cond are made */
+  uv_mutex_t lock;  /* guards the five fields below */
+  uv_cond_t cond;   /* the thread waits on it for room, or for a retry */
+  nmsg_vec fetched; /* fetched, not yet in a job */
+  size_t inflight;  /* fetched, not yet acknowledged nor dropped */
+  uint64_t last;    /* the highest seq committed: where a lost consumer goes on from */
   /* Counts the consumers this run made: a message is acknowledged only to
    * the one it came from. An ack meant for a consumer deleted since would
    * reach its successor of the same name, whose acknowledgement floor it
    * could move past a message not yet stored. */
   unsigned gen;
-  int stop, ended;     /* the thread is to end; it has */
-  nmsg_vec job;        /* the running job's messages (the loop's and the worker's) */
-  size_t window;       /* messages in flight at most */
+  int stop, ended; /* the thread is to end; it has */
+  nmsg_vec job;    /* the running job's messages (the loop's and the worker's) */
+  size_t window;   /* messages in flight at most */
   /* The settings, copied at the start: a reload changes none of them. */
   char *stream, *durable, *filter, *dead_letter;
   char **subjects; /* NULL-ended */
@@ -167,12 +167,28 @@ static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t
  * after the AckWait behind later ones; those stored already are recognised.
  * 0, or -1 with why in err. */
 static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
-  if (vg_bus_stream(ns.bus, ns.stream, (const char *const *)ns.subjects,
-                    VG_BUS_DUPLICATE_WINDOW_MS, err, cap))
+  if (vg_bus_stream(ns.bus, ns.stream, (const char *const *)ns.subjects, VG_BUS_DUPLICATE_WINDOW_MS,
+                    err, cap))
     return -1;
   jsConsumerInfo *ci = NULL;
   jsErrCode jerr = 0;
   char what[300];
+  /* Messages are known by stream name and seq: a stream deleted and made
+   * again numbers from 1 anew, and its first messages would be taken for
+   * those stored before. Said, since nothing here can tell them apart. */
+  jsStreamInfo *si = NULL;
+  if (js_GetStreamInfo(&si, ns.bus->js, ns.stream, NULL, NULL) == NATS_OK) {
+    uv_mutex_lock(&ns.lock);
+    uint64_t last = ns.last;
+    uv_mutex_unlock(&ns.lock);
+    if (si->State.LastSeq < last)
+      vg_warn("nats: stream %s ends at seq %llu, but this database stored up to seq %llu from"
+              " it: if it was made anew, its messages up to %llu are taken for those stored"
+              " before and not stored",
+              ns.stream, (unsigned long long)si->State.LastSeq, (unsigned long long)last,
+              (unsigned long long)last);
+    jsStreamInfo_Destroy(si);
+  }
   natsStatus s = js_GetConsumerInfo(&ci, ns.bus->js, ns.stream, ns.durable, NULL, &jerr);
   if (s == NATS_OK) {
     uint64_t owed = (uint64_t)ci->NumAckPending, floor = ci->AckFloor.Stream;
@@ -206,8 +222,7 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
     vg_notice("nats: made consumer %s of stream %s%s%s, from seq %llu", ns.durable, ns.stream,
               ns.filter[0] ? " on " : "", ns.filter, (unsigned long long)from);
   } else {
-    snprintf(what, sizeof what, "nats: looking up consumer %s of stream %s", ns.durable,
-             ns.stream);
+    snprintf(what, sizeof what, "nats: looking up consumer %s of stream %s", ns.durable, ns.stream);
     vg_bus_why(err, cap, what, s, jerr);
     return -1;
   }
@@ -235,8 +250,7 @@ static void hand(natsMsgList *list) {
     natsMsg *m = list->Msgs[i];
     jsMsgMetaData *meta = NULL;
     if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
-      vg_warn("nats: a message on %s without JetStream metadata; ignored",
-              natsMsg_GetSubject(m));
+      vg_warn("nats: a message on %s without JetStream metadata; ignored", natsMsg_GetSubject(m));
       continue; /* left in the list: destroyed below */
     }
     uint64_t seq = meta->Sequence.Stream;
@@ -279,8 +293,7 @@ static void fetcher(void *arg) {
   for (;;) {
     if (!vg_bus_connected(ns.bus)) { /* the bus says when it goes and comes back */
       if (!waiting)
-        vg_info("nats: waiting for the connection to %s to fetch from %s", ns.bus->url,
-                ns.stream);
+        vg_info("nats: waiting for the connection to %s to fetch from %s", ns.bus->url, ns.stream);
       waiting = 1;
       if (pause_ms(RETRY_MIN_MS)) break;
       continue;
@@ -301,13 +314,15 @@ static void fetcher(void *arg) {
     natsMsgList list = {0};
     jsErrCode jerr = 0;
     natsStatus s = natsSubscription_Fetch(&list, sub, want, FETCH_MS, &jerr);
-    if (s == NATS_OK || s == NATS_TIMEOUT) { /* a timeout: nothing new meanwhile */
+    /* A timeout while connected: the server answered that nothing came. */
+    if (s == NATS_OK || (s == NATS_TIMEOUT && vg_bus_connected(ns.bus))) {
       if (s == NATS_OK) hand(&list);
-      if (outage && s == NATS_OK)
-        vg_notice("nats: fetching from stream %s again", ns.stream);
-      if (s == NATS_OK) outage = 0, backoff = RETRY_MIN_MS;
+      if (outage) vg_notice("nats: fetching from stream %s again", ns.stream);
+      outage = 0;
+      backoff = RETRY_MIN_MS;
       continue;
     }
+    if (s == NATS_TIMEOUT) continue; /* the connection went meanwhile: waited for above */
     /* Is the consumer (or its stream) still there? */
     jsConsumerInfo *ci = NULL;
     jsErrCode cerr = 0;
@@ -315,7 +330,8 @@ static void fetcher(void *arg) {
     jsConsumerInfo_Destroy(ci);
     if (cs == NATS_NOT_FOUND) {
       vg_warn("nats: consumer %s of stream %s is gone; making it again after the last message"
-              " stored", ns.durable, ns.stream);
+              " stored",
+              ns.durable, ns.stream);
       drop_sub(&sub);
       continue;
     }
@@ -324,6 +340,7 @@ static void fetcher(void *arg) {
     vg_bus_why(err, sizeof err, what, s, jerr);
     if (!outage) vg_warn("%s; trying again (every %d s at most)", err, RETRY_MAX_MS / 1000);
     outage = 1;
+    drop_sub(&sub); /* bound again next time, in case the subscription is what failed */
     if (pause_ms(backoff)) break;
     backoff = backoff * 2 < RETRY_MAX_MS ? backoff * 2 : RETRY_MAX_MS;
   }
@@ -347,8 +364,7 @@ static void on_async(uv_async_t *h) {
     uv_close((uv_handle_t *)&ns.async, NULL);
     size_t n = ns.fetched.n;
     nmsg_drop(&ns.fetched); /* not acknowledged: the next run has them */
-    if (n)
-      vg_info("nats: %zu messages fetched were not stored; JetStream delivers them again", n);
+    if (n) vg_info("nats: %zu messages fetched were not stored; JetStream delivers them again", n);
   }
   vg_daemon_kick(srv);
 }
@@ -368,7 +384,8 @@ int vg_source_nats_start(server *srv) {
   const vg_config *c = &srv->cfg;
   if (!c->nats_url || !c->nats_url[0]) return 0;
   size_t n = 0;
-  while (c->nats_subjects && c->nats_subjects[n]) n++;
+  while (c->nats_subjects && c->nats_subjects[n])
+    n++;
   ns.subjects = calloc(n + 1, sizeof *ns.subjects);
   for (size_t i = 0; ns.subjects && i < n; i++)
     if (!(ns.subjects[i] = strdup(c->nats_subjects[i]))) abort();
@@ -436,7 +453,8 @@ void vg_source_nats_free(void) {
     uv_mutex_destroy(&ns.lock);
     uv_cond_destroy(&ns.cond);
   }
-  for (size_t i = 0; ns.subjects && ns.subjects[i]; i++) free(ns.subjects[i]);
+  for (size_t i = 0; ns.subjects && ns.subjects[i]; i++)
+    free(ns.subjects[i]);
   free(ns.subjects);
   free(ns.stream);
   free(ns.durable);
@@ -476,14 +494,15 @@ static int store_one(server *srv, vg_batch *t, nmsg *m) {
     flags = VG_LINE_TOO_LONG;
     len = srv->js.max_line;
   }
-  vg_line line = {data,           len,         total,           m->seq, flags,
-                  srv->js.format, NATS_SOURCE, srv->js.max_line, origin};
+  vg_line line = {data,  len, total, m->seq, flags, srv->js.format, NATS_SOURCE, srv->js.max_line,
+                  origin};
   vg_result res = {.status = VG_REJECTED};
   const char *nl = memchr(data, '\n', len);
   int rc;
   if (nl) { /* several lines in one message: which would be the entry? */
     snprintf(res.reason, sizeof res.reason,
-             "a message holds one line; this one has a newline at byte %zu", (size_t)(nl - data) + 1);
+             "a message holds one line; this one has a newline at byte %zu",
+             (size_t)(nl - data) + 1);
     rc = vg_ingest_parsed(&t->ig, &line, NULL, &res, NULL);
   } else {
     rc = vg_ingest_line(&t->ig, &line, &res, NULL);
@@ -492,8 +511,7 @@ static int store_one(server *srv, vg_batch *t, nmsg *m) {
   m->status = res.status;
   if (res.status == VG_REJECTED && ns.dead_letter[0] && !(m->reason = strdup(res.reason)))
     return VG_ENOMEM;
-  return vg_store_nats_put(t->ig.st, ns.stream, m->seq,
-                           res.status == VG_REJECTED ? 0 : res.id);
+  return vg_store_nats_put(t->ig.st, ns.stream, m->seq, res.status == VG_REJECTED ? 0 : res.id);
 }
 
 static void work(server *srv) {
@@ -509,16 +527,20 @@ static void work(server *srv) {
       continue;
     }
     int r = vg_store_nats_seen(t->ig.st, ns.stream, m->seq, NULL);
-    if (r < 0) rc = r;
-    else if (r == 1) m->status = SEEN; /* delivered again: taken before */
-    else rc = store_one(srv, t, m);
+    if (r < 0)
+      rc = r;
+    else if (r == 1)
+      m->status = SEEN; /* delivered again: taken before */
+    else
+      rc = store_one(srv, t, m);
   }
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
     char why[VG_REASON_MAX];
     vg_batch_why(t, rc, why, sizeof why);
     vg_error("nats: %zu messages were not stored (JetStream delivers them again): %s", ns.job.n,
              why + 12);
-    for (size_t i = 0; i < ns.job.n; i++) ns.job.v[i].status = rc;
+    for (size_t i = 0; i < ns.job.n; i++)
+      ns.job.v[i].status = rc;
   }
 }
 

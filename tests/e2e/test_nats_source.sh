@@ -171,6 +171,26 @@ is "... nor republished to the dead-letter subject" \
   "$("$NATSTOOL" "$NATS_URL" dump REJECTS | wc -l)" 2
 stop_daemon
 is "the daemon stops cleanly" "$DRC" 0
+
+# ---- a partition ----
+
+# A daemon of partition 1 (of 2), on a database of its own, takes only
+# vigil.entries.1: the lines with malformed ones among them.
+DB=$T/part1.db
+cat >"$T/part1.conf" <<'EOF2'
+nats = { partition = 1, partitions = 2, durable = "part1" }
+EOF2
+start_daemon --config "$T/part1.conf" --rules "$RULES" --nats "$NATS_URL" || exit 1
+check "a daemon of partition 1 makes its consumer on vigil.entries.1" \
+  wait_running 60 grep -q 'made consumer part1 of stream VIGIL_ENTRIES on vigil.entries.1' "$DLOG"
+check "... takes the messages published there" wait_running 120 rows_are 5
+check "... and acknowledges them" wait_running 120 sh -c \
+  "'$NATSTOOL' '$NATS_URL' consumer VIGIL_ENTRIES part1 | grep -q '\"num_ack_pending\":0'"
+is "... storing their good lines and nothing else" \
+  "$(sq "select group_concat(text, '|') from (select text from entries order by text)")" \
+  "a good line before the bad ones|a second good line|a third good line"
+stop_daemon
+is "the daemon stops cleanly" "$DRC" 0
 stop_nats
 
 done_testing

@@ -255,17 +255,17 @@ static void reload(server *srv) {
   next.feeds = kept_feeds;
   next.nfeeds = nkept;
   /* The JetStream source copied its settings when it started. */
-  static const char *const fixed[] = {"db",           "socket",         "socket_group",
-                                      "listen",       "http_listen",    "spool",
-                                      "nats_url",     "nats_stream",    "nats_durable",
-                                      "nats_filter",  "nats_dead_letter", "nats_partition"};
-  const char *was[] = {srv->cfg.db,           srv->cfg.socket,       srv->cfg.socket_group,
-                       srv->cfg.listen,       srv->cfg.http_listen,  srv->cfg.spool,
-                       srv->cfg.nats_url,     srv->cfg.nats_stream,  srv->cfg.nats_durable,
-                       srv->cfg.nats_filter,  srv->cfg.nats_dead_letter, srv->cfg.nats_partition};
-  char **now[] = {&next.db,          &next.socket,      &next.socket_group,
-                  &next.listen,      &next.http_listen, &next.spool,
-                  &next.nats_url,    &next.nats_stream, &next.nats_durable,
+  static const char *const fixed[] = {"db",          "socket",           "socket_group",
+                                      "listen",      "http_listen",      "spool",
+                                      "nats_url",    "nats_stream",      "nats_durable",
+                                      "nats_filter", "nats_dead_letter", "nats_partition"};
+  const char *was[] = {srv->cfg.db,          srv->cfg.socket,           srv->cfg.socket_group,
+                       srv->cfg.listen,      srv->cfg.http_listen,      srv->cfg.spool,
+                       srv->cfg.nats_url,    srv->cfg.nats_stream,      srv->cfg.nats_durable,
+                       srv->cfg.nats_filter, srv->cfg.nats_dead_letter, srv->cfg.nats_partition};
+  char **now[] = {&next.db,          &next.socket,           &next.socket_group,
+                  &next.listen,      &next.http_listen,      &next.spool,
+                  &next.nats_url,    &next.nats_stream,      &next.nats_durable,
                   &next.nats_filter, &next.nats_dead_letter, &next.nats_partition};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {

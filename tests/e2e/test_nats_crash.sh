@@ -105,6 +105,9 @@ NATS_URL=nats://127.0.0.1:$NATS_PORT
 run || exit 1
 check "the daemon starts without its NATS server, and says it cannot reach it yet" \
   grep -q "cannot reach $NATS_URL yet" "$DLOG"
+stop_daemon
+is "... stops cleanly while it waits for it" "$DRC" 0
+run || exit 1
 start_nats "$NATS_PORT" || exit 1
 check "... connects once the server is up" wait_running 120 grep -q 'nats: connected to' "$DLOG"
 check "... and makes the stream" wait_running 60 "$NATSTOOL" "$NATS_URL" stream VIGIL_ENTRIES

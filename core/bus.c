@@ -8,8 +8,8 @@
 #include <string.h>
 
 static void on_disconnected(natsConnection *nc, void *ud) {
-  (void)nc;
   vg_bus *b = ud;
+  if (natsConnection_IsClosed(nc)) return; /* vg_bus_close: no loss to report */
   vg_warn("nats: disconnected from %s (%s); reconnecting", b->url, b->name);
 }
 
@@ -39,8 +39,25 @@ void vg_bus_why(char *err, size_t cap, const char *what, natsStatus s, jsErrCode
     snprintf(err, cap, "%s: %s%s", what, natsStatus_GetText(s), last);
 }
 
+/* With VG_BUS_RETRY_CONNECT: the first connection came at last. */
+static void on_connected(natsConnection *nc, void *ud) {
+  vg_bus *b = ud;
+  char url[256] = "";
+  natsConnection_GetConnectedUrl(nc, url, sizeof url);
+  vg_notice("nats: connected to %s (%s)", url[0] ? url : b->url, b->name);
+}
+
 vg_bus *vg_bus_connect(const char *url, const char *name, int64_t timeout_ms, char *err,
                        size_t cap) {
+  return vg_bus_open(url, name, timeout_ms, 0, err, cap);
+}
+
+int vg_bus_connected(const vg_bus *b) {
+  return b && b->nc && natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED;
+}
+
+vg_bus *vg_bus_open(const char *url, const char *name, int64_t timeout_ms, unsigned flags,
+                    char *err, size_t cap) {
   vg_bus *b = calloc(1, sizeof *b);
   natsOptions *o = NULL;
   if (!b) {
@@ -59,7 +76,13 @@ vg_bus *vg_bus_connect(const char *url, const char *name, int64_t timeout_ms, ch
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(o, on_error, b);
+  if (s == NATS_OK && (flags & VG_BUS_RETRY_CONNECT))
+    s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
   if (s == NATS_OK) s = natsConnection_Connect(&b->nc, o);
+  if (s == NATS_NOT_YET_CONNECTED && b->nc) { /* retrying in the background */
+    vg_warn("nats: cannot reach %s yet (%s); trying again in the background", url, name);
+    s = NATS_OK;
+  }
   if (s == NATS_OK) s = natsConnection_JetStream(&b->js, b->nc, NULL);
   natsOptions_Destroy(o);
   if (s != NATS_OK) {

@@ -39,6 +39,16 @@ typedef struct {
  * why in err (nothing is left open). */
 vg_bus *vg_bus_connect(const char *url, const char *name, int64_t timeout_ms, char *err,
                        size_t cap);
+/* vg_bus_connect with flags: VG_BUS_RETRY_CONNECT returns the bus even
+ * when no server answers yet (a bad URL is still an error): libnats goes on
+ * trying in the background, logs "nats: connected to ..." once it gets
+ * there, and calls on the bus fail meanwhile (vg_bus_connected says when
+ * they may work). For a daemon that starts before its server. */
+enum { VG_BUS_RETRY_CONNECT = 1 };
+vg_bus *vg_bus_open(const char *url, const char *name, int64_t timeout_ms, unsigned flags,
+                    char *err, size_t cap);
+/* Whether the bus is connected now (not connecting, nor reconnecting). */
+int vg_bus_connected(const vg_bus *b);
 /* Closes and frees the bus (NULL does nothing). */
 void vg_bus_close(vg_bus *b);
 

@@ -6,6 +6,7 @@
  *   source_spool.c  files moved into the spool directory
  *   source_feed.c   what the feed poller fetched
  *   source_http.c   entries posted to the HTTP API (POST /v1/entries)
+ *   source_nats.c   messages of a NATS JetStream stream (nats_url)
  *   source_rules.c  the rules: reloads when their files change, and the clock tick
  *   api*.c          the HTTP API (api.h)
  * Everything here runs on the loop thread, but for a source's work(), which
@@ -154,7 +155,7 @@ typedef struct {
 
 /* Command-line settings, re-applied over the config file on reload. */
 typedef struct {
-  const char *db, *socket, *listen, *http_listen, *spool, *log_level, *format;
+  const char *db, *socket, *listen, *http_listen, *spool, *log_level, *format, *nats_url;
   char **rules;   /* --rules paths, in order */
   size_t nrules;
   char **feeds;   /* --feed URLs */
@@ -258,8 +259,8 @@ int vg_listen_tcp(server *srv);
 int vg_listen_token_load(server *srv, const char *when);
 
 /* the sources, in the order kick() asks them */
-extern const vg_source vg_source_reload, vg_source_lines, vg_source_http, vg_source_feed,
-    vg_source_tick, vg_source_spool;
+extern const vg_source vg_source_reload, vg_source_lines, vg_source_http, vg_source_nats,
+    vg_source_feed, vg_source_tick, vg_source_spool;
 
 /* source_http.c */
 /* Whether a posted body waiting came before loop time `since` (the oldest
@@ -269,6 +270,19 @@ int vg_source_http_first(server *srv, uint64_t since);
 size_t vg_source_http_waiting(void);
 /* Frees what the source keeps; after the loop has ended. */
 void vg_source_http_free(void);
+
+/* source_nats.c */
+/* Connects to nats_url (when set; a server not answering yet is waited
+ * for in the background) and starts fetching from the stream; on the
+ * loop, before any job. 0, or -1 (logged) when the URL is wrong or a
+ * resource is missing: call vg_source_nats_stop then too. */
+int vg_source_nats_start(server *srv);
+/* Asks the fetching thread to end; the loop closes what is left once it
+ * has. What was fetched and not stored is not acknowledged. */
+void vg_source_nats_stop(server *srv);
+/* Closes the connection and frees what the source keeps; after the loop
+ * has ended. */
+void vg_source_nats_free(void);
 
 /* source_spool.c */
 int vg_source_spool_start(server *srv);

@@ -426,6 +426,7 @@ static const char *const reject_names[VG_REJECT_NCLASSES] = {
     "no_date", "bad_date", "bad_json", "too_long", "empty", "encoding", "other"};
 static const char *const sink_results[] = {"ok", "failed", "dropped", NULL};
 static const char *const feed_results[] = {"ok", "not_modified", "failed", NULL};
+static const char *const nats_results[] = {"stored", "duplicate", "rejected", "redelivered", NULL};
 
 static const char *const l_source[] = {"source", NULL};
 static const char *const l_reason[] = {"reason", NULL};
@@ -433,6 +434,7 @@ static const char *const l_rule[] = {"rule", NULL};
 static const char *const l_rule_sev[] = {"rule", "severity", NULL};
 static const char *const l_sink[] = {"sink", "result", NULL};
 static const char *const l_feed[] = {"feed", "result", NULL};
+static const char *const l_result[] = {"result", NULL};
 static const char *const l_version[] = {"version", NULL};
 
 /* Seconds, from 50 microseconds to 10 s. */
@@ -450,6 +452,7 @@ static struct {
   vg_metric *ingested, *rejected, *duplicate, *alerts, *rule_errors, *silenced, *sinks, *feeds,
       *pending, *commit, *ack, *rule_call, *build;
   vg_metric *rss, *vsz, *fds, *max_fds, *cpu, *start;
+  vg_metric *nats; /* vigil_nats_messages_total */
   vg_series *reject_series[VG_REJECT_NCLASSES], *dup_series, *commit_series, *ack_series,
       *call_series;
   uv_mutex_t rules_lock; /* guards the rule table */
@@ -497,6 +500,11 @@ void vg_metrics_sink_declare(const char *sink) {
     vg_metric_series(g.sinks, (const char *[]){sink, sink_results[k]});
 }
 
+void vg_metrics_nats_declare(void) {
+  for (size_t k = 0; g.reg && nats_results[k]; k++)
+    vg_metric_series(g.nats, (const char *[]){nats_results[k]});
+}
+
 void vg_metrics_feed_declare(const char *feed) {
   for (size_t k = 0; g.reg && feed_results[k]; k++)
     vg_metric_series(g.feeds, (const char *[]){feed, feed_results[k]});
@@ -530,6 +538,10 @@ int vg_metrics_init(void) {
   g.feeds = vg_metric_new(r, "vigil_feed_polls_total",
                           "Polls of a feed, by feed URL and result (ok, not_modified, failed).",
                           VG_COUNTER, l_feed, NULL, 0, 0);
+  g.nats = vg_metric_new(r, "vigil_nats_messages_total",
+                         "JetStream messages acknowledged, by what they were (stored, duplicate,"
+                         " rejected, redelivered: stored before).",
+                         VG_COUNTER, l_result, NULL, 0, 0);
   g.pending =
       vg_metric_new(r, "vigil_pending_lines", "Lines received (socket and HTTP), waiting for a batch.",
                     VG_GAUGE, NULL, NULL, 0, 0);
@@ -723,6 +735,10 @@ void vg_metrics_alert_silenced(const char *rule) {
 
 void vg_metrics_sink(const char *sink, const char *result) {
   if (g.reg) vg_series_add(vg_metric_series(g.sinks, (const char *[]){sink, result}), 1);
+}
+
+void vg_metrics_nats(const char *result, uint64_t n) {
+  if (g.reg && n) vg_series_add(vg_metric_series(g.nats, (const char *[]){result}), n);
 }
 
 void vg_metrics_feed(const char *feed, const char *result) {

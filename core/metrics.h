@@ -118,6 +118,8 @@ int vg_metrics_init(void);
  * each of its results, before anything is delivered or polled. */
 void vg_metrics_sink_declare(const char *sink);
 void vg_metrics_feed_declare(const char *feed);
+/* Makes the series of the JetStream source at zero, each result. */
+void vg_metrics_nats_declare(void);
 /* Frees it, after the loop and the worker are done. */
 void vg_metrics_shutdown(void);
 /* Renders it, with the process's own metrics read now (see
@@ -149,6 +151,9 @@ void vg_metrics_alert(const char *rule, const char *severity);
 void vg_metrics_alert_silenced(const char *rule);
 /* A delivery to sink: result is "ok", "failed" or "dropped". */
 void vg_metrics_sink(const char *sink, const char *result);
+/* n messages of the JetStream source acknowledged, as result: "stored",
+ * "duplicate", "rejected" or "redelivered" (stored before). On the loop. */
+void vg_metrics_nats(const char *result, uint64_t n);
 /* A poll of feed (its URL): "ok", "not_modified" or "failed". */
 void vg_metrics_feed(const char *feed, const char *result);
 /* How long a commit took (batch.c), and a line from its arrival on the

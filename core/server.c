@@ -34,9 +34,11 @@
 /* Who is asked for the next job, first first: a rules reload goes before
  * anything, then lines from clients (nothing else starts while they wait
  * for their batch to fill), entries posted over HTTP (the same; the two
- * take turns by arrival), fetched feeds, the clock, spool files. */
+ * take turns by arrival), messages from JetStream, fetched feeds, the
+ * clock, spool files. */
 static const vg_source *const sources[] = {&vg_source_reload, &vg_source_lines, &vg_source_http,
-                                           &vg_source_feed,   &vg_source_tick,  &vg_source_spool};
+                                           &vg_source_nats,   &vg_source_feed,  &vg_source_tick,
+                                           &vg_source_spool};
 
 /* What a job's work goes through: the store, the rules in force, the
  * committed alerts' list and the stop flag. Called on the worker. */
@@ -212,6 +214,7 @@ static void apply_overrides(vg_config *c, const overrides *o) {
     if (vg_config_set_flag(c, "rules", o->rules[i], err, sizeof err)) vg_error("%s", err);
   if (o->log_level) vg_config_set(&c->log_level, o->log_level);
   if (o->format) vg_format_parse(o->format, &c->format);
+  if (o->nats_url) vg_config_set(&c->nats_url, o->nats_url);
 }
 
 /* Reads the configuration again; the rules follow in a job of their own,
@@ -251,12 +254,19 @@ static void reload(server *srv) {
   srv->cfg.nfeeds = next.nfeeds;
   next.feeds = kept_feeds;
   next.nfeeds = nkept;
-  static const char *const fixed[] = {"db",    "socket",      "socket_group",
-                                      "listen", "http_listen", "spool"};
-  const char *was[] = {srv->cfg.db,     srv->cfg.socket,      srv->cfg.socket_group,
-                       srv->cfg.listen, srv->cfg.http_listen, srv->cfg.spool};
-  char **now[] = {&next.db,     &next.socket,      &next.socket_group,
-                  &next.listen, &next.http_listen, &next.spool};
+  /* The JetStream source copied its settings when it started. */
+  static const char *const fixed[] = {"db",          "socket",           "socket_group",
+                                      "listen",      "http_listen",      "spool",
+                                      "nats_url",    "nats_stream",      "nats_durable",
+                                      "nats_filter", "nats_dead_letter", "nats_partition"};
+  const char *was[] = {srv->cfg.db,          srv->cfg.socket,           srv->cfg.socket_group,
+                       srv->cfg.listen,      srv->cfg.http_listen,      srv->cfg.spool,
+                       srv->cfg.nats_url,    srv->cfg.nats_stream,      srv->cfg.nats_durable,
+                       srv->cfg.nats_filter, srv->cfg.nats_dead_letter, srv->cfg.nats_partition};
+  char **now[] = {&next.db,          &next.socket,           &next.socket_group,
+                  &next.listen,      &next.http_listen,      &next.spool,
+                  &next.nats_url,    &next.nats_stream,      &next.nats_durable,
+                  &next.nats_filter, &next.nats_dead_letter, &next.nats_partition};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
@@ -342,6 +352,7 @@ static void begin_stop(server *srv, const char *why) {
   srv->scheduler = NULL;
   vg_feeds_stop(srv->feeds); /* a fetch in flight is cut; its feed is polled next time */
   srv->feeds = NULL;
+  vg_source_nats_stop(srv); /* what it fetched and did not store comes again next time */
   uv_timer_stop(&srv->spool_timer);
   uv_timer_stop(&srv->rules_timer);
   uv_timer_stop(&srv->tick_timer);
@@ -362,7 +373,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 static const char help[] =
     "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--http-listen HOST:PORT]\n"
-    "                 [--spool DIR] [--rules PATH]... [--feed URL]...\n"
+    "                 [--spool DIR] [--rules PATH]... [--feed URL]... [--nats URL]\n"
     "                 [--format auto|chrono|json] [--log-level L]\n"
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
@@ -387,6 +398,11 @@ static const char help[] =
     "  --log-level L       debug, info, notice, warn or error (default info)\n"
     "  --feed URL          poll this feed (RSS, Atom, JSON Lines or chronology over HTTP)\n"
     "                      every feed_interval seconds (default 300); repeatable\n"
+    "  --nats URL          ingest the JetStream stream nats_stream (default VIGIL_ENTRIES)\n"
+    "                      of the NATS server at URL (nats://HOST:PORT; several\n"
+    "                      comma-separated) through the durable consumer nats_durable;\n"
+    "                      each message is one line, acknowledged once stored. A server\n"
+    "                      not up yet is waited for (default: nats_url, or none)\n"
     "SIGHUP reloads the configuration file and the rules, reopens the alert files and\n"
     "rescans the spool. Rule files are also reloaded when they change.\n"
     "-v logs the informational lines even when log_level is warn; -q errors only.\n"
@@ -410,6 +426,7 @@ int vg_cmd_run(int argc, char **argv) {
       {"spool", required_argument, NULL, 'P'}, {"rules", required_argument, NULL, 'R'},
       {"format", required_argument, NULL, 'f'},
       {"feed", required_argument, NULL, 'F'},
+      {"nats", required_argument, NULL, 'N'},
       VG_CLI_GLOBAL_OPTIONS, {0}};
   int opt, status = VG_EXIT_OK;
   optind = 1;
@@ -450,6 +467,7 @@ int vg_cmd_run(int argc, char **argv) {
       o->feeds[o->nfeeds++] = optarg;
       break;
     }
+    case 'N': o->nats_url = optarg; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
     }
@@ -540,9 +558,11 @@ int vg_cmd_run(int argc, char **argv) {
   srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || vg_listen_unix(srv) || vg_listen_tcp(srv) ||
-      vg_api_start(srv) || vg_source_feed_start(srv) || vg_source_spool_start(srv)) {
+      vg_api_start(srv) || vg_source_feed_start(srv) || vg_source_spool_start(srv) ||
+      vg_source_nats_start(srv)) {
     status = VG_EXIT_FAIL;
     srv->stopping = 1; /* close what was opened, then leave */
+    vg_source_nats_stop(srv);
     if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
     if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
     vg_api_stop(srv);
@@ -563,6 +583,7 @@ int vg_cmd_run(int argc, char **argv) {
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_api_free(srv);
   vg_source_http_free();
+  vg_source_nats_free(); /* its thread has ended: the loop waited for it */
   vg_indexer_stop(srv->indexer);
   vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);

@@ -55,7 +55,7 @@ _vigil() {
     ;;
   --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
   --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed | \
-    --key | --for | --author | --reason)
+    --nats | --key | --for | --author | --reason)
     return ;;
   esac
 
@@ -70,7 +70,7 @@ _vigil() {
 
   local opts=""
   case $cmd in
-  run) opts="--socket --listen --spool --rules --feed --format" ;;
+  run) opts="--socket --listen --spool --rules --feed --nats --format" ;;
   ingest) opts="--format --source --rules --no-rules --skip-broken" ;;
   query) opts="--since --until --source --tag --text --limit" ;;
   alerts) opts="--since --until --rule --limit" ;;

@@ -8,7 +8,10 @@
  *   natstool URL consumer STREAM DURABLE     {"ack_floor","delivered","num_pending",
  *                                             "num_ack_pending","num_redelivered"}
  *   natstool URL consumer-delete STREAM DURABLE
- *   natstool URL dump STREAM                 each message: {"seq","subject","msg_id","data"}
+ *   natstool URL consumer-add STREAM DURABLE makes a durable pull consumer taking every
+ *                                            message from the first (explicit acks)
+ *   natstool URL dump STREAM                 each message: {"seq","subject","msg_id","data",
+ *                                            "headers"}, headers but Nats-Msg-Id
  *   natstool URL pub SUBJECT [MSG_ID_PREFIX] each line of stdin as one message, waiting
  *                                            for JetStream's ack; with a prefix, the
  *                                            Nats-Msg-Id of line N is PREFIX-N
@@ -84,6 +87,35 @@ static int cmd_consumer_delete(jsCtx *js, const char *stream, const char *durabl
   return s == NATS_OK ? 0 : die("consumer delete", s, jerr);
 }
 
+static int cmd_consumer_add(jsCtx *js, const char *stream, const char *durable) {
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = durable;
+  cc.AckPolicy = js_AckExplicit;
+  cc.DeliverPolicy = js_DeliverAll;
+  jsConsumerInfo *ci = NULL;
+  jsErrCode jerr = 0;
+  natsStatus s = js_AddConsumer(&ci, js, stream, &cc, NULL, &jerr);
+  jsConsumerInfo_Destroy(ci);
+  return s == NATS_OK ? 0 : die("consumer add", s, jerr);
+}
+
+/* The headers of m but Nats-Msg-Id, as an object (first value of each). */
+static cJSON *headers_of(natsMsg *m) {
+  cJSON *h = cJSON_CreateObject();
+  const char **keys = NULL;
+  int n = 0;
+  if (natsMsgHeader_Keys(m, &keys, &n) != NATS_OK) return h;
+  for (int i = 0; i < n; i++) {
+    const char *v = NULL;
+    if (strcmp(keys[i], "Nats-Msg-Id") == 0 || natsMsgHeader_Get(m, keys[i], &v) != NATS_OK)
+      continue;
+    cJSON_AddStringToObject(h, keys[i], v ? v : "");
+  }
+  free((void *)keys);
+  return h;
+}
+
 static int cmd_dump(jsCtx *js, const char *stream) {
   jsStreamInfo *si = NULL;
   jsErrCode jerr = 0;
@@ -108,6 +140,7 @@ static int cmd_dump(jsCtx *js, const char *stream) {
                          (size_t)natsMsg_GetDataLength(m));
     cJSON_AddStringToObject(o, "data", data);
     free(data);
+    cJSON_AddItemToObject(o, "headers", headers_of(m));
     print_json(o);
     natsMsg_Destroy(m);
   }
@@ -145,7 +178,7 @@ static int cmd_pub(jsCtx *js, const char *subject, const char *prefix) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: natstool URL stream|stream-add|consumer|consumer-delete|dump|pub ...\n");
+    fprintf(stderr, "usage: natstool URL stream|stream-add|consumer|consumer-add|consumer-delete|dump|pub ...\n");
     return 2;
   }
   natsConnection *nc = NULL;
@@ -166,6 +199,8 @@ int main(int argc, char **argv) {
   else if (strcmp(c, "consumer") == 0 && argc == 5) rc = cmd_consumer(js, argv[3], argv[4]);
   else if (strcmp(c, "consumer-delete") == 0 && argc == 5)
     rc = cmd_consumer_delete(js, argv[3], argv[4]);
+  else if (strcmp(c, "consumer-add") == 0 && argc == 5)
+    rc = cmd_consumer_add(js, argv[3], argv[4]);
   else if (strcmp(c, "dump") == 0 && argc == 4) rc = cmd_dump(js, argv[3]);
   else if (strcmp(c, "pub") == 0 && (argc == 4 || argc == 5))
     rc = cmd_pub(js, argv[3], argc == 5 ? argv[4] : NULL);

@@ -448,7 +448,7 @@ static const double call_buckets[] = {0.000001, 0.0000025, 0.000005, 0.00001, 0.
 static struct {
   vg_metrics *reg;
   vg_metric *ingested, *rejected, *duplicate, *alerts, *rule_errors, *silenced, *sinks, *feeds,
-      *pending, *commit, *ack, *rule_call, *build;
+      *pending, *commit, *ack, *rule_call, *build, *outbox;
   vg_metric *rss, *vsz, *fds, *max_fds, *cpu, *start;
   vg_series *reject_series[VG_REJECT_NCLASSES], *dup_series, *commit_series, *ack_series,
       *call_series;
@@ -533,6 +533,10 @@ int vg_metrics_init(void) {
   g.pending =
       vg_metric_new(r, "vigil_pending_lines", "Lines received (socket and HTTP), waiting for a batch.",
                     VG_GAUGE, NULL, NULL, 0, 0);
+  g.outbox = vg_metric_new(r, "vigil_outbox_pending",
+                           "Deliveries of alerts to sinks waiting in the outbox (rows), in flight"
+                           " included.",
+                           VG_GAUGE, NULL, NULL, 0, 0);
   g.commit = vg_metric_new(r, "vigil_batch_commit_seconds",
                            "Time a transaction of ingestion took to commit.", VG_HISTOGRAM, NULL,
                            slow_buckets, sizeof slow_buckets / sizeof *slow_buckets, 0);
@@ -723,6 +727,10 @@ void vg_metrics_alert_silenced(const char *rule) {
 
 void vg_metrics_sink(const char *sink, const char *result) {
   if (g.reg) vg_series_add(vg_metric_series(g.sinks, (const char *[]){sink, result}), 1);
+}
+
+void vg_metrics_outbox(int64_t rows) {
+  if (g.reg && rows >= 0) vg_series_set(vg_metric_series(g.outbox, NULL), (double)rows);
 }
 
 void vg_metrics_feed(const char *feed, const char *result) {

@@ -32,16 +32,18 @@
 #include <unistd.h>
 
 /* Who is asked for the next job, first first: a rules reload goes before
- * anything, then lines from clients (nothing else starts while they wait
+ * anything, then the outbox (recording the sinks' results and taking the
+ * rows due: a short job, and never waits), then lines from clients (nothing else starts while they wait
  * for their batch to fill), entries posted over HTTP (the same; the two
  * take turns by arrival), fetched feeds, the clock, spool files. */
-static const vg_source *const sources[] = {&vg_source_reload, &vg_source_lines, &vg_source_http,
-                                           &vg_source_feed,   &vg_source_tick,  &vg_source_spool};
+static const vg_source *const sources[] = {&vg_source_reload, &vg_source_outbox, &vg_source_lines,
+                                           &vg_source_http,   &vg_source_feed,   &vg_source_tick,
+                                           &vg_source_spool};
 
 /* What a job's work goes through: the store, the rules in force, the
  * committed alerts' list and the stop flag. Called on the worker. */
 vg_ingest vg_daemon_ingest(server *srv) {
-  return (vg_ingest){srv->store, srv->rules, &srv->committed, &srv->stop_now};
+  return (vg_ingest){srv->store, srv->rules, &srv->committed, &srv->stop_now, srv->outbox};
 }
 
 /* ---- the job runner ---- */
@@ -74,6 +76,7 @@ static void on_work_done(uv_work_t *req, int status) {
   count(srv);
   was->done(srv);
   if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */
+  if (srv->committed.n) srv->outbox_wanted = 1;  /* their deliveries were written with them */
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
     vg_warn("rules: reloading them to get a fresh rule state");
@@ -298,6 +301,7 @@ void vg_daemon_maybe_finish(server *srv) {
             " them again", (unsigned long long)srv->unstored);
   vg_sinks_close(srv->sinks); /* commands still running end before the loop does */
   srv->sinks = NULL;
+  vg_source_outbox_stop(srv);
   close_if((uv_handle_t *)&srv->stop_timer);
   close_if((uv_handle_t *)&srv->rules_timer);
   close_if((uv_handle_t *)&srv->tick_timer);
@@ -540,7 +544,8 @@ int vg_cmd_run(int argc, char **argv) {
   srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || vg_listen_unix(srv) || vg_listen_tcp(srv) ||
-      vg_api_start(srv) || vg_source_feed_start(srv) || vg_source_spool_start(srv)) {
+      vg_api_start(srv) || vg_source_outbox_start(srv) || vg_source_feed_start(srv) ||
+      vg_source_spool_start(srv)) {
     status = VG_EXIT_FAIL;
     srv->stopping = 1; /* close what was opened, then leave */
     if (srv->have_unix) close_if((uv_handle_t *)&srv->unix_srv);
@@ -564,6 +569,7 @@ int vg_cmd_run(int argc, char **argv) {
   vg_api_free(srv);
   vg_source_http_free();
   vg_indexer_stop(srv->indexer);
+  vg_source_outbox_finish(srv); /* no job runs: the results of the last deliveries */
   vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);

@@ -222,8 +222,8 @@ int vg_cmd_ingest(int argc, char **argv) {
     total.duplicates += c.duplicates;
     total.rejected += c.rejected;
   }
-  vg_indexer_stop(ix);
   if (outbox) vg_sinks_drain(sinks, outbox, st, &loop); /* what failed is the daemon's then */
+  vg_indexer_stop(ix);
   vg_store_close(st);
   print_counts(NULL, &total, files, vg_interrupt_name());
   if (status == VG_EXIT_OK && total.rejected) status = VG_EXIT_REJECTS;

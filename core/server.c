@@ -568,8 +568,8 @@ int vg_cmd_run(int argc, char **argv) {
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_api_free(srv);
   vg_source_http_free();
-  vg_indexer_stop(srv->indexer);
   vg_source_outbox_finish(srv); /* no job runs: the results of the last deliveries */
+  vg_indexer_stop(srv->indexer);
   vg_batch_free(&srv->txn); /* before its store */
   vg_store_close(srv->store);
   vg_rules_free(srv->rules);

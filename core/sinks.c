@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -649,6 +650,9 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
     return NULL;
   }
   s->loop = loop;
+  /* A command that exits without reading its alert must not take the
+   * process with it: the write to its pipe fails (EPIPE) instead. */
+  signal(SIGPIPE, SIG_IGN);
   vg_config_link_base(cfg, s->base, sizeof s->base);
   sink *k = &s->v[s->n++];
   *k = (sink){.kind = &log_kind, .name = strdup("log"), .fd = -1, .is_default = 1, .owner = s};

@@ -34,7 +34,9 @@
 
 typedef struct vg_sinks vg_sinks;
 
-/* Opens the sinks the configuration describes, on loop. Returns NULL with
+/* Opens the sinks the configuration describes, on loop, and ignores
+ * SIGPIPE in the process (a command may exit without reading its alert:
+ * the write fails instead of killing the process). Returns NULL with
  * the reason in err when one cannot be opened. The alerts they get carry
  * their link (url) under the configuration's vg_config_link_base, when it
  * has one. */

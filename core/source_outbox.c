@@ -41,7 +41,8 @@ int vg_source_outbox_start(server *srv) {
   uv_timer_init(srv->loop, &srv->outbox_poke);
   srv->outbox_timer.data = srv->outbox_poke.data = srv;
   srv->have_outbox = 1;
-  srv->outbox_wanted = 1; /* what the outbox holds from before goes first */
+  /* What the outbox holds from before goes first, as soon as the loop runs. */
+  uv_timer_start(&srv->outbox_timer, on_due, 0, 0);
   return 0;
 }
 

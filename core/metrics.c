@@ -424,7 +424,7 @@ char *vg_metrics_render(vg_metrics *reg, size_t *len) {
 static const char *const severities[3] = {"info", "warn", "crit"};
 static const char *const reject_names[VG_REJECT_NCLASSES] = {
     "no_date", "bad_date", "bad_json", "too_long", "empty", "encoding", "other"};
-static const char *const sink_results[] = {"ok", "failed", "dropped", NULL};
+static const char *const sink_results[] = {"ok", "failed", NULL};
 static const char *const feed_results[] = {"ok", "not_modified", "failed", NULL};
 
 static const char *const l_source[] = {"source", NULL};
@@ -524,8 +524,8 @@ int vg_metrics_init(void) {
                              "Alerts a silence kept from the sinks, by rule.", VG_COUNTER, l_rule,
                              NULL, 0, VG_METRICS_CAP + 1);
   g.sinks = vg_metric_new(r, "vigil_sink_deliveries_total",
-                          "Deliveries of an alert to a sink, by sink and result (ok, failed,"
-                          " dropped).",
+                          "Deliveries of an alert to a sink, by sink and result (ok, failed: a"
+                          " failed one waits in the outbox and is tried again).",
                           VG_COUNTER, l_sink, NULL, 0, 0);
   g.feeds = vg_metric_new(r, "vigil_feed_polls_total",
                           "Polls of a feed, by feed URL and result (ok, not_modified, failed).",
@@ -537,6 +537,7 @@ int vg_metrics_init(void) {
                            "Deliveries of alerts to sinks waiting in the outbox (rows), in flight"
                            " included.",
                            VG_GAUGE, NULL, NULL, 0, 0);
+  vg_metric_series(g.outbox, NULL); /* at zero until the outbox is first read */
   g.commit = vg_metric_new(r, "vigil_batch_commit_seconds",
                            "Time a transaction of ingestion took to commit.", VG_HISTOGRAM, NULL,
                            slow_buckets, sizeof slow_buckets / sizeof *slow_buckets, 0);

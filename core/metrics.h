@@ -147,7 +147,7 @@ void vg_metrics_rollback(void);
 void vg_metrics_alert(const char *rule, const char *severity);
 /* An alert of rule was silenced (not sent to the sinks). */
 void vg_metrics_alert_silenced(const char *rule);
-/* A delivery to sink: result is "ok", "failed" or "dropped". */
+/* A delivery to sink: result is "ok" or "failed". */
 void vg_metrics_sink(const char *sink, const char *result);
 /* The rows of the outbox (the vigil_outbox_pending gauge); negative does
  * nothing. Any thread. */

@@ -295,7 +295,8 @@ static const setting settings[] = {
     S(follow_redirects, T_REDIRECTS, "same-host",
       "the redirects a feed's poll follows: same-host, any or none"),
     S(sinks, T_SINKS, NULL,
-      "named alert sinks: name = { file = PATH } or { command = {PROGRAM, ARG...}, ... }"),
+      "named alert sinks: name = { file = PATH }, { command = {PROGRAM, ARG...}, ... } or"
+      " { nats = true | URL, subject = PREFIX, stream = NAME }"),
     S(digests, T_DIGESTS, NULL,
       "scheduled digests: name = { schedule = CRON, days = N, template = ..., ... }"),
     S(feeds, T_FEEDS, NULL, "feeds polled: { { url = URL, interval = SECONDS, ... }, ... }"),
@@ -875,7 +876,8 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     vg_sink_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
     if (!nv) {
-      snprintf(err, cap, "sinks: each sink is name = { file = ... } or { command = {...} }");
+      snprintf(err, cap, "sinks: each sink is name = { file = ... }, { command = {...} } or"
+                         " { nats = ... }");
       lua_pop(L, 2);
       free_sinks(v, n);
       return VG_EINVAL;

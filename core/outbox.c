@@ -110,6 +110,13 @@ int vg_outbox_routes(const vg_outbox *o, size_t i, const vg_alert *a) {
   return o->is_default[i] || named(a->sinks, o->names[i]);
 }
 
+int vg_outbox_routed(const vg_outbox *o, const vg_alert_list *l) {
+  for (size_t k = 0; o && k < l->n; k++)
+    for (size_t i = 0; i < o->n; i++)
+      if (vg_outbox_routes(o, i, &l->v[k])) return 1;
+  return 0;
+}
+
 int vg_outbox_write(vg_outbox *o, vg_store *st, const vg_alert_list *l) {
   int64_t now = vg_outbox_now_ms();
   for (size_t k = 0; k < l->n; k++) {

@@ -94,6 +94,8 @@ void vg_outbox_on_result(vg_outbox *o, void (*fn)(void *ud), void *ud);
 /* Whether alert `a` goes to sink i of the outbox's routing: i is a
  * default sink, or is named in a->sinks; silenced alerts go nowhere. */
 int vg_outbox_routes(const vg_outbox *o, size_t i, const vg_alert *a);
+/* Whether any alert of l goes to any sink of o (rows were written for it). */
+int vg_outbox_routed(const vg_outbox *o, const vg_alert_list *l);
 /* Writes the rows of the alerts of l, inside the caller's transaction.
  * 0, or VG_EDB / VG_ENOMEM (the caller rolls back). */
 int vg_outbox_write(vg_outbox *o, vg_store *st, const vg_alert_list *l);

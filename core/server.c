@@ -76,7 +76,8 @@ static void on_work_done(uv_work_t *req, int status) {
   count(srv);
   was->done(srv);
   if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */
-  if (srv->committed.n) srv->outbox_wanted = 1;  /* their deliveries were written with them */
+  if (vg_outbox_routed(srv->outbox, &srv->committed)) /* their deliveries were written with them */
+    srv->outbox_wanted = 1;
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
     vg_warn("rules: reloading them to get a fresh rule state");

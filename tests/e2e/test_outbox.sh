@@ -95,6 +95,10 @@ is "the command got every alert change" "$(delivered_ids)" "$(expected_ids)"
 is "... each once, here (no crash came between a delivery and its row's delete)" \
   "$(line_count "$T/delivered")" 20
 is "the stream holds every alert change exactly once" "$(stream_ids)" "$(expected_ids)"
+is "... each on the subject of its rule" \
+  "$("$NATSTOOL" "$NATS_URL" dump VIGIL_ALERTS | python3 -c 'import sys, json
+print(" ".join(sorted({json.loads(l)["subject"] for l in sys.stdin if l.strip()})))')" \
+  "vigil.alerts.every-entry"
 
 # ---- the JetStream server is down while alerts are raised ----
 stop_nats

@@ -584,7 +584,14 @@ static int nats_open(sink *k, char *err, size_t cap) {
   if (made == 1 && pthread_cond_init(&n->wake, NULL) == 0) made++;
   /* The thread sends results only for jobs, which come after open: it may
    * start before the async handle is made. */
+  /* With every signal blocked, so that the thread (and those libnats
+   * starts from it) never takes one: SIGCHLD of a command sink's child
+   * would interrupt libnats's poll, which it takes for an I/O error. */
+  sigset_t all, was;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &was);
   if (made == 2 && pthread_create(&n->thread, NULL, nats_main, n) == 0) made++;
+  pthread_sigmask(SIG_SETMASK, &was, NULL);
   if (made == 3 && uv_async_init(k->owner->loop, &n->async, on_nats_async) == 0) made++;
   if (made == 4) {
     n->async.data = n;

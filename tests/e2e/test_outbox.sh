@@ -160,8 +160,29 @@ start_daemon --rules "$T/rules" --config "$T/vigil.conf" || done_testing
 check "the next daemon delivers what the one-shot left: the outbox empties" \
   wait_running 90 outbox_empty
 is "the command got every alert change" "$(delivered_ids)" "$(expected_ids)"
+
+# ---- a one-shot command beside the daemon: each delivers its own rows ----
+before_id=$(sq 'select max(id) from alerts')
+lines 10 600 >"$T/beside.txt"
+"$VIGIL" ingest --db "$DB" --rules "$T/rules" --config "$T/vigil.conf" "$T/beside.txt" \
+  >"$T/beside.out" 2>"$T/beside.err"
+is "vigil ingest beside the daemon exits 0" "$?" 0
+check "... the outbox empties" wait_running 90 outbox_empty
+is "... its 10 alerts reached the command once each, not once per process" \
+  "$(grep -c "\"id\":\($(seq -s '\|' $((before_id + 1)) $((before_id + 10)))\)," "$T/delivered")" 10
+is "... and the stream still holds every alert change exactly once" "$(stream_ids)" "$(expected_ids)"
 stop_daemon TERM
 is "SIGTERM: exit status 0" "$DRC" 0
+check_sanitizers "no sanitizer report from the one-shot command beside the daemon" "$T/beside.err"
+
+# A JetStream sink of the nats_url setting needs that setting.
+cat >"$T/bad.conf" <<EOF2
+sinks = { js = { nats = true } }
+EOF2
+"$VIGIL" ingest --db "$DB" --rules "$T/rules" --config "$T/bad.conf" "$T/beside.txt" \
+  >/dev/null 2>"$T/bad.err"
+is "nats = true without nats_url: refused" "$?" 3
+like "... saying why" "$(cat "$T/bad.err")" "sink 'js': nats = true needs the nats_url setting"
 check_sanitizers "no sanitizer report from the one-shot command" "$T/ingest.err"
 stop_nats
 

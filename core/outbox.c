@@ -205,44 +205,51 @@ static int copy_row(void *ud, const vg_outbox_row *r) {
   return 0;
 }
 
-/* Records the results reported so far; 0 or VG_EDB (those not recorded
- * are kept for the next step). */
-static int record(vg_outbox *o, vg_store *st, int64_t now) {
+/* Takes the results reported so far out of o (the caller owns *v). */
+static void take_results(vg_outbox *o, result **v, size_t *n) {
   uv_mutex_lock(&o->lock);
-  result *v = o->res;
-  size_t n = o->nres;
+  *v = o->res;
+  *n = o->nres;
   o->res = NULL;
   o->nres = o->capres = 0;
   uv_mutex_unlock(&o->lock);
+}
+
+/* Puts results whose recording was rolled back in front of those that came
+ * meanwhile; when that cannot be done they are lost, and their rows stay
+ * taken until the daemon's next start. */
+static void put_back(vg_outbox *o, result *v, size_t n) {
+  if (!n) {
+    free(v);
+    return;
+  }
+  uv_mutex_lock(&o->lock);
+  result *w = malloc((n + o->nres) * sizeof *w);
+  if (w) {
+    memcpy(w, v, n * sizeof *w);
+    if (o->nres) memcpy(w + n, o->res, o->nres * sizeof *w);
+    free(o->res);
+    o->res = w;
+    o->nres = o->capres = n + o->nres;
+  } else {
+    for (size_t k = 0; k < n; k++) free(v[k].error);
+    vg_error("outbox: out of memory: %zu results not recorded", n);
+  }
+  uv_mutex_unlock(&o->lock);
+  free(v);
+}
+
+/* Records results inside the open transaction; 0 or VG_EDB. */
+static int record(vg_store *st, const result *v, size_t n, int64_t now) {
   int rc = 0;
-  size_t i = 0;
-  for (; i < n && rc == 0; i++) {
-    result *r = &v[i];
+  for (size_t i = 0; i < n && rc == 0; i++) {
+    const result *r = &v[i];
     if (r->result == VG_OUTBOX_OK) rc = vg_store_outbox_done(st, r->id);
     else if (r->result == VG_OUTBOX_FAILED)
       rc = vg_store_outbox_failed(st, r->id, now + vg_outbox_backoff_ms(r->attempts + 1),
                                   r->error);
     else rc = vg_store_outbox_later(st, r->id, now + VG_OUTBOX_BUSY_MS);
-    if (rc == 0 && o->in_flight) o->in_flight--;
   }
-  if (rc) i--; /* that one is not recorded */
-  for (size_t k = 0; k < i; k++) free(v[k].error);
-  if (i < n) { /* put back in front of what came meanwhile */
-    uv_mutex_lock(&o->lock);
-    size_t rest = n - i, total = rest + o->nres;
-    result *w = malloc(total * sizeof *w);
-    if (w) {
-      memcpy(w, v + i, rest * sizeof *w);
-      if (o->nres) memcpy(w + rest, o->res, o->nres * sizeof *w);
-      free(o->res);
-      o->res = w;
-      o->nres = o->capres = total;
-    } else {
-      for (size_t k = i; k < n; k++) free(v[k].error);
-    }
-    uv_mutex_unlock(&o->lock);
-  }
-  free(v);
   return rc;
 }
 
@@ -262,11 +269,15 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
       vg_info("outbox: %lld deliveries of a command that ended without them are the daemon's now",
               (long long)adopted);
   }
-  if (rc == 0) rc = record(o, st, now);
+  result *res = NULL;
+  size_t nres = 0;
+  take_results(o, &res, &nres);
+  if (rc == 0) rc = record(st, res, nres, now);
+  size_t flying = o->in_flight - (nres < o->in_flight ? nres : o->in_flight);
   size_t took = 0;
-  if (rc == 0 && take && out && o->in_flight < VG_OUTBOX_INFLIGHT) {
+  if (rc == 0 && take && out && flying < VG_OUTBOX_INFLIGHT) {
     int got = vg_store_outbox_take(st, vg_outbox_owner(o), now, now + VG_OUTBOX_LEASE_MS,
-                                   VG_OUTBOX_INFLIGHT - o->in_flight, copy_row, out);
+                                   VG_OUTBOX_INFLIGHT - flying, copy_row, out);
     if (got < 0) rc = got;
     else took = (size_t)got;
   }
@@ -276,13 +287,16 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
     if (out->next_due < -1 || out->pending < 0) rc = VG_EDB;
   }
   if (rc == 0) rc = vg_store_commit(st);
-  if (rc) {
+  if (rc) { /* nothing of it happened: the results wait for the next step */
     vg_store_rollback(st);
     if (out) vg_outbox_batch_clear(out);
+    put_back(o, res, nres);
     return rc;
   }
+  for (size_t k = 0; k < nres; k++) free(res[k].error);
+  free(res);
   o->started = 1;
-  o->in_flight += took;
+  o->in_flight = flying + took;
   return 0;
 }
 

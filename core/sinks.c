@@ -53,6 +53,7 @@ struct sink {
   char *subject;         /* the subjects' prefix */
   char *stream;          /* the stream */
   natsink *nk;           /* the publishing thread, once open */
+  int failing;           /* file and command sinks: the last try failed (said once) */
 };
 
 /* One alert on its way through a command sink. */
@@ -175,13 +176,18 @@ static void file_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
   const char *why = w < 0 ? strerror(errno) : "short write";
   free(line);
   if (w == (ssize_t)(n + 1)) {
+    if (k->failing) vg_info("sink '%s': writing to %s again", k->name, k->path);
+    k->failing = 0;
     vg_metrics_sink(k->name, "ok");
     vg_outbox_result(o, it, VG_OUTBOX_OK, NULL);
     return;
   }
   vg_metrics_sink(k->name, "failed");
-  vg_error("sink '%s': alert %lld (version %d) not written to %s yet: %s; it waits in the outbox",
-           k->name, (long long)it->alert_id, it->version, k->path, why);
+  vg_log(k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
+         "sink '%s': alert %lld (version %d) not written to %s yet: %s; it waits in the outbox%s",
+         k->name, (long long)it->alert_id, it->version, k->path, why,
+         k->failing ? "" : "; the next failures are logged at debug until one succeeds");
+  k->failing = 1;
   char error[300];
   snprintf(error, sizeof error, "writing to %s: %s", k->path, why);
   vg_outbox_result(o, it, VG_OUTBOX_FAILED, error);
@@ -250,6 +256,8 @@ static void attempt_over(delivery *d) {
   s->running--;
   int ok = !d->timed_out && d->exit_status == 0 && d->term_signal == 0;
   if (ok) {
+    if (d->k->failing) vg_info("sink '%s': its command delivers again", d->k->name);
+    d->k->failing = 0;
     vg_debug("sink '%s': alert %lld (version %d) delivered", d->k->name, (long long)d->alert_id,
              d->version);
     vg_metrics_sink(d->k->name, "ok");
@@ -270,11 +278,16 @@ static void attempt_over(delivery *d) {
       d->delaying = 1;
       uv_timer_start(&d->timer, on_retry, delay, 0);
     } else {
+      /* Said at error once until a delivery goes through: a sink down
+       * for an hour would otherwise log every alert at each try. */
       unsigned tries = d->row.attempts + 1;
-      vg_error("sink '%s': alert %lld (version %d) not delivered yet: command %s; it waits in the"
-               " outbox, tried again in %lld s (try %u failed)",
-               d->k->name, (long long)d->alert_id, d->version, why,
-               (long long)(vg_outbox_backoff_ms(tries) / 1000), tries);
+      vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
+             "sink '%s': alert %lld (version %d) not delivered yet: command %s; it waits in the"
+             " outbox, tried again in %lld s (try %u failed)%s",
+             d->k->name, (long long)d->alert_id, d->version, why,
+             (long long)(vg_outbox_backoff_ms(tries) / 1000), tries,
+             d->k->failing ? "" : "; the next failures are logged at debug until one succeeds");
+      d->k->failing = 1;
       vg_metrics_sink(d->k->name, "failed");
       char error[160];
       snprintf(error, sizeof error, "command %s", why);

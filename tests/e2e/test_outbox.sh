@@ -177,6 +177,22 @@ stop_daemon TERM
 is "SIGTERM: exit status 0" "$DRC" 0
 check_sanitizers "no sanitizer report from the one-shot command beside the daemon" "$T/beside.err"
 
+# A rule whose name holds what NATS gives a meaning to: made '_' in the subject.
+mkdir "$T/odd"
+cat >"$T/odd/odd.lua" <<'EOF2'
+rule "odd.name *>x" {
+  description = "a name NATS could not take as a subject token",
+  alert = function(e) return "odd: " .. e.text end,
+}
+EOF2
+lines 1 700 | "$VIGIL" ingest --db "$DB" --rules "$T/odd" --config "$T/vigil.conf" - \
+  >/dev/null 2>"$T/odd.err"
+is "vigil ingest with the odd rule exits 0" "$?" 0
+is "... its alert is on the subject with '.', ' ', '*' and '>' made '_'" \
+  "$("$NATSTOOL" "$NATS_URL" dump VIGIL_ALERTS | grep -c '"subject":"vigil.alerts.odd_name___x"')" 1
+is "... and the stream holds every alert change exactly once" "$(stream_ids)" "$(expected_ids)"
+is "... and the outbox is empty: the one-shot delivered its own rows" "$(outbox_rows)" 0
+
 # A JetStream sink of the nats_url setting needs that setting.
 cat >"$T/bad.conf" <<EOF2
 sinks = { js = { nats = true } }

@@ -21,15 +21,15 @@ typedef struct {
 } result;
 
 struct vg_outbox {
-  char **names;       /* the sinks rows are written for */
-  int *is_default;    /* names[i] takes every alert */
+  char **names;    /* the sinks rows are written for */
+  int *is_default; /* names[i] takes every alert */
   size_t n;
-  char *base;         /* the links' base in the payloads, "" for none */
-  char owner[64];     /* a one-shot's owner name; "" for the daemon */
-  int started;        /* the first step ran */
-  size_t in_flight;   /* rows handed out, results not recorded (the store's thread) */
-  uv_mutex_t lock;    /* guards results */
-  result *res;        /* reported, not yet recorded */
+  char *base;       /* the links' base in the payloads, "" for none */
+  char owner[64];   /* a one-shot's owner name; "" for the daemon */
+  int started;      /* the first step ran */
+  size_t in_flight; /* rows handed out, results not recorded (the store's thread) */
+  uv_mutex_t lock;  /* guards results */
+  result *res;      /* reported, not yet recorded */
   size_t nres, capres;
   void (*on_result)(void *ud);
   void *ud;
@@ -37,7 +37,8 @@ struct vg_outbox {
 
 int64_t vg_outbox_backoff_ms(unsigned attempts) {
   int64_t ms = VG_OUTBOX_FIRST_MS;
-  for (unsigned i = 1; i < attempts && ms < VG_OUTBOX_MAX_MS; i++) ms *= 2;
+  for (unsigned i = 1; i < attempts && ms < VG_OUTBOX_MAX_MS; i++)
+    ms *= 2;
   return ms < VG_OUTBOX_MAX_MS ? ms : VG_OUTBOX_MAX_MS;
 }
 
@@ -60,7 +61,8 @@ vg_outbox *vg_outbox_new(const char *const *names, const int *is_default, size_t
     o->is_default[i] = is_default[i];
   }
   if (!ok) {
-    for (size_t i = 0; o->names && i < o->n; i++) free(o->names[i]);
+    for (size_t i = 0; o->names && i < o->n; i++)
+      free(o->names[i]);
     free(o->names);
     free(o->is_default);
     free(o->base);
@@ -76,8 +78,10 @@ vg_outbox *vg_outbox_new(const char *const *names, const int *is_default, size_t
 
 void vg_outbox_free(vg_outbox *o) {
   if (!o) return;
-  for (size_t i = 0; i < o->n; i++) free(o->names[i]);
-  for (size_t i = 0; i < o->nres; i++) free(o->res[i].error);
+  for (size_t i = 0; i < o->n; i++)
+    free(o->names[i]);
+  for (size_t i = 0; i < o->nres; i++)
+    free(o->res[i].error);
   free(o->res);
   free(o->names);
   free(o->is_default);
@@ -125,8 +129,11 @@ int vg_outbox_write(vg_outbox *o, vg_store *st, const vg_alert_list *l) {
     for (size_t i = 0; i < o->n; i++) {
       if (!vg_outbox_routes(o, i, a)) continue;
       if (!json && !(json = vg_alert_json(a, o->base))) return VG_ENOMEM;
-      vg_outbox_row r = {.sink = o->names[i], .alert_id = a->id, .version = a->version,
-                         .rule = a->rule, .payload = json};
+      vg_outbox_row r = {.sink = o->names[i],
+                         .alert_id = a->id,
+                         .version = a->version,
+                         .rule = a->rule,
+                         .payload = json};
       int rc = vg_store_outbox_add(st, &r, now, vg_outbox_owner(o), now + VG_OUTBOX_LEASE_MS);
       if (rc) {
         cJSON_free(json);
@@ -192,9 +199,13 @@ static int copy_row(void *ud, const vg_outbox_row *r) {
     b->v = v;
     b->cap = cap;
   }
-  vg_outbox_item it = {.id = r->id, .sink = strdup(r->sink), .rule = strdup(r->rule),
-                       .payload = strdup(r->payload), .alert_id = r->alert_id,
-                       .version = r->version, .attempts = r->attempts};
+  vg_outbox_item it = {.id = r->id,
+                       .sink = strdup(r->sink),
+                       .rule = strdup(r->rule),
+                       .payload = strdup(r->payload),
+                       .alert_id = r->alert_id,
+                       .version = r->version,
+                       .attempts = r->attempts};
   if (!it.sink || !it.rule || !it.payload) {
     free(it.sink);
     free(it.rule);
@@ -232,7 +243,8 @@ static void put_back(vg_outbox *o, result *v, size_t n) {
     o->res = w;
     o->nres = o->capres = n + o->nres;
   } else {
-    for (size_t k = 0; k < n; k++) free(v[k].error);
+    for (size_t k = 0; k < n; k++)
+      free(v[k].error);
     vg_error("outbox: out of memory: %zu results not recorded", n);
   }
   uv_mutex_unlock(&o->lock);
@@ -244,11 +256,12 @@ static int record(vg_store *st, const result *v, size_t n, int64_t now) {
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     const result *r = &v[i];
-    if (r->result == VG_OUTBOX_OK) rc = vg_store_outbox_done(st, r->id);
+    if (r->result == VG_OUTBOX_OK)
+      rc = vg_store_outbox_done(st, r->id);
     else if (r->result == VG_OUTBOX_FAILED)
-      rc = vg_store_outbox_failed(st, r->id, now + vg_outbox_backoff_ms(r->attempts + 1),
-                                  r->error);
-    else rc = vg_store_outbox_later(st, r->id, now + VG_OUTBOX_BUSY_MS);
+      rc = vg_store_outbox_failed(st, r->id, now + vg_outbox_backoff_ms(r->attempts + 1), r->error);
+    else
+      rc = vg_store_outbox_later(st, r->id, now + VG_OUTBOX_BUSY_MS);
   }
   return rc;
 }
@@ -264,7 +277,8 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
   if (!o->owner[0]) {
     if (!o->started && vg_store_outbox_reset(st) < 0) rc = VG_EDB;
     int64_t adopted = rc ? 0 : vg_store_outbox_adopt(st, now);
-    if (adopted < 0) rc = VG_EDB;
+    if (adopted < 0)
+      rc = VG_EDB;
     else if (adopted)
       vg_info("outbox: %lld deliveries of a command that ended without them are the daemon's now",
               (long long)adopted);
@@ -278,8 +292,10 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
   if (rc == 0 && take && out && flying < VG_OUTBOX_INFLIGHT) {
     int got = vg_store_outbox_take(st, vg_outbox_owner(o), now, now + VG_OUTBOX_LEASE_MS,
                                    VG_OUTBOX_INFLIGHT - flying, copy_row, out);
-    if (got < 0) rc = got;
-    else took = (size_t)got;
+    if (got < 0)
+      rc = got;
+    else
+      took = (size_t)got;
   }
   if (rc == 0 && out) {
     out->next_due = vg_store_outbox_next(st, vg_outbox_owner(o));
@@ -293,7 +309,8 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
     put_back(o, res, nres);
     return rc;
   }
-  for (size_t k = 0; k < nres; k++) free(res[k].error);
+  for (size_t k = 0; k < nres; k++)
+    free(res[k].error);
   free(res);
   o->started = 1;
   o->in_flight = flying + took;

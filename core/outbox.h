@@ -38,11 +38,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VG_OUTBOX_FIRST_MS 1000           /* the wait after a first failed try */
-#define VG_OUTBOX_MAX_MS (5 * 60 * 1000)  /* the longest wait between two tries */
+#define VG_OUTBOX_FIRST_MS 1000            /* the wait after a first failed try */
+#define VG_OUTBOX_MAX_MS (5 * 60 * 1000)   /* the longest wait between two tries */
 #define VG_OUTBOX_LEASE_MS (5 * 60 * 1000) /* how long a one-shot's claim on its rows lasts */
-#define VG_OUTBOX_BUSY_MS 1000            /* the wait of a row its sink had no room for */
-#define VG_OUTBOX_INFLIGHT 256            /* rows handed to sinks at once, at most */
+#define VG_OUTBOX_BUSY_MS 1000             /* the wait of a row its sink had no room for */
+#define VG_OUTBOX_INFLIGHT 256             /* rows handed to sinks at once, at most */
 
 /* What became of one delivery. */
 enum {
@@ -66,8 +66,8 @@ typedef struct {
 typedef struct {
   vg_outbox_item *v; /* the rows to hand to the sinks (owned) */
   size_t n, cap;
-  int64_t next_due;  /* unix ms the next row not taken is due, -1 for none */
-  int64_t pending;   /* the rows of the outbox, every owner's */
+  int64_t next_due; /* unix ms the next row not taken is due, -1 for none */
+  int64_t pending;  /* the rows of the outbox, every owner's */
 } vg_outbox_batch;
 
 /* The wait before the next try of a row whose try number `attempts`

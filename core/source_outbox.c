@@ -88,12 +88,15 @@ static void outbox_done(server *srv) {
     return;
   }
   vg_metrics_outbox(b->pending);
-  for (size_t i = 0; i < b->n; i++) vg_sinks_deliver(srv->sinks, srv->outbox, &b->v[i]);
+  for (size_t i = 0; i < b->n; i++)
+    vg_sinks_deliver(srv->sinks, srv->outbox, &b->v[i]);
   vg_outbox_batch_clear(b);
   if (b->next_due < 0) return;
   int64_t wait = b->next_due - vg_outbox_now_ms();
-  if (wait > 0) uv_timer_start(&srv->outbox_timer, on_due, (uint64_t)wait, 0);
-  else if (vg_outbox_in_flight(srv->outbox) < VG_OUTBOX_INFLIGHT) srv->outbox_wanted = 1;
+  if (wait > 0)
+    uv_timer_start(&srv->outbox_timer, on_due, (uint64_t)wait, 0);
+  else if (vg_outbox_in_flight(srv->outbox) < VG_OUTBOX_INFLIGHT)
+    srv->outbox_wanted = 1;
   /* else: the results of those in flight ask for the next job */
 }
 

@@ -88,8 +88,15 @@ static vg_outbox *outbox(int one_shot) {
 
 /* An alert of rule "r" with the extra sinks (NULL for none). */
 static vg_alert alert(int64_t id, int version, char *sinks, int64_t silence) {
-  return (vg_alert){.id = id, .rule = "r", .key = "k", .severity = "warn", .message = "m",
-                    .date = "2024-03-01", .sinks = sinks, .version = version, .count = -1,
+  return (vg_alert){.id = id,
+                    .rule = "r",
+                    .key = "k",
+                    .severity = "warn",
+                    .message = "m",
+                    .date = "2024-03-01",
+                    .sinks = sinks,
+                    .version = version,
+                    .count = -1,
                     .silence_id = silence};
 }
 
@@ -121,12 +128,15 @@ static void rows_are_routed_like_the_sinks(void **state) {
   write_rows(fx, o, v, 3);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox"), 3);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE alert_id = 1 AND sink IN"
-                           " ('pager', 'archive')"), 2);
+                           " ('pager', 'archive')"),
+                   2);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE alert_id = 2"), 0); /* silenced */
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE alert_id = 3 AND sink = 'pager'"
-                           " AND version = 2 AND owner IS NULL AND attempts = 0"), 1);
+                           " AND version = 2 AND owner IS NULL AND attempts = 0"),
+                   1);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE json_extract(payload, '$.id') ="
-                           " alert_id AND json_extract(payload, '$.version') = version"), 3);
+                           " alert_id AND json_extract(payload, '$.version') = version"),
+                   3);
   vg_outbox_free(o);
 }
 
@@ -163,7 +173,8 @@ static void a_row_is_taken_once_then_done_or_backed_off(void **state) {
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE alert_id = 1"), 0);
   assert_int_equal(one(fx, "SELECT attempts FROM outbox WHERE alert_id = 2"), 1);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE alert_id = 2 AND taken IS NULL AND"
-                           " error = 'command exit status 1'"), 1);
+                           " error = 'command exit status 1'"),
+                   1);
   long long due = one(fx, "SELECT due FROM outbox WHERE alert_id = 2");
   assert_true(due >= before + 1000 && due <= vg_outbox_now_ms() + 1000);
   assert_int_equal(c.next_due, due);
@@ -201,7 +212,8 @@ static void a_one_shot_keeps_its_rows_until_it_gives_them_back(void **state) {
   vg_alert v[] = {alert(1, 1, NULL, 0), alert(2, 1, NULL, 0)};
   write_rows(fx, mine, v, 2);
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE owner IS NOT NULL AND"
-                           " lease > 0"), 2);
+                           " lease > 0"),
+                   2);
   vg_outbox_batch b = {0};
   assert_int_equal(vg_outbox_step(daemon, fx->st, 1, &b), 0);
   assert_int_equal(b.n, 0); /* not the daemon's while the lease lasts */
@@ -213,7 +225,8 @@ static void a_one_shot_keeps_its_rows_until_it_gives_them_back(void **state) {
   vg_outbox_result(mine, &it, VG_OUTBOX_OK, NULL);
   assert_int_equal(vg_outbox_finish(mine, fx->st), 1); /* one left, given back */
   assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE owner IS NULL AND taken IS NULL"
-                           " AND attempts = 1"), 1);
+                           " AND attempts = 1"),
+                   1);
   exec(fx, "UPDATE outbox SET due = 0");
   assert_int_equal(vg_outbox_step(daemon, fx->st, 1, &b), 0);
   assert_int_equal(b.n, 1);

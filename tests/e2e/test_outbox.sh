@@ -108,11 +108,18 @@ check "the JetStream sink says its deliveries wait" \
   wait_running 60 grep -q "sink 'js': alert [0-9]* (version [0-9]*) not published yet" "$DLOG"
 js_waiting() { [ "$(outbox_rows "sink = 'js' and attempts >= 1")" -ge 1 ]; }
 check "... and they wait in the outbox with failed attempts" wait_running 60 js_waiting
+stop_daemon TERM
+is "stopped with deliveries waiting: exit status 0" "$DRC" 0
+like "... the log says what is left, for the next start" "$(cat "$DLOG")" \
+  "outbox: [0-9]+ alert deliveries are left in the outbox, delivered at the next start"
+start_daemon --rules "$T/rules" --config "$T/vigil.conf" || done_testing
 delivered_has() { [ "$(line_count "$T/delivered")" -ge "$1" ]; }
 check "the command takes its 10 all the same" wait_running 60 delivered_has 30
 is "... once each" "$(line_count "$T/delivered")" 30
 start_nats "$NATS_PORT" || done_testing
 check "the server back, everything is delivered: the outbox empties" wait_running 120 outbox_empty
+gauge_zero() { curl -s "$HTTP/metrics" | grep -qx 'vigil_outbox_pending 0'; }
+check "... and vigil_outbox_pending says 0" wait_running 60 gauge_zero
 is "the stream holds every alert change exactly once" "$(stream_ids)" "$(expected_ids)"
 
 # ---- published, but the row not deleted: what a crash in between leaves ----
@@ -192,6 +199,23 @@ is "... its alert is on the subject with '.', ' ', '*' and '>' made '_'" \
   "$("$NATSTOOL" "$NATS_URL" dump VIGIL_ALERTS | grep -c '"subject":"vigil.alerts.odd_name___x"')" 1
 is "... and the stream holds every alert change exactly once" "$(stream_ids)" "$(expected_ids)"
 is "... and the outbox is empty: the one-shot delivered its own rows" "$(outbox_rows)" 0
+
+# The configuration: what a JetStream sink may be.
+printf 'sinks = { js = { nats = 5 } }\n' >"$T/c1.conf"
+printf 'sinks = { js = { nats = true, subject = "vigil.>" } }\n' >"$T/c2.conf"
+printf 'sinks = { js = { nats = true, file = "x" } }\n' >"$T/c3.conf"
+printf 'sinks = { js = { nats = true, stream = "A.B" } }\n' >"$T/c4.conf"
+like "nats must be true or a URL" "$("$VIGIL" config --check "$T/c1.conf" 2>&1)" \
+  "sink 'js': 'nats' must be true or a URL"
+like "a subject prefix without wildcards" "$("$VIGIL" config --check "$T/c2.conf" 2>&1)" \
+  "sink 'js': 'subject' must be a NATS subject prefix"
+like "one kind a sink" "$("$VIGIL" config --check "$T/c3.conf" 2>&1)" \
+  "sink 'js': give one of 'file', 'command' or 'nats'"
+like "a stream name without dots" "$("$VIGIL" config --check "$T/c4.conf" 2>&1)" \
+  "sink 'js': 'stream' must be a JetStream stream name"
+like "config --show shows the JetStream sink's defaults" \
+  "$("$VIGIL" config --show --config "$T/vigil.conf" | grep '^sinks')" \
+  '"js":\{"nats":"nats://127.0.0.1:[0-9]+","subject":"vigil.alerts","stream":"VIGIL_ALERTS"'
 
 # A JetStream sink of the nats_url setting needs that setting.
 cat >"$T/bad.conf" <<EOF2

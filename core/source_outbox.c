@@ -3,8 +3,10 @@
  * reported and takes the rows due (up to VG_OUTBOX_INFLIGHT in flight);
  * its done(), on the loop, hands them to the sinks, whose results come
  * back on the loop and ask for another job. A job is asked for when
- * results wait, when a commit wrote rows, at the start, and when the next
- * row not taken falls due (a timer). server.c calls the functions below. */
+ * results wait, when a commit wrote rows, at the start, when the next row
+ * not taken falls due (a timer), and once a minute at least (for the rows
+ * of one-shot commands whose lease ran out). server.c calls the functions
+ * below. */
 #include "daemon.h"
 #include "metrics.h"
 
@@ -13,6 +15,10 @@
 #include <stdio.h>
 
 #define OUTBOX_RETRY_MS 1000 /* after the store failed a step */
+/* How long the daemon goes without looking at the outbox at most: the rows
+ * of a one-shot command whose lease ran out (it was killed) become the
+ * daemon's at its next look. */
+#define OUTBOX_LOOK_MS 60000
 
 static void on_poke(uv_timer_t *t) { vg_daemon_kick(t->data); }
 
@@ -91,13 +97,12 @@ static void outbox_done(server *srv) {
   for (size_t i = 0; i < b->n; i++)
     vg_sinks_deliver(srv->sinks, srv->outbox, &b->v[i]);
   vg_outbox_batch_clear(b);
-  if (b->next_due < 0) return;
-  int64_t wait = b->next_due - vg_outbox_now_ms();
-  if (wait > 0)
-    uv_timer_start(&srv->outbox_timer, on_due, (uint64_t)wait, 0);
-  else if (vg_outbox_in_flight(srv->outbox) < VG_OUTBOX_INFLIGHT)
+  int64_t wait = b->next_due < 0 ? OUTBOX_LOOK_MS : b->next_due - vg_outbox_now_ms();
+  if (wait > OUTBOX_LOOK_MS) wait = OUTBOX_LOOK_MS;
+  if (wait <= 0 && vg_outbox_in_flight(srv->outbox) < VG_OUTBOX_INFLIGHT)
     srv->outbox_wanted = 1;
-  /* else: the results of those in flight ask for the next job */
+  else /* all in flight: their results ask for the next job sooner */
+    uv_timer_start(&srv->outbox_timer, on_due, (uint64_t)(wait > 0 ? wait : OUTBOX_LOOK_MS), 0);
 }
 
 const vg_source vg_source_outbox = {

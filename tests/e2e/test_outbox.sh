@@ -184,6 +184,35 @@ stop_daemon TERM
 is "SIGTERM: exit status 0" "$DRC" 0
 check_sanitizers "no sanitizer report from the one-shot command beside the daemon" "$T/beside.err"
 
+# ---- a one-shot command killed while it delivers ----
+cat >"$T/hang.conf" <<EOF2
+alerts_file = ""
+sinks = {
+  cmd = { command = { "/bin/sh", "-c", 'echo \$\$ >"\$0"; exec sleep 300', "$T/hang.pid" },
+          retries = 0, timeout_ms = 600000, default = true },
+  js = { nats = "$NATS_URL", default = true },
+}
+EOF2
+lines 3 800 >"$T/killed.txt"
+"$VIGIL" ingest --db "$DB" --rules "$T/rules" --config "$T/hang.conf" "$T/killed.txt" \
+  >/dev/null 2>"$T/killed.err" &
+ipid=$!
+check "a one-shot's command runs" wait_for 60 test -s "$T/hang.pid"
+kill -KILL "$ipid"
+wait "$ipid" 2>/dev/null
+kill -KILL "$(cat "$T/hang.pid")" 2>/dev/null
+is "killed, it leaves its 3 command rows under its own name and lease" \
+  "$(outbox_rows "sink = 'cmd' and owner is not null and lease > 0")" 3
+sq "update outbox set lease = 1" >/dev/null # as when its lease of 5 minutes has run out
+start_daemon --rules "$T/rules" --config "$T/vigil.conf" || done_testing
+check "the daemon takes its rows over" \
+  wait_running 60 grep -Eq "outbox: [3-6] deliveries of a command that ended without them are the daemon's now" "$DLOG"
+check "... and delivers them: the outbox empties" wait_running 90 outbox_empty
+is "the command got every alert change" "$(delivered_ids)" "$(expected_ids)"
+is "... and the stream holds every one exactly once" "$(stream_ids)" "$(expected_ids)"
+stop_daemon TERM
+is "SIGTERM: exit status 0" "$DRC" 0
+
 # A rule whose name holds what NATS gives a meaning to: made '_' in the subject.
 mkdir "$T/odd"
 cat >"$T/odd/odd.lua" <<'EOF2'

@@ -14,7 +14,11 @@
 # not deleted (the state a crash between the publish and the delete
 # leaves, made by hand, and a daemon killed while it publishes); a
 # one-shot `vigil ingest` whose command sink fails, leaving its rows to
-# the next daemon. Each time, the outbox empties.
+# the next daemon; a one-shot beside the running daemon (each delivers its
+# own rows: the command gets those alerts once, not once per process); a
+# one-shot killed while it delivers, whose rows the daemon takes over once
+# their lease has run out. Each time, the outbox empties. Also the JetStream
+# sink's subjects (a rule's name made a subject token) and settings.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -54,6 +54,9 @@ static void hand_over(vg_batch *b) {
 
 int vg_batch_end(vg_batch *b, int rc, int (*before_commit)(void *ud), void *ud) {
   if (b->open && rc == 0) rc = vg_ingest_flush(&b->ig);
+  /* The deliveries are written with their alerts, or not at all. */
+  if (b->open && rc == 0 && b->ig.outbox && b->raised.n)
+    rc = vg_outbox_write(b->ig.outbox, b->ig.st, &b->raised);
   if (b->open && rc == 0 && before_commit) rc = before_commit(ud);
   if (b->open && rc == 0) {
     uint64_t t0 = vg_metrics_now_ns();

@@ -7,7 +7,8 @@
  *   vg_batch_begin -> vg_ingest_line (through b->ig) ... -> vg_batch_end
  *
  * vg_batch_end flushes the rules (absences that waited for the whole
- * batch), lets the caller add its own rows inside the transaction (a spool
+ * batch), writes the alerts' deliveries to the outbox (when ig.outbox is
+ * set: outbox.h), lets the caller add its own rows inside the transaction (a spool
  * file's position, a feed's health), commits, and only then hands the alerts
  * raised in the transaction to the caller's list. When anything fails it
  * reads the store's message first (a rollback replaces it), rolls back and

@@ -265,7 +265,7 @@ static int run_set(corpus *c, vg_rules *r, int k, size_t max_line) {
     return -1;
   }
   vg_batch b;
-  vg_batch_init(&b, &(vg_ingest){st, r, NULL, NULL});
+  vg_batch_init(&b, &(vg_ingest){st, r, NULL, NULL, NULL});
   int rc = vg_batch_begin(&b);
   for (size_t i = 0; rc == 0 && i < c->n; i++) {
     sample *s = &c->v[i];

@@ -37,6 +37,7 @@ typedef struct {
   vg_store *st;
   vg_ingest ig;
   vg_sinks *sinks;
+  vg_outbox *outbox; /* the deliveries this command wrote */
   vg_feeds *feeds;
   size_t pending;  /* fetches not back yet */
   int failed;
@@ -91,6 +92,7 @@ static void on_fetch(void *ud, vg_fetch *x) {
                   (unsigned long long)r.items.updated, (unsigned long long)r.items.unchanged);
   }
   vg_sinks_send_all(p->sinks, p->ig.alerts);
+  vg_sinks_pump(p->sinks, p->outbox, p->st);
   vg_fetch_free(x);
   if (--p->pending == 0) vg_feeds_stop(p->feeds);
 }
@@ -166,11 +168,12 @@ int vg_cmd_poll(int argc, char **argv) {
   /* The rules first: broken ones stop the command before the database is touched. */
   if ((!no_rules && !(rules = vg_cli_command_rules("vigil poll", &cfg, skip_broken))) ||
       !(p.st = vg_cli_open_store("vigil poll", &cfg, 0)) ||
-      !(p.sinks = vg_sinks_new(&loop, &cfg, err, sizeof err))) {
-    if (p.st) fprintf(stderr, "vigil poll: %s\n", err);
+      !(p.sinks = vg_sinks_new(&loop, &cfg, err, sizeof err)) ||
+      !(p.outbox = vg_sinks_outbox(p.sinks, p.st, 1))) {
+    if (p.st) fprintf(stderr, "vigil poll: %s\n", p.sinks ? "out of memory" : err);
     status = VG_EXIT_FAIL;
   } else {
-    p.ig = (vg_ingest){p.st, rules, &alerts, NULL};
+    p.ig = (vg_ingest){p.st, rules, &alerts, NULL, p.outbox};
     p.pending = only.nfeeds;
     p.feeds = vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1, on_fetch, &p);
     if (!p.feeds) {
@@ -198,10 +201,12 @@ int vg_cmd_poll(int argc, char **argv) {
         vg_cli_json_line(o);
       }
     }
+    vg_sinks_drain(p.sinks, p.outbox, p.st, &loop); /* what failed is the daemon's then */
   }
   vg_sinks_close(p.sinks);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  vg_outbox_free(p.outbox);
   vg_rules_free(rules);
   vg_alert_list_clear(&alerts);
   free(alerts.v);

@@ -49,11 +49,14 @@ typedef struct {
   vg_sinks *sinks;       /* where new alerts go after each commit */
   vg_alert_list *alerts; /* the alerts committed, not yet sent */
   uv_loop_t *loop;       /* runs the command sinks */
+  vg_outbox *outbox;     /* the deliveries this command wrote */
+  vg_store *st;
 } ctx;
 
 static void on_commit(void *ud) {
   ctx *x = ud;
   vg_sinks_send_all(x->sinks, x->alerts);
+  if (x->outbox) vg_sinks_pump(x->sinks, x->outbox, x->st);
   uv_run(x->loop, UV_RUN_NOWAIT);
 }
 
@@ -129,6 +132,7 @@ int vg_cmd_ingest(int argc, char **argv) {
   int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0;
   vg_rules *rules = NULL;
   vg_sinks *sinks = NULL;
+  vg_outbox *outbox = NULL;
   vg_alert_list alerts = {0};
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -172,18 +176,25 @@ int vg_cmd_ingest(int argc, char **argv) {
     vg_store_close(st);
     goto done;
   }
+  if (sinks && !(outbox = vg_sinks_outbox(sinks, st, 1))) {
+    fprintf(stderr, "vigil ingest: out of memory\n");
+    status = VG_EXIT_FAIL;
+    vg_store_close(st);
+    goto done;
+  }
   /* The text index follows on the other core; what it has not reached when
    * the files are in is left to the daemon or the next text search. */
   vg_indexer *ix = vg_indexer_start(cfg.db, err, sizeof err);
   if (!ix) vg_warn("text index: %s; text searches index what they need", err);
   vg_store_on_commit(st, ix ? vg_indexer_poke_fn : NULL, ix);
-  vg_ingest ig = {st, rules, &alerts, vg_interrupt_catch()};
+  vg_ingest ig = {st, rules, &alerts, vg_interrupt_catch(), outbox};
   vg_counts total = {0};
   int files = 0;
   for (int i = optind; i < argc && !vg_interrupt_signal(); i++) {
     const char *path = argv[i];
     int std = strcmp(path, "-") == 0;
-    ctx x = {.name = std ? "stdin" : path, .sinks = sinks, .alerts = &alerts, .loop = &loop};
+    ctx x = {.name = std ? "stdin" : path, .sinks = sinks, .alerts = &alerts, .loop = &loop,
+             .outbox = outbox, .st = st};
     int fd = std ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       vg_cli_eprintf("%s: cannot open: %s\n", path, strerror(errno));
@@ -211,6 +222,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     total.duplicates += c.duplicates;
     total.rejected += c.rejected;
   }
+  if (outbox) vg_sinks_drain(sinks, outbox, st, &loop); /* what failed is the daemon's then */
   vg_indexer_stop(ix);
   vg_store_close(st);
   print_counts(NULL, &total, files, vg_interrupt_name());
@@ -220,6 +232,7 @@ done:
   vg_sinks_close(sinks); /* commands still running finish below */
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  vg_outbox_free(outbox);
   vg_rules_free(rules);
   vg_alert_list_clear(&alerts);
   free(alerts.v);

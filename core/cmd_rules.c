@@ -391,7 +391,7 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
     return 1;
   }
   int64_t *ids = calloc(t->ngiven + 1, sizeof *ids);
-  vg_ingest ig = {st, r, NULL, NULL};
+  vg_ingest ig = {st, r, NULL, NULL, NULL};
   int problems = 0;
   failures fails = {d, ids, 0, 0, 0};
   vg_rules_on_failure(r, on_rule_failure, &fails);
@@ -677,11 +677,12 @@ int vg_cmd_replay(int argc, char **argv) {
   replay_chunk chunk = {calloc(REPLAY_CHUNK, sizeof(replay_row)), 0};
   vg_alert_list alerts = {0};
   vg_batch b;
-  vg_batch_init(&b, &(vg_ingest){st, r, &alerts, vg_interrupt_catch()});
+  vg_outbox *outbox = sinks ? vg_sinks_outbox(sinks, st, 1) : NULL;
+  vg_batch_init(&b, &(vg_ingest){st, r, &alerts, vg_interrupt_catch(), outbox});
   uint64_t entries = 0, raised = 0, amended = 0;
   vg_progress progress;
   vg_progress_init(&progress, "replay", "entries", 0, vg_cli.quiet);
-  if (!sinks || !chunk.v) {
+  if (!sinks || !chunk.v || !outbox) {
     fprintf(stderr, "vigil replay: %s\n", sinks ? "out of memory" : err);
     status = VG_EXIT_FAIL;
   }
@@ -705,6 +706,7 @@ int vg_cmd_replay(int argc, char **argv) {
         else raised++;
       }
       vg_sinks_send_all(sinks, &alerts);
+      vg_sinks_pump(sinks, outbox, st);
       uv_run(&loop, UV_RUN_NOWAIT);
       q.has_after = 1;
       q.after_day = chunk.v[done - 1].e.first;
@@ -733,9 +735,11 @@ int vg_cmd_replay(int argc, char **argv) {
     putchar('\n');
   }
   status = vg_interrupt_status(status);
+  if (outbox) vg_sinks_drain(sinks, outbox, st, &loop); /* what failed is the daemon's then */
   vg_sinks_close(sinks);
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
+  vg_outbox_free(outbox);
   free(chunk.v);
   vg_batch_free(&b);
   free(alerts.v);

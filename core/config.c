@@ -74,6 +74,9 @@ static void free_sinks(vg_sink_conf *v, size_t n) {
     free(v[i].name);
     free(v[i].file);
     free_strings(v[i].command);
+    free(v[i].nats);
+    free(v[i].subject);
+    free(v[i].stream);
   }
   free(v);
 }
@@ -115,6 +118,9 @@ static void fix_sink(void *p) {
   k->name = copy_text(k->name);
   k->file = copy_text(k->file);
   k->command = copy_strings(k->command);
+  k->nats = copy_text(k->nats);
+  k->subject = copy_text(k->subject);
+  k->stream = copy_text(k->stream);
 }
 
 static void fix_digest(void *p) {
@@ -289,7 +295,8 @@ static const setting settings[] = {
     S(follow_redirects, T_REDIRECTS, "same-host",
       "the redirects a feed's poll follows: same-host, any or none"),
     S(sinks, T_SINKS, NULL,
-      "named alert sinks: name = { file = PATH } or { command = {PROGRAM, ARG...}, ... }"),
+      "named alert sinks: name = { file = PATH }, { command = {PROGRAM, ARG...}, ... } or"
+      " { nats = true | URL, subject = PREFIX, stream = NAME }"),
     S(digests, T_DIGESTS, NULL,
       "scheduled digests: name = { schedule = CRON, days = N, template = ..., ... }"),
     S(feeds, T_FEEDS, NULL, "feeds polled: { { url = URL, interval = SECONDS, ... }, ... }"),
@@ -549,6 +556,12 @@ static cJSON *json_sinks(const vg_config *c) {
     cJSON *e = cJSON_AddObjectToObject(o, k->name);
     if (k->file) cJSON_AddStringToObject(e, "file", k->file);
     if (k->command) cJSON_AddItemToObject(e, "command", json_strings(k->command));
+    if (k->nats) {
+      if (k->nats[0]) cJSON_AddStringToObject(e, "nats", k->nats);
+      else cJSON_AddTrueToObject(e, "nats");
+      cJSON_AddStringToObject(e, "subject", k->subject);
+      cJSON_AddStringToObject(e, "stream", k->stream);
+    }
     cJSON_AddNumberToObject(e, "timeout_ms", k->timeout_ms);
     cJSON_AddNumberToObject(e, "retries", k->retries);
     cJSON_AddNumberToObject(e, "queue_max", k->queue_max);
@@ -737,6 +750,9 @@ static const field sink_fields[] = {{"file", LUA_TSTRING},
                                     {"retries", LUA_TNUMBER},
                                     {"queue_max", LUA_TNUMBER},
                                     {"default", LUA_TBOOLEAN},
+                                    {"nats", LUA_TNONE}, /* true, or a URL */
+                                    {"subject", LUA_TSTRING},
+                                    {"stream", LUA_TSTRING},
                                     {NULL, 0}};
 static const field digest_fields[] = {{"schedule", LUA_TSTRING}, {"days", LUA_TNUMBER},
                                       {"template", LUA_TSTRING}, {"formats", LUA_TTABLE},
@@ -767,7 +783,12 @@ static int check_fields(lua_State *L, const field *fields, const char *what, pro
       problem(p, line, "%s: unknown field '%s'%s%s%s", what, key, near ? " (did you mean '" : "",
               near ? near : "", near ? "'?)" : ""),
           bad++;
-    } else if (lua_type(L, -1) != f->type) {
+    } else if (f->type == LUA_TNONE && key && strcmp(key, "nats") == 0 &&
+               lua_type(L, -1) != LUA_TSTRING && !lua_isboolean(L, -1)) {
+      problem(p, line, "%s: 'nats' must be true or a URL (nats://HOST:PORT), not a %s", what,
+              luaL_typename(L, -1)),
+          bad++;
+    } else if (f->type != LUA_TNONE && lua_type(L, -1) != f->type) {
       problem(p, line, "%s: '%s' must be a %s, not a %s", what, key,
               f->type == LUA_TTABLE ? "list" : lua_typename(L, f->type), luaL_typename(L, -1)),
           bad++;
@@ -855,7 +876,8 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
     vg_sink_conf *nv = name && lua_istable(L, -1) ? realloc(v, (n + 1) * sizeof *v) : NULL;
     if (!nv) {
-      snprintf(err, cap, "sinks: each sink is name = { file = ... } or { command = {...} }");
+      snprintf(err, cap, "sinks: each sink is name = { file = ... }, { command = {...} } or"
+                         " { nats = ... }");
       lua_pop(L, 2);
       free_sinks(v, n);
       return VG_EINVAL;
@@ -877,7 +899,27 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
         why = "'command' must name a program";
     }
     lua_pop(L, 1);
-    if (!why && !k->file == !k->command) why = "give either 'file' or 'command'";
+    int t = rawfield(L, -1, "nats");
+    if (t == LUA_TSTRING && lua_tostring(L, -1)[0]) k->nats = copy_text(lua_tostring(L, -1));
+    else if (t == LUA_TBOOLEAN && lua_toboolean(L, -1)) k->nats = copy_text("");
+    else if (t != LUA_TNIL && !(t == LUA_TBOOLEAN))
+      why = "'nats' must be true (the nats_url setting) or a URL (nats://HOST:PORT)";
+    lua_pop(L, 1);
+    if (rawfield(L, -1, "subject") == LUA_TSTRING) k->subject = copy_text(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (rawfield(L, -1, "stream") == LUA_TSTRING) k->stream = copy_text(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    if (k->nats) {
+      if (!k->subject) k->subject = copy_text(VG_BUS_ALERTS_PREFIX);
+      if (!k->stream) k->stream = copy_text(VG_BUS_ALERTS_STREAM);
+      if (!k->subject[0] || strpbrk(k->subject, " *>\t") || k->subject[0] == '.' ||
+          k->subject[strlen(k->subject) - 1] == '.')
+        why = "'subject' must be a NATS subject prefix such as vigil.alerts";
+      else if (!k->stream[0] || strpbrk(k->stream, " .*>/\\"))
+        why = "'stream' must be a JetStream stream name such as VIGIL_ALERTS";
+    }
+    if (!why && (!!k->file + !!k->command + !!k->nats) != 1)
+      why = "give one of 'file', 'command' or 'nats'";
     if (rawfield(L, -1, "queue_max") != LUA_TNIL) {
       int isint;
       lua_Integer q = lua_tointegerx(L, -1, &isint);

@@ -35,6 +35,9 @@ typedef struct {
   unsigned retries;    /* how often a failed command is tried again */
   unsigned queue_max;  /* alerts a command sink holds (running, waiting, to retry) at most */
   int is_default;      /* every alert goes to it, not only its rules' */
+  /* JetStream sinks: the server ("" for the nats_url setting), the subjects'
+   * prefix and the stream; nats is NULL for other sinks. */
+  char *nats, *subject, *stream;
 } vg_sink_conf;
 
 /* A digest of the configuration file's `digests` table. */

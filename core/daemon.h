@@ -8,6 +8,7 @@
  *   source_http.c   entries posted to the HTTP API (POST /v1/entries)
  *   source_nats.c   messages of a NATS JetStream stream (nats_url)
  *   source_rules.c  the rules: reloads when their files change, and the clock tick
+ *   source_outbox.c the alerts' deliveries from the outbox to the sinks
  *   api*.c          the HTTP API (api.h)
  * Everything here runs on the loop thread, but for a source's work(), which
  * runs on the worker while no other job runs, and alone touches the store,
@@ -197,6 +198,13 @@ struct server {
   vg_batch txn;               /* the transaction of a job on lines or the clock */
   vg_alert_list committed;    /* alerts whose transaction committed: for the sinks */
   vg_sinks *sinks;
+  vg_outbox *outbox;          /* the alerts' deliveries (source_outbox.c); NULL before the start */
+  vg_outbox_batch outbox_rows; /* the rows the running outbox job took */
+  int outbox_rc;              /* what its step returned */
+  int outbox_wanted;          /* rows may be due: an outbox job is asked for */
+  int have_outbox;            /* the timers below are made */
+  uv_timer_t outbox_timer;    /* the next row not taken falls due */
+  uv_timer_t outbox_poke;     /* results came: a job records them */
   vg_scheduler *scheduler;    /* the digests' timers */
   vg_feeds *feeds;            /* the feed poller */
   vg_notify *notify;          /* tells a service manager how it fares; NULL: none */
@@ -259,8 +267,17 @@ int vg_listen_tcp(server *srv);
 int vg_listen_token_load(server *srv, const char *when);
 
 /* the sources, in the order kick() asks them */
-extern const vg_source vg_source_reload, vg_source_lines, vg_source_http, vg_source_nats,
-    vg_source_feed, vg_source_tick, vg_source_spool;
+extern const vg_source vg_source_reload, vg_source_outbox, vg_source_lines, vg_source_http,
+    vg_source_nats, vg_source_feed, vg_source_tick, vg_source_spool;
+
+/* source_outbox.c */
+/* Makes the daemon's outbox (the sinks' routing) and its timers; its rows
+ * go first. 0, or -1 (logged). */
+int vg_source_outbox_start(server *srv);
+/* Closes its timers (the stop). */
+void vg_source_outbox_stop(server *srv);
+/* After the loop: records the last results, says what is left, frees it. */
+void vg_source_outbox_finish(server *srv);
 
 /* source_http.c */
 /* Whether a posted body waiting came before loop time `since` (the oldest

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "entry.h"
 #include "feed_parse.h"
+#include "outbox.h"
 #include "rules.h"
 #include "store.h"
 
@@ -56,6 +57,9 @@ typedef struct {
    * must end: a file or a feed is left between two of its entries, never
    * inside one, and a file waiting for input stops waiting. NULL: never. */
   const atomic_int *stop;
+  /* Where the deliveries of the alerts go, written by vg_batch_end inside
+   * each transaction (outbox.h); NULL: none are written. */
+  vg_outbox *outbox;
 } vg_ingest;
 
 /* Whether the work of ig must end before its next entry. */

@@ -424,7 +424,7 @@ char *vg_metrics_render(vg_metrics *reg, size_t *len) {
 static const char *const severities[3] = {"info", "warn", "crit"};
 static const char *const reject_names[VG_REJECT_NCLASSES] = {
     "no_date", "bad_date", "bad_json", "too_long", "empty", "encoding", "other"};
-static const char *const sink_results[] = {"ok", "failed", "dropped", NULL};
+static const char *const sink_results[] = {"ok", "failed", NULL};
 static const char *const feed_results[] = {"ok", "not_modified", "failed", NULL};
 static const char *const nats_results[] = {"stored", "duplicate", "rejected", "redelivered", NULL};
 
@@ -450,7 +450,7 @@ static const double call_buckets[] = {0.000001, 0.0000025, 0.000005, 0.00001, 0.
 static struct {
   vg_metrics *reg;
   vg_metric *ingested, *rejected, *duplicate, *alerts, *rule_errors, *silenced, *sinks, *feeds,
-      *pending, *commit, *ack, *rule_call, *build;
+      *pending, *commit, *ack, *rule_call, *build, *outbox;
   vg_metric *rss, *vsz, *fds, *max_fds, *cpu, *start;
   vg_metric *nats; /* vigil_nats_messages_total */
   vg_series *reject_series[VG_REJECT_NCLASSES], *dup_series, *commit_series, *ack_series,
@@ -532,8 +532,8 @@ int vg_metrics_init(void) {
                              "Alerts a silence kept from the sinks, by rule.", VG_COUNTER, l_rule,
                              NULL, 0, VG_METRICS_CAP + 1);
   g.sinks = vg_metric_new(r, "vigil_sink_deliveries_total",
-                          "Deliveries of an alert to a sink, by sink and result (ok, failed,"
-                          " dropped).",
+                          "Deliveries of an alert to a sink, by sink and result (ok, failed: a"
+                          " failed one waits in the outbox and is tried again).",
                           VG_COUNTER, l_sink, NULL, 0, 0);
   g.feeds = vg_metric_new(r, "vigil_feed_polls_total",
                           "Polls of a feed, by feed URL and result (ok, not_modified, failed).",
@@ -545,6 +545,11 @@ int vg_metrics_init(void) {
   g.pending =
       vg_metric_new(r, "vigil_pending_lines", "Lines received (socket and HTTP), waiting for a batch.",
                     VG_GAUGE, NULL, NULL, 0, 0);
+  g.outbox = vg_metric_new(r, "vigil_outbox_pending",
+                           "Deliveries of alerts to sinks waiting in the outbox (rows), in flight"
+                           " included.",
+                           VG_GAUGE, NULL, NULL, 0, 0);
+  vg_metric_series(g.outbox, NULL); /* at zero until the outbox is first read */
   g.commit = vg_metric_new(r, "vigil_batch_commit_seconds",
                            "Time a transaction of ingestion took to commit.", VG_HISTOGRAM, NULL,
                            slow_buckets, sizeof slow_buckets / sizeof *slow_buckets, 0);
@@ -739,6 +744,10 @@ void vg_metrics_sink(const char *sink, const char *result) {
 
 void vg_metrics_nats(const char *result, uint64_t n) {
   if (g.reg && n) vg_series_add(vg_metric_series(g.nats, (const char *[]){result}), n);
+}
+
+void vg_metrics_outbox(int64_t rows) {
+  if (g.reg && rows >= 0) vg_series_set(vg_metric_series(g.outbox, NULL), (double)rows);
 }
 
 void vg_metrics_feed(const char *feed, const char *result) {

@@ -149,11 +149,14 @@ void vg_metrics_rollback(void);
 void vg_metrics_alert(const char *rule, const char *severity);
 /* An alert of rule was silenced (not sent to the sinks). */
 void vg_metrics_alert_silenced(const char *rule);
-/* A delivery to sink: result is "ok", "failed" or "dropped". */
+/* A delivery to sink: result is "ok" or "failed". */
 void vg_metrics_sink(const char *sink, const char *result);
 /* n messages of the JetStream source acknowledged, as result: "stored",
  * "duplicate", "rejected" or "redelivered" (stored before). On the loop. */
 void vg_metrics_nats(const char *result, uint64_t n);
+/* The rows of the outbox (the vigil_outbox_pending gauge); negative does
+ * nothing. Any thread. */
+void vg_metrics_outbox(int64_t rows);
 /* A poll of feed (its URL): "ok", "not_modified" or "failed". */
 void vg_metrics_feed(const char *feed, const char *result);
 /* How long a commit took (batch.c), and a line from its arrival on the

@@ -32,18 +32,19 @@
 #include <unistd.h>
 
 /* Who is asked for the next job, first first: a rules reload goes before
- * anything, then lines from clients (nothing else starts while they wait
- * for their batch to fill), entries posted over HTTP (the same; the two
- * take turns by arrival), messages from JetStream, fetched feeds, the
- * clock, spool files. */
-static const vg_source *const sources[] = {&vg_source_reload, &vg_source_lines, &vg_source_http,
-                                           &vg_source_nats,   &vg_source_feed,  &vg_source_tick,
-                                           &vg_source_spool};
+ * anything, then the outbox (recording the sinks' results and taking the
+ * rows due: a short job, and never waits), then lines from clients
+ * (nothing else starts while they wait for their batch to fill), entries
+ * posted over HTTP (the same; the two take turns by arrival), messages from
+ * JetStream, fetched feeds, the clock, spool files. */
+static const vg_source *const sources[] = {
+    &vg_source_reload, &vg_source_outbox, &vg_source_lines, &vg_source_http,
+    &vg_source_nats,   &vg_source_feed,   &vg_source_tick,  &vg_source_spool};
 
 /* What a job's work goes through: the store, the rules in force, the
  * committed alerts' list and the stop flag. Called on the worker. */
 vg_ingest vg_daemon_ingest(server *srv) {
-  return (vg_ingest){srv->store, srv->rules, &srv->committed, &srv->stop_now};
+  return (vg_ingest){srv->store, srv->rules, &srv->committed, &srv->stop_now, srv->outbox};
 }
 
 /* ---- the job runner ---- */
@@ -76,6 +77,8 @@ static void on_work_done(uv_work_t *req, int status) {
   count(srv);
   was->done(srv);
   if (srv->committed.n) vg_api_stream_poke(srv); /* new and amended alerts: to the live stream */
+  if (vg_outbox_routed(srv->outbox, &srv->committed)) /* their deliveries were written with them */
+    srv->outbox_wanted = 1;
   vg_sinks_send_all(srv->sinks, &srv->committed);
   if (vg_rules_exhausted(srv->rules) && !srv->rules_dirty) {
     vg_warn("rules: reloading them to get a fresh rule state");
@@ -308,6 +311,7 @@ void vg_daemon_maybe_finish(server *srv) {
             " them again", (unsigned long long)srv->unstored);
   vg_sinks_close(srv->sinks); /* commands still running end before the loop does */
   srv->sinks = NULL;
+  vg_source_outbox_stop(srv);
   close_if((uv_handle_t *)&srv->stop_timer);
   close_if((uv_handle_t *)&srv->rules_timer);
   close_if((uv_handle_t *)&srv->tick_timer);
@@ -558,8 +562,8 @@ int vg_cmd_run(int argc, char **argv) {
   srv->rules_timer.data = srv->tick_timer.data = srv->dirs_timer.data = srv;
   if (init_signal(srv, &srv->sig_int, SIGINT) || init_signal(srv, &srv->sig_term, SIGTERM) ||
       init_signal(srv, &srv->sig_hup, SIGHUP) || vg_listen_unix(srv) || vg_listen_tcp(srv) ||
-      vg_api_start(srv) || vg_source_feed_start(srv) || vg_source_spool_start(srv) ||
-      vg_source_nats_start(srv)) {
+      vg_api_start(srv) || vg_source_outbox_start(srv) || vg_source_feed_start(srv) ||
+      vg_source_spool_start(srv) || vg_source_nats_start(srv)) {
     status = VG_EXIT_FAIL;
     srv->stopping = 1; /* close what was opened, then leave */
     vg_source_nats_stop(srv);
@@ -583,6 +587,7 @@ int vg_cmd_run(int argc, char **argv) {
   if (uv_loop_close(srv->loop) != 0) vg_warn("event loop closed with handles still open");
   vg_api_free(srv);
   vg_source_http_free();
+  vg_source_outbox_finish(srv); /* no job runs: the results of the last deliveries */
   vg_source_nats_free(); /* its thread has ended: the loop waited for it */
   vg_indexer_stop(srv->indexer);
   vg_batch_free(&srv->txn); /* before its store */

@@ -1,5 +1,7 @@
-/* sinks.c — log, JSON Lines file and command sinks for alerts; see sinks.h. */
+/* sinks.c — log, JSON Lines file, command and JetStream sinks for alerts;
+ * see sinks.h. The server and the one-shot commands call it on their loop. */
 #include "sinks.h"
+#include "bus.h"
 #include "metrics.h"
 
 #include "paths.h"
@@ -8,20 +10,29 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define MAX_RUNNING 8        /* commands running at once; the rest wait */
 #define RETRY_FIRST_MS 1000  /* backoff before the first retry, doubled after */
+#define NATS_CONNECT_MS 2000 /* how long a JetStream sink waits for its server to answer */
+#define NATS_ACK_MS 5000     /* how long it waits for JetStream's ack of a publish */
 
 typedef struct sink sink;
 
-/* One kind of sink: how it opens, takes an alert, and closes. */
+typedef struct natsink natsink;
+
+/* One kind of sink: how it opens, takes an alert, and closes. The log
+ * takes alerts as they commit (send); the others take deliveries from the
+ * outbox (deliver) and report each result to it, once. */
 typedef struct {
   const char *name;
   int (*open)(sink *k, char *err, size_t cap);
   void (*send)(sink *k, const vg_alert *a, const char *json);
+  void (*deliver)(sink *k, vg_outbox *o, const vg_outbox_item *it);
   void (*close)(sink *k);
 } vg_sink_kind;
 
@@ -34,12 +45,15 @@ struct sink {
   unsigned timeout_ms, retries;
   int is_default;        /* takes every alert */
   vg_sinks *owner;
-  /* Command sinks: a bounded queue, and what it had to drop. */
+  /* Command sinks: a bounded queue; what finds it full waits in the outbox. */
   size_t queued;         /* deliveries not over: running, waiting, or waiting to retry */
-  size_t queue_max;      /* past this many, new alerts are dropped (counted, logged once) */
-  int dropping;          /* it reached queue_max and has not drained to half since */
-  uint64_t dropped;      /* alerts dropped in this burst */
-  int64_t first_dropped, last_dropped; /* their ids, lowest and highest */
+  size_t queue_max;      /* past this many, deliveries are put back to the outbox */
+  int full;              /* it reached queue_max and has not drained to half since */
+  char *nats_url;        /* JetStream sinks: the server(s) */
+  char *subject;         /* the subjects' prefix */
+  char *stream;          /* the stream */
+  natsink *nk;           /* the publishing thread, once open */
+  int failing;           /* file and command sinks: the last try failed (said once) */
 };
 
 /* One alert on its way through a command sink. */
@@ -47,6 +61,9 @@ typedef struct delivery {
   sink *k;
   char *json;            /* the line written to the command's stdin */
   int64_t alert_id;
+  int version;           /* the alert's version */
+  vg_outbox *ob;         /* where its result goes */
+  vg_outbox_item row;    /* its row: id and attempts (no strings) */
   unsigned attempt;      /* 0 for the first try */
   uv_process_t proc;
   uv_pipe_t in;
@@ -71,12 +88,16 @@ struct vg_sinks {
   delivery *all;         /* every delivery not yet over */
   int closing;
   char base[512];        /* the base URL of the alerts' links, or "" for none */
+  char db_id[64];        /* the database's name (meta db_id), in JetStream message ids */
 };
 
 static void destroy(vg_sinks *s) {
   for (size_t i = 0; i < s->n; i++) {
     free(s->v[i].name);
     free(s->v[i].path);
+    free(s->v[i].nats_url);
+    free(s->v[i].subject);
+    free(s->v[i].stream);
     for (size_t k = 0; s->v[i].argv && s->v[i].argv[k]; k++) free(s->v[i].argv[k]);
     free(s->v[i].argv);
   }
@@ -140,22 +161,36 @@ static int file_open(sink *k, char *err, size_t cap) {
   return 0;
 }
 
-static void file_send(sink *k, const vg_alert *a, const char *json) {
-  size_t n = strlen(json);
+static void file_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
+  size_t n = strlen(it->payload);
   char *line = malloc(n + 1);
   if (!line) {
     vg_metrics_sink(k->name, "failed");
+    vg_outbox_result(o, it, VG_OUTBOX_FAILED, "out of memory");
     return;
   }
-  memcpy(line, json, n);
+  memcpy(line, it->payload, n);
   line[n] = '\n';
   /* One write per line: appends from several processes do not interleave. */
   ssize_t w = k->fd >= 0 ? write(k->fd, line, n + 1) : -1;
-  vg_metrics_sink(k->name, w == (ssize_t)(n + 1) ? "ok" : "failed");
-  if (w != (ssize_t)(n + 1))
-    vg_error("sink '%s': alert %lld not written to %s: %s", k->name, (long long)a->id, k->path,
-             w < 0 ? strerror(errno) : "short write");
+  const char *why = w < 0 ? strerror(errno) : "short write";
   free(line);
+  if (w == (ssize_t)(n + 1)) {
+    if (k->failing) vg_info("sink '%s': writing to %s again", k->name, k->path);
+    k->failing = 0;
+    vg_metrics_sink(k->name, "ok");
+    vg_outbox_result(o, it, VG_OUTBOX_OK, NULL);
+    return;
+  }
+  vg_metrics_sink(k->name, "failed");
+  vg_log(k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
+         "sink '%s': alert %lld (version %d) not written to %s yet: %s; it waits in the outbox%s",
+         k->name, (long long)it->alert_id, it->version, k->path, why,
+         k->failing ? "" : "; the next failures are logged at debug until one succeeds");
+  k->failing = 1;
+  char error[300];
+  snprintf(error, sizeof error, "writing to %s: %s", k->path, why);
+  vg_outbox_result(o, it, VG_OUTBOX_FAILED, error);
 }
 
 static void file_close(sink *k) {
@@ -164,30 +199,21 @@ static void file_close(sink *k) {
 }
 
 static const vg_sink_kind file_kind = {
-    .name = "file", .open = file_open, .send = file_send, .close = file_close};
+    .name = "file", .open = file_open, .deliver = file_deliver, .close = file_close};
 
 /* ---- command ---- */
 
 static void start(delivery *d);
 
-/* The burst of drops of k is over (or the sinks close): one line says how
- * many alerts it dropped, and which. */
-static void drops_said(sink *k, const char *now) {
-  if (!k->dropping) return;
-  vg_error("sink '%s': %llu alerts were not delivered while its queue was full (ids %lld to"
-           " %lld; vigil alerts lists them); %s",
-           k->name, (unsigned long long)k->dropped, (long long)k->first_dropped,
-           (long long)k->last_dropped, now);
-  k->dropping = 0;
-  k->dropped = 0;
-}
-
 static void delivery_free(delivery *d) {
   vg_sinks *s = d->k->owner;
   sink *k = d->k;
   k->queued--;
-  if (k->dropping && k->queued <= k->queue_max / 2 && !s->closing)
-    drops_said(k, "it takes alerts again");
+  if (k->full && k->queued <= k->queue_max / 2 && !s->closing) {
+    vg_info("sink '%s': its queue has room again; the deliveries waiting in the outbox follow",
+            k->name);
+    k->full = 0;
+  }
   if (d->all_prev) d->all_prev->all_next = d->all_next;
   else s->all = d->all_next;
   if (d->all_next) d->all_next->all_prev = d->all_prev;
@@ -210,10 +236,8 @@ static void on_retry_closed(uv_handle_t *h) {
   delivery *d = h->data;
   vg_sinks *s = d->k->owner;
   d->delaying = 0;
-  if (s->closing) {
-    vg_error("sink '%s': alert %lld not delivered: stopping before its retry", d->k->name,
-             (long long)d->alert_id);
-    vg_metrics_sink(d->k->name, "dropped");
+  if (s->closing) { /* counted in the closing's line of what is left in the outbox */
+    vg_outbox_result(d->ob, &d->row, VG_OUTBOX_LATER, NULL);
     delivery_free(d);
     return;
   }
@@ -232,8 +256,12 @@ static void attempt_over(delivery *d) {
   s->running--;
   int ok = !d->timed_out && d->exit_status == 0 && d->term_signal == 0;
   if (ok) {
-    vg_debug("sink '%s': alert %lld delivered", d->k->name, (long long)d->alert_id);
+    if (d->k->failing) vg_info("sink '%s': its command delivers again", d->k->name);
+    d->k->failing = 0;
+    vg_debug("sink '%s': alert %lld (version %d) delivered", d->k->name, (long long)d->alert_id,
+             d->version);
     vg_metrics_sink(d->k->name, "ok");
+    vg_outbox_result(d->ob, &d->row, VG_OUTBOX_OK, NULL);
     delivery_free(d);
   } else {
     char why[96];
@@ -250,9 +278,20 @@ static void attempt_over(delivery *d) {
       d->delaying = 1;
       uv_timer_start(&d->timer, on_retry, delay, 0);
     } else {
-      vg_error("sink '%s': alert %lld not delivered: command %s after %u tries", d->k->name,
-               (long long)d->alert_id, why, d->attempt + 1);
+      /* Said at error once until a delivery goes through: a sink down
+       * for an hour would otherwise log every alert at each try. */
+      unsigned tries = d->row.attempts + 1;
+      vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
+             "sink '%s': alert %lld (version %d) not delivered yet: command %s; it waits in the"
+             " outbox, tried again in %lld s (try %u failed)%s",
+             d->k->name, (long long)d->alert_id, d->version, why,
+             (long long)(vg_outbox_backoff_ms(tries) / 1000), tries,
+             d->k->failing ? "" : "; the next failures are logged at debug until one succeeds");
+      d->k->failing = 1;
       vg_metrics_sink(d->k->name, "failed");
+      char error[160];
+      snprintf(error, sizeof error, "command %s", why);
+      vg_outbox_result(d->ob, &d->row, s->closing ? VG_OUTBOX_LATER : VG_OUTBOX_FAILED, error);
       delivery_free(d);
     }
   }
@@ -321,38 +360,35 @@ static void start(delivery *d) {
     uv_close((uv_handle_t *)&d->in, on_handle_closed);
 }
 
-static void command_send(sink *k, const vg_alert *a, const char *json) {
+static void command_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
   vg_sinks *s = k->owner;
-  /* A command slower than the alerts come would have them pile up without
-   * end: past queue_max the new ones are dropped, counted, and said once a
-   * burst (the store keeps every alert). Taken again once half are out. */
-  if (k->dropping || k->queued >= k->queue_max) {
-    if (!k->dropping) {
-      vg_error("sink '%s': %zu alerts wait for it (queue_max): new alerts are not delivered to it"
-               " until half of them are",
-               k->name, k->queued);
-      k->dropping = 1;
-    }
-    if (k->dropped == 0) k->first_dropped = k->last_dropped = a->id; /* a new count */
-    k->dropped++;
-    if (a->id < k->first_dropped) k->first_dropped = a->id;
-    if (a->id > k->last_dropped) k->last_dropped = a->id;
-    vg_metrics_sink(k->name, "dropped");
+  /* A command slower than the alerts come would have them pile up in
+   * memory: past queue_max the deliveries stay in the outbox (said once a
+   * burst) and are handed to it again later. */
+  if (k->full || k->queued >= k->queue_max) {
+    if (!k->full)
+      vg_warn("sink '%s': %zu alerts wait for it (queue_max): the next ones wait in the outbox"
+              " until half of them are delivered",
+              k->name, k->queued);
+    k->full = 1;
+    vg_outbox_result(o, it, VG_OUTBOX_LATER, NULL);
     return;
   }
   delivery *d = calloc(1, sizeof *d);
-  size_t n = strlen(json);
+  size_t n = strlen(it->payload);
   if (d) d->json = malloc(n + 2);
   if (!d || !d->json) {
-    vg_error("sink '%s': alert %lld not delivered: out of memory", k->name, (long long)a->id);
-    vg_metrics_sink(k->name, "failed");
     free(d);
+    vg_outbox_result(o, it, VG_OUTBOX_FAILED, "out of memory");
     return;
   }
-  memcpy(d->json, json, n);
+  memcpy(d->json, it->payload, n);
   memcpy(d->json + n, "\n", 2);
   d->k = k;
-  d->alert_id = a->id;
+  d->alert_id = it->alert_id;
+  d->version = it->version;
+  d->ob = o;
+  d->row = (vg_outbox_item){.id = it->id, .attempts = it->attempts};
   s->busy++;
   k->queued++;
   d->all_next = s->all;
@@ -364,7 +400,264 @@ static void command_send(sink *k, const vg_alert *a, const char *json) {
   next_waiting(s);
 }
 
-static const vg_sink_kind command_kind = {.name = "command", .send = command_send};
+static const vg_sink_kind command_kind = {.name = "command", .deliver = command_deliver};
+
+/* ---- JetStream ----
+ *
+ * Publishing waits for JetStream's ack, so it runs on a thread of the
+ * sink's own: the loop hands it jobs, it publishes them one by one and
+ * hands the results back through an async handle. The thread connects
+ * when it has work and is not connected (a server down at the start is
+ * tried again at the next delivery), and makes sure the stream exists once
+ * a connection. A delivery's Nats-Msg-Id is DBID-ALERT-VERSION: the same
+ * alert change published twice (its row's delete was lost to a crash) is
+ * dropped by JetStream within its duplicate window. */
+
+typedef struct nats_job {
+  vg_outbox *ob;          /* where its result goes */
+  vg_outbox_item row;     /* id and attempts (no strings) */
+  int64_t alert_id;
+  int version;
+  char *subject;          /* PREFIX.RULE */
+  char msg_id[160];       /* DBID-ALERT-VERSION */
+  char *payload;
+  int result;             /* VG_OUTBOX_*, once done */
+  char error[256];        /* why it failed */
+  struct nats_job *next;
+} nats_job;
+
+struct natsink {
+  sink *k;
+  pthread_t thread;
+  pthread_mutex_t lock;   /* guards the lists and stop */
+  pthread_cond_t wake;    /* a job came, or stop */
+  nats_job *todo, *todo_tail; /* for the thread */
+  nats_job *done;         /* for the loop */
+  int stop;
+  uv_async_t async;       /* the thread's results are ready */
+  int failing;            /* the last publish failed: said once until one succeeds */
+  vg_bus *bus;            /* the thread's connection, or NULL */
+  int stream_ok;          /* the stream is known to exist on this connection */
+};
+
+/* A subject token of a rule's name: what NATS gives a meaning to ('.', '*',
+ * '>', spaces and control characters) becomes '_'. */
+static void subject_safe(char *s) {
+  for (; *s; s++)
+    if (*s == '.' || *s == '*' || *s == '>' || (unsigned char)*s <= ' ' || *s == 0x7f) *s = '_';
+}
+
+static void nats_job_free(nats_job *j) {
+  if (!j) return;
+  free(j->subject);
+  free(j->payload);
+  free(j);
+}
+
+/* On the thread: publishes one job and waits for its ack. */
+static void nats_publish(natsink *n, nats_job *j) {
+  sink *k = n->k;
+  char err[256] = "";
+  if (!n->bus) {
+    n->bus = vg_bus_connect(k->nats_url, "vigil-alerts", NATS_CONNECT_MS, err, sizeof err);
+    n->stream_ok = 0;
+  }
+  if (n->bus && !n->stream_ok) {
+    char subj[300];
+    snprintf(subj, sizeof subj, "%s.>", k->subject);
+    const char *const subjects[] = {subj, NULL};
+    n->stream_ok = vg_bus_stream(n->bus, k->stream, subjects, VG_BUS_DUPLICATE_WINDOW_MS, err,
+                                 sizeof err) == 0;
+  }
+  if (n->bus && n->stream_ok) {
+    natsMsg *m = NULL;
+    jsPubAck *ack = NULL;
+    jsErrCode jerr = 0;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = NATS_ACK_MS;
+    natsStatus st = natsMsg_Create(&m, j->subject, NULL, j->payload, (int)strlen(j->payload));
+    if (st == NATS_OK) st = natsMsgHeader_Set(m, "Nats-Msg-Id", j->msg_id);
+    if (st == NATS_OK) st = js_PublishMsg(&ack, n->bus->js, m, &po, &jerr);
+    if (st == NATS_OK) { /* a duplicate's ack counts: the stream has it */
+      j->result = VG_OUTBOX_OK;
+    } else {
+      vg_bus_why(err, sizeof err, "publishing", st, jerr);
+      if (jerr == JSStreamNotFoundErr || st == NATS_NO_RESPONDERS) n->stream_ok = 0;
+    }
+    jsPubAck_Destroy(ack);
+    natsMsg_Destroy(m);
+    if (st == NATS_OK) return;
+  }
+  j->result = VG_OUTBOX_FAILED;
+  snprintf(j->error, sizeof j->error, "%s", err[0] ? err : "no connection");
+}
+
+static void *nats_main(void *ud) {
+  natsink *n = ud;
+  pthread_mutex_lock(&n->lock);
+  for (;;) {
+    while (!n->todo && !n->stop) pthread_cond_wait(&n->wake, &n->lock);
+    if (n->stop) break;
+    nats_job *j = n->todo;
+    n->todo = j->next;
+    if (!n->todo) n->todo_tail = NULL;
+    pthread_mutex_unlock(&n->lock);
+    nats_publish(n, j);
+    pthread_mutex_lock(&n->lock);
+    j->next = n->done;
+    n->done = j;
+    uv_async_send(&n->async);
+  }
+  pthread_mutex_unlock(&n->lock);
+  vg_bus_close(n->bus);
+  n->bus = NULL;
+  return NULL;
+}
+
+/* On the loop: hands the results of the thread to the outbox. */
+static void nats_results(natsink *n) {
+  pthread_mutex_lock(&n->lock);
+  nats_job *j = n->done;
+  n->done = NULL;
+  pthread_mutex_unlock(&n->lock);
+  nats_job *rev = NULL; /* oldest first */
+  while (j) {
+    nats_job *next = j->next;
+    j->next = rev;
+    rev = j;
+    j = next;
+  }
+  for (j = rev; j;) {
+    nats_job *next = j->next;
+    sink *k = n->k;
+    if (j->result == VG_OUTBOX_OK) {
+      if (n->failing) vg_info("sink '%s': publishing to JetStream again", k->name);
+      n->failing = 0;
+      vg_debug("sink '%s': alert %lld (version %d) published to %s", k->name,
+               (long long)j->alert_id, j->version, j->subject);
+      vg_metrics_sink(k->name, "ok");
+    } else if (j->result == VG_OUTBOX_FAILED) {
+      if (!n->failing)
+        vg_error("sink '%s': alert %lld (version %d) not published yet: %s; deliveries wait in"
+                 " the outbox and are tried again with growing pauses",
+                 k->name, (long long)j->alert_id, j->version, j->error);
+      n->failing = 1;
+      vg_metrics_sink(k->name, "failed");
+    }
+    vg_outbox_result(j->ob, &j->row, j->result, j->error[0] ? j->error : NULL);
+    nats_job_free(j);
+    j = next;
+  }
+}
+
+static void on_nats_async(uv_async_t *a) { nats_results(a->data); }
+
+static void nats_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
+  natsink *n = k->nk;
+  nats_job *j = calloc(1, sizeof *j);
+  size_t len = strlen(k->subject) + 1 + strlen(it->rule) + 1;
+  if (j) {
+    j->subject = malloc(len);
+    j->payload = strdup(it->payload);
+  }
+  if (!j || !j->subject || !j->payload) {
+    nats_job_free(j);
+    vg_outbox_result(o, it, VG_OUTBOX_FAILED, "out of memory");
+    return;
+  }
+  char *rule = j->subject + strlen(k->subject) + 1;
+  snprintf(j->subject, len, "%s.%s", k->subject, it->rule);
+  subject_safe(rule);
+  if (!*rule) snprintf(rule, 2, "_");
+  snprintf(j->msg_id, sizeof j->msg_id, "%s-%lld-%d", k->owner->db_id, (long long)it->alert_id,
+           it->version);
+  j->ob = o;
+  j->row = (vg_outbox_item){.id = it->id, .attempts = it->attempts};
+  j->alert_id = it->alert_id;
+  j->version = it->version;
+  j->result = VG_OUTBOX_LATER; /* what it is unless the thread gets to it */
+  pthread_mutex_lock(&n->lock);
+  if (n->todo_tail) n->todo_tail->next = j;
+  else n->todo = j;
+  n->todo_tail = j;
+  pthread_cond_signal(&n->wake);
+  pthread_mutex_unlock(&n->lock);
+}
+
+static int nats_open(sink *k, char *err, size_t cap) {
+  natsink *n = calloc(1, sizeof *n);
+  if (!n) {
+    snprintf(err, cap, "sink '%s': out of memory", k->name);
+    return VG_ENOMEM;
+  }
+  n->k = k;
+  int made = 0; /* how far the setting up went */
+  if (pthread_mutex_init(&n->lock, NULL) == 0) made++;
+  if (made == 1 && pthread_cond_init(&n->wake, NULL) == 0) made++;
+  /* The thread sends results only for jobs, which come after open: it may
+   * start before the async handle is made. */
+  /* With every signal blocked, so that the thread (and those libnats
+   * starts from it) never takes one: SIGCHLD of a command sink's child
+   * would interrupt libnats's poll, which it takes for an I/O error. */
+  sigset_t all, was;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &was);
+  if (made == 2 && pthread_create(&n->thread, NULL, nats_main, n) == 0) made++;
+  pthread_sigmask(SIG_SETMASK, &was, NULL);
+  if (made == 3 && uv_async_init(k->owner->loop, &n->async, on_nats_async) == 0) made++;
+  if (made == 4) {
+    n->async.data = n;
+    k->nk = n;
+    return 0;
+  }
+  if (made == 3) {
+    pthread_mutex_lock(&n->lock);
+    n->stop = 1;
+    pthread_cond_signal(&n->wake);
+    pthread_mutex_unlock(&n->lock);
+    pthread_join(n->thread, NULL);
+  }
+  if (made >= 2) pthread_cond_destroy(&n->wake);
+  if (made >= 1) pthread_mutex_destroy(&n->lock);
+  free(n);
+  snprintf(err, cap, "sink '%s': cannot start its publishing thread", k->name);
+  return VG_ENOMEM;
+}
+
+static void on_nats_closed(uv_handle_t *h) {
+  natsink *n = h->data;
+  vg_sinks *s = n->k->owner;
+  n->k->nk = NULL;
+  pthread_cond_destroy(&n->wake);
+  pthread_mutex_destroy(&n->lock);
+  free(n);
+  if (--s->busy == 0) destroy(s);
+}
+
+/* Stops the thread once its publish in hand is over (bounded by
+ * NATS_ACK_MS), reports what it did, and puts back what it did not. */
+static void nats_close(sink *k) {
+  natsink *n = k->nk;
+  if (!n) return;
+  pthread_mutex_lock(&n->lock);
+  n->stop = 1;
+  pthread_cond_signal(&n->wake);
+  pthread_mutex_unlock(&n->lock);
+  pthread_join(n->thread, NULL);
+  nats_results(n);
+  for (nats_job *j = n->todo, *next; j; j = next) { /* never tried: as they were */
+    next = j->next;
+    vg_outbox_result(j->ob, &j->row, VG_OUTBOX_LATER, NULL);
+    nats_job_free(j);
+  }
+  n->todo = n->todo_tail = NULL;
+  k->owner->busy++; /* s stays until the handle is closed */
+  uv_close((uv_handle_t *)&n->async, on_nats_closed);
+}
+
+static const vg_sink_kind nats_kind = {
+    .name = "nats", .open = nats_open, .deliver = nats_deliver, .close = nats_close};
 
 /* ---- the set ---- */
 
@@ -377,6 +670,9 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
     return NULL;
   }
   s->loop = loop;
+  /* A command that exits without reading its alert must not take the
+   * process with it: the write to its pipe fails (EPIPE) instead. */
+  signal(SIGPIPE, SIG_IGN);
   vg_config_link_base(cfg, s->base, sizeof s->base);
   sink *k = &s->v[s->n++];
   *k = (sink){.kind = &log_kind, .name = strdup("log"), .fd = -1, .is_default = 1, .owner = s};
@@ -395,12 +691,25 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
       for (size_t a = 0; argv && a < n; a++) argv[a] = strdup(c->command[a]);
     }
     k = &s->v[s->n++];
-    *k = (sink){.kind = c->file ? &file_kind : &command_kind, .name = strdup(c->name),
-                .path = c->file ? strdup(c->file) : NULL, .fd = -1, .argv = argv,
-                .timeout_ms = c->timeout_ms, .retries = c->retries,
+    *k = (sink){.kind = c->file ? &file_kind : c->nats ? &nats_kind : &command_kind,
+                .name = strdup(c->name), .path = c->file ? strdup(c->file) : NULL, .fd = -1,
+                .argv = argv, .timeout_ms = c->timeout_ms, .retries = c->retries,
                 .is_default = c->is_default, .owner = s,
                 .queue_max = c->queue_max ? c->queue_max : VG_SINK_QUEUE_MAX};
+    if (c->nats) {
+      const char *url = c->nats[0] ? c->nats : cfg->nats_url;
+      if (!url || !url[0]) {
+        snprintf(err, cap, "sink '%s': nats = true needs the nats_url setting (or give the URL:"
+                 " nats = \"nats://HOST:PORT\")", c->name);
+        vg_sinks_close(s);
+        return NULL;
+      }
+      k->nats_url = strdup(url);
+      k->subject = strdup(c->subject ? c->subject : VG_BUS_ALERTS_PREFIX);
+      k->stream = strdup(c->stream ? c->stream : VG_BUS_ALERTS_STREAM);
+    }
   }
+  snprintf(s->db_id, sizeof s->db_id, "vigil");
   for (size_t i = 0; i < s->n; i++) vg_metrics_sink_declare(s->v[i].name);
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].kind->open && s->v[i].kind->open(&s->v[i], err, cap)) {
@@ -436,8 +745,11 @@ void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
     vg_error("alert %lld: out of memory for its sinks", (long long)a->id);
     return;
   }
+  /* The log takes it now; the others' deliveries were written to the
+   * outbox with the alert, and go from there. */
   for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].is_default || named(a->sinks, s->v[i].name)) s->v[i].kind->send(&s->v[i], a, json);
+    if (s->v[i].kind->send && (s->v[i].is_default || named(a->sinks, s->v[i].name)))
+      s->v[i].kind->send(&s->v[i], a, json);
   for (const char *p = a->sinks; p && *p;) { /* names no sink: say so */
     const char *end = strchr(p, ',');
     size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -471,30 +783,22 @@ void vg_sinks_reopen(vg_sinks *s) {
 void vg_sinks_close(vg_sinks *s) {
   if (!s) return;
   s->closing = 1;
+  s->busy++; /* keep s while the deliveries below are let go */
   for (size_t i = 0; i < s->n; i++)
     if (s->v[i].kind->close) s->v[i].kind->close(&s->v[i]);
-  s->busy++; /* keep s while the deliveries below are let go */
-  for (size_t i = 0; i < s->n; i++) drops_said(&s->v[i], "stopping");
-  /* What waits is dropped: one line a sink, with how many and which. */
+  /* What waits goes back to the outbox: one line a sink, with how many. */
   for (size_t i = 0; i < s->n; i++) {
     uint64_t n = 0;
-    int64_t lo = 0, hi = 0;
-    for (delivery *d = s->wait_head; d; d = d->next)
-      if (d->k == &s->v[i]) {
-        if (!n || d->alert_id < lo) lo = d->alert_id;
-        if (!n || d->alert_id > hi) hi = d->alert_id;
-        n++;
-      }
-    if (n == 1)
-      vg_error("sink '%s': alert %lld not delivered: stopping", s->v[i].name, (long long)lo);
-    else if (n)
-      vg_error("sink '%s': %llu alerts not delivered: stopping (ids %lld to %lld)", s->v[i].name,
-               (unsigned long long)n, (long long)lo, (long long)hi);
+    for (delivery *d = s->wait_head; d; d = d->next) n += d->k == &s->v[i];
+    for (delivery *d = s->all; d; d = d->all_next) n += d->k == &s->v[i] && d->delaying;
+    if (n)
+      vg_info("sink '%s': %llu deliveries not started before the stop are left in the outbox",
+              s->v[i].name, (unsigned long long)n);
   }
   while (s->wait_head) {
     delivery *d = s->wait_head;
     s->wait_head = d->next;
-    vg_metrics_sink(d->k->name, "dropped");
+    vg_outbox_result(d->ob, &d->row, VG_OUTBOX_LATER, NULL);
     delivery_free(d);
   }
   for (delivery *d = s->all; d; d = d->all_next)
@@ -502,4 +806,58 @@ void vg_sinks_close(vg_sinks *s) {
   /* Running commands finish (each within its timeout); the caller runs the
    * loop until they have. The last one to end frees s. */
   if (--s->busy == 0) destroy(s);
+}
+
+vg_outbox *vg_sinks_outbox(vg_sinks *s, vg_store *st, int one_shot) {
+  char id[64];
+  if (vg_store_meta(st, "db_id", id, sizeof id) == 1) snprintf(s->db_id, sizeof s->db_id, "%s", id);
+  const char *names[s->n ? s->n : 1];
+  int defaults[s->n ? s->n : 1];
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].kind->deliver) {
+      names[n] = s->v[i].name;
+      defaults[n++] = s->v[i].is_default;
+    }
+  return vg_outbox_new(names, defaults, n, s->base, one_shot);
+}
+
+void vg_sinks_deliver(vg_sinks *s, vg_outbox *o, const vg_outbox_item *it) {
+  if (s->closing) {
+    vg_outbox_result(o, it, VG_OUTBOX_LATER, NULL);
+    return;
+  }
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].kind->deliver && strcmp(s->v[i].name, it->sink) == 0) {
+      s->v[i].kind->deliver(&s->v[i], o, it);
+      return;
+    }
+  /* Written by a process with other sinks (a one-shot run with another
+   * configuration): kept, and said, until a process that has it comes. */
+  vg_warn("outbox: alert %lld (version %d) waits for sink '%s', which is not configured here;"
+          " it stays in the outbox",
+          (long long)it->alert_id, it->version, it->sink);
+  vg_outbox_result(o, it, VG_OUTBOX_FAILED, "no such sink in this configuration");
+}
+
+int vg_sinks_pump(vg_sinks *s, vg_outbox *o, vg_store *st) {
+  vg_outbox_batch b = {0};
+  int rc = vg_outbox_step(o, st, 1, &b);
+  for (size_t i = 0; rc == 0 && i < b.n; i++) vg_sinks_deliver(s, o, &b.v[i]);
+  vg_outbox_batch_free(&b);
+  return rc;
+}
+
+int64_t vg_sinks_drain(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop) {
+  for (;;) {
+    if (vg_sinks_pump(s, o, st)) break;
+    if (vg_outbox_in_flight(o) == 0) break;
+    if (!vg_outbox_has_results(o)) uv_run(loop, UV_RUN_ONCE);
+  }
+  int64_t left = vg_outbox_finish(o, st);
+  if (left > 0)
+    vg_warn("%lld alert deliveries are left in the outbox (their sinks failed); the daemon"
+            " delivers them when it runs",
+            (long long)left);
+  return left;
 }

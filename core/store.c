@@ -108,6 +108,17 @@ enum {
   S_NATS_PUT,
   S_NATS_LAST,
   S_META_GET,
+  S_OUTBOX_ADD,
+  S_OUTBOX_DUE,
+  S_OUTBOX_TAKE,
+  S_OUTBOX_DONE,
+  S_OUTBOX_FAILED,
+  S_OUTBOX_LATER,
+  S_OUTBOX_NEXT,
+  S_OUTBOX_COUNT,
+  S_OUTBOX_RESET,
+  S_OUTBOX_ADOPT,
+  S_OUTBOX_RELEASE,
   S_COUNT
 };
 
@@ -346,6 +357,23 @@ static const char *const sql[S_COUNT] = {
     [S_NATS_PUT] = "INSERT INTO nats_msgs (stream, seq, entry_id) VALUES (?1, ?2, ?3)",
     [S_NATS_LAST] = "SELECT coalesce(max(seq), 0) FROM nats_msgs WHERE stream = ?1",
     [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [S_OUTBOX_ADD] = "INSERT INTO outbox (sink, alert_id, version, rule, payload, due, owner, lease,"
+                     " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    /* The rows of owner ?1 (NULL: the daemon's) due at ?2 and not in flight. */
+    [S_OUTBOX_DUE] = "SELECT id, sink, alert_id, version, rule, payload, attempts FROM outbox"
+                     " WHERE owner IS ?1 AND taken IS NULL AND due <= ?2 ORDER BY due, id LIMIT ?3",
+    [S_OUTBOX_TAKE] = "UPDATE outbox SET taken = ?2, lease = ?3 WHERE id = ?1",
+    [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
+    [S_OUTBOX_FAILED] = "UPDATE outbox SET attempts = attempts + 1, due = ?2, error = ?3,"
+                        " taken = NULL WHERE id = ?1",
+    [S_OUTBOX_LATER] = "UPDATE outbox SET due = ?2, taken = NULL WHERE id = ?1",
+    [S_OUTBOX_NEXT] = "SELECT coalesce(min(due), -1) FROM outbox WHERE owner IS ?1 AND taken IS NULL",
+    [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
+    [S_OUTBOX_RESET] = "UPDATE outbox SET taken = NULL WHERE owner IS NULL AND taken IS NOT NULL",
+    [S_OUTBOX_ADOPT] = "UPDATE outbox SET owner = NULL, lease = NULL, taken = NULL"
+                       " WHERE owner IS NOT NULL AND lease < ?1",
+    [S_OUTBOX_RELEASE] = "UPDATE outbox SET owner = NULL, lease = NULL, taken = NULL"
+                         " WHERE owner = ?1",
     [S_SILENCE_ADD] = "INSERT INTO silences (rule, key, until, author, reason, created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?)",
     /* Only an active silence expires: one expired or lapsed stays as it was. */
@@ -2417,4 +2445,115 @@ int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap) {
   if (found) snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+/* ---- the outbox (db/016_outbox.sql) ---- */
+
+static void bind_owner(sqlite3_stmt *s, int i, const char *owner) {
+  if (owner) sqlite3_bind_text(s, i, owner, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, i);
+}
+
+int vg_store_outbox_add(vg_store *st, const vg_outbox_row *r, int64_t due, const char *owner,
+                        int64_t lease) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_ADD];
+  sqlite3_bind_text(s, 1, r->sink, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, r->alert_id);
+  sqlite3_bind_int(s, 3, r->version);
+  sqlite3_bind_text(s, 4, r->rule, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, r->payload, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 6, due);
+  bind_owner(s, 7, owner);
+  if (owner) sqlite3_bind_int64(s, 8, lease);
+  else sqlite3_bind_null(s, 8);
+  char now[VG_UTC_ISO_MAX];
+  vg_utc_iso((time_t)-1, now);
+  sqlite3_bind_text(s, 9, now, -1, SQLITE_TRANSIENT);
+  return run(st, S_OUTBOX_ADD);
+}
+
+int vg_store_outbox_take(vg_store *st, const char *owner, int64_t now, int64_t lease,
+                         size_t limit, int (*fn)(void *ud, const vg_outbox_row *r), void *ud) {
+  if (limit == 0) return 0;
+  int64_t *ids = malloc(limit * sizeof *ids);
+  if (!ids) return VG_ENOMEM;
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_DUE];
+  bind_owner(s, 1, owner);
+  sqlite3_bind_int64(s, 2, now);
+  sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+  size_t n = 0;
+  int rc, err = 0;
+  while (!err && n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_outbox_row r = {.id = sqlite3_column_int64(s, 0),
+                       .sink = (const char *)sqlite3_column_text(s, 1),
+                       .alert_id = sqlite3_column_int64(s, 2),
+                       .version = sqlite3_column_int(s, 3),
+                       .rule = (const char *)sqlite3_column_text(s, 4),
+                       .payload = (const char *)sqlite3_column_text(s, 5),
+                       .attempts = (unsigned)sqlite3_column_int(s, 6)};
+    err = fn(ud, &r);
+    if (!err) ids[n++] = r.id;
+  }
+  if (!err && n < limit && rc != SQLITE_DONE) err = VG_EDB;
+  sqlite3_reset(s);
+  /* Marked once the reading is over: no row changes under the SELECT. */
+  sqlite3_stmt *t = st->stmt[S_OUTBOX_TAKE];
+  for (size_t i = 0; i < n && !err; i++) {
+    sqlite3_bind_int64(t, 1, ids[i]);
+    sqlite3_bind_int64(t, 2, now);
+    if (owner) sqlite3_bind_int64(t, 3, lease);
+    else sqlite3_bind_null(t, 3);
+    err = run(st, S_OUTBOX_TAKE);
+  }
+  free(ids);
+  return err ? err : (int)n;
+}
+
+int vg_store_outbox_done(vg_store *st, int64_t id) {
+  sqlite3_bind_int64(st->stmt[S_OUTBOX_DONE], 1, id);
+  return run(st, S_OUTBOX_DONE);
+}
+
+int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_FAILED];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, due);
+  sqlite3_bind_text(s, 3, error ? error : "", -1, SQLITE_STATIC);
+  return run(st, S_OUTBOX_FAILED);
+}
+
+int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_LATER];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_int64(s, 2, due);
+  return run(st, S_OUTBOX_LATER);
+}
+
+int64_t vg_store_outbox_next(vg_store *st, const char *owner) {
+  bind_owner(st->stmt[S_OUTBOX_NEXT], 1, owner);
+  long long v = scalar(st, S_OUTBOX_NEXT);
+  return v < -1 ? VG_EDB : v;
+}
+
+int64_t vg_store_outbox_count(vg_store *st) {
+  long long v = scalar(st, S_OUTBOX_COUNT);
+  return v < 0 ? VG_EDB : v;
+}
+
+/* Runs one of the statements that give rows back; how many it changed. */
+static int64_t outbox_change(vg_store *st, int which) {
+  if (run(st, which)) return VG_EDB;
+  return sqlite3_changes(st->db);
+}
+
+int64_t vg_store_outbox_reset(vg_store *st) { return outbox_change(st, S_OUTBOX_RESET); }
+
+int64_t vg_store_outbox_adopt(vg_store *st, int64_t now) {
+  sqlite3_bind_int64(st->stmt[S_OUTBOX_ADOPT], 1, now);
+  return outbox_change(st, S_OUTBOX_ADOPT);
+}
+
+int64_t vg_store_outbox_release(vg_store *st, const char *owner) {
+  sqlite3_bind_text(st->stmt[S_OUTBOX_RELEASE], 1, owner, -1, SQLITE_STATIC);
+  return outbox_change(st, S_OUTBOX_RELEASE);
 }

@@ -529,4 +529,50 @@ int64_t vg_store_nats_last(vg_store *st, const char *stream);
  * VG_EDB. */
 int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap);
 
+/* ---- the outbox (db/016_outbox.sql): deliveries of alerts not yet over ---- */
+
+/* One delivery: an alert change for one sink. Loaded rows point into the
+ * store, valid during the callback only. */
+typedef struct {
+  int64_t id;           /* the row's id (0 until written) */
+  const char *sink;     /* the sink's name */
+  int64_t alert_id;
+  int version;          /* the alert's version */
+  const char *rule;     /* the alert's rule */
+  const char *payload;  /* the alert's JSON at that version */
+  unsigned attempts;    /* tries that failed so far */
+} vg_outbox_row;
+
+/* Writes a delivery, due at `due` (unix ms), for owner (NULL: the
+ * daemon's) holding it until `lease` (unix ms; ignored without owner);
+ * inside the caller's transaction. 0 or VG_EDB. */
+int vg_store_outbox_add(vg_store *st, const vg_outbox_row *r, int64_t due, const char *owner,
+                        int64_t lease);
+/* Takes up to limit rows of owner (NULL: the daemon's) due at `now` and not
+ * taken, oldest due first: calls fn on each (a non-zero return stops, and
+ * is returned), then marks those it took as taken at now (an owner's lease
+ * renewed to `lease`). Returns how many it took, or VG_EDB / VG_ENOMEM. */
+int vg_store_outbox_take(vg_store *st, const char *owner, int64_t now, int64_t lease,
+                         size_t limit, int (*fn)(void *ud, const vg_outbox_row *r), void *ud);
+/* The row was delivered: deleted. 0 or VG_EDB. */
+int vg_store_outbox_done(vg_store *st, int64_t id);
+/* The try failed: one more attempt, the error kept, due again at `due`,
+ * no longer taken. 0 or VG_EDB. */
+int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error);
+/* The row was not tried (its sink was busy or closing): due again at
+ * `due`, no longer taken, its attempts unchanged. 0 or VG_EDB. */
+int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due);
+/* The earliest due time of owner's rows not taken, -1 when none, or VG_EDB. */
+int64_t vg_store_outbox_next(vg_store *st, const char *owner);
+/* The rows of the outbox, or VG_EDB. */
+int64_t vg_store_outbox_count(vg_store *st);
+/* The daemon starts: its rows still marked taken (by a daemon that died)
+ * wait again. How many, or VG_EDB. */
+int64_t vg_store_outbox_reset(vg_store *st);
+/* Rows of one-shot owners whose lease ended before now become the
+ * daemon's. How many, or VG_EDB. */
+int64_t vg_store_outbox_adopt(vg_store *st, int64_t now);
+/* A one-shot owner exits: its rows become the daemon's. How many, or VG_EDB. */
+int64_t vg_store_outbox_release(vg_store *st, const char *owner);
+
 #endif

@@ -78,7 +78,7 @@ is "a file that reaches for its globals' metatable: refused, no crash" "$rc" 2
 like "... getmetatable is not there" "$(cat "$T/meta.err")" "meta\\.lua:1: .*getmetatable"
 cli index config --check "$T/index.lua"
 is "a sink whose table raises from __index: refused, no crash" "$rc" 2
-like "... as a sink without file or command" "$(cat "$T/index.err")" "give either 'file' or 'command'"
+like "... as a sink without file or command" "$(cat "$T/index.err")" "give one of 'file', 'command' or 'nats'"
 
 # log_has REGEX: the daemon's log has a line matching REGEX.
 log_has() {

@@ -107,7 +107,8 @@ for rule in launch talks fragile; do
   is "alerts_silenced{rule=$rule} at zero" \
     "$(sample start "vigil_alerts_silenced_total{rule=\"$rule\"}")" 0
 done
-for result in ok failed dropped; do
+is "vigil_outbox_pending is there" "$(grep -c '^vigil_outbox_pending ' "$T/start.prom")" 1
+for result in ok failed; do
   is "sink log, result $result, at zero" \
     "$(sample start "vigil_sink_deliveries_total{sink=\"log\",result=\"$result\"}")" 0
 done

@@ -452,7 +452,7 @@ static void test_file_is_held_to_a_budget(void **state) {
   /* The loader reads the tables a file sets without their metamethods. */
   load_bad(fx, "sinks = { a = setmetatable({}, {__index = function() error('ran') end}) }\n", err,
            sizeof err);
-  assert_contains(err, "give either 'file' or 'command'");
+  assert_contains(err, "give one of 'file', 'command' or 'nats'");
   load_ok(fx, "feeds = setmetatable({}, {__index = function() error('ran') end})\n"
               "digests = { d = setmetatable({ schedule = '0 7 * * *' },\n"
               "  {__index = function() error('ran') end}) }\n");

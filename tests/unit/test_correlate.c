@@ -86,7 +86,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, &fx->out, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, &fx->out, NULL, NULL};
   *state = fx;
   return 0;
 }

@@ -183,7 +183,7 @@ static void ingest(fixture *fx, const char *const *lines, size_t n) {
     assert_non_null(fx->rules);
     if (errors) fail_msg("the shipped rules in %s did not load: %s", dir, reports);
   }
-  vg_ingest ig = {fx->st, fx->rules, NULL, NULL};
+  vg_ingest ig = {fx->st, fx->rules, NULL, NULL, NULL};
   assert_int_equal(vg_store_begin(fx->st), 0);
   for (size_t i = 0; i < n; i++) {
     vg_line l = {0};

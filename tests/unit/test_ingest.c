@@ -64,7 +64,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL, NULL};
   *state = fx;
   return 0;
 }

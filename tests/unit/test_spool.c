@@ -60,7 +60,7 @@ static int setup(void **state) {
     free(fx);
     return -1;
   }
-  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL};
+  fx->ig = (vg_ingest){fx->st, NULL, NULL, NULL, NULL};
   *state = fx;
   return 0;
 }
@@ -191,7 +191,7 @@ static int ingest_swapped(void *ud) {
   char err[256];
   vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
   if (!st) return 99;
-  vg_ingest ig = {st, NULL, NULL, NULL};
+  vg_ingest ig = {st, NULL, NULL, NULL, NULL};
   vg_file_opts o = opts(10, NULL, NULL);
   vg_spool_result r;
   vg_spool_ingest(&ig, fx->dir, "swapped", &o, 0, &r);
@@ -322,7 +322,7 @@ static int read_until_second_commit(void *ud) {
   char err[256];
   vg_store *st = vg_store_open(fx->path, 0, err, sizeof err);
   if (!st) return 3;
-  vg_ingest ig = {st, NULL, NULL, NULL};
+  vg_ingest ig = {st, NULL, NULL, NULL, NULL};
   int commits = 0;
   vg_file_opts o = opts(3, exit_after_two, &commits);
   vg_spool_result r;

@@ -1708,6 +1708,7 @@ static void test_migration_logs_the_alerts_there(void **state) {
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
                      "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
+                     "DROP TABLE outbox;"
                      " PRAGMA user_version = 13;"
                      "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
   sql_exec(fx->path,

@@ -85,8 +85,10 @@ like "... and the shipped rules raise launch and correlation alerts" \
   "$(printf '%s\n' "$clean_alerts" | cut -d'|' -f1 | sort -u | tr '\n' ' ')" \
   'dprk-launch .*launch-then-exercise .*launch-without-response'
 
+# Alerts go out through the outbox to the JetStream sink on the same server.
 cat >"$T/vigil.conf" <<'EOF'
 nats_batch = 20
+sinks = { bus = { nats = true, default = true } }
 EOF
 run() {
   start_daemon --config "$T/vigil.conf" --rules "$RULES" --nats "$NATS_URL"
@@ -167,6 +169,8 @@ check "... reconnects once the server is back, the log says" \
 check "more lines are published" publish $((to_kill + QUIET / 2 + 1)) "$N"
 check "every message is taken" wait_running 120 rows_are "$N"
 check "... and acknowledged" wait_running 120 settled
+outbox_empty() { [ "$(sq 'select count(*) from outbox')" = 0 ]; }
+check "every alert change is delivered: the outbox is empty" wait_running 120 outbox_empty
 stop_daemon
 is "the daemon stops cleanly" "$DRC" 0
 stop_nats
@@ -179,6 +183,18 @@ is "as many entries as the clean vigil ingest" "$(sq 'select count(*) from entri
 is "the same entries" "$(sq "select date || '|' || text from entries order by date")" \
   "$(sq "$T/clean.db" "select date || '|' || text from entries order by date")"
 is "the same alerts (rule, key, entries)" "$(alerts_of "$DB")" "$clean_alerts"
+# Every change of every alert (the alert log: new, then each amendment) is
+# on vigil.alerts.> exactly once, under DBID-ID-VERSION, and nothing else
+# is: the kills in the middle of publishing sent some twice, and
+# JetStream's duplicate window dropped the second.
+start_nats "$NATS_PORT" || exit 1
+dbid=$(sq "select value from meta where name = 'db_id'")
+is "each alert change is published once, and nothing else" \
+  "$("$NATSTOOL" "$NATS_URL" dump VIGIL_ALERTS | python3 -c 'import json, sys
+print("\n".join(sorted(json.loads(l)["msg_id"] for l in sys.stdin if l.strip())))')" \
+  "$(sq "select '$dbid-' || alert_id || '-' || version from alert_log order by 1")"
+like "... and there are some" "$(sq 'select count(*) from alert_log')" '^[1-9]'
+stop_nats
 redelivered=$(cat "$T"/daemon.*.log | grep -c 'recognised as stored before')
 diag "runs that recognised messages delivered again: $redelivered"
 

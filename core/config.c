@@ -305,7 +305,9 @@ static const setting settings[] = {
       "none"),
     S(nats_stream, T_STRING, "VIGIL_ENTRIES", "the JetStream stream of entries (made if missing)"),
     NAMES(nats_subjects, "the subjects of the stream of entries, when vigil makes it"),
-    S(nats_durable, T_STRING, "vigil", "the name of the daemon's durable pull consumer"),
+    S(nats_durable, T_STRING, "",
+      "the name of the daemon's durable pull consumer; '' for vigil, or vigil-pP with"
+      " nats_partition"),
     S(nats_filter, T_STRING, "",
       "the subject the consumer takes; '' for vigil.entries.P with nats_partition, else all"),
     S(nats_batch, T_SIZE, "256", "messages one fetch from JetStream asks for at most"),
@@ -868,6 +870,85 @@ static char **strings_at(lua_State *L) {
  * or { command = {argv}, timeout_ms = N, retries = N, queue_max = N }, with
  * default = true to take every alert. Returns 0, or VG_EINVAL with why in
  * err and nothing kept. */
+/* Whether name can name a JetStream stream or consumer: not empty, at most
+ * 64 bytes, without '.', '*', '>', '/', '\\' nor white space (the server
+ * refuses them, or they would read as subjects). */
+static int jetstream_name(const char *name) {
+  if (!name[0] || strlen(name) > 64) return 0;
+  for (const char *p = name; *p; p++)
+    if (strchr(".*>/\\", *p) || isspace((unsigned char)*p) || (unsigned char)*p < 0x20) return 0;
+  return 1;
+}
+
+/* Whether subj is a NATS subject: tokens split by '.', none empty, no white
+ * space; with `wild`, '*' may be a token and '>' the last one. */
+static int subject_ok(const char *subj, int wild) {
+  if (!subj[0] || strlen(subj) > 255) return 0;
+  const char *t = subj;
+  for (;;) {
+    size_t n = strcspn(t, ".");
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++)
+      if (isspace((unsigned char)t[i]) || (unsigned char)t[i] < 0x20) return 0;
+    int star = n == 1 && t[0] == '*', gt = n == 1 && t[0] == '>';
+    if (!wild && memchr(t, '*', n)) return 0;
+    if (!wild && memchr(t, '>', n)) return 0;
+    if ((memchr(t, '*', n) && !star) || (memchr(t, '>', n) && !gt)) return 0;
+    if (gt && t[n] != '\0') return 0;
+    if (t[n] == '\0') return 1;
+    t += n + 1;
+  }
+}
+
+/* Whether the literal subject subj is one the pattern (with '*' and '>')
+ * takes. */
+static int subject_matches(const char *pattern, const char *subj) {
+  const char *p = pattern, *q = subj;
+  for (;;) {
+    size_t pn = strcspn(p, "."), qn = strcspn(q, ".");
+    if (pn == 1 && p[0] == '>') return 1;
+    if (!(pn == 1 && p[0] == '*') && (pn != qn || memcmp(p, q, pn) != 0)) return 0;
+    if (p[pn] == '\0' || q[qn] == '\0') return p[pn] == '\0' && q[qn] == '\0';
+    p += pn + 1;
+    q += qn + 1;
+  }
+}
+
+/* Whether url is a list of NATS server addresses, comma-separated: each
+ * [nats|tls|ws|wss://][USER[:PASS]@]HOST[:PORT], PORT from 1 to 65535. */
+static int nats_url_ok(const char *url) {
+  const char *u = url;
+  for (;;) {
+    size_t n = strcspn(u, ",");
+    char one[512];
+    if (n == 0 || n >= sizeof one) return 0;
+    memcpy(one, u, n);
+    one[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+      if (isspace((unsigned char)one[i])) return 0;
+    char *host = one, *sep = strstr(one, "://");
+    if (sep) {
+      *sep = '\0';
+      if (strcmp(one, "nats") && strcmp(one, "tls") && strcmp(one, "ws") && strcmp(one, "wss"))
+        return 0;
+      host = sep + 3;
+    }
+    char *at = strrchr(host, '@');
+    if (at) host = at + 1;
+    char *colon = strrchr(host, ':');
+    if (colon && !strchr(colon, ']')) {
+      char *end;
+      errno = 0;
+      long port = strtol(colon + 1, &end, 10);
+      if (colon[1] == '\0' || *end || errno || port < 1 || port > 65535) return 0;
+      *colon = '\0';
+    }
+    if (!host[0] || strchr(host, '/')) return 0;
+    if (u[n] == '\0') return 1;
+    u += n + 1;
+  }
+}
+
 static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err, size_t cap) {
   size_t n = 0;
   vg_sink_conf *v = NULL;
@@ -912,11 +993,12 @@ static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err,
     if (k->nats) {
       if (!k->subject) k->subject = copy_text(VG_BUS_ALERTS_PREFIX);
       if (!k->stream) k->stream = copy_text(VG_BUS_ALERTS_STREAM);
-      if (!k->subject[0] || strpbrk(k->subject, " *>\t") || k->subject[0] == '.' ||
-          k->subject[strlen(k->subject) - 1] == '.')
+      if (!subject_ok(k->subject, 0))
         why = "'subject' must be a NATS subject prefix such as vigil.alerts";
-      else if (!k->stream[0] || strpbrk(k->stream, " .*>/\\"))
+      else if (!jetstream_name(k->stream))
         why = "'stream' must be a JetStream stream name such as VIGIL_ALERTS";
+      else if (k->nats[0] && !nats_url_ok(k->nats))
+        why = "'nats' must be true (the nats_url setting) or a URL (nats://HOST:PORT)";
     }
     if (!why && (!!k->file + !!k->command + !!k->nats) != 1)
       why = "give one of 'file', 'command' or 'nats'";
@@ -1088,6 +1170,9 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
   case T_STRING:
   case T_FORMAT:
   case T_REDIRECTS:
+    if (t == LUA_TNUMBER && strcmp(name, "nats_partition") == 0)
+      lua_tolstring(L, -1, NULL); /* partition = 1: the number as text */
+    t = lua_type(L, -1);
     if (t != LUA_TSTRING) {
       problem(p, line, "'%s' must be a string, not a %s", name, luaL_typename(L, -1));
       return -1;
@@ -1154,8 +1239,6 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
                 key ? key : "?");
         bad = -1;
       } else {
-        if (lua_type(L, -1) == LUA_TNUMBER && settings[k].type == T_STRING)
-          lua_tolstring(L, -1, NULL); /* partition = 1: the number as text */
         if (take_lua(c, &settings[k], L, line, p)) bad = -1;
         else c->origin[k] = VG_ORIGIN_FILE;
       }
@@ -1421,6 +1504,54 @@ int vg_config_check_db(const char *db, char *err, size_t cap) {
   return 0;
 }
 
+/* The nats_* settings make sense together (see vg_config_check). */
+static int check_nats(const vg_config *c, char *err, size_t cap) {
+  if (c->nats_url && c->nats_url[0] && !nats_url_ok(c->nats_url)) {
+    snprintf(err, cap, "nats_url '%.200s' is no list of NATS servers (nats://HOST:PORT, several"
+             " comma-separated)", c->nats_url);
+    return VG_EINVAL;
+  }
+  if (!c->nats_stream || !jetstream_name(c->nats_stream)) {
+    snprintf(err, cap, "nats_stream '%.64s' is no JetStream stream name (1 to 64 characters,"
+             " without '.', '*', '>', '/' or spaces)", c->nats_stream ? c->nats_stream : "");
+    return VG_EINVAL;
+  }
+  if (c->nats_durable && c->nats_durable[0] && !jetstream_name(c->nats_durable)) {
+    snprintf(err, cap, "nats_durable '%.64s' is no consumer name (1 to 64 characters,"
+             " without '.', '*', '>', '/' or spaces), or '' for the default", c->nats_durable);
+    return VG_EINVAL;
+  }
+  size_t n = 0;
+  for (; c->nats_subjects && c->nats_subjects[n]; n++)
+    if (!subject_ok(c->nats_subjects[n], 1)) {
+      snprintf(err, cap, "nats_subjects: '%.200s' is no subject (tokens split by '.', '*' for"
+               " one token, '>' last for the rest)", c->nats_subjects[n]);
+      return VG_EINVAL;
+    }
+  if (n == 0) {
+    snprintf(err, cap, "nats_subjects must name at least one subject (default vigil.entries.>)");
+    return VG_EINVAL;
+  }
+  if (c->nats_filter && c->nats_filter[0] && !subject_ok(c->nats_filter, 1)) {
+    snprintf(err, cap, "nats_filter '%.200s' is no subject", c->nats_filter);
+    return VG_EINVAL;
+  }
+  const char *dl = c->nats_dead_letter ? c->nats_dead_letter : "";
+  if (dl[0] && !subject_ok(dl, 0)) {
+    snprintf(err, cap, "nats_dead_letter '%.200s' is no subject one can publish to (tokens"
+             " split by '.', without '*', '>' or spaces)", dl);
+    return VG_EINVAL;
+  }
+  for (size_t i = 0; dl[0] && i < n; i++)
+    if (subject_matches(c->nats_subjects[i], dl)) {
+      snprintf(err, cap, "nats_dead_letter '%.200s' is a subject of the stream of entries"
+               " (nats_subjects '%.200s'): each reject would come back as an entry, for ever;"
+               " pick a subject outside it", dl, c->nats_subjects[i]);
+      return VG_EINVAL;
+    }
+  return 0;
+}
+
 int vg_config_check(const vg_config *c, char *err, size_t cap) {
   if (vg_log_level_parse(c->log_level) < 0) {
     snprintf(err, cap, "log_level must be debug, info, notice, warn or error, not '%s'",
@@ -1460,7 +1591,15 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
     snprintf(err, cap, "nats_batch must be at most 10000");
     return VG_EINVAL;
   }
-  return 0;
+  return check_nats(c, err, cap);
+}
+
+const char *vg_config_durable(const vg_config *c, char *buf, size_t cap) {
+  long p = vg_config_partition(c);
+  if (c->nats_durable && c->nats_durable[0]) snprintf(buf, cap, "%s", c->nats_durable);
+  else if (p >= 0) snprintf(buf, cap, "vigil-p%ld", p);
+  else snprintf(buf, cap, "vigil");
+  return buf;
 }
 
 long vg_config_partition(const vg_config *c) {

@@ -139,6 +139,9 @@ typedef enum { VG_ORIGIN_DEFAULT, VG_ORIGIN_FILE, VG_ORIGIN_FLAG } vg_origin;
 /* The partition nats_partition names: 0 to nats_partitions - 1, -1 for
  * none (""), -2 when it is no such number (vg_config_check refuses it). */
 long vg_config_partition(const vg_config *c);
+/* The name of the daemon's durable consumer into buf: nats_durable, else
+ * vigil-pP when it consumes partition P, else vigil. Returns buf. */
+const char *vg_config_durable(const vg_config *c, char *buf, size_t cap);
 
 /* What the table of settings says of one. */
 typedef struct {

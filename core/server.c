@@ -273,7 +273,7 @@ static void reload(server *srv) {
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
-              was[i][0] ? was[i] : "(none)");
+              was[i][0] ? was[i] : "'' (the default)");
       vg_config_set(now[i], was[i]);
     }
   vg_config_free(&srv->cfg);

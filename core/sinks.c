@@ -2,6 +2,7 @@
  * see sinks.h. The server and the one-shot commands call it on their loop. */
 #include "sinks.h"
 #include "bus.h"
+#include "interrupt.h"
 #include "metrics.h"
 
 #include "paths.h"
@@ -16,7 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_RUNNING 8        /* commands running at once; the rest wait */
+#define MAX_RUNNING 4        /* a sink's commands running at once; its others wait */
+#define STOP_GRACE_MS 5000   /* how long a stop lets running commands finish */
 #define RETRY_FIRST_MS 1000  /* backoff before the first retry, doubled after */
 #define NATS_CONNECT_MS 2000 /* how long a JetStream sink waits for its server to answer */
 #define NATS_ACK_MS 5000     /* how long it waits for JetStream's ack of a publish */
@@ -54,6 +56,10 @@ struct sink {
   char *stream;          /* the stream */
   natsink *nk;           /* the publishing thread, once open */
   int failing;           /* file and command sinks: the last try failed (said once) */
+  /* Command sinks: each has its own slots, so that one hanging command
+   * holds up its own deliveries only. */
+  size_t running;        /* its commands running */
+  struct delivery *wait_head, *wait_tail; /* waiting for one of its slots */
 };
 
 /* One alert on its way through a command sink. */
@@ -71,6 +77,7 @@ typedef struct delivery {
   uv_write_t write;
   int open_handles;      /* handles not yet closed */
   int timed_out;
+  int stopped;           /* killed because the sinks close */
   int64_t exit_status;
   int term_signal;
   int delaying;          /* waiting on the timer for a retry */
@@ -82,13 +89,13 @@ struct vg_sinks {
   uv_loop_t *loop;
   sink *v;
   size_t n;
-  size_t running;        /* commands running */
   size_t busy;           /* deliveries running or waiting */
-  delivery *wait_head, *wait_tail; /* waiting for a free slot */
   delivery *all;         /* every delivery not yet over */
   int closing;
   char base[512];        /* the base URL of the alerts' links, or "" for none */
   char db_id[64];        /* the database's name (meta db_id), in JetStream message ids */
+  char **unknown;        /* sinks named in the outbox but not here, said once each */
+  size_t nunknown;
 };
 
 static void destroy(vg_sinks *s) {
@@ -101,6 +108,8 @@ static void destroy(vg_sinks *s) {
     for (size_t k = 0; s->v[i].argv && s->v[i].argv[k]; k++) free(s->v[i].argv[k]);
     free(s->v[i].argv);
   }
+  for (size_t i = 0; i < s->nunknown; i++) free(s->unknown[i]);
+  free(s->unknown);
   free(s->v);
   free(s);
 }
@@ -223,13 +232,24 @@ static void delivery_free(delivery *d) {
   if (s->closing && s->busy == 0) destroy(s);
 }
 
-static void next_waiting(vg_sinks *s) {
-  while (s->wait_head && s->running < MAX_RUNNING && !s->closing) {
-    delivery *d = s->wait_head;
-    s->wait_head = d->next;
-    if (!s->wait_head) s->wait_tail = NULL;
+/* Starts what waits for sink k while it has a free slot. */
+static void next_waiting(sink *k) {
+  while (k->wait_head && k->running < MAX_RUNNING && !k->owner->closing) {
+    delivery *d = k->wait_head;
+    k->wait_head = d->next;
+    if (!k->wait_head) k->wait_tail = NULL;
     start(d);
   }
+}
+
+/* Puts d at the end of its sink's waiting queue and starts what can. */
+static void enqueue(delivery *d) {
+  sink *k = d->k;
+  d->next = NULL;
+  if (k->wait_tail) k->wait_tail->next = d;
+  else k->wait_head = d;
+  k->wait_tail = d;
+  next_waiting(k);
 }
 
 static void on_retry_closed(uv_handle_t *h) {
@@ -241,19 +261,19 @@ static void on_retry_closed(uv_handle_t *h) {
     delivery_free(d);
     return;
   }
-  d->next = NULL;
-  if (s->wait_tail) s->wait_tail->next = d;
-  else s->wait_head = d;
-  s->wait_tail = d;
-  next_waiting(s);
+  enqueue(d);
 }
 
 static void on_retry(uv_timer_t *t) { uv_close((uv_handle_t *)t, on_retry_closed); }
 
-/* All of an attempt's handles are closed: judge it, retry or finish. */
+/* All of an attempt's handles are closed: judge it, retry or finish. s is
+ * held (busy) throughout: freeing the last delivery of a closing set frees
+ * the set, which the end of this function still reads. */
 static void attempt_over(delivery *d) {
-  vg_sinks *s = d->k->owner;
-  s->running--;
+  sink *k = d->k;
+  vg_sinks *s = k->owner;
+  s->busy++;
+  k->running--;
   int ok = !d->timed_out && d->exit_status == 0 && d->term_signal == 0;
   if (ok) {
     if (d->k->failing) vg_info("sink '%s': its command delivers again", d->k->name);
@@ -265,14 +285,19 @@ static void attempt_over(delivery *d) {
     delivery_free(d);
   } else {
     char why[96];
-    if (d->timed_out) snprintf(why, sizeof why, "timed out after %u ms", d->k->timeout_ms);
+    int stopped = d->stopped && d->timed_out;
+    if (stopped) snprintf(why, sizeof why, "stopped with the daemon after %u ms", STOP_GRACE_MS);
+    else if (d->timed_out) snprintf(why, sizeof why, "timed out after %u ms", d->k->timeout_ms);
     else if (d->term_signal) snprintf(why, sizeof why, "killed by signal %d", d->term_signal);
     else snprintf(why, sizeof why, "exit status %lld", (long long)d->exit_status);
     if (d->attempt < d->k->retries && !s->closing) {
       unsigned delay = RETRY_FIRST_MS << (d->attempt < 10 ? d->attempt : 10);
       d->attempt++;
-      vg_warn("sink '%s': alert %lld: command %s; retry %u of %u in %u ms", d->k->name,
-              (long long)d->alert_id, why, d->attempt, d->k->retries, delay);
+      /* Said at warn while the sink is not known to be failing; a sink
+       * down for an hour would otherwise say it at every alert's try. */
+      vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_WARN,
+             "sink '%s': alert %lld: command %s; retry %u of %u in %u ms", d->k->name,
+             (long long)d->alert_id, why, d->attempt, d->k->retries, delay);
       uv_timer_init(s->loop, &d->timer);
       d->timer.data = d;
       d->delaying = 1;
@@ -281,21 +306,27 @@ static void attempt_over(delivery *d) {
       /* Said at error once until a delivery goes through: a sink down
        * for an hour would otherwise log every alert at each try. */
       unsigned tries = d->row.attempts + 1;
-      vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
-             "sink '%s': alert %lld (version %d) not delivered yet: command %s; it waits in the"
-             " outbox, tried again in %lld s (try %u failed)%s",
-             d->k->name, (long long)d->alert_id, d->version, why,
-             (long long)(vg_outbox_backoff_ms(tries) / 1000), tries,
-             d->k->failing ? "" : "; the next failures are logged at debug until one succeeds");
-      d->k->failing = 1;
-      vg_metrics_sink(d->k->name, "failed");
+      if (stopped) {
+        vg_info("sink '%s': alert %lld (version %d): its command was %s; the delivery stays in"
+                " the outbox", d->k->name, (long long)d->alert_id, d->version, why);
+      } else {
+        vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_ERROR,
+               "sink '%s': alert %lld (version %d) not delivered yet: command %s; it waits in the"
+               " outbox, tried again in %lld s (try %u failed)%s",
+               d->k->name, (long long)d->alert_id, d->version, why,
+               (long long)(vg_outbox_backoff_ms(tries) / 1000), tries,
+               d->k->failing ? "" : "; the next failures are logged at debug until one succeeds");
+        d->k->failing = 1;
+        vg_metrics_sink(d->k->name, "failed");
+      }
       char error[160];
       snprintf(error, sizeof error, "command %s", why);
       vg_outbox_result(d->ob, &d->row, s->closing ? VG_OUTBOX_LATER : VG_OUTBOX_FAILED, error);
       delivery_free(d);
     }
   }
-  next_waiting(s);
+  if (--s->busy == 0 && s->closing) destroy(s);
+  else next_waiting(k);
 }
 
 static void on_handle_closed(uv_handle_t *h) {
@@ -341,7 +372,7 @@ static void start(delivery *d) {
       {.flags = UV_INHERIT_FD, .data.fd = 2}};
   uv_process_options_t o = {.exit_cb = on_exit_cb, .file = d->k->argv[0], .args = d->k->argv,
                             .stdio_count = 3, .stdio = io};
-  s->running++;
+  d->k->running++;
   int rc = uv_spawn(s->loop, &d->proc, &o);
   if (rc) {
     /* As if it had exited with 127: judged, and retried, the same way. */
@@ -394,10 +425,7 @@ static void command_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
   d->all_next = s->all;
   if (s->all) s->all->all_prev = d;
   s->all = d;
-  if (s->wait_tail) s->wait_tail->next = d;
-  else s->wait_head = d;
-  s->wait_tail = d;
-  next_waiting(s);
+  enqueue(d);
 }
 
 static const vg_sink_kind command_kind = {.name = "command", .deliver = command_deliver};
@@ -507,6 +535,18 @@ static void *nats_main(void *ud) {
     pthread_mutex_lock(&n->lock);
     j->next = n->done;
     n->done = j;
+    /* The server is down or frozen: the jobs waiting would each wait as
+     * long for nothing. They fail at once with the same reason, and the
+     * outbox tries them again after its backoff. */
+    while (j->result == VG_OUTBOX_FAILED && n->todo) {
+      nats_job *o = n->todo;
+      n->todo = o->next;
+      o->result = VG_OUTBOX_FAILED;
+      snprintf(o->error, sizeof o->error, "%s", j->error);
+      o->next = n->done;
+      n->done = o;
+    }
+    if (!n->todo) n->todo_tail = NULL;
     uv_async_send(&n->async);
   }
   pthread_mutex_unlock(&n->lock);
@@ -789,22 +829,30 @@ void vg_sinks_close(vg_sinks *s) {
   /* What waits goes back to the outbox: one line a sink, with how many. */
   for (size_t i = 0; i < s->n; i++) {
     uint64_t n = 0;
-    for (delivery *d = s->wait_head; d; d = d->next) n += d->k == &s->v[i];
+    for (delivery *d = s->v[i].wait_head; d; d = d->next) n++;
     for (delivery *d = s->all; d; d = d->all_next) n += d->k == &s->v[i] && d->delaying;
     if (n)
       vg_info("sink '%s': %llu deliveries not started before the stop are left in the outbox",
               s->v[i].name, (unsigned long long)n);
   }
-  while (s->wait_head) {
-    delivery *d = s->wait_head;
-    s->wait_head = d->next;
-    vg_outbox_result(d->ob, &d->row, VG_OUTBOX_LATER, NULL);
-    delivery_free(d);
-  }
+  for (size_t i = 0; i < s->n; i++)
+    while (s->v[i].wait_head) {
+      delivery *d = s->v[i].wait_head;
+      s->v[i].wait_head = d->next;
+      vg_outbox_result(d->ob, &d->row, VG_OUTBOX_LATER, NULL);
+      delivery_free(d);
+    }
+  /* Running commands have STOP_GRACE_MS to finish (or their timeout, when
+   * shorter), then are killed; the caller runs the loop until they have
+   * ended. What they did not deliver stays in the outbox. The last one to
+   * end frees s. */
   for (delivery *d = s->all; d; d = d->all_next)
     if (d->delaying) uv_timer_start(&d->timer, on_retry, 0, 0); /* ends it at once */
-  /* Running commands finish (each within its timeout); the caller runs the
-   * loop until they have. The last one to end frees s. */
+    else if (!uv_is_closing((uv_handle_t *)&d->timer) &&
+             uv_timer_get_due_in(&d->timer) > STOP_GRACE_MS) {
+      d->stopped = 1;
+      uv_timer_start(&d->timer, on_timeout, STOP_GRACE_MS, 0);
+    }
   if (--s->busy == 0) destroy(s);
 }
 
@@ -833,10 +881,20 @@ void vg_sinks_deliver(vg_sinks *s, vg_outbox *o, const vg_outbox_item *it) {
       return;
     }
   /* Written by a process with other sinks (a one-shot run with another
-   * configuration): kept, and said, until a process that has it comes. */
-  vg_warn("outbox: alert %lld (version %d) waits for sink '%s', which is not configured here;"
-          " it stays in the outbox",
-          (long long)it->alert_id, it->version, it->sink);
+   * configuration): kept until a process that has it comes; said once a
+   * sink name, as the rows are offered again at every try. */
+  size_t u = 0;
+  while (u < s->nunknown && strcmp(s->unknown[u], it->sink) != 0) u++;
+  if (u == s->nunknown) {
+    char **v = realloc(s->unknown, (s->nunknown + 1) * sizeof *v);
+    if (v) {
+      s->unknown = v;
+      if ((v[s->nunknown] = strdup(it->sink))) s->nunknown++;
+    }
+    vg_warn("outbox: alert %lld (version %d) waits for sink '%s', which is not configured here;"
+            " it and the others for that sink stay in the outbox (said once)",
+            (long long)it->alert_id, it->version, it->sink);
+  }
   vg_outbox_result(o, it, VG_OUTBOX_FAILED, "no such sink in this configuration");
 }
 
@@ -850,6 +908,7 @@ int vg_sinks_pump(vg_sinks *s, vg_outbox *o, vg_store *st) {
 
 int64_t vg_sinks_drain(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop) {
   for (;;) {
+    if (vg_interrupt_signal()) break; /* what is in flight stays in the outbox */
     if (vg_sinks_pump(s, o, st)) break;
     if (vg_outbox_in_flight(o) == 0) break;
     if (!vg_outbox_has_results(o)) uv_run(loop, UV_RUN_ONCE);

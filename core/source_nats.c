@@ -52,6 +52,7 @@ typedef struct {
   natsMsg *msg; /* owned; acknowledged once its transaction has committed */
   uint64_t seq; /* its sequence number in the stream */
   unsigned gen; /* the consumer it came from (ns.gen when it was fetched) */
+  int64_t created; /* when its stream was made (ns.created when it was fetched) */
   int status;   /* VG_STORED, VG_DUPLICATE, VG_REJECTED, SEEN, or VG_E* (not acked); 0 before */
   char *reason; /* why its line was rejected (owned), for the dead-letter subject */
 } nmsg;
@@ -72,6 +73,10 @@ static struct {
   nmsg_vec fetched; /* fetched, not yet in a job */
   size_t inflight;  /* fetched, not yet acknowledged nor dropped */
   uint64_t last;    /* the highest seq committed: where a lost consumer goes on from */
+  /* When the stream read was made (ns since 1970), 0 before it is known: a
+   * stream deleted and made again under the same name numbers from 1 anew,
+   * and only this tells its messages from those of the one before. */
+  int64_t created;
   /* Counts the consumers this run made: a message is acknowledged only to
    * the one it came from. An ack meant for a consumer deleted since would
    * reach its successor of the same name, whose acknowledgement floor it
@@ -84,6 +89,9 @@ static struct {
   char *stream, *durable, *filter, *dead_letter;
   char **subjects; /* NULL-ended */
   size_t batch;
+  /* The stream's making time this database holds messages of (its meta
+   * nats_created:STREAM), 0 for none; the jobs' alone after the start. */
+  int64_t created_db;
 } ns;
 
 static void nmsg_drop(nmsg_vec *v) {
@@ -174,29 +182,46 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
   jsErrCode jerr = 0;
   char what[300];
   /* Messages are known by stream name and seq: a stream deleted and made
-   * again numbers from 1 anew, and its first messages would be taken for
-   * those stored before. Said, since nothing here can tell them apart. */
+   * again numbers from 1 anew. Its making time tells the two apart: the
+   * new one is read from its first message (the jobs keep the rows of the
+   * one before under another name). */
   jsStreamInfo *si = NULL;
-  if (js_GetStreamInfo(&si, ns.bus->js, ns.stream, NULL, NULL) == NATS_OK) {
-    uv_mutex_lock(&ns.lock);
-    uint64_t last = ns.last;
-    uv_mutex_unlock(&ns.lock);
-    if (si->State.LastSeq < last)
-      vg_warn("nats: stream %s ends at seq %llu, but this database stored up to seq %llu from"
-              " it: if it was made anew, its messages up to %llu are taken for those stored"
-              " before and not stored",
-              ns.stream, (unsigned long long)si->State.LastSeq, (unsigned long long)last,
-              (unsigned long long)last);
-    jsStreamInfo_Destroy(si);
+  jerr = 0;
+  natsStatus s = js_GetStreamInfo(&si, ns.bus->js, ns.stream, NULL, &jerr);
+  if (s != NATS_OK) {
+    snprintf(what, sizeof what, "nats: looking up stream %s", ns.stream);
+    vg_bus_why(err, cap, what, s, jerr);
+    return -1;
   }
-  natsStatus s = js_GetConsumerInfo(&ci, ns.bus->js, ns.stream, ns.durable, NULL, &jerr);
+  int64_t created = si->Created;
+  jsStreamInfo_Destroy(si);
+  uv_mutex_lock(&ns.lock);
+  int anew = ns.created && created != ns.created;
+  if (anew) ns.last = 0;
+  ns.created = created;
+  uv_mutex_unlock(&ns.lock);
+  if (anew)
+    vg_warn("nats: stream %s was made anew since this database last read it; its messages are"
+            " read from seq 1 (those of the one before stay recorded apart)",
+            ns.stream);
+  jerr = 0;
+  s = js_GetConsumerInfo(&ci, ns.bus->js, ns.stream, ns.durable, NULL, &jerr);
   if (s == NATS_OK) {
     uint64_t owed = (uint64_t)ci->NumAckPending, floor = ci->AckFloor.Stream;
     const char *has = ci->Config && ci->Config->FilterSubject ? ci->Config->FilterSubject : "";
-    if (strcmp(has, ns.filter) != 0)
-      vg_warn("nats: consumer %s takes '%s', not '%s' as configured; delete it on the server"
-              " to have it made again",
-              ns.durable, has, ns.filter);
+    if (strcmp(has, ns.filter) != 0) {
+      /* Another daemon's (of another partition), or made with other
+       * settings: reading it would take messages meant for someone else,
+       * or leave the partition's own unread. */
+      snprintf(err, cap,
+               "nats: consumer %s of stream %s takes '%s', not '%s' as configured: another"
+               " daemon's? give this one its own nats_durable, or delete the consumer on the"
+               " server to have it made again",
+               ns.durable, ns.stream, has[0] ? has : "every subject",
+               ns.filter[0] ? ns.filter : "every subject");
+      jsConsumerInfo_Destroy(ci);
+      return -1;
+    }
     jsConsumerInfo_Destroy(ci);
     uv_mutex_lock(&ns.lock);
     size_t held = ns.inflight;
@@ -263,7 +288,7 @@ static void hand(natsMsgList *list) {
       v->v = nv;
       v->cap = cap;
     }
-    v->v[v->n++] = (nmsg){.msg = m, .seq = seq, .gen = ns.gen};
+    v->v[v->n++] = (nmsg){.msg = m, .seq = seq, .gen = ns.gen, .created = ns.created};
     list->Msgs[i] = NULL; /* queued: no longer the list's */
     ns.inflight++;
   }
@@ -390,7 +415,8 @@ int vg_source_nats_start(server *srv) {
   for (size_t i = 0; ns.subjects && i < n; i++)
     if (!(ns.subjects[i] = strdup(c->nats_subjects[i]))) abort();
   ns.stream = strdup(c->nats_stream);
-  ns.durable = strdup(c->nats_durable);
+  char durable[96];
+  ns.durable = strdup(vg_config_durable(c, durable, sizeof durable));
   ns.dead_letter = strdup(c->nats_dead_letter ? c->nats_dead_letter : "");
   ns.filter = filter_of(c);
   if (!ns.subjects || !ns.stream || !ns.durable || !ns.dead_letter || !ns.filter)
@@ -411,6 +437,10 @@ int vg_source_nats_start(server *srv) {
     return -1;
   }
   ns.last = (uint64_t)last;
+  char key[300], val[32];
+  snprintf(key, sizeof key, "nats_created:%s", ns.stream);
+  if (vg_store_meta(srv->store, key, val, sizeof val) == 1) ns.created_db = strtoll(val, NULL, 10);
+  ns.created = ns.created_db;
   if (uv_mutex_init(&ns.lock) || uv_cond_init(&ns.cond)) abort();
   ns.have_lock = 1;
   uv_async_init(srv->loop, &ns.async, on_async);
@@ -514,10 +544,32 @@ static int store_one(server *srv, vg_batch *t, nmsg *m) {
   return vg_store_nats_put(t->ig.st, ns.stream, m->seq, res.status == VG_REJECTED ? 0 : res.id);
 }
 
+/* The message comes from a stream made at `created`, not the one this
+ * database holds messages of: notes its making time, and renames the rows
+ * of the one before (if any) to STREAM@TIME, inside the open transaction.
+ * 0 or VG_EDB. */
+static int switch_stream(vg_store *st, int64_t before, int64_t created) {
+  char key[300], val[32], as[300];
+  snprintf(key, sizeof key, "nats_created:%s", ns.stream);
+  snprintf(val, sizeof val, "%lld", (long long)created);
+  int64_t n = 0;
+  if (before) {
+    snprintf(as, sizeof as, "%s@%lld", ns.stream, (long long)before);
+    if ((n = vg_store_nats_retire(st, ns.stream, as)) < 0) return (int)n;
+  }
+  if (vg_store_meta_set(st, key, val)) return VG_EDB;
+  if (n > 0)
+    vg_notice("nats: the %lld messages taken from the stream %s made before are recorded as"
+              " from '%s'",
+              (long long)n, ns.stream, as);
+  return 0;
+}
+
 static void work(server *srv) {
   vg_batch *t = &srv->txn;
   t->ig.rules = srv->rules; /* a reload may have changed them */
   int rc = vg_batch_begin(t);
+  int64_t created = ns.created_db;
   /* A stop is honoured between two messages: those done are committed and
    * acknowledged, the others come again in the next run. */
   for (size_t i = 0; i < ns.job.n; i++) {
@@ -525,6 +577,10 @@ static void work(server *srv) {
     if (rc || vg_ingest_stopped(&t->ig)) {
       m->status = VG_ESTOPPED;
       continue;
+    }
+    if (m->created && m->created != created) {
+      if ((rc = switch_stream(t->ig.st, created, m->created))) continue;
+      created = m->created;
     }
     int r = vg_store_nats_seen(t->ig.st, ns.stream, m->seq, NULL);
     if (r < 0)
@@ -534,7 +590,8 @@ static void work(server *srv) {
     else
       rc = store_one(srv, t, m);
   }
-  if ((rc = vg_batch_end(t, rc, NULL, NULL))) {
+  if (!(rc = vg_batch_end(t, rc, NULL, NULL))) ns.created_db = created;
+  else {
     char why[VG_REASON_MAX];
     vg_batch_why(t, rc, why, sizeof why);
     vg_error("nats: %zu messages were not stored (JetStream delivers them again): %s", ns.job.n,

@@ -108,6 +108,8 @@ enum {
   S_NATS_PUT,
   S_NATS_LAST,
   S_META_GET,
+  S_META_SET,
+  S_NATS_RETIRE,
   S_OUTBOX_ADD,
   S_OUTBOX_DUE,
   S_OUTBOX_TAKE,
@@ -357,6 +359,9 @@ static const char *const sql[S_COUNT] = {
     [S_NATS_PUT] = "INSERT INTO nats_msgs (stream, seq, entry_id) VALUES (?1, ?2, ?3)",
     [S_NATS_LAST] = "SELECT coalesce(max(seq), 0) FROM nats_msgs WHERE stream = ?1",
     [S_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [S_META_SET] = "INSERT INTO meta (name, value) VALUES (?1, ?2)"
+                   " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    [S_NATS_RETIRE] = "UPDATE nats_msgs SET stream = ?2 WHERE stream = ?1",
     [S_OUTBOX_ADD] = "INSERT INTO outbox (sink, alert_id, version, rule, payload, due, owner, lease,"
                      " created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     /* The rows of owner ?1 (NULL: the daemon's) due at ?2 and not in flight. */
@@ -2445,6 +2450,21 @@ int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap) {
   if (found) snprintf(out, cap, "%s", (const char *)sqlite3_column_text(s, 0));
   sqlite3_reset(s);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_meta_set(vg_store *st, const char *name, const char *value) {
+  sqlite3_stmt *s = st->stmt[S_META_SET];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+  return run(st, S_META_SET);
+}
+
+int64_t vg_store_nats_retire(vg_store *st, const char *stream, const char *as) {
+  sqlite3_stmt *s = st->stmt[S_NATS_RETIRE];
+  sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, as, -1, SQLITE_STATIC);
+  int rc = run(st, S_NATS_RETIRE);
+  return rc ? rc : (int64_t)sqlite3_changes(st->db);
 }
 
 /* ---- the outbox (db/016_outbox.sql) ---- */

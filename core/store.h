@@ -523,11 +523,18 @@ int vg_store_nats_seen(vg_store *st, const char *stream, uint64_t seq, int64_t *
 int vg_store_nats_put(vg_store *st, const char *stream, uint64_t seq, int64_t entry_id);
 /* The highest seq of stream taken, 0 for none, or VG_EDB. */
 int64_t vg_store_nats_last(vg_store *st, const char *stream);
+/* Renames the rows of stream to `as`, inside the caller's transaction: a
+ * stream made anew numbers from 1 again, and the messages taken from the
+ * one before must not be taken for its. The rows renamed, or VG_EDB. */
+int64_t vg_store_nats_retire(vg_store *st, const char *stream, const char *as);
 
 /* The value of the database's fact `name` (table meta: "db_id", a random
  * name made once for the database) into out: 1, 0 when there is none, or
  * VG_EDB. */
 int vg_store_meta(vg_store *st, const char *name, char *out, size_t cap);
+/* Sets the fact `name` to value (inside the caller's transaction, if any):
+ * 0 or VG_EDB. */
+int vg_store_meta_set(vg_store *st, const char *name, const char *value);
 
 /* ---- the outbox (db/016_outbox.sql): deliveries of alerts not yet over ---- */
 

@@ -8,6 +8,7 @@
  *   natstool URL consumer STREAM DURABLE     {"ack_floor","delivered","num_pending",
  *                                             "num_ack_pending","num_redelivered"}
  *   natstool URL consumer-delete STREAM DURABLE
+ *   natstool URL stream-delete STREAM        deletes the stream, its messages and consumers
  *   natstool URL consumer-add STREAM DURABLE makes a durable pull consumer taking every
  *                                            message from the first (explicit acks)
  *   natstool URL dump STREAM                 each message: {"seq","subject","msg_id","data",
@@ -85,6 +86,12 @@ static int cmd_consumer_delete(jsCtx *js, const char *stream, const char *durabl
   jsErrCode jerr = 0;
   natsStatus s = js_DeleteConsumer(js, stream, durable, NULL, &jerr);
   return s == NATS_OK ? 0 : die("consumer delete", s, jerr);
+}
+
+static int cmd_stream_delete(jsCtx *js, const char *stream) {
+  jsErrCode jerr = 0;
+  natsStatus s = js_DeleteStream(js, stream, NULL, &jerr);
+  return s == NATS_OK ? 0 : die("stream delete", s, jerr);
 }
 
 static int cmd_consumer_add(jsCtx *js, const char *stream, const char *durable) {
@@ -178,7 +185,7 @@ static int cmd_pub(jsCtx *js, const char *subject, const char *prefix) {
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: natstool URL stream|stream-add|consumer|consumer-add|consumer-delete|dump|pub ...\n");
+    fprintf(stderr, "usage: natstool URL stream|stream-add|stream-delete|consumer|consumer-add|consumer-delete|dump|pub ...\n");
     return 2;
   }
   natsConnection *nc = NULL;
@@ -199,6 +206,7 @@ int main(int argc, char **argv) {
   else if (strcmp(c, "consumer") == 0 && argc == 5) rc = cmd_consumer(js, argv[3], argv[4]);
   else if (strcmp(c, "consumer-delete") == 0 && argc == 5)
     rc = cmd_consumer_delete(js, argv[3], argv[4]);
+  else if (strcmp(c, "stream-delete") == 0 && argc == 4) rc = cmd_stream_delete(js, argv[3]);
   else if (strcmp(c, "consumer-add") == 0 && argc == 5)
     rc = cmd_consumer_add(js, argv[3], argv[4]);
   else if (strcmp(c, "dump") == 0 && argc == 4) rc = cmd_dump(js, argv[3]);

@@ -3,7 +3,9 @@
 # entries as `vigil ingest` would the same lines; rejected messages are
 # acknowledged, kept with their origin and republished to the dead-letter
 # subject; a consumer deleted on the server is made again and nothing is
-# stored twice; messages delivered again are recognised.
+# stored twice; messages delivered again are recognised; a consumer made
+# for another partition is not read; a stream made anew is read from its
+# first message; settings that cannot work are refused.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 need curl
@@ -49,6 +51,38 @@ alerts_of() {
              (select e.text from alert_entries ae join entries e on e.id = ae.entry_id
               where ae.alert_id = a.id order by e.text)) from alerts a" | sort
 }
+
+# ---- settings that cannot work are refused, naming the setting ----
+
+# refused NAME CONFIG MESSAGE: `vigil config --check` refuses CONFIG, saying MESSAGE.
+refused() {
+  printf '%s\n' "$2" >"$T/refused.conf"
+  _out=$("$VIGIL" config --check "$T/refused.conf" 2>&1)
+  _rc=$?
+  like "$1: refused ($_rc), saying why" "$_rc: $_out" "^[1-9][0-9]*: .*$3"
+}
+refused "a dead-letter subject inside the stream's subjects" \
+  'nats_dead_letter = "vigil.entries.rejects"' \
+  "nats_dead_letter 'vigil.entries.rejects' is a subject of the stream of entries \\(nats_subjects 'vigil.entries.>'\\)"
+refused "a dead-letter subject with a wildcard" 'nats = { dead_letter = "rejects.*" }' \
+  "nats_dead_letter 'rejects.\\*' is no subject one can publish to"
+refused "a stream name with a dot" 'nats_stream = "A.B"' "nats_stream 'A.B' is no JetStream stream name"
+refused "an empty stream name" 'nats_stream = ""' "nats_stream '' is no JetStream stream name"
+refused "a consumer name with a space" 'nats_durable = "my consumer"' \
+  "nats_durable 'my consumer' is no consumer name"
+refused "a server address that is none" 'nats_url = "not a server"' \
+  "nats_url 'not a server' is no list of NATS servers"
+refused "a port out of range" 'nats_url = "nats://127.0.0.1:99999"' "is no list of NATS servers"
+refused "no subject for the stream" 'nats_subjects = {}' "nats_subjects"
+refused "a subject with an empty token" 'nats_subjects = { "vigil..x" }' \
+  "nats_subjects: 'vigil..x' is no subject"
+printf 'nats_partition = 1\nnats_partitions = 2\n' >"$T/flat.conf"
+check "a partition given as a number, flat, is taken as in the nats table" \
+  "$VIGIL" config --check "$T/flat.conf"
+printf 'nats = { url = "nats://a.example:4222,tls://b.example", dead_letter = "vigil.rejects" }\n' \
+  >"$T/good.conf"
+check "servers listed and a dead-letter subject outside the stream are taken" \
+  "$VIGIL" config --check "$T/good.conf"
 
 start_nats || exit 1
 check "the stream of entries is made" "$NATSTOOL" "$NATS_URL" stream-add VIGIL_ENTRIES 'vigil.entries.>'
@@ -146,7 +180,7 @@ cp "$T/vigil.conf" "$T/vigil.conf.orig"
 echo 'nats_durable = "another"' >>"$T/vigil.conf"
 kill -HUP "$DPID"
 check "a reload says the JetStream settings change only on restart" \
-  wait_running 60 grep -q "reload: 'nats_durable' changes only on restart; still vigil" "$DLOG"
+  wait_running 60 grep -q "reload: 'nats_durable' changes only on restart; still '' (the default)" "$DLOG"
 cp "$T/vigil.conf.orig" "$T/vigil.conf"
 stop_daemon
 is "the daemon stops cleanly" "$DRC" 0
@@ -178,17 +212,56 @@ is "the daemon stops cleanly" "$DRC" 0
 # vigil.entries.1: the lines with malformed ones among them.
 DB=$T/part1.db
 cat >"$T/part1.conf" <<'EOF2'
-nats = { partition = 1, partitions = 2, durable = "part1" }
+nats = { partition = 1, partitions = 2 }
 EOF2
 start_daemon --config "$T/part1.conf" --rules "$RULES" --nats "$NATS_URL" || exit 1
-check "a daemon of partition 1 makes its consumer on vigil.entries.1" \
-  wait_running 60 grep -q 'made consumer part1 of stream VIGIL_ENTRIES on vigil.entries.1' "$DLOG"
+check "a daemon of partition 1 makes its own consumer, vigil-p1, on vigil.entries.1" \
+  wait_running 60 grep -q 'made consumer vigil-p1 of stream VIGIL_ENTRIES on vigil.entries.1' "$DLOG"
 check "... takes the messages published there" wait_running 120 rows_are 5
 check "... and acknowledges them" wait_running 120 sh -c \
-  "'$NATSTOOL' '$NATS_URL' consumer VIGIL_ENTRIES part1 | grep -q '\"num_ack_pending\":0'"
+  "'$NATSTOOL' '$NATS_URL' consumer VIGIL_ENTRIES vigil-p1 | grep -q '\"num_ack_pending\":0'"
 is "... storing their good lines and nothing else" \
   "$(sq "select group_concat(text, '|') from (select text from entries order by text)")" \
   "a good line before the bad ones|a second good line|a third good line"
+stop_daemon
+is "the daemon stops cleanly" "$DRC" 0
+
+# ---- a consumer made for another partition is not taken ----
+
+# Named alike by mistake, the consumer `vigil` (every subject) is not the
+# one partition 0 should read: the daemon says so and takes nothing.
+DB=$T/part0.db
+cat >"$T/part0.conf" <<'EOF2'
+nats = { partition = 0, partitions = 2, durable = "vigil" }
+EOF2
+start_daemon --config "$T/part0.conf" --rules "$RULES" --nats "$NATS_URL" || exit 1
+check "a daemon of partition 0 refuses the consumer that takes every subject" \
+  wait_running 60 grep -q "consumer vigil of stream VIGIL_ENTRIES takes 'every subject', not 'vigil.entries.0' as configured" "$DLOG"
+is "... and stores nothing through it" "$(sq 'select count(*) from nats_msgs')" 0
+stop_daemon
+is "the daemon stops cleanly" "$DRC" 0
+
+# ---- the stream deleted and made again ----
+
+# A stream made anew numbers from 1 again: its messages are not taken for
+# those of the one before, which stay recorded under another name.
+DB=$T/vigil.db
+before=$(sq "select count(*) from nats_msgs where stream = 'VIGIL_ENTRIES'")
+check "the stream of entries is deleted" "$NATSTOOL" "$NATS_URL" stream-delete VIGIL_ENTRIES
+check "... and made again" "$NATSTOOL" "$NATS_URL" stream-add VIGIL_ENTRIES 'vigil.entries.>'
+printf '%s\n' 'Mar. 1, 2024: first line of the stream made anew' \
+  'Mar. 2, 2024: second line of the stream made anew' \
+  'Mar. 3, 2024: third line of the stream made anew' >"$T/anew.txt"
+check "three lines are published to it" sh -c "'$NATSTOOL' '$NATS_URL' pub vigil.entries.0 < '$T/anew.txt'"
+start_daemon --config "$T/vigil.conf" --rules "$RULES" --nats "$NATS_URL" || exit 1
+check "the daemon says the stream was made anew" \
+  wait_running 60 grep -q 'stream VIGIL_ENTRIES was made anew' "$DLOG"
+new_rows() { [ "$(sq "select count(*) from nats_msgs where stream = 'VIGIL_ENTRIES'")" = 3 ]; }
+check "its three messages are taken, from seq 1" wait_running 120 new_rows
+check "... and acknowledged" wait_running 120 settled
+is "... each stored as an entry" "$(sq "select count(*) from entries where text like '%made anew'")" 3
+is "the messages of the stream before stay recorded, apart" \
+  "$(sq "select count(*) from nats_msgs where stream like 'VIGIL_ENTRIES@%'")" "$before"
 stop_daemon
 is "the daemon stops cleanly" "$DRC" 0
 stop_nats

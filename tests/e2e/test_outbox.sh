@@ -259,6 +259,23 @@ EOF2
 is "nats = true without nats_url: refused" "$?" 3
 like "... saying why" "$(cat "$T/bad.err")" "sink 'js': nats = true needs the nats_url setting"
 check_sanitizers "no sanitizer report from the one-shot command" "$T/ingest.err"
+
+# A one-shot command whose JetStream server is frozen (SIGSTOP: it takes
+# connections and answers nothing) waits for it once, not once an alert:
+# the deliveries behind the first fail at once and stay in the outbox.
+printf 'alerts_file = ""\nsinks = { js = { nats = "%s", default = true } }\n' "$NATS_URL" \
+  >"$T/frozen.conf"
+lines 150 9000 >"$T/frozen.txt"
+kill -STOP "$NATS_PID"
+timeout 240 "$VIGIL" ingest --db "$T/frozen.db" --rules "$T/rules" --config "$T/frozen.conf" \
+  "$T/frozen.txt" >/dev/null 2>"$T/frozen.err"
+frc=$?
+kill -CONT "$NATS_PID"
+is "with the server frozen, the one-shot ends by itself (150 alerts, not 150 waits)" "$frc" 0
+is "... its 150 deliveries stay in the outbox for the daemon" \
+  "$(sq "$T/frozen.db" "select count(*) from outbox where sink = 'js'")" 150
+like "... and it says so" "$(cat "$T/frozen.err")" "150 alert deliveries are left in the outbox"
+check_sanitizers "no sanitizer report from it" "$T/frozen.err"
 stop_nats
 
 done_testing

@@ -6,6 +6,9 @@
 # full, never one line per alert, and the outbox holds a row for each of the
 # 500. Once let go the command delivers every one of them, each once, the
 # outbox empties, and new alerts are delivered too.
+# A command that hangs holds up its own sink only: another sink's deliveries
+# go through beside it; stopping the daemon while commands run ends cleanly,
+# and what they did not deliver stays in the outbox for the next start.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -55,5 +58,31 @@ is "after the drain new alerts are taken" "$(count_matching '^ok ' "$T/after")" 
 check "... and delivered" wait_running 60 sh -c "[ \"\$(wc -l <'$T/delivered')\" -eq 503 ]"
 stop_daemon TERM
 is "SIGTERM: exit status 0" "$DRC" 0
+
+# ---- one hanging sink, one quick one ----
+cat >"$T/two.conf" <<EOF
+alerts_file = ""
+sinks = {
+  hang = { command = { "/bin/sh", "-c", 'echo started >>"\$0"; while [ ! -e "\$1" ]; do sleep 0.1; done',
+                       "$T/hang-started", "$T/hang-release" },
+           timeout_ms = 600000, retries = 0, default = true },
+  quick = { command = { "/bin/sh", "-c", 'cat >>"\$0"', "$T/quick" }, default = true },
+}
+EOF
+DB=$T/two.db
+start_daemon --rules "$T/rules" --config "$T/two.conf" || done_testing
+awk 'BEGIN { for (i = 1; i <= 40; i++) printf "2023-07-%02d: line %d for two sinks\n", i % 28 + 1, i }' |
+  send_unix >"$T/two-replies"
+is "40 lines taken" "$(count_matching '^ok [0-9]+$' "$T/two-replies")" 40
+check "with 'hang' stuck, 'quick' still delivers all 40 alerts" \
+  wait_running 120 sh -c "[ \"\$(wc -l <'$T/quick' 2>/dev/null)\" -ge 40 ]"
+check "... while 'hang' has commands running" \
+  wait_running 60 sh -c "[ \"\$(wc -l <'$T/hang-started' 2>/dev/null)\" -ge 1 ]"
+is "... and 'hang' delivered none" "$(sq "$T/two.db" "select count(*) from outbox where sink = 'hang'")" 40
+stop_daemon TERM
+is "stopped with commands running: exit status 0" "$DRC" 0
+is "... what they had not delivered stays in the outbox" \
+  "$(sq "$T/two.db" "select count(*) from outbox where sink = 'hang'")" 40
+is "... and nothing for 'quick'" "$(sq "$T/two.db" "select count(*) from outbox where sink = 'quick'")" 0
 
 done_testing

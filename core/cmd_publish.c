@@ -32,10 +32,10 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define IN_FLIGHT 4096        /* messages published and not yet acknowledged, at most */
-#define STALL_MS 30000        /* how long a publish waits for room among them */
-#define COMPLETE_MS 60000     /* how long the end waits for the last acks */
-#define SAY_FAILURES 10       /* refused messages said one by one, at most */
+#define IN_FLIGHT 4096    /* messages published and not yet acknowledged, at most */
+#define STALL_MS 30000    /* how long a publish waits for room among them */
+#define COMPLETE_MS 60000 /* how long the end waits for the last acks */
+#define SAY_FAILURES 10   /* refused messages said one by one, at most */
 
 static const char help[] =
     "usage: vigil publish [--nats URL] [--partition-by FIELD --partitions N] [--no-msg-id]\n"
@@ -85,8 +85,8 @@ typedef struct {
   const atomic_int *stop; /* a signal came */
   acks acks;
   uint64_t rejected, sent;
-  int failed;             /* a publish call failed: the rest is not sent */
-  char why[768];          /* what the failed call said */
+  int failed;    /* a publish call failed: the rest is not sent */
+  char why[768]; /* what the failed call said */
 } run;
 
 /* Called by libnats for each message JetStream acknowledged or refused. */
@@ -103,8 +103,7 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
       vg_cli_eprintf("vigil publish: the stream refused a message to %s%s%s: %s (JetStream error"
                      " %d)\n",
                      natsMsg_GetSubject(msg), id ? " with Nats-Msg-Id " : "", id ? id : "",
-                     pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err),
-                     (int)pae->ErrCode);
+                     pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err), (int)pae->ErrCode);
     }
   }
   natsMsg_Destroy(msg);
@@ -164,8 +163,11 @@ static uint64_t bytes_left(int fd) {
 /* Publishes the lines of fd (name for messages). 0; -1 when the file could
  * not be read to its end or a publish failed (said). */
 static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
-  vg_reader_opts ro = {.format = cfg->format, .source = VG_BUS_SOURCE, .origin = name,
-                       .max_line = cfg->max_line, .stop = x->stop};
+  vg_reader_opts ro = {.format = cfg->format,
+                       .source = VG_BUS_SOURCE,
+                       .origin = name,
+                       .max_line = cfg->max_line,
+                       .stop = x->stop};
   vg_progress pr;
   vg_progress_init(&pr, name, "lines", bytes_left(fd), vg_cli.quiet || vg_cli.json);
   vg_reader *r = vg_reader_start(fd, &ro);
@@ -202,8 +204,7 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
   vg_reader_stop(r);
   vg_progress_clear(&pr);
   if (x->failed) {
-    vg_cli_eprintf("vigil publish: %s: at line %llu: %s\n", name, (unsigned long long)line,
-                   x->why);
+    vg_cli_eprintf("vigil publish: %s: at line %llu: %s\n", name, (unsigned long long)line, x->why);
     rc = -1;
   }
   return rc;
@@ -234,8 +235,8 @@ static void wait_acks(run *x) {
 }
 
 static void summary(run *x, int files, const char *signal) {
-  unsigned long long pub = atomic_load(&x->acks.published),
-                     dup = atomic_load(&x->acks.duplicates), bad = atomic_load(&x->acks.failed);
+  unsigned long long pub = atomic_load(&x->acks.published), dup = atomic_load(&x->acks.duplicates),
+                     bad = atomic_load(&x->acks.failed);
   if (vg_cli.json) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "summary");
@@ -280,7 +281,10 @@ int vg_cmd_publish(int argc, char **argv) {
     case OPT_PARTS: parts = optarg; break;
     case OPT_NO_ID: msg_id = 0; break;
     case 'h': fputs(help, stdout); goto done;
-    default: fputs(help, stderr); status = VG_EXIT_USAGE; goto done;
+    default:
+      fputs(help, stderr);
+      status = VG_EXIT_USAGE;
+      goto done;
     }
   }
   vg_config_resolve(&cfg);
@@ -298,20 +302,24 @@ int vg_cmd_publish(int argc, char **argv) {
     n = strtoul(parts, &end, 10);
     if (errno || *end || !parts[0] || parts[0] == '-' || n < 1 || n > 1000000) {
       vg_cli_eprintf("vigil publish: --partitions must be a whole number from 1 to 1000000,"
-                     " not '%s'\n", parts);
+                     " not '%s'\n",
+                     parts);
       status = VG_EXIT_USAGE;
       goto done;
     }
   }
   if (field && !vg_entry_field_name_ok(field)) {
     vg_cli_eprintf("vigil publish: --partition-by '%s' names no field: source, or a member of"
-                   " the JSON record other than date and text\n", field);
+                   " the JSON record other than date and text\n",
+                   field);
     status = VG_EXIT_USAGE;
     goto done;
   }
   if (n > 1 && !field) {
-    fprintf(stderr, "vigil publish: %lu partitions, but no --partition-by FIELD to choose one"
-                    " (nor nats_partition_by)\n", n);
+    fprintf(stderr,
+            "vigil publish: %lu partitions, but no --partition-by FIELD to choose one"
+            " (nor nats_partition_by)\n",
+            n);
     status = VG_EXIT_USAGE;
     goto done;
   }

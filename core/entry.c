@@ -509,7 +509,8 @@ int vg_entry_field_name_ok(const char *name) {
 static long field_copy(const char *s, size_t n, char out[VG_FIELD_MAX]) {
   if (n > VG_FIELD_MAX - 1) {
     n = VG_FIELD_MAX - 1;
-    while (n && ((unsigned char)s[n] & 0xC0) == 0x80) n--; /* s[n] continues a character */
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+      n--; /* s[n] continues a character */
   }
   memcpy(out, s, n);
   out[n] = '\0';

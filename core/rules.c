@@ -283,16 +283,20 @@ static int declare(lua_State *L) {
   }
   int tb = lua_getfield(L, 1, "by");
   if (tb != LUA_TNIL && tb != LUA_TFUNCTION && tb != LUA_TSTRING)
-    return luaL_error(L, "%s '%s': 'by' must name a field of the entry (\"source\", or a member"
-                         " of its JSON record) or be a function of the entry giving its key",
+    return luaL_error(L,
+                      "%s '%s': 'by' must name a field of the entry (\"source\", or a member"
+                      " of its JSON record) or be a function of the entry giving its key",
                       what, name);
   if (tb == LUA_TSTRING && !vg_entry_field_name_ok(lua_tostring(L, -1)))
-    return luaL_error(L, "%s '%s': 'by' names no field: \"%s\" (\"source\", or a member of the"
-                         " JSON record other than date and text)",
+    return luaL_error(L,
+                      "%s '%s': 'by' names no field: \"%s\" (\"source\", or a member of the"
+                      " JSON record other than date and text)",
                       what, name, lua_tostring(L, -1));
   if (kind == RK_FIRST && tb == LUA_TNIL)
-    return luaL_error(L, "first '%s' needs 'by', a field or a function of the entry giving the"
-                         " value to watch", name);
+    return luaL_error(L,
+                      "first '%s' needs 'by', a field or a function of the entry giving the"
+                      " value to watch",
+                      name);
   lua_pop(L, 1);
   int32_t within = kind == RK_RULE || kind == RK_FIRST ? 0 : days_field(L, name, "within", 0, 0, 1);
   int32_t min_gap = days_field(L, name, "min_gap", 0, 0, 0);

@@ -11,8 +11,8 @@
  *
  * Covers sequence (window bounds, same day, step order, one alert per last
  * step naming every first step, late first steps, replays, per_pair,
- * min_gap, by (a function, or a field by name), month-precision dates, three steps, two steps of one kind on
- * one day), threshold (count, window, a later window, quiet, a dense day:
+ * min_gap, by (a function, or a field by name), month-precision dates,
+ * three steps, two steps of one kind on one day), threshold (count, window, a later window, quiet, a dense day:
  * one alert with the true count, a bounded list and one alert call an
  * entry), absence (answered in time, fired once at the watermark, order
  * within a batch, lateness, the wall clock), first (one per value, moved to

@@ -21,6 +21,9 @@
 #define VG_BUS_ENTRIES_PREFIX "vigil.entries"
 #define VG_BUS_ALERTS_STREAM "VIGIL_ALERTS"
 #define VG_BUS_ALERTS_PREFIX "vigil.alerts"
+/* The source of an entry of the stream whose line names none (a
+ * chronology line, a JSON record without "source"). */
+#define VG_BUS_SOURCE "nats"
 /* How long JetStream remembers a Nats-Msg-Id to drop a second publish. */
 #define VG_BUS_DUPLICATE_WINDOW_MS (24LL * 3600 * 1000)
 

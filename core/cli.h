@@ -173,6 +173,7 @@ int vg_cli_feeds(vg_store *st, const vg_feed_conf *feeds, size_t n, int all, vg_
 int vg_cli_json_line(struct cJSON *o);
 
 int vg_cmd_ingest(int argc, char **argv);
+int vg_cmd_publish(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);
 int vg_cmd_replay(int argc, char **argv);

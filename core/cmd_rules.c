@@ -197,6 +197,33 @@ static void say_hidden(const rule_set *rs) {
             rs->cmd, rs->hidden, rs->hidden == 1 ? "" : "s", rs->cmd);
 }
 
+/* What partition_warning needs. */
+typedef struct {
+  const rule_set *rs;
+  const char *partition; /* nats_partition */
+} partition_ctx;
+
+/* A correlation rule of a named file that does not group by the field the
+ * configured partition is keyed by: FILE:LINE: warning: ... on standard
+ * error, or with --json {"type":"warning", file, line, rule, message}. */
+static void partition_warning(void *ud, const char *rule, const char *file, int line,
+                              const char *why) {
+  const partition_ctx *p = ud;
+  if (!named(p->rs, file)) return;
+  if (!vg_cli.json) {
+    vg_cli_eprintf("%s:%d: warning: partition %s: rule '%s' %s\n", file, line, p->partition, rule,
+                   why);
+    return;
+  }
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "type", "warning");
+  cJSON_AddStringToObject(o, "file", file);
+  cJSON_AddNumberToObject(o, "line", line);
+  cJSON_AddStringToObject(o, "rule", rule);
+  cJSON_AddStringToObject(o, "message", why);
+  vg_cli_json_line(o);
+}
+
 static const char check_help[] =
     "usage: vigil check [--rules PATH]... [PATH...]\n"
     "Loads rule files in a sandbox and reports each error as FILE:LINE: message.\n"
@@ -206,11 +233,15 @@ static const char check_help[] =
     "they are loaded too, so that its `after` names and a rule name it repeats are seen\n"
     "as the daemon would see them, but only the errors, rules and test cases of the\n"
     "files named count. To check a directory alone, give it as --rules PATH.\n"
+    "When the configuration sets nats_partition (the daemon consumes one partition of\n"
+    "the stream), each correlation rule that does not group by nats_partition_by\n"
+    "(by = \"FIELD\") is warned of as FILE:LINE: warning: ...; warnings do not count\n"
+    "as errors.\n"
     "Prints 'PATHS: N rules, N test cases, N errors'. Exit status 0, 1 on any error,\n"
     "2 when a path cannot be read, 3 when the rule engine cannot start.\n"
     "  --json   one JSON object a line: each error {\"type\":\"error\", file, line (when\n"
     "           it has one), message}, then {\"type\":\"summary\", paths, rules, tests,\n"
-    "           errors}\n";
+    "           errors}; each warning {\"type\":\"warning\", file, line, rule, message}\n";
 
 int vg_cmd_check(int argc, char **argv) {
   vg_config cfg;
@@ -233,6 +264,10 @@ int vg_cmd_check(int argc, char **argv) {
     for (size_t i = 0; i < vg_rules_test_count(r); i++)
       ntests += named(&rs, vg_rules_test_file(r, i));
     say_hidden(&rs);
+    if (vg_config_partition(&cfg) >= 0) {
+      partition_ctx p = {&rs, cfg.nats_partition};
+      vg_rules_partition_check(r, cfg.nats_partition_by, partition_warning, &p);
+    }
     if (vg_cli.json) {
       cJSON *o = cJSON_CreateObject();
       cJSON_AddStringToObject(o, "type", "summary");

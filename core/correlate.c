@@ -40,7 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KEY_MAX 256
+#define KEY_MAX VG_FIELD_MAX
 #define CANDIDATES_MAX 1000 /* marks looked at per step and look-up */
 #define NAMED_MAX 100       /* entries one alert names at most */
 #define SPAN_SLACK 366      /* the longest span a date may have (a year), in days */
@@ -112,11 +112,13 @@ static int reports_of(vg_store *st, const rule *ru, int step, const char *key, c
   return 0;
 }
 
-/* The key of the entry: by(e) as text, "" for a rule without `by`. Returns
- * 1, 0 when by(e) is nil (the rule does not apply), -1 when it failed. */
+/* The key of the entry: by(e) as text, or the text of the field `by`
+ * names, "" for a rule without `by`. Returns 1, 0 when by(e) is nil or the
+ * entry has no such field (the rule does not apply), -1 when it failed. */
 static int key_of(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx, char *key) {
   lua_State *L = r->sb->L;
   key[0] = '\0';
+  if (ru->by_field) return vg_entry_field_text(e->source, e->fields, ru->by_field, key) >= 0;
   if (ru->by == LUA_NOREF) return 1;
   lua_rawgeti(L, LUA_REGISTRYINDEX, ru->by);
   lua_pushvalue(L, entry_idx);

@@ -300,6 +300,11 @@ void vg_source_nats_stop(server *srv);
 /* Closes the connection and frees what the source keeps; after the loop
  * has ended. */
 void vg_source_nats_free(void);
+/* When the daemon consumes one partition (nats_url and nats_partition
+ * set), warns in the log of each correlation rule of srv->rules that does
+ * not group by nats_partition_by (vg_rules_partition_check): at the start
+ * and after each reload. */
+void vg_source_nats_check_rules(server *srv);
 
 /* source_spool.c */
 int vg_source_spool_start(server *srv);

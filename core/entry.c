@@ -499,3 +499,40 @@ void vg_entry_clear(vg_entry *e) {
   e->owned = NULL;
   e->fields = NULL;
 }
+
+int vg_entry_field_name_ok(const char *name) {
+  return name && name[0] && strcmp(name, "date") != 0 && strcmp(name, "text") != 0;
+}
+
+/* Copies s[0..n) into out, cut to VG_FIELD_MAX - 1 bytes between two
+ * characters; returns the length kept. */
+static long field_copy(const char *s, size_t n, char out[VG_FIELD_MAX]) {
+  if (n > VG_FIELD_MAX - 1) {
+    n = VG_FIELD_MAX - 1;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+      n--; /* s[n] continues a character */
+  }
+  memcpy(out, s, n);
+  out[n] = '\0';
+  return (long)n;
+}
+
+long vg_entry_field_text(const char *source, const char *fields, const char *name,
+                         char out[VG_FIELD_MAX]) {
+  out[0] = '\0';
+  if (!vg_entry_field_name_ok(name)) return -1;
+  if (strcmp(name, "source") == 0) return source ? field_copy(source, strlen(source), out) : -1;
+  if (!fields) return -1;
+  cJSON *obj = cJSON_Parse(fields);
+  cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
+  long n = -1;
+  if (cJSON_IsString(m)) {
+    n = field_copy(m->valuestring, strlen(m->valuestring), out);
+  } else if (m && !cJSON_IsNull(m)) {
+    char *t = cJSON_PrintUnformatted(m);
+    if (t) n = field_copy(t, strlen(t), out);
+    free(t);
+  }
+  cJSON_Delete(obj);
+  return n;
+}

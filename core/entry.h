@@ -72,6 +72,26 @@ double vg_text_similarity(const char *a, size_t alen, const char *b, size_t blen
 size_t vg_text_words(const char *text, size_t len, uint64_t *v);
 double vg_words_similarity(const uint64_t *a, size_t na, const uint64_t *b, size_t nb);
 
+/* Longest field text vg_entry_field_text gives, with its NUL: the same cap
+ * as a correlation key's. */
+#define VG_FIELD_MAX 256
+
+/* The text of the field `name` of a parsed entry, as a correlation rule's
+ * `by = "NAME"` and `vigil publish --partition-by NAME` read it, so that
+ * both agree: "source" names the entry's source (`source`: its "source"
+ * member, or the default source of its input); any other name a top-level
+ * member of its JSON record other than date, text and source (`fields`, as
+ * vg_entry_parse keeps them; NULL for none). A string member gives its
+ * text; a number, true, false, an array or an object gives its compact JSON
+ * text (as cJSON prints it); null counts as absent. "date" and "text" are no
+ * fields. Writes the text into out (VG_FIELD_MAX bytes), cut to
+ * VG_FIELD_MAX - 1 bytes at a character boundary, and returns its length
+ * there; -1 when the entry has no such field (out is then ""). */
+long vg_entry_field_text(const char *source, const char *fields, const char *name,
+                         char out[VG_FIELD_MAX]);
+/* Whether name can name a field at all: not empty, not "date" nor "text". */
+int vg_entry_field_name_ok(const char *name);
+
 /* Checks that s[0..n) is UTF-8 without NUL bytes. Returns -1 when it is, or
  * the offset of the first bad byte. */
 long vg_utf8_check(const char *s, size_t n);

@@ -12,6 +12,7 @@ static const struct {
 } commands[] = {
     {"run", vg_cmd_run, "run the daemon: sockets, spool, feeds, rules, digests"},
     {"ingest", vg_cmd_ingest, "store the entries of files or standard input"},
+    {"publish", vg_cmd_publish, "publish the lines of files to the JetStream stream of entries"},
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"show", vg_cmd_show, "show entries in full by id: tags, alerts, updates"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},

@@ -127,6 +127,7 @@ static void free_rule(rule *ru, lua_State *L) {
   free(ru->step_tags);
   free(ru->steps);
   free(ru->name);
+  free(ru->by_field);
   free(ru->file);
   for (size_t i = 0; i < ru->nafter; i++) free(ru->after[i]);
   free(ru->after);
@@ -281,10 +282,21 @@ static int declare(lua_State *L) {
     lua_pop(L, 1);
   }
   int tb = lua_getfield(L, 1, "by");
-  if (tb != LUA_TNIL && tb != LUA_TFUNCTION)
-    return luaL_error(L, "%s '%s': 'by' must be a function of the entry giving its key", what, name);
+  if (tb != LUA_TNIL && tb != LUA_TFUNCTION && tb != LUA_TSTRING)
+    return luaL_error(L,
+                      "%s '%s': 'by' must name a field of the entry (\"source\", or a member"
+                      " of its JSON record) or be a function of the entry giving its key",
+                      what, name);
+  if (tb == LUA_TSTRING && !vg_entry_field_name_ok(lua_tostring(L, -1)))
+    return luaL_error(L,
+                      "%s '%s': 'by' names no field: \"%s\" (\"source\", or a member of the"
+                      " JSON record other than date and text)",
+                      what, name, lua_tostring(L, -1));
   if (kind == RK_FIRST && tb == LUA_TNIL)
-    return luaL_error(L, "first '%s' needs 'by', a function of the entry giving the value to watch", name);
+    return luaL_error(L,
+                      "first '%s' needs 'by', a field or a function of the entry giving the"
+                      " value to watch",
+                      name);
   lua_pop(L, 1);
   int32_t within = kind == RK_RULE || kind == RK_FIRST ? 0 : days_field(L, name, "within", 0, 0, 1);
   int32_t min_gap = days_field(L, name, "min_gap", 0, 0, 0);
@@ -355,7 +367,11 @@ static int declare(lua_State *L) {
   ru->when = field_ref(L, "when");
   ru->tags = field_ref(L, "tags");
   ru->alert = field_ref(L, "alert");
-  ru->by = field_ref(L, "by");
+  if (lua_getfield(L, 1, "by") == LUA_TSTRING) {
+    if (!(ru->by_field = strdup(lua_tostring(L, -1)))) return luaL_error(L, "out of memory");
+  }
+  lua_pop(L, 1);
+  if (!ru->by_field) ru->by = field_ref(L, "by");
   if (kind == RK_THRESHOLD || kind == RK_FIRST) {
     if (lua_getfield(L, 1, "match") == LUA_TFUNCTION) {
       ru->steps = malloc(sizeof *ru->steps);
@@ -988,6 +1004,40 @@ const char *vg_rules_rule_file(const vg_rules *r, size_t i) {
 
 const char *vg_rules_test_file(const vg_rules *r, size_t i) {
   return r && i < r->ntests ? r->tests[i].file : NULL;
+}
+
+size_t vg_rules_partition_check(const vg_rules *r, const char *partition_by,
+                                vg_rules_partition_fn say, void *ud) {
+  size_t n = 0;
+  const char *by = partition_by ? partition_by : "";
+  for (size_t i = 0; r && i < r->n; i++) {
+    const rule *ru = &r->v[i];
+    char why[512];
+    if (ru->kind == RK_RULE) continue;
+    if (ru->by_field && by[0] && strcmp(ru->by_field, by) == 0) continue;
+    if (ru->by_field && by[0])
+      snprintf(why, sizeof why,
+               "groups by \"%s\", not by \"%s\" the entries are partitioned by: entries of"
+               " one key in other partitions are not seen together",
+               ru->by_field, by);
+    else if (ru->by_field)
+      snprintf(why, sizeof why,
+               "groups by \"%s\", but nats_partition_by names no field: nothing says the"
+               " entries of one key come to this partition",
+               ru->by_field);
+    else if (ru->by != LUA_NOREF)
+      snprintf(why, sizeof why,
+               "groups by a function, which cannot be checked against the partitions%s%s%s:"
+               " write by = \"FIELD\" to group by a field",
+               by[0] ? " (by \"" : "", by, by[0] ? "\")" : "");
+    else
+      snprintf(why, sizeof why,
+               "has no 'by': it correlates across all entries, but this daemon sees one"
+               " partition of them");
+    say(ud, ru->name, ru->file, ru->line, why);
+    n++;
+  }
+  return n;
 }
 
 int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out) {

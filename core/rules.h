@@ -164,6 +164,21 @@ typedef struct {
 /* Fills *out for rule i; 0, or -1 past the last. */
 int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out);
 
+/* Checks the correlation rules (sequence, threshold, absence, first) of r
+ * against the field the entries are partitioned by (`partition_by`, as
+ * nats_partition_by names it; "" when none is named): a daemon that
+ * consumes one partition sees only the entries of that partition, so a
+ * correlation gives what one daemon over every entry would give only when
+ * it groups by that same field. Calls say(ud, rule, file, line, why) for each
+ * rule that does not: one whose `by` names another field, one whose `by` is
+ * a function (which cannot be checked), one without `by` (it correlates
+ * across all entries). The daemon logs them; `vigil check` prints them.
+ * Returns how many it found. */
+typedef void (*vg_rules_partition_fn)(void *ud, const char *rule, const char *file, int line,
+                                      const char *why);
+size_t vg_rules_partition_check(const vg_rules *r, const char *partition_by,
+                                vg_rules_partition_fn say, void *ud);
+
 /* The file a rule was declared in, or NULL for an unknown rule. */
 const char *vg_rules_file_of(const vg_rules *r, const char *rule);
 

@@ -19,6 +19,7 @@ typedef struct {
   int tags;           /* the tags (list or function), */
   int alert;          /* the alert (function or table), */
   int by;             /* the key function of a correlation */
+  char *by_field;     /* or the field whose text is its key (vg_entry_field_text), or NULL */
   int *steps;         /* refs of a correlation's step predicates, in order */
   char ***step_tags;  /* per step, NULL or the tags of a tagged"..." step (NULL-ended):
                        * any of them on the entry is a match, seen without a call */

@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NATS_SOURCE "nats"
 #define FETCH_MS 1000     /* how long one fetch waits for messages: a stop is seen within it */
 #define ACK_WAIT_S 30     /* how long JetStream waits for an ack before it delivers again */
 #define RETRY_MIN_MS 250  /* the first wait after a failure, doubled each time */
@@ -405,6 +404,18 @@ static char *filter_of(const vg_config *c) {
   return strdup(buf);
 }
 
+static void warn_partition(void *ud, const char *rule, const char *file, int line,
+                           const char *why) {
+  const vg_config *c = ud;
+  vg_warn("nats: partition %s: rule '%s' (%s:%d) %s", c->nats_partition, rule, file, line, why);
+}
+
+void vg_source_nats_check_rules(server *srv) {
+  const vg_config *c = &srv->cfg;
+  if (!c->nats_url || !c->nats_url[0] || vg_config_partition(c) < 0) return;
+  vg_rules_partition_check(srv->rules, c->nats_partition_by, warn_partition, (void *)c);
+}
+
 int vg_source_nats_start(server *srv) {
   const vg_config *c = &srv->cfg;
   if (!c->nats_url || !c->nats_url[0]) return 0;
@@ -451,6 +462,7 @@ int vg_source_nats_start(server *srv) {
     return -1;
   }
   ns.have_thread = 1;
+  vg_source_nats_check_rules(srv);
   vg_metrics_nats_declare();
   vg_info("nats: ingesting stream %s from %s through consumer %s%s%s (%llu messages stored"
           " before)",
@@ -524,7 +536,7 @@ static int store_one(server *srv, vg_batch *t, nmsg *m) {
     flags = VG_LINE_TOO_LONG;
     len = srv->js.max_line;
   }
-  vg_line line = {data,  len, total, m->seq, flags, srv->js.format, NATS_SOURCE, srv->js.max_line,
+  vg_line line = {data,  len, total, m->seq, flags, srv->js.format, VG_BUS_SOURCE, srv->js.max_line,
                   origin};
   vg_result res = {.status = VG_REJECTED};
   const char *nl = memchr(data, '\n', len);

@@ -194,7 +194,10 @@ static void no_news(server *srv) { (void)srv; }
  * SIGHUP asked for it, the reload the manager was told of is done (a job
  * taken before the SIGHUP, for an edited file, does not count). */
 static void reloaded(server *srv) {
-  if (!outcome.failed) vg_api_rules_loaded(srv, srv->rules);
+  if (!outcome.failed) {
+    vg_api_rules_loaded(srv, srv->rules);
+    vg_source_nats_check_rules(srv);
+  }
   vg_api_rules_reload_done(srv, outcome.loaded, outcome.errors, outcome.failed);
   outcome.errors = NULL;
   if (srv->reload_job_asked) vg_notify_reloaded(srv->notify);

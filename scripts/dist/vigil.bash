@@ -23,7 +23,7 @@ _vigil_digests() {
 
 _vigil() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run ingest query show alerts silence poll feeds digest check test eval replay config"
+  local commands="run ingest publish query show alerts silence poll feeds digest check test eval replay config"
   local globals="--db --config --log-level --quiet --verbose --json --help"
   COMPREPLY=()
 
@@ -55,7 +55,7 @@ _vigil() {
     ;;
   --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
   --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed | \
-    --nats | --key | --for | --author | --reason)
+    --nats | --key | --for | --author | --reason | --partition-by | --partitions)
     return ;;
   esac
 
@@ -72,6 +72,7 @@ _vigil() {
   case $cmd in
   run) opts="--socket --listen --spool --rules --feed --nats --format" ;;
   ingest) opts="--format --source --rules --no-rules --skip-broken" ;;
+  publish) opts="--nats --partition-by --partitions --no-msg-id" ;;
   query) opts="--since --until --source --tag --text --limit" ;;
   alerts) opts="--since --until --rule --limit" ;;
   silence) opts="--rule --key --until --for --author --reason --all" ;;
@@ -88,7 +89,7 @@ _vigil() {
     return
   fi
   case $cmd in
-  ingest | check | test | eval | config) _vigil_files ;;
+  ingest | publish | check | test | eval | config) _vigil_files ;;
   digest) mapfile -t COMPREPLY < <(compgen -W "$(_vigil_digests)" -- "$cur") ;;
   silence) # its action, once
     local j act=""

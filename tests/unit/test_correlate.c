@@ -11,8 +11,8 @@
  *
  * Covers sequence (window bounds, same day, step order, one alert per last
  * step naming every first step, late first steps, replays, per_pair,
- * min_gap, by, month-precision dates, three steps, two steps of one kind on
- * one day), threshold (count, window, a later window, quiet, a dense day:
+ * min_gap, by (a function, or a field by name), month-precision dates,
+ * three steps, two steps of one kind on one day), threshold (count, window, a later window, quiet, a dense day:
  * one alert with the true count, a bounded list and one alert call an
  * entry), absence (answered in time, fired once at the watermark, order
  * within a batch, lateness, the wall clock), first (one per value, moved to
@@ -532,6 +532,51 @@ static void test_sequence_by_key_pairs_only_equal_keys(void **state) {
   EACH(fx, "2023-03-06: exercise by red");
   assert_string_equal(summary(fx), "colour(red): exercise by red | launch by red");
   assert_string_equal(only_alert(fx, "colour").key, "red");
+}
+
+static void test_sequence_by_field_pairs_only_equal_field_texts(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "sequence \"region\" {\n"
+                "  " LAUNCH_THEN_EXERCISE ",\n"
+                "  within = days(14),\n"
+                "  by = \"region\",\n"
+                "}\n");
+  EACH(fx, "{\"date\": \"2023-03-01\", \"text\": \"launch north\", \"region\": \"north\"}",
+       "2023-03-02: launch with no region",
+       "{\"date\": \"2023-03-03\", \"text\": \"launch nowhere\", \"region\": null}",
+       "{\"date\": \"2023-03-05\", \"text\": \"exercise south\", \"region\": \"south\"}");
+  assert_string_equal(summary(fx), "");
+  EACH(fx, "{\"date\": \"2023-03-06\", \"text\": \"exercise north\", \"region\": \"north\"}");
+  assert_string_equal(summary(fx), "region(north): exercise north | launch north");
+  EACH(fx, "2023-03-07: exercise with no region");
+  assert_int_equal(count_of(fx, "region"), 1); /* no field: the rule does not apply */
+}
+
+/* The rules' checker for partitions: told of each correlation that does
+ * not group by the field the partitions are keyed by. */
+static void say_partition(void *ud, const char *name, const char *file, int line, const char *why) {
+  char *out = ud;
+  (void)file;
+  (void)line;
+  snprintf(out + strlen(out), 1024 - strlen(out), "%s: %.40s\n", name, why);
+}
+
+static void test_partition_check_names_rules_not_grouped_by_the_field(void **state) {
+  fixture *fx = *state;
+  use_rules(fx, "sequence \"by-region\" { " LAUNCH_THEN_EXERCISE ", within = days(3),"
+                " by = \"region\" }\n"
+                "sequence \"by-source\" { " LAUNCH_THEN_EXERCISE ", within = days(3),"
+                " by = \"source\" }\n"
+                "threshold \"any\" { match = tagged\"launch\", count = 2, within = days(3) }\n"
+                NEW);
+  char out[1024] = "";
+  assert_int_equal(vg_rules_partition_check(fx->r, "region", say_partition, out), 3);
+  assert_string_equal(out, "by-source: groups by \"source\", not by \"region\" the \n"
+                           "any: has no 'by': it correlates across all en\n"
+                           "new: groups by a function, which cannot be ch\n");
+  out[0] = '\0';
+  assert_int_equal(vg_rules_partition_check(fx->r, "", say_partition, out), 4);
+  assert_contains(out, "by-region: groups by \"region\", but nats_partition_b");
 }
 
 static void test_sequence_month_dated_launch_pairs_only_when_the_month_fits(void **state) {
@@ -1285,6 +1330,8 @@ int main(void) {
       T(test_sequence_per_pair_one_alert_per_launch),
       T(test_sequence_min_gap_excludes_close_pairs),
       T(test_sequence_by_key_pairs_only_equal_keys),
+      T(test_sequence_by_field_pairs_only_equal_field_texts),
+      T(test_partition_check_names_rules_not_grouped_by_the_field),
       T(test_sequence_month_dated_launch_pairs_only_when_the_month_fits),
       T(test_sequence_three_steps_fire_only_in_order),
       T(test_sequence_of_one_kind_pairs_a_same_day_pair_once),

@@ -625,6 +625,78 @@ static void test_similarity_keeps_utf8_words_whole(void **state) {
   assert_true(sim("北朝鮮", "北朝鮮 ") == 1.0);
 }
 
+/* ---- vg_entry_field_text: what `by = "FIELD"` and --partition-by read ---- */
+
+static void test_field_text_of_members_and_source(void **state) {
+  (void)state;
+  vg_entry e;
+  char out[VG_FIELD_MAX];
+  parse_ok("{\"date\": \"2024-02-04\", \"text\": \"A tanker turns back.\", \"region\": "
+           "\"black-sea\", \"ships\": 3, \"escorted\": false, \"route\": [\"Odesa\", "
+           "\"Constanta\"], \"note\": null, \"port\": \"Constan\\u021ba\"}",
+           VG_FORMAT_JSON, &e);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "region", out), 9);
+  assert_string_equal(out, "black-sea");
+  /* Other values give their compact JSON text. */
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "ships", out), 1);
+  assert_string_equal(out, "3");
+  vg_entry_field_text(e.source, e.fields, "escorted", out);
+  assert_string_equal(out, "false");
+  vg_entry_field_text(e.source, e.fields, "route", out);
+  assert_string_equal(out, "[\"Odesa\",\"Constanta\"]");
+  /* A string's escapes are read: the text, not the JSON. */
+  vg_entry_field_text(e.source, e.fields, "port", out);
+  assert_string_equal(out, "Constan\xc8\x9b" "a");
+  /* source is the default one when the record names none. */
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "source", out), (long)strlen(analyst));
+  assert_string_equal(out, analyst);
+  vg_entry_clear(&e);
+  parse_ok("{\"date\": \"2024-02-04\", \"text\": \"x\", \"source\": \"wire\"}", VG_FORMAT_JSON, &e);
+  vg_entry_field_text(e.source, e.fields, "source", out);
+  assert_string_equal(out, "wire");
+  vg_entry_clear(&e);
+}
+
+static void test_field_text_absent(void **state) {
+  (void)state;
+  vg_entry e;
+  char out[VG_FIELD_MAX];
+  parse_ok("{\"date\": \"2024-02-04\", \"text\": \"A tanker turns back.\", \"note\": null,"
+           " \"Region\": \"north\"}", VG_FORMAT_JSON, &e);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "region", out), -1); /* case counts */
+  assert_string_equal(out, "");
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "note", out), -1);   /* null */
+  /* date and text are no fields, nor is the empty name. */
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "date", out), -1);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "text", out), -1);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "", out), -1);
+  assert_false(vg_entry_field_name_ok("date"));
+  assert_false(vg_entry_field_name_ok(""));
+  assert_true(vg_entry_field_name_ok("source"));
+  assert_true(vg_entry_field_name_ok("region"));
+  vg_entry_clear(&e);
+  /* A chronology line has no members; its source is still a field. */
+  parse_ok("Feb. 4, 2024: A tanker turns back.", VG_FORMAT_AUTO, &e);
+  assert_null(e.fields);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "region", out), -1);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "source", out), (long)strlen(analyst));
+  vg_entry_clear(&e);
+}
+
+static void test_field_text_is_cut_between_characters(void **state) {
+  (void)state;
+  char line[2048], value[1024], out[VG_FIELD_MAX];
+  /* "é" is two bytes: 254 bytes of a, then é, would cut it in two at 255. */
+  memset(value, 'a', 254);
+  strcpy(value + 254, "\xc3\xa9\xc3\xa9");
+  snprintf(line, sizeof line, "{\"date\": \"2024-02-04\", \"text\": \"x\", \"k\": \"%s\"}", value);
+  vg_entry e;
+  parse_ok(line, VG_FORMAT_JSON, &e);
+  assert_int_equal(vg_entry_field_text(e.source, e.fields, "k", out), 254);
+  assert_int_equal(strlen(out), 254);
+  vg_entry_clear(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_chrono_text_is_trimmed),
@@ -633,6 +705,9 @@ int main(void) {
       cmocka_unit_test(test_trailing_cr_is_ignored),
       cmocka_unit_test(test_text_may_contain_colons_and_utf8),
       cmocka_unit_test(test_json_record),
+      cmocka_unit_test(test_field_text_of_members_and_source),
+      cmocka_unit_test(test_field_text_absent),
+      cmocka_unit_test(test_field_text_is_cut_between_characters),
       cmocka_unit_test(test_json_source_overrides_default),
       cmocka_unit_test(test_json_extra_members_become_fields),
       cmocka_unit_test(test_json_fields_keep_each_value_as_written),

@@ -39,6 +39,13 @@ typedef struct {
   int quiet;           /* --quiet: errors only; no summary, no progress */
   int verbose;         /* -v, --verbose: informational lines too */
   const char *log_level; /* --log-level, or NULL */
+  /* Every --db given, in order (argv's words; the array is malloc'd, freed
+   * by main). A command that reads several databases (query, alerts) sets
+   * multi_db before it parses its flags; for any other, a second --db is a
+   * usage error, since ids and alerts are per database. */
+  const char **dbs;
+  size_t ndbs;
+  int multi_db;
 } vg_cli_flags;
 extern vg_cli_flags vg_cli;
 
@@ -51,7 +58,9 @@ int vg_cli_global_word(const char *word);
  * argv), so that the command's own flag parsing overrides both. Returns 0 or
  * prints why, frees what it filled and returns VG_EXIT_USAGE. */
 int vg_cli_setup(vg_config *cfg, int argc, char **argv);
-/* Handles a global option met by getopt_long; returns 1 if it was one. The
+/* Handles a global option met by getopt_long; returns 1 if it was one.
+ * --db is kept in vg_cli.dbs too; a second one, unless vg_cli.multi_db,
+ * is said on stderr and the process exits with VG_EXIT_USAGE. The
  * log level follows at once: the daemon's is the configuration's
  * log_level; a one-shot command's is at least notice (what a rule prints,
  * an alert, warnings); -v lowers either to info; --quiet makes it error;

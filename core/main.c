@@ -3,6 +3,7 @@
 #include "vigil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -94,7 +95,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0) {
       vg_cli.command = commands[i].name;
-      return commands[i].run(argc - 1, argv + 1);
+      int status = commands[i].run(argc - 1, argv + 1);
+      free(vg_cli.dbs);
+      return status;
     }
   vg_cli_eprintf("vigil: unknown command '%s'\n", argv[1]);
   usage(stderr);

@@ -181,6 +181,26 @@ int vg_cli_feeds(vg_store *st, const vg_feed_conf *feeds, size_t n, int all, vg_
  * when o is NULL or cannot be printed. */
 int vg_cli_json_line(struct cJSON *o);
 
+/* `vigil replay --nats` (cmd_replay_nats.c), once vg_cmd_replay has read
+ * its flags into cfg (resolved) and o. */
+typedef struct {
+  const char *url;   /* the server, or NULL for nats_url */
+  int has_seq;       /* --from-seq */
+  uint64_t from_seq;
+  int has_time;      /* --from-time */
+  int64_t from_ns;   /* UTC, in nanoseconds since 1970 */
+  int skip_broken;   /* --skip-broken */
+} vg_replay_nats_opts;
+/* Reads the stream of entries from o's start to its last message as it is
+ * now, into cfg->db (which must hold no entries), as the daemon would store
+ * it; says what it did as every one-shot command does. Returns the exit
+ * status. */
+int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o);
+/* Parses the value of --from-time: RFC 3339 (2023-01-05T09:30:00Z, or with
+ * an offset, +09:00) or a date (its first moment, UTC), into nanoseconds
+ * since 1970. 0, or -1 when it is neither. */
+int vg_replay_nats_time(const char *arg, int64_t *ns);
+
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
 int vg_cmd_test(int argc, char **argv);

@@ -32,6 +32,7 @@
 #define NEXT_MS 1000    /* one wait for the next message: an interrupt is seen within it */
 #define IDLE_MS 30000   /* how long the server may send nothing before the command gives up */
 #define BATCH 1000      /* messages a transaction at most */
+#define MAX_DAY 106750  /* 2262-04-10: the last day whose nanoseconds since 1970 fit 64 bits */
 
 int vg_replay_nats_time(const char *arg, int64_t *ns) {
   int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
@@ -39,6 +40,7 @@ int vg_replay_nats_time(const char *arg, int64_t *ns) {
   if (sscanf(arg, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && arg[used] == '\0') {
     vg_date dt; /* a date: its first moment, UTC */
     if (vg_date_parse(arg, strlen(arg), &dt, err, sizeof err)) return -1;
+    if (dt.first < 0 || dt.first > MAX_DAY) return -2;
     *ns = (int64_t)dt.first * 86400 * 1000000000LL;
     return 0;
   }
@@ -65,7 +67,10 @@ int vg_replay_nats_time(const char *arg, int64_t *ns) {
     return -1; /* RFC 3339 names its offset */
   }
   if (*p) return -1;
-  int64_t secs = (int64_t)vg_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - offset;
+  int32_t day = vg_days_from_civil(y, mo, d);
+  if (day < 0 || day > MAX_DAY) return -2;
+  int64_t secs = (int64_t)day * 86400 + h * 3600 + mi * 60 + s - offset;
+  if (secs < 0) return -2;
   *ns = secs * 1000000000LL + frac;
   return 0;
 }

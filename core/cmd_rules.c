@@ -679,12 +679,15 @@ int vg_cmd_replay(int argc, char **argv) {
       break;
     case 'T':
       nats.has_time = 1;
-      if (vg_replay_nats_time(optarg, &nats.from_ns)) {
+      int bad = vg_replay_nats_time(optarg, &nats.from_ns);
+      if (bad == -2)
+        vg_cli_eprintf("vigil replay: --from-time '%s': a time from 1970 to 2262-04-10\n",
+                       optarg);
+      else if (bad)
         vg_cli_eprintf("vigil replay: --from-time '%s': neither an RFC 3339 time"
                        " (2023-01-05T09:30:00Z) nor a date (2023-01-05)\n",
                        optarg);
-        goto usage;
-      }
+      if (bad) goto usage;
       break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;

@@ -197,7 +197,8 @@ typedef struct {
  * status. */
 int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o);
 /* Parses the value of --from-time: RFC 3339 (2023-01-05T09:30:00Z, or with
- * an offset, +09:00) or a date (its first moment, UTC), into nanoseconds
+ * an offset, +09:00) or a date in any form vigil reads (its first moment,
+ * UTC: 2023-12 is December's first), into nanoseconds
  * since 1970. 0, -1 when it is neither, or -2 when it is before 1970 or
  * after 2262-04-10 (what JetStream's nanoseconds can say). */
 int vg_replay_nats_time(const char *arg, int64_t *ns);

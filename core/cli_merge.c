@@ -58,7 +58,7 @@ typedef struct {
   int started;  /* a page was read: day and id say where the next one starts */
   int32_t day;  /* the last record read */
   int64_t id;
-  int err;      /* VG_ENOMEM when a record could not be copied */
+  int err; /* VG_ENOMEM when a record could not be copied */
 } cursor;
 
 /* What the caller asked for. */
@@ -112,9 +112,9 @@ static int keep(cursor *c, void *rec, int32_t day, int64_t id) {
 }
 
 static const size_t row_strings[] = {
-    offsetof(vg_row, date),    offsetof(vg_row, precision),   offsetof(vg_row, text),
-    offsetof(vg_row, source),  offsetof(vg_row, ingested_at), offsetof(vg_row, fields),
-    offsetof(vg_row, tags),    offsetof(vg_row, update_text), offsetof(vg_row, updated_at)};
+    offsetof(vg_row, date),   offsetof(vg_row, precision),   offsetof(vg_row, text),
+    offsetof(vg_row, source), offsetof(vg_row, ingested_at), offsetof(vg_row, fields),
+    offsetof(vg_row, tags),   offsetof(vg_row, update_text), offsetof(vg_row, updated_at)};
 
 static int keep_entry(void *ud, const vg_row *r) {
   void *rec = copy_rec(r, sizeof *r, row_strings, sizeof row_strings / sizeof row_strings[0]);
@@ -135,9 +135,9 @@ static int emit_entry(const sink *s, size_t db, const void *rec) {
 }
 
 static const size_t alert_strings[] = {
-    offsetof(vg_alert_row, rule),    offsetof(vg_alert_row, key),
+    offsetof(vg_alert_row, rule),     offsetof(vg_alert_row, key),
     offsetof(vg_alert_row, severity), offsetof(vg_alert_row, message),
-    offsetof(vg_alert_row, date),    offsetof(vg_alert_row, created_at),
+    offsetof(vg_alert_row, date),     offsetof(vg_alert_row, created_at),
     offsetof(vg_alert_row, entries)};
 
 static int keep_alert(void *ud, const vg_alert_row *a) {
@@ -167,8 +167,8 @@ static void drop_page(cursor *c) {
 /* The k-way merge. The databases are few (a daemon's partitions): the
  * earliest head is found by looking at each, the first named winning a
  * tie, which keeps the order stable. */
-static int merge(vg_store **sts, size_t n, const void *q, long limit, const kind *k,
-                 const sink *s, size_t *failed) {
+static int merge(vg_store **sts, size_t n, const void *q, long limit, const kind *k, const sink *s,
+                 size_t *failed) {
   cursor *cs = calloc(n, sizeof *cs);
   if (!cs) {
     *failed = 0;
@@ -216,8 +216,8 @@ static int one_alert(void *ud, const vg_alert_row *a) {
   return s->alert(s->ud, 0, a);
 }
 
-int vg_cli_merge_entries(vg_store **sts, size_t n, const vg_query *q, vg_cli_entry_fn fn,
-                         void *ud, size_t *failed) {
+int vg_cli_merge_entries(vg_store **sts, size_t n, const vg_query *q, vg_cli_entry_fn fn, void *ud,
+                         size_t *failed) {
   static const kind entries = {read_entries, emit_entry};
   sink s = {.entry = fn, .ud = ud};
   *failed = 0;

@@ -40,8 +40,8 @@ typedef int (*vg_cli_alert_fn)(void *ud, size_t db, const vg_alert_row *a);
  * order (vg_store_query's: the first day, then the id), at most q->limit
  * in all. q->has_after must not be set. 0, fn's non-zero, or VG_ENOMEM /
  * VG_EDB with the index of the database that failed in *failed. */
-int vg_cli_merge_entries(vg_store **sts, size_t n, const vg_query *q, vg_cli_entry_fn fn,
-                         void *ud, size_t *failed);
+int vg_cli_merge_entries(vg_store **sts, size_t n, const vg_query *q, vg_cli_entry_fn fn, void *ud,
+                         size_t *failed);
 /* The same for the alerts q selects (vg_store_alerts's order: the day,
  * then the id). q->has_after, newest_first, id and entry must not be set. */
 int vg_cli_merge_alerts(vg_store **sts, size_t n, const vg_alert_query *q, vg_cli_alert_fn fn,

@@ -37,16 +37,17 @@
 int vg_replay_nats_time(const char *arg, int64_t *ns) {
   int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
   char err[128];
-  if (sscanf(arg, "%4d-%2d-%2d%n", &y, &mo, &d, &used) == 3 && arg[used] == '\0') {
-    vg_date dt; /* a date: its first moment, UTC */
+  if (!strpbrk(arg, "Tt:")) { /* a date, in any form vigil reads: its first moment, UTC */
+    vg_date dt;
     if (vg_date_parse(arg, strlen(arg), &dt, err, sizeof err)) return -1;
     if (dt.first < 0 || dt.first > MAX_DAY) return -2;
     *ns = (int64_t)dt.first * 86400 * 1000000000LL;
     return 0;
   }
-  if (sscanf(arg, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6)
+  if (sscanf(arg, "%4d-%2d-%2d%*1[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &used) != 6)
     return -1;
-  if (mo < 1 || mo > 12 || d < 1 || d > vg_days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
+  if (mo < 1 || mo > 12 || d < 1 || d > vg_days_in_month(y, mo) || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || s < 0 || s > 60)
     return -1;
   const char *p = arg + used;
   int64_t frac = 0, scale = 100000000;
@@ -158,8 +159,10 @@ static int end_batch(run *r, int rc, tally *t, size_t n, const vg_counts *c) {
   t->c.duplicates += c->duplicates;
   t->c.rejected += c->rejected;
   for (size_t i = 0; i < r->alerts->n; i++) {
-    if (r->alerts->v[i].version > 1) t->amended++;
-    else t->raised++;
+    if (r->alerts->v[i].version > 1)
+      t->amended++;
+    else
+      t->raised++;
   }
   vg_sinks_send_all(r->sinks, r->alerts);
   vg_sinks_pump(r->sinks, r->outbox, r->b->ig.st);
@@ -222,8 +225,10 @@ static int read_stream(run *r, natsSubscription *sub, vg_bus *bus, uint64_t last
       const char *data = natsMsg_GetData(m);
       rc = vg_nats_entry_store(ig, r->cfg->format, r->cfg->max_line, stream, seq, data,
                                data ? (size_t)natsMsg_GetDataLength(m) : 0, &res);
-      if (!rc && res.status == VG_STORED) c.stored++;
-      else if (!rc && res.status == VG_DUPLICATE) c.duplicates++;
+      if (!rc && res.status == VG_STORED)
+        c.stored++;
+      else if (!rc && res.status == VG_DUPLICATE)
+        c.duplicates++;
       else if (!rc && res.status == VG_REJECTED) {
         c.rejected++;
         vg_progress_clear(r->progress);

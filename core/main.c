@@ -34,6 +34,7 @@ static void usage(FILE *to) {
   fprintf(to, "\nglobal options, before or after the command word:\n"
               "  --db PATH         the database (default var/vigil.db, or vigil.db in state_dir);\n"
               "                    the socket, spool, alerts and digests default to beside it\n"
+              "                    (query and alerts take it again and again: merged)\n"
               "  --config FILE     a configuration file (Lua)\n"
               "  --log-level L     debug, info, notice, warn or error\n"
               "  -q, --quiet       errors only: no summary, no progress\n"

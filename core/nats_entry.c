@@ -20,9 +20,8 @@ char *vg_nats_entry_filter(const vg_config *c) {
   return strdup(buf);
 }
 
-int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line,
-                        const char *stream, uint64_t seq, const char *data, size_t len,
-                        vg_result *res) {
+int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, const char *stream,
+                        uint64_t seq, const char *data, size_t len, vg_result *res) {
   char origin[ORIGIN_MAX];
   snprintf(origin, sizeof origin, "nats:%s:%llu", stream, (unsigned long long)seq);
   if (!data) data = "", len = 0;

@@ -26,8 +26,7 @@ char *vg_nats_entry_filter(const vg_config *c);
  * caller's open transaction. Ask vg_store_nats_seen first: a message noted
  * already is a database error. res says what the line became. 0, or
  * VG_EDB / VG_ENOMEM (roll back). */
-int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line,
-                        const char *stream, uint64_t seq, const char *data, size_t len,
-                        vg_result *res);
+int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, const char *stream,
+                        uint64_t seq, const char *data, size_t len, vg_result *res);
 
 #endif

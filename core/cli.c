@@ -71,7 +71,24 @@ int vg_cli_setup(vg_config *cfg, int argc, char **argv) {
 
 int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
   switch (opt) {
-  case 'D': vg_cli_flag("vigil", cfg, "db", arg); return 1;
+  case 'D': {
+    const char **v = realloc(vg_cli.dbs, (vg_cli.ndbs + 1) * sizeof *v);
+    if (!v) {
+      fprintf(stderr, "vigil: out of memory\n");
+      exit(VG_EXIT_FAIL);
+    }
+    vg_cli.dbs = v;
+    v[vg_cli.ndbs++] = arg;
+    if (vg_cli.ndbs > 1 && !vg_cli.multi_db) {
+      const char *cmd = vg_cli.command ? vg_cli.command : "this command";
+      vg_cli_eprintf("vigil %s: --db given more than once ('%s', '%s'): ids are per database,"
+                     " so it reads one; only `vigil query` and `vigil alerts` merge several\n",
+                     cmd, v[0], arg);
+      exit(VG_EXIT_USAGE);
+    }
+    if (vg_cli.ndbs == 1) vg_cli_flag("vigil", cfg, "db", arg); /* the others: vg_cli_open_stores */
+    return 1;
+  }
   case 'C': return 1; /* read by vg_cli_setup */
   case 'j': vg_cli.json = 1; return 1;
   case 'q': vg_cli.quiet = 1, vg_cli.verbose = 0; break;

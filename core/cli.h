@@ -39,6 +39,13 @@ typedef struct {
   int quiet;           /* --quiet: errors only; no summary, no progress */
   int verbose;         /* -v, --verbose: informational lines too */
   const char *log_level; /* --log-level, or NULL */
+  /* Every --db given, in order (argv's words; the array is malloc'd, freed
+   * by main). A command that reads several databases (query, alerts) sets
+   * multi_db before it parses its flags; for any other, a second --db is a
+   * usage error, since ids and alerts are per database. */
+  const char **dbs;
+  size_t ndbs;
+  int multi_db;
 } vg_cli_flags;
 extern vg_cli_flags vg_cli;
 
@@ -51,7 +58,9 @@ int vg_cli_global_word(const char *word);
  * argv), so that the command's own flag parsing overrides both. Returns 0 or
  * prints why, frees what it filled and returns VG_EXIT_USAGE. */
 int vg_cli_setup(vg_config *cfg, int argc, char **argv);
-/* Handles a global option met by getopt_long; returns 1 if it was one. The
+/* Handles a global option met by getopt_long; returns 1 if it was one.
+ * --db is kept in vg_cli.dbs too; a second one, unless vg_cli.multi_db,
+ * is said on stderr and the process exits with VG_EXIT_USAGE. The
  * log level follows at once: the daemon's is the configuration's
  * log_level; a one-shot command's is at least notice (what a rule prints,
  * an alert, warnings); -v lowers either to info; --quiet makes it error;
@@ -171,6 +180,28 @@ int vg_cli_feeds(vg_store *st, const vg_feed_conf *feeds, size_t n, int all, vg_
 /* Prints o on one line of standard output and frees it. 0, or VG_ENOMEM
  * when o is NULL or cannot be printed. */
 int vg_cli_json_line(struct cJSON *o);
+
+/* `vigil replay --nats` (cmd_replay_nats.c), once vg_cmd_replay has read
+ * its flags into cfg (resolved) and o. */
+typedef struct {
+  const char *url;   /* the server, or NULL for nats_url */
+  int has_seq;       /* --from-seq */
+  uint64_t from_seq;
+  int has_time;      /* --from-time */
+  int64_t from_ns;   /* UTC, in nanoseconds since 1970 */
+  int skip_broken;   /* --skip-broken */
+} vg_replay_nats_opts;
+/* Reads the stream of entries from o's start to its last message as it is
+ * now, into cfg->db (which must hold no entries), as the daemon would store
+ * it; says what it did as every one-shot command does. Returns the exit
+ * status. */
+int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o);
+/* Parses the value of --from-time: RFC 3339 (2023-01-05T09:30:00Z, or with
+ * an offset, +09:00) or a date in any form vigil reads (its first moment,
+ * UTC: 2023-12 is December's first), into nanoseconds
+ * since 1970. 0, -1 when it is neither, or -2 when it is before 1970 or
+ * after 2262-04-10 (what JetStream's nanoseconds can say). */
+int vg_replay_nats_time(const char *arg, int64_t *ns);
 
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_publish(int argc, char **argv);

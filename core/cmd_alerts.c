@@ -1,17 +1,19 @@
 /* cmd_alerts.c — `vigil alerts`: stored alerts in date order, as text or JSON. */
 #include "cli.h"
+#include "cli_merge.h"
 #include "date.h"
 #include "store.h"
 #include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
     "usage: vigil alerts [--since DATE] [--until DATE] [--rule R] [--limit N] [--json]\n"
-    "                    [--db PATH] [--config FILE]\n"
+    "                    [--db PATH]... [--config FILE]\n"
     "Lists stored alerts by the event date of the entry that raised them, each\n"
     "with [entries ID,...]: the entries it concerns, which `vigil show ID,...` shows.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
@@ -19,12 +21,25 @@ static const char help[] =
     "           entries (the ids of the entries it concerns), silenced (the id of\n"
     "           the silence that kept it from the sinks, or null), state (active or\n"
     "           silenced) and, for a threshold, count (the events of its window)\n"
-    "A silenced alert ends with [silenced by ID] (`vigil silence list --all`).\n";
+    "A silenced alert ends with [silenced by ID] (`vigil silence list --all`).\n"
+    "  --db PATH  again and again: the alerts of every database, merged in date\n"
+    "           order (a day's alerts by the order of the --db, then by id), each\n"
+    "           line led by its database; --json adds \"db\" (the path). --limit\n"
+    "           counts the merged alerts. Ids are each database's own.\n";
 
-/* date  severity  rule  message  [...]: aligned, the severity coloured, on
- * a terminal (term.h). */
-static int print_text(void *ud, const vg_alert_row *a) {
-  vg_table *t = ud;
+/* Where the records go. */
+typedef struct {
+  vg_table *t;          /* the text output */
+  const vg_config *cfg; /* for the databases' paths */
+  size_t n;             /* databases: several name each record's */
+} out;
+
+/* [db]  date  severity  rule  message  [...]: aligned, the severity
+ * coloured, on a terminal (term.h). */
+static int print_text(void *ud, size_t db, const vg_alert_row *a) {
+  const out *o = ud;
+  vg_table *t = o->t;
+  if (o->n > 1) vg_table_cell(t, VG_STYLE_DIM, "%s", vg_cli_store_path(o->cfg, db));
   vg_table_cell(t, VG_STYLE_NONE, "%s", a->date);
   vg_table_cell(t, vg_term_severity(a->severity), "%s", a->severity);
   vg_table_cell(t, VG_STYLE_BOLD, "%s", a->rule);
@@ -39,9 +54,14 @@ static int print_text(void *ud, const vg_alert_row *a) {
   return 0;
 }
 
-static int print_json(void *ud, const vg_alert_row *a) {
-  (void)ud;
-  return vg_cli_json_line(vg_cli_alert_json(a));
+static int print_json(void *ud, size_t db, const vg_alert_row *a) {
+  const out *o = ud;
+  struct cJSON *j = vg_cli_alert_json(a);
+  if (j && o->n > 1 && !cJSON_AddStringToObject(j, "db", vg_cli_store_path(o->cfg, db))) {
+    cJSON_Delete(j);
+    j = NULL;
+  }
+  return vg_cli_json_line(j);
 }
 
 int vg_cmd_alerts(int argc, char **argv) {
@@ -53,6 +73,7 @@ int vg_cmd_alerts(int argc, char **argv) {
   vg_alert_query q = {0};
   vg_cli_range rg = {0};
   int opt, status = VG_EXIT_OK;
+  vg_cli.multi_db = 1;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -75,21 +96,24 @@ int vg_cmd_alerts(int argc, char **argv) {
   q.has_until = rg.has_until;
   q.until = rg.until;
   q.limit = rg.limit;
-  vg_store *st = vg_cli_open_store("vigil alerts", &cfg, VG_STORE_READONLY);
-  if (!st) {
+  size_t n, failed;
+  vg_store **sts = vg_cli_open_stores("vigil alerts", &cfg, VG_STORE_READONLY, &n);
+  if (!sts) {
     status = VG_EXIT_FAIL;
     goto done;
   }
   vg_table t;
   vg_table_init(&t, stdout, "  ");
-  vg_table_min(&t, 1, 4); /* the severity */
-  int rc = vg_store_alerts(st, &q, vg_cli.json ? print_json : print_text, &t);
+  vg_table_min(&t, n > 1 ? 2 : 1, 4); /* the severity */
+  out o = {&t, &cfg, n};
+  int rc = vg_cli_merge_alerts(sts, n, &q, vg_cli.json ? print_json : print_text, &o, &failed);
   vg_table_free(&t);
   if (rc) {
-    fprintf(stderr, "vigil alerts: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    vg_cli_eprintf("vigil alerts: %s: %s\n", vg_cli_store_path(&cfg, failed),
+                   rc == VG_EDB ? vg_store_errmsg(sts[failed]) : vg_strerror(rc));
     status = VG_EXIT_FAIL;
   }
-  vg_store_close(st);
+  vg_cli_close_stores(sts, n);
   goto done;
 usage:
   status = VG_EXIT_USAGE;

@@ -1,17 +1,19 @@
 /* cmd_query.c — `vigil query`: stored entries in date order, as text or JSON. */
 #include "cli.h"
+#include "cli_merge.h"
 #include "date.h"
 #include "store.h"
 #include "term.h"
 #include "vigil.h"
 
+#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char help[] =
     "usage: vigil query [--since DATE] [--until DATE] [--source S] [--tag T]\n"
-    "                   [--text WORDS] [--limit N] [--json] [--db PATH] [--config FILE]\n"
+    "                   [--text WORDS] [--limit N] [--json] [--db PATH]... [--config FILE]\n"
     "Lists stored entries in date order, one a line: its id (what `vigil show` takes),\n"
     "date, source, text and [tags]. An entry matches --since and --until when the span\n"
     "of its date overlaps them: a month-precision entry (2023-12) is listed by\n"
@@ -23,11 +25,24 @@ static const char help[] =
     "           source, ingested_at, tags, updated (true or false), the entry's\n"
     "           extra fields under \"fields\", and for an updated entry updated_at\n"
     "           (when the change was seen) and original_text (what it first said,\n"
-    "           which its rules saw)\n";
+    "           which its rules saw)\n"
+    "  --db PATH  again and again: the entries of every database, merged in date\n"
+    "           order (a day's entries by the order of the --db, then by id), each\n"
+    "           line led by its database; --json adds \"db\" (the path). --limit\n"
+    "           counts the merged entries. Ids are each database's own.\n";
 
-/* id  date  source  text  [tags]: aligned on a terminal (term.h). */
-static int print_text(void *ud, const vg_row *r) {
-  vg_table *t = ud;
+/* Where the records go. */
+typedef struct {
+  vg_table *t;          /* the text output */
+  const vg_config *cfg; /* for the databases' paths */
+  size_t n;             /* databases: several name each record's */
+} out;
+
+/* [db]  id  date  source  text  [tags]: aligned on a terminal (term.h). */
+static int print_text(void *ud, size_t db, const vg_row *r) {
+  const out *o = ud;
+  vg_table *t = o->t;
+  if (o->n > 1) vg_table_cell(t, VG_STYLE_DIM, "%s", vg_cli_store_path(o->cfg, db));
   vg_table_cell(t, VG_STYLE_BOLD, "%lld", (long long)r->id);
   vg_table_cell(t, VG_STYLE_NONE, "%s", r->date);
   vg_table_cell(t, VG_STYLE_DIM, "%s", r->source);
@@ -39,9 +54,14 @@ static int print_text(void *ud, const vg_row *r) {
   return 0;
 }
 
-static int print_json(void *ud, const vg_row *r) {
-  (void)ud;
-  return vg_cli_json_line(vg_cli_entry_json(r));
+static int print_json(void *ud, size_t db, const vg_row *r) {
+  const out *o = ud;
+  struct cJSON *j = vg_cli_entry_json(r);
+  if (j && o->n > 1 && !cJSON_AddStringToObject(j, "db", vg_cli_store_path(o->cfg, db))) {
+    cJSON_Delete(j);
+    j = NULL;
+  }
+  return vg_cli_json_line(j);
 }
 
 int vg_cmd_query(int argc, char **argv) {
@@ -54,6 +74,7 @@ int vg_cmd_query(int argc, char **argv) {
   vg_query q = {0};
   vg_cli_range rg = {0};
   int opt, status = VG_EXIT_OK;
+  vg_cli.multi_db = 1;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -78,20 +99,23 @@ int vg_cmd_query(int argc, char **argv) {
   q.has_until = rg.has_until;
   q.until = rg.until;
   q.limit = rg.limit;
-  vg_store *st = vg_cli_open_store("vigil query", &cfg, VG_STORE_READONLY);
-  if (!st) {
+  size_t n, failed;
+  vg_store **sts = vg_cli_open_stores("vigil query", &cfg, VG_STORE_READONLY, &n);
+  if (!sts) {
     status = VG_EXIT_FAIL;
     goto done;
   }
   vg_table t;
   vg_table_init(&t, stdout, "  ");
-  int rc = vg_store_query(st, &q, vg_cli.json ? print_json : print_text, &t);
+  out o = {&t, &cfg, n};
+  int rc = vg_cli_merge_entries(sts, n, &q, vg_cli.json ? print_json : print_text, &o, &failed);
   vg_table_free(&t);
   if (rc) {
-    fprintf(stderr, "vigil query: %s\n", rc == VG_EDB ? vg_store_errmsg(st) : vg_strerror(rc));
+    vg_cli_eprintf("vigil query: %s: %s\n", vg_cli_store_path(&cfg, failed),
+                   rc == VG_EDB ? vg_store_errmsg(sts[failed]) : vg_strerror(rc));
     status = VG_EXIT_FAIL;
   }
-  vg_store_close(st);
+  vg_cli_close_stores(sts, n);
   goto done;
 usage:
   status = VG_EXIT_USAGE;

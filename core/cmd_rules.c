@@ -646,6 +646,8 @@ static int copy_row(void *ud, const vg_row *r) {
 static const char replay_help[] =
     "usage: vigil replay [--since DATE] [--until DATE] [--rules PATH]... [--skip-broken]\n"
     "                    [--json] [--db PATH] [--config FILE]\n"
+    "       vigil replay --nats [URL] [--from-seq N | --from-time TIME] [--rules PATH]...\n"
+    "                    [--skip-broken] [--json] [--db PATH] [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"
@@ -654,6 +656,19 @@ static const char replay_help[] =
     "--skip-broken the rules that loaded run, and what the others set is kept.\n"
     "  --json   the summary as one JSON object: type \"summary\", entries, rules,\n"
     "           new_alerts, amended, interrupted, and signal when it was\n"
+    "With --nats, reads the JetStream stream of entries (nats_stream, on URL or\n"
+    "nats_url; the subject nats_filter or nats_partition names, as the daemon does)\n"
+    "into a FRESH database (one holding entries is refused), storing each message as\n"
+    "the daemon would: rules run, alerts raised, nats_msgs rows written. It reads from\n"
+    "the first message, from sequence N (--from-seq), or from TIME (--from-time, RFC\n"
+    "3339 such as 2023-01-05T09:30:00Z, or a date), up to the stream's last message\n"
+    "when it started, through an ordered consumer that it deletes at the end. A\n"
+    "rejected message is said as nats:STREAM:SEQ: reason. Its summary: messages, their\n"
+    "first and last seq, stored, duplicates, rejected, rules, new alerts, amended\n"
+    "(--json: type \"summary\", stream, messages, first_seq, last_seq, stored,\n"
+    "duplicates, rejected, rules, new_alerts, amended, interrupted; each reject\n"
+    "{\"type\":\"reject\", origin, seq, reason}). Exit status 1 when a message was\n"
+    "rejected, 3 when the server or the stream cannot be reached.\n"
     "On a terminal, a progress line on standard error (entries, entries/s); none with\n"
     "--quiet, which also drops the text summary. SIGINT or SIGTERM stops it between two\n"
     "entries: those replayed are committed, the summary says it was interrupted, and\n"
@@ -666,10 +681,15 @@ int vg_cmd_replay(int argc, char **argv) {
                                        {"until", required_argument, NULL, 'u'},
                                        VG_CLI_RULES_OPTION,
                                        VG_CLI_SKIP_BROKEN_OPTION,
+                                       {"nats", optional_argument, NULL, 'N'},
+                                       {"from-seq", required_argument, NULL, 'Q'},
+                                       {"from-time", required_argument, NULL, 'T'},
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
   vg_cli_range rg = {0};
-  int opt, status = VG_EXIT_OK, skip_broken = 0;
+  vg_replay_nats_opts nats = {0};
+  int opt, status = VG_EXIT_OK, skip_broken = 0, from_nats = 0;
+  char *end;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
@@ -679,14 +699,59 @@ int vg_cmd_replay(int argc, char **argv) {
     switch (opt) {
     case 'r': vg_cli_flag("vigil replay", &cfg, "rules", optarg); break;
     case 'B': skip_broken = 1; break;
+    case 'N':
+      from_nats = 1;
+      nats.url = optarg;
+      break;
+    case 'Q':
+      nats.has_seq = 1;
+      nats.from_seq = strtoull(optarg, &end, 10);
+      if (*end || optarg[0] < '0' || optarg[0] > '9' || nats.from_seq == 0) {
+        vg_cli_eprintf("vigil replay: --from-seq '%s': a stream sequence number, 1 or more\n",
+                       optarg);
+        goto usage;
+      }
+      break;
+    case 'T':
+      nats.has_time = 1;
+      int bad = vg_replay_nats_time(optarg, &nats.from_ns);
+      if (bad == -2)
+        vg_cli_eprintf("vigil replay: --from-time '%s': a time from 1970 to 2262-04-10\n",
+                       optarg);
+      else if (bad)
+        vg_cli_eprintf("vigil replay: --from-time '%s': neither an RFC 3339 time"
+                       " (2023-01-05T09:30:00Z) nor a date (2023-01-05)\n",
+                       optarg);
+      if (bad) goto usage;
+      break;
     case 'h': fputs(replay_help, stdout); goto done;
     default: fputs(replay_help, stderr); goto usage;
     }
   }
   vg_config_resolve(&cfg); /* every layer is in: derive the paths */
+  /* --nats URL: the URL is the one word left (getopt moved it behind the flags). */
+  if (from_nats && !nats.url && optind + 1 == argc) nats.url = argv[optind++];
   if (optind < argc) {
     vg_cli_eprintf("vigil replay: unexpected argument '%s'\n", argv[optind]);
     goto usage;
+  }
+  if (!from_nats && (nats.has_seq || nats.has_time)) {
+    fprintf(stderr, "vigil replay: --from-seq and --from-time read a stream: give --nats too\n");
+    goto usage;
+  }
+  if (from_nats) {
+    if (nats.has_seq && nats.has_time) {
+      fprintf(stderr, "vigil replay: --from-seq or --from-time, not both\n");
+      goto usage;
+    }
+    if (rg.has_since || rg.has_until) {
+      fprintf(stderr, "vigil replay: --since and --until choose stored entries; a stream is"
+                      " read from --from-seq or --from-time\n");
+      goto usage;
+    }
+    nats.skip_broken = skip_broken;
+    status = vg_replay_nats(&cfg, &nats);
+    goto done;
   }
   char err[512];
   /* The rules first: broken ones stop the command before the database is

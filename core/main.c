@@ -3,6 +3,7 @@
 #include "vigil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -34,6 +35,7 @@ static void usage(FILE *to) {
   fprintf(to, "\nglobal options, before or after the command word:\n"
               "  --db PATH         the database (default var/vigil.db, or vigil.db in state_dir);\n"
               "                    the socket, spool, alerts and digests default to beside it\n"
+              "                    (query and alerts take it again and again: merged)\n"
               "  --config FILE     a configuration file (Lua)\n"
               "  --log-level L     debug, info, notice, warn or error\n"
               "  -q, --quiet       errors only: no summary, no progress\n"
@@ -95,7 +97,9 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (strcmp(argv[1], commands[i].name) == 0) {
       vg_cli.command = commands[i].name;
-      return commands[i].run(argc - 1, argv + 1);
+      int status = commands[i].run(argc - 1, argv + 1);
+      free(vg_cli.dbs);
+      return status;
     }
   vg_cli_eprintf("vigil: unknown command '%s'\n", argv[1]);
   usage(stderr);

@@ -30,6 +30,7 @@
 #include "bus.h"
 #include "daemon.h"
 #include "metrics.h"
+#include "nats_entry.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -393,17 +394,6 @@ static void on_async(uv_async_t *h) {
   vg_daemon_kick(srv);
 }
 
-/* The subject the consumer takes: nats_filter, else the partition's, else
- * every subject of the stream (""). NULL when out of memory. */
-static char *filter_of(const vg_config *c) {
-  long p = vg_config_partition(c);
-  char buf[128];
-  if (c->nats_filter && c->nats_filter[0]) return strdup(c->nats_filter);
-  if (p < 0) return strdup("");
-  snprintf(buf, sizeof buf, "%s.%ld", VG_BUS_ENTRIES_PREFIX, p);
-  return strdup(buf);
-}
-
 static void warn_partition(void *ud, const char *rule, const char *file, int line,
                            const char *why) {
   const vg_config *c = ud;
@@ -429,7 +419,7 @@ int vg_source_nats_start(server *srv) {
   char durable[96];
   ns.durable = strdup(vg_config_durable(c, durable, sizeof durable));
   ns.dead_letter = strdup(c->nats_dead_letter ? c->nats_dead_letter : "");
-  ns.filter = filter_of(c);
+  ns.filter = vg_nats_entry_filter(c);
   if (!ns.subjects || !ns.stream || !ns.durable || !ns.dead_letter || !ns.filter)
     abort(); /* a few bytes at the start: nothing sensible is left to do */
   ns.batch = c->nats_batch ? c->nats_batch : 1;
@@ -523,37 +513,16 @@ static int take(server *srv) {
 /* Stores one message (not seen before) inside the open transaction and notes
  * it in nats_msgs. 0, or VG_EDB / VG_ENOMEM (roll back). */
 static int store_one(server *srv, vg_batch *t, nmsg *m) {
-  char origin[ORIGIN_MAX];
-  snprintf(origin, sizeof origin, "nats:%s:%llu", ns.stream, (unsigned long long)m->seq);
   const char *data = natsMsg_GetData(m->msg);
   size_t len = data ? (size_t)natsMsg_GetDataLength(m->msg) : 0;
-  if (!data) data = "";
-  if (len && data[len - 1] == '\n') len--; /* one line, its newline sent with it */
-  if (len && data[len - 1] == '\r') len--;
-  uint64_t total = len;
-  unsigned flags = 0;
-  if (len > srv->js.max_line) {
-    flags = VG_LINE_TOO_LONG;
-    len = srv->js.max_line;
-  }
-  vg_line line = {data,  len, total, m->seq, flags, srv->js.format, VG_BUS_SOURCE, srv->js.max_line,
-                  origin};
-  vg_result res = {.status = VG_REJECTED};
-  const char *nl = memchr(data, '\n', len);
-  int rc;
-  if (nl) { /* several lines in one message: which would be the entry? */
-    snprintf(res.reason, sizeof res.reason,
-             "a message holds one line; this one has a newline at byte %zu",
-             (size_t)(nl - data) + 1);
-    rc = vg_ingest_parsed(&t->ig, &line, NULL, &res, NULL);
-  } else {
-    rc = vg_ingest_line(&t->ig, &line, &res, NULL);
-  }
+  vg_result res;
+  int rc = vg_nats_entry_store(&t->ig, srv->js.format, srv->js.max_line, ns.stream, m->seq, data,
+                               len, &res);
   if (rc) return rc;
   m->status = res.status;
   if (res.status == VG_REJECTED && ns.dead_letter[0] && !(m->reason = strdup(res.reason)))
     return VG_ENOMEM;
-  return vg_store_nats_put(t->ig.st, ns.stream, m->seq, res.status == VG_REJECTED ? 0 : res.id);
+  return 0;
 }
 
 /* The message comes from a stream made at `created`, not the one this

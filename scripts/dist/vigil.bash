@@ -55,7 +55,8 @@ _vigil() {
     ;;
   --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
   --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed | \
-    --nats | --key | --for | --author | --reason | --partition-by | --partitions)
+    --nats | --key | --for | --author | --reason | --partition-by | --partitions | --from-seq | \
+    --from-time)
     return ;;
   esac
 
@@ -81,7 +82,7 @@ _vigil() {
   digest) opts="--at --out --list" ;;
   check | test) opts="--rules" ;;
   eval) opts="--rules --against --min-f1" ;;
-  replay) opts="--since --until --rules --skip-broken" ;;
+  replay) opts="--since --until --rules --skip-broken --nats --from-seq --from-time" ;;
   config) opts="--check --show --rules" ;;
   esac
   if [[ $cur == -* ]]; then

@@ -3,7 +3,7 @@
  * prints JSON on stdout, one object a line, and exits 0; on failure it
  * says why on stderr and exits 1 (2 for a bad command line).
  *
- *   natstool URL stream NAME                 {"messages","first_seq","last_seq"}
+ *   natstool URL stream NAME                 {"messages","first_seq","last_seq","consumers"}
  *   natstool URL stream-add NAME SUBJECT...  makes a file stream (2 min duplicate window)
  *   natstool URL consumer STREAM DURABLE     {"ack_floor","delivered","num_pending",
  *                                             "num_ack_pending","num_redelivered"}
@@ -45,6 +45,7 @@ static int cmd_stream(jsCtx *js, const char *name) {
   cJSON_AddNumberToObject(o, "messages", (double)si->State.Msgs);
   cJSON_AddNumberToObject(o, "first_seq", (double)si->State.FirstSeq);
   cJSON_AddNumberToObject(o, "last_seq", (double)si->State.LastSeq);
+  cJSON_AddNumberToObject(o, "consumers", (double)si->State.Consumers);
   print_json(o);
   jsStreamInfo_Destroy(si);
   return 0;

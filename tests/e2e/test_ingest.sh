@@ -8,14 +8,20 @@ CHRONO=$FIXTURES/chronology.txt
 BAD=$FIXTURES/bad.txt
 n_chrono=$(line_count "$CHRONO")
 
-# ingest NAME ARG...: runs `vigil ingest --no-rules --db $DB ARG...` with its
-# output in $T/NAME.out and $T/NAME.err; sets rc. This file is about storing:
-# test_rules.sh ingests with rules.
-ingest() {
-  _name=$1
-  shift
-  "$VIGIL" ingest --no-rules --db "$DB" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
+# ingest_into DB NAME ARG...: runs `vigil ingest --no-rules --db DB ARG...`
+# with its output in $T/NAME.out and $T/NAME.err; sets rc. This file is
+# about storing: test_rules.sh ingests with rules.
+ingest_into() {
+  _db=$1
+  _name=$2
+  shift 2
+  "$VIGIL" ingest --no-rules --db "$_db" "$@" >"$T/$_name.out" 2>"$T/$_name.err"
   rc=$?
+}
+
+# ingest NAME ARG...: the same into $DB.
+ingest() {
+  ingest_into "$DB" "$@"
 }
 
 # query ARG...: `vigil query --db $DB ARG...`, errors kept for the sanitizer check.
@@ -213,7 +219,7 @@ like "... and is not one of its fields" "$rec" '"fields":\{"title":"Summit in Am
 
 # ---- a missing file among others ----
 
-ingest missing --db "$T/missing.db" "$T/no-such-file.txt" "$CHRONO"
+ingest_into "$T/missing.db" missing "$T/no-such-file.txt" "$CHRONO"
 is "a missing file: exit status 3" "$rc" 3
 check "a missing file: the error names it" grep -Fq "$T/no-such-file.txt: cannot open" "$T/missing.err"
 check "a missing file: the other file is still ingested" \
@@ -226,7 +232,7 @@ is "a missing file: the other file's entries are stored" \
 future=$T/future.db
 printf 'Jan. 1, 2023: a first entry\n' | "$VIGIL" ingest --no-rules --db "$future" - >/dev/null 2>"$T/future0.err"
 sq "$future" 'PRAGMA user_version = 999'
-ingest future --db "$future" "$CHRONO"
+ingest_into "$future" future "$CHRONO"
 isnt "a newer database: ingest fails" "$rc" 0
 check "a newer database: the message says it is newer" grep -q newer "$T/future.err"
 is "a newer database: nothing is stored" "$(sq "$future" 'select count(*) from entries')" 1

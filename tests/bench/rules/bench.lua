@@ -17,7 +17,7 @@ sequence "launch-then-exercise" {
   description = "a launch followed within 14 days by an exercise in the same region",
   steps = { tagged"launch", tagged"exercise" },
   within = days(14),
-  by = function(e) return e.fields.region end,
+  by = "region",
 }
 
 test "same region within 14 days pairs; another region or day 15 does not" {

@@ -98,8 +98,9 @@ run() {
 
 timeout 120 "$VIGIL" run --db "$T/bad.db" --socket '' --http-listen '' --spool '' \
   --rules "$RULES" --nats 'nats://127.0.0.1:notaport' >"$T/bad.log" 2>&1
-is "a NATS URL that cannot be read stops the daemon before it starts" "$?" 3
-like "... saying why" "$(cat "$T/bad.log")" 'nats: connecting to nats://127.0.0.1:notaport: .*port'
+is "a NATS URL that cannot be read stops the daemon before it starts (a usage error)" "$?" 2
+like "... saying why" "$(cat "$T/bad.log")" \
+  "nats_url 'nats://127.0.0.1:notaport' is no list of NATS servers"
 check_sanitizers "... with no sanitizer report" "$T/bad.log"
 
 NATS_PORT=$(_random_port)

@@ -97,8 +97,7 @@ void vg_outbox_on_result(vg_outbox *o, void (*fn)(void *ud), void *ud) {
   o->ud = ud;
 }
 
-/* Whether name is in the ','-joined list. */
-static int named(const char *list, const char *name) {
+int vg_outbox_named(const char *list, const char *name) {
   size_t n = strlen(name);
   for (const char *p = list; p && *p;) {
     const char *end = strchr(p, ',');
@@ -111,7 +110,7 @@ static int named(const char *list, const char *name) {
 
 int vg_outbox_routes(const vg_outbox *o, size_t i, const vg_alert *a) {
   if (a->silence_id || i >= o->n) return 0;
-  return o->is_default[i] || named(a->sinks, o->names[i]);
+  return o->is_default[i] || vg_outbox_named(a->sinks, o->names[i]);
 }
 
 int vg_outbox_routed(const vg_outbox *o, const vg_alert_list *l) {

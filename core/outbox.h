@@ -91,6 +91,9 @@ const char *vg_outbox_owner(const vg_outbox *o);
 /* Calls fn(ud) on the loop after each result (the daemon kicks its jobs). */
 void vg_outbox_on_result(vg_outbox *o, void (*fn)(void *ud), void *ud);
 
+/* Whether name is one of the ','-joined names of list (an alert's sinks);
+ * NULL is none. */
+int vg_outbox_named(const char *list, const char *name);
 /* Whether alert `a` goes to sink i of the outbox's routing: i is a
  * default sink, or is named in a->sinks; silenced alerts go nowhere. */
 int vg_outbox_routes(const vg_outbox *o, size_t i, const vg_alert *a);

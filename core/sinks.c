@@ -759,18 +759,6 @@ vg_sinks *vg_sinks_new(uv_loop_t *loop, const vg_config *cfg, char *err, size_t 
   return s;
 }
 
-/* Whether name is in the ','-joined list. */
-static int named(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; p && *p;) {
-    const char *end = strchr(p, ',');
-    size_t len = end ? (size_t)(end - p) : strlen(p);
-    if (len == n && strncmp(p, name, n) == 0) return 1;
-    p = end ? end + 1 : NULL;
-  }
-  return 0;
-}
-
 void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
   if (a->silence_id) { /* stored and listed, as silenced; not sent */
     if (a->version > 1)
@@ -788,7 +776,7 @@ void vg_sinks_send(vg_sinks *s, const vg_alert *a) {
   /* The log takes it now; the others' deliveries were written to the
    * outbox with the alert, and go from there. */
   for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].kind->send && (s->v[i].is_default || named(a->sinks, s->v[i].name)))
+    if (s->v[i].kind->send && (s->v[i].is_default || vg_outbox_named(a->sinks, s->v[i].name)))
       s->v[i].kind->send(&s->v[i], a, json);
   for (const char *p = a->sinks; p && *p;) { /* names no sink: say so */
     const char *end = strchr(p, ',');

@@ -42,6 +42,7 @@
 #define RETRY_MIN_MS 250  /* the first wait after a failure, doubled each time */
 #define RETRY_MAX_MS 5000 /* up to this */
 #define WINDOW_BATCHES 4  /* fetches in flight at most (within max_pending) */
+#define IDLE_CHECK_FETCHES 5 /* fetches that got nothing before the consumer is looked up */
 #define ORIGIN_MAX 300    /* "nats:STREAM:SEQ" */
 
 /* What a message was found to be: taken before this delivery. */
@@ -311,7 +312,7 @@ static uint64_t reconnects(void) {
 static void fetcher(void *arg) {
   (void)arg;
   natsSubscription *sub = NULL;
-  int recheck = 1, outage = 0, waiting = 0;
+  int recheck = 1, outage = 0, waiting = 0, idle = 0;
   uint64_t seen_reconnects = 0;
   int64_t backoff = RETRY_MIN_MS;
   char err[768];
@@ -345,9 +346,14 @@ static void fetcher(void *arg) {
       if (outage) vg_notice("nats: fetching from stream %s again", ns.stream);
       outage = 0;
       backoff = RETRY_MIN_MS;
-      continue;
+      /* Quiet for a while: is the consumer still there? A pull request
+       * to one deleted meanwhile may go unanswered rather than fail. */
+      idle = s == NATS_OK ? 0 : idle + 1;
+      if (idle < IDLE_CHECK_FETCHES) continue;
+      idle = 0;
+    } else if (s == NATS_TIMEOUT) {
+      continue; /* the connection went meanwhile: waited for above */
     }
-    if (s == NATS_TIMEOUT) continue; /* the connection went meanwhile: waited for above */
     /* Is the consumer (or its stream) still there? */
     jsConsumerInfo *ci = NULL;
     jsErrCode cerr = 0;
@@ -360,6 +366,7 @@ static void fetcher(void *arg) {
       drop_sub(&sub);
       continue;
     }
+    if (s == NATS_TIMEOUT) continue; /* quiet, and the consumer is there (or unknown) */
     char what[300];
     snprintf(what, sizeof what, "nats: fetching from stream %s", ns.stream);
     vg_bus_why(err, sizeof err, what, s, jerr);

@@ -24,6 +24,7 @@
 #include "vigil.h"
 
 #include <cJSON.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +72,7 @@ int vg_replay_nats_time(const char *arg, int64_t *ns) {
   int32_t day = vg_days_from_civil(y, mo, d);
   if (day < 0 || day > MAX_DAY) return -2;
   int64_t secs = (int64_t)day * 86400 + h * 3600 + mi * 60 + s - offset;
-  if (secs < 0) return -2;
+  if (secs < 0 || secs > (INT64_MAX - frac) / 1000000000LL) return -2;
   *ns = secs * 1000000000LL + frac;
   return 0;
 }

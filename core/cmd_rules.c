@@ -705,8 +705,9 @@ int vg_cmd_replay(int argc, char **argv) {
       break;
     case 'Q':
       nats.has_seq = 1;
+      errno = 0;
       nats.from_seq = strtoull(optarg, &end, 10);
-      if (*end || optarg[0] < '0' || optarg[0] > '9' || nats.from_seq == 0) {
+      if (*end || errno || optarg[0] < '0' || optarg[0] > '9' || nats.from_seq == 0) {
         vg_cli_eprintf("vigil replay: --from-seq '%s': a stream sequence number, 1 or more\n",
                        optarg);
         goto usage;

@@ -866,10 +866,6 @@ static char **strings_at(lua_State *L) {
   return v;
 }
 
-/* Reads the `sinks` table at the top of the stack: name = { file = PATH }
- * or { command = {argv}, timeout_ms = N, retries = N, queue_max = N }, with
- * default = true to take every alert. Returns 0, or VG_EINVAL with why in
- * err and nothing kept. */
 /* Whether name can name a JetStream stream or consumer: not empty, at most
  * 64 bytes, without '.', '*', '>', '/', '\\' nor white space (the server
  * refuses them, or they would read as subjects). */
@@ -949,6 +945,11 @@ static int nats_url_ok(const char *url) {
   }
 }
 
+/* Reads the `sinks` table at the top of the stack: name = { file = PATH },
+ * { command = {argv}, timeout_ms = N, retries = N, queue_max = N } or
+ * { nats = true | URL, subject = PREFIX, stream = NAME }, with default =
+ * true to take every alert. Returns 0, or VG_EINVAL with why in err and
+ * nothing kept. */
 static int load_sinks(lua_State *L, vg_sink_conf **out, size_t *nout, char *err, size_t cap) {
   size_t n = 0;
   vg_sink_conf *v = NULL;
@@ -1540,6 +1541,23 @@ static int check_nats(const vg_config *c, char *err, size_t cap) {
   if (dl[0] && !subject_ok(dl, 0)) {
     snprintf(err, cap, "nats_dead_letter '%.200s' is no subject one can publish to (tokens"
              " split by '.', without '*', '>' or spaces)", dl);
+    return VG_EINVAL;
+  }
+  /* The subject the consumer takes must be one of the stream's, or the
+   * consumer cannot be made. */
+  char want[300] = "";
+  long part = vg_config_partition(c);
+  if (c->nats_filter && c->nats_filter[0] && !strpbrk(c->nats_filter, "*>"))
+    snprintf(want, sizeof want, "%s", c->nats_filter);
+  else if ((!c->nats_filter || !c->nats_filter[0]) && part >= 0)
+    snprintf(want, sizeof want, "%s.%ld", VG_BUS_ENTRIES_PREFIX, part);
+  int covered = !want[0];
+  for (size_t i = 0; !covered && i < n; i++)
+    covered = subject_matches(c->nats_subjects[i], want);
+  if (!covered) {
+    snprintf(err, cap, "the consumer would take '%.200s' (%s), which is none of the stream's"
+             " subjects (nats_subjects)", want,
+             c->nats_filter && c->nats_filter[0] ? "nats_filter" : "nats_partition");
     return VG_EINVAL;
   }
   for (size_t i = 0; dl[0] && i < n; i++)

@@ -227,6 +227,7 @@ struct server {
   spool_job spool;            /* the running spool job */
   uv_work_t work;             /* the running job's request */
   const vg_source *job;       /* the source whose job runs, or NULL */
+  const vg_source *last_job;  /* the source of the job that ran last */
   job_settings js;            /* its settings */
   client *clients;            /* every open connection */
   size_t nclients;

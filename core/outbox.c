@@ -251,16 +251,17 @@ static void put_back(vg_outbox *o, result *v, size_t n) {
 }
 
 /* Records results inside the open transaction; 0 or VG_EDB. */
-static int record(vg_store *st, const result *v, size_t n, int64_t now) {
+static int record(vg_store *st, const char *owner, const result *v, size_t n, int64_t now) {
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
     const result *r = &v[i];
     if (r->result == VG_OUTBOX_OK)
-      rc = vg_store_outbox_done(st, r->id);
+      rc = vg_store_outbox_done(st, r->id, owner);
     else if (r->result == VG_OUTBOX_FAILED)
-      rc = vg_store_outbox_failed(st, r->id, now + vg_outbox_backoff_ms(r->attempts + 1), r->error);
+      rc = vg_store_outbox_failed(st, r->id, now + vg_outbox_backoff_ms(r->attempts + 1), r->error,
+                                  owner);
     else
-      rc = vg_store_outbox_later(st, r->id, now + VG_OUTBOX_BUSY_MS);
+      rc = vg_store_outbox_later(st, r->id, now + VG_OUTBOX_BUSY_MS, owner);
   }
   return rc;
 }
@@ -285,7 +286,9 @@ int vg_outbox_step(vg_outbox *o, vg_store *st, int take, vg_outbox_batch *out) {
   result *res = NULL;
   size_t nres = 0;
   take_results(o, &res, &nres);
-  if (rc == 0) rc = record(st, res, nres, now);
+  if (rc == 0) rc = record(st, vg_outbox_owner(o), res, nres, now);
+  /* A one-shot still at work keeps its rows, whatever its deliveries take. */
+  if (rc == 0 && o->owner[0]) rc = vg_store_outbox_renew(st, o->owner, now + VG_OUTBOX_LEASE_MS);
   size_t flying = o->in_flight - (nres < o->in_flight ? nres : o->in_flight);
   size_t took = 0;
   if (rc == 0 && take && out && flying < VG_OUTBOX_INFLIGHT) {

@@ -20,10 +20,12 @@
  * Who delivers a row, so that two processes never deliver the same row at
  * once: the daemon (owner NULL) delivers the rows without an owner. A
  * one-shot command writes its rows with an owner of its own (unique to
- * the process) and a lease of VG_OUTBOX_LEASE_MS, renewed each time it
- * takes them; it delivers only those, and gives back what is left when it
- * exits (owner NULL: the daemon's). The daemon takes over the rows of an
- * owner whose lease ran out (a one-shot that was killed). A row a process
+ * the process) and a lease of VG_OUTBOX_LEASE_MS, renewed at each of its
+ * steps (vg_sinks_drain steps at least every third of it); it delivers
+ * only those, and gives back what is left when it exits (owner NULL: the
+ * daemon's). The daemon takes over the rows of an owner whose lease ran
+ * out (a one-shot that was killed); a result the one-shot records after
+ * that changes nothing. A row a process
  * has handed to a sink is marked taken and not handed out again until
  * its result is recorded; the daemon clears its marks when it starts.
  *

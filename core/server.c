@@ -123,11 +123,17 @@ static void set_job_settings(server *srv) {
  * has one, or that has work waiting, decides. */
 void vg_daemon_kick(server *srv) {
   if (srv->job) return;
-  for (size_t i = 0; i < sizeof sources / sizeof *sources; i++) {
-    int got = sources[i]->take(srv);
+  /* The outbox never runs twice in a row while another source has work:
+   * the sinks' results come one by one, and each would otherwise ask for
+   * a job before any entry is stored. */
+  int skip_outbox = srv->last_job == &vg_source_outbox;
+  for (size_t i = 0, n = sizeof sources / sizeof *sources; i <= n; i++) {
+    const vg_source *src = i < n ? sources[i] : &vg_source_outbox;
+    if (src == &vg_source_outbox && (i < n) == skip_outbox) continue;
+    int got = src->take(srv);
     if (got == SOURCE_WAIT) return;
     if (got == SOURCE_TAKEN) {
-      srv->job = sources[i];
+      srv->job = srv->last_job = src;
       set_job_settings(srv);
       srv->work.data = srv;
       int rc = uv_queue_work(srv->loop, &srv->work, on_work, on_work_done);
@@ -261,20 +267,31 @@ static void reload(server *srv) {
   static const char *const fixed[] = {"db",          "socket",           "socket_group",
                                       "listen",      "http_listen",      "spool",
                                       "nats_url",    "nats_stream",      "nats_durable",
-                                      "nats_filter", "nats_dead_letter", "nats_partition"};
+                                      "nats_filter", "nats_dead_letter", "nats_partition",
+                                      "nats_partition_by"};
   const char *was[] = {srv->cfg.db,          srv->cfg.socket,           srv->cfg.socket_group,
                        srv->cfg.listen,      srv->cfg.http_listen,      srv->cfg.spool,
                        srv->cfg.nats_url,    srv->cfg.nats_stream,      srv->cfg.nats_durable,
-                       srv->cfg.nats_filter, srv->cfg.nats_dead_letter, srv->cfg.nats_partition};
+                       srv->cfg.nats_filter, srv->cfg.nats_dead_letter, srv->cfg.nats_partition,
+                       srv->cfg.nats_partition_by};
   char **now[] = {&next.db,          &next.socket,           &next.socket_group,
                   &next.listen,      &next.http_listen,      &next.spool,
                   &next.nats_url,    &next.nats_stream,      &next.nats_durable,
-                  &next.nats_filter, &next.nats_dead_letter, &next.nats_partition};
+                  &next.nats_filter, &next.nats_dead_letter, &next.nats_partition,
+                  &next.nats_partition_by};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
               was[i][0] ? was[i] : "'' (the default)");
       vg_config_set(now[i], was[i]);
+    }
+  size_t *nums_now[] = {&next.nats_batch, &next.nats_partitions};
+  const size_t nums_was[] = {srv->cfg.nats_batch, srv->cfg.nats_partitions};
+  static const char *const nums[] = {"nats_batch", "nats_partitions"};
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+    if (*nums_now[i] != nums_was[i]) {
+      vg_warn("reload: '%s' changes only on restart; still %zu", nums[i], nums_was[i]);
+      *nums_now[i] = nums_was[i];
     }
   vg_config_free(&srv->cfg);
   srv->cfg = next;

@@ -596,7 +596,7 @@ static void on_nats_async(uv_async_t *a) { nats_results(a->data); }
 static void nats_deliver(sink *k, vg_outbox *o, const vg_outbox_item *it) {
   natsink *n = k->nk;
   nats_job *j = calloc(1, sizeof *j);
-  size_t len = strlen(k->subject) + 1 + strlen(it->rule) + 1;
+  size_t len = strlen(k->subject) + 1 + strlen(it->rule) + 2; /* room for "_" if it is "" */
   if (j) {
     j->subject = malloc(len);
     j->payload = strdup(it->payload);
@@ -894,17 +894,30 @@ int vg_sinks_pump(vg_sinks *s, vg_outbox *o, vg_store *st) {
   return rc;
 }
 
+static void on_renew(uv_timer_t *t) { (void)t; } /* wakes the loop: the next step renews */
+
 int64_t vg_sinks_drain(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop) {
+  /* A step at least every third of the lease, so that a slow command does
+   * not let the daemon take over rows still being delivered. */
+  uv_timer_t renew;
+  uv_timer_init(loop, &renew);
+  uv_timer_start(&renew, on_renew, VG_OUTBOX_LEASE_MS / 3, VG_OUTBOX_LEASE_MS / 3);
   for (;;) {
     if (vg_interrupt_signal()) break; /* what is in flight stays in the outbox */
     if (vg_sinks_pump(s, o, st)) break;
     if (vg_outbox_in_flight(o) == 0) break;
     if (!vg_outbox_has_results(o)) uv_run(loop, UV_RUN_ONCE);
   }
+  uv_close((uv_handle_t *)&renew, NULL);
+  uv_run(loop, UV_RUN_NOWAIT); /* closes it before it goes out of scope */
   int64_t left = vg_outbox_finish(o, st);
   if (left > 0)
     vg_warn("%lld alert deliveries are left in the outbox (their sinks failed); the daemon"
             " delivers them when it runs",
             (long long)left);
+  else if (left < 0)
+    vg_error("outbox: the last results could not be recorded (%s): those deliveries are made"
+             " again by the daemon",
+             vg_strerror((int)left));
   return left;
 }

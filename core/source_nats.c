@@ -74,6 +74,11 @@ static struct {
   nmsg_vec fetched; /* fetched, not yet in a job */
   size_t inflight;  /* fetched, not yet acknowledged nor dropped */
   uint64_t last;    /* the highest seq committed: where a lost consumer goes on from */
+  /* The lowest seq of this run a job did not commit (rolled back), 0 for
+   * none: a consumer made again starts there if it is below last, since
+   * a later job may have committed meanwhile. Those committed since are
+   * recognised. */
+  uint64_t hole;
   /* When the stream read was made (ns since 1970), 0 before it is known: a
    * stream deleted and made again under the same name numbers from 1 anew,
    * and only this tells its messages from those of the one before. */
@@ -84,6 +89,7 @@ static struct {
    * could move past a message not yet stored. */
   unsigned gen;
   int stop, ended; /* the thread is to end; it has */
+  natsSubscription *kept_sub; /* the thread's, once it has ended */
   nmsg_vec job;    /* the running job's messages (the loop's and the worker's) */
   size_t window;   /* messages in flight at most */
   /* The settings, copied at the start: a reload changes none of them. */
@@ -125,9 +131,15 @@ static int room(void) {
   return want;
 }
 
-/* Ends the subscription; the consumer stays on the server. */
+/* Ends the subscription; the consumer stays on the server. The messages it
+ * delivered point at it, so no ack is written for them from now on (gen
+ * moves on, under the lock the acks are written under): they come again,
+ * and are recognised. */
 static void drop_sub(natsSubscription **sub) {
   if (!*sub) return;
+  uv_mutex_lock(&ns.lock);
+  ns.gen++;
+  uv_mutex_unlock(&ns.lock);
   natsSubscription_Destroy(*sub);
   *sub = NULL;
 }
@@ -154,9 +166,6 @@ static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t
    * taken (it comes again from the new one), nor is any ack written from
    * now on for what was taken from it. */
   drop_sub(sub);
-  uv_mutex_lock(&ns.lock);
-  ns.gen++;
-  uv_mutex_unlock(&ns.lock);
   natsStatus s = js_AddConsumer(&ci, ns.bus->js, ns.stream, &cc, NULL, &jerr);
   jsConsumerInfo_Destroy(ci);
   if (s != NATS_OK) {
@@ -198,7 +207,7 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
   jsStreamInfo_Destroy(si);
   uv_mutex_lock(&ns.lock);
   int anew = ns.created && created != ns.created;
-  if (anew) ns.last = 0;
+  if (anew) ns.last = ns.hole = 0;
   ns.created = created;
   uv_mutex_unlock(&ns.lock);
   if (anew)
@@ -242,7 +251,7 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
     }
   } else if (s == NATS_NOT_FOUND) {
     uv_mutex_lock(&ns.lock);
-    uint64_t from = ns.last + 1;
+    uint64_t from = ns.hole && ns.hole <= ns.last ? ns.hole : ns.last + 1;
     uv_mutex_unlock(&ns.lock);
     if (add_consumer(sub, from, err, cap)) return -1;
     vg_notice("nats: made consumer %s of stream %s%s%s, from seq %llu", ns.durable, ns.stream,
@@ -376,8 +385,10 @@ static void fetcher(void *arg) {
     if (pause_ms(backoff)) break;
     backoff = backoff * 2 < RETRY_MAX_MS ? backoff * 2 : RETRY_MAX_MS;
   }
-  drop_sub(&sub);
+  /* Kept until vg_source_nats_free: the last job's messages are acked
+   * through it once their transaction has committed. */
   uv_mutex_lock(&ns.lock);
+  ns.kept_sub = sub;
   ns.ended = 1;
   uv_mutex_unlock(&ns.lock);
   uv_async_send(&ns.async);
@@ -461,7 +472,7 @@ int vg_source_nats_start(server *srv) {
   ns.have_thread = 1;
   vg_source_nats_check_rules(srv);
   vg_metrics_nats_declare();
-  vg_info("nats: ingesting stream %s from %s through consumer %s%s%s (%llu messages stored"
+  vg_info("nats: ingesting stream %s from %s through consumer %s%s%s (stored up to seq %llu"
           " before)",
           ns.stream, c->nats_url, ns.durable, ns.filter[0] ? " on " : "", ns.filter,
           (unsigned long long)last);
@@ -485,6 +496,7 @@ void vg_source_nats_free(void) {
   if (ns.bus) {
     /* The acknowledgements written last go out before the connection closes. */
     if (vg_bus_connected(ns.bus)) natsConnection_FlushTimeout(ns.bus->nc, 2000);
+    natsSubscription_Destroy(ns.kept_sub);
     vg_bus_close(ns.bus);
     nats_Close(); /* libnats's own threads and memory, once its last connection is closed */
   }
@@ -612,7 +624,7 @@ static void dead_letter(const nmsg *m) {
 static void done(server *srv) {
   (void)srv;
   size_t seen = 0, acked = 0, counts[5] = {0};
-  uint64_t last = 0;
+  uint64_t last = 0, hole = 0;
   for (size_t i = 0; i < ns.job.n; i++) {
     nmsg *m = &ns.job.v[i];
     if (m->status >= VG_STORED && m->status <= SEEN) { /* committed */
@@ -629,6 +641,8 @@ static void done(server *srv) {
       counts[m->status]++;
       seen += m->status == SEEN;
       if (m->seq > last) last = m->seq;
+    } else if (!hole || m->seq < hole) {
+      hole = m->seq;
     }
   }
   size_t n = ns.job.n;
@@ -636,6 +650,7 @@ static void done(server *srv) {
   uv_mutex_lock(&ns.lock);
   ns.inflight -= n;
   if (last > ns.last) ns.last = last;
+  if (hole && (!ns.hole || hole < ns.hole)) ns.hole = hole;
   uv_cond_signal(&ns.cond);
   uv_mutex_unlock(&ns.lock);
   vg_metrics_nats("stored", counts[VG_STORED]);

@@ -116,6 +116,7 @@ enum {
   S_OUTBOX_DONE,
   S_OUTBOX_FAILED,
   S_OUTBOX_LATER,
+  S_OUTBOX_RENEW,
   S_OUTBOX_NEXT,
   S_OUTBOX_COUNT,
   S_OUTBOX_RESET,
@@ -368,11 +369,15 @@ static const char *const sql[S_COUNT] = {
     [S_OUTBOX_DUE] = "SELECT id, sink, alert_id, version, rule, payload, attempts FROM outbox"
                      " WHERE owner IS ?1 AND taken IS NULL AND due <= ?2 ORDER BY due, id LIMIT ?3",
     [S_OUTBOX_TAKE] = "UPDATE outbox SET taken = ?2, lease = ?3 WHERE id = ?1",
-    [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1",
+    /* A result counts only for the row's owner still: a one-shot's row the
+     * daemon took over (its lease ran out) is the daemon's to finish. */
+    [S_OUTBOX_DONE] = "DELETE FROM outbox WHERE id = ?1 AND owner IS ?2",
     [S_OUTBOX_FAILED] = "UPDATE outbox SET attempts = attempts + 1, due = ?2, error = ?3,"
-                        " taken = NULL WHERE id = ?1",
-    [S_OUTBOX_LATER] = "UPDATE outbox SET due = ?2, taken = NULL WHERE id = ?1",
-    [S_OUTBOX_NEXT] = "SELECT coalesce(min(due), -1) FROM outbox WHERE owner IS ?1 AND taken IS NULL",
+                        " taken = NULL WHERE id = ?1 AND owner IS ?4",
+    [S_OUTBOX_LATER] = "UPDATE outbox SET due = ?2, taken = NULL WHERE id = ?1 AND owner IS ?3",
+    [S_OUTBOX_RENEW] = "UPDATE outbox SET lease = ?2 WHERE owner = ?1",
+    /* -2 for none: scalar() says -1 for an error. */
+    [S_OUTBOX_NEXT] = "SELECT coalesce(min(due), -2) FROM outbox WHERE owner IS ?1 AND taken IS NULL",
     [S_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
     [S_OUTBOX_RESET] = "UPDATE outbox SET taken = NULL WHERE owner IS NULL AND taken IS NOT NULL",
     [S_OUTBOX_ADOPT] = "UPDATE outbox SET owner = NULL, lease = NULL, taken = NULL"
@@ -2529,30 +2534,41 @@ int vg_store_outbox_take(vg_store *st, const char *owner, int64_t now, int64_t l
   return err ? err : (int)n;
 }
 
-int vg_store_outbox_done(vg_store *st, int64_t id) {
+int vg_store_outbox_done(vg_store *st, int64_t id, const char *owner) {
   sqlite3_bind_int64(st->stmt[S_OUTBOX_DONE], 1, id);
+  bind_owner(st->stmt[S_OUTBOX_DONE], 2, owner);
   return run(st, S_OUTBOX_DONE);
 }
 
-int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error) {
+int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error,
+                           const char *owner) {
   sqlite3_stmt *s = st->stmt[S_OUTBOX_FAILED];
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, due);
   sqlite3_bind_text(s, 3, error ? error : "", -1, SQLITE_STATIC);
+  bind_owner(s, 4, owner);
   return run(st, S_OUTBOX_FAILED);
 }
 
-int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due) {
+int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due, const char *owner) {
   sqlite3_stmt *s = st->stmt[S_OUTBOX_LATER];
   sqlite3_bind_int64(s, 1, id);
   sqlite3_bind_int64(s, 2, due);
+  bind_owner(s, 3, owner);
   return run(st, S_OUTBOX_LATER);
+}
+
+int vg_store_outbox_renew(vg_store *st, const char *owner, int64_t lease) {
+  sqlite3_stmt *s = st->stmt[S_OUTBOX_RENEW];
+  sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, lease);
+  return run(st, S_OUTBOX_RENEW);
 }
 
 int64_t vg_store_outbox_next(vg_store *st, const char *owner) {
   bind_owner(st->stmt[S_OUTBOX_NEXT], 1, owner);
   long long v = scalar(st, S_OUTBOX_NEXT);
-  return v < -1 ? VG_EDB : v;
+  return v == -2 ? -1 : v < 0 ? VG_EDB : v;
 }
 
 int64_t vg_store_outbox_count(vg_store *st) {

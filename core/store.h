@@ -561,14 +561,21 @@ int vg_store_outbox_add(vg_store *st, const vg_outbox_row *r, int64_t due, const
  * renewed to `lease`). Returns how many it took, or VG_EDB / VG_ENOMEM. */
 int vg_store_outbox_take(vg_store *st, const char *owner, int64_t now, int64_t lease,
                          size_t limit, int (*fn)(void *ud, const vg_outbox_row *r), void *ud);
-/* The row was delivered: deleted. 0 or VG_EDB. */
-int vg_store_outbox_done(vg_store *st, int64_t id);
+/* The results of a delivery of row id by owner (NULL: the daemon). Each
+ * changes the row only while owner still owns it: one the daemon took over
+ * from a one-shot command is the daemon's to finish. 0 or VG_EDB. */
+/* The row was delivered: deleted. */
+int vg_store_outbox_done(vg_store *st, int64_t id, const char *owner);
 /* The try failed: one more attempt, the error kept, due again at `due`,
- * no longer taken. 0 or VG_EDB. */
-int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error);
+ * no longer taken. */
+int vg_store_outbox_failed(vg_store *st, int64_t id, int64_t due, const char *error,
+                           const char *owner);
 /* The row was not tried (its sink was busy or closing): due again at
- * `due`, no longer taken, its attempts unchanged. 0 or VG_EDB. */
-int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due);
+ * `due`, no longer taken, its attempts unchanged. */
+int vg_store_outbox_later(vg_store *st, int64_t id, int64_t due, const char *owner);
+/* A one-shot command is still at work: its rows' lease runs to `lease`.
+ * 0 or VG_EDB. */
+int vg_store_outbox_renew(vg_store *st, const char *owner, int64_t lease);
 /* The earliest due time of owner's rows not taken, -1 when none, or VG_EDB. */
 int64_t vg_store_outbox_next(vg_store *st, const char *owner);
 /* The rows of the outbox, or VG_EDB. */

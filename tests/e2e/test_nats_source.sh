@@ -76,6 +76,9 @@ refused "a port out of range" 'nats_url = "nats://127.0.0.1:99999"' "is no list 
 refused "no subject for the stream" 'nats_subjects = {}' "nats_subjects"
 refused "a subject with an empty token" 'nats_subjects = { "vigil..x" }' \
   "nats_subjects: 'vigil..x' is no subject"
+refused "a partition outside the stream's subjects" \
+  'nats = { subjects = { "news.>" }, partition = 0, partitions = 2 }' \
+  "the consumer would take 'vigil.entries.0' \\(nats_partition\\), which is none of the stream's subjects"
 printf 'nats_partition = 1\nnats_partitions = 2\n' >"$T/flat.conf"
 check "a partition given as a number, flat, is taken as in the nats table" \
   "$VIGIL" config --check "$T/flat.conf"

@@ -254,6 +254,37 @@ static void the_daemon_adopts_rows_whose_lease_ended(void **state) {
   vg_outbox_free(daemon);
 }
 
+/* A one-shot whose delivery outlasts the lease it had when it took the
+ * row: each of its steps renews the lease, so the daemon does not take the
+ * row over; and once the daemon has (the one-shot was gone long enough),
+ * a result the one-shot records late changes nothing. */
+static void a_one_shot_at_work_keeps_its_lease_and_a_late_result_is_void(void **state) {
+  fixture *fx = *state;
+  vg_outbox *mine = outbox(1), *daemon = outbox(0);
+  vg_alert v[] = {alert(1, 1, NULL, 0)};
+  write_rows(fx, mine, v, 1);
+  vg_outbox_batch b = {0};
+  assert_int_equal(vg_outbox_step(mine, fx->st, 1, &b), 0);
+  assert_int_equal(b.n, 1);
+  vg_outbox_item it = {.id = b.v[0].id, .attempts = 0};
+  exec(fx, "UPDATE outbox SET lease = 1"); /* as if the delivery had taken long */
+  assert_int_equal(vg_outbox_step(mine, fx->st, 1, &b), 0); /* still at work: renewed */
+  assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE owner IS NOT NULL AND lease > 1"),
+                   1);
+  assert_int_equal(vg_outbox_step(daemon, fx->st, 1, &b), 0);
+  assert_int_equal(b.n, 0);
+  exec(fx, "UPDATE outbox SET lease = 1"); /* now gone for a lease: the daemon's */
+  assert_int_equal(vg_outbox_step(daemon, fx->st, 1, &b), 0);
+  assert_int_equal(b.n, 1);
+  vg_outbox_result(mine, &it, VG_OUTBOX_OK, NULL); /* too late */
+  assert_int_equal(vg_outbox_step(mine, fx->st, 0, NULL), 0);
+  assert_int_equal(one(fx, "SELECT count(*) FROM outbox WHERE owner IS NULL AND taken IS NOT NULL"),
+                   1); /* still the daemon's, in flight */
+  vg_outbox_batch_free(&b);
+  vg_outbox_free(mine);
+  vg_outbox_free(daemon);
+}
+
 static void a_new_daemon_takes_again_what_the_last_had_taken(void **state) {
   fixture *fx = *state;
   vg_outbox *old = outbox(0);
@@ -293,6 +324,7 @@ int main(void) {
       T(a_row_is_taken_once_then_done_or_backed_off),
       T(a_one_shot_keeps_its_rows_until_it_gives_them_back),
       T(the_daemon_adopts_rows_whose_lease_ended),
+      T(a_one_shot_at_work_keeps_its_lease_and_a_late_result_is_void),
       T(a_new_daemon_takes_again_what_the_last_had_taken),
       T(a_rollback_keeps_no_row),
   };

@@ -34,6 +34,7 @@
 #define IDLE_MS 30000   /* how long the server may send nothing before the command gives up */
 #define BATCH 1000      /* messages a transaction at most */
 #define MAX_DAY 106750  /* 2262-04-10: the last day whose nanoseconds since 1970 fit 64 bits */
+#define REPLAY_PENDING_BYTES (256 * 1024 * 1024) /* messages waiting to be stored, at most */
 
 int vg_replay_nats_time(const char *arg, int64_t *ns) {
   int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
@@ -271,7 +272,12 @@ static natsSubscription *subscribe(vg_bus *bus, const char *stream, const char *
   natsSubscription *sub = NULL;
   jsErrCode jerr = 0;
   natsStatus s = js_SubscribeSync(&sub, bus->js, subject, NULL, &so, &jerr);
+  /* The server paces an ordered consumer by flow control, in bytes; small
+   * messages would pass libnats's default count (65,536 waiting) first,
+   * and be dropped as a slow consumer's. */
+  if (s == NATS_OK) s = natsSubscription_SetPendingLimits(sub, -1, REPLAY_PENDING_BYTES);
   if (s != NATS_OK) {
+    natsSubscription_Destroy(sub);
     char what[400];
     snprintf(what, sizeof what, "nats: reading stream %s on %s", stream, subject);
     vg_bus_why(err, cap, what, s, jerr);
@@ -376,6 +382,16 @@ int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o) {
     goto out;
   }
   uint64_t last = si->State.LastSeq;
+  /* Which stream of that name the messages come from, as the daemon keeps
+   * it: one made anew later is then read from its first message. */
+  char key[300], val[32];
+  vg_nats_created_key(cfg->nats_stream, key, sizeof key);
+  snprintf(val, sizeof val, "%lld", (long long)si->Created);
+  if (vg_store_begin(st) || vg_store_meta_set(st, key, val) || vg_store_commit(st)) {
+    vg_store_rollback(st);
+    vg_cli_eprintf("vigil replay: %s: cannot write to the database\n", cfg->db);
+    goto out;
+  }
   if (!(subject = subject_of(cfg, si, err, sizeof err))) {
     vg_cli_eprintf("vigil replay: %s\n", err);
     goto out;

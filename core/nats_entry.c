@@ -48,3 +48,7 @@ int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, 
   if (rc) return rc;
   return vg_store_nats_put(ig->st, stream, seq, res->status == VG_REJECTED ? 0 : res->id);
 }
+
+void vg_nats_created_key(const char *stream, char *buf, size_t cap) {
+  snprintf(buf, cap, "nats_created:%s", stream);
+}

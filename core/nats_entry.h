@@ -26,4 +26,10 @@ char *vg_nats_entry_filter(const vg_config *c);
 int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, const char *stream,
                         uint64_t seq, const char *data, size_t len, vg_result *res);
 
+/* The name of the fact (table meta) that holds when the stream the
+ * database's messages of `stream` came from was made (ns since 1970, as
+ * text): a stream made anew under that name numbers from 1 again, and only
+ * this tells its messages from the old ones. */
+void vg_nats_created_key(const char *stream, char *buf, size_t cap);
+
 #endif

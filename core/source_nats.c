@@ -457,7 +457,7 @@ int vg_source_nats_start(server *srv) {
   }
   ns.last = (uint64_t)last;
   char key[300], val[32];
-  snprintf(key, sizeof key, "nats_created:%s", ns.stream);
+  vg_nats_created_key(ns.stream, key, sizeof key);
   if (vg_store_meta(srv->store, key, val, sizeof val) == 1) ns.created_db = strtoll(val, NULL, 10);
   ns.created = ns.created_db;
   if (uv_mutex_init(&ns.lock) || uv_cond_init(&ns.cond)) abort();
@@ -550,7 +550,7 @@ static int store_one(server *srv, vg_batch *t, nmsg *m) {
  * 0 or VG_EDB. */
 static int switch_stream(vg_store *st, int64_t before, int64_t created) {
   char key[300], val[32], as[300];
-  snprintf(key, sizeof key, "nats_created:%s", ns.stream);
+  vg_nats_created_key(ns.stream, key, sizeof key);
   snprintf(val, sizeof val, "%lld", (long long)created);
   int64_t n = 0;
   if (before) {

@@ -175,6 +175,40 @@ like "... and said as a JSON reject" "$(head -n 1 "$T/part.out")" \
   "^\\{\"type\":\"reject\",\"origin\":\"nats:VIGIL_ENTRIES:$((n + 2))\",\"seq\":$((n + 2)),"
 check "no consumer is left" wait_for 60 no_consumer
 
+# ---- a database rebuilt, then the stream made anew ----
+
+# The replayed database knows which stream of that name it read: a daemon
+# on it, once the stream is made anew, reads the new one from seq 1.
+check "the stream of entries is deleted" "$NATSTOOL" "$NATS_URL" stream-delete VIGIL_ENTRIES
+check "... and made again" "$NATSTOOL" "$NATS_URL" stream-add VIGIL_ENTRIES 'vigil.entries.>'
+printf '%s\n' '2024-12-01: first line of the stream made anew' \
+  '2024-12-02: second line of the stream made anew' >"$T/anew.txt"
+check "two lines are published to it" sh -c "'$NATSTOOL' '$NATS_URL' pub vigil.entries.0 < '$T/anew.txt'"
+DB=$T/full.db
+start_daemon --rules "$RULES" --nats "$NATS_URL" || exit 1
+anew_taken() { [ "$(sq "$DB" "select count(*) from entries where text like '%made anew'")" = 2 ]; }
+check "a daemon on the replayed database takes them, from seq 1" wait_running 120 anew_taken
+like "... saying the stream was made anew" "$(cat "$DLOG")" 'stream VIGIL_ENTRIES was made anew'
+stop_daemon
+is "the daemon stops cleanly" "$DRC" 0
+
+# ---- a stream larger than the client's buffer ----
+
+# More small messages than libnats holds by default (65,536) before it
+# drops them as a slow consumer's: the replay paces itself and takes all.
+big=120000
+awk -v n=$big 'BEGIN { for (i = 0; i < n; i++)
+  printf "{\"date\":\"2024-03-%02d\",\"text\":\"bulk line %d\"}\n", i % 28 + 1, i }' >"$T/big.jsonl"
+check "$big messages are published" "$VIGIL" publish --nats "$NATS_URL" --quiet "$T/big.jsonl"
+printf 'rule "nothing" { when = function(e) return false end, tags = { "x" } }\n' >"$T/none.lua"
+"$VIGIL" replay --rules "$T/none.lua" --nats "$NATS_URL" --db "$T/big.db" --quiet \
+  >"$T/big.out" 2>"$T/big.err"
+is "a replay of them all: exit status 0" "$?" 0
+ERRS="$ERRS $T/big.err"
+is "... every message taken (with the two before them)" \
+  "$(sq "$T/big.db" "select count(*) from nats_msgs where entry_id is not null")" "$((big + 2))"
+is "... each its entry" "$(sq "$T/big.db" "select count(*) from entries where text like 'bulk line %'")" "$big"
+
 # ---- the server gone ----
 
 stop_nats

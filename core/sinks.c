@@ -344,10 +344,12 @@ static void on_exit_cb(uv_process_t *p, int64_t status, int signal) {
   if (!uv_is_closing((uv_handle_t *)&d->in)) uv_close((uv_handle_t *)&d->in, on_handle_closed);
 }
 
+/* Kills the command and what it started (its process group: it runs in a
+ * session of its own), so that no child of a shell outlives it. */
 static void on_timeout(uv_timer_t *t) {
   delivery *d = t->data;
   d->timed_out = 1;
-  uv_process_kill(&d->proc, SIGKILL);
+  if (kill(-d->proc.pid, SIGKILL) != 0) uv_process_kill(&d->proc, SIGKILL);
 }
 
 static void on_written(uv_write_t *w, int status) {
@@ -371,12 +373,13 @@ static void start(delivery *d) {
       {.flags = UV_IGNORE},
       {.flags = UV_INHERIT_FD, .data.fd = 2}};
   uv_process_options_t o = {.exit_cb = on_exit_cb, .file = d->k->argv[0], .args = d->k->argv,
-                            .stdio_count = 3, .stdio = io};
+                            .stdio_count = 3, .stdio = io, .flags = UV_PROCESS_DETACHED};
   d->k->running++;
   int rc = uv_spawn(s->loop, &d->proc, &o);
   if (rc) {
     /* As if it had exited with 127: judged, and retried, the same way. */
-    vg_warn("sink '%s': cannot run %s: %s", d->k->name, d->k->argv[0], uv_strerror(rc));
+    vg_log(d->k->failing ? VG_LOG_DEBUG : VG_LOG_WARN, "sink '%s': cannot run %s: %s",
+           d->k->name, d->k->argv[0], uv_strerror(rc));
     d->exit_status = 127;
     d->open_handles = 3;
     uv_close((uv_handle_t *)&d->proc, on_handle_closed);

@@ -36,6 +36,7 @@
 #define STALL_MS 30000    /* how long a publish waits for room among them */
 #define COMPLETE_MS 60000 /* how long the end waits for the last acks */
 #define SAY_FAILURES 10   /* refused messages said one by one, at most */
+#define HEADER_BYTES 80   /* a message's headers, Nats-Msg-Id and all, at most */
 
 static const char help[] =
     "usage: vigil publish [--nats URL] [--partition-by FIELD --partitions N] [--no-msg-id]\n"
@@ -82,6 +83,7 @@ typedef struct {
   const char *field;      /* --partition-by, or NULL */
   unsigned partitions;    /* 1 without */
   int msg_id;             /* set the Nats-Msg-Id header */
+  int64_t max_payload;    /* the server's limit on a message, its headers counted */
   const atomic_int *stop; /* a signal came */
   acks acks;
   uint64_t rejected, sent;
@@ -110,8 +112,17 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
   atomic_fetch_add(&x->acks.handled, 1);
 }
 
-/* Publishes one parsed line; 0, or -1 with why in x->why. */
-static int publish_line(run *x, const vg_parsed *p) {
+/* Publishes one parsed line; 0, 1 when it is too large for the server
+ * (said as a reject, in p->res.reason), or -1 with why in x->why. */
+static int publish_line(run *x, vg_parsed *p) {
+  /* NATS/1.0, the Nats-Msg-Id header and its id: under 80 bytes. */
+  int64_t size = (int64_t)p->line.len + (x->msg_id ? HEADER_BYTES : 0);
+  if (x->max_payload > 0 && size > x->max_payload) {
+    snprintf(p->res.reason, sizeof p->res.reason,
+             "%zu bytes: over the %lld bytes the server takes in a message%s", p->line.len,
+             (long long)x->max_payload, x->msg_id ? " (with its header)" : "");
+    return 1;
+  }
   char subject[64], field[VG_FIELD_MAX];
   unsigned part = 0;
   if (x->field) {
@@ -175,7 +186,7 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
     vg_cli_eprintf("%s: cannot start a thread to read it\n", name);
     return -1;
   }
-  int rc = 0;
+  int rc = 0, prc;
   uint64_t bytes = 0, line = 0;
   vg_chunk *ch;
   while (!x->failed && (ch = vg_reader_next(r))) {
@@ -187,7 +198,11 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
         vg_progress_clear(&pr);
         on_reject(name, p);
         x->rejected++;
-      } else if (publish_line(x, p)) {
+      } else if ((prc = publish_line(x, p)) > 0) {
+        vg_progress_clear(&pr);
+        on_reject(name, p);
+        x->rejected++;
+      } else if (prc < 0) {
         x->failed = 1;
       }
     }
@@ -339,6 +354,7 @@ int vg_cmd_publish(int argc, char **argv) {
   x.field = field;
   x.partitions = (unsigned)n;
   x.msg_id = msg_id;
+  x.max_payload = natsConnection_GetMaxPayload(bus->nc);
   x.stop = vg_interrupt_catch();
   jsOptions jo;
   jsOptions_Init(&jo);

@@ -672,7 +672,8 @@ static const char replay_help[] =
     "On a terminal, a progress line on standard error (entries, entries/s); none with\n"
     "--quiet, which also drops the text summary. SIGINT or SIGTERM stops it between two\n"
     "entries: those replayed are committed, the summary says it was interrupted, and\n"
-    "the exit status is 130 (143 for SIGTERM); running it again replays the whole range.\n";
+    "the exit status is 130 (143 for SIGTERM); running it again replays the whole range\n"
+    "(with --nats, into a fresh database again: the one it began holds entries now).\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;

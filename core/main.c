@@ -2,9 +2,12 @@
 #include "cli.h"
 #include "vigil.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
   const char *name;
@@ -72,7 +75,19 @@ static int hoist_globals(int argc, char **argv) {
   return 1;
 }
 
+/* Standard input, output and error closed by whoever started us are opened
+ * on /dev/null: else the first file or socket opened would take their
+ * number, and be read as the input or written over by messages. */
+static void standard_fds(void) {
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (got >= 0 && got != fd) close(got); /* a lower one was closed too: taken above */
+    }
+}
+
 int main(int argc, char **argv) {
+  standard_fds();
   int at = hoist_globals(argc, argv);
   if (at == 0) {
     usage(stderr);

@@ -145,6 +145,29 @@ check "... each by its source (a chronology line's is nats)" \
 for l in sys.stdin:
     if json.loads(l)[\"seq\"] > $before: sys.stdout.write(l)' | python3 '$E2E/partitions.py' 4 source"
 
+# ---- a line the server would not take ----
+
+# Under max_line (1 MiB) but, with its header, over the server's 1 MiB
+# message limit: reported like a bad line, and the lines after it go.
+before=$(messages)
+python3 -c 'import sys
+sys.stdout.write("2024-05-01: " + "x" * (1048560 - 12) + "\n")
+sys.stdout.write("2024-05-02: a line after the one too large for the server\n")' >"$T/large.txt"
+"$VIGIL" publish --nats "$NATS_URL" "$T/large.txt" >"$T/large.out" 2>"$T/large.err"
+is "a line too large for the server: exit status 1" "$?" 1
+like "... named FILE:LINE, with why" "$(cat "$T/large.err")" \
+  "large.txt:1: 1048560 bytes: over the 1048576 bytes the server takes in a message \\(with its header\\)"
+is "... the line after it is published" "$(messages)" "$((before + 1))"
+like "... and the summary counts it as rejected" "$(cat "$T/large.out")" "1 published, 0 duplicates, 1 rejected"
+
+# ---- standard input closed ----
+
+before=$(messages)
+timeout 120 "$VIGIL" publish --nats "$NATS_URL" - <&- >"$T/closed.out" 2>"$T/closed.err"
+is "standard input closed: read as empty, exit status 0" "$?" 0
+like "... nothing published" "$(cat "$T/closed.out")" "^0 published"
+is "... and nothing reaches the stream" "$(messages)" "$before"
+
 # ---- the man page and --help ----
 
 "$VIGIL" publish --help >"$T/help.out"

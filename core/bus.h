@@ -24,6 +24,8 @@
 /* The source of an entry of the stream whose line names none (a
  * chronology line, a JSON record without "source"). */
 #define VG_BUS_SOURCE "nats"
+/* Partitions one stream of entries is split into, at most. */
+#define VG_BUS_PARTITIONS_MAX 1000000
 /* How long JetStream remembers a Nats-Msg-Id to drop a second publish. */
 #define VG_BUS_DUPLICATE_WINDOW_MS (24LL * 3600 * 1000)
 

@@ -271,7 +271,8 @@ vg_store *vg_cli_open_store(const char *cmd, const vg_config *cfg, int flags) {
   }
   if (strcmp(cfg->durability, "normal") == 0) flags |= VG_STORE_SYNC_NORMAL;
   vg_store *st = vg_store_open(cfg->db, flags, err, sizeof err);
-  if (!st) fprintf(stderr, "%s: %s\n", cmd, err);
+  if (!st && strstr(err, cfg->db)) fprintf(stderr, "%s: %s\n", cmd, err);
+  else if (!st) fprintf(stderr, "%s: %s: %s\n", cmd, cfg->db, err); /* say which */
   else vg_store_busy_timeout(st, cfg->busy_timeout_ms);
   return st;
 }

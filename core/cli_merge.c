@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,16 @@ vg_store **vg_cli_open_stores(const char *cmd, const vg_config *cfg, int flags, 
   for (size_t i = 0; i < count; i++) {
     vg_config one = *cfg; /* a shallow copy: only its db differs, nothing is freed */
     one.db = (char *)vg_cli_store_path(cfg, i);
+    /* One database named twice (by another path too) would list each of
+     * its records twice. */
+    struct stat a, b;
+    for (size_t k = 0; k < i && count > 1 && stat(one.db, &a) == 0; k++)
+      if (stat(vg_cli_store_path(cfg, k), &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+        fprintf(stderr, "%s: --db %s and --db %s are one database\n", cmd, vg_cli_store_path(cfg, k),
+                one.db);
+        vg_cli_close_stores(sts, i);
+        return NULL;
+      }
     if (!(sts[i] = vg_cli_open_store(cmd, &one, flags))) { /* it says which, and why */
       vg_cli_close_stores(sts, i);
       return NULL;

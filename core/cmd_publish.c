@@ -315,10 +315,9 @@ int vg_cmd_publish(int argc, char **argv) {
     char *end;
     errno = 0;
     n = strtoul(parts, &end, 10);
-    if (errno || *end || !parts[0] || parts[0] == '-' || n < 1 || n > 1000000) {
-      vg_cli_eprintf("vigil publish: --partitions must be a whole number from 1 to 1000000,"
-                     " not '%s'\n",
-                     parts);
+    if (errno || *end || !parts[0] || parts[0] == '-' || n < 1 || n > VG_BUS_PARTITIONS_MAX) {
+      vg_cli_eprintf("vigil publish: --partitions must be a whole number from 1 to %d, not '%s'\n",
+                     VG_BUS_PARTITIONS_MAX, parts);
       status = VG_EXIT_USAGE;
       goto done;
     }

@@ -1605,6 +1605,10 @@ int vg_config_check(const vg_config *c, char *err, size_t cap) {
              " or '' for all, not '%.32s'", c->nats_partitions - 1, c->nats_partition);
     return VG_EINVAL;
   }
+  if (c->nats_partitions > VG_BUS_PARTITIONS_MAX) {
+    snprintf(err, cap, "nats_partitions must be at most %d", VG_BUS_PARTITIONS_MAX);
+    return VG_EINVAL;
+  }
   if (c->nats_batch > 10000) {
     snprintf(err, cap, "nats_batch must be at most 10000");
     return VG_EINVAL;

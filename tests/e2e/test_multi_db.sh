@@ -181,6 +181,18 @@ is "... and listing nothing" "$(cat "$T/gone.out")" ""
 is "alerts with a database that cannot be opened: exit status 3" "$?" 3
 like "... naming it" "$(cat "$T/gone2.err")" "$T/nowhere/gone.db"
 
+head -c 8192 /dev/urandom >"$T/noise.db"
+"$VIGIL" query --db "$EAST" --db "$T/noise.db" >/dev/null 2>"$T/noise.err"
+is "a file that is no database: exit status 3" "$?" 3
+like "... naming it" "$(cat "$T/noise.err")" "$T/noise.db: .*not a database"
+
+# ---- one database named twice ----
+
+(cd "$T" && "$VIGIL" query --db east.db --db "$EAST" >"$T/twice.out" 2>"$T/twice.err")
+is "one database given twice (by two paths): exit status 3" "$?" 3
+like "... saying so" "$(cat "$T/twice.err")" "--db east.db and --db $EAST are one database"
+is "... and listing nothing twice" "$(cat "$T/twice.out")" ""
+
 check_sanitizers "no sanitizer report" "$T/ingest.err" "$T/merged.err" "$T/show.err" \
-  "$T/gone.err" "$T/gone2.err" "$T/silence.err" "$T/ingest2.err"
+  "$T/gone.err" "$T/gone2.err" "$T/silence.err" "$T/ingest2.err" "$T/noise.err" "$T/twice.err"
 done_testing

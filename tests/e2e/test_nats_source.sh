@@ -79,6 +79,8 @@ refused "a subject with an empty token" 'nats_subjects = { "vigil..x" }' \
 refused "a partition outside the stream's subjects" \
   'nats = { subjects = { "news.>" }, partition = 0, partitions = 2 }' \
   "the consumer would take 'vigil.entries.0' \\(nats_partition\\), which is none of the stream's subjects"
+refused "more partitions than vigil publish makes" 'nats_partitions = 4294967298' \
+  "nats_partitions must be at most 1000000"
 printf 'nats_partition = 1\nnats_partitions = 2\n' >"$T/flat.conf"
 check "a partition given as a number, flat, is taken as in the nats table" \
   "$VIGIL" config --check "$T/flat.conf"

@@ -184,6 +184,8 @@ static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t
  * its acknowledgement floor: they come again now and in order, rather than
  * after the AckWait behind later ones; those stored already are recognised.
  * 0, or -1 with why in err. */
+static int bound_before; /* the thread's: a consumer was bound in this run */
+
 static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
   if (vg_bus_stream(ns.bus, ns.stream, (const char *const *)ns.subjects, VG_BUS_DUPLICATE_WINDOW_MS,
                     err, cap))
@@ -250,6 +252,12 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
       if (add_consumer(sub, floor + 1, err, cap)) return -1;
     }
   } else if (s == NATS_NOT_FOUND) {
+    /* However it was found missing (a fetch that failed, or one that went
+     * unanswered, or a reconnection), it is said once here. */
+    if (bound_before)
+      vg_warn("nats: consumer %s of stream %s is gone; making it again after the last message"
+              " stored",
+              ns.durable, ns.stream);
     uv_mutex_lock(&ns.lock);
     uint64_t from = ns.hole && ns.hole <= ns.last ? ns.hole : ns.last + 1;
     uv_mutex_unlock(&ns.lock);
@@ -275,6 +283,7 @@ static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
     vg_bus_why(err, cap, what, s, jerr);
     return -1;
   }
+  bound_before = 1;
   return 0;
 }
 
@@ -368,10 +377,7 @@ static void fetcher(void *arg) {
     jsErrCode cerr = 0;
     natsStatus cs = js_GetConsumerInfo(&ci, ns.bus->js, ns.stream, ns.durable, NULL, &cerr);
     jsConsumerInfo_Destroy(ci);
-    if (cs == NATS_NOT_FOUND) {
-      vg_warn("nats: consumer %s of stream %s is gone; making it again after the last message"
-              " stored",
-              ns.durable, ns.stream);
+    if (cs == NATS_NOT_FOUND) { /* setup says so, and makes it again */
       drop_sub(&sub);
       continue;
     }

@@ -26,24 +26,27 @@ count() {
   fi
   passed=$((passed + ok))
   failed=$((failed + bad))
-  printf '%-28s %3d passed, %d failed\n' "$name" "$ok" "$bad"
+  printf '%-28s %3d passed, %d failed  (%d s)\n' "$name" "$ok" "$bad" "$(($(date +%s) - started))"
 }
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "$build"/test_*; do
   [ -x "$t" ] || continue
+  started=$(date +%s)
   CMOCKA_MESSAGE_OUTPUT=TAP "$t" >"$log" 2>&1
   count "$(basename "$t")" $?
 done
 for t in "$here"/e2e/test_*.sh; do
   [ -f "$t" ] || continue
+  started=$(date +%s)
   VIGIL="$build/vigil" sh "$t" >"$log" 2>&1
   count "$(basename "$t" .sh)" $?
 done
 # The libFuzzer harnesses, each for FUZZ_SECONDS seconds (unset or 0: skipped);
 # one TAP line a harness.
 if [ "${FUZZ_SECONDS:-0}" -gt 0 ]; then
+  started=$(date +%s)
   SECONDS=$FUZZ_SECONDS bash "$here/fuzz/run.sh" >"$log" 2>&1
   count fuzz $?
 fi

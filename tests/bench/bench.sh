@@ -416,18 +416,29 @@ fresh h; fresh h0; fresh h1
 rm -rf "$B/nats"
 
 # ---- (i) the outbox's cost ----
-say "(i) (c) again, every alert through the outbox to a file sink"
-fresh i
-rm -f "$B/i-alerts.jsonl"
+# (c) with and without alerts_file, twice each, in turns: run to run, this
+# machine varies more than the outbox costs; the best of each pair is kept.
+say "(i) (c) again, with and without every alert through the outbox to a file sink"
 { cat "$CONF"; echo "alerts_file = \"$B/i-alerts.jsonl\""; } > "$B/i.conf.lua"
 CONF_SAVED=$CONF
-CONF=$B/i.conf.lua
-ingest i "$N" "$B/entries.jsonl" --rules tests/bench/rules
-CONF=$CONF_SAVED
-check "ingest with the outbox" "$(alerts_in i)"
-cost=$(awk -v a="$rate" -v c="$rate_c" 'BEGIN { printf "%+.1f%%", (a / c - 1) * 100 }')
-row "(i) (c) with alerts_file: the outbox" "$rate" "$rss" "$verdict" "$cost against (c); $(wc -l < "$B/i-alerts.jsonl") lines written"
-fresh i
+best_plain=0; best_outbox=0; rss_outbox=0
+for round in 1 2; do
+  fresh ip
+  ingest ip "$N" "$B/entries.jsonl" --rules tests/bench/rules
+  best_plain=$(awk -v a="$rate" -v b="$best_plain" 'BEGIN { print (a > b ? a : b) }')
+  fresh i
+  rm -f "$B/i-alerts.jsonl"
+  CONF=$B/i.conf.lua
+  ingest i "$N" "$B/entries.jsonl" --rules tests/bench/rules
+  CONF=$CONF_SAVED
+  check "ingest with the outbox" "$(alerts_in i)"
+  best_outbox=$(awk -v a="$rate" -v b="$best_outbox" 'BEGIN { print (a > b ? a : b) }')
+  rss_outbox=$rss
+done
+cost=$(awk -v a="$best_outbox" -v c="$best_plain" 'BEGIN { printf "%+.1f%%", (a / c - 1) * 100 }')
+row "(i) (c) with alerts_file: the outbox" "$best_outbox" "$rss_outbox" "$verdict" \
+  "$cost against (c) beside it ($best_plain); $(wc -l < "$B/i-alerts.jsonl") lines written"
+fresh i; fresh ip
 
 # ---- the table ----
 total=$SECONDS

@@ -310,7 +310,7 @@ static const setting settings[] = {
       " nats_partition"),
     S(nats_filter, T_STRING, "",
       "the subject the consumer takes; '' for vigil.entries.P with nats_partition, else all"),
-    S(nats_batch, T_SIZE, "256", "messages one fetch from JetStream asks for at most"),
+    S(nats_batch, T_SIZE, "2048", "messages one fetch from JetStream asks for at most"),
     S(nats_dead_letter, T_STRING, "",
       "a subject rejected messages are republished to; '' for none"),
     S(nats_partition, T_STRING, "",

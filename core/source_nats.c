@@ -177,6 +177,8 @@ static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t
   return 0;
 }
 
+static int bound_before; /* the thread's: a consumer was bound in this run */
+
 /* The stream, the consumer and the subscription bound to it (when *sub is
  * NULL). With *recheck (at the start, and once the connection is back
  * after an outage), a consumer that owes more messages than this run holds
@@ -184,8 +186,6 @@ static int add_consumer(natsSubscription **sub, uint64_t from, char *err, size_t
  * its acknowledgement floor: they come again now and in order, rather than
  * after the AckWait behind later ones; those stored already are recognised.
  * 0, or -1 with why in err. */
-static int bound_before; /* the thread's: a consumer was bound in this run */
-
 static int setup(natsSubscription **sub, int *recheck, char *err, size_t cap) {
   if (vg_bus_stream(ns.bus, ns.stream, (const char *const *)ns.subjects, VG_BUS_DUPLICATE_WINDOW_MS,
                     err, cap))

@@ -282,7 +282,7 @@ static void reload(server *srv) {
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     if (strcmp(was[i], *now[i]) != 0) {
       vg_warn("reload: '%s' changes only on restart; still %s", fixed[i],
-              was[i][0] ? was[i] : "'' (the default)");
+              was[i][0] ? was[i] : "''");
       vg_config_set(now[i], was[i]);
     }
   size_t *nums_now[] = {&next.nats_batch, &next.nats_partitions};

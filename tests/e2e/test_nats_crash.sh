@@ -50,13 +50,6 @@ publish() {
   sed -n "$1,$2p" "$T/lines.txt" | "$NATSTOOL" "$NATS_URL" pub vigil.entries.0 >>"$T/pub.err" 2>&1
 }
 
-# alerts_of DB: each alert as rule|key|the texts of its entries, sorted.
-alerts_of() {
-  sq "$1" "select a.rule || '|' || a.key || '|' || (select group_concat(text, ' + ') from
-             (select e.text from alert_entries ae join entries e on e.id = ae.entry_id
-              where ae.alert_id = a.id order by e.text)) from alerts a" | sort
-}
-
 # Distinct dated lines, one a day: launches, some followed by an allied drill
 # four days later (and some not), among routine bulletins; the last QUIET
 # lines are bulletins alone, so that when they come matters to no rule.

@@ -31,23 +31,6 @@ no_consumer() {
   [ "$(consumers)" = 0 ]
 }
 
-# entries_of DB: each entry as date|source|text, sorted.
-entries_of() {
-  sq "$1" "select date || '|' || source || '|' || text from entries" | sort
-}
-
-# tags_of DB: each tag as text|tag, sorted.
-tags_of() {
-  sq "$1" "select e.text || '|' || t.tag from tags t join entries e on e.id = t.entry_id" | sort
-}
-
-# alerts_of DB: each alert as rule|key|the texts of its entries, sorted.
-alerts_of() {
-  sq "$1" "select a.rule || '|' || a.key || '|' || (select group_concat(text, ' + ') from
-             (select e.text from alert_entries ae join entries e on e.id = ae.entry_id
-              where ae.alert_id = a.id order by e.text)) from alerts a" | sort
-}
-
 # replay NAME ARG...: `vigil replay --rules $RULES ARG...`, its output in
 # $T/NAME.out and $T/NAME.err; sets rc.
 replay() {

@@ -24,6 +24,9 @@
 /* The source of an entry of the stream whose line names none (a
  * chronology line, a JSON record without "source"). */
 #define VG_BUS_SOURCE "nats"
+/* How long the end of a process waits for libnats's own threads to let go
+ * of the library (nats_CloseAndWait), so that nothing of it is left at exit. */
+#define VG_BUS_CLOSE_WAIT_MS 2000
 /* Partitions one stream of entries is split into, at most. */
 #define VG_BUS_PARTITIONS_MAX 1000000
 /* How long JetStream remembers a Nats-Msg-Id to drop a second publish. */

@@ -271,6 +271,7 @@ static void summary(run *x, int files, const char *signal) {
   if (bad) printf(", %llu failed", bad);
   if (signal) printf("; interrupted by %s: the rest was not read", signal);
   putchar('\n');
+  fflush(stdout); /* out before the connection and the library are torn down */
 }
 
 int vg_cmd_publish(int argc, char **argv) {
@@ -390,7 +391,7 @@ int vg_cmd_publish(int argc, char **argv) {
 done:
   jsCtx_Destroy(x.js);
   vg_bus_close(bus);
-  if (bus) nats_Close();
+  if (bus) nats_CloseAndWait(VG_BUS_CLOSE_WAIT_MS);
   vg_config_free(&cfg);
   return status;
 }

@@ -443,7 +443,7 @@ out:
   if (bus) {
     if (vg_bus_connected(bus)) natsConnection_FlushTimeout(bus->nc, 2000);
     vg_bus_close(bus);
-    nats_Close();
+    nats_CloseAndWait(VG_BUS_CLOSE_WAIT_MS);
   }
   vg_store_close(st);
   vg_rules_free(rules);

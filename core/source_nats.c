@@ -504,7 +504,7 @@ void vg_source_nats_free(void) {
     if (vg_bus_connected(ns.bus)) natsConnection_FlushTimeout(ns.bus->nc, 2000);
     natsSubscription_Destroy(ns.kept_sub);
     vg_bus_close(ns.bus);
-    nats_Close(); /* libnats's own threads and memory, once its last connection is closed */
+    nats_CloseAndWait(VG_BUS_CLOSE_WAIT_MS); /* libnats's threads and memory, its last connection closed */
   }
   if (ns.have_lock) {
     uv_mutex_destroy(&ns.lock);

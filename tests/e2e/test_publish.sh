@@ -167,6 +167,7 @@ timeout 120 "$VIGIL" publish --nats "$NATS_URL" - <&- >"$T/closed.out" 2>"$T/clo
 is "standard input closed: read as empty, exit status 0" "$?" 0
 like "... nothing published" "$(cat "$T/closed.out")" "^0 published"
 is "... and nothing reaches the stream" "$(messages)" "$before"
+check_sanitizers "no sanitizer report from those runs of publish" "$T/large.err" "$T/closed.err"
 
 # ---- the man page and --help ----
 

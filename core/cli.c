@@ -346,7 +346,13 @@ struct cJSON *vg_cli_alert_json(const vg_alert_row *a) {
   if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   if (a->silence_id) cJSON_AddNumberToObject(o, "silenced", (double)a->silence_id);
   else cJSON_AddNullToObject(o, "silenced");
-  cJSON_AddStringToObject(o, "state", a->silence_id ? "silenced" : "active");
+  cJSON_AddStringToObject(o, "state", a->retracted ? "retracted"
+                                     : a->silence_id ? "silenced"
+                                                     : "active");
+  if (a->retracted) cJSON_AddStringToObject(o, "reason", a->retract_reason ? a->retract_reason : "");
+  if (a->rule_file) cJSON_AddStringToObject(o, "rule_file", a->rule_file);
+  if (a->rule_hash) cJSON_AddStringToObject(o, "rule_hash", a->rule_hash);
+  if (a->cause) cJSON_AddNumberToObject(o, "cause", (double)a->cause);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (const char *p = a->entries; p && *p;) {
     char *end;

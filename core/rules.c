@@ -40,6 +40,7 @@ static void alert_free(vg_alert *a) {
   free(a->date);
   free(a->sinks);
   free(a->entries);
+  free(a->reason);
 }
 
 void vg_alert_list_clear(vg_alert_list *l) {
@@ -1040,17 +1041,25 @@ size_t vg_rules_partition_check(const vg_rules *r, const char *partition_by,
   return n;
 }
 
-int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out) {
-  if (!r || i >= r->n) return -1;
-  const rule *ru = &r->v[i];
-  *out = (vg_rule_info){.name = ru->name, .file = ru->file, .line = ru->line,
-                        .kind = kind_names[ru->kind], .stats = ru->stats};
+const char *rule_hash(const vg_rules *r, rule *ru) {
+  if (ru->hash[0]) return ru->hash;
   for (size_t k = 0; k < r->nfiles; k++)
     if (strcmp(r->files[k].path, ru->file) == 0) {
       XXH128_canonical_t c;
       XXH128_canonicalFromHash(&c, XXH3_128bits(r->files[k].text, r->files[k].len));
-      for (int b = 0; b < 16; b++) snprintf(out->hash + 2 * b, 3, "%02x", c.digest[b]);
+      for (int b = 0; b < 16; b++) snprintf(ru->hash + 2 * b, 3, "%02x", c.digest[b]);
+      return ru->hash;
     }
+  return NULL;
+}
+
+int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out) {
+  if (!r || i >= r->n) return -1;
+  rule *ru = &r->v[i];
+  *out = (vg_rule_info){.name = ru->name, .file = ru->file, .line = ru->line,
+                        .kind = kind_names[ru->kind], .stats = ru->stats};
+  const char *h = rule_hash(r, ru);
+  if (h) memcpy(out->hash, h, sizeof out->hash);
   return 0;
 }
 
@@ -1179,6 +1188,8 @@ static int copy_row(void *ud, const vg_alert_row *row) {
   c->message = strdup(row->message);
   c->date = strdup(row->date);
   c->silence_id = row->silence_id;
+  c->retracted = row->retracted;
+  if (row->retract_reason && !(c->reason = strdup(row->retract_reason))) return VG_ENOMEM;
   c->sinks = x->ru->sinks ? strdup(x->ru->sinks) : NULL;
   if (!c->rule || !c->key || !c->severity || !c->message || !c->date || !c->entries ||
       (x->ru->sinks && !c->sinks))
@@ -1276,7 +1287,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
   if (rc == 0) {
     int64_t id;
     vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first,
-                     entries, n, count};
+                     entries, n, count, ru->file, rule_hash(r, ru), r->cause};
     /* A threshold alert of the day stored before windows were counted by
      * day is taken on, not doubled. */
     int exists = count >= 0 && replace ? vg_store_alert_adopt(st, &a) : 0;
@@ -1499,6 +1510,7 @@ static int run_ctx(vg_rules *r, vg_store *st, vg_entry_ctx *ctx, vg_alert_list *
   const vg_rule_entry *e = ctx->e;
   int base = lua_gettop(L);
   pass p = {r, st, ctx, out, 0, 0};
+  r->cause = e->id;
   /* Looking at the text is charged by its length, so each call's budget
    * grows with it: a long entry can be scanned as often as a short one,
    * and a stream of long entries cannot get good rules disabled. */
@@ -1609,6 +1621,7 @@ int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
   if (!r || r->n == 0 || r->exhausted) return 0;
   pass p = {r, st, NULL, out, today, 0};
+  r->cause = 0; /* the watermark's doing */
   return protected(r, due_pass, &p, 0);
 }
 

@@ -30,6 +30,8 @@ typedef struct {
   long long count;              /* the events of a threshold's window, or -1 */
   int64_t silence_id;           /* the silence that marked it when raised (the sinks skip
                                    it), or 0 */
+  int retracted;                /* taken back: nothing holds it up any more */
+  char *reason;                 /* why, when retracted; else NULL */
 } vg_alert;
 
 typedef struct {

@@ -38,6 +38,7 @@ typedef struct {
   unsigned failures;  /* calls that failed since load */
   int disabled;       /* failed too often: skipped until reload */
   vg_rule_stats *stats; /* what it did since the daemon started, kept by name (metrics.h) */
+  char hash[33];      /* XXH3-128 of its file's text as loaded, in hex; "" until asked */
 } rule;
 
 typedef struct {
@@ -72,6 +73,8 @@ struct vg_rules {
   int32_t max_day;      /* the latest entry day seen in that store */
   int has_max_day;
   vg_rules_failure_fn on_failure; /* told of each failure of a rule, or NULL */
+  int64_t cause;        /* the entry whose arrival or change the running call is about;
+                         * 0: none (a watermark) */
   void *failure_ud;
 };
 
@@ -107,6 +110,10 @@ typedef struct {
 int vg_rules_load_stored(vg_store *st, int64_t id, int tagged, vg_loaded *slot);
 int vg_rules_push_stored(vg_rules *r, vg_store *st, int64_t id, vg_loaded *slot);
 void vg_rules_unload(vg_loaded *slot);
+
+/* The XXH3-128 of the text of ru's file as loaded, in hex (kept in ru), or
+ * NULL when the file is not among r's. */
+const char *rule_hash(const vg_rules *r, rule *ru);
 
 /* Runs correlation rule ru on the entry of ctx (its object at entry_idx). */
 int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,

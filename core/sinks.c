@@ -124,6 +124,8 @@ char *vg_alert_json(const vg_alert *a, const char *base) {
   cJSON_AddStringToObject(o, "key", a->key);
   cJSON_AddNumberToObject(o, "version", a->version);
   if (a->version > 1) cJSON_AddTrueToObject(o, "amended");
+  cJSON_AddStringToObject(o, "state", a->retracted ? "retracted" : "active");
+  if (a->retracted) cJSON_AddStringToObject(o, "reason", a->reason ? a->reason : "");
   if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
@@ -148,7 +150,10 @@ static void log_send(sink *k, const vg_alert *a, const char *json) {
   int level = strcmp(a->severity, "crit") == 0   ? VG_LOG_ERROR
               : strcmp(a->severity, "warn") == 0 ? VG_LOG_WARN
                                                  : VG_LOG_NOTICE;
-  if (a->version > 1)
+  if (a->retracted)
+    vg_log(level, "alert %lld retracted (version %d) [%s] %s: %s (%s): %s", (long long)a->id,
+           a->version, a->severity, a->rule, a->message, a->date, a->reason ? a->reason : "");
+  else if (a->version > 1)
     vg_log(level, "alert %lld amended (version %d) [%s] %s: %s (%s)", (long long)a->id,
            a->version, a->severity, a->rule, a->message, a->date);
   else

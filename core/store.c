@@ -54,6 +54,9 @@ enum {
   S_ALERT_NAMED,
   S_ALERT_UNNAME_ONE,
   S_ALERT_BUMP,
+  S_ALERT_STAMP,
+  S_ALERT_RETRACT,
+  S_ALERT_LOG_FIX,
   S_ALERT_ONE,
   S_ALERT_ADOPT,
   S_ALERT_LAST,
@@ -146,8 +149,8 @@ enum {
 #define ALERT_COLUMNS                                                                            \
   "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"                     \
   " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM alert_entries"               \
-  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version, a.day, a.silence_id" \
-  " FROM alerts a"
+  " WHERE alert_id = a.id ORDER BY entry_id)), a.count, a.version, a.day, a.silence_id," \
+  " a.state, a.retract_reason, a.rule_file, a.rule_hash, a.cause FROM alerts a"
 /* Whether alert a is silenced, for the state filter (?8: 1 silenced, 0
  * active). */
 #define ALERT_SILENCED "(a.silence_id IS NOT NULL)"
@@ -155,7 +158,8 @@ enum {
 #define ALERT_FILTERS                                                                            \
   " WHERE (?1 IS NULL OR a.day >= ?1) AND (?2 IS NULL OR a.day <= ?2)"                          \
   " AND (?3 IS NULL OR a.rule = ?3) AND (?7 IS NULL OR instr(?7, ',' || a.severity || ',') > 0)" \
-  " AND (?8 IS NULL OR ?8 = " ALERT_SILENCED ")"
+  " AND (?8 IS NULL OR ?8 = " ALERT_SILENCED ")"                                                \
+  " AND (?11 IS NULL OR ?11 = (a.state = 'retracted'))"
 
 static const char *const sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -173,9 +177,10 @@ static const char *const sql[S_COUNT] = {
     [S_CLEAR_TAGS] = "DELETE FROM tags WHERE entry_id = ?",
     [S_ENTRY_TAGS] = "SELECT tag, rule FROM tags WHERE entry_id = ? ORDER BY tag",
     [S_ALERT] = "INSERT INTO alerts (rule, key, dedup_key, date, day, severity, message,"
-                " created_at, count, silence_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " created_at, count, silence_id, rule_file, rule_hash, cause)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (dedup_key) DO NOTHING",
-    [S_ALERT_FIND] = "SELECT id FROM alerts WHERE dedup_key = ?",
+    [S_ALERT_FIND] = "SELECT id, state = 'retracted' FROM alerts WHERE dedup_key = ?",
     [S_ALERT_ENTRY] = "INSERT OR IGNORE INTO alert_entries (alert_id, entry_id) VALUES (?, ?)",
     /* The cursor (?9, ?10) is always bound (from the first or the last
      * possible alert when there is none), so that a page starts with a seek
@@ -204,7 +209,7 @@ static const char *const sql[S_COUNT] = {
     [S_ENTRY_UNTAGGED] = "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at,"
                          " e.fields, NULL, e.day_first, e.day_last FROM entries e WHERE e.id = ?",
     [S_ALERT_NEAR] = "SELECT count(*) FROM alerts WHERE rule = ? AND key = ? AND day BETWEEN ? AND ?"
-                     " AND dedup_key <> ?",
+                     " AND dedup_key <> ? AND state = 'active'",
     [S_ABSENCE_ADD] = "INSERT OR IGNORE INTO absences (rule, key, entry_id, deadline) VALUES (?, ?, ?, ?)",
     [S_ABSENCE_SET] = "UPDATE absences SET state = ? WHERE rule = ? AND entry_id = ? AND state = 'waiting'",
     [S_ABSENCES_DUE] = "SELECT rule, key, entry_id, deadline FROM absences"
@@ -218,19 +223,37 @@ static const char *const sql[S_COUNT] = {
                       " WHERE t.tag = ?1 AND e.day_first >= ?2 AND e.day_last <= ?3"
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     /* Changes nothing (sqlite3_changes says 0) when the alert is so already. */
-    [S_ALERT_MOVE] = "UPDATE alerts SET date = ?1, day = ?2, message = ?3, count = ?4 WHERE id = ?5"
+    [S_ALERT_MOVE] = "UPDATE alerts SET date = ?1, day = ?2, message = ?3, count = ?4,"
+                     " state = 'active', retract_reason = NULL WHERE id = ?5"
                      " AND (date IS NOT ?1 OR day IS NOT ?2 OR message IS NOT ?3"
-                     " OR count IS NOT ?4)",
+                     " OR count IS NOT ?4 OR state <> 'active')",
     [S_ALERT_NAMED] = "SELECT entry_id FROM alert_entries WHERE alert_id = ? ORDER BY entry_id",
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
+    /* What a new version of an alert rests on: the rule's file as loaded,
+     * and the entry that changed it; a retracted alert written again is
+     * in force again. */
+    [S_ALERT_STAMP] = "UPDATE alerts SET rule_file = coalesce(?1, rule_file),"
+                      " rule_hash = coalesce(?2, rule_hash), cause = ?3, state = 'active',"
+                      " retract_reason = NULL WHERE id = ?4",
+    [S_ALERT_RETRACT] = "UPDATE alerts SET state = 'retracted', retract_reason = ?1, cause = ?2"
+                        " WHERE id = ?3 AND state = 'active'",
+    /* An alert changed again in the transaction that logged its change:
+     * the one log row says what the commit leaves. */
+    [S_ALERT_LOG_FIX] = "UPDATE alert_log SET"
+                        " kind = (SELECT CASE WHEN state = 'retracted' THEN 'retract' ELSE 'amend'"
+                        " END FROM alerts WHERE id = ?1),"
+                        " entry_id = (SELECT cause FROM alerts WHERE id = ?1)"
+                        " WHERE seq = (SELECT max(seq) FROM alert_log WHERE alert_id = ?1)"
+                        " AND kind <> 'alert'",
     [S_ALERT_LAST] = "SELECT coalesce(max(id), 0) FROM alerts",
     /* The changes after a seq, each with its alert as it is now (NULLs when
      * the alert is no longer stored). */
     [S_ALERT_LOG] = "SELECT a.id, a.rule, a.key, a.severity, a.message, a.date, a.created_at,"
                     " (SELECT group_concat(entry_id, ',') FROM (SELECT entry_id FROM"
                     " alert_entries WHERE alert_id = a.id ORDER BY entry_id)), a.count,"
-                    " a.version, l.seq, l.kind, a.silence_id, a.day FROM alert_log l"
+                    " a.version, l.seq, l.kind, a.silence_id, a.day, a.state, a.retract_reason,"
+                    " a.rule_file, a.rule_hash, a.cause FROM alert_log l"
                     " LEFT JOIN alerts a"
                     " ON a.id = l.alert_id WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2",
     [S_ALERT_LOG_LAST] = "SELECT coalesce(max(seq), 0) FROM alert_log",
@@ -1265,7 +1288,10 @@ static int bump(vg_store *st, int64_t id) {
   /* One new version a transaction, however often it changes in it: the
    * sinks see what each commit left. */
   for (size_t i = 0; i < st->nbumped; i++)
-    if (st->bumped[i] == id) return VG_AMENDED;
+    if (st->bumped[i] == id) {
+      sqlite3_bind_int64(st->stmt[S_ALERT_LOG_FIX], 1, id);
+      return run(st, S_ALERT_LOG_FIX) ? VG_EDB : VG_AMENDED;
+    }
   if (st->nbumped == st->capbumped) {
     size_t cap = st->capbumped ? st->capbumped * 2 : 16;
     int64_t *v = realloc(st->bumped, cap * sizeof *v);
@@ -1276,6 +1302,23 @@ static int bump(vg_store *st, int64_t id) {
   st->bumped[st->nbumped++] = id;
   sqlite3_bind_int64(st->stmt[S_ALERT_BUMP], 1, id);
   return run(st, S_ALERT_BUMP) ? VG_EDB : VG_AMENDED;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v) {
+  if (v) sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, i);
+}
+
+/* A new version of alert id, as a wrote it: stamped with what it rests on,
+ * in force, its version one more. VG_AMENDED, VG_EDB or VG_ENOMEM. */
+static int stamp(vg_store *st, int64_t id, const vg_alert_in *a) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_STAMP];
+  bind_text_or_null(s, 1, a->rule_file);
+  bind_text_or_null(s, 2, a->rule_hash);
+  if (a->cause > 0) sqlite3_bind_int64(s, 3, a->cause);
+  else sqlite3_bind_null(s, 3);
+  sqlite3_bind_int64(s, 4, id);
+  return run(st, S_ALERT_STAMP) ? VG_EDB : bump(st, id);
 }
 
 int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
@@ -1294,15 +1337,22 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
   else sqlite3_bind_null(s, 9);
   if (silence) sqlite3_bind_int64(s, 10, silence);
   else sqlite3_bind_null(s, 10);
+  bind_text_or_null(s, 11, a->rule_file);
+  bind_text_or_null(s, 12, a->rule_hash);
+  if (a->cause > 0) sqlite3_bind_int64(s, 13, a->cause);
+  else sqlite3_bind_null(s, 13);
   if (run(st, S_ALERT)) return VG_EDB;
-  int status = VG_STORED;
+  int status = VG_STORED, retracted = 0;
   if (sqlite3_changes(st->db) == 1) {
     *id = sqlite3_last_insert_rowid(st->db);
   } else {
     sqlite3_stmt *f = st->stmt[S_ALERT_FIND];
     sqlite3_bind_text(f, 1, a->dedup, -1, SQLITE_STATIC);
     int rc = sqlite3_step(f);
-    if (rc == SQLITE_ROW) *id = sqlite3_column_int64(f, 0);
+    if (rc == SQLITE_ROW) {
+      *id = sqlite3_column_int64(f, 0);
+      retracted = sqlite3_column_int(f, 1);
+    }
     sqlite3_reset(f);
     if (rc != SQLITE_ROW) return VG_EDB;
     status = VG_DUPLICATE;
@@ -1315,8 +1365,36 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
     added += sqlite3_changes(st->db);
   }
-  if (status == VG_DUPLICATE && added) return bump(st, *id);
+  if (status == VG_DUPLICATE && (added || retracted)) return stamp(st, *id, a);
   return status;
+}
+
+int vg_store_alert_retract(vg_store *st, int64_t id, const char *reason, int64_t cause) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_RETRACT];
+  sqlite3_bind_text(s, 1, reason, -1, SQLITE_STATIC);
+  if (cause > 0) sqlite3_bind_int64(s, 2, cause);
+  else sqlite3_bind_null(s, 2);
+  sqlite3_bind_int64(s, 3, id);
+  if (run(st, S_ALERT_RETRACT)) return VG_EDB;
+  return sqlite3_changes(st->db) ? bump(st, id) : 0;
+}
+
+/* Reads the columns of ALERT_COLUMNS into *r: 0-9 in order, then day and
+ * silence_id at `day` and `day` + 1 (or at `silence` when the log's seq and
+ * kind lie between), then from `more` on: state, retract_reason, rule_file,
+ * rule_hash, cause. */
+static void alert_row(sqlite3_stmt *s, int day, int silence, int more, vg_alert_row *r) {
+  *r = (vg_alert_row){sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                      col(s, 5), col(s, 6), col(s, 7),
+                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
+                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, silence),
+                      sqlite3_column_int(s, day), 0, NULL, NULL, NULL, 0};
+  const char *state = col(s, more);
+  r->retracted = state && strcmp(state, "retracted") == 0;
+  r->retract_reason = col(s, more + 1);
+  r->rule_file = col(s, more + 2);
+  r->rule_hash = col(s, more + 3);
+  r->cause = sqlite3_column_int64(s, more + 4);
 }
 
 int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, void *ud) {
@@ -1337,6 +1415,7 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   if (q->entry <= 0 && q->id <= 0) {
     if (q->severity) sqlite3_bind_text(s, 7, sev, -1, SQLITE_STATIC);
     if (q->state) sqlite3_bind_int(s, 8, q->state == VG_ALERT_SILENCED);
+    if (q->retracted != VG_ALERT_ANY) sqlite3_bind_int(s, 11, q->retracted == VG_ALERT_RETRACTED);
     if (q->has_after) {
       sqlite3_bind_int(s, 9, q->after_day);
       sqlite3_bind_int64(s, 10, q->after_id);
@@ -1347,11 +1426,8 @@ int vg_store_alerts(vg_store *st, const vg_alert_query *q, vg_alert_row_fn fn, v
   }
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                      col(s, 5), col(s, 6), col(s, 7),
-                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
-                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 11),
-                      sqlite3_column_int(s, 10)};
+    vg_alert_row r;
+    alert_row(s, 10, 11, 12, &r);
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
@@ -1366,11 +1442,8 @@ int vg_store_alert_log(vg_store *st, int64_t after, long limit, vg_alert_log_fn 
   sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-    vg_alert_row r = {sqlite3_column_int64(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
-                      col(s, 5), col(s, 6), col(s, 7),
-                      sqlite3_column_type(s, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 8),
-                      sqlite3_column_int(s, 9), sqlite3_column_int64(s, 12),
-                      sqlite3_column_int(s, 13)};
+    vg_alert_row r;
+    alert_row(s, 13, 12, 14, &r);
     int stored = sqlite3_column_type(s, 0) != SQLITE_NULL;
     const char *kind = col(s, 11);
     if ((out = fn(ud, sqlite3_column_int64(s, 10), kind ? kind : "", stored ? &r : NULL))) break;
@@ -2028,7 +2101,7 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
   memcpy(want, a->entries, a->nentries * sizeof *want);
   int rc = rename_alert(st, id, want, a->nentries, &changed);
   free(want);
-  return rc ? rc : changed ? bump(st, id) : 0;
+  return rc ? rc : changed ? stamp(st, id, a) : 0;
 }
 
 /* ---- digests ---- */

@@ -167,6 +167,8 @@ typedef struct {
   const int64_t *entries; /* the entries it concerns */
   size_t nentries;
   long long count;       /* how many events a threshold's window held; -1 for none */
+  const char *rule_file, *rule_hash; /* the rule's file and its XXH3-128 (hex), or NULL */
+  int64_t cause;         /* the entry whose arrival or change writes it; 0: none */
 } vg_alert_in;
 
 /* Stores a, or finds the alert with its dedup key and adds any entry it
@@ -182,6 +184,12 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id);
  * window that changed). Returns VG_AMENDED when that changed anything (its
  * version went up), 0 when the alert was so already, or VG_EDB / VG_ENOMEM. */
 int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
+/* Takes back alert id (db/017_corrections.sql): it stays stored, with state
+ * 'retracted', the reason and the entry whose change caused it (0: none).
+ * A retracted alert written again by vg_store_alert or vg_store_alert_move
+ * is in force again. VG_AMENDED when it was in force (its version went up,
+ * logged as 'retract'), 0 when it was retracted already, or VG_EDB. */
+int vg_store_alert_retract(vg_store *st, int64_t id, const char *reason, int64_t cause);
 /* Gives a's dedup key to the oldest alert of a's rule, key and day that has
  * no count (a threshold alert stored by a version of vigil that counted its
  * windows per entry), unless an alert holds that key already; the alert then
@@ -208,7 +216,12 @@ typedef struct {
   int64_t id;           /* > 0: that alert only */
   int64_t entry;        /* > 0: the alerts that name this entry only (the other
                            filters then do not apply) */
+  int retracted;        /* VG_ALERT_IN_FORCE (0): the alerts in force only;
+                           VG_ALERT_RETRACTED: the retracted ones only; VG_ALERT_ANY: both.
+                           An alert asked for by id or by entry is found either way. */
 } vg_alert_query;
+
+enum { VG_ALERT_IN_FORCE = 0, VG_ALERT_RETRACTED = 1, VG_ALERT_ANY = 2 };
 
 typedef struct {
   int64_t id;
@@ -218,6 +231,11 @@ typedef struct {
   int version;         /* 1, and one more each time it was amended */
   int64_t silence_id;  /* the silence active when it was raised; 0: none */
   int32_t day;         /* the day number of date's first day */
+  int retracted;       /* taken back: nothing holds it up any more (db/017_corrections.sql) */
+  const char *retract_reason; /* why, when retracted; else NULL */
+  const char *rule_file, *rule_hash; /* the rule's file and its XXH3-128 when last written, or
+                                        NULL (an alert from before they were kept) */
+  int64_t cause;       /* the entry whose arrival or change wrote this version; 0: unknown */
 } vg_alert_row;
 
 typedef int (*vg_alert_row_fn)(void *ud, const vg_alert_row *row);

@@ -134,7 +134,7 @@ is "... every alert, the latest event first" "$(ids all)" "$ALL"
 is "... and next is null" "$(js all "d['next']")" "null"
 is "... each as vigil alerts --json gives it, with its link" \
   "$(js all "sorted(set(k for a in d['alerts'] for k in a))")" \
-  '["created_at", "dashboard_url", "date", "entries", "id", "key", "message", "rule", "severity", "silenced", "state", "url", "version"]'
+  '["cause", "created_at", "dashboard_url", "date", "entries", "id", "key", "message", "rule", "rule_file", "rule_hash", "severity", "silenced", "state", "url", "version"]'
 id1=$(sq "select id from alerts where date = '2023-12-18'")
 is "... the url of an alert is under the listen address" \
   "$(js all "[a['url'] for a in d['alerts'] if a['id'] == $id1][0]")" "$HTTP/v1/alerts/$id1"

@@ -209,6 +209,32 @@ dry until --rules "$RULES" --until 2023-06-01
 is "--dry-run with --until: a usage error (2)" "$rc" 2
 like "... said" "$(cat "$T/until.err")" 'not with --until'
 
+# ---- SIGINT: stopped, and the scratch copy removed ----
+
+# Six thousand entries, two days apart: long enough a dry run to stop.
+python3 - "$FIXTURES/correlation.txt" >"$T/big.txt" <<'EOF'
+import datetime, sys
+texts = [l.split(": ", 1)[1] for l in open(sys.argv[1]).read().splitlines()]
+day = datetime.date(1990, 1, 1)
+for i in range(6000):
+    print("%s: %s (item %d)" % (day + datetime.timedelta(days=2 * i), texts[i % len(texts)], i))
+EOF
+"$VIGIL" --db "$T/big.db" ingest --rules "$RULES" "$T/big.txt" >/dev/null 2>"$T/big-ingest.err"
+is "a big chronology is ingested" "$?" 0
+mkdir "$T/tmp-int"
+TMPDIR=$T/tmp-int "$VIGIL" --db "$T/big.db" replay --dry-run --rules "$T/narrow" \
+  >"$T/int.out" 2>"$T/int.err" &
+ipid=$!
+bg_started "$ipid"
+check "a dry run of it makes its scratch copy" \
+  wait_for 60 sh -c 'test -n "$(ls -A "$1")"' sh "$T/tmp-int"
+kill -INT "$ipid"
+wait "$ipid"
+is "SIGINT: exit status 130" "$?" 130
+like "... said" "$(cat "$T/int.err")" 'interrupted by SIGINT'
+is "... nothing compared on stdout" "$(cat "$T/int.out")" ""
+is "... and the scratch copy removed" "$(ls -A "$T/tmp-int")" ""
+
 # ---- nothing changed, nothing left ----
 
 state >"$T/state.after"

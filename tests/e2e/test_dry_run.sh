@@ -219,10 +219,12 @@ day = datetime.date(1990, 1, 1)
 for i in range(6000):
     print("%s: %s (item %d)" % (day + datetime.timedelta(days=2 * i), texts[i % len(texts)], i))
 EOF
-"$VIGIL" --db "$T/big.db" ingest --rules "$RULES" "$T/big.txt" >/dev/null 2>"$T/big-ingest.err"
+printf 'alerts_file = "%s"\n' "$T/big-alerts.jsonl" >"$T/big.conf"
+"$VIGIL" --config "$T/big.conf" --db "$T/big.db" ingest --rules "$RULES" "$T/big.txt" \
+  >/dev/null 2>"$T/big-ingest.err"
 is "a big chronology is ingested" "$?" 0
 mkdir "$T/tmp-int"
-TMPDIR=$T/tmp-int "$VIGIL" --db "$T/big.db" replay --dry-run --rules "$T/narrow" \
+TMPDIR=$T/tmp-int "$VIGIL" --config "$T/big.conf" --db "$T/big.db" replay --dry-run --rules "$T/narrow" \
   >"$T/int.out" 2>"$T/int.err" &
 ipid=$!
 bg_started "$ipid"

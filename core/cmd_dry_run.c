@@ -44,7 +44,8 @@ static int copy_row(void *ud, const vg_row *r) {
 }
 
 static void chunk_free(dry_chunk *c) {
-  for (size_t i = 0; i < c->n; i++) free(c->v[i].owned);
+  for (size_t i = 0; i < c->n; i++)
+    free(c->v[i].owned);
   c->n = 0;
 }
 
@@ -128,9 +129,9 @@ static int replay_range(vg_store *st, vg_rules *r, const vg_scratch *s, vg_query
 /* ---- the comparison, gathered as one JSON document ---- */
 
 typedef struct {
-  vg_store *st;   /* the copy, to read the entries named */
+  vg_store *st; /* the copy, to read the entries named */
   cJSON *added, *removed, *changed, *tags;
-  cJSON *tag;     /* the tag being filled */
+  cJSON *tag;                         /* the tag being filled */
   long long tags_added, tags_removed; /* (entry, tag) pairs */
 } diff;
 
@@ -151,8 +152,10 @@ static cJSON *alert_json(vg_store *st, const vg_scratch_alert *a) {
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "severity", a->severity);
   cJSON_AddStringToObject(o, "message", a->message);
-  if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
-  else cJSON_AddNullToObject(o, "count");
+  if (a->count >= 0)
+    cJSON_AddNumberToObject(o, "count", (double)a->count);
+  else
+    cJSON_AddNullToObject(o, "count");
   cJSON *entries = cJSON_AddArrayToObject(o, "entries");
   for (const char *p = a->entries; p && *p;) {
     char *end;
@@ -247,9 +250,9 @@ static void print_alert(const char *what, const cJSON *a, const char *indent) {
 static void print_text(const cJSON *doc) {
   const cJSON *a, *t;
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(doc, "removed"))
-    print_alert("removed alert", a, "");
+      print_alert("removed alert", a, "");
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(doc, "added"))
-    print_alert("added alert", a, "");
+      print_alert("added alert", a, "");
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(doc, "changed")) {
     vg_cli_printf("changed alert %s:\n", str(a, "rule"));
     print_alert("was", cJSON_GetObjectItemCaseSensitive(a, "before"), "  ");
@@ -273,8 +276,8 @@ static void print_text(const cJSON *doc) {
   printf("would change: %.0f alerts added, %.0f removed, %.0f changed; tags added to %.0f and"
          " removed from %.0f entries (%.0f entries replayed with %.0f rules%s%s)\n",
          num(sum, "alerts_added"), num(sum, "alerts_removed"), num(sum, "alerts_changed"),
-         num(sum, "tags_added"), num(sum, "tags_removed"), num(sum, "entries"),
-         num(sum, "rules"), *since ? " from " : "", since);
+         num(sum, "tags_added"), num(sum, "tags_removed"), num(sum, "entries"), num(sum, "rules"),
+         *since ? " from " : "", since);
 }
 
 int vg_replay_dry_run(const vg_config *cfg, const vg_replay_dry_opts *o) {
@@ -313,8 +316,14 @@ int vg_replay_dry_run(const vg_config *cfg, const vg_replay_dry_opts *o) {
   if (rc == VG_ESTOPPED || (stop && atomic_load(stop))) goto stopped;
   if (rc) goto fail;
 
-  d = (diff){st, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(),
-             cJSON_CreateArray(), NULL, 0, 0};
+  d = (diff){st,
+             cJSON_CreateArray(),
+             cJSON_CreateArray(),
+             cJSON_CreateArray(),
+             cJSON_CreateArray(),
+             NULL,
+             0,
+             0};
   doc = cJSON_CreateObject();
   cJSON_AddStringToObject(doc, "type", "dry_run");
   cJSON_AddItemToObject(doc, "added", d.added);

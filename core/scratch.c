@@ -6,19 +6,19 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sqlite3.h>
 #include <unistd.h>
 
 struct vg_scratch {
-  char *dir;        /* the private directory the copy lives in */
-  char *path;       /* the copy: dir/scratch.db */
-  sqlite3 *db;      /* the scratch's own connection, after vg_scratch_prepare */
-  int has_since;    /* whether the range starts at since */
-  int32_t since;    /* its first day */
+  char *dir;          /* the private directory the copy lives in */
+  char *path;         /* the copy: dir/scratch.db */
+  sqlite3 *db;        /* the scratch's own connection, after vg_scratch_prepare */
+  int has_since;      /* whether the range starts at since */
+  int32_t since;      /* its first day */
   int64_t *retracted; /* ids of the retracted entries, ascending */
   size_t nretracted;
 };
@@ -45,15 +45,15 @@ enum {
 
 /* The alerts of ?1's range in force, as compared: identity, fields, and
  * the entries named, ascending. */
-#define ALERTS_IN_FORCE                                                                          \
-  "SELECT a.dedup_key, a.rule, a.date, a.day, a.severity, a.message, coalesce(a.count, -1),"    \
-  " coalesce((SELECT group_concat(id, ',') FROM (SELECT e.id FROM alert_entries ae"             \
-  " JOIN entries e ON e.id = ae.entry_id WHERE ae.alert_id = a.id ORDER BY e.day_first, e.id)),"  \
-  " '')"                                                                                         \
+#define ALERTS_IN_FORCE                                                                            \
+  "SELECT a.dedup_key, a.rule, a.date, a.day, a.severity, a.message, coalesce(a.count, -1),"       \
+  " coalesce((SELECT group_concat(id, ',') FROM (SELECT e.id FROM alert_entries ae"                \
+  " JOIN entries e ON e.id = ae.entry_id WHERE ae.alert_id = a.id ORDER BY e.day_first, e.id)),"   \
+  " '')"                                                                                           \
   " FROM alerts a WHERE a.state = 'active' AND (?1 IS NULL OR a.day >= ?1)"
 /* The tags of the entries of ?1's range. */
-#define TAGS_OF_RANGE                                                                            \
-  "SELECT t.entry_id, t.tag FROM tags t JOIN entries e ON e.id = t.entry_id"                     \
+#define TAGS_OF_RANGE                                                                              \
+  "SELECT t.entry_id, t.tag FROM tags t JOIN entries e ON e.id = t.entry_id"                       \
   " WHERE ?1 IS NULL OR e.day_last >= ?1"
 #define ALERT_COLUMNS "key, rule, date, day, severity, message, count, entries"
 
@@ -162,8 +162,8 @@ void vg_scratch_remove(vg_scratch *s) {
 
 const char *vg_scratch_path(const vg_scratch *s) { return s->path; }
 
-vg_scratch *vg_scratch_copy(const char *src, const char *tmpdir, const atomic_int *stop,
-                            char *err, size_t cap) {
+vg_scratch *vg_scratch_copy(const char *src, const char *tmpdir, const atomic_int *stop, char *err,
+                            size_t cap) {
   vg_scratch *s = calloc(1, sizeof *s);
   if (!s) {
     say(err, cap, "out of memory");
@@ -211,8 +211,10 @@ vg_scratch *vg_scratch_copy(const char *src, const char *tmpdir, const atomic_in
                !(stop && atomic_load(stop)));
       sqlite3_backup_finish(b);
       if (rc != SQLITE_DONE) {
-        if (stop && atomic_load(stop)) say(err, cap, "interrupted");
-        else say(err, cap, "%s: cannot copy the database: %s", src, sqlite3_errstr(rc));
+        if (stop && atomic_load(stop))
+          say(err, cap, "interrupted");
+        else
+          say(err, cap, "%s: cannot copy the database: %s", src, sqlite3_errstr(rc));
       } else {
         rc = SQLITE_OK;
       }
@@ -240,9 +242,9 @@ int vg_scratch_prepare(vg_scratch *s, int has_since, int32_t since, char *err, s
     say(err, cap, "scratch copy: %s", sqlite3_errmsg(s->db));
     return -1;
   }
-  static const int steps[] = {Q_TABLES,       Q_KEEP_ALERTS,         Q_KEEP_TAGS,
-                              Q_CLEAR_ABSENCES, Q_CLEAR_ALERT_ENTRIES, Q_CLEAR_ALERTS,
-                              Q_FORGET_WATERMARK, Q_WATERMARK};
+  static const int steps[] = {
+      Q_TABLES,       Q_KEEP_ALERTS,      Q_KEEP_TAGS, Q_CLEAR_ABSENCES, Q_CLEAR_ALERT_ENTRIES,
+      Q_CLEAR_ALERTS, Q_FORGET_WATERMARK, Q_WATERMARK};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     if (exec(s, steps[i], err, cap)) {
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -265,8 +267,7 @@ int vg_scratch_prepare(vg_scratch *s, int has_since, int32_t since, char *err, s
     s->retracted[s->nretracted++] = sqlite3_column_int64(st, 0);
   }
   if (st && rc != SQLITE_DONE)
-    say(err, cap, "scratch copy: %s",
-        rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db));
+    say(err, cap, "scratch copy: %s", rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(s->db));
   sqlite3_finalize(st);
   if (rc != SQLITE_DONE || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
     if (rc == SQLITE_DONE) say(err, cap, "scratch copy: %s", sqlite3_errmsg(s->db));
@@ -281,8 +282,10 @@ int vg_scratch_retracted(const vg_scratch *s, int64_t id) {
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (s->retracted[mid] == id) return 1;
-    if (s->retracted[mid] < id) lo = mid + 1;
-    else hi = mid;
+    if (s->retracted[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return 0;
 }
@@ -313,9 +316,12 @@ int vg_scratch_alerts(vg_scratch *s, vg_scratch_alert_fn fn, void *ud, char *err
       vg_scratch_alert one, two;
       alert_at(st, 0, &one);
       if (passes[p].kind == VG_SCRATCH_CHANGED) alert_at(st, 8, &two);
-      if (passes[p].kind == VG_SCRATCH_ADDED) out = fn(ud, passes[p].kind, NULL, &one);
-      else if (passes[p].kind == VG_SCRATCH_REMOVED) out = fn(ud, passes[p].kind, &one, NULL);
-      else out = fn(ud, passes[p].kind, &one, &two);
+      if (passes[p].kind == VG_SCRATCH_ADDED)
+        out = fn(ud, passes[p].kind, NULL, &one);
+      else if (passes[p].kind == VG_SCRATCH_REMOVED)
+        out = fn(ud, passes[p].kind, &one, NULL);
+      else
+        out = fn(ud, passes[p].kind, &one, &two);
     }
     if (!out && rc != SQLITE_DONE) say(err, cap, "scratch copy: %s", sqlite3_errmsg(s->db));
     sqlite3_finalize(st);
@@ -370,8 +376,7 @@ int vg_scratch_tags(vg_scratch *s, int examples, vg_scratch_tag_fn tag_fn,
     }
     if (rc != SQLITE_ROW) break;
   }
-  if (ex && !out && rc != SQLITE_DONE)
-    say(err, cap, "scratch copy: %s", sqlite3_errmsg(s->db));
+  if (ex && !out && rc != SQLITE_DONE) say(err, cap, "scratch copy: %s", sqlite3_errmsg(s->db));
   sqlite3_finalize(ex);
   sqlite3_finalize(counts);
   if (out) return out;

@@ -31,8 +31,8 @@ typedef struct vg_scratch vg_scratch;
  * steps; a non-zero *stop (may be NULL) between two of them gives it up.
  * Returns the scratch, or NULL with why in err (cap bytes) and nothing left
  * behind; when *stop gave it up, err is "interrupted". */
-vg_scratch *vg_scratch_copy(const char *src, const char *tmpdir, const atomic_int *stop,
-                            char *err, size_t cap);
+vg_scratch *vg_scratch_copy(const char *src, const char *tmpdir, const atomic_int *stop, char *err,
+                            size_t cap);
 /* The copy's file, for vg_store_open. */
 const char *vg_scratch_path(const vg_scratch *s);
 
@@ -52,10 +52,10 @@ int vg_scratch_retracted(const vg_scratch *s, int64_t id);
 
 /* An alert as the comparison sees it; strings live during the callback. */
 typedef struct {
-  const char *key;      /* its identity, the dedup key */
+  const char *key; /* its identity, the dedup key */
   const char *rule, *date, *severity, *message;
-  long long count;      /* a threshold's count, or -1 */
-  const char *entries;  /* the ids of the entries it names, by date then id, joined by ',' */
+  long long count;     /* a threshold's count, or -1 */
+  const char *entries; /* the ids of the entries it names, by date then id, joined by ',' */
 } vg_scratch_alert;
 
 enum { VG_SCRATCH_ADDED = 1, VG_SCRATCH_REMOVED = 2, VG_SCRATCH_CHANGED = 3 };

@@ -402,14 +402,14 @@ static const char *const sql[S_COUNT] = {
                           " WHERE expired_at IS NULL AND until > ? ORDER BY id",
     /* The absences whose window closed in [?1, ?2] with nothing in it, each
      * with the alert in force it raised (the lowest id of its rule that
-     * names the first-step entry) and that entry. */
+     * names the first-step entry) and that entry, if it is not retracted. */
     [S_DIGEST_ABSENT] =
         "SELECT a.id, a.rule, a.severity, a.message, ab.deadline, e.id, e.date, e.text"
         " FROM absences ab JOIN entries e ON e.id = ab.entry_id"
         " JOIN alerts a ON a.id = (SELECT min(x.id) FROM alerts x"
         " JOIN alert_entries xe ON xe.alert_id = x.id"
         " WHERE xe.entry_id = ab.entry_id AND x.rule = ab.rule AND x.state = 'active')"
-        " WHERE ab.state = 'fired' AND ab.deadline BETWEEN ?1 AND ?2"
+        " WHERE ab.state = 'fired' AND ab.deadline BETWEEN ?1 AND ?2 AND e.retracted_at IS NULL"
         " ORDER BY ab.deadline, e.day_first, a.id",
     /* The amendments and retractions logged from ?1 on (and up to ?2
      * unless NULL), with the alert as it is now and the entry that caused

@@ -136,6 +136,9 @@ enum {
   S_ALERTS_HELD,
   S_WATERMARK,
   S_STATE_SET,
+  S_DIGEST_ABSENT,
+  S_DIGEST_CHANGES,
+  S_DIGEST_BOUNDS,
   S_COUNT
 };
 
@@ -462,6 +465,31 @@ static const char *const sql[S_COUNT] = {
                       " FROM silences WHERE id = ?",
     [S_SILENCES_ACTIVE] = "SELECT id, rule, key FROM silences INDEXED BY silences_active"
                           " WHERE expired_at IS NULL AND until > ? ORDER BY id",
+    /* The absences whose window closed in [?1, ?2] with nothing in it, each
+     * with the alert in force it raised (the lowest id of its rule that
+     * names the first-step entry) and that entry, if it is not retracted. */
+    [S_DIGEST_ABSENT] =
+        "SELECT a.id, a.rule, a.severity, a.message, ab.deadline, e.id, e.date, e.text"
+        " FROM absences ab JOIN entries e ON e.id = ab.entry_id"
+        " JOIN alerts a ON a.id = (SELECT min(x.id) FROM alerts x"
+        " JOIN alert_entries xe ON xe.alert_id = x.id"
+        " WHERE xe.entry_id = ab.entry_id AND x.rule = ab.rule AND x.state = 'active')"
+        " WHERE ab.state = 'fired' AND ab.deadline BETWEEN ?1 AND ?2 AND e.retracted_at IS NULL"
+        " ORDER BY ab.deadline, e.day_first, a.id",
+    /* The amendments and retractions logged from ?1 on (and up to ?2
+     * unless NULL), with the alert as it is now and the entry that caused
+     * each. */
+    [S_DIGEST_CHANGES] =
+        "SELECT l.seq, l.at, l.kind, l.version, l.alert_id, a.rule, a.severity, a.message,"
+        " a.retract_reason, l.entry_id, e.date, e.text"
+        " FROM alert_log l LEFT JOIN alerts a ON a.id = l.alert_id"
+        " LEFT JOIN entries e ON e.id = l.entry_id"
+        " WHERE l.kind IN ('amend', 'retract') AND l.at >= ?1 AND (?2 IS NULL OR l.at <= ?2)"
+        " ORDER BY l.seq",
+    [S_DIGEST_BOUNDS] =
+        "SELECT (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last < ?2"
+        " ORDER BY period_last DESC LIMIT 1),"
+        " (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last = ?2)",
 };
 
 /* The full-text index of entry text lives in a database of its own beside
@@ -2860,4 +2888,59 @@ int vg_store_watermark(vg_store *st, int32_t *day) {
     return run(st, S_STATE_SET) ? VG_EDB : 1;
   }
   return 0;
+}
+
+/* ---- what a digest says did not happen, and what changed ---- */
+
+int vg_store_absences_closed(vg_store *st, int32_t from, int32_t to, vg_absence_closed_fn fn,
+                             void *ud) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_ABSENT];
+  sqlite3_bind_int(s, 1, from);
+  sqlite3_bind_int(s, 2, to);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_absence_closed r = {
+        .alert_id = sqlite3_column_int64(s, 0), .rule = col(s, 1), .severity = col(s, 2),
+        .message = col(s, 3), .deadline = sqlite3_column_int(s, 4),
+        .entry = sqlite3_column_int64(s, 5), .date = col(s, 6), .text = col(s, 7)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_alert_changes(vg_store *st, const char *after, const char *until,
+                           vg_alert_change_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_CHANGES];
+  sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+  if (until) sqlite3_bind_text(s, 2, until, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 2);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_alert_change r = {
+        .seq = sqlite3_column_int64(s, 0), .at = col(s, 1), .kind = col(s, 2),
+        .version = sqlite3_column_int(s, 3), .alert_id = sqlite3_column_int64(s, 4),
+        .rule = col(s, 5), .severity = col(s, 6), .message = col(s, 7), .reason = col(s, 8),
+        .entry = sqlite3_column_int64(s, 9), .date = col(s, 10), .text = col(s, 11)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_digest_bounds(vg_store *st, const char *name, const char *last,
+                           char before[VG_UTC_ISO_MAX], char own[VG_UTC_ISO_MAX]) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_BOUNDS];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, last, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  before[0] = own[0] = '\0';
+  if (rc == SQLITE_ROW) {
+    if (col(s, 0)) snprintf(before, VG_UTC_ISO_MAX, "%s", col(s, 0));
+    if (col(s, 1)) snprintf(own, VG_UTC_ISO_MAX, "%s", col(s, 1));
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : VG_EDB;
 }

@@ -505,6 +505,49 @@ int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const
  * ran, 0 if never, or VG_EDB. */
 int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran_at[32]);
 
+/* An absence whose window closed with nothing in it (db/002_marks.sql),
+ * with the alert in force it raised and its first-step entry. Strings are
+ * valid until the callback returns. */
+typedef struct {
+  int64_t alert_id;
+  const char *rule, *severity, *message; /* the alert's */
+  int32_t deadline;                      /* the last day an answer could fall on */
+  int64_t entry;                         /* the first-step entry, */
+  const char *date, *text;               /* its date and text */
+} vg_absence_closed;
+typedef int (*vg_absence_closed_fn)(void *ud, const vg_absence_closed *a);
+/* Calls fn for each fired absence whose deadline lies in [from, to] and
+ * whose alert is in force (state 'active'), by deadline, then the entry's
+ * first day. 0, fn's non-zero, or VG_EDB. */
+int vg_store_absences_closed(vg_store *st, int32_t from, int32_t to, vg_absence_closed_fn fn,
+                             void *ud);
+
+/* An amendment or retraction of an alert, from the alert log. The alert's
+ * fields are as it is now (NULL when its row is gone); date and text are
+ * the causing entry's (NULL when entry is 0 or the entry is gone). */
+typedef struct {
+  int64_t seq;
+  const char *at;   /* when, ISO 8601 UTC */
+  const char *kind; /* "amend" or "retract" */
+  int version;      /* the alert's version after the change */
+  int64_t alert_id;
+  const char *rule, *severity, *message, *reason; /* reason: alerts.retract_reason */
+  int64_t entry;                                  /* the entry that caused it; 0: unknown */
+  const char *date, *text;
+} vg_alert_change;
+typedef int (*vg_alert_change_fn)(void *ud, const vg_alert_change *c);
+/* Calls fn for each 'amend' and 'retract' logged at or after `after` and,
+ * when until is not NULL, at or before it (ISO 8601 UTC times, to the
+ * second), in log order. Both ends are inclusive: a change logged in the
+ * second a digest ran is told by that digest and the next rather than by
+ * neither. 0, fn's non-zero, or VG_EDB. */
+int vg_store_alert_changes(vg_store *st, const char *after, const char *until,
+                           vg_alert_change_fn fn, void *ud);
+/* When digest `name` last ran for a period before the one ending on last
+ * (before) and for that period itself (own); "" for never. 0 or VG_EDB. */
+int vg_store_digest_bounds(vg_store *st, const char *name, const char *last,
+                           char before[VG_UTC_ISO_MAX], char own[VG_UTC_ISO_MAX]);
+
 /* ---- feeds (see db/005_feeds.sql) ---- */
 
 /* The entry an item of a feed became and the hash of what it said: 1, 0 if

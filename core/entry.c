@@ -478,9 +478,9 @@ static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
   cJSON *date = cJSON_DetachItemFromObjectCaseSensitive(obj, "date");
   cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, "text");
   cJSON *source = cJSON_DetachItemFromObjectCaseSensitive(obj, "source");
-  if (change && (e->retracts || !date || !text)) {
-    /* A retraction, or a correction the store completes: nothing more is
-     * read here. */
+  if (change) {
+    /* A retraction, or a correction the store completes with what the
+     * entry says now (ingest.c): nothing more is read here. */
     e->partial = e->amends != 0;
     if (e->retracts && (date || text || source || obj->child))
       snprintf(why, VG_REASON_MAX, "a retraction names the entry and a reason, nothing else");

@@ -126,6 +126,7 @@ enum {
   S_OUTBOX_ADOPT,
   S_OUTBOX_RELEASE,
   S_ENTRY_STATE,
+  S_ENTRY_FIELDS_SAME,
   S_VERSION_KEEP,
   S_ENTRY_AMEND,
   S_ENTRY_RETRACT,
@@ -240,9 +241,9 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     /* Changes nothing (sqlite3_changes says 0) when the alert is so already. */
     [S_ALERT_MOVE] = "UPDATE alerts SET date = ?1, day = ?2, message = ?3, count = ?4,"
-                     " state = 'active', retract_reason = NULL WHERE id = ?5"
+                     " key = ?6, state = 'active', retract_reason = NULL WHERE id = ?5"
                      " AND (date IS NOT ?1 OR day IS NOT ?2 OR message IS NOT ?3"
-                     " OR count IS NOT ?4 OR state <> 'active')",
+                     " OR count IS NOT ?4 OR key IS NOT ?6 OR state <> 'active')",
     [S_ALERT_NAMED] = "SELECT entry_id FROM alert_entries WHERE alert_id = ? ORDER BY entry_id",
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
@@ -425,6 +426,7 @@ static const char *const sql[S_COUNT] = {
                          " WHERE owner = ?1",
     /* ---- corrections and retractions (db/017_corrections.sql) ---- */
     [S_ENTRY_STATE] = "SELECT version, retracted_at IS NOT NULL FROM entries WHERE id = ?",
+    [S_ENTRY_FIELDS_SAME] = "SELECT fields IS ?2 FROM entries WHERE id = ?1",
     [S_VERSION_KEEP] = "INSERT INTO entry_versions (entry_id, version, date, precision, day_first,"
                        " day_last, text, source, fields, hash, replaced_at, reason, origin)"
                        " SELECT id, version, date, precision, day_first, day_last, text, source,"
@@ -2178,6 +2180,7 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
   if (a->count >= 0) sqlite3_bind_int64(s, 4, a->count);
   else sqlite3_bind_null(s, 4);
   sqlite3_bind_int64(s, 5, id);
+  sqlite3_bind_text(s, 6, a->key ? a->key : "", -1, SQLITE_STATIC);
   if (run(st, S_ALERT_MOVE)) return VG_EDB;
   int changed = sqlite3_changes(st->db);
   int64_t *want = malloc((a->nentries + 1) * sizeof *want);
@@ -2775,8 +2778,17 @@ int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char
   if (rc == SQLITE_ROW) *other = sqlite3_column_int64(f, 0);
   sqlite3_reset(f);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return VG_EDB;
-  if (*other == id) return 0; /* says what it said: nothing to do */
-  if (*other) return VG_DUPLICATE;
+  if (*other && *other != id) return VG_DUPLICATE;
+  if (*other == id) { /* the same date, source and text: the same entry, unless its fields differ */
+    sqlite3_stmt *q = st->stmt[S_ENTRY_FIELDS_SAME];
+    sqlite3_bind_int64(q, 1, id);
+    bind_text_or_null(q, 2, e->fields);
+    int same = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    *other = 0;
+    if (same) return 0;
+  }
   sqlite3_stmt *k = st->stmt[S_VERSION_KEEP];
   sqlite3_bind_int64(k, 1, id);
   sqlite3_bind_text(k, 2, st->now, -1, SQLITE_STATIC);

@@ -234,5 +234,7 @@ int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 int vg_cmd_eval(int argc, char **argv);
 int vg_cmd_silence(int argc, char **argv);
+int vg_cmd_amend(int argc, char **argv);
+int vg_cmd_retract(int argc, char **argv);
 
 #endif

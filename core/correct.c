@@ -260,12 +260,12 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
   int found = vg_store_entry_state(st, c->id, &version, &retracted);
   if (found < 0) return found;
   if (!found) {
-    snprintf(err, cap, "there is no entry %lld", (long long)c->id);
+    snprintf(err, cap, "there is no such entry");
     return VG_EINVAL;
   }
   if (retracted && !c->next) return VG_UNCHANGED;
   if (retracted) {
-    snprintf(err, cap, "entry %lld is retracted: it cannot be corrected", (long long)c->id);
+    snprintf(err, cap, "it is retracted: it cannot be corrected");
     return VG_EINVAL;
   }
   ids changed = {0}; /* the entry, then the other reports of its event */
@@ -279,8 +279,7 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
     int64_t other;
     rc = vg_store_entry_amend(st, c->id, c->next, c->reason, c->origin ? c->origin : "", &other);
     if (rc == VG_DUPLICATE) {
-      snprintf(err, cap, "the corrected entry %lld would say what entry %lld says",
-               (long long)c->id, (long long)other);
+      snprintf(err, cap, "corrected so, it would say what entry %lld says", (long long)other);
       rc = VG_EINVAL;
     }
     if (rc == 0) rc = VG_UNCHANGED;

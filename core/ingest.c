@@ -117,7 +117,7 @@ static int correct_entry(const vg_ingest *ig, const vg_line *line, const vg_entr
     if (e->amends) vg_entry_clear(&next);
     if (rc == VG_EINVAL) snprintf(res->reason, sizeof res->reason, "%s", why);
   } else if (rc == VG_EINVAL) {
-    snprintf(res->reason, sizeof res->reason, "there is no entry %lld", (long long)id);
+    snprintf(res->reason, sizeof res->reason, "there is no such entry");
   }
   free(keep);
   if (rc == VG_EINVAL || rc == VG_EPARSE) {

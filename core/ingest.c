@@ -343,6 +343,39 @@ static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed
   return rc;
 }
 
+/* Corrects entry, stored from item it of feed f, to what the item's record
+ * o says now. A correction the entry cannot take (it was retracted) is said
+ * and left: the item is not tried again until it changes. */
+static int feed_correction(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                           cJSON *o, int64_t entry, const vg_line *l, vg_counts *c) {
+  cJSON *rec = cJSON_Duplicate(o, 1);
+  if (!rec) return VG_ENOMEM;
+  if (!it->date) {
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "date");
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "date_from");
+  }
+  cJSON_AddNumberToObject(rec, "amends", (double)entry);
+  cJSON_AddStringToObject(rec, "reason", "changed in its feed");
+  char *s = cJSON_PrintUnformatted(rec);
+  cJSON_Delete(rec);
+  if (!s) return VG_ENOMEM;
+  vg_line cl = *l;
+  cl.data = s;
+  cl.len = cl.total = strlen(s);
+  vg_result res = {0};
+  vg_entry e;
+  int parsed = vg_ingest_parse(&cl, &e, &res) == 0;
+  int rc = parsed ? correct_entry(ig, &cl, &e, &res, c) : VG_REJECTED;
+  if (parsed) vg_entry_clear(&e);
+  if (rc == VG_REJECTED) {
+    vg_info("feed %s: item %.200s changed; entry %lld left as it is: %s", f->url, it->guid,
+            (long long)entry, res.reason);
+    rc = 0;
+  }
+  free(s);
+  return rc;
+}
+
 static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
                      const char *polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   int64_t entry;
@@ -383,8 +416,10 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       rc = item_reject(ig, f, it, &l, &res, c, fc);
     } else if (seen && memcmp(before, it->content, 16) == 0) {
       fc->unchanged++;
-    } else if (seen) { /* the same item, said differently: an update, not a new entry */
-      rc = vg_store_entry_update(ig->st, entry, text, record);
+    } else if (seen) {
+      /* The same item, said differently: the source corrected it. An item
+       * without a date keeps the one its entry got when first polled. */
+      rc = feed_correction(ig, f, it, o, entry, &l, c);
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
     } else if (vg_ingest_parse(&l, &e, &res)) {

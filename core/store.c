@@ -67,7 +67,6 @@ enum {
   S_RUN_LAST,
   S_ITEM_GET,
   S_ITEM_PUT,
-  S_UPDATE_ADD,
   S_FEED_GET,
   S_FEED_PUT,
   S_FEEDS,
@@ -127,6 +126,7 @@ enum {
   S_OUTBOX_RELEASE,
   S_ENTRY_STATE,
   S_ENTRY_FIELDS_SAME,
+  S_CORRECTION_TEXT,
   S_VERSION_KEEP,
   S_ENTRY_AMEND,
   S_ENTRY_RETRACT,
@@ -159,8 +159,8 @@ enum {
  * FROM clause respectively. */
 #define UPDATE_COLUMNS ", u.text, u.seen_at, e.version, e.retracted_at, e.retract_reason"
 #define LATEST_UPDATE                                                                            \
-  " LEFT JOIN entry_updates u ON u.id = (SELECT max(id) FROM entry_updates WHERE entry_id = e.id)" \
-  " AND u.text IS NOT e.text"
+  " LEFT JOIN entry_updates u ON u.id = (SELECT max(id) FROM entry_updates WHERE entry_id = e.id" \
+  " AND version IS NULL) AND u.text IS NOT e.text"
 
 /* The columns of vg_alert_row, for the statements that list alerts. */
 #define ALERT_COLUMNS                                                                            \
@@ -292,7 +292,6 @@ static const char *const sql[S_COUNT] = {
     [S_ITEM_GET] = "SELECT entry_id, content FROM feed_items WHERE feed = ? AND guid = ?",
     [S_ITEM_PUT] = "INSERT INTO feed_items (feed, guid, entry_id, content) VALUES (?1, ?2, ?3, ?4)"
                    " ON CONFLICT (feed, guid) DO UPDATE SET content = ?4",
-    [S_UPDATE_ADD] = "INSERT INTO entry_updates (entry_id, text, fields, seen_at) VALUES (?, ?, ?, ?)",
     [S_FEED_GET] = "SELECT etag, last_modified, failures FROM feeds WHERE url = ?",
     [S_FEED_PUT] = "INSERT INTO feeds (url, source, etag, last_modified, last_success, last_error,"
                    " last_error_at, failures, polls, items_seen, next_poll)"
@@ -357,6 +356,7 @@ static const char *const sql[S_COUNT] = {
     [S_FEED_REJECT_PUT] = "INSERT INTO feed_rejects (feed, key, content) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
     [S_ENTRY_UPDATES] = "SELECT id, seen_at, text, fields FROM entry_updates WHERE entry_id = ?"
+                        " AND version IS NULL"
                         " ORDER BY id",
     [S_ENTRY_MARKS] = "SELECT rule, step, key FROM marks WHERE entry_id = ?"
                       " ORDER BY rule, step, key",
@@ -427,6 +427,8 @@ static const char *const sql[S_COUNT] = {
     /* ---- corrections and retractions (db/017_corrections.sql) ---- */
     [S_ENTRY_STATE] = "SELECT version, retracted_at IS NOT NULL FROM entries WHERE id = ?",
     [S_ENTRY_FIELDS_SAME] = "SELECT fields IS ?2 FROM entries WHERE id = ?1",
+    [S_CORRECTION_TEXT] = "INSERT INTO entry_updates (entry_id, text, seen_at, version)"
+                          " SELECT ?1, ?2, ?3, version FROM entries WHERE id = ?1",
     [S_VERSION_KEEP] = "INSERT INTO entry_versions (entry_id, version, date, precision, day_first,"
                        " day_last, text, source, fields, hash, replaced_at, reason, origin)"
                        " SELECT id, version, date, precision, day_first, day_last, text, source,"
@@ -2261,18 +2263,6 @@ int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int
   return run(st, S_ITEM_PUT);
 }
 
-int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields) {
-  char now[32];
-  vg_utc_iso((time_t)-1, now);
-  sqlite3_stmt *s = st->stmt[S_UPDATE_ADD];
-  sqlite3_bind_int64(s, 1, entry);
-  sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-  if (fields) sqlite3_bind_text(s, 3, fields, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(s, 3);
-  sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-  return run(st, S_UPDATE_ADD);
-}
-
 /* Binds feed, key and content to the three parameters of statement i. */
 static sqlite3_stmt *bind_feed_reject(vg_store *st, int i, const char *feed, const uint8_t key[16],
                                       const uint8_t content[16]) {
@@ -2807,12 +2797,11 @@ int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char
   sqlite3_bind_blob(s, 9, e->hash, sizeof e->hash, SQLITE_STATIC);
   if (run(st, S_ENTRY_AMEND)) return VG_EDB;
   /* The new text is found by a search, as the text of an update is. */
-  sqlite3_stmt *u = st->stmt[S_UPDATE_ADD];
+  sqlite3_stmt *u = st->stmt[S_CORRECTION_TEXT];
   sqlite3_bind_int64(u, 1, id);
   sqlite3_bind_text(u, 2, e->text, (int)e->text_len, SQLITE_STATIC);
-  bind_text_or_null(u, 3, e->fields);
-  sqlite3_bind_text(u, 4, st->now, -1, SQLITE_STATIC);
-  return run(st, S_UPDATE_ADD) ? VG_EDB : VG_AMENDED;
+  sqlite3_bind_text(u, 3, st->now, -1, SQLITE_STATIC);
+  return run(st, S_CORRECTION_TEXT) ? VG_EDB : VG_AMENDED;
 }
 
 int vg_store_entry_retract(vg_store *st, int64_t id, const char *reason) {

@@ -567,8 +567,6 @@ int vg_store_feed_reject_seen(vg_store *st, const char *feed, const uint8_t key[
  * was noted for key). 0 or VG_EDB. */
 int vg_store_feed_reject_put(vg_store *st, const char *feed, const uint8_t key[16],
                              const uint8_t content[16]);
-/* Keeps a later version of an entry's text. 0 or VG_EDB. */
-int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields);
 
 /* What a poll of a feed leaves behind. */
 typedef struct {

@@ -19,7 +19,7 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: vigil show [--json] [--db PATH] [--config FILE] ID [ID...]\n"
+    "usage: vigil show [--history] [--json] [--db PATH] [--config FILE] ID [ID...]\n"
     "Shows stored entries in full: the ids that `vigil query` lists first on each\n"
     "line and that `vigil alerts` prints as [entries 3,24] (an argument may hold\n"
     "several ids joined by commas). For each entry: its date, precision and span of\n"
@@ -28,7 +28,10 @@ static const char help[] =
     "a key), the alerts that name it, and the updates of its feed item (each with\n"
     "when it was seen, which of text and fields changed, and the new text). An id\n"
     "that names no entry is said on stderr and the others are still shown; the exit\n"
-    "status is then 1.\n"
+    "status is then 1. A corrected entry shows its version; a retracted one when\n"
+    "and why it was retracted.\n"
+    "  --history  the entry's earlier versions too, oldest first: each with when and\n"
+    "           by whom (cli, api, json, a feed's URL) it was replaced, and why\n"
     "  --json   one JSON object a line per entry: the fields of `vigil query --json`\n"
     "           (id, date, precision, text (the latest), source, ingested_at, tags,\n"
     "           updated, fields; updated_at and original_text when updated) and\n"
@@ -44,6 +47,10 @@ static const char help[] =
     "                                 (true when reports in other words were looked for:\n"
     "                                 the entry has an event tag), reports [{id, date,\n"
     "                                 source}] by date then id, this entry among them}\n"
+    "           version               1 as first stored, one more per correction\n"
+    "           versions              [{version, date, precision, text, source, fields,\n"
+    "                                 replaced_at, reason, origin}], oldest first\n"
+    "           retracted_at, retract_reason   when it was retracted, and why\n"
     "The event of an entry is the event it reports, which the correlations count\n"
     "once: its reports in other words, by other sources, within a day of its first (see\n"
     "event_similarity in vigil(1)). An entry without an event tag is its own report.\n";
@@ -69,6 +76,11 @@ static int got_entry(void *ud, const vg_row *r) {
   cJSON_AddStringToObject(g->o, "first_day", day);
   vg_day_format(r->day_last, day);
   cJSON_AddStringToObject(g->o, "last_day", day);
+  cJSON_AddNumberToObject(g->o, "version", r->version);
+  if (r->retracted_at) {
+    cJSON_AddStringToObject(g->o, "retracted_at", r->retracted_at);
+    cJSON_AddStringToObject(g->o, "retract_reason", r->retract_reason ? r->retract_reason : "");
+  }
   g->event = vg_entry_event(r->text, r->text_len, r->day_first, r->day_last);
   g->prev_text = strdup(r->text);
   g->prev_fields = r->fields ? cJSON_Parse(r->fields) : NULL;
@@ -117,6 +129,25 @@ static void add_changed(cJSON *changed, const cJSON *a, const cJSON *b) {
     if (!cJSON_GetObjectItemCaseSensitive(a, m->string))
       cJSON_AddItemToArray(changed, cJSON_CreateString(m->string));
   }
+}
+
+static int got_version(void *ud, const vg_version_row *v) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o || !cJSON_AddItemToArray(ud, o)) {
+    cJSON_Delete(o);
+    return VG_ENOMEM;
+  }
+  cJSON_AddNumberToObject(o, "version", v->version);
+  cJSON_AddStringToObject(o, "date", v->date);
+  cJSON_AddStringToObject(o, "precision", v->precision);
+  cJSON_AddStringToObject(o, "text", v->text);
+  cJSON_AddStringToObject(o, "source", v->source);
+  cJSON *f = v->fields ? cJSON_Parse(v->fields) : NULL;
+  if (f) cJSON_AddItemToObject(o, "fields", f);
+  cJSON_AddStringToObject(o, "replaced_at", v->replaced_at);
+  if (v->reason) cJSON_AddStringToObject(o, "reason", v->reason);
+  cJSON_AddStringToObject(o, "origin", v->origin);
+  return 0;
 }
 
 static int got_update(void *ud, const vg_update_row *u) {
@@ -197,17 +228,19 @@ static int add_event(vg_store *st, cJSON *o, int64_t id, int64_t own) {
 int vg_cli_entry_full(vg_store *st, int64_t id, cJSON **out) {
   gather g = {0};
   int rc = vg_store_entry(st, id, got_entry, &g);
-  cJSON *tags = NULL, *marks = NULL, *alerts = NULL;
+  cJSON *tags = NULL, *marks = NULL, *alerts = NULL, *versions = NULL;
   if (rc == 0 && (!(tags = cJSON_AddObjectToObject(g.o, "tag_rules")) ||
+                  !(versions = cJSON_AddArrayToObject(g.o, "versions")) ||
                   !(marks = cJSON_AddArrayToObject(g.o, "marks")) ||
                   !(alerts = cJSON_AddArrayToObject(g.o, "alerts")) ||
                   !cJSON_AddArrayToObject(g.o, "updates")))
     rc = VG_ENOMEM;
   if (rc == 0) rc = vg_store_entry_tags(st, id, got_tag, tags);
   if (rc == 0) rc = vg_store_entry_marks(st, id, got_mark, marks);
-  vg_alert_query q = {.entry = id};
+  vg_alert_query q = {.entry = id, .retracted = VG_ALERT_ANY};
   if (rc == 0) rc = vg_store_alerts(st, &q, got_alert, alerts);
   if (rc == 0) rc = vg_store_entry_updates(st, id, got_update, &g);
+  if (rc == 0) rc = vg_store_entry_versions(st, id, got_version, versions);
   if (rc == 0) rc = add_event(st, g.o, id, g.event);
   free(g.prev_text);
   cJSON_Delete(g.prev_fields);
@@ -281,6 +314,9 @@ static char *field_text(const cJSON *v) {
   return cJSON_IsString(v) ? strdup(v->valuestring) : cJSON_PrintUnformatted(v);
 }
 
+/* Whether the earlier versions of an entry are shown (--history). */
+static int history;
+
 static void print_entry(const cJSON *o) {
   const cJSON *updates = cJSON_GetObjectItemCaseSensitive(o, "updates"), *it;
   int updated = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "updated"));
@@ -301,8 +337,31 @@ static void print_entry(const cJSON *o) {
              n == 1 ? "" : "s");
     add_row(rows, 2, (const char *[]){"updated", count});
   }
+  const cJSON *versions = cJSON_GetObjectItemCaseSensitive(o, "versions");
+  double current = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "version"));
+  if (current > 1) {
+    snprintf(count, sizeof count, "%.0f (corrected; %s)", current,
+             history ? "its earlier versions below" : "--history shows the earlier ones");
+    add_row(rows, 2, (const char *[]){"version", count});
+  }
+  if (cJSON_GetObjectItemCaseSensitive(o, "retracted_at")) {
+    char why[600];
+    snprintf(why, sizeof why, "%s: %s", str(o, "retracted_at"), str(o, "retract_reason"));
+    add_row(rows, 2, (const char *[]){"RETRACTED", why});
+  }
   print_rows(rows);
   cJSON_Delete(rows);
+  if (history) {
+    vg_cli_printf("versions\n");
+    if (!cJSON_GetArraySize(versions)) vg_cli_printf("  (none: as first stored)\n");
+    cJSON_ArrayForEach(it, versions) {
+      vg_cli_printf("  %.0f  %s, replaced %s by %s%s%s\n",
+                    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "version")),
+                    str(it, "date"), str(it, "replaced_at"), str(it, "origin"),
+                    cJSON_GetObjectItemCaseSensitive(it, "reason") ? ": " : "", str(it, "reason"));
+      vg_cli_printf("    %s\n", str(it, "text"));
+    }
+  }
 
   vg_cli_printf("fields\n");
   rows = cJSON_CreateArray();
@@ -348,7 +407,10 @@ static void print_entry(const cJSON *o) {
     double v = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "version"));
     snprintf(id, sizeof id, "alert %.0f",
              cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")));
-    snprintf(version, sizeof version, v > 1 ? "version %.0f, amended" : "version %.0f", v);
+    int retracted = !strcmp(str(it, "state"), "retracted");
+    snprintf(version, sizeof version,
+             retracted ? "version %.0f, RETRACTED" : v > 1 ? "version %.0f, amended" : "version %.0f",
+             v);
     const cJSON *silenced = cJSON_GetObjectItemCaseSensitive(it, "silenced");
     if (cJSON_IsNumber(silenced))
       snprintf(version + strlen(version), sizeof version - strlen(version), ", silenced by %.0f",
@@ -422,12 +484,14 @@ static int worse(int a, int b) { return a > b ? a : b; }
 int vg_cmd_show(int argc, char **argv) {
   vg_config cfg;
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
-  static const struct option opts[] = {VG_CLI_GLOBAL_OPTIONS, {0}};
+  static const struct option opts[] = {{"history", no_argument, NULL, 'H'}, VG_CLI_GLOBAL_OPTIONS,
+                                       {0}};
   int opt, status = VG_EXIT_OK;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
+    case 'H': history = 1; break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;
     }

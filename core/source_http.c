@@ -265,6 +265,13 @@ static void answer(server *srv, post *p) {
       else
         dups++;
       break;
+    case VG_CORRECTION:
+    case VG_RETRACTION:
+      cJSON_AddStringToObject(x, "status",
+                              l->status == VG_CORRECTION ? "corrected" : "retracted");
+      cJSON_AddNumberToObject(x, "id", (double)l->id);
+      stored++;
+      break;
     case VG_REJECTED:
       cJSON_AddStringToObject(x, "status", "rejected");
       cJSON_AddStringToObject(x, "reason", l->reason ? l->reason : "rejected");

@@ -73,6 +73,12 @@ static void answer(server *srv, item_vec *b) {
     switch (it->status) {
     case VG_STORED: n = snprintf(reply, sizeof reply, "ok %lld\n", (long long)it->id); stored++; break;
     case VG_DUPLICATE: n = snprintf(reply, sizeof reply, "duplicate %lld\n", (long long)it->id); dups++; break;
+    case VG_CORRECTION:
+    case VG_RETRACTION:
+      n = snprintf(reply, sizeof reply, "%s %lld\n",
+                   it->status == VG_CORRECTION ? "corrected" : "retracted", (long long)it->id);
+      stored++;
+      break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
                    reason);

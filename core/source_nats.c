@@ -46,7 +46,7 @@
 #define ORIGIN_MAX 300    /* "nats:STREAM:SEQ" */
 
 /* What a message was found to be: taken before this delivery. */
-enum { SEEN = 4 }; /* beside VG_STORED, VG_DUPLICATE and VG_REJECTED */
+enum { SEEN = 4 }; /* beside VG_STORED, VG_DUPLICATE, VG_REJECTED, VG_CORRECTION, VG_RETRACTION */
 
 /* One message fetched, and what its job made of it. */
 typedef struct {
@@ -629,11 +629,11 @@ static void dead_letter(const nmsg *m) {
 /* The transaction is over: what it committed is acknowledged. */
 static void done(server *srv) {
   (void)srv;
-  size_t seen = 0, acked = 0, counts[5] = {0};
+  size_t seen = 0, acked = 0, counts[VG_RETRACTION + 1] = {0};
   uint64_t last = 0, hole = 0;
   for (size_t i = 0; i < ns.job.n; i++) {
     nmsg *m = &ns.job.v[i];
-    if (m->status >= VG_STORED && m->status <= SEEN) { /* committed */
+    if (m->status >= VG_STORED && m->status <= VG_RETRACTION) { /* committed */
       if (m->status == VG_REJECTED && ns.dead_letter[0]) dead_letter(m);
       /* Under the lock, so that no consumer is made again between the look
        * at gen and the ack (a publish: it does not wait). */

@@ -127,15 +127,10 @@ void vg_api_alerts(server *srv, vg_http_req *r, char *const *args) {
   if (got) j->q.rule = j->rule;
   if (param_severity(r, j) < 0) goto answered;
   if ((got = vg_api_param(r, "state", v, sizeof v)) < 0) goto answered;
-  if (got) {
-    if (strcmp(v, "active") == 0)
-      j->q.state = VG_ALERT_ACTIVE;
-    else if (strcmp(v, "silenced") == 0)
-      j->q.state = VG_ALERT_SILENCED;
-    else {
-      vg_api_error(r, 400, "parameter 'state' must be active or silenced, not '%s'", v);
-      goto answered;
-    }
+  if (got && vg_alert_state_parse(v, &j->q)) {
+    vg_api_error(r, 400,
+                 "parameter 'state' must be active, silenced, retracted or all, not '%s'", v);
+    goto answered;
   }
   if (vg_api_param_limit(r, &limit) < 0) goto answered;
   j->q.limit = limit + 1; /* one more, to know whether a next page exists */

@@ -12,16 +12,21 @@
 #include <string.h>
 
 static const char help[] =
-    "usage: vigil alerts [--since DATE] [--until DATE] [--rule R] [--limit N] [--json]\n"
+    "usage: vigil alerts [--since DATE] [--until DATE] [--rule R] [--state S] [--limit N] [--json]\n"
     "                    [--db PATH]... [--config FILE]\n"
     "Lists stored alerts by the event date of the entry that raised them, each\n"
     "with [entries ID,...]: the entries it concerns, which `vigil show ID,...` shows.\n"
     "  --json   one JSON object a line: id, rule, key, severity, message, date,\n"
     "           created_at, version (1, and one more each time it was amended),\n"
     "           entries (the ids of the entries it concerns), silenced (the id of\n"
-    "           the silence that kept it from the sinks, or null), state (active or\n"
-    "           silenced) and, for a threshold, count (the events of its window)\n"
+    "           the silence that kept it from the sinks, or null), state (active,\n"
+    "           silenced, or retracted, with the reason), the rule's file and its\n"
+    "           hash (rule_file, rule_hash), cause (the entry whose arrival or change\n"
+    "           wrote this version) and, for a threshold, count (its window's events)\n"
     "A silenced alert ends with [silenced by ID] (`vigil silence list --all`).\n"
+    "  --state S  the alerts in force (the default: active and silenced), or only\n"
+    "           active, silenced or retracted ones (taken back when what they rested\n"
+    "           on was corrected or retracted: `vigil explain ID` says why), or all\n"
     "  --db PATH  again and again: the alerts of every database, merged in date\n"
     "           order (a day's alerts by the order of the --db, then by id), each\n"
     "           line led by its database; --json adds \"db\" (the path). --limit\n"
@@ -50,6 +55,8 @@ static int print_text(void *ud, size_t db, const vg_alert_row *a) {
   else
     vg_table_cell(t, VG_STYLE_DIM, "[entries %s]", a->entries ? a->entries : "");
   if (a->silence_id) vg_table_cell(t, VG_STYLE_DIM, "[silenced by %lld]", (long long)a->silence_id);
+  if (a->retracted)
+    vg_table_cell(t, VG_STYLE_DIM, "[retracted: %s]", a->retract_reason ? a->retract_reason : "");
   vg_table_row(t);
   return 0;
 }
@@ -69,6 +76,7 @@ int vg_cmd_alerts(int argc, char **argv) {
   if (vg_cli_setup(&cfg, argc, argv)) return VG_EXIT_USAGE;
   static const struct option opts[] = {
       VG_CLI_RANGE_OPTIONS, {"rule", required_argument, NULL, 'r'},
+      {"state", required_argument, NULL, 'S'},
       VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_alert_query q = {0};
   vg_cli_range rg = {0};
@@ -82,6 +90,13 @@ int vg_cmd_alerts(int argc, char **argv) {
     if (range) continue;
     switch (opt) {
     case 'r': q.rule = optarg; break;
+    case 'S':
+      if (vg_alert_state_parse(optarg, &q)) {
+        vg_cli_eprintf("vigil alerts: --state must be active, silenced, retracted or all, not"
+                       " '%s'\n", optarg);
+        goto usage;
+      }
+      break;
     case 'h': fputs(help, stdout); goto done;
     default: fputs(help, stderr); goto usage;
     }

@@ -2945,3 +2945,12 @@ int vg_store_digest_bounds(vg_store *st, const char *name, const char *last,
   sqlite3_reset(s);
   return rc == SQLITE_ROW ? 0 : VG_EDB;
 }
+
+int vg_alert_state_parse(const char *name, vg_alert_query *q) {
+  if (!strcmp(name, "active")) q->state = VG_ALERT_ACTIVE, q->retracted = VG_ALERT_IN_FORCE;
+  else if (!strcmp(name, "silenced")) q->state = VG_ALERT_SILENCED, q->retracted = VG_ALERT_IN_FORCE;
+  else if (!strcmp(name, "retracted")) q->state = 0, q->retracted = VG_ALERT_RETRACTED;
+  else if (!strcmp(name, "all")) q->state = 0, q->retracted = VG_ALERT_ANY;
+  else return -1;
+  return 0;
+}

@@ -274,6 +274,11 @@ typedef struct {
 
 enum { VG_ALERT_IN_FORCE = 0, VG_ALERT_RETRACTED = 1, VG_ALERT_ANY = 2 };
 
+/* Sets q's state and retracted filters from a state's name: "active"
+ * (in force, not silenced), "silenced", "retracted" or "all". 0, or -1
+ * for another word (q unchanged). */
+int vg_alert_state_parse(const char *name, vg_alert_query *q);
+
 typedef struct {
   int64_t id;
   const char *rule, *key, *severity, *message, *date, *created_at;

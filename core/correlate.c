@@ -591,6 +591,9 @@ static int threshold(vg_rules *r, rule *ru, vg_store *st, const mark *e, const c
   spans sp = {0};
   windows ws = {0};
   int32_t to = e->first + ru->within;
+  /* A span longer than the window fits in none, but the day it ends on is
+   * one more a window may end on: weighed too, whatever order marks came in. */
+  if (to < e->last) to = e->last;
   int rc = vg_store_spans(st, ru->name, 0, key, e->last - ru->within, to, collect_span, &sp);
   size_t most = 0; /* windows: at most one per day the spans end on */
   for (size_t i = 0; rc == 0 && i < sp.n; i++)

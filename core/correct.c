@@ -298,7 +298,7 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
   rc = 0;
   for (size_t i = 0; i < changed.n && rc == 0; i++) rc = undo(st, changed.v[i]);
   if (rc == 0 && r) {
-    r->correcting = c->id;
+    r->correcting = r->cause = c->id;
     r->again = 1; /* what the rules raise from here on is noted, and written whole */
     r->ntouched = 0;
     /* The new version first, then the other reports, one by one: each

@@ -155,7 +155,10 @@ static int on_change(void *ud, int64_t seq, const char *kind, const vg_alert_row
     snprintf(e->rule, sizeof e->rule, "%s", row->rule ? row->rule : "");
     snprintf(e->severity, sizeof e->severity, "%s", row->severity ? row->severity : "");
     int n = snprintf(e->text, cap, "id: %" PRId64 "\nevent: %s\ndata: %s\n\n", seq,
-                     strcmp(kind, "amend") == 0 ? "amend" : "alert", json);
+                     strcmp(kind, "amend") == 0     ? "amend"
+                     : strcmp(kind, "retract") == 0 ? "retract"
+                                                    : "alert",
+                     json);
     e->len = n > 0 && (size_t)n < cap ? (size_t)n : 0;
   }
   free(json);

@@ -144,6 +144,14 @@ r=$(printf '%s\n' '{"retracts": 3, "reason": "withdrawn by the agency"}' \
 is "socket: each record's reply says what it did" "$r" "$(printf 'retracted 3\ncorrected 4\nduplicate 3')"
 check "the daemon's sinks get the retraction" \
   wait_running 60 grep -q '"state":"retracted","reason":"entry 3 retracted: withdrawn by the agency"' "$JSONL"
+timeout 300 curl -sN "$HTTP/v1/alerts/stream?since=0" >"$T/sse.out" 2>/dev/null &
+sse=$!
+# retract_event: the stream holds a retract event of an alert taken back by entry 3.
+retract_event() {
+  grep -A1 '^event: retract$' "$T/sse.out" | grep -q '"state":"retracted","reason":"entry 3 retracted'
+}
+check "the live stream tells a retraction as a retract event" wait_for 60 retract_event
+kill "$sse" 2>/dev/null
 body=$(timeout 120 curl -s -H 'Content-Type: application/x-ndjson' --data-binary '{"amends": 8, "text": "North Korea fires two ballistic missiles from near Pyongyang."}' \
   "$HTTP/v1/entries")
 is "HTTP: POST /v1/entries takes a correction record" \

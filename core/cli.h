@@ -218,5 +218,6 @@ int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 int vg_cmd_eval(int argc, char **argv);
 int vg_cmd_silence(int argc, char **argv);
+int vg_cmd_explain(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const struct {
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"show", vg_cmd_show, "show entries in full by id: tags, alerts, updates"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
+    {"explain", vg_cmd_explain, "say why an alert fired, or why an entry raised none"},
     {"silence", vg_cmd_silence, "add, list or expire silences of a rule's alerts"},
     {"poll", vg_cmd_poll, "fetch feeds once and store their new items"},
     {"feeds", vg_cmd_feeds, "show the health of the feeds polled"},

@@ -33,6 +33,7 @@ cat >"$T/part1.txt" <<'EOF'
 2023-06-05: North Korea fires two short-range ballistic missiles into the sea.
 2023-06-15: North Korea test-fires a cruise missile from its west coast.
 2023-06-25: North Korea launches a ballistic missile over its eastern waters.
+2023-07-01: North Korea launches a short-range ballistic missile off its east coast.
 2023-07-20: South Korea and the US hold a combined air drill near the border.
 EOF
 cat >"$T/part2.txt" <<'EOF'
@@ -131,6 +132,13 @@ like "an absence that fired says so" "$(cat "$T/nov-abs.txt")" \
 like "without --rule, a tagging rule's when is told" "$(cat "$T/nov-all.txt")" \
   'when\(e\) is true on it'
 
+fourth=$(entry_of "off its east coast")
+"$VIGIL" explain $X --entry "$fourth" --rule repeated-launches >"$T/fourth.txt" 2>&1
+like "a fourth launch: its window holds enough" "$(cat "$T/fourth.txt")" \
+  '2023-06-01\.\.2023-07-01, holds 4 launches: 4 >= 3'
+like "a fourth launch: kept back by the quiet period" "$(cat "$T/fourth.txt")" \
+  "suppressed by quiet \\(alert $thr_id on 2023-06-25 within 30 days\\)"
+
 # ---- bad ids ----
 
 "$VIGIL" explain $X 999999 >"$T/none.out" 2>"$T/none.err"
@@ -188,5 +196,7 @@ like "after an edit: the file changed" "$(cat "$T/seq2.txt")" \
 isnt "after an edit: the loaded hash differs" \
   "$("$VIGIL" explain $X --json "$seq_id" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rule_file"]["loaded_hash"])')" \
   "$hash"
+
+check_sanitizers "no sanitizer report from the commands" "$T"/*.txt "$T"/*.err "$T"/*.json
 
 done_testing

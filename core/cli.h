@@ -18,6 +18,7 @@ enum {
   VG_EXIT_OK = 0,
   VG_EXIT_REJECTS = 1, /* input was rejected, the rest went through */
   VG_EXIT_MISSING = 1, /* an id asked for names nothing, the rest were shown */
+  VG_EXIT_CHANGES = 1, /* replay --dry-run: the rules would change alerts or tags */
   VG_EXIT_USAGE = 2,
   VG_EXIT_FAIL = 3
 };
@@ -203,6 +204,21 @@ int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o);
  * after 2262-04-10 (what JetStream's nanoseconds can say). */
 int vg_replay_nats_time(const char *arg, int64_t *ns);
 
+/* `vigil replay --dry-run` (cmd_dry_run.c), once vg_cmd_replay has read
+ * its flags into cfg (resolved) and o. */
+typedef struct {
+  int has_since;  /* --since */
+  int32_t since;  /* its first day */
+} vg_replay_dry_opts;
+/* Runs cfg's rules afresh over the stored entries (from o's since on) in a
+ * scratch copy of cfg->db, and says what they would change in the alerts
+ * in force and the tags, never writing cfg->db nor calling a sink. Returns
+ * the exit status: VG_EXIT_OK when nothing would change, VG_EXIT_CHANGES
+ * when something would, VG_EXIT_FAIL when it could not tell (rules that do
+ * not load, a database that cannot be read or copied), or 128 + a signal
+ * that stopped it. */
+int vg_replay_dry_run(const vg_config *cfg, const vg_replay_dry_opts *o);
+
 int vg_cmd_ingest(int argc, char **argv);
 int vg_cmd_publish(int argc, char **argv);
 int vg_cmd_check(int argc, char **argv);
@@ -218,6 +234,8 @@ int vg_cmd_run(int argc, char **argv);
 int vg_cmd_config(int argc, char **argv);
 int vg_cmd_eval(int argc, char **argv);
 int vg_cmd_silence(int argc, char **argv);
+int vg_cmd_amend(int argc, char **argv);
+int vg_cmd_retract(int argc, char **argv);
 int vg_cmd_explain(int argc, char **argv);
 
 #endif

@@ -100,6 +100,7 @@ static void print_counts(const char *name, const vg_counts *c, int files, const 
     cJSON_AddNumberToObject(o, "stored", (double)c->stored);
     cJSON_AddNumberToObject(o, "duplicates", (double)c->duplicates);
     cJSON_AddNumberToObject(o, "rejected", (double)c->rejected);
+    cJSON_AddNumberToObject(o, "corrected", (double)c->corrected);
     if (!name) cJSON_AddBoolToObject(o, "interrupted", signal != NULL);
     if (signal) cJSON_AddStringToObject(o, "signal", signal);
     vg_cli_json_line(o);
@@ -109,6 +110,7 @@ static void print_counts(const char *name, const vg_counts *c, int files, const 
   if (name) vg_cli_printf("%s: ", name);
   printf("%llu stored, %llu duplicates, %llu rejected", (unsigned long long)c->stored,
          (unsigned long long)c->duplicates, (unsigned long long)c->rejected);
+  if (c->corrected) printf(", %llu corrected or retracted", (unsigned long long)c->corrected);
   if (signal) printf("; interrupted by %s: the rest was not read", signal);
   putchar('\n');
 }
@@ -218,6 +220,7 @@ int vg_cmd_ingest(int argc, char **argv) {
     }
     files++;
     if (argc - optind > 1 || vg_cli.json) print_counts(x.name, &c, 0, NULL);
+    total.corrected += c.corrected;
     total.stored += c.stored;
     total.duplicates += c.duplicates;
     total.rejected += c.rejected;

@@ -648,6 +648,8 @@ static const char replay_help[] =
     "                    [--json] [--db PATH] [--config FILE]\n"
     "       vigil replay --nats [URL] [--from-seq N | --from-time TIME] [--rules PATH]...\n"
     "                    [--skip-broken] [--json] [--db PATH] [--config FILE]\n"
+    "       vigil replay --dry-run [--rules PATH]... [--since DATE] [--json] [--db PATH]\n"
+    "                    [--config FILE]\n"
     "Runs the current rules again over the stored entries in date order. Each entry's\n"
     "tags and correlation marks are set anew; alerts already stored are kept and not\n"
     "raised again; new and amended ones go to the sinks. Running it twice changes nothing the\n"
@@ -673,7 +675,28 @@ static const char replay_help[] =
     "--quiet, which also drops the text summary. SIGINT or SIGTERM stops it between two\n"
     "entries: those replayed are committed, the summary says it was interrupted, and\n"
     "the exit status is 130 (143 for SIGTERM); running it again replays the whole range\n"
-    "(with --nats, into a fresh database again: the one it began holds entries now).\n";
+    "(with --nats, into a fresh database again: the one it began holds entries now).\n"
+    "With --dry-run, says what the rules (--rules: the new ones) would change, and\n"
+    "changes nothing: the database is opened read-only and copied into a scratch file\n"
+    "under $TMPDIR (removed at the end, on an error or a first SIGINT too), the tags,\n"
+    "marks, events, absences and alerts of the range are cleared in the copy, the\n"
+    "entries (not the retracted ones) run through the rules afresh in date order, and\n"
+    "the result is compared with the stored state; no sink is called. It prints each\n"
+    "alert in force (state active) added, removed or changed (the same dedup key, but\n"
+    "another message, severity, date, count or entries), with its rule, date, message\n"
+    "and entries, and per tag how many entries gain and lose it, with a few examples.\n"
+    "--since DATE replays only the entries whose date reaches DATE and compares only\n"
+    "the alerts dated from DATE on; what the earlier entries left (their marks, tags,\n"
+    "absences and alerts) stays as stored, so windows reaching back before DATE see it.\n"
+    "  --json   one JSON document: type \"dry_run\", added, removed (alerts: rule, key,\n"
+    "           date, severity, message, count, entries [{id, date, text}]), changed\n"
+    "           ({rule, key, before, after}), tags ({tag, added, removed, examples:\n"
+    "           {added, removed}}), summary {entries, rules, since, alerts_added,\n"
+    "           alerts_removed, alerts_changed, tags_changed, tags_added, tags_removed,\n"
+    "           changes}\n"
+    "Exit status 0 when nothing would change, 1 when something would, 2 on a usage\n"
+    "error, 3 when it cannot tell (rules that do not load, a database that cannot be\n"
+    "read or copied), 130 or 143 when a signal stopped it.\n";
 
 int vg_cmd_replay(int argc, char **argv) {
   vg_config cfg;
@@ -685,11 +708,12 @@ int vg_cmd_replay(int argc, char **argv) {
                                        {"nats", optional_argument, NULL, 'N'},
                                        {"from-seq", required_argument, NULL, 'Q'},
                                        {"from-time", required_argument, NULL, 'T'},
+                                       {"dry-run", no_argument, NULL, 'y'},
                                        VG_CLI_GLOBAL_OPTIONS, {0}};
   vg_query q = {0};
   vg_cli_range rg = {0};
   vg_replay_nats_opts nats = {0};
-  int opt, status = VG_EXIT_OK, skip_broken = 0, from_nats = 0;
+  int opt, status = VG_EXIT_OK, skip_broken = 0, from_nats = 0, dry_run = 0;
   char *end;
   optind = 1;
   while ((opt = getopt_long(argc, argv, VG_CLI_SHORT, opts, NULL)) != -1) {
@@ -700,6 +724,7 @@ int vg_cmd_replay(int argc, char **argv) {
     switch (opt) {
     case 'r': vg_cli_flag("vigil replay", &cfg, "rules", optarg); break;
     case 'B': skip_broken = 1; break;
+    case 'y': dry_run = 1; break;
     case 'N':
       from_nats = 1;
       nats.url = optarg;
@@ -740,6 +765,19 @@ int vg_cmd_replay(int argc, char **argv) {
   if (!from_nats && (nats.has_seq || nats.has_time)) {
     fprintf(stderr, "vigil replay: --from-seq and --from-time read a stream: give --nats too\n");
     goto usage;
+  }
+  if (dry_run) {
+    const char *with = from_nats     ? "--nats"
+                       : rg.has_until  ? "--until"
+                       : skip_broken   ? "--skip-broken"
+                                       : NULL;
+    if (with) {
+      fprintf(stderr, "vigil replay: --dry-run replays the stored entries from --since (or"
+                      " the first) to the last, with rules that all load: not with %s\n", with);
+      goto usage;
+    }
+    status = vg_replay_dry_run(&cfg, &(vg_replay_dry_opts){rg.has_since, rg.since});
+    goto done;
   }
   if (from_nats) {
     if (nats.has_seq && nats.has_time) {

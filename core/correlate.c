@@ -807,6 +807,97 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
   }
 }
 
+/* ---- working out again, after a correction or a retraction ---- */
+
+static int collect_all(void *ud, const vg_mark *x) {
+  marks *m = ud;
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    mark *v = realloc(m->v, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    m->v = v;
+    m->cap = cap;
+  }
+  m->v[m->n++] = *x;
+  return 0;
+}
+
+/* Every mark of a step whose first day lies in [from, to], none left out. */
+static int lookup_all(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
+                      int32_t to, marks *out) {
+  out->n = 0;
+  int rc = vg_store_marks(st, ru->name, step, key, from, to, 0, collect_all, out);
+  return rc > 0 ? 0 : rc;
+}
+
+/* Whether event ev is among the first n of v (a few per look-up). */
+static int seen_before(const int64_t *v, size_t n, int64_t ev) {
+  for (size_t i = 0; i < n; i++)
+    if (v[i] == ev) return 1;
+  return 0;
+}
+
+/* The absence of first-step mark a, judged on the marks as they are now:
+ * satisfied when a later step answers it, fired (its alert raised) when the
+ * watermark has passed its deadline, else waiting. */
+static int absence_again(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *a,
+                         vg_alert_list *out) {
+  reports rp;
+  int rc = reports_of(st, ru, 0, key, a, &rp);
+  if (rc || rp.v[0] != a->entry) return rc; /* its event's first report speaks for it */
+  int32_t deadline = a->first + ru->within;
+  int yes = 0;
+  if ((rc = vg_store_absence_add(st, ru->name, key, a->entry, deadline)) ||
+      (rc = followed(st, ru, key, a, &yes)))
+    return rc;
+  if (yes) return vg_store_absence_force(st, ru->name, a->entry, "satisfied");
+  int due = r->has_max_day && (int64_t)deadline < (int64_t)r->max_day - ru->lateness;
+  if (!due) return vg_store_absence_force(st, ru->name, a->entry, "waiting");
+  rc = absence_raise(r, ru, st, key, a, out);
+  return rc ? rc : vg_store_absence_force(st, ru->name, a->entry, "fired");
+}
+
+int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t lo,
+                       int32_t hi, vg_alert_list *out) {
+  marks m = {0};
+  int64_t *events = NULL;
+  size_t nevents = 0;
+  int rc = 0;
+  switch (ru->kind) {
+  case RK_SEQUENCE:
+  case RK_ABSENCE: {
+    int step = ru->kind == RK_SEQUENCE ? (int)ru->nsteps - 1 : 0;
+    rc = lookup_all(st, ru, step, key, lo, hi, &m);
+    if (rc == 0 && m.n && !(events = malloc(m.n * sizeof *events))) rc = VG_ENOMEM;
+    for (size_t i = 0; rc == 0 && i < m.n; i++) {
+      if (seen_before(events, nevents, m.v[i].event)) continue;
+      events[nevents++] = m.v[i].event;
+      rc = ru->kind == RK_SEQUENCE ? sequence_end(r, ru, st, key, &m.v[i], out)
+                                   : absence_again(r, ru, st, key, &m.v[i], out);
+    }
+    break;
+  }
+  case RK_THRESHOLD: {
+    /* threshold() weighs the windows ending on the days [e.last, e.first +
+     * within]: made to span [lo, hi + SPAN_SLACK], where the windows of
+     * every alert dated in [lo, hi] end. */
+    mark e = {0, hi + SPAN_SLACK - ru->within, lo, 0};
+    rc = threshold(r, ru, st, &e, key, out);
+    break;
+  }
+  case RK_FIRST: {
+    mark earliest = {0, 0, 0, 0};
+    rc = vg_store_marks(st, ru->name, 0, key, INT32_MIN, INT32_MAX, 0, stop_at_first, &earliest);
+    if (rc >= 0 && earliest.entry) rc = first_seen(r, ru, st, &earliest, key, out);
+    break;
+  }
+  default: break;
+  }
+  free(m.v);
+  free(events);
+  return rc < 0 ? rc : 0;
+}
+
 /* ---- for explanations (core/explain.c) ---- */
 
 int vg_correlate_steps(vg_rules *r, rule *ru, const vg_entry_ctx *ctx, int entry_idx) {

@@ -60,6 +60,7 @@ typedef struct {
   vg_store *st;
   vg_period p;
   int days;
+  const char *name; /* the digest's */
 } render_ctx;
 
 static render_ctx *ctx_of(lua_State *L) { return lua_touserdata(L, lua_upvalueindex(1)); }
@@ -231,6 +232,95 @@ static int api_counts(lua_State *L) {
   return 1;
 }
 
+/* The first-step entry an item of d.absences or d.changes names, as a
+ * table {id, date, text}, or nothing when it is not known. */
+static void set_entry(lua_State *L, int64_t id, const char *date, const char *text) {
+  if (id <= 0) return;
+  lua_createtable(L, 0, 3);
+  set_int(L, "id", id);
+  if (date) set_str(L, "date", date);
+  if (text) set_str(L, "text", text);
+  lua_setfield(L, -2, "entry");
+}
+
+static int push_absence(void *ud, const vg_absence_closed *a) {
+  lua_State *L = ud;
+  lua_createtable(L, 0, 8);
+  set_int(L, "alert", a->alert_id);
+  set_str(L, "rule", a->rule);
+  set_str(L, "severity", a->severity);
+  set_str(L, "message", a->message);
+  char day[11];
+  vg_day_format(a->deadline, day);
+  set_str(L, "deadline", day);
+  set_int(L, "deadline_day", a->deadline);
+  set_entry(L, a->entry, a->date, a->text);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
+/* d.absences(): what did not happen: the absence rules' alerts in force
+ * whose window closed in the period (its deadline, the last day an answer
+ * could fall on, is a day of the period), by deadline. Each is {alert,
+ * rule, severity, message, deadline, deadline_day, entry = {id, date,
+ * text}} (entry: the first step, the one nothing answered). */
+static int api_absences(lua_State *L) {
+  render_ctx *c = ctx_of(L);
+  lua_newtable(L);
+  if (vg_store_absences_closed(c->st, c->p.first, c->p.last, push_absence, L))
+    return luaL_error(L, "%s", vg_store_errmsg(c->st));
+  return 1;
+}
+
+static int push_change(void *ud, const vg_alert_change *ch) {
+  lua_State *L = ud;
+  lua_createtable(L, 0, 10);
+  set_int(L, "seq", ch->seq);
+  set_str(L, "at", ch->at);
+  set_str(L, "kind", ch->kind);
+  set_int(L, "version", ch->version);
+  set_int(L, "alert", ch->alert_id);
+  if (ch->rule) set_str(L, "rule", ch->rule);
+  if (ch->severity) set_str(L, "severity", ch->severity);
+  if (ch->message) set_str(L, "message", ch->message);
+  if (ch->reason && strcmp(ch->kind, "retract") == 0) set_str(L, "reason", ch->reason);
+  set_entry(L, ch->entry, ch->date, ch->text);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  return 0;
+}
+
+/* d.changes(): what changed since the previous digest of this name (the
+ * latest run recorded for an earlier period; for the first, the start of
+ * the period, local midnight): the alerts amended or retracted since, one
+ * item a change in the order they were made, up to when this period's
+ * digest ran if it ran before (a digest written again says what it said;
+ * vg_store_alert_changes says how the second a run was recorded in
+ * counts).
+ * Each is {seq, at, kind ("amend" | "retract"), version, alert, rule,
+ * severity, message, reason (a retraction's), entry = {id, date, text}
+ * (the entry that caused it, when known)}. Returns the list, the time it
+ * starts after (ISO 8601 UTC), and whether that is a previous run's. */
+static int api_changes(lua_State *L) {
+  render_ctx *c = ctx_of(L);
+  char last[11], before[VG_UTC_ISO_MAX], own[VG_UTC_ISO_MAX];
+  vg_day_format(c->p.last, last);
+  if (vg_store_digest_bounds(c->st, c->name, last, before, own))
+    return luaL_error(L, "%s", vg_store_errmsg(c->st));
+  int previous = before[0] != '\0';
+  if (!previous) {
+    int y, m, d;
+    vg_civil_from_days(c->p.first, &y, &m, &d);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d, .tm_isdst = -1};
+    vg_utc_iso(mktime(&tm), before);
+  }
+  lua_newtable(L);
+  if (vg_store_alert_changes(c->st, before, own[0] ? own : NULL, push_change, L))
+    return luaL_error(L, "%s", vg_store_errmsg(c->st));
+  lua_pushstring(L, before);
+  lua_pushboolean(L, previous);
+  return 3;
+}
+
 static void push_day(lua_State *L, const char *k, int32_t day) {
   char buf[11];
   vg_day_format(day, buf);
@@ -302,7 +392,7 @@ int vg_digest_render(vg_store *st, const vg_digest_conf *d, vg_period p, const c
     return VG_ENOMEM;
   }
   lua_State *L = sb->L;
-  render_ctx c = {st, p, d->days};
+  render_ctx c = {st, p, d->days, d->name};
   int rc = VG_EINVAL;
   char first[11], last[11];
   vg_day_format(p.first, first);
@@ -319,7 +409,8 @@ int vg_digest_render(vg_store *st, const vg_digest_conf *d, vg_period p, const c
   set_int(L, "days", d->days);
   lua_setfield(L, -2, "period");
   static const luaL_Reg api[] = {
-      {"entries", api_entries}, {"alerts", api_alerts}, {"counts", api_counts}, {NULL, NULL}};
+      {"entries", api_entries},   {"alerts", api_alerts},   {"counts", api_counts},
+      {"absences", api_absences}, {"changes", api_changes}, {NULL, NULL}};
   lua_pushlightuserdata(L, &c);
   luaL_setfuncs(L, api, 1);
   int api_idx = lua_gettop(L);

@@ -2,7 +2,9 @@
  *
  * A digest covers the `days` days before the local date it runs on (run on
  * Dec. 20 with days = 7: Dec. 13 to 19). A template script (Lua) reads the
- * period from the store through a read-only API and returns a document;
+ * period from the store through a read-only API (its entries, alerts, tag
+ * counts, the absences whose window closed in it, and the alerts amended
+ * or retracted since the previous run) and returns a document;
  * scripts/digest.lua renders it as Markdown and as a self-contained HTML
  * page with an SVG timeline, and the document itself is written as JSON.
  * Each file is written to a temporary name and renamed into place. */

@@ -350,7 +350,7 @@ static char *put_json(char *o, const char *s, size_t n) {
   return o;
 }
 
-static char *raw_fields(const char *s, size_t len, int *oom) {
+static char *raw_fields(const char *s, size_t len, int change, int *oom) {
   const char *end = s + len, *p = skip_blank(s, end);
   char *out = malloc(len * 6 + 3), *o = out;
   if (!out) {
@@ -368,8 +368,9 @@ static char *raw_fields(const char *s, size_t len, int *oom) {
       cJSON_Delete(name);
       break;
     }
-    int skip = !strcmp(name->valuestring, "date") || !strcmp(name->valuestring, "text") ||
-               !strcmp(name->valuestring, "source");
+    const char *nm = name->valuestring;
+    int skip = !strcmp(nm, "date") || !strcmp(nm, "text") || !strcmp(nm, "source") ||
+               (change && (!strcmp(nm, "amends") || !strcmp(nm, "reason")));
     cJSON_Delete(name);
     const char *name_at = p;
     p = skip_blank(name_end, end);
@@ -394,6 +395,54 @@ static char *raw_fields(const char *s, size_t len, int *oom) {
     return NULL;
   }
   return out;
+}
+
+/* Makes room for n more bytes in e->owned, after the reason it may hold
+ * (e->reason follows it). 1, or 0 when out of memory. */
+static int reown(vg_entry *e, size_t n) {
+  size_t had = e->reason ? strlen(e->reason) + 1 : 0;
+  char *p = realloc(e->owned, had + n);
+  if (!p) return 0;
+  e->owned = p;
+  if (had) e->reason = p;
+  return 1;
+}
+
+/* Reads the members that make a record a correction ("amends") or a
+ * retraction ("retracts") of a stored entry, with its "reason", taking them
+ * out of obj. 1 when it is one, 0 when not, -1 (why set) when they are
+ * wrong. */
+static int correction_of(cJSON *obj, vg_entry *e, char *why) {
+  cJSON *amends = cJSON_GetObjectItemCaseSensitive(obj, "amends");
+  cJSON *retracts = cJSON_GetObjectItemCaseSensitive(obj, "retracts");
+  if (!amends && !retracts) return 0;
+  const char *name = amends ? "amends" : "retracts";
+  cJSON *id = amends ? amends : retracts;
+  double v = cJSON_IsNumber(id) ? id->valuedouble : 0;
+  if (amends && retracts) {
+    snprintf(why, VG_REASON_MAX, "a record either \"amends\" or \"retracts\" an entry, not both");
+    return -1;
+  }
+  if (!(v >= 1 && v <= 9007199254740991.0 && v == (double)(int64_t)v)) {
+    snprintf(why, VG_REASON_MAX, "\"%s\" must be the id of an entry (a whole number, 1 or more)",
+             name);
+    return -1;
+  }
+  cJSON *reason = cJSON_GetObjectItemCaseSensitive(obj, "reason");
+  if (reason && !cJSON_IsString(reason)) {
+    snprintf(why, VG_REASON_MAX, "\"reason\" must be a string");
+    return -1;
+  }
+  if (reason && !(e->owned = strdup(reason->valuestring))) {
+    snprintf(why, VG_REASON_MAX, "out of memory");
+    return -1;
+  }
+  e->reason = e->owned;
+  if (amends) e->amends = (int64_t)v;
+  else e->retracts = (int64_t)v;
+  cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+  cJSON_DeleteItemFromObjectCaseSensitive(obj, "reason");
+  return 1;
 }
 
 static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
@@ -424,10 +473,19 @@ static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
     if (dup < 0) snprintf(why, VG_REASON_MAX, "out of memory");
     goto cleanup;
   }
+  int change = correction_of(obj, e, why);
+  if (change < 0) goto cleanup;
   cJSON *date = cJSON_DetachItemFromObjectCaseSensitive(obj, "date");
   cJSON *text = cJSON_DetachItemFromObjectCaseSensitive(obj, "text");
   cJSON *source = cJSON_DetachItemFromObjectCaseSensitive(obj, "source");
-  if (!date) snprintf(why, VG_REASON_MAX, "JSON record has no \"date\"");
+  if (change) {
+    /* A retraction, or a correction the store completes with what the
+     * entry says now (ingest.c): nothing more is read here. */
+    e->partial = e->amends != 0;
+    if (e->retracts && (date || text || source || obj->child))
+      snprintf(why, VG_REASON_MAX, "a retraction names the entry and a reason, nothing else");
+    else rc = 0;
+  } else if (!date) snprintf(why, VG_REASON_MAX, "JSON record has no \"date\"");
   else if (!cJSON_IsString(date)) snprintf(why, VG_REASON_MAX, "\"date\" must be a string");
   else if (!text) snprintf(why, VG_REASON_MAX, "JSON record has no \"text\"");
   else if (!cJSON_IsString(text)) snprintf(why, VG_REASON_MAX, "\"text\" must be a string");
@@ -444,13 +502,13 @@ static int parse_json(const char *line, size_t len, vg_entry *e, char *why) {
       snprintf(why, VG_REASON_MAX, "\"text\" is empty");
     } else if (vg_utf8_check(t, tn) >= 0) {
       snprintf(why, VG_REASON_MAX, "\"text\" is not valid UTF-8");
-    } else if ((e->owned = malloc(tn + sn + 2))) {
-      char *dst = e->owned;
+    } else if (reown(e, tn + sn + 2)) {
+      char *dst = e->owned + (e->reason ? strlen(e->reason) + 1 : 0);
       e->text = keep(&dst, t, tn);
       e->text_len = tn;
       if (source) e->source = keep(&dst, source->valuestring, sn);
       int oom = 0;
-      if (obj->child) e->fields = raw_fields(line, len, &oom);
+      if (obj->child) e->fields = raw_fields(line, len, change, &oom);
       if (oom) snprintf(why, VG_REASON_MAX, "out of memory");
       else rc = 0;
     } else {

@@ -25,6 +25,14 @@ typedef struct {
   char *fields;       /* extra JSON members as compact JSON text, or NULL */
   char *owned;        /* what the JSON parser copied out; freed by clear */
   uint8_t hash[16];   /* of date, source and text: equal hashes, one entry */
+  /* A JSON record that corrects or retracts a stored entry (correct.h):
+   * {"amends": ID, ...the new version..., "reason": "..."} or
+   * {"retracts": ID, "reason": "..."}. A correction that leaves out its
+   * date or text (partial) takes them, and any member it does not name,
+   * from the entry as it is; the store completes it (ingest.c). */
+  int64_t amends, retracts;
+  int partial;
+  const char *reason; /* in `owned`, or NULL */
 } vg_entry;
 
 /* Largest reason a parser writes, with its NUL. */

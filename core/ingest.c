@@ -3,6 +3,7 @@
 #include "date.h"
 
 #include "batch.h"
+#include "correct.h"
 #include "framer.h"
 #include "metrics.h"
 #include "reader.h"
@@ -59,6 +60,83 @@ static int keep_reject(const vg_ingest *ig, const vg_line *line, vg_result *res,
   return 0;
 }
 
+/* The JSON object of a stored entry, as a record: its fields, then date,
+ * text and source. */
+static int record_of(void *ud, const vg_row *row) {
+  cJSON **out = ud;
+  cJSON *o = row->fields ? cJSON_Parse(row->fields) : NULL;
+  if (!cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    o = cJSON_CreateObject();
+  }
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "date");
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "text");
+  cJSON_DeleteItemFromObjectCaseSensitive(o, "source");
+  cJSON_AddStringToObject(o, "date", row->date);
+  cJSON_AddStringToObject(o, "text", row->text);
+  cJSON_AddStringToObject(o, "source", row->source);
+  *out = o;
+  return o ? 0 : VG_ENOMEM;
+}
+
+/* The new version a correction record makes: the entry as it is, with what
+ * the record names in place of what it had. Parses it into next, which
+ * points into *keep (the caller frees both). 0; VG_EPARSE with why in
+ * res->reason; VG_EINVAL when there is no such entry; or VG_EDB / VG_ENOMEM. */
+static int next_version(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
+                        vg_entry *next, char **keep, vg_result *res) {
+  cJSON *base = NULL;
+  int rc = vg_store_entry(ig->st, e->amends, record_of, &base);
+  if (rc) return rc;
+  cJSON *rec = cJSON_ParseWithLength(line->data, line->len);
+  for (cJSON *m = rec ? rec->child : NULL; m; m = m->next) {
+    if (!strcmp(m->string, "amends") || !strcmp(m->string, "reason")) continue;
+    cJSON_DeleteItemFromObjectCaseSensitive(base, m->string);
+    cJSON_AddItemToObject(base, m->string, cJSON_Duplicate(m, 1));
+  }
+  cJSON_Delete(rec);
+  *keep = cJSON_PrintUnformatted(base);
+  const char *source = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(base, "source"));
+  rc = *keep ? vg_entry_parse(*keep, strlen(*keep), VG_FORMAT_JSON, source, next, res->reason)
+             : VG_ENOMEM;
+  cJSON_Delete(base);
+  return rc;
+}
+
+/* Applies a record that amends or retracts a stored entry. */
+static int correct_entry(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
+                         vg_result *res, vg_counts *c) {
+  vg_entry next;
+  char *keep = NULL;
+  int64_t id = e->amends ? e->amends : e->retracts;
+  int rc = e->amends ? next_version(ig, line, e, &next, &keep, res) : 0;
+  if (rc == 0) {
+    vg_correction co = {id, e->amends ? &next : NULL, e->reason, line->origin ? line->origin : "json"};
+    char why[VG_REASON_MAX];
+    rc = vg_correct(ig->rules, ig->st, &co, ig->alerts, why, sizeof why);
+    if (e->amends) vg_entry_clear(&next);
+    if (rc == VG_EINVAL) snprintf(res->reason, sizeof res->reason, "%s", why);
+  } else if (rc == VG_EINVAL) {
+    snprintf(res->reason, sizeof res->reason, "there is no such entry");
+  }
+  free(keep);
+  if (rc == VG_EINVAL || rc == VG_EPARSE) {
+    char said[VG_REASON_MAX];
+    snprintf(said, sizeof said, "%s %lld: %.120s", e->amends ? "amends" : "retracts", (long long)id,
+             res->reason);
+    vg_escape_line(res->reason, sizeof res->reason, said, strnlen(said, sizeof said));
+    return VG_REJECTED;
+  }
+  if (rc < 0) return res->status = rc;
+  res->id = id;
+  res->status = rc == VG_UNCHANGED ? VG_DUPLICATE : e->amends ? VG_CORRECTION : VG_RETRACTION;
+  if (c) {
+    if (rc == VG_UNCHANGED) c->duplicates++;
+    else c->corrected++;
+  }
+  return 0;
+}
+
 /* Stores e, running the rules on it when it is new; the caller clears e. */
 static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, vg_counts *c) {
   int rc;
@@ -74,17 +152,20 @@ static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, v
   return 0;
 }
 
+int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
+                     vg_result *res, vg_counts *c) {
+  if (!e) return keep_reject(ig, line, res, c);
+  if (!e->amends && !e->retracts) return store_entry(ig, e, res, c);
+  int rc = correct_entry(ig, line, e, res, c);
+  return rc == VG_REJECTED ? keep_reject(ig, line, res, c) : rc;
+}
+
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
   vg_entry e;
   if (vg_ingest_parse(line, &e, res)) return keep_reject(ig, line, res, c);
-  int rc = store_entry(ig, &e, res, c);
+  int rc = vg_ingest_parsed(ig, line, &e, res, c);
   vg_entry_clear(&e);
   return rc;
-}
-
-int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
-                     vg_result *res, vg_counts *c) {
-  return e ? store_entry(ig, e, res, c) : keep_reject(ig, line, res, c);
 }
 
 int vg_ingest_flush(const vg_ingest *ig) {
@@ -262,6 +343,39 @@ static int item_reject(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed
   return rc;
 }
 
+/* Corrects entry, stored from item it of feed f, to what the item's record
+ * o says now. A correction the entry cannot take (it was retracted) is said
+ * and left: the item is not tried again until it changes. */
+static int feed_correction(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
+                           cJSON *o, int64_t entry, const vg_line *l, vg_counts *c) {
+  cJSON *rec = cJSON_Duplicate(o, 1);
+  if (!rec) return VG_ENOMEM;
+  if (!it->date) {
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "date");
+    cJSON_DeleteItemFromObjectCaseSensitive(rec, "date_from");
+  }
+  cJSON_AddNumberToObject(rec, "amends", (double)entry);
+  cJSON_AddStringToObject(rec, "reason", "changed in its feed");
+  char *s = cJSON_PrintUnformatted(rec);
+  cJSON_Delete(rec);
+  if (!s) return VG_ENOMEM;
+  vg_line cl = *l;
+  cl.data = s;
+  cl.len = cl.total = strlen(s);
+  vg_result res = {0};
+  vg_entry e;
+  int parsed = vg_ingest_parse(&cl, &e, &res) == 0;
+  int rc = parsed ? correct_entry(ig, &cl, &e, &res, c) : VG_REJECTED;
+  if (parsed) vg_entry_clear(&e);
+  if (rc == VG_REJECTED) {
+    vg_info("feed %s: item %.200s changed; entry %lld left as it is: %s", f->url, it->guid,
+            (long long)entry, res.reason);
+    rc = 0;
+  }
+  free(s);
+  return rc;
+}
+
 static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_item *it,
                      const char *polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   int64_t entry;
@@ -302,8 +416,10 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
       rc = item_reject(ig, f, it, &l, &res, c, fc);
     } else if (seen && memcmp(before, it->content, 16) == 0) {
       fc->unchanged++;
-    } else if (seen) { /* the same item, said differently: an update, not a new entry */
-      rc = vg_store_entry_update(ig->st, entry, text, record);
+    } else if (seen) {
+      /* The same item, said differently: the source corrected it. An item
+       * without a date keeps the one its entry got when first polled. */
+      rc = feed_correction(ig, f, it, o, entry, &l, c);
       if (rc == 0) rc = vg_store_feed_item_put(ig->st, f->url, it->guid, entry, it->content);
       if (rc == 0) fc->updated++;
     } else if (vg_ingest_parse(&l, &e, &res)) {

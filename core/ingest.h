@@ -19,7 +19,10 @@
 #include <stdint.h>
 #include <time.h>
 
-enum { VG_REJECTED = 3 }; /* beside VG_STORED and VG_DUPLICATE */
+/* Beside VG_STORED and VG_DUPLICATE: a line refused, and a record that
+ * corrected (amends) or retracted (retracts) a stored entry (correct.h). A
+ * correction that changes nothing is a VG_DUPLICATE of its entry. */
+enum { VG_REJECTED = 3, VG_CORRECTION = 5, VG_RETRACTION = 6 };
 
 /* What became of one line. */
 typedef struct {
@@ -30,6 +33,7 @@ typedef struct {
 
 typedef struct {
   uint64_t stored, duplicates, rejected;
+  uint64_t corrected; /* entries corrected or retracted */
 } vg_counts;
 
 /* A line and where it came from. */

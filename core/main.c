@@ -22,6 +22,8 @@ static const struct {
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
     {"explain", vg_cmd_explain, "say why an alert fired, or why an entry raised none"},
     {"silence", vg_cmd_silence, "add, list or expire silences of a rule's alerts"},
+    {"amend", vg_cmd_amend, "correct a stored entry; what rested on it is worked out again"},
+    {"retract", vg_cmd_retract, "retract a stored entry; what rested on it is worked out again"},
     {"poll", vg_cmd_poll, "fetch feeds once and store their new items"},
     {"feeds", vg_cmd_feeds, "show the health of the feeds polled"},
     {"digest", vg_cmd_digest, "write a digest now, or list the scheduled ones"},

@@ -142,6 +142,8 @@ static rule *find_rule(const vg_rules *r, const char *name) {
   return NULL;
 }
 
+rule *vg_rule_find(const vg_rules *r, const char *name) { return find_rule(r, name); }
+
 /* A registry reference to field k of the spec at index 1, or LUA_NOREF. */
 static int field_ref(lua_State *L, const char *k) {
   if (lua_getfield(L, 1, k) == LUA_TNIL) {
@@ -984,6 +986,7 @@ void vg_rules_free(vg_rules *r) {
     free(r->tests[i].file);
   }
   free(r->v);
+  free(r->touched);
   free(r->files);
   free(r->tests);
   vg_sandbox_free(r->sb);
@@ -1170,7 +1173,7 @@ static int copy_alert(vg_alert_list *out, const vg_alert_in *a, int64_t id, cons
   return 0;
 }
 
-/* The stored alert, as amend_alert wants it. */
+/* The stored alert, as vg_rule_alert_out wants it. */
 typedef struct {
   vg_alert *c;
   const rule *ru;
@@ -1209,7 +1212,7 @@ static int copy_row(void *ud, const vg_alert_row *row) {
 /* Puts alert id, as stored now, in out for the sinks: in the place of an
  * earlier version raised in the same transaction, or at the end. 0,
  * VG_EDB or VG_ENOMEM. */
-static int amend_alert(vg_alert_list *out, vg_store *st, int64_t id, const rule *ru) {
+int vg_rule_alert_out(vg_alert_list *out, vg_store *st, int64_t id, const rule *ru) {
   vg_alert fresh = {0};
   amended x = {&fresh, ru};
   vg_alert_query q = {.id = id, .limit = 1};
@@ -1265,6 +1268,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     return 0;
   }
   char msg[MESSAGE_MAX + 1], dedup[600];
+  if (r->again) replace = 1; /* worked out again: written whole */
   snprintf(msg, sizeof msg, "%s", message);
   snprintf(dedup, sizeof dedup, "%s\x1f%s", dedup_base, key);
   if (!key[0] && by_key) snprintf(key, sizeof key, "%s", by_key);
@@ -1294,6 +1298,11 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     if (exists >= 0) exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
     if (exists == 1) rc = vg_store_alert_move(st, id, &a);
     else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
+    if (rc >= 0 && r->again) {
+      if (grow((void **)&r->touched, &r->ctouched, r->ntouched, sizeof *r->touched))
+        rc = VG_ENOMEM;
+      else r->touched[r->ntouched++] = id;
+    }
     if (rc == VG_STORED && out) {
       rc = copy_alert(out, &a, id, ru);
       /* The silence vg_store_alert marked it with: the same look-up, kept
@@ -1301,7 +1310,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
       if (rc == 0 && vg_store_silence_match(st, a.rule, a.key, &out->v[out->n - 1].silence_id) < 0)
         rc = VG_EDB;
     } else if (rc == VG_AMENDED && out) {
-      rc = amend_alert(out, st, id, ru);
+      rc = vg_rule_alert_out(out, st, id, ru);
     }
   }
   lua_settop(L, top);
@@ -1510,7 +1519,7 @@ static int run_ctx(vg_rules *r, vg_store *st, vg_entry_ctx *ctx, vg_alert_list *
   const vg_rule_entry *e = ctx->e;
   int base = lua_gettop(L);
   pass p = {r, st, ctx, out, 0, 0};
-  r->cause = e->id;
+  r->cause = r->correcting ? r->correcting : e->id;
   /* Looking at the text is charged by its length, so each call's budget
    * grows with it: a long entry can be scanned as often as a short one,
    * and a stream of long entries cannot get good rules disabled. */
@@ -1621,7 +1630,7 @@ int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
   if (!r || r->n == 0 || r->exhausted) return 0;
   pass p = {r, st, NULL, out, today, 0};
-  r->cause = 0; /* the watermark's doing */
+  r->cause = r->correcting; /* the watermark's doing, unless a correction moved it */
   return protected(r, due_pass, &p, 0);
 }
 

@@ -75,6 +75,12 @@ struct vg_rules {
   vg_rules_failure_fn on_failure; /* told of each failure of a rule, or NULL */
   int64_t cause;        /* the entry whose arrival or change the running call is about;
                          * 0: none (a watermark) */
+  int64_t correcting;   /* the entry being corrected or retracted (the cause of all that
+                         * its correction runs), or 0 */
+  int again;            /* working alerts out again: each is written whole, and its id
+                         * noted in touched */
+  int64_t *touched;     /* the alerts written while `again` */
+  size_t ntouched, ctouched;
   void *failure_ud;
 };
 
@@ -118,6 +124,20 @@ const char *rule_hash(const vg_rules *r, rule *ru);
 /* Runs correlation rule ru on the entry of ctx (its object at entry_idx). */
 int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
                  vg_alert_list *out);
+/* Works out again every alert of correlation ru and key dated in [lo, hi]
+ * (any date, for a first occurrence) from the marks as they are now, as a
+ * clean run over them would leave it: each is raised, moved or left as it
+ * is (with r->again set, so that vg_rule_alert writes each whole and notes
+ * its id), and the absences of first-step entries in [lo, hi] are judged
+ * again. What it does not raise, the caller retracts (core/correct.c). */
+int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t lo,
+                       int32_t hi, vg_alert_list *out);
+/* Puts alert id, as stored now, in out for the sinks, in the place of an
+ * earlier version of it there, or at the end. 0, VG_EDB or VG_ENOMEM. */
+int vg_rule_alert_out(vg_alert_list *out, vg_store *st, int64_t id, const rule *ru);
+/* The loaded rule of that name, or NULL. */
+rule *vg_rule_find(const vg_rules *r, const char *name);
+
 /* Fires the absences whose deadline the watermark has passed. */
 int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out);
 

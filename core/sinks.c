@@ -124,8 +124,6 @@ char *vg_alert_json(const vg_alert *a, const char *base) {
   cJSON_AddStringToObject(o, "key", a->key);
   cJSON_AddNumberToObject(o, "version", a->version);
   if (a->version > 1) cJSON_AddTrueToObject(o, "amended");
-  cJSON_AddStringToObject(o, "state", a->retracted ? "retracted" : "active");
-  if (a->retracted) cJSON_AddStringToObject(o, "reason", a->reason ? a->reason : "");
   if (a->count >= 0) cJSON_AddNumberToObject(o, "count", (double)a->count);
   cJSON *e = cJSON_AddArrayToObject(o, "entries");
   for (size_t i = 0; i < a->nentries; i++)
@@ -137,6 +135,8 @@ char *vg_alert_json(const vg_alert *a, const char *base) {
     snprintf(url, sizeof url, "%s/#alert/%lld", base, (long long)a->id);
     cJSON_AddStringToObject(o, "dashboard_url", url);
   }
+  cJSON_AddStringToObject(o, "state", a->retracted ? "retracted" : "active");
+  if (a->retracted) cJSON_AddStringToObject(o, "reason", a->reason ? a->reason : "");
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return s;

@@ -185,7 +185,7 @@ static int resume(job *j, int fd, int again, vg_spool_result *r) {
   if (found < 0) return VG_EDB;
   if (found && strcmp(j->mark.identity, id) == 0 && (off_t)j->mark.offset <= sb.st_size &&
       lseek(fd, (off_t)j->mark.offset, SEEK_SET) == (off_t)j->mark.offset) {
-    r->counts = (vg_counts){j->mark.stored, j->mark.duplicates, j->mark.rejected};
+    r->counts = (vg_counts){j->mark.stored, j->mark.duplicates, j->mark.rejected, 0};
     if (j->mark.line)
       vg_log(again ? VG_LOG_DEBUG : VG_LOG_INFO, "spool: %s: going on after line %llu", j->name,
              (unsigned long long)j->mark.line);

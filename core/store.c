@@ -67,7 +67,6 @@ enum {
   S_RUN_LAST,
   S_ITEM_GET,
   S_ITEM_PUT,
-  S_UPDATE_ADD,
   S_FEED_GET,
   S_FEED_PUT,
   S_FEEDS,
@@ -125,6 +124,22 @@ enum {
   S_OUTBOX_RESET,
   S_OUTBOX_ADOPT,
   S_OUTBOX_RELEASE,
+  S_ENTRY_STATE,
+  S_ENTRY_FIELDS_SAME,
+  S_CORRECTION_TEXT,
+  S_VERSION_KEEP,
+  S_ENTRY_AMEND,
+  S_ENTRY_RETRACT,
+  S_ENTRY_VERSIONS,
+  S_ABSENCE_DROP,
+  S_ABSENCE_FORCE,
+  S_ABSENCES_FIRED,
+  S_ALERTS_HELD,
+  S_WATERMARK,
+  S_STATE_SET,
+  S_DIGEST_ABSENT,
+  S_DIGEST_CHANGES,
+  S_DIGEST_BOUNDS,
   S_ALERT_HISTORY,
   S_MARKS_NEAR,
   S_COUNT
@@ -135,7 +150,8 @@ enum {
   " (?1 IS NULL OR e.day_last >= ?1) AND (?2 IS NULL OR e.day_first <= ?2)"                     \
   " AND (?3 IS NULL OR e.source = ?3)"                                                           \
   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.entry_id = e.id AND t.tag = ?4))"    \
-  " AND (?7 IS NULL OR (e.day_first, e.id) > (?7, ?8))"
+  " AND (?7 IS NULL OR (e.day_first, e.id) > (?7, ?8))"                                         \
+  " AND (?9 = 1 OR e.retracted_at IS NULL)"
 #define QUERY_COLUMNS                                                                            \
   "SELECT e.id, e.date, e.precision, e.text, e.source, e.ingested_at, e.fields,"                 \
   " (SELECT group_concat(tag, ',') FROM (SELECT tag FROM tags WHERE entry_id = e.id ORDER BY tag)),"\
@@ -143,9 +159,10 @@ enum {
 /* What vg_store_query and vg_store_entry add: the latest update of entry e
  * (u.text, u.seen_at; NULL when it has none), after QUERY_COLUMNS and the
  * FROM clause respectively. */
-#define UPDATE_COLUMNS ", u.text, u.seen_at"
+#define UPDATE_COLUMNS ", u.text, u.seen_at, e.version, e.retracted_at, e.retract_reason"
 #define LATEST_UPDATE                                                                            \
-  " LEFT JOIN entry_updates u ON u.id = (SELECT max(id) FROM entry_updates WHERE entry_id = e.id)"
+  " LEFT JOIN entry_updates u ON u.id = (SELECT max(id) FROM entry_updates WHERE entry_id = e.id" \
+  " AND version IS NULL) AND u.text IS NOT e.text"
 
 /* The columns of vg_alert_row, for the statements that list alerts. */
 #define ALERT_COLUMNS                                                                            \
@@ -226,9 +243,9 @@ static const char *const sql[S_COUNT] = {
                       " ORDER BY e.day_first, e.id LIMIT ?4",
     /* Changes nothing (sqlite3_changes says 0) when the alert is so already. */
     [S_ALERT_MOVE] = "UPDATE alerts SET date = ?1, day = ?2, message = ?3, count = ?4,"
-                     " state = 'active', retract_reason = NULL WHERE id = ?5"
+                     " key = ?6, state = 'active', retract_reason = NULL WHERE id = ?5"
                      " AND (date IS NOT ?1 OR day IS NOT ?2 OR message IS NOT ?3"
-                     " OR count IS NOT ?4 OR state <> 'active')",
+                     " OR count IS NOT ?4 OR key IS NOT ?6 OR state <> 'active')",
     [S_ALERT_NAMED] = "SELECT entry_id FROM alert_entries WHERE alert_id = ? ORDER BY entry_id",
     [S_ALERT_UNNAME_ONE] = "DELETE FROM alert_entries WHERE alert_id = ? AND entry_id = ?",
     [S_ALERT_BUMP] = "UPDATE alerts SET version = version + 1 WHERE id = ?",
@@ -277,7 +294,6 @@ static const char *const sql[S_COUNT] = {
     [S_ITEM_GET] = "SELECT entry_id, content FROM feed_items WHERE feed = ? AND guid = ?",
     [S_ITEM_PUT] = "INSERT INTO feed_items (feed, guid, entry_id, content) VALUES (?1, ?2, ?3, ?4)"
                    " ON CONFLICT (feed, guid) DO UPDATE SET content = ?4",
-    [S_UPDATE_ADD] = "INSERT INTO entry_updates (entry_id, text, fields, seen_at) VALUES (?, ?, ?, ?)",
     [S_FEED_GET] = "SELECT etag, last_modified, failures FROM feeds WHERE url = ?",
     [S_FEED_PUT] = "INSERT INTO feeds (url, source, etag, last_modified, last_success, last_error,"
                    " last_error_at, failures, polls, items_seen, next_poll)"
@@ -342,6 +358,7 @@ static const char *const sql[S_COUNT] = {
     [S_FEED_REJECT_PUT] = "INSERT INTO feed_rejects (feed, key, content) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
     [S_ENTRY_UPDATES] = "SELECT id, seen_at, text, fields FROM entry_updates WHERE entry_id = ?"
+                        " AND version IS NULL"
                         " ORDER BY id",
     [S_ENTRY_MARKS] = "SELECT rule, step, key FROM marks WHERE entry_id = ?"
                       " ORDER BY rule, step, key",
@@ -409,6 +426,38 @@ static const char *const sql[S_COUNT] = {
                        " WHERE owner IS NOT NULL AND lease < ?1",
     [S_OUTBOX_RELEASE] = "UPDATE outbox SET owner = NULL, lease = NULL, taken = NULL"
                          " WHERE owner = ?1",
+    /* ---- corrections and retractions (db/017_corrections.sql) ---- */
+    [S_ENTRY_STATE] = "SELECT version, retracted_at IS NOT NULL FROM entries WHERE id = ?",
+    [S_ENTRY_FIELDS_SAME] = "SELECT fields IS ?2 FROM entries WHERE id = ?1",
+    [S_CORRECTION_TEXT] = "INSERT INTO entry_updates (entry_id, text, seen_at, version)"
+                          " SELECT ?1, ?2, ?3, version FROM entries WHERE id = ?1",
+    [S_VERSION_KEEP] = "INSERT INTO entry_versions (entry_id, version, date, precision, day_first,"
+                       " day_last, text, source, fields, hash, replaced_at, reason, origin)"
+                       " SELECT id, version, date, precision, day_first, day_last, text, source,"
+                       " fields, hash, ?2, ?3, ?4 FROM entries WHERE id = ?1",
+    [S_ENTRY_AMEND] = "UPDATE entries SET date = ?2, precision = ?3, day_first = ?4, day_last = ?5,"
+                      " text = ?6, source = ?7, fields = ?8, hash = ?9, version = version + 1"
+                      " WHERE id = ?1",
+    [S_ENTRY_RETRACT] = "UPDATE entries SET retracted_at = ?2, retract_reason = ?3"
+                        " WHERE id = ?1 AND retracted_at IS NULL",
+    [S_ENTRY_VERSIONS] = "SELECT version, date, precision, text, source, fields, replaced_at,"
+                         " reason, origin FROM entry_versions WHERE entry_id = ? ORDER BY version",
+    [S_ABSENCE_DROP] = "DELETE FROM absences WHERE entry_id = ?",
+    [S_ABSENCE_FORCE] = "UPDATE absences SET state = ?3 WHERE rule = ?1 AND entry_id = ?2",
+    [S_ABSENCES_FIRED] = "SELECT rule, key, entry_id, deadline FROM absences"
+                         " WHERE state = 'fired' AND deadline >= ? ORDER BY deadline, entry_id",
+    /* The alerts in force of a rule and key in a range of days, or (?2 NULL)
+     * those naming entry ?5. */
+    [S_ALERTS_HELD] = "SELECT id FROM alerts WHERE rule = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4"
+                      " AND state = 'active' UNION"
+                      " SELECT a.id FROM alert_entries x JOIN alerts a ON a.id = x.alert_id"
+                      " WHERE x.entry_id = ?5 AND a.state = 'active' AND (?1 IS NULL OR a.rule = ?1)",
+    /* The latest day of the entries in force, but those dated on arrival
+     * (they move no watermark: rules.c). */
+    [S_WATERMARK] = "SELECT max(day_last) FROM entries WHERE retracted_at IS NULL"
+                    " AND (fields IS NULL OR json_extract(fields, '$.date_from') IS NOT 'poll')",
+    [S_STATE_SET] = "INSERT INTO state (name, value) VALUES (?1, ?2)"
+                    " ON CONFLICT (name) DO UPDATE SET value = ?2",
     [S_SILENCE_ADD] = "INSERT INTO silences (rule, key, until, author, reason, created_at)"
                       " VALUES (?, ?, ?, ?, ?, ?)",
     /* Only an active silence expires: one expired or lapsed stays as it was. */
@@ -422,7 +471,31 @@ static const char *const sql[S_COUNT] = {
                       " FROM silences WHERE id = ?",
     [S_SILENCES_ACTIVE] = "SELECT id, rule, key FROM silences INDEXED BY silences_active"
                           " WHERE expired_at IS NULL AND until > ? ORDER BY id",
-    [S_ALERT_HISTORY] = "SELECT seq, version, kind, at, entry_id FROM alert_log"
+    /* The absences whose window closed in [?1, ?2] with nothing in it, each
+     * with the alert in force it raised (the lowest id of its rule that
+     * names the first-step entry) and that entry, if it is not retracted. */
+    [S_DIGEST_ABSENT] =
+        "SELECT a.id, a.rule, a.severity, a.message, ab.deadline, e.id, e.date, e.text"
+        " FROM absences ab JOIN entries e ON e.id = ab.entry_id"
+        " JOIN alerts a ON a.id = (SELECT min(x.id) FROM alerts x"
+        " JOIN alert_entries xe ON xe.alert_id = x.id"
+        " WHERE xe.entry_id = ab.entry_id AND x.rule = ab.rule AND x.state = 'active')"
+        " WHERE ab.state = 'fired' AND ab.deadline BETWEEN ?1 AND ?2 AND e.retracted_at IS NULL"
+        " ORDER BY ab.deadline, e.day_first, a.id",
+    /* The amendments and retractions logged from ?1 on (and up to ?2
+     * unless NULL), with the alert as it is now and the entry that caused
+     * each. */
+    [S_DIGEST_CHANGES] =
+        "SELECT l.seq, l.at, l.kind, l.version, l.alert_id, a.rule, a.severity, a.message,"
+        " a.retract_reason, l.entry_id, e.date, e.text"
+        " FROM alert_log l LEFT JOIN alerts a ON a.id = l.alert_id"
+        " LEFT JOIN entries e ON e.id = l.entry_id"
+        " WHERE l.kind IN ('amend', 'retract') AND l.at >= ?1 AND (?2 IS NULL OR l.at <= ?2)"
+        " ORDER BY l.seq",
+    [S_DIGEST_BOUNDS] =
+        "SELECT (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last < ?2"
+        " ORDER BY period_last DESC LIMIT 1),"
+        " (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last = ?2)",    [S_ALERT_HISTORY] = "SELECT seq, version, kind, at, entry_id FROM alert_log"
                         " WHERE alert_id = ?1 ORDER BY seq",
     /* Nearest to day ?5 first, whatever the key. */
     [S_MARKS_NEAR] = "SELECT entry_id, day_first, day_last, event, key FROM marks"
@@ -1198,6 +1271,9 @@ static vg_row row_of(sqlite3_stmt *s) {
   if (sqlite3_column_count(s) > 11) {
     r.update_text = col(s, 10);
     r.updated_at = col(s, 11);
+    r.version = sqlite3_column_int(s, 12);
+    r.retracted_at = col(s, 13);
+    r.retract_reason = col(s, 14);
   }
   return r;
 }
@@ -1229,6 +1305,7 @@ int vg_store_query(vg_store *st, const vg_query *q, vg_row_fn fn, void *ud) {
     sqlite3_bind_int64(s, 8, q->after_id);
   }
   sqlite3_bind_int64(s, 6, q->limit > 0 ? q->limit : -1);
+  if (q->retracted) sqlite3_bind_int(s, 9, 1);
   int rc, out = 0;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_row r = row_of(s);
@@ -1949,9 +2026,11 @@ int vg_store_absence_state(vg_store *st, const char *rule, int64_t entry, char s
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
 }
 
-int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud) {
-  sqlite3_stmt *s = st->stmt[S_ABSENCES_DUE];
-  sqlite3_bind_int(s, 1, watermark);
+/* The absences statement `which` selects, given `day`, read whole before fn
+ * runs on each. */
+static int absences_of(vg_store *st, int which, int32_t day, vg_absence_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[which];
+  sqlite3_bind_int(s, 1, day);
   /* Collect first: the callback writes to the same table. */
   typedef struct { char *rule, *key; int64_t entry; int32_t deadline; } due;
   due *v = NULL;
@@ -1978,6 +2057,14 @@ int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, voi
   }
   free(v);
   return out;
+}
+
+int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud) {
+  return absences_of(st, S_ABSENCES_DUE, watermark, fn, ud);
+}
+
+int vg_store_absences_fired(vg_store *st, int32_t from, vg_absence_fn fn, void *ud) {
+  return absences_of(st, S_ABSENCES_FIRED, from, fn, ud);
 }
 
 int vg_store_state_get(vg_store *st, const char *name, int64_t *value) {
@@ -2102,6 +2189,7 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a) {
   if (a->count >= 0) sqlite3_bind_int64(s, 4, a->count);
   else sqlite3_bind_null(s, 4);
   sqlite3_bind_int64(s, 5, id);
+  sqlite3_bind_text(s, 6, a->key ? a->key : "", -1, SQLITE_STATIC);
   if (run(st, S_ALERT_MOVE)) return VG_EDB;
   int changed = sqlite3_changes(st->db);
   int64_t *want = malloc((a->nentries + 1) * sizeof *want);
@@ -2180,18 +2268,6 @@ int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int
   sqlite3_bind_int64(s, 3, entry);
   sqlite3_bind_blob(s, 4, content, 16, SQLITE_STATIC);
   return run(st, S_ITEM_PUT);
-}
-
-int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields) {
-  char now[32];
-  vg_utc_iso((time_t)-1, now);
-  sqlite3_stmt *s = st->stmt[S_UPDATE_ADD];
-  sqlite3_bind_int64(s, 1, entry);
-  sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-  if (fields) sqlite3_bind_text(s, 3, fields, -1, SQLITE_STATIC);
-  else sqlite3_bind_null(s, 3);
-  sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-  return run(st, S_UPDATE_ADD);
 }
 
 /* Binds feed, key and content to the three parameters of statement i. */
@@ -2675,9 +2751,211 @@ int64_t vg_store_outbox_release(vg_store *st, const char *owner) {
   return outbox_change(st, S_OUTBOX_RELEASE);
 }
 
+/* ---- corrections and retractions ---- */
+
+int vg_store_entry_state(vg_store *st, int64_t id, int *version, int *retracted) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_STATE];
+  sqlite3_bind_int64(s, 1, id);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    *version = sqlite3_column_int(s, 0);
+    *retracted = sqlite3_column_int(s, 1);
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
+}
+
+int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char *reason,
+                         const char *origin, int64_t *other) {
+  *other = 0;
+  sqlite3_stmt *f = st->stmt[S_FIND];
+  sqlite3_bind_int(f, 1, e->date.first);
+  sqlite3_bind_blob(f, 2, e->hash, sizeof e->hash, SQLITE_STATIC);
+  int rc = sqlite3_step(f);
+  if (rc == SQLITE_ROW) *other = sqlite3_column_int64(f, 0);
+  sqlite3_reset(f);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return VG_EDB;
+  if (*other && *other != id) return VG_DUPLICATE;
+  if (*other == id) { /* the same date, source and text: the same entry, unless its fields differ */
+    sqlite3_stmt *q = st->stmt[S_ENTRY_FIELDS_SAME];
+    sqlite3_bind_int64(q, 1, id);
+    bind_text_or_null(q, 2, e->fields);
+    int same = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0);
+    sqlite3_reset(q);
+    sqlite3_clear_bindings(q);
+    *other = 0;
+    if (same) return 0;
+  }
+  sqlite3_stmt *k = st->stmt[S_VERSION_KEEP];
+  sqlite3_bind_int64(k, 1, id);
+  sqlite3_bind_text(k, 2, st->now, -1, SQLITE_STATIC);
+  bind_text_or_null(k, 3, reason);
+  sqlite3_bind_text(k, 4, origin, -1, SQLITE_STATIC);
+  if (run(st, S_VERSION_KEEP)) return VG_EDB;
+  sqlite3_stmt *s = st->stmt[S_ENTRY_AMEND];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, e->date_text, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 3, vg_precision_name(e->date.precision), -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 4, e->date.first);
+  sqlite3_bind_int(s, 5, e->date.last);
+  sqlite3_bind_text(s, 6, e->text, (int)e->text_len, SQLITE_STATIC);
+  sqlite3_bind_text(s, 7, e->source, -1, SQLITE_STATIC);
+  bind_text_or_null(s, 8, e->fields);
+  sqlite3_bind_blob(s, 9, e->hash, sizeof e->hash, SQLITE_STATIC);
+  if (run(st, S_ENTRY_AMEND)) return VG_EDB;
+  /* The new text is found by a search, as the text of an update is. */
+  sqlite3_stmt *u = st->stmt[S_CORRECTION_TEXT];
+  sqlite3_bind_int64(u, 1, id);
+  sqlite3_bind_text(u, 2, e->text, (int)e->text_len, SQLITE_STATIC);
+  sqlite3_bind_text(u, 3, st->now, -1, SQLITE_STATIC);
+  return run(st, S_CORRECTION_TEXT) ? VG_EDB : VG_AMENDED;
+}
+
+int vg_store_entry_retract(vg_store *st, int64_t id, const char *reason) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_RETRACT];
+  sqlite3_bind_int64(s, 1, id);
+  sqlite3_bind_text(s, 2, st->now, -1, SQLITE_STATIC);
+  bind_text_or_null(s, 3, reason);
+  if (run(st, S_ENTRY_RETRACT)) return VG_EDB;
+  if (!sqlite3_changes(st->db)) return 0;
+  sqlite3_bind_int64(st->stmt[S_ABSENCE_DROP], 1, id);
+  return run(st, S_ABSENCE_DROP) ? VG_EDB : 1;
+}
+
+int vg_store_entry_versions(vg_store *st, int64_t id, vg_version_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ENTRY_VERSIONS];
+  sqlite3_bind_int64(s, 1, id);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_version_row v = {sqlite3_column_int(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
+                        col(s, 5), col(s, 6), col(s, 7), col(s, 8)};
+    if ((out = fn(ud, &v))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_absence_drop(vg_store *st, int64_t entry) {
+  sqlite3_bind_int64(st->stmt[S_ABSENCE_DROP], 1, entry);
+  return run(st, S_ABSENCE_DROP) ? VG_EDB : 0;
+}
+
+int vg_store_absence_force(vg_store *st, const char *rule, int64_t entry, const char *state) {
+  sqlite3_stmt *s = st->stmt[S_ABSENCE_FORCE];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, entry);
+  sqlite3_bind_text(s, 3, state, -1, SQLITE_STATIC);
+  return run(st, S_ABSENCE_FORCE) ? VG_EDB : 0;
+}
+
+int vg_store_alerts_held(vg_store *st, const char *rule, const char *key, int32_t from,
+                         int32_t to, int64_t entry, vg_id_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ALERTS_HELD];
+  bind_text_or_null(s, 1, rule);
+  bind_text_or_null(s, 2, key);
+  sqlite3_bind_int(s, 3, from);
+  sqlite3_bind_int(s, 4, to);
+  sqlite3_bind_int64(s, 5, entry);
+  int64_t *ids = NULL;
+  size_t n = 0, cap = 0;
+  int rc, out = 0;
+  /* Read whole before fn runs: fn writes the alerts read here. */
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      int64_t *v = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *v);
+      if (!v) {
+        out = VG_ENOMEM;
+        break;
+      }
+      ids = v;
+    }
+    ids[n++] = sqlite3_column_int64(s, 0);
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  for (size_t i = 0; i < n && !out; i++) out = fn(ud, ids[i]);
+  free(ids);
+  return out;
+}
+
+int vg_store_watermark(vg_store *st, int32_t *day) {
+  sqlite3_stmt *s = st->stmt[S_WATERMARK];
+  int rc = sqlite3_step(s), found = 0;
+  if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+    *day = sqlite3_column_int(s, 0);
+    found = 1;
+  }
+  sqlite3_reset(s);
+  if (rc != SQLITE_ROW) return VG_EDB;
+  sqlite3_stmt *w = st->stmt[S_STATE_SET];
+  sqlite3_bind_text(w, 1, "max_day", -1, SQLITE_STATIC);
+  if (found) {
+    sqlite3_bind_int(w, 2, *day);
+    return run(st, S_STATE_SET) ? VG_EDB : 1;
+  }
+  return 0;
+}
+
+/* ---- what a digest says did not happen, and what changed ---- */
+
+int vg_store_absences_closed(vg_store *st, int32_t from, int32_t to, vg_absence_closed_fn fn,
+                             void *ud) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_ABSENT];
+  sqlite3_bind_int(s, 1, from);
+  sqlite3_bind_int(s, 2, to);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_absence_closed r = {
+        .alert_id = sqlite3_column_int64(s, 0), .rule = col(s, 1), .severity = col(s, 2),
+        .message = col(s, 3), .deadline = sqlite3_column_int(s, 4),
+        .entry = sqlite3_column_int64(s, 5), .date = col(s, 6), .text = col(s, 7)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_alert_changes(vg_store *st, const char *after, const char *until,
+                           vg_alert_change_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_CHANGES];
+  sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+  if (until) sqlite3_bind_text(s, 2, until, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 2);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_alert_change r = {
+        .seq = sqlite3_column_int64(s, 0), .at = col(s, 1), .kind = col(s, 2),
+        .version = sqlite3_column_int(s, 3), .alert_id = sqlite3_column_int64(s, 4),
+        .rule = col(s, 5), .severity = col(s, 6), .message = col(s, 7), .reason = col(s, 8),
+        .entry = sqlite3_column_int64(s, 9), .date = col(s, 10), .text = col(s, 11)};
+    if ((out = fn(ud, &r))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  return out;
+}
+
+int vg_store_digest_bounds(vg_store *st, const char *name, const char *last,
+                           char before[VG_UTC_ISO_MAX], char own[VG_UTC_ISO_MAX]) {
+  sqlite3_stmt *s = st->stmt[S_DIGEST_BOUNDS];
+  sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, last, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  before[0] = own[0] = '\0';
+  if (rc == SQLITE_ROW) {
+    if (col(s, 0)) snprintf(before, VG_UTC_ISO_MAX, "%s", col(s, 0));
+    if (col(s, 1)) snprintf(own, VG_UTC_ISO_MAX, "%s", col(s, 1));
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 0 : VG_EDB;
+}
+
 /* ---- what explanations read (core/explain.c) ---- */
 
-int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_change_fn fn, void *ud) {
+int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_history_fn fn, void *ud) {
   sqlite3_stmt *s = st->stmt[S_ALERT_HISTORY];
   sqlite3_bind_int64(s, 1, alert);
   int rc, out = 0;

@@ -83,6 +83,7 @@ typedef struct {
   int has_after;            /* resume after the entry (after_day, after_id) */
   int32_t after_day;
   int64_t after_id;
+  int retracted;            /* also the retracted entries (left out by default) */
 } vg_query;
 
 /* One entry as the query returns it; strings live until the callback returns. */
@@ -98,6 +99,10 @@ typedef struct {
    * text stays what the entry first said, which is what its rules saw. */
   const char *update_text;   /* the text the item says now */
   const char *updated_at;    /* UTC, when that was seen */
+  /* Filled by vg_store_query and vg_store_entry only (db/017_corrections.sql). */
+  int version;               /* 1 as first stored; one more for each correction */
+  const char *retracted_at;  /* UTC, when it was retracted; NULL while in force */
+  const char *retract_reason;
 } vg_row;
 
 typedef int (*vg_row_fn)(void *ud, const vg_row *row);
@@ -171,6 +176,8 @@ typedef struct {
   int64_t cause;         /* the entry whose arrival or change writes it; 0: none */
 } vg_alert_in;
 
+typedef int (*vg_id_fn)(void *ud, int64_t id);
+
 /* Stores a, or finds the alert with its dedup key and adds any entry it
  * did not name yet. Returns VG_STORED (new), VG_AMENDED (it existed and now
  * names more entries: its version went up) or VG_DUPLICATE (it existed and
@@ -190,6 +197,50 @@ int vg_store_alert_move(vg_store *st, int64_t id, const vg_alert_in *a);
  * is in force again. VG_AMENDED when it was in force (its version went up,
  * logged as 'retract'), 0 when it was retracted already, or VG_EDB. */
 int vg_store_alert_retract(vg_store *st, int64_t id, const char *reason, int64_t cause);
+
+/* ---- corrections and retractions (db/017_corrections.sql) ----
+ * The entry row holds an entry's current version; the versions before it
+ * are kept in entry_versions. A retracted entry stays, out of
+ * consideration: vg_store_query leaves it out unless asked. The callers
+ * (core/correct.c) work out again what depended on it. */
+
+/* The entry's version and whether it is retracted: 1, 0 when there is no
+ * such entry, or VG_EDB. */
+int vg_store_entry_state(vg_store *st, int64_t id, int *version, int *retracted);
+/* Makes e the current version of entry id, keeping the one it replaces in
+ * entry_versions with the reason (may be NULL) and origin. VG_AMENDED; 0
+ * when e says what the entry says already (nothing written); VG_DUPLICATE
+ * with the id in *other when another entry says what e says (nothing
+ * written); or VG_EDB. */
+int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char *reason,
+                         const char *origin, int64_t *other);
+/* Retracts entry id now, with the reason (may be NULL), and drops its
+ * absence waits: 1, 0 when it was retracted already, or VG_EDB. */
+int vg_store_entry_retract(vg_store *st, int64_t id, const char *reason);
+/* One earlier version of an entry; strings live until fn returns. */
+typedef struct {
+  int version;
+  const char *date, *precision, *text, *source, *fields;
+  const char *replaced_at, *reason, *origin;
+} vg_version_row;
+typedef int (*vg_version_fn)(void *ud, const vg_version_row *v);
+/* Calls fn with each earlier version of entry id, oldest first. 0, fn's
+ * non-zero, or VG_EDB. */
+int vg_store_entry_versions(vg_store *st, int64_t id, vg_version_fn fn, void *ud);
+/* Drops the absence waits of entry (of every rule). 0 or VG_EDB. */
+int vg_store_absence_drop(vg_store *st, int64_t entry);
+/* Sets the state of the absence of entry under rule, whatever it was. */
+int vg_store_absence_force(vg_store *st, const char *rule, int64_t entry, const char *state);
+/* Calls fn with the id of each alert in force of rule (NULL: any) and key
+ * (NULL: none of these) whose day lies in [from, to], and of each naming
+ * entry (of rule, when given), read whole first: fn may write alerts. 0,
+ * fn's non-zero, VG_ENOMEM or VG_EDB. */
+int vg_store_alerts_held(vg_store *st, const char *rule, const char *key, int32_t from,
+                         int32_t to, int64_t entry, vg_id_fn fn, void *ud);
+/* Sets the watermark (state max_day) to the latest day of the entries in
+ * force, but those dated on arrival: 1 with it in *day, 0 when there are
+ * none (left as it was), or VG_EDB. */
+int vg_store_watermark(vg_store *st, int32_t *day);
 /* Gives a's dedup key to the oldest alert of a's rule, key and day that has
  * no count (a threshold alert stored by a version of vigil that counted its
  * windows per entry), unless an alert holds that key already; the alert then
@@ -334,7 +385,6 @@ int vg_store_marks_by_event(vg_store *st, const char *rule, int step, const char
  * `first`: 1 with it in *event, 0 when there is no such mark, or VG_EDB. */
 int vg_store_mark_event(vg_store *st, const char *rule, int step, const char *key, int32_t first,
                         int64_t entry, int64_t *event);
-typedef int (*vg_id_fn)(void *ud, int64_t id);
 /* Calls fn with each entry that reports `event` among the marks of (rule,
  * step, key), by first day then id: the first one is the event's first
  * report. They are the reports of a grouped event (vg_store_event_merge),
@@ -423,6 +473,9 @@ typedef int (*vg_absence_fn)(void *ud, const char *rule, const char *key, int64_
                              int32_t deadline);
 /* Calls fn for each waiting absence whose deadline is before watermark. */
 int vg_store_absences_due(vg_store *st, int32_t watermark, vg_absence_fn fn, void *ud);
+/* The same for the absences that fired with a deadline from `from` on (a
+ * watermark moved back by a correction may leave them not due yet). */
+int vg_store_absences_fired(vg_store *st, int32_t from, vg_absence_fn fn, void *ud);
 
 /* Named integers kept across runs: get returns 1 (found), 0, or VG_EDB;
  * max raises the stored value to value if it is lower. */
@@ -452,6 +505,49 @@ int vg_store_digest_ran(vg_store *st, const char *name, const char *first, const
  * ran, 0 if never, or VG_EDB. */
 int vg_store_digest_last(vg_store *st, const char *name, char last[11], char ran_at[32]);
 
+/* An absence whose window closed with nothing in it (db/002_marks.sql),
+ * with the alert in force it raised and its first-step entry. Strings are
+ * valid until the callback returns. */
+typedef struct {
+  int64_t alert_id;
+  const char *rule, *severity, *message; /* the alert's */
+  int32_t deadline;                      /* the last day an answer could fall on */
+  int64_t entry;                         /* the first-step entry, */
+  const char *date, *text;               /* its date and text */
+} vg_absence_closed;
+typedef int (*vg_absence_closed_fn)(void *ud, const vg_absence_closed *a);
+/* Calls fn for each fired absence whose deadline lies in [from, to] and
+ * whose alert is in force (state 'active'), by deadline, then the entry's
+ * first day. 0, fn's non-zero, or VG_EDB. */
+int vg_store_absences_closed(vg_store *st, int32_t from, int32_t to, vg_absence_closed_fn fn,
+                             void *ud);
+
+/* An amendment or retraction of an alert, from the alert log. The alert's
+ * fields are as it is now (NULL when its row is gone); date and text are
+ * the causing entry's (NULL when entry is 0 or the entry is gone). */
+typedef struct {
+  int64_t seq;
+  const char *at;   /* when, ISO 8601 UTC */
+  const char *kind; /* "amend" or "retract" */
+  int version;      /* the alert's version after the change */
+  int64_t alert_id;
+  const char *rule, *severity, *message, *reason; /* reason: alerts.retract_reason */
+  int64_t entry;                                  /* the entry that caused it; 0: unknown */
+  const char *date, *text;
+} vg_alert_change;
+typedef int (*vg_alert_change_fn)(void *ud, const vg_alert_change *c);
+/* Calls fn for each 'amend' and 'retract' logged at or after `after` and,
+ * when until is not NULL, at or before it (ISO 8601 UTC times, to the
+ * second), in log order. Both ends are inclusive: a change logged in the
+ * second a digest ran is told by that digest and the next rather than by
+ * neither. 0, fn's non-zero, or VG_EDB. */
+int vg_store_alert_changes(vg_store *st, const char *after, const char *until,
+                           vg_alert_change_fn fn, void *ud);
+/* When digest `name` last ran for a period before the one ending on last
+ * (before) and for that period itself (own); "" for never. 0 or VG_EDB. */
+int vg_store_digest_bounds(vg_store *st, const char *name, const char *last,
+                           char before[VG_UTC_ISO_MAX], char own[VG_UTC_ISO_MAX]);
+
 /* ---- feeds (see db/005_feeds.sql) ---- */
 
 /* The entry an item of a feed became and the hash of what it said: 1, 0 if
@@ -471,8 +567,6 @@ int vg_store_feed_reject_seen(vg_store *st, const char *feed, const uint8_t key[
  * was noted for key). 0 or VG_EDB. */
 int vg_store_feed_reject_put(vg_store *st, const char *feed, const uint8_t key[16],
                              const uint8_t content[16]);
-/* Keeps a later version of an entry's text. 0 or VG_EDB. */
-int vg_store_entry_update(vg_store *st, int64_t entry, const char *text, const char *fields);
 
 /* What a poll of a feed leaves behind. */
 typedef struct {
@@ -612,11 +706,11 @@ int64_t vg_store_outbox_release(vg_store *st, const char *owner);
 /* One change of an alert (db/017_corrections.sql's alert_log): its seq,
  * the version it made, kind "alert", "amend" or "retract", when (UTC), and
  * the entry whose arrival, correction or retraction made it (0: unknown). */
-typedef int (*vg_alert_change_fn)(void *ud, int64_t seq, int version, const char *kind,
-                                  const char *at, int64_t entry);
+typedef int (*vg_alert_history_fn)(void *ud, int64_t seq, int version, const char *kind,
+                                   const char *at, int64_t entry);
 /* Calls fn for each change of alert `alert`, oldest first. 0, fn's
  * non-zero, or VG_EDB. */
-int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_change_fn fn, void *ud);
+int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_history_fn fn, void *ud);
 typedef int (*vg_keyed_mark_fn)(void *ud, const vg_mark *m, const char *key);
 /* Calls fn for the marks of (rule, step), whatever their key, whose first
  * day lies in [from, to], nearest to `day` first (then by day and entry),

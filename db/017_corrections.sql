@@ -31,6 +31,12 @@ CREATE TABLE entry_versions (
   PRIMARY KEY (entry_id, version)
 ) WITHOUT ROWID;
 
+-- The text of a correction is also kept as an update of its entry, so
+-- that the text index (which indexes updates) finds the entry by it; such
+-- a row names the version it made, and is not listed as a feed item's
+-- update.
+ALTER TABLE entry_updates ADD COLUMN version INTEGER;
+
 -- What an alert rests on. rule_file and rule_hash: the file that declared
 -- its rule and the XXH3-128 of that file's text as loaded when the alert
 -- was last written, so an explanation says which rules made it however

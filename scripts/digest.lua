@@ -6,7 +6,11 @@
 -- first_day, last_day}, alerts = {{rule, severity, message, date, day}},
 -- sections = {{heading, tag, entries = {{id, date, day, text, source,
 -- tags, sources (optional: of every report of its event)}}}}, counts =
--- {{tag, count, previous}} (optional) }.
+-- {{tag, count, previous}} (optional), absences = {{alert, rule, severity,
+-- message, deadline, entry = {id, date, text}}} (optional: what did not
+-- happen), changes = {{alert, rule, kind, version, at, message, reason,
+-- entry}} with changes_since and changes_after_run (optional: what changed
+-- since the previous digest) }.
 
 local M = {}
 
@@ -15,6 +19,38 @@ local M = {}
 local function reported_by(e)
   if e.sources and #e.sources > 1 then return "reported by " .. table.concat(e.sources, ", ") end
   return e.source
+end
+
+-- What did not happen, in parts a renderer escapes: the window that
+-- closed, the alert's message, and the entry nothing answered.
+local function absence_parts(a)
+  local e = a.entry
+  return ("window closed %s, %s"):format(a.deadline, a.rule), a.message,
+    e and ("entry %d, %s"):format(e.id, e.date or "?") or nil
+end
+
+-- What changed, in parts: what happened to which alert, its message, and
+-- the entry that caused it (nil when not known).
+local function change_parts(c)
+  local what
+  if c.kind == "retract" then
+    what = ("alert %d (%s) retracted at %s%s"):format(c.alert, c.rule or "no longer stored", c.at,
+                                                      c.reason and (" (" .. c.reason .. ")") or "")
+  else
+    what = ("alert %d (%s) amended to version %d at %s"):format(c.alert, c.rule or "no longer stored",
+                                                                c.version, c.at)
+  end
+  local e = c.entry
+  local by = e and (e.date and ("by entry %d of %s: %s"):format(e.id, e.date, e.text or "")
+                    or ("by entry %d"):format(e.id)) or nil
+  return what, c.message, by
+end
+
+-- When "what changed" starts, said for a reader.
+local function changes_since(doc)
+  return (doc.changes_after_run and "Since the previous digest, written %s."
+          or "Since the start of the period, %s (no earlier digest was written).")
+    :format(doc.changes_since or "?")
 end
 
 local function change(c)
@@ -38,7 +74,38 @@ function M.markdown(doc)
   put(("*Period: %s to %s (%d day%s).* %s"):format(p.first, p.last, p.days,
                                                   p.days == 1 and "" or "s", doc.summary or ""))
   put("")
-  if doc.empty then return table.concat(out, "\n") .. "\n" end
+  -- what did not happen and what changed: always in a digest with entries,
+  -- in one without only when there is something to say
+  local function absences_and_changes()
+    if doc.absences and (#doc.absences > 0 or not doc.empty) then
+      put(("## What did not happen (%d)"):format(#doc.absences))
+      put("")
+      if #doc.absences == 0 then put("No window closed unanswered.") end
+      for _, a in ipairs(doc.absences) do
+        local head, msg, entry = absence_parts(a)
+        put(("- **%s** %s: %s%s"):format(a.severity, md_escape(head), md_escape(msg),
+                                         entry and (" *(" .. md_escape(entry) .. ")*") or ""))
+      end
+      put("")
+    end
+    if doc.changes and (#doc.changes > 0 or not doc.empty) then
+      put(("## What changed (%d)"):format(#doc.changes))
+      put("")
+      put("*" .. md_escape(changes_since(doc)) .. "*")
+      put("")
+      if #doc.changes == 0 then put("No alert was amended or retracted.") end
+      for _, c in ipairs(doc.changes) do
+        local what, msg, by = change_parts(c)
+        put(("- %s: %s%s"):format(md_escape(what), md_escape(msg or ""),
+                                  by and (" — " .. md_escape(by)) or ""))
+      end
+      put("")
+    end
+  end
+  if doc.empty then
+    absences_and_changes()
+    return table.concat(out, "\n") .. "\n"
+  end
   put(("## Alerts (%d)"):format(#doc.alerts))
   put("")
   if #doc.alerts == 0 then put("No alert was raised.") end
@@ -46,6 +113,7 @@ function M.markdown(doc)
     put(("- **%s** %s, %s: %s"):format(a.severity, a.date, md_escape(a.rule), md_escape(a.message)))
   end
   put("")
+  absences_and_changes()
   for _, s in ipairs(doc.sections) do
     put(("## %s (%d)"):format(md_escape(s.heading), #s.entries))
     put("")
@@ -167,6 +235,37 @@ function M.html(doc)
   put("<h1>" .. h(doc.title) .. "</h1>")
   put(("<p><em>Period: %s to %s (%d day%s).</em> %s</p>"):format(p.first, p.last, p.days,
                                                                  p.days == 1 and "" or "s", h(doc.summary or "")))
+  -- what did not happen and what changed: always in a digest with entries,
+  -- in one without only when there is something to say
+  local function absences_and_changes()
+    if doc.absences and (#doc.absences > 0 or not doc.empty) then
+      put(("<h2>What did not happen (%d)</h2>"):format(#doc.absences))
+      if #doc.absences == 0 then put("<p>No window closed unanswered.</p>") end
+      if #doc.absences > 0 then
+        put("<ul>")
+        for _, a in ipairs(doc.absences) do
+          local head, msg, entry = absence_parts(a)
+          put(('<li><strong class="sev-%s">%s</strong> %s: %s%s</li>'):format(h(a.severity), h(a.severity),
+            h(head), h(msg), entry and (' <span class="src">(' .. h(entry) .. ")</span>") or ""))
+        end
+        put("</ul>")
+      end
+    end
+    if doc.changes and (#doc.changes > 0 or not doc.empty) then
+      put(("<h2>What changed (%d)</h2>"):format(#doc.changes))
+      put("<p><em>" .. h(changes_since(doc)) .. "</em></p>")
+      if #doc.changes == 0 then put("<p>No alert was amended or retracted.</p>") end
+      if #doc.changes > 0 then
+        put("<ul>")
+        for _, c in ipairs(doc.changes) do
+          local what, msg, by = change_parts(c)
+          put(("<li>%s: %s%s</li>"):format(h(what), h(msg or ""), by and (" — " .. h(by)) or ""))
+        end
+        put("</ul>")
+      end
+    end
+  end
+  if doc.empty then absences_and_changes() end
   if not doc.empty then
     -- The SVG travels inside the page as a data URI: self-contained, and
     -- plain HTML to any parser.
@@ -182,6 +281,7 @@ function M.html(doc)
       end
       put("</ul>")
     end
+    absences_and_changes()
     for _, s in ipairs(doc.sections) do
       put(("<h2>%s (%d)</h2>"):format(h(s.heading), #s.entries))
       put("<ul>")

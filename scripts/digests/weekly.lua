@@ -1,5 +1,7 @@
 -- weekly.lua — the period's entries grouped by kind, the alerts raised in
--- it, and how the count of each tag changed from the period before.
+-- it, what did not happen (the absences whose window closed in it), what
+-- changed since the last digest (alerts amended or retracted), and how the
+-- count of each tag changed from the period before.
 -- A template returns function(d) -> document; scripts/digest.lua renders
 -- the document as Markdown and HTML, and it is written as JSON as it is.
 
@@ -21,7 +23,9 @@ return function(d)
     alerts = alerts,
     counts = d.counts(),
     sections = {},
+    absences = d.absences(),
   }
+  doc.changes, doc.changes_since, doc.changes_after_run = d.changes()
   if #entries == 0 then
     doc.empty = true
     doc.summary = ("Nothing was recorded with a date from %s to %s."):format(p.first, p.last)

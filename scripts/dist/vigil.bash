@@ -83,7 +83,7 @@ _vigil() {
   digest) opts="--at --out --list" ;;
   check | test) opts="--rules" ;;
   eval) opts="--rules --against --min-f1" ;;
-  replay) opts="--since --until --rules --skip-broken --nats --from-seq --from-time" ;;
+  replay) opts="--since --until --rules --skip-broken --nats --from-seq --from-time --dry-run" ;;
   config) opts="--check --show --rules" ;;
   esac
   if [[ $cur == -* ]]; then

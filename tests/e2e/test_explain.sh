@@ -197,6 +197,17 @@ isnt "after an edit: the loaded hash differs" \
   "$("$VIGIL" explain $X --json "$seq_id" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["rule_file"]["loaded_hash"])')" \
   "$hash"
 
+# ---- after a retraction ----
+
+drill=$(entry_of "combined air drill.")
+check "the drill of 2023-12-01 is retracted" "$VIGIL" retract --db "$DB" --rules "$T/rules" \
+  "$drill" --reason "the drill was called off"
+"$VIGIL" explain $X "$seq_id" >"$T/seq3.txt" 2>&1
+like "a retracted alert: its state" "$(cat "$T/seq3.txt")" 'state +retracted'
+like "a retracted alert: the reason" "$(cat "$T/seq3.txt")" 'reason +.+'
+like "a retracted alert: the version the retraction wrote, and its entry" "$(cat "$T/seq3.txt")" \
+  "version 2: retracted at .* by entry $drill \\(2023-12-01 "
+
 check_sanitizers "no sanitizer report from the commands" "$T"/*.txt "$T"/*.err "$T"/*.json
 
 done_testing

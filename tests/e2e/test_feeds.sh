@@ -148,19 +148,21 @@ is "RSS v2: the new item stored once, dated in UTC" \
   "$(sq "select count(*) || ' ' || min(date) from entries where source = 'rss' and text like 'North Korea says Malligyong-1%'")" \
   "1 2023-11-21T13:43:00Z"
 icbm=$(field rss pw-2023-03-16-icbm id)
-is "RSS v2: the changed item's entry keeps its first text" "$(field rss pw-2023-03-16-icbm text)" \
-  "North Korea fires a Hwasong-17 ICBM as Yoon leaves for Tokyo $EM The missile flew for about 70 minutes and came down in the sea between Korea & Japan."
-is "RSS v2: one entry_updates row, for that entry" \
-  "$(sq "select count(*) || ' ' || coalesce(min(entry_id), '-') from entry_updates")" "1 $icbm"
-is "RSS v2: the update holds the new text" "$(sq "select text from entry_updates")" \
+is "RSS v2: the changed item corrects its entry: it says the new text now" \
+  "$(field rss pw-2023-03-16-icbm text)" \
   "North Korea fires a Hwasong-17 ICBM as Yoon leaves for Tokyo $EM The missile flew for about 69 minutes and came down west of Oshima, Japan's coast guard said."
-is "RSS v2: ... and the item's fields" \
-  "$(sq "select json_extract(fields, '$.guid') || ' ' || json_extract(fields, '$.url') from entry_updates")" \
+is "RSS v2: ... as its version 2, the first kept with its feed as the origin" \
+  "$(sq "select e.version || ' ' || v.version || ' ' || v.origin || ' ' || v.reason from entries e join entry_versions v on v.entry_id = e.id")" \
+  "2 1 $URL changed in its feed"
+is "RSS v2: the first version holds the first text" "$(sq "select text from entry_versions")" \
+  "North Korea fires a Hwasong-17 ICBM as Yoon leaves for Tokyo $EM The missile flew for about 70 minutes and came down in the sea between Korea & Japan."
+is "RSS v2: ... and the item's fields stay the entry's" \
+  "$(sq "select json_extract(fields, '$.guid') || ' ' || json_extract(fields, '$.url') from entries where id = $icbm")" \
   "pw-2023-03-16-icbm https://news.example.org/2023/03/16/hwasong-17"
 
 poll rss4 --no-rules --source rss "$URL"
 is "RSS v2 again: not modified" "$(cat "$T/rss4.out")" "$URL: not modified"
-is "... no entry and no update more" "$(count rss) $(sq 'select count(*) from entry_updates')" "5 1"
+is "... no entry and no correction more" "$(count rss) $(sq 'select count(*) from entry_versions')" "5 1"
 
 # Without validators the server answers 200 every time: the guids tell.
 PURL=$BASE/plain/news.xml

@@ -727,6 +727,88 @@ static void test_json_lists_are_arrays_even_when_empty(void **state) {
              empty_counts ? "" : ", counts of an empty period");
 }
 
+/* ---- what did not happen, and what changed ---- */
+
+/* A launch nothing answered within 7 days (Nov. 21: its window closes on
+ * Nov. 28), one answered by the drill of Dec. 20 (Dec. 17), and the drill,
+ * late enough for the first absence to fire. */
+static const char *const absences[] = {
+    "Nov. 21, 2023: North Korea launched its Malligyong-1 reconnaissance satellite on a Chollima-1 rocket.",
+    "Dec. 17, 2023: Late in the evening North Korea fired a short-range ballistic missile into the sea off its east coast.",
+    "Dec. 20, 2023: US B-1B bombers flew with South Korean and Japanese fighter jets in a combined air drill.",
+};
+
+static void test_render_what_did_not_happen(void **state) {
+  fixture *fx = *state;
+  ingest(fx, absences, 3);
+  vg_digest_conf daily = conf(fx, "daily", 1, "daily");
+  render_ok(fx, &daily, vg_digest_period_of_day(&daily, day_of(2023, 11, 29)), 0);
+  char *md = slurp(fx, path_in(fx, "daily-2023-11-28.md"));
+  /* a day without entries still says what did not happen on it */
+  assert_contains(md, "Nothing was recorded for 2023-11-28.");
+  assert_contains(md, "## What did not happen (1)\n\n- **info** window closed 2023-11-28, "
+                      "launch-without-response: no allied show of force within 7 days of: North "
+                      "Korea launched its Malligyong-1 reconnaissance satellite on a Chollima-1 "
+                      "rocket. *(entry 1, 2023-11-21)*\n");
+  assert_not_contains(md, "## What changed"); /* nothing to say, in an empty digest */
+  cJSON *j = json_file(fx, path_in(fx, "daily-2023-11-28.json"));
+  cJSON *list = cJSON_GetObjectItemCaseSensitive(j, "absences");
+  assert_true(cJSON_IsArray(list));
+  assert_int_equal(cJSON_GetArraySize(list), 1);
+  cJSON *a = cJSON_GetArrayItem(list, 0);
+  assert_string_equal(str_at(a, "rule"), "launch-without-response");
+  assert_string_equal(str_at(a, "deadline"), "2023-11-28");
+  cJSON *e = cJSON_GetObjectItemCaseSensitive(a, "entry");
+  assert_int_equal(cJSON_GetObjectItemCaseSensitive(e, "id")->valueint, 1);
+  assert_string_equal(str_at(e, "date"), "2023-11-21");
+  /* the day before, the window was still open */
+  render_ok(fx, &daily, vg_digest_period_of_day(&daily, day_of(2023, 11, 28)), 0);
+  assert_not_contains(slurp(fx, path_in(fx, "daily-2023-11-27.md")), "What did not happen");
+  /* the answered launch's window closes on Dec. 24: no line for it */
+  vg_digest_conf weekly = conf(fx, "weekly", 7, "weekly");
+  render_ok(fx, &weekly, vg_digest_period_of_day(&weekly, day_of(2023, 12, 25)), 0);
+  md = slurp(fx, path_in(fx, "weekly-2023-12-18_2023-12-24.md"));
+  assert_contains(md, "## What did not happen (0)\n\nNo window closed unanswered.\n");
+  char *html = slurp(fx, path_in(fx, "weekly-2023-12-18_2023-12-24.html"));
+  assert_contains(html, "<h2>What did not happen (0)</h2>\n<p>No window closed unanswered.</p>");
+}
+
+static void test_render_what_changed_since_the_previous_run(void **state) {
+  fixture *fx = *state;
+  ingest(fx, absences, 3);
+  /* a launch five days before the drill: the launch-then-exercise alert
+   * names it too (version 2) */
+  static const char *const late[] = {
+      "Dec. 15, 2023: North Korea fired a cruise missile off its west coast."};
+  ingest(fx, late, 1);
+  vg_digest_conf d = conf(fx, "weekly", 7, "weekly");
+  vg_period week = vg_digest_period_of_day(&d, day_of(2023, 12, 18));
+  render_ok(fx, &d, week, 1);
+  char *md = slurp(fx, path_in(fx, "weekly-2023-12-11_2023-12-17.md"));
+  assert_contains(md, "## What changed (1)\n\n*Since the start of the period, "
+                      "2023-12-11T00:00:00Z (no earlier digest was written).*\n\n- alert ");
+  assert_contains(md, " (launch-then-exercise) amended to version 2 at ");
+  cJSON *j = json_file(fx, path_in(fx, "weekly-2023-12-11_2023-12-17.json"));
+  assert_false(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "changes_after_run")));
+  cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "changes"), 0);
+  assert_non_null(c);
+  assert_string_equal(str_at(c, "kind"), "amend");
+  assert_int_equal(cJSON_GetObjectItemCaseSensitive(c, "version")->valueint, 2);
+  /* written again, the recorded period says what it said */
+  render_ok(fx, &d, week, 0);
+  assert_contains(slurp(fx, path_in(fx, "weekly-2023-12-11_2023-12-17.md")), "## What changed (1)");
+  /* the next period starts from that run */
+  char last[11], ran[32];
+  assert_int_equal(vg_store_digest_last(fx->st, "weekly", last, ran), 1);
+  render_ok(fx, &d, vg_digest_period_of_day(&d, day_of(2023, 12, 25)), 0);
+  j = json_file(fx, path_in(fx, "weekly-2023-12-18_2023-12-24.json"));
+  assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "changes_after_run")));
+  assert_string_equal(str_at(j, "changes_since"), ran);
+  char want[80];
+  snprintf(want, sizeof want, "*Since the previous digest, written %s.*", ran);
+  assert_contains(slurp(fx, path_in(fx, "weekly-2023-12-18_2023-12-24.md")), want);
+}
+
 /* ---- templates ---- */
 
 static void test_missing_template_name(void **state) {
@@ -889,6 +971,8 @@ int main(void) {
       T(test_render_formats_and_configured_directory),
       T(test_render_empty_period_says_so),
       T(test_json_lists_are_arrays_even_when_empty),
+      T(test_render_what_did_not_happen),
+      T(test_render_what_changed_since_the_previous_run),
       T(test_missing_template_name),
       T(test_user_template_file),
       T(test_template_that_errors),

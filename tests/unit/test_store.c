@@ -294,7 +294,7 @@ static void test_alert_amended_only_when_it_changes(void **state) {
   for (int i = 0; i < 3; i++) assert_int_equal(add(st, lines[i], "desk", &e[i]), VG_STORED);
   int64_t two[] = {e[0], e[2]}, three[] = {e[2], e[1], e[0]};
   vg_alert_in a = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01",
-                   0,     two, 2,      -1};
+                   0,     two, 2,      -1, NULL, NULL, 0};
   int64_t id = 0, again = 0;
   assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
   assert_int_equal(alert_version(st, id), 1);
@@ -348,7 +348,7 @@ static void test_old_threshold_alert_is_adopted_by_its_day(void **state) {
   int64_t one[] = {e};
   /* As an older vigil stored it: a dedup key of its trigger, no count. */
   vg_alert_in old = {"thr", "", "thr\x1f" "7\x1f", "crit", "3 launches", "2023-11-21", 19682,
-                     one,   1,  -1};
+                     one,   1,  -1, NULL, NULL, 0};
   int64_t id = 0, found = 0;
   assert_int_equal(vg_store_alert(st, &old, &id), VG_STORED);
   vg_alert_in day = old;
@@ -1310,9 +1310,9 @@ static void test_marks_and_alerts_of_an_entry(void **state) {
   assert_int_equal(vg_store_mark(st, "pair", 1, "korea", &m3), 0);
   assert_int_equal(vg_store_mark_untallied(st, "first", 0, "", &m1), 0);
   int64_t one[] = {1}, both[] = {1, 3}, id = 0;
-  vg_alert_in a = {"launch", "", "launch\x1f" "1", "warn", "a launch", "2023-07-12", 0, one, 1, -1};
+  vg_alert_in a = {"launch", "", "launch\x1f" "1", "warn", "a launch", "2023-07-12", 0, one, 1, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
-  vg_alert_in p = {"pair", "korea", "pair\x1f" "3", "info", "a pair", "2023-11-21", 0, both, 2, -1};
+  vg_alert_in p = {"pair", "korea", "pair\x1f" "3", "info", "a pair", "2023-11-21", 0, both, 2, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_alert(st, &p, &id), VG_STORED);
   assert_int_equal(vg_store_commit(st), 0);
   char got[256] = "";
@@ -1474,13 +1474,13 @@ static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
 
   int64_t one[] = {e[0]}, both[] = {e[0], e[1]}, id[4];
   vg_alert_in a = {"border", "Panmunjom", "border\x1f" "1", "warn", "a crossing", "2024-03-03",
-                   0, one, 1, -1};
+                   0, one, 1, -1, NULL, NULL, 0};
   vg_alert_in other_key = {"border", "Cheorwon", "border\x1f" "2", "warn", "shots", "2024-03-04",
-                           0, one, 1, -1};
+                           0, one, 1, -1, NULL, NULL, 0};
   vg_alert_in no_key = {"border", NULL, "border\x1f" "3", "warn", "shots", "2024-03-04",
-                        0, one, 1, -1};
+                        0, one, 1, -1, NULL, NULL, 0};
   vg_alert_in other_rule = {"shots", "Panmunjom", "shots\x1f" "1", "warn", "shots", "2024-03-04",
-                            0, one, 1, -1};
+                            0, one, 1, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(vg_store_alert(st, &a, &id[0]), VG_STORED);
   assert_int_equal(vg_store_alert(st, &other_key, &id[1]), VG_STORED);
@@ -1504,7 +1504,7 @@ static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
   assert_int_equal(sid, 2);
   assert_int_equal(vg_store_silence_expire(cli, 1), 1);
   vg_alert_in later = {"border", "Panmunjom", "border\x1f" "4", "warn", "again", "2024-03-05",
-                       0, one, 1, -1};
+                       0, one, 1, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_begin(st), 0);
   a.entries = both;
   a.nentries = 2;
@@ -1519,7 +1519,7 @@ static void test_silence_marks_new_alerts_of_its_rule_and_key(void **state) {
   /* Both expired: alerts go unsilenced again. */
   assert_int_equal(vg_store_silence_expire(cli, 2), 1);
   vg_alert_in last = {"border", "Panmunjom", "border\x1f" "5", "warn", "once more", "2024-03-06",
-                      0, one, 1, -1};
+                      0, one, 1, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(vg_store_alert(st, &last, &id[2]), VG_STORED);
   assert_int_equal(vg_store_commit(st), 0);
@@ -1552,7 +1552,7 @@ static void test_alerts_latest_first_filtered_and_paged(void **state) {
   assert_int_equal(vg_store_begin(st), 0);
   for (size_t i = 0; i < 5; i++) {
     vg_alert_in a = {in[i].rule, "", in[i].dedup, in[i].severity, "m", "1970-01-01",
-                     in[i].day, one, 1, -1};
+                     in[i].day, one, 1, -1, NULL, NULL, 0};
     assert_int_equal(vg_store_alert(st, &a, &id), VG_STORED);
     assert_int_equal(id, (int64_t)i + 1);
   }
@@ -1623,9 +1623,9 @@ static void test_alert_log_holds_new_and_amended_alerts(void **state) {
                    VG_STORED);
   assert_int_equal(add(st, "2023-12-01: The allies hold a drill.", "desk", &e[1]), VG_STORED);
   int64_t one[] = {e[0]}, two[] = {e[0], e[1]};
-  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "a launch", "2023-11-21", 0, one, 1, -1};
+  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "a launch", "2023-11-21", 0, one, 1, -1, NULL, NULL, 0};
   vg_alert_in b = {"seq", "", "seq\x1f", "warn", "a launch, then a drill", "2023-12-01", 0,
-                   one, 1, -1};
+                   one, 1, -1, NULL, NULL, 0};
   int64_t ida = 0, idb = 0;
   assert_int_equal(vg_store_alert(st, &a, &ida), VG_STORED);
   assert_int_equal(vg_store_alert(st, &b, &idb), VG_STORED);
@@ -1640,7 +1640,7 @@ static void test_alert_log_holds_new_and_amended_alerts(void **state) {
   /* Rolled back: no change. */
   assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(add(st, "2023-12-02: North Korea launches again.", "desk", &e[2]), VG_STORED);
-  vg_alert_in c = {"launch", "", "launch\x1f" "2", "warn", "again", "2023-12-02", 0, e + 2, 1, -1};
+  vg_alert_in c = {"launch", "", "launch\x1f" "2", "warn", "again", "2023-12-02", 0, e + 2, 1, -1, NULL, NULL, 0};
   int64_t idc = 0;
   assert_int_equal(vg_store_alert(st, &c, &idc), VG_STORED);
   vg_store_rollback(st);
@@ -1688,8 +1688,8 @@ static void test_alert_log_gives_day_and_silence(void **state) {
   int64_t e = 0, ida = 0, idb = 0;
   assert_int_equal(vg_store_begin(st), 0);
   assert_int_equal(add(st, "2024-03-09: Steam rises at Yongbyon.", "desk", &e), VG_STORED);
-  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "loud", "2024-03-09", 19791, &e, 1, -1};
-  vg_alert_in b = {"reactor", "", "reactor\x1f", "crit", "quiet", "2024-03-09", 19791, &e, 1, -1};
+  vg_alert_in a = {"launch", "", "launch\x1f", "warn", "loud", "2024-03-09", 19791, &e, 1, -1, NULL, NULL, 0};
+  vg_alert_in b = {"reactor", "", "reactor\x1f", "crit", "quiet", "2024-03-09", 19791, &e, 1, -1, NULL, NULL, 0};
   assert_int_equal(vg_store_alert(st, &a, &ida), VG_STORED);
   assert_int_equal(vg_store_alert(st, &b, &idb), VG_STORED);
   assert_int_equal(vg_store_commit(st), 0);
@@ -1708,7 +1708,13 @@ static void test_migration_logs_the_alerts_there(void **state) {
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
                      "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
-                     "DROP TABLE outbox;"
+                     "DROP TABLE outbox; DROP TABLE entry_versions; DROP INDEX alerts_by_rule_key;"
+                     "ALTER TABLE entries DROP COLUMN version;"
+                     "ALTER TABLE entries DROP COLUMN retracted_at;"
+                     "ALTER TABLE entries DROP COLUMN retract_reason;"
+                     "ALTER TABLE alerts DROP COLUMN rule_file; ALTER TABLE alerts DROP COLUMN rule_hash;"
+                     "ALTER TABLE alerts DROP COLUMN cause; ALTER TABLE alerts DROP COLUMN state;"
+                     "ALTER TABLE alerts DROP COLUMN retract_reason;"
                      " PRAGMA user_version = 13;"
                      "DELETE FROM sqlite_sequence WHERE name = 'alert_log'");
   sql_exec(fx->path,

@@ -461,6 +461,7 @@ static const route routes[] = {
     {"GET", "/v1/alerts/stream", vg_api_stream}, /* api_stream.c */
     {"GET", "/v1/alerts", vg_api_alerts},
     {"GET", "/v1/alerts/*", vg_api_alert},
+    {"GET", "/v1/alerts/*/explain", vg_api_alert_explain}, /* api_explain.c */
     {"GET", "/v1/feeds", vg_api_feeds},
     {"GET", "/v1/digests", vg_api_digests},
     {"GET", "/v1/digests/*/*", vg_api_digest_file},
@@ -470,6 +471,7 @@ static const route routes[] = {
     {"GET", "/v1/entries", vg_api_entries_list},
     {"POST", "/v1/entries", vg_api_entries_post},
     {"GET", "/v1/entries/*", vg_api_entry_get},
+    {"GET", "/v1/entries/*/explain", vg_api_entry_explain},
 };
 
 /* Whether path matches pattern, capturing the "*" segments into args. */

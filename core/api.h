@@ -9,6 +9,7 @@
  *   api_entries.c  GET /v1/entries and /v1/entries/{id}
  *   source_http.c  POST /v1/entries (a source of the daemon: daemon.h)
  *   api_dashboard.c GET /, the dashboard's page
+ *   api_explain.c  GET /v1/alerts/{id}/explain, /v1/entries/{id}/explain
  * Handlers run on the loop. What reads the store runs as a read job
  * (vg_api_read): on a libuv worker thread, through a read-only connection
  * of its own, beside the daemon's writing job (the store is in WAL mode),
@@ -173,6 +174,9 @@ void vg_api_stream_stop(server *srv);
 /* api_entries.c */
 void vg_api_entries_list(server *srv, vg_http_req *r, char *const *args);
 void vg_api_entry_get(server *srv, vg_http_req *r, char *const *args);
+/* api_explain.c: why an alert fired, why an entry did or did not (explain.h) */
+void vg_api_alert_explain(server *srv, vg_http_req *r, char *const *args);
+void vg_api_entry_explain(server *srv, vg_http_req *r, char *const *args);
 /* source_http.c */
 void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args);
 

@@ -236,5 +236,6 @@ int vg_cmd_eval(int argc, char **argv);
 int vg_cmd_silence(int argc, char **argv);
 int vg_cmd_amend(int argc, char **argv);
 int vg_cmd_retract(int argc, char **argv);
+int vg_cmd_explain(int argc, char **argv);
 
 #endif

@@ -900,3 +900,14 @@ int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int
   free(events);
   return rc < 0 ? rc : 0;
 }
+
+/* ---- for explanations (core/explain.c) ---- */
+
+int vg_correlate_steps(vg_rules *r, rule *ru, const vg_entry_ctx *ctx, int entry_idx) {
+  return steps_of(r, ru, ctx, entry_idx);
+}
+
+int vg_correlate_key(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx,
+                     char key[VG_FIELD_MAX]) {
+  return key_of(r, ru, e, entry_idx, key);
+}

@@ -20,6 +20,7 @@ static const struct {
     {"query", vg_cmd_query, "list stored entries in date order"},
     {"show", vg_cmd_show, "show entries in full by id: tags, alerts, updates"},
     {"alerts", vg_cmd_alerts, "list stored alerts in date order"},
+    {"explain", vg_cmd_explain, "say why an alert fired, or why an entry raised none"},
     {"silence", vg_cmd_silence, "add, list or expire silences of a rule's alerts"},
     {"amend", vg_cmd_amend, "correct a stored entry; what rested on it is worked out again"},
     {"retract", vg_cmd_retract, "retract a stored entry; what rested on it is worked out again"},

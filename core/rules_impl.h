@@ -141,4 +141,13 @@ rule *vg_rule_find(const vg_rules *r, const char *name);
 /* Fires the absences whose deadline the watermark has passed. */
 int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out);
 
+/* For explanations (core/explain.c), what vg_correlate asks of an entry:
+ * which steps of correlation rule ru the entry of ctx (its object at
+ * entry_idx) matches, as a bit mask (-1 when a step failed); and its key
+ * into key: 1, 0 when the rule does not apply (by(e) is nil, or the field
+ * is missing), -1 when it failed. A failure goes through vg_rule_failed. */
+int vg_correlate_steps(vg_rules *r, rule *ru, const vg_entry_ctx *ctx, int entry_idx);
+int vg_correlate_key(vg_rules *r, rule *ru, const vg_rule_entry *e, int entry_idx,
+                     char key[VG_FIELD_MAX]);
+
 #endif

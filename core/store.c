@@ -140,6 +140,8 @@ enum {
   S_DIGEST_ABSENT,
   S_DIGEST_CHANGES,
   S_DIGEST_BOUNDS,
+  S_ALERT_HISTORY,
+  S_MARKS_NEAR,
   S_COUNT
 };
 
@@ -493,7 +495,12 @@ static const char *const sql[S_COUNT] = {
     [S_DIGEST_BOUNDS] =
         "SELECT (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last < ?2"
         " ORDER BY period_last DESC LIMIT 1),"
-        " (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last = ?2)",
+        " (SELECT ran_at FROM digest_runs WHERE name = ?1 AND period_last = ?2)",    [S_ALERT_HISTORY] = "SELECT seq, version, kind, at, entry_id FROM alert_log"
+                        " WHERE alert_id = ?1 ORDER BY seq",
+    /* Nearest to day ?5 first, whatever the key. */
+    [S_MARKS_NEAR] = "SELECT entry_id, day_first, day_last, event, key FROM marks"
+                     " WHERE rule = ?1 AND step = ?2 AND day_first BETWEEN ?3 AND ?4"
+                     " ORDER BY abs(day_first - ?5), day_first, entry_id LIMIT ?6",
 };
 
 /* The full-text index of entry text lives in a database of its own beside
@@ -2953,4 +2960,44 @@ int vg_alert_state_parse(const char *name, vg_alert_query *q) {
   else if (!strcmp(name, "all")) q->state = 0, q->retracted = VG_ALERT_ANY;
   else return -1;
   return 0;
+}
+
+/* ---- what explanations read (core/explain.c) ---- */
+
+int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_history_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_ALERT_HISTORY];
+  sqlite3_bind_int64(s, 1, alert);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    const char *kind = col(s, 2), *at = col(s, 3);
+    if ((out = fn(ud, sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1), kind ? kind : "",
+                  at ? at : "", sqlite3_column_int64(s, 4))))
+      break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
+}
+
+int vg_store_marks_near(vg_store *st, const char *rule, int step, int32_t day, int32_t from,
+                        int32_t to, long limit, vg_keyed_mark_fn fn, void *ud) {
+  sqlite3_stmt *s = st->stmt[S_MARKS_NEAR];
+  sqlite3_bind_text(s, 1, rule, -1, SQLITE_STATIC);
+  sqlite3_bind_int(s, 2, step);
+  sqlite3_bind_int(s, 3, from);
+  sqlite3_bind_int(s, 4, to);
+  sqlite3_bind_int(s, 5, day);
+  sqlite3_bind_int64(s, 6, limit > 0 ? limit : -1);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    vg_mark m = {sqlite3_column_int64(s, 0), sqlite3_column_int(s, 1), sqlite3_column_int(s, 2),
+                 sqlite3_column_int64(s, 3)};
+    const char *key = col(s, 4);
+    if ((out = fn(ud, &m, key ? key : ""))) break;
+  }
+  if (!out && rc != SQLITE_DONE) out = VG_EDB;
+  sqlite3_reset(s);
+  sqlite3_clear_bindings(s);
+  return out;
 }

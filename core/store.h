@@ -706,4 +706,21 @@ int64_t vg_store_outbox_adopt(vg_store *st, int64_t now);
 /* A one-shot owner exits: its rows become the daemon's. How many, or VG_EDB. */
 int64_t vg_store_outbox_release(vg_store *st, const char *owner);
 
+/* ---- what explanations read (core/explain.c) ---- */
+
+/* One change of an alert (db/017_corrections.sql's alert_log): its seq,
+ * the version it made, kind "alert", "amend" or "retract", when (UTC), and
+ * the entry whose arrival, correction or retraction made it (0: unknown). */
+typedef int (*vg_alert_history_fn)(void *ud, int64_t seq, int version, const char *kind,
+                                   const char *at, int64_t entry);
+/* Calls fn for each change of alert `alert`, oldest first. 0, fn's
+ * non-zero, or VG_EDB. */
+int vg_store_alert_history(vg_store *st, int64_t alert, vg_alert_history_fn fn, void *ud);
+typedef int (*vg_keyed_mark_fn)(void *ud, const vg_mark *m, const char *key);
+/* Calls fn for the marks of (rule, step), whatever their key, whose first
+ * day lies in [from, to], nearest to `day` first (then by day and entry),
+ * at most limit (<= 0: all). 0, fn's non-zero, or VG_EDB. */
+int vg_store_marks_near(vg_store *st, const char *rule, int step, int32_t day, int32_t from,
+                        int32_t to, long limit, vg_keyed_mark_fn fn, void *ud);
+
 #endif

@@ -23,7 +23,7 @@ _vigil_digests() {
 
 _vigil() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run ingest publish query show alerts silence poll feeds digest check test eval replay config"
+  local commands="run ingest publish query show alerts explain silence poll feeds digest check test eval replay config"
   local globals="--db --config --log-level --quiet --verbose --json --help"
   COMPREPLY=()
 
@@ -56,7 +56,7 @@ _vigil() {
   --follow-redirects) mapfile -t COMPREPLY < <(compgen -W "same-host any none" -- "$cur"); return ;;
   --since | --until | --at | --limit | --source | --tag | --text | --rule | --listen | --feed | \
     --nats | --key | --for | --author | --reason | --partition-by | --partitions | --from-seq | \
-    --from-time)
+    --from-time | --entry)
     return ;;
   esac
 
@@ -76,6 +76,7 @@ _vigil() {
   publish) opts="--nats --partition-by --partitions --no-msg-id" ;;
   query) opts="--since --until --source --tag --text --limit" ;;
   alerts) opts="--since --until --rule --limit" ;;
+  explain) opts="--entry --rule --rules --skip-broken" ;;
   silence) opts="--rule --key --until --for --author --reason --all" ;;
   poll) opts="--format --source --rules --no-rules --skip-broken --follow-redirects" ;;
   feeds) opts="--all" ;;

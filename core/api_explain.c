@@ -87,6 +87,7 @@ static void start(server *srv, vg_http_req *r, char *const *args, int entry) {
   j->id = id;
   j->entry = entry;
   j->lim = vg_cli_rule_limits(&srv->cfg);
+  j->lim.detached = 1; /* the daemon's rule metrics stay the daemon's */
   if (entry && vg_api_param(r, "rule", j->rule, sizeof j->rule) < 0) {
     job_free(j);
     return;

@@ -110,7 +110,7 @@ int vg_cli_global(vg_config *cfg, int opt, const char *arg) {
 
 vg_rules_limits vg_cli_rule_limits(const vg_config *cfg) {
   vg_rules_limits lim = {cfg->rule_memory, cfg->rule_budget, cfg->rule_failures,
-                         cfg->event_similarity};
+                         cfg->event_similarity, 0};
   return lim;
 }
 

@@ -626,6 +626,8 @@ static vg_rule_stats *find_stats(const char *name) {
   return NULL;
 }
 
+vg_rule_stats *vg_metrics_scratch_rule(void) { return &scratch; }
+
 vg_rule_stats *vg_metrics_rule(const char *name) {
   if (!g.reg) return &scratch;
   uv_mutex_lock(&g.rules_lock);

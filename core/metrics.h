@@ -131,6 +131,9 @@ char *vg_metrics_scrape(double pending, size_t *len);
  * each severity) when new; past VG_METRICS_CAP rules, those of "other".
  * Never NULL: before vg_metrics_init, a scratch record nobody reads. */
 vg_rule_stats *vg_metrics_rule(const char *name);
+/* A rule's statistics that count into nothing anyone reads: for rules
+ * loaded beside the daemon's, whose calls must not show in its metrics. */
+vg_rule_stats *vg_metrics_scratch_rule(void);
 
 /* The class of a reject reason (the text vg_entry_parse or a feed gives). */
 vg_reject_class vg_metrics_reject_class(const char *reason);

@@ -361,8 +361,12 @@ static int declare(lua_State *L) {
   ru->per_pair = per_pair;
   ru->wall_clock = wall;
   ru->when = ru->tags = ru->alert = ru->by = LUA_NOREF;
-  ru->stats = vg_metrics_rule(name);
-  atomic_store(&ru->stats->disabled, 0); /* enabled again by this load */
+  if (r->lim.detached) {
+    ru->stats = vg_metrics_scratch_rule(); /* counted nowhere: the daemon's stay as they are */
+  } else {
+    ru->stats = vg_metrics_rule(name);
+    atomic_store(&ru->stats->disabled, 0); /* enabled again by this load */
+  }
   if (tafter == LUA_TTABLE) string_list(L, -2, name, "after", &ru->after, &ru->nafter);
   if (tsinks == LUA_TTABLE && luaL_len(L, -1) > 0) ru->sinks = joined(L, -1);
   lua_settop(L, 1);

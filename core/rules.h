@@ -47,9 +47,11 @@ typedef struct {
   long budget;          /* instructions per rule call */
   unsigned max_failures; /* a rule failing this often is disabled until reload */
   double event_similarity; /* how alike two reports must be to be one event (events.h) */
+  int detached;         /* what the rules do is counted nowhere (a set loaded beside the
+                           daemon's to explain with), not in the daemon's metrics */
 } vg_rules_limits;
 
-#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10, 0.1}
+#define VG_RULES_LIMITS_DEFAULT {32u << 20, 1000000, 10, 0.1, 0}
 
 /* Told about each problem met while loading: file (may be NULL), the line
  * (0 when unknown) and the message, which already names file:line. */

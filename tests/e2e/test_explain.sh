@@ -167,11 +167,16 @@ get rules "/v1/rules"
 is "the alert's hash is the one /v1/rules shows" \
   "$(js "$T/rules.json" "[r['hash'] for r in d['rules'] if r['name'] == 'launch-then-exercise'][0]")" \
   "$hash"
+calls_before=$(js "$T/rules.json" "[(r['calls'], r['matches'], r['disabled']) for r in d['rules']]")
 get api-feb "/v1/entries/$feb/explain?rule=launch-then-exercise"
 is "GET /v1/entries/ID/explain: 200" "$code" 200
 like "the API's near miss" "$(js "$T/api-feb.json" "d['rules'][0]['near_misses'][0]['why']")" \
   '16 days later: 2 days beyond within = days\(14\)'
 is "?rule= gives that rule alone" "$(js "$T/api-feb.json" "len(d['rules'])")" 1
+get rules-after "/v1/rules"
+is "explaining runs rules of its own: the daemon's rule metrics do not move" \
+  "$(js "$T/rules-after.json" "[(r['calls'], r['matches'], r['disabled']) for r in d['rules']]")" \
+  "$calls_before"
 get api-none "/v1/alerts/999999/explain"
 is "an unknown alert: 404" "$code" 404
 get api-none "/v1/entries/999999/explain"

@@ -64,7 +64,7 @@ typedef struct {
 /* Failures are counted, not punished: no rule is disabled in these tests.
  * Their entries of one kind share a template ("launch number 5"): distinct
  * events, so only reports alike in every word are one (similarity 1). */
-static const vg_rules_limits limits = {8u << 20, 200000, 100, 1.0};
+static const vg_rules_limits limits = {8u << 20, 200000, 100, 1.0, 0};
 
 static vg_store *open_memory(void) {
   char err[256] = "";

@@ -85,7 +85,7 @@ typedef struct {
 } fixture;
 
 /* Small limits: 8 MiB, a generous budget, a rule disabled after 3 failures. */
-static const vg_rules_limits small_limits = {8u << 20, 5000000, 3, 1.0};
+static const vg_rules_limits small_limits = {8u << 20, 5000000, 3, 1.0, 0};
 
 static int setup(void **state) {
   fixture *fx = calloc(1, sizeof *fx);
@@ -503,7 +503,7 @@ static const char keeper_rules[] =
 /* vg_rules_run on 200000 entries (not stored: the rule only keeps them):
  * each run gives 0 or VG_ENOMEM, and the process lives. */
 static int child_entry_keeper(fixture *fx) {
-  static const vg_rules_limits lim = {16u << 20, 5000000, 3, 1.0};
+  static const vg_rules_limits lim = {16u << 20, 5000000, 3, 1.0, 0};
   if (write_rules(fx, "keeper.lua", keeper_rules) || load_rules(fx, &lim)) return 10;
   if (vg_store_begin(fx->st)) return 11;
   size_t enomem = 0;
@@ -693,7 +693,7 @@ static const char scan_rules[] =
     "rule \"good\" { tags = { \"good\" } }\n";
 
 static int child_long_word_list(fixture *fx) {
-  static const vg_rules_limits lim = {8u << 20, 2000000, 3, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 2000000, 3, 1.0, 0};
   if (write_rules(fx, "scan.lua", scan_rules)) return 10;
   if (load_rules(fx, &lim)) return 11;
   char *line = json_line("2023-01-01", "news ", "absen ", 200000);
@@ -883,7 +883,7 @@ static const char probe_rules[] =
 
 static void test_history_after_a_memory_error_answers_its_own_query(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {8u << 20, 50000000, 100, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 50000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "10-tags.lua", history_rules), 0);
   assert_int_equal(write_rules(fx, "20-probe.lua", probe_rules), 0);
   if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
@@ -918,7 +918,7 @@ static void test_history_after_a_memory_error_answers_its_own_query(void **state
 /* Without any memory error: one query after the other, each its own. */
 static void test_history_queries_one_after_another(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {8u << 20, 5000000, 100, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 5000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "10-tags.lua", history_rules), 0);
   assert_int_equal(
       write_rules(fx, "20-probe.lua",
@@ -964,7 +964,7 @@ static const char absence_rules[] =
 
 static void test_absence_with_more_than_a_thousand_first_steps_in_a_day(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {32u << 20, 1000000, 100, 1.0};
+  static const vg_rules_limits lim = {32u << 20, 1000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "abs.lua", absence_rules), 0);
   if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
   int status;
@@ -1000,7 +1000,7 @@ static void test_absence_with_more_than_a_thousand_first_steps_in_a_day(void **s
 /* The same, one transaction per line: the answers come in later batches. */
 static void test_absence_with_many_first_steps_answered_a_batch_later(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {32u << 20, 1000000, 100, 1.0};
+  static const vg_rules_limits lim = {32u << 20, 1000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "abs.lua", absence_rules), 0);
   if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
   int status;
@@ -1028,7 +1028,7 @@ static void test_absence_with_many_first_steps_answered_a_batch_later(void **sta
 
 static void test_rolled_back_entries_do_not_move_the_watermark(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {8u << 20, 1000000, 100, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 1000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "abs.lua", absence_rules), 0);
   if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
   int status;
@@ -1060,7 +1060,7 @@ static void test_rolled_back_entries_do_not_move_the_watermark(void **state) {
  * back either: the committed watermark holds. */
 static void test_rollback_keeps_the_committed_watermark(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {8u << 20, 1000000, 100, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 1000000, 100, 1.0, 0};
   assert_int_equal(write_rules(fx, "abs.lua", absence_rules), 0);
   if (load_rules(fx, &lim)) fail_msg("the rules did not load: %s", fx->rep.text);
   int status;
@@ -1221,7 +1221,7 @@ static void test_comparing_huge_strings_in_a_loop_meets_the_time_limit(void **st
 /* history.entries over 300 rows, in a loop: each look-up is charged by the
  * rows it reads. */
 static int child_history_loop(fixture *fx) {
-  static const vg_rules_limits lim = {8u << 20, 1000000, 3, 1.0};
+  static const vg_rules_limits lim = {8u << 20, 1000000, 3, 1.0, 0};
   if (write_rules(fx, "10-tags.lua", history_rules) ||
       write_rules(fx, "20-loop.lua",
                   "rule \"bad\" {\n"
@@ -1268,7 +1268,7 @@ static void test_history_lookups_in_a_loop_are_held_to_the_budget(void **state) 
  * entry is no reason to fail (nor, failing often, to be disabled). */
 static void test_long_entry_gets_a_budget_to_match(void **state) {
   fixture *fx = *state;
-  static const vg_rules_limits lim = {32u << 20, 1000000, 3, 1.0};
+  static const vg_rules_limits lim = {32u << 20, 1000000, 3, 1.0, 0};
   assert_int_equal(write_rules(fx, "scan.lua",
                                "local words = {}\n"
                                "for i = 1, 40 do words[i] = 'absent' .. i end\n"

@@ -62,7 +62,7 @@ typedef struct {
   vg_alert_list out; /* alerts handed on by the runs */
 } fixture;
 
-static const vg_rules_limits limits = {8u << 20, 200000, 3, 1.0};
+static const vg_rules_limits limits = {8u << 20, 200000, 3, 1.0, 0};
 
 static int setup(void **state) {
   fixture *fx = calloc(1, sizeof *fx);

@@ -77,7 +77,7 @@ typedef struct {
   size_t nentries;
 } fixture;
 
-static const vg_rules_limits limits = {8u << 20, 200000, MAX_FAILURES, 1.0};
+static const vg_rules_limits limits = {8u << 20, 200000, MAX_FAILURES, 1.0, 0};
 
 static int setup(void **state) {
   fixture *fx = calloc(1, sizeof *fx);

@@ -23,7 +23,7 @@ _vigil_digests() {
 
 _vigil() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="run ingest publish query show alerts explain silence poll feeds digest check test eval replay config"
+  local commands="run ingest publish query show alerts explain amend retract silence poll feeds digest check test eval replay config"
   local globals="--db --config --log-level --quiet --verbose --json --help"
   COMPREPLY=()
 
@@ -75,7 +75,10 @@ _vigil() {
   ingest) opts="--format --source --rules --no-rules --skip-broken" ;;
   publish) opts="--nats --partition-by --partitions --no-msg-id" ;;
   query) opts="--since --until --source --tag --text --limit" ;;
-  alerts) opts="--since --until --rule --limit" ;;
+  alerts) opts="--since --until --rule --state --limit" ;;
+  show) opts="--history" ;;
+  amend) opts="--date --text --source --field --reason --rules" ;;
+  retract) opts="--reason --rules" ;;
   explain) opts="--entry --rule --rules --skip-broken" ;;
   silence) opts="--rule --key --until --for --author --reason --all" ;;
   poll) opts="--format --source --rules --no-rules --skip-broken --follow-redirects" ;;
@@ -93,6 +96,7 @@ _vigil() {
   case $cmd in
   ingest | publish | check | test | eval | config) _vigil_files ;;
   digest) mapfile -t COMPREPLY < <(compgen -W "$(_vigil_digests)" -- "$cur") ;;
+  alerts) [[ $prev == --state ]] && mapfile -t COMPREPLY < <(compgen -W "active silenced retracted all" -- "$cur") ;;
   silence) # its action, once
     local j act=""
     for ((j = i + 1; j < COMP_CWORD; j++)); do

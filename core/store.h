@@ -1,4 +1,6 @@
-/* store.h — the only module that talks to SQLite.
+/* store.h — the module that talks to SQLite (with scratch.c, its companion
+ * for the scratch copy of `vigil replay --dry-run`, which needs SQLite's
+ * backup API).
  *
  * ingest.c hands it parsed entries inside a transaction it opens with
  * vg_store_begin; the CLI reads through vg_store_query. Every statement is

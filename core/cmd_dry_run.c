@@ -144,11 +144,21 @@ static int entry_json(void *ud, const vg_row *row) {
   return 0;
 }
 
+/* Adds an alert's identity (its dedup key: the rule, its anchor and key,
+ * their separators shown as '/') to o as "identity". */
+static void add_identity(cJSON *o, const char *dedup) {
+  char *s = strdup(dedup);
+  for (char *p = s; p && *p; p++)
+    if (*p == '\x1f') *p = '/';
+  cJSON_AddStringToObject(o, "identity", s ? s : "");
+  free(s);
+}
+
 /* The JSON object of an alert as compared, its entries with date and text. */
 static cJSON *alert_json(vg_store *st, const vg_scratch_alert *a) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "rule", a->rule);
-  cJSON_AddStringToObject(o, "key", a->key);
+  add_identity(o, a->key);
   cJSON_AddStringToObject(o, "date", a->date);
   cJSON_AddStringToObject(o, "severity", a->severity);
   cJSON_AddStringToObject(o, "message", a->message);
@@ -181,7 +191,7 @@ static int on_alert(void *ud, int kind, const vg_scratch_alert *before,
   } else {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "rule", after->rule);
-    cJSON_AddStringToObject(o, "key", after->key);
+    add_identity(o, after->key);
     cJSON_AddItemToObject(o, "before", alert_json(d->st, before));
     cJSON_AddItemToObject(o, "after", alert_json(d->st, after));
     cJSON_AddItemToArray(d->changed, o);

@@ -176,16 +176,17 @@ print(sorted({a["rule"] for a in d["removed"]}), len(d["removed"]), len(d["added
 # launch goes, and the launch is unanswered within 7 days. The dry run of
 # the same rules then changes nothing: the retracted entry stays out of the
 # replay (replayed, it would bring its pairing back).
-cp "$DB" "$T/retracted.db"
-bombers_id=$(sq "$T/retracted.db" "SELECT id FROM entries WHERE text LIKE 'US B-1B bombers fly with South Korean%'")
-"$VIGIL" --db "$T/retracted.db" retract "$bombers_id" --rules "$RULES" --reason "withdrawn" \
+mkdir -p "$T/r"
+cp "$DB" "$T/r/retracted.db"
+bombers_id=$(sq "$T/r/retracted.db" "SELECT id FROM entries WHERE text LIKE 'US B-1B bombers fly with South Korean%'")
+"$VIGIL" --db "$T/r/retracted.db" retract "$bombers_id" --rules "$RULES" --reason "withdrawn" \
   >/dev/null 2>&1
 is "a retraction takes the pairing back and leaves the launch unanswered" \
-  "$(sq "$T/retracted.db" "SELECT group_concat(rule || ' ' || date || ' ' || state, ', ') FROM (SELECT * FROM alerts
+  "$(sq "$T/r/retracted.db" "SELECT group_concat(rule || ' ' || date || ' ' || state, ', ') FROM (SELECT * FROM alerts
      WHERE (rule = 'launch-then-exercise' AND date = '2023-02-19') OR (rule = 'launch-without-response'
      AND date = '2023-02-18') ORDER BY rule)")" \
   "launch-then-exercise 2023-02-19 retracted, launch-without-response 2023-02-18 active"
-"$VIGIL" --config "$T/vigil.conf" --db "$T/retracted.db" replay --dry-run --rules "$RULES" \
+"$VIGIL" --config "$T/vigil.conf" --db "$T/r/retracted.db" replay --dry-run --rules "$RULES" \
   --json >"$T/retracted.out" 2>"$T/retracted.err"
 is "... then a dry run of the same rules changes nothing: the retracted entry is not replayed" \
   "$?" 0

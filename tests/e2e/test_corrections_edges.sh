@@ -86,4 +86,41 @@ is "after the retraction, one pairing in force too" \
   "$(sq "$T/b.db" "select count(*) from alerts where rule = 'pair' and state = 'active'")" 1
 is "... the alerts in force equal the clean run's" "$(in_force "$T/b.db")" "$(in_force "$T/b-clean.db")"
 
+# ---- a correction leaves alone what does not rest on it ----
+# The launch's absence fired before a late drill answered it, in another
+# ingest: a run of the entries in their order keeps that alert. Correcting
+# a drill two months away changes nothing it rested on.
+cat >"$T/absence.lua" <<'EOF_RULES'
+rule "kinds" {
+  description = "what kind of event a line tells",
+  tags = function(e)
+    local t = {}
+    if e:match("\\blaunch\\b") then t[#t + 1] = "launch" end
+    if e:match("\\bdrill\\b") then t[#t + 1] = "drill" end
+    return t
+  end,
+}
+
+absence "unanswered" {
+  steps = { tagged "launch", tagged "drill" },
+  within = days(7),
+}
+EOF_RULES
+cat >"$T/c1.jsonl" <<'EOF_C1'
+{"date": "2024-01-02", "text": "North Korea fires a launch vehicle from Sohae."}
+{"date": "2024-01-30", "text": "Officials meet at Panmunjom."}
+{"date": "2024-03-01", "text": "South Korea holds a civil defence drill in Seoul."}
+EOF_C1
+printf '%s\n' '{"date": "2024-01-04", "text": "Japan holds a missile defence drill off Kyushu."}' >"$T/c2.jsonl"
+for f in c1 c2; do
+  "$VIGIL" ingest -q --db "$T/c.db" --rules "$T/absence.lua" "$T/$f.jsonl" 2>>"$T/stderr"
+done
+is "the absence fired before its late answer came, and stays" \
+  "$(sq "$T/c.db" "select state from alerts where rule = 'unanswered'")" active
+"$VIGIL" amend --db "$T/c.db" --rules "$T/absence.lua" 3 \
+  --text "South Korea holds a nationwide civil defence drill in Seoul." >/dev/null 2>>"$T/stderr"
+is "amend: exit status 0" "$?" 0
+is "an alert that did not rest on the corrected entry is not retracted by it" \
+  "$(sq "$T/c.db" "select state || ' ' || coalesce(cause, '') from alerts where rule = 'unanswered'")" "active 1"
+
 done_testing

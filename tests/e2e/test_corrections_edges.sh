@@ -123,4 +123,16 @@ is "amend: exit status 0" "$?" 0
 is "an alert that did not rest on the corrected entry is not retracted by it" \
   "$(sq "$T/c.db" "select state || ' ' || coalesce(cause, '') from alerts where rule = 'unanswered'")" "active 1"
 
+# ---- a correction stored without rules leaves the other reports' tags ----
+"$VIGIL" ingest -q --db "$T/d.db" --rules "$T/rules.lua" "$T/b.jsonl" 2>>"$T/stderr"
+before=$(sq "$T/d.db" "select count(*) from tags where entry_id = 2")
+is "a report of the drill is tagged" "$before" 1
+printf '%s\n' '{"amends": 1, "text": "A combined drill is held near the northern hill city at first light."}' |
+  "$VIGIL" ingest -q --db "$T/d.db" --no-rules - 2>>"$T/stderr"
+is "ingest --no-rules of a correction: exit status 0" "$?" 0
+is "another report of its event keeps its tag" \
+  "$(sq "$T/d.db" "select count(*) from tags where entry_id = 2")" "$before"
+is "... and its place in its event" \
+  "$(sq "$T/d.db" "select count(*) from entry_events where entry_id = 2")" 1
+
 done_testing

@@ -41,6 +41,8 @@ typedef struct {
   size_t n, cap;
   int32_t lo, hi; /* the days the changed entries spanned, before and after */
   int have_span;
+  int32_t *spans; /* each of those spans, first and last */
+  size_t nspans, cspans;
 } pairs;
 
 typedef struct {
@@ -106,6 +108,7 @@ static void pairs_free(pairs *p) {
     free(p->v[i].key);
   }
   free(p->v);
+  free(p->spans);
 }
 
 /* Widens the span of the changed entries by entry id's span. */
@@ -113,6 +116,16 @@ static int span_of(vg_store *st, int64_t id, pairs *p) {
   int32_t first, last;
   int found = vg_store_entry_span(st, id, &first, &last);
   if (found <= 0) return found;
+  if (p->nspans == p->cspans) {
+    size_t cap = p->cspans ? p->cspans * 2 : 8;
+    int32_t *v = realloc(p->spans, cap * 2 * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    p->spans = v;
+    p->cspans = cap;
+  }
+  p->spans[2 * p->nspans] = first;
+  p->spans[2 * p->nspans + 1] = last;
+  p->nspans++;
   if (!p->have_span || first < p->lo) p->lo = first;
   if (!p->have_span || last > p->hi) p->hi = last;
   p->have_span = 1;
@@ -251,6 +264,11 @@ static int work_out(vg_rules *r, vg_store *st, const pairs *p, const ids *change
    * rule's alert on an entry it no longer matches, say. */
   for (size_t i = 0; i < changed->n && rc == 0; i++)
     rc = vg_store_alerts_held(st, NULL, NULL, 0, 0, changed->v[i], retract_unless_touched, &sw);
+  /* The alerts of absences now answered or not due, whatever key their
+   * alert function gave them. */
+  for (size_t i = 0; i < r->njudged && rc == 0; i++)
+    rc = vg_store_alerts_held(st, r->judged[i].ru->name, NULL, 0, 0, r->judged[i].entry,
+                              retract_unless_touched, &sw);
   return rc;
 }
 
@@ -296,15 +314,28 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
              c->reason ? ": " : "", c->reason ? c->reason : "");
   }
   rc = 0;
+  if (!r || r->exhausted) {
+    /* No rules to work anything out again with (`--no-rules`, or a rule
+     * state out of memory): a corrected entry keeps what its rules set, to
+     * be set again by `vigil replay`; a retracted one is out of every
+     * correlation at once. The other reports of its event are left alone. */
+    if (!c->next) rc = undo(st, c->id);
+    if (rc == 0) rc = VG_CORRECTED;
+    goto done;
+  }
   for (size_t i = 0; i < changed.n && rc == 0; i++) rc = undo(st, changed.v[i]);
-  if (rc == 0 && r) {
+  if (rc == 0) {
     r->correcting = r->cause = c->id;
-    r->again = 1; /* what the rules raise from here on is noted, and written whole */
+    r->noting = 1; /* the alerts plain rules raise from here on are noted */
     r->ntouched = 0;
+    r->njudged = 0;
     /* The new version first, then the other reports, one by one: each
-     * groups with those before it, as in a clean run in id order. */
+     * groups with those before it, as in a clean run in id order. The
+     * correlations' alerts raised meanwhile, on events not yet whole, are
+     * not noted: work_out decides alone which of those stand. */
     for (size_t i = c->next ? 0 : 1; i < changed.n && rc == 0; i++)
       rc = rerun(r, st, changed.v[i], out);
+    r->noting = 0;
     if (rc == 0) rc = note_marks(st, &changed, &p);
     if (rc == 0) rc = rewind_watermark(r, st, &p);
     for (size_t i = 0; i < p.n; i++) { /* the ranges: the entries' spans, before and after */
@@ -312,9 +343,16 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
       if (x->marked && (!x->ranged || p.lo < x->lo)) x->lo = p.lo;
       if (x->marked && (!x->ranged || p.hi > x->hi)) x->hi = p.hi;
     }
+    r->changed = changed.v;
+    r->nchanged = changed.n;
+    r->changed_spans = p.spans;
+    r->nspans = p.nspans;
     if (rc == 0) rc = work_out(r, st, &p, &changed, out, reason, c->id);
+    r->changed = NULL;
+    r->nchanged = r->nspans = 0;
+    r->changed_spans = NULL;
     r->correcting = 0;
-    r->again = 0;
+    r->again = r->noting = 0;
   }
   if (rc == 0) rc = VG_CORRECTED;
 done:

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KEY_MAX VG_FIELD_MAX
 #define CANDIDATES_MAX 1000 /* marks looked at per step and look-up */
@@ -843,19 +844,59 @@ static int seen_before(const int64_t *v, size_t n, int64_t ev) {
 /* The absence of first-step mark a, judged on the marks as they are now:
  * satisfied when a later step answers it, fired (its alert raised) when the
  * watermark has passed its deadline, else waiting. */
+/* Whether the change being worked out touches the absence of first-step
+ * mark a, whose reports are rp: one of them changed, or a changed entry
+ * lay, or lies now, within its window. */
+static int touches(const vg_rules *r, const rule *ru, const mark *a, const reports *rp) {
+  for (size_t i = 0; i < r->nchanged; i++)
+    for (size_t k = 0; k < rp->n; k++)
+      if (rp->v[k] == r->changed[i]) return 1;
+  for (size_t i = 0; i < r->nspans; i++)
+    if (r->changed_spans[2 * i + 1] >= a->last &&
+        r->changed_spans[2 * i] <= (int64_t)a->first + ru->within)
+      return 1;
+  return 0;
+}
+
+/* Notes that the absence of entry under ru is answered or not due. */
+static int judged(vg_rules *r, rule *ru, int64_t entry) {
+  if (r->njudged == r->cjudged) {
+    size_t cap = r->cjudged ? r->cjudged * 2 : 16;
+    struct vg_judged *v = realloc(r->judged, cap * sizeof *v);
+    if (!v) return VG_ENOMEM;
+    r->judged = v;
+    r->cjudged = cap;
+  }
+  r->judged[r->njudged++] = (struct vg_judged){ru, entry};
+  return 0;
+}
+
 static int absence_again(vg_rules *r, rule *ru, vg_store *st, const char *key, const mark *a,
                          vg_alert_list *out) {
   reports rp;
   int rc = reports_of(st, ru, 0, key, a, &rp);
   if (rc || rp.v[0] != a->entry) return rc; /* its event's first report speaks for it */
   int32_t deadline = a->first + ru->within;
+  char was[16] = "";
+  int found = vg_store_absence_state(st, ru->name, a->entry, was);
+  if (found < 0) return found;
   int yes = 0;
   if ((rc = vg_store_absence_add(st, ru->name, key, a->entry, deadline)) ||
       (rc = followed(st, ru, key, a, &yes)))
     return rc;
-  if (yes) return vg_store_absence_force(st, ru->name, a->entry, "satisfied");
-  int due = r->has_max_day && (int64_t)deadline < (int64_t)r->max_day - ru->lateness;
-  if (!due) return vg_store_absence_force(st, ru->name, a->entry, "waiting");
+  int64_t mark_day = r->has_max_day ? r->max_day : INT32_MIN;
+  if (ru->wall_clock) {
+    int64_t today = (int64_t)time(NULL) / 86400;
+    if (today > mark_day) mark_day = today;
+  }
+  int due = mark_day > INT32_MIN && (int64_t)deadline < mark_day - ru->lateness;
+  /* Fired before, and nothing of this change near it: it stays as it fired
+   * (an answer that came after it fired does not take it back). */
+  int keep = found && !strcmp(was, "fired") && due && !touches(r, ru, a, &rp);
+  if (!keep && (yes || !due)) {
+    if ((rc = judged(r, ru, a->entry))) return rc;
+    return vg_store_absence_force(st, ru->name, a->entry, yes ? "satisfied" : "waiting");
+  }
   rc = absence_raise(r, ru, st, key, a, out);
   return rc ? rc : vg_store_absence_force(st, ru->name, a->entry, "fired");
 }

@@ -991,6 +991,7 @@ void vg_rules_free(vg_rules *r) {
   }
   free(r->v);
   free(r->touched);
+  free(r->judged);
   free(r->files);
   free(r->tests);
   vg_sandbox_free(r->sb);
@@ -1272,7 +1273,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     return 0;
   }
   char msg[MESSAGE_MAX + 1], dedup[600];
-  if (r->again) replace = 1; /* worked out again: written whole */
+  if (r->again || r->noting) replace = 1; /* worked out again: written whole */
   snprintf(msg, sizeof msg, "%s", message);
   snprintf(dedup, sizeof dedup, "%s\x1f%s", dedup_base, key);
   if (!key[0] && by_key) snprintf(key, sizeof key, "%s", by_key);
@@ -1302,7 +1303,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
     if (exists >= 0) exists = replace ? vg_store_alert_find(st, dedup, &id) : 0;
     if (exists == 1) rc = vg_store_alert_move(st, id, &a);
     else rc = exists < 0 ? VG_EDB : vg_store_alert(st, &a, &id);
-    if (rc >= 0 && r->again) {
+    if (rc >= 0 && (r->again || (r->noting && ru->kind == RK_RULE))) {
       if (grow((void **)&r->touched, &r->ctouched, r->ntouched, sizeof *r->touched))
         rc = VG_ENOMEM;
       else r->touched[r->ntouched++] = id;
@@ -1411,10 +1412,12 @@ static int advance(vg_rules *r, vg_store *st, const vg_rule_entry *e) {
     r->store_serial = serial;
     r->has_max_day = found;
     r->max_day = found ? (int32_t)v : INT32_MIN;
+    r->max_day_entry = 0; /* read from the store: who moved it is not known */
   }
   if (r->has_max_day && e->last <= r->max_day) return 0;
   r->max_day = e->last;
   r->has_max_day = 1;
+  r->max_day_entry = e->id;
   return vg_store_state_max(st, "max_day", e->last) ? VG_EDB : 0;
 }
 
@@ -1634,7 +1637,9 @@ int vg_rules_flush(vg_rules *r, vg_store *st, vg_alert_list *out) {
 int vg_rules_tick(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
   if (!r || r->n == 0 || r->exhausted) return 0;
   pass p = {r, st, NULL, out, today, 0};
-  r->cause = r->correcting; /* the watermark's doing, unless a correction moved it */
+  /* The watermark's doing: the entry that moved it last, when this process
+   * saw it (or the correction that moved it). */
+  r->cause = r->correcting ? r->correcting : r->max_day_entry;
   return protected(r, due_pass, &p, 0);
 }
 

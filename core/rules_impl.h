@@ -71,6 +71,7 @@ struct vg_rules {
   int exhausted;        /* out of memory held by rules: skipped until reloaded */
   unsigned long store_serial; /* which store max_day belongs to */
   int32_t max_day;      /* the latest entry day seen in that store */
+  int64_t max_day_entry; /* the entry that moved it there, or 0 when not known */
   int has_max_day;
   vg_rules_failure_fn on_failure; /* told of each failure of a rule, or NULL */
   int64_t cause;        /* the entry whose arrival or change the running call is about;
@@ -79,8 +80,23 @@ struct vg_rules {
                          * its correction runs), or 0 */
   int again;            /* working alerts out again: each is written whole, and its id
                          * noted in touched */
-  int64_t *touched;     /* the alerts written while `again` */
+  int64_t *touched;     /* the alerts written while `again` (or, while `noting`, those of
+                         * plain rules) */
   size_t ntouched, ctouched;
+  int noting;           /* note the alerts of plain rules in touched */
+  /* What a correction changed, for the absences judged again: the entries
+   * (the corrected one and the other reports of its event), the spans of
+   * days they had and have (first, last pairs), and whether the watermark
+   * went back. A fired absence none of it touches stays fired: it may have
+   * fired before a late answer came, and that is history, not this change. */
+  const int64_t *changed;
+  size_t nchanged;
+  const int32_t *changed_spans;
+  size_t nspans;
+  /* The first-step entries of absences judged again to be answered or not
+   * due: their alerts, if any, are retracted unless raised again. */
+  struct vg_judged { rule *ru; int64_t entry; } *judged;
+  size_t njudged, cjudged;
   void *failure_ud;
 };
 

@@ -31,8 +31,9 @@ static const char amend_help[] =
     "  --source SOURCE      the corrected source\n"
     "  --field NAME=VALUE   a field of the entry, as text (again for more)\n"
     "  --reason TEXT        why, kept with the old version\n"
-    "Prints the alerts that changed. Exit status 0, 3 when there is no such\n"
-    "entry, it is retracted, or the correction would make it another entry.\n";
+    "Prints the alerts that changed. Exit status 0; 1 when there is no such entry,\n"
+    "it is retracted, or the correction would make it say what another entry says;\n"
+    "3 when the database or the rules cannot be used.\n";
 
 static const char retract_help[] =
     "usage: vigil retract ID --reason TEXT [--json]\n"
@@ -41,7 +42,8 @@ static const char retract_help[] =
     "alert that rested on it is worked out again; one nothing holds up any more\n"
     "is retracted with the reason, one that now holds (an absence whose answer\n"
     "was retracted) is raised. The sinks get each change.\n"
-    "Prints the alerts that changed. Exit status 0, 3 when there is no such entry.\n";
+    "Prints the alerts that changed. Exit status 0; 1 when there is no such entry;\n"
+    "3 when the database or the rules cannot be used.\n";
 
 /* Says what the correction did, and each alert it changed. */
 static void report(const char *cmd, int64_t id, const vg_result *res, const vg_alert_list *a) {
@@ -118,7 +120,9 @@ static int apply(const char *cmd, vg_config *cfg, int64_t id, const char *record
       } else {
         vg_cli_eprintf("%s: %s\n", cmd, b.err);
       }
-      status = VG_EXIT_FAIL;
+      /* Refused: no such entry (as `vigil show` says of one), or a
+       * correction rejected, as a rejected line is. */
+      status = rc == VG_EINVAL ? VG_EXIT_REJECTS : VG_EXIT_FAIL;
     } else {
       report(cmd, id, &res, &alerts);
       vg_sinks_send_all(sinks, &alerts);
@@ -186,6 +190,12 @@ static int run(int argc, char **argv, int retract) {
         goto done;
       }
       char nm[256];
+      if ((size_t)(eq - optarg) >= sizeof nm) {
+        vg_cli_eprintf("%s: --field: a name of %zu bytes is over the %zu-byte cap\n", cmd,
+                       (size_t)(eq - optarg), sizeof nm - 1);
+        status = VG_EXIT_USAGE;
+        goto done;
+      }
       snprintf(nm, sizeof nm, "%.*s", (int)(eq - optarg), optarg);
       cJSON_DeleteItemFromObjectCaseSensitive(rec, nm);
       cJSON_AddStringToObject(rec, nm, eq + 1);

@@ -555,7 +555,7 @@ int vg_explain_alert(vg_rules *r, vg_store *st, int64_t id, cJSON **out) {
   /* The rule, and the file it was in when the alert was last written. */
   if (ru) cJSON_AddItemToObject(o, "rule", rule_json(ru));
   else cJSON_AddNullToObject(o, "rule");
-  const char *now_hash = ru ? rule_hash(r, ru) : NULL;
+  const char *now_hash = ru ? vg_rule_hash(r, ru) : NULL;
   cJSON *file = cJSON_AddObjectToObject(o, "rule_file");
   char kb[300];
   if (c.rule_file) cJSON_AddStringToObject(file, "path", c.rule_file);

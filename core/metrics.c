@@ -426,7 +426,8 @@ static const char *const reject_names[VG_REJECT_NCLASSES] = {
     "no_date", "bad_date", "bad_json", "too_long", "empty", "encoding", "other"};
 static const char *const sink_results[] = {"ok", "failed", NULL};
 static const char *const feed_results[] = {"ok", "not_modified", "failed", NULL};
-static const char *const nats_results[] = {"stored", "duplicate", "rejected", "redelivered", NULL};
+static const char *const nats_results[] = {"stored",    "duplicate",   "rejected",
+                                           "corrected", "redelivered", NULL};
 
 static const char *const l_source[] = {"source", NULL};
 static const char *const l_reason[] = {"reason", NULL};

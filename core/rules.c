@@ -1049,7 +1049,7 @@ size_t vg_rules_partition_check(const vg_rules *r, const char *partition_by,
   return n;
 }
 
-const char *rule_hash(const vg_rules *r, rule *ru) {
+const char *vg_rule_hash(const vg_rules *r, rule *ru) {
   if (ru->hash[0]) return ru->hash;
   for (size_t k = 0; k < r->nfiles; k++)
     if (strcmp(r->files[k].path, ru->file) == 0) {
@@ -1066,7 +1066,7 @@ int vg_rules_info(const vg_rules *r, size_t i, vg_rule_info *out) {
   rule *ru = &r->v[i];
   *out = (vg_rule_info){.name = ru->name, .file = ru->file, .line = ru->line,
                         .kind = kind_names[ru->kind], .stats = ru->stats};
-  const char *h = rule_hash(r, ru);
+  const char *h = vg_rule_hash(r, ru);
   if (h) memcpy(out->hash, h, sizeof out->hash);
   return 0;
 }
@@ -1296,7 +1296,7 @@ int vg_rule_alert(vg_rules *r, rule *ru, vg_store *st, const vg_rule_entry *anch
   if (rc == 0) {
     int64_t id;
     vg_alert_in a = {ru->name, key, dedup, severity, msg, anchor->date, anchor->first,
-                     entries, n, count, ru->file, rule_hash(r, ru), r->cause};
+                     entries, n, count, ru->file, vg_rule_hash(r, ru), r->cause};
     /* A threshold alert of the day stored before windows were counted by
      * day is taken on, not doubled. */
     int exists = count >= 0 && replace ? vg_store_alert_adopt(st, &a) : 0;

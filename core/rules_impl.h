@@ -135,7 +135,7 @@ void vg_rules_unload(vg_loaded *slot);
 
 /* The XXH3-128 of the text of ru's file as loaded, in hex (kept in ru), or
  * NULL when the file is not among r's. */
-const char *rule_hash(const vg_rules *r, rule *ru);
+const char *vg_rule_hash(const vg_rules *r, rule *ru);
 
 /* Runs correlation rule ru on the entry of ctx (its object at entry_idx). */
 int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,

@@ -248,7 +248,7 @@ static int source_ok(const char *s) {
 static void answer(server *srv, post *p) {
   (void)srv;
   cJSON *o = cJSON_CreateObject(), *res = cJSON_AddArrayToObject(o, "results");
-  uint64_t stored = 0, dups = 0, bad = 0, unstored = 0;
+  uint64_t stored = 0, dups = 0, bad = 0, unstored = 0, corrected = 0;
   int failed = 0; /* the worst VG_E* of a line */
   char why[VG_REASON_MAX + 32];
   for (size_t i = 0; i < p->n; i++) {
@@ -270,7 +270,7 @@ static void answer(server *srv, post *p) {
       cJSON_AddStringToObject(x, "status",
                               l->status == VG_CORRECTION ? "corrected" : "retracted");
       cJSON_AddNumberToObject(x, "id", (double)l->id);
-      stored++;
+      corrected++;
       break;
     case VG_REJECTED:
       cJSON_AddStringToObject(x, "status", "rejected");
@@ -293,6 +293,7 @@ static void answer(server *srv, post *p) {
   cJSON_AddNumberToObject(o, "stored", (double)stored);
   cJSON_AddNumberToObject(o, "duplicates", (double)dups);
   cJSON_AddNumberToObject(o, "rejected", (double)bad);
+  if (corrected) cJSON_AddNumberToObject(o, "corrected", (double)corrected);
   int status = 200;
   if (failed) {
     status = failed == VG_ESTOPPED ? 503 : 500;

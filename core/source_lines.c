@@ -77,7 +77,6 @@ static void answer(server *srv, item_vec *b) {
     case VG_RETRACTION:
       n = snprintf(reply, sizeof reply, "%s %lld\n",
                    it->status == VG_CORRECTION ? "corrected" : "retracted", (long long)it->id);
-      stored++;
       break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,

@@ -54,7 +54,8 @@ typedef struct {
   uint64_t seq; /* its sequence number in the stream */
   unsigned gen; /* the consumer it came from (ns.gen when it was fetched) */
   int64_t created; /* when its stream was made (ns.created when it was fetched) */
-  int status;   /* VG_STORED, VG_DUPLICATE, VG_REJECTED, SEEN, or VG_E* (not acked); 0 before */
+  int status;   /* VG_STORED, VG_DUPLICATE, VG_REJECTED, VG_CORRECTION, VG_RETRACTION, SEEN,
+                 * or VG_E* (not acked); 0 before */
   char *reason; /* why its line was rejected (owned), for the dead-letter subject */
 } nmsg;
 
@@ -662,14 +663,16 @@ static void done(server *srv) {
   vg_metrics_nats("stored", counts[VG_STORED]);
   vg_metrics_nats("duplicate", counts[VG_DUPLICATE]);
   vg_metrics_nats("rejected", counts[VG_REJECTED]);
+  vg_metrics_nats("corrected", counts[VG_CORRECTION] + counts[VG_RETRACTION]);
   vg_metrics_nats("redelivered", seen);
   if (seen)
     vg_info("nats: %zu messages of %s delivered again were recognised as stored before;"
             " acknowledged, not stored again",
             seen, ns.stream);
-  vg_debug("nats: %zu messages: %zu stored, %zu duplicates, %zu rejected, %zu seen before,"
-           " %zu not stored",
-           n, counts[VG_STORED], counts[VG_DUPLICATE], counts[VG_REJECTED], seen, n - acked);
+  vg_debug("nats: %zu messages: %zu stored, %zu duplicates, %zu rejected, %zu corrected or"
+           " retracted, %zu seen before, %zu not stored",
+           n, counts[VG_STORED], counts[VG_DUPLICATE], counts[VG_REJECTED],
+           counts[VG_CORRECTION] + counts[VG_RETRACTION], seen, n - acked);
 }
 
 const vg_source vg_source_nats = {.name = "nats", .take = take, .work = work, .done = done};

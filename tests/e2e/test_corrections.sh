@@ -114,14 +114,14 @@ is "the alerts in force equal those of a clean ingest of the final versions" \
 
 # ---- refused, with the reason ----
 out=$("$VIGIL" retract --db "$DB" --rules "$RULES" 999 --reason gone 2>&1)
-is "retract of an unknown entry: exit status 3" "$?" 3
+is "retract of an unknown entry: exit status 1, as show says of one" "$?" 1
 is "... saying so" "$out" "vigil retract: entry 999: there is no such entry"
 out=$("$VIGIL" amend --db "$DB" --rules "$RULES" 1 --text "x" 2>&1)
-is "amend of a retracted entry: exit status 3" "$?" 3
+is "amend of a retracted entry: exit status 1 (refused)" "$?" 1
 is "... saying so" "$out" "vigil amend: entry 1: it is retracted: it cannot be corrected"
 out=$("$VIGIL" amend --db "$DB" --rules "$RULES" 3 --date 2024-01-24 \
   --text "North Korea fires cruise missiles off its west coast." 2>&1)
-is "a correction that would make it another entry: exit status 3" "$?" 3
+is "a correction that would make it another entry: exit status 1 (refused)" "$?" 1
 is "... naming that entry" "$out" "vigil amend: entry 3: corrected so, it would say what entry 4 says"
 "$VIGIL" amend --db "$DB" 3 >/dev/null 2>&1
 is "amend with nothing to change: usage, exit status 2" "$?" 2

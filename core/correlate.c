@@ -51,11 +51,12 @@ typedef vg_mark mark;
 typedef struct {
   mark *v;
   size_t n, cap;
+  size_t max; /* at most this many are collected; 0: all */
 } marks;
 
 static int collect(void *ud, const vg_mark *x) {
   marks *m = ud;
-  if (m->n >= CANDIDATES_MAX) return 1;
+  if (m->max && m->n >= m->max) return 1;
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 16;
     mark *v = realloc(m->v, cap * sizeof *v);
@@ -72,6 +73,7 @@ static int collect(void *ud, const vg_mark *x) {
 static int lookup_order(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
                         int32_t to, int latest_first, marks *out) {
   out->n = 0;
+  out->max = CANDIDATES_MAX;
   if (from > to) return 0;
   int rc = vg_store_marks(st, ru->name, step, key, from, to, latest_first, collect, out);
   return rc > 0 ? 0 : rc;
@@ -813,24 +815,12 @@ int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int ent
 
 /* ---- working out again, after a correction or a retraction ---- */
 
-static int collect_all(void *ud, const vg_mark *x) {
-  marks *m = ud;
-  if (m->n == m->cap) {
-    size_t cap = m->cap ? m->cap * 2 : 64;
-    mark *v = realloc(m->v, cap * sizeof *v);
-    if (!v) return VG_ENOMEM;
-    m->v = v;
-    m->cap = cap;
-  }
-  m->v[m->n++] = *x;
-  return 0;
-}
-
 /* Every mark of a step whose first day lies in [from, to], none left out. */
 static int lookup_all(vg_store *st, const rule *ru, int step, const char *key, int32_t from,
                       int32_t to, marks *out) {
   out->n = 0;
-  int rc = vg_store_marks(st, ru->name, step, key, from, to, 0, collect_all, out);
+  out->max = 0;
+  int rc = vg_store_marks(st, ru->name, step, key, from, to, 0, collect, out);
   return rc > 0 ? 0 : rc;
 }
 

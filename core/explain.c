@@ -196,6 +196,21 @@ static cJSON *alerts_near(vg_store *st, const char *rule_name, const char *key, 
   return n.list;
 }
 
+/* Says in lines the first alert of rule and key in [from, to] whose quiet
+ * days would drop another. 0 or what the look-up failed with. */
+static int say_quiet(vg_store *st, const rule *ru, const char *key, int32_t from, int32_t to,
+                     cJSON *lines) {
+  int rc = 0;
+  cJSON *near = alerts_near(st, ru->name, key, from, to, 0, &rc);
+  const cJSON *it = near ? near->child : NULL;
+  if (it)
+    addf(lines, "suppressed by quiet (alert %.0f on %s within %d days)",
+         cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")),
+         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "date")), (int)ru->quiet);
+  cJSON_Delete(near);
+  return rc;
+}
+
 /* ---- silences ---- */
 
 static int got_silence(void *ud, const vg_silence_row *s) {
@@ -794,17 +809,7 @@ static int threshold_entry(asking *ak, const rule *ru, const char *key, cJSON *l
        best == 1 ? step_name(ru, 0, nb) : plural(step_name(ru, 0, nb), pb), best, best >= ru->count ? ">=" : "<", ru->count,
        best >= ru->count ? "" : ": not enough");
   if (best >= ru->count && !alerted && ru->quiet > 0) {
-    int32_t anchor = best_day;
-    cJSON *near = alerts_near(ak->st, ru->name, key, anchor - ru->within - ru->quiet, anchor, 0,
-                              &rc);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, near) {
-      addf(lines, "suppressed by quiet (alert %.0f on %s within %d days)",
-           cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")),
-           cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "date")), (int)ru->quiet);
-      break;
-    }
-    cJSON_Delete(near);
+    rc = say_quiet(ak->st, ru, key, best_day - ru->within - ru->quiet, best_day, lines);
   }
   return rc;
 }
@@ -957,16 +962,8 @@ static int correlation_entry(asking *ak, rule *ru, cJSON *o, cJSON *lines, int a
       rc = absence_entry(ak, ru, lines, cJSON_GetArraySize(partners));
     if (rc == 0 && ru->kind == RK_SEQUENCE && cJSON_GetArraySize(partners) && !alerted &&
         ru->quiet > 0) {
-      cJSON *near = alerts_near(ak->st, ru->name, key, ak->me.e.first - ru->quiet - ru->within,
-                                ak->me.e.first + ru->within, 0, &rc);
-      const cJSON *it;
-      cJSON_ArrayForEach(it, near) {
-        addf(lines, "suppressed by quiet (alert %.0f on %s within %d days)",
-             cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id")),
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "date")), (int)ru->quiet);
-        break;
-      }
-      cJSON_Delete(near);
+      rc = say_quiet(ak->st, ru, key, ak->me.e.first - ru->quiet - ru->within,
+                     ak->me.e.first + ru->within, lines);
     }
   } else if (ru->kind == RK_THRESHOLD) {
     rc = threshold_entry(ak, ru, key, lines, alerted);

@@ -126,15 +126,11 @@ static int apply(const char *cmd, vg_config *cfg, int64_t id, const char *record
     } else {
       report(cmd, id, &res, &alerts);
       vg_sinks_send_all(sinks, &alerts);
-      vg_sinks_drain(sinks, outbox, st, &loop);
     }
   }
   vg_batch_free(&b);
+  vg_sinks_finish(sinks, outbox, st, &loop);
   vg_store_close(st);
-  vg_sinks_close(sinks);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-  vg_outbox_free(outbox);
   vg_rules_free(rules);
   vg_alert_list_clear(&alerts);
   free(alerts.v);

@@ -429,11 +429,7 @@ int vg_replay_nats(const vg_config *cfg, const vg_replay_nats_opts *o) {
   if (ok) summary(cfg, &t, vg_rules_count(rules), signal);
   status = !ok ? VG_EXIT_FAIL : t.c.rejected ? VG_EXIT_REJECTS : VG_EXIT_OK;
   status = vg_interrupt_status(status);
-  if (outbox) vg_sinks_drain(sinks, outbox, st, &loop); /* what failed is the daemon's then */
-  vg_sinks_close(sinks);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-  vg_outbox_free(outbox);
+  vg_sinks_finish(sinks, outbox, st, &loop);
   vg_batch_free(&b);
   vg_alert_list_clear(&alerts);
   free(alerts.v);

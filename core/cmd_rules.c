@@ -875,11 +875,7 @@ int vg_cmd_replay(int argc, char **argv) {
     putchar('\n');
   }
   status = vg_interrupt_status(status);
-  if (outbox) vg_sinks_drain(sinks, outbox, st, &loop); /* what failed is the daemon's then */
-  vg_sinks_close(sinks);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
-  vg_outbox_free(outbox);
+  vg_sinks_finish(sinks, outbox, st, &loop);
   free(chunk.v);
   vg_batch_free(&b);
   free(alerts.v);

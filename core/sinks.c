@@ -902,6 +902,14 @@ int vg_sinks_pump(vg_sinks *s, vg_outbox *o, vg_store *st) {
   return rc;
 }
 
+void vg_sinks_finish(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop) {
+  if (s && o && st) vg_sinks_drain(s, o, st, loop);
+  vg_sinks_close(s);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+  vg_outbox_free(o);
+}
+
 static void on_renew(uv_timer_t *t) { (void)t; } /* wakes the loop: the next step renews */
 
 int64_t vg_sinks_drain(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop) {

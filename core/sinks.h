@@ -75,6 +75,11 @@ int vg_sinks_pump(vg_sinks *s, vg_outbox *o, vg_store *st);
  * until none is due or in flight (running loop), then gives what is left
  * back to the daemon (logged). Returns the rows left, or VG_EDB. */
 int64_t vg_sinks_drain(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop);
+/* The end of a one-shot command's deliveries, before it closes the store:
+ * drains o (when st is not NULL and o is set; what fails is the daemon's
+ * then), closes s, lets the commands still running finish, then closes the
+ * loop and frees o. Any of s and o may be NULL. */
+void vg_sinks_finish(vg_sinks *s, vg_outbox *o, vg_store *st, uv_loop_t *loop);
 
 /* The alert as one line of JSON, without the newline (malloc'd), with its
  * link (url: BASE/v1/alerts/ID) when base is not NULL or "". */

@@ -24,10 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* How far around a changed date an alert may rest on it, beyond the rule's
- * window: a date spans at most a year (SPAN_SLACK in correlate.c), and the
- * reports of one event may lie a day apart. */
-#define REACH (2 * 366 + 2)
+/* The longest a date spans (a year and a day: a leap year), and how far
+ * apart the reports of one event may lie (a day). */
+#define SPAN_MAX 366
+#define REPORTS_APART 1
 
 /* A (rule, key) to work out again over a range of days. */
 typedef struct {
@@ -184,10 +184,17 @@ static int note_fired(void *ud, const char *rule_name, const char *key, int64_t 
 
 /* Moves the watermark to the latest day of the entries in force; when it
  * went back, the absences fired past the new one are worked out again. */
-static int rewind_watermark(vg_rules *r, vg_store *st, pairs *p) {
+static int rewind_watermark(vg_rules *r, vg_store *st, pairs *p, size_t nold) {
   int64_t was;
   int had = vg_store_state_get(st, "max_day", &was);
   if (had < 0) return VG_EDB;
+  r->store_serial = vg_store_serial(st);
+  r->has_max_day = had;
+  r->max_day = had ? (int32_t)was : INT32_MIN;
+  /* Only an entry that reached it could have held it there. */
+  int held = !had;
+  for (size_t i = 0; i < nold && !held; i++) held = p->spans[2 * i + 1] >= was;
+  if (!held) return 0;
   int32_t now;
   int found = vg_store_watermark(st, &now);
   if (found < 0) return found;
@@ -232,34 +239,60 @@ static int retract_unless_touched(void *ud, int64_t id) {
   return rc < 0 ? rc : 0;
 }
 
+static int32_t clamp(int64_t v) {
+  return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
+/* The days whose alerts of rule ru and key may rest on marks in [x->lo,
+ * x->hi]: an alert's day is that of its anchor, which lies within the
+ * rule's window of every mark it rests on, give or take the longest span
+ * among the marks near them (*slack: 0 for dates to the day) and a day
+ * between reports of one event. Every day for a first occurrence. 0 or
+ * VG_EDB. */
+static int reach(vg_store *st, const rule *ru, const pair *x, int32_t *lo, int32_t *hi,
+                 int32_t *slack) {
+  *slack = 0;
+  if (ru->kind == RK_FIRST) {
+    *lo = INT32_MIN;
+    *hi = INT32_MAX;
+    return 0;
+  }
+  int32_t from = clamp((int64_t)x->lo - ru->within - SPAN_MAX - REPORTS_APART);
+  int32_t to = clamp((int64_t)x->hi + ru->within + REPORTS_APART);
+  for (size_t step = 0; step < (ru->nsteps ? ru->nsteps : 1); step++) {
+    int32_t s = vg_store_mark_span_max(st, ru->name, (int)step, x->key, from, to);
+    if (s < 0) return VG_EDB;
+    if (s > *slack) *slack = s;
+  }
+  *lo = clamp((int64_t)x->lo - ru->within - *slack - REPORTS_APART);
+  *hi = clamp((int64_t)x->hi + ru->within + *slack + REPORTS_APART);
+  return 0;
+}
+
 /* Works out again the alerts resting on the changed entries, and retracts
  * those no rule raises now. */
 static int work_out(vg_rules *r, vg_store *st, const pairs *p, const ids *changed,
                     vg_alert_list *out, const char *reason, int64_t cause) {
   int rc = 0;
+  int32_t (*days)[2] = calloc(p->n + 1, sizeof *days);
+  if (!days) return VG_ENOMEM;
   r->again = 1;
   for (size_t i = 0; i < p->n && rc == 0; i++) {
     rule *ru = vg_rule_find(r, p->v[i].rule);
     if (!ru || ru->disabled || ru->kind == RK_RULE) continue;
-    int64_t lo = (int64_t)p->v[i].lo - ru->within - REACH;
-    int64_t hi = (int64_t)p->v[i].hi + ru->within + REACH;
-    if (ru->kind == RK_FIRST) lo = INT32_MIN, hi = INT32_MAX;
-    rc = vg_correlate_again(r, ru, st, p->v[i].key, lo < INT32_MIN ? INT32_MIN : (int32_t)lo,
-                            hi > INT32_MAX ? INT32_MAX : (int32_t)hi, out);
+    int32_t slack;
+    if ((rc = reach(st, ru, &p->v[i], &days[i][0], &days[i][1], &slack))) break;
+    rc = vg_correlate_again(r, ru, st, p->v[i].key, days[i][0], days[i][1], slack, out);
   }
   r->again = 0;
   sweep sw = {r, st, out, reason, cause};
   for (size_t i = 0; i < p->n && rc == 0; i++) {
     const rule *ru = vg_rule_find(r, p->v[i].rule);
-    if (!ru || ru->kind == RK_RULE) continue;
-    int64_t lo = (int64_t)p->v[i].lo - ru->within - REACH;
-    int64_t hi = (int64_t)p->v[i].hi + ru->within + REACH;
-    if (ru->kind == RK_FIRST) lo = INT32_MIN, hi = INT32_MAX;
-    rc = vg_store_alerts_held(st, ru->name, p->v[i].key,
-                              lo < INT32_MIN ? INT32_MIN : (int32_t)lo,
-                              hi > INT32_MAX ? INT32_MAX : (int32_t)hi, 0,
+    if (!ru || ru->disabled || ru->kind == RK_RULE) continue;
+    rc = vg_store_alerts_held(st, ru->name, p->v[i].key, days[i][0], days[i][1], 0,
                               retract_unless_touched, &sw);
   }
+  free(days);
   /* Whatever names the changed entries and was not raised again: a plain
    * rule's alert on an entry it no longer matches, say. */
   for (size_t i = 0; i < changed->n && rc == 0; i++)
@@ -293,6 +326,7 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
   if (rc == 0) rc = mates_of(st, c->id, &changed);
   if (rc == 0) rc = note_marks(st, &changed, &p);
   if (rc) goto done;
+  size_t nold = p.nspans; /* the spans they had */
   if (c->next) {
     int64_t other;
     rc = vg_store_entry_amend(st, c->id, c->next, c->reason, c->origin ? c->origin : "", &other);
@@ -337,7 +371,7 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
       rc = rerun(r, st, changed.v[i], out);
     r->noting = 0;
     if (rc == 0) rc = note_marks(st, &changed, &p);
-    if (rc == 0) rc = rewind_watermark(r, st, &p);
+    if (rc == 0) rc = rewind_watermark(r, st, &p, nold);
     for (size_t i = 0; i < p.n; i++) { /* the ranges: the entries' spans, before and after */
       pair *x = &p.v[i];
       if (x->marked && (!x->ranged || p.lo < x->lo)) x->lo = p.lo;

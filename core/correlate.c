@@ -892,7 +892,7 @@ static int absence_again(vg_rules *r, rule *ru, vg_store *st, const char *key, c
 }
 
 int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t lo,
-                       int32_t hi, vg_alert_list *out) {
+                       int32_t hi, int32_t slack, vg_alert_list *out) {
   marks m = {0};
   int64_t *events = NULL;
   size_t nevents = 0;
@@ -913,9 +913,10 @@ int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int
   }
   case RK_THRESHOLD: {
     /* threshold() weighs the windows ending on the days [e.last, e.first +
-     * within]: made to span [lo, hi + SPAN_SLACK], where the windows of
-     * every alert dated in [lo, hi] end. */
-    mark e = {0, hi + SPAN_SLACK - ru->within, lo, 0};
+     * within]: made to span [lo, hi + slack], where the windows of every
+     * alert dated in [lo, hi] end (an alert's day is its anchor's first,
+     * the window's the anchor's last). */
+    mark e = {0, (int32_t)((int64_t)hi + slack - ru->within), lo, 0};
     rc = threshold(r, ru, st, &e, key, out);
     break;
   }

@@ -141,13 +141,14 @@ const char *vg_rule_hash(const vg_rules *r, rule *ru);
 int vg_correlate(vg_rules *r, rule *ru, vg_store *st, vg_entry_ctx *ctx, int entry_idx,
                  vg_alert_list *out);
 /* Works out again every alert of correlation ru and key dated in [lo, hi]
- * (any date, for a first occurrence) from the marks as they are now, as a
+ * (any date, for a first occurrence; `slack`: the longest span of days among
+ * the marks there) from the marks as they are now, as a
  * clean run over them would leave it: each is raised, moved or left as it
  * is (with r->again set, so that vg_rule_alert writes each whole and notes
  * its id), and the absences of first-step entries in [lo, hi] are judged
  * again. What it does not raise, the caller retracts (core/correct.c). */
 int vg_correlate_again(vg_rules *r, rule *ru, vg_store *st, const char *key, int32_t lo,
-                       int32_t hi, vg_alert_list *out);
+                       int32_t hi, int32_t slack, vg_alert_list *out);
 /* Puts alert id, as stored now, in out for the sinks, in the place of an
  * earlier version of it there, or at the end. 0, VG_EDB or VG_ENOMEM. */
 int vg_rule_alert_out(vg_alert_list *out, vg_store *st, int64_t id, const rule *ru);

@@ -134,6 +134,7 @@ enum {
   S_ABSENCE_DROP,
   S_ABSENCE_FORCE,
   S_ABSENCES_FIRED,
+  S_MARK_SPAN_MAX,
   S_ALERTS_HELD,
   S_WATERMARK,
   S_STATE_SET,
@@ -144,6 +145,12 @@ enum {
   S_MARKS_NEAR,
   S_COUNT
 };
+
+/* An entry in force that is dated by its source (not on arrival: rules.c),
+ * as the watermark counts it. The latest day of those lies among the ones
+ * that start within a year of the latest start, as no date spans more. */
+#define IN_FORCE_DATED                                                                           \
+  "retracted_at IS NULL AND (fields IS NULL OR json_extract(fields, '$.date_from') IS NOT 'poll')"
 
 /* Optional filters are bound as NULL when unset, so one statement serves. */
 #define QUERY_FILTERS                                                                            \
@@ -444,6 +451,8 @@ static const char *const sql[S_COUNT] = {
                          " reason, origin FROM entry_versions WHERE entry_id = ? ORDER BY version",
     [S_ABSENCE_DROP] = "DELETE FROM absences WHERE entry_id = ?",
     [S_ABSENCE_FORCE] = "UPDATE absences SET state = ?3 WHERE rule = ?1 AND entry_id = ?2",
+    [S_MARK_SPAN_MAX] = "SELECT coalesce(max(day_last - day_first), 0) FROM marks WHERE rule = ?"
+                        " AND step = ? AND key = ? AND day_first BETWEEN ? AND ?",
     [S_ABSENCES_FIRED] = "SELECT rule, key, entry_id, deadline FROM absences"
                          " WHERE state = 'fired' AND deadline >= ? ORDER BY deadline, entry_id",
     /* The alerts in force of a rule and key in a range of days, or (?2 NULL)
@@ -454,8 +463,9 @@ static const char *const sql[S_COUNT] = {
                       " WHERE x.entry_id = ?5 AND a.state = 'active' AND (?1 IS NULL OR a.rule = ?1)",
     /* The latest day of the entries in force, but those dated on arrival
      * (they move no watermark: rules.c). */
-    [S_WATERMARK] = "SELECT max(day_last) FROM entries WHERE retracted_at IS NULL"
-                    " AND (fields IS NULL OR json_extract(fields, '$.date_from') IS NOT 'poll')",
+    [S_WATERMARK] = "SELECT max(day_last) FROM entries WHERE " IN_FORCE_DATED " AND day_first >="
+                    " (SELECT day_first FROM entries WHERE " IN_FORCE_DATED
+                    " ORDER BY day_first DESC LIMIT 1) - 366",
     [S_STATE_SET] = "INSERT INTO state (name, value) VALUES (?1, ?2)"
                     " ON CONFLICT (name) DO UPDATE SET value = ?2",
     [S_SILENCE_ADD] = "INSERT INTO silences (rule, key, until, author, reason, created_at)"
@@ -2878,6 +2888,17 @@ int vg_store_alerts_held(vg_store *st, const char *rule, const char *key, int32_
   for (size_t i = 0; i < n && !out; i++) out = fn(ud, ids[i]);
   free(ids);
   return out;
+}
+
+int32_t vg_store_mark_span_max(vg_store *st, const char *rule, int step, const char *key,
+                               int32_t from, int32_t to) {
+  sqlite3_stmt *s = bind_marks(st, S_MARK_SPAN_MAX, rule, step, key);
+  sqlite3_bind_int(s, 4, from);
+  sqlite3_bind_int(s, 5, to);
+  int rc = sqlite3_step(s);
+  int32_t v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : -1;
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? v : VG_EDB;
 }
 
 int vg_store_watermark(vg_store *st, int32_t *day) {

@@ -239,6 +239,11 @@ int vg_store_absence_force(vg_store *st, const char *rule, int64_t entry, const 
  * fn's non-zero, VG_ENOMEM or VG_EDB. */
 int vg_store_alerts_held(vg_store *st, const char *rule, const char *key, int32_t from,
                          int32_t to, int64_t entry, vg_id_fn fn, void *ud);
+/* The longest span of days (last - first) among the marks of (rule, step,
+ * key) whose first day lies in [from, to]: 0 for dates to the day, or
+ * VG_EDB. */
+int32_t vg_store_mark_span_max(vg_store *st, const char *rule, int step, const char *key,
+                               int32_t from, int32_t to);
 /* Sets the watermark (state max_day) to the latest day of the entries in
  * force, but those dated on arrival: 1 with it in *day, 0 when there are
  * none (left as it was), or VG_EDB. */

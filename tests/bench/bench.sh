@@ -14,6 +14,8 @@
 #   (h) NATS JetStream: `vigil publish` of the 1M entries, then one daemon
 #       consuming them; then two daemons on two partitions keyed by region
 #   (i) (c) again with every alert going through the outbox to a file sink
+#   (j) corrections and retractions of 1,000 of its entries in the store of (c),
+#       the alerts in force checked against the reference over the final versions
 # and prints one table, also written to bench/results.txt. Exits non-zero
 # when an alert count differs from the reference or a run fails.
 #
@@ -27,6 +29,7 @@ B=build/bench
 N=1000000
 SEED=20240521
 B_ENTRIES=200000      # (b) runs on this many first entries: see its note
+CORRECTIONS=1000      # (j): launches and exercises corrected or retracted
 PACED_RATE=50000
 CONNS=4
 HTTP_BODY=1000       # (d) over HTTP: entries a POST carries
@@ -238,6 +241,30 @@ ingest c "$N" "$B/entries.jsonl" --rules tests/bench/rules
 rate_c=$rate
 check "(c)" "$(alerts_in c)"
 row "(c) ingest --rules tests/bench/rules" "$rate" "$rss" "$verdict" "sequence by region, 14 days"
+
+# ---- (j) corrections and retractions in the store of (c) ----
+# CORRECTIONS launches and exercises of the 1M, half moved in date, half
+# retracted, in one `vigil ingest` of their records; then the alerts in
+# force against the reference over the final versions.
+say "(j) $CORRECTIONS corrections and retractions into the store of (c)"
+python3 tests/bench/corrections.py "$B/entries.jsonl" "$CORRECTIONS" "$SEED" \
+  "$B/corrections.jsonl" "$B/final.jsonl"
+expected_c=$expected
+expected=$(python3 tests/bench/reference.py "$B/final.jsonl" 2>/dev/null)
+t0=$(now)
+/usr/bin/time -v -o "$B/j.time" ./vigil ingest --config "$CONF" --db "$B/c.db" \
+  --rules tests/bench/rules "$B/corrections.jsonl" > "$B/j.out" 2> "$B/j.log" || failed=1
+t1=$(now)
+secs=$(elapsed "$t0" "$t1")
+echo "  $(cat "$B/j.out") in $secs s"
+grep -q "$CORRECTIONS corrected or retracted" "$B/j.out" ||
+  { echo "  FAILED: not every correction went through; see $B/j.log" >&2; failed=1; }
+check "(j) after the corrections" \
+  "$(sqlite3 "$B/c.db" 'select count(*) from alerts where rule = "launch-then-exercise" and state = "active"')"
+changed=$(sqlite3 "$B/c.db" 'select count(distinct alert_id) from alert_log where kind <> "alert"')
+row "(j) corrections in the store of (c)" "$(per_s "$CORRECTIONS" "$secs")" "$(rss_mb "$B/j.time")" \
+  "$verdict" "$(awk -v s="$secs" -v n="$CORRECTIONS" 'BEGIN { printf "%.1f", s * 1000 / n }') ms each; $changed alerts amended or retracted"
+expected=$expected_c
 
 # ---- (d) the daemon ----
 say "(d) vigil run, $CONNS connections, unpaced"

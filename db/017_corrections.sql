@@ -36,6 +36,12 @@ CREATE TABLE entry_versions (
 -- a row names the version it made, and is not listed as a feed item's
 -- update.
 ALTER TABLE entry_updates ADD COLUMN version INTEGER;
+-- A feed item's latest update is found without reading the corrections.
+CREATE INDEX entry_updates_of_items ON entry_updates(entry_id, id) WHERE version IS NULL;
+
+-- The alerts that name an entry, found by it: what a correction works out
+-- again, and what `vigil show` lists.
+CREATE INDEX alert_entries_by_entry ON alert_entries(entry_id);
 
 -- What an alert rests on. rule_file and rule_hash: the file that declared
 -- its rule and the XXH3-128 of that file's text as loaded when the alert

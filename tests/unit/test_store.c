@@ -1131,14 +1131,16 @@ static void test_open_refuses_a_directory_it_cannot_write_in(void **state) {
 
 /* ---- updates, marks and alerts of one entry ---- */
 
-/* Keeps a later version of entry's text, as a feed item that changed does. */
-static void add_update(vg_store *st, int64_t entry, const char *text) {
-  char record[256];
-  snprintf(record, sizeof record, "{\"date\":\"2023-03-16\",\"text\":\"%s\",\"guid\":\"g-%lld\"}",
-           text, (long long)entry);
-  assert_int_equal(vg_store_begin(st), 0);
-  assert_int_equal(vg_store_entry_update(st, entry, text, record), 0);
-  assert_int_equal(vg_store_commit(st), 0);
+/* Keeps a later version of entry's text as an older vigil kept a feed item
+ * that changed (db/005_feeds.sql): the entry as it was, the update beside it. */
+static void add_update(const fixture *fx, int64_t entry, const char *text) {
+  char *sql = sqlite3_mprintf(
+      "INSERT INTO entry_updates (entry_id, text, fields, seen_at) VALUES (%lld, %Q,"
+      " '{\"date\":\"2023-03-16\",\"text\":' || json_quote(%Q) || ',\"guid\":\"g-%lld\"}',"
+      " strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'))",
+      (long long)entry, text, text, (long long)entry);
+  sql_exec(fx->path, sql);
+  sqlite3_free(sql);
 }
 
 /* What vg_store_entry_updates gave, copied out. */
@@ -1166,8 +1168,8 @@ static void test_updated_entry_shows_its_latest_text(void **state) {
   const char *lines[] = {"2023-03-16: The missile flew for about 70 minutes.",
                          "2023-03-17: The allies condemn the launch."};
   add_all(st, lines, 2, "feed");
-  add_update(st, 1, "The missile flew for about 69 minutes.");
-  add_update(st, 1, "The missile flew for 69 minutes and fell west of Oshima.");
+  add_update(fx, 1, "The missile flew for about 69 minutes.");
+  add_update(fx, 1, "The missile flew for 69 minutes and fell west of Oshima.");
   rows r;
   vg_query q = {0};
   query(st, &q, &r);
@@ -1200,7 +1202,7 @@ static void test_text_search_finds_each_version_of_an_entry(void **state) {
   vg_store *st = open_store(fx);
   add_text_entries(st);
   assert_int_equal(query_count_text(st, "satellite"), 1); /* indexed before the update */
-  add_update(st, 3, "North Korea says Malligyong-1 reached orbit on the third try.");
+  add_update(fx, 3, "North Korea says Malligyong-1 reached orbit on the third try.");
   /* Its first text and its update's; the words of one version, not spread over two. */
   assert_int_equal(query_count_text(st, "reconnaissance satellite"), 1);
   assert_int_equal(query_count_text(st, "Malligyong-1 orbit"), 1);
@@ -1226,7 +1228,7 @@ static void test_text_index_takes_updates_within_its_chunk(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
   add_text_entries(st);
-  add_update(st, 1, "North Korea launches a Hwasong-18 missile, its second.");
+  add_update(fx, 1, "North Korea launches a Hwasong-18 missile, its second.");
   long long n = -1;
   assert_int_equal(vg_store_index_text(st, 2, &n), 0);
   assert_int_equal(n, 2); /* entries first */
@@ -1241,12 +1243,12 @@ static void test_text_index_of_other_updates_is_rebuilt(void **state) {
   fixture *fx = *state;
   vg_store *st = open_store(fx);
   add_text_entries(st);
-  add_update(st, 2, "South Korea and the United States end the volcano drills.");
+  add_update(fx, 2, "South Korea and the United States end the volcano drills.");
   assert_int_equal(query_count_text(st, "volcano"), 1);
   /* A new database under the same name, whose update has the old one's id. */
   st = new_database(fx);
   add_text_entries(st);
-  add_update(st, 1, "North Korea launches a Hwasong-18 again.");
+  add_update(fx, 1, "North Korea launches a Hwasong-18 again.");
   assert_int_equal(query_count_text(st, "volcano"), 0);
   assert_int_equal(query_count_text(st, "again"), 1);
 }
@@ -1272,7 +1274,7 @@ static void test_text_index_ahead_of_its_database_updates_is_rebuilt(void **stat
   snprintf(backup, sizeof backup, "%s/backup.db", fx->dir);
   copy_file(fx->path, backup);
   st = open_store(fx);
-  add_update(st, 2, "South Korea and the United States end the volcano drills.");
+  add_update(fx, 2, "South Korea and the United States end the volcano drills.");
   assert_int_equal(query_count_text(st, "volcano"), 1);
   vg_store_close(st);
   fx->st = NULL;
@@ -1281,7 +1283,7 @@ static void test_text_index_ahead_of_its_database_updates_is_rebuilt(void **stat
   st = open_store(fx);
   assert_int_equal(query_count_text(st, "drills"), 1);
   /* Its next update takes the id the index holds another text under. */
-  add_update(st, 1, "North Korea launches a Hwasong-18 again.");
+  add_update(fx, 1, "North Korea launches a Hwasong-18 again.");
   assert_int_equal(query_count_text(st, "volcano"), 0);
   assert_int_equal(query_count_text(st, "again"), 1);
 }
@@ -1710,6 +1712,8 @@ static void test_migration_logs_the_alerts_there(void **state) {
                      "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
                      "DROP TABLE outbox; DROP TABLE entry_versions; DROP INDEX alerts_by_rule_key;"
                      "ALTER TABLE entries DROP COLUMN version;"
+                     "DROP INDEX entry_updates_of_items; DROP INDEX alert_entries_by_entry;"
+                     "ALTER TABLE entry_updates DROP COLUMN version;"
                      "ALTER TABLE entries DROP COLUMN retracted_at;"
                      "ALTER TABLE entries DROP COLUMN retract_reason;"
                      "ALTER TABLE alerts DROP COLUMN rule_file; ALTER TABLE alerts DROP COLUMN rule_hash;"

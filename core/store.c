@@ -536,7 +536,10 @@ static const char *const text_sql[T_COUNT] = {
     /* Takes the index's write lock first, so that the transaction never has
      * to upgrade a read of it (which fails at once when another wrote). */
     [T_LOCK] = "UPDATE ftx.text_state SET upto = upto WHERE id = 1",
-    [T_HASH_OF] = "SELECT hash FROM entries WHERE id = ?",
+    /* The hashes entry ?1 had: corrected since it was indexed, it is the
+     * same entry still. */
+    [T_HASH_OF] = "SELECT hash FROM entries WHERE id = ?1"
+                  " UNION ALL SELECT hash FROM entry_versions WHERE entry_id = ?1",
     [T_LAST] = "SELECT max(id) FROM (SELECT id FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2)",
     [T_ADD] = "INSERT INTO ftx.entries_text (rowid, text) SELECT id, text FROM entries"
               " WHERE id > ?1 AND id <= ?2",
@@ -1167,7 +1170,7 @@ static int index_text(vg_store *st, long max, long long *indexed, int *code) {
   /* This database's index, up to an entry this database holds as it was. */
   if (upto > 0 && sqlite3_column_int(s, 2)) {
     sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
-    if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
+    while (!same && text_step(st, T_HASH_OF) == SQLITE_ROW) {
       const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);
       same = h && g && hn == sqlite3_column_bytes(st->text[T_HASH_OF], 0) &&
              memcmp(h, g, (size_t)hn) == 0;

@@ -1,0 +1,53 @@
+#!/bin/sh
+# End-to-end: corrections the store refuses, said to the client that sent
+# them; and a correction of the newest entry, which leaves the text index
+# as it is (the entry is the same entry still).
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+need python3
+need curl
+need socat
+
+RULES=$(cd "$E2E/../.." && pwd)/rules
+V() { "$VIGIL" "$@" --db "$DB" --rules "$RULES" 2>>"$T/stderr"; }
+
+cat >"$T/a.jsonl" <<'EOF2'
+{"date": "2024-01-02", "text": "North Korea fires a short-range ballistic missile into the East Sea."}
+{"date": "2024-01-09", "text": "South Korea and the United States hold a combined air drill near the border."}
+{"date": "2024-01-14", "text": "North Korea launches an intermediate-range missile over the sea."}
+EOF2
+V ingest --quiet "$T/a.jsonl"
+is "three entries stored" "$(sq 'select count(*) from entries')" 3
+
+# ---- the text index: the newest entry corrected is the same entry ----
+"$VIGIL" query --db "$DB" --text missile >/dev/null 2>>"$T/stderr"
+is "the text index holds the three entries" \
+  "$(sqlite3 "$DB-text" 'select upto from text_state')" 3
+V amend 3 --text "North Korea launches a solid-fuel intermediate-range missile over the sea." \
+  --reason "the fuel named" >/dev/null
+is "the newest entry corrected" "$(sq 'select version from entries where id = 3')" 2
+is "... the new text is found" \
+  "$("$VIGIL" query --db "$DB" --json --text 'solid-fuel' 2>>"$T/stderr" | python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["id"]) for l in sys.stdin))')" 3
+
+is "... kept, not built again as another database's" \
+  "$(grep -c 'made for other entries' "$T/stderr")" 0
+
+# ---- through the daemon: a refused correction says why ----
+start_daemon --rules "$RULES" || done_testing
+r=$(printf '%s\n' '{"retracts": 1, "reason": "withdrawn by the agency"}' \
+  '{"amends": 1, "text": "North Korea fires two missiles."}' '{"amends": 99, "text": "x"}' | send_unix)
+is "socket: a correction of a retracted entry says why it is refused" "$r" "$(printf '%s\n' \
+  'retracted 1' \
+  'error line 2: amends 1: it is retracted: it cannot be corrected' \
+  'error line 3: amends 99: there is no such entry')"
+body=$(timeout 120 curl -s -H 'Content-Type: application/x-ndjson' \
+  --data-binary '{"amends": 1, "text": "North Korea fires three missiles."}' "$HTTP/v1/entries")
+is "HTTP: a correction of a retracted entry says why it is refused" \
+  "$(printf '%s' "$body" | python3 -c 'import json,sys; r=json.load(sys.stdin)["results"][0]; print(r["status"] + ": " + r["reason"])')" \
+  "rejected: amends 1: it is retracted: it cannot be corrected"
+stop_daemon
+is "the daemon stopped cleanly" "$DRC" 0
+check_sanitizers "$T/stderr"
+
+done_testing

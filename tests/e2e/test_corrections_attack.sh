@@ -48,6 +48,13 @@ is "HTTP: a correction of a retracted entry says why it is refused" \
   "rejected: amends 1: it is retracted: it cannot be corrected"
 stop_daemon
 is "the daemon stopped cleanly" "$DRC" 0
+
+# ---- alerts over several databases: a retracted one says why ----
+cp "$DB" "$T/copy.db"
+"$VIGIL" alerts --db "$DB" --db "$T/copy.db" --state retracted --json >"$T/merged.json" 2>>"$T/stderr"
+is "alerts over two databases: each retracted alert says why, from its own copy" \
+  "$(python3 -c 'import json,sys; print(sorted({json.loads(l)["reason"] for l in open(sys.argv[1])}))' "$T/merged.json")" \
+  "['entry 1 retracted: withdrawn by the agency']"
 check_sanitizers "$T/stderr"
 
 done_testing

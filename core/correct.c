@@ -295,6 +295,9 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
     snprintf(reason, sizeof reason, "entry %lld retracted%s%s", (long long)c->id,
              c->reason ? ": " : "", c->reason ? c->reason : "");
   }
+  /* Cut short, the reason ends on a whole character. */
+  long bad = vg_utf8_check(reason, strlen(reason));
+  if (bad >= 0) reason[bad] = '\0';
   rc = 0;
   for (size_t i = 0; i < changed.n && rc == 0; i++) rc = undo(st, changed.v[i]);
   if (rc == 0 && r) {

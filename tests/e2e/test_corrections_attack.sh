@@ -33,6 +33,19 @@ is "... the new text is found" \
 is "... kept, not built again as another database's" \
   "$(grep -c 'made for other entries' "$T/stderr")" 0
 
+# ---- a long reason, cut short in the alert, ends on a whole character ----
+R2=$T/reason.db
+"$VIGIL" ingest --db "$R2" --rules "$RULES" --quiet "$T/a.jsonl" 2>>"$T/stderr"
+long=x$(python3 -c 'print("\uc544" * 300)')
+"$VIGIL" amend 1 --db "$R2" --rules "$RULES" --text "A quiet day at the border." --reason "$long" \
+  >/dev/null 2>>"$T/stderr"
+is "alerts retracted by the correction" \
+  "$(sqlite3 "$R2" "select count(*) from alerts where state = 'retracted'")" 2
+is "... its reason, cut short, is whole UTF-8 in vigil alerts --json" \
+  "$("$VIGIL" alerts --db "$R2" --state retracted --json 2>>"$T/stderr" |
+    python3 -c 'import json,sys; print(" ".join(sorted({str((r[:18], len(r) < 300)) for r in (json.loads(l)["reason"] for l in sys.stdin.buffer.read().decode("utf-8").splitlines())})))')" \
+  "('entry 1 corrected:', True)"
+
 # ---- through the daemon: a refused correction says why ----
 start_daemon --rules "$RULES" || done_testing
 r=$(printf '%s\n' '{"retracts": 1, "reason": "withdrawn by the agency"}' \

@@ -446,10 +446,12 @@ static const char *const sql[S_COUNT] = {
                          " WHERE state = 'fired' AND deadline >= ? ORDER BY deadline, entry_id",
     /* The alerts in force of a rule and key in a range of days, or (?2 NULL)
      * those naming entry ?5. */
+    /* ?5 = 0 skips the second half, which reads all of alert_entries. */
     [S_ALERTS_HELD] = "SELECT id FROM alerts WHERE rule = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4"
                       " AND state = 'active' UNION"
                       " SELECT a.id FROM alert_entries x JOIN alerts a ON a.id = x.alert_id"
-                      " WHERE x.entry_id = ?5 AND a.state = 'active' AND (?1 IS NULL OR a.rule = ?1)",
+                      " WHERE ?5 > 0 AND x.entry_id = ?5 AND a.state = 'active'"
+                      " AND (?1 IS NULL OR a.rule = ?1)",
     /* The latest day of the entries in force, but those dated on arrival
      * (they move no watermark: rules.c). */
     [S_WATERMARK] = "SELECT max(day_last) FROM entries WHERE retracted_at IS NULL"

@@ -55,6 +55,7 @@ enum {
   S_ALERT_UNNAME_ONE,
   S_ALERT_BUMP,
   S_ALERT_STAMP,
+  S_ALERT_REVIVE,
   S_ALERT_RETRACT,
   S_ALERT_LOG_FIX,
   S_ALERT_ONE,
@@ -253,6 +254,9 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_STAMP] = "UPDATE alerts SET rule_file = coalesce(?1, rule_file),"
                       " rule_hash = coalesce(?2, rule_hash), cause = ?3, state = 'active',"
                       " retract_reason = NULL WHERE id = ?4",
+    /* A retracted alert raised again says what it is raised with now. */
+    [S_ALERT_REVIVE] = "UPDATE alerts SET date = ?1, day = ?2, severity = ?3, message = ?4,"
+                       " count = ?5 WHERE id = ?6",
     [S_ALERT_RETRACT] = "UPDATE alerts SET state = 'retracted', retract_reason = ?1, cause = ?2"
                         " WHERE id = ?3 AND state = 'active'",
     /* An alert changed again in the transaction that logged its change:
@@ -1447,6 +1451,17 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
     sqlite3_bind_int64(e, 2, a->entries[i]);
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
     added += sqlite3_changes(st->db);
+  }
+  if (retracted) {
+    sqlite3_stmt *r = st->stmt[S_ALERT_REVIVE];
+    sqlite3_bind_text(r, 1, a->date, -1, SQLITE_STATIC);
+    sqlite3_bind_int(r, 2, a->day);
+    sqlite3_bind_text(r, 3, a->severity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r, 4, a->message, -1, SQLITE_STATIC);
+    if (a->count >= 0) sqlite3_bind_int64(r, 5, a->count);
+    else sqlite3_bind_null(r, 5);
+    sqlite3_bind_int64(r, 6, *id);
+    if (run(st, S_ALERT_REVIVE)) return VG_EDB;
   }
   if (status == VG_DUPLICATE && (added || retracted)) return stamp(st, *id, a);
   return status;

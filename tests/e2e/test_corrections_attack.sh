@@ -46,6 +46,61 @@ is "... its reason, cut short, is whole UTF-8 in vigil alerts --json" \
     python3 -c 'import json,sys; print(" ".join(sorted({str((r[:18], len(r) < 300)) for r in (json.loads(l)["reason"] for l in sys.stdin.buffer.read().decode("utf-8").splitlines())})))')" \
   "('entry 1 corrected:', True)"
 
+
+# ---- an alert raised again after its retraction says what it says now ----
+# An absence alert retracted by a correction (its launch was answered), its
+# launch's date corrected, then the alert raised again when a later
+# correction moves the watermark: it bears the launch's date as it is now.
+A=$T/again
+mkdir -p "$A"
+python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import corrections_property as p; print(p.RULES)' \
+  "$E2E" >"$A/rules.lua"
+cat >"$A/first.jsonl" <<'EOF2'
+{"date": "2024-01-17", "text": "reported drill near the unit sea", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-01-07/2024-01-15", "text": "reported launch near the night north", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-01-10", "text": "reported drill near the border coast", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-01-06", "text": "reported launch near the north island", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-02-03", "text": "reported meeting near the navy night", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-02-07", "text": "reported launch near the island navy", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-02-09", "text": "reported drill near the island unit", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-01-13", "text": "reported drill near the sea unit", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-01-22", "text": "reported launch near the sea unit", "region": "japan", "weapon": "pukguksong"}
+{"date": "2024-01-15", "text": "reported meeting near the coast island", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-02-04", "text": "reported launch near the sea island", "region": "japan", "weapon": "pukguksong"}
+{"date": "2024-01-11", "text": "reported launch near the coast unit", "region": "japan", "weapon": "hwasong"}
+{"date": "2024", "text": "reported launch near the unit coast", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-02-08", "text": "reported launch big near the island coast", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-01-17/2024-01-20", "text": "reported drill near the unit navy", "region": "japan", "weapon": "pukguksong"}
+{"date": "2024-02-10", "text": "reported meeting big near the night island", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-02-10", "text": "reported launch near the unit navy", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-01-13", "text": "reported drill near the night island", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-02-11", "text": "reported launch big near the north night", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-01-27", "text": "reported meeting near the unit north", "region": "japan", "weapon": "hwasong"}
+{"date": "2024-01-11", "text": "reported launch near the navy night", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-01-16/2024-01-23", "text": "reported drill near the unit border", "region": "korea", "weapon": "hwasong"}
+{"date": "2024-02-06", "text": "reported launch near the island coast", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-02-08", "text": "reported drill near the unit border", "region": "korea", "weapon": "pukguksong"}
+{"date": "2024-01", "text": "reported drill near the navy border", "region": "japan", "weapon": "hwasong"}
+EOF2
+cat >"$A/c0.jsonl" <<'EOF2'
+{"date": "2024-01-11", "text": "reported launch near the island navy", "region": "korea", "weapon": "hwasong", "amends": 22}
+{"amends": 13, "date": "2024-01-16/2024-01-23", "text": "reported drill near the unit border"}
+EOF2
+cat >"$A/c1.jsonl" <<'EOF2'
+{"amends": 19, "date": "2024-02-07/2024-02-12"}
+EOF2
+cat >"$A/c2.jsonl" <<'EOF2'
+{"amends": 15, "date": "2024-02-09/2024-02-20"}
+EOF2
+for f in first c0 c1 c2; do
+  "$VIGIL" ingest --db "$A/a.db" --rules "$A/rules.lua" --quiet "$A/$f.jsonl" 2>>"$T/stderr"
+done
+is "an absence alert raised again bears its entry's corrected date" \
+  "$(sqlite3 "$A/a.db" "select a.state || ' ' || a.date || ' ' || e.date from alerts a
+     join alert_entries x on x.alert_id = a.id join entries e on e.id = x.entry_id
+     where a.rule = 'unanswered' and e.id = 19")" \
+  "active 2024-02-07/2024-02-12 2024-02-07/2024-02-12"
+
 # ---- through the daemon: a refused correction says why ----
 start_daemon --rules "$RULES" || done_testing
 r=$(printf '%s\n' '{"retracts": 1, "reason": "withdrawn by the agency"}' \

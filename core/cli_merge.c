@@ -125,7 +125,8 @@ static int keep(cursor *c, void *rec, int32_t day, int64_t id) {
 static const size_t row_strings[] = {
     offsetof(vg_row, date),   offsetof(vg_row, precision),   offsetof(vg_row, text),
     offsetof(vg_row, source), offsetof(vg_row, ingested_at), offsetof(vg_row, fields),
-    offsetof(vg_row, tags),   offsetof(vg_row, update_text), offsetof(vg_row, updated_at)};
+    offsetof(vg_row, tags),   offsetof(vg_row, update_text), offsetof(vg_row, updated_at),
+    offsetof(vg_row, retracted_at), offsetof(vg_row, retract_reason)};
 
 static int keep_entry(void *ud, const vg_row *r) {
   void *rec = copy_rec(r, sizeof *r, row_strings, sizeof row_strings / sizeof row_strings[0]);
@@ -149,7 +150,8 @@ static const size_t alert_strings[] = {
     offsetof(vg_alert_row, rule),     offsetof(vg_alert_row, key),
     offsetof(vg_alert_row, severity), offsetof(vg_alert_row, message),
     offsetof(vg_alert_row, date),     offsetof(vg_alert_row, created_at),
-    offsetof(vg_alert_row, entries)};
+    offsetof(vg_alert_row, entries),  offsetof(vg_alert_row, retract_reason),
+    offsetof(vg_alert_row, rule_file), offsetof(vg_alert_row, rule_hash)};
 
 static int keep_alert(void *ud, const vg_alert_row *a) {
   void *rec = copy_rec(a, sizeof *a, alert_strings, sizeof alert_strings / sizeof alert_strings[0]);

@@ -347,6 +347,9 @@ int vg_correct(vg_rules *r, vg_store *st, const vg_correction *c, vg_alert_list 
     snprintf(reason, sizeof reason, "entry %lld retracted%s%s", (long long)c->id,
              c->reason ? ": " : "", c->reason ? c->reason : "");
   }
+  /* Cut short, the reason ends on a whole character. */
+  long bad = vg_utf8_check(reason, strlen(reason));
+  if (bad >= 0) reason[bad] = '\0';
   rc = 0;
   if (!r || r->exhausted) {
     /* No rules to work anything out again with (`--no-rules`, or a rule

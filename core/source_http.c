@@ -523,6 +523,9 @@ static void work(server *srv) {
       rc = vg_ingest_parsed(&t->ig, &line, l->parsed ? &l->e : NULL, &res, NULL);
       l->status = res.status;
       l->id = res.id;
+      /* A parsed line refused by the store (a correction of an entry that
+       * is retracted, say): its result says why, as a parse failure's does. */
+      if (l->parsed && res.status == VG_REJECTED && !l->reason) l->reason = strdup(res.reason);
     }
   }
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {

@@ -41,6 +41,9 @@ static void work(server *srv) {
     rc = vg_ingest_parsed(&t->ig, &line, it->parsed ? &it->e : NULL, &res, NULL);
     it->status = res.status;
     it->id = res.id;
+    /* A parsed line refused by the store (a correction of an entry that is
+     * retracted, say): its reply says why, as a parse failure's does. */
+    if (it->parsed && res.status == VG_REJECTED && !it->reason) it->reason = strdup(res.reason);
   }
   for (size_t k = done; rc == 0 && k < b->n; k++) not_stored(&b->v[k]);
   if ((rc = vg_batch_end(t, rc, NULL, NULL))) {

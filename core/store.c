@@ -55,6 +55,7 @@ enum {
   S_ALERT_UNNAME_ONE,
   S_ALERT_BUMP,
   S_ALERT_STAMP,
+  S_ALERT_REVIVE,
   S_ALERT_RETRACT,
   S_ALERT_LOG_FIX,
   S_ALERT_ONE,
@@ -262,6 +263,9 @@ static const char *const sql[S_COUNT] = {
     [S_ALERT_STAMP] = "UPDATE alerts SET rule_file = coalesce(?1, rule_file),"
                       " rule_hash = coalesce(?2, rule_hash), cause = ?3, state = 'active',"
                       " retract_reason = NULL WHERE id = ?4",
+    /* A retracted alert raised again says what it is raised with now. */
+    [S_ALERT_REVIVE] = "UPDATE alerts SET date = ?1, day = ?2, severity = ?3, message = ?4,"
+                       " count = ?5 WHERE id = ?6",
     [S_ALERT_RETRACT] = "UPDATE alerts SET state = 'retracted', retract_reason = ?1, cause = ?2"
                         " WHERE id = ?3 AND state = 'active'",
     /* An alert changed again in the transaction that logged its change:
@@ -457,10 +461,12 @@ static const char *const sql[S_COUNT] = {
                          " WHERE state = 'fired' AND deadline >= ? ORDER BY deadline, entry_id",
     /* The alerts in force of a rule and key in a range of days, or (?2 NULL)
      * those naming entry ?5. */
+    /* ?5 = 0 skips the second half, which reads all of alert_entries. */
     [S_ALERTS_HELD] = "SELECT id FROM alerts WHERE rule = ?1 AND key = ?2 AND day BETWEEN ?3 AND ?4"
                       " AND state = 'active' UNION"
                       " SELECT a.id FROM alert_entries x JOIN alerts a ON a.id = x.alert_id"
-                      " WHERE x.entry_id = ?5 AND a.state = 'active' AND (?1 IS NULL OR a.rule = ?1)",
+                      " WHERE ?5 > 0 AND x.entry_id = ?5 AND a.state = 'active'"
+                      " AND (?1 IS NULL OR a.rule = ?1)",
     /* The latest day of the entries in force, but those dated on arrival
      * (they move no watermark: rules.c). */
     [S_WATERMARK] = "SELECT max(day_last) FROM entries WHERE " IN_FORCE_DATED " AND day_first >="
@@ -553,7 +559,10 @@ static const char *const text_sql[T_COUNT] = {
     /* Takes the index's write lock first, so that the transaction never has
      * to upgrade a read of it (which fails at once when another wrote). */
     [T_LOCK] = "UPDATE ftx.text_state SET upto = upto WHERE id = 1",
-    [T_HASH_OF] = "SELECT hash FROM entries WHERE id = ?",
+    /* The hashes entry ?1 had: corrected since it was indexed, it is the
+     * same entry still. */
+    [T_HASH_OF] = "SELECT hash FROM entries WHERE id = ?1"
+                  " UNION ALL SELECT hash FROM entry_versions WHERE entry_id = ?1",
     [T_LAST] = "SELECT max(id) FROM (SELECT id FROM entries WHERE id > ?1 ORDER BY id LIMIT ?2)",
     [T_ADD] = "INSERT INTO ftx.entries_text (rowid, text) SELECT id, text FROM entries"
               " WHERE id > ?1 AND id <= ?2",
@@ -1184,7 +1193,7 @@ static int index_text(vg_store *st, long max, long long *indexed, int *code) {
   /* This database's index, up to an entry this database holds as it was. */
   if (upto > 0 && sqlite3_column_int(s, 2)) {
     sqlite3_bind_int64(st->text[T_HASH_OF], 1, upto);
-    if (text_step(st, T_HASH_OF) == SQLITE_ROW) {
+    while (!same && text_step(st, T_HASH_OF) == SQLITE_ROW) {
       const void *g = sqlite3_column_blob(st->text[T_HASH_OF], 0);
       same = h && g && hn == sqlite3_column_bytes(st->text[T_HASH_OF], 0) &&
              memcmp(h, g, (size_t)hn) == 0;
@@ -1459,6 +1468,17 @@ int vg_store_alert(vg_store *st, const vg_alert_in *a, int64_t *id) {
     sqlite3_bind_int64(e, 2, a->entries[i]);
     if (run(st, S_ALERT_ENTRY)) return VG_EDB;
     added += sqlite3_changes(st->db);
+  }
+  if (retracted) {
+    sqlite3_stmt *r = st->stmt[S_ALERT_REVIVE];
+    sqlite3_bind_text(r, 1, a->date, -1, SQLITE_STATIC);
+    sqlite3_bind_int(r, 2, a->day);
+    sqlite3_bind_text(r, 3, a->severity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(r, 4, a->message, -1, SQLITE_STATIC);
+    if (a->count >= 0) sqlite3_bind_int64(r, 5, a->count);
+    else sqlite3_bind_null(r, 5);
+    sqlite3_bind_int64(r, 6, *id);
+    if (run(st, S_ALERT_REVIVE)) return VG_EDB;
   }
   if (status == VG_DUPLICATE && (added || retracted)) return stamp(st, *id, a);
   return status;

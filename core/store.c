@@ -440,8 +440,9 @@ static const char *const sql[S_COUNT] = {
     /* ---- corrections and retractions (db/017_corrections.sql) ---- */
     [S_ENTRY_STATE] = "SELECT version, retracted_at IS NOT NULL FROM entries WHERE id = ?",
     [S_ENTRY_FIELDS_SAME] = "SELECT fields IS ?2 FROM entries WHERE id = ?1",
+    /* The text entry ?1 says now, as an update naming its version. */
     [S_CORRECTION_TEXT] = "INSERT INTO entry_updates (entry_id, text, seen_at, version)"
-                          " SELECT ?1, ?2, ?3, version FROM entries WHERE id = ?1",
+                          " SELECT id, text, ?2, version FROM entries WHERE id = ?1",
     [S_VERSION_KEEP] = "INSERT INTO entry_versions (entry_id, version, date, precision, day_first,"
                        " day_last, text, source, fields, hash, replaced_at, reason, origin)"
                        " SELECT id, version, date, precision, day_first, day_last, text, source,"
@@ -2816,6 +2817,13 @@ int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char
     *other = 0;
     if (same) return 0;
   }
+  /* Both texts are found by a search, as the texts of updates are: the one
+   * it said (the text index may not have reached the entry yet), then the
+   * one it says now (below). */
+  sqlite3_stmt *o = st->stmt[S_CORRECTION_TEXT];
+  sqlite3_bind_int64(o, 1, id);
+  sqlite3_bind_text(o, 2, st->now, -1, SQLITE_STATIC);
+  if (run(st, S_CORRECTION_TEXT)) return VG_EDB;
   sqlite3_stmt *k = st->stmt[S_VERSION_KEEP];
   sqlite3_bind_int64(k, 1, id);
   sqlite3_bind_text(k, 2, st->now, -1, SQLITE_STATIC);
@@ -2833,11 +2841,9 @@ int vg_store_entry_amend(vg_store *st, int64_t id, const vg_entry *e, const char
   bind_text_or_null(s, 8, e->fields);
   sqlite3_bind_blob(s, 9, e->hash, sizeof e->hash, SQLITE_STATIC);
   if (run(st, S_ENTRY_AMEND)) return VG_EDB;
-  /* The new text is found by a search, as the text of an update is. */
   sqlite3_stmt *u = st->stmt[S_CORRECTION_TEXT];
   sqlite3_bind_int64(u, 1, id);
-  sqlite3_bind_text(u, 2, e->text, (int)e->text_len, SQLITE_STATIC);
-  sqlite3_bind_text(u, 3, st->now, -1, SQLITE_STATIC);
+  sqlite3_bind_text(u, 2, st->now, -1, SQLITE_STATIC);
   return run(st, S_CORRECTION_TEXT) ? VG_EDB : VG_AMENDED;
 }
 

@@ -192,47 +192,42 @@ EM=$(printf '\342\200\224')
 OLD="North Korea fires a Hwasong-17 ICBM as Yoon leaves for Tokyo $EM The missile flew for about 70 minutes and came down in the sea between Korea & Japan."
 NEW="North Korea fires a Hwasong-17 ICBM as Yoon leaves for Tokyo $EM The missile flew for about 69 minutes and came down west of Oshima, Japan's coast guard said."
 icbm=$(sq "select id from entries where json_extract(fields, '$.guid') = 'pw-2023-03-16-icbm'")
-seen=$(sq "select seen_at from entry_updates where entry_id = $icbm")
+seen=$(sq "select replaced_at from entry_versions where entry_id = $icbm")
 
-cli show-upd show "$icbm"
+cli show-upd show --history "$icbm"
 is "vigil show of the changed item: exit status 0" "$rc" 0
-like "... its text as first stored" "$(cat "$T/show-upd.out")" "^  text +$OLD\$"
-like "... that it was updated, and when" "$(cat "$T/show-upd.out")" \
-  "^  updated +$seen \\(the latest of 1 update, below\\)\$"
-is "... the update: when, what changed, the new text" \
-  "$(sed -n '/^updates$/,$p' "$T/show-upd.out")" \
+like "... its text as the feed says it now" "$(cat "$T/show-upd.out")" "^  text +$NEW\$"
+like "... that it was corrected" "$(cat "$T/show-upd.out")" \
+  "^  version +2 \\(corrected; its earlier versions below\\)\$"
+is "... its first version: when and by which feed it was replaced, and its text" \
+  "$(sed -n '/^versions$/,/^fields$/p' "$T/show-upd.out" | sed '$d')" \
+  "versions
+  1  2023-03-15T22:10:00Z, replaced $seen by $URL: changed in its feed
+    $OLD"
+is "... no feed update listed beside it" "$(sed -n '/^updates$/,$p' "$T/show-upd.out")" \
   "updates
-  $seen  changed: text
-    $NEW"
+  (none)"
 like "... its fields" "$(cat "$T/show-upd.out")" '^  guid +pw-2023-03-16-icbm$'
 cli show-upd-json show --json "$icbm"
-is "... in JSON: text the latest, original_text the first, the update with what changed" \
+is "... in JSON: the text now, version 2, the first version's text and origin" \
   "$(py show-upd-json 'import json, sys
 o = json.loads(open(sys.argv[1]).read())
-u = o["updates"]
-print(o["updated"], o["updated_at"] == sys.argv[2], o["text"] == sys.argv[4],
-      o["original_text"] == sys.argv[3], len(u), u[0]["seen_at"] == sys.argv[2],
-      u[0]["changed"], u[0]["text"] == sys.argv[4], u[0]["fields"]["guid"])' \
-    "$seen" "$OLD" "$NEW")" \
-  "True True True True 1 True ['text'] True pw-2023-03-16-icbm"
+v = o["versions"]
+print(o["text"] == sys.argv[3], o["version"], len(v), v[0]["text"] == sys.argv[2],
+      v[0]["origin"], v[0]["replaced_at"] == sys.argv[4], o["updated"])' \
+    "$OLD" "$NEW" "$seen")" \
+  "True 2 1 True $URL True False"
 
 cli query-upd query --source rss --text Hwasong-17
-is "vigil query: the latest text, marked updated, after the id" "$(cat "$T/query-upd.out")" \
-  "$icbm  2023-03-15T22:10:00Z  rss  (updated $seen) $NEW  [$(sq "select group_concat(tag, ',') from (select tag from tags where entry_id = $icbm order by tag)")]"
-cli query-upd-json query --json --source rss --text Hwasong-17
-is "vigil query --json: updated, updated_at, the latest text and the original" \
-  "$(py query-upd-json 'import json, sys
-o = json.loads(open(sys.argv[1]).read())
-print(o["id"], o["updated"], o["updated_at"] == sys.argv[2], o["text"] == sys.argv[4],
-      o["original_text"] == sys.argv[3])' "$seen" "$OLD" "$NEW")" \
-  "$icbm True True True True"
+is "vigil query: the text it says now" "$(cat "$T/query-upd.out")" \
+  "$icbm  2023-03-15T22:10:00Z  rss  $NEW  [$(sq "select group_concat(tag, ',') from (select tag from tags where entry_id = $icbm order by tag)")]"
 cli query-plain query --json --source rss --text "Washington Declaration"
 is "... an entry never updated says updated: false, with neither of the others" \
   "$(py query-plain 'import json, sys
 o = json.loads(open(sys.argv[1]).read())
 print(o["updated"], "updated_at" in o, "original_text" in o)')" "False False False"
 cli query-new query --source rss --text "69 minutes Oshima"
-is "vigil query --text finds it by the words of its update" \
+is "vigil query --text finds it by the words it says now" \
   "$(cut -d' ' -f1 "$T/query-new.out")" "$icbm"
 cli query-old query --source rss --text "70 minutes"
 is "... and by the words it first said" "$(cut -d' ' -f1 "$T/query-old.out")" "$icbm"

@@ -742,17 +742,23 @@ static int fire(void *ud, const char *rule_name, const char *key, int64_t entry,
 
 int vg_correlate_due(vg_rules *r, vg_store *st, int32_t today, vg_alert_list *out) {
   int rc = 0;
+  int64_t cause = r->cause;
   for (size_t i = 0; i < r->n && rc == 0; i++) {
     rule *ru = &r->v[i];
     if (ru->kind != RK_ABSENCE || ru->disabled) continue;
     int64_t mark_day = r->has_max_day ? r->max_day : INT32_MIN;
-    if (ru->wall_clock && today > mark_day) mark_day = today;
+    r->cause = cause;
+    if (ru->wall_clock && today > mark_day) {
+      mark_day = today;
+      r->cause = r->correcting; /* the clock's doing, not an entry's */
+    }
     if (mark_day == INT32_MIN) continue;
     /* Past the deadline by more than the lateness allowed: fire. */
     int32_t watermark = (int32_t)(mark_day - ru->lateness);
     due_ctx d = {r, ru, st, out};
     rc = vg_store_absences_due(st, watermark, fire, &d);
   }
+  r->cause = cause;
   return rc;
 }
 

@@ -172,8 +172,8 @@ is "RSS without validators: five stored" "$(cat "$T/plain1.out")" \
 poll plain2 --no-rules --source rss-plain "$PURL"
 is "RSS without validators again: every item unchanged, nothing stored" "$(cat "$T/plain2.out")" \
   "$PURL: 0 stored, 0 duplicates, 0 rejected, 0 updated, 5 unchanged"
-is "... five entries of that source, no more updates" \
-  "$(count rss-plain) $(sq 'select count(*) from entry_updates')" "5 1"
+is "... five entries of that source, no more corrections" \
+  "$(count rss-plain) $(sq 'select count(*) from entry_versions')" "5 1"
 
 # ---- Atom ----
 

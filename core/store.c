@@ -749,22 +749,10 @@ static void why_unwritable(const char *path, const char *otherwise, char *out, s
  * keep statistics vigil does not read. */
 static void sqlite_setup(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
-vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
-  pthread_once(&once, sqlite_setup);
-  vg_store *st = calloc(1, sizeof *st);
-  if (!st) {
-    snprintf(err, cap, "out of memory");
-    return NULL;
-  }
-  st->serial = next_serial();
-  if (!(st->path = strdup(path))) {
-    snprintf(err, cap, "out of memory");
-    free(st);
-    return NULL;
-  }
+/* Opens st->db on path and sets the connection up (WAL, durability, foreign
+ * keys, the functions migrations use). 0, or -1 with why in err. */
+static int connect_db(vg_store *st, const char *path, int flags, char *err, size_t cap) {
   int readonly = flags & VG_STORE_READONLY;
-  st->text_file_only = (flags & VG_STORE_TEXT_FILE) != 0;
   /* A reader still opens for writing when it may, so that a database left by
    * an older vigil is migrated rather than refused; it writes nothing else. */
   int oflags = readonly ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -776,7 +764,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   if (!st->db && sqlite3_open_v2(path, &st->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     snprintf(err, cap, "cannot open database %s: %s", path,
              st->db ? sqlite3_errmsg(st->db) : "out of memory");
-    goto fail;
+    return -1;
   }
   sqlite3_busy_timeout(st->db, VG_STORE_BUSY_MS);
   sqlite3_extended_result_codes(st->db, 1);
@@ -785,7 +773,7 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
     /* SQLite fell back to reading: every write would fail later, one by one. */
     why_unwritable(path, "SQLite opened it read-only", why, sizeof why);
     snprintf(err, cap, "cannot write database %s: %s", path, why);
-    goto fail;
+    return -1;
   }
   const char *setup = flags & VG_STORE_SYNC_NORMAL
                           ? "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
@@ -802,14 +790,43 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
       why_unwritable(path, sqlite_why, why, sizeof why);
     }
     snprintf(err, cap, "cannot set up database %s: %s", path, why);
-    goto fail;
+    return -1;
   }
   if (sqlite3_create_function(st->db, "vigil_event", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                               sql_event, NULL, NULL) != SQLITE_OK) {
     snprintf(err, cap, "cannot set up database %s: %s", path, sqlite3_errmsg(st->db));
-    goto fail;
+    return -1;
   }
+  return 0;
+}
+
+vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_setup);
+  vg_store *st = calloc(1, sizeof *st);
+  if (!st) {
+    snprintf(err, cap, "out of memory");
+    return NULL;
+  }
+  st->serial = next_serial();
+  if (!(st->path = strdup(path))) {
+    snprintf(err, cap, "out of memory");
+    free(st);
+    return NULL;
+  }
+  int readonly = flags & VG_STORE_READONLY;
+  st->text_file_only = (flags & VG_STORE_TEXT_FILE) != 0;
+  if (connect_db(st, path, flags, err, cap)) goto fail;
+  int had = vg_store_schema_version(st);
   if (migrate(st, readonly, err, cap)) goto fail;
+  if (had != vg_store_schema_version(st)) {
+    /* Migrated: a connection of its own for the work, which does not carry
+     * what rebuilding tables left in this one's schema (SQLite then compiles
+     * the triggers of a rebuilt table again at every statement). */
+    sqlite3_close(st->db);
+    st->db = NULL;
+    if (connect_db(st, path, flags, err, cap)) goto fail;
+  }
   for (int i = 0; i < S_COUNT; i++) {
     if (sqlite3_prepare_v3(st->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) !=
         SQLITE_OK) {

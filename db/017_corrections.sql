@@ -57,7 +57,6 @@ ALTER TABLE alerts ADD COLUMN cause INTEGER;
 ALTER TABLE alerts ADD COLUMN state TEXT NOT NULL DEFAULT 'active'
   CHECK (state IN ('active', 'retracted'));
 ALTER TABLE alerts ADD COLUMN retract_reason TEXT;
-CREATE INDEX alerts_by_rule_key ON alerts(rule, key, day);
 
 -- The alert log gains a third kind of change, 'retract', and the entry
 -- that caused each change. Rebuilt to change its CHECK; its seqs, and the

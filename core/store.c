@@ -819,10 +819,11 @@ vg_store *vg_store_open(const char *path, int flags, char *err, size_t cap) {
   if (connect_db(st, path, flags, err, cap)) goto fail;
   int had = vg_store_schema_version(st);
   if (migrate(st, readonly, err, cap)) goto fail;
-  if (had != vg_store_schema_version(st)) {
+  if (had != vg_store_schema_version(st) && strcmp(path, ":memory:") != 0) {
     /* Migrated: a connection of its own for the work, which does not carry
      * what rebuilding tables left in this one's schema (SQLite then compiles
-     * the triggers of a rebuilt table again at every statement). */
+     * the triggers of a rebuilt table again at every statement). A database
+     * in memory is its connection: it stays. */
     sqlite3_close(st->db);
     st->db = NULL;
     if (connect_db(st, path, flags, err, cap)) goto fail;

@@ -79,6 +79,7 @@ typedef struct {
   uint64_t line_no; /* its number on that connection */
   unsigned flags;   /* VG_LINE_* */
   int parsed;       /* 1: e holds the line's entry (pointing into data) */
+  int header;       /* a table format's header row: no entry, nothing to store */
   int status;       /* what the job made of it: VG_STORED, VG_DUPLICATE, VG_REJECTED, VG_E* */
   int64_t id;       /* the entry's id, when stored or a duplicate */
   char *reason;     /* why it is refused or was not stored (owned; NULL: said by status) */
@@ -100,6 +101,7 @@ struct client {
   } h;                  /* first, so a handle pointer is a client pointer */
   server *srv;          /* the daemon it belongs to */
   vg_framer framer;     /* cuts its bytes into lines */
+  struct vg_tabular *table; /* a table format's rows: this connection's column map, or NULL */
   size_t inflight;      /* its lines not yet answered */
   char *out;            /* replies gathered for one write */
   size_t out_len, out_cap;

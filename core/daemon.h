@@ -47,6 +47,8 @@
 #define SPOOL_SOURCE "spool"
 
 
+#define VG_SPOOL_SUBS 16 /* format directories of the spool watched at most */
+
 typedef struct server server;
 typedef struct client client;
 typedef struct vg_source vg_source;
@@ -187,6 +189,10 @@ struct server {
   uv_timer_t tick_timer;      /* lets wall-clock absences fire without new entries */
   int tick_due;
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
+  /* and into its format directories (spool/FORMAT/, a table format's name) */
+  uv_fs_event_t spool_subs[VG_SPOOL_SUBS];
+  char spool_sub_names[VG_SPOOL_SUBS][64];
+  int nspool_subs;
   rules_watch **rules_watches; /* one per rules path: notice edits in them */
   size_t nrules_watches;
   uv_timer_t rules_timer;     /* lets a burst of edits settle */

@@ -368,6 +368,7 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   vg_api_stop(srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+  for (int i = 0; i < srv->nspool_subs; i++) close_if((uv_handle_t *)&srv->spool_subs[i]);
   vg_source_rules_stop(srv);
   vg_scheduler_stop(srv->scheduler);
   srv->scheduler = NULL;
@@ -588,6 +589,7 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
     vg_api_stop(srv);
     if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+    for (int i = 0; i < srv->nspool_subs; i++) close_if((uv_handle_t *)&srv->spool_subs[i]);
     if (srv->socket_path) unlink(srv->socket_path);
     vg_daemon_maybe_finish(srv);
   } else {

@@ -398,7 +398,7 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
       vg_api_error(r, 415, "%s", err);
       return;
     }
-    fmt = (vg_format)(VG_FORMAT_TABLE + vg_tabular_number(fname));
+    fmt = vg_tabular_fmt(tf);
     json_doc = 0;
   } else if (body_format(r->content_type, &fmt, &json_doc, err, sizeof err)) {
     vg_api_error(r, 415, "%s", err);

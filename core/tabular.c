@@ -127,6 +127,10 @@ const vg_tabular_format *vg_tabular_of(vg_format fmt) {
   return i < count() ? registry[i] : NULL;
 }
 
+vg_format vg_tabular_fmt(const vg_tabular_format *f) {
+  return (vg_format)(VG_FORMAT_TABLE + vg_tabular_number(f->name));
+}
+
 const vg_tabular_format *vg_tabular_by_suffix(const char *name) {
   size_t n = strlen(name);
   for (size_t i = count(); i-- > 0;) {

@@ -396,7 +396,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 static const char help[] =
     "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--http-listen HOST:PORT]\n"
     "                 [--spool DIR] [--rules PATH]... [--feed URL]... [--nats URL]\n"
-    "                 [--format auto|chrono|json] [--log-level L]\n"
+    "                 [--format auto|chrono|json|TABLE] [--log-level L]\n"
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
     "runs the rules, sends alerts to the sinks, polls feeds and writes scheduled digests.\n"
@@ -476,7 +476,7 @@ int vg_cmd_run(int argc, char **argv) {
     }
     case 'f':
       if (vg_format_parse(optarg, &(vg_format){0})) {
-        fprintf(stderr, "vigil run: --format must be auto, chrono or json\n");
+        fprintf(stderr, "vigil run: --format must be auto, chrono, json or a table format\n");
         status = VG_EXIT_USAGE;
         goto done;
       }

@@ -346,8 +346,8 @@ typedef struct {
   char **names;       /* their names (the header's or the declared ones); not owned */
   long date, id, source, edited; /* cell indexes, -1 for none */
   long *text;         /* one per text part */
-  unsigned char *used; /* per cell: 1 when the text shows it verbatim or it is the date or
-                          source (not repeated in fields) */
+  unsigned char *used; /* per cell: 1 for the date and the source, which the entry holds
+                          itself; every other cell is kept in fields */
 } col_map;
 
 struct vg_tabular {
@@ -399,10 +399,7 @@ static int map_build(const vg_tabular_format *f, col_map *m, char **names, size_
   size_t found = 0;
   for (size_t i = 0; i < f->ntext; i++) {
     m->text[i] = index_of(names, n, f->text[i].column);
-    if (m->text[i] >= 0) {
-      found++;
-      if (!f->text[i].cameo) m->used[m->text[i]] = 1;
-    }
+    if (m->text[i] >= 0) found++;
   }
   if (!missing && !found) missing = f->text[0].column;
   if (missing) {

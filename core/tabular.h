@@ -4,8 +4,10 @@
  * entry: which column holds the date and how it is written, which columns
  * make the text, which holds the row's stable id, which its source, and
  * which its last-edit mark (a row read again with a newer mark corrects the
- * entry its id made). Every other non-empty cell is kept in the entry's
- * fields as text, exactly as given, under its column's name. The formats
+ * entry its id made). Every non-empty cell but the date's and the source's
+ * is kept in the entry's fields as text, exactly as given, under its
+ * column's name: the text's columns too, so that a rule can compare a
+ * category exactly (e.fields.sub_event_type), and the id. The formats
  * live in one process-wide registry: the shipped presets `acled` and
  * `gdelt`, and those the configuration's `formats` table declares
  * (vg_tabular_define). A format is never freed before vg_tabulars_free, so a

@@ -76,6 +76,10 @@ void vg_entry_finish(vg_entry *e) {
   XXH3_128bits_update(&st, e->date_text, dn + 1);
   XXH3_128bits_update(&st, e->source, strlen(e->source) + 1);
   XXH3_128bits_update(&st, e->text, e->text_len);
+  if (e->key) { /* a row with an id is its own entry, however its text reads */
+    XXH3_128bits_update(&st, e->scope, strlen(e->scope) + 1);
+    XXH3_128bits_update(&st, e->key, strlen(e->key) + 1);
+  }
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
   memcpy(e->hash, c.digest, sizeof e->hash);

@@ -27,7 +27,7 @@ typedef struct {
   const char *source; /* NUL-terminated; the caller's, or in `owned` */
   char *fields;       /* extra JSON members as compact JSON text, or NULL */
   char *owned;        /* what the JSON parser copied out; freed by clear */
-  uint8_t hash[16];   /* of date, source and text: equal hashes, one entry */
+  uint8_t hash[16];   /* of date, source and text (and a row's id): equal hashes, one entry */
   /* A JSON record that corrects or retracts a stored entry (correct.h):
    * {"amends": ID, ...the new version..., "reason": "..."} or
    * {"retracts": ID, "reason": "..."}. A correction that leaves out its

@@ -11,15 +11,28 @@ void vg_framer_init(vg_framer *f, size_t max) {
   f->max = max;
 }
 
-void vg_framer_quote(vg_framer *f, char q) { f->quote = q; }
+void vg_framer_quote(vg_framer *f, char q, char delim) {
+  f->quote = q;
+  f->delim = delim;
+}
 
 /* The newline that ends the line or row in data[0..n), or NULL when it goes
- * on past n; notes the quotes it passes. */
+ * on past n; notes where the row's quoting stands. */
 static const char *line_end(vg_framer *f, const char *data, size_t n) {
   if (!f->quote) return memchr(data, '\n', n);
   for (size_t i = 0; i < n; i++) {
-    if (data[i] == f->quote) f->quoted ^= 1;
-    else if (data[i] == '\n' && !f->quoted) return data + i;
+    char c = data[i];
+    if (f->quoted == VG_FRAMER_QUOTED) {
+      if (c == f->quote) f->quoted = VG_FRAMER_CLOSED;
+    } else if (c == '\n') {
+      return data + i;
+    } else if (c == f->delim) {
+      f->quoted = VG_FRAMER_CELL_START;
+    } else if (c == f->quote && f->quoted != VG_FRAMER_UNQUOTED) {
+      f->quoted = VG_FRAMER_QUOTED; /* a cell's opening quote, or a doubled one */
+    } else {
+      f->quoted = VG_FRAMER_UNQUOTED;
+    }
   }
   return NULL;
 }

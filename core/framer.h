@@ -31,17 +31,28 @@ typedef struct {
   uint64_t line_no; /* lines completed so far */
   uint64_t skipped; /* bytes of an overlong line seen so far, while skipping */
   int skipping;     /* inside an overlong line: buf holds its first max bytes */
-  char quote;       /* CSV rows: a newline between two of these is inside the row; 0: none */
-  int quoted;       /* an odd number of quotes seen in the line so far */
+  char quote;       /* CSV rows: a newline inside a quoted cell is inside the row; 0: none */
+  char delim;       /* CSV rows: the byte between cells */
+  int quoted;       /* where a CSV row's scan stands: VG_FRAMER_* below */
 } vg_framer;
 
 void vg_framer_init(vg_framer *f, size_t max);
 void vg_framer_free(vg_framer *f);
+/* Where a CSV row's scan stands (vg_framer.quoted). */
+enum {
+  VG_FRAMER_CELL_START = 0, /* at a cell's first byte */
+  VG_FRAMER_UNQUOTED = 1,   /* inside a cell that did not open with a quote */
+  VG_FRAMER_QUOTED = 2,     /* inside a quoted cell */
+  VG_FRAMER_CLOSED = 3,     /* just past a quote that may close the cell */
+};
+
 /* Makes f cut CSV rows instead of lines: a newline inside a quoted cell
- * (after an odd number of quote bytes q in the row) is part of the row. A
- * doubled quote counts twice, so an escaped quote changes nothing. 0 for
+ * (one whose first byte is q, up to the q that closes it) is part of the
+ * row. A doubled quote inside the cell is one quote; a q inside a cell
+ * that did not open with one is only a byte (the row is refused when it
+ * is parsed, and no other row with it). Cells are parted by delim. 0 for
  * plain lines again. Set before the first feed. */
-void vg_framer_quote(vg_framer *f, char q);
+void vg_framer_quote(vg_framer *f, char q, char delim);
 /* Cuts data[0..n) into lines and calls fn for each complete one. Returns 0,
  * VG_ENOMEM, or what fn returned. */
 int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void *ud);

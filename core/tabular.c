@@ -451,7 +451,9 @@ static int never_space(unsigned char c) {
   return 0;
 }
 
-static int only_newline(unsigned char c) { return c == '\n'; }
+/* A CR ends a record too (a trailing one is cut before), so that a row
+ * whose lines end in a bare CR is refused rather than read as one row. */
+static int only_newline(unsigned char c) { return c == '\n' || c == '\r'; }
 
 static int parser_init(vg_tabular *t) {
   if (csv_init(&t->p, CSV_STRICT | CSV_STRICT_FINI) != 0) return VG_ENOMEM;
@@ -511,6 +513,9 @@ static int split(vg_tabular *t, const char *row, size_t len, char *why, size_t c
     if (used < len)
       snprintf(why, cap, "bad quoting at byte %zu: a quote inside an unquoted cell, or after a "
                "closing quote", used + 1);
+    else if (t->records > 1 && memchr(row, '\r', len) && !memchr(row, '\n', len))
+      snprintf(why, cap, "a carriage return outside quotes: rows end with LF or CRLF, not a "
+               "bare CR");
     else if (t->records > 1)
       snprintf(why, cap, "a newline outside quotes: a row is one line unless a quoted cell "
                "holds it");

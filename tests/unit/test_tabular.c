@@ -285,12 +285,27 @@ static void test_framer_quotes(void **state) {
     char out[256] = "";
     vg_framer f;
     vg_framer_init(&f, 1024);
-    vg_framer_quote(&f, '"');
+    vg_framer_quote(&f, '"', ',');
     assert_int_equal(vg_framer_feed(&f, in, split, collect, out), 0);
     assert_int_equal(vg_framer_feed(&f, in + split, strlen(in) - split, collect, out), 0);
     assert_int_equal(vg_framer_finish(&f, collect, out), 0);
     assert_string_equal(out, want);
     assert_int_equal((int)f.line_no, 4);
+    vg_framer_free(&f);
+  }
+  /* a quote inside a cell that did not open with one is a byte: its row
+   * ends at its newline, and a quoted cell after it still holds one */
+  const char *stray = "a,b\"c\nd,e\n\"x\"\"\ny\",z\n5\",\"w\"\n";
+  const char *cut = "a,b\"c|d,e|\"x\"\"\ny\",z|5\",\"w\"|";
+  for (size_t split = 0; split <= strlen(stray); split++) {
+    char got[256] = "";
+    vg_framer f;
+    vg_framer_init(&f, 1024);
+    vg_framer_quote(&f, '"', ',');
+    assert_int_equal(vg_framer_feed(&f, stray, split, collect, got), 0);
+    assert_int_equal(vg_framer_feed(&f, stray + split, strlen(stray) - split, collect, got), 0);
+    assert_int_equal(vg_framer_finish(&f, collect, got), 0);
+    assert_string_equal(got, cut);
     vg_framer_free(&f);
   }
   /* without quote mode, lines as before */

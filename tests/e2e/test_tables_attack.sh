@@ -1,0 +1,50 @@
+#!/bin/sh
+# End-to-end: table rows (core/tabular.c) against hostile and odd input. A
+# quote inside an unquoted cell refuses its own row and no other: the rows
+# after it still come through, counted as their own rows. A file whose rows
+# end in a bare CR is refused with its reason, not taken for a header alone.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+DB=$T/t.db
+
+got_is() { is "$3" "$1" "$2"; }
+got_has() {
+  if printf '%s\n' "$1" | grep -qF -- "$2"; then
+    ok "$3"
+  else
+    fail "$3" "got:      $1" "expected to hold: $2"
+  fi
+}
+
+cat >"$T/f.lua" <<'LUA'
+formats = {
+  w = { date = "day", date_layout = "YYYY-MM-DD", text = { "what" }, id = "ref", edited = "ed" },
+}
+LUA
+
+# ingest NAME FILE: `vigil ingest --format w` of FILE into a fresh $DB.
+ingest() {
+  rm -f "$DB" "$DB-wal" "$DB-shm"
+  measure "$1" "$VIGIL" ingest --db "$DB" --config "$T/f.lua" --no-rules --format w "$2"
+}
+
+# ---- a quote inside an unquoted cell ----
+printf 'day,what,ref,ed\n2024-01-01,one,a1,1\n2024-01-02,a 5" gun,a2,1\n2024-01-03,three,a3,1\n2024-01-04,four,a4,1\n2024-01-05,"five, quoted",a5,1\n2024-01-06,six,a6,1\n' \
+  >"$T/stray.csv"
+ingest stray "$T/stray.csv"
+got_is "$rc" 1 "a row with a stray quote: exit status 1"
+got_has "$(cat "$T/stray.out")" "5 stored, 0 duplicates, 1 rejected" \
+  "only the row with the stray quote is refused; the rows after it are stored"
+got_has "$(cat "$T/stray.err")" "stray.csv:3: row 3: bad quoting" "the refused row, by its number and reason"
+got_is "$(sq "select group_concat(key, ' ') from (select key from row_keys order by key)")" \
+  "a1 a3 a4 a5 a6" "each row after the stray quote is its own entry"
+got_is "$(sq "select line from rejects")" 3 "the reject is row 3 alone"
+
+# ---- line ends of a bare CR ----
+printf 'day,what,ref,ed\r2024-01-01,one,b1,1\r2024-01-02,two,b2,1\r' >"$T/cr.csv"
+ingest cr "$T/cr.csv"
+got_is "$rc" 1 "a file of CR-only line ends: exit status 1, not a quiet success"
+got_has "$(cat "$T/cr.err")" "cr.csv:1: row 1: a carriage return outside quotes" \
+  "it is refused, saying why"
+done_testing

@@ -19,7 +19,7 @@ void vg_framer_quote(vg_framer *f, char q, char delim) {
 /* The newline that ends the line or row in data[0..n), or NULL when it goes
  * on past n; notes where the row's quoting stands. */
 static const char *line_end(vg_framer *f, const char *data, size_t n) {
-  if (!f->quote) return memchr(data, '\n', n);
+  if (!f->quote || f->skipping) return memchr(data, '\n', n);
   for (size_t i = 0; i < n; i++) {
     char c = data[i];
     if (f->quoted == VG_FRAMER_QUOTED) {
@@ -91,8 +91,17 @@ int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void
       f->skipped += piece;
     } else if (f->len + piece > f->max) {
       /* Over the cap: keep what fits, count the rest up to the newline. */
+      size_t keep = f->max - f->len;
+      if (f->quote) {
+        /* Most likely a quote that never closes: the row ends at the first
+         * newline past the cap, whatever the quotes, so that the rows after
+         * it are read and not all taken into it. */
+        nl = memchr(data + keep, '\n', n - keep);
+        piece = nl ? (size_t)(nl - data) : n;
+        f->quoted = VG_FRAMER_CELL_START;
+      }
       f->skipped = f->len + piece;
-      if ((rc = append(f, data, f->max - f->len))) return rc;
+      if ((rc = append(f, data, keep))) return rc;
       f->skipping = 1;
     } else if (nl && f->len == 0) {
       f->line_no++; /* the common case: a whole line inside one read */

@@ -50,8 +50,10 @@ enum {
  * (one whose first byte is q, up to the q that closes it) is part of the
  * row. A doubled quote inside the cell is one quote; a q inside a cell
  * that did not open with one is only a byte (the row is refused when it
- * is parsed, and no other row with it). Cells are parted by delim. 0 for
- * plain lines again. Set before the first feed. */
+ * is parsed, and no other row with it). A row that goes over the cap ends
+ * at the first newline past it, quoted or not: a quote that never closes
+ * costs one overlong row, not the rest of the input. Cells are parted by
+ * delim. q 0 for plain lines again. Set before the first feed. */
 void vg_framer_quote(vg_framer *f, char q, char delim);
 /* Cuts data[0..n) into lines and calls fn for each complete one. Returns 0,
  * VG_ENOMEM, or what fn returned. */

@@ -215,12 +215,26 @@ static int same_format(const vg_tabular_format *a, const vg_tabular_format *b) {
   return 1;
 }
 
+/* Whether name may name a format: it names a directory of the spool too, so
+ * letters, digits, '-' and '_', at most 40, and neither of the spool's own
+ * directories. */
+static int name_ok(const char *name) {
+  size_t n = strlen(name);
+  if (n == 0 || n > 40 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789-_") != n)
+    return 0;
+  return strcmp(name, "done") != 0 && strcmp(name, "failed") != 0;
+}
+
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
   int rc = VG_EINVAL;
   vg_format line;
   int at = f->name ? vg_tabular_number(f->name) : -1;
   if (!f->name || !f->name[0]) {
     snprintf(err, cap, "a format needs a name");
+  } else if (!name_ok(f->name)) {
+    snprintf(err, cap, "format '%.60s': a format's name is letters, digits, '-' and '_' (at "
+             "most 40), and not done or failed: it names a directory of the spool", f->name);
   } else if (vg_format_parse(f->name, &line) == 0 && (int)line < VG_FORMAT_TABLE) {
     snprintf(err, cap, "format '%s': that name is a line format's", f->name);
   } else if (at >= 0 && registry[at]->preset) {

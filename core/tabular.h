@@ -85,7 +85,8 @@ const vg_tabular_format *vg_tabular_by_suffix(const char *name);
  * in place of a format the configuration declared before under its name.
  * Returns 0, or VG_EINVAL with why in err: a preset's or line format's
  * name, no date or text column, no columns and no header, a column the map
- * names that the declared columns lack. */
+ * names that the declared columns lack, a name not of letters, digits, - and _
+ * (at most 40) or one of the spool's done and failed. */
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap);
 /* Frees what a format owns (not f itself). */
 void vg_tabular_format_clear(vg_tabular_format *f);

@@ -65,4 +65,23 @@ else
 fi
 got_is "$(sq "select count(*) from row_keys where key = 'u60000'")" 1 "the last row is stored"
 
+# ---- format names the spool cannot take for a directory ----
+# bad_name NAME: `vigil config --show` refuses a format named NAME, saying so.
+bad_name() {
+  printf 'formats = { ["%s"] = { date = "day", text = "what" } }\n' "$1" >"$T/bad.lua"
+  measure bad_name "$VIGIL" config --show --config "$T/bad.lua"
+  if [ "$rc" -ne 0 ] && grep -qF "format '$1': a format's name is" "$T/bad_name.err"; then
+    ok "a format named '$1' is refused"
+  else
+    fail "a format named '$1' is refused" "exit $rc; said: $(cat "$T/bad_name.err")"
+  fi
+}
+for name in done failed .. . a/b ../up .hidden 'two words' \
+  a_name_longer_than_forty_bytes_is_too_long_a_name; do
+  bad_name "$name"
+done
+printf 'formats = { ["desk-2_b"] = { date = "day", text = "what" } }\n' >"$T/good.lua"
+measure good_name "$VIGIL" config --show --config "$T/good.lua"
+got_is "$rc" 0 "letters, digits, '-' and '_' make a name"
+
 done_testing

@@ -161,13 +161,28 @@ static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, v
   return 0;
 }
 
-/* Whether a row's last-edit mark a is later than b: as whole numbers when
- * both are (Unix seconds), else as text (ISO times compare so). */
+/* The digits of s without its sign and leading zeros, or NULL when s is no
+ * whole number; *neg: it has a minus sign. */
+static const char *whole_number(const char *s, int *neg) {
+  *neg = *s == '-';
+  s += *s == '-' || *s == '+';
+  if (!*s || strspn(s, "0123456789") != strlen(s)) return NULL;
+  while (*s == '0' && s[1]) s++;
+  if (strcmp(s, "0") == 0) *neg = 0;
+  return s;
+}
+
+/* Whether a row's last-edit mark a is later than b: as whole numbers of
+ * any length when both are (Unix seconds, milliseconds...), else as text
+ * (ISO times compare so). */
 static int edited_later(const char *a, const char *b) {
-  char *ea, *eb;
-  long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
-  if (*a && *b && !*ea && !*eb) return x > y;
-  return strcmp(a, b) > 0;
+  int na, nb;
+  const char *x = whole_number(a, &na), *y = whole_number(b, &nb);
+  if (!x || !y) return strcmp(a, b) > 0;
+  if (na != nb) return nb;
+  size_t lx = strlen(x), ly = strlen(y);
+  int c = lx != ly ? (lx > ly ? 1 : -1) : strcmp(x, y);
+  return na ? c < 0 : c > 0;
 }
 
 /* Stores a row with an id (e->key): the first time as any entry; again,

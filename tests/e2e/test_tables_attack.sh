@@ -84,4 +84,17 @@ printf 'formats = { ["desk-2_b"] = { date = "day", text = "what" } }\n' >"$T/goo
 measure good_name "$VIGIL" config --show --config "$T/good.lua"
 got_is "$rc" 0 "letters, digits, '-' and '_' make a name"
 
+# ---- last-edit marks past what a 64-bit number holds ----
+printf 'day,what,ref,ed\n%s\n%s\n%s\n%s\n%s\n' \
+  '2024-01-01,first,big1,99999999999999999999' \
+  '2024-01-01,edited later,big1,100000000000000000000' \
+  '2024-01-01,minus,neg1,-5' \
+  '2024-01-01,minus edited later,neg1,-4' \
+  '2024-01-01,minus edited earlier,neg1,-6' >"$T/marks.csv"
+ingest marks "$T/marks.csv"
+got_has "$(cat "$T/marks.out")" "2 stored, 1 duplicates, 0 rejected, 2 corrected or retracted" \
+  "a mark one digit longer is later, however long; -4 is later than -5, -6 is not"
+got_is "$(sq "select group_concat(text, '|') from (select text from entries order by id)")" \
+  "edited later|minus edited later" "each entry holds its latest edit"
+
 done_testing

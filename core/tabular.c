@@ -549,6 +549,27 @@ static int is_header(const vg_tabular *t) {
   return 0;
 }
 
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A column that names[0..n) holds twice, or NULL; sorts a copy, so that a
+ * header of many thousand columns costs no more than its length. */
+static const char *named_twice(char **names, size_t n, int *oom) {
+  char **v = malloc((n ? n : 1) * sizeof *v);
+  if (!v) {
+    *oom = 1;
+    return NULL;
+  }
+  memcpy(v, names, n * sizeof *v);
+  qsort(v, n, sizeof *v, by_name);
+  const char *twice = NULL;
+  for (size_t i = 1; i < n && !twice; i++)
+    if (strcmp(v[i - 1], v[i]) == 0) twice = v[i];
+  free(v);
+  return twice;
+}
+
 /* Takes the row just split as the input's header. */
 static int take_header(vg_tabular *t, char *why, size_t cap) {
   for (size_t i = 0; i < t->nheader; i++) free(t->header[i]);
@@ -556,13 +577,14 @@ static int take_header(vg_tabular *t, char *why, size_t cap) {
   t->header = calloc(t->ncell, sizeof *t->header);
   t->nheader = 0;
   if (!t->header) return VG_ENOMEM;
-  for (size_t i = 0; i < t->ncell; i++) {
-    const char *name = cell(t, (long)i);
-    if (index_of(t->header, t->nheader, name) >= 0) {
-      snprintf(why, cap, "the header names column '%.60s' twice", name);
-      return VG_EPARSE;
-    }
-    if (!(t->header[t->nheader++] = strdup(name))) return VG_ENOMEM;
+  for (size_t i = 0; i < t->ncell; i++)
+    if (!(t->header[t->nheader++] = strdup(cell(t, (long)i)))) return VG_ENOMEM;
+  int oom = 0;
+  const char *twice = named_twice(t->header, t->nheader, &oom);
+  if (oom) return VG_ENOMEM;
+  if (twice) {
+    snprintf(why, cap, "the header names column '%.60s' twice", twice);
+    return VG_EPARSE;
   }
   map_free(&t->maps[1]);
   t->nmaps = 1;

@@ -97,4 +97,21 @@ got_has "$(cat "$T/marks.out")" "2 stored, 1 duplicates, 0 rejected, 2 corrected
 got_is "$(sq "select group_concat(text, '|') from (select text from entries order by id)")" \
   "edited later|minus edited later" "each entry holds its latest edit"
 
+# ---- a header of 100,000 columns (under the 1 MiB row cap) ----
+awk 'BEGIN {
+  printf "day,what,ref,ed"
+  for (i = 0; i < 100000; i++) printf ",c%d", i
+  printf "\n2024-01-01,wide,wide1,1"
+  for (i = 0; i < 100000; i++) printf ",v"
+  printf "\n"
+}' >"$T/wide.csv"
+ingest wide "$T/wide.csv"
+got_has "$(cat "$T/wide.out")" "1 stored, 0 duplicates, 0 rejected" "a row of 100,000 columns is stored"
+if [ "$secs" -le 20 ]; then
+  ok "its header is read in time linear in its length ($secs s)"
+else
+  fail "its header is read in time linear in its length" "took $secs s (exit $rc)"
+fi
+got_is "$(sq "select json_extract(fields, '\$.c99999') from entries")" v "its last column is a field"
+
 done_testing

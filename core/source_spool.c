@@ -39,6 +39,14 @@ static int refusable(const server *srv, const char *name) {
   return lstat(p, &sb) == 0;
 }
 
+/* Whether the spool's name is a symbolic link to a directory. */
+static int links_to_dir(const server *srv, const char *name) {
+  char p[4200];
+  struct stat sb;
+  snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, name);
+  return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
 /* Queues every file of the spool that is not queued yet: regular files, and
  * what refusable() lets through to be refused. Names that start with a dot
  * are files still being written, by convention. */
@@ -112,8 +120,9 @@ void vg_source_spool_scan(server *srv) {
   uv_dirent_t d;
   while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
     if (d.name[0] == '.' || queued(srv, d.name)) continue;
-    if (d.type == UV_DIRENT_DIR && vg_tabular_find(d.name)) {
-      scan_sub(srv, d.name);
+    if ((d.type == UV_DIRENT_DIR || (d.type == UV_DIRENT_LINK && links_to_dir(srv, d.name))) &&
+        vg_tabular_find(d.name)) {
+      scan_sub(srv, d.name); /* a format directory, or a link to one, as done/ may be */
       continue;
     }
     if (d.type != UV_DIRENT_FILE && !refusable(srv, d.name)) continue;

@@ -114,4 +114,20 @@ else
 fi
 got_is "$(sq "select json_extract(fields, '\$.c99999') from entries")" v "its last column is a field"
 
+# ---- the daemon: a format directory of the spool that is a link to one ----
+DB=$T/d.db
+mkdir -p "$SPOOL" "$T/elsewhere"
+ln -s "$T/elsewhere" "$SPOOL/w"
+printf 'day,what,ref,ed\n2024-03-01,through a linked directory,l1,1\n' >"$T/elsewhere/a.csv"
+mkdir -p "$T/rules"
+: >"$T/rules/none.lua"
+start_daemon --config "$T/f.lua" --rules "$T/rules"
+if wait_running 60 test -e "$SPOOL/done/w/a.csv"; then
+  ok "a file in spool/w, a link to a directory, is read as format w and moved to done/w/"
+else
+  fail "a file in spool/w, a link to a directory, is read" "$(ls -R "$SPOOL")" "$(tail -n 5 "$DLOG")"
+fi
+got_is "$(sq "select count(*) from row_keys where key = 'l1'")" 1 "its row is stored"
+stop_daemon
+
 done_testing

@@ -553,8 +553,10 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A column that names[0..n) holds twice, or NULL; sorts a copy, so that a
- * header of many thousand columns costs no more than its length. */
+/* A column that names[0..n) holds twice, or NULL (unnamed columns, which
+ * no map names and no field keeps, may repeat: a spreadsheet's trailing
+ * empty columns); sorts a copy, so that a header of many thousand columns
+ * costs no more than its length. */
 static const char *named_twice(char **names, size_t n, int *oom) {
   char **v = malloc((n ? n : 1) * sizeof *v);
   if (!v) {
@@ -565,7 +567,7 @@ static const char *named_twice(char **names, size_t n, int *oom) {
   qsort(v, n, sizeof *v, by_name);
   const char *twice = NULL;
   for (size_t i = 1; i < n && !twice; i++)
-    if (strcmp(v[i - 1], v[i]) == 0) twice = v[i];
+    if (v[i][0] && strcmp(v[i - 1], v[i]) == 0) twice = v[i];
   free(v);
   return twice;
 }

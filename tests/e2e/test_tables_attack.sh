@@ -114,6 +114,16 @@ else
 fi
 got_is "$(sq "select json_extract(fields, '\$.c99999') from entries")" v "its last column is a field"
 
+# ---- a header with several empty cells (a spreadsheet's trailing columns) ----
+printf 'day,what,ref,ed,,\r\n2024-01-01,one,e1,1,,\r\n2024-01-02,two,e2,1,,\r\n' >"$T/blank.csv"
+ingest blank "$T/blank.csv"
+got_has "$(cat "$T/blank.out")" "2 stored, 0 duplicates, 0 rejected" \
+  "unnamed columns may repeat: the file is read"
+printf 'day,what,ref,what\n2024-01-01,one,e1,two\n' >"$T/twice.csv"
+ingest twice "$T/twice.csv"
+got_has "$(cat "$T/twice.err")" "twice.csv:1: row 1: the header names column 'what' twice" \
+  "a named column twice is still refused"
+
 # ---- the daemon: a format directory of the spool that is a link to one ----
 DB=$T/d.db
 mkdir -p "$SPOOL" "$T/elsewhere"

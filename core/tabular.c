@@ -132,15 +132,20 @@ vg_format vg_tabular_fmt(const vg_tabular_format *f) {
 }
 
 const vg_tabular_format *vg_tabular_by_suffix(const char *name) {
-  size_t n = strlen(name);
+  size_t n = strlen(name), best = 0;
+  const vg_tabular_format *f = NULL;
   for (size_t i = count(); i-- > 0;) {
     const char *s = registry[i]->suffix;
     size_t k = s ? strlen(s) : 0;
-    /* the newest definition of a name is the one in force */
-    if (k && k < n && strcmp(name + n - k, s) == 0 && vg_tabular_number(registry[i]->name) == (int)i)
-      return registry[i];
+    /* the newest definition of a name is the one in force; the longest
+     * suffix that fits is the most telling (.acled.csv over .csv) */
+    if (k > best && k < n && strcmp(name + n - k, s) == 0 &&
+        vg_tabular_number(registry[i]->name) == (int)i) {
+      f = registry[i];
+      best = k;
+    }
   }
-  return NULL;
+  return f;
 }
 
 static const struct {

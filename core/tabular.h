@@ -78,7 +78,8 @@ const vg_tabular_format *vg_tabular_of(vg_format fmt);
 int vg_tabular_number(const char *name);
 /* The vg_format number of f (VG_FORMAT_TABLE + its index). */
 vg_format vg_tabular_fmt(const vg_tabular_format *f);
-/* The format whose suffix ends name (a spool file), or NULL. */
+/* The format whose suffix ends name (a spool file), the longest such suffix
+ * when several do, or NULL. */
 const vg_tabular_format *vg_tabular_by_suffix(const char *name);
 
 /* Checks f (taken over, whatever the outcome) and adds it to the registry,

@@ -124,6 +124,17 @@ ingest twice "$T/twice.csv"
 got_has "$(cat "$T/twice.err")" "twice.csv:1: row 1: the header names column 'what' twice" \
   "a named column twice is still refused"
 
+# ---- a configured suffix that is the tail of a shipped one ----
+printf 'formats = { mine = { date = "day", text = "what", suffix = ".csv" } }\n' >"$T/suffix.lua"
+cp "$FIXTURES/tables/acled_korea.csv" "$T/korea.acled.csv"
+printf 'day,what\n2024-01-01,a row of my own\n' >"$T/mine.csv"
+rm -f "$DB"
+measure suffix "$VIGIL" ingest --db "$DB" --config "$T/suffix.lua" --no-rules "$T/korea.acled.csv" "$T/mine.csv"
+got_is "$(sq "select count(*) from row_keys where format = 'acled'")" 4 \
+  "a .acled.csv file is read as acled though a format of the configuration ends in .csv"
+got_is "$(sq "select count(*) from entries where text = 'a row of my own'")" 1 \
+  "a .csv file is read in the configuration's format"
+
 # ---- the daemon: a format directory of the spool that is a link to one ----
 DB=$T/d.db
 mkdir -p "$SPOOL" "$T/elsewhere"

@@ -1529,6 +1529,7 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   problems p = {NULL, 0, path};
   vg_config next;
   copy_config(&next, c);
+  size_t formats_mark = vg_tabulars_mark();
   int ran = luaL_loadfilex(L, path, "t") == LUA_OK;
   if (ran) {
     lua_pushvalue(L, 2);
@@ -1585,6 +1586,10 @@ cleanup:
   say_problems(&p, err, 0);
   vg_config_free(&next);
   vg_sandbox_free(sb);
+  /* the formats of a refused file never come in force; those a file no
+   * longer declares go */
+  static char *const none[] = {NULL};
+  vg_tabulars_settle(formats_mark, rc ? NULL : c->formats ? c->formats : none);
   return rc;
 }
 

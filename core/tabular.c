@@ -20,6 +20,9 @@
 
 static vg_tabular_format *registry[TABLES_MAX];
 static atomic_size_t nregistry;
+/* Set for a definition out of force (vg_tabulars_settle): kept, as every
+ * definition is, for whoever still reads by it, but found no more. */
+static atomic_uchar retired[TABLES_MAX];
 static pthread_once_t presets_once = PTHREAD_ONCE_INIT;
 
 static const char *const ACLED_COLUMNS[] = {
@@ -112,7 +115,7 @@ static size_t count(void) {
 
 int vg_tabular_number(const char *name) {
   for (size_t i = count(); i-- > 0;)
-    if (strcmp(registry[i]->name, name) == 0) return (int)i;
+    if (!atomic_load(&retired[i]) && strcmp(registry[i]->name, name) == 0) return (int)i;
   return -1;
 }
 
@@ -287,8 +290,21 @@ int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
   *copy = *f;
   memset(f, 0, sizeof *f);
   registry[n] = copy;
+  atomic_store(&retired[n], 0);
   atomic_store(&nregistry, n + 1);
   return 0;
+}
+
+size_t vg_tabulars_mark(void) { return count(); }
+
+void vg_tabulars_settle(size_t mark, char *const *names) {
+  size_t n = count();
+  for (size_t i = 0; i < n; i++) {
+    int keep = registry[i]->preset;
+    for (size_t k = 0; names && !keep && names[k]; k++)
+      keep = strcmp(registry[i]->name, names[k]) == 0;
+    if (names ? !keep : i >= mark) atomic_store(&retired[i], 1);
+  }
 }
 
 void vg_tabulars_free(void) {

@@ -89,6 +89,13 @@ const vg_tabular_format *vg_tabular_by_suffix(const char *name);
  * names that the declared columns lack, a name not of letters, digits, - and _
  * (at most 40) or one of the spool's done and failed. */
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap);
+/* Where the registry stands, before a configuration is read. */
+size_t vg_tabulars_mark(void);
+/* Settles the registry once a configuration was read: names (the formats
+ * it declares, NULL-ended) stay in force and every other format of the
+ * configuration's goes; names NULL (the configuration was refused): what
+ * was defined since mark goes, and the formats in force before are again. */
+void vg_tabulars_settle(size_t mark, char *const *names);
 /* Frees what a format owns (not f itself). */
 void vg_tabular_format_clear(vg_tabular_format *f);
 /* Frees the registry; no format may be used after. */

@@ -149,6 +149,43 @@ else
   fail "a file in spool/w, a link to a directory, is read" "$(ls -R "$SPOOL")" "$(tail -n 5 "$DLOG")"
 fi
 got_is "$(sq "select count(*) from row_keys where key = 'l1'")" 1 "its row is stored"
+
+# ---- reloads: a refused one changes no format; a format dropped is gone ----
+# post NAME BODY: POST BODY as CSV to ?format=NAME; the reply in $T/post.json,
+# the status in $code.
+post() {
+  code=$(printf '%s' "$2" | curl -s -o "$T/post.json" -w '%{http_code}' -H 'Content-Type: text/csv' \
+    --data-binary @- "$HTTP/v1/entries?format=$1")
+}
+cat >"$T/f.lua" <<'LUA'
+formats = {
+  w = { date = "day", text = { "other" } },
+  extra = { date = "day", text = { "what" } },
+}
+max_line = "not a number"
+LUA
+kill -HUP "$DPID"
+wait_running 60 grep -q 'keeping the settings in force' "$DLOG"
+post w 'day,what,other,ref,ed
+2024-04-01,the column what,the column other,r1,1
+'
+got_is "$(sq "select text from entries e join row_keys k on k.entry_id = e.id where k.key = 'r1'")" \
+  "the column what" "a reload refused leaves format w as it was"
+post extra 'day,what
+2024-04-02,through extra
+'
+got_is "$code" 400 "nor does a format it declared come in force"
+printf 'formats = { v = { date = "day", text = { "what" } } }\n' >"$T/f.lua"
+kill -HUP "$DPID"
+wait_running 60 grep -q 'reloaded configuration' "$DLOG"
+post w 'day,what
+2024-04-03,after w was dropped
+'
+got_is "$code" 400 "a format the reloaded configuration no longer declares is gone"
+post v 'day,what
+2024-04-04,through v
+'
+got_is "$code" 200 "the one it declares is in force"
 stop_daemon
 
 done_testing

@@ -3,6 +3,13 @@
 # quote inside an unquoted cell refuses its own row and no other: the rows
 # after it still come through, counted as their own rows. A file whose rows
 # end in a bare CR is refused with its reason, not taken for a header alone.
+# A quote that never closes costs one overlong row, not the rest of a large
+# file. Format names that would be no spool directory of their own are
+# refused. Last-edit marks past 64 bits still order. A header of 100,000
+# columns reads in linear time; unnamed header columns may repeat. The
+# longest suffix chooses a file's format. Then the daemon: a format
+# directory of the spool that is a link; a refused reload changes no
+# format, and a format no longer declared is gone.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -83,7 +83,7 @@ bad_name() {
     fail "a format named '$1' is refused" "exit $rc; said: $(cat "$T/bad_name.err")"
   fi
 }
-for name in done failed .. . a/b ../up .hidden 'two words' \
+for name in 'done' failed .. . a/b ../up .hidden 'two words' \
   a_name_longer_than_forty_bytes_is_too_long_a_name; do
   bad_name "$name"
 done

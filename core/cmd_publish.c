@@ -18,6 +18,7 @@
 #include "framer.h"
 #include "interrupt.h"
 #include "reader.h"
+#include "tabular.h"
 #include "term.h"
 #include "vigil.h"
 
@@ -149,6 +150,30 @@ static int publish_line(run *x, vg_parsed *p) {
   return 0;
 }
 
+/* Whether table row p, read here by its file's header, reads the same alone
+ * by the declared columns of its format tf, as a daemon reads a message;
+ * 1 with why in p->res.reason when not. */
+static int misread_alone(const vg_tabular_format *tf, vg_parsed *p) {
+  vg_tabular *t = vg_tabular_new(tf);
+  vg_entry e;
+  char why[VG_REASON_MAX] = "out of memory";
+  int rc = t ? vg_tabular_row(t, p->line.data, p->line.len, p->line.line_no, VG_BUS_SOURCE, &e,
+                              why)
+             : VG_ENOMEM;
+  int same = rc == 0 && memcmp(e.hash, p->e.hash, sizeof e.hash) == 0 &&
+             (!e.fields == !p->e.fields) && (!e.fields || strcmp(e.fields, p->e.fields) == 0);
+  if (rc == 0) vg_entry_clear(&e);
+  vg_tabular_free(t);
+  if (same) return 0;
+  if (rc)
+    snprintf(p->res.reason, sizeof p->res.reason, "%.100s, read as a daemon reads a message: "
+             "by the declared columns", why);
+  else
+    snprintf(p->res.reason, sizeof p->res.reason, "row %llu: a daemon reads a message by the "
+             "declared columns: give them in their order", (unsigned long long)p->line.line_no);
+  return 1;
+}
+
 static void on_reject(const char *name, const vg_parsed *p) {
   if (vg_cli.json) {
     cJSON *o = cJSON_CreateObject();
@@ -186,9 +211,10 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
     vg_cli_eprintf("%s: cannot start a thread to read it\n", name);
     return -1;
   }
-  int rc = 0, prc;
+  int rc = 0, prc = 0;
   uint64_t bytes = 0, line = 0;
   vg_chunk *ch;
+  const vg_tabular_format *tf = vg_tabular_of(ro.format);
   while (!x->failed && (ch = vg_reader_next(r))) {
     for (size_t i = 0; i < ch->n && !x->failed && !atomic_load(x->stop); i++) {
       vg_parsed *p = &ch->v[i];
@@ -199,7 +225,7 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
         vg_progress_clear(&pr);
         on_reject(name, p);
         x->rejected++;
-      } else if ((prc = publish_line(x, p)) > 0) {
+      } else if ((tf && misread_alone(tf, p)) || (prc = publish_line(x, p)) > 0) {
         vg_progress_clear(&pr);
         on_reject(name, p);
         x->rejected++;

@@ -195,4 +195,32 @@ post v 'day,what
 got_is "$code" 200 "the one it declares is in force"
 stop_daemon
 
+# ---- publish: rows go one a message, read there by the declared columns ----
+if command -v nats-server >/dev/null 2>&1 && [ -x "$NATSTOOL" ]; then
+  cat >"$T/p.lua" <<'LUA'
+formats = {
+  p = { date = "day", date_layout = "YYYY-MM-DD", text = { "what", "note" }, id = "ref",
+        columns = { "day", "what", "note", "ref" } },
+}
+format = "p"
+LUA
+  start_nats || exit 1
+  printf 'ref,note,what,day\nq1,the note,the headline,2024-01-01\n' >"$T/reordered.csv"
+  measure pub "$VIGIL" publish --config "$T/p.lua" --nats "$NATS_URL" "$T/reordered.csv"
+  got_is "$rc" 1 "publish of a file whose header reorders the declared columns: exit status 1"
+  got_has "$(cat "$T/pub.err")" "reordered.csv:2: row 2: column 'day': 'q1' is no date" \
+    "its row is refused, by its number, with what the daemon would make of it"
+  got_has "$(cat "$T/pub.out")" "0 published" "and not published, to be misread by the daemon"
+  printf 'day,note,what,ref\n2024-01-01,the note,the headline,q3\n' >"$T/swapped.csv"
+  measure pub3 "$VIGIL" publish --config "$T/p.lua" --nats "$NATS_URL" "$T/swapped.csv"
+  got_has "$(cat "$T/pub3.err")" "swapped.csv:2: row 2: a daemon reads a message by the declared columns" \
+    "a row that would read, but as another entry (two text columns swapped), is refused too"
+  printf 'day,what,note,ref\n2024-01-01,the headline,the note,q2\n' >"$T/ordered.csv"
+  measure pub2 "$VIGIL" publish --config "$T/p.lua" --nats "$NATS_URL" "$T/ordered.csv"
+  got_has "$(cat "$T/pub2.out")" "1 published" "a file in the declared order is published"
+  stop_nats
+else
+  skip "publish" "nats-server or natstool is missing"
+fi
+
 done_testing

@@ -2,6 +2,7 @@
 #include "feed_store.h"
 
 #include "batch.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -30,9 +31,11 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, int s
   vg_feed_items items = {0};
   vg_feed_format fmt = VG_FEED_AUTO;
   vg_feed_format_parse(f->format, &fmt);
+  /* A table format's body is CSV or TSV: its rows are cut when stored. */
+  const vg_tabular_format *tf = f->format ? vg_tabular_find(f->format) : NULL;
   if (x->error[0]) {
     snprintf(r->error, sizeof r->error, "%s", x->error);
-  } else if (x->status == 304) {
+  } else if (x->status == 304 || tf) {
     r->ok = 1;
   } else {
     /* What the parser makes of the body is held to caps too: each part of an
@@ -53,7 +56,10 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, int s
   vg_batch b;
   vg_batch_init(&b, ig);
   int rc = vg_batch_begin(&b);
-  if (rc == 0 && r->ok && x->status != 304)
+  if (rc == 0 && r->ok && x->status != 304 && tf)
+    rc = vg_ingest_feed_table(&b.ig, f, vg_tabular_fmt(tf), NULL, x->body, x->len, max_line,
+                              &r->counts, &r->items);
+  else if (rc == 0 && r->ok && x->status != 304)
     rc = vg_ingest_feed(&b.ig, f, &items, time(NULL), max_line, &r->counts, &r->items);
   h.items = r->counts.stored;
   rc = vg_batch_end(&b, rc, put_health, &(health_job){ig->st, &h});

@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "paths.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -233,7 +234,9 @@ static void reload(server *srv) {
   vg_config next;
   vg_config_defaults(&next);
   char err[4096];
+  size_t formats = vg_tabular_mark(); /* the formats the file declares join the registry */
   if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
+    vg_tabular_withdraw(formats);
     char *save = NULL;
     for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
       vg_error("reload: %s", line);
@@ -245,6 +248,7 @@ static void reload(server *srv) {
   apply_overrides(&next, &srv->flags);
   vg_config_resolve(&next);
   if (vg_config_check(&next, err, sizeof err)) {
+    vg_tabular_withdraw(formats);
     vg_error("reload: %s; keeping the settings in force", err);
     vg_config_free(&next);
     vg_notify_reloaded(srv->notify);

@@ -20,6 +20,9 @@
 
 static vg_tabular_format *registry[TABLES_MAX];
 static atomic_size_t nregistry;
+/* Definitions a refused configuration added (vg_tabular_withdraw): no name
+ * finds them, though a pointer to one stays good. */
+static atomic_bool withdrawn[TABLES_MAX];
 static pthread_once_t presets_once = PTHREAD_ONCE_INIT;
 
 static const char *const ACLED_COLUMNS[] = {
@@ -112,7 +115,7 @@ static size_t count(void) {
 
 int vg_tabular_number(const char *name) {
   for (size_t i = count(); i-- > 0;)
-    if (strcmp(registry[i]->name, name) == 0) return (int)i;
+    if (!atomic_load(&withdrawn[i]) && strcmp(registry[i]->name, name) == 0) return (int)i;
   return -1;
 }
 
@@ -272,9 +275,16 @@ int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
   return 0;
 }
 
+size_t vg_tabular_mark(void) { return count(); }
+
+void vg_tabular_withdraw(size_t mark) {
+  for (size_t i = mark, n = count(); i < n; i++) atomic_store(&withdrawn[i], 1);
+}
+
 void vg_tabulars_free(void) {
   size_t n = atomic_load(&nregistry);
   for (size_t i = 0; i < n; i++) {
+    atomic_store(&withdrawn[i], 0);
     vg_tabular_format_clear(registry[i]);
     free(registry[i]);
     registry[i] = NULL;

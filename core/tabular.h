@@ -87,6 +87,13 @@ const vg_tabular_format *vg_tabular_by_suffix(const char *name);
  * name, no date or text column, no columns and no header, a column the map
  * names that the declared columns lack. */
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap);
+/* Where the registry stands, for vg_tabular_withdraw. */
+size_t vg_tabular_mark(void);
+/* Withdraws the definitions added since mark (a configuration that was
+ * refused after declaring them): their names find the definitions before
+ * them again. A withdrawn format is not freed before vg_tabulars_free, so a
+ * pointer to it stays good. */
+void vg_tabular_withdraw(size_t mark);
 /* Frees what a format owns (not f itself). */
 void vg_tabular_format_clear(vg_tabular_format *f);
 /* Frees the registry; no format may be used after. */

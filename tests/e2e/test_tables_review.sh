@@ -20,6 +20,32 @@ REV1,2024-01-05,Strategic developments,Weapons test,North Korea fired about 200 
 REV2,2024-01-14,Strategic developments,Weapons test,North Korea tested a solid-fuel intermediate-range missile.,KCNA,1705300000
 CSV
 
+# ---- a row edited at its source after its entry was retracted here ----
+RDB=$T/retract.db
+ACLED_HEAD=event_id_cnty,event_date,event_type,sub_event_type,notes,source,timestamp
+printf '%s\n%s\n' "$ACLED_HEAD" \
+  'RET1,2024-01-05,Strategic developments,Weapons test,North Korea fired artillery shells near Yeonpyeong.,Yonhap,1704500000' \
+  >"$T/first.acled.csv"
+printf '%s\n%s\n' "$ACLED_HEAD" \
+  'RET1,2024-01-05,Strategic developments,Weapons test,North Korea fired about 200 artillery shells near Yeonpyeong.,Yonhap,1704600000' \
+  >"$T/later.acled.csv"
+"$VIGIL" ingest --db "$RDB" --no-rules "$T/first.acled.csv" >"$T/r1.out" 2>&1
+RID=$(sq "$RDB" "select entry_id from row_keys where key = 'RET1'")
+: >"$T/none.lua"
+"$VIGIL" retract "$RID" --reason "misdated" --db "$RDB" --rules "$T/none.lua" >"$T/r2.out" 2>&1
+is "the row's entry is retracted" "$?" 0
+"$VIGIL" ingest --db "$RDB" --no-rules "$T/later.acled.csv" >"$T/r3.out" 2>&1
+rc=$?
+like "an edit of a retracted entry's row is refused, and said" "$(cat "$T/r3.out")" \
+  "later.acled.csv:2: .*it is retracted"
+is "its ingest: exit status 1" "$rc" 1
+"$VIGIL" ingest --db "$RDB" --no-rules "$T/later.acled.csv" >"$T/r4.out" 2>&1
+rc=$?
+is "the same export again: the refused edit is not refused again (exit status 0)" "$rc" 0
+like "the same export again: the row is a duplicate" "$(cat "$T/r4.out")" "0 stored, 1 duplicates, 0 rejected"
+is "the entry stays retracted, as it was" \
+  "$(sq "$RDB" "select count(*) from entries where id = $RID and text like '%about 200%'")" 0
+
 python3 "$E2E/feedserver.py" "$WWW" "$T/port" 2>"$T/server.err" &
 SPID=$!
 bg_started "$SPID"

@@ -267,6 +267,27 @@ static void test_refused_definitions(void **state) {
   assert_string_equal(first->text[0].column, "t");
 }
 
+/* A definition's number is its own, after a newer one took its name, and
+ * after one a refused configuration declared was withdrawn. */
+static void test_numbers_and_withdrawal(void **state) {
+  (void)state;
+  char err[256];
+  assert_int_equal(vg_tabular_define(declare("kept", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
+  const vg_tabular_format *old = vg_tabular_find("kept");
+  size_t mark = vg_tabular_mark();
+  assert_int_equal(vg_tabular_define(declare("kept", "d", "u", VG_LAYOUT_ANY), err, sizeof err), 0);
+  assert_int_equal(vg_tabular_define(declare("fresh", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
+  const vg_tabular_format *newer = vg_tabular_find("kept"), *fresh = vg_tabular_find("fresh");
+  assert_ptr_not_equal(newer, old);
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(old)), old);
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(newer)), newer);
+  vg_tabular_withdraw(mark);
+  assert_ptr_equal(vg_tabular_find("kept"), old);
+  assert_null(vg_tabular_find("fresh"));
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(fresh)), fresh); /* still good */
+  assert_string_equal(newer->text[0].column, "u");
+}
+
 /* The rows a framer in quote mode cut, joined by '|'. */
 static int collect(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                    unsigned flags) {
@@ -307,7 +328,7 @@ int main(void) {
       cmocka_unit_test(test_header_then_rows), cmocka_unit_test(test_header_problems),
       cmocka_unit_test(test_layouts),          cmocka_unit_test(test_gdelt),
       cmocka_unit_test(test_acled_preset),     cmocka_unit_test(test_refused_definitions),
-      cmocka_unit_test(test_framer_quotes),
+      cmocka_unit_test(test_framer_quotes),    cmocka_unit_test(test_numbers_and_withdrawal),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_tabulars_free();

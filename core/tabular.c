@@ -131,7 +131,9 @@ const vg_tabular_format *vg_tabular_of(vg_format fmt) {
 }
 
 vg_format vg_tabular_fmt(const vg_tabular_format *f) {
-  return (vg_format)(VG_FORMAT_TABLE + vg_tabular_number(f->name));
+  size_t i = count();
+  while (i-- > 0 && registry[i] != f) {}
+  return (vg_format)(VG_FORMAT_TABLE + i); /* f came from the registry: found */
 }
 
 const vg_tabular_format *vg_tabular_by_suffix(const char *name) {

@@ -76,7 +76,8 @@ const vg_tabular_format *vg_tabular_find(const char *name);
 const vg_tabular_format *vg_tabular_of(vg_format fmt);
 /* The number vg_format_parse gives the format named name, or -1. */
 int vg_tabular_number(const char *name);
-/* The vg_format number of f (VG_FORMAT_TABLE + its index). */
+/* The vg_format number of f, a format of the registry (VG_FORMAT_TABLE + its
+ * index): its own, even when a newer definition has its name. */
 vg_format vg_tabular_fmt(const vg_tabular_format *f);
 /* The format whose suffix ends name (a spool file), or NULL. */
 const vg_tabular_format *vg_tabular_by_suffix(const char *name);

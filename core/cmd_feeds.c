@@ -13,29 +13,35 @@
 #include <string.h>
 
 static const char poll_help[] =
-    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules PATH... |\n"
-    "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
-    "                  [--json] [--db PATH] [--config FILE] URL...\n"
+    "usage: vigil poll [--format auto|rss|atom|json|chrono|gdelt] [--source NAME]\n"
+    "                  [--rules PATH... | --no-rules] [--skip-broken]\n"
+    "                  [--follow-redirects same-host|any|none] [--json] [--db PATH]\n"
+    "                  [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
-    "in the configuration) says otherwise. A rule file that does not load stops it before\n"
-    "any fetch, unless --skip-broken runs the rules that loaded. --rules (repeatable, a\n"
-    "directory or a file each) replaces the configured rules. A poll here schedules\n"
-    "nothing: a URL the configuration does not list is not shown by `vigil feeds` (but by\n"
-    "`vigil feeds --all`). Exit status 0 when every feed could be read, 1 when one could\n"
-    "not, 2 when a URL is no http or https URL (nothing is polled then), 3 when the rules\n"
-    "or the database failed.\n"
+    "in the configuration) says otherwise. With --format gdelt, a body that is GDELT's\n"
+    "update listing (lastupdate.txt) is followed to the export archive it names, fetched,\n"
+    "checked against the listed size and MD5 and ingested once (an archive ingested\n"
+    "before is not fetched again); a zip archive or a table is ingested as it is. A rule\n"
+    "file that does not load stops it before any fetch, unless --skip-broken runs the\n"
+    "rules that loaded. --rules (repeatable, a directory or a file each) replaces the\n"
+    "configured rules. A poll here schedules nothing: a URL the configuration does not\n"
+    "list is not shown by `vigil feeds` (but by `vigil feeds --all`). Exit status 0 when\n"
+    "every feed could be read, 1 when one could not, 2 when a URL is no http or https URL\n"
+    "(nothing is polled then), 3 when the rules or the database failed.\n"
     "  --json   one JSON object a line: each feed {\"type\":\"feed\", url, status (stored,\n"
     "           not_modified or failed), error (when failed), stored, duplicates,\n"
-    "           rejected, updated, unchanged}, then {\"type\":\"summary\", feeds, failed,\n"
-    "           stored, duplicates, rejected}. Items refused are named in the log.\n";
+    "           rejected, updated, unchanged, and for a listing archive (its name) and\n"
+    "           archive_new (false: ingested before)}, then {\"type\":\"summary\", feeds,\n"
+    "           failed, stored, duplicates, rejected}. Items refused are named in the log.\n";
 
 /* The state of one `vigil poll` run. */
 typedef struct {
   vg_store *st;
   vg_ingest ig;
+  size_t max_archive; /* feed_max_archive */
   vg_sinks *sinks;
   vg_outbox *outbox; /* the deliveries this command wrote */
   vg_feeds *feeds;
@@ -60,13 +66,17 @@ static void poll_json(const char *url, const char *status, const char *error,
   cJSON_AddNumberToObject(o, "rejected", (double)r->counts.rejected);
   cJSON_AddNumberToObject(o, "updated", (double)r->items.updated);
   cJSON_AddNumberToObject(o, "unchanged", (double)r->items.unchanged);
+  if (r->archive[0]) {
+    cJSON_AddStringToObject(o, "archive", r->archive);
+    cJSON_AddBoolToObject(o, "archive_new", r->archive_new);
+  }
   vg_cli_json_line(o);
 }
 
 static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
   vg_feed_result r;
-  int stored = vg_feed_store(&p->ig, x, p->max_line, 0, &r) == 0;
+  int stored = vg_feed_store(&p->ig, x, p->max_line, p->max_archive, 0, &r) == 0;
   if (!stored) memset(&r.counts, 0, sizeof r.counts); /* rolled back: none of them counts */
   if (!stored || !r.ok) {
     p->failed = 1;
@@ -85,6 +95,12 @@ static void on_fetch(void *ud, vg_fetch *x) {
     vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
   } else if (x->status == 304) {
     vg_cli_printf("%s: not modified\n", x->feed->url);
+  } else if (r.archive[0] && !r.archive_new) {
+    vg_cli_printf("%s: archive %s ingested before; nothing fetched\n", x->feed->url, r.archive);
+  } else if (r.archive[0]) {
+    vg_cli_printf("%s: archive %s: %llu stored, %llu duplicates, %llu rejected\n", x->feed->url,
+                  r.archive, (unsigned long long)r.counts.stored,
+                  (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected);
   } else {
     vg_cli_printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
                   x->feed->url, (unsigned long long)r.counts.stored,
@@ -116,7 +132,7 @@ int vg_cmd_poll(int argc, char **argv) {
     case 'f': {
       vg_feed_format f;
       if (vg_feed_format_parse(optarg, &f)) {
-        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json or chrono\n");
+        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json, chrono or gdelt\n");
         status = VG_EXIT_USAGE;
         goto done;
       }
@@ -160,6 +176,7 @@ int vg_cmd_poll(int argc, char **argv) {
   for (int i = optind; i < argc; i++) vg_config_add_feed(&only, argv[i], source, format, 0);
   poll_run p = {0};
   p.max_line = cfg.max_line;
+  p.max_archive = cfg.feed_max_archive;
   vg_alert_list alerts = {0};
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -236,6 +253,7 @@ cJSON *vg_cli_feed_json(const vg_feed_row *f, int scheduled) {
   cJSON_AddNumberToObject(o, "failures", f->failures);
   add_text(o, "last_error", f->last_error);
   add_text(o, "last_error_at", f->last_error_at);
+  if (f->last_archive) cJSON_AddStringToObject(o, "last_archive", f->last_archive);
   return o;
 }
 
@@ -285,7 +303,11 @@ static void print_feed_row(vg_table *t, const vg_feed_row *f, int scheduled) {
   vg_table_cell(t, VG_STYLE_DIM, "%s", f->source);
   vg_table_cell(t, VG_STYLE_NONE, "%lld", f->polls);
   vg_table_cell(t, VG_STYLE_NONE, "%lld", f->items_seen);
-  vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
+  if (f->last_archive)
+    vg_table_cell(t, VG_STYLE_NONE, "%s (%s)", f->last_success ? f->last_success : "never",
+                  f->last_archive);
+  else
+    vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
   if (!scheduled) vg_table_cell(t, VG_STYLE_DIM, "not scheduled");
   else vg_table_cell(t, VG_STYLE_NONE, "%s", f->next_poll ? f->next_poll : "at start");
   if (f->last_error)
@@ -306,6 +328,7 @@ static void print_feed_lines(const vg_feed_row *f, int scheduled) {
                 f->items_seen, f->last_success ? f->last_success : "never");
   if (!scheduled) vg_cli_printf("not scheduled: not a configured feed\n");
   else vg_cli_printf("next poll %s\n", f->next_poll ? f->next_poll : "when the daemon starts");
+  if (f->last_archive) vg_cli_printf("  last archive %s\n", f->last_archive);
   if (f->last_error)
     vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
                   f->last_error_at ? f->last_error_at : "?", f->last_error);
@@ -339,7 +362,9 @@ int vg_cmd_feeds(int argc, char **argv) {
            "`vigil poll`, or no longer configured), shown as not scheduled.\n"
            "  --json   one JSON object a feed: url, source, scheduled (true or false), polls,\n"
            "           items, last_success, next_poll, failures (in a row), last_error,\n"
-           "           last_error_at (null when there is none)");
+           "           last_error_at (null when there is none), and for a feed that\n"
+           "           follows GDELT's update listing last_archive (the archive ingested\n"
+           "           last)");
       goto done;
     }
     status = VG_EXIT_USAGE;

@@ -292,6 +292,8 @@ static const setting settings[] = {
     S(timezone, T_STRING, "UTC", "the time zone of digest schedules and periods"),
     S(feed_interval, T_UINT, "300", "seconds between the polls of a feed that names none"),
     S(feed_max_body, T_SIZE, "10485760", "bytes a feed's body may have"),
+    S(feed_max_archive, T_SIZE, "268435456",
+      "bytes an archive a gdelt feed fetches may have, and its table once unpacked"),
     S(follow_redirects, T_REDIRECTS, "same-host",
       "the redirects a feed's poll follows: same-host, any or none"),
     S(sinks, T_SINKS, NULL,
@@ -1137,7 +1139,7 @@ static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
       const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
       unsigned interval = 0;
       if (format && vg_feed_format_parse(format, &f))
-        why = "a feed's format is auto, rss, atom, json or chrono";
+        why = "a feed's format is auto, rss, atom, json, chrono or gdelt";
       else if (!lua_isnil(L, -2) && !whole_in(L, -2, 1, INT_MAX, &interval))
         why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
       else if (!lua_isnil(L, -1) && (!follow || vg_redirects_parse(follow, &redirects)))

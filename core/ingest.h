@@ -150,4 +150,12 @@ typedef struct {
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc);
 
+/* Ingests body[0..len), a CSV/TSV document in table format fmt, as one poll of feed f
+ * inside the caller's open transaction: each row once by its stable id across polls,
+ * rejects kept with their row numbers (origin: f->url or `origin` when not NULL).
+ * Returns 0, VG_EDB / VG_ENOMEM, or VG_ESTOPPED (roll back). */
+int vg_ingest_feed_table(const vg_ingest *ig, const vg_feed_conf *f, vg_format fmt,
+                         const char *origin, const char *body, size_t len, size_t max_line,
+                         vg_counts *c, vg_feed_counts *fc);
+
 #endif

@@ -55,7 +55,8 @@ int vg_source_feed_start(server *srv) {
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work(server *srv) {
   vg_ingest ig = vg_daemon_ingest(srv);
-  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, 1, &srv->feed_result);
+  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, srv->js.feed_max_archive, 1,
+                &srv->feed_result);
 }
 
 static void done(server *srv) {
@@ -67,6 +68,12 @@ static void done(server *srv) {
     vg_warn("feed %s: %s; next try in %u s", x->feed->url, r->error, r->delay);
   else if (x->status == 304)
     vg_debug("feed %s: not modified", x->feed->url);
+  else if (r->archive[0] && !r->archive_new)
+    vg_debug("feed %s: archive %s ingested before; nothing new", x->feed->url, r->archive);
+  else if (r->archive[0])
+    vg_info("feed %s: archive %s: %llu stored, %llu duplicates, %llu rejected", x->feed->url,
+            r->archive, (unsigned long long)r->counts.stored,
+            (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected);
   else
     vg_info("feed %s: %llu stored, %llu duplicates, %llu rejected, %llu updated", x->feed->url,
             (unsigned long long)r->counts.stored, (unsigned long long)r->counts.duplicates,

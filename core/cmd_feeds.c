@@ -37,7 +37,9 @@ static const char poll_help[] =
     "           archive_new (false: ingested before)}, then {\"type\":\"summary\", feeds,\n"
     "           failed, stored, duplicates, rejected}. Items refused are named in the log.\n";
 
-/* The state of one `vigil poll` run. */
+/* The state of one `vigil poll` run. Each fetch is stored on a thread of
+ * libuv's pool (storing may fetch again: a gdelt feed's archive), one at a
+ * time, so that the loop goes on driving the other transfers. */
 typedef struct {
   vg_store *st;
   vg_ingest ig;
@@ -45,7 +47,15 @@ typedef struct {
   vg_sinks *sinks;
   vg_outbox *outbox; /* the deliveries this command wrote */
   vg_feeds *feeds;
-  size_t pending;  /* fetches not back yet */
+  uv_loop_t *loop;
+  vg_fetch **fetched; /* fetches waiting to be stored, oldest first */
+  size_t nfetched;
+  uv_work_t work;     /* the store of `storing`, when busy */
+  vg_fetch *storing;
+  vg_feed_result result;
+  int stored_ok;      /* vg_feed_store returned 0 */
+  int busy;
+  size_t pending;  /* fetches not stored yet */
   int failed;
   size_t max_line;
   vg_counts total;  /* over every feed */
@@ -73,44 +83,81 @@ static void poll_json(const char *url, const char *status, const char *error,
   vg_cli_json_line(o);
 }
 
-static void on_fetch(void *ud, vg_fetch *x) {
-  poll_run *p = ud;
-  vg_feed_result r;
-  int stored = vg_feed_store(&p->ig, x, p->max_line, p->max_archive, 0, &r) == 0;
-  if (!stored) memset(&r.counts, 0, sizeof r.counts); /* rolled back: none of them counts */
-  if (!stored || !r.ok) {
+/* Says what became of fetch x (result r, stored or not) and sends the
+ * alerts it raised. On the loop thread. */
+static void report(poll_run *p, const vg_fetch *x, vg_feed_result *r, int stored) {
+  if (!stored) memset(&r->counts, 0, sizeof r->counts); /* rolled back: none of them counts */
+  if (!stored || !r->ok) {
     p->failed = 1;
     p->nfailed++;
   } else {
-    p->total.stored += r.counts.stored;
-    p->total.duplicates += r.counts.duplicates;
-    p->total.rejected += r.counts.rejected;
+    p->total.stored += r->counts.stored;
+    p->total.duplicates += r->counts.duplicates;
+    p->total.rejected += r->counts.rejected;
   }
   if (vg_cli.json) {
-    poll_json(x->feed->url, stored && r.ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
-              stored && r.ok ? NULL : r.error, &r);
+    poll_json(x->feed->url, stored && r->ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
+              stored && r->ok ? NULL : r->error, r);
   } else if (!stored) {
-    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
-  } else if (!r.ok) {
-    vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
+    vg_cli_printf("%s: %s\n", x->feed->url, r->error);
+  } else if (!r->ok) {
+    vg_cli_printf("%s: failed: %s\n", x->feed->url, r->error);
   } else if (x->status == 304) {
     vg_cli_printf("%s: not modified\n", x->feed->url);
-  } else if (r.archive[0] && !r.archive_new) {
-    vg_cli_printf("%s: archive %s ingested before; nothing fetched\n", x->feed->url, r.archive);
-  } else if (r.archive[0]) {
+  } else if (r->archive[0] && !r->archive_new) {
+    vg_cli_printf("%s: archive %s ingested before; nothing fetched\n", x->feed->url, r->archive);
+  } else if (r->archive[0]) {
     vg_cli_printf("%s: archive %s: %llu stored, %llu duplicates, %llu rejected\n", x->feed->url,
-                  r.archive, (unsigned long long)r.counts.stored,
-                  (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected);
+                  r->archive, (unsigned long long)r->counts.stored,
+                  (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected);
   } else {
     vg_cli_printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
-                  x->feed->url, (unsigned long long)r.counts.stored,
-                  (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected,
-                  (unsigned long long)r.items.updated, (unsigned long long)r.items.unchanged);
+                  x->feed->url, (unsigned long long)r->counts.stored,
+                  (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected,
+                  (unsigned long long)r->items.updated, (unsigned long long)r->items.unchanged);
   }
   vg_sinks_send_all(p->sinks, p->ig.alerts);
   vg_sinks_pump(p->sinks, p->outbox, p->st);
-  vg_fetch_free(x);
+}
+
+static void store_next(poll_run *p);
+
+/* On a thread of the pool: the store is this job's alone while it runs. */
+static void on_store(uv_work_t *w) {
+  poll_run *p = w->data;
+  p->stored_ok =
+      vg_feed_store(&p->ig, p->storing, p->max_line, p->max_archive, 0, &p->result) == 0;
+}
+
+static void on_stored(uv_work_t *w, int status) {
+  (void)status;
+  poll_run *p = w->data;
+  report(p, p->storing, &p->result, p->stored_ok);
+  vg_fetch_free(p->storing);
+  p->storing = NULL;
+  p->busy = 0;
   if (--p->pending == 0) vg_feeds_stop(p->feeds);
+  else store_next(p);
+}
+
+/* Starts storing the oldest fetch waiting, unless one is being stored. */
+static void store_next(poll_run *p) {
+  if (p->busy || !p->nfetched) return;
+  p->storing = p->fetched[0];
+  memmove(p->fetched, p->fetched + 1, --p->nfetched * sizeof *p->fetched);
+  p->busy = 1;
+  p->work.data = p;
+  if (uv_queue_work(p->loop, &p->work, on_store, on_stored) != 0) {
+    on_store(&p->work); /* no pool: here, then */
+    on_stored(&p->work, 0);
+  }
+}
+
+static void on_fetch(void *ud, vg_fetch *x) {
+  poll_run *p = ud;
+  /* Room for every feed was made before the poll began. */
+  p->fetched[p->nfetched++] = x;
+  store_next(p);
 }
 
 int vg_cmd_poll(int argc, char **argv) {
@@ -192,7 +239,11 @@ int vg_cmd_poll(int argc, char **argv) {
   } else {
     p.ig = (vg_ingest){p.st, rules, &alerts, NULL, p.outbox};
     p.pending = only.nfeeds;
-    p.feeds = vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1, on_fetch, &p);
+    p.loop = &loop;
+    p.fetched = calloc(only.nfeeds, sizeof *p.fetched);
+    p.feeds = p.fetched ? vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1,
+                                         on_fetch, &p)
+                        : NULL;
     if (!p.feeds) {
       fprintf(stderr, "vigil poll: cannot set up HTTP\n");
       status = VG_EXIT_FAIL;
@@ -224,6 +275,7 @@ int vg_cmd_poll(int argc, char **argv) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   vg_outbox_free(p.outbox);
+  free(p.fetched);
   vg_rules_free(rules);
   vg_alert_list_clear(&alerts);
   free(alerts.v);

@@ -32,7 +32,12 @@ static void on_fetch(void *ud, vg_fetch *x) {
  * thread, so it runs before anything can queue a job (the spool does). */
 int vg_source_feed_start(server *srv) {
   if (!srv->cfg.nfeeds) return 0;
-  for (size_t i = 0; i < srv->cfg.nfeeds; i++) vg_metrics_feed_declare(srv->cfg.feeds[i].url);
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++) {
+    vg_feed_format fmt = VG_FEED_AUTO;
+    vg_metrics_feed_declare(srv->cfg.feeds[i].url);
+    if (vg_feed_format_parse(srv->cfg.feeds[i].format, &fmt) == 0 && fmt == VG_FEED_GDELT)
+      vg_metrics_feed_archives(srv->cfg.feeds[i].url, 0);
+  }
   srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,
                               0, on_fetch, srv);
   if (!srv->feeds) {
@@ -64,6 +69,7 @@ static void done(server *srv) {
   vg_feed_result *r = &srv->feed_result;
   vg_metrics_feed(x->feed->url, !r->ok || r->error[0] ? "failed"
                                 : x->status == 304 ? "not_modified" : "ok");
+  if (r->archive_new) vg_metrics_feed_archives(x->feed->url, 1);
   if (!r->ok || r->error[0])
     vg_warn("feed %s: %s; next try in %u s", x->feed->url, r->error, r->delay);
   else if (x->status == 304)

@@ -215,7 +215,11 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
   is "daemon: ... recorded with its counts" "$(archives)" "$A.zip:4:0:0 $B.zip:3:0:0"
   like "daemon: ... a log line with its counts" "$(cat "$DLOG")" \
     "feed $LURL: archive $B.zip: 3 stored, 0 duplicates, 0 rejected"
-  code=$(curl -s -o "$T/v1feeds.json" -w '%{http_code}' "$HTTP/v1/feeds")
+  timeout 60 curl -s -o "$T/metrics.prom" "$HTTP/metrics"
+  is "daemon: the metrics count the archive it ingested" \
+    "$(grep "^vigil_feed_archives_total{feed=\"$LURL\"} " "$T/metrics.prom")" \
+    "vigil_feed_archives_total{feed=\"$LURL\"} 1"
+  code=$(timeout 60 curl -s -o "$T/v1feeds.json" -w '%{http_code}' "$HTTP/v1/feeds")
   is "GET /v1/feeds: 200" "$code" 200
   like "GET /v1/feeds: the last archive" "$(cat "$T/v1feeds.json")" "\"last_archive\":\"$B.zip\""
   p1=$(feed_col polls)

@@ -22,7 +22,8 @@ CC ?= cc
 PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd libnats libzip
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libcsv (RFC 4180 cells) ships no pkg-config file.
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
 # llhttp, Node's HTTP parser: Debian's node-llhttp ships its C sources (three files),
 # built here with their own flags beside vigil's.
 LLHTTP_DIR := /usr/share/llhttp

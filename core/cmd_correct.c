@@ -108,7 +108,7 @@ static int apply(const char *cmd, vg_config *cfg, int64_t id, const char *record
   vg_result res = {0};
   if (status == VG_EXIT_OK) {
     vg_line line = {record, strlen(record), strlen(record), 1, 0, VG_FORMAT_JSON, "cli",
-                    cfg->max_line, "cli"};
+                    cfg->max_line, "cli", NULL};
     int rc = vg_batch_begin(&b);
     if (rc == 0) rc = vg_ingest_line(&b.ig, &line, &res, NULL);
     if (rc == 0 && res.status == VG_REJECTED) rc = VG_EINVAL;

@@ -270,7 +270,7 @@ static int run_set(corpus *c, vg_rules *r, int k, size_t max_line) {
   for (size_t i = 0; rc == 0 && i < c->n; i++) {
     sample *s = &c->v[i];
     size_t n = strlen(s->entry);
-    vg_line line = {s->entry, n, n, s->line, 0, VG_FORMAT_JSON, "eval", max_line, s->file};
+    vg_line line = {s->entry, n, n, s->line, 0, VG_FORMAT_JSON, "eval", max_line, s->file, NULL};
     vg_result res;
     rc = vg_ingest_line(&b.ig, &line, &res, NULL);
     s->id_in[k] = rc == 0 && res.status != VG_REJECTED ? res.id : 0;

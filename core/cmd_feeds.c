@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "feed_store.h"
 #include "sinks.h"
+#include "tabular.h"
 #include "term.h"
 #include "vigil.h"
 
@@ -13,7 +14,7 @@
 #include <string.h>
 
 static const char poll_help[] =
-    "usage: vigil poll [--format auto|rss|atom|json|chrono|gdelt] [--source NAME]\n"
+    "usage: vigil poll [--format auto|rss|atom|json|chrono|TABLE] [--source NAME]\n"
     "                  [--rules PATH... | --no-rules] [--skip-broken]\n"
     "                  [--follow-redirects same-host|any|none] [--json] [--db PATH]\n"
     "                  [--config FILE] URL...\n"
@@ -21,12 +22,13 @@ static const char poll_help[] =
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
-    "in the configuration) says otherwise. With --format gdelt, a body that is GDELT's\n"
-    "update listing (lastupdate.txt) is followed to the export archive it names, fetched,\n"
-    "checked against the listed size and MD5 and ingested once (an archive ingested\n"
-    "before is not fetched again); a zip archive or a table is ingested as it is. A rule\n"
-    "file that does not load stops it before any fetch, unless --skip-broken runs the\n"
-    "rules that loaded. --rules (repeatable, a directory or a file each) replaces the\n"
+    "in the configuration) says otherwise. A table format (acled, gdelt, or one the\n"
+    "'formats' table declares) reads the body as CSV or TSV rows. With --format gdelt, a\n"
+    "body that is GDELT's update listing (lastupdate.txt) is followed to the export\n"
+    "archive it names, fetched, checked against the listed size and MD5 and ingested\n"
+    "once (an archive ingested before is not fetched again); a zip body is unpacked.\n"
+    "A rule file that does not load stops it before any fetch, unless --skip-broken runs\n"
+    "the rules that loaded. --rules (repeatable, a directory or a file each) replaces the\n"
     "configured rules. A poll here schedules nothing: a URL the configuration does not\n"
     "list is not shown by `vigil feeds` (but by `vigil feeds --all`). Exit status 0 when\n"
     "every feed could be read, 1 when one could not, 2 when a URL is no http or https URL\n"
@@ -178,8 +180,9 @@ int vg_cmd_poll(int argc, char **argv) {
     switch (opt) {
     case 'f': {
       vg_feed_format f;
-      if (vg_feed_format_parse(optarg, &f)) {
-        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json, chrono or gdelt\n");
+      if (vg_feed_format_parse(optarg, &f) && !vg_tabular_find(optarg)) {
+        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json, chrono or a table "
+                        "format (acled, gdelt, or one the 'formats' table declares)\n");
         status = VG_EXIT_USAGE;
         goto done;
       }

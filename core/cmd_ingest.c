@@ -3,6 +3,7 @@
 #include "indexer.h"
 #include "ingest.h"
 #include "interrupt.h"
+#include "tabular.h"
 #include "sinks.h"
 #include "term.h"
 #include "vigil.h"
@@ -17,12 +18,17 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: vigil ingest [--format auto|chrono|json] [--source NAME] [--rules PATH... | --no-rules]\n"
+    "usage: vigil ingest [--format auto|chrono|json|TABLE] [--source NAME]\n"
+    "                    [--rules PATH... | --no-rules]\n"
     "                    [--skip-broken] [--json] [--db PATH] [--config FILE] FILE...|-\n"
     "Stores every dated entry of the files (or of standard input, '-'), one per line.\n"
     "Lines that cannot be read are reported as FILE:LINE: reason and kept in the\n"
     "rejects table; the others are still stored. The same entry twice is stored once.\n"
-    "  --format F     chrono lines, JSON records, or auto (per line; the default)\n"
+    "  --format F     chrono lines, JSON records, or auto (per line; the default); or\n"
+    "                 the rows of a CSV or TSV table format: acled, gdelt, or one the\n"
+    "                 configuration's formats table declares (a file whose name ends in\n"
+    "                 a format's suffix, .acled.csv or .export.CSV, is read so unless\n"
+    "                 --format says otherwise). Rejects then say FILE:ROW\n"
     "  --source NAME  the source of the entries (default: the file's name, or stdin)\n"
     "  --rules PATH   run the rules of PATH (a directory or a file; repeat it for more,\n"
     "                 loaded as one set) on each new entry, as the daemon does (default:\n"
@@ -131,7 +137,7 @@ int vg_cmd_ingest(int argc, char **argv) {
                                        VG_CLI_GLOBAL_OPTIONS,
                                        {0}};
   const char *source = NULL;
-  int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0;
+  int opt, status = VG_EXIT_OK, no_rules = 0, skip_broken = 0, format_given = 0;
   vg_rules *rules = NULL;
   vg_sinks *sinks = NULL;
   vg_outbox *outbox = NULL;
@@ -143,8 +149,13 @@ int vg_cmd_ingest(int argc, char **argv) {
     if (vg_cli_global(&cfg, opt, optarg)) continue;
     switch (opt) {
     case 'f':
-      if (vg_format_parse(optarg, &cfg.format) == 0) break;
-      fprintf(stderr, "vigil ingest: --format must be auto, chrono or json\n");
+      if (vg_format_parse(optarg, &cfg.format) == 0) {
+        format_given = 1;
+        break;
+      }
+      fprintf(stderr, "vigil ingest: --format must be auto, chrono, json or a table format "
+              "(acled, gdelt, or one the configuration's formats table declares), not '%s'\n",
+              optarg);
       status = VG_EXIT_USAGE;
       goto done;
     case 's': source = optarg; break;
@@ -204,7 +215,9 @@ int vg_cmd_ingest(int argc, char **argv) {
       continue;
     }
     vg_progress_init(&x.progress, x.name, "lines", bytes_left(fd), vg_cli.quiet);
-    vg_file_opts o = {.format = cfg.format,
+    const vg_tabular_format *by_name = format_given || std ? NULL
+                                       : vg_tabular_by_suffix(base_name(path));
+    vg_file_opts o = {.format = by_name ? vg_tabular_fmt(by_name) : cfg.format,
                       .source = source ? source : std ? "stdin" : base_name(path),
                       .max_line = cfg.max_line,
                       .batch = cfg.batch_max > 1000 ? cfg.batch_max : 10000,

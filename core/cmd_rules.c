@@ -438,7 +438,7 @@ static int run_case(vg_rules *r, const vg_rule_test *t, diffs *d) {
   }
   for (size_t j = 0; b.open && ids && j < t->ngiven; j++) {
     vg_line line = {t->given[j], strlen(t->given[j]), strlen(t->given[j]), j + 1, 0,
-                    VG_FORMAT_AUTO, "test", 1 << 20, NULL};
+                    VG_FORMAT_AUTO, "test", 1 << 20, NULL, NULL};
     vg_result res;
     fails.storing = j + 1;
     if (vg_ingest_line(&b.ig, &line, &res, NULL)) {

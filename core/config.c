@@ -1,6 +1,7 @@
 /* config.c — the table of settings, their defaults, the Lua configuration
  * file and its checks; see config.h. */
 #include "config.h"
+#include "tabular.h"
 #include "bus.h"
 
 #include "feed_parse.h"
@@ -204,6 +205,7 @@ typedef enum {
   T_SINKS,     /* the sinks table */
   T_DIGESTS,   /* the digests table */
   T_FEEDS,     /* the feeds list */
+  T_FORMATS,   /* the formats table: char ** (NULL-ended), the names it declared */
   T_NATS,      /* the nats table: its fields set the nats_* settings */
 } kind;
 
@@ -225,6 +227,7 @@ typedef struct {
 #define TN_T_SINKS "table"
 #define TN_T_DIGESTS "table"
 #define TN_T_FEEDS "table"
+#define TN_T_FORMATS "table"
 #define TN_T_NATS "table"
 #define NAMES(field, help)                                                                         \
   { {#field, "names", NULL, help}, T_PATHS, offsetof(vg_config, field), 0 }
@@ -276,7 +279,10 @@ static const setting settings[] = {
     S(durability, T_STRING, "full", "full (each commit reaches the disk) or normal"),
     S(busy_timeout_ms, T_UINT, "10000",
       "how long a write waits for another process's lock, in milliseconds"),
-    S(format, T_FORMAT, "auto", "how input lines are read: auto, chrono or json"),
+    S(formats, T_FORMATS, NULL,
+      "CSV and TSV formats: name = { date = COLUMN, text = {COLUMN, ...}, id = COLUMN, ... }"),
+    S(format, T_FORMAT, "auto",
+      "how input lines are read: auto, chrono, json, or a table format (acled, gdelt, formats)"),
     S(max_line, T_SIZE, "1048576", "the longest input line taken, in bytes"),
     S(batch_max, T_SIZE, "16384", "entries one transaction holds at most"),
     S(batch_ms, T_UINT, "2", "how long a batch may wait to fill, in milliseconds"),
@@ -352,7 +358,8 @@ static void clear(vg_config *c, const setting *s) {
     *p = NULL;
     break;
   }
-  case T_PATHS: free_strings(*(char ***)f), *(char ***)f = NULL; break;
+  case T_PATHS:
+  case T_FORMATS: free_strings(*(char ***)f), *(char ***)f = NULL; break;
   case T_SINKS: free_sinks(c->sinks, c->nsinks), c->sinks = NULL, c->nsinks = 0; break;
   case T_DIGESTS: free_digests(c->digests, c->ndigests), c->digests = NULL, c->ndigests = 0; break;
   case T_FEEDS: free_feeds(c->feeds, c->nfeeds), c->feeds = NULL, c->nfeeds = 0; break;
@@ -375,7 +382,7 @@ static void copy_config(vg_config *out, const vg_config *c) {
     void *f = field_of(out, s);
     if (s->type == T_STRING)
       *(char **)f = copy_text(*(char **)f);
-    else if (s->type == T_PATHS)
+    else if (s->type == T_PATHS || s->type == T_FORMATS)
       *(char ***)f = copy_strings(*(char ***)f);
   }
   out->sinks = copy_array(c->sinks, c->nsinks, sizeof *c->sinks, fix_sink);
@@ -438,7 +445,8 @@ static int set_text(vg_config *c, const setting *s, const char *v, char *err, si
     return 0;
   case T_FORMAT:
     if (vg_format_parse(v, f) == 0) return 0;
-    snprintf(err, cap, "'%s' must be auto, chrono or json, not '%s'", s->info.name, v);
+    snprintf(err, cap, "'%s' must be auto, chrono, json or a table format (acled, gdelt, or "
+             "one the 'formats' table declares), not '%s'", s->info.name, v);
     return VG_EINVAL;
   case T_REDIRECTS:
     if (vg_redirects_parse(v, f) == 0) return 0;
@@ -608,6 +616,37 @@ static cJSON *json_feeds(const vg_config *c) {
   return a;
 }
 
+static cJSON *json_names(char **v, size_t n) {
+  cJSON *a = cJSON_CreateArray();
+  for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+  return a;
+}
+
+/* The formats the file declared, as they read rows. */
+static cJSON *json_formats(char **names) {
+  cJSON *o = cJSON_CreateObject();
+  for (size_t i = 0; o && names && names[i]; i++) {
+    const vg_tabular_format *f = vg_tabular_find(names[i]);
+    cJSON *e = f ? cJSON_AddObjectToObject(o, f->name) : NULL;
+    if (!e) continue;
+    char d[2] = {f->delim, 0}, q[2] = {f->quote, 0};
+    cJSON_AddStringToObject(e, "delimiter", d);
+    cJSON_AddStringToObject(e, "quote", q);
+    if (f->columns) cJSON_AddItemToObject(e, "columns", json_names(f->columns, f->ncolumns));
+    cJSON_AddStringToObject(e, "date", f->date);
+    cJSON_AddStringToObject(e, "date_layout", vg_date_layout_name(f->layout));
+    cJSON *t = cJSON_AddArrayToObject(e, "text");
+    for (size_t k = 0; t && k < f->ntext; k++)
+      cJSON_AddItemToArray(t, cJSON_CreateString(f->text[k].column));
+    if (f->id) cJSON_AddStringToObject(e, "id", f->id);
+    if (f->source) cJSON_AddStringToObject(e, "source", f->source);
+    if (f->source_name) cJSON_AddStringToObject(e, "source_name", f->source_name);
+    if (f->edited) cJSON_AddStringToObject(e, "edited", f->edited);
+    if (f->suffix) cJSON_AddStringToObject(e, "suffix", f->suffix);
+  }
+  return o;
+}
+
 static cJSON *json_nats(const vg_config *c) {
   cJSON *o = cJSON_CreateObject();
   for (size_t i = 0; o && i < NSETTINGS; i++)
@@ -630,12 +669,17 @@ cJSON *vg_config_value(const vg_config *c, size_t i) {
   case T_UINT: return cJSON_CreateNumber(*(const unsigned *)f);
   case T_LONG: return cJSON_CreateNumber((double)*(const long *)f);
   case T_FRACTION: return cJSON_CreateNumber(*(const double *)f);
-  case T_FORMAT: return cJSON_CreateString(formats[*(const vg_format *)f]);
+  case T_FORMAT: {
+    vg_format v = *(const vg_format *)f;
+    const vg_tabular_format *t = vg_tabular_of(v);
+    return cJSON_CreateString(t ? t->name : formats[(int)v < VG_FORMAT_TABLE ? v : 0]);
+  }
   case T_REDIRECTS: return cJSON_CreateString(vg_redirects_name(*(const vg_redirects *)f));
   case T_PATHS: return json_strings(*(char **const *)f);
   case T_SINKS: return json_sinks(c);
   case T_DIGESTS: return json_digests(c);
   case T_FEEDS: return json_feeds(c);
+  case T_FORMATS: return json_formats(*(char **const *)f);
   case T_NATS: return json_nats(c);
   }
   return NULL;
@@ -1138,8 +1182,9 @@ static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
       vg_redirects redirects = fed.follow_redirects;
       const char *format = lua_tostring(L, -3), *follow = lua_tostring(L, -1);
       unsigned interval = 0;
-      if (format && vg_feed_format_parse(format, &f))
-        why = "a feed's format is auto, rss, atom, json, chrono or gdelt";
+      if (format && vg_feed_format_parse(format, &f) && !vg_tabular_find(format))
+        why = "a feed's format is auto, rss, atom, json, chrono or a table format (acled, "
+              "gdelt, or one the 'formats' table declares)";
       else if (!lua_isnil(L, -2) && !whole_in(L, -2, 1, INT_MAX, &interval))
         why = "a feed's interval is a whole number of seconds from 1 to 2147483647";
       else if (!lua_isnil(L, -1) && (!follow || vg_redirects_parse(follow, &redirects)))
@@ -1160,6 +1205,134 @@ static int load_feeds(lua_State *L, vg_config *c, char *err, size_t cap) {
   free_feeds(c->feeds, c->nfeeds);
   c->feeds = fed.feeds;
   c->nfeeds = fed.nfeeds;
+  return 0;
+}
+
+/* A string field of the table at the top of the stack, copied; NULL when
+ * absent. Sets *why when it is there but no string. */
+static char *string_field(lua_State *L, const char *name, const char **why) {
+  int t = rawfield(L, -1, name);
+  char *s = t == LUA_TSTRING ? strdup(lua_tostring(L, -1)) : NULL;
+  if (t != LUA_TNIL && t != LUA_TSTRING && !*why) *why = "its fields are strings or lists of strings";
+  lua_pop(L, 1);
+  return s;
+}
+
+/* A list of strings field (a string alone counts as a list of one); NULL
+ * when absent. */
+static char **list_field(lua_State *L, const char *name, size_t *n, const char **why) {
+  int t = rawfield(L, -1, name);
+  char **v = NULL;
+  *n = 0;
+  if (t == LUA_TSTRING) {
+    v = calloc(2, sizeof *v);
+    if (v) v[(*n)++] = strdup(lua_tostring(L, -1));
+  } else if (t == LUA_TTABLE) {
+    size_t len = lua_rawlen(L, -1);
+    v = calloc(len + 1, sizeof *v);
+    for (size_t i = 1; v && i <= len; i++) {
+      if (lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING) v[(*n)++] = strdup(lua_tostring(L, -1));
+      else if (!*why) *why = "a list of columns holds strings only";
+      lua_pop(L, 1);
+    }
+  } else if (t != LUA_TNIL && !*why) {
+    *why = "its columns are a string or a list of strings";
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Reads one format, the table at the top of the stack, named name, and adds
+ * it to the registry (tabular.h). 0, or VG_EINVAL with why in err. */
+static int load_format(lua_State *L, const char *name, char *err, size_t cap) {
+  static const char *const known[] = {"delimiter", "quote", "columns", "date", "date_layout",
+                                      "text", "id", "source", "source_name", "edited", "suffix",
+                                      NULL};
+  const char *why = NULL;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    int ok = 0;
+    for (size_t i = 0; key && known[i]; i++) ok |= strcmp(key, known[i]) == 0;
+    if (!ok) {
+      snprintf(err, cap, "format '%s': unknown field '%.40s' (%s)", name, key ? key : "?",
+               "delimiter, quote, columns, date, date_layout, text, id, source, source_name, "
+               "edited or suffix");
+      lua_pop(L, 2);
+      return VG_EINVAL;
+    }
+    lua_pop(L, 1);
+  }
+  vg_tabular_format f = {.name = strdup(name), .delim = ','};
+  char *delim = string_field(L, "delimiter", &why), *quote = string_field(L, "quote", &why);
+  char *layout = string_field(L, "date_layout", &why);
+  if (delim && (strcmp(delim, "tab") == 0 || strcmp(delim, "\t") == 0)) f.delim = '\t';
+  else if (delim && strlen(delim) == 1) f.delim = delim[0];
+  else if (delim && !why) why = "its delimiter is one byte (\",\", \";\", \"tab\"...)";
+  f.quote = quote ? quote[0] : f.delim == '\t' ? 0 : '"';
+  if (quote && strlen(quote) > 1 && !why) why = "its quote is one byte, or \"\" for none";
+  if (layout && vg_date_layout_parse(layout, &f.layout) && !why)
+    why = "its date_layout is any, YYYY-MM-DD, YYYYMMDD or unix";
+  free(delim), free(quote), free(layout);
+  f.columns = list_field(L, "columns", &f.ncolumns, &why);
+  if (f.columns && !f.ncolumns) free(f.columns), f.columns = NULL;
+  f.date = string_field(L, "date", &why);
+  size_t nt;
+  char **text = list_field(L, "text", &nt, &why);
+  f.text = nt ? calloc(nt, sizeof *f.text) : NULL;
+  for (size_t i = 0; f.text && i < nt; i++) f.text[i].column = text[i];
+  f.ntext = f.text ? nt : 0;
+  if (!f.text)
+    for (size_t i = 0; i < nt; i++) free(text[i]);
+  free(text);
+  f.id = string_field(L, "id", &why);
+  f.source = string_field(L, "source", &why);
+  f.source_name = string_field(L, "source_name", &why);
+  f.edited = string_field(L, "edited", &why);
+  f.suffix = string_field(L, "suffix", &why);
+  if (why) {
+    snprintf(err, cap, "format '%s': %s", name, why);
+    vg_tabular_format_clear(&f);
+    return VG_EINVAL;
+  }
+  return vg_tabular_define(&f, err, cap);
+}
+
+/* Reads the `formats` table at the top of the stack: { NAME = { ... }, ...
+ * }, each added to the registry; their names go to *names. Returns as
+ * load_sinks. */
+static int load_formats(lua_State *L, char ***names, char *err, size_t cap) {
+  if (!lua_istable(L, -1)) {
+    snprintf(err, cap, "'formats' must be a table { NAME = { date = ..., text = ... }, ... }");
+    return VG_EINVAL;
+  }
+  char **v = NULL;
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : NULL;
+    int rc = 0;
+    if (!name || !lua_istable(L, -1)) {
+      snprintf(err, cap, "'formats' must be a table { NAME = { date = ..., text = ... }, ... }");
+      rc = VG_EINVAL;
+    } else {
+      rc = load_format(L, name, err, cap);
+    }
+    char **nv = rc ? NULL : realloc(v, (n + 2) * sizeof *v);
+    if (nv) {
+      v = nv;
+      v[n++] = strdup(name);
+      v[n] = NULL;
+    }
+    if (!nv) {
+      if (!rc) snprintf(err, cap, "out of memory");
+      lua_pop(L, 2);
+      free_strings(v);
+      return VG_EINVAL;
+    }
+    lua_pop(L, 1);
+  }
+  *names = v;
   return 0;
 }
 
@@ -1248,6 +1421,15 @@ static int take_lua(vg_config *c, const setting *s, lua_State *L, int line, prob
       lua_pop(L, 1);
     }
     return bad;
+  }
+  case T_FORMATS: {
+    char **names = NULL;
+    if (load_formats(L, &names, why, sizeof why) == 0) {
+      clear(c, s);
+      c->formats = names;
+      return 0;
+    }
+    break;
   }
   case T_SINKS:
   case T_DIGESTS:

@@ -67,7 +67,7 @@ const char *vg_redirects_name(vg_redirects r);
 typedef struct {
   char *url;
   char *source;       /* the source of its entries (default: the URL's host and path) */
-  char *format;       /* auto, rss, atom, json, chrono or gdelt */
+  char *format;       /* auto, rss, atom, json, chrono, or a table format (tabular.h) */
   unsigned interval;  /* seconds between polls */
   vg_redirects redirects; /* which redirects its polls follow */
 } vg_feed_conf;
@@ -97,6 +97,7 @@ typedef struct {
   char *log_format;   /* text or json: the log's lines */
   char *durability;   /* "full" (fsync each commit) or "normal" */
   unsigned busy_timeout_ms; /* how long a write waits for another process's lock */
+  char **formats;     /* the table formats the file declared (tabular.h), NULL-ended */
   vg_format format;   /* how input lines are read */
   size_t max_line;    /* the line cap in bytes */
   size_t batch_max;   /* entries per transaction at most */

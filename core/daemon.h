@@ -47,6 +47,8 @@
 #define SPOOL_SOURCE "spool"
 
 
+#define VG_SPOOL_SUBS 16 /* format directories of the spool watched at most */
+
 typedef struct server server;
 typedef struct client client;
 typedef struct vg_source vg_source;
@@ -79,6 +81,7 @@ typedef struct {
   uint64_t line_no; /* its number on that connection */
   unsigned flags;   /* VG_LINE_* */
   int parsed;       /* 1: e holds the line's entry (pointing into data) */
+  int header;       /* a table format's header row: no entry, nothing to store */
   int status;       /* what the job made of it: VG_STORED, VG_DUPLICATE, VG_REJECTED, VG_E* */
   int64_t id;       /* the entry's id, when stored or a duplicate */
   char *reason;     /* why it is refused or was not stored (owned; NULL: said by status) */
@@ -100,6 +103,7 @@ struct client {
   } h;                  /* first, so a handle pointer is a client pointer */
   server *srv;          /* the daemon it belongs to */
   vg_framer framer;     /* cuts its bytes into lines */
+  struct vg_tabular *table; /* a table format's rows: this connection's column map, or NULL */
   size_t inflight;      /* its lines not yet answered */
   char *out;            /* replies gathered for one write */
   size_t out_len, out_cap;
@@ -186,6 +190,10 @@ struct server {
   uv_timer_t tick_timer;      /* lets wall-clock absences fire without new entries */
   int tick_due;
   uv_fs_event_t spool_watch;  /* notices files moved into the spool */
+  /* and into its format directories (spool/FORMAT/, a table format's name) */
+  uv_fs_event_t spool_subs[VG_SPOOL_SUBS];
+  char spool_sub_names[VG_SPOOL_SUBS][64];
+  int nspool_subs;
   rules_watch **rules_watches; /* one per rules path: notice edits in them */
   size_t nrules_watches;
   uv_timer_t rules_timer;     /* lets a burst of edits settle */

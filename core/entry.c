@@ -1,6 +1,7 @@
 /* entry.c — line parsers: chronology lines and JSON records to entries. */
 #include "entry.h"
 
+#include "tabular.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -18,7 +19,10 @@ int vg_format_parse(const char *name, vg_format *out) {
       *out = (vg_format)i;
       return 0;
     }
-  return VG_EINVAL;
+  int t = vg_tabular_number(name);
+  if (t < 0) return VG_EINVAL;
+  *out = (vg_format)(VG_FORMAT_TABLE + t);
+  return 0;
 }
 
 /* Whether the eight bytes at p are all ASCII and none is NUL. */
@@ -65,13 +69,17 @@ size_t vg_utf8_char(const char *s, size_t n) {
   return c && len && len <= n && vg_utf8_check(s, len) < 0 ? len : 0;
 }
 
-static void hash_entry(vg_entry *e) {
+void vg_entry_finish(vg_entry *e) {
   size_t dn = vg_date_format(&e->date, e->date_text);
   XXH3_state_t st;
   XXH3_128bits_reset(&st);
   XXH3_128bits_update(&st, e->date_text, dn + 1);
   XXH3_128bits_update(&st, e->source, strlen(e->source) + 1);
   XXH3_128bits_update(&st, e->text, e->text_len);
+  if (e->key) { /* a row with an id is its own entry, however its text reads */
+    XXH3_128bits_update(&st, e->scope, strlen(e->scope) + 1);
+    XXH3_128bits_update(&st, e->key, strlen(e->key) + 1);
+  }
   XXH128_canonical_t c;
   XXH128_canonicalFromHash(&c, XXH3_128bits_digest(&st));
   memcpy(e->hash, c.digest, sizeof e->hash);
@@ -540,6 +548,15 @@ int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *sour
     snprintf(why, VG_REASON_MAX, "empty line");
     return VG_EPARSE;
   }
+  if ((int)fmt >= VG_FORMAT_TABLE) { /* one row alone: its format's declared columns */
+    const vg_tabular_format *tf = vg_tabular_of(fmt);
+    vg_tabular *t = tf ? vg_tabular_new(tf) : NULL;
+    int rc = t ? vg_tabular_row(t, line, len, 2, source, e, why) : VG_ENOMEM;
+    vg_tabular_free(t);
+    if (rc == VG_TABULAR_HEADER) snprintf(why, VG_REASON_MAX, "a header row, and no entry");
+    if (rc == VG_ENOMEM) snprintf(why, VG_REASON_MAX, "out of memory");
+    return rc == 0 ? 0 : VG_EPARSE;
+  }
   if (fmt == VG_FORMAT_AUTO) fmt = line[i] == '{' || line[i] == '[' ? VG_FORMAT_JSON : VG_FORMAT_CHRONO;
   int rc = fmt == VG_FORMAT_JSON ? parse_json(line + i, len - i, e, why)
                                  : parse_chrono(line + i, len - i, e, why);
@@ -547,7 +564,7 @@ int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *sour
     vg_entry_clear(e);
     return rc;
   }
-  hash_entry(e);
+  vg_entry_finish(e);
   return 0;
 }
 

@@ -11,9 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { VG_FORMAT_AUTO, VG_FORMAT_CHRONO, VG_FORMAT_JSON } vg_format;
+/* How an input is read: by lines (chronology, JSON, or either), or as rows
+ * of a table format (tabular.h), numbered VG_FORMAT_TABLE and up. */
+typedef enum { VG_FORMAT_AUTO, VG_FORMAT_CHRONO, VG_FORMAT_JSON, VG_FORMAT_TABLE } vg_format;
 
-/* "auto", "chrono" or "json" to a format; returns 0 or VG_EINVAL. */
+/* "auto", "chrono", "json" or a table format's name (tabular.h) to a format;
+ * returns 0 or VG_EINVAL. */
 int vg_format_parse(const char *name, vg_format *out);
 
 typedef struct {
@@ -24,7 +27,7 @@ typedef struct {
   const char *source; /* NUL-terminated; the caller's, or in `owned` */
   char *fields;       /* extra JSON members as compact JSON text, or NULL */
   char *owned;        /* what the JSON parser copied out; freed by clear */
-  uint8_t hash[16];   /* of date, source and text: equal hashes, one entry */
+  uint8_t hash[16];   /* of date, source and text (and a row's id): equal hashes, one entry */
   /* A JSON record that corrects or retracts a stored entry (correct.h):
    * {"amends": ID, ...the new version..., "reason": "..."} or
    * {"retracts": ID, "reason": "..."}. A correction that leaves out its
@@ -33,6 +36,10 @@ typedef struct {
   int64_t amends, retracts;
   int partial;
   const char *reason; /* in `owned`, or NULL */
+  /* A row of a table format with an id column: its id (in `owned`), the
+   * scope the id is unique in (the format's name, which lives as long as
+   * the process), and its last-edit mark (in `owned`), or NULL. */
+  const char *key, *scope, *edited;
 } vg_entry;
 
 /* Largest reason a parser writes, with its NUL. */
@@ -46,6 +53,10 @@ typedef struct {
  * nothing to release. */
 int vg_entry_parse(const char *line, size_t len, vg_format fmt, const char *source, vg_entry *e,
                    char why[VG_REASON_MAX]);
+
+/* Completes an entry a parser filled (date, text, source): its date's text
+ * and its hash. */
+void vg_entry_finish(vg_entry *e);
 
 /* Releases what an entry owns; a cleared entry may be cleared again. */
 void vg_entry_clear(vg_entry *e);

@@ -36,8 +36,8 @@
 #define DEPTH_MAX 1024
 
 int vg_feed_format_parse(const char *name, vg_feed_format *out) {
-  static const char *const names[] = {"auto", "rss", "atom", "json", "chrono", "gdelt"};
-  for (int i = 0; i < 6; i++)
+  static const char *const names[] = {"auto", "rss", "atom", "json", "chrono"};
+  for (int i = 0; i < 5; i++)
     if (strcmp(name, names[i]) == 0) {
       *out = (vg_feed_format)i;
       return 0;
@@ -534,10 +534,6 @@ int vg_feed_parse(const char *body, size_t n, const char *content_type, vg_feed_
       return VG_EPARSE;
     } else
       fmt = VG_FEED_CHRONO;
-  }
-  if (fmt == VG_FEED_GDELT) {
-    snprintf(err, cap, "a gdelt feed is read as a table, not as items");
-    return VG_EINVAL;
   }
   if ((fmt == VG_FEED_RSS || fmt == VG_FEED_ATOM) && html_page(body + i, n - i, content_type)) {
     snprintf(err, cap, "the server sent an HTML page (%s), not a feed",

@@ -15,18 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* VG_FEED_GDELT: GDELT's update listing, an export archive or its table
- * (gdelt.h); feed_store.c reads it, never vg_feed_parse. */
-typedef enum {
-  VG_FEED_AUTO,
-  VG_FEED_RSS,
-  VG_FEED_ATOM,
-  VG_FEED_JSON,
-  VG_FEED_CHRONO,
-  VG_FEED_GDELT
-} vg_feed_format;
+typedef enum { VG_FEED_AUTO, VG_FEED_RSS, VG_FEED_ATOM, VG_FEED_JSON, VG_FEED_CHRONO } vg_feed_format;
 
-/* "auto", "rss", "atom", "json", "chrono" or "gdelt"; returns 0 or VG_EINVAL. */
+/* "auto", "rss", "atom", "json" or "chrono"; returns 0 or VG_EINVAL. */
 int vg_feed_format_parse(const char *name, vg_feed_format *out);
 
 /* Bytes an internal entity of a feed may hold: a document that declares a

@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "gdelt.h"
 #include "md5.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -26,10 +27,11 @@ static int put_health(void *ud) {
   return vg_store_feed_put(j->st, j->h);
 }
 
-/* What a gdelt feed's body comes to before anything is stored: the table
- * to ingest and, when the body was an update listing, the archive it came
- * in. */
+/* What the body of a feed in a table format comes to before anything is
+ * stored: the table to ingest and, when the body was GDELT's update
+ * listing, the archive it came in. */
 typedef struct {
+  vg_format fmt;        /* the table format */
   int listing;          /* the body was an update listing */
   vg_gdelt_archive a;   /* the export archive it named */
   int seen;             /* the feed ingested that archive before: nothing fetched */
@@ -37,11 +39,19 @@ typedef struct {
   size_t len;
   char *owned;          /* what table points into when it is not the body */
   const char *origin;   /* what its rejects name: the archive's URL, or the feed's */
-} gdelt_body;
+} table_body;
+
+/* The table format feed f is read in, into fmt: 1 when its format names
+ * one (tabular.h), 0 when it is a feed format (rss, json...). */
+static int table_format(const vg_feed_conf *f, vg_format *fmt) {
+  vg_feed_format ff;
+  return vg_feed_format_parse(f->format, &ff) != 0 && vg_format_parse(f->format, fmt) == 0 &&
+         *fmt >= VG_FORMAT_TABLE;
+}
 
 /* Fetches the archive g->a names for feed f and unpacks it into g.
  * Returns 0, or -1 with why in err. */
-static int fetch_archive(const vg_feed_conf *f, size_t max_archive, gdelt_body *g, char *err,
+static int fetch_archive(const vg_feed_conf *f, size_t max_archive, table_body *g, char *err,
                          size_t cap) {
   const vg_gdelt_archive *a = &g->a;
   if (a->size > max_archive) {
@@ -75,17 +85,23 @@ static int fetch_archive(const vg_feed_conf *f, size_t max_archive, gdelt_body *
   return rc;
 }
 
-/* Reads the body of a gdelt feed's fetch x into g, fetching the archive a
- * listing names unless st records it for the feed already. Returns 0, -1
- * with why in err (the poll failed), or VG_EDB. */
-static int gdelt_read(vg_store *st, const vg_fetch *x, size_t max_archive, gdelt_body *g,
+/* Reads the body of fetch x, of a feed in a table format, into g. When
+ * the format is gdelt, a body that is GDELT's update listing is followed to
+ * the archive it names (unless st records it for the feed already), and a
+ * body that is a zip archive is unpacked. Returns 0, -1 with why in err
+ * (the poll failed), or VG_EDB. */
+static int table_read(vg_store *st, const vg_fetch *x, size_t max_archive, table_body *g,
                       char *err, size_t cap) {
   const vg_feed_conf *f = x->feed;
   g->origin = f->url;
+  g->table = x->body;
+  g->len = x->len;
+  if (strcmp(f->format, "gdelt") != 0) return 0;
   int rc = vg_gdelt_listing(x->body, x->len, &g->a, err, cap);
   if (rc < 0) return -1;
   if (rc == 1) {
     g->listing = 1;
+    g->table = NULL;
     if ((g->seen = vg_store_feed_archive_seen(st, f->url, g->a.name)) < 0) {
       snprintf(err, cap, "not stored: database error: %s", vg_store_errmsg(st));
       return VG_EDB;
@@ -99,21 +115,19 @@ static int gdelt_read(vg_store *st, const vg_fetch *x, size_t max_archive, gdelt
   }
   if (vg_gdelt_is_zip(x->body, x->len)) {
     char why[300];
+    g->table = NULL;
     if (vg_gdelt_unzip(x->body, x->len, max_archive, &g->owned, &g->len, NULL, why, sizeof why)) {
       snprintf(err, cap, "%s", why);
       return -1;
     }
     g->table = g->owned;
-    return 0;
   }
-  g->table = x->body;
-  g->len = x->len;
   return 0;
 }
 
 /* Ingests the table g holds for feed f through b, and records the archive
  * it came in, in b's open transaction. Returns as vg_ingest_feed_table. */
-static int gdelt_ingest(vg_batch *b, const vg_feed_conf *f, const gdelt_body *g, size_t max_line,
+static int table_ingest(vg_batch *b, const vg_feed_conf *f, const table_body *g, size_t max_line,
                         vg_feed_result *r) {
   if (!g->table) return 0; /* an archive ingested before */
   if (g->listing) {
@@ -121,10 +135,8 @@ static int gdelt_ingest(vg_batch *b, const vg_feed_conf *f, const gdelt_body *g,
     int seen = vg_store_feed_archive_seen(b->ig.st, f->url, g->a.name);
     if (seen) return seen < 0 ? VG_EDB : 0;
   }
-  vg_format fmt;
-  if (vg_format_parse("gdelt", &fmt)) return VG_EINVAL;
-  int rc = vg_ingest_feed_table(&b->ig, f, fmt, g->origin, g->table, g->len, max_line, &r->counts,
-                                &r->items);
+  int rc = vg_ingest_feed_table(&b->ig, f, g->fmt, g->origin, g->table, g->len, max_line,
+                                &r->counts, &r->items);
   if (rc == 0 && g->listing) {
     vg_feed_archive a = {f->url, g->a.name, g->a.md5, g->a.size, r->counts.stored,
                          r->counts.duplicates, r->counts.rejected};
@@ -139,16 +151,16 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, size_
   const vg_feed_conf *f = x->feed;
   memset(r, 0, sizeof *r);
   vg_feed_items items = {0};
-  gdelt_body g = {0};
+  table_body g = {0};
   vg_feed_format fmt = VG_FEED_AUTO;
   vg_feed_format_parse(f->format, &fmt);
-  int rc = 0;
+  int table = table_format(f, &g.fmt), rc = 0;
   if (x->error[0]) {
     snprintf(r->error, sizeof r->error, "%s", x->error);
   } else if (x->status == 304) {
     r->ok = 1;
-  } else if (fmt == VG_FEED_GDELT) {
-    rc = gdelt_read(ig->st, x, max_archive, &g, r->error, sizeof r->error);
+  } else if (table) {
+    rc = table_read(ig->st, x, max_archive, &g, r->error, sizeof r->error);
     r->ok = rc == 0;
     if (rc == VG_EDB) goto done;
     rc = 0;
@@ -173,7 +185,7 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, size_
   vg_batch_init(&b, ig);
   rc = vg_batch_begin(&b);
   if (rc == 0 && r->ok && x->status != 304) {
-    if (fmt == VG_FEED_GDELT) rc = gdelt_ingest(&b, f, &g, max_line, r);
+    if (table) rc = table_ingest(&b, f, &g, max_line, r);
     else rc = vg_ingest_feed(&b.ig, f, &items, time(NULL), max_line, &r->counts, &r->items);
   }
   h.items = r->counts.stored;

@@ -11,6 +11,19 @@ void vg_framer_init(vg_framer *f, size_t max) {
   f->max = max;
 }
 
+void vg_framer_quote(vg_framer *f, char q) { f->quote = q; }
+
+/* The newline that ends the line or row in data[0..n), or NULL when it goes
+ * on past n; notes the quotes it passes. */
+static const char *line_end(vg_framer *f, const char *data, size_t n) {
+  if (!f->quote) return memchr(data, '\n', n);
+  for (size_t i = 0; i < n; i++) {
+    if (data[i] == f->quote) f->quoted ^= 1;
+    else if (data[i] == '\n' && !f->quoted) return data + i;
+  }
+  return NULL;
+}
+
 void vg_framer_free(vg_framer *f) {
   free(f->buf);
   f->buf = NULL;
@@ -50,6 +63,7 @@ static int deliver(vg_framer *f, unsigned flags, vg_line_fn fn, void *ud) {
   f->len = 0;
   f->skipping = 0;
   f->skipped = 0;
+  f->quoted = 0;
   int rc = fn(ud, f->buf, len, total, f->line_no, flags);
   shrink(f);
   return rc;
@@ -57,7 +71,7 @@ static int deliver(vg_framer *f, unsigned flags, vg_line_fn fn, void *ud) {
 
 int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void *ud) {
   while (n) {
-    const char *nl = memchr(data, '\n', n);
+    const char *nl = line_end(f, data, n);
     size_t piece = nl ? (size_t)(nl - data) : n;
     int rc;
     if (f->skipping) {
@@ -69,7 +83,8 @@ int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void
       f->skipping = 1;
     } else if (nl && f->len == 0) {
       f->line_no++; /* the common case: a whole line inside one read */
-      if ((rc = fn(ud, data, piece, piece, f->line_no, 0))) return rc;
+      f->quoted = 0;
+    if ((rc = fn(ud, data, piece, piece, f->line_no, 0))) return rc;
       goto next;
     } else if ((rc = append(f, data, piece))) {
       return rc;

@@ -7,6 +7,7 @@
 #include "framer.h"
 #include "metrics.h"
 #include "reader.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <cJSON.h>
@@ -34,6 +35,14 @@ int vg_ingest_parse(const vg_line *line, vg_entry *e, vg_result *res) {
     snprintf(res->reason, sizeof res->reason, "line of %llu bytes is over the %zu-byte cap",
              (unsigned long long)line->total, line->max_line);
     rc = VG_EPARSE;
+  } else if (line->table) {
+    rc = vg_tabular_row(line->table, line->data, line->len, line->line_no, line->source, e,
+                      res->reason);
+    if (rc == VG_TABULAR_HEADER) {
+      res->status = VG_HEADER;
+      return VG_EPARSE;
+    }
+    if (rc) rc = VG_EPARSE;
   } else {
     rc = vg_entry_parse(line->data, line->len, line->format, line->source, e, res->reason);
   }
@@ -152,9 +161,63 @@ static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, v
   return 0;
 }
 
+/* Whether a row's last-edit mark a is later than b: as whole numbers when
+ * both are (Unix seconds), else as text (ISO times compare so). */
+static int edited_later(const char *a, const char *b) {
+  char *ea, *eb;
+  long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
+  if (*a && *b && !*ea && !*eb) return x > y;
+  return strcmp(a, b) > 0;
+}
+
+/* Stores a row with an id (e->key): the first time as any entry; again,
+ * a duplicate of the entry it became, unless its last-edit mark is later:
+ * then it corrects that entry. */
+static int store_row(const vg_ingest *ig, const vg_line *line, const vg_entry *e, vg_result *res,
+                     vg_counts *c) {
+  int64_t id;
+  char edited[VG_FIELD_MAX];
+  int known = vg_store_row_key(ig->st, e->scope, e->key, &id, edited, sizeof edited);
+  if (known < 0) return res->status = VG_EDB;
+  if (!known) {
+    int rc = store_entry(ig, e, res, c);
+    if (rc == 0 && vg_store_row_key_put(ig->st, e->scope, e->key, res->id, e->edited))
+      rc = res->status = VG_EDB;
+    return rc;
+  }
+  res->id = id;
+  if (!e->edited || !edited_later(e->edited, edited)) {
+    res->status = VG_DUPLICATE;
+    vg_metrics_entry(e->source, VG_DUPLICATE);
+    if (c) c->duplicates++;
+    return 0;
+  }
+  char why[VG_REASON_MAX], reason[VG_REASON_MAX];
+  snprintf(reason, sizeof reason, "edited in its source (%.60s %.40s)", vg_tabular_of(line->format)
+           ? vg_tabular_of(line->format)->edited : "edit", e->edited);
+  vg_correction co = {id, e, reason, line->origin ? line->origin : e->scope};
+  int rc = vg_correct(ig->rules, ig->st, &co, ig->alerts, why, sizeof why);
+  if (rc == VG_EINVAL) {
+    char said[2 * VG_REASON_MAX];
+    snprintf(said, sizeof said, "row %llu: id %.60s corrects entry %lld: %.80s",
+             (unsigned long long)line->line_no, e->key, (long long)id, why);
+    vg_escape_line(res->reason, sizeof res->reason, said, strnlen(said, VG_REASON_MAX - 1));
+    return keep_reject(ig, line, res, c);
+  }
+  if (rc < 0) return res->status = rc;
+  if (vg_store_row_key_put(ig->st, e->scope, e->key, id, e->edited)) return res->status = VG_EDB;
+  res->status = rc == VG_UNCHANGED ? VG_DUPLICATE : VG_CORRECTION;
+  if (c) {
+    if (rc == VG_UNCHANGED) c->duplicates++;
+    else c->corrected++;
+  }
+  return 0;
+}
+
 int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e,
                      vg_result *res, vg_counts *c) {
-  if (!e) return keep_reject(ig, line, res, c);
+  if (!e) return res->status == VG_HEADER ? 0 : keep_reject(ig, line, res, c);
+  if (e->key) return store_row(ig, line, e, res, c);
   if (!e->amends && !e->retracts) return store_entry(ig, e, res, c);
   int rc = correct_entry(ig, line, e, res, c);
   return rc == VG_REJECTED ? keep_reject(ig, line, res, c) : rc;
@@ -162,7 +225,7 @@ int vg_ingest_parsed(const vg_ingest *ig, const vg_line *line, const vg_entry *e
 
 int vg_ingest_line(const vg_ingest *ig, const vg_line *line, vg_result *res, vg_counts *c) {
   vg_entry e;
-  if (vg_ingest_parse(line, &e, res)) return keep_reject(ig, line, res, c);
+  if (vg_ingest_parse(line, &e, res)) return vg_ingest_parsed(ig, line, NULL, res, c);
   int rc = vg_ingest_parsed(ig, line, &e, res, c);
   vg_entry_clear(&e);
   return rc;
@@ -404,7 +467,7 @@ static int feed_item(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_i
     /* The item as a JSON line: what it stores, or what its reject keeps. */
     size_t n = strlen(record);
     vg_line l = {record, n, n, (uint64_t)(it->line > 0 ? it->line : 0), 0, VG_FORMAT_JSON,
-                 f->source, max_line, f->url};
+                 f->source, max_line, f->url, NULL};
     vg_result res = {0};
     vg_entry e;
     if (it->reject || n > max_line) { /* held to max_line like a line, whether new or seen */
@@ -443,18 +506,21 @@ typedef struct {
   size_t max_line;
   vg_counts *c;
   vg_feed_counts *fc;
+  vg_tabular *table;    /* a table format's rows: the body's column map; NULL for lines */
+  const char *origin; /* what rejects name: the feed's URL, or the archive read */
 } lines_job;
 
 static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                      unsigned flags) {
   lines_job *j = ud;
-  vg_line l = {data, len, total, line_no, flags, j->format, j->f->source, j->max_line, j->f->url};
+  vg_line l = {data,       len,         total,     line_no, flags, j->format,
+               j->f->source, j->max_line, j->origin, j->table};
   vg_result res;
   vg_entry e;
   if (vg_ingest_stopped(j->ig)) return VG_ESTOPPED;
   if (len == 0 && !(flags & VG_LINE_TOO_LONG)) return 0; /* blank lines between records */
   if (vg_ingest_parse(&l, &e, &res) == 0) {
-    int rc = store_entry(j->ig, &e, &res, j->c);
+    int rc = e.key ? store_row(j->ig, &l, &e, &res, j->c) : store_entry(j->ig, &e, &res, j->c);
     vg_entry_clear(&e);
     return rc;
   }
@@ -462,6 +528,7 @@ static int feed_line(void *ud, const char *data, size_t len, uint64_t total, uin
    * length), whatever its place in the body. */
   uint8_t key[16], content[16];
   hash16("line", data, len, total, key);
+  if (res.status == VG_HEADER) return 0;
   hash16("reason", res.reason, strlen(res.reason), 0, content);
   return feed_reject(j->ig, j->f, key, content, &l, &res, j->c, j->fc);
 }
@@ -470,7 +537,7 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc) {
   if (items->lines) {
     lines_job j = {ig, f, items->kind == VG_FEED_JSON ? VG_FORMAT_JSON : VG_FORMAT_AUTO, max_line,
-                   c, fc};
+                   c, fc, NULL, f->url};
     vg_framer fr;
     vg_framer_init(&fr, max_line);
     int rc = vg_framer_feed(&fr, items->lines, items->lines_len, feed_line, &j);
@@ -485,5 +552,22 @@ int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_ite
     if (vg_ingest_stopped(ig)) return VG_ESTOPPED;
     rc = feed_item(ig, f, &items->v[i], when, max_line, c, fc);
   }
+  return rc;
+}
+
+int vg_ingest_feed_table(const vg_ingest *ig, const vg_feed_conf *f, vg_format fmt,
+                         const char *origin, const char *body, size_t len, size_t max_line,
+                         vg_counts *c, vg_feed_counts *fc) {
+  const vg_tabular_format *tf = vg_tabular_of(fmt);
+  vg_tabular *t = tf ? vg_tabular_new(tf) : NULL;
+  if (!t) return VG_ENOMEM;
+  lines_job j = {ig, f, fmt, max_line, c, fc, t, origin ? origin : f->url};
+  vg_framer fr;
+  vg_framer_init(&fr, max_line);
+  vg_framer_quote(&fr, tf->quote);
+  int rc = vg_framer_feed(&fr, body, len, feed_line, &j);
+  if (rc == 0) rc = vg_framer_finish(&fr, feed_line, &j);
+  vg_framer_free(&fr);
+  vg_tabular_free(t);
   return rc;
 }

@@ -19,10 +19,12 @@
 #include <stdint.h>
 #include <time.h>
 
-/* Beside VG_STORED and VG_DUPLICATE: a line refused, and a record that
- * corrected (amends) or retracted (retracts) a stored entry (correct.h). A
- * correction that changes nothing is a VG_DUPLICATE of its entry. */
-enum { VG_REJECTED = 3, VG_CORRECTION = 5, VG_RETRACTION = 6 };
+/* Beside VG_STORED and VG_DUPLICATE: a line refused, a record that
+ * corrected (amends) or retracted (retracts) a stored entry (correct.h),
+ * and the header row of a table format (tabular.h), which names columns and
+ * is no entry. A correction that changes nothing is a VG_DUPLICATE of its
+ * entry; so is a row whose id is known and which was not edited since. */
+enum { VG_REJECTED = 3, VG_CORRECTION = 5, VG_RETRACTION = 6, VG_HEADER = 7 };
 
 /* What became of one line. */
 typedef struct {
@@ -47,6 +49,10 @@ typedef struct {
   const char *source; /* the source entries get unless a JSON record names one */
   size_t max_line;    /* the cap, to name in the reason of an overlong line */
   const char *origin; /* the file or connection it came from, kept with a reject; may be NULL */
+  /* For a table format: the input's reader of rows (its column map), owned
+   * by whoever reads the input, used by one thread at a time; NULL for a
+   * line format (or one row alone, read by its format's declared columns). */
+  struct vg_tabular *table;
 } vg_line;
 
 /* Where lines go: the store, and the rules that run on each new entry. */
@@ -137,6 +143,15 @@ typedef struct {
   uint64_t unchanged; /* items seen before, the same (rejects kept before included) */
 } vg_feed_counts;
 
+/* Ingests body[0..len), a CSV or TSV document in table format fmt, as one
+ * poll of feed f inside the caller's open transaction: rows with an id
+ * once across polls (a row edited since corrects its entry), rejects kept
+ * with their row numbers, once per content (origin: `origin`, or f->url
+ * when NULL). Returns 0, VG_EDB / VG_ENOMEM, or VG_ESTOPPED (roll back). */
+int vg_ingest_feed_table(const vg_ingest *ig, const vg_feed_conf *f, vg_format fmt,
+                         const char *origin, const char *body, size_t len, size_t max_line,
+                         vg_counts *c, vg_feed_counts *fc);
+
 /* Ingests the items of one poll of feed f inside the caller's open
  * transaction: each item once, by its guid, across polls (a changed item is
  * kept as an update of its entry, not as a new entry); an item without a
@@ -149,13 +164,5 @@ typedef struct {
  * is stored whole or not at all). */
 int vg_ingest_feed(const vg_ingest *ig, const vg_feed_conf *f, const vg_feed_items *items,
                    time_t polled, size_t max_line, vg_counts *c, vg_feed_counts *fc);
-
-/* Ingests body[0..len), a CSV/TSV document in table format fmt, as one poll of feed f
- * inside the caller's open transaction: each row once by its stable id across polls,
- * rejects kept with their row numbers (origin: f->url or `origin` when not NULL).
- * Returns 0, VG_EDB / VG_ENOMEM, or VG_ESTOPPED (roll back). */
-int vg_ingest_feed_table(const vg_ingest *ig, const vg_feed_conf *f, vg_format fmt,
-                         const char *origin, const char *body, size_t len, size_t max_line,
-                         vg_counts *c, vg_feed_counts *fc);
 
 #endif

@@ -6,6 +6,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "paths.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <assert.h>
@@ -82,6 +83,7 @@ void vg_listen_client_free(client *c) {
   if (c->next) c->next->prev = c->prev;
   srv->nclients--;
   vg_framer_free(&c->framer);
+  vg_tabular_free(c->table);
   free(c->out);
   free(c);
 }
@@ -310,9 +312,10 @@ static int client_line(void *ud, const char *data, size_t len, uint64_t total, u
   /* Parsed here, so that the worker only stores: the loop reads and parses
    * the next lines while the worker stores a batch. */
   vg_line line = {it.data,         len, total, line_no, flags, srv->cfg.format, SOCKET_SOURCE,
-                  srv->cfg.max_line, c->name};
+                  srv->cfg.max_line, c->name, c->table};
   vg_result res;
   it.parsed = vg_ingest_parse(&line, &it.e, &res) == 0;
+  it.header = !it.parsed && res.status == VG_HEADER;
   if (!it.parsed && !(it.reason = strdup(res.reason))) {
     free(it.data);
     return VG_ENOMEM;
@@ -402,6 +405,11 @@ static void on_connection(uv_stream_t *listener, int status) {
   }
   c->srv = srv;
   vg_framer_init(&c->framer, srv->cfg.max_line);
+  const vg_tabular_format *tf = vg_tabular_of(srv->cfg.format);
+  if (tf) { /* the rows of a table format: this connection's own column map */
+    vg_framer_quote(&c->framer, tf->quote);
+    c->table = vg_tabular_new(tf); /* NULL (no memory): each row read by the declared columns */
+  }
   snprintf(c->name, sizeof c->name, "%s#%lu", is_tcp ? "tcp" : "unix", ++srv->next_client);
   c->next = srv->clients;
   if (c->next) c->next->prev = c;

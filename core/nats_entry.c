@@ -3,6 +3,7 @@
 
 #include "bus.h"
 #include "framer.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -33,9 +34,14 @@ int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, 
     flags = VG_LINE_TOO_LONG;
     len = max_line;
   }
-  vg_line line = {data, len, total, seq, flags, format, VG_BUS_SOURCE, max_line, origin};
+  /* A message of a table format is one row, read by the format's declared
+   * columns (a quoted cell may hold a newline). */
+  const vg_tabular_format *tf = vg_tabular_of(format);
+  vg_tabular *t = tf ? vg_tabular_new(tf) : NULL;
+  if (tf && !t) return VG_ENOMEM;
+  vg_line line = {data, len, total, seq, flags, format, VG_BUS_SOURCE, max_line, origin, t};
   *res = (vg_result){.status = VG_REJECTED};
-  const char *nl = memchr(data, '\n', len);
+  const char *nl = tf ? NULL : memchr(data, '\n', len);
   int rc;
   if (nl) { /* several lines in one message: which would be the entry? */
     snprintf(res->reason, sizeof res->reason,
@@ -45,6 +51,7 @@ int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, 
   } else {
     rc = vg_ingest_line(ig, &line, res, NULL);
   }
+  vg_tabular_free(t);
   if (rc) return rc;
   return vg_store_nats_put(ig->st, stream, seq, res->status == VG_REJECTED ? 0 : res->id);
 }

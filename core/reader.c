@@ -2,6 +2,7 @@
 #include "reader.h"
 
 #include "framer.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ struct vg_reader {
   size_t nspent;
   vg_chunk *cur;               /* the reader thread's chunk being filled */
   vg_chunk nomem;              /* handed on when not even a chunk could be made */
+  vg_tabular *table;             /* a table format's rows: the input's column map (reader thread) */
 };
 
 enum { STOPPED = 2, LIMIT = 3 }; /* on_line: the consumer stopped it; max_lines reached */
@@ -133,7 +135,7 @@ static int on_line(void *ud, const char *data, size_t len, uint64_t total, uint6
   memcpy(c->bytes + c->nbytes, data, len);
   vg_parsed *p = &c->v[c->n++];
   p->line = (vg_line){(const char *)(uintptr_t)c->nbytes, len, total, line_no, flags,
-                      r->o.format, r->o.source, r->o.max_line, r->o.origin};
+                      r->o.format, r->o.source, r->o.max_line, r->o.origin, r->table};
   p->parsed = 0; /* until chunk_parse: a chunk freed before then holds no entry */
   c->nbytes += len;
   if (r->o.max_lines && ++r->lines == r->o.max_lines) {
@@ -160,12 +162,44 @@ static int wait_input(vg_reader *r) {
   return p[1].revents ? STOPPED : 0;
 }
 
+/* Takes the first row of the input as the table's header when reading
+ * starts after it (the spool goes on where a file was left): read again
+ * from the start of the file. */
+static int take_header(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
+                       unsigned flags) {
+  vg_reader *r = ud;
+  vg_entry e;
+  char why[VG_REASON_MAX];
+  (void)total;
+  if (!(flags & VG_LINE_TOO_LONG) &&
+      vg_tabular_row(r->table, data, len, line_no, r->o.source, &e, why) == 0)
+    vg_entry_clear(&e); /* no header: the declared columns stand */
+  return STOPPED;
+}
+
+static void reread_header(vg_reader *r) {
+  vg_framer f;
+  vg_framer_init(&f, r->o.max_line);
+  vg_framer_quote(&f, vg_tabular_format_of(r->table)->quote);
+  char buf[16384];
+  off_t at = 0;
+  ssize_t n;
+  while ((n = pread(r->fd, buf, sizeof buf, at)) > 0 &&
+         vg_framer_feed(&f, buf, (size_t)n, take_header, r) == 0)
+    at += n;
+  vg_framer_free(&f);
+}
+
 static void run(void *arg) {
   pthread_setname_np(pthread_self(), "vigil-read"); /* for top -H and perf */
   vg_reader *r = arg;
   vg_framer f;
   vg_framer_init(&f, r->o.max_line);
   f.line_no = r->o.first_line;
+  if (r->table) {
+    vg_framer_quote(&f, vg_tabular_format_of(r->table)->quote);
+    if (r->o.first_line) reread_header(r);
+  }
   static const size_t bufsize = 65536;
   char *buf = malloc(bufsize);
   int rc = buf ? 0 : VG_ENOMEM;
@@ -209,6 +243,8 @@ vg_reader *vg_reader_start(int fd, const vg_reader_opts *o) {
   if (!r) return NULL;
   r->fd = fd;
   r->o = *o;
+  const vg_tabular_format *tf = vg_tabular_of(o->format);
+  if (tf && !(r->table = vg_tabular_new(tf))) goto no_wake;
   if ((r->wake = eventfd(0, EFD_CLOEXEC)) < 0) goto no_wake;
   if (uv_mutex_init(&r->mu)) goto no_mutex;
   if (!(r->cur = chunk_new(r))) goto no_chunk;
@@ -225,6 +261,7 @@ no_chunk:
 no_mutex:
   close(r->wake);
 no_wake:
+  vg_tabular_free(r->table);
   free(r);
   return NULL;
 }
@@ -280,5 +317,6 @@ void vg_reader_stop(vg_reader *r) {
   uv_cond_destroy(&r->room);
   uv_cond_destroy(&r->more);
   uv_mutex_destroy(&r->mu);
+  vg_tabular_free(r->table);
   free(r);
 }

@@ -630,7 +630,8 @@ static int readonly_fn(lua_State *L) {
 
 /* Runs the embedded scripts/lists.lua, scripts/vigil.lua and
  * scripts/sense.lua (trusted code) to finish the safe table: the Lua half of
- * the rule API. */
+ * the rule API. scripts/cameo.lua is data: the table it returns goes to
+ * vigil.lua, which keeps it behind cameo(code). */
 static int setup_api(vg_rules *r) {
   lua_State *L = r->sb->L;
   vg_sandbox_push_safe(r->sb);
@@ -654,10 +655,11 @@ static int setup_api(vg_rules *r) {
   lua_setfield(L, safe, "test");
   lua_pushcfunction(L, date_fn);
   lua_setfield(L, safe, "date");
-  const char *lists = script("lists.lua"), *api = script("vigil.lua"), *sense = script("sense.lua");
+  const char *lists = script("lists.lua"), *api = script("vigil.lua"), *sense = script("sense.lua"),
+             *cameo = script("cameo.lua");
   int rc = VG_EINVAL;
-  if (!lists || !api || !sense) {
-    lua_pushliteral(L, "scripts/lists.lua, vigil.lua or sense.lua is not embedded");
+  if (!lists || !api || !sense || !cameo) {
+    lua_pushliteral(L, "scripts/lists.lua, vigil.lua, sense.lua or cameo.lua is not embedded");
   } else if (luaL_loadbufferx(L, api, strlen(api), "=scripts/vigil.lua", "t") == LUA_OK) {
     lua_pushvalue(L, safe);
     vg_lua_entry_open(L); /* pushes the entry methods table */
@@ -674,7 +676,9 @@ static int setup_api(vg_rules *r) {
       vg_lua_entry_push_views(L);
       if (luaL_loadbufferx(L, sense, strlen(sense), "=scripts/sense.lua", "t") == LUA_OK) {
         vg_lua_sense_push(L);
-        if (lua_pcall(L, 8, 0, 0) == LUA_OK) rc = 0;
+        if (luaL_loadbufferx(L, cameo, strlen(cameo), "=scripts/cameo.lua", "t") == LUA_OK &&
+            lua_pcall(L, 0, 1, 0) == LUA_OK && lua_pcall(L, 9, 0, 0) == LUA_OK)
+          rc = 0;
       }
     }
   }

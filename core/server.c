@@ -369,6 +369,7 @@ static void begin_stop(server *srv, const char *why) {
   if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
   vg_api_stop(srv);
   if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+  for (int i = 0; i < srv->nspool_subs; i++) close_if((uv_handle_t *)&srv->spool_subs[i]);
   vg_source_rules_stop(srv);
   vg_scheduler_stop(srv->scheduler);
   srv->scheduler = NULL;
@@ -396,7 +397,7 @@ static void on_signal(uv_signal_t *h, int signum) {
 static const char help[] =
     "usage: vigil run [--socket PATH] [--listen HOST:PORT] [--http-listen HOST:PORT]\n"
     "                 [--spool DIR] [--rules PATH]... [--feed URL]... [--nats URL]\n"
-    "                 [--format auto|chrono|json] [--log-level L]\n"
+    "                 [--format auto|chrono|json|TABLE] [--log-level L]\n"
     "                 [--db PATH] [--config FILE]\n"
     "Runs the daemon in the foreground until SIGINT or SIGTERM: it stores what comes in,\n"
     "runs the rules, sends alerts to the sinks, polls feeds and writes scheduled digests.\n"
@@ -476,7 +477,7 @@ int vg_cmd_run(int argc, char **argv) {
     }
     case 'f':
       if (vg_format_parse(optarg, &(vg_format){0})) {
-        fprintf(stderr, "vigil run: --format must be auto, chrono or json\n");
+        fprintf(stderr, "vigil run: --format must be auto, chrono, json or a table format\n");
         status = VG_EXIT_USAGE;
         goto done;
       }
@@ -589,6 +590,7 @@ int vg_cmd_run(int argc, char **argv) {
     if (srv->have_tcp) close_if((uv_handle_t *)&srv->tcp_srv);
     vg_api_stop(srv);
     if (srv->have_spool) close_if((uv_handle_t *)&srv->spool_watch);
+    for (int i = 0; i < srv->nspool_subs; i++) close_if((uv_handle_t *)&srv->spool_subs[i]);
     if (srv->socket_path) unlink(srv->socket_path);
     vg_daemon_maybe_finish(srv);
   } else {

@@ -33,9 +33,8 @@ static void on_fetch(void *ud, vg_fetch *x) {
 int vg_source_feed_start(server *srv) {
   if (!srv->cfg.nfeeds) return 0;
   for (size_t i = 0; i < srv->cfg.nfeeds; i++) {
-    vg_feed_format fmt = VG_FEED_AUTO;
     vg_metrics_feed_declare(srv->cfg.feeds[i].url);
-    if (vg_feed_format_parse(srv->cfg.feeds[i].format, &fmt) == 0 && fmt == VG_FEED_GDELT)
+    if (strcmp(srv->cfg.feeds[i].format, "gdelt") == 0)
       vg_metrics_feed_archives(srv->cfg.feeds[i].url, 0);
   }
   srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,

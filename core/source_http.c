@@ -18,6 +18,7 @@
  * body of more than max_pending lines: 413. See daemon.h for what a source
  * is. */
 #include "api.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <ctype.h>
@@ -36,6 +37,7 @@ typedef struct {
   uint64_t total; /* its full length */
   unsigned flags; /* VG_LINE_* */
   int parsed;     /* 1: e holds its entry (pointing into data) */
+  int header;     /* a table format's header row: no entry, nothing to store */
   int status;     /* 0 while not done; VG_STORED, VG_DUPLICATE, VG_REJECTED or VG_E* */
   int64_t id;     /* the entry's id when stored or a duplicate */
   char *reason;   /* why it was refused (owned), or NULL */
@@ -47,6 +49,7 @@ typedef struct post {
   vg_http_req *req; /* answered once every line is done */
   char source[SOURCE_NAME_MAX + 2];
   char origin[80]; /* kept with its rejects: "http PEER" */
+  vg_format format; /* how its lines were read (store_row reads it) */
   post_line *v;
   size_t n, cap;
   size_t next;        /* its first line not yet taken by a job */
@@ -92,6 +95,7 @@ typedef struct {
   vg_format format;
   size_t max_line;
   size_t max_lines; /* lines a body may hold: max_pending */
+  vg_tabular *table;  /* a table format's rows: the body's column map, or NULL */
 } cutter;
 
 enum { TOO_MANY = 1 }; /* add_line: the body holds more than max_lines */
@@ -115,9 +119,11 @@ static int add_line(void *ud, const char *data, size_t len, uint64_t total, uint
   if (!l->data) return VG_ENOMEM;
   memcpy(l->data, data, len);
   p->n++;
-  vg_line line = {l->data, len, total, p->n, flags, k->format, p->source, k->max_line, p->origin};
+  vg_line line = {l->data,    len,         total,     p->n,    flags,
+                  k->format, p->source, k->max_line, p->origin, k->table};
   vg_result res;
   l->parsed = vg_ingest_parse(&line, &l->e, &res) == 0;
+  l->header = !l->parsed && res.status == VG_HEADER;
   if (!l->parsed && !(l->reason = strdup(res.reason))) return VG_ENOMEM;
   return 0;
 }
@@ -182,10 +188,12 @@ static int cut_json(vg_http_req *r, cutter *k, char *err, size_t cap) {
   return rc;
 }
 
-/* JSON Lines or chronology lines: cut as a socket's input is. */
+/* JSON Lines or chronology lines, or the rows of a table format: cut as a
+ * socket's input is. */
 static int cut_lines(vg_http_req *r, cutter *k) {
   vg_framer f;
   vg_framer_init(&f, k->max_line);
+  if (k->table) vg_framer_quote(&f, vg_tabular_format_of(k->table)->quote);
   int rc = vg_framer_feed(&f, r->body, r->body_len, add_line, k);
   if (!rc) rc = vg_framer_finish(&f, add_line, k);
   vg_framer_free(&f);
@@ -232,6 +240,25 @@ static int body_format(const char *ctype, vg_format *fmt, int *json_doc, char *e
   return 0;
 }
 
+/* Whether a table format's body may come with Content-Type ctype: text/csv,
+ * text/tab-separated-values or text/plain, in UTF-8. 0, or -1 with why. */
+static int table_type(const char *ctype, char *err, size_t cap) {
+  static const char *const types[] = {"text/csv", "text/tab-separated-values", "text/plain"};
+  size_t n = strcspn(ctype, "; \t");
+  for (size_t i = 0; i < 3; i++)
+    if (n == strlen(types[i]) && strncasecmp(ctype, types[i], n) == 0) {
+      const char *cs = strcasestr(ctype, "charset=");
+      if (cs && strncasecmp(cs + 8, "utf-8", 5) && strncasecmp(cs + 8, "\"utf-8\"", 7)) {
+        snprintf(err, cap, "send the rows in UTF-8");
+        return -1;
+      }
+      return 0;
+    }
+  snprintf(err, cap, "Content-Type '%.64s' is not taken with ?format=: send text/csv, "
+           "text/tab-separated-values or text/plain", ctype);
+  return -1;
+}
+
 /* Whether s is a name a source may have: 1 to 64 letters, digits and
  * - _ . : / @. */
 static int source_ok(const char *s) {
@@ -272,6 +299,7 @@ static void answer(server *srv, post *p) {
       cJSON_AddNumberToObject(x, "id", (double)l->id);
       corrected++;
       break;
+    case VG_HEADER: cJSON_AddStringToObject(x, "status", "header"); break;
     case VG_REJECTED:
       cJSON_AddStringToObject(x, "status", "rejected");
       cJSON_AddStringToObject(x, "reason", l->reason ? l->reason : "rejected");
@@ -341,7 +369,7 @@ static void answer_done(server *srv) {
 
 void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   (void)args;
-  static const char *const names[] = {"source", NULL};
+  static const char *const names[] = {"source", "format", NULL};
   if (vg_api_unknown_params(r, names)) return;
   char source[SOURCE_NAME_MAX + 2] = HTTP_SOURCE;
   int has = vg_http_query(r->query, "source", source, sizeof source);
@@ -357,7 +385,22 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   char err[256];
   vg_format fmt;
   int json_doc;
-  if (body_format(r->content_type, &fmt, &json_doc, err, sizeof err)) {
+  char fname[64];
+  int named = vg_http_query(r->query, "format", fname, sizeof fname);
+  const vg_tabular_format *tf = named > 0 ? vg_tabular_find(fname) : NULL;
+  if (named < 0 || (named && !tf)) {
+    vg_api_error(r, 400, "parameter 'format': '%.60s' is no table format (acled, gdelt, or one "
+                 "of the configuration's formats)", named < 0 ? "?" : fname);
+    return;
+  }
+  if (tf) { /* a CSV or TSV body: its format names how to read it */
+    if (table_type(r->content_type, err, sizeof err)) {
+      vg_api_error(r, 415, "%s", err);
+      return;
+    }
+    fmt = vg_tabular_fmt(tf);
+    json_doc = 0;
+  } else if (body_format(r->content_type, &fmt, &json_doc, err, sizeof err)) {
     vg_api_error(r, 415, "%s", err);
     return;
   }
@@ -382,8 +425,11 @@ void vg_api_entries_post(server *srv, vg_http_req *r, char *const *args) {
   p->req = r;
   snprintf(p->source, sizeof p->source, "%s", source);
   snprintf(p->origin, sizeof p->origin, "http %s", r->peer);
-  cutter k = {p, fmt, srv->cfg.max_line, srv->cfg.max_pending};
-  int rc = json_doc ? cut_json(r, &k, err, sizeof err) : cut_lines(r, &k);
+  p->format = fmt;
+  cutter k = {p, fmt, srv->cfg.max_line, srv->cfg.max_pending, tf ? vg_tabular_new(tf) : NULL};
+  int rc = tf && !k.table ? VG_ENOMEM : json_doc ? cut_json(r, &k, err, sizeof err)
+                                                 : cut_lines(r, &k);
+  vg_tabular_free(k.table);
   if (rc == 0 && p->n == 0) {
     snprintf(err, sizeof err,
              json_doc ? "the array is empty: send one entry or more" : "the body holds no line");
@@ -516,9 +562,9 @@ static void work(server *srv) {
         l->status = VG_ESTOPPED;
         continue;
       }
-      vg_line line = {l->data,        l->len,    l->total,         i + 1,    l->flags,
-                      srv->js.format, p->source, srv->js.max_line, p->origin};
-      vg_result res = {.status = VG_REJECTED};
+      vg_line line = {l->data,   l->len,    l->total,         i + 1,     l->flags,
+                      p->format, p->source, srv->js.max_line, p->origin, NULL};
+      vg_result res = {.status = l->header ? VG_HEADER : VG_REJECTED};
       if (!l->parsed) snprintf(res.reason, sizeof res.reason, "%s", l->reason);
       rc = vg_ingest_parsed(&t->ig, &line, l->parsed ? &l->e : NULL, &res, NULL);
       l->status = res.status;

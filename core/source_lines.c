@@ -35,8 +35,8 @@ static void work(server *srv) {
   for (; rc == 0 && done < b->n && !vg_ingest_stopped(&t->ig); done++) {
     item *it = &b->v[done];
     vg_line line = {it->data,      it->len,       it->total,        it->line_no, it->flags,
-                    srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name};
-    vg_result res = {.status = VG_REJECTED};
+                    srv->js.format, SOCKET_SOURCE, srv->js.max_line, it->from->name, NULL};
+    vg_result res = {.status = it->header ? VG_HEADER : VG_REJECTED};
     if (!it->parsed) snprintf(res.reason, sizeof res.reason, "%s", it->reason);
     rc = vg_ingest_parsed(&t->ig, &line, it->parsed ? &it->e : NULL, &res, NULL);
     it->status = res.status;
@@ -81,6 +81,7 @@ static void answer(server *srv, item_vec *b) {
       n = snprintf(reply, sizeof reply, "%s %lld\n",
                    it->status == VG_CORRECTION ? "corrected" : "retracted", (long long)it->id);
       break;
+    case VG_HEADER: n = snprintf(reply, sizeof reply, "header\n"); break;
     case VG_REJECTED:
       n = snprintf(reply, sizeof reply, "error line %llu: %s\n", (unsigned long long)it->line_no,
                    reason);

@@ -5,6 +5,7 @@
  * daemon.h. */
 #include "daemon.h"
 #include "paths.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <stdio.h>
@@ -30,7 +31,7 @@ static int by_name(const void *a, const void *b) {
  * leave it there unsaid: anything but a directory or a link to one (done/
  * and failed/ may be links to elsewhere). */
 static int refusable(const server *srv, const char *name) {
-  if (strcmp(name, "done") == 0 || strcmp(name, "failed") == 0) return 0;
+  if (strcmp(name, "done") == 0 || strcmp(name, "failed") == 0 || vg_tabular_find(name)) return 0;
   char p[4200];
   struct stat sb;
   snprintf(p, sizeof p, "%s/%s", srv->cfg.spool, name);
@@ -41,6 +42,61 @@ static int refusable(const server *srv, const char *name) {
 /* Queues every file of the spool that is not queued yet: regular files, and
  * what refusable() lets through to be refused. Names that start with a dot
  * are files still being written, by convention. */
+static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int status);
+
+/* Queues name (owned) unless the queue cannot grow; 0 or -1. */
+static int enqueue(server *srv, char *name) {
+  if (!name) return -1;
+  if (srv->spool_n == srv->spool_cap) {
+    size_t cap = srv->spool_cap ? srv->spool_cap * 2 : 16;
+    char **q = realloc(srv->spool_queue, cap * sizeof *q);
+    if (!q) {
+      free(name);
+      return -1;
+    }
+    srv->spool_queue = q;
+    srv->spool_cap = cap;
+  }
+  srv->spool_queue[srv->spool_n++] = name;
+  return 0;
+}
+
+/* Watches spool/FORMAT, once, so that files put there are noticed. */
+static void watch_sub(server *srv, const char *format, const char *path) {
+  for (int i = 0; i < srv->nspool_subs; i++)
+    if (strcmp(srv->spool_sub_names[i], format) == 0) return;
+  if (srv->nspool_subs == VG_SPOOL_SUBS || strlen(format) >= sizeof srv->spool_sub_names[0]) {
+    vg_warn("spool: %s is not watched (%d format directories at most): it is read when the "
+            "spool is", path, VG_SPOOL_SUBS);
+    return;
+  }
+  uv_fs_event_t *h = &srv->spool_subs[srv->nspool_subs];
+  uv_fs_event_init(srv->loop, h);
+  h->data = srv;
+  snprintf(srv->spool_sub_names[srv->nspool_subs++], sizeof srv->spool_sub_names[0], "%s",
+           format);
+  int rc = uv_fs_event_start(h, on_spool_event, path, 0);
+  if (rc) vg_warn("spool: cannot watch %s: %s", path, uv_strerror(rc));
+  else vg_info("spool: files in %s are read as format %s", path, format);
+}
+
+/* Queues the new files of the spool's directory for table format `format`. */
+static void scan_sub(server *srv, const char *format) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", srv->cfg.spool, format);
+  watch_sub(srv, format, path);
+  uv_fs_t req;
+  int n = uv_fs_scandir(srv->loop, &req, path, 0, NULL);
+  uv_dirent_t d;
+  char name[4200];
+  while (n >= 0 && uv_fs_scandir_next(&req, &d) != UV_EOF) {
+    snprintf(name, sizeof name, "%s/%s", format, d.name);
+    if (d.name[0] == '.' || d.type != UV_DIRENT_FILE || queued(srv, name)) continue;
+    if (enqueue(srv, strdup(name))) break;
+  }
+  uv_fs_req_cleanup(&req);
+}
+
 void vg_source_spool_scan(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
   uv_fs_t req;
@@ -55,17 +111,12 @@ void vg_source_spool_scan(server *srv) {
   uv_dirent_t d;
   while (uv_fs_scandir_next(&req, &d) != UV_EOF) {
     if (d.name[0] == '.' || queued(srv, d.name)) continue;
-    if (d.type != UV_DIRENT_FILE && !refusable(srv, d.name)) continue;
-    if (srv->spool_n == srv->spool_cap) {
-      size_t cap = srv->spool_cap ? srv->spool_cap * 2 : 16;
-      char **q = realloc(srv->spool_queue, cap * sizeof *q);
-      if (!q) break;
-      srv->spool_queue = q;
-      srv->spool_cap = cap;
+    if (d.type == UV_DIRENT_DIR && vg_tabular_find(d.name)) {
+      scan_sub(srv, d.name);
+      continue;
     }
-    char *name = strdup(d.name);
-    if (!name) break;
-    srv->spool_queue[srv->spool_n++] = name;
+    if (d.type != UV_DIRENT_FILE && !refusable(srv, d.name)) continue;
+    if (enqueue(srv, strdup(d.name))) break;
   }
   uv_fs_req_cleanup(&req);
   if (srv->spool_n > before)
@@ -133,8 +184,22 @@ int vg_source_spool_start(server *srv) {
   return 0;
 }
 
+/* How a spool file is read: by its format directory (FORMAT/name), by a
+ * table format's suffix, or as the daemon's format says. */
+static vg_format spool_format(const server *srv, const char *name) {
+  const char *slash = strchr(name, '/');
+  char dir[64];
+  const vg_tabular_format *f = NULL;
+  if (slash && (size_t)(slash - name) < sizeof dir) {
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - name), name);
+    f = vg_tabular_find(dir);
+  }
+  if (!f) f = vg_tabular_by_suffix(name);
+  return f ? vg_tabular_fmt(f) : srv->js.format;
+}
+
 static void work(server *srv) {
-  vg_file_opts o = {.format = srv->js.format, .source = SPOOL_SOURCE,
+  vg_file_opts o = {.format = spool_format(srv, srv->spool.name), .source = SPOOL_SOURCE,
                     .max_line = srv->js.max_line, .batch = srv->js.batch,
                     .max_lines = srv->js.batch};
   vg_ingest ig = vg_daemon_ingest(srv);

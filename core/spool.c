@@ -77,8 +77,15 @@ static void on_commit(void *ud) {
 }
 
 /* Where dir/name moves to: dir/sub/name, or dir/sub/name.N when that is
- * taken. 0 or -errno. */
+ * taken; a file of a format's directory (FORMAT/name) goes to
+ * dir/sub/FORMAT/, made when missing. 0 or -errno. */
 static int pick_dest(const char *dir, const char *sub, const char *name, char *dest, size_t cap) {
+  const char *slash = strchr(name, '/');
+  if (slash) {
+    if (snprintf(dest, cap, "%s/%s/%.*s", dir, sub, (int)(slash - name), name) >= (int)cap)
+      return -ENAMETOOLONG;
+    if (mkdir(dest, 0755) != 0 && errno != EEXIST) return -errno;
+  }
   for (int k = 0; k < 1000; k++) {
     int n = k == 0 ? snprintf(dest, cap, "%s/%s/%s", dir, sub, name)
                    : snprintf(dest, cap, "%s/%s/%s.%d", dir, sub, name, k);

@@ -68,6 +68,8 @@ enum {
   S_RUN_LAST,
   S_ITEM_GET,
   S_ITEM_PUT,
+  S_ROW_KEY_GET,
+  S_ROW_KEY_PUT,
   S_FEED_GET,
   S_FEED_PUT,
   S_FEEDS,
@@ -305,6 +307,9 @@ static const char *const sql[S_COUNT] = {
     [S_RUN_LAST] = "SELECT period_last, ran_at FROM digest_runs WHERE name = ?"
                    " ORDER BY period_last DESC LIMIT 1",
     [S_ITEM_GET] = "SELECT entry_id, content FROM feed_items WHERE feed = ? AND guid = ?",
+    [S_ROW_KEY_GET] = "SELECT entry_id, edited FROM row_keys WHERE format = ? AND key = ?",
+    [S_ROW_KEY_PUT] = "INSERT OR REPLACE INTO row_keys (format, key, entry_id, edited) "
+                      "VALUES (?1, ?2, ?3, ?4)",
     [S_ITEM_PUT] = "INSERT INTO feed_items (feed, guid, entry_id, content) VALUES (?1, ?2, ?3, ?4)"
                    " ON CONFLICT (feed, guid) DO UPDATE SET content = ?4",
     [S_FEED_GET] = "SELECT etag, last_modified, failures FROM feeds WHERE url = ?",
@@ -2323,6 +2328,31 @@ int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int
   sqlite3_bind_int64(s, 3, entry);
   sqlite3_bind_blob(s, 4, content, 16, SQLITE_STATIC);
   return run(st, S_ITEM_PUT);
+}
+
+int vg_store_row_key(vg_store *st, const char *format, const char *key, int64_t *entry,
+                     char *edited, size_t cap) {
+  sqlite3_stmt *s = st->stmt[S_ROW_KEY_GET];
+  sqlite3_bind_text(s, 1, format, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s), found = rc == SQLITE_ROW;
+  if (found) {
+    *entry = sqlite3_column_int64(s, 0);
+    snprintf(edited, cap, "%s", col(s, 1) ? col(s, 1) : "");
+  }
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? found : VG_EDB;
+}
+
+int vg_store_row_key_put(vg_store *st, const char *format, const char *key, int64_t entry,
+                         const char *edited) {
+  sqlite3_stmt *s = st->stmt[S_ROW_KEY_PUT];
+  sqlite3_bind_text(s, 1, format, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, entry);
+  if (edited) sqlite3_bind_text(s, 4, edited, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(s, 4);
+  return run(st, S_ROW_KEY_PUT);
 }
 
 /* Binds feed, key and content to the three parameters of statement i. */

@@ -569,6 +569,16 @@ int vg_store_feed_item(vg_store *st, const char *feed, const char *guid, int64_t
 /* Records (or updates the content hash of) an item of a feed. 0 or VG_EDB. */
 int vg_store_feed_item_put(vg_store *st, const char *feed, const char *guid, int64_t entry,
                            const uint8_t content[16]);
+
+/* The entry the row of table format `format` with id `key` became, in
+ * *entry, and its last-edit mark ("" for none) in edited (cap bytes).
+ * Returns 1 when the id is known, 0 when not, or VG_EDB. */
+int vg_store_row_key(vg_store *st, const char *format, const char *key, int64_t *entry,
+                     char *edited, size_t cap);
+/* Records (or moves) the id `key` of format `format` as entry's, with its
+ * last-edit mark (NULL: none). 0 or VG_EDB. */
+int vg_store_row_key_put(vg_store *st, const char *format, const char *key, int64_t entry,
+                         const char *edited);
 /* Whether a reject of a feed was kept already with this content: key names
  * the item or line (a hash of its guid or bytes), content hashes what it
  * said (db/008_feed_rejects.sql). 1 when it was, 0 when not (or when it

@@ -2,8 +2,9 @@
 -- each time the rules load, and adds to `safe` (what every rule file sees).
 -- The C half provides rule, test, date, and the entry methods find,
 -- has_tag and match; sense.lua (passed in as `sense`, with its C half
--- sense_native) adds agents, action and mode.
-local safe, methods, lists, readonly, tag_steps, frozen_views, sense, sense_native = ...
+-- sense_native) adds agents, action and mode. cameo is the table that
+-- scripts/cameo.lua returns.
+local safe, methods, lists, readonly, tag_steps, frozen_views, sense, sense_native, cameo = ...
 
 -- Dates in rules are day numbers (e.day, date"2023-11-21"); windows are
 -- numbers of days, so `b.day - a.day <= days(14)` reads as it should.
@@ -87,6 +88,14 @@ function methods.actors(e)
     if e:find(actor_names[key]) then found[#found + 1] = key end
   end
   return found
+end
+
+-- cameo"190": the description of a CAMEO event code (a root "19", a base
+-- "190" or a full code "1951"), or nil for a code the scheme does not have.
+-- Codes are strings: 42 is not "042".
+function safe.cameo(code)
+  if type(code) ~= "string" then return nil end
+  return cameo[code]
 end
 
 sense(methods, lists, sense_native)

@@ -225,6 +225,15 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
   p1=$(feed_col polls)
   check "daemon: it polls on" wait_running 120 polls_past $((p1 + 1))
   is "daemon: ... the second archive is not fetched again" "$(fetched "$B.zip")/$(entries)" "1/7"
+
+  # An archive whose MD5 does not match: a warning naming it, a backoff.
+  listing "$C.zip" 0123456789abcdef0123456789abcdef
+  check "daemon: an MD5 that does not match: a warning naming the archive and the next try" \
+    wait_running 120 grep -Eq "warn +feed $LURL: archive $C.zip: MD5 [0-9a-f]{32}, not the 0123456789abcdef0123456789abcdef the listing gives; not stored; next try in [0-9]+ s" "$DLOG"
+  is "daemon: ... nothing stored, nothing recorded" "$(entries)/$(archives)" \
+    "7/$A.zip:4:0:0 $B.zip:3:0:0"
+  like "daemon: ... the failure is recorded" "$(feed_col failures)" '^[1-9][0-9]*$'
+  listing "$B.zip"
   stop_daemon TERM
   is "daemon: exit status 0 on SIGTERM" "$DRC" 0
 fi

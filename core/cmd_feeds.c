@@ -98,8 +98,8 @@ static void report(poll_run *p, const vg_fetch *x, vg_feed_result *r, int stored
     p->total.rejected += r->counts.rejected;
   }
   if (vg_cli.json) {
-    poll_json(x->feed->url, stored && r->ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
-              stored && r->ok ? NULL : r->error, r);
+    const char *status = !stored || !r->ok ? "failed" : x->status == 304 ? "not_modified" : "stored";
+    poll_json(x->feed->url, status, stored && r->ok ? NULL : r->error, r);
   } else if (!stored) {
     vg_cli_printf("%s: %s\n", x->feed->url, r->error);
   } else if (!r->ok) {

@@ -31,14 +31,14 @@ static int put_health(void *ud) {
  * stored: the table to ingest and, when the body was GDELT's update
  * listing, the archive it came in. */
 typedef struct {
-  vg_format fmt;        /* the table format */
-  int listing;          /* the body was an update listing */
-  vg_gdelt_archive a;   /* the export archive it named */
-  int seen;             /* the feed ingested that archive before: nothing fetched */
-  const char *table;    /* the table to ingest, or NULL */
-  size_t len;
-  char *owned;          /* what table points into when it is not the body */
-  const char *origin;   /* what its rejects name: the archive's URL, or the feed's */
+  vg_format fmt;      /* the table format */
+  int listing;        /* the body was an update listing */
+  vg_gdelt_archive a; /* the export archive it named */
+  int seen;           /* the feed ingested that archive before: nothing fetched */
+  const char *table;  /* the table to ingest, or NULL */
+  size_t len;         /* its bytes */
+  char *owned;        /* what table points into when it is not the body */
+  const char *origin; /* what its rejects name: the archive's URL, or the feed's */
 } table_body;
 
 /* The table format feed f is read in, into fmt: 1 when its format names

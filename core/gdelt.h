@@ -14,10 +14,10 @@
 
 /* The export archive a listing names. */
 typedef struct {
-  uint64_t size;   /* its size in bytes, as the listing gives it */
-  char md5[33];    /* its MD5, 32 lower-case hex digits */
-  char url[1024];  /* where it is */
-  char name[256];  /* the URL's last path segment: how it is recorded */
+  uint64_t size;  /* its size in bytes, as the listing gives it */
+  char md5[33];   /* its MD5, 32 lower-case hex digits */
+  char url[1024]; /* where it is */
+  char name[256]; /* the URL's last path segment: how it is recorded */
 } vg_gdelt_archive;
 
 /* Whether body[0..n) is an update listing: one or more lines (blank lines

@@ -147,7 +147,8 @@ static char *make_zip(const char *const *names, const char *const *texts, size_t
     assert_non_null(src);
     zip_int64_t idx = zip_file_add(za, names[i], src, ZIP_FL_ENC_UTF_8);
     assert_true(idx >= 0);
-    if (stored) assert_int_equal(zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0), 0);
+    if (stored)
+      assert_int_equal(zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0), 0);
   }
   assert_int_equal(zip_close(za), 0);
   FILE *f = fopen(path, "rb");

@@ -9,8 +9,9 @@
 # again (a 304, then the same archive under a new ETag) fetches nothing and
 # stores nothing; `vigil feeds` names the last archive. With the daemon: a
 # restart on the same listing fetches nothing, a listing naming a second
-# archive ingests only it (a log line with its counts, GET /v1/feeds names
-# it). Failures store nothing and say why, naming the archive: an MD5 that
+# archive ingests only it (its row with an impossible date kept in rejects
+# under the archive's URL, a log line with its counts, the metric, GET
+# /v1/feeds naming it), and an MD5 that does not match is a warning. Failures store nothing and say why, naming the archive: an MD5 that
 # does not match, a size that does not, a broken zip, a 404, an archive over
 # feed_max_archive. A zip or a table served as the feed itself is ingested
 # as it is. No traffic leaves 127.0.0.1.
@@ -212,9 +213,11 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
   listing "$B.zip"
   check "daemon: a listing naming a second archive: it is ingested" wait_running 120 archives_are 2
   is "daemon: ... only it, once" "$(fetched "$A.zip")/$(fetched "$B.zip")/$(entries)" "1/1/7"
-  is "daemon: ... recorded with its counts" "$(archives)" "$A.zip:4:0:0 $B.zip:3:0:0"
+  is "daemon: ... recorded with its counts" "$(archives)" "$A.zip:4:0:0 $B.zip:3:0:1"
+  is "daemon: ... its row with a day June does not have kept in rejects, naming the archive" \
+    "$(sq "select origin || ' row ' || line from rejects")" "$BASE/plain/$B.zip row 4"
   like "daemon: ... a log line with its counts" "$(cat "$DLOG")" \
-    "feed $LURL: archive $B.zip: 3 stored, 0 duplicates, 0 rejected"
+    "feed $LURL: archive $B.zip: 3 stored, 0 duplicates, 1 rejected"
   timeout 60 curl -s -o "$T/metrics.prom" "$HTTP/metrics"
   is "daemon: the metrics count the archive it ingested" \
     "$(grep "^vigil_feed_archives_total{feed=\"$LURL\"} " "$T/metrics.prom")" \
@@ -231,7 +234,7 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
   check "daemon: an MD5 that does not match: a warning naming the archive and the next try" \
     wait_running 120 grep -Eq "warn +feed $LURL: archive $C.zip: MD5 [0-9a-f]{32}, not the 0123456789abcdef0123456789abcdef the listing gives; not stored; next try in [0-9]+ s" "$DLOG"
   is "daemon: ... nothing stored, nothing recorded" "$(entries)/$(archives)" \
-    "7/$A.zip:4:0:0 $B.zip:3:0:0"
+    "7/$A.zip:4:0:0 $B.zip:3:0:1"
   like "daemon: ... the failure is recorded" "$(feed_col failures)" '^[1-9][0-9]*$'
   listing "$B.zip"
   stop_daemon TERM
@@ -245,7 +248,7 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
   check "restart: it polls the listing" wait_running 120 polls_past "$p2"
   is "restart: nothing fetched, nothing stored" \
     "$(fetched "$A.zip")/$(fetched "$B.zip")/$(entries)/$(archives)" \
-    "1/1/7/$A.zip:4:0:0 $B.zip:3:0:0"
+    "1/1/7/$A.zip:4:0:0 $B.zip:3:0:1"
   stop_daemon TERM
   is "restart: exit status 0 on SIGTERM" "$DRC" 0
 fi
@@ -255,7 +258,7 @@ fi
 DB=$T/direct.db
 poll zip "$BASE/plain/$B.zip"
 is "a zip served as the feed: exit status 0" "$rc" 0
-like "... its rows stored" "$(cat "$T/zip.out")" "^$BASE/plain/$B.zip: 3 stored, 0 duplicates, 0 rejected"
+like "... its rows stored" "$(cat "$T/zip.out")" "^$BASE/plain/$B.zip: 3 stored, 0 duplicates, 1 rejected"
 is "... no archive recorded (no listing named it)" "$(sq "select count(*) from feed_archives")" 0
 cp "$GD/$C" "$WWW/table.tsv"
 poll tsv "$BASE/plain/table.tsv"

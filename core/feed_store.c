@@ -49,10 +49,11 @@ static int table_format(const vg_feed_conf *f, vg_format *fmt) {
          *fmt >= VG_FORMAT_TABLE;
 }
 
-/* Fetches the archive g->a names for feed f and unpacks it into g.
- * Returns 0, or -1 with why in err. */
-static int fetch_archive(const vg_feed_conf *f, size_t max_archive, table_body *g, char *err,
-                         size_t cap) {
+/* Fetches the archive g->a names for feed f and unpacks it into g; the
+ * fetch is cut when *stop is set (may be NULL). Returns 0, or -1 with why
+ * in err. */
+static int fetch_archive(const vg_feed_conf *f, size_t max_archive, const atomic_int *stop,
+                         table_body *g, char *err, size_t cap) {
   const vg_gdelt_archive *a = &g->a;
   if (a->size > max_archive) {
     snprintf(err, cap, "archive %s: the listing gives %llu bytes, over the %zu-byte cap "
@@ -60,7 +61,7 @@ static int fetch_archive(const vg_feed_conf *f, size_t max_archive, table_body *
     return -1;
   }
   /* Held to the size listed: a larger body is no longer that archive. */
-  vg_fetch *x = vg_feed_get(f, a->url, a->size ? (size_t)a->size : 1);
+  vg_fetch *x = vg_feed_get(f, a->url, a->size ? (size_t)a->size : 1, stop);
   char md5[33], why[300];
   int rc = -1;
   if (!x) {
@@ -88,10 +89,11 @@ static int fetch_archive(const vg_feed_conf *f, size_t max_archive, table_body *
 /* Reads the body of fetch x, of a feed in a table format, into g. When
  * the format is gdelt, a body that is GDELT's update listing is followed to
  * the archive it names (unless st records it for the feed already), and a
- * body that is a zip archive is unpacked. Returns 0, -1 with why in err
- * (the poll failed), or VG_EDB. */
-static int table_read(vg_store *st, const vg_fetch *x, size_t max_archive, table_body *g,
+ * body that is a zip archive is unpacked (the fetch cut when ig->stop is
+ * set). Returns 0, -1 with why in err (the poll failed), or VG_EDB. */
+static int table_read(const vg_ingest *ig, const vg_fetch *x, size_t max_archive, table_body *g,
                       char *err, size_t cap) {
+  vg_store *st = ig->st;
   const vg_feed_conf *f = x->feed;
   g->origin = f->url;
   g->table = x->body;
@@ -111,7 +113,7 @@ static int table_read(vg_store *st, const vg_fetch *x, size_t max_archive, table
       return 0;
     }
     vg_debug("feed %s: fetching archive %s", f->url, g->a.url);
-    return fetch_archive(f, max_archive, g, err, cap);
+    return fetch_archive(f, max_archive, ig->stop, g, err, cap);
   }
   if (vg_gdelt_is_zip(x->body, x->len)) {
     char why[300];
@@ -160,9 +162,13 @@ int vg_feed_store(const vg_ingest *ig, const vg_fetch *x, size_t max_line, size_
   } else if (x->status == 304) {
     r->ok = 1;
   } else if (table) {
-    rc = table_read(ig->st, x, max_archive, &g, r->error, sizeof r->error);
+    rc = table_read(ig, x, max_archive, &g, r->error, sizeof r->error);
     r->ok = rc == 0;
-    if (rc == VG_EDB) goto done;
+    if (rc && vg_ingest_stopped(ig)) { /* the fetch was cut: no failure of the feed's */
+      snprintf(r->error, sizeof r->error, "stopping: archive %.200s not fetched", g.a.name);
+      rc = VG_ESTOPPED;
+    }
+    if (rc == VG_EDB || rc == VG_ESTOPPED) goto done;
     rc = 0;
     if (g.listing) snprintf(r->archive, sizeof r->archive, "%s", g.a.name);
   } else {

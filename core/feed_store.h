@@ -25,7 +25,8 @@ typedef struct {
  * r->delay seconds, which is stored as its next poll; a one-off poll
  * (vigil poll) leaves the stored next poll as it was, none for a feed new
  * to the database. Returns 0, or VG_EDB / VG_ENOMEM with nothing stored
- * (r->error says why).
+ * (r->error says why); VG_ESTOPPED, nothing stored, when ig->stop cut the
+ * fetch of an archive.
  *
  * A feed whose format is "gdelt" is read as GDELT's update listing
  * (gdelt.h) when its body is one: the export archive it names is fetched

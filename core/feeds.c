@@ -11,6 +11,7 @@
 #include "vigil.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -548,7 +549,16 @@ static int same_host(const char *from, const char *to) {
   return same;
 }
 
-vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body) {
+/* Ends a transfer of vg_feed_get once its stop flag is set. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  const atomic_int *stop = ud;
+  return stop && atomic_load(stop);
+}
+
+vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body,
+                      const atomic_int *stop) {
   vg_fetch *x = calloc(1, sizeof *x);
   if (!x) return NULL;
   x->feed = conf;
@@ -576,6 +586,11 @@ vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body
     return x;
   }
   set_options(&f, e, at);
+  if (stop) {
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)stop);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  }
   uint64_t started = uv_hrtime();
   for (;;) {
     CURLcode rc = curl_easy_perform(e);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -63,10 +64,11 @@ unsigned vg_feed_backoff(unsigned interval, int failures);
  * the same timeouts, the body capped at max_body, redirects followed as
  * the feed's follow_redirects allows; and url itself must be on the feed's
  * host unless follow_redirects is "any". No conditional request is made.
- * Returns what it brought (the caller frees it with vg_fetch_free): its
- * error is "" when a 200 brought the body, else says why not. NULL when
- * out of memory. */
-vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body);
+ * The transfer is cut as soon as *stop is set (NULL: never). Returns what
+ * it brought (the caller frees it with vg_fetch_free): its error is "" when
+ * a 200 brought the body, else says why not. NULL when out of memory. */
+vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body,
+                      const atomic_int *stop);
 /* Stops: transfers are cut, timers closed; frees itself once its handles
  * are closed (run the loop). NULL is fine. */
 void vg_feeds_stop(vg_feeds *fs);

@@ -11,7 +11,8 @@
 # restart on the same listing fetches nothing, a listing naming a second
 # archive ingests only it (its row with an impossible date kept in rejects
 # under the archive's URL, a log line with its counts, the metric, GET
-# /v1/feeds naming it), and an MD5 that does not match is a warning. Failures store nothing and say why, naming the archive: an MD5 that
+# /v1/feeds naming it), and an MD5 that does not match is a warning; a
+# daemon fetching an archive that never comes stops at once. Failures store nothing and say why, naming the archive: an MD5 that
 # does not match, a size that does not, a broken zip, a 404, an archive over
 # feed_max_archive. A zip or a table served as the feed itself is ingested
 # as it is. No traffic leaves 127.0.0.1.
@@ -251,6 +252,26 @@ if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
     "1/1/7/$A.zip:4:0:0 $B.zip:3:0:1"
   stop_daemon TERM
   is "restart: exit status 0 on SIGTERM" "$DRC" 0
+fi
+
+# A listing naming an archive whose server never answers: the daemon stops
+# at once all the same (the fetch is cut), and the feed is not failed for it.
+cp "$WWW/$C.zip" "$WWW/20200616083000.export.CSV.zip"
+listing 20200616083000.export.CSV.zip
+sed "1s|/plain/|/stall/|" "$WWW/lastupdate.txt" >"$WWW/l.tmp" && mv "$WWW/l.tmp" "$WWW/lastupdate.txt"
+f0=$(feed_col failures)
+stalled() {
+  grep -q '^/stall/20200616083000.export.CSV.zip' "$REQS"
+}
+if start_daemon --rules "$RULES" --config "$T/daemon.conf"; then
+  check "stalled archive: the daemon asks for it" wait_running 120 stalled
+  t0=$(date +%s)
+  stop_daemon TERM
+  t1=$(date +%s)
+  is "stalled archive: exit status 0 on SIGTERM" "$DRC" 0
+  like "stalled archive: ... promptly, the fetch cut ($((t1 - t0)) s)" "$((t1 - t0 <= 20))" '^1$'
+  is "stalled archive: nothing stored, the feed not failed for it" \
+    "$(entries)/$(feed_col failures)" "7/$f0"
 fi
 
 # ---- a zip, or a table, as the feed itself ----

@@ -194,6 +194,7 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
       vg_parsed *p = &ch->v[i];
       bytes += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
       line = p->line.line_no;
+      if (!p->parsed && p->res.status == VG_HEADER) continue; /* a table's header: no entry */
       if (!p->parsed) {
         vg_progress_clear(&pr);
         on_reject(name, p);

@@ -91,7 +91,8 @@ static void scan_sub(server *srv, const char *format) {
   char name[4200];
   while (n >= 0 && uv_fs_scandir_next(&req, &d) != UV_EOF) {
     snprintf(name, sizeof name, "%s/%s", format, d.name);
-    if (d.name[0] == '.' || d.type != UV_DIRENT_FILE || queued(srv, name)) continue;
+    /* anything but a directory: what is no regular file is refused when read */
+    if (d.name[0] == '.' || d.type == UV_DIRENT_DIR || queued(srv, name)) continue;
     if (enqueue(srv, strdup(name))) break;
   }
   uv_fs_req_cleanup(&req);

@@ -222,4 +222,27 @@ got_is "$(field "$DB" S1 sub_event_type)" "Weapons test" "the connection's own c
 
 stop_daemon
 got_is "$DRC" 0 "the daemon stops cleanly"
+
+# ---- JetStream: one GDELT row a message ----
+if command -v nats-server >/dev/null 2>&1 && [ -x "$NATSTOOL" ]; then
+  DB=$T/n.db
+  start_nats || exit 1
+  check "the stream of entries is made" "$NATSTOOL" "$NATS_URL" stream-add VIGIL_ENTRIES 'vigil.entries.>'
+  start_daemon --rules "$RULES" --format gdelt --nats "$NATS_URL"
+  { cat "$TAB/gdelt2.export.CSV"; printf 'only\tthree\tcells\n'; } >"$T/rows.tsv"
+  check "the rows are published" sh -c "'$NATSTOOL' '$NATS_URL' pub vigil.entries.0 < '$T/rows.tsv'"
+  if wait_running 120 sh -c "[ \"\$(sqlite3 '$DB' 'select count(*) from rejects')\" = 1 ]"; then
+    ok "the short row's message is rejected"
+  else
+    fail "the short row's message is rejected" "$(tail -n 5 "$DLOG")"
+  fi
+  got_is "$(sq "select count(*) from row_keys where format = 'gdelt'")" 4 "four rows stored from four messages"
+  got_has "$(sq "select reason from rejects")" "has 3 cells, the format's rows 61 or 58" \
+    "with both counts"
+  got_is "$(field "$DB" 1130000003 EventCode)" "0874" "a message's codes kept verbatim"
+  stop_daemon
+  stop_nats
+else
+  skip "JetStream" "nats-server or natstool is missing"
+fi
 done_testing

@@ -1710,8 +1710,8 @@ static void test_migration_logs_the_alerts_there(void **state) {
   fx->st = NULL;
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
                      "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
-                     "DROP TABLE outbox; DROP TABLE entry_versions;"
-                     "DROP TABLE row_keys; DROP TABLE feed_archives;"
+                     "DROP TABLE outbox; DROP TABLE entry_versions; DROP TABLE row_keys;"
+                     "DROP TABLE feed_archives;"
                      "ALTER TABLE entries DROP COLUMN version;"
                      "DROP INDEX entry_updates_of_items; DROP INDEX alert_entries_by_entry;"
                      "ALTER TABLE entry_updates DROP COLUMN version;"

@@ -3,7 +3,6 @@
 
 #include "batch.h"
 #include "gdelt.h"
-#include "md5.h"
 #include "tabular.h"
 #include "vigil.h"
 

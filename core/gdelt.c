@@ -4,6 +4,7 @@
 #include "vigil.h"
 
 #include <ctype.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,4 +187,12 @@ cleanup:
   free(buf);
   zip_error_fini(&ze);
   return rc;
+}
+
+void vg_md5_hex(const void *data, size_t n, char hex[33]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (!EVP_Digest(data, n, md, &len, EVP_md5(), NULL)) len = 0;
+  hex[0] = '\0';
+  for (unsigned i = 0; i < len && i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }

@@ -40,4 +40,10 @@ int vg_gdelt_is_zip(const char *body, size_t n);
 int vg_gdelt_unzip(const char *zip, size_t n, size_t max, char **out, size_t *len,
                    char member[256], char *err, size_t cap);
 
+/* The MD5 of data[0..n) as 32 lower-case hex digits and a NUL into hex,
+ * through OpenSSL's libcrypto: for checking a download against the digest
+ * its publisher lists beside it, never for anything that must resist a
+ * forger (MD5 is broken as a cryptographic hash). */
+void vg_md5_hex(const void *data, size_t n, char hex[33]);
+
 #endif

@@ -1,5 +1,5 @@
 /* test_gdelt.c — GDELT's update listing and its archives (gdelt.h), and the
- * MD5 a listing is checked by (md5.h).
+ * MD5 a listing is checked by (gdelt.h).
  *
  * Covers the listing as GDELT writes it (three lines, LF or CRLF) and what
  * is no listing (a table, a chronology line, XML, an empty body); a listing
@@ -23,7 +23,6 @@
 #include <zip.h>
 
 #include "gdelt.h"
-#include "md5.h"
 #include "vigil.h"
 
 #define assert_contains(hay, needle)                                                               \

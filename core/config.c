@@ -298,6 +298,8 @@ static const setting settings[] = {
     S(timezone, T_STRING, "UTC", "the time zone of digest schedules and periods"),
     S(feed_interval, T_UINT, "300", "seconds between the polls of a feed that names none"),
     S(feed_max_body, T_SIZE, "10485760", "bytes a feed's body may have"),
+    S(feed_max_archive, T_SIZE, "268435456",
+      "bytes an archive a gdelt feed fetches may have, and its table once unpacked"),
     S(follow_redirects, T_REDIRECTS, "same-host",
       "the redirects a feed's poll follows: same-host, any or none"),
     S(sinks, T_SINKS, NULL,

@@ -108,6 +108,7 @@ static void free_paths(char **v) {
 static void set_job_settings(server *srv) {
   srv->js.format = srv->cfg.format;
   srv->js.max_line = srv->cfg.max_line;
+  srv->js.feed_max_archive = srv->cfg.feed_max_archive;
   srv->js.batch = srv->cfg.batch_max > 1000 ? srv->cfg.batch_max : 1000;
   snprintf(srv->js.spool, sizeof srv->js.spool, "%s", srv->cfg.spool);
   size_t n = vg_config_nrules(&srv->cfg);

@@ -49,7 +49,7 @@ _vigil() {
   --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info notice warn error" -- "$cur"); return ;;
   --format)
     local formats="auto chrono json"
-    [[ $cmd == poll ]] && formats="auto rss atom json chrono"
+    [[ $cmd == poll ]] && formats="auto rss atom json chrono acled gdelt"
     mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur")
     return
     ;;

@@ -727,7 +727,7 @@ int vg_tabular_row(vg_tabular *t, const char *row, size_t len, uint64_t row_no, 
     t->seen_header = 1;
     rc = take_header(t, said, sizeof said);
     if (rc == 0) return VG_TABULAR_HEADER;
-    if (rc == VG_EPARSE) t->nmaps = 0; /* no map: every row after it is refused */
+    t->nmaps = 0; /* no map (none whole when out of memory): every row after it is refused */
     snprintf(why, VG_REASON_MAX, "row %llu: %s", (unsigned long long)row_no,
              rc == VG_ENOMEM ? "out of memory" : said);
     return rc == VG_ENOMEM ? VG_ENOMEM : VG_EPARSE;

@@ -256,6 +256,24 @@ static void test_refused_definitions(void **state) {
   f = declare("samechar", "d", "t", VG_LAYOUT_ANY);
   f->quote = ',';
   assert_int_equal(vg_tabular_define(f, err, sizeof err), VG_EINVAL);
+  /* a name is a spool directory's: not done/ or failed/, one path part, 63 bytes at most */
+  assert_int_equal(vg_tabular_define(declare("done", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_string_equal(err, "format 'done': the name is the spool's own directory; choose another");
+  assert_int_equal(vg_tabular_define(declare("failed", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_int_equal(vg_tabular_define(declare("a/b", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_int_equal(vg_tabular_define(declare(".hidden", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  char longname[80];
+  memset(longname, 'x', 64);
+  longname[64] = '\0';
+  assert_int_equal(vg_tabular_define(declare(longname, "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_null(vg_tabular_find(longname));
+  longname[63] = '\0';
+  assert_int_equal(vg_tabular_define(declare(longname, "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
   /* defined again as it was: the one in force is kept */
   assert_int_equal(vg_tabular_define(declare("twice", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
   const vg_tabular_format *first = vg_tabular_find("twice");

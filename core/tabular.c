@@ -228,6 +228,12 @@ int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
     snprintf(err, cap, "a format needs a name");
   } else if (vg_format_parse(f->name, &line) == 0 && (int)line < VG_FORMAT_TABLE) {
     snprintf(err, cap, "format '%s': that name is a line format's", f->name);
+  } else if (strcmp(f->name, "done") == 0 || strcmp(f->name, "failed") == 0) {
+    snprintf(err, cap, "format '%s': the name is the spool's own directory; choose another",
+             f->name);
+  } else if (strlen(f->name) > 63 || strchr(f->name, '/') || f->name[0] == '.') {
+    snprintf(err, cap, "format '%.80s': a name is a directory of the spool: 63 bytes at most, "
+             "no '/', not starting with '.'", f->name);
   } else if (at >= 0 && registry[at]->preset) {
     snprintf(err, cap, "format '%s': a shipped format has that name; choose another", f->name);
   } else if (!f->date || !f->date[0]) {

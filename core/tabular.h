@@ -85,7 +85,8 @@ const vg_tabular_format *vg_tabular_by_suffix(const char *name);
 /* Checks f (taken over, whatever the outcome) and adds it to the registry,
  * in place of a format the configuration declared before under its name.
  * Returns 0, or VG_EINVAL with why in err: a preset's or line format's
- * name, no date or text column, no columns and no header, a column the map
+ * name, a name that cannot be a directory of the spool (done, failed, over
+ * 63 bytes, with a '/', starting with '.'), no date or text column, no columns and no header, a column the map
  * names that the declared columns lack. */
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap);
 /* Where the registry stands, for vg_tabular_withdraw. */

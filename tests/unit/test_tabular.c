@@ -332,6 +332,21 @@ static void test_framer_quotes(void **state) {
     assert_int_equal((int)f.line_no, 4);
     vg_framer_free(&f);
   }
+  /* A quote inside an unquoted cell quotes nothing (RFC 4180): its row is
+   * refused alone, and the rows after it are cut as they are. */
+  const char *stray = "1,5\" of rain\n2,\"a,\"\"b\"\"\nc\"\n3,x\"\"\n4,ok\n";
+  const char *rows = "1,5\" of rain|2,\"a,\"\"b\"\"\nc\"|3,x\"\"|4,ok|";
+  for (size_t split = 0; split <= strlen(stray); split++) {
+    char got[256] = "";
+    vg_framer f;
+    vg_framer_init(&f, 1024);
+    vg_framer_quote(&f, '"');
+    assert_int_equal(vg_framer_feed(&f, stray, split, collect, got), 0);
+    assert_int_equal(vg_framer_feed(&f, stray + split, strlen(stray) - split, collect, got), 0);
+    assert_int_equal(vg_framer_finish(&f, collect, got), 0);
+    assert_string_equal(got, rows);
+    vg_framer_free(&f);
+  }
   /* without quote mode, lines as before */
   char out[256] = "";
   vg_framer f;

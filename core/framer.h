@@ -31,17 +31,19 @@ typedef struct {
   uint64_t line_no; /* lines completed so far */
   uint64_t skipped; /* bytes of an overlong line seen so far, while skipping */
   int skipping;     /* inside an overlong line: buf holds its first max bytes */
-  char quote;       /* CSV rows: a newline between two of these is inside the row; 0: none */
-  int quoted;       /* an odd number of quotes seen in the line so far */
+  char quote;       /* CSV rows: a newline inside a cell quoted so is inside the row; 0: none */
+  char delim;       /* CSV rows: the byte between two cells */
+  int quoted;       /* where the row being cut stands: at a cell's start, in a quoted cell... */
 } vg_framer;
 
 void vg_framer_init(vg_framer *f, size_t max);
 void vg_framer_free(vg_framer *f);
-/* Makes f cut CSV rows instead of lines: a newline inside a quoted cell
- * (after an odd number of quote bytes q in the row) is part of the row. A
- * doubled quote counts twice, so an escaped quote changes nothing. 0 for
- * plain lines again. Set before the first feed. */
-void vg_framer_quote(vg_framer *f, char q);
+/* Makes f cut CSV rows instead of lines: a newline inside a cell quoted
+ * by q (RFC 4180: a quote at a cell's start opens it, cells end at delim) is
+ * part of the row; a doubled quote inside is an escaped one, and a quote
+ * inside an unquoted cell quotes nothing. 0 for plain lines again. Set
+ * before the first feed. */
+void vg_framer_quote(vg_framer *f, char q, char delim);
 /* Cuts data[0..n) into lines and calls fn for each complete one. Returns 0,
  * VG_ENOMEM, or what fn returned. */
 int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void *ud);

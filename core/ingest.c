@@ -566,7 +566,7 @@ int vg_ingest_feed_table(const vg_ingest *ig, const vg_feed_conf *f, vg_format f
   lines_job j = {ig, f, fmt, max_line, c, fc, t, origin ? origin : f->url};
   vg_framer fr;
   vg_framer_init(&fr, max_line);
-  vg_framer_quote(&fr, tf->quote);
+  vg_framer_quote(&fr, tf->quote, tf->delim);
   int rc = vg_framer_feed(&fr, body, len, feed_line, &j);
   if (rc == 0) rc = vg_framer_finish(&fr, feed_line, &j);
   vg_framer_free(&fr);

@@ -407,7 +407,7 @@ static void on_connection(uv_stream_t *listener, int status) {
   vg_framer_init(&c->framer, srv->cfg.max_line);
   const vg_tabular_format *tf = vg_tabular_of(srv->cfg.format);
   if (tf) { /* the rows of a table format: this connection's own column map */
-    vg_framer_quote(&c->framer, tf->quote);
+    vg_framer_quote(&c->framer, tf->quote, tf->delim);
     c->table = vg_tabular_new(tf); /* NULL (no memory): each row read by the declared columns */
   }
   snprintf(c->name, sizeof c->name, "%s#%lu", is_tcp ? "tcp" : "unix", ++srv->next_client);

@@ -324,7 +324,7 @@ static void test_framer_quotes(void **state) {
     char out[256] = "";
     vg_framer f;
     vg_framer_init(&f, 1024);
-    vg_framer_quote(&f, '"');
+    vg_framer_quote(&f, '"', ',');
     assert_int_equal(vg_framer_feed(&f, in, split, collect, out), 0);
     assert_int_equal(vg_framer_feed(&f, in + split, strlen(in) - split, collect, out), 0);
     assert_int_equal(vg_framer_finish(&f, collect, out), 0);
@@ -340,7 +340,7 @@ static void test_framer_quotes(void **state) {
     char got[256] = "";
     vg_framer f;
     vg_framer_init(&f, 1024);
-    vg_framer_quote(&f, '"');
+    vg_framer_quote(&f, '"', ',');
     assert_int_equal(vg_framer_feed(&f, stray, split, collect, got), 0);
     assert_int_equal(vg_framer_feed(&f, stray + split, strlen(stray) - split, collect, got), 0);
     assert_int_equal(vg_framer_finish(&f, collect, got), 0);

@@ -306,6 +306,21 @@ static void test_numbers_and_withdrawal(void **state) {
   assert_string_equal(newer->text[0].column, "u");
 }
 
+/* A connection's first row may come after its "auth TOKEN" line: its BOM
+ * is still no part of the header's first name. */
+static void test_bom_after_a_line(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  vg_tabular *t = vg_tabular_new(vg_tabular_find("desk"));
+  assert_non_null(t);
+  vg_entry e;
+  assert_int_equal(row(t, "\xEF\xBB\xBFref,note,day", 2, &e, why), VG_TABULAR_HEADER);
+  assert_int_equal(row(t, "R9,A row after the header,2024-01-07", 3, &e, why), 0);
+  assert_string_equal(e.key, "R9");
+  vg_entry_clear(&e);
+  vg_tabular_free(t);
+}
+
 /* The rows a framer in quote mode cut, joined by '|'. */
 static int collect(void *ud, const char *data, size_t len, uint64_t total, uint64_t line_no,
                    unsigned flags) {
@@ -362,6 +377,7 @@ int main(void) {
       cmocka_unit_test(test_layouts),          cmocka_unit_test(test_gdelt),
       cmocka_unit_test(test_acled_preset),     cmocka_unit_test(test_refused_definitions),
       cmocka_unit_test(test_framer_quotes),    cmocka_unit_test(test_numbers_and_withdrawal),
+      cmocka_unit_test(test_bom_after_a_line),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_tabulars_free();

@@ -710,7 +710,8 @@ int vg_tabular_row(vg_tabular *t, const char *row, size_t len, uint64_t row_no, 
                  vg_entry *e, char why[VG_REASON_MAX]) {
   memset(e, 0, sizeof *e);
   e->source = source;
-  if (row_no == 1 && len >= 3 && memcmp(row, "\xEF\xBB\xBF", 3) == 0) row += 3, len -= 3;
+  /* before the input's first row, which may follow a line of the protocol's ("auth TOKEN") */
+  if (!t->seen_header && len >= 3 && memcmp(row, "\xEF\xBB\xBF", 3) == 0) row += 3, len -= 3;
   if (len && row[len - 1] == '\r') len--;
   long bad = vg_utf8_check(row, len);
   if (bad >= 0) {

@@ -114,7 +114,7 @@ const vg_tabular_format *vg_tabular_format_of(const vg_tabular *t);
 enum { VG_TABULAR_HEADER = 1 };
 
 /* Reads row row_no (1-based in its input) of t's input, row[0..len) (a
- * trailing CR is ignored; a UTF-8 BOM before the first row too), into e as
+ * trailing CR is ignored; a UTF-8 BOM before t's first row too), into e as
  * vg_entry_parse would (e then points into nothing of row: it owns its
  * text, source and fields). Returns 0; VG_TABULAR_HEADER when the row named
  * the columns (the map of the rows after it; e holds nothing); or VG_EPARSE

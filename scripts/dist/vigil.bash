@@ -48,7 +48,7 @@ _vigil() {
   --rules) _vigil_files; return ;;
   --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info notice warn error" -- "$cur"); return ;;
   --format)
-    local formats="auto chrono json"
+    local formats="auto chrono json acled gdelt"
     [[ $cmd == poll ]] && formats="auto rss atom json chrono acled gdelt"
     mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur")
     return

@@ -19,7 +19,7 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
-PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd libnats
+PKGS := lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0 libsystemd libnats libcrypto libzip
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcsv (RFC 4180 cells) ships no pkg-config file.

@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "feed_store.h"
 #include "sinks.h"
+#include "tabular.h"
 #include "term.h"
 #include "vigil.h"
 
@@ -13,33 +14,50 @@
 #include <string.h>
 
 static const char poll_help[] =
-    "usage: vigil poll [--format auto|rss|atom|json|chrono] [--source NAME] [--rules PATH... |\n"
-    "                  --no-rules] [--skip-broken] [--follow-redirects same-host|any|none]\n"
-    "                  [--json] [--db PATH] [--config FILE] URL...\n"
+    "usage: vigil poll [--format auto|rss|atom|json|chrono|TABLE] [--source NAME]\n"
+    "                  [--rules PATH... | --no-rules] [--skip-broken]\n"
+    "                  [--follow-redirects same-host|any|none] [--json] [--db PATH]\n"
+    "                  [--config FILE] URL...\n"
     "Fetches each feed once (RSS, Atom, JSON Lines or chronology lines over HTTP), stores\n"
     "its new items (each item once, across polls), runs the rules on them, and prints what\n"
     "became of each. Conditional requests use what the last poll saw. Redirects are\n"
     "followed to the feed's own host only, unless --follow-redirects (or follow_redirects\n"
-    "in the configuration) says otherwise. A rule file that does not load stops it before\n"
-    "any fetch, unless --skip-broken runs the rules that loaded. --rules (repeatable, a\n"
-    "directory or a file each) replaces the configured rules. A poll here schedules\n"
-    "nothing: a URL the configuration does not list is not shown by `vigil feeds` (but by\n"
-    "`vigil feeds --all`). Exit status 0 when every feed could be read, 1 when one could\n"
-    "not, 2 when a URL is no http or https URL (nothing is polled then), 3 when the rules\n"
-    "or the database failed.\n"
+    "in the configuration) says otherwise. A table format (acled, gdelt, or one the\n"
+    "'formats' table declares) reads the body as CSV or TSV rows. With --format gdelt, a\n"
+    "body that is GDELT's update listing (lastupdate.txt) is followed to the export\n"
+    "archive it names, fetched, checked against the listed size and MD5 and ingested\n"
+    "once (an archive ingested before is not fetched again); a zip body is unpacked.\n"
+    "A rule file that does not load stops it before any fetch, unless --skip-broken runs\n"
+    "the rules that loaded. --rules (repeatable, a directory or a file each) replaces the\n"
+    "configured rules. A poll here schedules nothing: a URL the configuration does not\n"
+    "list is not shown by `vigil feeds` (but by `vigil feeds --all`). Exit status 0 when\n"
+    "every feed could be read, 1 when one could not, 2 when a URL is no http or https URL\n"
+    "(nothing is polled then), 3 when the rules or the database failed.\n"
     "  --json   one JSON object a line: each feed {\"type\":\"feed\", url, status (stored,\n"
     "           not_modified or failed), error (when failed), stored, duplicates,\n"
-    "           rejected, updated, unchanged}, then {\"type\":\"summary\", feeds, failed,\n"
-    "           stored, duplicates, rejected}. Items refused are named in the log.\n";
+    "           rejected, updated, unchanged, and for a listing archive (its name) and\n"
+    "           archive_new (false: ingested before)}, then {\"type\":\"summary\", feeds,\n"
+    "           failed, stored, duplicates, rejected}. Items refused are named in the log.\n";
 
-/* The state of one `vigil poll` run. */
+/* The state of one `vigil poll` run. Each fetch is stored on a thread of
+ * libuv's pool (storing may fetch again: a gdelt feed's archive), one at a
+ * time, so that the loop goes on driving the other transfers. */
 typedef struct {
   vg_store *st;
   vg_ingest ig;
+  size_t max_archive; /* feed_max_archive */
   vg_sinks *sinks;
   vg_outbox *outbox; /* the deliveries this command wrote */
   vg_feeds *feeds;
-  size_t pending;  /* fetches not back yet */
+  uv_loop_t *loop;
+  vg_fetch **fetched; /* fetches waiting to be stored, oldest first */
+  size_t nfetched;
+  uv_work_t work;     /* the store of `storing`, when busy */
+  vg_fetch *storing;
+  vg_feed_result result;
+  int stored_ok;      /* vg_feed_store returned 0 */
+  int busy;
+  size_t pending;  /* fetches not stored yet */
   int failed;
   size_t max_line;
   vg_counts total;  /* over every feed */
@@ -60,41 +78,88 @@ static void poll_json(const char *url, const char *status, const char *error,
   cJSON_AddNumberToObject(o, "rejected", (double)r->counts.rejected);
   cJSON_AddNumberToObject(o, "updated", (double)r->items.updated);
   cJSON_AddNumberToObject(o, "unchanged", (double)r->items.unchanged);
+  if (r->archive[0]) {
+    cJSON_AddStringToObject(o, "archive", r->archive);
+    cJSON_AddBoolToObject(o, "archive_new", r->archive_new);
+  }
   vg_cli_json_line(o);
+}
+
+/* Says what became of fetch x (result r, stored or not) and sends the
+ * alerts it raised. On the loop thread. */
+static void report(poll_run *p, const vg_fetch *x, vg_feed_result *r, int stored) {
+  if (!stored) memset(&r->counts, 0, sizeof r->counts); /* rolled back: none of them counts */
+  if (!stored || !r->ok) {
+    p->failed = 1;
+    p->nfailed++;
+  } else {
+    p->total.stored += r->counts.stored;
+    p->total.duplicates += r->counts.duplicates;
+    p->total.rejected += r->counts.rejected;
+  }
+  if (vg_cli.json) {
+    const char *status = !stored || !r->ok ? "failed" : x->status == 304 ? "not_modified" : "stored";
+    poll_json(x->feed->url, status, stored && r->ok ? NULL : r->error, r);
+  } else if (!stored) {
+    vg_cli_printf("%s: %s\n", x->feed->url, r->error);
+  } else if (!r->ok) {
+    vg_cli_printf("%s: failed: %s\n", x->feed->url, r->error);
+  } else if (x->status == 304) {
+    vg_cli_printf("%s: not modified\n", x->feed->url);
+  } else if (r->archive[0] && !r->archive_new) {
+    vg_cli_printf("%s: archive %s ingested before; nothing fetched\n", x->feed->url, r->archive);
+  } else if (r->archive[0]) {
+    vg_cli_printf("%s: archive %s: %llu stored, %llu duplicates, %llu rejected\n", x->feed->url,
+                  r->archive, (unsigned long long)r->counts.stored,
+                  (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected);
+  } else {
+    vg_cli_printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
+                  x->feed->url, (unsigned long long)r->counts.stored,
+                  (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected,
+                  (unsigned long long)r->items.updated, (unsigned long long)r->items.unchanged);
+  }
+  vg_sinks_send_all(p->sinks, p->ig.alerts);
+  vg_sinks_pump(p->sinks, p->outbox, p->st);
+}
+
+static void store_next(poll_run *p);
+
+/* On a thread of the pool: the store is this job's alone while it runs. */
+static void on_store(uv_work_t *w) {
+  poll_run *p = w->data;
+  p->stored_ok =
+      vg_feed_store(&p->ig, p->storing, p->max_line, p->max_archive, 0, &p->result) == 0;
+}
+
+static void on_stored(uv_work_t *w, int status) {
+  (void)status;
+  poll_run *p = w->data;
+  report(p, p->storing, &p->result, p->stored_ok);
+  vg_fetch_free(p->storing);
+  p->storing = NULL;
+  p->busy = 0;
+  if (--p->pending == 0) vg_feeds_stop(p->feeds);
+  else store_next(p);
+}
+
+/* Starts storing the oldest fetch waiting, unless one is being stored. */
+static void store_next(poll_run *p) {
+  if (p->busy || !p->nfetched) return;
+  p->storing = p->fetched[0];
+  memmove(p->fetched, p->fetched + 1, --p->nfetched * sizeof *p->fetched);
+  p->busy = 1;
+  p->work.data = p;
+  if (uv_queue_work(p->loop, &p->work, on_store, on_stored) != 0) {
+    on_store(&p->work); /* no pool: here, then */
+    on_stored(&p->work, 0);
+  }
 }
 
 static void on_fetch(void *ud, vg_fetch *x) {
   poll_run *p = ud;
-  vg_feed_result r;
-  int stored = vg_feed_store(&p->ig, x, p->max_line, 0, &r) == 0;
-  if (!stored) memset(&r.counts, 0, sizeof r.counts); /* rolled back: none of them counts */
-  if (!stored || !r.ok) {
-    p->failed = 1;
-    p->nfailed++;
-  } else {
-    p->total.stored += r.counts.stored;
-    p->total.duplicates += r.counts.duplicates;
-    p->total.rejected += r.counts.rejected;
-  }
-  if (vg_cli.json) {
-    poll_json(x->feed->url, stored && r.ok ? x->status == 304 ? "not_modified" : "stored" : "failed",
-              stored && r.ok ? NULL : r.error, &r);
-  } else if (!stored) {
-    vg_cli_printf("%s: %s\n", x->feed->url, r.error);
-  } else if (!r.ok) {
-    vg_cli_printf("%s: failed: %s\n", x->feed->url, r.error);
-  } else if (x->status == 304) {
-    vg_cli_printf("%s: not modified\n", x->feed->url);
-  } else {
-    vg_cli_printf("%s: %llu stored, %llu duplicates, %llu rejected, %llu updated, %llu unchanged\n",
-                  x->feed->url, (unsigned long long)r.counts.stored,
-                  (unsigned long long)r.counts.duplicates, (unsigned long long)r.counts.rejected,
-                  (unsigned long long)r.items.updated, (unsigned long long)r.items.unchanged);
-  }
-  vg_sinks_send_all(p->sinks, p->ig.alerts);
-  vg_sinks_pump(p->sinks, p->outbox, p->st);
-  vg_fetch_free(x);
-  if (--p->pending == 0) vg_feeds_stop(p->feeds);
+  /* Room for every feed was made before the poll began. */
+  p->fetched[p->nfetched++] = x;
+  store_next(p);
 }
 
 int vg_cmd_poll(int argc, char **argv) {
@@ -115,8 +180,9 @@ int vg_cmd_poll(int argc, char **argv) {
     switch (opt) {
     case 'f': {
       vg_feed_format f;
-      if (vg_feed_format_parse(optarg, &f)) {
-        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json or chrono\n");
+      if (vg_feed_format_parse(optarg, &f) && !vg_tabular_find(optarg)) {
+        fprintf(stderr, "vigil poll: --format must be auto, rss, atom, json, chrono or a table "
+                        "format (acled, gdelt, or one the 'formats' table declares)\n");
         status = VG_EXIT_USAGE;
         goto done;
       }
@@ -160,6 +226,7 @@ int vg_cmd_poll(int argc, char **argv) {
   for (int i = optind; i < argc; i++) vg_config_add_feed(&only, argv[i], source, format, 0);
   poll_run p = {0};
   p.max_line = cfg.max_line;
+  p.max_archive = cfg.feed_max_archive;
   vg_alert_list alerts = {0};
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -175,7 +242,11 @@ int vg_cmd_poll(int argc, char **argv) {
   } else {
     p.ig = (vg_ingest){p.st, rules, &alerts, NULL, p.outbox};
     p.pending = only.nfeeds;
-    p.feeds = vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1, on_fetch, &p);
+    p.loop = &loop;
+    p.fetched = calloc(only.nfeeds, sizeof *p.fetched);
+    p.feeds = p.fetched ? vg_feeds_start(&loop, only.feeds, only.nfeeds, cfg.feed_max_body, 1,
+                                         on_fetch, &p)
+                        : NULL;
     if (!p.feeds) {
       fprintf(stderr, "vigil poll: cannot set up HTTP\n");
       status = VG_EXIT_FAIL;
@@ -207,6 +278,7 @@ int vg_cmd_poll(int argc, char **argv) {
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
   vg_outbox_free(p.outbox);
+  free(p.fetched);
   vg_rules_free(rules);
   vg_alert_list_clear(&alerts);
   free(alerts.v);
@@ -236,6 +308,7 @@ cJSON *vg_cli_feed_json(const vg_feed_row *f, int scheduled) {
   cJSON_AddNumberToObject(o, "failures", f->failures);
   add_text(o, "last_error", f->last_error);
   add_text(o, "last_error_at", f->last_error_at);
+  if (f->last_archive) cJSON_AddStringToObject(o, "last_archive", f->last_archive);
   return o;
 }
 
@@ -285,7 +358,11 @@ static void print_feed_row(vg_table *t, const vg_feed_row *f, int scheduled) {
   vg_table_cell(t, VG_STYLE_DIM, "%s", f->source);
   vg_table_cell(t, VG_STYLE_NONE, "%lld", f->polls);
   vg_table_cell(t, VG_STYLE_NONE, "%lld", f->items_seen);
-  vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
+  if (f->last_archive)
+    vg_table_cell(t, VG_STYLE_NONE, "%s (%s)", f->last_success ? f->last_success : "never",
+                  f->last_archive);
+  else
+    vg_table_cell(t, VG_STYLE_NONE, "%s", f->last_success ? f->last_success : "never");
   if (!scheduled) vg_table_cell(t, VG_STYLE_DIM, "not scheduled");
   else vg_table_cell(t, VG_STYLE_NONE, "%s", f->next_poll ? f->next_poll : "at start");
   if (f->last_error)
@@ -306,6 +383,7 @@ static void print_feed_lines(const vg_feed_row *f, int scheduled) {
                 f->items_seen, f->last_success ? f->last_success : "never");
   if (!scheduled) vg_cli_printf("not scheduled: not a configured feed\n");
   else vg_cli_printf("next poll %s\n", f->next_poll ? f->next_poll : "when the daemon starts");
+  if (f->last_archive) vg_cli_printf("  last archive %s\n", f->last_archive);
   if (f->last_error)
     vg_cli_printf("  failing: %d in a row; last error at %s: %s\n", f->failures,
                   f->last_error_at ? f->last_error_at : "?", f->last_error);
@@ -339,7 +417,9 @@ int vg_cmd_feeds(int argc, char **argv) {
            "`vigil poll`, or no longer configured), shown as not scheduled.\n"
            "  --json   one JSON object a feed: url, source, scheduled (true or false), polls,\n"
            "           items, last_success, next_poll, failures (in a row), last_error,\n"
-           "           last_error_at (null when there is none)");
+           "           last_error_at (null when there is none), and for a feed that\n"
+           "           follows GDELT's update listing last_archive (the archive ingested\n"
+           "           last)");
       goto done;
     }
     status = VG_EXIT_USAGE;

@@ -298,6 +298,8 @@ static const setting settings[] = {
     S(timezone, T_STRING, "UTC", "the time zone of digest schedules and periods"),
     S(feed_interval, T_UINT, "300", "seconds between the polls of a feed that names none"),
     S(feed_max_body, T_SIZE, "10485760", "bytes a feed's body may have"),
+    S(feed_max_archive, T_SIZE, "268435456",
+      "bytes an archive a gdelt feed fetches may have, and its table once unpacked"),
     S(follow_redirects, T_REDIRECTS, "same-host",
       "the redirects a feed's poll follows: same-host, any or none"),
     S(sinks, T_SINKS, NULL,
@@ -1529,7 +1531,6 @@ int vg_config_load(vg_config *c, const char *path, char *err, size_t cap) {
   problems p = {NULL, 0, path};
   vg_config next;
   copy_config(&next, c);
-  size_t formats_mark = vg_tabulars_mark();
   int ran = luaL_loadfilex(L, path, "t") == LUA_OK;
   if (ran) {
     lua_pushvalue(L, 2);
@@ -1586,10 +1587,6 @@ cleanup:
   say_problems(&p, err, 0);
   vg_config_free(&next);
   vg_sandbox_free(sb);
-  /* the formats of a refused file never come in force; those a file no
-   * longer declares go */
-  static char *const none[] = {NULL};
-  vg_tabulars_settle(formats_mark, rc ? NULL : c->formats ? c->formats : none);
   return rc;
 }
 

@@ -67,7 +67,7 @@ const char *vg_redirects_name(vg_redirects r);
 typedef struct {
   char *url;
   char *source;       /* the source of its entries (default: the URL's host and path) */
-  char *format;       /* auto, rss, atom, json or chrono */
+  char *format;       /* auto, rss, atom, json, chrono, or a table format (tabular.h) */
   unsigned interval;  /* seconds between polls */
   vg_redirects redirects; /* which redirects its polls follow */
 } vg_feed_conf;
@@ -117,6 +117,8 @@ typedef struct {
   size_t nfeeds;
   unsigned feed_interval; /* the default seconds between polls */
   size_t feed_max_body;   /* bytes a feed body may have */
+  size_t feed_max_archive; /* bytes an archive a gdelt feed's listing names may have, packed
+                             and unpacked */
   vg_redirects follow_redirects; /* the redirects a feed follows unless it says otherwise */
   /* NATS JetStream (bus.h); set one by one or as the table nats = {...} */
   char *nats_url;       /* the server(s) the JetStream source reads from; "" for none */

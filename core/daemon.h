@@ -153,6 +153,7 @@ typedef struct {
   vg_format format;
   size_t max_line;
   size_t batch;
+  size_t feed_max_archive; /* what an archive a gdelt feed names may hold */
   char spool[4096];
   char **rules;   /* the rules paths, NULL-ended (owned) */
   vg_rules_limits limits;

@@ -11,6 +11,7 @@
 #include "vigil.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,26 @@ static size_t on_header(char *data, size_t size, size_t n, void *ud) {
   return bytes;
 }
 
+/* What every request of a feed's poll says and is held to, on easy handle
+ * e fetching url for f. */
+static void set_options(feed *f, CURL *e, const char *url) {
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, f);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* the caller follows what the feed allows */
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT, TOTAL_TIMEOUT);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl knows: gzip, deflate */
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->fs->max_body);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+}
+
 static void start_fetch(feed *f) {
   vg_feeds *fs = f->fs;
   if (f->easy || fs->stopping) return;
@@ -169,21 +190,7 @@ static void start_fetch(feed *f) {
   f->hops = 0;
   f->started = uv_hrtime();
   CURL *e = f->easy;
-  curl_easy_setopt(e, CURLOPT_URL, f->conf->url);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, f);
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L); /* check_done follows what the feed allows */
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, CONNECT_TIMEOUT);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT, TOTAL_TIMEOUT);
-  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every encoding curl knows: gzip, deflate */
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)fs->max_body);
-  curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+  set_options(f, e, f->conf->url);
   f->headers = NULL;
   char h[600];
   if (f->etag) {
@@ -305,6 +312,20 @@ static int follow(feed *f, CURL *e, const char *to) {
   return 0;
 }
 
+/* Says in f's fetch why its transfer, ended with rc, failed, unless the
+ * fetch says so already (a redirect not followed) or it went through. */
+static void say_failure(feed *f, CURLcode rc) {
+  vg_fetch *x = f->fetch;
+  if (x->error[0]) { /* a redirect not followed: why is said */
+  } else if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+    snprintf(x->error, sizeof x->error, "the body is over the %zu-byte cap", f->fs->max_body);
+  } else if (rc != CURLE_OK) {
+    snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(rc));
+  } else if (x->status != 200 && x->status != 304) {
+    snprintf(x->error, sizeof x->error, "HTTP status %ld", x->status);
+  }
+}
+
 /* Hands the finished transfers on, following the redirects the feed allows. */
 static void check_done(vg_feeds *fs) {
   CURLMsg *m;
@@ -334,14 +355,7 @@ static void check_done(vg_feeds *fs) {
       }
       free(next);
     }
-    if (x->error[0]) { /* a redirect not followed: why is said */
-    } else if (f->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-      snprintf(x->error, sizeof x->error, "the body is over the %zu-byte cap", fs->max_body);
-    } else if (rc != CURLE_OK) {
-      snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(rc));
-    } else if (x->status != 200 && x->status != 304) {
-      snprintf(x->error, sizeof x->error, "HTTP status %ld", x->status);
-    }
+    say_failure(f, rc);
     if (!x->body) x->body = strdup("");
     curl_multi_remove_handle(fs->multi, e);
     curl_easy_cleanup(e);
@@ -515,4 +529,105 @@ void vg_feeds_stop(vg_feeds *fs) {
   }
   fs->timeout.data = fs;
   uv_close((uv_handle_t *)&fs->timeout, on_handle_closed);
+}
+
+/* ---- a fetch on the caller's thread ---- */
+
+/* Whether `to` is on the host of `from`, as follow_redirects = "same-host"
+ * has it: the same name, on the same port or on that of http or https. */
+static int same_host(const char *from, const char *to) {
+  char *fs = NULL, *fh = NULL, *fp = NULL, *ts = NULL, *th = NULL, *tp = NULL;
+  int same = url_parts(from, &fs, &fh, &fp) == 0 && url_parts(to, &ts, &th, &tp) == 0 &&
+             strcasecmp(fh, th) == 0 &&
+             (strcmp(fp, tp) == 0 || strcmp(tp, "80") == 0 || strcmp(tp, "443") == 0);
+  curl_free(fs);
+  curl_free(fh);
+  curl_free(fp);
+  curl_free(ts);
+  curl_free(th);
+  curl_free(tp);
+  return same;
+}
+
+/* Ends a transfer of vg_feed_get once its stop flag is set. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+  (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+  const atomic_int *stop = ud;
+  return stop && atomic_load(stop);
+}
+
+vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body,
+                      const atomic_int *stop) {
+  vg_fetch *x = calloc(1, sizeof *x);
+  if (!x) return NULL;
+  x->feed = conf;
+  x->max_body = max_body;
+  char why[300];
+  if (vg_feed_url_check(url, why, sizeof why)) {
+    snprintf(x->error, sizeof x->error, "%s", why);
+    return x;
+  }
+  if (conf->redirects != VG_REDIRECT_ANY && !same_host(conf->url, url)) {
+    snprintf(x->error, sizeof x->error,
+             "%.200s is on another host than the feed; not fetched (follow_redirects is not "
+             "\"any\")",
+             url);
+    return x;
+  }
+  vg_feeds fs = {.max_body = max_body};
+  feed f = {.fs = &fs, .conf = conf, .fetch = x};
+  CURL *e = curl_easy_init();
+  char *at = strdup(url);
+  if (!e || !at) {
+    snprintf(x->error, sizeof x->error, "out of memory");
+    if (e) curl_easy_cleanup(e);
+    free(at);
+    return x;
+  }
+  set_options(&f, e, at);
+  if (stop) {
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, (void *)stop);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  }
+  uint64_t started = uv_hrtime();
+  for (;;) {
+    CURLcode rc = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->status);
+    char *to = NULL;
+    if (rc == CURLE_OK && x->status >= 300 && x->status < 400 &&
+        curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &to) == CURLE_OK && to) {
+      char *next = strdup(to); /* curl's own, until the URL changes */
+      uint64_t spent_ms = (uv_hrtime() - started) / 1000000;
+      if (!next) {
+        snprintf(x->error, sizeof x->error, "out of memory");
+      } else if (may_follow(&f, at, next, x) && spent_ms >= TOTAL_TIMEOUT * 1000) {
+        snprintf(x->error, sizeof x->error, "%s", curl_easy_strerror(CURLE_OPERATION_TIMEDOUT));
+      } else if (!x->error[0]) {
+        free(at);
+        at = next;
+        free(x->body);
+        x->body = NULL;
+        x->len = 0;
+        f.cap = 0;
+        f.too_big = 0;
+        f.hops++;
+        curl_easy_setopt(e, CURLOPT_URL, at);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(TOTAL_TIMEOUT * 1000 - (long)spent_ms));
+        vg_debug("feed %s: %s redirected to %s", conf->url, url, at);
+        continue;
+      }
+      free(next);
+    }
+    say_failure(&f, rc);
+    if (!x->error[0] && x->status != 200) /* a 304 was not asked for */
+      snprintf(x->error, sizeof x->error, "HTTP status %ld", x->status);
+    break;
+  }
+  if (!x->body) x->body = strdup("");
+  curl_easy_cleanup(e);
+  free(at);
+  if (!x->body && !x->error[0]) snprintf(x->error, sizeof x->error, "out of memory");
+  return x;
 }

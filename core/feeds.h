@@ -8,12 +8,13 @@
  * the caller; the caller says how it went, and the poller sets the feed's
  * next poll: its interval after a success, an exponential backoff with
  * jitter (capped) after a failure (vg_feed_backoff). Used from the loop
- * thread only. */
+ * thread only, but for vg_feed_get. */
 #ifndef VIGIL_FEEDS_H
 #define VIGIL_FEEDS_H
 
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <uv.h>
 
@@ -57,6 +58,17 @@ void vg_feeds_schedule(vg_feeds *fs, const vg_feed_conf *feed, unsigned delay, c
  * consecutive failures: the interval, or interval x 2^failures capped at six
  * hours and spread by a fifth either way. */
 unsigned vg_feed_backoff(unsigned interval, int failures);
+/* Fetches url, a document feed `conf` names (an archive its body lists),
+ * at once on the calling thread, which it blocks: any thread may call it,
+ * but the loop's must not. It holds to what a poll of the feed holds to:
+ * the same timeouts, the body capped at max_body, redirects followed as
+ * the feed's follow_redirects allows; and url itself must be on the feed's
+ * host unless follow_redirects is "any". No conditional request is made.
+ * The transfer is cut as soon as *stop is set (NULL: never). Returns what
+ * it brought (the caller frees it with vg_fetch_free): its error is "" when
+ * a 200 brought the body, else says why not. NULL when out of memory. */
+vg_fetch *vg_feed_get(const vg_feed_conf *conf, const char *url, size_t max_body,
+                      const atomic_int *stop);
 /* Stops: transfers are cut, timers closed; frees itself once its handles
  * are closed (run the loop). NULL is fine. */
 void vg_feeds_stop(vg_feeds *fs);

@@ -16,22 +16,25 @@ void vg_framer_quote(vg_framer *f, char q, char delim) {
   f->delim = delim;
 }
 
+/* Where a row's reading stands (f->quoted), as RFC 4180 has it: a quote
+ * opens a quoted cell only at the cell's start; inside one, a quote closes
+ * it, and a quote right after that is a doubled quote, which reopens it. */
+enum { CELL_START = 0, CELL_PLAIN, CELL_QUOTED, CELL_CLOSED };
+
 /* The newline that ends the line or row in data[0..n), or NULL when it goes
- * on past n; notes where the row's quoting stands. */
+ * on past n; notes the quotes it passes. */
 static const char *line_end(vg_framer *f, const char *data, size_t n) {
   if (!f->quote || f->skipping) return memchr(data, '\n', n);
   for (size_t i = 0; i < n; i++) {
     char c = data[i];
-    if (f->quoted == VG_FRAMER_QUOTED) {
-      if (c == f->quote) f->quoted = VG_FRAMER_CLOSED;
+    if (f->quoted == CELL_QUOTED) {
+      if (c == f->quote) f->quoted = CELL_CLOSED;
     } else if (c == '\n') {
       return data + i;
-    } else if (c == f->delim) {
-      f->quoted = VG_FRAMER_CELL_START;
-    } else if (c == f->quote && f->quoted != VG_FRAMER_UNQUOTED) {
-      f->quoted = VG_FRAMER_QUOTED; /* a cell's opening quote, or a doubled one */
+    } else if (c == f->quote && f->quoted != CELL_PLAIN) {
+      f->quoted = CELL_QUOTED;
     } else {
-      f->quoted = VG_FRAMER_UNQUOTED;
+      f->quoted = c == f->delim ? CELL_START : CELL_PLAIN;
     }
   }
   return NULL;
@@ -76,7 +79,7 @@ static int deliver(vg_framer *f, unsigned flags, vg_line_fn fn, void *ud) {
   f->len = 0;
   f->skipping = 0;
   f->skipped = 0;
-  f->quoted = 0;
+  f->quoted = CELL_START;
   int rc = fn(ud, f->buf, len, total, f->line_no, flags);
   shrink(f);
   return rc;
@@ -98,15 +101,15 @@ int vg_framer_feed(vg_framer *f, const char *data, size_t n, vg_line_fn fn, void
          * it are read and not all taken into it. */
         nl = memchr(data + keep, '\n', n - keep);
         piece = nl ? (size_t)(nl - data) : n;
-        f->quoted = VG_FRAMER_CELL_START;
+        f->quoted = CELL_START;
       }
       f->skipped = f->len + piece;
       if ((rc = append(f, data, keep))) return rc;
       f->skipping = 1;
     } else if (nl && f->len == 0) {
       f->line_no++; /* the common case: a whole line inside one read */
-      f->quoted = 0;
-    if ((rc = fn(ud, data, piece, piece, f->line_no, 0))) return rc;
+      f->quoted = CELL_START;
+      if ((rc = fn(ud, data, piece, piece, f->line_no, 0))) return rc;
       goto next;
     } else if ((rc = append(f, data, piece))) {
       return rc;

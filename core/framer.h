@@ -31,29 +31,20 @@ typedef struct {
   uint64_t line_no; /* lines completed so far */
   uint64_t skipped; /* bytes of an overlong line seen so far, while skipping */
   int skipping;     /* inside an overlong line: buf holds its first max bytes */
-  char quote;       /* CSV rows: a newline inside a quoted cell is inside the row; 0: none */
-  char delim;       /* CSV rows: the byte between cells */
-  int quoted;       /* where a CSV row's scan stands: VG_FRAMER_* below */
+  char quote;       /* CSV rows: a newline inside a cell quoted so is inside the row; 0: none */
+  char delim;       /* CSV rows: the byte between two cells */
+  int quoted;       /* where the row being cut stands: at a cell's start, in a quoted cell... */
 } vg_framer;
 
 void vg_framer_init(vg_framer *f, size_t max);
 void vg_framer_free(vg_framer *f);
-/* Where a CSV row's scan stands (vg_framer.quoted). */
-enum {
-  VG_FRAMER_CELL_START = 0, /* at a cell's first byte */
-  VG_FRAMER_UNQUOTED = 1,   /* inside a cell that did not open with a quote */
-  VG_FRAMER_QUOTED = 2,     /* inside a quoted cell */
-  VG_FRAMER_CLOSED = 3,     /* just past a quote that may close the cell */
-};
-
-/* Makes f cut CSV rows instead of lines: a newline inside a quoted cell
- * (one whose first byte is q, up to the q that closes it) is part of the
- * row. A doubled quote inside the cell is one quote; a q inside a cell
- * that did not open with one is only a byte (the row is refused when it
- * is parsed, and no other row with it). A row that goes over the cap ends
- * at the first newline past it, quoted or not: a quote that never closes
- * costs one overlong row, not the rest of the input. Cells are parted by
- * delim. q 0 for plain lines again. Set before the first feed. */
+/* Makes f cut CSV rows instead of lines: a newline inside a cell quoted
+ * by q (RFC 4180: a quote at a cell's start opens it, cells end at delim) is
+ * part of the row; a doubled quote inside is an escaped one, and a quote
+ * inside an unquoted cell quotes nothing. A row that goes over the cap
+ * ends at the first newline past it, quoted or not: a quote that never
+ * closes costs one overlong row, not the rest of the input. 0 for plain
+ * lines again. Set before the first feed. */
 void vg_framer_quote(vg_framer *f, char q, char delim);
 /* Cuts data[0..n) into lines and calls fn for each complete one. Returns 0,
  * VG_ENOMEM, or what fn returned. */

@@ -217,6 +217,8 @@ static int store_row(const vg_ingest *ig, const vg_line *line, const vg_entry *e
     snprintf(said, sizeof said, "row %llu: id %.60s corrects entry %lld: %.80s",
              (unsigned long long)line->line_no, e->key, (long long)id, why);
     vg_escape_line(res->reason, sizeof res->reason, said, strnlen(said, VG_REASON_MAX - 1));
+    /* Said once: read again, the same edit is a duplicate of the entry. */
+    if (vg_store_row_key_put(ig->st, e->scope, e->key, id, e->edited)) return res->status = VG_EDB;
     return keep_reject(ig, line, res, c);
   }
   if (rc < 0) return res->status = rc;

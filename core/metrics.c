@@ -435,6 +435,7 @@ static const char *const l_rule[] = {"rule", NULL};
 static const char *const l_rule_sev[] = {"rule", "severity", NULL};
 static const char *const l_sink[] = {"sink", "result", NULL};
 static const char *const l_feed[] = {"feed", "result", NULL};
+static const char *const l_feed_url[] = {"feed", NULL};
 static const char *const l_result[] = {"result", NULL};
 static const char *const l_version[] = {"version", NULL};
 
@@ -451,7 +452,7 @@ static const double call_buckets[] = {0.000001, 0.0000025, 0.000005, 0.00001, 0.
 static struct {
   vg_metrics *reg;
   vg_metric *ingested, *rejected, *duplicate, *alerts, *rule_errors, *silenced, *sinks, *feeds,
-      *pending, *commit, *ack, *rule_call, *build, *outbox;
+      *archives, *pending, *commit, *ack, *rule_call, *build, *outbox;
   vg_metric *rss, *vsz, *fds, *max_fds, *cpu, *start;
   vg_metric *nats; /* vigil_nats_messages_total */
   vg_series *reject_series[VG_REJECT_NCLASSES], *dup_series, *commit_series, *ack_series,
@@ -539,6 +540,10 @@ int vg_metrics_init(void) {
   g.feeds = vg_metric_new(r, "vigil_feed_polls_total",
                           "Polls of a feed, by feed URL and result (ok, not_modified, failed).",
                           VG_COUNTER, l_feed, NULL, 0, 0);
+  g.archives = vg_metric_new(r, "vigil_feed_archives_total",
+                             "Archives a gdelt feed's listing named, fetched and ingested, by feed"
+                             " URL.",
+                             VG_COUNTER, l_feed_url, NULL, 0, 0);
   g.nats = vg_metric_new(r, "vigil_nats_messages_total",
                          "JetStream messages acknowledged, by what they were (stored, duplicate,"
                          " rejected, redelivered: stored before).",
@@ -755,6 +760,10 @@ void vg_metrics_outbox(int64_t rows) {
 
 void vg_metrics_feed(const char *feed, const char *result) {
   if (g.reg) vg_series_add(vg_metric_series(g.feeds, (const char *[]){feed, result}), 1);
+}
+
+void vg_metrics_feed_archives(const char *feed, uint64_t n) {
+  if (g.reg) vg_series_add(vg_metric_series(g.archives, (const char *[]){feed}), (double)n);
 }
 
 void vg_metrics_commit_seconds(double s) {

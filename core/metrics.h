@@ -162,6 +162,9 @@ void vg_metrics_nats(const char *result, uint64_t n);
 void vg_metrics_outbox(int64_t rows);
 /* A poll of feed (its URL): "ok", "not_modified" or "failed". */
 void vg_metrics_feed(const char *feed, const char *result);
+/* n archives of a gdelt feed (its URL) fetched and ingested; 0 makes the
+ * series at zero. On the loop. */
+void vg_metrics_feed_archives(const char *feed, uint64_t n);
 /* How long a commit took (batch.c), and a line from its arrival on the
  * loop to its reply being written (source_lines.c), in seconds. */
 void vg_metrics_commit_seconds(double s);

@@ -180,8 +180,8 @@ static int take_header(void *ud, const char *data, size_t len, uint64_t total, u
 static void reread_header(vg_reader *r) {
   vg_framer f;
   vg_framer_init(&f, r->o.max_line);
-  const vg_tabular_format *tf = vg_tabular_format_of(r->table);
-  vg_framer_quote(&f, tf->quote, tf->delim);
+  vg_framer_quote(&f, vg_tabular_format_of(r->table)->quote,
+                  vg_tabular_format_of(r->table)->delim);
   char buf[16384];
   off_t at = 0;
   ssize_t n;
@@ -198,8 +198,8 @@ static void run(void *arg) {
   vg_framer_init(&f, r->o.max_line);
   f.line_no = r->o.first_line;
   if (r->table) {
-    const vg_tabular_format *tf = vg_tabular_format_of(r->table);
-    vg_framer_quote(&f, tf->quote, tf->delim);
+    vg_framer_quote(&f, vg_tabular_format_of(r->table)->quote,
+                  vg_tabular_format_of(r->table)->delim);
     if (r->o.first_line) reread_header(r);
   }
   static const size_t bufsize = 65536;

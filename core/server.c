@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "paths.h"
+#include "tabular.h"
 #include "vigil.h"
 
 #include <errno.h>
@@ -107,6 +108,7 @@ static void free_paths(char **v) {
 static void set_job_settings(server *srv) {
   srv->js.format = srv->cfg.format;
   srv->js.max_line = srv->cfg.max_line;
+  srv->js.feed_max_archive = srv->cfg.feed_max_archive;
   srv->js.batch = srv->cfg.batch_max > 1000 ? srv->cfg.batch_max : 1000;
   snprintf(srv->js.spool, sizeof srv->js.spool, "%s", srv->cfg.spool);
   size_t n = vg_config_nrules(&srv->cfg);
@@ -233,7 +235,9 @@ static void reload(server *srv) {
   vg_config next;
   vg_config_defaults(&next);
   char err[4096];
+  size_t formats = vg_tabular_mark(); /* the formats the file declares join the registry */
   if (srv->config_path && vg_config_load(&next, srv->config_path, err, sizeof err)) {
+    vg_tabular_withdraw(formats);
     char *save = NULL;
     for (char *line = strtok_r(err, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
       vg_error("reload: %s", line);
@@ -245,6 +249,7 @@ static void reload(server *srv) {
   apply_overrides(&next, &srv->flags);
   vg_config_resolve(&next);
   if (vg_config_check(&next, err, sizeof err)) {
+    vg_tabular_withdraw(formats);
     vg_error("reload: %s; keeping the settings in force", err);
     vg_config_free(&next);
     vg_notify_reloaded(srv->notify);

@@ -32,7 +32,11 @@ static void on_fetch(void *ud, vg_fetch *x) {
  * thread, so it runs before anything can queue a job (the spool does). */
 int vg_source_feed_start(server *srv) {
   if (!srv->cfg.nfeeds) return 0;
-  for (size_t i = 0; i < srv->cfg.nfeeds; i++) vg_metrics_feed_declare(srv->cfg.feeds[i].url);
+  for (size_t i = 0; i < srv->cfg.nfeeds; i++) {
+    vg_metrics_feed_declare(srv->cfg.feeds[i].url);
+    if (strcmp(srv->cfg.feeds[i].format, "gdelt") == 0)
+      vg_metrics_feed_archives(srv->cfg.feeds[i].url, 0);
+  }
   srv->feeds = vg_feeds_start(srv->loop, srv->cfg.feeds, srv->cfg.nfeeds, srv->cfg.feed_max_body,
                               0, on_fetch, srv);
   if (!srv->feeds) {
@@ -55,7 +59,8 @@ int vg_source_feed_start(server *srv) {
 /* Stores what a feed fetch brought, with the feed's health. */
 static void work(server *srv) {
   vg_ingest ig = vg_daemon_ingest(srv);
-  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, 1, &srv->feed_result);
+  vg_feed_store(&ig, srv->feed_job, srv->js.max_line, srv->js.feed_max_archive, 1,
+                &srv->feed_result);
 }
 
 static void done(server *srv) {
@@ -63,10 +68,17 @@ static void done(server *srv) {
   vg_feed_result *r = &srv->feed_result;
   vg_metrics_feed(x->feed->url, !r->ok || r->error[0] ? "failed"
                                 : x->status == 304 ? "not_modified" : "ok");
+  if (r->archive_new) vg_metrics_feed_archives(x->feed->url, 1);
   if (!r->ok || r->error[0])
     vg_warn("feed %s: %s; next try in %u s", x->feed->url, r->error, r->delay);
   else if (x->status == 304)
     vg_debug("feed %s: not modified", x->feed->url);
+  else if (r->archive[0] && !r->archive_new)
+    vg_debug("feed %s: archive %s ingested before; nothing new", x->feed->url, r->archive);
+  else if (r->archive[0])
+    vg_info("feed %s: archive %s: %llu stored, %llu duplicates, %llu rejected", x->feed->url,
+            r->archive, (unsigned long long)r->counts.stored,
+            (unsigned long long)r->counts.duplicates, (unsigned long long)r->counts.rejected);
   else
     vg_info("feed %s: %llu stored, %llu duplicates, %llu rejected, %llu updated", x->feed->url,
             (unsigned long long)r->counts.stored, (unsigned long long)r->counts.duplicates,

@@ -193,10 +193,8 @@ static int cut_json(vg_http_req *r, cutter *k, char *err, size_t cap) {
 static int cut_lines(vg_http_req *r, cutter *k) {
   vg_framer f;
   vg_framer_init(&f, k->max_line);
-  if (k->table) {
-    const vg_tabular_format *tf = vg_tabular_format_of(k->table);
-    vg_framer_quote(&f, tf->quote, tf->delim);
-  }
+  if (k->table) vg_framer_quote(&f, vg_tabular_format_of(k->table)->quote,
+                                  vg_tabular_format_of(k->table)->delim);
   int rc = vg_framer_feed(&f, r->body, r->body_len, add_line, k);
   if (!rc) rc = vg_framer_finish(&f, add_line, k);
   vg_framer_free(&f);

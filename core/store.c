@@ -91,6 +91,8 @@ enum {
   S_REJECTS_OF,
   S_FEED_REJECT_GET,
   S_FEED_REJECT_PUT,
+  S_ARCHIVE_SEEN,
+  S_ARCHIVE_PUT,
   S_ENTRY_UPDATES,
   S_ENTRY_MARKS,
   S_ENTRY_ALERTS,
@@ -321,7 +323,8 @@ static const char *const sql[S_COUNT] = {
                    " polls = polls + 1, items_seen = items_seen + ?9,"
                    " next_poll = coalesce(?10, next_poll)",
     [S_FEEDS] = "SELECT url, source, last_success, last_error, last_error_at, failures, polls,"
-                " items_seen, next_poll FROM feeds ORDER BY url",
+                " items_seen, next_poll, (SELECT name FROM feed_archives WHERE feed = url"
+                " ORDER BY fetched_at DESC, name DESC LIMIT 1) FROM feeds ORDER BY url",
     [S_MARK_EVENT] = "SELECT event FROM marks WHERE rule = ? AND step = ? AND key = ?"
                      " AND day_first = ? AND entry_id = ?",
     [S_SPAN_ADD] = "INSERT INTO mark_spans (rule, step, key, day_last, day_first, events, entry)"
@@ -373,6 +376,9 @@ static const char *const sql[S_COUNT] = {
     [S_FEED_REJECT_GET] = "SELECT content = ?3 FROM feed_rejects WHERE feed = ?1 AND key = ?2",
     [S_FEED_REJECT_PUT] = "INSERT INTO feed_rejects (feed, key, content) VALUES (?1, ?2, ?3)"
                           " ON CONFLICT (feed, key) DO UPDATE SET content = ?3",
+    [S_ARCHIVE_SEEN] = "SELECT 1 FROM feed_archives WHERE feed = ? AND name = ?",
+    [S_ARCHIVE_PUT] = "INSERT INTO feed_archives (feed, name, size, md5, fetched_at, stored,"
+                      " duplicates, rejected) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [S_ENTRY_UPDATES] = "SELECT id, seen_at, text, fields FROM entry_updates WHERE entry_id = ?"
                         " AND version IS NULL"
                         " ORDER BY id",
@@ -2421,7 +2427,7 @@ int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud) {
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     vg_feed_row r = {col(s, 0), col(s, 1), col(s, 2), col(s, 3), col(s, 4),
                      sqlite3_column_int(s, 5), sqlite3_column_int64(s, 6),
-                     sqlite3_column_int64(s, 7), col(s, 8)};
+                     sqlite3_column_int64(s, 7), col(s, 8), col(s, 9)};
     if ((out = fn(ud, &r))) break;
   }
   if (!out && rc != SQLITE_DONE) out = VG_EDB;
@@ -3095,4 +3101,30 @@ int vg_store_marks_near(vg_store *st, const char *rule, int step, int32_t day, i
   sqlite3_reset(s);
   sqlite3_clear_bindings(s);
   return out;
+}
+
+/* ---- the archives a feed's listing named ---- */
+
+int vg_store_feed_archive_seen(vg_store *st, const char *feed, const char *name) {
+  sqlite3_stmt *s = st->stmt[S_ARCHIVE_SEEN];
+  sqlite3_bind_text(s, 1, feed, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : VG_EDB;
+}
+
+int vg_store_feed_archive_put(vg_store *st, const vg_feed_archive *a) {
+  char now[32];
+  vg_utc_iso((time_t)-1, now);
+  sqlite3_stmt *s = st->stmt[S_ARCHIVE_PUT];
+  sqlite3_bind_text(s, 1, a->feed, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, a->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, (sqlite3_int64)a->size);
+  sqlite3_bind_text(s, 4, a->md5, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 6, (sqlite3_int64)a->stored);
+  sqlite3_bind_int64(s, 7, (sqlite3_int64)a->duplicates);
+  sqlite3_bind_int64(s, 8, (sqlite3_int64)a->rejected);
+  return run(st, S_ARCHIVE_PUT);
 }

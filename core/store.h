@@ -610,9 +610,22 @@ typedef struct {
   int failures;
   long long polls, items_seen;
   const char *next_poll;
+  const char *last_archive; /* the archive its listing named that was ingested last, or NULL */
 } vg_feed_row;
 typedef int (*vg_feed_row_fn)(void *ud, const vg_feed_row *row);
 int vg_store_feeds(vg_store *st, vg_feed_row_fn fn, void *ud);
+
+/* An archive a feed's listing named, ingested (db/019_feed_archives.sql). */
+typedef struct {
+  const char *feed, *name, *md5;
+  uint64_t size;
+  uint64_t stored, duplicates, rejected; /* what its rows became */
+} vg_feed_archive;
+/* Whether feed ingested the archive `name` already: 1, 0, or VG_EDB. */
+int vg_store_feed_archive_seen(vg_store *st, const char *feed, const char *name);
+/* Records an archive ingested, in the transaction of its entries. 0, or
+ * VG_EDB (one recorded already among them). */
+int vg_store_feed_archive_put(vg_store *st, const vg_feed_archive *a);
 
 /* ---- spool files: how far each was read ---- */
 

@@ -20,9 +20,9 @@
 
 static vg_tabular_format *registry[TABLES_MAX];
 static atomic_size_t nregistry;
-/* Set for a definition out of force (vg_tabulars_settle): kept, as every
- * definition is, for whoever still reads by it, but found no more. */
-static atomic_uchar retired[TABLES_MAX];
+/* Definitions a refused configuration added (vg_tabular_withdraw): no name
+ * finds them, though a pointer to one stays good. */
+static atomic_bool withdrawn[TABLES_MAX];
 static pthread_once_t presets_once = PTHREAD_ONCE_INIT;
 
 static const char *const ACLED_COLUMNS[] = {
@@ -115,7 +115,7 @@ static size_t count(void) {
 
 int vg_tabular_number(const char *name) {
   for (size_t i = count(); i-- > 0;)
-    if (!atomic_load(&retired[i]) && strcmp(registry[i]->name, name) == 0) return (int)i;
+    if (!atomic_load(&withdrawn[i]) && strcmp(registry[i]->name, name) == 0) return (int)i;
   return -1;
 }
 
@@ -131,7 +131,9 @@ const vg_tabular_format *vg_tabular_of(vg_format fmt) {
 }
 
 vg_format vg_tabular_fmt(const vg_tabular_format *f) {
-  return (vg_format)(VG_FORMAT_TABLE + vg_tabular_number(f->name));
+  size_t i = count();
+  while (i-- > 0 && registry[i] != f) {}
+  return (vg_format)(VG_FORMAT_TABLE + i); /* f came from the registry: found */
 }
 
 const vg_tabular_format *vg_tabular_by_suffix(const char *name) {
@@ -223,28 +225,20 @@ static int same_format(const vg_tabular_format *a, const vg_tabular_format *b) {
   return 1;
 }
 
-/* Whether name may name a format: it names a directory of the spool too, so
- * letters, digits, '-' and '_', at most 40, and neither of the spool's own
- * directories. */
-static int name_ok(const char *name) {
-  size_t n = strlen(name);
-  if (n == 0 || n > 40 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                        "0123456789-_") != n)
-    return 0;
-  return strcmp(name, "done") != 0 && strcmp(name, "failed") != 0;
-}
-
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
   int rc = VG_EINVAL;
   vg_format line;
   int at = f->name ? vg_tabular_number(f->name) : -1;
   if (!f->name || !f->name[0]) {
     snprintf(err, cap, "a format needs a name");
-  } else if (!name_ok(f->name)) {
-    snprintf(err, cap, "format '%.60s': a format's name is letters, digits, '-' and '_' (at "
-             "most 40), and not done or failed: it names a directory of the spool", f->name);
   } else if (vg_format_parse(f->name, &line) == 0 && (int)line < VG_FORMAT_TABLE) {
     snprintf(err, cap, "format '%s': that name is a line format's", f->name);
+  } else if (strcmp(f->name, "done") == 0 || strcmp(f->name, "failed") == 0) {
+    snprintf(err, cap, "format '%s': the name is the spool's own directory; choose another",
+             f->name);
+  } else if (strlen(f->name) > 63 || strchr(f->name, '/') || f->name[0] == '.') {
+    snprintf(err, cap, "format '%.80s': a name is a directory of the spool: 63 bytes at most, "
+             "no '/', not starting with '.'", f->name);
   } else if (at >= 0 && registry[at]->preset) {
     snprintf(err, cap, "format '%s': a shipped format has that name; choose another", f->name);
   } else if (!f->date || !f->date[0]) {
@@ -290,26 +284,20 @@ int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap) {
   *copy = *f;
   memset(f, 0, sizeof *f);
   registry[n] = copy;
-  atomic_store(&retired[n], 0);
   atomic_store(&nregistry, n + 1);
   return 0;
 }
 
-size_t vg_tabulars_mark(void) { return count(); }
+size_t vg_tabular_mark(void) { return count(); }
 
-void vg_tabulars_settle(size_t mark, char *const *names) {
-  size_t n = count();
-  for (size_t i = 0; i < n; i++) {
-    int keep = registry[i]->preset;
-    for (size_t k = 0; names && !keep && names[k]; k++)
-      keep = strcmp(registry[i]->name, names[k]) == 0;
-    if (names ? !keep : i >= mark) atomic_store(&retired[i], 1);
-  }
+void vg_tabular_withdraw(size_t mark) {
+  for (size_t i = mark, n = count(); i < n; i++) atomic_store(&withdrawn[i], 1);
 }
 
 void vg_tabulars_free(void) {
   size_t n = atomic_load(&nregistry);
   for (size_t i = 0; i < n; i++) {
+    atomic_store(&withdrawn[i], 0);
     vg_tabular_format_clear(registry[i]);
     free(registry[i]);
     registry[i] = NULL;
@@ -756,7 +744,8 @@ int vg_tabular_row(vg_tabular *t, const char *row, size_t len, uint64_t row_no, 
                  vg_entry *e, char why[VG_REASON_MAX]) {
   memset(e, 0, sizeof *e);
   e->source = source;
-  if (row_no == 1 && len >= 3 && memcmp(row, "\xEF\xBB\xBF", 3) == 0) row += 3, len -= 3;
+  /* before the input's first row, which may follow a line of the protocol's ("auth TOKEN") */
+  if (!t->seen_header && len >= 3 && memcmp(row, "\xEF\xBB\xBF", 3) == 0) row += 3, len -= 3;
   if (len && row[len - 1] == '\r') len--;
   long bad = vg_utf8_check(row, len);
   if (bad >= 0) {
@@ -779,7 +768,7 @@ int vg_tabular_row(vg_tabular *t, const char *row, size_t len, uint64_t row_no, 
     t->seen_header = 1;
     rc = take_header(t, said, sizeof said);
     if (rc == 0) return VG_TABULAR_HEADER;
-    if (rc == VG_EPARSE) t->nmaps = 0; /* no map: every row after it is refused */
+    t->nmaps = 0; /* no map (none whole when out of memory): every row after it is refused */
     snprintf(why, VG_REASON_MAX, "row %llu: %s", (unsigned long long)row_no,
              rc == VG_ENOMEM ? "out of memory" : said);
     return rc == VG_ENOMEM ? VG_ENOMEM : VG_EPARSE;

@@ -76,7 +76,8 @@ const vg_tabular_format *vg_tabular_find(const char *name);
 const vg_tabular_format *vg_tabular_of(vg_format fmt);
 /* The number vg_format_parse gives the format named name, or -1. */
 int vg_tabular_number(const char *name);
-/* The vg_format number of f (VG_FORMAT_TABLE + its index). */
+/* The vg_format number of f, a format of the registry (VG_FORMAT_TABLE + its
+ * index): its own, even when a newer definition has its name. */
 vg_format vg_tabular_fmt(const vg_tabular_format *f);
 /* The format whose suffix ends name (a spool file), the longest such suffix
  * when several do, or NULL. */
@@ -85,17 +86,17 @@ const vg_tabular_format *vg_tabular_by_suffix(const char *name);
 /* Checks f (taken over, whatever the outcome) and adds it to the registry,
  * in place of a format the configuration declared before under its name.
  * Returns 0, or VG_EINVAL with why in err: a preset's or line format's
- * name, no date or text column, no columns and no header, a column the map
- * names that the declared columns lack, a name not of letters, digits, - and _
- * (at most 40) or one of the spool's done and failed. */
+ * name, a name that cannot be a directory of the spool (done, failed, over
+ * 63 bytes, with a '/', starting with '.'), no date or text column, no columns and no header, a column the map
+ * names that the declared columns lack. */
 int vg_tabular_define(vg_tabular_format *f, char *err, size_t cap);
-/* Where the registry stands, before a configuration is read. */
-size_t vg_tabulars_mark(void);
-/* Settles the registry once a configuration was read: names (the formats
- * it declares, NULL-ended) stay in force and every other format of the
- * configuration's goes; names NULL (the configuration was refused): what
- * was defined since mark goes, and the formats in force before are again. */
-void vg_tabulars_settle(size_t mark, char *const *names);
+/* Where the registry stands, for vg_tabular_withdraw. */
+size_t vg_tabular_mark(void);
+/* Withdraws the definitions added since mark (a configuration that was
+ * refused after declaring them): their names find the definitions before
+ * them again. A withdrawn format is not freed before vg_tabulars_free, so a
+ * pointer to it stays good. */
+void vg_tabular_withdraw(size_t mark);
 /* Frees what a format owns (not f itself). */
 void vg_tabular_format_clear(vg_tabular_format *f);
 /* Frees the registry; no format may be used after. */
@@ -114,7 +115,7 @@ const vg_tabular_format *vg_tabular_format_of(const vg_tabular *t);
 enum { VG_TABULAR_HEADER = 1 };
 
 /* Reads row row_no (1-based in its input) of t's input, row[0..len) (a
- * trailing CR is ignored; a UTF-8 BOM before the first row too), into e as
+ * trailing CR is ignored; a UTF-8 BOM before t's first row too), into e as
  * vg_entry_parse would (e then points into nothing of row: it owns its
  * text, source and fields). Returns 0; VG_TABULAR_HEADER when the row named
  * the columns (the map of the rows after it; e holds nothing); or VG_EPARSE

@@ -8,7 +8,7 @@
 # exact command to run and fails.
 set -eu
 mode=${1:-build}
-pkgs="pkg-config gcc make liblua5.4-dev libuv1-dev libsqlite3-dev libcjson-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev libxml2-dev libsystemd-dev libnats-dev libcsv-dev node-llhttp tzdata"
+pkgs="pkg-config gcc make liblua5.4-dev libuv1-dev libsqlite3-dev libcjson-dev libxxhash-dev libpcre2-dev libcurl4-openssl-dev libxml2-dev libsystemd-dev libnats-dev libcsv-dev libssl-dev libzip-dev node-llhttp tzdata"
 [ "$mode" = test ] && pkgs="$pkgs libcmocka-dev socat sqlite3 curl prometheus procps libxml2-utils librsvg2-bin file python3 time groff-base man-db systemd nats-server"
 # the dashboard's browser test: chromium driven by puppeteer-core (npm ci in
 # tests/e2e); node and npm from Debian unless some other package gives them

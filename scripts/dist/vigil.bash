@@ -48,8 +48,8 @@ _vigil() {
   --rules) _vigil_files; return ;;
   --log-level) mapfile -t COMPREPLY < <(compgen -W "debug info notice warn error" -- "$cur"); return ;;
   --format)
-    local formats="auto chrono json"
-    [[ $cmd == poll ]] && formats="auto rss atom json chrono"
+    local formats="auto chrono json acled gdelt"
+    [[ $cmd == poll ]] && formats="auto rss atom json chrono acled gdelt"
     mapfile -t COMPREPLY < <(compgen -W "$formats" -- "$cur")
     return
     ;;

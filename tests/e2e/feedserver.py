@@ -54,6 +54,7 @@ TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".jsonl": "application/x-ndjson",
     ".html": "text/html; charset=utf-8",
+    ".zip": "application/zip",
 }
 
 ROOT = ""

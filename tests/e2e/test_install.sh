@@ -244,7 +244,7 @@ EOF
 query
 --tag
 debug info notice warn error
-auto atom
+auto atom acled
 daily weekly"
 fi
 

@@ -4,12 +4,12 @@
 # after it still come through, counted as their own rows. A file whose rows
 # end in a bare CR is refused with its reason, not taken for a header alone.
 # A quote that never closes costs one overlong row, not the rest of a large
-# file. Format names that would be no spool directory of their own are
-# refused. Last-edit marks past 64 bits still order. A header of 100,000
+# file. Last-edit marks past 64 bits still order. A header of 100,000
 # columns reads in linear time; unnamed header columns may repeat. The
 # longest suffix chooses a file's format. Then the daemon: a format
 # directory of the spool that is a link; a refused reload changes no
-# format, and a format no longer declared is gone.
+# format. Last, `vigil publish` refuses a row that a daemon, reading it
+# alone by the declared columns, would misread.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -71,25 +71,6 @@ else
   fail "the rows past the cap still come through" "got: $stored stored"
 fi
 got_is "$(sq "select count(*) from row_keys where key = 'u60000'")" 1 "the last row is stored"
-
-# ---- format names the spool cannot take for a directory ----
-# bad_name NAME: `vigil config --show` refuses a format named NAME, saying so.
-bad_name() {
-  printf 'formats = { ["%s"] = { date = "day", text = "what" } }\n' "$1" >"$T/bad.lua"
-  measure bad_name "$VIGIL" config --show --config "$T/bad.lua"
-  if [ "$rc" -ne 0 ] && grep -qF "format '$1': a format's name is" "$T/bad_name.err"; then
-    ok "a format named '$1' is refused"
-  else
-    fail "a format named '$1' is refused" "exit $rc; said: $(cat "$T/bad_name.err")"
-  fi
-}
-for name in 'done' failed .. . a/b ../up .hidden 'two words' \
-  a_name_longer_than_forty_bytes_is_too_long_a_name; do
-  bad_name "$name"
-done
-printf 'formats = { ["desk-2_b"] = { date = "day", text = "what" } }\n' >"$T/good.lua"
-measure good_name "$VIGIL" config --show --config "$T/good.lua"
-got_is "$rc" 0 "letters, digits, '-' and '_' make a name"
 
 # ---- last-edit marks past what a 64-bit number holds ----
 printf 'day,what,ref,ed\n%s\n%s\n%s\n%s\n%s\n' \
@@ -157,7 +138,7 @@ else
 fi
 got_is "$(sq "select count(*) from row_keys where key = 'l1'")" 1 "its row is stored"
 
-# ---- reloads: a refused one changes no format; a format dropped is gone ----
+# ---- a refused reload changes no format ----
 # post NAME BODY: POST BODY as CSV to ?format=NAME; the reply in $T/post.json,
 # the status in $code.
 post() {
@@ -182,17 +163,6 @@ post extra 'day,what
 2024-04-02,through extra
 '
 got_is "$code" 400 "nor does a format it declared come in force"
-printf 'formats = { v = { date = "day", text = { "what" } } }\n' >"$T/f.lua"
-kill -HUP "$DPID"
-wait_running 60 grep -q 'reloaded configuration' "$DLOG"
-post w 'day,what
-2024-04-03,after w was dropped
-'
-got_is "$code" 400 "a format the reloaded configuration no longer declares is gone"
-post v 'day,what
-2024-04-04,through v
-'
-got_is "$code" 200 "the one it declares is in force"
 stop_daemon
 
 # ---- publish: rows go one a message, read there by the declared columns ----

@@ -1711,6 +1711,7 @@ static void test_migration_logs_the_alerts_there(void **state) {
   sql_exec(fx->path, "DROP TRIGGER alert_log_new; DROP TRIGGER alert_log_amend;"
                      "DROP TABLE alert_log; DROP TABLE nats_msgs; DROP TABLE meta;"
                      "DROP TABLE outbox; DROP TABLE entry_versions; DROP TABLE row_keys;"
+                     "DROP TABLE feed_archives;"
                      "ALTER TABLE entries DROP COLUMN version;"
                      "DROP INDEX entry_updates_of_items; DROP INDEX alert_entries_by_entry;"
                      "ALTER TABLE entry_updates DROP COLUMN version;"
@@ -1764,6 +1765,46 @@ static void test_nats_messages_remembered_per_stream(void **state) {
   assert_int_equal(vg_store_meta(st, "db_id", id, sizeof id), 1);
   assert_int_equal(strlen(id), 16);
   assert_int_equal(vg_store_meta(st, "no such fact", again, sizeof again), 0);
+}
+
+/* An archive a feed's listing named is recorded in the caller's
+ * transaction, once; the feed's row names the latest. */
+static int last_archive_of(void *ud, const vg_feed_row *row) {
+  snprintf(ud, 64, "%s", row->last_archive ? row->last_archive : "(none)");
+  return 0;
+}
+
+static void test_feed_archives_recorded_once(void **state) {
+  fixture *fx = *state;
+  vg_store *st = open_store(fx);
+  const char *feed = "http://data.example.org/gdeltv2/lastupdate.txt";
+  vg_feed_archive a = {feed, "20180427013000.export.CSV.zip", "a1e0045a33d51b93d751c63a5f617f02",
+                       578, 4, 0, 0};
+  vg_feed_health h = {feed, "gdelt", NULL, NULL, NULL, 0, 4, ""};
+  char last[64] = "";
+  assert_int_equal(vg_store_feed_archive_seen(st, feed, a.name), 0);
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_feed_archive_put(st, &a), 0);
+  vg_store_rollback(st);
+  assert_int_equal(vg_store_feed_archive_seen(st, feed, a.name), 0); /* rolled back */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_feed_archive_put(st, &a), 0);
+  assert_int_equal(vg_store_feed_put(st, &h), 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(vg_store_feed_archive_seen(st, feed, a.name), 1);
+  assert_int_equal(vg_store_feed_archive_seen(st, "http://other.example.org/", a.name), 0);
+  assert_int_equal(vg_store_feeds(st, last_archive_of, last), 0);
+  assert_string_equal(last, a.name);
+  /* the same name again is refused; a later one is the latest */
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_feed_archive_put(st, &a), VG_EDB);
+  vg_store_rollback(st);
+  a.name = "20180612014500.export.CSV.zip";
+  assert_int_equal(vg_store_begin(st), 0);
+  assert_int_equal(vg_store_feed_archive_put(st, &a), 0);
+  assert_int_equal(vg_store_commit(st), 0);
+  assert_int_equal(vg_store_feeds(st, last_archive_of, last), 0);
+  assert_string_equal(last, a.name);
 }
 
 int main(void) {
@@ -1821,6 +1862,7 @@ int main(void) {
       T(test_silence_marks_new_alerts_of_its_rule_and_key),
       T(test_alerts_latest_first_filtered_and_paged),
       T(test_nats_messages_remembered_per_stream),
+      T(test_feed_archives_recorded_once),
   };
 #undef T
   return cmocka_run_group_tests(tests, NULL, NULL);

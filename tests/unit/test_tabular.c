@@ -256,6 +256,24 @@ static void test_refused_definitions(void **state) {
   f = declare("samechar", "d", "t", VG_LAYOUT_ANY);
   f->quote = ',';
   assert_int_equal(vg_tabular_define(f, err, sizeof err), VG_EINVAL);
+  /* a name is a spool directory's: not done/ or failed/, one path part, 63 bytes at most */
+  assert_int_equal(vg_tabular_define(declare("done", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_string_equal(err, "format 'done': the name is the spool's own directory; choose another");
+  assert_int_equal(vg_tabular_define(declare("failed", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_int_equal(vg_tabular_define(declare("a/b", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_int_equal(vg_tabular_define(declare(".hidden", "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  char longname[80];
+  memset(longname, 'x', 64);
+  longname[64] = '\0';
+  assert_int_equal(vg_tabular_define(declare(longname, "d", "t", VG_LAYOUT_ANY), err, sizeof err),
+                   VG_EINVAL);
+  assert_null(vg_tabular_find(longname));
+  longname[63] = '\0';
+  assert_int_equal(vg_tabular_define(declare(longname, "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
   /* defined again as it was: the one in force is kept */
   assert_int_equal(vg_tabular_define(declare("twice", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
   const vg_tabular_format *first = vg_tabular_find("twice");
@@ -265,6 +283,42 @@ static void test_refused_definitions(void **state) {
   assert_int_equal(vg_tabular_define(declare("twice", "d", "u", VG_LAYOUT_ANY), err, sizeof err), 0);
   assert_ptr_not_equal(vg_tabular_find("twice"), first);
   assert_string_equal(first->text[0].column, "t");
+}
+
+/* A definition's number is its own, after a newer one took its name, and
+ * after one a refused configuration declared was withdrawn. */
+static void test_numbers_and_withdrawal(void **state) {
+  (void)state;
+  char err[256];
+  assert_int_equal(vg_tabular_define(declare("kept", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
+  const vg_tabular_format *old = vg_tabular_find("kept");
+  size_t mark = vg_tabular_mark();
+  assert_int_equal(vg_tabular_define(declare("kept", "d", "u", VG_LAYOUT_ANY), err, sizeof err), 0);
+  assert_int_equal(vg_tabular_define(declare("fresh", "d", "t", VG_LAYOUT_ANY), err, sizeof err), 0);
+  const vg_tabular_format *newer = vg_tabular_find("kept"), *fresh = vg_tabular_find("fresh");
+  assert_ptr_not_equal(newer, old);
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(old)), old);
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(newer)), newer);
+  vg_tabular_withdraw(mark);
+  assert_ptr_equal(vg_tabular_find("kept"), old);
+  assert_null(vg_tabular_find("fresh"));
+  assert_ptr_equal(vg_tabular_of(vg_tabular_fmt(fresh)), fresh); /* still good */
+  assert_string_equal(newer->text[0].column, "u");
+}
+
+/* A connection's first row may come after its "auth TOKEN" line: its BOM
+ * is still no part of the header's first name. */
+static void test_bom_after_a_line(void **state) {
+  (void)state;
+  char why[VG_REASON_MAX];
+  vg_tabular *t = vg_tabular_new(vg_tabular_find("desk"));
+  assert_non_null(t);
+  vg_entry e;
+  assert_int_equal(row(t, "\xEF\xBB\xBFref,note,day", 2, &e, why), VG_TABULAR_HEADER);
+  assert_int_equal(row(t, "R9,A row after the header,2024-01-07", 3, &e, why), 0);
+  assert_string_equal(e.key, "R9");
+  vg_entry_clear(&e);
+  vg_tabular_free(t);
 }
 
 /* The rows a framer in quote mode cut, joined by '|'. */
@@ -293,10 +347,10 @@ static void test_framer_quotes(void **state) {
     assert_int_equal((int)f.line_no, 4);
     vg_framer_free(&f);
   }
-  /* a quote inside a cell that did not open with one is a byte: its row
-   * ends at its newline, and a quoted cell after it still holds one */
-  const char *stray = "a,b\"c\nd,e\n\"x\"\"\ny\",z\n5\",\"w\"\n";
-  const char *cut = "a,b\"c|d,e|\"x\"\"\ny\",z|5\",\"w\"|";
+  /* A quote inside an unquoted cell quotes nothing (RFC 4180): its row is
+   * refused alone, and the rows after it are cut as they are. */
+  const char *stray = "1,5\" of rain\n2,\"a,\"\"b\"\"\nc\"\n3,x\"\"\n4,ok\n";
+  const char *rows = "1,5\" of rain|2,\"a,\"\"b\"\"\nc\"|3,x\"\"|4,ok|";
   for (size_t split = 0; split <= strlen(stray); split++) {
     char got[256] = "";
     vg_framer f;
@@ -305,7 +359,7 @@ static void test_framer_quotes(void **state) {
     assert_int_equal(vg_framer_feed(&f, stray, split, collect, got), 0);
     assert_int_equal(vg_framer_feed(&f, stray + split, strlen(stray) - split, collect, got), 0);
     assert_int_equal(vg_framer_finish(&f, collect, got), 0);
-    assert_string_equal(got, cut);
+    assert_string_equal(got, rows);
     vg_framer_free(&f);
   }
   /* without quote mode, lines as before */
@@ -322,7 +376,8 @@ int main(void) {
       cmocka_unit_test(test_header_then_rows), cmocka_unit_test(test_header_problems),
       cmocka_unit_test(test_layouts),          cmocka_unit_test(test_gdelt),
       cmocka_unit_test(test_acled_preset),     cmocka_unit_test(test_refused_definitions),
-      cmocka_unit_test(test_framer_quotes),
+      cmocka_unit_test(test_framer_quotes),    cmocka_unit_test(test_numbers_and_withdrawal),
+      cmocka_unit_test(test_bom_after_a_line),
   };
   int rc = cmocka_run_group_tests(tests, NULL, NULL);
   vg_tabulars_free();

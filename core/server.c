@@ -255,6 +255,7 @@ static void reload(server *srv) {
     vg_notify_reloaded(srv->notify);
     return;
   }
+  vg_tabular_retain(next.formats); /* a format the file no longer declares goes */
   /* Digests keep their schedule until a restart: their jobs read them. */
   vg_digest_conf *keep = srv->cfg.digests;
   size_t nkeep = srv->cfg.ndigests;

@@ -294,6 +294,15 @@ void vg_tabular_withdraw(size_t mark) {
   for (size_t i = mark, n = count(); i < n; i++) atomic_store(&withdrawn[i], 1);
 }
 
+void vg_tabular_retain(char *const *names) {
+  for (size_t i = 0, n = count(); i < n; i++) {
+    int keep = registry[i]->preset;
+    for (size_t k = 0; names && !keep && names[k]; k++)
+      keep = strcmp(registry[i]->name, names[k]) == 0;
+    if (!keep) atomic_store(&withdrawn[i], 1);
+  }
+}
+
 void vg_tabulars_free(void) {
   size_t n = atomic_load(&nregistry);
   for (size_t i = 0; i < n; i++) {

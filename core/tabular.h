@@ -97,6 +97,10 @@ size_t vg_tabular_mark(void);
  * them again. A withdrawn format is not freed before vg_tabulars_free, so a
  * pointer to it stays good. */
 void vg_tabular_withdraw(size_t mark);
+/* Withdraws every format but the presets and those named in names
+ * (NULL-ended, or NULL for none): the ones a configuration read again no
+ * longer declares. */
+void vg_tabular_retain(char *const *names);
 /* Frees what a format owns (not f itself). */
 void vg_tabular_format_clear(vg_tabular_format *f);
 /* Frees the registry; no format may be used after. */

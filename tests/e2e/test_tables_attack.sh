@@ -8,7 +8,7 @@
 # columns reads in linear time; unnamed header columns may repeat. The
 # longest suffix chooses a file's format. Then the daemon: a format
 # directory of the spool that is a link; a refused reload changes no
-# format. Last, `vigil publish` refuses a row that a daemon, reading it
+# format, and a format a reload no longer declares is gone. Last, `vigil publish` refuses a row that a daemon, reading it
 # alone by the declared columns, would misread.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -138,7 +138,7 @@ else
 fi
 got_is "$(sq "select count(*) from row_keys where key = 'l1'")" 1 "its row is stored"
 
-# ---- a refused reload changes no format ----
+# ---- reloads: a refused one changes no format; a format dropped is gone ----
 # post NAME BODY: POST BODY as CSV to ?format=NAME; the reply in $T/post.json,
 # the status in $code.
 post() {
@@ -163,6 +163,17 @@ post extra 'day,what
 2024-04-02,through extra
 '
 got_is "$code" 400 "nor does a format it declared come in force"
+printf 'formats = { v = { date = "day", text = { "what" } } }\n' >"$T/f.lua"
+kill -HUP "$DPID"
+wait_running 60 grep -q 'reloaded configuration' "$DLOG"
+post w 'day,what
+2024-04-03,after w was dropped
+'
+got_is "$code" 400 "a format the reloaded configuration no longer declares is gone"
+post v 'day,what
+2024-04-04,through v
+'
+got_is "$code" 200 "the one it declares is in force"
 stop_daemon
 
 # ---- publish: rows go one a message, read there by the declared columns ----

@@ -161,12 +161,13 @@ static int store_entry(const vg_ingest *ig, const vg_entry *e, vg_result *res, v
   return 0;
 }
 
-/* Whether a row's last-edit mark a is later than b: as whole numbers when
- * both are (Unix seconds), else as text (ISO times compare so). */
+/* Whether a row's last-edit mark a is later than b: as numbers when both
+ * are (Unix seconds, with a fraction or not), else as text (ISO times in
+ * one offset compare so). */
 static int edited_later(const char *a, const char *b) {
   char *ea, *eb;
-  long long x = strtoll(a, &ea, 10), y = strtoll(b, &eb, 10);
-  if (*a && *b && !*ea && !*eb) return x > y;
+  double x = strtod(a, &ea), y = strtod(b, &eb);
+  if (*a && *b && !*ea && !*eb && x == x && y == y) return x > y;
   return strcmp(a, b) > 0;
 }
 

@@ -18,7 +18,6 @@
 #include "framer.h"
 #include "interrupt.h"
 #include "reader.h"
-#include "tabular.h"
 #include "term.h"
 #include "vigil.h"
 
@@ -90,6 +89,10 @@ typedef struct {
   uint64_t rejected, sent;
   int failed;    /* a publish call failed: the rest is not sent */
   char why[768]; /* what the failed call said */
+  /* A table format's header row of the file being read, sent before each
+   * of its rows so that the daemon maps their cells as the file does. */
+  char *header;
+  size_t header_len;
 } run;
 
 /* Called by libnats for each message JetStream acknowledged or refused. */
@@ -113,15 +116,40 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
   atomic_fetch_add(&x->acks.handled, 1);
 }
 
+static int publish_bytes(run *x, vg_parsed *p, const char *data, size_t len);
+
 /* Publishes one parsed line; 0, 1 when it is too large for the server
  * (said as a reject, in p->res.reason), or -1 with why in x->why. */
 static int publish_line(run *x, vg_parsed *p) {
+  /* A row of a table with a header goes with its header: "HEADER\nROW". */
+  char *payload = NULL;
+  size_t len = p->line.len;
+  const char *data = p->line.data;
+  if (x->header) {
+    if (!(payload = malloc(x->header_len + 1 + len + 1))) {
+      snprintf(x->why, sizeof x->why, "out of memory");
+      return -1;
+    }
+    memcpy(payload, x->header, x->header_len);
+    payload[x->header_len] = '\n';
+    memcpy(payload + x->header_len + 1, data, len);
+    data = payload;
+    len += x->header_len + 1;
+  }
+  int rc = publish_bytes(x, p, data, len);
+  free(payload);
+  return rc;
+}
+
+/* Publishes data[0..len) for the parsed line p, as publish_line says. */
+static int publish_bytes(run *x, vg_parsed *p, const char *data, size_t len) {
   /* NATS/1.0, the Nats-Msg-Id header and its id: under 80 bytes. */
-  int64_t size = (int64_t)p->line.len + (x->msg_id ? HEADER_BYTES : 0);
+  int64_t size = (int64_t)len + (x->msg_id ? HEADER_BYTES : 0);
   if (x->max_payload > 0 && size > x->max_payload) {
     snprintf(p->res.reason, sizeof p->res.reason,
-             "%zu bytes: over the %lld bytes the server takes in a message%s", p->line.len,
-             (long long)x->max_payload, x->msg_id ? " (with its header)" : "");
+             "%zu bytes: over the %lld bytes the server takes in a message%s", len,
+             (long long)x->max_payload,
+             x->header ? " (with the table's header row)" : x->msg_id ? " (with its header)" : "");
     return 1;
   }
   char subject[64], field[VG_FIELD_MAX];
@@ -132,11 +160,11 @@ static int publish_line(run *x, vg_parsed *p) {
   }
   snprintf(subject, sizeof subject, "%s.%u", VG_BUS_ENTRIES_PREFIX, part);
   natsMsg *m = NULL;
-  natsStatus s = natsMsg_Create(&m, subject, NULL, p->line.data, (int)p->line.len);
+  natsStatus s = natsMsg_Create(&m, subject, NULL, data, (int)len);
   if (s == NATS_OK && x->msg_id) {
     char id[64];
     snprintf(id, sizeof id, "vigil-%016llx-%llu",
-             (unsigned long long)XXH3_64bits(p->line.data, p->line.len),
+             (unsigned long long)XXH3_64bits(data, len),
              (unsigned long long)p->line.line_no);
     s = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
   }
@@ -148,30 +176,6 @@ static int publish_line(run *x, vg_parsed *p) {
   }
   x->sent++;
   return 0;
-}
-
-/* Whether table row p, read here by its file's header, reads the same alone
- * by the declared columns of its format tf, as a daemon reads a message;
- * 1 with why in p->res.reason when not. */
-static int misread_alone(const vg_tabular_format *tf, vg_parsed *p) {
-  vg_tabular *t = vg_tabular_new(tf);
-  vg_entry e;
-  char why[VG_REASON_MAX] = "out of memory";
-  int rc = t ? vg_tabular_row(t, p->line.data, p->line.len, p->line.line_no, VG_BUS_SOURCE, &e,
-                              why)
-             : VG_ENOMEM;
-  int same = rc == 0 && memcmp(e.hash, p->e.hash, sizeof e.hash) == 0 &&
-             (!e.fields == !p->e.fields) && (!e.fields || strcmp(e.fields, p->e.fields) == 0);
-  if (rc == 0) vg_entry_clear(&e);
-  vg_tabular_free(t);
-  if (same) return 0;
-  if (rc)
-    snprintf(p->res.reason, sizeof p->res.reason, "%.100s, read as a daemon reads a message: "
-             "by the declared columns", why);
-  else
-    snprintf(p->res.reason, sizeof p->res.reason, "row %llu: a daemon reads a message by the "
-             "declared columns: give them in their order", (unsigned long long)p->line.line_no);
-  return 1;
 }
 
 static void on_reject(const char *name, const vg_parsed *p) {
@@ -211,21 +215,30 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
     vg_cli_eprintf("%s: cannot start a thread to read it\n", name);
     return -1;
   }
-  int rc = 0, prc = 0;
+  int rc = 0, prc;
   uint64_t bytes = 0, line = 0;
   vg_chunk *ch;
-  const vg_tabular_format *tf = vg_tabular_of(ro.format);
   while (!x->failed && (ch = vg_reader_next(r))) {
     for (size_t i = 0; i < ch->n && !x->failed && !atomic_load(x->stop); i++) {
       vg_parsed *p = &ch->v[i];
       bytes += p->line.total + !(p->line.flags & VG_LINE_NO_EOL);
       line = p->line.line_no;
-      if (!p->parsed && p->res.status == VG_HEADER) continue; /* a table's header: no entry */
+      if (!p->parsed && p->res.status == VG_HEADER) { /* a table's header: sent with each row */
+        free(x->header);
+        x->header_len = p->line.len;
+        if (!(x->header = malloc(x->header_len ? x->header_len : 1))) {
+          snprintf(x->why, sizeof x->why, "out of memory");
+          x->failed = 1;
+          continue;
+        }
+        memcpy(x->header, p->line.data, x->header_len);
+        continue;
+      }
       if (!p->parsed) {
         vg_progress_clear(&pr);
         on_reject(name, p);
         x->rejected++;
-      } else if ((tf && misread_alone(tf, p)) || (prc = publish_line(x, p)) > 0) {
+      } else if ((prc = publish_line(x, p)) > 0) {
         vg_progress_clear(&pr);
         on_reject(name, p);
         x->rejected++;
@@ -244,6 +257,9 @@ static int publish_fd(run *x, const vg_config *cfg, int fd, const char *name) {
     if (end || atomic_load(x->stop)) break;
   }
   vg_reader_stop(r);
+  free(x->header); /* each file has its own */
+  x->header = NULL;
+  x->header_len = 0;
   vg_progress_clear(&pr);
   if (x->failed) {
     vg_cli_eprintf("vigil publish: %s: at line %llu: %s\n", name, (unsigned long long)line, x->why);

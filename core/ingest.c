@@ -173,16 +173,22 @@ static const char *whole_number(const char *s, int *neg) {
 }
 
 /* Whether a row's last-edit mark a is later than b: as whole numbers of
- * any length when both are (Unix seconds, milliseconds...), else as text
- * (ISO times compare so). */
+ * any length when both are (Unix seconds, nanoseconds: exactly, past what a
+ * double or 64 bits hold), else as numbers when both are (with a
+ * fraction), else as text (ISO times in one offset compare so). */
 static int edited_later(const char *a, const char *b) {
   int na, nb;
   const char *x = whole_number(a, &na), *y = whole_number(b, &nb);
-  if (!x || !y) return strcmp(a, b) > 0;
-  if (na != nb) return nb;
-  size_t lx = strlen(x), ly = strlen(y);
-  int c = lx != ly ? (lx > ly ? 1 : -1) : strcmp(x, y);
-  return na ? c < 0 : c > 0;
+  if (x && y) {
+    if (na != nb) return nb;
+    size_t lx = strlen(x), ly = strlen(y);
+    int c = lx != ly ? (lx > ly ? 1 : -1) : strcmp(x, y);
+    return na ? c < 0 : c > 0;
+  }
+  char *ea, *eb;
+  double dx = strtod(a, &ea), dy = strtod(b, &eb);
+  if (*a && *b && !*ea && !*eb && dx == dx && dy == dy) return dx > dy;
+  return strcmp(a, b) > 0;
 }
 
 /* Stores a row with an id (e->key): the first time as any entry; again,

@@ -241,6 +241,35 @@ if command -v nats-server >/dev/null 2>&1 && [ -x "$NATSTOOL" ]; then
     "with both counts"
   got_is "$(field "$DB" 1130000003 EventCode)" "0874" "a message's codes kept verbatim"
   stop_daemon
+  # an export with a header, published: each row goes with the header, so the daemon
+  # maps its cells as the file does
+  DB=$T/n2.db
+  stop_nats
+  rm -rf "$T/nats" # a server of its own, its stream empty
+  start_nats || exit 1
+  check "the stream of entries is made again" "$NATSTOOL" "$NATS_URL" stream-add VIGIL_ENTRIES 'vigil.entries.>'
+  # fewer columns, in another order
+  python3 -c 'import csv, sys
+rows = list(csv.reader(open(sys.argv[1], encoding="utf-8-sig", newline="")))
+w = csv.writer(sys.stdout, lineterminator="\n")
+for r in rows:
+    if len(r) == 31: w.writerow([r[30], r[0], r[1], r[5], r[6], r[17], r[27]])
+' "$TAB/acled_korea.csv" >"$T/narrow.csv"
+  printf 'format = "acled"\n' >"$T/acled.conf"
+  start_daemon --config "$T/acled.conf" --rules "$RULES" --nats "$NATS_URL"
+  measure pub "$VIGIL" publish --config "$T/acled.conf" --nats "$NATS_URL" "$T/narrow.csv"
+  got_is "$rc" 1 "vigil publish of the narrowed export: its bad-date row refused (exit 1)"
+  got_is "$(cat "$T/pub.err")" "$T/narrow.csv:6: row 6: column 'event_date': '6th of Janvier 2024' is no date (a date a chronology line may start with)" \
+    "publish names the row it refused"
+  if wait_running 120 sh -c "[ \"\$(sqlite3 '$DB' 'select count(*) from row_keys')\" = 4 ]"; then
+    ok "four rows stored from the published export"
+  else
+    fail "four rows stored from the published export" "$(cat "$T/pub.err")" "$(tail -n 5 "$DLOG")"
+  fi
+  got_is "$(field "$DB" PRK1002 sub_event_type)|$(sq "select source from entries e join row_keys k on k.entry_id = e.id where k.key = 'PRK1002'")" \
+    "Weapons test|acled" "each message read by the header sent with it (7 columns, not ACLED's 31)"
+  got_is "$(sq "select count(*) from rejects")" 0 "no message refused"
+  stop_daemon
   stop_nats
 else
   skip "JetStream" "nats-server or natstool is missing"

@@ -117,6 +117,11 @@ int vg_nats_entry_store(const vg_ingest *ig, vg_format format, size_t max_line, 
     rc = vg_ingest_parsed(ig, &line, NULL, res, NULL);
   } else {
     rc = vg_ingest_line(ig, &line, res, NULL);
+    if (rc == 0 && res->status == VG_HEADER) { /* a header alone: the message holds no entry */
+      *res = (vg_result){.status = VG_REJECTED};
+      snprintf(res->reason, sizeof res->reason, "a header row alone, and no row to read by it");
+      rc = vg_ingest_parsed(ig, &line, NULL, res, NULL);
+    }
   }
   vg_tabular_free(t);
   if (rc) return rc;

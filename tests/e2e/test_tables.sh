@@ -269,6 +269,14 @@ for r in rows:
   got_is "$(field "$DB" PRK1002 sub_event_type)|$(sq "select source from entries e join row_keys k on k.entry_id = e.id where k.key = 'PRK1002'")" \
     "Weapons test|acled" "each message read by the header sent with it (7 columns, not ACLED's 31)"
   got_is "$(sq "select count(*) from rejects")" 0 "no message refused"
+  printf 'event_id_cnty,event_date,notes\n' >"$T/header.csv"
+  check "a header alone is published" sh -c "'$NATSTOOL' '$NATS_URL' pub vigil.entries.0 < '$T/header.csv'"
+  if wait_running 120 sh -c "[ \"\$(sqlite3 '$DB' 'select count(*) from rejects')\" = 1 ]"; then
+    got_is "$(sq "select reason from rejects")" "a header row alone, and no row to read by it" \
+      "a message of a header alone is refused, not taken silently"
+  else
+    fail "a message of a header alone is refused" "$(tail -n 5 "$DLOG")"
+  fi
   stop_daemon
   stop_nats
 else

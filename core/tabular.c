@@ -494,11 +494,28 @@ void vg_tabular_free(vg_tabular *t) {
 
 const vg_tabular_format *vg_tabular_format_of(const vg_tabular *t) { return t->fmt; }
 
+/* Splits a row of a format without quoting that holds no newline (a
+ * GDELT row) into t's cells at each delimiter, as libcsv splits it (a row
+ * that ends with the delimiter ends with an empty cell), but a few times
+ * faster: libcsv calls a function a byte. */
+static void split_plain(vg_tabular *t, const char *row, size_t len) {
+  const char *p = row, *end = row + len, *d;
+  while ((d = memchr(p, t->fmt->delim, (size_t)(end - p))) != NULL) {
+    on_cell((void *)p, (size_t)(d - p), t);
+    p = d + 1;
+  }
+  on_cell((void *)p, (size_t)(end - p), t);
+}
+
 /* Splits row[0..len) into t's cells. 0, VG_ENOMEM, or VG_EPARSE with why. */
 static int split(vg_tabular *t, const char *row, size_t len, char *why, size_t cap) {
   t->len = t->ncell = 0;
   t->records = 0;
   t->oom = 0;
+  if (!t->fmt->quote && !memchr(row, '\n', len)) {
+    split_plain(t, row, len);
+    return t->oom ? VG_ENOMEM : 0;
+  }
   size_t used = csv_parse(&t->p, row, len, on_cell, on_record, t);
   int bad = used < len || csv_fini(&t->p, on_cell, on_record, t) != 0;
   if (bad || t->records != 1) {

@@ -4,7 +4,6 @@
 #include "embedded.h"
 #include "vigil.h"
 
-#include <cJSON.h>
 #include <csv.h>
 #include <lauxlib.h>
 #include <lua.h>
@@ -529,11 +528,28 @@ void vg_tabular_free(vg_tabular *t) {
 
 const vg_tabular_format *vg_tabular_format_of(const vg_tabular *t) { return t->fmt; }
 
+/* Splits a row of a format without quoting that holds no newline (a
+ * GDELT row) into t's cells at each delimiter, as libcsv splits it (a row
+ * that ends with the delimiter ends with an empty cell), but a few times
+ * faster: libcsv calls a function a byte. */
+static void split_plain(vg_tabular *t, const char *row, size_t len) {
+  const char *p = row, *end = row + len, *d;
+  while ((d = memchr(p, t->fmt->delim, (size_t)(end - p))) != NULL) {
+    on_cell((void *)p, (size_t)(d - p), t);
+    p = d + 1;
+  }
+  on_cell((void *)p, (size_t)(end - p), t);
+}
+
 /* Splits row[0..len) into t's cells. 0, VG_ENOMEM, or VG_EPARSE with why. */
 static int split(vg_tabular *t, const char *row, size_t len, char *why, size_t cap) {
   t->len = t->ncell = 0;
   t->records = 0;
   t->oom = 0;
+  if (!t->fmt->quote && !memchr(row, '\n', len)) {
+    split_plain(t, row, len);
+    return t->oom ? VG_ENOMEM : 0;
+  }
   size_t used = csv_parse(&t->p, row, len, on_cell, on_record, t);
   int bad = used < len || csv_fini(&t->p, on_cell, on_record, t) != 0;
   if (bad || t->records != 1) {
@@ -662,6 +678,89 @@ static void join(char **text, size_t *n, size_t *cap, const char *s, int *oom) {
   (*text)[*n] = '\0';
 }
 
+/* Whether cell i (holding v) of a row read by m goes into the entry's
+ * fields: not empty, not the date's or the source's, a name a field may
+ * have. */
+static int kept(const col_map *m, size_t i, const char *v) {
+  const char *name = m->names[i];
+  return *v && !m->used[i] && vg_entry_field_name_ok(name) && strcmp(name, "source") != 0;
+}
+
+/* The bytes s takes inside a JSON string, escaped as cJSON escapes it:
+ * the quote, the backslash and \b \f \n \r \t by a backslash, any other
+ * byte below 0x20 as \u00XX, every other byte as it is. */
+static size_t json_len(const char *s) {
+  size_t n = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    n += *p >= 0x20 && *p != '"' && *p != '\\' ? 1
+         : *p == '"' || *p == '\\' || *p == '\b' || *p == '\f' || *p == '\n' || *p == '\r' ||
+                 *p == '\t'
+             ? 2
+             : 6;
+  return n;
+}
+
+/* Writes s at o as a JSON string (quotes included); returns the end. */
+static char *json_put(char *o, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  *o++ = '"';
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    unsigned char c = *p;
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
+    switch (c) {
+    case '"': *o++ = '"'; break;
+    case '\\': *o++ = '\\'; break;
+    case '\b': *o++ = 'b'; break;
+    case '\f': *o++ = 'f'; break;
+    case '\n': *o++ = 'n'; break;
+    case '\r': *o++ = 'r'; break;
+    case '\t': *o++ = 't'; break;
+    default:
+      memcpy(o, "u00", 3);
+      o[3] = hex[c >> 4];
+      o[4] = hex[c & 15];
+      o += 5;
+    }
+  }
+  *o++ = '"';
+  return o;
+}
+
+/* The fields of the row just split, read by m: the cells kept() keeps, in
+ * column order, as one compact JSON object of strings, byte for byte what
+ * cJSON_PrintUnformatted prints of it (written directly: building the
+ * object cost two allocations a cell). NULL when no cell is kept, or when
+ * out of memory (then *oom is set). */
+static char *row_fields(const vg_tabular *t, const col_map *m, int *oom) {
+  size_t need = 0;
+  for (size_t i = 0; i < m->ncells; i++) {
+    const char *v = cell(t, (long)i);
+    if (kept(m, i, v)) need += json_len(m->names[i]) + json_len(v) + 6; /* "":"", */
+  }
+  if (!need) return NULL;
+  char *out = malloc(need + 2), *o = out;
+  if (!out) {
+    *oom = 1;
+    return NULL;
+  }
+  *o++ = '{';
+  for (size_t i = 0; i < m->ncells; i++) {
+    const char *v = cell(t, (long)i);
+    if (!kept(m, i, v)) continue;
+    if (o > out + 1) *o++ = ',';
+    o = json_put(o, m->names[i]);
+    *o++ = ':';
+    o = json_put(o, v);
+  }
+  *o++ = '}';
+  *o = '\0';
+  return out;
+}
+
 /* Makes e from the row just split, read by map m. */
 static int make_entry(vg_tabular *t, const col_map *m, uint64_t row_no, const char *source,
                       vg_entry *e, char *why, size_t cap) {
@@ -707,17 +806,7 @@ static int make_entry(vg_tabular *t, const col_map *m, uint64_t row_no, const ch
     return VG_EPARSE;
   }
   /* The other cells, as they are: fields. */
-  cJSON *o = cJSON_CreateObject();
-  for (size_t i = 0; o && i < m->ncells; i++) {
-    const char *v = cell(t, (long)i);
-    const char *name = m->names[i];
-    if (!*v || m->used[i] || !vg_entry_field_name_ok(name) || strcmp(name, "source") == 0)
-      continue;
-    if (!cJSON_AddStringToObject(o, name, v)) oom = 1;
-  }
-  char *fields = o && !oom && o->child ? cJSON_PrintUnformatted(o) : NULL;
-  if (!o || (o->child && !fields)) oom = 1;
-  cJSON_Delete(o);
+  char *fields = oom ? NULL : row_fields(t, m, &oom);
   const char *src = cell(t, m->source);
   if (!*src) src = f->source_name ? f->source_name : source;
   const char *edited = cell(t, m->edited);

@@ -16,8 +16,12 @@
 #   (i) (c) again with every alert going through the outbox to a file sink
 #   (j) corrections and retractions of 1,000 of its entries in the store of (c),
 #       the alerts in force checked against the reference over the final versions
+#   (k) the table formats: 1M rows of an ACLED-shaped CSV and of GDELT 2.0
+#       events (TSV), each against the same entries as JSON Lines, the CSV read
+#       again (all duplicates), and the shipped rules on fewer (tables.sh)
 # and prints one table, also written to bench/results.txt. Exits non-zero
 # when an alert count differs from the reference or a run fails.
+# BENCH_ONLY=tables runs (k) alone, its table written to build/bench/results-tables.txt.
 #
 # Run as root on a fresh Debian 12, it installs the packages it needs
 # (sec, time, python3, sqlite3, nats-server) with apt-get; otherwise it names them.
@@ -38,6 +42,11 @@ ROWS=$B/rows.txt
 NOTES=$B/notes.txt
 SECONDS=0
 failed=0
+ONLY=${BENCH_ONLY:-}
+case $ONLY in
+  ""|tables) ;;
+  *) echo "BENCH_ONLY must be tables (or unset for the whole benchmark), not '$ONLY'" >&2; exit 2 ;;
+esac
 
 # ---- packages ----
 need=""
@@ -84,9 +93,10 @@ check() {
 }
 
 # ingest NAME LINES FILE ARGS...: times `vigil ingest` of FILE into NAME.db;
-# sets rate and rss, and fails unless every line was stored.
+# sets rate and rss, and fails unless every line was stored (or unless its
+# summary is $WANT, when set).
 ingest() {
-  local name=$1 lines=$2 file=$3
+  local name=$1 lines=$2 file=$3 want=${WANT:-"$2 stored, 0 duplicates, 0 rejected"}
   shift 3
   local t0 t1 rc=0
   t0=$(now)
@@ -97,7 +107,7 @@ ingest() {
   rate=$(per_s "$lines" "$secs")
   rss=$(rss_mb "$B/$name.time")
   echo "  $(cat "$B/$name.out") in $secs s: $rate entries/s, peak RSS $rss MB"
-  if [ "$rc" -ne 0 ] || [ "$(cat "$B/$name.out")" != "$lines stored, 0 duplicates, 0 rejected" ]; then
+  if [ "$rc" -ne 0 ] || [ "$(cat "$B/$name.out")" != "$want" ]; then
     echo "  FAILED: vigil ingest $name exited $rc; see $B/$name.log" >&2
     failed=1
   fi
@@ -168,18 +178,6 @@ cc -std=c11 -O2 -Wall -Wextra -o "$B/gen" tests/bench/gen.c
 cc -std=c11 -O2 -Wall -Wextra -pthread -o "$B/flood" tests/bench/flood.c
 ./vigil check --rules tests/bench/rules
 ./vigil test --rules tests/bench/rules | tail -1
-
-# ---- input and reference ----
-say "generating $N entries (seed $SEED)"
-"$B/gen" "$N" "$SEED" a "$B/entries.jsonl" "$B/entries.txt"
-head -n $((B_ENTRIES / 2)) "$B/entries.jsonl" > "$B/entries-head1.jsonl"
-head -n "$B_ENTRIES" "$B/entries.jsonl" | tail -n +$((B_ENTRIES / 2 + 1)) > "$B/entries-head2.jsonl"
-"$B/gen" "$N" $((SEED + 1)) g "$B/grow-1m.jsonl"
-"$B/gen" "$N" $((SEED + 5)) h "$B/grow-5m.jsonl"
-python3 tests/bench/reference.py "$B/entries.jsonl" > "$B/expected.txt" 2> "$B/reference.log"
-expected=$(cat "$B/expected.txt")
-sed 's/^/  /' "$B/reference.log"
-
 cat > "$CONF" <<'EOF'
 -- make bench: the default settings, but for where alerts, digests and
 -- input go (nothing beside the socket, no alerts file)
@@ -196,6 +194,39 @@ spool = ""
 -- effect on the count left out.
 event_similarity = 1
 EOF
+
+# ---- (k) alone ----
+. tests/bench/tables.sh
+if [ "$ONLY" = tables ]; then
+  tables
+  {
+    echo "vigil benchmark, the table formats alone (BENCH_ONLY=tables make bench)"
+    echo "date:     $(date -u '+%Y-%m-%d %H:%M UTC'); total $((SECONDS / 60)) min $((SECONDS % 60)) s"
+    echo "machine:  $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+    echo "versions: $(./vigil --version 2>/dev/null | head -1 || true), SQLite $(sqlite3 --version | cut -d' ' -f1)"
+    echo
+    printf '%-46s %10s %8s %17s  %s\n' "workload" "entries/s" "RSS MB" "alerts exp / got" "notes"
+    printf '%-46s %10s %8s %17s  %s\n' "--------" "---------" "------" "----------------" "-----"
+    cat "$ROWS"
+    echo
+    cat "$NOTES"
+  } > "$B/results-tables.txt"
+  echo
+  cat "$B/results-tables.txt"
+  [ "$failed" -eq 0 ] || { echo "make bench: FAILED (see above)" >&2; exit 1; }
+  exit 0
+fi
+# ---- input and reference ----
+say "generating $N entries (seed $SEED)"
+"$B/gen" "$N" "$SEED" a "$B/entries.jsonl" "$B/entries.txt"
+head -n $((B_ENTRIES / 2)) "$B/entries.jsonl" > "$B/entries-head1.jsonl"
+head -n "$B_ENTRIES" "$B/entries.jsonl" | tail -n +$((B_ENTRIES / 2 + 1)) > "$B/entries-head2.jsonl"
+"$B/gen" "$N" $((SEED + 1)) g "$B/grow-1m.jsonl"
+"$B/gen" "$N" $((SEED + 5)) h "$B/grow-5m.jsonl"
+python3 tests/bench/reference.py "$B/entries.jsonl" > "$B/expected.txt" 2> "$B/reference.log"
+expected=$(cat "$B/expected.txt")
+sed 's/^/  /' "$B/reference.log"
+
 
 # ---- (a) (b) (c) vigil ingest ----
 say "(a) vigil ingest --no-rules"
@@ -466,6 +497,9 @@ cost=$(awk -v a="$best_outbox" -v c="$best_plain" 'BEGIN { printf "%+.1f%%", (a 
 row "(i) (c) with alerts_file: the outbox" "$best_outbox" "$rss_outbox" "$verdict" \
   "$cost against (c) beside it ($best_plain); $(wc -l < "$B/i-alerts.jsonl") lines written"
 fresh i; fresh ip
+
+# ---- (k) the table formats ----
+tables
 
 # ---- the table ----
 total=$SECONDS

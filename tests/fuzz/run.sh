@@ -29,7 +29,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 here=tests/fuzz
 out=build/fuzz
-all_names="date entry framer cron feed http"
+all_names="date entry framer cron feed http tabular"
 names=${*:-$all_names}
 jobs=${FUZZ_JOBS:-$(nproc)}  # harnesses run at once
 
@@ -61,7 +61,7 @@ fi
 
 PKGS="lua5.4 libuv sqlite3 libcjson libxxhash libpcre2-8 libcurl libxml-2.0"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS)
-PKG_LIBS=$(pkg-config --libs $PKGS)
+PKG_LIBS="$(pkg-config --libs $PKGS) -lcsv" # libcsv ships no pkg-config file
 LLHTTP_DIR=/usr/share/llhttp
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Icore -Ibuild -I/usr/share/include/llhttp $PKG_CFLAGS"
 # llhttp's three C files (Debian's node-llhttp), each under a name of its own

@@ -47,9 +47,6 @@ static int links_to_dir(const server *srv, const char *name) {
   return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* Queues every file of the spool that is not queued yet: regular files, and
- * what refusable() lets through to be refused. Names that start with a dot
- * are files still being written, by convention. */
 static void on_spool_event(uv_fs_event_t *h, const char *name, int events, int status);
 
 /* Queues name (owned) unless the queue cannot grow; 0 or -1. */
@@ -106,6 +103,10 @@ static void scan_sub(server *srv, const char *format) {
   uv_fs_req_cleanup(&req);
 }
 
+/* Queues every file of the spool that is not queued yet: regular files, and
+ * what refusable() lets through to be refused. Names that start with a dot
+ * are files still being written, by convention. A directory named after a
+ * table format is read in that format (scan_sub). */
 void vg_source_spool_scan(server *srv) {
   if (!srv->have_spool || srv->stopping) return;
   uv_fs_t req;

@@ -277,9 +277,11 @@ static void wait_acks(run *x) {
   natsStatus s = js_PublishAsyncComplete(x->js, &po);
   if (s == NATS_OK) {
     /* libnats counts a message acknowledged before its handler has run:
-     * the last handlers may still be running. */
-    for (int i = 0; i < 5000 && atomic_load(&x->acks.handled) < x->sent; i++)
-      nats_Sleep(1);
+     * the last handlers may still be queued, far behind on a busy machine
+     * (a message whose handler never ran is never freed). Waited for as
+     * long as the acks themselves may take. */
+    int64_t until = nats_Now() + COMPLETE_MS;
+    while (atomic_load(&x->acks.handled) < x->sent && nats_Now() < until) nats_Sleep(1);
     return;
   }
   natsMsgList pending = {0};

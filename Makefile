@@ -103,7 +103,7 @@ run: vigil
 	./vigil run
 
 # The fuzz harnesses run FUZZ_SECONDS each (0 skips them).
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 15
 test: build/asan/vigil build/asan/natstool $(UNIT_BINS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh build/asan
 
